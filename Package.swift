@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, dependencies pointing one way:
+//   C shims (CICU, CXML, CZip, COpenBLAS, CGLPK)
+//   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
+//   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
+//   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
+//   -> ntpsep     (thin commands)
+let package = Package(
+    name: "ntpsep",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ntpsep", targets: ["ntpsep"]),
+        .library(name: "NTPFormats", targets: ["NTPFormats"]),
+        .library(name: "NTPCorpus", targets: ["NTPCorpus"]),
+        .library(name: "NTPCore", targets: ["NTPCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries. Swift never imports CLibXML2 (its headers pull in ICU); only CXML's .c file does.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0",
+                       providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
+
+        // C shims whose public headers contain no ICU/libxml2 types.
+        .target(name: "CICU",
+                linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]),
+        .target(name: "CXML", dependencies: ["CLibXML2"]),
+        .target(name: "CZip",
+                linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
+
+        .target(name: "NTPFormats", dependencies: ["CZip"]),
+        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip"]),
+        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
+        .executableTarget(name: "ntpsep", dependencies: [
+            "NTPFormats", "NTPCorpus", "NTPCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
+        .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),
+        .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats"]),
+        .testTarget(name: "CLITests", dependencies: ["NTPFormats"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import NTPFormats
+import COpenBLAS

@@ -1,0 +1,131 @@
+/// A next-token-prediction data set grouped by distinct context.
+///
+/// Row `j` of the sparse `m × V` count matrix holds how often each token followed context `j`
+/// (CSR: `rowOffsets`, `columns`, `counts`). Columns within a row are strictly increasing.
+/// This is exactly what `scipy.sparse.load_npz` returns for the `.npz` files `ntpsep` writes;
+/// `vocabulary` and `contexts` are optional extras stored beside it in the same archive.
+public struct DataSet: Equatable, Sendable {
+    /// Number of distinct contexts `m` (rows).
+    public var contextCount: Int
+    /// Vocabulary size `V` (columns).
+    public var vocabularySize: Int
+    /// CSR row pointer, `m + 1` entries, `rowOffsets[0] == 0`.
+    public var rowOffsets: [Int]
+    /// CSR column (token) ids, one per stored entry, increasing within each row.
+    public var columns: [Int32]
+    /// Counts (or, for user-supplied files, non-negative weights), one per stored entry.
+    public var counts: [Double]
+    /// Token strings, index = token id; `nil` when the archive carries none.
+    public var vocabulary: [String]?
+    /// Context token ids, row-major `m × contextLength`; `nil` when the archive carries none.
+    public var contexts: [Int32]?
+    /// Number of tokens in each context (`N − 1` for order `N`); 0 when unknown.
+    public var contextLength: Int
+    /// Options that produced the data set, as a JSON object text (stored as `options` in the archive).
+    public var optionsJSON: String?
+
+    public init(contextCount: Int, vocabularySize: Int, rowOffsets: [Int], columns: [Int32],
+                counts: [Double], vocabulary: [String]? = nil, contexts: [Int32]? = nil,
+                contextLength: Int = 0, optionsJSON: String? = nil) {
+        self.contextCount = contextCount
+        self.vocabularySize = vocabularySize
+        self.rowOffsets = rowOffsets
+        self.columns = columns
+        self.counts = counts
+        self.vocabulary = vocabulary
+        self.contexts = contexts
+        self.contextLength = contextLength
+        self.optionsJSON = optionsJSON
+    }
+
+    /// Number of stored (context, token) pairs: Σ_j k_j.
+    public var storedCount: Int { columns.count }
+
+    /// Total number of events `n` (sum of all counts).
+    public var eventCount: Double { counts.reduce(0, +) }
+
+    /// Support size `k_j` of context `j`.
+    @inlinable public func supportSize(_ j: Int) -> Int { rowOffsets[j + 1] - rowOffsets[j] }
+
+    /// Total count of context `j`.
+    public func rowTotal(_ j: Int) -> Double {
+        var s = 0.0
+        for e in rowOffsets[j]..<rowOffsets[j + 1] { s += counts[e] }
+        return s
+    }
+
+    /// Context frequencies π̂_j = count(x̄_j) / n.
+    public func contextFrequencies() -> [Double] {
+        let n = eventCount
+        return (0..<contextCount).map { rowTotal($0) / n }
+    }
+
+    /// Empirical next-token probabilities p̂_{j,z}, aligned with `columns`.
+    public func conditionalProbabilities() -> [Double] {
+        var p = [Double](repeating: 0, count: counts.count)
+        for j in 0..<contextCount {
+            let t = rowTotal(j)
+            for e in rowOffsets[j]..<rowOffsets[j + 1] { p[e] = counts[e] / t }
+        }
+        return p
+    }
+
+    /// The entropy bound 𝓗 = −Σ_j π̂_j Σ_z p̂_{j,z} log p̂_{j,z}, in nats.
+    public func entropy() -> Double {
+        let n = eventCount
+        var h = 0.0
+        for j in 0..<contextCount {
+            let t = rowTotal(j)
+            for e in rowOffsets[j]..<rowOffsets[j + 1] where counts[e] > 0 {
+                h -= counts[e] / n * Foundation_log(counts[e] / t)
+            }
+        }
+        return h
+    }
+
+    /// Checks the CSR invariants; throws `DataSetError.invalid` describing the first violation.
+    public func validate() throws {
+        guard rowOffsets.count == contextCount + 1, rowOffsets.first == 0,
+              rowOffsets.last == columns.count, columns.count == counts.count else {
+            throw DataSetError.invalid("CSR arrays are inconsistent (indptr length \(rowOffsets.count), m = \(contextCount), indices \(columns.count), data \(counts.count))")
+        }
+        for j in 0..<contextCount {
+            guard rowOffsets[j] <= rowOffsets[j + 1] else {
+                throw DataSetError.invalid("indptr decreases at row \(j)")
+            }
+            var previous: Int32 = -1
+            for e in rowOffsets[j]..<rowOffsets[j + 1] {
+                let c = columns[e]
+                guard c > previous, Int(c) < vocabularySize else {
+                    throw DataSetError.invalid("row \(j): column \(c) out of range or not strictly increasing (V = \(vocabularySize))")
+                }
+                guard counts[e] >= 0, counts[e].isFinite else {
+                    throw DataSetError.invalid("row \(j): count \(counts[e]) is negative or not finite")
+                }
+                previous = c
+            }
+        }
+        if let v = vocabulary, v.count != vocabularySize {
+            throw DataSetError.invalid("vocab has \(v.count) entries but the matrix has \(vocabularySize) columns")
+        }
+        if let c = contexts, c.count != contextCount * contextLength {
+            throw DataSetError.invalid("contexts has \(c.count) ids, expected m × (N−1) = \(contextCount) × \(contextLength)")
+        }
+    }
+}
+
+/// Errors about the content of a data set.
+public enum DataSetError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let s): return "invalid data set: \(s)" }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@usableFromInline func Foundation_log(_ x: Double) -> Double { Glibc.log(x) }
+#else
+import Darwin
+@usableFromInline func Foundation_log(_ x: Double) -> Double { Darwin.log(x) }
+#endif

@@ -1,0 +1,2 @@
+import XCTest
+final class NTPFormatsTestsPlaceholder: XCTestCase { func testNothing() {} }
