@@ -1,0 +1,171 @@
+import NTPFormats
+
+/// The fixed context embeddings H = [h̄_1 … h̄_m] (d × m) that the decoder W (V × d) acts on.
+///
+/// Storage follows the structure of the features so that no layer ever needs a dense copy of a
+/// structured H: one-hot contexts are the identity, positional one-hot features are a fixed
+/// number of unit entries per context, everything else is a dense column-major d × m block.
+public struct ContextFeatures: Sendable {
+    /// How the columns h̄_j are stored.
+    public enum Storage: Sendable {
+        /// H = I_m, so d = m.
+        case identity
+        /// Column-major d × m: column j is `values[j*d ..< (j+1)*d]`.
+        case dense([Double])
+        /// Every context has exactly `nonzerosPerContext` entries; `indices` is row-major
+        /// m × nonzerosPerContext (feature ids in 0..<d, increasing within a context);
+        /// `values` is aligned with `indices`, or `nil` when every entry is 1.
+        case sparse(nonzerosPerContext: Int, indices: [Int32], values: [Double]?)
+    }
+
+    /// Embedding dimension d.
+    public let dimension: Int
+    /// Number of contexts m.
+    public let contextCount: Int
+    /// The columns.
+    public let storage: Storage
+
+    public init(dimension: Int, contextCount: Int, storage: Storage) {
+        self.dimension = dimension
+        self.contextCount = contextCount
+        self.storage = storage
+    }
+
+    /// Writes h̄_j into `out[0..<d]` (dense), whatever the storage.
+    public func column(_ j: Int, into out: UnsafeMutablePointer<Double>) {
+        switch storage {
+        case .identity:
+            out.initialize(repeating: 0, count: dimension)
+            out[j] = 1
+        case .dense(let values):
+            values.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + j * dimension, count: dimension) }
+        case .sparse(let r, let indices, let values):
+            out.initialize(repeating: 0, count: dimension)
+            for t in 0..<r { out[Int(indices[j * r + t])] += values?[j * r + t] ?? 1 }
+        }
+    }
+
+    /// The dense d × m matrix (column-major). Only for small problems and tests.
+    public func denseMatrix() -> [Double] {
+        var h = [Double](repeating: 0, count: dimension * contextCount)
+        h.withUnsafeMutableBufferPointer { p in
+            for j in 0..<contextCount { column(j, into: p.baseAddress! + j * dimension) }
+        }
+        return h
+    }
+}
+
+/// A parsed `--embedding SPEC`.
+public enum EmbeddingSpec: Equatable, Sendable, CustomStringConvertible {
+    /// h̄_j = e_j, d = m.
+    case onehot
+    /// i.i.d. N(0, 1/D) per distinct context.
+    case gaussian(dimension: Int, seed: UInt64)
+    /// Concatenated one-hot vectors of the N−1 context tokens, d = (N−1)·V.
+    case positionalOnehot
+    /// A fixed N(0, 1/D) vector per (position, token), concatenated: d = (N−1)·D.
+    case positionalGaussian(dimension: Int, seed: UInt64)
+    /// A d × m float array from a `.npy` file.
+    case file(path: String)
+
+    /// Default seed for random embeddings when the spec names none.
+    public static let defaultSeed: UInt64 = 0
+
+    /// Parses `onehot`, `gaussian:D[:SEED]`, `positional-onehot`, `positional-gaussian:D[:SEED]`, `file:PATH`.
+    public init(parsing text: String) throws {
+        if text.hasPrefix("file:") {
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else { throw EmbeddingSpecError.invalid(text, "file: needs a path, e.g. file:H.npy") }
+            self = .file(path: path)
+            return
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func dimAndSeed() throws -> (Int, UInt64) {
+            guard parts.count == 2 || parts.count == 3, let d = Int(parts[1]), d > 0 else {
+                throw EmbeddingSpecError.invalid(text, "expected \(parts[0]):D[:SEED] with D a positive integer")
+            }
+            var seed = EmbeddingSpec.defaultSeed
+            if parts.count == 3 {
+                guard let s = UInt64(parts[2]) else { throw EmbeddingSpecError.invalid(text, "SEED must be a non-negative integer") }
+                seed = s
+            }
+            return (d, seed)
+        }
+        switch parts[0] {
+        case "onehot" where parts.count == 1: self = .onehot
+        case "positional-onehot" where parts.count == 1: self = .positionalOnehot
+        case "gaussian": let (d, s) = try dimAndSeed(); self = .gaussian(dimension: d, seed: s)
+        case "positional-gaussian": let (d, s) = try dimAndSeed(); self = .positionalGaussian(dimension: d, seed: s)
+        default:
+            throw EmbeddingSpecError.invalid(text, "known embeddings: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:PATH.npy")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .onehot: return "onehot"
+        case .gaussian(let d, let s): return "gaussian:\(d):\(s)"
+        case .positionalOnehot: return "positional-onehot"
+        case .positionalGaussian(let d, let s): return "positional-gaussian:\(d):\(s)"
+        case .file(let p): return "file:\(p)"
+        }
+    }
+}
+
+/// A malformed `--embedding` value.
+public enum EmbeddingSpecError: Error, CustomStringConvertible {
+    case invalid(String, String)
+    case incompatible(String)
+    public var description: String {
+        switch self {
+        case .invalid(let spec, let why): return "invalid embedding '\(spec)': \(why)"
+        case .incompatible(let why): return why
+        }
+    }
+}
+
+extension ContextFeatures {
+    /// Builds the features `spec` describes for `data` (positional kinds need `data.contexts`).
+    /// `.file` specs are built by `ContextFeatures.load(npyPath:for:)`.
+    public static func make(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
+        let m = data.contextCount
+        switch spec {
+        case .onehot:
+            return ContextFeatures(dimension: m, contextCount: m, storage: .identity)
+        case .gaussian(let d, let seed):
+            var rng = SeededGenerator(seed: seed)
+            let scale = 1 / Double(d).squareRoot()
+            var h = [Double](repeating: 0, count: d * m)
+            for i in 0..<(d * m) { h[i] = rng.nextGaussian() * scale }
+            return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+        case .positionalOnehot, .positionalGaussian:
+            guard let ctx = data.contexts, data.contextLength > 0 else {
+                throw EmbeddingSpecError.incompatible("\(spec) needs context token ids (order ≥ 2 data with a 'contexts' array); use gaussian:D or onehot")
+            }
+            let r = data.contextLength, v = data.vocabularySize
+            if case .positionalGaussian(let dd, let seed) = spec {
+                var rng = SeededGenerator(seed: seed)
+                let scale = 1 / Double(dd).squareRoot()
+                // table[p][token] is a D-vector; drawn position by position, token by token.
+                var table = [Double](repeating: 0, count: r * v * dd)
+                for i in 0..<table.count { table[i] = rng.nextGaussian() * scale }
+                let d = r * dd
+                var h = [Double](repeating: 0, count: d * m)
+                for j in 0..<m {
+                    for p in 0..<r {
+                        let tok = Int(ctx[j * r + p])
+                        let src = (p * v + tok) * dd, dst = j * d + p * dd
+                        for t in 0..<dd { h[dst + t] = table[src + t] }
+                    }
+                }
+                return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+            }
+            var idx = [Int32](repeating: 0, count: m * r)
+            for j in 0..<m { for p in 0..<r { idx[j * r + p] = Int32(p * v) + ctx[j * r + p] } }
+            return ContextFeatures(dimension: r * v, contextCount: m,
+                                   storage: .sparse(nonzerosPerContext: r, indices: idx, values: nil))
+        case .file:
+            throw EmbeddingSpecError.incompatible("file: embeddings are loaded with ContextFeatures.load(npyPath:for:)")
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import NTPFormats
-import COpenBLAS

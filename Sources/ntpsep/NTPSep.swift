@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct NTPSep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ntpsep",
+        abstract: "Next-token prediction on real text through the lens of NTP-separability.",
+        version: "0.1.0",
+        subcommands: [])
+}
