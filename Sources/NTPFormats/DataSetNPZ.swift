@@ -92,11 +92,12 @@ extension DataSet {
         var outCols: [Int32] = [], outVals: [Double] = []
         outCols.reserveCapacity(rows.count); outVals.reserveCapacity(rows.count)
         for j in 0..<m {
-            var slice = Array(order[offsets[j]..<offsets[j + 1]])
+            let lo = offsets[j], hi = offsets[j + 1]
             var sorted = true
-            for k in slice.indices.dropFirst() where cols[slice[k - 1]] >= cols[slice[k]] { sorted = false; break }
-            if !sorted { slice.sort { (cols[$0], $0) < (cols[$1], $1) } }
-            for e in slice {
+            if hi - lo > 1 { for k in (lo + 1)..<hi where cols[order[k - 1]] >= cols[order[k]] { sorted = false; break } }
+            // Canonical input (scipy's usual output) needs no sort; otherwise sort this row only.
+            if !sorted { order[lo..<hi].sort { (cols[$0], $0) < (cols[$1], $1) } }
+            for e in order[lo..<hi] {
                 if let last = outCols.last, outCols.count > outOffsets[j], Int(last) == cols[e] {
                     outVals[outVals.count - 1] += values[e]
                 } else {

@@ -412,7 +412,12 @@ private struct HeaderParser {
 
 /// Decodes a complete `.npy` image (header + payload); `name` is used in error messages.
 func decodeNPY(_ bytes: [UInt8], name: String) throws -> NPYArray {
-    let h = try bytes.withUnsafeBytes { try parseNPYHeader($0, name: name) }
+    try bytes.withUnsafeBytes { try decodeNPY($0, name: name) }
+}
+
+/// Decodes a complete `.npy` image from raw memory (copies only the payload).
+func decodeNPY(_ bytes: UnsafeRawBufferPointer, name: String) throws -> NPYArray {
+    let h = try parseNPYHeader(bytes, name: name)
     let t: NPYType
     do { t = try NPYType(h.descr) } catch let e as NTPFormatError { throw NTPFormatError("\(name): \(e.description)") }
     var n = 1
@@ -426,7 +431,7 @@ func decodeNPY(_ bytes: [UInt8], name: String) throws -> NPYArray {
         throw NTPFormatError("\(name): truncated .npy payload: shape \(h.shape) of \(h.descr) needs \(need) bytes after byte \(h.dataOffset), file has \(bytes.count - h.dataOffset)")
     }
     return NPYArray(descr: h.descr, shape: h.shape, fortranOrder: h.fortranOrder,
-                    data: Array(bytes[h.dataOffset..<(h.dataOffset + need)]))
+                    data: Array(UnsafeRawBufferPointer(rebasing: bytes[h.dataOffset..<(h.dataOffset + need)])))
 }
 
 /// Encodes an array as a complete `.npy` image, byte-identical to `np.save`.

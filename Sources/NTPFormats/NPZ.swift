@@ -187,24 +187,25 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String) throws -> [(Str
             throw bad("truncated zip archive: member '\(name)' needs \(csize) bytes from byte \(start), file has \(z.count)")
         }
         let comp = UnsafeRawBufferPointer(rebasing: z[start..<(start + Int(csize))])
-        var raw: [UInt8]
+        let memberName = "\(path) member '\(name)'"
         switch method {
         case 0:
             guard csize == usize else { throw bad("member '\(name)': stored sizes disagree", p) }
-            raw = Array(comp)
+            guard czip_crc32(0, comp.baseAddress, comp.count) == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+            out.append((key, try decodeNPY(comp, name: memberName))) // no intermediate copy
         case 8:
-            raw = [UInt8](repeating: 0, count: Int(usize))
+            var raw = [UInt8](repeating: 0, count: Int(usize))
             var msg = [CChar](repeating: 0, count: 256)
             let rc = raw.withUnsafeMutableBytes { czip_inflate_raw(comp.baseAddress, comp.count, $0.baseAddress, $0.count, &msg, msg.count) }
             if rc != 0 {
                 throw bad("member '\(name)': \(String(cString: msg))", start)
             }
+            let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
+            guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+            out.append((key, try decodeNPY(raw, name: memberName)))
         default:
             throw bad("member '\(name)' uses unsupported compression method \(method) (only stored and deflate)")
         }
-        let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
-        guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
-        out.append((key, try decodeNPY(raw, name: "\(path) member '\(name)'")))
     }
     return out
 }
