@@ -19,7 +19,6 @@ public final class AtomicFileSink {
     public private(set) var bytesWritten: Int64 = 0
 
     private static let bufferSize = 1 << 20
-    nonisolated(unsafe) private static var counter = 0
 
     /// Creates the temporary file. Throws "cannot write PATH: <strerror>" if that is impossible.
     public init(path: String) throws {
@@ -31,8 +30,8 @@ public final class AtomicFileSink {
         var t: String
         var f: Int32
         repeat {
-            AtomicFileSink.counter += 1
-            let name = ".\(base).tmp-\(getpid())-\(AtomicFileSink.counter)"
+            // A random suffix keeps concurrent writers (threads or processes) apart without shared state.
+            let name = ".\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
             t = slash == nil ? name : (dir.isEmpty ? "/" : dir + "/") + name
             f = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         } while f < 0 && errno == EEXIST

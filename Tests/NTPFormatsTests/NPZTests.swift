@@ -152,4 +152,28 @@ final class NPZTests: TempDirTestCase {
         XCTAssertEqual(try python("import numpy as np; z = np.load('w.npz'); print(z.files, z['b'].tolist(), z['a'][()])"),
                        "['b', 'a'] [[1.0, 3.0], [2.0, 4.0]] b'hi'")
     }
+
+    /// 65 536 members (the minimum) force the ZIP64 end-of-central-directory records, both ways.
+    func testZip64EndRecords() throws {
+        let n = 65_536
+        let members = (0..<n).map { ("m\($0)", NPYArray(int32: [Int32($0)], shape: [1])) }
+        try NPZArchive.write(members, to: path("many.npz"))
+        XCTAssertEqual(try python("""
+        import numpy as np, zipfile, io
+        z = zipfile.ZipFile('many.npz')
+        print(len(z.namelist()), np.load(io.BytesIO(z.read('m0.npy'))).tolist(), np.load(io.BytesIO(z.read('m65535.npy'))).tolist())
+        b = io.BytesIO(); np.save(b, np.array([7], dtype='<i8'))
+        with zipfile.ZipFile('theirs.npz', 'w') as w:
+            for i in range(65536): w.writestr(f'k{i}.npy', b.getvalue())
+        """), "65536 [0] [65535]")
+        let ours = try NPZArchive.readOrdered(path: path("many.npz"))
+        XCTAssertEqual(ours.count, n)
+        XCTAssertEqual(ours.last?.0, "m65535")
+        let theirs = try NPZArchive.read(path: path("theirs.npz"))
+        XCTAssertEqual(theirs.count, n)
+        XCTAssertEqual(try theirs["k65535"]?.int64s(), [7])
+        // The ZIP64 record is really there: signature 0x06064b50 before locator and EOCD.
+        let b = try bytes("many.npz")
+        XCTAssertEqual(Array(b[(b.count - 22 - 20 - 56)..<(b.count - 22 - 20 - 52)]), [0x50, 0x4b, 0x06, 0x06])
+    }
 }
