@@ -93,6 +93,8 @@ final class ByteSourceTests: TempDirTestCase {
         open('corrupt.gz', 'wb').write(bytes(c))
         z = open('one.bz2', 'rb').read()
         open('trunc.bz2', 'wb').write(z[:len(z) // 2])
+        c = bytearray(z); c[1000] ^= 0x55
+        open('corrupt.bz2', 'wb').write(bytes(c))
         open('garbage.gz', 'wb').write(gzip.compress(b'x') + b'junk')
         """)
         let gzSize = try bytes("one.gz").count, bzSize = try bytes("one.bz2").count
@@ -105,6 +107,8 @@ final class ByteSourceTests: TempDirTestCase {
         // The error is detected at or shortly after the damaged bytes, never before.
         let offset = Int(corrupt.components(separatedBy: "at compressed byte ")[1].split(separator: ";")[0]) ?? -1
         XCTAssertTrue(offset >= 1000 && offset <= gzSize, corrupt)
+        let bzCorrupt = errorText { _ = try ByteSource(path: path("corrupt.bz2")).readAll() } ?? ""
+        XCTAssertTrue(bzCorrupt.hasPrefix("\(path("corrupt.bz2")): corrupt bzip2 data (data integrity error) at compressed byte "), bzCorrupt)
         XCTAssertEqual(errorText { _ = try ByteSource(path: path("garbage.gz")).readAll() },
                        "\(path("garbage.gz")): trailing garbage after the last gzip stream at compressed byte \(try bytes("garbage.gz").count - 4); the file is damaged or incomplete, re-create or re-download it")
         XCTAssertEqual(errorText { _ = try ByteSource(path: path("nope.txt")) },
