@@ -1,25 +1,6 @@
 // Temporary stand-ins for APIs landing from parallel branches (formats, shims). Deleted at merge.
 import Foundation
 
-public final class ByteSource {
-    public enum Compression { case none, gzip, bzip2 }
-    public let path: String
-    public var compression: Compression = .none
-    private let file: UnsafeMutablePointer<FILE>
-    public var compressedBytesRead: Int64 = 0
-    public var compressedSize: Int64? = nil
-    public init(path: String) throws {
-        self.path = path
-        guard let f = path == "-" ? stdin : fopen(path, "rb") else { throw CorpusError.input(path, "cannot open") }
-        file = f
-    }
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = fread(buffer.baseAddress, 1, buffer.count, file)
-        compressedBytesRead += Int64(n)
-        return n
-    }
-}
-
 public struct ICUWordTokenizer: TextTokenizer {
     public init(keepPunctuation: Bool = true, locale: String = "") throws {}
     public mutating func forEachToken(in text: UnsafeBufferPointer<UInt8>, _ emit: (Range<Int>) -> Void) {
