@@ -67,7 +67,7 @@ final class CountingTests: XCTestCase {
         let bad = Array("ok fine\nab".utf8) + [0xC3, 0x28] + Array(" more\n".utf8)
         let path = temporaryFile(bad)
         XCTAssertThrowsError(try ingest([path])) { error in
-            XCTAssertEqual("\(error)", "\(path): byte 11: invalid UTF-8 (byte 0x28); convert the file with iconv -f ENCODING -t UTF-8, or use --format u16|u32|npy for token ids")
+            XCTAssertEqual("\(error)", "\(path): byte 10: invalid UTF-8 (byte 0xC3); convert the file with iconv -f ENCODING -t UTF-8, or use --format u16|u32|npy for token ids")
         }
         let binary = temporaryFile([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x00], suffix: ".dat")
         XCTAssertThrowsError(try ingest([binary])) { error in

@@ -37,7 +37,7 @@ final class KJVTests: XCTestCase {
         XCTAssertEqual(d.eventCount, 820_736)
         XCTAssertEqual(d.contextCount, 199_959)
         XCTAssertEqual(d.vocabularySize, 28_858)
-        XCTAssertEqual(d.entropy(), 2.0655006056059695, accuracy: 1e-12)
+        XCTAssertEqual(d.entropy(), 2.0655006056059695, accuracy: 1e-11)  // float sums over 459,497 terms
         // Lower orders derived from the trigram counts equal direct ingestion at that order.
         var bigram = try ingest([path]) { $0.order = 2 }
         var derived = try d.marginalized(toContextLength: 1)

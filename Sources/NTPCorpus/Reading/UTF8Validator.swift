@@ -52,7 +52,7 @@ struct UTF8Validator {
                 for t in 1..<(n - i) {
                     let c = p[i + t]
                     let lo: UInt8 = t == 1 ? lower : 0x80, hi: UInt8 = t == 1 ? upper : 0xBF
-                    if c < lo || c > hi { throw Failure.invalid(offset: offset + Int64(i + t), byte: c) }
+                    if c < lo || c > hi { throw Failure.invalid(offset: offset + Int64(i), byte: b) }
                 }
                 offset += Int64(i)
                 return i
@@ -60,7 +60,7 @@ struct UTF8Validator {
             for t in 1...need {
                 let c = p[i + t]
                 let lo: UInt8 = t == 1 ? lower : 0x80, hi: UInt8 = t == 1 ? upper : 0xBF
-                if c < lo || c > hi { throw Failure.invalid(offset: offset + Int64(i + t), byte: c) }
+                if c < lo || c > hi { throw Failure.invalid(offset: offset + Int64(i), byte: b) }
             }
             i += need + 1
         }
