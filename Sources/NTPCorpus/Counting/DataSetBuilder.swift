@@ -11,25 +11,61 @@ public enum DataSetBuilder {
                       maxVocabulary: Int?, minCount: Int) -> DataSet {
         let counter = sequences.counter
         let n = counter.contextLength
+        let (newID, vocabulary) = finalTokenIDs(interner: interner, counter: counter,
+                                                maxVocabulary: maxVocabulary, minCount: minCount)
+        // Contexts under the final ids, sorted; contexts that now coincide (through <unk>) share a row.
+        let m0 = counter.contextCount
+        var keys = [UInt32](repeating: 0, count: m0 * n)
+        for c in 0..<m0 { for (t, id) in counter.context(c).enumerated() { keys[c * n + t] = newID[Int(id)] } }
+        let order = sortedContextOrder(keys, count: m0, length: n)
+        var row = [Int32](repeating: 0, count: m0)
+        var contexts: [Int32] = []
+        contexts.reserveCapacity(m0 * n)
+        var m = 0
+        keys.withUnsafeBufferPointer { k in
+            for (position, c) in order.enumerated() {
+                let isNew = position == 0 || (0..<n).contains { k[c * n + $0] != k[order[position - 1] * n + $0] }
+                if isNew {
+                    m += 1
+                    for t in 0..<n { contexts.append(Int32(k[c * n + t])) }
+                }
+                row[c] = Int32(m - 1)
+            }
+        }
+        if m0 == 0 { m = 0 }
+        // CSR by counting sort on rows, then each row sorted by column with duplicates summed.
+        var rowOffsets = [Int](repeating: 0, count: m + 1)
+        counter.forEachPair { c, _, _ in rowOffsets[Int(row[c]) + 1] += 1 }
+        for r in 0..<m { rowOffsets[r + 1] += rowOffsets[r] }
+        var next = rowOffsets
+        var columns = [Int32](repeating: 0, count: rowOffsets[m])
+        var counts = [Double](repeating: 0, count: rowOffsets[m])
+        counter.forEachPair { c, tok, count in
+            let r = Int(row[c])
+            columns[next[r]] = Int32(newID[Int(tok)]); counts[next[r]] = Double(count); next[r] += 1
+        }
+        let (finalOffsets, finalColumns, finalCounts) = sortRows(rowOffsets, columns, counts)
+        return DataSet(contextCount: m, vocabularySize: vocabulary.count, rowOffsets: finalOffsets, columns: finalColumns,
+                       counts: finalCounts, vocabulary: vocabulary, contexts: contexts, contextLength: n,
+                       optionsJSON: optionsJSON)
+    }
+
+    /// Old interner id -> final id, and the final vocabulary.
+    static func finalTokenIDs(interner: TokenInterner, counter: ContextCounter, maxVocabulary: Int?, minCount: Int) -> ([UInt32], [String]) {
         let oldCount = interner.count
-        // Which ids occur at all (as a token or inside a context).
         var used = interner.occurrences.map { $0 > 0 }
-        counter.forEachPair { c, tok, _ in
-            used[Int(tok)] = true
-            for id in counter.context(c) { used[Int(id)] = true }
-        }
-        // Ordinary tokens, most frequent first; those past the limits become <unk>.
+        for c in 0..<counter.contextCount { for id in counter.context(c) { used[Int(id)] = true } }
+        counter.forEachPair { _, tok, _ in used[Int(tok)] = true }
         var ordinary = (TokenInterner.specials.count..<oldCount).filter { used[$0] }
-        let bytes = (0..<oldCount).map { Array(interner.bytes(of: $0)) }
+        let occurrences = interner.occurrences
         ordinary.sort { a, b in
-            let ca = interner.occurrences[a], cb = interner.occurrences[b]
-            return ca != cb ? ca > cb : bytes[a].lexicographicallyPrecedes(bytes[b])
+            let ca = occurrences[a], cb = occurrences[b]
+            return ca != cb ? ca > cb : interner.bytes(of: a).lexicographicallyPrecedes(interner.bytes(of: b))
         }
-        var kept = ordinary.filter { interner.occurrences[$0] >= Int64(minCount) }
+        var kept = ordinary.filter { occurrences[$0] >= Int64(minCount) }
         if let k = maxVocabulary, kept.count > k { kept.removeLast(kept.count - k) }
-        let mapsToUnknown = kept.count < ordinary.count
-        if mapsToUnknown { used[Int(TokenInterner.unknown)] = true }
-        var newID = [UInt32](repeating: TokenInterner.unknown, count: oldCount)
+        if kept.count < ordinary.count { used[Int(TokenInterner.unknown)] = true }
+        var newID = [UInt32](repeating: 0, count: oldCount)
         var vocabulary: [String] = []
         for s in 0..<TokenInterner.specials.count where used[s] {
             newID[s] = UInt32(vocabulary.count); vocabulary.append(TokenInterner.specials[s])
@@ -37,51 +73,45 @@ public enum DataSetBuilder {
         let unknownID = newID[Int(TokenInterner.unknown)]
         for old in ordinary { newID[old] = unknownID }
         for old in kept { newID[old] = UInt32(vocabulary.count); vocabulary.append(interner.string(of: old)) }
+        return (newID, vocabulary)
+    }
 
-        // Re-count under the final ids (contexts that now coincide merge).
-        var merged = ContextCounter(contextLength: n)
-        let window = UnsafeMutablePointer<UInt32>.allocate(capacity: max(n, 1))
-        defer { window.deallocate() }
-        counter.forEachPair { c, tok, count in
-            for (t, id) in counter.context(c).enumerated() { window[t] = newID[Int(id)] }
-            merged.add(context: window, token: newID[Int(tok)], count: count)
+    /// Indices 0..<count sorted lexicographically by their `length` keys (stable).
+    static func sortedContextOrder(_ keys: [UInt32], count: Int, length n: Int) -> [Int] {
+        if n <= 2 {
+            // Pack the whole key into one UInt64; ties keep index order.
+            var packed = (0..<count).map { c -> (UInt64, Int32) in
+                let hi = n >= 1 ? UInt64(keys[c * n]) : 0, lo = n == 2 ? UInt64(keys[c * n + 1]) : 0
+                return (hi << 32 | lo, Int32(c))
+            }
+            packed.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            return packed.map { Int($0.1) }
         }
-        // Sort contexts lexicographically.
-        let m = merged.contextCount
-        var order = Array(0..<m)
-        if n > 0 {
-            var keys = [UInt32](repeating: 0, count: m * n)
-            for c in 0..<m { for (t, id) in merged.context(c).enumerated() { keys[c * n + t] = id } }
-            keys.withUnsafeBufferPointer { k in
-                order.sort { a, b in
-                    for t in 0..<n where k[a * n + t] != k[b * n + t] { return k[a * n + t] < k[b * n + t] }
-                    return false
-                }
+        var order = Array(0..<count)
+        keys.withUnsafeBufferPointer { k in
+            order.sort { a, b in
+                for t in 0..<n where k[a * n + t] != k[b * n + t] { return k[a * n + t] < k[b * n + t] }
+                return a < b
             }
         }
-        var rank = [Int](repeating: 0, count: m)
-        for (r, c) in order.enumerated() { rank[c] = r }
-        // CSR by counting sort on rows, then sort each row by column.
-        var rowOffsets = [Int](repeating: 0, count: m + 1)
-        merged.forEachPair { c, _, _ in rowOffsets[rank[c] + 1] += 1 }
-        for r in 0..<m { rowOffsets[r + 1] += rowOffsets[r] }
-        var next = rowOffsets
-        let nnz = rowOffsets[m]
-        var columns = [Int32](repeating: 0, count: nnz)
-        var counts = [Double](repeating: 0, count: nnz)
-        merged.forEachPair { c, tok, count in
-            let r = rank[c]
-            columns[next[r]] = Int32(tok); counts[next[r]] = Double(count); next[r] += 1
+        return order
+    }
+
+    /// Sorts each CSR row by column and sums duplicate columns.
+    static func sortRows(_ offsets: [Int], _ columns: [Int32], _ counts: [Double]) -> ([Int], [Int32], [Double]) {
+        var outOffsets = [0], outColumns = [Int32](), outCounts = [Double]()
+        outOffsets.reserveCapacity(offsets.count); outColumns.reserveCapacity(columns.count); outCounts.reserveCapacity(counts.count)
+        var scratch: [(Int32, Double)] = []
+        for r in 0..<(offsets.count - 1) {
+            scratch.removeAll(keepingCapacity: true)
+            for e in offsets[r]..<offsets[r + 1] { scratch.append((columns[e], counts[e])) }
+            if scratch.count > 1 { scratch.sort { $0.0 < $1.0 } }
+            for (c, v) in scratch {
+                if let last = outColumns.last, outColumns.count > outOffsets[r], last == c { outCounts[outCounts.count - 1] += v }
+                else { outColumns.append(c); outCounts.append(v) }
+            }
+            outOffsets.append(outColumns.count)
         }
-        for r in 0..<m where rowOffsets[r + 1] - rowOffsets[r] > 1 {
-            let range = rowOffsets[r]..<rowOffsets[r + 1]
-            let row = zip(columns[range], counts[range]).sorted { $0.0 < $1.0 }
-            for (i, e) in row.enumerated() { columns[range.lowerBound + i] = e.0; counts[range.lowerBound + i] = e.1 }
-        }
-        var contexts = [Int32](repeating: 0, count: m * n)
-        for c in 0..<m { for (t, id) in merged.context(c).enumerated() { contexts[rank[c] * n + t] = Int32(id) } }
-        return DataSet(contextCount: m, vocabularySize: vocabulary.count, rowOffsets: rowOffsets, columns: columns,
-                       counts: counts, vocabulary: vocabulary, contexts: contexts, contextLength: n,
-                       optionsJSON: optionsJSON)
+        return (outOffsets, outColumns, outCounts)
     }
 }

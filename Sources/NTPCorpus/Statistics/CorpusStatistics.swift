@@ -63,13 +63,16 @@ public struct CorpusStatistics: Codable, Equatable {
         supportQuantiles = ["min": sorted.first ?? 0, "p25": quantile(0.25), "p50": quantile(0.5), "p75": quantile(0.75),
                             "p90": quantile(0.9), "p99": quantile(0.99), "max": sorted.last ?? 0]
         var singleContexts = 0, singleEvents = 0.0
-        for j in 0..<d.contextCount where k[j] == 1 { singleContexts += 1; singleEvents += d.rowTotal(j) }
+        for j in 0..<d.contextCount where k[j] == 1 { singleContexts += 1; singleEvents += d.counts[d.rowOffsets[j]] }
         singleSupportContextShare = Double(singleContexts) / Double(max(d.contextCount, 1))
         singleSupportEventShare = singleEvents / max(events, 1)
-        let top = (0..<d.contextCount).sorted { a, b in
-            k[a] != k[b] ? k[a] > k[b] : (d.rowTotal(a) != d.rowTotal(b) ? d.rowTotal(a) > d.rowTotal(b) : a < b)
+        let totals = (0..<d.contextCount).map(d.rowTotal)
+        let top = (0..<d.contextCount).sorted { (a: Int, b: Int) -> Bool in
+            if k[a] != k[b] { return k[a] > k[b] }
+            if totals[a] != totals[b] { return totals[a] > totals[b] }
+            return a < b
         }.prefix(largest)
-        largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: d.rowTotal($0)) }
+        largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: totals[$0]) }
         if !requested.isEmpty {
             orders = try requested.map { o in
                 guard o >= 1, o <= d.contextLength + 1 else {
