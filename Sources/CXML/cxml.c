@@ -30,6 +30,7 @@ struct cxml_extractor {
     int64_t selected;           /* open selected elements + open milestone ranges */
     int64_t excluded;           /* open excluded elements */
     int64_t milestones;         /* open milestone ranges */
+    int seen_element;           /* any start tag parsed (distinguishes an empty document) */
 
     uint8_t head[4];            /* bytes held back until the parser can detect the encoding */
     int32_t n_head;
@@ -41,6 +42,7 @@ struct cxml_extractor {
     cxml_record_fn on_record;
 
     int failed;
+    int err_code;
     int64_t err_line, err_col;
     char err_msg[512];
     int64_t undefined_entities, warnings;
@@ -98,6 +100,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
                      int nb_defaulted, const xmlChar **attributes) {
     (void)prefix; (void)uri; (void)nb_namespaces; (void)namespaces; (void)nb_defaulted;
     struct cxml_extractor *x = ext(ctx);
+    x->seen_element = 1;
     if (x->excluded > 0) { push_kind(x, KIND_PLAIN); return; }
     if (x->n_exclude && member(localname, x->exc, x->n_exclude)) {
         if (x->selected > 0) space(x);
@@ -175,6 +178,7 @@ static void on_error(void *ctx, xmlErrorPtr err) {
     }
     if (x->failed) return;
     x->failed = 1;
+    x->err_code = err->code;
     if ((xmlParserCtxtPtr)ctx != x->ctxt && x->ctxt->input) {
         /* raised while parsing an entity's replacement text: report where the document
          * references it, not a position inside the entity */
@@ -303,6 +307,16 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
     }
     if (terminate && !x->failed) {
         xmlParseChunk(x->ctxt, NULL, 0, 1);
+        if (x->failed && x->err_code == XML_ERR_DOCUMENT_END) {
+            /* libxml2 2.9 says "Extra content at the end of the document" when the input simply
+             * ends too early; say what is actually wrong. */
+            if (x->ctxt->nameNr > 0 && x->ctxt->name)
+                snprintf(x->err_msg, sizeof x->err_msg,
+                         "Premature end of data: element '%s' is not closed (%d element(s) still open)",
+                         (const char *)x->ctxt->name, x->ctxt->nameNr);
+            else if (!x->seen_element)
+                snprintf(x->err_msg, sizeof x->err_msg, "Document is empty: no root element");
+        }
         if (!x->failed && x->milestones > 0) {
             /* a milestone range without its eID: keep its text as a record */
             x->milestones = 0;
