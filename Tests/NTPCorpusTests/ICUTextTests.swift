@@ -76,6 +76,39 @@ final class ICUTextTests: XCTestCase {
         XCTAssertEqual(seen, [0..<3, 0..<5, 4..<7, 0..<5])
     }
 
+    private func allRanges(_ bytes: [UInt8], keep: Bool, fast: Bool) throws -> [Range<Int>] {
+        var t = try ICUWordTokenizer(keepPunctuation: keep)
+        t.useFastPath = fast
+        var out: [Range<Int>] = []
+        bytes.withUnsafeBufferPointer { t.forEachToken(in: $0) { out.append($0) } }
+        return out
+    }
+
+    func testASCIIFastPathMatchesICUExactly() throws {
+        var samples = [
+            english,
+            "\"Well,\" said he (quite sure): 'Tis Jesus' way--no? [1] {x} <y> a/b n@o #tag $5 50% x&y _a b_ *z*.",
+            " \u{301}abc x \u{200D} y  \u{301} z. \u{FEFF}Hello\r\nworld\tend\u{B}v 日本 語. naïve café",
+            String(repeating: "-", count: 600) + " tail.",   // more segments than one C batch
+        ]
+        // every pair of printable ASCII characters around and between letter runs
+        for c1 in 33..<127 {
+            for c2 in 33..<127 {
+                let a = Character(Unicode.Scalar(UInt8(c1))), b = Character(Unicode.Scalar(UInt8(c2)))
+                samples.append("\(a)\(b)ab\(a)\(b) cd\(a)\(b)ef 1\(a)\(b)2")
+            }
+        }
+        let text = Array(samples.joined(separator: "\n").utf8)
+        for keep in [true, false] {
+            let fast = try allRanges(text, keep: keep, fast: true)
+            let icu = try allRanges(text, keep: keep, fast: false)
+            XCTAssertEqual(fast.count, icu.count)
+            if let i = fast.indices.first(where: { $0 < icu.count && fast[$0] != icu[$0] }) {
+                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(icu[i])")
+            }
+        }
+    }
+
     func testSentences() throws {
         var splitter = try ICUSentenceSplitter()
         let text = Array("  Hello there.  How are you? I'm fine!\n\nMr. Smith left.  ".utf8)

@@ -30,7 +30,9 @@ enum {
     /* keep only word-like segments (rule status >= 100: numbers, letters, kana, ideographs) */
     CICU_FILTER_WORDS = 2,
     /* whole segments with leading/trailing whitespace trimmed, empty ones dropped (sentences) */
-    CICU_FILTER_TRIM = 3
+    CICU_FILTER_TRIM = 3,
+    /* flag (or'ed into NO_SPACE/WORDS): disable the exact ASCII fast path (for testing) */
+    CICU_FILTER_NO_FAST_PATH = 16
 };
 
 /* Opens a word or sentence break iterator for `locale` ("" = root). NULL on failure, *status set. */
