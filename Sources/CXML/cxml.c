@@ -167,12 +167,31 @@ static void on_reference(void *ctx, const xmlChar *name) {
     (void)ctx; (void)name;
 }
 
+/* Entity lookup. Undeclared entities (KDE DocBook chapters use &kappname; and friends from a DTD
+ * that is never loaded, often with no DOCTYPE at all) are not fatal: they resolve to an empty
+ * internal entity, created once per name in the document's internal subset and marked with
+ * _private = x so that every reference is counted. */
+static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)ctx;
+    struct cxml_extractor *x = ext(ctx);
+    xmlEntityPtr ent = xmlSAX2GetEntity(ctx, name);
+    if (!ent && !ctxt->inSubset && x->ctxt->myDoc) {
+        /* always the outer document: an entity's replacement text is parsed in a child context */
+        xmlDocPtr doc = x->ctxt->myDoc;
+        if (doc->intSubset) ent = xmlGetDocEntity(doc, name);
+        if (!ent) {
+            if (!doc->intSubset) xmlCreateIntSubset(doc, (const xmlChar *)"undeclared", NULL, NULL);
+            ent = xmlAddDocEntity(doc, name, XML_INTERNAL_GENERAL_ENTITY, NULL, NULL, (const xmlChar *)"");
+            if (ent) ent->_private = x;
+        }
+    }
+    if (ent && ent->_private == x) x->undefined_entities++;
+    return ent;
+}
+
 static void on_error(void *ctx, xmlErrorPtr err) {
     struct cxml_extractor *x = ext(ctx);
     if (err->level != XML_ERR_FATAL) {
-        /* Undeclared entity in a document with an external DTD we never load (KDE DocBook):
-         * not fatal per XML 1.0 section 4.1; the reference yields no text and is counted. */
-        if (err->code == XML_WAR_UNDECLARED_ENTITY) x->undefined_entities++;
         x->warnings++;
         return;
     }
@@ -246,6 +265,7 @@ cxml_extractor *cxml_open(const char *const *include, int32_t n_include,
     x->sax.ignorableWhitespace = on_chars;
     x->sax.cdataBlock = on_chars;
     x->sax.reference = on_reference;
+    x->sax.getEntity = on_get_entity;
     x->sax.serror = on_error;
     x->sax.resolveEntity = refuse_resolve;
     x->sax.externalSubset = NULL;

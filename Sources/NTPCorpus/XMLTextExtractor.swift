@@ -42,9 +42,10 @@ public struct XMLExtractionError: Error, CustomStringConvertible {
 ///   outermost selected element (or milestone range) closes.
 /// * Entities: the five predefined entities, character references and entities declared in the
 ///   document's internal subset are expanded. External entities and DTDs are never loaded (no
-///   network, no file access). A reference to an undeclared entity in a document that has an
-///   external DTD (KDE DocBook) is not fatal (XML 1.0 §4.1): it yields no text and is counted in
-///   `undefinedEntityCount`; without any DTD it is a well-formedness error and throws.
+///   network, no file access). A reference to an undeclared entity (KDE DocBook uses entities from
+///   a DTD that is not installed, chapter files have no DOCTYPE at all) does NOT abort the file:
+///   it yields no text and is counted in `undefinedEntityCount` (strictly it is a well-formedness
+///   error without a DTD, but losing a whole file over `&kappname;` helps nobody).
 ///   Entity-expansion bombs (billion laughs) are rejected by libxml2's amplification guard.
 /// * Text arrives in batches (up to 64 KiB) and is UTF-8 whatever the file's encoding.
 ///

@@ -43,8 +43,8 @@ int64_t cxml_error_line(const cxml_extractor *x);
 int64_t cxml_error_column(const cxml_extractor *x);
 const char *cxml_error_message(const cxml_extractor *x);
 
-/* References to entities that are not declared (document has an external DTD we never load):
- * they produce no text. */
+/* References to entities that are not declared (their DTD is never loaded, or there is none):
+ * not fatal, they produce no text. */
 int64_t cxml_undefined_entity_count(const cxml_extractor *x);
 /* Non-fatal diagnostics from libxml2 (including the undefined entities above). */
 int64_t cxml_warning_count(const cxml_extractor *x);
