@@ -321,7 +321,9 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
         if (!create_ctxt(x)) return -1;
     }
     while (length > 0 && !x->failed) {
-        int n = length > (1 << 26) ? (1 << 26) : (int)length;
+        /* small pieces: libxml2 halts with "Huge input lookup" once more than 10 MB
+         * (XML_MAX_LOOKUP_LIMIT) sit unparsed in its buffer, and we never set XML_PARSE_HUGE */
+        int n = length > (1 << 20) ? (1 << 20) : (int)length;
         xmlParseChunk(x->ctxt, (const char *)bytes, n, 0);
         bytes += n; length -= n;
     }

@@ -185,6 +185,15 @@ final class XMLTextExtractorTests: XCTestCase {
         XCTAssertThrowsError(try doc.withUnsafeBytes { try x.feed($0, onText: { _ in }, onRecordEnd: {}) })
     }
 
+    func testOneHugeFeedIsAccepted() throws {
+        // 12 MB in a single feed call: libxml2 alone would halt with "Huge input lookup" (> 10 MB
+        // buffered) unless the bytes are pushed in pieces.
+        let body = String(repeating: "word &amp; ", count: 1_100_000)
+        let (records, _) = try extract(Array(("<page><text>" + body + "</text></page>").utf8), .mediawiki, chunk: 1 << 30)
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(records.first?.utf8.count, 7 * 1_100_000)
+    }
+
     func testEmptyInputIsAnError() throws {
         let e = error("")
         XCTAssertEqual(e?.description, "t.xml:1:1: Document is empty: no root element (not well-formed XML: fix the file or leave it out)")
