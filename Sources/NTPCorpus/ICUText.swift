@@ -60,7 +60,7 @@ final class ICUBreakerBox {
                 emit(Int(ranges[2 * i])..<Int(ranges[2 * i + 1]))
             }
         }
-        // ICU keeps a pointer to the text: drop it so a later call cannot see a dangling buffer.
+        // The iterator keeps a pointer to `text`, valid only during this call: forget it.
         cicu_breaker_set_utf8(handle, nil, 0, &status)
     }
 

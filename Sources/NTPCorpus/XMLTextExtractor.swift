@@ -112,7 +112,9 @@ public final class XMLTextExtractor {
     /// Feeds raw bytes as read from the file (any encoding libxml2 detects, UTF-16 with BOM
     /// included), in chunks of any size. Delivers UTF-8 text of selected elements through `onText`
     /// (element starts/ends inside selected elements as " ") and calls `onRecordEnd` when an
-    /// outermost selected element closes. Throws `XMLExtractionError` on malformed XML.
+    /// outermost selected element closes. Throws `XMLExtractionError` on malformed XML (text
+    /// delivered before the error stays delivered; later calls throw the same error).
+    /// The closures must not call back into this extractor.
     public func feed(_ bytes: UnsafeRawBufferPointer, onText: (UnsafeBufferPointer<UInt8>) -> Void,
                      onRecordEnd: () -> Void) throws {
         try run(bytes, terminate: false, onText: onText, onRecordEnd: onRecordEnd)
