@@ -108,6 +108,16 @@ final class XMLTextExtractorTests: XCTestCase {
         }
     }
 
+    func testUTF16BEAndUTF8WithBOM() throws {
+        let doc = "<?xml version=\"1.0\"?>\n<r><p>naïve</p></r>"
+        var be: [UInt8] = [0xFE, 0xFF]
+        for u in doc.utf16 { be += [UInt8(u >> 8), UInt8(u & 0xFF)] }
+        let utf8BOM: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(doc.utf8)
+        for bytes in [be, utf8BOM] {
+            XCTAssertEqual(try extract(bytes, .init(include: ["p"]), chunk: 1).records, ["naïve"])
+        }
+    }
+
     func testMalformedXMLReportsLineAndColumn() throws {
         let e = error("<r>\r\n<p>one\r\ntwo</p>\r\n<p>three <b>x</b></r>\n")
         XCTAssertEqual(e?.file, "t.xml")
