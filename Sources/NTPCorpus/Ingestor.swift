@@ -1,3 +1,4 @@
+import Foundation
 import NTPFormats
 
 /// Reads corpora (text, XML, token id streams; plain, gzip or bzip2) into distinct-context counts.
