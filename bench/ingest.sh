@@ -50,15 +50,17 @@ if [[ ! -x /usr/bin/time ]]; then
     die "/usr/bin/time (GNU time) is missing: install the Debian package 'time' (apt-get install time)"
   fi
 fi
-# measure NAME CMD...: runs CMD with stdout to $W/NAME.out, records "seconds maxrss_kb" in T_/M_
-declare -A T=() M=()
+# measure NAME CMD...: runs CMD with stdout to $W/NAME.out; records wall seconds (T), peak RSS
+# in KB (M) and user+sys CPU seconds (C; robust when the machine is shared)
+declare -A T=() M=() C=()
 measure() {
   local name=$1; shift
   note "running ($name): $*"
-  if ! /usr/bin/time -o "$W/$name.time" -f '%e %M' "$@" >"$W/$name.out" 2>"$W/$name.err"; then
+  if ! /usr/bin/time -o "$W/$name.time" -f '%e %M %U %S' "$@" >"$W/$name.out" 2>"$W/$name.err"; then
     cat "$W/$name.err" >&2; die "($name) command failed: $*"
   fi
-  read -r T[$name] M[$name] <"$W/$name.time"
+  local u s; read -r T[$name] M[$name] u s <"$W/$name.time"
+  C[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
 }
 
 # ---- inputs
@@ -80,10 +82,10 @@ WCW=$(awk '{print $1}' "$W/wc.out")
 PYCACHE=$W/baseline-$SHA.json
 if [[ ${NTPSEP_BENCH_REUSE_PYTHON:-0} == 1 && -f $PYCACHE && -f $PYCACHE.time ]]; then
   note "reusing cached Python baseline $PYCACHE"
-  cp "$PYCACHE" "$W/py.out"; read -r T[py] M[py] <"$PYCACHE.time"
+  cp "$PYCACHE" "$W/py.out"; read -r T[py] M[py] C[py] <"$PYCACHE.time"
 else
   measure py "$PY" "$ROOT/bench/ingest_baseline.py" "$FILE" --order 3
-  cp "$W/py.out" "$PYCACHE"; echo "${T[py]} ${M[py]}" >"$PYCACHE.time"
+  cp "$W/py.out" "$PYCACHE"; echo "${T[py]} ${M[py]} ${C[py]}" >"$PYCACHE.time"
 fi
 note "python baseline: $(cat "$W/py.out")"
 
@@ -92,7 +94,9 @@ if [[ $BASELINE_ONLY == 0 ]]; then
   if [[ -n ${NTPSEP_BIN:-} ]]; then BIN=$NTPSEP_BIN
   else
     note "building: swift build -c release (once; incremental afterwards)"
+    local_t0=$SECONDS
     (cd "$ROOT" && swift build -c release >"$W/build.log" 2>&1) || { tail -30 "$W/build.log" >&2; die "swift build -c release failed (log: $W/build.log)"; }
+    note "build took $((SECONDS - local_t0)) s (not part of the table)"
     BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/ntpsep
   fi
   [[ -x $BIN ]] || die "ntpsep binary not found at $BIN"
@@ -116,35 +120,38 @@ fi
 
 # ---- report + checks (python does the arithmetic and the JSON)
 export W BYTES WCW BASELINE_ONLY MAXRATIO SBYTES="${SBYTES:-0}" FILE
-export T_wc=${T[wc]} M_wc=${M[wc]} T_py=${T[py]} M_py=${M[py]}
-export T_ws=${T[ws]:-} M_ws=${M[ws]:-} T_icu=${T[icu]:-} M_icu=${M[icu]:-} T_ws2=${T[ws2]:-} M_ws2=${M[ws2]:-}
+export T_wc=${T[wc]} M_wc=${M[wc]} C_wc=${C[wc]} T_py=${T[py]} M_py=${M[py]} C_py=${C[py]:-nan}
+export T_ws=${T[ws]:-} M_ws=${M[ws]:-} C_ws=${C[ws]:-} T_icu=${T[icu]:-} M_icu=${M[icu]:-} C_icu=${C[icu]:-}
+export T_ws2=${T[ws2]:-} M_ws2=${M[ws2]:-} C_ws2=${C[ws2]:-} LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" - <<'EOF'
 import json, os, sys
 E = os.environ
 B = int(E["BYTES"]); MB = B / 1e6
 rows = []
-def row(step, cmd, t, m, nbytes):
-    t = float(t); m = int(m)
+cpu = {}
+def row(step, cmd, t, m, nbytes, c):
+    t = float(t); m = int(m); cpu[step] = float(c)
     rows.append((step, cmd, t, nbytes / 1e6 / t if t > 0 else float("inf"), m / 1024))
-row("(a)", "wc -w", E["T_wc"], E["M_wc"], B)
-row("(b)", "python ingest_baseline.py --order 3", E["T_py"], E["M_py"], B)
+row("(a)", "wc -w", E["T_wc"], E["M_wc"], B, E["C_wc"])
+row("(b)", "python ingest_baseline.py --order 3", E["T_py"], E["M_py"], B, E["C_py"])
 full = E["BASELINE_ONLY"] == "0"
 if full:
-    row("(c)", "ntpsep ingest --tokenizer whitespace --order 3", E["T_ws"], E["M_ws"], B)
-    row("(d)", "ntpsep ingest --order 3 (ICU), 40 MiB slice", E["T_icu"], E["M_icu"], int(E["SBYTES"]))
-    row("(e)", "ntpsep ingest --tokenizer whitespace, file x2", E["T_ws2"], E["M_ws2"], 2 * B)
-print(f"\nInput: {E['FILE']} ({B:,} bytes, wc -w {int(E['WCW']):,} words)\n")
-print("| step | command | seconds | MB/s | peak RSS (MB) |")
-print("|---|---|---:|---:|---:|")
+    row("(c)", "ntpsep ingest --tokenizer whitespace --order 3", E["T_ws"], E["M_ws"], B, E["C_ws"])
+    row("(d)", "ntpsep ingest --order 3 (ICU), 40 MiB slice", E["T_icu"], E["M_icu"], int(E["SBYTES"]), E["C_icu"])
+    row("(e)", "ntpsep ingest --tokenizer whitespace, file x2", E["T_ws2"], E["M_ws2"], 2 * B, E["C_ws2"])
+print(f"\nInput: {E['FILE']} ({B:,} bytes, LC_ALL=C wc -w {int(E['WCW']):,} words); load average at end: {E['LOAD']}\n")
+print("| step | command | wall s | CPU s (user+sys) | MB/s (wall) | peak RSS (MB) |")
+print("|---|---|---:|---:|---:|---:|")
 for s, c, t, r, m in rows:
-    print(f"| {s} | `{c}` | {t:.2f} | {r:.1f} | {m:.0f} |")
+    print(f"| {s} | `{c}` | {t:.2f} | {cpu[s]:.2f} | {r:.1f} | {m:.0f} |")
 t = {s: x for s, _, x, _, _ in rows}
 m = {s: x for s, _, _, _, x in rows}
 print()
-print(f"python / wc -w time ratio: {t['(b)'] / t['(a)']:.1f}x")
+print(f"python / wc -w time ratio: {t['(b)'] / t['(a)']:.1f}x wall, {cpu['(b)'] / max(cpu['(a)'], 0.01):.1f}x CPU")
 fail = []
 if full:
-    print(f"ntpsep (c) speed-up vs python (b): {t['(b)'] / t['(c)']:.1f}x; ntpsep (c) / wc -w time: {t['(c)'] / t['(a)']:.1f}x")
+    print(f"ntpsep (c) speed-up vs python (b): {t['(b)'] / t['(c)']:.1f}x wall, {cpu['(b)'] / max(cpu['(c)'], 0.01):.1f}x CPU; "
+          f"ntpsep (c) / wc -w: {t['(c)'] / t['(a)']:.1f}x wall, {cpu['(c)'] / max(cpu['(a)'], 0.01):.1f}x CPU")
     print(f"ICU (d) MB/s vs whitespace (c) MB/s: {rows[3][3] / rows[2][3]:.2f}")
     ratio = m["(e)"] / m["(c)"]
     print(f"peak RSS file x2 / file x1: {ratio:.2f} (limit {E['MAXRATIO']})")
