@@ -380,7 +380,7 @@ main() {
   for t in "${tiers[@]}"; do
     case $t in
       default) tier_default ;; all) tier_all ;; bench) tier_bench ;;
-      list) cut -f1,2,6,7,8 "$MANIFEST" | grep -v '^#' | column -t; exit 0 ;;
+      list) awk -F'\t' '!/^#/ {printf "%-42s %-8s %12s %9s %10s\n", $1, $2, $6, $7, $8}' "$MANIFEST"; exit 0 ;;
     esac
   done
   rm -rf "$DATA/.tmp"
