@@ -159,10 +159,18 @@ if full:
         fail.append(f"peak RSS grows with input: x2 file uses {ratio:.2f}x the memory")
     py = json.load(open(os.path.join(E["W"], "py.out")))
     def load(name):
+        # the whole output should be one JSON object; tolerate log lines around it
+        text = open(os.path.join(E["W"], name)).read()
         try:
-            return json.load(open(os.path.join(E["W"], name)))
-        except Exception as e:
-            fail.append(f"cannot parse {name}: {e}"); return None
+            return json.loads(text)
+        except ValueError:
+            for line in reversed(text.splitlines()):
+                if line.lstrip().startswith("{"):
+                    try:
+                        return json.loads(line)
+                    except ValueError:
+                        pass
+        fail.append(f"cannot parse {name} as JSON: {text[:200]!r}"); return None
     def cmp(label, got, want):
         if got is None: return
         for k in ("events", "contexts", "vocabulary"):
