@@ -159,3 +159,20 @@ final class CountingPathTests: XCTestCase {
         }
     }
 }
+
+final class NGramRunsTests: XCTestCase {
+    func testSortedRunsCountLikeADictionaryAcrossManyFlushes() {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 20 }
+        let runs = NGramRuns(bufferCapacity: 1000)
+        var reference: [UInt64: Int64] = [:]
+        for _ in 0..<25_000 {
+            let key = next() % 3000 | (next() % 4 == 0 ? 1 << 60 : 0)   // high digits vary too
+            runs.add(key); reference[key, default: 0] += 1
+        }
+        var seen: [(UInt64, Int64)] = []
+        runs.forEach { seen.append(($0, $1)) }
+        XCTAssertEqual(seen.map(\.0), reference.keys.sorted())
+        XCTAssertEqual(seen.map(\.1), reference.keys.sorted().map { reference[$0]! })
+    }
+}

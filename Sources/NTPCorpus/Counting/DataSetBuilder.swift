@@ -56,15 +56,15 @@ public enum DataSetBuilder {
     /// Old interner id -> final id, and the final vocabulary.
     static func finalTokenIDs(interner: TokenInterner, sequences: SequenceCounter, maxVocabulary: Int?, minCount: Int) -> ([UInt32], [String]) {
         let oldCount = interner.count
-        var used = interner.occurrences.map { $0 > 0 }
-        let order = sequences.contextLength + 1
-        sequences.forEachNGram { ids, _ in for t in 0..<order { used[Int(ids[t])] = true } }
-        var ordinary = (TokenInterner.specials.count..<oldCount).filter { used[$0] }
         let occurrences = interner.occurrences
-        ordinary.sort { a, b in
-            let ca = occurrences[a], cb = occurrences[b]
-            return ca != cb ? ca > cb : interner.bytes(of: a).lexicographicallyPrecedes(interner.bytes(of: b))
+        // Every token of the text was counted when interned; padding adds <s> (in contexts) and </s>.
+        var used = occurrences.map { $0 > 0 }
+        if sequences.padded && sequences.sequenceCount > 0 {
+            used[Int(TokenInterner.sentenceEnd)] = true
+            if sequences.contextLength > 0 { used[Int(TokenInterner.sentenceStart)] = true }
         }
+        let ordinary = tokensByFrequency((TokenInterner.specials.count..<oldCount).filter { used[$0] },
+                                         occurrences: occurrences, interner: interner)
         var kept = ordinary.filter { occurrences[$0] >= Int64(minCount) }
         if let k = maxVocabulary, kept.count > k { kept.removeLast(kept.count - k) }
         if kept.count < ordinary.count { used[Int(TokenInterner.unknown)] = true }
@@ -81,11 +81,12 @@ public enum DataSetBuilder {
 
     /// The packed path: remap every n-gram key, radix-sort, and read rows off the sorted keys
     /// (keys that now coincide through `<unk>` are adjacent and summed).
-    static func buildPacked(_ table: NGramTable, sequences: SequenceCounter, newID: [UInt32], vocabulary: [String],
+    static func buildPacked(_ table: NGramRuns, sequences: SequenceCounter, newID: [UInt32], vocabulary: [String],
                             optionsJSON: String) -> DataSet {
         let n = sequences.contextLength, bits = UInt64(sequences.bits)
         var keys = [UInt64](), values = [Int64]()
-        keys.reserveCapacity(table.count); values.reserveCapacity(table.count)
+        table.flush()
+        keys.reserveCapacity(table.keys.count); values.reserveCapacity(table.keys.count)
         let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: n + 1)
         defer { ids.deallocate() }
         table.forEach { key, count in
@@ -118,6 +119,23 @@ public enum DataSetBuilder {
         return DataSet(contextCount: rowOffsets.count - 1, vocabularySize: vocabulary.count, rowOffsets: rowOffsets,
                        columns: columns, counts: counts, vocabulary: vocabulary, contexts: contexts, contextLength: n,
                        optionsJSON: optionsJSON)
+    }
+
+    /// Ids by decreasing count, ties by their bytes. Sorting on (count, first 8 bytes) packed in
+    /// integers first keeps the comparisons cheap; only ties on both compare whole tokens.
+    static func tokensByFrequency(_ ids: [Int], occurrences: [Int64], interner: TokenInterner) -> [Int] {
+        var keyed = ids.map { id -> (UInt64, UInt64, Int32) in
+            let b = interner.bytes(of: id)
+            var prefix: UInt64 = 0
+            for t in 0..<8 { prefix = prefix << 8 | UInt64(t < b.count ? b[t] : 0) }
+            return (UInt64(bitPattern: Int64.max - occurrences[id]), prefix, Int32(id))
+        }
+        keyed.sort { a, b in
+            if a.0 != b.0 { return a.0 < b.0 }
+            if a.1 != b.1 { return a.1 < b.1 }
+            return interner.bytes(of: Int(a.2)).lexicographicallyPrecedes(interner.bytes(of: Int(b.2)))
+        }
+        return keyed.map { Int($0.2) }
     }
 
     /// Indices 0..<count sorted lexicographically by their `length` keys (stable).

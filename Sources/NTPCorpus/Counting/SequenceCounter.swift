@@ -6,7 +6,7 @@
 /// only context.
 ///
 /// Storage: while every id fits in ⌊64/N⌋ bits, whole n-grams are packed into one UInt64 and
-/// counted in one `NGramTable` (orders ≤ 3 with up to 2 M token types, or byte/BPE-sized
+/// counted by sorting in `NGramRuns` (orders ≤ 3 with up to 2 M token types, or byte/BPE-sized
 /// vocabularies at higher orders). The first id that does not fit moves the counts into a
 /// `ContextCounter`, which has no such limit.
 public struct SequenceCounter {
@@ -18,7 +18,7 @@ public struct SequenceCounter {
     let bits: Int
     private let historyMask: UInt64
     private let idLimit: UInt64
-    var packed: NGramTable? = NGramTable()
+    var packed: NGramRuns? = NGramRuns()
     var general: ContextCounter? = nil
     private var history: UInt64 = 0
     private let window: UnsafeMutablePointer<UInt32>
@@ -46,7 +46,7 @@ public struct SequenceCounter {
     public func deallocate() { window.deallocate() }
 
     /// Distinct n-grams (packed) or (context, token) pairs (general) so far, for progress display.
-    public var distinctCount: Int { packed?.count ?? general!.pairCount }
+    public var distinctCount: Int { packed?.approximateCount ?? general!.pairCount }
 
     /// Counts `id` as the next token of the current sequence.
     @inline(__always)
