@@ -1,23 +1,35 @@
+import Dispatch
+
 /// Counts packed n-grams (all N ids in one UInt64) by sorting, as KenLM does.
 ///
 /// Events are appended to a buffer (sequential writes, no probing); a full buffer is
 /// radix-sorted, reduced to (key, count) and merged into one sorted run of distinct n-grams.
 /// Memory is the distinct n-grams plus one buffer, whatever the input size.
 final class NGramRuns {
-    private let buffer: UnsafeMutablePointer<UInt64>
+    private var buffer: UnsafeMutablePointer<UInt64>
+    /// The buffer being sorted in the background while `buffer` fills.
+    private var spare: UnsafeMutablePointer<UInt64>
     private let bufferCapacity: Int
     private var buffered = 0
     private var scratch: [UInt64] = []
-    /// The merged run: distinct keys ascending, with their counts.
+    /// The merged run: distinct keys ascending, with their counts (owned by the worker while a merge runs).
     private(set) var keys: [UInt64] = []
     private(set) var counts: [Int64] = []
+    /// Sorting and merging run on a second thread, overlapped with tokenization.
+    private let worker = DispatchQueue(label: "ntpsep.ngram-runs")
+    private let idle = DispatchSemaphore(value: 1)
 
     init(bufferCapacity: Int = 1 << 22) {
         self.bufferCapacity = bufferCapacity
         buffer = .allocate(capacity: bufferCapacity)
+        spare = .allocate(capacity: bufferCapacity)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        // libdispatch traps when a semaphore dies below its initial value: wait, then give it back.
+        idle.wait(); idle.signal()
+        buffer.deallocate(); spare.deallocate()
+    }
 
     /// Distinct n-grams merged so far plus events still buffered (for progress display).
     var approximateCount: Int { keys.count + buffered }
@@ -26,16 +38,32 @@ final class NGramRuns {
     func add(_ key: UInt64) {
         buffer[buffered] = key
         buffered += 1
-        if buffered == bufferCapacity { flush() }
+        if buffered == bufferCapacity { startMerge() }
     }
 
-    /// Sorts the buffer and merges it into the run.
-    func flush() {
-        guard buffered > 0 else { return }
-        var run = Array(UnsafeBufferPointer(start: buffer, count: buffered))
+    /// Hands the full buffer to the worker and continues in the other one.
+    private func startMerge() {
+        idle.wait()
+        swap(&buffer, &spare)
+        let full = UnsafeBufferPointer(start: spare, count: buffered)
         buffered = 0
+        worker.async {
+            self.merge(full)
+            self.idle.signal()
+        }
+    }
+
+    /// Merges everything buffered and waits for the worker.
+    func flush() {
+        if buffered > 0 { startMerge() }
+        idle.wait()
+        idle.signal()
+    }
+
+    /// Sorts one buffer, reduces equal keys, and merges the result into the run.
+    private func merge(_ events: UnsafeBufferPointer<UInt64>) {
+        var run = Array(events)
         radixSort(&run, scratch: &scratch)
-        // Reduce equal keys, then merge with the existing run.
         var runKeys: [UInt64] = [], runCounts: [Int64] = []
         runKeys.reserveCapacity(run.count / 2); runCounts.reserveCapacity(run.count / 2)
         var i = 0
@@ -99,12 +127,25 @@ func radixSort(_ keys: inout [UInt64], _ values: inout [Int64], scratch tmpKeys:
         keys.withUnsafeBufferPointer { src in
             tmpKeys.withUnsafeMutableBufferPointer { dst in
                 histogram.withUnsafeMutableBufferPointer { h in
-                    for i in 0..<n {
-                        let d = Int((src[i] >> UInt64(shift)) & 0x7FF)
-                        let p = h[d]
-                        dst[p] = src[i]
-                        if withValues { tmpValues[p] = values[i] }
-                        h[d] = p + 1
+                    let s = UInt64(shift)
+                    if withValues {
+                        values.withUnsafeBufferPointer { v in
+                            tmpValues.withUnsafeMutableBufferPointer { tv in
+                                for i in 0..<n {
+                                    let d = Int((src[i] >> s) & 0x7FF)
+                                    let p = h[d]
+                                    dst[p] = src[i]; tv[p] = v[i]
+                                    h[d] = p + 1
+                                }
+                            }
+                        }
+                    } else {
+                        for i in 0..<n {
+                            let d = Int((src[i] >> s) & 0x7FF)
+                            let p = h[d]
+                            dst[p] = src[i]
+                            h[d] = p + 1
+                        }
                     }
                 }
             }
