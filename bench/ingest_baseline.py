@@ -3,8 +3,9 @@
 
     python3 bench/ingest_baseline.py FILE [--order N]      (FILE may be '-' for stdin)
 
-What a researcher would write: read the file line by line (UTF-8, strict), `line.split()`
-(Python's Unicode whitespace, e.g. U+00A0 and U+3000 separate tokens), skip lines without
+What a researcher would write: read the file line by line in binary mode, `line.split()` on
+bytes (ASCII whitespace, exactly what `ntpsep --tokenizer whitespace` splits on; str.split()
+would also split on U+00A0 and U+3000), skip lines without
 tokens, pad each remaining line with N-1 `<s>` in front and one `</s>` at the end (KenLM
 convention: every real token and the final `</s>` is a predicted event; `<s>` never is), and
 count next tokens per context (the N-1 preceding tokens) in a dict of collections.Counter.
@@ -28,18 +29,18 @@ import time
 
 
 def count(path, order):
-    pad = ["<s>"] * (order - 1)
+    pad = [b"<s>"] * (order - 1)
     counts = collections.defaultdict(collections.Counter)
-    vocab = {"<s>", "</s>"}
+    vocab = {b"<s>", b"</s>"}
     events = 0
-    f = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    f = sys.stdin.buffer if path == "-" else open(path, "rb")
     with f:
         for line in f:
             toks = line.split()
             if not toks:
                 continue
             vocab.update(toks)
-            seq = pad + toks + ["</s>"]
+            seq = pad + toks + [b"</s>"]
             for i in range(order - 1, len(seq)):
                 counts[tuple(seq[i - order + 1:i])][seq[i]] += 1
             events += len(toks) + 1
