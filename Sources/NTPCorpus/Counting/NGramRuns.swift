@@ -45,11 +45,13 @@ final class NGramRuns {
     private func startMerge() {
         idle.wait()
         swap(&buffer, &spare)
-        let full = UnsafeBufferPointer(start: spare, count: buffered)
+        // The worker owns `spare` until it signals `idle`; nothing else touches it meanwhile.
+        struct Handoff: @unchecked Sendable { let events: UnsafeBufferPointer<UInt64>; let runs: NGramRuns }
+        let handoff = Handoff(events: UnsafeBufferPointer(start: spare, count: buffered), runs: self)
         buffered = 0
         worker.async {
-            self.merge(full)
-            self.idle.signal()
+            handoff.runs.merge(handoff.events)
+            handoff.runs.idle.signal()
         }
     }
 
