@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-//   C shims (CICU, CXML, CZip, COpenBLAS, CGLPK)
+//   C shims (CICU, CXML, CZip, CSupport, COpenBLAS, CGLPK)
 //   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
 //   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
 //   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
@@ -31,11 +31,12 @@ let package = Package(
         .target(name: "CICU",
                 linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]),
         .target(name: "CXML", dependencies: ["CLibXML2"]),
+        .target(name: "CSupport"),
         .target(name: "CZip",
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
 
         .target(name: "NTPFormats", dependencies: ["CZip"]),
-        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip"]),
+        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
         .executableTarget(name: "ntpsep", dependencies: [
             "NTPFormats", "NTPCorpus", "NTPCore",
