@@ -282,7 +282,7 @@ public final class NTPLoss {
 
     /// Softmax rows of the block in place: leaves per-context loss terms in `ws.terms` and, when
     /// `gradient`, overwrites each row with scale · π̂_j (softmax − p̂_j) (the block of R).
-    private func softmaxPass<T: LossScalar>(_ ws: Workspace<T>, contexts: UnsafeBufferPointer<Int>?,
+    func softmaxPass<T: LossScalar>(_ ws: Workspace<T>, contexts: UnsafeBufferPointer<Int>?,
                                             start: Int, count b: Int, scale: Double, gradient: Bool) {
         let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
         let v = vocabularySize

@@ -54,7 +54,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var batchContexts: Int?
     /// Seed of the context sampling.
     public var seed: UInt64
-    /// Stop with `TrainingError.diverged` after this many consecutive full-batch loss increases.
+    /// Stop with `TrainingError.diverged` after this many consecutive full-batch loss increases
+    /// (also stopped: NaN/Inf anywhere, or a full-batch loss above 1000 × max(CE(W_0), 1)).
     public var divergencePatience: Int
 
     /// Options with the documented defaults.
@@ -154,7 +155,7 @@ public final class Trainer {
         var log = resume?.log ?? []
         var g = [Double](repeating: 0, count: n)
         var k = resume?.step ?? 0
-        var previous = Double.infinity, increases = 0
+        var previous = Double.infinity, increases = 0, first = Double.infinity
         let batch = options.batchContexts.flatMap { $0 < m ? $0 : nil }
         var ids = [Int](repeating: 0, count: batch ?? 0)
         var pool = Array(0..<(batch == nil ? 0 : m))
@@ -193,6 +194,9 @@ public final class Trainer {
                 ce = loss.lossAndGradient(w, gradient: &g)
                 if logging { record(ce) }
                 if !ce.isFinite { throw TrainingError.diverged(step: k, reason: "loss is \(ce)") }
+                if k == (resume?.step ?? 0) { first = ce }
+                // Descent methods never climb far above the start; 1000× is an explosion.
+                if ce > 1000 * max(first, 1) { throw TrainingError.diverged(step: k, reason: "loss exploded to \(ce)") }
                 if ce > previous { increases += 1 } else { increases = 0 }
                 if increases >= options.divergencePatience {
                     throw TrainingError.diverged(step: k, reason: "loss increased for \(increases) consecutive steps")
@@ -202,6 +206,7 @@ public final class Trainer {
             }
             opt.apply(gradient: g, to: &w)
             k += 1
+            if !w.allSatisfy({ $0.isFinite }) { throw TrainingError.diverged(step: k, reason: "W has non-finite entries") }
             if shouldStop() && k < options.steps {
                 return TrainingResult(weights: w, log: log, stepsDone: k, optimizerState: opt.state, interrupted: true)
             }
