@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
         .target(name: "NTPPlot"),
         .executableTarget(name: "ntpsep", dependencies: [
-            "NTPFormats", "NTPCorpus", "NTPCore",
+            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
