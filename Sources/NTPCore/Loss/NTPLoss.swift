@@ -312,18 +312,22 @@ public final class NTPLoss {
         }}}}
     }
 
+    /// Max of a row. Four scalar accumulators: SIMD `.replacing(with:where:)` on a generic
+    /// vector was lowered lane by lane through the stack (30 ns/element, measured).
     @inline(__always) private static func rowMax<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int) -> T {
-        var acc = SIMD8<T>(repeating: -T.infinity)
+        var m0 = -T.infinity, m1 = m0, m2 = m0, m3 = m0
         var i = 0
-        let raw = UnsafeRawPointer(x)
-        while i + 8 <= n {
-            let c = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: SIMD8<T>.self)
-            acc = acc.replacing(with: c, where: c .> acc)
-            i += 8
+        while i + 4 <= n {
+            m0 = x[i] > m0 ? x[i] : m0
+            m1 = x[i + 1] > m1 ? x[i + 1] : m1
+            m2 = x[i + 2] > m2 ? x[i + 2] : m2
+            m3 = x[i + 3] > m3 ? x[i + 3] : m3
+            i += 4
         }
-        var m = acc.max()
-        while i < n { if x[i] > m { m = x[i] }; i += 1 }
-        return m
+        while i < n { m0 = x[i] > m0 ? x[i] : m0; i += 1 }
+        m0 = m1 > m0 ? m1 : m0
+        m2 = m3 > m2 ? m3 : m2
+        return m2 > m0 ? m2 : m0
     }
 
     @inline(__always) private static func rowSum<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int) -> T {

@@ -51,18 +51,25 @@ public final class OnehotStreamingTrainer {
         var mm2 = 0.0, star2 = 0.0, starDotMM = 0.0
         let cfg = options.optimizer
         let isAdam = cfg.kind == .adam
-        var w = [Double](repeating: 0, count: b * v), g = w
-        var mom1 = [Double](repeating: 0, count: isAdam ? b * v : 0), mom2 = mom1
+        // Raw buffers: the per-step loops below run over V × block elements and must not pay for
+        // array uniqueness checks.
+        let w = UnsafeMutablePointer<Double>.allocate(capacity: max(1, b * v))
+        let mom1 = UnsafeMutablePointer<Double>.allocate(capacity: isAdam ? b * v : 1)
+        let mom2 = UnsafeMutablePointer<Double>.allocate(capacity: isAdam ? b * v : 1)
+        let gBuf = UnsafeMutablePointer<Double>.allocate(capacity: isAdam ? b * v : 1)
+        defer { w.deallocate(); mom1.deallocate(); mom2.deallocate(); gBuf.deallocate() }
         var wStar = [Double](repeating: 0, count: withReference ? b * v : 0), wMM = wStar
         let adam = (0..<steps).map { Optimizer.AdamCoefficients(cfg, step: $0 + 1) }
+        let logits = ws.logits, terms = ws.terms
         var start = 0
         while start < m {
             if shouldStop() { throw TrainingError.invalidOption("interrupted; a streamed one-hot run cannot be resumed, rerun it") }
             let c = min(b, m - start)
+            let n = c * v
             for i in 0..<c {
                 for t in 0..<v { w[i * v + t] = options.initialization.value(index: t * m + start + i, dimension: m) }
             }
-            if isAdam { for i in 0..<(c * v) { mom1[i] = 0; mom2[i] = 0 } }
+            if isAdam { mom1.initialize(repeating: 0, count: n); mom2.initialize(repeating: 0, count: n) }
             if withReference {
                 wStar.withUnsafeMutableBufferPointer { sp in
                     wMM.withUnsafeMutableBufferPointer { mp in
@@ -71,40 +78,36 @@ public final class OnehotStreamingTrainer {
                         }
                     }
                 }
-                for i in 0..<(c * v) { mm2 += wMM[i] * wMM[i]; star2 += wStar[i] * wStar[i]; starDotMM += wStar[i] * wMM[i] }
+                for i in 0..<n { mm2 += wMM[i] * wMM[i]; star2 += wStar[i] * wStar[i]; starDotMM += wStar[i] * wMM[i] }
             }
             var logIndex = 0
             for k in 0...steps {
                 let logging = logIndex < logSteps.count && logSteps[logIndex] == k
-                for i in 0..<(c * v) { ws.logits[i] = T(w[i]) }
+                for i in 0..<n { logits[i] = T(w[i]) }
                 loss.softmaxPass(ws, contexts: nil, start: start, count: c, scale: 1, gradient: k < steps)
                 if logging {
                     var s = sums[logIndex]
-                    for i in 0..<c { s.ce += ws.terms[i] }
-                    for i in 0..<c { accumulate(&s, column: start + i, w: w, at: i * v, wStar: wStar, wMM: wMM) }
+                    for i in 0..<c { s.ce += terms[i] }
+                    for i in 0..<c { accumulate(&s, column: start + i, w: w + i * v, wStar: wStar, wMM: wMM, at: i * v) }
                     sums[logIndex] = s
                     logIndex += 1
                 }
                 if k == steps { break }
-                for i in 0..<(c * v) { g[i] = ws.logits[i].asDouble }
-                if let bad = (0..<c).first(where: { !ws.terms[$0].isFinite }) {
-                    throw TrainingError.diverged(step: k, reason: "loss of context \(start + bad) is \(ws.terms[bad])")
+                for i in 0..<c where !terms[i].isFinite {
+                    throw TrainingError.diverged(step: k, reason: "loss of context \(start + i) is \(terms[i])")
                 }
                 switch cfg.kind {
                 case .gd:
+                    // Same expression as Optimizer (w − η·g with g rounded to Double first).
                     let eta = cfg.learningRate
-                    for i in 0..<(c * v) { w[i] -= eta * g[i] }
+                    for i in 0..<n { w[i] -= eta * logits[i].asDouble }
                 case .adam:
-                    g.withUnsafeBufferPointer { gp in w.withUnsafeMutableBufferPointer { wp in
-                        mom1.withUnsafeMutableBufferPointer { m1 in mom2.withUnsafeMutableBufferPointer { m2 in
-                            Optimizer.adamUpdate(adam[k], g: gp.baseAddress!, w: wp.baseAddress!,
-                                                 m: m1.baseAddress!, v: m2.baseAddress!, count: c * v)
-                        } }
-                    } }
+                    for i in 0..<n { gBuf[i] = logits[i].asDouble }
+                    Optimizer.adamUpdate(adam[k], g: gBuf, w: w, m: mom1, v: mom2, count: n)
                 case .ngd: break
                 }
             }
-            try w.withUnsafeBufferPointer { try emit(start, c, UnsafeBufferPointer(rebasing: $0[0..<(c * v)])) }
+            try emit(start, c, UnsafeBufferPointer(start: w, count: n))
             start += c
         }
         return zip(logSteps, sums).map { step, s in
@@ -112,20 +115,21 @@ public final class OnehotStreamingTrainer {
         }
     }
 
-    /// Adds column j's share of the log sums (w starts at `base` in `w`).
+    /// Adds column j's share of the log sums (`w` points at the column's V entries; `at` is the
+    /// column's offset in the block's W*/W^mm arrays).
     @inline(__always)
-    private func accumulate(_ s: inout LogSums, column j: Int, w: [Double], at base: Int, wStar: [Double], wMM: [Double]) {
+    private func accumulate(_ s: inout LogSums, column j: Int, w: UnsafeMutablePointer<Double>, wStar: [Double], wMM: [Double], at base: Int) {
         let v = loss.vocabularySize
-        for t in 0..<v { s.w2 += w[base + t] * w[base + t] }
+        for t in 0..<v { s.w2 += w[t] * w[t] }
         guard withReference else { return }
-        for t in 0..<v { s.wDotMM += w[base + t] * wMM[base + t]; s.wDotStar += w[base + t] * wStar[base + t] }
+        for t in 0..<v { s.wDotMM += w[t] * wMM[base + t]; s.wDotStar += w[t] * wStar[base + t] }
         let lo = loss.rowOffsets[j], hi = loss.rowOffsets[j + 1]
         var mean = 0.0
-        for e in lo..<hi { mean += w[base + Int(loss.supportTokens[e])] }
+        for e in lo..<hi { mean += w[Int(loss.supportTokens[e])] }
         mean /= Double(hi - lo)
         for e in lo..<hi {
             let z = Int(loss.supportTokens[e])
-            let t = w[base + z] - mean - wStar[base + z]
+            let t = w[z] - mean - wStar[base + z]
             s.proj2 += t * t
         }
     }
