@@ -95,4 +95,51 @@ public enum FastExp {
             for t in i..<count { x[t] = e[t - i] }
         }
     }
+
+    /// x ← exp(x − shift), returning Σ exp(x − shift): one pass instead of three in the softmax.
+    /// Each element gets exactly the value `expInPlace` would give for x − shift.
+    @inlinable
+    public static func expShiftedSum(_ x: UnsafeMutablePointer<Double>, count: Int, shift: Double) -> Double {
+        let raw = UnsafeMutableRawPointer(x)
+        var acc = SIMD8<Double>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self) - shift
+            let e = exp8(v)
+            raw.storeBytes(of: e, toByteOffset: i * 8, as: SIMD8<Double>.self)
+            acc += e
+            i += 8
+        }
+        var s = acc.sum()
+        if i < count {
+            var v = SIMD8<Double>(repeating: -Double.infinity)
+            for t in i..<count { v[t - i] = x[t] - shift }
+            let e = exp8(v)
+            for t in i..<count { x[t] = e[t - i]; s += e[t - i] }
+        }
+        return s
+    }
+
+    /// Float version of `expShiftedSum` (the sum is accumulated in Float lanes, then Double).
+    @inlinable
+    public static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Double {
+        let raw = UnsafeMutableRawPointer(x)
+        var acc = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i + 16 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - shift
+            let e = exp16(v)
+            raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            acc += e
+            i += 16
+        }
+        var s = Double(acc.sum())
+        if i < count {
+            var v = SIMD16<Float>(repeating: -Float.infinity)
+            for t in i..<count { v[t - i] = x[t] - shift }
+            let e = exp16(v)
+            for t in i..<count { x[t] = e[t - i]; s += Double(e[t - i]) }
+        }
+        return s
+    }
 }

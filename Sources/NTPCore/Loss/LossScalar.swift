@@ -16,6 +16,10 @@ protocol LossScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// x ← exp(x) for `count` elements.
     static func expInPlace(_ x: UnsafeMutablePointer<Self>, count: Int)
+    /// x ← exp(x − shift), returning the sum.
+    static func expShiftedSum(_ x: UnsafeMutablePointer<Self>, count: Int, shift: Self) -> Double
+    /// out (cols × rows) = aᵀ for row-major a (rows × cols).
+    static func transpose(_ a: UnsafePointer<Self>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Self>)
     /// Conversion from the Double interface.
     init(_ d: Double)
     /// Conversion to the Double interface.
@@ -30,6 +34,12 @@ extension Double: LossScalar {
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
     static func expInPlace(_ x: UnsafeMutablePointer<Double>, count: Int) { FastExp.expInPlace(x, count: count) }
+    static func expShiftedSum(_ x: UnsafeMutablePointer<Double>, count: Int, shift: Double) -> Double {
+        FastExp.expShiftedSum(x, count: count, shift: shift)
+    }
+    static func transpose(_ a: UnsafePointer<Double>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Double>) {
+        cblas_domatcopy(CblasRowMajor, CblasTrans, Int32(rows), Int32(cols), 1, a, Int32(cols), out, Int32(rows))
+    }
     var asDouble: Double { self }
 }
 
@@ -41,6 +51,12 @@ extension Float: LossScalar {
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
     static func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) { FastExp.expInPlace(x, count: count) }
+    static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Double {
+        FastExp.expShiftedSum(x, count: count, shift: shift)
+    }
+    static func transpose(_ a: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        cblas_somatcopy(CblasRowMajor, CblasTrans, Int32(rows), Int32(cols), 1, a, Int32(cols), out, Int32(rows))
+    }
     var asDouble: Double { Double(self) }
 }
 

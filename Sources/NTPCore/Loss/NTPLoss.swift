@@ -60,8 +60,9 @@ public final class NTPLoss {
     let work32: Workspace<Float>?
 
     /// Precomputes π̂, p̂ and 𝓗 from `data`; `features` must have `contextCount == data.contextCount`.
+    /// `blockSize` nil picks `defaultBlockSize(for:)`.
     public init(data: DataSet, features: ContextFeatures, precision: Precision = .float64,
-                blockSize: Int = 512, threads: Int = 2) throws {
+                blockSize: Int? = nil, threads: Int = 2) throws {
         guard features.contextCount == data.contextCount else {
             throw LossError.shapeMismatch("features have \(features.contextCount) contexts, data has \(data.contextCount)")
         }
@@ -76,7 +77,7 @@ public final class NTPLoss {
         entropy = data.entropy()
         self.features = features
         self.precision = precision
-        self.blockSize = max(1, blockSize)
+        self.blockSize = max(1, blockSize ?? NTPLoss.defaultBlockSize(for: features))
         self.threads = max(1, threads)
         if precision == .float32, case .dense(let h) = features.storage {
             hFloat = h.map { Float($0) }
@@ -92,6 +93,13 @@ public final class NTPLoss {
             ? Workspace(block: self.blockSize, vocabulary: vocabularySize, dimension: dimension,
                         transposed: needsTranspose, converted: vd > 0)
             : nil
+    }
+
+    /// Contexts per block when none is given: 512 for dense features (amortises GEMM packing of
+    /// W), 64 otherwise (keeps the V × block logits in L2 for the gather/scatter and copy paths).
+    public static func defaultBlockSize(for features: ContextFeatures) -> Int {
+        if case .dense = features.storage { return 512 }
+        return 64
     }
 
     /// Number of parameters V · d.
@@ -213,7 +221,7 @@ public final class NTPLoss {
             }
         case .sparse(let r, let indices, let values):
             let wT = ws.wT!, gT = ws.gT!
-            transpose(w, rows: v, cols: d, into: wT)
+            T.transpose(w, rows: v, cols: d, into: wT)
             if g != nil { gT.initialize(repeating: 0, count: vd) }
             total = indices.withUnsafeBufferPointer { idx in
                 blocks(count: count) { start, b in
@@ -222,10 +230,13 @@ public final class NTPLoss {
                         let row = ws.logits + i * v
                         row.initialize(repeating: 0, count: v)
                         for p in 0..<r {
-                            let f = Int(idx[j * r + p])
-                            let val = T(values?[j * r + p] ?? 1)
-                            let src = wT + f * v
-                            for t in 0..<v { row[t] += val * src[t] }
+                            let src = wT + Int(idx[j * r + p]) * v
+                            if let values {
+                                let val = T(values[j * r + p])
+                                for t in 0..<v { row[t] += val * src[t] }
+                            } else {
+                                for t in 0..<v { row[t] += src[t] }     // one-hot features: no multiply
+                            }
                         }
                     }
                     softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
@@ -239,17 +250,20 @@ public final class NTPLoss {
                                 let j = contexts?[start + i] ?? (start + i)
                                 let row = ws.logits + i * v
                                 for p in 0..<r {
-                                    let f = Int(idx[j * r + p])
-                                    let val = T(values?[j * r + p] ?? 1)
-                                    let dst = gT + f * v
-                                    for t in lo..<hi { dst[t] += val * row[t] }
+                                    let dst = gT + Int(idx[j * r + p]) * v
+                                    if let values {
+                                        let val = T(values[j * r + p])
+                                        for t in lo..<hi { dst[t] += val * row[t] }
+                                    } else {
+                                        for t in lo..<hi { dst[t] += row[t] }
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-            if let g { transpose(UnsafePointer(gT), rows: d, cols: v, into: g) }
+            if let g { T.transpose(UnsafePointer(gT), rows: d, cols: v, into: g) }
         }
         if let gOut, let gc = ws.gConv, g != nil {
             for i in 0..<vd { gOut[i] = gc[i].asDouble }
@@ -298,8 +312,7 @@ public final class NTPLoss {
                     var dot = 0.0
                     for e in offsets[j]..<offsets[j + 1] { dot += probs[e] * row[Int(tokens[e])].asDouble }
                     let mx = NTPLoss.rowMax(row, v)
-                    NTPLoss.shiftedExp(row, v, shift: mx)
-                    let s = NTPLoss.rowSum(row, v).asDouble
+                    let s = T.expShiftedSum(row, count: v, shift: mx)
                     let pi = pis[j] * scale
                     ws.terms[i] = pi * (mx.asDouble + log(s) - dot)
                     if gradient {
@@ -330,42 +343,8 @@ public final class NTPLoss {
         return m2 > m0 ? m2 : m0
     }
 
-    @inline(__always) private static func rowSum<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int) -> T {
-        var acc = SIMD8<T>(repeating: 0)
-        var i = 0
-        let raw = UnsafeRawPointer(x)
-        while i + 8 <= n {
-            acc += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: SIMD8<T>.self)
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += x[i]; i += 1 }
-        return s
-    }
-
-    @inline(__always) private static func shiftedExp<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, shift: T) {
-        for i in 0..<n { x[i] -= shift }
-        T.expInPlace(x, count: n)
-    }
-
     @inline(__always) private static func scaleRow<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, by s: T) {
         for i in 0..<n { x[i] *= s }
-    }
-
-    /// out (cols × rows) = in (rows × cols)ᵀ, row-major, in cache-sized tiles.
-    private func transpose<T>(_ a: UnsafePointer<T>, rows: Int, cols: Int, into out: UnsafeMutablePointer<T>) {
-        let tile = 32
-        var i0 = 0
-        while i0 < rows {
-            let i1 = min(rows, i0 + tile)
-            var j0 = 0
-            while j0 < cols {
-                let j1 = min(cols, j0 + tile)
-                for i in i0..<i1 { for j in j0..<j1 { out[j * rows + i] = a[i * cols + j] } }
-                j0 = j1
-            }
-            i0 = i1
-        }
     }
 
     // MARK: - Smoothness

@@ -65,8 +65,8 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for BLAS and the softmax pass.")
     var threads: Int = 2
 
-    @Option(help: "Contexts per block (memory O(V × block)).")
-    var blockSize: Int = 512
+    @Option(help: "Contexts per block (memory O(V × block); default 512 dense, 64 one-hot/positional).")
+    var blockSize: Int?
 
     @Option(help: "Largest dense W (with optimizer state) for one-hot NGD/stochastic runs, in GiB.")
     var memoryBudget: Double = 4
@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
         let prec: Precision = try choice(precision, "--precision")
         let spec = try EmbeddingSpec(parsing: embedding)
         let initialization = try Initialization(parsing: `init`)
-        guard steps >= 0, logEvery >= 1, threads >= 1, blockSize >= 1 else {
+        guard steps >= 0, logEvery >= 1, threads >= 1, (blockSize ?? 1) >= 1 else {
             throw CLIError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
         }
         for path in [log, out, plot, checkpoint].compactMap({ $0 }) { try checkWritable(path) }
