@@ -25,6 +25,18 @@ final class LossTests: XCTestCase {
         tiny.withUnsafeMutableBufferPointer { FastExp.expInPlace($0.baseAddress!, count: 4) }
         XCTAssertEqual(tiny, [0, 0, 0, 1])
 
+        // The fused softmax kernel gives exactly expInPlace(x − shift) and their sum.
+        var a = (0..<37).map { Double($0) * 0.7 - 20 }, b = a.map { $0 - 3.5 }
+        let sum = a.withUnsafeMutableBufferPointer { FastExp.expShiftedSum($0.baseAddress!, count: 37, shift: 3.5) }
+        b.withUnsafeMutableBufferPointer { FastExp.expInPlace($0.baseAddress!, count: 37) }
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(sum, b.reduce(0, +), accuracy: 1e-15 * sum)
+        var af = (0..<37).map { Float($0) * 0.7 - 20 }, bf = af.map { $0 - 3.5 }
+        let sumf = af.withUnsafeMutableBufferPointer { FastExp.expShiftedSum($0.baseAddress!, count: 37, shift: 3.5) }
+        bf.withUnsafeMutableBufferPointer { FastExp.expInPlace($0.baseAddress!, count: 37) }
+        XCTAssertEqual(af, bf)
+        XCTAssertEqual(sumf, bf.reduce(0.0) { $0 + Double($1) }, accuracy: 1e-6 * sumf)
+
         var fs = (0..<100_001).map { Float(-87 + 175 * Double($0) / 100_000) }
         let fref = fs.map { Foundation.expf($0) }
         fs.withUnsafeMutableBufferPointer { FastExp.expInPlace($0.baseAddress!, count: $0.count) }

@@ -225,7 +225,9 @@ public final class NTPLoss {
             if g != nil { gT.initialize(repeating: 0, count: vd) }
             total = indices.withUnsafeBufferPointer { idx in
                 blocks(count: count) { start, b in
-                    for i in 0..<b {
+                    let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    for i in (part * b / parts)..<((part + 1) * b / parts) {
                         let j = contexts?[start + i] ?? (start + i)
                         let row = ws.logits + i * v
                         row.initialize(repeating: 0, count: v)
@@ -238,6 +240,7 @@ public final class NTPLoss {
                                 for t in 0..<v { row[t] += src[t] }     // one-hot features: no multiply
                             }
                         }
+                    }
                     }
                     softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
                     if g != nil {
