@@ -223,10 +223,10 @@ struct Train: ParsableCommand {
             throw CLIError("\(path): expected a d × m array with m = \(data.contextCount), got shape \(a.shape)")
         }
         let d = a.shape[0], m = a.shape[1]
-        let raw = try a.doubles()
+        let raw = try a.doubles()          // C (row-major) order whatever the file's order
         // Storage wants column j contiguous (column-major d × m).
         var h = raw
-        if !a.fortranOrder { for i in 0..<d { for j in 0..<m { h[j * d + i] = raw[i * m + j] } } }
+        for i in 0..<d { for j in 0..<m { h[j * d + i] = raw[i * m + j] } }
         return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
     }
 
