@@ -54,8 +54,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var batchContexts: Int?
     /// Seed of the context sampling.
     public var seed: UInt64
-    /// Stop with `TrainingError.diverged` after this many consecutive full-batch loss increases
-    /// (also stopped: NaN/Inf anywhere, or a full-batch loss above 1000 × max(CE(W_0), 1)).
+    /// Stop with `TrainingError.diverged` after this many consecutive full-batch GD loss increases
+    /// (also stopped, any method: NaN/Inf anywhere, or a full-batch loss above 1000 × max(CE(W_0), 1)).
     public var divergencePatience: Int
 
     /// Options with the documented defaults.
@@ -197,7 +197,9 @@ public final class Trainer {
                 if k == (resume?.step ?? 0) { first = ce }
                 // Descent methods never climb far above the start; 1000× is an explosion.
                 if ce > 1000 * max(first, 1) { throw TrainingError.diverged(step: k, reason: "loss exploded to \(ce)") }
-                if ce > previous { increases += 1 } else { increases = 0 }
+                // GD with a safe step is monotone, so a run of increases (beyond rounding) means the
+                // step is too large. NGD and Adam oscillate near the infimum by design: not counted.
+                if options.optimizer.kind == .gd && ce > previous * (1 + 1e-12) { increases += 1 } else { increases = 0 }
                 if increases >= options.divergencePatience {
                     throw TrainingError.diverged(step: k, reason: "loss increased for \(increases) consecutive steps")
                 }
