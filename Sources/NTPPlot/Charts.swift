@@ -283,3 +283,57 @@ func svgDocument(width: Double, height: Double, body: String) -> String {
     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(fmt(width))\" height=\"\(fmt(height))\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + body + "</svg>\n"
 }
+
+/// The logged curves of one training run, for `paperPanels` (NTPPlot knows nothing of NTPCore:
+/// callers copy their log columns in; nil entries are skipped).
+public struct TrainingCurves: Sendable {
+    /// Legend name (e.g. "GD").
+    public var name: String
+    /// Step numbers.
+    public var steps: [Double]
+    /// CE(W_k).
+    public var ce: [Double]
+    /// ‖W_k‖.
+    public var norm: [Double]
+    /// cos(W_k, W^mm), if known.
+    public var cosineMM: [Double?]
+    /// cos(W_k − W*, W^mm), if known.
+    public var cosineShiftedMM: [Double?]
+    /// ‖P_𝓕(W_k) − W*‖, if known.
+    public var distanceToWStar: [Double?]
+
+    /// Curves of one run; the optional columns default to absent.
+    public init(name: String, steps: [Double], ce: [Double], norm: [Double], cosineMM: [Double?] = [],
+                cosineShiftedMM: [Double?] = [], distanceToWStar: [Double?] = []) {
+        self.name = name; self.steps = steps; self.ce = ce; self.norm = norm
+        self.cosineMM = cosineMM; self.cosineShiftedMM = cosineShiftedMM; self.distanceToWStar = distanceToWStar
+    }
+}
+
+/// The paper's four panels (App. A) for one or more runs overlaid (GD vs NGD vs Adam):
+/// CE with the bound 𝓗 dashed; ‖W_k‖; cos(W, W^mm) solid and cos(W − W*, W^mm) dashed;
+/// ‖P_𝓕(W_k) − W*‖ on a log axis. The last two panels appear only when some run has them.
+public func paperPanels(_ runs: [TrainingCurves], entropy: Double) -> FigureGrid {
+    func series(_ pick: (TrainingCurves) -> [Double?], suffix: String = "", dashed: Bool = false) -> [Series] {
+        runs.enumerated().compactMap { i, r in
+            let ys = pick(r)
+            let pts = zip(r.steps, ys).compactMap { x, y in y.map { (x, $0) } }
+            return pts.isEmpty ? nil : Series(name: r.name + suffix, x: pts.map(\.0), y: pts.map(\.1),
+                                              color: plotPalette[i % plotPalette.count], dashed: dashed)
+        }
+    }
+    let maxStep = runs.flatMap(\.steps).max() ?? 1
+    var ce = series { $0.ce.map { Optional($0) } }
+    ce.append(Series(name: "𝓗", x: [0, maxStep], y: [entropy, entropy], color: "#000000", dashed: true))
+    var charts = [
+        LineChart(title: "CE(W_k) and 𝓗", xLabel: "step k", yLabel: "nats", series: ce),
+        LineChart(title: "‖W_k‖", xLabel: "step k", yLabel: "Frobenius norm", series: series { $0.norm.map { Optional($0) } }),
+    ]
+    let cos = series({ $0.cosineMM }, suffix: ": cos(W, Wmm)") + series({ $0.cosineShiftedMM }, suffix: ": cos(W−W*, Wmm)", dashed: true)
+    if !cos.isEmpty {
+        charts.append(LineChart(title: "alignment with W^mm", xLabel: "step k", yLabel: "cosine", series: cos))
+        charts.append(LineChart(title: "‖P_𝓕(W_k) − W*‖", xLabel: "step k", yLabel: "distance", yScale: .log,
+                                series: series { $0.distanceToWStar }))
+    }
+    return FigureGrid(charts: charts, columns: 2)
+}

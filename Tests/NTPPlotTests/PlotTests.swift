@@ -48,4 +48,16 @@ final class PlotTests: XCTestCase {
         let g = FigureGrid(charts: [c, c, c, c]).svg()
         XCTAssertTrue(g.contains("width=\"1120\" height=\"760\""))
     }
+
+    func testPaperPanels() {
+        let a = TrainingCurves(name: "GD", steps: [0, 10, 20], ce: [2, 1.5, 1.4], norm: [0, 3, 4],
+                               cosineMM: [nil, 0.8, 0.9], cosineShiftedMM: [0, 0.95, 0.99], distanceToWStar: [3, 1, 0.5])
+        let b = TrainingCurves(name: "Adam", steps: [0, 10, 20], ce: [2, 1.45, 1.41], norm: [0, 5, 6])
+        let full = paperPanels([a, b], entropy: 1.3)
+        XCTAssertEqual(full.charts.count, 4)
+        XCTAssertEqual(full.charts[0].series.map(\.name), ["GD", "Adam", "𝓗"])
+        XCTAssertEqual(full.charts[2].series.map(\.name), ["GD: cos(W, Wmm)", "GD: cos(W−W*, Wmm)"])
+        XCTAssertEqual(full.charts[2].series[0].x, [10, 20])          // nil entries skipped
+        XCTAssertEqual(paperPanels([b], entropy: 1.3).charts.count, 2)  // no reference: two panels
+    }
 }

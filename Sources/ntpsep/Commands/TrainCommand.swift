@@ -245,33 +245,14 @@ struct Train: ParsableCommand {
     }
 }
 
-/// The paper's four panels for one or more runs (e.g. GD vs NGD vs Adam): CE with 𝓗 dashed,
-/// ‖W_k‖, cos(W, W^mm) and cos(W − W*, W^mm), and ‖P_𝓕(W) − W*‖ (log scale).
+/// The paper's four panels for one or more runs (e.g. GD vs NGD vs Adam), from log rows.
 func trainingFigure(runs: [(String, [LogRow])], entropy: Double) -> String {
-    func series(_ f: (LogRow) -> Double?, suffix: String = "") -> [Series] {
-        runs.compactMap { name, rows in
-            let pts = rows.compactMap { r in f(r).map { (Double(r.step), $0) } }
-            return pts.isEmpty ? nil : Series(name: name + suffix, x: pts.map(\.0), y: pts.map(\.1))
-        }
+    let curves = runs.map { name, rows in
+        TrainingCurves(name: name, steps: rows.map { Double($0.step) }, ce: rows.map(\.ce), norm: rows.map(\.norm),
+                       cosineMM: rows.map(\.cosineMM), cosineShiftedMM: rows.map(\.cosineShiftedMM),
+                       distanceToWStar: rows.map(\.distanceToWStar))
     }
-    let maxStep = Double(runs.flatMap { $0.1.map(\.step) }.max() ?? 1)
-    var ce = series { $0.ce }
-    ce.append(Series(name: "𝓗", x: [0, maxStep], y: [entropy, entropy], color: "#000000", dashed: true))
-    var cos = series({ $0.cosineMM }, suffix: ": cos(W, Wmm)")
-    let shifted = series({ $0.cosineShiftedMM }, suffix: ": cos(W−W*, Wmm)").map { s -> Series in
-        var t = s; t.dashed = true; return t
-    }
-    cos += shifted
-    var charts = [
-        LineChart(title: "CE(W_k) and 𝓗", xLabel: "step k", yLabel: "nats", series: ce),
-        LineChart(title: "‖W_k‖", xLabel: "step k", yLabel: "Frobenius norm", series: series { $0.norm }),
-    ]
-    if !cos.isEmpty {
-        charts.append(LineChart(title: "alignment with W^mm", xLabel: "step k", yLabel: "cosine", series: cos))
-        charts.append(LineChart(title: "‖P_𝓕(W_k) − W*‖", xLabel: "step k", yLabel: "distance", yScale: .log,
-                                series: series { $0.distanceToWStar }))
-    }
-    return FigureGrid(charts: charts, columns: 2).svg()
+    return paperPanels(curves, entropy: entropy).svg()
 }
 
 /// Prints log rows as an aligned table on standard error as they arrive.
