@@ -52,6 +52,14 @@ final class LossTests: XCTestCase {
             let w = [Double](repeating: 0, count: loss.parameterCount)
             XCTAssertEqual(loss.loss(w), Foundation.log(11.0), accuracy: 1e-14, kind)
             XCTAssertGreaterThan(loss.loss(w), loss.entropy)
+            // Every context alone (scale 1/π̂_j undoes its weight) is log V too.
+            for j in 0..<data.contextCount {
+                let one = [j]
+                let ce = one.withUnsafeBufferPointer { ids in
+                    w.withUnsafeBufferPointer { loss.evaluate($0.baseAddress!, gradient: nil, contexts: ids, scale: 1 / loss.contextWeights[j]) }
+                }
+                XCTAssertEqual(ce, Foundation.log(11.0), accuracy: 1e-14, "\(kind) context \(j)")
+            }
         }
     }
 
