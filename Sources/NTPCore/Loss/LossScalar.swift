@@ -63,5 +63,8 @@ extension Float: LossScalar {
 /// Sets the number of OpenBLAS threads used by every GEMM (process-wide).
 public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
+/// The current number of OpenBLAS threads.
+public func blasThreadCount() -> Int { Int(openblas_get_num_threads()) }
+
 /// The OpenBLAS kernel name (e.g. "SkylakeX"), for benchmark logs.
 public func blasCoreName() -> String { String(cString: openblas_get_corename()) }

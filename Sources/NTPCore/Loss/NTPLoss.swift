@@ -154,7 +154,19 @@ public final class NTPLoss {
             wConv = converted ? .allocate(capacity: max(1, v * d)) : nil
             gConv = converted ? .allocate(capacity: max(1, v * d)) : nil
         }
+        /// Extra workspaces and gradient accumulators for the multi-worker dense path.
+        var helpers: [Workspace<T>] = []
+        var helperGradients: [UnsafeMutablePointer<T>] = []
+        func ensureHelpers(_ n: Int, gradients: Bool) {
+            while helpers.count < n {
+                helpers.append(Workspace(block: sizes.block, vocabulary: sizes.v, dimension: sizes.d, transposed: false, converted: false))
+            }
+            while gradients && helperGradients.count < n {
+                helperGradients.append(.allocate(capacity: max(1, sizes.v * sizes.d)))
+            }
+        }
         deinit {
+            for p in helperGradients { p.deallocate() }
             logits.deallocate(); terms.deallocate(); hBlock.deallocate()
             wT?.deallocate(); gT?.deallocate(); wConv?.deallocate(); gConv?.deallocate()
         }
@@ -197,8 +209,9 @@ public final class NTPLoss {
                 }
             }
         case .dense(let hDouble):
-            total = withDenseH(hDouble, hLow) { (h: UnsafePointer<T>) in
-                blocks(count: count) { start, b in
+            total = withDenseH(hDouble, hLow) { (h: UnsafePointer<T>) -> Double in
+                // One block of contexts: logits GEMM, softmax, gradient GEMM, into (ws, gAcc).
+                func block(_ ws: Workspace<T>, _ gAcc: UnsafeMutablePointer<T>?, start: Int, b: Int, workers: Int) {
                     let hb: UnsafePointer<T>
                     if let contexts {
                         for i in 0..<b {
@@ -211,13 +224,52 @@ public final class NTPLoss {
                     // logits (b × V) = H_bᵀ (b × d, the columns are contiguous) · Wᵀ
                     T.gemm(transA: false, transB: true, m: b, n: v, k: d, a: hb, lda: d, b: w, ldb: d,
                            beta: 0, c: ws.logits, ldc: v)
-                    softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
-                    if let g {
+                    softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: gAcc != nil, workers: workers)
+                    if let gAcc {
                         // G (V × d) += Rᵀ (V × b) · H_bᵀ (b × d)
                         T.gemm(transA: true, transB: false, m: v, n: d, k: b, a: ws.logits, lda: v, b: hb, ldb: d,
-                               beta: 1, c: g, ldc: d)
+                               beta: 1, c: gAcc, ldc: d)
                     }
                 }
+                let parts = threads > 1 && count >= 2 * blockSize ? threads : 1
+                if parts == 1 {
+                    return blocks(count: count) { start, b in block(ws, g, start: start, b: b, workers: threads) }
+                }
+                // Several workers, each with single-threaded BLAS, its own contiguous range of
+                // contexts, workspace and gradient accumulator: no BLAS fork/join (and spin-yield)
+                // per GEMM, and one worker's softmax overlaps the other's GEMMs. Partial sums are
+                // combined in worker order, so results are deterministic for a thread count.
+                ws.ensureHelpers(parts - 1, gradients: g != nil)
+                let blasThreads = blasThreadCount()
+                setBLASThreads(1)
+                defer { setBLASThreads(blasThreads) }
+                var partial = [Double](repeating: 0, count: parts)
+                partial.withUnsafeMutableBufferPointer { out in
+                    DispatchQueue.concurrentPerform(iterations: parts) { t in
+                        let wst = t == 0 ? ws : ws.helpers[t - 1]
+                        let gt: UnsafeMutablePointer<T>? = g == nil ? nil : (t == 0 ? g : ws.helperGradients[t - 1])
+                        if t > 0, let gt { gt.initialize(repeating: 0, count: vd) }
+                        var sum = 0.0
+                        var start = t * count / parts
+                        let end = (t + 1) * count / parts
+                        while start < end {
+                            let b = min(blockSize, end - start)
+                            block(wst, gt, start: start, b: b, workers: 1)
+                            for i in 0..<b { sum += wst.terms[i] }
+                            start += b
+                        }
+                        out[t] = sum
+                    }
+                }
+                if let g {
+                    for t in 1..<parts {
+                        let src = ws.helperGradients[t - 1]
+                        for i in 0..<vd { g[i] += src[i] }
+                    }
+                }
+                var total = 0.0
+                for x in partial { total += x }
+                return total
             }
         case .sparse(let r, let indices, let values):
             let wT = ws.wT!, gT = ws.gT!
@@ -300,8 +352,9 @@ public final class NTPLoss {
     /// Softmax rows of the block in place: leaves per-context loss terms in `ws.terms` and, when
     /// `gradient`, overwrites each row with scale · π̂_j (softmax − p̂_j) (the block of R).
     func softmaxPass<T: LossScalar>(_ ws: Workspace<T>, contexts: UnsafeBufferPointer<Int>?,
-                                            start: Int, count b: Int, scale: Double, gradient: Bool) {
-        let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
+                                     start: Int, count b: Int, scale: Double, gradient: Bool, workers: Int? = nil) {
+        let w = workers ?? threads
+        let parts = (w > 1 && b >= 8) ? min(w, b) : 1
         let v = vocabularySize
         rowOffsets.withUnsafeBufferPointer { offsets in
         supportTokens.withUnsafeBufferPointer { tokens in
