@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NTPFormats", targets: ["NTPFormats"]),
         .library(name: "NTPCorpus", targets: ["NTPCorpus"]),
         .library(name: "NTPCore", targets: ["NTPCore"]),
+        .library(name: "NTPPlot", targets: ["NTPPlot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,14 +39,16 @@ let package = Package(
         .target(name: "NTPFormats", dependencies: ["CZip"]),
         .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
+        .target(name: "NTPPlot"),
         .executableTarget(name: "ntpsep", dependencies: [
-            "NTPFormats", "NTPCorpus", "NTPCore",
+            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
         .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),
         .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats"]),
+        .testTarget(name: "NTPPlotTests", dependencies: ["NTPPlot"]),
         .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats"]),
     ],
     swiftLanguageModes: [.v5]
