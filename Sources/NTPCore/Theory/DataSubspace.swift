@@ -25,8 +25,8 @@ public final class DataSubspace {
     public var projectionTolerance: Double = 1e-10
     /// Iteration cap for each CG / CGLS solve.
     public var maxIterations: Int = 20_000
-    /// Largest m for which G = HᵀH (m² doubles) is precomputed.
-    public static let gramLimit = 12_000
+    /// Default largest m for which G = HᵀH (m² doubles) is precomputed.
+    public static let defaultGramLimit = 12_000
 
     let layout: SupportLayout
     /// G = HᵀH row-major m × m, or nil (identity, or m > gramLimit).
@@ -37,9 +37,10 @@ public final class DataSubspace {
     /// CG iterations used by the last `project` call (0 for the closed form).
     public private(set) var lastIterations = 0
 
-    /// Prepares the subspace of `data` under `features` (same m). Throws on an invalid data set,
-    /// a context without events, or mismatched sizes.
-    public init(data: DataSet, features: ContextFeatures) throws {
+    /// Prepares the subspace of `data` under `features` (same m). G = HᵀH is formed when
+    /// m ≤ `gramLimit` (needed by `MaxMarginSolver`); above it 𝓝 is applied matrix-free.
+    /// Throws on an invalid data set, a context without events, or mismatched sizes.
+    public init(data: DataSet, features: ContextFeatures, gramLimit: Int = DataSubspace.defaultGramLimit) throws {
         guard features.contextCount == data.contextCount else {
             throw DataSetError.invalid("features have \(features.contextCount) contexts but the data set has \(data.contextCount)")
         }
@@ -48,7 +49,7 @@ public final class DataSubspace {
         contextCount = data.contextCount
         self.features = features
         if case .identity = features.storage { gram = nil }
-        else if contextCount <= DataSubspace.gramLimit { gram = TheoryKernels.gram(features) }
+        else if contextCount <= gramLimit { gram = TheoryKernels.gram(features) }
         else { gram = nil }
         var lists = [[Int]](repeating: [], count: vocabularySize)
         for e in 0..<layout.entryCount { lists[layout.columns[e]].append(e) }

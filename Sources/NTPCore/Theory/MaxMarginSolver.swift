@@ -26,22 +26,24 @@ import NTPFormats
 ///
 /// Non-separability: for any feasible W̃ (W̃ ⊥ 𝓕, margins ≥ 1), Σα ≤ ⟨W̃, W⟩ ≤ ‖W̃‖‖W‖, so
 /// every dual iterate certifies margin(W^mm) = 1/‖W^mm‖ ≤ ‖W‖/Σα. When the problem is not
-/// separable the dual is unbounded and this bound goes to 0; the solver reports
-/// `.notSeparable` once the certified margin bound falls below
-/// `nonSeparableMargin · max_j ‖h̄_j‖` (a scale-free "numerically zero" margin), and
-/// `.undecided` if `maxEpochs` pass first.
+/// separable the dual is unbounded and this bound goes to 0 (about like 1/epochs); the solver
+/// reports `.notSeparable` once the certified margin bound falls below
+/// `nonSeparableMargin · max_j ‖h̄_j‖` (a scale-free "numerically zero" margin: the data admit
+/// no W ⊥ 𝓕 whose geometric margin exceeds that), and `.undecided` if `maxEpochs` pass
+/// first. When H has full column rank (Cholesky of G succeeds) the data are separable by the
+/// paper's Proposition and the test is skipped. An exact LP decision belongs to Diagnostics.
 public struct MaxMarginSolver {
     /// KKT tolerance (all four measures above).
     public var tolerance: Double = 1e-6
     /// Certified margin bound (relative to max_j ‖h̄_j‖) below which data are declared not separable.
-    public var nonSeparableMargin: Double = 1e-6
+    public var nonSeparableMargin: Double = 1e-4
     /// Epoch cap (one epoch visits every context once).
     public var maxEpochs: Int = 200_000
     /// Seed of the context visiting order.
     public var seed: UInt64 = 0
 
     /// Creates a solver with the default tolerances.
-    public init(tolerance: Double = 1e-6, nonSeparableMargin: Double = 1e-6, maxEpochs: Int = 200_000, seed: UInt64 = 0) {
+    public init(tolerance: Double = 1e-6, nonSeparableMargin: Double = 1e-4, maxEpochs: Int = 200_000, seed: UInt64 = 0) {
         self.tolerance = tolerance
         self.nonSeparableMargin = nonSeparableMargin
         self.maxEpochs = maxEpochs
@@ -49,12 +51,12 @@ public struct MaxMarginSolver {
     }
 
     /// Solves the NTP-SVM for the subspace's data and features. Needs G = HᵀH, i.e.
-    /// H = I or m ≤ `DataSubspace.gramLimit`; throws otherwise.
+    /// H = I or m ≤ the subspace's `gramLimit`; throws otherwise.
     public func solve(_ s: DataSubspace) throws -> MaxMarginSolution {
         let v = s.vocabularySize, m = s.contextCount, lay = s.layout
         let identity = s.isIdentity
         guard identity || s.gram != nil else {
-            throw MaxMarginError.tooLarge("NTP-SVM needs G = HᵀH; m = \(m) exceeds \(DataSubspace.gramLimit)")
+            throw MaxMarginError.tooLarge("NTP-SVM needs G = HᵀH; m = \(m) exceeds the subspace's gram limit")
         }
         let gram = s.gram ?? []
         let diag: [Double] = identity ? [Double](repeating: 1, count: m) : (0..<m).map { gram[$0 * m + $0] }
@@ -78,13 +80,16 @@ public struct MaxMarginSolver {
         var bound = Double.infinity
         var epoch = 0
 
-        func recomputeLogits() {
-            if identity { l = mm; return }
-            mm.withUnsafeBufferPointer { mp in gram.withUnsafeBufferPointer { gp in l.withUnsafeMutableBufferPointer { lp in
+        func multiplyGram(_ x: [Double], into y: inout [Double]) {
+            if identity { y = x; return }
+            x.withUnsafeBufferPointer { mp in gram.withUnsafeBufferPointer { gp in y.withUnsafeMutableBufferPointer { lp in
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(m), Int32(m), 1,
                             mp.baseAddress!, Int32(m), gp.baseAddress!, Int32(m), 0, lp.baseAddress!, Int32(m))
             } } }
         }
+        func recomputeLogits() { multiplyGram(mm, into: &l) }
+        // H of full column rank (G positive definite) is always separable: never declare otherwise.
+        let fullRank = identity || MaxMarginSolver.isPositiveDefinite(gram, m: m)
 
         while epoch < maxEpochs {
             for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
@@ -134,14 +139,11 @@ public struct MaxMarginSolver {
                 kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
                 if kkt.satisfied(tolerance) { status = .separable; break }
             }
-            if kkt.dualSum > 0 {
-                bound = kkt.normSquared.squareRoot() / kkt.dualSum
-                if bound < nonSeparableMargin * hMax {
-                    recomputeLogits()
-                    kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
-                    bound = kkt.normSquared.squareRoot() / kkt.dualSum
-                    if bound < nonSeparableMargin * hMax { status = .notSeparable; break }
-                }
+            if kkt.dualSum > 0 { bound = min(bound, kkt.normSquared.squareRoot() / kkt.dualSum) }
+            if !fullRank && bound < nonSeparableMargin * hMax {
+                recomputeLogits()   // confirm on drift-free logits
+                kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
+                if kkt.normSquared.squareRoot() / kkt.dualSum < nonSeparableMargin * hMax { status = .notSeparable; break }
             }
             if epoch % 64 == 0 { recomputeLogits() }   // bound the drift of the axpy updates
         }
@@ -154,6 +156,20 @@ public struct MaxMarginSolver {
         } }
         return MaxMarginSolution(status: status, weights: w, logits: l, normSquared: kkt.normSquared,
                                  dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
+    }
+
+    /// Cholesky of a copy of G succeeds with every pivot² ≥ 1e-10·max G_jj (numerically full rank).
+    static func isPositiveDefinite(_ g: [Double], m: Int) -> Bool {
+        guard m > 0 else { return true }
+        var a = g
+        var n = Int32(m), info: Int32 = 0
+        var uplo: CChar = 85 // "U"
+        a.withUnsafeMutableBufferPointer { dpotrf_(&uplo, &n, $0.baseAddress!, &n, &info) }
+        guard info == 0 else { return false }
+        var maxDiag = 0.0
+        for j in 0..<m { maxDiag = max(maxDiag, g[j * m + j]) }
+        for j in 0..<m where a[j * m + j] * a[j * m + j] < 1e-10 * maxDiag { return false }
+        return true
     }
 
     /// KKT measures of the dual iterate M with logits L = M G.
