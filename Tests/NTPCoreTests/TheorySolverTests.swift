@@ -1,4 +1,4 @@
-import NTPCore
+@testable import NTPCore
 import NTPFormats
 import XCTest
 
@@ -79,8 +79,9 @@ final class TheorySolverTests: XCTestCase {
             let f = SyntheticData.gaussianEmbeddings(dimension: d, contexts: 6, scale: 1, seed: seed + 100)
             guard case .dense(let h) = f.storage else { return XCTFail() }
             let ref = TheoryReference(data: data, h: h, d: d)
-            for gramLimit in [DataSubspace.defaultGramLimit, 0] {
-                let s = try DataSubspace(data: data, features: f, gramLimit: gramLimit)
+            // Three ways to apply 𝓝: per-token Gram blocks, gathers from G, matrix-free.
+            for (gramLimit, blockLimit) in [(DataSubspace.defaultGramLimit, DataSubspace.blockLimit), (DataSubspace.defaultGramLimit, 0), (0, 0)] {
+                let s = try DataSubspace(data: data, features: f, gramLimit: gramLimit, blockLimit: blockLimit)
                 s.projectionTolerance = 1e-13
                 // Projection: matches Q Qᵀ, idempotent, P_⊥ ⊥ 𝓕.
                 var rng = SeededGenerator(seed: seed)

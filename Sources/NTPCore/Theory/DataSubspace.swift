@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 import NTPFormats
 
@@ -34,13 +35,23 @@ public final class DataSubspace {
     /// Per token v: the entries e with token v (their contexts are J_v).
     private let tokenEntries: [[Int]]
     private var warmStart: [Double]
+    /// Concatenated row-major blocks G[J_v, J_v], token by token, or nil.
+    private let tokenBlocks: [Double]?
+    private var scratchIn: [Double], scratchOut: [Double]
+    /// Largest Σ_v |J_v|² for which per-token Gram blocks are stored (doubles).
+    static let blockLimit = 50_000_000
     /// CG iterations used by the last `project` call (0 for the closed form).
     public private(set) var lastIterations = 0
 
     /// Prepares the subspace of `data` under `features` (same m). G = HᵀH is formed when
     /// m ≤ `gramLimit` (needed by `MaxMarginSolver`); above it 𝓝 is applied matrix-free.
     /// Throws on an invalid data set, a context without events, or mismatched sizes.
-    public init(data: DataSet, features: ContextFeatures, gramLimit: Int = DataSubspace.defaultGramLimit) throws {
+    public convenience init(data: DataSet, features: ContextFeatures, gramLimit: Int = DataSubspace.defaultGramLimit) throws {
+        try self.init(data: data, features: features, gramLimit: gramLimit, blockLimit: DataSubspace.blockLimit)
+    }
+
+    /// As the public initializer, with the per-token block budget exposed (tests reach every path).
+    init(data: DataSet, features: ContextFeatures, gramLimit: Int, blockLimit: Int) throws {
         guard features.contextCount == data.contextCount else {
             throw DataSetError.invalid("features have \(features.contextCount) contexts but the data set has \(data.contextCount)")
         }
@@ -55,6 +66,23 @@ public final class DataSubspace {
         for e in 0..<layout.entryCount { lists[layout.columns[e]].append(e) }
         tokenEntries = lists
         warmStart = [Double](repeating: 0, count: layout.entryCount)
+        // Per-token blocks G[J_v, J_v] when they fit (Σ_v |J_v|² ≤ blockLimit): 𝓝 then streams
+        // contiguous memory instead of gathering from rows of G.
+        let blockSize = lists.reduce(0) { $0 + $1.count * $1.count }
+        if let g = gram, blockSize <= blockLimit {
+            var b = [Double](repeating: 0, count: blockSize)
+            var off = 0
+            let ctx = layout.entryContext
+            for list in lists {
+                for e1 in list { for e2 in list { b[off] = g[ctx[e1] * contextCount + ctx[e2]]; off += 1 } }
+            }
+            tokenBlocks = b
+        } else {
+            tokenBlocks = nil
+        }
+        let longest = lists.map(\.count).max() ?? 0
+        scratchIn = [Double](repeating: 0, count: longest)
+        scratchOut = scratchIn
     }
 
     var isIdentity: Bool { if case .identity = features.storage { return true } else { return false } }
@@ -99,16 +127,35 @@ public final class DataSubspace {
             y.update(from: x, count: n)
             return
         }
+        if let blocks = tokenBlocks {
+            // y_v = G[J_v, J_v] x_v per token: contiguous blocks, one dgemv each.
+            blocks.withUnsafeBufferPointer { bp in
+                scratchIn.withUnsafeMutableBufferPointer { xin in scratchOut.withUnsafeMutableBufferPointer { yout in
+                    var off = 0
+                    for list in tokenEntries where !list.isEmpty {
+                        let n = list.count
+                        for (i, e) in list.enumerated() { xin[i] = x[e] }
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(n), 1, bp.baseAddress! + off, Int32(n),
+                                    xin.baseAddress!, 1, 0, yout.baseAddress!, 1)
+                        for (i, e) in list.enumerated() { y[e] = yout[i] }
+                        off += n * n
+                    }
+                } }
+            }
+            layout.centre(y)
+            return
+        }
         if let g = gram {
             g.withUnsafeBufferPointer { gp in
                 let G = gp.baseAddress!
                 let ctx = layout.entryContext
                 for list in tokenEntries {
                     // y[e'] = Σ_{e ∈ T_v} x[e] G[j(e), j(e')] over the contexts J_v of token v.
+                    // G symmetric: read row j(e') (contiguous; j(e) increases along the list).
                     for e2 in list {
-                        let col = ctx[e2]
+                        let row = G + ctx[e2] * m
                         var s = 0.0
-                        for e in list { s += x[e] * G[ctx[e] * m + col] }
+                        for e in list { s += x[e] * row[ctx[e]] }
                         y[e2] = s
                     }
                 }

@@ -11,7 +11,8 @@ struct Solve: ParsableCommand {
         logits_mm (V × m = W_mm H), residual (‖P_U(W* H) − c‖/‖c‖), compatible (residual ≤ 1e-8),
         status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖),
         norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]),
-        seconds ([W*, W_mm]) and options (JSON).
+        seconds ([W*, W_mm]), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
+        options (JSON).
         """)
 
     @Argument(help: "Data set (.npz).")
@@ -50,6 +51,14 @@ struct Solve: ParsableCommand {
         let mm = try MaxMarginSolver(tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs).solve(subspace)
         let tMM = t1.elapsed
 
+        // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
+        let t2 = Stopwatch()
+        let pMM = subspace.project(mm.weights)
+        let tProject = t2.elapsed, itProject = subspace.lastIterations
+        let pStar = subspace.project(star.weights)
+        let perp = relativeNorm(pMM, mm.weights)
+        let inF = relativeNorm(zip(pStar, star.weights).map { $0 - $1 }, star.weights)
+
         var members: [(String, NPYArray)] = [
             ("W_star", NPYArray(doubles: star.weights, shape: [v, d])),
             ("W_mm", NPYArray(doubles: mm.weights, shape: [v, d])),
@@ -63,6 +72,7 @@ struct Solve: ParsableCommand {
             ("margin_upper_bound", NPYArray(doubles: [mm.marginUpperBound], shape: [])),
             ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
             ("seconds", NPYArray(doubles: [tStar, tMM], shape: [2])),
+            ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
         ]
         if d * m <= 50_000_000 {
             // Column-major d × m storage is numpy's Fortran order.
@@ -86,6 +96,7 @@ struct Solve: ParsableCommand {
             }
             print(line + "; \(mm.epochs) epochs, \(fixed(tMM, 2)) s")
             print("KKT        ties \(general(mm.kkt.tieViolation, 2)), margin shortfall \(general(max(0, mm.kkt.marginViolation), 2)), complementarity \(general(mm.kkt.complementarity, 2)), gap \(general(mm.kkt.relativeGap, 2))")
+            print("checks     ‖P_F(W^mm)‖/‖W^mm‖ = \(general(perp, 2)), ‖P_F(W*) − W*‖/‖W*‖ = \(general(inF, 2)) (projection: \(itProject) CG iterations, \(fixed(tProject, 3)) s)")
             print("wrote      \(out)")
         }
     }
@@ -104,4 +115,10 @@ func solveLoadFeatures(_ spec: EmbeddingSpec, for data: DataSet) throws -> Conte
     var h = [Double](repeating: 0, count: d * m)
     for i in 0..<d { for j in 0..<m { h[j * d + i] = c[i * m + j] } }
     return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+}
+
+/// ‖a‖/‖b‖ (0 when both vanish).
+private func relativeNorm(_ a: [Double], _ b: [Double]) -> Double {
+    let na = a.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return nb > 0 ? na / nb : na
 }
