@@ -26,13 +26,15 @@ final class ConstraintGenerationLP {
     private let usedCount: Int
     private let V: Int
     private let lp: OpaquePointer
-    /// Per LP row (0-based): (context, token, isTie).
-    private var rowInfo: [(context: Int, token: Int, tie: Bool)] = []
+    /// Per LP row (0-based): (context, token, kind).
+    private var rowInfo: [(context: Int, token: Int, kind: RowKind)] = []
+    enum RowKind { case margin, tie, aggregate }
     private var present = Set<Int>()
     private(set) var rounds = 0
     private(set) var simplexSeconds = 0.0
-    var marginRowCount: Int { rowInfo.count - tieRowCount }
+    var marginRowCount: Int { rowInfo.count - tieRowCount - aggregateRowCount }
     private var tieRowCount = 0
+    private(set) var aggregateRowCount = 0
 
     init(data: DataSet, cols: SparseContextColumns, used: [Bool], anchors: [Int], options: SeparabilityOptions) {
         self.data = data
@@ -59,27 +61,47 @@ final class ConstraintGenerationLP {
     private var tColumn: Int32 { Int32(V * usedCount + 1) }
     @inline(__always) private func column(_ token: Int, _ slot: Int) -> Int32 { Int32(token * usedCount + slot + 1) }
 
-    /// Appends rows; each is (context, token, tie). Ties: (e_z − e_a)ᵀ W h̄_j = 0; margins: (e_a − e_v)ᵀ W h̄_j − t ≥ 0.
-    private func addRows(_ rows: [(Int, Int, Bool)]) {
+    /// Appends rows. Ties: (e_z − e_a)ᵀ W h̄_j = 0; margins: (e_a − e_v)ᵀ W h̄_j − t ≥ 0;
+    /// aggregates: the sum of all margin rows of context j, Σ_{v∉S_j} (e_a − e_v)ᵀ W h̄_j − (V − k_j) t ≥ 0.
+    private func addRows(_ rows: [(Int, Int, RowKind)]) {
         guard !rows.isEmpty else { return }
         let first = Int(glp_add_rows(lp, Int32(rows.count)))
         var ind = [Int32](), val = [Double]()
-        for (i, (j, tok, tie)) in rows.enumerated() {
+        var inSupport = [Bool](repeating: false, count: V)
+        for (i, (j, tok, kind)) in rows.enumerated() {
             let a = anchors[j]
             ind.removeAll(keepingCapacity: true); val.removeAll(keepingCapacity: true)
             ind.append(0); val.append(0)  // GLPK arrays are 1-based
-            let (plus, minus) = tie ? (tok, a) : (a, tok)
-            for e in cols.offsets[j]..<cols.offsets[j + 1] {
-                let s = featureSlot[cols.indices[e]]
-                ind.append(column(plus, s)); val.append(cols.values[e])
-                ind.append(column(minus, s)); val.append(-cols.values[e])
-            }
-            if !tie { ind.append(tColumn); val.append(-1) }
             let r = Int32(first + i)
-            glp_set_mat_row(lp, r, Int32(ind.count - 1), ind, val)
-            if tie { glp_set_row_bnds(lp, r, GLP_FX, 0, 0); tieRowCount += 1 }
-            else { glp_set_row_bnds(lp, r, GLP_LO, 0, 0); present.insert(j * V + tok) }
-            rowInfo.append((j, tok, tie))
+            switch kind {
+            case .tie, .margin:
+                let (plus, minus) = kind == .tie ? (tok, a) : (a, tok)
+                for e in cols.offsets[j]..<cols.offsets[j + 1] {
+                    let s = featureSlot[cols.indices[e]]
+                    ind.append(column(plus, s)); val.append(cols.values[e])
+                    ind.append(column(minus, s)); val.append(-cols.values[e])
+                }
+                if kind == .margin { ind.append(tColumn); val.append(-1) }
+                glp_set_mat_row(lp, r, Int32(ind.count - 1), ind, val)
+                if kind == .tie { glp_set_row_bnds(lp, r, GLP_FX, 0, 0); tieRowCount += 1 }
+                else { glp_set_row_bnds(lp, r, GLP_LO, 0, 0); present.insert(j * V + tok) }
+            case .aggregate:
+                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                for e in range { inSupport[Int(data.columns[e])] = true }
+                let off = Double(V - range.count)
+                for v in 0..<V where !inSupport[v] || v == a {
+                    let coefficient = v == a ? off : -1
+                    for e in cols.offsets[j]..<cols.offsets[j + 1] {
+                        ind.append(column(v, featureSlot[cols.indices[e]])); val.append(coefficient * cols.values[e])
+                    }
+                }
+                for e in range { inSupport[Int(data.columns[e])] = false }
+                ind.append(tColumn); val.append(-off)
+                glp_set_mat_row(lp, r, Int32(ind.count - 1), ind, val)
+                glp_set_row_bnds(lp, r, GLP_LO, 0, 0)
+                aggregateRowCount += 1
+            }
+            rowInfo.append((j, tok, kind))
         }
     }
 
@@ -91,16 +113,17 @@ final class ConstraintGenerationLP {
         for e in 0..<data.columns.count { tokenCount[Int(data.columns[e])] += data.counts[e] }
         let byFrequency = (0..<V).sorted { tokenCount[$0] != tokenCount[$1] ? tokenCount[$0] > tokenCount[$1] : $0 < $1 }
 
-        var initial: [(Int, Int, Bool)] = []
+        var initial: [(Int, Int, RowKind)] = []
         var inSupport = [Bool](repeating: false, count: V)
         for j in 0..<m where data.supportSize(j) > 0 {
             let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
-            for e in range.dropFirst() { initial.append((j, Int(data.columns[e]), true)) }
+            for e in range.dropFirst() { initial.append((j, Int(data.columns[e]), .tie)) }
             for e in range { inSupport[Int(data.columns[e])] = true }
             var added = 0
             for v in byFrequency where added < options.initialRowsPerContext && !inSupport[v] {
-                initial.append((j, v, false)); added += 1
+                initial.append((j, v, .margin)); added += 1
             }
+
             for e in range { inSupport[Int(data.columns[e])] = false }
         }
         addRows(initial)
@@ -115,6 +138,7 @@ final class ConstraintGenerationLP {
         let nc = V * usedCount + 1
         var w = [Double](repeating: 0, count: V * cols.dimension)
         var logits = [Double](repeating: 0, count: V)
+        var aggregated = Set<Int>()
         while true {
             rounds += 1
             let remaining = deadline - monotonicSeconds()
@@ -145,7 +169,7 @@ final class ConstraintGenerationLP {
                 for r in 0..<V { w[r * cols.dimension + f] = glp_get_col_prim(lp, column(r, featureSlot[f])) / t }
             }
             // Most violated margin rows of the full LP, per context.
-            var newRows: [(Int, Int, Bool)] = []
+            var newRows: [(Int, Int, RowKind)] = []
             var violated: [(Double, Int)] = []
             w.withUnsafeBufferPointer { wp in
                 for j in 0..<m where data.supportSize(j) > 0 {
@@ -159,11 +183,18 @@ final class ConstraintGenerationLP {
                         if margin < 1 - 1e-7 && !present.contains(j * V + v) { violated.append((margin, v)) }
                     }
                     for e in range { inSupport[Int(data.columns[e])] = false }
+                    if violated.count > options.rowsAddedPerContext && options.aggregateRows && !aggregated.contains(j) {
+                        // Many violations: add the sum of all margin rows of j. It keeps the anchor above
+                        // the mean off-support logit, so the next vertex does not leave most off-support
+                        // logits at the anchor's level (one round per handful of tokens otherwise). Added
+                        // lazily because these rows are dense in tokens and slow the simplex down.
+                        newRows.append((j, -1, .aggregate)); aggregated.insert(j)
+                    }
                     if violated.count > options.rowsAddedPerContext {
                         violated.sort { $0.0 < $1.0 }
                         violated.removeLast(violated.count - options.rowsAddedPerContext)
                     }
-                    for (_, v) in violated { newRows.append((j, v, false)) }
+                    for (_, v) in violated { newRows.append((j, v, .margin)) }
                 }
             }
             if newRows.isEmpty { return .separable(w) }
@@ -171,25 +202,35 @@ final class ConstraintGenerationLP {
         }
     }
 
-    /// α = −(row duals of margin rows), β = −(row duals of tie rows), normalised to Σα = 1.
+    /// α = −(row duals of margin rows), β = −(row duals of tie rows), normalised to Σα = 1; an
+    /// aggregate row's dual is spread as the same α on each of its margin rows (it is their sum).
     /// (Stationarity in the W columns reads Σ λ_i a_i = 0; the t column gives Σ λ_margin ≤ −1 for a
     /// maximisation with t at its lower bound, so −λ is the non-negative Farkas multiplier.)
     private func farkas() -> Outcome {
-        var alpha: [ConstraintMultiplier] = [], beta: [ConstraintMultiplier] = []
-        var sum = 0.0
+        var alpha: [Int: Double] = [:]
+        var beta: [ConstraintMultiplier] = []
+        var inSupport = [Bool](repeating: false, count: V)
         for (i, info) in rowInfo.enumerated() {
             let y = -glp_get_row_dual(lp, Int32(i + 1))
-            if info.tie {
+            switch info.kind {
+            case .tie:
                 if y != 0 { beta.append(ConstraintMultiplier(context: info.context, token: info.token, weight: y)) }
-            } else if y > 0 {
+            case .margin:
                 // Tiny negative duals are round-off on rows that should carry zero weight.
-                alpha.append(ConstraintMultiplier(context: info.context, token: info.token, weight: y))
-                sum += y
+                if y > 0 { alpha[info.context * V + info.token, default: 0] += y }
+            case .aggregate:
+                guard y > 0 else { continue }
+                let j = info.context
+                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                for e in range { inSupport[Int(data.columns[e])] = true }
+                for v in 0..<V where !inSupport[v] { alpha[j * V + v, default: 0] += y }
+                for e in range { inSupport[Int(data.columns[e])] = false }
             }
         }
+        let sum = alpha.values.reduce(0, +)
         guard sum > 0 else { return .failed("optimum t = 0 but the margin-row duals vanish") }
-        for i in alpha.indices { alpha[i].weight /= sum }
+        let a = alpha.keys.sorted().map { ConstraintMultiplier(context: $0 / V, token: $0 % V, weight: alpha[$0]! / sum) }
         for i in beta.indices { beta[i].weight /= sum }
-        return .notSeparable(alpha: alpha, beta: beta)
+        return .notSeparable(alpha: a, beta: beta)
     }
 }

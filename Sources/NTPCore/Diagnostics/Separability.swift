@@ -70,6 +70,11 @@ public struct SeparabilityOptions: Sendable {
     public var initialRowsPerContext = 3
     /// At most this many violated margin rows are added per context and round (most violated first).
     public var rowsAddedPerContext = 6
+    /// Add per context the sum of all its margin rows (valid, dense in tokens) to the first LP;
+    /// it avoids one round per few tokens when the answer is "separable".
+    public var aggregateRows = true
+    /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
+    public var useClosedForms = true
     /// Constraint-generation rounds before giving up ("undecided").
     public var maxRounds = 500
     /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
@@ -184,6 +189,17 @@ public enum Separability {
             return undecided("LP too large: \(marginNonzeros) margin-block nonzeros > limit \(options.maxMarginNonzeros)", lp: nil)
         }
 
+        if options.useClosedForms, case .identity = features.storage {
+            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1 (theory.md §2).
+            var w = [Double](repeating: 0, count: V * m)
+            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { w[Int(data.columns[e]) * m + j] = 1 } }
+            let cert = SeparatingCertificate(weights: w, anchors: anchors)
+            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
+            if check.valid {
+                return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
+                                          normalizedMargin: normalizedMargin(w, check), lp: nil)
+            }
+        }
         let lp = ConstraintGenerationLP(data: data, cols: cols, used: used, anchors: anchors, options: options)
         let outcome = lp.solve(deadline: start + options.timeLimit)
         var stats = SeparabilityLPStatistics(columns: columns, tieRows: tieRows, marginRows: lp.marginRowCount,
@@ -202,11 +218,8 @@ public enum Separability {
                 r.check = check
                 return r
             }
-            var norm = 0.0
-            for x in w { norm += x * x }
             return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
-                                      normalizedMargin: norm > 0 ? check.minMargin / norm.squareRoot() : .infinity,
-                                      lp: stats)
+                                      normalizedMargin: normalizedMargin(w, check), lp: stats)
         case .notSeparable(let alpha, let beta):
             let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
             let check = verify(cert, data: data, features: features, tolerance: options.farkasTolerance)
@@ -219,6 +232,12 @@ public enum Separability {
             return SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
                                       involvedContexts: involvedContexts(cert), lp: stats)
         }
+    }
+
+    private static func normalizedMargin(_ w: [Double], _ check: CertificateCheck) -> Double {
+        var norm = 0.0
+        for x in w { norm += x * x }
+        return norm > 0 ? check.minMargin / norm.squareRoot() : .infinity
     }
 
     /// Contexts carrying Farkas weight α_j = Σ_v α_{j,v}, heaviest first (ties by index).
