@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
         .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),
         .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats"]),
-        .testTarget(name: "CLITests", dependencies: ["NTPFormats"]),
+        .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,1 +1,365 @@
+/* Only this file sees libxml2 (see cxml.h for why). */
 #include "cxml.h"
+
+#include <libxml/xmlversion.h>
+#undef LIBXML_ICU_ENABLED
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
+#include <libxml/xmlerror.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { KIND_PLAIN = 0, KIND_SELECTED = 1, KIND_EXCLUDED = 2, KIND_MILESTONE = 3 };
+
+#define OUT_CAP 65536
+
+struct cxml_extractor {
+    xmlParserCtxtPtr ctxt;      /* created on the first 4 bytes (encoding detection) */
+    xmlSAXHandler sax;
+    char **include, **exclude;  /* owned copies, interned into the parser dict on creation */
+    int32_t n_include, n_exclude;
+    const xmlChar **inc, **exc; /* dict pointers: names compare by pointer */
+    const xmlChar *sid, *eid;
+    char *file_name;
+
+    uint8_t *kinds;             /* one KIND_* per open element */
+    size_t depth, kinds_cap;
+    int64_t selected;           /* open selected elements + open milestone ranges */
+    int64_t excluded;           /* open excluded elements */
+    int64_t milestones;         /* open milestone ranges */
+    int seen_element;           /* any start tag parsed (distinguishes an empty document) */
+
+    uint8_t head[4];            /* bytes held back until the parser can detect the encoding */
+    int32_t n_head;
+
+    uint8_t out[OUT_CAP];       /* text batched to cut callbacks into Swift */
+    size_t n_out;
+    void *sink;
+    cxml_text_fn on_text;
+    cxml_record_fn on_record;
+
+    int failed;
+    int err_code;
+    int64_t err_line, err_col;
+    char err_msg[512];
+    int64_t undefined_entities, warnings;
+};
+
+/* ------------------------------------------------------------------ output */
+
+static void flush(struct cxml_extractor *x) {
+    if (x->n_out) { x->on_text(x->sink, x->out, (int64_t)x->n_out); x->n_out = 0; }
+}
+
+static inline void put(struct cxml_extractor *x, const uint8_t *s, size_t n) {
+    if (x->n_out + n > OUT_CAP) {
+        flush(x);
+        if (n > OUT_CAP) { x->on_text(x->sink, s, (int64_t)n); return; }
+    }
+    memcpy(x->out + x->n_out, s, n);
+    x->n_out += n;
+}
+
+static inline void space(struct cxml_extractor *x) {
+    if (x->n_out == OUT_CAP) flush(x);
+    x->out[x->n_out++] = ' ';
+}
+
+static void record_end(struct cxml_extractor *x) {
+    flush(x);
+    x->on_record(x->sink);
+}
+
+/* ------------------------------------------------------------------ SAX callbacks */
+
+static inline struct cxml_extractor *ext(void *ctx) {
+    return (struct cxml_extractor *)((xmlParserCtxtPtr)ctx)->_private;
+}
+
+static inline int member(const xmlChar *name, const xmlChar **set, int32_t n) {
+    for (int32_t i = 0; i < n; i++) if (set[i] == name) return 1;
+    return 0;
+}
+
+static int push_kind(struct cxml_extractor *x, uint8_t kind) {
+    if (x->depth == x->kinds_cap) {
+        size_t c = x->kinds_cap ? x->kinds_cap * 2 : 256;
+        uint8_t *k = realloc(x->kinds, c);
+        if (!k) { xmlStopParser(x->ctxt); return 0; }
+        x->kinds = k; x->kinds_cap = c;
+    }
+    x->kinds[x->depth++] = kind;
+    return 1;
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attributes) {
+    (void)prefix; (void)uri; (void)nb_namespaces; (void)namespaces; (void)nb_defaulted;
+    struct cxml_extractor *x = ext(ctx);
+    x->seen_element = 1;
+    if (x->excluded > 0) { push_kind(x, KIND_PLAIN); return; }
+    if (x->n_exclude && member(localname, x->exc, x->n_exclude)) {
+        if (x->selected > 0) space(x);
+        x->excluded++;
+        push_kind(x, KIND_EXCLUDED);
+        return;
+    }
+    if (member(localname, x->inc, x->n_include)) {
+        /* attributes: (localname, prefix, URI, value, end) per attribute */
+        for (int i = 0; i < nb_attributes; i++) {
+            const xmlChar *a = attributes[5 * i];
+            if (a == x->sid) {
+                if (x->selected > 0) space(x);
+                x->milestones++;
+                x->selected++;
+                push_kind(x, KIND_MILESTONE);
+                return;
+            }
+            if (a == x->eid) {
+                if (x->milestones > 0) {
+                    x->milestones--;
+                    if (--x->selected == 0) record_end(x); else space(x);
+                }
+                push_kind(x, KIND_MILESTONE);
+                return;
+            }
+        }
+        if (x->selected > 0) space(x);
+        x->selected++;
+        push_kind(x, KIND_SELECTED);
+        return;
+    }
+    if (x->selected > 0) space(x);
+    push_kind(x, KIND_PLAIN);
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri) {
+    (void)localname; (void)prefix; (void)uri;
+    struct cxml_extractor *x = ext(ctx);
+    if (x->depth == 0) return;
+    switch (x->kinds[--x->depth]) {
+    case KIND_PLAIN:
+        if (x->excluded == 0 && x->selected > 0) space(x);
+        break;
+    case KIND_SELECTED:
+        if (--x->selected == 0) record_end(x); else space(x);
+        break;
+    case KIND_EXCLUDED:
+        if (--x->excluded == 0 && x->selected > 0) space(x);
+        break;
+    default: /* milestone markers act at their start tag */
+        break;
+    }
+}
+
+static void on_chars(void *ctx, const xmlChar *ch, int len) {
+    struct cxml_extractor *x = ext(ctx);
+    if (x->selected > 0 && x->excluded == 0) put(x, ch, (size_t)len);
+}
+
+/* Entity references: declared internal entities are replayed through on_chars (nothing builds
+ * a tree); undeclared or external ones produce no text. Nothing to do here. */
+static void on_reference(void *ctx, const xmlChar *name) {
+    (void)ctx; (void)name;
+}
+
+/* Entity lookup. Undeclared entities (KDE DocBook chapters use &kappname; and friends from a DTD
+ * that is never loaded, often with no DOCTYPE at all) are not fatal: they resolve to an empty
+ * internal entity, created once per name in the document's internal subset and marked with
+ * _private = x so that every reference is counted. */
+static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)ctx;
+    struct cxml_extractor *x = ext(ctx);
+    xmlEntityPtr ent = xmlSAX2GetEntity(ctx, name);
+    if (!ent && !ctxt->inSubset && x->ctxt->myDoc) {
+        /* always the outer document: an entity's replacement text is parsed in a child context */
+        xmlDocPtr doc = x->ctxt->myDoc;
+        if (doc->intSubset) ent = xmlGetDocEntity(doc, name);
+        if (!ent) {
+            if (!doc->intSubset) xmlCreateIntSubset(doc, (const xmlChar *)"undeclared", NULL, NULL);
+            ent = xmlAddDocEntity(doc, name, XML_INTERNAL_GENERAL_ENTITY, NULL, NULL, (const xmlChar *)"");
+            if (ent) ent->_private = x;
+        }
+    }
+    if (ent && ent->_private == x) x->undefined_entities++;
+    return ent;
+}
+
+static void on_error(void *ctx, xmlErrorPtr err) {
+    struct cxml_extractor *x = ext(ctx);
+    if (err->level != XML_ERR_FATAL) {
+        x->warnings++;
+        return;
+    }
+    if (x->failed) return;
+    x->failed = 1;
+    x->err_code = err->code;
+    if ((xmlParserCtxtPtr)ctx != x->ctxt && x->ctxt->input) {
+        /* raised while parsing an entity's replacement text: report where the document
+         * references it, not a position inside the entity */
+        x->err_line = x->ctxt->input->line;
+        x->err_col = x->ctxt->input->col;
+    } else {
+        x->err_line = err->line;
+        x->err_col = err->int2;
+    }
+    const char *m = err->message ? err->message : "unknown XML error";
+    snprintf(x->err_msg, sizeof x->err_msg, "%s", m);
+    size_t n = strlen(x->err_msg);
+    while (n > 0 && (x->err_msg[n - 1] == '\n' || x->err_msg[n - 1] == ' ')) x->err_msg[--n] = 0;
+    xmlStopParser(x->ctxt);
+}
+
+/* No external entity, DTD or XInclude is ever loaded, whatever the options say. */
+static xmlParserInputPtr refuse_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt) {
+    (void)url; (void)id; (void)ctxt;
+    return NULL;
+}
+
+static xmlParserInputPtr refuse_resolve(void *ctx, const xmlChar *public_id, const xmlChar *system_id) {
+    (void)ctx; (void)public_id; (void)system_id;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ API */
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+cxml_extractor *cxml_open(const char *const *include, int32_t n_include,
+                          const char *const *exclude, int32_t n_exclude,
+                          const char *file_name) {
+    struct cxml_extractor *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    x->include = calloc((size_t)n_include + 1, sizeof(char *));
+    x->exclude = calloc((size_t)n_exclude + 1, sizeof(char *));
+    x->inc = calloc((size_t)n_include + 1, sizeof(xmlChar *));
+    x->exc = calloc((size_t)n_exclude + 1, sizeof(xmlChar *));
+    x->file_name = dup_str(file_name ? file_name : "");
+    if (!x->include || !x->exclude || !x->inc || !x->exc || !x->file_name) { cxml_close(x); return NULL; }
+    for (int32_t i = 0; i < n_include; i++) {
+        if (!(x->include[i] = dup_str(include[i]))) { cxml_close(x); return NULL; }
+        x->n_include++;
+    }
+    for (int32_t i = 0; i < n_exclude; i++) {
+        if (!(x->exclude[i] = dup_str(exclude[i]))) { cxml_close(x); return NULL; }
+        x->n_exclude++;
+    }
+
+    xmlInitParser();
+    xmlSetExternalEntityLoader(refuse_loader);
+    /* Stock SAX2 handlers keep the DTD bookkeeping (internal entities, standalone checks)
+     * working; they need user_data == ctxt, so our state hangs off ctxt->_private. */
+    xmlSAXVersion(&x->sax, 2);
+    x->sax.startElementNs = on_start;
+    x->sax.endElementNs = on_end;
+    x->sax.characters = on_chars;
+    x->sax.ignorableWhitespace = on_chars;
+    x->sax.cdataBlock = on_chars;
+    x->sax.reference = on_reference;
+    x->sax.getEntity = on_get_entity;
+    x->sax.serror = on_error;
+    x->sax.resolveEntity = refuse_resolve;
+    x->sax.externalSubset = NULL;
+    x->sax.comment = NULL;
+    x->sax.processingInstruction = NULL;
+    x->sax.startElement = NULL;
+    x->sax.endElement = NULL;
+    return x;
+}
+
+void cxml_close(cxml_extractor *x) {
+    if (!x) return;
+    if (x->ctxt) {
+        if (x->ctxt->myDoc) xmlFreeDoc(x->ctxt->myDoc);
+        x->ctxt->myDoc = NULL;
+        xmlFreeParserCtxt(x->ctxt);
+    }
+    if (x->include) for (int32_t i = 0; i < x->n_include; i++) free(x->include[i]);
+    if (x->exclude) for (int32_t i = 0; i < x->n_exclude; i++) free(x->exclude[i]);
+    free(x->include); free(x->exclude); free(x->inc); free(x->exc);
+    free(x->file_name); free(x->kinds);
+    free(x);
+}
+
+static int create_ctxt(struct cxml_extractor *x) {
+    x->ctxt = xmlCreatePushParserCtxt(&x->sax, NULL, (const char *)x->head, x->n_head, x->file_name);
+    if (!x->ctxt) {
+        x->failed = 1;
+        snprintf(x->err_msg, sizeof x->err_msg, "cannot create the XML parser (out of memory?)");
+        return 0;
+    }
+    x->ctxt->_private = x;
+    /* Never NOENT (would expand external entities), DTDLOAD or HUGE (disables the
+     * entity amplification guard). */
+    xmlCtxtUseOptions(x->ctxt, XML_PARSE_NONET | XML_PARSE_BIG_LINES);
+    for (int32_t i = 0; i < x->n_include; i++)
+        x->inc[i] = xmlDictLookup(x->ctxt->dict, (const xmlChar *)x->include[i], -1);
+    for (int32_t i = 0; i < x->n_exclude; i++)
+        x->exc[i] = xmlDictLookup(x->ctxt->dict, (const xmlChar *)x->exclude[i], -1);
+    x->sid = xmlDictLookup(x->ctxt->dict, (const xmlChar *)"sID", -1);
+    x->eid = xmlDictLookup(x->ctxt->dict, (const xmlChar *)"eID", -1);
+    return 1;
+}
+
+int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32_t terminate,
+                  void *sink, cxml_text_fn on_text, cxml_record_fn on_record) {
+    if (x->failed) return -1;
+    x->sink = sink; x->on_text = on_text; x->on_record = on_record;
+    if (!x->ctxt) {
+        /* xmlCreatePushParserCtxt detects the encoding (BOM, UTF-16) from the first 4 bytes. */
+        while (x->n_head < 4 && length > 0) { x->head[x->n_head++] = *bytes++; length--; }
+        if (x->n_head < 4 && !terminate) return 0;
+        if (!create_ctxt(x)) return -1;
+    }
+    while (length > 0 && !x->failed) {
+        /* small pieces: libxml2 halts with "Huge input lookup" once more than 10 MB
+         * (XML_MAX_LOOKUP_LIMIT) sit unparsed in its buffer, and we never set XML_PARSE_HUGE */
+        int n = length > (1 << 20) ? (1 << 20) : (int)length;
+        xmlParseChunk(x->ctxt, (const char *)bytes, n, 0);
+        bytes += n; length -= n;
+    }
+    if (terminate && !x->failed) {
+        xmlParseChunk(x->ctxt, NULL, 0, 1);
+        if (x->failed && x->err_code == XML_ERR_DOCUMENT_END) {
+            /* libxml2 2.9 says "Extra content at the end of the document" when the input simply
+             * ends too early; say what is actually wrong. */
+            if (x->ctxt->nameNr > 0 && x->ctxt->name)
+                snprintf(x->err_msg, sizeof x->err_msg,
+                         "Premature end of data: element '%s' is not closed (%d element(s) still open)",
+                         (const char *)x->ctxt->name, x->ctxt->nameNr);
+            else if (!x->seen_element)
+                snprintf(x->err_msg, sizeof x->err_msg, "Document is empty: no root element");
+        }
+        if (!x->failed && x->milestones > 0) {
+            /* a milestone range without its eID: keep its text as a record */
+            x->milestones = 0;
+            x->selected = 0;
+            record_end(x);
+        }
+    }
+    if (!x->failed && !x->ctxt->wellFormed) {
+        /* defensive: libxml2 flagged an error that did not reach on_error */
+        x->failed = 1;
+        x->err_line = xmlSAX2GetLineNumber(x->ctxt);
+        x->err_col = xmlSAX2GetColumnNumber(x->ctxt);
+        snprintf(x->err_msg, sizeof x->err_msg, "malformed XML");
+    }
+    flush(x);
+    x->sink = NULL;
+    return x->failed ? -1 : 0;
+}
+
+int64_t cxml_error_line(const cxml_extractor *x) { return x->err_line; }
+int64_t cxml_error_column(const cxml_extractor *x) { return x->err_col; }
+const char *cxml_error_message(const cxml_extractor *x) { return x->err_msg; }
+int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
+int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }

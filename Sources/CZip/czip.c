@@ -1,1 +1,312 @@
+#define _FILE_OFFSET_BITS 64
 #include "czip.h"
+
+#include <bzlib.h>
+#include <zlib.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* 1 MiB input buffer: few syscalls, and room for the magic-byte look-ahead on pipes. */
+#define CZIP_INBUF (1u << 20)
+/* zlib/bzip2 count in unsigned int; stay far below that per call. */
+#define CZIP_MAXCHUNK (1u << 30)
+
+struct czip_reader {
+    int fd;
+    int owns_fd;
+    int mode;             /* CZIP_NONE / CZIP_GZIP / CZIP_BZIP2 */
+    int in_stream;        /* a gzip member / bzip2 stream is open and not yet finished */
+    int at_eof;           /* the descriptor reported end of file */
+    int failed;           /* sticky error */
+    int64_t raw_total;    /* bytes read from the descriptor */
+    int64_t file_size;    /* -1 unless a regular file */
+    size_t in_pos, in_len;
+    unsigned char *in;
+    z_stream zs;
+    int zs_init;
+    bz_stream bz;
+    int bz_init;
+    int64_t err_offset;
+    char err[256];
+};
+
+static int64_t consumed(const czip_reader *r) {
+    return r->raw_total - (int64_t)(r->in_len - r->in_pos);
+}
+
+static int64_t fail(czip_reader *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    r->err_offset = consumed(r);
+    r->failed = 1;
+    return -1;
+}
+
+/* Moves unread bytes to the front and reads more. Returns bytes added, 0 at EOF, -1 on error. */
+static ssize_t refill(czip_reader *r) {
+    if (r->at_eof) return 0;
+    if (r->in_pos > 0) {
+        memmove(r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+        r->in_len -= r->in_pos;
+        r->in_pos = 0;
+    }
+    if (r->in_len == CZIP_INBUF) return 1; /* buffer full: the caller still has unread data */
+    for (;;) {
+        ssize_t n = read(r->fd, r->in + r->in_len, CZIP_INBUF - r->in_len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { fail(r, "read error: %s", strerror(errno)); return -1; }
+        if (n == 0) r->at_eof = 1;
+        r->in_len += (size_t)n;
+        r->raw_total += n;
+        return n;
+    }
+}
+
+/* Ensures at least `need` unread bytes unless EOF comes first. Returns 0 or -1 (read error). */
+static int lookahead(czip_reader *r, size_t need) {
+    while (r->in_len - r->in_pos < need && !r->at_eof) {
+        if (refill(r) < 0) return -1;
+    }
+    return 0;
+}
+
+static int is_gzip(const czip_reader *r) {
+    return r->in_len - r->in_pos >= 2 && r->in[r->in_pos] == 0x1f && r->in[r->in_pos + 1] == 0x8b;
+}
+
+static int is_bzip2(const czip_reader *r) {
+    return r->in_len - r->in_pos >= 3 && r->in[r->in_pos] == 'B' && r->in[r->in_pos + 1] == 'Z' &&
+           r->in[r->in_pos + 2] == 'h';
+}
+
+static czip_reader *make(int fd, int owns, int *errnum) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) { *errnum = errno; return NULL; }
+    if (S_ISDIR(st.st_mode)) { *errnum = EISDIR; return NULL; }
+    czip_reader *r = calloc(1, sizeof *r);
+    if (!r) { *errnum = ENOMEM; return NULL; }
+    r->in = malloc(CZIP_INBUF);
+    if (!r->in) { free(r); *errnum = ENOMEM; return NULL; }
+    r->fd = fd;
+    r->owns_fd = owns;
+    r->file_size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+    if (lookahead(r, 3) != 0) {
+        *errnum = EIO;
+        free(r->in);
+        free(r);
+        return NULL;
+    }
+    r->mode = is_gzip(r) ? CZIP_GZIP : is_bzip2(r) ? CZIP_BZIP2 : CZIP_NONE;
+    *errnum = 0;
+    return r;
+}
+
+czip_reader *czip_open_path(const char *path, int *errnum) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { *errnum = errno; return NULL; }
+    czip_reader *r = make(fd, 1, errnum);
+    if (!r) close(fd);
+    return r;
+}
+
+czip_reader *czip_open_fd(int fd, int *errnum) { return make(fd, 0, errnum); }
+
+int czip_compression(const czip_reader *r) { return r->mode; }
+const char *czip_error_message(const czip_reader *r) { return r->err; }
+int64_t czip_error_offset(const czip_reader *r) { return r->err_offset; }
+int64_t czip_consumed(const czip_reader *r) { return consumed(r); }
+int64_t czip_file_size(const czip_reader *r) { return r->file_size; }
+
+void czip_close(czip_reader *r) {
+    if (!r) return;
+    if (r->zs_init) inflateEnd(&r->zs);
+    if (r->bz_init) BZ2_bzDecompressEnd(&r->bz);
+    if (r->owns_fd) close(r->fd);
+    free(r->in);
+    free(r);
+}
+
+static int64_t read_plain(czip_reader *r, unsigned char *buf, size_t cap) {
+    size_t avail = r->in_len - r->in_pos;
+    if (avail > 0) {
+        size_t n = avail < cap ? avail : cap;
+        memcpy(buf, r->in + r->in_pos, n);
+        r->in_pos += n;
+        return (int64_t)n;
+    }
+    if (r->at_eof) return 0;
+    for (;;) { /* large reads go straight into the caller's buffer */
+        ssize_t n = read(r->fd, buf, cap);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(r, "read error: %s", strerror(errno));
+        if (n == 0) r->at_eof = 1;
+        r->raw_total += n;
+        return n;
+    }
+}
+
+/* Called between members/streams: decides whether another one follows. Returns 1 (start
+ * another), 0 (clean end), -1 (error). */
+static int next_member(czip_reader *r) {
+    if (lookahead(r, 3) != 0) return -1;
+    if (r->in_len == r->in_pos) return 0;
+    if (r->mode == CZIP_GZIP ? is_gzip(r) : is_bzip2(r)) return 1;
+    /* Trailing zero padding (tape blocks, some tools) is harmless; anything else is not. */
+    for (;;) {
+        while (r->in_pos < r->in_len && r->in[r->in_pos] == 0) r->in_pos++;
+        if (r->in_pos < r->in_len) break;
+        ssize_t n = refill(r);
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+    }
+    fail(r, "trailing garbage after the last %s stream", r->mode == CZIP_GZIP ? "gzip" : "bzip2");
+    return -1;
+}
+
+static int64_t read_gzip(czip_reader *r, unsigned char *buf, size_t cap) {
+    if (cap > CZIP_MAXCHUNK) cap = CZIP_MAXCHUNK;
+    for (;;) {
+        if (!r->in_stream) {
+            int more = next_member(r);
+            if (more <= 0) return more;
+            if (!r->zs_init) {
+                memset(&r->zs, 0, sizeof r->zs);
+                if (inflateInit2(&r->zs, 15 + 16) != Z_OK) return fail(r, "zlib initialisation failed");
+                r->zs_init = 1;
+            } else if (inflateReset(&r->zs) != Z_OK) {
+                return fail(r, "zlib reset failed");
+            }
+            r->in_stream = 1;
+        }
+        if (r->in_pos == r->in_len) {
+            ssize_t n = refill(r);
+            if (n < 0) return -1;
+            if (n == 0) return fail(r, "truncated gzip stream (input ends inside a member)");
+        }
+        r->zs.next_in = r->in + r->in_pos;
+        r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
+        r->zs.next_out = buf;
+        r->zs.avail_out = (uInt)cap;
+        int rc = inflate(&r->zs, Z_NO_FLUSH);
+        r->in_pos = r->in_len - r->zs.avail_in;
+        size_t produced = cap - r->zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            r->in_stream = 0;
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            return fail(r, "corrupt gzip data (%s)", r->zs.msg ? r->zs.msg : zError(rc));
+        }
+        if (produced > 0) return (int64_t)produced;
+    }
+}
+
+static int64_t read_bzip2(czip_reader *r, unsigned char *buf, size_t cap) {
+    if (cap > CZIP_MAXCHUNK) cap = CZIP_MAXCHUNK;
+    for (;;) {
+        if (!r->in_stream) {
+            int more = next_member(r);
+            if (more <= 0) return more;
+            memset(&r->bz, 0, sizeof r->bz);
+            if (BZ2_bzDecompressInit(&r->bz, 0, 0) != BZ_OK) return fail(r, "bzip2 initialisation failed");
+            r->bz_init = 1;
+            r->in_stream = 1;
+        }
+        if (r->in_pos == r->in_len) {
+            ssize_t n = refill(r);
+            if (n < 0) return -1;
+            if (n == 0) return fail(r, "truncated bzip2 stream (input ends inside a stream)");
+        }
+        r->bz.next_in = (char *)(r->in + r->in_pos);
+        r->bz.avail_in = (unsigned)(r->in_len - r->in_pos);
+        r->bz.next_out = (char *)buf;
+        r->bz.avail_out = (unsigned)cap;
+        int rc = BZ2_bzDecompress(&r->bz);
+        r->in_pos = r->in_len - r->bz.avail_in;
+        size_t produced = cap - r->bz.avail_out;
+        if (rc == BZ_STREAM_END) {
+            BZ2_bzDecompressEnd(&r->bz);
+            r->bz_init = 0;
+            r->in_stream = 0;
+        } else if (rc != BZ_OK) {
+            const char *what = rc == BZ_DATA_ERROR ? "data integrity error"
+                             : rc == BZ_DATA_ERROR_MAGIC ? "bad stream header"
+                             : rc == BZ_MEM_ERROR ? "out of memory" : "internal error";
+            return fail(r, "corrupt bzip2 data (%s)", what);
+        }
+        if (produced > 0) return (int64_t)produced;
+    }
+}
+
+int64_t czip_read(czip_reader *r, void *buf, size_t cap) {
+    if (r->failed) return -1;
+    if (cap == 0) return 0;
+    switch (r->mode) {
+    case CZIP_GZIP: return read_gzip(r, buf, cap);
+    case CZIP_BZIP2: return read_bzip2(r, buf, cap);
+    default: return read_plain(r, buf, cap);
+    }
+}
+
+int czip_inflate_raw(const void *src, size_t src_len, void *dst, size_t dst_len,
+                     char *err, size_t err_len) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, -15) != Z_OK) {
+        snprintf(err, err_len, "zlib initialisation failed");
+        return -1;
+    }
+    const unsigned char *in = src;
+    unsigned char *out = dst;
+    size_t in_left = src_len, out_left = dst_len;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        uInt ai = (uInt)(in_left < CZIP_MAXCHUNK ? in_left : CZIP_MAXCHUNK);
+        uInt ao = (uInt)(out_left < CZIP_MAXCHUNK ? out_left : CZIP_MAXCHUNK);
+        zs.next_in = (unsigned char *)in;
+        zs.avail_in = ai;
+        zs.next_out = out;
+        zs.avail_out = ao;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        in += ai - zs.avail_in;
+        in_left -= ai - zs.avail_in;
+        out += ao - zs.avail_out;
+        out_left -= ao - zs.avail_out;
+        if (rc == Z_BUF_ERROR && in_left > 0 && out_left > 0) rc = Z_OK; /* chunk boundary */
+        if (rc == Z_OK && ai == zs.avail_in && ao == zs.avail_out) rc = Z_BUF_ERROR; /* no progress */
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        if (rc == Z_BUF_ERROR)
+            snprintf(err, err_len, out_left == 0 ? "deflate data longer than the declared size"
+                                                 : "deflate data truncated");
+        else
+            snprintf(err, err_len, "corrupt deflate data (%s)", zs.msg ? zs.msg : zError(rc));
+        return -1;
+    }
+    if (out_left != 0) {
+        snprintf(err, err_len, "deflate data shorter than the declared size (%zu bytes missing)", out_left);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t czip_crc32(uint32_t crc, const void *buf, size_t len) {
+    const unsigned char *p = buf;
+    uLong c = crc;
+    while (len > 0) {
+        uInt n = (uInt)(len < CZIP_MAXCHUNK ? len : CZIP_MAXCHUNK);
+        c = crc32(c, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)c;
+}

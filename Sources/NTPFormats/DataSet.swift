@@ -73,14 +73,18 @@ public struct DataSet: Equatable, Sendable {
     /// The entropy bound 𝓗 = −Σ_j π̂_j Σ_z p̂_{j,z} log p̂_{j,z}, in nats.
     public func entropy() -> Double {
         let n = eventCount
-        var h = 0.0
+        // Neumaier-compensated sum: corpora have millions of terms.
+        var sum = 0.0, compensation = 0.0
         for j in 0..<contextCount {
             let t = rowTotal(j)
             for e in rowOffsets[j]..<rowOffsets[j + 1] where counts[e] > 0 {
-                h -= counts[e] / n * Foundation_log(counts[e] / t)
+                let term = -counts[e] / n * Foundation_log(counts[e] / t)
+                let s = sum + term
+                compensation += abs(sum) >= abs(term) ? (sum - s) + term : (term - s) + sum
+                sum = s
             }
         }
-        return h
+        return sum + compensation
     }
 
     /// Checks the CSR invariants; throws `DataSetError.invalid` describing the first violation.

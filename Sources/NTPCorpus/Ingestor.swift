@@ -1,0 +1,274 @@
+import NTPFormats
+
+/// Reads corpora (text, XML, token id streams; plain, gzip or bzip2) into distinct-context counts.
+///
+/// Memory grows with the number of distinct contexts and (context, token) pairs, not with the
+/// input: files are streamed through a fixed 1 MiB buffer.
+public final class Ingestor {
+    public let options: IngestOptions
+    /// Shown while reading, when stderr is a terminal.
+    public var progress: ProgressReporter?
+    private var processor: TextProcessor?
+    private var inputs: [String] = []
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var bytesBefore: Int64 = 0
+    private var idMap: [UInt32] = []   // raw id -> interned id + 1 (0 = not seen yet)
+
+    public static let chunkSize = 1 << 20
+
+    public init(options: IngestOptions) throws {
+        try options.validate()
+        self.options = options
+        buffer = .allocate(byteCount: Self.chunkSize + 8, alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
+        processor?.sequences.deallocate()
+    }
+
+    /// Reads every file named by `inputs` (files, directories, "-").
+    public func ingest(_ inputs: [String]) throws {
+        for file in try InputFiles.expand(inputs) { try ingestFile(file) }
+        progress?.finish()
+    }
+
+    /// Reads one file or "-" (standard input).
+    public func ingestFile(_ path: String) throws {
+        let source = try ByteSource(path: path)
+        let name = path == "-" ? "<stdin>" : path
+        inputs.append(path)
+        var filled = try fill(source, from: 0, atLeast: 4096)
+        let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
+        let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
+        try makeProcessor(for: format)
+        switch format {
+        case .text, .auto: try readText(source, name: name, filled: &filled)
+        case .xml: try readXML(source, name: name, filled: filled)
+        case .u16: try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
+        case .u32: try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
+        case .npy:
+            let header = try NPYStreamHeader.parse(head, name: name)
+            try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset)
+        }
+        bytesBefore += source.compressedBytesRead
+    }
+
+    /// The counted data set (vocabulary ordered and contexts sorted, see `DataSetBuilder`).
+    public func makeDataSet() throws -> DataSet {
+        guard let p = processor, p.sequences.counter.eventCount > 0 else {
+            throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
+                + (options.order > 1 && options.boundary == .none ? " (with --boundary none, order \(options.order) needs at least \(options.order) tokens)" : ""))
+        }
+        var resolved = options
+        resolved.boundary = p.boundary
+        return DataSetBuilder.build(interner: p.interner, sequences: p.sequences,
+                                    optionsJSON: resolved.jsonObject(inputs: inputs),
+                                    maxVocabulary: options.maxVocabulary, minCount: options.minCount)
+    }
+
+    // MARK: - Reading
+
+    private func fill(_ source: ByteSource, from start: Int, atLeast: Int) throws -> Int {
+        var filled = start
+        while filled < min(atLeast, Self.chunkSize) {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<Self.chunkSize]))
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+
+    private func makeProcessor(for format: IngestOptions.Format) throws {
+        let isIDs = format == .u16 || format == .u32 || format == .npy
+        if let p = processor {
+            if isIDs && (p.boundary == .line || p.boundary == .sentence) {
+                throw CorpusError.option("--boundary \(p.boundary.rawValue) needs text input; token id streams use --boundary document (with --separator-id) or none")
+            }
+            return
+        }
+        var boundary = options.boundary
+        if boundary == .auto { boundary = isIDs ? (options.separatorID != nil ? .document : .none) : .line }
+        if isIDs && (boundary == .line || boundary == .sentence) {
+            throw CorpusError.option("--boundary \(boundary.rawValue) needs text input; token id streams use --boundary document (with --separator-id) or none")
+        }
+        let contextLength = options.order - 1
+        processor = try TextProcessor(options: options, boundary: boundary, interner: TokenInterner(),
+                                      sequences: SequenceCounter(contextLength: contextLength, padded: boundary != .none))
+    }
+
+    private func report(_ source: ByteSource, _ name: String) {
+        guard let progress else { return }
+        let p = processor!
+        progress.update(file: name, bytes: bytesBefore + source.compressedBytesRead,
+                        totalBytes: source.compressedSize.map { bytesBefore + $0 },
+                        tokens: p.tokenCount, contexts: p.sequences.counter.contextCount)
+    }
+
+    private func readText(_ source: ByteSource, name: String, filled initial: inout Int) throws {
+        let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var filled = initial
+        var start = 0
+        if filled >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) {
+            throw CorpusError.input(name, "UTF-16 text (byte order mark at byte 0); convert it with iconv -f UTF-16 -t UTF-8, or read XML with --format xml")
+        }
+        if filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
+        var validator = UTF8Validator(offset: Int64(start))
+        while true {
+            let chunk = UnsafeBufferPointer(start: bytes + start, count: filled - start)
+            let valid: Int
+            do { valid = try validator.validate(chunk) } catch let failure as UTF8Validator.Failure {
+                throw Self.describe(failure, name)
+            }
+            processor!.feed(UnsafeBufferPointer(rebasing: chunk[0..<valid]))
+            let rest = chunk.count - valid
+            if rest > 0 { (bytes).update(from: bytes + start + valid, count: rest) }
+            report(source, name)
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[rest..<Self.chunkSize]))
+            if n == 0 {
+                if rest > 0 { throw CorpusError.content(name, offset: validator.offset, "invalid UTF-8: the file ends inside a multi-byte character; is it truncated?") }
+                break
+            }
+            start = 0
+            filled = rest + n
+        }
+        processor!.endDocument()
+    }
+
+    static func describe(_ failure: UTF8Validator.Failure, _ name: String) -> CorpusError {
+        switch failure {
+        case .invalid(let offset, let byte):
+            let hex = String(byte, radix: 16, uppercase: true)
+            return .content(name, offset: offset, "invalid UTF-8 (byte 0x\(hex.count == 1 ? "0" + hex : hex)); convert the file with iconv -f ENCODING -t UTF-8, or use --format u16|u32|npy for token ids")
+        case .nul(let offset):
+            return .content(name, offset: offset, "NUL byte: this looks like a binary file, not text; for token id streams use --format u16|u32|npy")
+        case .truncated(let offset):
+            return .content(name, offset: offset, "invalid UTF-8: the file ends inside a multi-byte character")
+        }
+    }
+
+    private func readXML(_ source: ByteSource, name: String, filled initial: Int) throws {
+        let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: initial)
+        let extractor = try XMLTextExtractor(selection: try xmlSelection(head, name: name), fileName: name)
+        var filled = initial
+        while filled > 0 {
+            try extractor.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]),
+                               onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
+            report(source, name)
+            filled = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Self.chunkSize]))
+        }
+        try extractor.finish(onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
+        processor!.endDocument()
+    }
+
+    private func xmlSelection(_ head: UnsafeBufferPointer<UInt8>, name: String) throws -> XMLTextExtractor.Selection {
+        if !options.xmlElements.isEmpty { return XMLTextExtractor.Selection(include: options.xmlElements) }
+        var preset = options.xmlPreset
+        if preset == .auto {
+            var ascii = Array(head.prefix(8192))
+            if ascii.starts(with: [0xFF, 0xFE]) { ascii = stride(from: 2, to: ascii.count, by: 2).map { ascii[$0] } }
+            else if ascii.starts(with: [0xFE, 0xFF]) { ascii = stride(from: 3, to: ascii.count, by: 2).map { ascii[$0] } }
+            let root = FormatSniffer.rootElement(ascii)
+            guard let r = root, let p = FormatSniffer.preset(forRoot: r) else {
+                throw CorpusError.input(name, "cannot tell which XML elements hold the text (root element <\(root ?? "?")>); name them with --xml-element NAME or pick --xml-preset mediawiki|tei|osis|docbook")
+            }
+            preset = p
+        }
+        switch preset {
+        case .mediawiki, .auto: return .mediawiki
+        case .tei: return .tei
+        case .osis: return .osis
+        case .docbook: return .docbook
+        }
+    }
+
+    private func readIDs(_ source: ByteSource, name: String, filled initial: Int, width: Int, signed: Bool, dataOffset: Int) throws {
+        let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var filled = initial
+        var start = dataOffset
+        var offset = Int64(dataOffset)
+        let separator = options.separatorID
+        while true {
+            let usable = (filled - start) / width * width
+            for e in stride(from: start, to: start + usable, by: width) {
+                var raw: Int64
+                switch width {
+                case 1: raw = signed ? Int64(Int8(bitPattern: bytes[e])) : Int64(bytes[e])
+                case 2:
+                    let u = UInt16(bytes[e]) | UInt16(bytes[e + 1]) << 8
+                    raw = signed ? Int64(Int16(bitPattern: u)) : Int64(u)
+                case 4:
+                    let u = UnsafeRawPointer(bytes + e).loadUnaligned(as: UInt32.self).littleEndian
+                    raw = signed ? Int64(Int32(bitPattern: u)) : Int64(u)
+                default:
+                    raw = Int64(bitPattern: UnsafeRawPointer(bytes + e).loadUnaligned(as: UInt64.self).littleEndian)
+                    if !signed && raw < 0 { raw = .max }
+                }
+                if raw < 0 || raw >= Int64(UInt32.max) {
+                    throw CorpusError.content(name, offset: offset + Int64(e - start), "token id \(raw) out of range (ids must be in 0..<2^32)")
+                }
+                if let s = separator, raw == Int64(s) { processor!.endDocument(); continue }
+                processor!.countToken(internID(Int(raw)))
+            }
+            offset += Int64(usable)
+            let rest = filled - start - usable
+            if rest > 0 { bytes.update(from: bytes + start + usable, count: rest) }
+            report(source, name)
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[rest..<Self.chunkSize]))
+            if n == 0 {
+                if rest > 0 { throw CorpusError.content(name, offset: offset, "\(rest) trailing bytes do not form a whole \(width)-byte token id; wrong --format?") }
+                break
+            }
+            start = 0
+            filled = rest + n
+        }
+        processor!.endDocument()
+    }
+
+    @inline(__always)
+    private func internID(_ raw: Int) -> UInt32 {
+        if raw < idMap.count, idMap[raw] != 0 {
+            let id = idMap[raw] - 1
+            processor!.interner.countOccurrence(of: id)
+            return id
+        }
+        if raw >= idMap.count { idMap.append(contentsOf: repeatElement(0, count: max(raw + 1 - idMap.count, idMap.count))) }
+        var text = Array(String(raw).utf8)
+        let id = text.withUnsafeMutableBufferPointer { processor!.interner.intern(UnsafeBufferPointer($0)) }
+        idMap[raw] = id + 1
+        return id
+    }
+}
+
+/// The part of a `.npy` header a token stream reader needs.
+struct NPYStreamHeader {
+    var width: Int
+    var signed: Bool
+    var dataOffset: Int
+
+    static func parse(_ head: UnsafeBufferPointer<UInt8>, name: String) throws -> NPYStreamHeader {
+        guard head.count >= 10 else { throw CorpusError.input(name, "truncated .npy header") }
+        let major = head[6]
+        let headerLength: Int, start: Int
+        if major == 1 { headerLength = Int(head[8]) | Int(head[9]) << 8; start = 10 }
+        else {
+            guard head.count >= 12 else { throw CorpusError.input(name, "truncated .npy header") }
+            headerLength = Int(head[8]) | Int(head[9]) << 8 | Int(head[10]) << 16 | Int(head[11]) << 24; start = 12
+        }
+        guard start + headerLength <= head.count else { throw CorpusError.input(name, ".npy header longer than \(head.count) bytes") }
+        let text = String(decoding: head[start..<(start + headerLength)], as: UTF8.self)
+        guard let r = text.range(of: "'descr':") else { throw CorpusError.input(name, ".npy header has no 'descr'") }
+        let after = text[r.upperBound...].drop { $0 == " " }
+        guard let q = after.first, q == "'" || q == "\"" else { throw CorpusError.input(name, "cannot read the .npy dtype") }
+        let descr = after.dropFirst().prefix { $0 != q }
+        let kinds: [String: (Int, Bool)] = ["|u1": (1, false), "|i1": (1, true), "<u2": (2, false), "<i2": (2, true),
+                                            "<u4": (4, false), "<i4": (4, true), "<u8": (8, false), "<i8": (8, true)]
+        guard let (w, s) = kinds[String(descr)] else {
+            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(descr)')")
+        }
+        if text.contains("'fortran_order': True") {
+            throw CorpusError.input(name, "a .npy token stream must be C-ordered (save it with np.save(path, np.ascontiguousarray(ids)))")
+        }
+        return NPYStreamHeader(width: w, signed: s, dataOffset: start + headerLength)
+    }
+}

@@ -1,0 +1,101 @@
+import NTPFormats
+
+/// The numbers `ntpsep stats` reports about a data set.
+public struct CorpusStatistics: Codable, Equatable {
+    /// One row of the per-context-length table.
+    public struct OrderRow: Codable, Equatable {
+        public var order: Int
+        public var contexts: Int
+        public var entropy: Double
+        public var entropyBits: Double
+        public var meanSupport: Double
+        enum CodingKeys: String, CodingKey {
+            case order, contexts, entropy, entropyBits = "entropy_bits", meanSupport = "mean_support"
+        }
+    }
+    /// A context with a large support.
+    public struct Support: Codable, Equatable {
+        public var context: String
+        public var support: Int
+        public var count: Double
+    }
+
+    public var events: Double
+    public var contexts: Int
+    public var vocabulary: Int
+    public var order: Int
+    /// 𝓗 in nats.
+    public var entropy: Double
+    public var entropyBits: Double
+    public var meanSupport: Double
+    /// Support size -> number of contexts.
+    public var supportHistogram: [String: Int]
+    /// min, 25%, 50%, 75%, 90%, 99%, max of k_j over contexts.
+    public var supportQuantiles: [String: Int]
+    public var singleSupportContextShare: Double
+    public var singleSupportEventShare: Double
+    public var largestSupports: [Support]
+    public var orders: [OrderRow]?
+
+    enum CodingKeys: String, CodingKey {
+        case events, contexts, vocabulary, order, entropy, entropyBits = "entropy_bits", meanSupport = "mean_support"
+        case supportHistogram = "support_histogram", supportQuantiles = "support_quantiles"
+        case singleSupportContextShare = "single_support_context_share"
+        case singleSupportEventShare = "single_support_event_share"
+        case largestSupports = "largest_supports", orders
+    }
+
+    /// Computes the statistics; `orders` (each ≤ the data set's order) adds the per-order table.
+    public init(_ d: DataSet, largest: Int = 10, orders requested: [Int] = []) throws {
+        events = d.eventCount
+        contexts = d.contextCount
+        vocabulary = d.vocabularySize
+        order = d.contextLength + 1
+        entropy = d.entropy()
+        entropyBits = entropy / log(2.0)
+        let k = (0..<d.contextCount).map(d.supportSize)
+        meanSupport = Double(d.storedCount) / Double(max(d.contextCount, 1))
+        var histogram: [String: Int] = [:]
+        for s in k { histogram[String(s), default: 0] += 1 }
+        supportHistogram = histogram
+        let sorted = k.sorted()
+        func quantile(_ q: Double) -> Int { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded(.down)))] }
+        supportQuantiles = ["min": sorted.first ?? 0, "p25": quantile(0.25), "p50": quantile(0.5), "p75": quantile(0.75),
+                            "p90": quantile(0.9), "p99": quantile(0.99), "max": sorted.last ?? 0]
+        var singleContexts = 0, singleEvents = 0.0
+        for j in 0..<d.contextCount where k[j] == 1 { singleContexts += 1; singleEvents += d.counts[d.rowOffsets[j]] }
+        singleSupportContextShare = Double(singleContexts) / Double(max(d.contextCount, 1))
+        singleSupportEventShare = singleEvents / max(events, 1)
+        let totals = (0..<d.contextCount).map(d.rowTotal)
+        let top = (0..<d.contextCount).sorted { (a: Int, b: Int) -> Bool in
+            if k[a] != k[b] { return k[a] > k[b] }
+            if totals[a] != totals[b] { return totals[a] > totals[b] }
+            return a < b
+        }.prefix(largest)
+        largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: totals[$0]) }
+        if !requested.isEmpty {
+            orders = try requested.map { o in
+                guard o >= 1, o <= d.contextLength + 1 else {
+                    throw CorpusError.option("order \(o) is not available: the data set has order \(d.contextLength + 1) (ingest at a higher --order, or run stats on the corpus files)")
+                }
+                let m = try d.marginalized(toContextLength: o - 1)
+                let h = m.entropy()
+                return OrderRow(order: o, contexts: m.contextCount, entropy: h, entropyBits: h / log(2.0),
+                                meanSupport: Double(m.storedCount) / Double(m.contextCount))
+            }
+        }
+    }
+}
+
+extension DataSet {
+    /// The context's tokens joined by spaces ("#j" when the data set has no vocabulary/contexts).
+    public func contextText(_ j: Int) -> String {
+        guard let v = vocabulary, let c = contexts else { return "#\(j)" }
+        if contextLength == 0 { return "(empty context)" }
+        return (0..<contextLength).map { v[Int(c[j * contextLength + $0])] }.joined(separator: " ")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

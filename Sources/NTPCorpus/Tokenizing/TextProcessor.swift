@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tokenizes validated UTF-8 text and counts its events, honouring the boundary mode.
+///
+/// Text arrives in arbitrary pieces (file chunks, XML text callbacks); the processor keeps the
+/// unfinished unit (line, sentence, or token) in `carry` so results never depend on where the
+/// pieces were cut.
+struct TextProcessor {
+    /// The resolved boundary mode (never `.auto`).
+    let boundary: IngestOptions.Boundary
+    var interner: TokenInterner
+    var sequences: SequenceCounter
+    private var tokenizer: ActiveTokenizer
+    private var transform: TextTransform?
+    private var sentences: ICUSentenceSplitter?
+    private var carry: [UInt8] = []
+    private var spare: [UInt8] = []
+    private var ranges: [Range<Int>] = []
+    /// Tokens counted so far.
+    private(set) var tokenCount: Int64 = 0
+
+    /// Units longer than this are cut even without a boundary (languages without spaces, huge lines).
+    private static let maxCarry = 1 << 24
+    /// Sentence mode splits once this much text is buffered.
+    private static let sentenceBatch = 1 << 20
+
+    init(options: IngestOptions, boundary: IngestOptions.Boundary, interner: TokenInterner, sequences: SequenceCounter) throws {
+        precondition(boundary != .auto)
+        self.boundary = boundary
+        self.interner = interner
+        self.sequences = sequences
+        switch options.tokenizer {
+        case .whitespace: tokenizer = .whitespace(WhitespaceTokenizer())
+        case .icu: tokenizer = .icu(try ICUWordTokenizer(keepPunctuation: options.keepPunctuation, locale: options.locale))
+        }
+        let normalization: UnicodeNormalization? = switch options.normalization {
+            case .none: nil
+            case .nfc: .nfc
+            case .nfkc: .nfkc
+        }
+        let t = try TextTransform(normalization: normalization, caseFold: options.caseFold)
+        transform = t.isIdentity ? nil : t
+        if boundary == .sentence { sentences = try ICUSentenceSplitter(locale: options.locale) }
+    }
+
+    /// Consumes the next piece of text.
+    mutating func feed(_ text: UnsafeBufferPointer<UInt8>) {
+        guard text.count > 0 else { return }
+        switch boundary {
+        case .line: feedLines(text)
+        case .sentence:
+            carry.append(contentsOf: text)
+            if carry.count >= Self.sentenceBatch { flushSentences(final: false) }
+        case .document, .none, .auto: feedStream(text)
+        }
+    }
+
+    /// Ends a document (a file, an XML record, a separator in an id stream).
+    mutating func endDocument() {
+        switch boundary {
+        case .line:
+            if !carry.isEmpty { withCarry { p, s in p.processUnit(s, endsSequence: true) } }
+            sequences.endSequence()
+        case .sentence:
+            flushSentences(final: true)
+        case .document:
+            if !carry.isEmpty { withCarry { p, s in p.processUnit(s, endsSequence: false) } }
+            sequences.endSequence()
+        case .none, .auto:
+            if !carry.isEmpty { withCarry { p, s in p.processUnit(s, endsSequence: false) } }
+        }
+    }
+
+    /// Counts one pre-tokenized id (id streams bypass tokenization).
+    @inline(__always)
+    mutating func countToken(_ id: UInt32) {
+        sequences.token(id)
+        tokenCount += 1
+    }
+
+    private mutating func feedLines(_ text: UnsafeBufferPointer<UInt8>) {
+        let p = text.baseAddress!, n = text.count
+        var start = 0
+        while start < n {
+            guard let nl = memchr(p + start, 0x0A, n - start) else {
+                carry.append(contentsOf: UnsafeBufferPointer(start: p + start, count: n - start))
+                if carry.count > Self.maxCarry { withCarry { q, s in q.processUnit(s, endsSequence: false) } }
+                return
+            }
+            let end = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p
+            let line = UnsafeBufferPointer(start: p + start, count: end - start)
+            if carry.isEmpty {
+                processUnit(line, endsSequence: true)
+            } else {
+                carry.append(contentsOf: line)
+                withCarry { q, s in q.processUnit(s, endsSequence: true) }
+            }
+            start = end + 1
+        }
+    }
+
+    private mutating func feedStream(_ text: UnsafeBufferPointer<UInt8>) {
+        let p = text.baseAddress!, n = text.count
+        var cut = n
+        while cut > 0 && !isASCIIWhitespace(p[cut - 1]) { cut -= 1 }
+        if cut == 0 {
+            carry.append(contentsOf: text)
+            if carry.count > Self.maxCarry { cutCarryAtCharacter() }
+            return
+        }
+        if carry.isEmpty {
+            processUnit(UnsafeBufferPointer(start: p, count: cut), endsSequence: false)
+        } else {
+            carry.append(contentsOf: UnsafeBufferPointer(start: p, count: cut))
+            withCarry { q, s in q.processUnit(s, endsSequence: false) }
+        }
+        carry.append(contentsOf: UnsafeBufferPointer(start: p + cut, count: n - cut))
+    }
+
+    /// Processes the carried text up to its last complete UTF-8 character.
+    private mutating func cutCarryAtCharacter() {
+        var cut = carry.count
+        while cut > 0 && carry[cut - 1] & 0xC0 == 0x80 { cut -= 1 }
+        if cut > 0 { cut -= 1 }  // the lead byte of a possibly incomplete character stays
+        let rest = Array(carry[cut...])
+        carry.removeSubrange(cut...)
+        withCarry { q, s in q.processUnit(s, endsSequence: false) }
+        carry.append(contentsOf: rest)
+    }
+
+    /// Splits buffered text into sentences; all but the last are complete unless `final`.
+    /// Single line breaks inside a paragraph count as spaces (hard-wrapped prose); blank lines end paragraphs.
+    private mutating func flushSentences(final: Bool) {
+        guard !carry.isEmpty else { if final { sequences.endSequence() }; return }
+        joinWrappedLines(&carry, final: final)
+        var pending: [Range<Int>] = []
+        sentences!.forEachSentence(in: carry.withUnsafeBufferPointer { $0 }) { pending.append($0) }
+        let complete = final ? pending.count : max(pending.count - 1, 0)
+        var local: [UInt8] = []
+        swap(&local, &carry)
+        local.withUnsafeBufferPointer { all in
+            for r in pending[..<complete] {
+                processUnit(UnsafeBufferPointer(rebasing: all[r]), endsSequence: true)
+            }
+        }
+        if complete < pending.count { carry.append(contentsOf: local[pending[complete].lowerBound...]) }
+    }
+
+    private mutating func withCarry(_ body: (inout TextProcessor, UnsafeBufferPointer<UInt8>) -> Void) {
+        swap(&spare, &carry)
+        spare.withUnsafeBufferPointer { body(&self, $0) }
+        spare.removeAll(keepingCapacity: true)
+    }
+
+    /// Tokenizes one unit and counts its tokens; a line or sentence also ends its sequence.
+    private mutating func processUnit(_ raw: UnsafeBufferPointer<UInt8>, endsSequence: Bool) {
+        var unit = raw
+        if boundary == .line, unit.count > 0, unit[unit.count - 1] == 0x0D {
+            unit = UnsafeBufferPointer(rebasing: unit[0..<(unit.count - 1)])
+        }
+        if transform != nil { unit = transform!.apply(unit) }
+        ranges.removeAll(keepingCapacity: true)
+        tokenizer.tokens(in: unit, into: &ranges)
+        for r in ranges {
+            sequences.token(interner.intern(UnsafeBufferPointer(rebasing: unit[r])))
+        }
+        tokenCount += Int64(ranges.count)
+        if endsSequence { sequences.endSequence() }
+    }
+}
+
+/// Replaces each line break that is not part of a blank line by a space, in place.
+/// A break at the very end stays unless `final`: the next piece may start a blank line.
+func joinWrappedLines(_ text: inout [UInt8], final: Bool) {
+    let n = final ? text.count : text.count - 1
+    var i = 0
+    while i < n {
+        if text[i] == 0x0A {
+            let prevNL = i > 0 && (text[i - 1] == 0x0A || (text[i - 1] == 0x0D && i > 1 && text[i - 2] == 0x0A))
+            let nextNL = i + 1 < text.count && (text[i + 1] == 0x0A || (text[i + 1] == 0x0D && i + 2 < text.count && text[i + 2] == 0x0A))
+            if !prevNL && !nextNL {
+                text[i] = 0x20
+                if i > 0 && text[i - 1] == 0x0D { text[i - 1] = 0x20 }
+            }
+        }
+        i += 1
+    }
+}
+
+/// The tokenizer chosen by the options, without existential dispatch per token.
+enum ActiveTokenizer {
+    case whitespace(WhitespaceTokenizer)
+    case icu(ICUWordTokenizer)
+
+    mutating func tokens(in text: UnsafeBufferPointer<UInt8>, into ranges: inout [Range<Int>]) {
+        switch self {
+        case .whitespace(var t):
+            t.forEachToken(in: text) { ranges.append($0) }
+        case .icu(var t):
+            t.forEachToken(in: text) { ranges.append($0) }
+            self = .icu(t)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import CZip
+
+/// A streaming reader of a file or standard input that transparently decompresses gzip
+/// (including multi-member files) and bzip2 (including multi-stream files such as Wikipedia's
+/// multistream dumps and pbzip2 output). Compression is detected from the magic bytes, never
+/// from the file name, so `zcat`-style pipes into stdin work too.
+public final class ByteSource {
+    /// Compression of the input, detected from its first bytes.
+    public enum Compression: Sendable, Equatable {
+        case none, gzip, bzip2
+    }
+
+    /// The path given to `init` ("-" for standard input).
+    public let path: String
+    private let reader: OpaquePointer
+
+    /// Opens `path` ("-" = standard input). Throws a one-line `NTPFormatError` naming the path
+    /// for a nonexistent file, a directory or permission problems.
+    public init(path: String) throws {
+        self.path = path
+        var err: Int32 = 0
+        let r = path == "-" ? czip_open_fd(0, &err) : czip_open_path(path, &err)
+        guard let r else {
+            let hint: String
+            switch err {
+            case ENOENT: hint = "check the path"
+            case EISDIR: hint = "give a file, not a directory"
+            case EACCES: hint = "check the file's permissions"
+            default: hint = "check the file"
+            }
+            throw NTPFormatError("cannot read \(displayName(path)): \(errnoText(err)) (\(hint))")
+        }
+        reader = r
+    }
+
+    deinit { czip_close(reader) }
+
+    /// Compression detected from the magic bytes (gzip 1f 8b, bzip2 "BZh", otherwise none).
+    public var compression: Compression {
+        switch czip_compression(reader) {
+        case Int32(CZIP_GZIP): return .gzip
+        case Int32(CZIP_BZIP2): return .bzip2
+        default: return .none
+        }
+    }
+
+    /// Reads decompressed bytes into `buffer`; returns how many (0 only at the end of the input).
+    /// Throws on corrupt or truncated compressed data, naming the path and compressed offset.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let n = czip_read(reader, base, buffer.count)
+        if n < 0 {
+            let message = String(cString: czip_error_message(reader))
+            throw NTPFormatError("\(displayName(path)): \(message) at compressed byte \(czip_error_offset(reader)); the file is damaged or incomplete, re-create or re-download it")
+        }
+        return Int(n)
+    }
+
+    /// Bytes of the (compressed) input consumed so far; compare with `compressedSize` for progress.
+    public var compressedBytesRead: Int64 { czip_consumed(reader) }
+
+    /// Size of the input file in bytes when it is a regular file; `nil` for pipes and stdin.
+    public var compressedSize: Int64? {
+        let s = czip_file_size(reader)
+        return s < 0 ? nil : s
+    }
+
+    /// Reads everything that remains (convenience for small inputs and tests).
+    public func readAll() throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// An error reading or writing a file, described in one line that names the file, the byte
+/// offset where relevant, what is wrong and what to do.
+public struct NTPFormatError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The one-line message.
+    public let description: String
+    /// Creates an error with a one-line message (newlines are replaced so it stays one line).
+    public init(_ message: String) {
+        description = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// `strerror` as a Swift string.
+func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+/// How file names appear in messages ("-" is standard input).
+func displayName(_ path: String) -> String { path == "-" ? "<stdin>" : path }

@@ -1,0 +1,211 @@
+import CZip
+
+/// `.npz` archives: ZIP files whose members are `.npy` images named "NAME.npy".
+public struct NPZArchive {
+    /// Reads every `.npy` member, keyed by name without ".npy" (as `np.load` does).
+    /// Supports stored and deflate members (np.savez / np.savez_compressed), ZIP64 and data
+    /// descriptors. Members not ending in ".npy" are ignored.
+    public static func read(path: String) throws -> [String: NPYArray] {
+        var d: [String: NPYArray] = [:]
+        for (k, v) in try readOrdered(path: path) { d[k] = v }
+        return d
+    }
+
+    /// Like `read(path:)` but keeps the archive's member order.
+    public static func readOrdered(path: String) throws -> [(String, NPYArray)] {
+        let bytes = try readWholeFile(path)
+        return try bytes.withUnsafeBytes { try parseZip($0, path: path) }
+    }
+
+    /// Writes an `.npz` archive atomically, with STORED members "NAME.npy" in the given order,
+    /// like `np.savez`, but deterministic: DOS timestamp 1980-01-01 00:00, no extra fields
+    /// except ZIP64 ones when an offset or size needs them. Same input ⇒ same bytes.
+    public static func write(_ members: [(String, NPYArray)], to path: String) throws {
+        var seen = Set<String>()
+        for (name, a) in members {
+            guard !name.isEmpty, seen.insert(name).inserted else {
+                throw NTPFormatError("cannot write \(path): member name '\(name)' is empty or repeated")
+            }
+            _ = try encodeCheck(a, path: path)
+        }
+        try writeFileAtomically(path: path) { sink in
+            var central: [UInt8] = []
+            var offset: UInt64 = 0
+            for (name, a) in members {
+                let header = npyHeader(descr: a.descr, fortranOrder: a.fortranOrder, shape: a.shape)
+                var crc = header.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
+                crc = a.data.withUnsafeBytes { czip_crc32(crc, $0.baseAddress, $0.count) }
+                let size = UInt64(header.count + a.data.count)
+                let fileName = Array((name + ".npy").utf8)
+                let utf8Flag: UInt16 = fileName.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 // as Python's zipfile
+                let big = size >= 0xffff_ffff
+                let bigOffset = offset >= 0xffff_ffff
+
+                var local: [UInt8] = []
+                local.le32(0x0403_4b50)
+                local.le16(big ? 45 : 20)               // version needed
+                local.le16(utf8Flag)                    // flags: bit 11 = UTF-8 name
+                local.le16(0)                           // method: stored
+                local.le16(0); local.le16(0x0021)       // time 00:00:00, date 1980-01-01
+                local.le32(crc)
+                local.le32(big ? 0xffff_ffff : UInt32(size))
+                local.le32(big ? 0xffff_ffff : UInt32(size))
+                local.le16(UInt16(fileName.count))
+                local.le16(big ? 20 : 0)
+                local += fileName
+                if big { local.le16(1); local.le16(16); local.le64(size); local.le64(size) }
+                try sink.write(local)
+                try sink.write(header)
+                try sink.write(a.data)
+
+                var extra: [UInt8] = []
+                if big { extra.le64(size); extra.le64(size) }
+                if bigOffset { extra.le64(offset) }
+                central.le32(0x0201_4b50)
+                central.le16(big || bigOffset ? 45 : 20) // version made by (MS-DOS)
+                central.le16(big || bigOffset ? 45 : 20) // version needed
+                central.le16(utf8Flag)
+                central.le16(0)
+                central.le16(0); central.le16(0x0021)
+                central.le32(crc)
+                central.le32(big ? 0xffff_ffff : UInt32(size))
+                central.le32(big ? 0xffff_ffff : UInt32(size))
+                central.le16(UInt16(fileName.count))
+                central.le16(extra.isEmpty ? 0 : UInt16(4 + extra.count))
+                central.le16(0); central.le16(0); central.le16(0) // comment, disk, internal attrs
+                central.le32(0)                                    // external attrs
+                central.le32(bigOffset ? 0xffff_ffff : UInt32(offset))
+                central += fileName
+                if !extra.isEmpty { central.le16(1); central.le16(UInt16(extra.count)); central += extra }
+                offset += UInt64(local.count) + size
+            }
+            let cdOffset = offset, cdSize = UInt64(central.count), n = UInt64(members.count)
+            try sink.write(central)
+            var end: [UInt8] = []
+            let zip64 = cdOffset >= 0xffff_ffff || cdSize >= 0xffff_ffff || n >= 0xffff
+            if zip64 {
+                end.le32(0x0606_4b50); end.le64(44); end.le16(45); end.le16(45)
+                end.le32(0); end.le32(0); end.le64(n); end.le64(n); end.le64(cdSize); end.le64(cdOffset)
+                end.le32(0x0706_4b50); end.le32(0); end.le64(cdOffset + cdSize); end.le32(1)
+            }
+            end.le32(0x0605_4b50)
+            end.le16(0); end.le16(0)
+            end.le16(zip64 ? 0xffff : UInt16(n)); end.le16(zip64 ? 0xffff : UInt16(n))
+            end.le32(zip64 ? 0xffff_ffff : UInt32(cdSize)); end.le32(zip64 ? 0xffff_ffff : UInt32(cdOffset))
+            end.le16(0)
+            try sink.write(end)
+        }
+    }
+
+    private static func encodeCheck(_ a: NPYArray, path: String) throws -> Int {
+        do {
+            let t = try NPYType(a.descr)
+            guard a.shape.allSatisfy({ $0 >= 0 }), a.data.count == a.count * t.size else {
+                throw NTPFormatError("payload (\(a.data.count) bytes) does not match shape \(a.shape) of \(a.descr)")
+            }
+            return a.data.count
+        } catch let e as NTPFormatError {
+            throw NTPFormatError("cannot write \(path): \(e.description)")
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func le16(_ v: UInt16) { append(UInt8(v & 0xff)); append(UInt8(v >> 8)) }
+    mutating func le32(_ v: UInt32) { for k in 0..<4 { append(UInt8((v >> (8 * UInt32(k))) & 0xff)) } }
+    mutating func le64(_ v: UInt64) { for k in 0..<8 { append(UInt8((v >> (8 * UInt64(k))) & 0xff)) } }
+}
+
+private extension UnsafeRawBufferPointer {
+    func u16(_ o: Int) -> UInt64 { UInt64(self[o]) | UInt64(self[o + 1]) << 8 }
+    func u32(_ o: Int) -> UInt64 { u16(o) | u16(o + 2) << 16 }
+    func u64(_ o: Int) -> UInt64 { u32(o) | u32(o + 4) << 32 }
+}
+
+private func parseZip(_ z: UnsafeRawBufferPointer, path: String) throws -> [(String, NPYArray)] {
+    func bad(_ what: String, _ offset: Int? = nil) -> NTPFormatError {
+        NTPFormatError("\(path): \(what)\(offset.map { " at byte \($0)" } ?? ""); expected an .npz (zip) archive as written by numpy/scipy or ntpsep")
+    }
+    // End of central directory: within the last 22 + 65535 bytes.
+    var eocd = -1
+    if z.count >= 22 {
+        var i = z.count - 22
+        let stop = max(0, z.count - 22 - 0xffff)
+        while i >= stop {
+            if z.u32(i) == 0x0605_4b50 { eocd = i; break }
+            i -= 1
+        }
+    }
+    guard eocd >= 0 else {
+        if z.count >= 4 && z.u32(0) == 0x0403_4b50 {
+            throw bad("truncated zip archive (no end-of-central-directory record, file has \(z.count) bytes)")
+        }
+        throw bad("not a zip archive (no end-of-central-directory record)")
+    }
+    var count = z.u16(eocd + 10)
+    var cdSize = z.u32(eocd + 12)
+    var cdOffset = z.u32(eocd + 16)
+    if eocd >= 20, z.u32(eocd - 20) == 0x0706_4b50 {
+        let rec = Int(clamping: z.u64(eocd - 20 + 8))
+        guard rec >= 0, rec + 56 <= z.count, z.u32(rec) == 0x0606_4b50 else { throw bad("damaged ZIP64 end record", rec) }
+        count = z.u64(rec + 32); cdSize = z.u64(rec + 40); cdOffset = z.u64(rec + 48)
+    }
+    guard cdOffset + cdSize <= UInt64(z.count) else {
+        throw bad("truncated zip archive (central directory at \(cdOffset)+\(cdSize) is beyond the end of the \(z.count)-byte file)")
+    }
+    var out: [(String, NPYArray)] = []
+    var p = Int(cdOffset)
+    for _ in 0..<count {
+        guard p + 46 <= z.count, z.u32(p) == 0x0201_4b50 else { throw bad("damaged central directory entry", p) }
+        let flags = z.u16(p + 8), method = z.u16(p + 10), crc = UInt32(z.u32(p + 16))
+        var csize = z.u32(p + 20), usize = z.u32(p + 24)
+        let nlen = Int(z.u16(p + 28)), elen = Int(z.u16(p + 30)), clen = Int(z.u16(p + 32))
+        var lho = z.u32(p + 42)
+        guard p + 46 + nlen + elen + clen <= z.count else { throw bad("damaged central directory entry", p) }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: z[(p + 46)..<(p + 46 + nlen)]), as: UTF8.self)
+        // ZIP64 extended information: present fields appear in this fixed order.
+        var e = p + 46 + nlen
+        let eEnd = e + elen
+        while e + 4 <= eEnd {
+            let id = z.u16(e), len = Int(z.u16(e + 2))
+            if id == 1 {
+                var f = e + 4
+                if usize == 0xffff_ffff, f + 8 <= e + 4 + len { usize = z.u64(f); f += 8 }
+                if csize == 0xffff_ffff, f + 8 <= e + 4 + len { csize = z.u64(f); f += 8 }
+                if lho == 0xffff_ffff, f + 8 <= e + 4 + len { lho = z.u64(f); f += 8 }
+            }
+            e += 4 + len
+        }
+        p = eEnd + clen
+        guard name.hasSuffix(".npy") else { continue }
+        let key = String(name.dropLast(4))
+        guard flags & 1 == 0 else { throw bad("member '\(name)' is encrypted") }
+        let l = Int(clamping: lho)
+        guard l + 30 <= z.count, z.u32(l) == 0x0403_4b50 else { throw bad("member '\(name)': damaged local header", l) }
+        let start = l + 30 + Int(z.u16(l + 26)) + Int(z.u16(l + 28))
+        guard csize <= UInt64(Int.max), usize <= UInt64(Int.max), start + Int(csize) <= z.count else {
+            throw bad("truncated zip archive: member '\(name)' needs \(csize) bytes from byte \(start), file has \(z.count)")
+        }
+        let comp = UnsafeRawBufferPointer(rebasing: z[start..<(start + Int(csize))])
+        let memberName = "\(path) member '\(name)'"
+        switch method {
+        case 0:
+            guard csize == usize else { throw bad("member '\(name)': stored sizes disagree", p) }
+            guard czip_crc32(0, comp.baseAddress, comp.count) == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+            out.append((key, try decodeNPY(comp, name: memberName))) // no intermediate copy
+        case 8:
+            var raw = [UInt8](repeating: 0, count: Int(usize))
+            var msg = [CChar](repeating: 0, count: 256)
+            let rc = raw.withUnsafeMutableBytes { czip_inflate_raw(comp.baseAddress, comp.count, $0.baseAddress, $0.count, &msg, msg.count) }
+            if rc != 0 {
+                throw bad("member '\(name)': \(String(cString: msg))", start)
+            }
+            let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
+            guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+            out.append((key, try decodeNPY(raw, name: memberName)))
+        default:
+            throw bad("member '\(name)' uses unsupported compression method \(method) (only stored and deflate)")
+        }
+    }
+    return out
+}

@@ -1,0 +1,73 @@
+import XCTest
+import Foundation
+
+/// Result of running the built `ntpsep` binary.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `ntpsep` with `arguments` (and optional stdin bytes) and captures its output.
+@discardableResult
+func ntpsep(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Run {
+    let process = Process()
+    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("ntpsep")
+    process.arguments = arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try input.fileHandleForWriting.close()
+    // Read both pipes fully before waiting so a large output cannot block the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let outBox = Box()
+    let group = DispatchGroup()
+    group.enter(); DispatchQueue.global().async { outBox.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let outData = outBox.data
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+               stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh empty directory for one test.
+func scratchDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-cli-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs a shell command (for gzip/bzip2/python helpers in tests); fails the test on error.
+@discardableResult
+func shell(_ command: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw NSError(domain: "shell", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: command]) }
+    return String(decoding: data, as: UTF8.self)
+}
+
+extension XCTestCase {
+    /// Asserts a failed run: non-zero exit, exactly one line on stderr containing `fragment`, no file at `output`.
+    func assertFails(_ run: Run, with fragment: String, noFileAt output: URL? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(run.status, 0, file: file, line: line)
+        let lines = run.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "stderr: \(run.stderr)", file: file, line: line)
+        XCTAssertTrue(run.stderr.contains(fragment), "stderr: \(run.stderr)", file: file, line: line)
+        if let output {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), "partial output left at \(output.path)", file: file, line: line)
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: output.deletingLastPathComponent().path)) ?? []
+            XCTAssertFalse(leftovers.contains { $0.hasPrefix(".") && $0.contains(output.lastPathComponent) }, "temp file left: \(leftovers)", file: file, line: line)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import XCTest
+import Foundation
+import NTPFormats
+
+final class IngestCLITests: XCTestCase {
+    func testIngestWritesScipyReadableDataSetAndIsByteIdentical() throws {
+        let dir = scratchDirectory()
+        let corpus = dir.appendingPathComponent("c.txt")
+        try "a b a\nb a\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let a = dir.appendingPathComponent("a.npz"), b = dir.appendingPathComponent("b.npz")
+        let run = try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "2", "-o", a.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "wrote \(a.path): 7 events, 3 contexts, 4 tokens, order 2, 𝓗 = 0.4708 nats (0.6793 bits) in " + run.stdout.split(separator: " ").suffix(2).joined(separator: " "))
+        try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "2", "-o", b.path, "--quiet"])
+        XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b))
+        let py = try shell("""
+            python3 -c "import scipy.sparse as sp, numpy as np; M = sp.load_npz('\(a.path)'); z = np.load('\(a.path)'); \
+            print(M.shape, M.toarray().tolist(), [str(v) for v in z['vocab']], z['contexts'].tolist())"
+            """)
+        XCTAssertEqual(py, "(3, 4) [[0, 0, 1, 1], [0, 2, 0, 1], [0, 0, 2, 0]] ['<s>', '</s>', 'a', 'b'] [[0], [2], [3]]\n")
+    }
+
+    func testStdinGzipBzip2AndDirectoriesGiveTheSameCounts() throws {
+        let dir = scratchDirectory()
+        let text = "the cat sat on the mat\nthe dog sat\n"
+        let sub = dir.appendingPathComponent("corpus/sub")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try text.write(to: sub.appendingPathComponent("x.txt"), atomically: true, encoding: .utf8)
+        try shell("cd \(sub.path) && cp x.txt y.txt && gzip -k y.txt && bzip2 -k x.txt && rm y.txt x.txt")
+        func stats(_ args: [String], stdin: Data? = nil) throws -> String {
+            let r = try ntpsep(["stats"] + args + ["--tokenizer", "whitespace", "--json"], stdin: stdin)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r.stdout
+        }
+        let reference = try stats(["-"], stdin: Data((text + text).utf8))
+        XCTAssertEqual(try stats([dir.appendingPathComponent("corpus").path]), reference)
+        XCTAssertTrue(reference.contains("\"events\" : 22"), reference)
+    }
+
+    func testBadInputsGiveOneLineErrorsAndNoOutput() throws {
+        let dir = scratchDirectory()
+        let out = dir.appendingPathComponent("out.npz")
+        let good = dir.appendingPathComponent("good.txt")
+        try "fine text\n".write(to: good, atomically: true, encoding: .utf8)
+
+        assertFails(try ntpsep(["ingest", "/no/such/file.txt", "-o", out.path]),
+                    with: "/no/such/file.txt: No such file or directory", noFileAt: out)
+        let empty = dir.appendingPathComponent("empty.txt")
+        FileManager.default.createFile(atPath: empty.path, contents: Data())
+        assertFails(try ntpsep(["ingest", empty.path, "-o", out.path]), with: "no tokens found in \(empty.path)", noFileAt: out)
+        let latin1 = dir.appendingPathComponent("latin1.txt")
+        FileManager.default.createFile(atPath: latin1.path, contents: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))
+        assertFails(try ntpsep(["ingest", latin1.path, "-o", out.path]),
+                    with: "\(latin1.path): byte 3: invalid UTF-8 (byte 0xE9)", noFileAt: out)
+        assertFails(try ntpsep(["ingest", "/bin/sh", "-o", out.path]), with: "/bin/sh: byte", noFileAt: out)
+        assertFails(try ntpsep(["ingest", good.path, "--order", "0", "-o", out.path]), with: "--order must be at least 1", noFileAt: out)
+        assertFails(try ntpsep(["ingest", good.path, "-o", "/proc/forbidden/out.npz"]), with: "cannot write /proc/forbidden/out.npz")
+        let readonly = dir.appendingPathComponent("ro")
+        try FileManager.default.createDirectory(at: readonly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o555])
+        if getuid() != 0 {
+            assertFails(try ntpsep(["ingest", good.path, "-o", readonly.appendingPathComponent("x.npz").path]), with: "Permission denied")
+        }
+        assertFails(try ntpsep(["ingest", good.path, "--tokenizer", "spaces", "-o", out.path]),
+                    with: "--tokenizer spaces is not one of: icu, whitespace", noFileAt: out)
+    }
+
+    func testStatsOrdersTableOnHandCountedCorpus() throws {
+        let dir = scratchDirectory()
+        let corpus = dir.appendingPathComponent("c.txt")
+        try "a b a\nb a\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let r = try ntpsep(["stats", corpus.path, "--tokenizer", "whitespace", "--orders", "1-2", "--order", "2", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["events"] as? Double, 7)
+        XCTAssertEqual(json["contexts"] as? Int, 3)
+        XCTAssertEqual(json["vocabulary"] as? Int, 4)
+        XCTAssertEqual(json["entropy"] as! Double, 3.0 / 7.0 * log(3.0), accuracy: 1e-15)
+        let orders = json["orders"] as! [[String: Any]]
+        // Order 1: one context; counts a 3, b 2, </s> 2 of 7.
+        let h1 = -(3.0 / 7 * log(3.0 / 7) + 2 * (2.0 / 7 * log(2.0 / 7)))
+        XCTAssertEqual(orders[0]["entropy"] as! Double, h1, accuracy: 1e-15)
+        XCTAssertEqual(orders[0]["contexts"] as? Int, 1)
+        XCTAssertEqual(orders[1]["contexts"] as? Int, 3)
+    }
+}

@@ -1,0 +1,128 @@
+import XCTest
+@testable import NTPCorpus
+import NTPFormats
+
+final class CountingTests: XCTestCase {
+    // "a b a" / "b a": hand-counted bigram events with <s> … </s> padding.
+    func testBigramLinesHandCounted() throws {
+        let d = try ingest([temporaryFile("a b a\nb a\n")]) { $0.order = 2 }
+        XCTAssertEqual(d.vocabulary!, ["<s>", "</s>", "a", "b"])
+        XCTAssertEqual(rows(d), ["<s> -> a:1 b:1", "a -> </s>:2 b:1", "b -> a:2"])
+        XCTAssertEqual(d.eventCount, 7)
+        // 𝓗 = 2/7·ln 2 + 3/7·(ln 3 − 2/3·ln 2) + 0 = 3/7·ln 3.
+        XCTAssertEqual(d.entropy(), 3.0 / 7.0 * log(3.0), accuracy: 1e-15)
+        XCTAssertNoThrow(try d.validate())
+    }
+
+    func testTrigramPaddingAndEmptyLines() throws {
+        // The blank and whitespace-only lines are not sequences; CRLF and a missing final newline are fine.
+        let d = try ingest([temporaryFile("x y\r\n\r\n   \nx\n y")]) { $0.order = 3 }
+        XCTAssertEqual(d.vocabulary!, ["<s>", "</s>", "x", "y"])
+        XCTAssertEqual(rows(d), [
+            "<s> <s> -> x:2 y:1",
+            "<s> x -> </s>:1 y:1",
+            "<s> y -> </s>:1",
+            "x y -> </s>:1",
+        ])
+        XCTAssertEqual(d.eventCount, 3 + 2 + 2)
+    }
+
+    func testUnigramHasOneEmptyContext() throws {
+        let d = try ingest([temporaryFile("b a b\n")]) { $0.order = 1 }
+        XCTAssertEqual(d.contextCount, 1)
+        XCTAssertEqual(d.contextLength, 0)
+        XCTAssertEqual(d.vocabulary!, ["</s>", "b", "a"])   // <s> never occurs at order 1
+        XCTAssertEqual(rows(d), [" -> </s>:1 b:2 a:1"])
+    }
+
+    func testBoundaryNoneIsOneStreamAcrossLinesAndFiles() throws {
+        let d = try ingest([temporaryFile("a b\nc"), temporaryFile("a b")]) { $0.order = 2; $0.boundary = .none }
+        // stream a b c a b: events (a,b) (b,c) (c,a) (a,b)
+        XCTAssertEqual(d.vocabulary!, ["a", "b", "c"])
+        XCTAssertEqual(rows(d), ["a -> b:2", "b -> c:1", "c -> a:1"])
+    }
+
+    func testBoundaryDocumentPadsEachFile() throws {
+        let d = try ingest([temporaryFile("a b\nc"), temporaryFile("a")]) { $0.order = 2; $0.boundary = .document }
+        XCTAssertEqual(rows(d), ["<s> -> a:2", "a -> </s>:1 b:1", "b -> c:1", "c -> </s>:1"])
+    }
+
+    func testMaxVocabMapsRareTokensToUnknownAndMergesContexts() throws {
+        // counts: a 3, b 2, c 1, d 1 -> keep a, b; c and d become <unk>, so contexts "c" and "d" merge.
+        let d = try ingest([temporaryFile("a b a\nc a\nd a b\n")]) { $0.order = 2; $0.maxVocabulary = 2 }
+        XCTAssertEqual(d.vocabulary!, ["<s>", "</s>", "<unk>", "a", "b"])
+        XCTAssertEqual(rows(d), ["<s> -> <unk>:2 a:1", "<unk> -> a:2", "a -> </s>:2 b:2", "b -> </s>:1 a:1"])
+        let e = try ingest([temporaryFile("a b a\nc a\nd a b\n")]) { $0.order = 2; $0.minCount = 2 }
+        XCTAssertEqual(rows(e), rows(d))
+    }
+
+    func testTieOrderIsByBytesAndLiteralSpecialsMapToSpecials() throws {
+        let d = try ingest([temporaryFile("zeta alpha <unk>\n")]) { $0.order = 1 }
+        XCTAssertEqual(d.vocabulary!, ["</s>", "<unk>", "alpha", "zeta"])
+    }
+
+    func testBOMIsSkippedAndOffsetsOfBadUTF8AreReported() throws {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("hello world\n".utf8)
+        XCTAssertEqual(try ingest([temporaryFile(bom)]).vocabulary!, ["<s>", "</s>", "hello", "world"])
+        let bad = Array("ok fine\nab".utf8) + [0xC3, 0x28] + Array(" more\n".utf8)
+        let path = temporaryFile(bad)
+        XCTAssertThrowsError(try ingest([path])) { error in
+            XCTAssertEqual("\(error)", "\(path): byte 10: invalid UTF-8 (byte 0xC3); convert the file with iconv -f ENCODING -t UTF-8, or use --format u16|u32|npy for token ids")
+        }
+        let binary = temporaryFile([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x00], suffix: ".dat")
+        XCTAssertThrowsError(try ingest([binary])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(binary): byte 6: NUL byte"), "\(error)")
+        }
+        let truncated = temporaryFile(Array("word ".utf8) + [0xE2, 0x82])
+        XCTAssertThrowsError(try ingest([truncated])) { error in
+            XCTAssertTrue("\(error)".contains("byte 5: invalid UTF-8: the file ends inside a multi-byte character"), "\(error)")
+        }
+    }
+
+    func testEmptyCorpusAndBadOptions() throws {
+        let empty = temporaryFile("\n  \n")
+        XCTAssertThrowsError(try ingest([empty])) { XCTAssertEqual("\($0)", "no tokens found in \(empty)") }
+        XCTAssertThrowsError(try ingest([empty]) { $0.order = 0 }) {
+            XCTAssertEqual("\($0)", "--order must be at least 1 (got 0): order N uses the previous N−1 tokens as context")
+        }
+        XCTAssertThrowsError(try ingest(["/nonexistent/corpus.txt"])) {
+            XCTAssertEqual("\($0)", "/nonexistent/corpus.txt: No such file or directory (check the path)")
+        }
+    }
+
+    func testTokenIDStreamsWithSeparator() throws {
+        // uint16 little-endian: 5 7 5 | 7 (separator 9)
+        let ids: [UInt16] = [5, 7, 5, 9, 7]
+        let raw = ids.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let d = try ingest([temporaryFile(raw, suffix: ".bin")]) { $0.order = 2; $0.separatorID = 9 }
+        XCTAssertEqual(d.vocabulary!, ["<s>", "</s>", "5", "7"])
+        XCTAssertEqual(rows(d), ["<s> -> 5:1 7:1", "5 -> </s>:1 7:1", "7 -> </s>:1 5:1"])
+        let plain = try ingest([temporaryFile(raw, suffix: ".bin")]) { $0.order = 2 }
+        XCTAssertEqual(rows(plain), ["5 -> 7:1 9:1", "7 -> 5:1", "9 -> 7:1"])
+    }
+
+    func testWrappedLinesJoinInsideParagraphs() {
+        var t = Array("one\ntwo\n\nthree\r\nfour".utf8)
+        joinWrappedLines(&t, final: true)
+        XCTAssertEqual(String(decoding: t, as: UTF8.self), "one two\n\nthree  four")
+    }
+
+    func testResultDoesNotDependOnHowTextIsCut() throws {
+        let text = Array("the cat sat\non the mat\n\nthe end the cat\n".utf8)
+        for boundary in [IngestOptions.Boundary.line, .document, .none] {
+            var reference: [String]? = nil
+            for piece in [1, 2, 3, 5, 64] {
+                var o = IngestOptions(); o.tokenizer = .whitespace; o.order = 3
+                var p = try TextProcessor(options: o, boundary: boundary, interner: TokenInterner(),
+                                          sequences: SequenceCounter(contextLength: 2, padded: boundary != .none))
+                text.withUnsafeBufferPointer { all in
+                    var i = 0
+                    while i < all.count { let j = min(i + piece, all.count); p.feed(UnsafeBufferPointer(rebasing: all[i..<j])); i = j }
+                }
+                p.endDocument()
+                let d = DataSetBuilder.build(interner: p.interner, sequences: p.sequences, optionsJSON: "{}", maxVocabulary: nil, minCount: 1)
+                if let r = reference { XCTAssertEqual(rows(d), r, "boundary \(boundary) piece \(piece)") } else { reference = rows(d) }
+            }
+        }
+    }
+}

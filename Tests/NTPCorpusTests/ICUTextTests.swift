@@ -1,0 +1,164 @@
+import XCTest
+@testable import NTPCorpus
+
+final class ICUTextTests: XCTestCase {
+    private func tokens(_ s: String, keepPunctuation: Bool = true) throws -> [String] {
+        var tokenizer = try ICUWordTokenizer(keepPunctuation: keepPunctuation)
+        let bytes = Array(s.utf8)
+        var out: [String] = []
+        bytes.withUnsafeBufferPointer { buf in
+            tokenizer.forEachToken(in: buf) { r in out.append(String(decoding: buf[r], as: UTF8.self)) }
+        }
+        return out
+    }
+
+    private func ranges(_ s: String) throws -> [Range<Int>] {
+        var tokenizer = try ICUWordTokenizer()
+        var out: [Range<Int>] = []
+        Array(s.utf8).withUnsafeBufferPointer { buf in tokenizer.forEachToken(in: buf) { out.append($0) } }
+        return out
+    }
+
+    private let english = "Don't panic: π is 3.14, not 3,14! e.g. U.S.A. rock'n'roll $5 (really?) — yes… 😀 x_y"
+
+    func testEnglishKeepsPunctuation() throws {
+        XCTAssertEqual(try tokens(english), [
+            "Don't", "panic", ":", "π", "is", "3.14", ",", "not", "3,14", "!", "e.g", ".", "U.S.A", ".",
+            "rock'n'roll", "$", "5", "(", "really", "?", ")", "—", "yes", "…", "😀", "x_y",
+        ])
+    }
+
+    func testEnglishDropsPunctuation() throws {
+        XCTAssertEqual(try tokens(english, keepPunctuation: false), [
+            "Don't", "panic", "π", "is", "3.14", "not", "3,14", "e.g", "U.S.A", "rock'n'roll", "5", "really",
+            "yes", "x_y",
+        ])
+    }
+
+    func testWhitespaceControlAndFormatCharactersAreNeverTokens() throws {
+        // NBSP, tab, BOM, zero-width space, CRLF, backspace, BEL
+        XCTAssertEqual(try tokens("a\u{00A0}b\t\u{FEFF}c\u{200B}d\r\n\u{8}x\u{7} y"), ["a", "b", "c", "d", "x", "y"])
+        XCTAssertEqual(try tokens(" \n\t "), [])
+        XCTAssertEqual(try tokens(""), [])
+    }
+
+    func testRangesAreUTF8ByteOffsets() throws {
+        // "é" is 2 bytes, "日本" 6 bytes
+        XCTAssertEqual(try ranges("é b 日本!"), [0..<2, 3..<4, 5..<11, 11..<12])
+    }
+
+    func testJapaneseWithoutSpacesIsSplitIntoWords() throws {
+        XCTAssertEqual(try tokens("私は東京に住んでいます。"), ["私", "は", "東京", "に", "住", "んで", "い", "ます", "。"])
+        XCTAssertEqual(try tokens("私は東京に住んでいます。", keepPunctuation: false),
+                       ["私", "は", "東京", "に", "住", "んで", "い", "ます"])
+    }
+
+    func testChineseWithoutSpacesIsSplitIntoWords() throws {
+        XCTAssertEqual(try tokens("我们在北京学习中文。"), ["我们", "在", "北京", "学习", "中文", "。"])
+    }
+
+    func testMixedScripts() throws {
+        XCTAssertEqual(try tokens("GPT-4は2023年に発表された。"),
+                       ["GPT", "-", "4", "は", "2023", "年", "に", "発表", "さ", "れ", "た", "。"])
+    }
+
+    func testCopiesDoNotShareIterationState() throws {
+        var a = try ICUWordTokenizer()
+        var b = a
+        let x = Array("one two".utf8), y = Array("three".utf8)
+        var seen: [Range<Int>] = []
+        x.withUnsafeBufferPointer { bx in
+            a.forEachToken(in: bx) { r in
+                seen.append(r)
+                y.withUnsafeBufferPointer { by in b.forEachToken(in: by) { seen.append($0) } }
+            }
+        }
+        XCTAssertEqual(seen, [0..<3, 0..<5, 4..<7, 0..<5])
+    }
+
+    private func allRanges(_ bytes: [UInt8], keep: Bool, fast: Bool) throws -> [Range<Int>] {
+        var t = try ICUWordTokenizer(keepPunctuation: keep)
+        t.useFastPath = fast
+        var out: [Range<Int>] = []
+        bytes.withUnsafeBufferPointer { t.forEachToken(in: $0) { out.append($0) } }
+        return out
+    }
+
+    func testASCIIFastPathMatchesICUExactly() throws {
+        var samples = [
+            english,
+            "\"Well,\" said he (quite sure): 'Tis Jesus' way--no? [1] {x} <y> a/b n@o #tag $5 50% x&y _a b_ *z*.",
+            " \u{301}abc x \u{200D} y  \u{301} z. \u{FEFF}Hello\r\nworld\tend\u{B}v 日本 語. naïve café",
+            String(repeating: "-", count: 600) + " tail.",   // more segments than one C batch
+        ]
+        // every pair of printable ASCII characters around and between letter runs
+        for c1 in 33..<127 {
+            for c2 in 33..<127 {
+                let a = Character(Unicode.Scalar(UInt8(c1))), b = Character(Unicode.Scalar(UInt8(c2)))
+                samples.append("\(a)\(b)ab\(a)\(b) cd\(a)\(b)ef 1\(a)\(b)2")
+            }
+        }
+        let text = Array(samples.joined(separator: "\n").utf8)
+        for keep in [true, false] {
+            let fast = try allRanges(text, keep: keep, fast: true)
+            let icu = try allRanges(text, keep: keep, fast: false)
+            XCTAssertEqual(fast.count, icu.count)
+            if let i = fast.indices.first(where: { $0 < icu.count && fast[$0] != icu[$0] }) {
+                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(icu[i])")
+            }
+        }
+    }
+
+    func testSentences() throws {
+        var splitter = try ICUSentenceSplitter()
+        let text = Array("  Hello there.  How are you? I'm fine!\n\nMr. Smith left.  ".utf8)
+        var out: [String] = []
+        text.withUnsafeBufferPointer { buf in
+            splitter.forEachSentence(in: buf) { out.append(String(decoding: buf[$0], as: UTF8.self)) }
+        }
+        // ICU's root rules break after "Mr." (no abbreviation list without a locale tailoring).
+        XCTAssertEqual(out, ["Hello there.", "How are you?", "I'm fine!", "Mr.", "Smith left."])
+    }
+
+    private func transform(_ s: String, _ n: UnicodeNormalization?, fold: Bool) throws -> String {
+        var t = try TextTransform(normalization: n, caseFold: fold)
+        return Array(s.utf8).withUnsafeBufferPointer { String(decoding: t.apply($0), as: UTF8.self) }
+    }
+
+    func testNFKC() throws {
+        XCTAssertEqual(try transform("ﬁne １２３ Ａ x²", .nfkc, fold: false), "fine 123 A x2")
+    }
+
+    func testNFC() throws {
+        XCTAssertEqual(Array(try transform("e\u{301}ﬁ", .nfc, fold: false).unicodeScalars),
+                       ["\u{E9}", "\u{FB01}"])
+    }
+
+    func testCaseFolding() throws {
+        XCTAssertEqual(try transform("Straße ΣΑΣ İ", nil, fold: true), "strasse σασ i\u{307}")
+        XCTAssertEqual(try transform("Hello WORLD, 42!", nil, fold: true), "hello world, 42!")   // ASCII path
+    }
+
+    func testFoldThenCompose() throws {
+        // A + combining ring folds to a + ring, then NFC composes å (U+00E5)
+        XCTAssertEqual(Array(try transform("A\u{30A}", .nfc, fold: true).unicodeScalars), ["\u{E5}"])
+    }
+
+    func testNFKCWithCaseFolding() throws {
+        XCTAssertEqual(try transform("ﬁ Straße Ｈ\u{00AD}i", .nfkc, fold: true), "fi strasse hi")
+    }
+
+    func testIdentityReturnsInputAndBuffersAreReused() throws {
+        var id = try TextTransform(normalization: nil, caseFold: false)
+        XCTAssertTrue(id.isIdentity)
+        let s = Array("Ünïcode".utf8)
+        s.withUnsafeBufferPointer { buf in XCTAssertEqual(id.apply(buf).baseAddress, buf.baseAddress) }
+
+        var t = try TextTransform(normalization: .nfkc, caseFold: true)
+        XCTAssertFalse(t.isIdentity)
+        let first = s.withUnsafeBufferPointer { t.apply($0).baseAddress }
+        let second = s.withUnsafeBufferPointer { t.apply($0).baseAddress }
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(s.withUnsafeBufferPointer { String(decoding: t.apply($0), as: UTF8.self) }, "ünïcode")
+    }
+}

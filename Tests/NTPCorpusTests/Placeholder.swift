@@ -1,2 +1,0 @@
-import XCTest
-final class NTPCorpusTestsPlaceholder: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class NTPFormatsTestsPlaceholder: XCTestCase { func testNothing() {} }
