@@ -1,3 +1,4 @@
+import Foundation
 import NTPFormats
 
 /// Reads corpora (text, XML, token id streams; plain, gzip or bzip2) into distinct-context counts.
@@ -56,7 +57,7 @@ public final class Ingestor {
 
     /// The counted data set (vocabulary ordered and contexts sorted, see `DataSetBuilder`).
     public func makeDataSet() throws -> DataSet {
-        guard let p = processor, p.sequences.counter.eventCount > 0 else {
+        guard let p = processor, p.sequences.eventCount > 0 else {
             throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
                 + (options.order > 1 && options.boundary == .none ? " (with --boundary none, order \(options.order) needs at least \(options.order) tokens)" : ""))
         }
@@ -102,7 +103,7 @@ public final class Ingestor {
         let p = processor!
         progress.update(file: name, bytes: bytesBefore + source.compressedBytesRead,
                         totalBytes: source.compressedSize.map { bytesBefore + $0 },
-                        tokens: p.tokenCount, contexts: p.sequences.counter.contextCount)
+                        tokens: p.tokenCount, ngrams: p.sequences.distinctCount)
     }
 
     private func readText(_ source: ByteSource, name: String, filled initial: inout Int) throws {

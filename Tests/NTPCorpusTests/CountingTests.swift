@@ -126,3 +126,53 @@ final class CountingTests: XCTestCase {
         }
     }
 }
+
+final class CountingPathTests: XCTestCase {
+    /// Counts the same random text through the packed table, the general counter, and a packed
+    /// table that overflows mid-stream (order 6 packs ids in 10 bits, so the 1,024th type moves it).
+    func testPackedGeneralAndMigratedCountsAgree() throws {
+        var state: UInt64 = 12345
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        var words: [String] = []
+        for line in 0..<400 {
+            let length = Int(next() % 12)
+            // Zipf-like choice among 3,000 types; later lines use rarer words so the overflow happens mid-stream.
+            words.append((0..<length).map { _ in "w\(Int(next() % UInt64(50 + line * 8)))" }.joined(separator: " "))
+        }
+        let text = Array(words.joined(separator: "\n").utf8)
+        for order in [1, 2, 3, 6] {
+            for boundary in [IngestOptions.Boundary.line, .none] {
+                var results: [[String]] = []
+                for packing in [true, false] {
+                    var o = IngestOptions(); o.tokenizer = .whitespace; o.order = order
+                    var p = try TextProcessor(options: o, boundary: boundary, interner: TokenInterner(),
+                                              sequences: SequenceCounter(contextLength: order - 1, padded: boundary != .none, packing: packing))
+                    text.withUnsafeBufferPointer { p.feed($0) }
+                    p.endDocument()
+                    if order == 6 && packing { XCTAssertNil(p.sequences.packed, "order 6 should have left the packed table") }
+                    let d = DataSetBuilder.build(interner: p.interner, sequences: p.sequences, optionsJSON: "{}", maxVocabulary: 40, minCount: 1)
+                    XCTAssertNoThrow(try d.validate())
+                    results.append(rows(d))
+                }
+                XCTAssertEqual(results[0], results[1], "order \(order) boundary \(boundary)")
+            }
+        }
+    }
+}
+
+final class NGramRunsTests: XCTestCase {
+    func testSortedRunsCountLikeADictionaryAcrossManyFlushes() {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 20 }
+        let runs = NGramRuns(bufferCapacity: 1000)
+        var reference: [UInt64: Int64] = [:]
+        for _ in 0..<25_000 {
+            let key = next() % 3000 | (next() % 4 == 0 ? 1 << 60 : 0)   // high digits vary too
+            runs.add(key); reference[key, default: 0] += 1
+        }
+        var seen: [(UInt64, Int64)] = []
+        runs.forEach { seen.append(($0, $1)) }
+        XCTAssertEqual(seen.map(\.0), reference.keys.sorted())
+        XCTAssertEqual(seen.map(\.1), reference.keys.sorted().map { reference[$0]! })
+    }
+}

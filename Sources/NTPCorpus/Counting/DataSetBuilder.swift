@@ -9,10 +9,13 @@ import NTPFormats
 public enum DataSetBuilder {
     static func build(interner: TokenInterner, sequences: SequenceCounter, optionsJSON: String,
                       maxVocabulary: Int?, minCount: Int) -> DataSet {
-        let counter = sequences.counter
-        let n = counter.contextLength
-        let (newID, vocabulary) = finalTokenIDs(interner: interner, counter: counter,
+        let n = sequences.contextLength
+        let (newID, vocabulary) = finalTokenIDs(interner: interner, sequences: sequences,
                                                 maxVocabulary: maxVocabulary, minCount: minCount)
+        if let table = sequences.packed {
+            return buildPacked(table, sequences: sequences, newID: newID, vocabulary: vocabulary, optionsJSON: optionsJSON)
+        }
+        let counter = sequences.general!
         // Contexts under the final ids, sorted; contexts that now coincide (through <unk>) share a row.
         let m0 = counter.contextCount
         var keys = [UInt32](repeating: 0, count: m0 * n)
@@ -51,17 +54,17 @@ public enum DataSetBuilder {
     }
 
     /// Old interner id -> final id, and the final vocabulary.
-    static func finalTokenIDs(interner: TokenInterner, counter: ContextCounter, maxVocabulary: Int?, minCount: Int) -> ([UInt32], [String]) {
+    static func finalTokenIDs(interner: TokenInterner, sequences: SequenceCounter, maxVocabulary: Int?, minCount: Int) -> ([UInt32], [String]) {
         let oldCount = interner.count
-        var used = interner.occurrences.map { $0 > 0 }
-        for c in 0..<counter.contextCount { for id in counter.context(c) { used[Int(id)] = true } }
-        counter.forEachPair { _, tok, _ in used[Int(tok)] = true }
-        var ordinary = (TokenInterner.specials.count..<oldCount).filter { used[$0] }
         let occurrences = interner.occurrences
-        ordinary.sort { a, b in
-            let ca = occurrences[a], cb = occurrences[b]
-            return ca != cb ? ca > cb : interner.bytes(of: a).lexicographicallyPrecedes(interner.bytes(of: b))
+        // Every token of the text was counted when interned; padding adds <s> (in contexts) and </s>.
+        var used = occurrences.map { $0 > 0 }
+        if sequences.padded && sequences.sequenceCount > 0 {
+            used[Int(TokenInterner.sentenceEnd)] = true
+            if sequences.contextLength > 0 { used[Int(TokenInterner.sentenceStart)] = true }
         }
+        let ordinary = tokensByFrequency((TokenInterner.specials.count..<oldCount).filter { used[$0] },
+                                         occurrences: occurrences, interner: interner)
         var kept = ordinary.filter { occurrences[$0] >= Int64(minCount) }
         if let k = maxVocabulary, kept.count > k { kept.removeLast(kept.count - k) }
         if kept.count < ordinary.count { used[Int(TokenInterner.unknown)] = true }
@@ -74,6 +77,65 @@ public enum DataSetBuilder {
         for old in ordinary { newID[old] = unknownID }
         for old in kept { newID[old] = UInt32(vocabulary.count); vocabulary.append(interner.string(of: old)) }
         return (newID, vocabulary)
+    }
+
+    /// The packed path: remap every n-gram key, radix-sort, and read rows off the sorted keys
+    /// (keys that now coincide through `<unk>` are adjacent and summed).
+    static func buildPacked(_ table: NGramRuns, sequences: SequenceCounter, newID: [UInt32], vocabulary: [String],
+                            optionsJSON: String) -> DataSet {
+        let n = sequences.contextLength, bits = UInt64(sequences.bits)
+        var keys = [UInt64](), values = [Int64]()
+        table.flush()
+        keys.reserveCapacity(table.keys.count); values.reserveCapacity(table.keys.count)
+        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: n + 1)
+        defer { ids.deallocate() }
+        table.forEach { key, count in
+            sequences.unpackKey(key, into: ids)
+            var packed: UInt64 = 0
+            for t in 0...n { packed = (packed << bits) | UInt64(newID[Int(ids[t])]) }
+            keys.append(n == 0 ? UInt64(newID[Int(ids[0])]) : packed)
+            values.append(count)
+        }
+        radixSort(&keys, &values)
+        let tokenMask: UInt64 = bits >= 32 ? 0xFFFF_FFFF : (1 << bits) - 1
+        var rowOffsets = [0], columns = [Int32](), counts = [Double](), contexts = [Int32]()
+        columns.reserveCapacity(keys.count); counts.reserveCapacity(keys.count)
+        var previousKey = UInt64.max, previousContext = UInt64.max
+        for i in 0..<keys.count {
+            let key = keys[i]
+            if key == previousKey { counts[counts.count - 1] += Double(values[i]); continue }
+            let context = n == 0 ? 0 : key >> bits
+            if context != previousContext || i == 0 {
+                if i > 0 { rowOffsets.append(columns.count) }
+                sequences.unpackKey(key, into: ids)
+                for t in 0..<n { contexts.append(Int32(ids[t])) }
+                previousContext = context
+            }
+            columns.append(Int32(truncatingIfNeeded: key & tokenMask))
+            counts.append(Double(values[i]))
+            previousKey = key
+        }
+        if !keys.isEmpty { rowOffsets.append(columns.count) }
+        return DataSet(contextCount: rowOffsets.count - 1, vocabularySize: vocabulary.count, rowOffsets: rowOffsets,
+                       columns: columns, counts: counts, vocabulary: vocabulary, contexts: contexts, contextLength: n,
+                       optionsJSON: optionsJSON)
+    }
+
+    /// Ids by decreasing count, ties by their bytes. Sorting on (count, first 8 bytes) packed in
+    /// integers first keeps the comparisons cheap; only ties on both compare whole tokens.
+    static func tokensByFrequency(_ ids: [Int], occurrences: [Int64], interner: TokenInterner) -> [Int] {
+        var keyed = ids.map { id -> (UInt64, UInt64, Int32) in
+            let b = interner.bytes(of: id)
+            var prefix: UInt64 = 0
+            for t in 0..<8 { prefix = prefix << 8 | UInt64(t < b.count ? b[t] : 0) }
+            return (UInt64(bitPattern: Int64.max - occurrences[id]), prefix, Int32(id))
+        }
+        keyed.sort { a, b in
+            if a.0 != b.0 { return a.0 < b.0 }
+            if a.1 != b.1 { return a.1 < b.1 }
+            return interner.bytes(of: Int(a.2)).lexicographicallyPrecedes(interner.bytes(of: Int(b.2)))
+        }
+        return keyed.map { Int($0.2) }
     }
 
     /// Indices 0..<count sorted lexicographically by their `length` keys (stable).

@@ -1,90 +1,127 @@
 /// Maps token byte strings to dense ids and counts their occurrences.
 ///
 /// Ids 0, 1, 2 are reserved for `<s>`, `</s>` and `<unk>`; literal occurrences of those strings
-/// in a corpus map onto the same ids (as KenLM treats `<unk>`). Token bytes live in one arena, so
-/// interning a token that was seen before allocates nothing.
-public struct TokenInterner {
+/// in a corpus map onto the same ids (as KenLM treats `<unk>`). Token bytes live in one arena and
+/// the probe table stores a hash fingerprint beside each id, so a lookup of a known token touches
+/// the table, one entry and the token's bytes, and allocates nothing.
+public final class TokenInterner {
     /// The reserved special tokens, in id order.
     public static let specials = ["<s>", "</s>", "<unk>"]
     public static let sentenceStart: UInt32 = 0
     public static let sentenceEnd: UInt32 = 1
     public static let unknown: UInt32 = 2
 
-    private var arena: [UInt8] = []
-    private var starts: [Int] = []
-    private var lengths: [Int32] = []
-    private var hashes: [UInt64] = []
-    /// Occurrences of each id as a token of the corpus (padding is not counted).
-    public private(set) var occurrences: [Int64] = []
-    private var slots: [Int32]
-    private var mask: Int
+    private struct Entry {
+        var start: Int
+        var length: Int
+        var occurrences: Int64
+    }
+
+    private var arena: UnsafeMutablePointer<UInt8>
+    private var arenaCapacity = 1 << 16
+    private var arenaCount = 0
+    private var entries: UnsafeMutablePointer<Entry>
+    private var entryCapacity = 1 << 10
+    /// Number of distinct ids (specials included).
+    public private(set) var count = 0
+    /// Slot = fingerprint (high 32 bits of the hash) << 32 | (id + 1); 0 = empty.
+    private var slots: UnsafeMutablePointer<UInt64>
+    private var slotCount = 1 << 12
 
     public init() {
-        slots = [Int32](repeating: -1, count: 1 << 12)
-        mask = (1 << 12) - 1
+        arena = .allocate(capacity: arenaCapacity)
+        entries = .allocate(capacity: entryCapacity)
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: 0, count: slotCount)
         for s in Self.specials {
             var bytes = Array(s.utf8)
-            _ = bytes.withUnsafeMutableBufferPointer { intern(UnsafeBufferPointer($0), countOccurrence: false) }
+            _ = bytes.withUnsafeMutableBufferPointer { lookup(UnsafeBufferPointer($0), occurrence: 0) }
         }
     }
 
-    /// Number of distinct ids (specials included).
-    public var count: Int { starts.count }
+    deinit {
+        arena.deallocate(); entries.deallocate(); slots.deallocate()
+    }
+
+    /// Occurrences of each id as a token of the corpus (padding is not counted).
+    public var occurrences: [Int64] { (0..<count).map { entries[$0].occurrences } }
 
     /// The bytes of token `id`.
-    public func bytes(of id: Int) -> ArraySlice<UInt8> { arena[starts[id]..<(starts[id] + Int(lengths[id]))] }
+    public func bytes(of id: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: arena + entries[id].start, count: entries[id].length)
+    }
 
     /// The string of token `id` (invalid UTF-8 is repaired, which cannot happen for validated input).
     public func string(of id: Int) -> String { String(decoding: bytes(of: id), as: UTF8.self) }
 
     /// Returns the id of `token`, adding it if new, and counts one occurrence.
     @inline(__always)
-    public mutating func intern(_ token: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        intern(token, countOccurrence: true)
-    }
+    public func intern(_ token: UnsafeBufferPointer<UInt8>) -> UInt32 { lookup(token, occurrence: 1) }
 
-    mutating func intern(_ token: UnsafeBufferPointer<UInt8>, countOccurrence: Bool) -> UInt32 {
+    /// Counts one occurrence of an already interned id.
+    public func countOccurrence(of id: UInt32) { entries[Int(id)].occurrences += 1 }
+
+    @inline(__always)
+    private func lookup(_ token: UnsafeBufferPointer<UInt8>, occurrence: Int64) -> UInt32 {
         let n = token.count
-        let h = ByteHash.hash(UnsafeRawPointer(token.baseAddress ?? UnsafePointer(bitPattern: 1)!), n)
+        let p = token.baseAddress ?? UnsafePointer(arena)
+        let h = ByteHash.hash(UnsafeRawPointer(p), n)
+        let fingerprint = h & 0xFFFF_FFFF_0000_0000
+        let mask = slotCount - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let id = Int(slots[i])
-            if id < 0 { break }
-            if hashes[id] == h && Int(lengths[id]) == n {
-                let equal = arena.withUnsafeBufferPointer { a in
-                    n == 0 || memcmpEqual(a.baseAddress! + starts[id], token.baseAddress!, n)
-                }
-                if equal {
-                    if countOccurrence { occurrences[id] += 1 }
+            let s = slots[i]
+            if s == 0 { break }
+            if s & 0xFFFF_FFFF_0000_0000 == fingerprint {
+                let id = Int(s & 0xFFFF_FFFF) - 1
+                let e = entries + id
+                if e.pointee.length == n && (n == 0 || memcmpEqual(arena + e.pointee.start, p, n)) {
+                    e.pointee.occurrences += occurrence
                     return UInt32(id)
                 }
             }
             i = (i + 1) & mask
         }
-        let id = starts.count
-        starts.append(arena.count)
-        lengths.append(Int32(n))
-        hashes.append(h)
-        occurrences.append(countOccurrence ? 1 : 0)
-        arena.append(contentsOf: token)
-        slots[i] = Int32(id)
-        if starts.count * 2 > slots.count { grow() }
+        return insert(p, n, fingerprint: fingerprint, slot: i, occurrence: occurrence)
+    }
+
+    private func insert(_ p: UnsafePointer<UInt8>, _ n: Int, fingerprint: UInt64, slot: Int, occurrence: Int64) -> UInt32 {
+        if arenaCount + n > arenaCapacity {
+            var capacity = arenaCapacity * 2
+            while arenaCount + n > capacity { capacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: arena, count: arenaCount)
+            arena.deallocate(); arena = grown; arenaCapacity = capacity
+        }
+        if count == entryCapacity {
+            let grown = UnsafeMutablePointer<Entry>.allocate(capacity: entryCapacity * 2)
+            grown.moveInitialize(from: entries, count: count)
+            entries.deallocate(); entries = grown; entryCapacity *= 2
+        }
+        (arena + arenaCount).update(from: p, count: n)
+        (entries + count).initialize(to: Entry(start: arenaCount, length: n, occurrences: occurrence))
+        arenaCount += n
+        let id = count
+        count += 1
+        slots[slot] = fingerprint | UInt64(id + 1)
+        if count * 2 > slotCount { growSlots() }
         return UInt32(id)
     }
 
-    private mutating func grow() {
-        let size = slots.count * 2
-        slots = [Int32](repeating: -1, count: size)
-        mask = size - 1
-        for id in 0..<starts.count {
-            var i = Int(truncatingIfNeeded: hashes[id]) & mask
-            while slots[i] >= 0 { i = (i + 1) & mask }
-            slots[i] = Int32(id)
+    private func growSlots() {
+        let newCount = slotCount * 2
+        let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: newCount)
+        grown.initialize(repeating: 0, count: newCount)
+        let mask = newCount - 1
+        for s in 0..<slotCount where slots[s] != 0 {
+            let id = Int(slots[s] & 0xFFFF_FFFF) - 1
+            let h = ByteHash.hash(UnsafeRawPointer(arena + entries[id].start), entries[id].length)
+            var i = Int(truncatingIfNeeded: h) & mask
+            while grown[i] != 0 { i = (i + 1) & mask }
+            grown[i] = slots[s]
         }
+        slots.deallocate(); slots = grown; slotCount = newCount
     }
-
-    /// Counts one occurrence of an already interned id (used for special tokens met in text).
-    public mutating func countOccurrence(of id: UInt32) { occurrences[Int(id)] += 1 }
 }
 
 @inline(__always)

@@ -22,21 +22,36 @@ enum FormatSniffer {
         return .text
     }
 
-    /// The local name of the first element in the head of an XML document (UTF-8 or ASCII-compatible).
+    /// The local name of the root element, from the DOCTYPE or the first start tag, skipping
+    /// comments and processing instructions (UTF-8 or another ASCII-compatible encoding).
     static func rootElement(_ b: [UInt8]) -> String? {
+        func starts(_ i: Int, _ s: String) -> Bool { b[i...].starts(with: Array(s.utf8)) }
+        func find(_ s: String, from i: Int) -> Int? {
+            let pattern = Array(s.utf8)
+            var j = i
+            while j + pattern.count <= b.count { if b[j..<(j + pattern.count)].elementsEqual(pattern) { return j }; j += 1 }
+            return nil
+        }
+        func name(from start: Int) -> String? {
+            var j = start
+            while j < b.count, !isASCIIWhitespace(b[j]), b[j] != UInt8(ascii: ">"), b[j] != UInt8(ascii: "/"), b[j] != UInt8(ascii: "[") { j += 1 }
+            guard j < b.count, j > start else { return nil }
+            var n = String(decoding: b[start..<j], as: UTF8.self)
+            if let colon = n.lastIndex(of: ":") { n = String(n[n.index(after: colon)...]) }
+            return n.isEmpty ? nil : n
+        }
         var i = 0
         while i + 1 < b.count {
-            if b[i] == UInt8(ascii: "<") {
-                let c = b[i + 1]
-                if c == UInt8(ascii: "?") || c == UInt8(ascii: "!") { i += 2; continue }
-                var j = i + 1
-                while j < b.count, !isASCIIWhitespace(b[j]), b[j] != UInt8(ascii: ">"), b[j] != UInt8(ascii: "/") { j += 1 }
-                guard j < b.count else { return nil }
-                var name = String(decoding: b[(i + 1)..<j], as: UTF8.self)
-                if let colon = name.lastIndex(of: ":") { name = String(name[name.index(after: colon)...]) }
-                return name.isEmpty ? nil : name
+            guard b[i] == UInt8(ascii: "<") else { i += 1; continue }
+            if starts(i, "<!--") { guard let e = find("-->", from: i + 4) else { return nil }; i = e + 3; continue }
+            if starts(i, "<?") { guard let e = find("?>", from: i + 2) else { return nil }; i = e + 2; continue }
+            if starts(i, "<!DOCTYPE") {
+                var j = i + 9
+                while j < b.count, isASCIIWhitespace(b[j]) { j += 1 }
+                return name(from: j)
             }
-            i += 1
+            if b[i + 1] == UInt8(ascii: "!") { i += 2; continue }
+            return name(from: i + 1)
         }
         return nil
     }
@@ -47,7 +62,9 @@ enum FormatSniffer {
         case "mediawiki": return .mediawiki
         case "tei", "tei.2", "teicorpus": return .tei
         case "osis": return .osis
-        case "book", "article", "chapter", "set", "part", "section", "refentry": return .docbook
+        case "book", "article", "chapter", "set", "part", "section", "sect1", "sect2", "sect3", "sect4", "sect5",
+             "appendix", "preface", "glossary", "bibliography", "index", "refentry", "reference", "partintro", "simplesect":
+            return .docbook
         default: return nil
         }
     }

@@ -22,7 +22,7 @@ public final class ProgressReporter {
     }
 
     /// Redraws at most every 0.2 s.
-    public func update(file: String, bytes: Int64, totalBytes: Int64?, tokens: Int64, contexts: Int) {
+    public func update(file: String, bytes: Int64, totalBytes: Int64?, tokens: Int64, ngrams: Int) {
         guard enabled else { return }
         let t = Self.now()
         guard t - lastDraw >= 0.2 else { return }
@@ -36,7 +36,7 @@ public final class ProgressReporter {
             line += fmt1(frac * 100) + "% "
         }
         let name = file.count > 30 ? "…" + file.suffix(29) : file
-        line += "\(name)  \(fmt1(mb)) MB  \(tokens) tokens  \(contexts) contexts  \(fmt1(mb / max(t - start, 1e-9))) MB/s"
+        line += "\(name)  \(fmt1(mb)) MB  \(tokens) tokens  \(ngrams) n-grams  \(fmt1(mb / max(t - start, 1e-9))) MB/s"
         fputs(line, stderr)
         drawn = true
     }

@@ -67,11 +67,18 @@ public struct CorpusStatistics: Codable, Equatable {
         singleSupportContextShare = Double(singleContexts) / Double(max(d.contextCount, 1))
         singleSupportEventShare = singleEvents / max(events, 1)
         let totals = (0..<d.contextCount).map(d.rowTotal)
-        let top = (0..<d.contextCount).sorted { (a: Int, b: Int) -> Bool in
+        // Top `largest` by (support desc, count desc, index asc) without sorting every context.
+        func before(_ a: Int, _ b: Int) -> Bool {
             if k[a] != k[b] { return k[a] > k[b] }
             if totals[a] != totals[b] { return totals[a] > totals[b] }
             return a < b
-        }.prefix(largest)
+        }
+        var top: [Int] = []
+        for j in 0..<d.contextCount where top.count < largest || before(j, top[top.count - 1]) {
+            let at = top.firstIndex { before(j, $0) } ?? top.count
+            top.insert(j, at: at)
+            if top.count > largest { top.removeLast() }
+        }
         largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: totals[$0]) }
         if !requested.isEmpty {
             orders = try requested.map { o in

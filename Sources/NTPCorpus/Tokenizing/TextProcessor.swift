@@ -161,12 +161,28 @@ struct TextProcessor {
             unit = UnsafeBufferPointer(rebasing: unit[0..<(unit.count - 1)])
         }
         if transform != nil { unit = transform!.apply(unit) }
-        ranges.removeAll(keepingCapacity: true)
-        tokenizer.tokens(in: unit, into: &ranges)
-        for r in ranges {
-            sequences.token(interner.intern(UnsafeBufferPointer(rebasing: unit[r])))
+        if case .whitespace = tokenizer {
+            // Inline scan: the whitespace tokenizer is the throughput path, so no range buffer.
+            guard let p = unit.baseAddress else { if endsSequence { sequences.endSequence() }; return }
+            let n = unit.count
+            var i = 0
+            while i < n {
+                while i < n && isASCIIWhitespace(p[i]) { i += 1 }
+                let start = i
+                while i < n && !isASCIIWhitespace(p[i]) { i += 1 }
+                if i > start {
+                    sequences.token(interner.intern(UnsafeBufferPointer(start: p + start, count: i - start)))
+                    tokenCount += 1
+                }
+            }
+        } else {
+            ranges.removeAll(keepingCapacity: true)
+            tokenizer.tokens(in: unit, into: &ranges)
+            for r in ranges {
+                sequences.token(interner.intern(UnsafeBufferPointer(rebasing: unit[r])))
+            }
+            tokenCount += Int64(ranges.count)
         }
-        tokenCount += Int64(ranges.count)
         if endsSequence { sequences.endSequence() }
     }
 }

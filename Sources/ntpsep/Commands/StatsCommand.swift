@@ -40,7 +40,7 @@ struct Stats: ParsableCommand {
 
     func render(_ s: CorpusStatistics) -> String {
         var lines: [String] = []
-        func row(_ k: String, _ v: String) { lines.append(k.padding(toLength: 16, withPad: " ", startingAt: 0) + v) }
+        func row(_ k: String, _ v: String) { lines.append(k + String(repeating: " ", count: max(1, 16 - k.count)) + v) }
         row("events", "n = \(grouped(Int(s.events)))")
         row("contexts", "m = \(grouped(s.contexts)) distinct (order \(s.order))")
         row("vocabulary", "V = \(grouped(s.vocabulary))")
