@@ -11,6 +11,11 @@ public struct FirstOrderSeparabilityStatistics: Codable, Equatable, Sendable {
     public var bestNormalizedMinMargin: Double
     /// Best fraction of contexts whose margins are all > 0.
     public var bestFractionSeparated: Double
+
+    enum CodingKeys: String, CodingKey {
+        case iterations, projected
+        case bestNormalizedMinMargin = "best_normalized_min_margin", bestFractionSeparated = "best_fraction_separated"
+    }
 }
 
 /// Subgradient descent on the multiclass hinge loss (1/m) Σ_j max(0, 1 − margin_j) as a budgeted,

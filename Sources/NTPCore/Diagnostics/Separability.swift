@@ -110,6 +110,12 @@ public struct SeparabilityLPStatistics: Codable, Equatable, Sendable {
     public var simplexSeconds: Double
     /// Seconds for the whole decision, including verification.
     public var totalSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case columns, rounds
+        case tieRows = "tie_rows", marginRows = "margin_rows", fullMarginRows = "full_margin_rows"
+        case simplexSeconds = "simplex_seconds", totalSeconds = "total_seconds"
+    }
 }
 
 /// The result of `Separability.decide`.
