@@ -1,0 +1,283 @@
+import NTPFormats
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One point of a loss trajectory.
+public struct LossPoint: Codable, Equatable, Sendable {
+    public var iteration: Int
+    public var value: Double
+    public init(iteration: Int, value: Double) { self.iteration = iteration; self.value = value }
+}
+
+/// What a cross-entropy minimiser hands back to `check`: the final W (V × d, row-major) and the
+/// loss trajectory; `description` says which optimiser and stopping rule produced it.
+public struct CrossEntropyRun: Sendable {
+    public var weights: [Double]
+    public var history: [LossPoint]
+    public var description: String
+    public init(weights: [Double], history: [LossPoint], description: String) {
+        self.weights = weights; self.history = history; self.description = description
+    }
+}
+
+/// The solvers `check` borrows from other parts of NTPCore, as closures so that the diagnostics
+/// do not depend on their types. Every hook is optional; a missing one leaves its report keys null.
+public struct CheckHooks {
+    /// Relative residual of the compatibility (log-odds) system; 0 means NTP_𝓗-compatible.
+    public var compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)?
+    /// Minimises CE(W) to the hook's own tolerance and returns W and the trajectory.
+    public var minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)?
+    /// ‖W^mm‖_F of the NTP-SVM (only called when separable); the report's margin is then 1/‖W^mm‖.
+    public var maxMarginNorm: ((DataSet, ContextFeatures) throws -> Double)?
+    /// Builds a projector onto 𝓕^⊥ for the first-order fallback of large problems.
+    public var complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))?
+    public init(compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)? = nil,
+                minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)? = nil,
+                maxMarginNorm: ((DataSet, ContextFeatures) throws -> Double)? = nil,
+                complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))? = nil) {
+        self.compatibilityResidual = compatibilityResidual
+        self.minimizeCrossEntropy = minimizeCrossEntropy
+        self.maxMarginNorm = maxMarginNorm
+        self.complementProjector = complementProjector
+    }
+}
+
+/// A context named in a report, with its text when the data set has a vocabulary and contexts.
+public struct ReportedContext: Codable, Equatable, Sendable {
+    /// Row index in the (possibly subsampled) data set.
+    public var index: Int
+    /// Farkas weight α_j, or excess loss π̂_j (CE_j − H_j), depending on the list.
+    public var weight: Double
+    /// Context tokens joined by spaces ("#j" without vocabulary/contexts).
+    public var text: String
+    /// Support S_j as token strings (ids as text without a vocabulary), most frequent first.
+    public var support: [String]
+}
+
+/// Summary of the certificate behind the separability verdict.
+public struct CertificateSummary: Codable, Equatable, Sendable {
+    /// "separating-W", "farkas" or "none".
+    public var kind: String
+    /// Whether the independent re-check passed.
+    public var verified: Bool
+    /// Separating W: smallest margin (≈ 1) and largest tie violation.
+    public var minMargin: Double?
+    public var maxTieViolation: Double?
+    /// Farkas: ‖Σ α C + Σ β T‖_F and its value relative to Σ α ‖C‖_F.
+    public var residualNorm: Double?
+    public var relativeResidual: Double?
+    /// Farkas: any tie-satisfying W with all margins ≥ 1 has ‖W‖_F ≥ this (1/‖R‖_F; ∞ encoded as null).
+    public var normLowerBound: Double?
+    /// Number of nonzero α and β.
+    public var marginMultipliers: Int
+    public var tieMultipliers: Int
+    /// LP statistics, when the LP ran.
+    public var lp: SeparabilityLPStatistics?
+    /// First-order statistics, when undecided.
+    public var firstOrder: FirstOrderSeparabilityStatistics?
+    /// Why undecided, or why verification failed.
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, verified, reason, lp
+        case minMargin = "min_margin", maxTieViolation = "max_tie_violation", residualNorm = "residual_norm"
+        case relativeResidual = "relative_residual", normLowerBound = "norm_lower_bound"
+        case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers", firstOrder = "first_order"
+    }
+}
+
+/// Everything `ntpsep check` reports (JSON keys in snake_case; unknown values are null).
+public struct CheckReport: Codable, Equatable, Sendable {
+    public var contexts: Int
+    public var vocabulary: Int
+    public var dimension: Int
+    public var embedding: String
+    /// 𝓗 in nats.
+    public var entropy: Double
+    /// NTP_𝓗-compatible (compat_residual ≤ tolerance); null without a compatibility solver.
+    public var compatible: Bool?
+    public var compatResidual: Double?
+    /// NTP-separable; null when undecided.
+    public var separable: Bool?
+    /// Upper bound on inf CE − 𝓗: CE(W) − 𝓗 at the minimiser's final W; null without a minimiser.
+    public var entropyGap: Double?
+    /// CE − 𝓗 along the minimiser's trajectory (trend).
+    public var entropyGapTrend: [LossPoint]?
+    /// How the entropy gap was computed (optimiser and stopping rule).
+    public var entropyGapMethod: String?
+    /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
+    /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
+    public var margin: Double?
+    /// "max-margin" or "lp-lower-bound".
+    public var marginKind: String?
+    public var certificate: CertificateSummary
+    /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).
+    public var involvedContexts: [ReportedContext]
+    /// Number of contexts with α_j > 0.
+    public var involvedContextCount: Int
+    /// Contexts with the largest π̂_j (CE_j − H_j) at the minimiser's W.
+    public var excessLossContexts: [ReportedContext]
+    /// Seconds per stage ("separability", "compatibility", "entropy_gap", "max_margin", "total").
+    public var timings: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, timings
+        case compatResidual = "compat_residual", entropyGap = "entropy_gap", entropyGapTrend = "entropy_gap_trend"
+        case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
+        case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
+        case excessLossContexts = "excess_loss_contexts"
+    }
+
+    /// Writes unknown values as explicit nulls, so every documented key is always present.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(contexts, forKey: .contexts)
+        try c.encode(vocabulary, forKey: .vocabulary)
+        try c.encode(dimension, forKey: .dimension)
+        try c.encode(embedding, forKey: .embedding)
+        try c.encode(entropy, forKey: .entropy)
+        try c.encode(compatible, forKey: .compatible)
+        try c.encode(compatResidual.map(finiteOrNil) ?? nil, forKey: .compatResidual)
+        try c.encode(separable, forKey: .separable)
+        try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
+        try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
+        try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
+        try c.encode(margin.map(finiteOrNil) ?? nil, forKey: .margin)
+        try c.encode(marginKind, forKey: .marginKind)
+        try c.encode(certificate, forKey: .certificate)
+        try c.encode(involvedContexts, forKey: .involvedContexts)
+        try c.encode(involvedContextCount, forKey: .involvedContextCount)
+        try c.encode(excessLossContexts, forKey: .excessLossContexts)
+        try c.encode(timings, forKey: .timings)
+    }
+}
+
+private func finiteOrNil(_ x: Double) -> Double? { x.isFinite ? x : nil }
+
+/// Options of `CheckRunner.run`.
+public struct CheckOptions: Sendable {
+    public var separability = SeparabilityOptions()
+    /// compatible ⇔ compat_residual ≤ this.
+    public var compatibilityTolerance = 1e-6
+    /// How many contexts each list of the report shows.
+    public var top = 10
+    public init() {}
+}
+
+/// Runs the `check` diagnostics on one data set and embedding.
+public enum CheckRunner {
+    /// Separability (always), compatibility / entropy gap / max margin (when the hooks are given).
+    public static func run(_ data: DataSet, features: ContextFeatures, embedding: String,
+                           options: CheckOptions = CheckOptions(), hooks: CheckHooks = CheckHooks()) throws -> CheckReport {
+        let start = monotonicSeconds()
+        var timings: [String: Double] = [:]
+        var t0 = monotonicSeconds()
+        let projector = try hooks.complementProjector?(data, features)
+        let sep = Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
+        timings["separability"] = monotonicSeconds() - t0
+
+        var report = CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
+                                 dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
+                                 compatible: nil, compatResidual: nil,
+                                 separable: sep.verdict == .undecided ? nil : sep.verdict == .separable,
+                                 entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
+                                 margin: nil, marginKind: nil, certificate: summary(sep),
+                                 involvedContexts: sep.involvedContexts.prefix(options.top).map {
+                                     reported(data, $0.context, $0.weight) },
+                                 involvedContextCount: sep.involvedContexts.count,
+                                 excessLossContexts: [], timings: [:])
+        if sep.verdict == .separable {
+            report.margin = sep.normalizedMargin
+            report.marginKind = "lp-lower-bound"
+            if let mm = hooks.maxMarginNorm {
+                t0 = monotonicSeconds()
+                let norm = try mm(data, features)
+                timings["max_margin"] = monotonicSeconds() - t0
+                if norm > 0 { report.margin = 1 / norm; report.marginKind = "max-margin" }
+            }
+        }
+        if let compat = hooks.compatibilityResidual {
+            t0 = monotonicSeconds()
+            let r = try compat(data, features)
+            timings["compatibility"] = monotonicSeconds() - t0
+            report.compatResidual = r
+            report.compatible = r <= options.compatibilityTolerance
+        }
+        if let minimize = hooks.minimizeCrossEntropy {
+            t0 = monotonicSeconds()
+            let run = try minimize(data, features)
+            let h = report.entropy
+            let excess = perContextExcessLoss(data, features: features, weights: run.weights)
+            report.entropyGap = excess.reduce(0, +)
+            report.entropyGapTrend = run.history.map { LossPoint(iteration: $0.iteration, value: $0.value - h) }
+            report.entropyGapMethod = run.description
+            let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
+            report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0]) }
+            timings["entropy_gap"] = monotonicSeconds() - t0
+        }
+        timings["total"] = monotonicSeconds() - start
+        report.timings = timings
+        return report
+    }
+
+    /// π̂_j (CE_j(W) − H_j) for every context: CE_j = logsumexp(ℓ_j) − Σ_z p̂_{j,z} ℓ_{j,z},
+    /// H_j = −Σ_z p̂_{j,z} log p̂_{j,z}, ℓ_j = W h̄_j. Their sum is CE(W) − 𝓗 ≥ 0.
+    public static func perContextExcessLoss(_ data: DataSet, features: ContextFeatures, weights: [Double]) -> [Double] {
+        let cols = SparseContextColumns(features)
+        let V = data.vocabularySize
+        precondition(weights.count == V * cols.dimension, "W must be V × d")
+        let pi = data.contextFrequencies()
+        var logits = [Double](repeating: 0, count: V)
+        var out = [Double](repeating: 0, count: data.contextCount)
+        weights.withUnsafeBufferPointer { w in
+            for j in 0..<data.contextCount where data.supportSize(j) > 0 {
+                for r in 0..<V { logits[r] = cols.logit(w, row: r, context: j) }
+                let mx = logits.max()!
+                var s = 0.0
+                for r in 0..<V { s += exp(logits[r] - mx) }
+                let lse = mx + log(s)
+                let total = data.rowTotal(j)
+                var ce = lse, hj = 0.0
+                for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where data.counts[e] > 0 {
+                    let p = data.counts[e] / total
+                    ce -= p * logits[Int(data.columns[e])]
+                    hj -= p * log(p)
+                }
+                out[j] = pi[j] * (ce - hj)
+            }
+        }
+        return out
+    }
+
+    static func summary(_ r: SeparabilityResult) -> CertificateSummary {
+        var s = CertificateSummary(kind: "none", verified: false, marginMultipliers: 0, tieMultipliers: 0,
+                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason)
+        if let c = r.separating, let k = r.check {
+            _ = c
+            s.kind = "separating-W"; s.verified = k.valid
+            s.minMargin = k.minMargin; s.maxTieViolation = k.maxTieViolation
+        } else if let f = r.farkas, let k = r.check {
+            s.kind = "farkas"; s.verified = k.valid
+            s.residualNorm = k.residualNorm; s.relativeResidual = k.relativeResidual
+            s.normLowerBound = k.residualNorm > 0 ? 1 / k.residualNorm : nil
+            s.marginMultipliers = f.marginMultipliers.count; s.tieMultipliers = f.tieMultipliers.count
+        }
+        return s
+    }
+
+    /// A context with its text and support, read from the data set's vocabulary and contexts.
+    public static func reported(_ data: DataSet, _ j: Int, _ weight: Double) -> ReportedContext {
+        var text = "#\(j)"
+        if let v = data.vocabulary, let c = data.contexts, data.contextLength > 0 {
+            text = (0..<data.contextLength).map { v[Int(c[j * data.contextLength + $0])] }.joined(separator: " ")
+        }
+        let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+        let support = range.sorted { data.counts[$0] != data.counts[$1] ? data.counts[$0] > data.counts[$1] : $0 < $1 }
+            .map { e -> String in
+                let t = Int(data.columns[e])
+                return data.vocabulary?[t] ?? String(t)
+            }
+        return ReportedContext(index: j, weight: weight, text: text, support: support)
+    }
+}

@@ -1,0 +1,81 @@
+import NTPFormats
+
+/// What the first-order fallback found (used when the exact LP is out of reach).
+public struct FirstOrderSeparabilityStatistics: Codable, Equatable, Sendable {
+    /// Iterations run.
+    public var iterations: Int
+    /// Whether W was kept in 𝓕^⊥ (ties exact) by a projector; otherwise the support margin
+    /// min_{z∈S_j} ℓ_z − max_{v∉S_j} ℓ_v is used, a relaxation (necessary, not sufficient).
+    public var projected: Bool
+    /// Best min_j margin_j / ‖W‖_F over the iterates (> 0 would mean every context is separated).
+    public var bestNormalizedMinMargin: Double
+    /// Best fraction of contexts whose margins are all > 0.
+    public var bestFractionSeparated: Double
+
+    enum CodingKeys: String, CodingKey {
+        case iterations, projected
+        case bestNormalizedMinMargin = "best_normalized_min_margin", bestFractionSeparated = "best_fraction_separated"
+    }
+}
+
+/// Subgradient descent on the multiclass hinge loss (1/m) Σ_j max(0, 1 − margin_j) as a budgeted,
+/// inexact look at separability for problems the LP cannot handle.
+public enum FirstOrderSeparability {
+    /// Runs `iterations` steps from W = 0. Each step moves W along (e_z − e_v) h̄_jᵀ for the worst
+    /// in-support token z and worst off-support token v of every context with margin < 1, with step
+    /// 1/max_j ‖h̄_j‖², then applies `complementProjector` (if any) to keep W ⊥ 𝓕.
+    public static func run(_ data: DataSet, features: ContextFeatures, iterations: Int,
+                           complementProjector: ((inout [Double]) -> Void)? = nil) -> FirstOrderSeparabilityStatistics {
+        let cols = SparseContextColumns(features)
+        let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
+        var w = [Double](repeating: 0, count: V * d)
+        var g = [Double](repeating: 0, count: V * d)
+        var maxNorm2 = 0.0
+        for j in 0..<m { let n = cols.norm(j); maxNorm2 = max(maxNorm2, n * n) }
+        let step = maxNorm2 > 0 ? 1 / maxNorm2 : 1
+        var inSupport = [Bool](repeating: false, count: V)
+        var logits = [Double](repeating: 0, count: V)
+        var best = FirstOrderSeparabilityStatistics(iterations: iterations, projected: complementProjector != nil,
+                                                    bestNormalizedMinMargin: -.infinity, bestFractionSeparated: 0)
+        let active = (0..<m).filter { data.supportSize($0) > 0 && data.supportSize($0) < V }
+        guard !active.isEmpty else {
+            best.bestNormalizedMinMargin = .infinity; best.bestFractionSeparated = 1
+            return best
+        }
+        for _ in 0...iterations {
+            for i in 0..<g.count { g[i] = 0 }
+            var minMargin = Double.infinity, separated = 0
+            w.withUnsafeBufferPointer { wp in
+                for j in active {
+                    let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                    for e in range { inSupport[Int(data.columns[e])] = true }
+                    for r in 0..<V { logits[r] = cols.logit(wp, row: r, context: j) }
+                    var zi = -1, vi = -1, lz = Double.infinity, lv = -Double.infinity
+                    for r in 0..<V {
+                        if inSupport[r] { if logits[r] < lz { lz = logits[r]; zi = r } }
+                        else if logits[r] > lv { lv = logits[r]; vi = r }
+                    }
+                    for e in range { inSupport[Int(data.columns[e])] = false }
+                    let margin = lz - lv
+                    minMargin = min(minMargin, margin)
+                    if margin > 0 { separated += 1 }
+                    if margin < 1 {
+                        for e in cols.offsets[j]..<cols.offsets[j + 1] {
+                            g[zi * d + cols.indices[e]] += cols.values[e]
+                            g[vi * d + cols.indices[e]] -= cols.values[e]
+                        }
+                    }
+                }
+            }
+            var norm = 0.0
+            for x in w { norm += x * x }
+            norm = norm.squareRoot()
+            if norm > 0 { best.bestNormalizedMinMargin = max(best.bestNormalizedMinMargin, minMargin / norm) }
+            best.bestFractionSeparated = max(best.bestFractionSeparated, Double(separated) / Double(active.count))
+            let scale = step / Double(active.count).squareRoot()
+            for i in 0..<w.count { w[i] += scale * g[i] }
+            complementProjector?(&w)
+        }
+        return best
+    }
+}

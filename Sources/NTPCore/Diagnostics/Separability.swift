@@ -1,0 +1,351 @@
+import NTPFormats
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of an NTP-separability decision.
+public enum SeparabilityVerdict: String, Codable, Sendable {
+    /// A W with tied in-support logits and all margins ≥ 1 was found and re-verified.
+    case separable
+    /// A Farkas certificate (α ≥ 0, Σα = 1, Σ α C + Σ β T = 0) was found and re-verified.
+    case notSeparable = "not-separable"
+    /// Neither certificate is available (problem too large, solver failure, or verification failed).
+    case undecided
+}
+
+/// One weighted constraint of the separability LP: the margin row (e_a − e_v)ᵀ W h̄_j (token = v ∉ S_j)
+/// or the tie row (e_z − e_a)ᵀ W h̄_j (token = z ∈ S_j), where a = a_j is the context's anchor.
+public struct ConstraintMultiplier: Codable, Equatable, Sendable {
+    /// Context index j.
+    public var context: Int
+    /// The off-support token v (margin rows) or the in-support token z (tie rows).
+    public var token: Int
+    /// α_{j,v} (≥ 0) or β_{j,z} (any sign).
+    public var weight: Double
+    public init(context: Int, token: Int, weight: Double) {
+        self.context = context; self.token = token; self.weight = weight
+    }
+}
+
+/// A "yes" certificate: W (V × d, row-major) whose in-support logits are tied and whose margins are ≥ 1.
+public struct SeparatingCertificate: Sendable {
+    /// The decoder, V × d row-major.
+    public var weights: [Double]
+    /// Anchor token a_j ∈ S_j per context (the smallest token id of S_j; −1 for empty rows).
+    public var anchors: [Int]
+}
+
+/// A "no" certificate (Farkas): α ≥ 0 on margin rows with Σα = 1 and β on tie rows such that
+/// Σ α_{j,v} (e_{a_j} − e_v) h̄_jᵀ + Σ β_{j,z} (e_z − e_{a_j}) h̄_jᵀ = 0.
+///
+/// Then every W with tied in-support logits has Σ α · margins = 0, so some margin is ≤ 0.
+public struct FarkasCertificate: Sendable {
+    /// α, normalised to Σα = 1, only nonzero entries.
+    public var marginMultipliers: [ConstraintMultiplier]
+    /// β, scaled with α, only nonzero entries.
+    public var tieMultipliers: [ConstraintMultiplier]
+    /// Anchor token a_j per context (as in the LP).
+    public var anchors: [Int]
+}
+
+/// What an independent re-check of a certificate measured.
+public struct CertificateCheck: Codable, Equatable, Sendable {
+    /// Whether the certificate passed with the stated tolerances.
+    public var valid: Bool
+    /// Separating: the smallest margin ℓ_a − ℓ_v over all j, v ∉ S_j. Farkas: Σα (should be 1).
+    public var minMargin: Double
+    /// Separating: the largest |ℓ_z − ℓ_a| over in-support pairs. Farkas: unused (0).
+    public var maxTieViolation: Double
+    /// Farkas: ‖Σ α C + Σ β T‖_F. Separating: unused (0).
+    public var residualNorm: Double
+    /// Farkas: residualNorm / Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F (scale-free). Separating: unused (0).
+    public var relativeResidual: Double
+    /// One-line description of the first failed condition, or nil.
+    public var failure: String?
+}
+
+/// Tolerances of the decision and of the certificate checks.
+public struct SeparabilityOptions: Sendable {
+    /// Margin rows per context in the first LP (the globally most frequent off-support tokens).
+    public var initialRowsPerContext = 3
+    /// At most this many violated margin rows are added per context and round (most violated first).
+    public var rowsAddedPerContext = 6
+    /// Add per context the sum of all its margin rows (valid, dense in tokens) to the first LP;
+    /// it avoids one round per few tokens when the answer is "separable".
+    public var aggregateRows = true
+    /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
+    public var useClosedForms = true
+    /// Constraint-generation rounds before giving up ("undecided").
+    public var maxRounds = 500
+    /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
+    public var maxColumns = 2_000_000
+    /// Largest Σ_j (V − k_j) · 2 nnz(h̄_j), a bound on the nonzeros of the full margin block.
+    public var maxMarginNonzeros = 2_000_000_000
+    /// Wall-clock budget for all simplex calls together, seconds.
+    public var timeLimit: Double = 600
+    /// A separating W is accepted when min margin > 0 and max |tie| ≤ tieTolerance · min margin.
+    public var tieTolerance = 1e-6
+    /// A Farkas certificate is accepted when the relative residual ≤ farkasTolerance and min α ≥ −farkasTolerance.
+    public var farkasTolerance = 1e-8
+    /// Iterations of the first-order fallback when the LP is not attempted or fails (0 = skip).
+    public var firstOrderIterations = 300
+    /// Seed of the first-order fallback.
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Statistics about the LP solve.
+public struct SeparabilityLPStatistics: Codable, Equatable, Sendable {
+    /// LP columns (V · #used features + 1).
+    public var columns: Int
+    /// Tie rows Σ_j (k_j − 1).
+    public var tieRows: Int
+    /// Margin rows in the final LP (of `fullMarginRows`).
+    public var marginRows: Int
+    /// Σ_j (V − k_j): margin rows of the full LP.
+    public var fullMarginRows: Int
+    /// Constraint-generation rounds.
+    public var rounds: Int
+    /// Seconds spent in simplex.
+    public var simplexSeconds: Double
+    /// Seconds for the whole decision, including verification.
+    public var totalSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case columns, rounds
+        case tieRows = "tie_rows", marginRows = "margin_rows", fullMarginRows = "full_margin_rows"
+        case simplexSeconds = "simplex_seconds", totalSeconds = "total_seconds"
+    }
+}
+
+/// The result of `Separability.decide`.
+public struct SeparabilityResult: Sendable {
+    /// The verdict.
+    public var verdict: SeparabilityVerdict
+    /// Present when separable.
+    public var separating: SeparatingCertificate?
+    /// Present when not separable.
+    public var farkas: FarkasCertificate?
+    /// The independent re-check of whichever certificate was produced.
+    public var check: CertificateCheck?
+    /// Contexts with α_j = Σ_v α_{j,v} > 0, by decreasing weight (only for "not separable").
+    public var involvedContexts: [ContextWeight]
+    /// min margin / ‖W‖_F of the separating W: a lower bound on the max-margin 1/‖W^mm‖.
+    public var normalizedMargin: Double?
+    /// LP statistics (nil when the LP was not attempted).
+    public var lp: SeparabilityLPStatistics?
+    /// First-order statistics (only when undecided).
+    public var firstOrder: FirstOrderSeparabilityStatistics?
+    /// Why the verdict is undecided, one line.
+    public var reason: String?
+}
+
+/// A context index with a non-negative weight.
+public struct ContextWeight: Codable, Equatable, Sendable {
+    public var context: Int
+    public var weight: Double
+    public init(context: Int, weight: Double) { self.context = context; self.weight = weight }
+}
+
+/// NTP-separability: LP decision with certificates (see theory.md §2 and §4).
+public enum Separability {
+
+    /// Decides NTP-separability of `data` under `features`.
+    ///
+    /// Solves  max t  s.t.  (e_a − e_v)ᵀ W h̄_j ≥ t (v ∉ S_j),  (e_z − e_a)ᵀ W h̄_j = 0 (z ∈ S_j),  0 ≤ t ≤ 1
+    /// by constraint generation with GLPK's simplex (margin rows are added only where violated; the
+    /// optimum is t = 1 or t = 0 by scaling). t = 1 gives W; t = 0 gives α, β from the row duals
+    /// (a relaxation with t = 0 already proves the full LP has t = 0). Both certificates are
+    /// re-verified from `data` and `features` alone; a failed check returns `.undecided`.
+    /// `complementProjector`, when given, projects a V × d row-major W onto 𝓕^⊥ (used only by the
+    /// first-order fallback).
+    public static func decide(_ data: DataSet, features: ContextFeatures,
+                              options: SeparabilityOptions = SeparabilityOptions(),
+                              complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
+        let start = monotonicSeconds()
+        let cols = SparseContextColumns(features)
+        let m = data.contextCount, V = data.vocabularySize
+        precondition(features.contextCount == m, "features have \(features.contextCount) contexts, data has \(m)")
+        let anchors = (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+
+        var used = [Bool](repeating: false, count: cols.dimension)
+        for f in cols.indices { used[f] = true }
+        let usedCount = used.reduce(0) { $0 + ($1 ? 1 : 0) }
+        var fullMarginRows = 0, marginNonzeros = 0, tieRows = 0
+        for j in 0..<m where data.supportSize(j) > 0 {
+            fullMarginRows += V - data.supportSize(j)
+            marginNonzeros += (V - data.supportSize(j)) * 2 * (cols.offsets[j + 1] - cols.offsets[j])
+            tieRows += data.supportSize(j) - 1
+        }
+        let columns = V * usedCount + 1
+
+        func undecided(_ reason: String, lp: SeparabilityLPStatistics?) -> SeparabilityResult {
+            var r = SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: lp, reason: reason)
+            if options.firstOrderIterations > 0 {
+                r.firstOrder = FirstOrderSeparability.run(data, features: features,
+                                                          iterations: options.firstOrderIterations,
+                                                          complementProjector: complementProjector)
+            }
+            return r
+        }
+        if columns > options.maxColumns {
+            return undecided("LP too large: \(columns) columns > limit \(options.maxColumns)", lp: nil)
+        }
+        if marginNonzeros > options.maxMarginNonzeros {
+            return undecided("LP too large: \(marginNonzeros) margin-block nonzeros > limit \(options.maxMarginNonzeros)", lp: nil)
+        }
+
+        if options.useClosedForms, case .identity = features.storage {
+            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1 (theory.md §2).
+            var w = [Double](repeating: 0, count: V * m)
+            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { w[Int(data.columns[e]) * m + j] = 1 } }
+            let cert = SeparatingCertificate(weights: w, anchors: anchors)
+            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
+            if check.valid {
+                return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
+                                          normalizedMargin: normalizedMargin(w, check), lp: nil)
+            }
+        }
+        let lp = ConstraintGenerationLP(data: data, cols: cols, used: used, anchors: anchors, options: options)
+        let outcome = lp.solve(deadline: start + options.timeLimit)
+        var stats = SeparabilityLPStatistics(columns: columns, tieRows: tieRows, marginRows: lp.marginRowCount,
+                                             fullMarginRows: fullMarginRows, rounds: lp.rounds,
+                                             simplexSeconds: lp.simplexSeconds, totalSeconds: 0)
+        switch outcome {
+        case .failed(let why):
+            stats.totalSeconds = monotonicSeconds() - start
+            return undecided(why, lp: stats)
+        case .separable(let w):
+            let cert = SeparatingCertificate(weights: w, anchors: anchors)
+            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
+            stats.totalSeconds = monotonicSeconds() - start
+            guard check.valid else {
+                var r = undecided("separating certificate failed verification: \(check.failure ?? "")", lp: stats)
+                r.check = check
+                return r
+            }
+            return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
+                                      normalizedMargin: normalizedMargin(w, check), lp: stats)
+        case .notSeparable(let alpha, let beta):
+            let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
+            let check = verify(cert, data: data, features: features, tolerance: options.farkasTolerance)
+            stats.totalSeconds = monotonicSeconds() - start
+            guard check.valid else {
+                var r = undecided("Farkas certificate failed verification: \(check.failure ?? "")", lp: stats)
+                r.check = check
+                return r
+            }
+            return SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
+                                      involvedContexts: involvedContexts(cert), lp: stats)
+        }
+    }
+
+    private static func normalizedMargin(_ w: [Double], _ check: CertificateCheck) -> Double {
+        var norm = 0.0
+        for x in w { norm += x * x }
+        return norm > 0 ? check.minMargin / norm.squareRoot() : .infinity
+    }
+
+    /// Contexts carrying Farkas weight α_j = Σ_v α_{j,v}, heaviest first (ties by index).
+    public static func involvedContexts(_ cert: FarkasCertificate) -> [ContextWeight] {
+        var w: [Int: Double] = [:]
+        for a in cert.marginMultipliers where a.weight > 0 { w[a.context, default: 0] += a.weight }
+        return w.map { ContextWeight(context: $0.key, weight: $0.value) }
+            .sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.context < $1.context }
+    }
+
+    /// Re-checks a separating W from the data alone: every margin ℓ_a − ℓ_v (v ∉ S_j) must be > 0 and
+    /// every |ℓ_z − ℓ_a| (z ∈ S_j) ≤ tieTolerance · min margin, where ℓ = W h̄_j.
+    public static func verify(_ cert: SeparatingCertificate, data: DataSet, features: ContextFeatures,
+                              tieTolerance: Double = 1e-6) -> CertificateCheck {
+        let cols = SparseContextColumns(features)
+        let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
+        guard cert.weights.count == V * d else {
+            return CertificateCheck(valid: false, minMargin: 0, maxTieViolation: 0, residualNorm: 0,
+                                    relativeResidual: 0, failure: "W has \(cert.weights.count) entries, expected V·d = \(V * d)")
+        }
+        var minMargin = Double.infinity, maxTie = 0.0
+        var inSupport = [Bool](repeating: false, count: V)
+        var logits = [Double](repeating: 0, count: V)
+        cert.weights.withUnsafeBufferPointer { w in
+            for j in 0..<m where data.supportSize(j) > 0 {
+                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                // The anchor is recomputed, not taken from the certificate.
+                let a = Int(data.columns[range.lowerBound])
+                for r in 0..<V { logits[r] = cols.logit(w, row: r, context: j) }
+                for e in range { inSupport[Int(data.columns[e])] = true }
+                for r in 0..<V {
+                    if inSupport[r] { maxTie = max(maxTie, abs(logits[r] - logits[a])) }
+                    else { minMargin = min(minMargin, logits[a] - logits[r]) }
+                }
+                for e in range { inSupport[Int(data.columns[e])] = false }
+            }
+        }
+        var failure: String? = nil
+        if !(minMargin > 0) { failure = "min margin \(minMargin) is not positive" }
+        else if !(maxTie <= tieTolerance * (minMargin.isFinite ? minMargin : 1)) {
+            failure = "tie violation \(maxTie) exceeds \(tieTolerance) × min margin \(minMargin)"
+        }
+        return CertificateCheck(valid: failure == nil, minMargin: minMargin, maxTieViolation: maxTie,
+                                residualNorm: 0, relativeResidual: 0, failure: failure)
+    }
+
+    /// Re-checks a Farkas certificate from the data alone: α ≥ 0 on off-support pairs, β on
+    /// in-support pairs, Σα = 1 (to tolerance), and ‖Σ α (e_a − e_v) h̄_jᵀ + Σ β (e_z − e_a) h̄_jᵀ‖_F
+    /// ≤ tolerance · Σ α ‖(e_a − e_v) h̄_jᵀ‖_F. Anchors are recomputed (smallest support token).
+    ///
+    /// A residual R ≠ 0 still proves that any tie-satisfying W with all margins ≥ 1 has ‖W‖_F ≥ 1/‖R‖_F.
+    public static func verify(_ cert: FarkasCertificate, data: DataSet, features: ContextFeatures,
+                              tolerance: Double = 1e-8) -> CertificateCheck {
+        let cols = SparseContextColumns(features)
+        let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
+        var residual: [Int: Double] = [:]
+        var sumAlpha = 0.0, minAlpha = Double.infinity, scale = 0.0
+        var failure: String? = nil
+        func support(_ j: Int) -> ArraySlice<Int32> { data.columns[data.rowOffsets[j]..<data.rowOffsets[j + 1]] }
+        func add(_ j: Int, _ plus: Int, _ minus: Int, _ w: Double) {
+            for e in cols.offsets[j]..<cols.offsets[j + 1] {
+                let f = cols.indices[e], x = cols.values[e] * w
+                residual[plus * d + f, default: 0] += x
+                residual[minus * d + f, default: 0] -= x
+            }
+        }
+        for a in cert.marginMultipliers {
+            guard a.context >= 0, a.context < m, a.token >= 0, a.token < V, data.supportSize(a.context) > 0 else {
+                failure = failure ?? "margin multiplier (\(a.context), \(a.token)) out of range"; continue
+            }
+            let s = support(a.context)
+            if s.contains(Int32(a.token)) { failure = failure ?? "margin multiplier on in-support pair (\(a.context), \(a.token))"; continue }
+            sumAlpha += a.weight
+            minAlpha = min(minAlpha, a.weight)
+            scale += abs(a.weight) * 2.0.squareRoot() * cols.norm(a.context)
+            add(a.context, Int(s.first!), a.token, a.weight)
+        }
+        for b in cert.tieMultipliers {
+            guard b.context >= 0, b.context < m, b.token >= 0, b.token < V, data.supportSize(b.context) > 0 else {
+                failure = failure ?? "tie multiplier (\(b.context), \(b.token)) out of range"; continue
+            }
+            let s = support(b.context)
+            if !s.contains(Int32(b.token)) { failure = failure ?? "tie multiplier on off-support pair (\(b.context), \(b.token))"; continue }
+            add(b.context, b.token, Int(s.first!), b.weight)
+        }
+        var r2 = 0.0
+        for (_, x) in residual { r2 += x * x }
+        let rn = r2.squareRoot()
+        let rel = scale > 0 ? rn / scale : .infinity
+        if failure == nil {
+            if cert.marginMultipliers.isEmpty { failure = "no margin multipliers" }
+            else if minAlpha < -tolerance { failure = "negative α \(minAlpha)" }
+            else if abs(sumAlpha - 1) > 1e-6 { failure = "Σα = \(sumAlpha), expected 1" }
+            else if !(rel <= tolerance) { failure = "relative residual \(rel) exceeds \(tolerance)" }
+        }
+        return CertificateCheck(valid: failure == nil, minMargin: sumAlpha, maxTieViolation: 0,
+                                residualNorm: rn, relativeResidual: rel, failure: failure)
+    }
+}
+
+@inline(__always) func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}

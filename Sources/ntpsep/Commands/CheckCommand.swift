@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import NTPCore
+import NTPFormats
+
+/// Options shared by `check` and `sweep`: which contexts of the data set to keep.
+struct ContextSelectionArguments: ParsableArguments {
+    @Option(help: "Keep a seeded random subset of at most N contexts (after --min-context-count).")
+    var maxContexts: Int?
+
+    @Option(help: "Keep only contexts seen at least C times.")
+    var minContextCount: Double = 0
+
+    @Option(help: "Seed of the context subsample (embedding seeds go in the spec, e.g. gaussian:64:7).")
+    var seed: UInt64 = 0
+
+    /// Loads DATA and applies the selection; returns the data set, the original m, and a one-line note.
+    func load(_ path: String) throws -> (data: DataSet, originalCount: Int, note: String) {
+        let full = try DataSet(contentsOfNPZ: path)
+        try full.validate()
+        let (data, _) = DataSetSampling.subsample(full, maxContexts: maxContexts, minContextCount: minContextCount, seed: seed)
+        guard data.contextCount > 0 else {
+            throw CLIError("no context of \(path) is seen at least \(minContextCount) times")
+        }
+        var note = ""
+        if data.contextCount < full.contextCount {
+            note = " (of \(grouped(full.contextCount)); min count \(general(minContextCount)), "
+                + (maxContexts.map { "at most \(grouped($0)), seed \(seed)" } ?? "no cap") + ")"
+        }
+        return (data, full.contextCount, note)
+    }
+}
+
+/// Builds the features for `spec`; `file:H.npy` holds a d × m float array for the kept contexts.
+func makeFeatures(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
+    guard case .file(let path) = spec else { return try ContextFeatures.make(spec, for: data) }
+    let a = try readNPY(path: path)
+    guard a.shape.count == 2, a.shape[1] == data.contextCount, a.shape[0] > 0 else {
+        throw CLIError("\(path): expected a d × m array with m = \(data.contextCount), got shape \(a.shape)")
+    }
+    let d = a.shape[0], m = a.shape[1]
+    let x = try a.doubles()
+    // ContextFeatures is column-major d × m; a C-order file is row-major d × m.
+    var h = x
+    if !a.fortranOrder { for i in 0..<d { for j in 0..<m { h[j * d + i] = x[i * m + j] } } }
+    return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decide NTP-separability (with a verified certificate) and report compatibility and the entropy gap.",
+        discussion: """
+        separable is decided exactly by an LP (GLPK, constraint generation) and re-verified; past the
+        LP's size limit it is reported as undecided with first-order statistics.
+        """)
+
+    @Argument(help: "A data set (.npz) written by ntpsep ingest.")
+    var data: String
+
+    @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy.")
+    var embedding: String
+
+    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, involved_contexts, timings, …).")
+    var json = false
+
+    @OptionGroup var selection: ContextSelectionArguments
+
+    @Option(help: "How many contexts each list shows.")
+    var top: Int = 10
+
+    @Option(help: "Time budget of the exact separability LP, seconds.")
+    var timeLimit: Double = 600
+
+    func run() throws {
+        let spec = try EmbeddingSpec(parsing: embedding)
+        let (ds, _, note) = try selection.load(data)
+        let features = try makeFeatures(spec, for: ds)
+        var options = CheckOptions()
+        options.top = top
+        options.separability.timeLimit = timeLimit
+        options.separability.seed = selection.seed
+        let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
+                                         options: options, hooks: CheckHooks())
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(render(report, note: note))
+        }
+    }
+
+    func render(_ r: CheckReport, note: String) -> String {
+        var lines: [String] = []
+        func row(_ k: String, _ v: String) { lines.append(k + String(repeating: " ", count: max(1, 14 - k.count)) + v) }
+        func context(_ c: ReportedContext) -> String {
+            let s = c.support.prefix(8).joined(separator: ", ") + (c.support.count > 8 ? ", … (\(c.support.count))" : "")
+            return "\(c.text) → {\(s)}"
+        }
+        row("data", "m = \(grouped(r.contexts))\(note), V = \(grouped(r.vocabulary)), d = \(grouped(r.dimension)) (\(r.embedding))")
+        row("entropy 𝓗", "\(fixed(r.entropy, 4)) nats")
+        let c = r.certificate
+        switch r.separable {
+        case true?:
+            row("separable", "yes — W with tied supports and every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)))")
+        case false?:
+            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)); \(grouped(r.involvedContextCount)) contexts involved)")
+        case nil:
+            row("separable", "undecided — \(c.reason ?? "")")
+            if let f = c.firstOrder {
+                row("", "first-order (\(f.iterations) iterations\(f.projected ? ", W ⊥ 𝓕" : ", ties relaxed")): best min margin/‖W‖ \(general(f.bestNormalizedMinMargin, 3)), contexts separated \(fixed(100 * f.bestFractionSeparated, 1))%")
+            }
+        }
+        if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the LP's W, a lower bound on 1/‖W^mm‖"))") }
+        if let lp = c.lp {
+            row("LP", "\(grouped(lp.columns)) columns, \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
+        }
+        if let comp = r.compatible {
+            row("compatible", "\(comp ? "yes" : "no") (relative residual \(general(r.compatResidual ?? .nan, 3)))")
+        } else {
+            row("compatible", "not computed (no compatibility solver in this build)")
+        }
+        if let gap = r.entropyGap {
+            row("entropy gap", "CE − 𝓗 ≤ \(general(gap, 4)) nats (\(r.entropyGapMethod ?? ""))")
+            if let t = r.entropyGapTrend, t.count >= 2 {
+                let pts = t.count <= 6 ? t : stride(from: 0, to: t.count, by: max(1, t.count / 5)).map { t[$0] } + [t.last!]
+                row("", "trend: " + pts.map { "\($0.iteration): \(general($0.value, 3))" }.joined(separator: "  "))
+            }
+        } else {
+            row("entropy gap", "not computed (no cross-entropy minimiser in this build)")
+        }
+        if !r.involvedContexts.isEmpty {
+            lines.append("contexts in the Farkas certificate (α_j, \(r.involvedContexts.count) of \(r.involvedContextCount)):")
+            for x in r.involvedContexts { lines.append("  " + fixed(x.weight, 4).leftPad(8) + "  " + context(x)) }
+        }
+        if !r.excessLossContexts.isEmpty {
+            lines.append("contexts with the largest excess loss π̂_j (CE_j − H_j):")
+            for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).leftPad(9) + "  " + context(x)) }
+        }
+        let order = ["separability", "compatibility", "entropy_gap", "max_margin", "total"]
+        row("timings", order.compactMap { k in r.timings[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
+        return lines.joined(separator: "\n")
+    }
+}

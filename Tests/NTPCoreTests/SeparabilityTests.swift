@@ -1,0 +1,211 @@
+import Foundation
+import XCTest
+import NTPFormats
+@testable import NTPCore
+
+/// Builds a data set from per-context supports (token → count).
+func makeData(V: Int, rows: [[Int: Double]], contexts: [Int32]? = nil, contextLength: Int = 0) -> DataSet {
+    var offsets = [0], columns: [Int32] = [], counts: [Double] = []
+    for row in rows {
+        for (c, x) in row.sorted(by: { $0.key < $1.key }) { columns.append(Int32(c)); counts.append(x) }
+        offsets.append(columns.count)
+    }
+    return DataSet(contextCount: rows.count, vocabularySize: V, rowOffsets: offsets, columns: columns,
+                   counts: counts, contexts: contexts, contextLength: contextLength)
+}
+
+/// d × m dense features from columns.
+func denseFeatures(_ columns: [[Double]]) -> ContextFeatures {
+    ContextFeatures(dimension: columns[0].count, contextCount: columns.count, storage: .dense(columns.flatMap { $0 }))
+}
+
+final class SeparabilityTests: XCTestCase {
+
+    /// V = 3, d = 1, both contexts embed to h = 1, supports {0} and {1}: context 0 needs w0 > w1,
+    /// context 1 needs w1 > w0. The only Farkas α (see the e_2 and e_0 coefficients) is
+    /// α(0,1) = α(1,0) = ½, with no ties.
+    func testIdenticalEmbeddingsDisjointSupportsAreNotSeparable() {
+        let data = makeData(V: 3, rows: [[0: 2], [1: 1]])
+        let r = Separability.decide(data, features: denseFeatures([[1], [1]]))
+        XCTAssertEqual(r.verdict, .notSeparable)
+        let alpha = r.farkas!.marginMultipliers.sorted { ($0.context, $0.token) < ($1.context, $1.token) }
+        XCTAssertEqual(alpha.map { $0.context }, [0, 1])
+        XCTAssertEqual(alpha.map { $0.token }, [1, 0])
+        XCTAssertEqual(alpha[0].weight, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(alpha[1].weight, 0.5, accuracy: 1e-12)
+        XCTAssertTrue(r.farkas!.tieMultipliers.allSatisfy { abs($0.weight) < 1e-12 })
+        XCTAssertEqual(r.involvedContexts.map { $0.context }, [0, 1])
+        XCTAssertEqual(r.check!.residualNorm, 0, accuracy: 1e-12)
+    }
+
+    /// A tie forces w0 = w1 (context 0, support {0, 1}) while context 1 (same h, support {0}) needs
+    /// w0 > w1. Certificate: α(1,1) = 1 against β(0,1) = 1: (e0 − e1) + (e1 − e0) = 0.
+    func testTieConflictIsNotSeparableWithTieMultiplier() {
+        let data = makeData(V: 3, rows: [[0: 1, 1: 1], [0: 3]])
+        let r = Separability.decide(data, features: denseFeatures([[2], [2]]))
+        XCTAssertEqual(r.verdict, .notSeparable)
+        let alpha = r.farkas!.marginMultipliers.filter { $0.weight > 1e-12 }
+        XCTAssertEqual(alpha.count, 1)
+        XCTAssertEqual(alpha[0].context, 1); XCTAssertEqual(alpha[0].token, 1)
+        XCTAssertEqual(alpha[0].weight, 1, accuracy: 1e-12)
+        let beta = r.farkas!.tieMultipliers.filter { abs($0.weight) > 1e-12 }
+        XCTAssertEqual(beta.count, 1)
+        XCTAssertEqual(beta[0].context, 0); XCTAssertEqual(beta[0].token, 1)
+        XCTAssertEqual(beta[0].weight, 1, accuracy: 1e-12)
+        XCTAssertEqual(r.involvedContexts, [ContextWeight(context: 1, weight: 1)])
+    }
+
+    /// d = 1, h = +1 and h = −1, V = 2, supports {0} and {1}: both need w0 − w1 ≥ 1, so separable;
+    /// the max margin is 1/‖W^mm‖ = √2 (W^mm = (½, −½)), which bounds the LP's normalised margin.
+    func testOppositeEmbeddingsAreSeparable() {
+        let data = makeData(V: 2, rows: [[0: 1], [1: 1]])
+        let r = Separability.decide(data, features: denseFeatures([[1], [-1]]))
+        XCTAssertEqual(r.verdict, .separable)
+        let w = r.separating!.weights
+        XCTAssertGreaterThanOrEqual(w[0] - w[1], 1 - 1e-9)
+        XCTAssertGreaterThan(r.normalizedMargin!, 0)
+        XCTAssertLessThanOrEqual(r.normalizedMargin!, 2.0.squareRoot() + 1e-12)
+    }
+
+    /// One-hot contexts (H = I) are always separable; also with ties and full supports.
+    func testOnehotIsAlwaysSeparable() throws {
+        var rng = SeededGenerator(seed: 7)
+        var rows: [[Int: Double]] = []
+        for j in 0..<40 {
+            var row: [Int: Double] = [:]
+            let k = j == 0 ? 12 : 1 + Int(rng.next() % 5)   // context 0 has the full vocabulary
+            while row.count < k { row[Int(rng.next() % 12)] = Double(1 + rng.next() % 4) }
+            rows.append(row)
+        }
+        let data = makeData(V: 12, rows: rows)
+        let r = Separability.decide(data, features: try ContextFeatures.make(.onehot, for: data))
+        XCTAssertEqual(r.verdict, .separable)
+        XCTAssertTrue(r.check!.valid)
+        XCTAssertGreaterThanOrEqual(r.check!.minMargin, 1 - 1e-7)
+        XCTAssertLessThanOrEqual(r.check!.maxTieViolation, 1e-9)
+    }
+
+    /// Certificates are re-checked from the data: moving α mass between two rows, or flipping W, is rejected.
+    func testTamperedCertificatesAreRejected() {
+        // d = 1, equal embeddings, three disjoint singleton supports: each token must beat the others.
+        let data = makeData(V: 3, rows: [[0: 1], [1: 1], [2: 1]])
+        let h = denseFeatures([[1], [1], [1]])
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .notSeparable)
+        var cert = r.farkas!
+        XCTAssertTrue(Separability.verify(cert, data: data, features: h).valid)
+        let order = cert.marginMultipliers.indices.sorted { cert.marginMultipliers[$0].weight > cert.marginMultipliers[$1].weight }
+        XCTAssertGreaterThanOrEqual(order.count, 2)
+        let delta = cert.marginMultipliers[order[1]].weight / 2
+        cert.marginMultipliers[order[0]].weight += delta
+        cert.marginMultipliers[order[1]].weight -= delta
+        let bad = Separability.verify(cert, data: data, features: h)
+        XCTAssertFalse(bad.valid)
+        XCTAssertGreaterThan(bad.relativeResidual, 1e-4)
+
+        let sep = makeData(V: 2, rows: [[0: 1], [1: 1]])
+        let hs = denseFeatures([[1], [-1]])
+        var w = Separability.decide(sep, features: hs).separating!
+        XCTAssertTrue(Separability.verify(w, data: sep, features: hs).valid)
+        w.weights = w.weights.map { -$0 }
+        XCTAssertFalse(Separability.verify(w, data: sep, features: hs).valid)
+    }
+
+    /// Positional one-hot features on a tiny trigram set, checked by hand: contexts (0,1)→{2} and
+    /// (0,2)→{1} and (1,1)→{1}, (1,2)→{2}. Logit_j = A[:, first] + B[:, second]; the sum of the
+    /// margin rows (2 vs 1) of (0,1), (1,2) equals that of (1 vs 2) of (0,2), (1,1) with a sign flip,
+    /// so it is not separable (an XOR pattern).
+    func testPositionalOnehotXorIsNotSeparable() throws {
+        let data = makeData(V: 3, rows: [[2: 1], [1: 1], [1: 1], [2: 1]],
+                            contexts: [0, 1, 0, 2, 1, 1, 1, 2], contextLength: 2)
+        let h = try ContextFeatures.make(.positionalOnehot, for: data)
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .notSeparable)
+        XCTAssertEqual(Set(r.involvedContexts.map { $0.context }), [0, 1, 2, 3])
+        for c in r.involvedContexts { XCTAssertEqual(c.weight, 0.25, accuracy: 1e-9) }
+    }
+
+    /// The answer agrees with an independent full LP solved by scipy (HiGHS) on 24 random small
+    /// instances (gaussian and positional features, supports of size 1–3), both verdicts occurring.
+    func testAgreesWithScipyHiGHS() throws {
+        var instances: [[String: Any]] = []
+        var ours: [SeparabilityVerdict] = []
+        var rng = SeededGenerator(seed: 2024)
+        for i in 0..<24 {
+            let V = 4 + i % 3, m = 6 + i % 5
+            var rows: [[Int: Double]] = []
+            for _ in 0..<m {
+                var row: [Int: Double] = [:]
+                let k = 1 + Int(rng.next() % 3)
+                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
+                rows.append(row)
+            }
+            var ctx: [Int32] = []
+            for _ in 0..<(2 * m) { ctx.append(Int32(rng.next() % UInt64(V))) }
+            let data = makeData(V: V, rows: rows, contexts: ctx, contextLength: 2)
+            let spec: EmbeddingSpec = i % 4 == 3 ? .positionalOnehot : .gaussian(dimension: 1 + i % 4, seed: UInt64(i))
+            let h = try ContextFeatures.make(spec, for: data)
+            let r = Separability.decide(data, features: h)
+            XCTAssertNotEqual(r.verdict, .undecided, "instance \(i): \(r.reason ?? "")")
+            ours.append(r.verdict)
+            instances.append(["V": V, "m": m, "d": h.dimension, "H": h.denseMatrix(),
+                              "supports": rows.map { $0.keys.sorted() }])
+        }
+        let json = try JSONSerialization.data(withJSONObject: instances)
+        let script = """
+        import json, sys
+        import numpy as np
+        from scipy.optimize import linprog
+        out = []
+        for inst in json.load(sys.stdin):
+            V, m, d = inst["V"], inst["m"], inst["d"]
+            H = np.array(inst["H"]).reshape(m, d)       # row j = h_j (column-major d x m)
+            n = V * d + 1
+            A_ub, A_eq = [], []
+            for j, S in enumerate(inst["supports"]):
+                a = S[0]
+                for v in range(V):
+                    row = np.zeros(n)
+                    if v in S:
+                        if v == a: continue
+                        row[v*d:(v+1)*d] += H[j]; row[a*d:(a+1)*d] -= H[j]; A_eq.append(row)
+                    else:
+                        row[v*d:(v+1)*d] += H[j]; row[a*d:(a+1)*d] -= H[j]; row[-1] = 1; A_ub.append(row)
+            c = np.zeros(n); c[-1] = -1
+            res = linprog(c, A_ub=np.array(A_ub) if A_ub else None, b_ub=np.zeros(len(A_ub)) if A_ub else None,
+                          A_eq=np.array(A_eq) if A_eq else None, b_eq=np.zeros(len(A_eq)) if A_eq else None,
+                          bounds=[(None, None)] * (n - 1) + [(0, 1)], method="highs")
+            assert res.status == 0, res.message
+            out.append("separable" if -res.fun > 0.5 else "not-separable")
+        print(json.dumps(out))
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script]
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe; p.standardOutput = outPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(json)
+        try inPipe.fileHandleForWriting.close()
+        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let theirs = try JSONDecoder().decode([String].self, from: outData)
+        XCTAssertEqual(ours.map { $0.rawValue }, theirs)
+        XCTAssertTrue(ours.contains(.separable) && ours.contains(.notSeparable), "\(ours)")
+    }
+
+    /// The LP refuses problems above its size limit and falls back to first-order statistics.
+    func testSizeLimitGivesUndecidedWithStatistics() {
+        let data = makeData(V: 3, rows: [[0: 1], [1: 1], [2: 1]])
+        var o = SeparabilityOptions()
+        o.maxColumns = 5
+        o.firstOrderIterations = 50
+        let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [-1, -1]]), options: o)
+        XCTAssertEqual(r.verdict, .undecided)
+        // Three directions 120° apart in the plane: each context is separated by W = its own direction,
+        // which the hinge subgradient reaches (every context's margin positive).
+        XCTAssertEqual(r.firstOrder!.bestFractionSeparated, 1)
+        XCTAssertGreaterThan(r.firstOrder!.bestNormalizedMinMargin, 0)
+    }
+}
