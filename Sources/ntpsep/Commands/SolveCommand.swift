@@ -40,7 +40,7 @@ struct Solve: ParsableCommand {
         try checkWritable(out)
         let ds = try DataSet(contentsOfNPZ: data)
         let spec = try EmbeddingSpec(parsing: embedding)
-        let features = try solveLoadFeatures(spec, for: ds)
+        let features = try ContextFeatures.make(spec, for: ds)
         let v = ds.vocabularySize, m = ds.contextCount, d = features.dimension
 
         let subspace = try DataSubspace(data: ds, features: features)
@@ -102,20 +102,7 @@ struct Solve: ParsableCommand {
     }
 }
 
-/// Builds the features of `spec`, reading `file:` specs as a d × m `.npy` (any real dtype).
-/// (Kept local to the command until NTPCore offers a loader.)
-func solveLoadFeatures(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
-    guard case .file(let path) = spec else { return try ContextFeatures.make(spec, for: data) }
-    let a = try readNPY(path: path)
-    guard a.shape.count == 2, a.shape[1] == data.contextCount else {
-        throw CLIError("\(path): expected a d × m array with m = \(data.contextCount), got shape \(a.shape)")
-    }
-    let d = a.shape[0], m = a.shape[1]
-    let c = try a.doubles()          // C order: element (i, j) at i*m + j
-    var h = [Double](repeating: 0, count: d * m)
-    for i in 0..<d { for j in 0..<m { h[j * d + i] = c[i * m + j] } }
-    return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
-}
+
 
 /// ‖a‖/‖b‖ (0 when both vanish).
 private func relativeNorm(_ a: [Double], _ b: [Double]) -> Double {

@@ -87,7 +87,7 @@ struct Train: ParsableCommand {
         InterruptFlag.install()
 
         let dataSet = try DataSet(contentsOfNPZ: data)
-        let features = try loadFeatures(spec, for: dataSet)
+        let features = try ContextFeatures.make(spec, for: dataSet)
         let loss = try NTPLoss(data: dataSet, features: features, precision: prec, blockSize: blockSize, threads: threads)
         let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
         note("data: V = \(v), m = \(m), d = \(d), 𝓗 = \(String(format: "%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
@@ -216,19 +216,7 @@ struct Train: ParsableCommand {
         print(line)
     }
 
-    private func loadFeatures(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
-        guard case .file(let path) = spec else { return try ContextFeatures.make(spec, for: data) }
-        let a = try readNPY(path: path)
-        guard a.shape.count == 2, a.shape[1] == data.contextCount, a.shape[0] > 0 else {
-            throw CLIError("\(path): expected a d × m array with m = \(data.contextCount), got shape \(a.shape)")
-        }
-        let d = a.shape[0], m = a.shape[1]
-        let raw = try a.doubles()          // C (row-major) order whatever the file's order
-        // Storage wants column j contiguous (column-major d × m).
-        var h = raw
-        for i in 0..<d { for j in 0..<m { h[j * d + i] = raw[i * m + j] } }
-        return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
-    }
+
 
     private func writeOutputs(_ rows: [LogRow], entropy: Double) throws {
         if let log { try writeFileAtomically(path: log, contents: TrainingLogFormat.csv(rows)) }
