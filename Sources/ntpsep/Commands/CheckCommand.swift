@@ -67,7 +67,7 @@ struct Check: ParsableCommand {
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
         let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
-                                         options: options, hooks: CheckHooks())
+                                         options: options, hooks: .standard())
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
