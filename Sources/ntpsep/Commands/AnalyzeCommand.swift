@@ -1,0 +1,243 @@
+import ArgumentParser
+import Foundation
+import NTPCore
+import NTPCorpus
+import NTPFormats
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "From corpus to answer: statistics, both conditions for several embeddings, training curves, a dimension sweep, and an HTML report.",
+        discussion: """
+        With no INPUT, reads the default corpus (corpora/data/kjv.txt; fetch it with corpora/fetch.sh default).
+        The whole corpus is counted for the statistics; the conditions are checked on the most frequent
+        contexts over the most frequent tokens (others become <unk>), where exact LP decisions are possible.
+        Writes DIR/analysis.json, DIR/report.html (self-contained), DIR/data.npz, the training and sweep
+        figures (SVG) and their CSV logs.
+        """)
+
+    @Argument(help: "Corpus files or directories (default: corpora/data/kjv.txt).")
+    var inputs: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output folder (default: ./ntpsep-out/NAME).")
+    var out: String?
+
+    @OptionGroup var ingest: IngestArguments
+
+    @Option(help: "Tokens kept for the condition checks (the others become <unk>).")
+    var checkVocab = 200
+
+    @Option(help: "Most frequent contexts used for the condition checks.")
+    var checkContexts = 1000
+
+    @Option(help: "Most frequent contexts used for the training run and the sweep.")
+    var sweepContexts = 200
+
+    @Option(help: "Seeded trials per dimension in the sweep.")
+    var trials = 3
+
+    @Option(help: "Steps of each training run (GD, NGD, Adam) and of the entropy-gap minimiser.")
+    var steps = 2000
+
+    @Option(help: "Seed of the Gaussian embeddings.")
+    var seed: UInt64 = 0
+
+    mutating func run() throws {
+        let clock = Stopwatch()
+        let progress = StepPrinter(total: 6, clock: clock)
+        let corpus = try inputs.isEmpty ? [try defaultCorpus()] : inputs
+        let name = corpusName(corpus)
+        let dir = out ?? "ntpsep-out/\(name)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try checkWritable(dir + "/report.html")
+
+        // 1. Count the whole corpus; statistics by context length.
+        progress.step("counting \(corpus.joined(separator: ", ")) (order \(ingest.order))")
+        let full = try ingest.ingest(corpus)
+        try full.writeNPZ(to: dir + "/data.npz")
+        let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
+
+        // 2. The check data: frequent tokens, frequent contexts.
+        progress.step("condition checks on the \(checkContexts) most frequent contexts, \(checkVocab) most frequent tokens")
+        var reduced = ingest
+        reduced.maxVocab = min(ingest.maxVocab ?? checkVocab, checkVocab)
+        reduced.progress = false
+        let small = try reduced.ingest(corpus)
+        let checkData = mostFrequentContexts(small, checkContexts)
+        let m = checkData.contextCount
+        var specs = ["onehot", "positional-onehot"]
+        for d in [m / 4, m / 2, m] where d > 0 { specs.append("gaussian:\(d):\(seed)") }
+        if full.contextLength == 0 { specs.removeAll { $0.hasPrefix("positional") } }
+        var checks: [CheckReport] = []
+        for spec in specs {
+            let embedding = try EmbeddingSpec(parsing: spec)
+            let features = try ContextFeatures.make(embedding, for: checkData)
+            var options = CheckOptions()
+            options.separability.timeLimit = 300
+            let report = try CheckRunner.run(checkData, features: features, embedding: embedding.description,
+                                             options: options, hooks: .standard(crossEntropySteps: steps))
+            progress.detail("\(spec): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")")
+            checks.append(report)
+        }
+
+        // 3. Training curves where both conditions hold (d > m Gaussian features).
+        let trainData = mostFrequentContexts(small, sweepContexts)
+        let trainDim = 2 * trainData.contextCount
+        progress.step("training GD, NGD, Adam for \(steps) steps on \(trainData.contextCount) contexts, gaussian:\(trainDim)")
+        let training = try trainThreeOptimizers(trainData, dimension: trainDim)
+        let trainingSVG = trainingFigure(runs: training.runs.map { ($0.name, $0.rows) }, entropy: trainData.entropy())
+        try writeFileAtomically(path: dir + "/training.svg", contents: trainingSVG)
+        for run in training.runs {
+            try writeFileAtomically(path: dir + "/training-\(run.name.lowercased()).csv", contents: TrainingLogFormat.csv(run.rows))
+        }
+
+        // 4. Separability vs dimension, real supports against the null model.
+        let mm = trainData.contextCount
+        let dims = Array(Set([mm / 8, mm / 4, mm / 2, 3 * mm / 4, mm, 3 * mm / 2].filter { $0 > 0 })).sorted()
+        progress.step("sweep: d ∈ \(dims), \(trials) trials, real vs random supports")
+        var sweepOptions = SweepOptions(dimensions: dims, trials: trials, seed: seed)
+        sweepOptions.separability.timeLimit = 120
+        let sweep = try NTPCore.Sweep.run(trainData, options: sweepOptions) { line in progress.detail(line) }
+        try writeFileAtomically(path: dir + "/sweep.csv", contents: sweep.csv())
+        let sweepFigure = sweepSVG(sweep)
+        try writeFileAtomically(path: dir + "/sweep.svg", contents: sweepFigure)
+
+        // 5. JSON and HTML.
+        progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
+        let summary = AnalysisSummary(corpus: corpus, name: name, options: ingest.optionsDescription, statistics: stats,
+                                      checkContexts: m, checkVocabulary: checkData.vocabularySize, checks: checks,
+                                      training: training.summary, sweep: sweep, seconds: clock.elapsed)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try writeFileAtomically(path: dir + "/analysis.json", contents: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
+        let html = AnalysisReport.html(summary, trainingSVG: trainingSVG, sweepSVG: sweepFigure)
+        try writeFileAtomically(path: dir + "/report.html", contents: html)
+
+        // 6. The answer on the terminal.
+        progress.step("done in \(clock.elapsedText)")
+        print(AnalysisReport.terminal(summary, directory: dir))
+    }
+
+    /// GD (safe step), NGD and Adam (η = 0.01) from zero, logged against W* and W^mm.
+    private func trainThreeOptimizers(_ data: DataSet, dimension: Int) throws -> (runs: [NamedRun], summary: [TrainingSummary]) {
+        let features = try ContextFeatures.make(.gaussian(dimension: dimension, seed: seed), for: data)
+        let loss = try NTPLoss(data: data, features: features)
+        let reference = try theoryReference(data, features)
+        var runs: [NamedRun] = [], summary: [TrainingSummary] = []
+        for kind in [OptimizerKind.gd, .ngd, .adam] {
+            let eta = OptimizerConfig.defaultLearningRate(for: kind, curvature: kind == .gd ? loss.curvatureBound() : 0)
+            let options = TrainingOptions(optimizer: OptimizerConfig(kind: kind, learningRate: eta), steps: steps,
+                                          logEvery: max(1, steps / 100))
+            let result = try Trainer(loss: loss, options: options, reference: reference).run()
+            let name = kind.rawValue.uppercased()
+            runs.append(NamedRun(name: name, rows: result.log))
+            let last = result.log.last!
+            summary.append(TrainingSummary(optimizer: name, learningRate: eta, steps: steps, contexts: data.contextCount,
+                                           dimension: dimension, gap: last.gap, norm: last.norm,
+                                           distanceToWStar: last.distanceToWStar, cosineMM: last.cosineMM,
+                                           cosineShiftedMM: last.cosineShiftedMM))
+        }
+        return (runs, summary)
+    }
+}
+
+/// W*, W^mm (when separable) and the projection onto 𝓕, for logging training runs.
+func theoryReference(_ data: DataSet, _ features: ContextFeatures) throws -> TrainingReference? {
+    let subspace = try DataSubspace(data: data, features: features)
+    let finite = subspace.solveFinitePart()
+    let svm = try MaxMarginSolver().solve(subspace)
+    guard svm.status == .separable else { return nil }
+    return TrainingReference(wStar: finite.weights, wMM: svm.weights, projectOntoF: { subspace.project($0) })
+}
+
+/// The `count` contexts with the largest counts (ties by row), in row order.
+func mostFrequentContexts(_ data: DataSet, _ count: Int) -> DataSet {
+    guard data.contextCount > count else { return data }
+    let totals = (0..<data.contextCount).map(data.rowTotal)
+    let rows = (0..<data.contextCount).sorted { totals[$0] != totals[$1] ? totals[$0] > totals[$1] : $0 < $1 }
+    return DataSetSampling.select(data, rows: Array(rows.prefix(count)).sorted())
+}
+
+/// corpora/data/kjv.txt, looked for from the current folder upwards and next to the executable.
+func defaultCorpus() throws -> String {
+    let relative = "corpora/data/kjv.txt"
+    var starts = [FileManager.default.currentDirectoryPath]
+    starts.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path)
+    for start in starts {
+        var url = URL(fileURLWithPath: start)
+        for _ in 0..<8 {
+            let candidate = url.appendingPathComponent(relative).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+    }
+    throw CLIError("the default corpus \(relative) was not found: run corpora/fetch.sh default in the ntpsep checkout, or name a corpus")
+}
+
+/// A folder-friendly name for the inputs.
+func corpusName(_ inputs: [String]) -> String {
+    var base = URL(fileURLWithPath: inputs[0]).lastPathComponent
+    for ext in [".gz", ".bz2", ".txt", ".xml", ".bin", ".npy"] where base.hasSuffix(ext) { base.removeLast(ext.count) }
+    return base.isEmpty ? "corpus" : base
+}
+
+func verdict(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "undecided" }
+
+/// Numbered progress lines on stderr.
+struct StepPrinter {
+    let total: Int
+    let clock: Stopwatch
+    private final class Counter { var value = 0 }
+    private let counter = Counter()
+    init(total: Int, clock: Stopwatch) { self.total = total; self.clock = clock }
+    func step(_ text: String) {
+        counter.value += 1
+        FileHandle.standardError.write(Data("[\(counter.value)/\(total)] \(text)  (\(clock.elapsedText))\n".utf8))
+    }
+    func detail(_ text: String) { FileHandle.standardError.write(Data("      \(text)\n".utf8)) }
+}
+
+struct NamedRun {
+    var name: String
+    var rows: [LogRow]
+}
+
+/// The last logged values of one training run.
+struct TrainingSummary: Codable {
+    var optimizer: String
+    var learningRate: Double
+    var steps: Int
+    var contexts: Int
+    var dimension: Int
+    var gap: Double
+    var norm: Double
+    var distanceToWStar: Double?
+    var cosineMM: Double?
+    var cosineShiftedMM: Double?
+    enum CodingKeys: String, CodingKey {
+        case optimizer, learningRate = "learning_rate", steps, contexts, dimension, gap = "ce_minus_entropy", norm
+        case distanceToWStar = "distance_to_w_star", cosineMM = "cos_w_wmm", cosineShiftedMM = "cos_w_minus_wstar_wmm"
+    }
+}
+
+/// Everything `analyze` found, as written to analysis.json.
+struct AnalysisSummary: Codable {
+    var corpus: [String]
+    var name: String
+    var options: String
+    var statistics: CorpusStatistics
+    var checkContexts: Int
+    var checkVocabulary: Int
+    var checks: [CheckReport]
+    var training: [TrainingSummary]
+    var sweep: SweepResult
+    var seconds: Double
+    enum CodingKeys: String, CodingKey {
+        case corpus, name, options, statistics, checkContexts = "check_contexts", checkVocabulary = "check_vocabulary"
+        case checks, training, sweep, seconds
+    }
+}
+
+extension IngestArguments {
+    /// The ingest options as JSON (for reports).
+    var optionsDescription: String { (try? ingestOptions().jsonObject(inputs: [])) ?? "{}" }
+}

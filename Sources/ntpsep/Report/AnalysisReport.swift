@@ -1,0 +1,113 @@
+import NTPCore
+import NTPCorpus
+
+/// Renders an `AnalysisSummary` for the terminal and as the HTML report.
+enum AnalysisReport {
+    static func conditionRows(_ s: AnalysisSummary) -> [[String]] {
+        s.checks.map { c in
+            var separable = verdict(c.separable)
+            if c.separable == false { separable += " (\(c.involvedContextCount) contexts in the certificate)" }
+            return [c.embedding, grouped(c.dimension), separable, verdict(c.compatible),
+                    c.compatResidual.map { general($0, 2) } ?? "–", c.entropyGap.map { general($0, 3) } ?? "–",
+                    c.margin.map { general($0, 3) } ?? "–"]
+        }
+    }
+
+    static let conditionHeader = ["embedding", "d", "NTP-separable", "NTP_𝓗-compatible", "compat. residual", "CE − 𝓗 ≤ (nats)", "margin"]
+
+    static func terminal(_ s: AnalysisSummary, directory: String) -> String {
+        let st = s.statistics
+        var lines: [String] = []
+        lines.append("\(s.name): n = \(grouped(Int(st.events))) events, m = \(grouped(st.contexts)) contexts, V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (order \(st.order))")
+        lines.append("contexts with one next token: \(fixed(100 * st.singleSupportContextShare, 1))% (\(fixed(100 * st.singleSupportEventShare, 1))% of events)")
+        lines.append("")
+        lines.append("conditions on the \(grouped(s.checkContexts)) most frequent contexts (V = \(s.checkVocabulary)):")
+        let rows = conditionRows(s)
+        let header = ["embedding", "d", "separable", "compatible", "residual", "CE−𝓗 ≤", "margin"]
+        var widths = header.map(\.count)
+        for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            "  " + cells.enumerated().map { i, c in i == 0 || i == 2 ? c + String(repeating: " ", count: widths[i] - c.count) : c.leftPad(widths[i]) }.joined(separator: "  ")
+        }
+        lines.append(line(header))
+        for r in rows { lines.append(line(r)) }
+        if let t = s.training.first {
+            lines.append("")
+            lines.append("training on \(t.contexts) contexts, gaussian:\(t.dimension), \(t.steps) steps:")
+            for r in s.training {
+                lines.append("  \(r.optimizer.padding(4))  CE−𝓗 \(general(r.gap, 3))  ‖W‖ \(general(r.norm, 3))"
+                             + (r.distanceToWStar.map { "  ‖P_F(W)−W*‖ \(general($0, 3))" } ?? "")
+                             + (r.cosineShiftedMM.map { "  cos(W−W*, W^mm) \(fixed($0, 3))" } ?? ""))
+            }
+        }
+        func t(_ x: Double?) -> String { x.map { fixed($0, 3) } ?? "not reached" }
+        lines.append("")
+        lines.append("separability threshold d*/m on \(s.sweep.contexts) contexts: real supports \(t(s.sweep.thresholdReal)), random supports \(t(s.sweep.thresholdNull))")
+        lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func html(_ s: AnalysisSummary, trainingSVG: String, sweepSVG: String) -> String {
+        let st = s.statistics
+        var r = HTMLReport(title: "NTP-separability of \(s.name)",
+                           subtitle: "ntpsep analyze — \(s.corpus.joined(separator: ", ")) — \(fixed(s.seconds, 1)) s")
+        r.section("Corpus")
+        r.facts([
+            ("events n", grouped(Int(st.events))),
+            ("distinct contexts m", "\(grouped(st.contexts)) (order \(st.order))"),
+            ("vocabulary V", grouped(st.vocabulary)),
+            ("entropy bound 𝓗", "\(fixed(st.entropy, 4)) nats/token = \(fixed(st.entropyBits, 4)) bits/token"),
+            ("mean support size", fixed(st.meanSupport, 3)),
+            ("single-token supports", "\(fixed(100 * st.singleSupportContextShare, 1))% of contexts, \(fixed(100 * st.singleSupportEventShare, 1))% of events"),
+        ])
+        if let orders = st.orders {
+            r.table(header: ["order", "contexts", "mean support", "𝓗 (nats)", "𝓗 (bits)"],
+                    rows: orders.map { [String($0.order), grouped($0.contexts), fixed($0.meanSupport, 3), fixed($0.entropy, 4), fixed($0.entropyBits, 4)] },
+                    numeric: [0, 1, 2, 3, 4], caption: "Conditional entropy and support size by context length")
+        }
+        r.table(header: ["context", "support k", "count"],
+                rows: st.largestSupports.map { [$0.context, grouped($0.support), grouped(Int($0.count))] },
+                numeric: [1, 2], caption: "Contexts with the largest supports")
+
+        r.section("The two conditions")
+        r.paragraph("Checked on the \(grouped(s.checkContexts)) most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided exactly by an LP and its certificate re-verified; the entropy gap is an upper bound from optimizing the cross-entropy.")
+        r.table(header: conditionHeader, rows: conditionRows(s), numeric: [1, 4, 5, 6])
+        for c in s.checks where !c.involvedContexts.isEmpty {
+            r.table(header: ["α_j", "context", "support"],
+                    rows: c.involvedContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
+                    numeric: [0], caption: "\(c.embedding): contexts in the Farkas certificate (why these features cannot separate the data)")
+        }
+        for c in s.checks.prefix(3) where !c.excessLossContexts.isEmpty {
+            r.table(header: ["π̂_j (CE_j − H_j)", "context", "support"],
+                    rows: c.excessLossContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
+                    numeric: [0], caption: "\(c.embedding): contexts with the largest remaining excess loss")
+        }
+
+        if let t = s.training.first {
+            r.section("Training: the implicit bias")
+            r.figure(svg: trainingSVG, caption: "GD (η = 1/λ_max), normalized GD and Adam (η = 0.01) from W = 0 on \(t.contexts) contexts with gaussian:\(t.dimension) features (d > m, so both conditions hold): CE approaches 𝓗, ‖W‖ grows, P_𝓕(W) approaches W* and W − W* aligns with the NTP-SVM direction W^mm.")
+            r.table(header: ["optimizer", "η", "CE − 𝓗", "‖W‖", "‖P_𝓕(W) − W*‖", "cos(W, W^mm)", "cos(W − W*, W^mm)"],
+                    rows: s.training.map { [$0.optimizer, general($0.learningRate, 4), general($0.gap, 3), general($0.norm, 4),
+                                             $0.distanceToWStar.map { general($0, 3) } ?? "–", $0.cosineMM.map { fixed($0, 4) } ?? "–",
+                                             $0.cosineShiftedMM.map { fixed($0, 4) } ?? "–"] },
+                    numeric: [1, 2, 3, 4, 5, 6], caption: "After \(t.steps) steps")
+        }
+
+        r.section("Separability against embedding dimension")
+        func t(_ x: Double?) -> String { x.map { fixed($0, 3) } ?? "not reached" }
+        r.figure(svg: sweepSVG, caption: "Share of separable trials with Gaussian context embeddings of dimension d, for the real supports and for random supports of the same sizes. Estimated threshold d*/m: real \(t(s.sweep.thresholdReal)), random \(t(s.sweep.thresholdNull)).")
+        r.table(header: ["model", "d", "d/m", "separable share", "compatible share", "median CE − 𝓗"],
+                rows: s.sweep.rows.map { [$0.model, String($0.dimension), fixed($0.ratio, 3), fixed($0.separableShare, 2),
+                                          $0.compatibleShare.map { fixed($0, 2) } ?? "–", $0.medianEntropyGap.map { general($0, 3) } ?? "–"] },
+                numeric: [1, 2, 3, 4, 5])
+
+        r.section("Method")
+        r.paragraph("Ingest options: \(s.options)")
+        r.paragraph("Files: data.npz (scipy.sparse.load_npz), analysis.json, training-*.csv, training.svg, sweep.csv, sweep.svg.")
+        return r.render()
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
