@@ -120,6 +120,19 @@ final class TheorySolverTests: XCTestCase {
         XCTAssertEqual(separableSeen, 4)
     }
 
+    /// A context whose support is the whole vocabulary has no margins but its logits must tie.
+    func testFullSupportContextIsTied() throws {
+        let data = makeDataSet(v: 4, rows: [[(0, 1), (1, 2), (2, 1), (3, 4)], [(1, 1)], [(0, 2), (3, 1)], [(2, 5)], [(1, 1), (2, 1)]])
+        let f = SyntheticData.gaussianEmbeddings(dimension: 5, contexts: 5, scale: 1, seed: 21)
+        guard case .dense(let h) = f.storage else { return XCTFail() }
+        let ref = TheoryReference(data: data, h: h, d: 5)
+        let mm = try MaxMarginSolver(tolerance: 1e-10).solve(DataSubspace(data: data, features: f))
+        let wRef = try XCTUnwrap(ref.maxMargin())
+        XCTAssertEqual(mm.status, .separable)
+        XCTAssertLessThan(maxAbsDiff(mm.weights, wRef), 1e-6 * refNorm(wRef))
+        XCTAssertLessThan(refNorm(ref.projectF(mm.weights)), 1e-8)
+    }
+
     /// Provably infeasible: h̄_3 = h̄_1 + h̄_2, token 0 must beat 1 after contexts 1, 2 but lose after 3.
     func testNotSeparableDetected() throws {
         let data = makeDataSet(v: 3, rows: [[(0, 1)], [(0, 2)], [(1, 1)], [(2, 1), (1, 1)]])
