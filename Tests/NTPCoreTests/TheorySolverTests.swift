@@ -133,6 +133,18 @@ final class TheorySolverTests: XCTestCase {
         XCTAssertLessThan(refNorm(ref.projectF(mm.weights)), 1e-8)
     }
 
+    /// Projecting a W ⊥ 𝓕 with large-scale H must stop (backward-error rule) and give ≈ 0.
+    func testProjectionOfOrthogonalWeightsWithLargeH() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 30, vocabulary: 6, support: .uniform(1, 4), seed: 8))
+        let f = SyntheticData.gaussianEmbeddings(dimension: 40, contexts: 30, scale: 30, seed: 8)
+        let s = try DataSubspace(data: data, features: f)
+        let mm = try MaxMarginSolver().solve(s)
+        XCTAssertEqual(mm.status, .separable)
+        let p = s.project(mm.weights)
+        XCTAssertLessThan(refNorm(p), 1e-6 * refNorm(mm.weights))
+        XCTAssertLessThan(s.lastIterations, 200)
+    }
+
     /// Provably infeasible: h̄_3 = h̄_1 + h̄_2, token 0 must beat 1 after contexts 1, 2 but lose after 3.
     func testNotSeparableDetected() throws {
         let data = makeDataSet(v: 3, rows: [[(0, 1)], [(0, 2)], [(1, 1)], [(2, 1), (1, 1)]])
