@@ -120,6 +120,31 @@ final class TheorySolverTests: XCTestCase {
         XCTAssertEqual(separableSeen, 4)
     }
 
+    /// A context whose support is the whole vocabulary has no margins but its logits must tie.
+    func testFullSupportContextIsTied() throws {
+        let data = makeDataSet(v: 4, rows: [[(0, 1), (1, 2), (2, 1), (3, 4)], [(1, 1)], [(0, 2), (3, 1)], [(2, 5)], [(1, 1), (2, 1)]])
+        let f = SyntheticData.gaussianEmbeddings(dimension: 5, contexts: 5, scale: 1, seed: 21)
+        guard case .dense(let h) = f.storage else { return XCTFail() }
+        let ref = TheoryReference(data: data, h: h, d: 5)
+        let mm = try MaxMarginSolver(tolerance: 1e-10).solve(DataSubspace(data: data, features: f))
+        let wRef = try XCTUnwrap(ref.maxMargin())
+        XCTAssertEqual(mm.status, .separable)
+        XCTAssertLessThan(maxAbsDiff(mm.weights, wRef), 1e-6 * refNorm(wRef))
+        XCTAssertLessThan(refNorm(ref.projectF(mm.weights)), 1e-8)
+    }
+
+    /// Projecting a W ⊥ 𝓕 with large-scale H must stop (backward-error rule) and give ≈ 0.
+    func testProjectionOfOrthogonalWeightsWithLargeH() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 30, vocabulary: 6, support: .uniform(1, 4), seed: 8))
+        let f = SyntheticData.gaussianEmbeddings(dimension: 40, contexts: 30, scale: 30, seed: 8)
+        let s = try DataSubspace(data: data, features: f)
+        let mm = try MaxMarginSolver().solve(s)
+        XCTAssertEqual(mm.status, .separable)
+        let p = s.project(mm.weights)
+        XCTAssertLessThan(refNorm(p), 1e-6 * refNorm(mm.weights))
+        XCTAssertLessThan(s.lastIterations, 200)
+    }
+
     /// Provably infeasible: h̄_3 = h̄_1 + h̄_2, token 0 must beat 1 after contexts 1, 2 but lose after 3.
     func testNotSeparableDetected() throws {
         let data = makeDataSet(v: 3, rows: [[(0, 1)], [(0, 2)], [(1, 1)], [(2, 1), (1, 1)]])

@@ -22,7 +22,8 @@ public final class DataSubspace {
     public let contextCount: Int
     /// The context features H.
     public let features: ContextFeatures
-    /// Relative residual target of the CG solves in `project` (‖𝓝u − 𝓐*W‖ ≤ tol·‖𝓐*W‖).
+    /// Backward-error target of the CG solve in `project`: stop when
+    /// ‖𝓐*W − 𝓝u‖ ≤ tol·‖𝓐‖·‖W‖ (‖𝓐‖ = √λ_max(𝓝), estimated once by power iteration).
     public var projectionTolerance: Double = 1e-10
     /// Iteration cap for each CG / CGLS solve.
     public var maxIterations: Int = 20_000
@@ -179,7 +180,10 @@ public final class DataSubspace {
         precondition(w.count == vocabularySize * features.dimension, "W must be V × d")
         let b = adjoint(w)
         if isIdentity { lastIterations = 0; return synthesize(b) }
-        let (u, it) = conjugateGradient(rhs: b, start: warmStart, tolerance: projectionTolerance)
+        // Backward-error stopping: ‖𝓐*(W − 𝓐u)‖ ≤ tol·‖𝓐‖·‖W‖. Relative to ‖𝓐*W‖ alone it
+        // could not be met when W is (nearly) ⊥ 𝓕 — exactly the trainer's late iterates.
+        let scale = operatorNorm() * theoryNorm(w)
+        let (u, it) = conjugateGradient(rhs: b, start: warmStart, absoluteTolerance: projectionTolerance * scale)
         warmStart = u
         lastIterations = it
         return synthesize(u)
@@ -193,11 +197,35 @@ public final class DataSubspace {
         return r
     }
 
-    /// CG on the PSD normal operator (consistent right-hand side). Returns (solution, iterations).
-    func conjugateGradient(rhs b: [Double], start: [Double], tolerance: Double) -> ([Double], Int) {
+    private var cachedOperatorNorm: Double?
+
+    /// ‖𝓐‖ = √λ_max(𝓝), by 50 power iterations from a fixed start (+5% margin); computed once.
+    func operatorNorm() -> Double {
+        if let c = cachedOperatorNorm { return c }
+        let n = layout.entryCount
+        var x = (0..<n).map { Double(($0 * 7919) % 101) / 101 + 0.5 }
+        var y = [Double](repeating: 0, count: n)
+        x.withUnsafeMutableBufferPointer { layout.centre($0.baseAddress!) }
+        var lambda = 0.0
+        for _ in 0..<50 {
+            let xn = theoryNorm(x)
+            if xn == 0 { break }
+            for i in 0..<n { x[i] /= xn }
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { applyNormal(xp.baseAddress!, into: $0.baseAddress!) } }
+            lambda = theoryDot(x, y)
+            swap(&x, &y)
+        }
+        let c = (1.05 * max(lambda, 0)).squareRoot()
+        cachedOperatorNorm = c
+        return c
+    }
+
+    /// CG on the PSD normal operator, stopped when ‖r‖ ≤ absoluteTolerance. Returns
+    /// (solution, iterations).
+    func conjugateGradient(rhs b: [Double], start: [Double], absoluteTolerance: Double) -> ([Double], Int) {
         let n = b.count
         let bNorm = theoryNorm(b)
-        if bNorm == 0 { return ([Double](repeating: 0, count: n), 0) }
+        if bNorm <= absoluteTolerance { return ([Double](repeating: 0, count: n), 0) }
         var x = start, r = [Double](repeating: 0, count: n), q = r
         x.withUnsafeBufferPointer { xp in r.withUnsafeMutableBufferPointer { applyNormal(xp.baseAddress!, into: $0.baseAddress!) } }
         for i in 0..<n { r[i] = b[i] - r[i] }
@@ -206,7 +234,7 @@ public final class DataSubspace {
         var p = r
         var rr = theoryDot(r, r)
         var it = 0
-        while rr.squareRoot() > tolerance * bNorm && it < maxIterations {
+        while rr.squareRoot() > absoluteTolerance && it < maxIterations {
             p.withUnsafeBufferPointer { pp in q.withUnsafeMutableBufferPointer { applyNormal(pp.baseAddress!, into: $0.baseAddress!) } }
             let pq = theoryDot(p, q)
             if pq <= 0 { break }

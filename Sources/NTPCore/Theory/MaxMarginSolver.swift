@@ -96,8 +96,8 @@ public struct MaxMarginSolver {
             mm.withUnsafeMutableBufferPointer { mp in l.withUnsafeMutableBufferPointer { lp in gram.withUnsafeBufferPointer { gp in
                 let M = mp.baseAddress!, L = lp.baseAddress!
                 for j in order {
+                    // k_j = V has no margin constraint but still its ties: the block step centres L_j.
                     let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1], k = b - a
-                    if k == v { continue }
                     let gjj = diag[j]
                     for e in a..<b { inSupport[lay.columns[e]] = true }
                     // Unconstrained block maximiser y = M_j + (1_S − L_j)/G_jj, then project.
@@ -180,7 +180,6 @@ public struct MaxMarginSolver {
         for i in 0..<(v * m) { nrm += mm[i] * l[i] }
         for j in 0..<m {
             let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1]
-            if b - a == v { continue }
             var lo = Double.infinity, hi = -Double.infinity, mean = 0.0
             for e in a..<b {
                 let t = lay.columns[e]; inS[t] = true
