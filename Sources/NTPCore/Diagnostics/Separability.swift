@@ -73,6 +73,12 @@ public struct SeparabilityOptions: Sendable {
     /// Add per context the sum of all its margin rows (valid, dense in tokens) to the first LP;
     /// it avoids one round per few tokens when the answer is "separable".
     public var aggregateRows = true
+    /// Aggregate rows only for contexts with nnz(h̄_j) ≤ this (one-hot, positional one-hot).
+    public var aggregateMaxFeatureNonzeros = 8
+    /// Full LPs with at most this many margin-block nonzeros get all margin rows at once (no rounds).
+    public var fullLPNonzeros = 0
+    /// Let GLPK scale the LP (glp_scale_prob, automatic) before the first solve.
+    public var scale = false
     /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
     public var useClosedForms = true
     /// Constraint-generation rounds before giving up ("undecided").
