@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-//   C shims (CICU, CXML, CZip, COpenBLAS, CGLPK)
+//   C shims (CICU, CXML, CZip, CSupport, COpenBLAS, CGLPK)
 //   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
 //   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
 //   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NTPFormats", targets: ["NTPFormats"]),
         .library(name: "NTPCorpus", targets: ["NTPCorpus"]),
         .library(name: "NTPCore", targets: ["NTPCore"]),
+        .library(name: "NTPPlot", targets: ["NTPPlot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,20 +32,23 @@ let package = Package(
         .target(name: "CICU",
                 linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]),
         .target(name: "CXML", dependencies: ["CLibXML2"]),
+        .target(name: "CSupport"),
         .target(name: "CZip",
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
 
         .target(name: "NTPFormats", dependencies: ["CZip"]),
-        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip"]),
+        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
+        .target(name: "NTPPlot"),
         .executableTarget(name: "ntpsep", dependencies: [
-            "NTPFormats", "NTPCorpus", "NTPCore",
+            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
         .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),
         .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats"]),
+        .testTarget(name: "NTPPlotTests", dependencies: ["NTPPlot"]),
         .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats"]),
     ],
     swiftLanguageModes: [.v5]

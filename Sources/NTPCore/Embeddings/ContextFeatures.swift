@@ -125,8 +125,8 @@ public enum EmbeddingSpecError: Error, CustomStringConvertible {
 }
 
 extension ContextFeatures {
-    /// Builds the features `spec` describes for `data` (positional kinds need `data.contexts`).
-    /// `.file` specs are built by `ContextFeatures.load(npyPath:for:)`.
+    /// Builds the features `spec` describes for `data` (positional kinds need `data.contexts`;
+    /// `file:PATH` reads a d × m real array from a `.npy`, C or Fortran order).
     public static func make(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
         let m = data.contextCount
         switch spec {
@@ -164,8 +164,24 @@ extension ContextFeatures {
             for j in 0..<m { for p in 0..<r { idx[j * r + p] = Int32(p * v) + ctx[j * r + p] } }
             return ContextFeatures(dimension: r * v, contextCount: m,
                                    storage: .sparse(nonzerosPerContext: r, indices: idx, values: nil))
-        case .file:
-            throw EmbeddingSpecError.incompatible("file: embeddings are loaded with ContextFeatures.load(npyPath:for:)")
+        case .file(let path):
+            return try load(npyPath: path, contextCount: m)
         }
+    }
+
+    /// Reads a d × m array of context embeddings (columns = contexts, any real dtype).
+    public static func load(npyPath path: String, contextCount m: Int) throws -> ContextFeatures {
+        let a = try readNPY(path: path)
+        guard a.shape.count == 2, a.shape[1] == m, a.shape[0] > 0 else {
+            throw EmbeddingSpecError.incompatible("\(path): expected a d × m array with m = \(m) contexts, got shape \(a.shape); save H with np.save(path, H) where H.shape == (d, m)")
+        }
+        let d = a.shape[0]
+        let c = try a.doubles()   // C order whatever the file's order: element (i, j) at i*m + j
+        var h = [Double](repeating: 0, count: d * m)
+        for i in 0..<d { for j in 0..<m { h[j * d + i] = c[i * m + j] } }
+        guard h.allSatisfy(\.isFinite) else {
+            throw EmbeddingSpecError.incompatible("\(path): the embeddings contain NaN or infinite values")
+        }
+        return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
     }
 }

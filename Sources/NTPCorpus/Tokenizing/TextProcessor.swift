@@ -18,6 +18,7 @@ struct TextProcessor {
     private var carry: [UInt8] = []
     private var spare: [UInt8] = []
     private var ranges: [Range<Int>] = []
+    private let batch = TokenBatch()
     /// Tokens counted so far.
     private(set) var tokenCount: Int64 = 0
 
@@ -154,6 +155,15 @@ struct TextProcessor {
         spare.removeAll(keepingCapacity: true)
     }
 
+    /// Interns the batched tokens (overlapping their cache misses) and counts them in order.
+    private mutating func countBatch(_ base: UnsafePointer<UInt8>) {
+        interner.internBatch(base, starts: batch.starts, lengths: batch.lengths, count: batch.count,
+                             hashes: batch.hashes, into: batch.ids)
+        for i in 0..<batch.count { sequences.token(batch.ids[i]) }
+        tokenCount += Int64(batch.count)
+        batch.removeAll()
+    }
+
     /// Tokenizes one unit and counts its tokens; a line or sentence also ends its sequence.
     private mutating func processUnit(_ raw: UnsafeBufferPointer<UInt8>, endsSequence: Bool) {
         var unit = raw
@@ -161,8 +171,8 @@ struct TextProcessor {
             unit = UnsafeBufferPointer(rebasing: unit[0..<(unit.count - 1)])
         }
         if transform != nil { unit = transform!.apply(unit) }
+        batch.removeAll()
         if case .whitespace = tokenizer {
-            // Inline scan: the whitespace tokenizer is the throughput path, so no range buffer.
             guard let p = unit.baseAddress else { if endsSequence { sequences.endSequence() }; return }
             let n = unit.count
             var i = 0
@@ -171,18 +181,19 @@ struct TextProcessor {
                 let start = i
                 while i < n && !isASCIIWhitespace(p[i]) { i += 1 }
                 if i > start {
-                    sequences.token(interner.intern(UnsafeBufferPointer(start: p + start, count: i - start)))
-                    tokenCount += 1
+                    if batch.isFull { countBatch(p) }
+                    batch.append(start, i - start)
                 }
             }
         } else {
             ranges.removeAll(keepingCapacity: true)
             tokenizer.tokens(in: unit, into: &ranges)
             for r in ranges {
-                sequences.token(interner.intern(UnsafeBufferPointer(rebasing: unit[r])))
+                if batch.isFull { countBatch(unit.baseAddress!) }
+                batch.append(r.lowerBound, r.count)
             }
-            tokenCount += Int64(ranges.count)
         }
+        if batch.count > 0 { countBatch(unit.baseAddress!) }
         if endsSequence { sequences.endSequence() }
     }
 }
@@ -219,4 +230,22 @@ enum ActiveTokenizer {
             self = .icu(t)
         }
     }
+}
+
+/// Fixed-size scratch for `TokenInterner.internBatch` (reused, never reallocated).
+final class TokenBatch {
+    static let capacity = 256
+    let starts = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+    let lengths = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+    let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+    let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+    private(set) var count = 0
+
+    var isFull: Bool { count == Self.capacity }
+    func append(_ start: Int, _ length: Int) {
+        starts[count] = Int32(truncatingIfNeeded: start); lengths[count] = Int32(truncatingIfNeeded: length); count += 1
+    }
+    func removeAll() { count = 0 }
+
+    deinit { starts.deallocate(); lengths.deallocate(); hashes.deallocate(); ids.deallocate() }
 }

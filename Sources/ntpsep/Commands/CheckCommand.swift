@@ -31,20 +31,7 @@ struct ContextSelectionArguments: ParsableArguments {
     }
 }
 
-/// Builds the features for `spec`; `file:H.npy` holds a d × m float array for the kept contexts.
-func makeFeatures(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
-    guard case .file(let path) = spec else { return try ContextFeatures.make(spec, for: data) }
-    let a = try readNPY(path: path)
-    guard a.shape.count == 2, a.shape[1] == data.contextCount, a.shape[0] > 0 else {
-        throw CLIError("\(path): expected a d × m array with m = \(data.contextCount), got shape \(a.shape)")
-    }
-    let d = a.shape[0], m = a.shape[1]
-    let x = try a.doubles()
-    // ContextFeatures is column-major d × m; a C-order file is row-major d × m.
-    var h = x
-    if !a.fortranOrder { for i in 0..<d { for j in 0..<m { h[j * d + i] = x[i * m + j] } } }
-    return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
-}
+
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,13 +61,13 @@ struct Check: ParsableCommand {
     func run() throws {
         let spec = try EmbeddingSpec(parsing: embedding)
         let (ds, _, note) = try selection.load(data)
-        let features = try makeFeatures(spec, for: ds)
+        let features = try ContextFeatures.make(spec, for: ds)
         var options = CheckOptions()
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
         let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
-                                         options: options, hooks: CheckHooks())
+                                         options: options, hooks: .standard())
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

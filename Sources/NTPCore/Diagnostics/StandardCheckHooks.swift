@@ -1,0 +1,48 @@
+import NTPFormats
+
+extension CheckHooks {
+    /// The check diagnostics wired to the core's own solvers:
+    /// - compatibility: the relative residual of the log-odds system at W* (`DataSubspace.solveFinitePart`);
+    /// - entropy gap: GD at the safe step 1/λ_max(H diag(π̂) Hᵀ) from W = 0, for at most
+    ///   `crossEntropySteps` steps, stopped early once CE improves by less than `tolerance`
+    ///   (relative) over `window` steps; CE(W) − 𝓗 of the last iterate is an upper bound on inf CE − 𝓗;
+    /// - margin: ‖W^mm‖ from `MaxMarginSolver` when it certifies separability;
+    /// - first-order fallback: the exact projector onto 𝓕^⊥.
+    public static func standard(crossEntropySteps: Int = 2_000, tolerance: Double = 1e-6, window: Int = 200,
+                                threads: Int = 2) -> CheckHooks {
+        CheckHooks(
+            compatibilityResidual: { data, features in
+                try DataSubspace(data: data, features: features).solveFinitePart().relativeResidual
+            },
+            minimizeCrossEntropy: { data, features in
+                let loss = try NTPLoss(data: data, features: features, threads: threads)
+                let eta = OptimizerConfig.defaultLearningRate(for: .gd, curvature: loss.curvatureBound())
+                let logEvery = max(1, window / 4)
+                let options = TrainingOptions(optimizer: OptimizerConfig(kind: .gd, learningRate: eta),
+                                              steps: crossEntropySteps, logEvery: logEvery)
+                var history: [LossPoint] = []
+                var converged = false
+                let result = try Trainer(loss: loss, options: options).run(shouldStop: { converged }) { row in
+                    history.append(LossPoint(iteration: row.step, value: row.ce))
+                    // Stop when the last `window` steps improved CE by less than `tolerance` (relative).
+                    let back = window / logEvery
+                    if history.count > back {
+                        let old = history[history.count - 1 - back].value
+                        converged = old - row.ce <= tolerance * abs(row.ce)
+                    }
+                }
+                let how = converged ? "stopped at step \(result.stepsDone): CE fell by < \(tolerance) (relative) over \(window) steps"
+                                    : "\(result.stepsDone) steps (budget)"
+                return CrossEntropyRun(weights: result.weights, history: history,
+                                       description: "GD from W = 0, η = 1/λ_max = \(eta), \(how)")
+            },
+            maxMarginNorm: { data, features in
+                let solution = try MaxMarginSolver().solve(try DataSubspace(data: data, features: features))
+                return solution.status == .separable ? solution.normSquared.squareRoot() : 0
+            },
+            complementProjector: { data, features in
+                let subspace = try DataSubspace(data: data, features: features)
+                return { w in w = subspace.projectOrthogonal(w) }
+            })
+    }
+}

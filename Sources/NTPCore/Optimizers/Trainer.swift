@@ -1,0 +1,218 @@
+import Foundation
+
+/// Starting point W_0.
+public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// W_0 = 0 (the paper's choice).
+    case zero
+    /// W_0 entries i.i.d. N(0, 1/d), entry i drawn from (seed, i) alone, so any block of W can be
+    /// generated without the rest (the streaming one-hot trainer relies on it).
+    case gaussian(seed: UInt64)
+
+    /// Parses `zero` or `gaussian:SEED`.
+    public init(parsing text: String) throws {
+        if text == "zero" { self = .zero; return }
+        let parts = text.split(separator: ":")
+        if parts.count == 2, parts[0] == "gaussian", let s = UInt64(parts[1]) { self = .gaussian(seed: s); return }
+        throw TrainingError.invalidOption("--init must be zero or gaussian:SEED, got '\(text)'")
+    }
+
+    public var description: String {
+        switch self {
+        case .zero: return "zero"
+        case .gaussian(let s): return "gaussian:\(s)"
+        }
+    }
+
+    /// Entry `index` of W_0 for embedding dimension d.
+    @inline(__always)
+    public func value(index: Int, dimension d: Int) -> Double {
+        switch self {
+        case .zero: return 0
+        case .gaussian(let seed):
+            var g = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15))
+            return g.nextGaussian() / Double(d).squareRoot()
+        }
+    }
+
+    /// The full W_0 (V · d entries).
+    public func weights(count: Int, dimension d: Int) -> [Double] {
+        (0..<count).map { value(index: $0, dimension: d) }
+    }
+}
+
+/// Everything that defines a training run (stored in checkpoints).
+public struct TrainingOptions: Sendable, Codable, Equatable {
+    /// Method and step size.
+    public var optimizer: OptimizerConfig
+    /// Total number of updates.
+    public var steps: Int
+    /// Log every this many updates (and always at 0 and at the end).
+    public var logEvery: Int
+    /// W_0.
+    public var initialization: Initialization
+    /// Contexts per stochastic step (nil = full batch).
+    public var batchContexts: Int?
+    /// Seed of the context sampling.
+    public var seed: UInt64
+    /// Stop with `TrainingError.diverged` after this many consecutive full-batch GD loss increases
+    /// (also stopped, any method: NaN/Inf anywhere, or a full-batch loss above 1000 × max(CE(W_0), 1)).
+    public var divergencePatience: Int
+
+    /// Options with the documented defaults.
+    public init(optimizer: OptimizerConfig, steps: Int, logEvery: Int = 100, initialization: Initialization = .zero,
+                batchContexts: Int? = nil, seed: UInt64 = 0, divergencePatience: Int = 20) {
+        self.optimizer = optimizer; self.steps = steps; self.logEvery = max(1, logEvery)
+        self.initialization = initialization; self.batchContexts = batchContexts; self.seed = seed
+        self.divergencePatience = divergencePatience
+    }
+}
+
+/// Training failures (one-line descriptions).
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case diverged(step: Int, reason: String)
+    case invalidOption(String)
+    case tooLarge(String)
+    case badCheckpoint(String)
+    public var description: String {
+        switch self {
+        case .diverged(let k, let why): return "training diverged at step \(k) (\(why)); try a smaller --lr"
+        case .invalidOption(let s): return s
+        case .tooLarge(let s): return s
+        case .badCheckpoint(let s): return "cannot resume: \(s)"
+        }
+    }
+}
+
+/// What a run produced.
+public struct TrainingResult {
+    /// W after `stepsDone` updates (V × d row-major).
+    public var weights: [Double]
+    /// Logged rows, in step order.
+    public var log: [LogRow]
+    /// Updates applied in total (including those before a resume).
+    public var stepsDone: Int
+    /// Optimizer state at `stepsDone`.
+    public var optimizerState: OptimizerState
+    /// True when the run stopped early on request (SIGINT); then checkpoint and resume.
+    public var interrupted: Bool
+}
+
+/// Full-batch or stochastic training of W (V × d) on an `NTPLoss`.
+public final class Trainer {
+    /// The loss.
+    public let loss: NTPLoss
+    /// The run's options.
+    public let options: TrainingOptions
+    /// Optional limits for the alignment columns.
+    public let reference: TrainingReference?
+    private let mm2: Double, star2: Double, starDotMM: Double
+
+    /// A trainer; `reference` arrays must have V · d entries.
+    public init(loss: NTPLoss, options: TrainingOptions, reference: TrainingReference? = nil) throws {
+        let n = loss.parameterCount
+        if let r = reference, r.wStar.count != n || r.wMM.count != n {
+            throw LossError.shapeMismatch("reference W*/W^mm must have V·d = \(n) entries")
+        }
+        if let b = options.batchContexts, b < 1 || b > loss.contextCount {
+            throw TrainingError.invalidOption("--batch-contexts must be in 1...\(loss.contextCount)")
+        }
+        self.loss = loss; self.options = options; self.reference = reference
+        mm2 = reference.map { Trainer.dot($0.wMM, $0.wMM) } ?? 0
+        star2 = reference.map { Trainer.dot($0.wStar, $0.wStar) } ?? 0
+        starDotMM = reference.map { Trainer.dot($0.wStar, $0.wMM) } ?? 0
+    }
+
+    static func dot(_ a: [Double], _ b: [Double]) -> Double {
+        var s = 0.0
+        for i in a.indices { s += a[i] * b[i] }
+        return s
+    }
+
+    /// The log row for W with known CE.
+    public func logRow(step: Int, ce: Double, weights w: [Double]) -> LogRow {
+        var sums = LogSums()
+        sums.ce = ce
+        sums.w2 = Trainer.dot(w, w)
+        if let r = reference {
+            sums.wDotMM = Trainer.dot(w, r.wMM)
+            sums.wDotStar = Trainer.dot(w, r.wStar)
+            let p = r.projectOntoF(w)
+            var d2 = 0.0
+            for i in p.indices { let t = p[i] - r.wStar[i]; d2 += t * t }
+            sums.proj2 = d2
+        }
+        return sums.row(step: step, entropy: loss.entropy, mm2: reference == nil ? nil : mm2, star2: star2, starDotMM: starDotMM)
+    }
+
+    /// Runs from W_0 (or from `resume`) to `options.steps` updates. `shouldStop` is polled after
+    /// every update (pass `{ InterruptFlag.isRaised }` for Ctrl-C); `onLog` sees each row as it
+    /// is made. Throws `TrainingError.diverged` on NaN/Inf or a long run of loss increases.
+    public func run(resume: TrainingCheckpoint? = nil, shouldStop: () -> Bool = { false },
+                    onLog: (LogRow) -> Void = { _ in }) throws -> TrainingResult {
+        let n = loss.parameterCount, m = loss.contextCount
+        var w = resume?.weights ?? options.initialization.weights(count: n, dimension: loss.dimension)
+        var opt = Optimizer(config: options.optimizer, parameterCount: n, state: resume?.optimizerState)
+        var log = resume?.log ?? []
+        var g = [Double](repeating: 0, count: n)
+        var k = resume?.step ?? 0
+        var previous = Double.infinity, increases = 0, first = Double.infinity
+        let batch = options.batchContexts.flatMap { $0 < m ? $0 : nil }
+        var ids = [Int](repeating: 0, count: batch ?? 0)
+        var pool = Array(0..<(batch == nil ? 0 : m))
+        func record(_ ce: Double) {
+            let row = logRow(step: k, ce: ce, weights: w)
+            log.append(row)
+            onLog(row)
+        }
+        while true {
+            let logging = k % options.logEvery == 0 || k == options.steps
+            let ce: Double
+            if let batch {
+                ce = logging || k == options.steps ? loss.loss(w) : .nan
+                if logging { record(ce) }
+                if k == options.steps { break }
+                // Sample `batch` distinct contexts: partial Fisher–Yates from a generator seeded
+                // by (seed, step), so a resumed run draws the same batches. Scale m/B makes the
+                // expected gradient the full one.
+                var rng = SeededGenerator(seed: options.seed ^ (UInt64(k) &* 0xD1B5_4A32_D192_ED03))
+                for i in 0..<batch {
+                    let r = i + Int(rng.next() % UInt64(m - i))
+                    pool.swapAt(i, r)
+                    ids[i] = pool[i]
+                }
+                ids.sort()
+                let est = ids.withUnsafeBufferPointer { idp in
+                    w.withUnsafeBufferPointer { wp in
+                        g.withUnsafeMutableBufferPointer { gp in
+                            loss.evaluate(wp.baseAddress!, gradient: gp.baseAddress!, contexts: idp,
+                                          scale: Double(m) / Double(batch))
+                        }
+                    }
+                }
+                if !est.isFinite { throw TrainingError.diverged(step: k, reason: "loss is \(est)") }
+            } else {
+                ce = loss.lossAndGradient(w, gradient: &g)
+                if logging { record(ce) }
+                if !ce.isFinite { throw TrainingError.diverged(step: k, reason: "loss is \(ce)") }
+                if k == (resume?.step ?? 0) { first = ce }
+                // Descent methods never climb far above the start; 1000× is an explosion.
+                if ce > 1000 * max(first, 1) { throw TrainingError.diverged(step: k, reason: "loss exploded to \(ce)") }
+                // GD with a safe step is monotone, so a run of increases (beyond rounding) means the
+                // step is too large. NGD and Adam oscillate near the infimum by design: not counted.
+                if options.optimizer.kind == .gd && ce > previous * (1 + 1e-12) { increases += 1 } else { increases = 0 }
+                if increases >= options.divergencePatience {
+                    throw TrainingError.diverged(step: k, reason: "loss increased for \(increases) consecutive steps")
+                }
+                previous = ce
+                if k == options.steps { break }
+            }
+            opt.apply(gradient: g, to: &w)
+            k += 1
+            if !w.allSatisfy({ $0.isFinite }) { throw TrainingError.diverged(step: k, reason: "W has non-finite entries") }
+            if shouldStop() && k < options.steps {
+                return TrainingResult(weights: w, log: log, stepsDone: k, optimizerState: opt.state, interrupted: true)
+            }
+        }
+        return TrainingResult(weights: w, log: log, stepsDone: k, optimizerState: opt.state, interrupted: false)
+    }
+}

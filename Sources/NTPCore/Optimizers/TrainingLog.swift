@@ -1,0 +1,144 @@
+import Foundation
+
+/// One logged point of a training run.
+public struct LogRow: Sendable, Equatable, Codable {
+    /// Number of updates applied before this point.
+    public var step: Int
+    /// CE(W_k) over the full data.
+    public var ce: Double
+    /// CE(W_k) − 𝓗 (> 0).
+    public var gap: Double
+    /// ‖W_k‖_F.
+    public var norm: Double
+    /// ‖P_𝓕(W_k) − W*‖_F (with a reference).
+    public var distanceToWStar: Double?
+    /// cos(W_k, W^mm) (with a reference).
+    public var cosineMM: Double?
+    /// cos(W_k − W*, W^mm) (with a reference).
+    public var cosineShiftedMM: Double?
+
+    /// A row; reference columns default to absent.
+    public init(step: Int, ce: Double, gap: Double, norm: Double, distanceToWStar: Double? = nil,
+                cosineMM: Double? = nil, cosineShiftedMM: Double? = nil) {
+        self.step = step; self.ce = ce; self.gap = gap; self.norm = norm
+        self.distanceToWStar = distanceToWStar; self.cosineMM = cosineMM; self.cosineShiftedMM = cosineShiftedMM
+    }
+}
+
+/// The limits GD selects (theory.md §3), supplied by the theory solvers, for the alignment columns.
+public struct TrainingReference {
+    /// W*, V × d row-major.
+    public var wStar: [Double]
+    /// W^mm, V × d row-major.
+    public var wMM: [Double]
+    /// W ↦ P_𝓕(W) (V × d row-major in and out).
+    public var projectOntoF: ([Double]) -> [Double]
+
+    /// A reference from the solvers' outputs.
+    public init(wStar: [Double], wMM: [Double], projectOntoF: @escaping ([Double]) -> [Double]) {
+        self.wStar = wStar; self.wMM = wMM; self.projectOntoF = projectOntoF
+    }
+
+    /// Closed forms for one-hot contexts (HᵀH = I, theory.md §4): W* column j = centred log p̂_j
+    /// on S_j, W^mm column j = 1 on S_j minus k_j/V, and P_𝓕 centres each column on its support.
+    /// W is V × m here. Only for moderate V · m (it is dense); the streaming trainer uses the
+    /// same formulas column by column.
+    public static func onehot(_ loss: NTPLoss) -> TrainingReference {
+        let v = loss.vocabularySize, m = loss.contextCount
+        var ws = [Double](repeating: 0, count: v * m), wm = ws
+        var cs = [Double](repeating: 0, count: v), cm = cs
+        for j in 0..<m {
+            cs.withUnsafeMutableBufferPointer { a in
+                cm.withUnsafeMutableBufferPointer { b in
+                    OnehotColumns.reference(loss, context: j, wStar: a.baseAddress!, wMM: b.baseAddress!)
+                }
+            }
+            for t in 0..<v { ws[t * m + j] = cs[t]; wm[t * m + j] = cm[t] }
+        }
+        let offsets = loss.rowOffsets, tokens = loss.supportTokens
+        return TrainingReference(wStar: ws, wMM: wm) { w in
+            var p = [Double](repeating: 0, count: w.count)
+            for j in 0..<m {
+                let lo = offsets[j], hi = offsets[j + 1]
+                var mean = 0.0
+                for e in lo..<hi { mean += w[Int(tokens[e]) * m + j] }
+                mean /= Double(hi - lo)
+                for e in lo..<hi { p[Int(tokens[e]) * m + j] = w[Int(tokens[e]) * m + j] - mean }
+            }
+            return p
+        }
+    }
+}
+
+/// Per-column closed forms shared by the dense reference and the streaming trainer.
+enum OnehotColumns {
+    /// Writes column j of W* and of W^mm (V entries each).
+    static func reference(_ loss: NTPLoss, context j: Int, wStar: UnsafeMutablePointer<Double>, wMM: UnsafeMutablePointer<Double>) {
+        let v = loss.vocabularySize
+        let lo = loss.rowOffsets[j], hi = loss.rowOffsets[j + 1]
+        let k = Double(hi - lo)
+        var meanLog = 0.0
+        for e in lo..<hi { meanLog += log(loss.targetProbabilities[e]) }
+        meanLog /= k
+        for a in 0..<v { wStar[a] = 0; wMM[a] = -k / Double(v) }
+        for e in lo..<hi {
+            let z = Int(loss.supportTokens[e])
+            wStar[z] = log(loss.targetProbabilities[e]) - meanLog
+            wMM[z] = 1 - k / Double(v)
+        }
+    }
+}
+
+/// Sums that determine a log row; every one decomposes over contexts (so the streaming one-hot
+/// trainer can accumulate them block by block).
+struct LogSums {
+    var ce = 0.0, w2 = 0.0, wDotMM = 0.0, wDotStar = 0.0, proj2 = 0.0
+    func row(step: Int, entropy: Double, mm2: Double?, star2: Double, starDotMM: Double) -> LogRow {
+        var r = LogRow(step: step, ce: ce, gap: ce - entropy, norm: w2.squareRoot())
+        if let mm2 {
+            let mmNorm = mm2.squareRoot()
+            r.distanceToWStar = max(0, proj2).squareRoot()
+            r.cosineMM = wDotMM / (w2.squareRoot() * mmNorm)
+            let shift2 = max(0, w2 - 2 * wDotStar + star2)
+            r.cosineShiftedMM = (wDotMM - starDotMM) / (shift2.squareRoot() * mmNorm)
+        }
+        return r
+    }
+}
+
+/// CSV and JSON renderings of a log (deterministic bytes: fixed column order, `%.12e`).
+public enum TrainingLogFormat {
+    /// The CSV header row.
+    public static let csvHeader = "step,ce,ce_minus_entropy,norm_w,dist_pf_w_wstar,cos_w_wmm,cos_w_minus_wstar_wmm"
+
+    static func number(_ x: Double?) -> String {
+        guard let x else { return "" }
+        if x.isNaN { return "nan" }
+        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        return String(format: "%.12e", x)
+    }
+
+    /// Header plus one line per row; absent reference columns are empty cells.
+    public static func csv(_ rows: [LogRow]) -> String {
+        var s = csvHeader + "\n"
+        for r in rows {
+            s += "\(r.step),\(number(r.ce)),\(number(r.gap)),\(number(r.norm)),\(number(r.distanceToWStar)),\(number(r.cosineMM)),\(number(r.cosineShiftedMM))\n"
+        }
+        return s
+    }
+
+    /// `{"entropy":…,"meta":{…},"rows":[…]}`; `meta` values are written as given (already JSON).
+    public static func json(_ rows: [LogRow], entropy: Double, meta: [(String, String)] = []) -> String {
+        func j(_ x: Double?) -> String {
+            guard let x, x.isFinite else { return "null" }
+            return String(format: "%.12e", x)
+        }
+        var s = "{\"entropy\":\(j(entropy)),\"meta\":{"
+        s += meta.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",")
+        s += "},\"rows\":["
+        s += rows.map { r in
+            "{\"step\":\(r.step),\"ce\":\(j(r.ce)),\"ce_minus_entropy\":\(j(r.gap)),\"norm_w\":\(j(r.norm)),\"dist_pf_w_wstar\":\(j(r.distanceToWStar)),\"cos_w_wmm\":\(j(r.cosineMM)),\"cos_w_minus_wstar_wmm\":\(j(r.cosineShiftedMM))}"
+        }.joined(separator: ",")
+        return s + "]}\n"
+    }
+}

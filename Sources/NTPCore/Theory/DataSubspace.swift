@@ -1,0 +1,307 @@
+import COpenBLAS
+import Foundation
+import NTPFormats
+
+/// The data subspace 𝓕 = {Σ_j u_j h̄_jᵀ : u_j ∈ U_j} of a data set under fixed context features
+/// (U_j = centred vectors supported on S_j), with the projections onto 𝓕 and 𝓕^⊥ and the
+/// finite part W* of the NTP solution.
+///
+/// Everything is expressed through the "support coordinates" u (one value per stored
+/// (context, token) entry, centred within each context): 𝓐u = Σ_j u_j h̄_jᵀ maps them to
+/// weights and 𝓐*W = P_U(W H) maps back, so the normal operator 𝓝 = 𝓐*𝓐 = P_U(· G) couples
+/// contexts only through G = HᵀH. When m ≤ `gramLimit` G is formed once and 𝓝 costs
+/// Σ_v |J_v|² (J_v = contexts whose support holds v); otherwise 𝓝 is applied matrix-free
+/// through two products with H. H = I (one-hot) uses the decoupled closed forms.
+///
+/// A reference type because `project` keeps its last solution as the next warm start; use one
+/// instance per thread.
+public final class DataSubspace {
+    /// Vocabulary size V.
+    public let vocabularySize: Int
+    /// Number of contexts m.
+    public let contextCount: Int
+    /// The context features H.
+    public let features: ContextFeatures
+    /// Relative residual target of the CG solves in `project` (‖𝓝u − 𝓐*W‖ ≤ tol·‖𝓐*W‖).
+    public var projectionTolerance: Double = 1e-10
+    /// Iteration cap for each CG / CGLS solve.
+    public var maxIterations: Int = 20_000
+    /// Default largest m for which G = HᵀH (m² doubles) is precomputed.
+    public static let defaultGramLimit = 12_000
+
+    let layout: SupportLayout
+    /// G = HᵀH row-major m × m, or nil (identity, or m > gramLimit).
+    let gram: [Double]?
+    /// Per token v: the entries e with token v (their contexts are J_v).
+    private let tokenEntries: [[Int]]
+    private var warmStart: [Double]
+    /// Concatenated row-major blocks G[J_v, J_v], token by token, or nil.
+    private let tokenBlocks: [Double]?
+    private var scratchIn: [Double], scratchOut: [Double]
+    /// Largest Σ_v |J_v|² for which per-token Gram blocks are stored (doubles).
+    static let blockLimit = 50_000_000
+    /// CG iterations used by the last `project` call (0 for the closed form).
+    public private(set) var lastIterations = 0
+
+    /// Prepares the subspace of `data` under `features` (same m). G = HᵀH is formed when
+    /// m ≤ `gramLimit` (needed by `MaxMarginSolver`); above it 𝓝 is applied matrix-free.
+    /// Throws on an invalid data set, a context without events, or mismatched sizes.
+    public convenience init(data: DataSet, features: ContextFeatures, gramLimit: Int = DataSubspace.defaultGramLimit) throws {
+        try self.init(data: data, features: features, gramLimit: gramLimit, blockLimit: DataSubspace.blockLimit)
+    }
+
+    /// As the public initializer, with the per-token block budget exposed (tests reach every path).
+    init(data: DataSet, features: ContextFeatures, gramLimit: Int, blockLimit: Int) throws {
+        guard features.contextCount == data.contextCount else {
+            throw DataSetError.invalid("features have \(features.contextCount) contexts but the data set has \(data.contextCount)")
+        }
+        layout = try SupportLayout(data)
+        vocabularySize = data.vocabularySize
+        contextCount = data.contextCount
+        self.features = features
+        if case .identity = features.storage { gram = nil }
+        else if contextCount <= gramLimit { gram = TheoryKernels.gram(features) }
+        else { gram = nil }
+        var lists = [[Int]](repeating: [], count: vocabularySize)
+        for e in 0..<layout.entryCount { lists[layout.columns[e]].append(e) }
+        tokenEntries = lists
+        warmStart = [Double](repeating: 0, count: layout.entryCount)
+        // Per-token blocks G[J_v, J_v] when they fit (Σ_v |J_v|² ≤ blockLimit): 𝓝 then streams
+        // contiguous memory instead of gathering from rows of G.
+        let blockSize = lists.reduce(0) { $0 + $1.count * $1.count }
+        if let g = gram, blockSize <= blockLimit {
+            var b = [Double](repeating: 0, count: blockSize)
+            var off = 0
+            let ctx = layout.entryContext
+            for list in lists {
+                for e1 in list { for e2 in list { b[off] = g[ctx[e1] * contextCount + ctx[e2]]; off += 1 } }
+            }
+            tokenBlocks = b
+        } else {
+            tokenBlocks = nil
+        }
+        let longest = lists.map(\.count).max() ?? 0
+        scratchIn = [Double](repeating: 0, count: longest)
+        scratchOut = scratchIn
+    }
+
+    var isIdentity: Bool { if case .identity = features.storage { return true } else { return false } }
+
+    /// dim of the coordinate space Σ_j k_j (𝓕 itself has dimension ≤ Σ_j (k_j − 1)).
+    public var coordinateCount: Int { layout.entryCount }
+
+    // MARK: operators on support coordinates
+
+    /// 𝓐*W = P_U(W H) at the support entries.
+    func adjoint(_ w: [Double]) -> [Double] {
+        let v = vocabularySize, m = contextCount
+        var l = [Double](repeating: 0, count: v * m)
+        var x = [Double](repeating: 0, count: layout.entryCount)
+        w.withUnsafeBufferPointer { wp in
+            l.withUnsafeMutableBufferPointer { TheoryKernels.logits(wp.baseAddress!, vocab: v, features: features, into: $0.baseAddress!) }
+        }
+        l.withUnsafeBufferPointer { lp in
+            x.withUnsafeMutableBufferPointer { layout.gatherCentred(lp.baseAddress!, into: $0.baseAddress!) }
+        }
+        return x
+    }
+
+    /// 𝓐u = Σ_j u_j h̄_jᵀ (V × d row-major).
+    func synthesize(_ x: [Double]) -> [Double] {
+        let v = vocabularySize, m = contextCount, d = features.dimension
+        var u = [Double](repeating: 0, count: v * m)
+        x.withUnsafeBufferPointer { xp in
+            u.withUnsafeMutableBufferPointer { layout.scatter(xp.baseAddress!, into: $0.baseAddress!) }
+        }
+        var w = [Double](repeating: 0, count: v * d)
+        u.withUnsafeBufferPointer { up in
+            w.withUnsafeMutableBufferPointer { TheoryKernels.weights(up.baseAddress!, vocab: v, features: features, into: $0.baseAddress!) }
+        }
+        return w
+    }
+
+    /// y = 𝓝x = P_U((Σ_e x_e e_{v(e)} e_{j(e)}ᵀ) G) at the support entries. `x` must be centred.
+    func applyNormal(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+        let n = layout.entryCount, m = contextCount
+        if isIdentity {
+            y.update(from: x, count: n)
+            return
+        }
+        if let blocks = tokenBlocks {
+            // y_v = G[J_v, J_v] x_v per token: contiguous blocks, one dgemv each.
+            blocks.withUnsafeBufferPointer { bp in
+                scratchIn.withUnsafeMutableBufferPointer { xin in scratchOut.withUnsafeMutableBufferPointer { yout in
+                    var off = 0
+                    for list in tokenEntries where !list.isEmpty {
+                        let n = list.count
+                        for (i, e) in list.enumerated() { xin[i] = x[e] }
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(n), 1, bp.baseAddress! + off, Int32(n),
+                                    xin.baseAddress!, 1, 0, yout.baseAddress!, 1)
+                        for (i, e) in list.enumerated() { y[e] = yout[i] }
+                        off += n * n
+                    }
+                } }
+            }
+            layout.centre(y)
+            return
+        }
+        if let g = gram {
+            g.withUnsafeBufferPointer { gp in
+                let G = gp.baseAddress!
+                let ctx = layout.entryContext
+                for list in tokenEntries {
+                    // y[e'] = Σ_{e ∈ T_v} x[e] G[j(e), j(e')] over the contexts J_v of token v.
+                    // G symmetric: read row j(e') (contiguous; j(e) increases along the list).
+                    for e2 in list {
+                        let row = G + ctx[e2] * m
+                        var s = 0.0
+                        for e in list { s += x[e] * row[ctx[e]] }
+                        y[e2] = s
+                    }
+                }
+            }
+            layout.centre(y)
+            return
+        }
+        let w = synthesize(Array(UnsafeBufferPointer(start: x, count: n)))
+        let r = adjoint(w)
+        y.update(from: r, count: n)
+    }
+
+    // MARK: projection
+
+    /// P_𝓕(W): the closest element of 𝓕 to W (V × d row-major) in Frobenius norm.
+    ///
+    /// Solves the normal equations 𝓝u = 𝓐*W by conjugate gradients, warm-started from the
+    /// previous call's solution (the trainer projects slowly changing iterates), and returns
+    /// 𝓐u. H = I uses the closed form u_j = P_{U_j}(W e_j).
+    public func project(_ w: [Double]) -> [Double] {
+        precondition(w.count == vocabularySize * features.dimension, "W must be V × d")
+        let b = adjoint(w)
+        if isIdentity { lastIterations = 0; return synthesize(b) }
+        let (u, it) = conjugateGradient(rhs: b, start: warmStart, tolerance: projectionTolerance)
+        warmStart = u
+        lastIterations = it
+        return synthesize(u)
+    }
+
+    /// P_⊥(W) = W − P_𝓕(W).
+    public func projectOrthogonal(_ w: [Double]) -> [Double] {
+        let p = project(w)
+        var r = w
+        for i in 0..<r.count { r[i] -= p[i] }
+        return r
+    }
+
+    /// CG on the PSD normal operator (consistent right-hand side). Returns (solution, iterations).
+    func conjugateGradient(rhs b: [Double], start: [Double], tolerance: Double) -> ([Double], Int) {
+        let n = b.count
+        let bNorm = theoryNorm(b)
+        if bNorm == 0 { return ([Double](repeating: 0, count: n), 0) }
+        var x = start, r = [Double](repeating: 0, count: n), q = r
+        x.withUnsafeBufferPointer { xp in r.withUnsafeMutableBufferPointer { applyNormal(xp.baseAddress!, into: $0.baseAddress!) } }
+        for i in 0..<n { r[i] = b[i] - r[i] }
+        // A warm start worse than zero is dropped.
+        if theoryNorm(r) > bNorm { x = [Double](repeating: 0, count: n); r = b }
+        var p = r
+        var rr = theoryDot(r, r)
+        var it = 0
+        while rr.squareRoot() > tolerance * bNorm && it < maxIterations {
+            p.withUnsafeBufferPointer { pp in q.withUnsafeMutableBufferPointer { applyNormal(pp.baseAddress!, into: $0.baseAddress!) } }
+            let pq = theoryDot(p, q)
+            if pq <= 0 { break }
+            let a = rr / pq
+            for i in 0..<n { x[i] += a * p[i]; r[i] -= a * q[i] }
+            let rr2 = theoryDot(r, r)
+            let beta = rr2 / rr
+            rr = rr2
+            for i in 0..<n { p[i] = r[i] + beta * p[i] }
+            it += 1
+        }
+        return (x, it)
+    }
+
+    // MARK: W*
+
+    /// W*, the minimum-norm least-squares solution of the log-odds system P_U(W H) = c
+    /// (c = centred log-probabilities). W* lies in 𝓕; the relative residual
+    /// ‖P_U(W* H) − c‖/‖c‖ is 0 exactly when the data are NTP_𝓗-compatible.
+    ///
+    /// Method: CGLS on min_W ‖𝓐*W − c‖ started at W = 0 (so the iterate stays in range 𝓐 = 𝓕
+    /// and converges to the minimum-norm solution), carried out in support coordinates
+    /// (W = 𝓐u) so each iteration costs one application of 𝓝. Stops when the residual is
+    /// ≤ `tolerance`·‖c‖ (compatible) or the normal-equation residual ‖𝓐(c − 𝓝u)‖ has dropped
+    /// by `tolerance` relative to its start (incompatible: the least-squares optimum is reached).
+    /// H = I uses the closed form L* column j = c_j on S_j.
+    public func solveFinitePart(tolerance: Double = 1e-12) -> FinitePartSolution {
+        let c = layout.centredLogProbabilities
+        let cNorm = theoryNorm(c)
+        let n = c.count
+        if cNorm == 0 {
+            return FinitePartSolution(weights: [Double](repeating: 0, count: vocabularySize * features.dimension),
+                                      relativeResidual: 0, iterations: 0)
+        }
+        if isIdentity {
+            return FinitePartSolution(weights: synthesize(c), relativeResidual: 0, iterations: 0)
+        }
+        var u = [Double](repeating: 0, count: n)
+        var r = c
+        var nr = [Double](repeating: 0, count: n)
+        func applyN(_ x: [Double], _ y: inout [Double]) {
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { applyNormal(xp.baseAddress!, into: $0.baseAddress!) } }
+        }
+        applyN(r, &nr)
+        var p = r, np = nr
+        var gamma = theoryDot(r, nr)
+        let gamma0 = gamma
+        var it = 0
+        while it < maxIterations {
+            if theoryNorm(r) <= tolerance * cNorm || gamma <= tolerance * tolerance * gamma0 { break }
+            let npnp = theoryDot(np, np)
+            if npnp <= 0 { break }
+            let a = gamma / npnp
+            for i in 0..<n { u[i] += a * p[i]; r[i] -= a * np[i] }
+            applyN(r, &nr)
+            let g2 = theoryDot(r, nr)
+            let beta = g2 / gamma
+            gamma = g2
+            for i in 0..<n { p[i] = r[i] + beta * p[i]; np[i] = nr[i] + beta * np[i] }
+            it += 1
+        }
+        // True residual (the recurrences drift).
+        applyN(u, &nr)
+        var res = 0.0
+        for i in 0..<n { res += (nr[i] - c[i]) * (nr[i] - c[i]) }
+        return FinitePartSolution(weights: synthesize(u), relativeResidual: res.squareRoot() / cNorm, iterations: it)
+    }
+
+    /// The relative residual ‖P_U(W H) − c‖/‖c‖ of any W (0 when c = 0 and W satisfies it).
+    public func compatibilityResidual(_ w: [Double]) -> Double {
+        let x = adjoint(w), c = layout.centredLogProbabilities
+        var s = 0.0
+        for i in 0..<c.count { s += (x[i] - c[i]) * (x[i] - c[i]) }
+        let cn = theoryNorm(c)
+        return cn == 0 ? s.squareRoot() : s.squareRoot() / cn
+    }
+}
+
+/// The finite part W* of the NTP solution and how well it solves the log-odds system.
+public struct FinitePartSolution: Sendable {
+    /// W* (V × d row-major), in 𝓕.
+    public var weights: [Double]
+    /// ‖P_U(W* H) − c‖ / ‖c‖ (0 when c = 0).
+    public var relativeResidual: Double
+    /// CGLS iterations (0 for a closed form).
+    public var iterations: Int
+    /// Residual at or below which the data are called NTP_𝓗-compatible.
+    public static let compatibilityTolerance = 1e-8
+    /// `relativeResidual ≤ compatibilityTolerance`.
+    public var isCompatible: Bool { relativeResidual <= FinitePartSolution.compatibilityTolerance }
+}
+
+@inline(__always) func theoryDot(_ a: [Double], _ b: [Double]) -> Double {
+    var s = 0.0
+    for i in 0..<a.count { s += a[i] * b[i] }
+    return s
+}
+@inline(__always) func theoryNorm(_ a: [Double]) -> Double { theoryDot(a, a).squareRoot() }

@@ -1,0 +1,265 @@
+import COpenBLAS
+import Foundation
+import NTPFormats
+
+/// The NTP-SVM: W^mm = argmin ‖W‖_F s.t. W ⊥ 𝓕 and (e_z − e_v)ᵀ W h̄_j ≥ 1 (z ∈ S_j, v ∉ S_j).
+///
+/// Solved through its dual in "multiplier space": with M (V × m), column M_j free on S_j,
+/// M_{v,j} = −α_{j,v} ≤ 0 off S_j and 1ᵀM_j = 0 (the tie multipliers and the margin
+/// multipliers α merge into one column),
+///
+///     max_M  Σ_j Σ_{z∈S_j} M_{z,j} − ½ tr(M G Mᵀ),   W = M Hᵀ,   logits L = W H = M G.
+///
+/// Block coordinate ascent over contexts (a sequential dual method): the block of context j is
+/// maximised exactly — it is the Euclidean projection of M_j + (1_{S_j} − L_j)/G_jj onto
+/// {Σx = 0, x_v ≤ 0 off S_j}, found by sorting the few candidate off-support entries — and
+/// L is updated by one axpy of a row of G per changed entry (O(m) each). Stationarity of
+/// each block gives the ties, so the KKT conditions are read from L directly:
+///
+/// * tie violation   max_j (max_{S_j} L_j − min_{S_j} L_j)
+/// * margin violation max_{j, v∉S_j} max(0, 1 − (mean_{S_j} L_j − L_{v,j}))
+/// * complementarity Σ α_{j,v} |margin_{j,v} − 1| / Σα
+/// * duality gap     |‖W‖² − Σα| / ‖W‖²   (primal ½‖W‖², dual Σα − ½‖W‖²)
+///
+/// and the solver stops when all four are ≤ `tolerance` (margins are 1 by construction, so the
+/// first two are relative too), checked on L recomputed as M·G (no drift).
+///
+/// Non-separability: for any feasible W̃ (W̃ ⊥ 𝓕, margins ≥ 1), Σα ≤ ⟨W̃, W⟩ ≤ ‖W̃‖‖W‖, so
+/// every dual iterate certifies margin(W^mm) = 1/‖W^mm‖ ≤ ‖W‖/Σα. When the problem is not
+/// separable the dual is unbounded and this bound goes to 0 (about like 1/epochs); the solver
+/// reports `.notSeparable` once the certified margin bound falls below
+/// `nonSeparableMargin · max_j ‖h̄_j‖` (a scale-free "numerically zero" margin: the data admit
+/// no W ⊥ 𝓕 whose geometric margin exceeds that), and `.undecided` if `maxEpochs` pass
+/// first. When H has full column rank (Cholesky of G succeeds) the data are separable by the
+/// paper's Proposition and the test is skipped. An exact LP decision belongs to Diagnostics.
+public struct MaxMarginSolver {
+    /// KKT tolerance (all four measures above).
+    public var tolerance: Double = 1e-6
+    /// Certified margin bound (relative to max_j ‖h̄_j‖) below which data are declared not separable.
+    public var nonSeparableMargin: Double = 1e-4
+    /// Epoch cap (one epoch visits every context once).
+    public var maxEpochs: Int = 200_000
+    /// Seed of the context visiting order.
+    public var seed: UInt64 = 0
+
+    /// Creates a solver with the default tolerances.
+    public init(tolerance: Double = 1e-6, nonSeparableMargin: Double = 1e-4, maxEpochs: Int = 200_000, seed: UInt64 = 0) {
+        self.tolerance = tolerance
+        self.nonSeparableMargin = nonSeparableMargin
+        self.maxEpochs = maxEpochs
+        self.seed = seed
+    }
+
+    /// Solves the NTP-SVM for the subspace's data and features. Needs G = HᵀH, i.e.
+    /// H = I or m ≤ the subspace's `gramLimit`; throws otherwise.
+    public func solve(_ s: DataSubspace) throws -> MaxMarginSolution {
+        let v = s.vocabularySize, m = s.contextCount, lay = s.layout
+        let identity = s.isIdentity
+        guard identity || s.gram != nil else {
+            throw MaxMarginError.tooLarge("NTP-SVM needs G = HᵀH; m = \(m) exceeds the subspace's gram limit")
+        }
+        let gram = s.gram ?? []
+        let diag: [Double] = identity ? [Double](repeating: 1, count: m) : (0..<m).map { gram[$0 * m + $0] }
+        let hMax = diag.max().map { $0.squareRoot() } ?? 0
+        for j in 0..<m where diag[j] <= 0 && lay.supportSize(j) < v {
+            // h̄_j = 0 makes (e_z − e_v)ᵀ W h̄_j = 0 < 1: infeasible outright.
+            return MaxMarginSolution(status: .notSeparable, weights: [Double](repeating: 0, count: v * s.features.dimension),
+                                     logits: [Double](repeating: 0, count: v * m), normSquared: 0, dualSum: 0,
+                                     kkt: .init(), marginUpperBound: 0, epochs: 0)
+        }
+
+        var mm = [Double](repeating: 0, count: v * m)   // M, V × m row-major
+        var l = [Double](repeating: 0, count: v * m)    // L = M G
+        var inSupport = [Bool](repeating: false, count: v)
+        var y = [Double](repeating: 0, count: v)
+        var cand = [Int](); cand.reserveCapacity(v)
+        var order = Array(0..<m)
+        var rng = SeededGenerator(seed: seed)
+        var status = MaxMarginSolution.Status.undecided
+        var kkt = MaxMarginSolution.KKT()
+        var bound = Double.infinity
+        var epoch = 0
+
+        func multiplyGram(_ x: [Double], into y: inout [Double]) {
+            if identity { y = x; return }
+            x.withUnsafeBufferPointer { mp in gram.withUnsafeBufferPointer { gp in y.withUnsafeMutableBufferPointer { lp in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(m), Int32(m), 1,
+                            mp.baseAddress!, Int32(m), gp.baseAddress!, Int32(m), 0, lp.baseAddress!, Int32(m))
+            } } }
+        }
+        func recomputeLogits() { multiplyGram(mm, into: &l) }
+        // H of full column rank (G positive definite) is always separable: never declare otherwise.
+        let fullRank = identity || MaxMarginSolver.isPositiveDefinite(gram, m: m)
+
+        while epoch < maxEpochs {
+            for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            mm.withUnsafeMutableBufferPointer { mp in l.withUnsafeMutableBufferPointer { lp in gram.withUnsafeBufferPointer { gp in
+                let M = mp.baseAddress!, L = lp.baseAddress!
+                for j in order {
+                    let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1], k = b - a
+                    if k == v { continue }
+                    let gjj = diag[j]
+                    for e in a..<b { inSupport[lay.columns[e]] = true }
+                    // Unconstrained block maximiser y = M_j + (1_S − L_j)/G_jj, then project.
+                    var ysum = 0.0
+                    for t in 0..<v {
+                        let g = (inSupport[t] ? 1.0 : 0.0) - L[t * m + j]
+                        y[t] = M[t * m + j] + g / gjj
+                        if inSupport[t] { ysum += y[t] }
+                    }
+                    var tau = ysum / Double(k)
+                    cand.removeAll(keepingCapacity: true)
+                    for t in 0..<v where !inSupport[t] && y[t] < tau { cand.append(t) }
+                    if !cand.isEmpty {
+                        cand.sort { y[$0] < y[$1] }
+                        var sum = ysum, cnt = Double(k)
+                        tau = sum / cnt
+                        for t in cand {
+                            if y[t] >= tau { break }
+                            sum += y[t]; cnt += 1; tau = sum / cnt
+                        }
+                    }
+                    for t in 0..<v {
+                        let x = inSupport[t] ? y[t] - tau : min(y[t] - tau, 0)
+                        let delta = x - M[t * m + j]
+                        if delta != 0 {
+                            M[t * m + j] = x
+                            if identity { L[t * m + j] += delta }
+                            else { cblas_daxpy(Int32(m), delta, gp.baseAddress! + j * m, 1, L + t * m, 1) }
+                        }
+                    }
+                    for e in a..<b { inSupport[lay.columns[e]] = false }
+                }
+            } } }
+            epoch += 1
+
+            kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
+            if kkt.satisfied(tolerance) {
+                recomputeLogits()
+                kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
+                if kkt.satisfied(tolerance) { status = .separable; break }
+            }
+            if kkt.dualSum > 0 { bound = min(bound, kkt.normSquared.squareRoot() / kkt.dualSum) }
+            if !fullRank && bound < nonSeparableMargin * hMax {
+                recomputeLogits()   // confirm on drift-free logits
+                kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
+                if kkt.normSquared.squareRoot() / kkt.dualSum < nonSeparableMargin * hMax { status = .notSeparable; break }
+            }
+            if epoch % 64 == 0 { recomputeLogits() }   // bound the drift of the axpy updates
+        }
+        recomputeLogits()
+        kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
+        if kkt.dualSum > 0 { bound = kkt.normSquared.squareRoot() / kkt.dualSum }
+        var w = [Double](repeating: 0, count: v * s.features.dimension)
+        mm.withUnsafeBufferPointer { mp in w.withUnsafeMutableBufferPointer {
+            TheoryKernels.weights(mp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
+        } }
+        return MaxMarginSolution(status: status, weights: w, logits: l, normSquared: kkt.normSquared,
+                                 dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
+    }
+
+    /// Cholesky of a copy of G succeeds with every pivot² ≥ 1e-10·max G_jj (numerically full rank).
+    static func isPositiveDefinite(_ g: [Double], m: Int) -> Bool {
+        guard m > 0 else { return true }
+        var a = g
+        var n = Int32(m), info: Int32 = 0
+        var uplo: CChar = 85 // "U"
+        a.withUnsafeMutableBufferPointer { dpotrf_(&uplo, &n, $0.baseAddress!, &n, &info) }
+        guard info == 0 else { return false }
+        var maxDiag = 0.0
+        for j in 0..<m { maxDiag = max(maxDiag, g[j * m + j]) }
+        for j in 0..<m where a[j * m + j] * a[j * m + j] < 1e-10 * maxDiag { return false }
+        return true
+    }
+
+    /// KKT measures of the dual iterate M with logits L = M G.
+    static func measure(_ mm: [Double], _ l: [Double], _ lay: SupportLayout, v: Int, m: Int) -> MaxMarginSolution.KKT {
+        var k = MaxMarginSolution.KKT()
+        var inS = [Bool](repeating: false, count: v)
+        var nrm = 0.0, sumA = 0.0, comp = 0.0
+        for i in 0..<(v * m) { nrm += mm[i] * l[i] }
+        for j in 0..<m {
+            let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1]
+            if b - a == v { continue }
+            var lo = Double.infinity, hi = -Double.infinity, mean = 0.0
+            for e in a..<b {
+                let t = lay.columns[e]; inS[t] = true
+                let x = l[t * m + j]
+                lo = min(lo, x); hi = max(hi, x); mean += x
+            }
+            mean /= Double(b - a)
+            k.tieViolation = max(k.tieViolation, hi - lo)
+            for t in 0..<v where !inS[t] {
+                let margin = mean - l[t * m + j]
+                k.marginViolation = max(k.marginViolation, 1 - margin)
+                let alpha = -mm[t * m + j]
+                sumA += alpha
+                comp += alpha * abs(margin - 1)
+            }
+            for e in a..<b { inS[lay.columns[e]] = false }
+        }
+        k.normSquared = nrm
+        k.dualSum = sumA
+        k.complementarity = sumA > 0 ? comp / sumA : 0
+        k.relativeGap = nrm > 0 ? abs(nrm - sumA) / nrm : 0
+        return k
+    }
+}
+
+/// The result of `MaxMarginSolver.solve`.
+public struct MaxMarginSolution: Sendable {
+    /// What the solver established.
+    public enum Status: String, Sendable {
+        /// KKT conditions met to the tolerance: `weights` is W^mm.
+        case separable
+        /// The certified margin bound fell below the non-separability threshold.
+        case notSeparable = "not-separable"
+        /// The epoch cap was reached first.
+        case undecided
+    }
+    /// KKT measures (see `MaxMarginSolver`).
+    public struct KKT: Sendable {
+        /// max_j spread of the in-support logits.
+        public var tieViolation = 0.0
+        /// max margin shortfall max(0, 1 − margin) (reported as the signed max of 1 − margin).
+        public var marginViolation = -Double.infinity
+        /// Σ α |margin − 1| / Σ α.
+        public var complementarity = 0.0
+        /// |‖W‖² − Σα| / ‖W‖².
+        public var relativeGap = 0.0
+        /// ‖W‖² = tr(M G Mᵀ).
+        public var normSquared = 0.0
+        /// Σα (the dual's linear term).
+        public var dualSum = 0.0
+        /// True when all four measures are ≤ `tol`.
+        public func satisfied(_ tol: Double) -> Bool {
+            tieViolation <= tol && marginViolation <= tol && complementarity <= tol && relativeGap <= tol
+        }
+    }
+    /// Outcome.
+    public var status: Status
+    /// W = M Hᵀ (V × d row-major): W^mm when `status == .separable`, else the last dual iterate's W.
+    public var weights: [Double]
+    /// Logits L = W H (V × m row-major).
+    public var logits: [Double]
+    /// ‖W‖².
+    public var normSquared: Double
+    /// Σα of the final dual iterate.
+    public var dualSum: Double
+    /// Final KKT measures.
+    public var kkt: KKT
+    /// Certified upper bound on the margin 1/‖W^mm‖: ‖W‖/Σα (∞ before any α > 0).
+    public var marginUpperBound: Double
+    /// Epochs run.
+    public var epochs: Int
+    /// 1/‖W‖ (the margin when separable; ∞ if W = 0).
+    public var margin: Double { normSquared > 0 ? 1 / normSquared.squareRoot() : .infinity }
+}
+
+/// Why the NTP-SVM could not be set up.
+public enum MaxMarginError: Error, CustomStringConvertible {
+    case tooLarge(String)
+    public var description: String {
+        switch self { case .tooLarge(let s): return s }
+    }
+}

@@ -1,0 +1,161 @@
+import COpenBLAS
+import Foundation
+import NTPFormats
+
+/// Products with the context embeddings H (d × m) for every `ContextFeatures` storage, plus the
+/// support bookkeeping the theory solvers share. Internal: names are namespaced to stay clear of
+/// other NTPCore components.
+enum TheoryKernels {
+    /// L = W H (V × m row-major) from W (V × d row-major).
+    static func logits(_ w: UnsafePointer<Double>, vocab v: Int, features f: ContextFeatures,
+                       into out: UnsafeMutablePointer<Double>) {
+        let d = f.dimension, m = f.contextCount
+        switch f.storage {
+        case .identity:
+            out.update(from: w, count: v * m)
+        case .dense(let h):
+            // H column-major d × m is the same memory as Hᵀ row-major m × d.
+            h.withUnsafeBufferPointer { hp in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(v), Int32(m), Int32(d),
+                            1, w, Int32(d), hp.baseAddress!, Int32(d), 0, out, Int32(m))
+            }
+        case .sparse(let r, let idx, let vals):
+            for a in 0..<v {
+                let row = w + a * d, o = out + a * m
+                for j in 0..<m {
+                    var s = 0.0
+                    for t in 0..<r { s += row[Int(idx[j * r + t])] * (vals?[j * r + t] ?? 1) }
+                    o[j] = s
+                }
+            }
+        }
+    }
+
+    /// W = U Hᵀ (V × d row-major) from U (V × m row-major).
+    static func weights(_ u: UnsafePointer<Double>, vocab v: Int, features f: ContextFeatures,
+                        into out: UnsafeMutablePointer<Double>) {
+        let d = f.dimension, m = f.contextCount
+        switch f.storage {
+        case .identity:
+            out.update(from: u, count: v * m)
+        case .dense(let h):
+            h.withUnsafeBufferPointer { hp in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(d), Int32(m),
+                            1, u, Int32(m), hp.baseAddress!, Int32(d), 0, out, Int32(d))
+            }
+        case .sparse(let r, let idx, let vals):
+            out.initialize(repeating: 0, count: v * d)
+            for a in 0..<v {
+                let row = out + a * d, ur = u + a * m
+                for j in 0..<m where ur[j] != 0 {
+                    for t in 0..<r { row[Int(idx[j * r + t])] += ur[j] * (vals?[j * r + t] ?? 1) }
+                }
+            }
+        }
+    }
+
+    /// The Gram matrix G = HᵀH (m × m, full symmetric), or nil for the identity (G = I).
+    static func gram(_ f: ContextFeatures) -> [Double]? {
+        let d = f.dimension, m = f.contextCount
+        switch f.storage {
+        case .identity:
+            return nil
+        case .dense(let h):
+            var g = [Double](repeating: 0, count: m * m)
+            h.withUnsafeBufferPointer { hp in
+                g.withUnsafeMutableBufferPointer { gp in
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(d),
+                                1, hp.baseAddress!, Int32(d), 0, gp.baseAddress!, Int32(m))
+                    for i in 0..<m { for j in (i + 1)..<max(i + 1, m) { gp[j * m + i] = gp[i * m + j] } }
+                }
+            }
+            return g
+        case .sparse(let r, let idx, let vals):
+            // Inverted lists feature -> (context, value); G = Σ_f x_f x_fᵀ.
+            var lists = [[(Int, Double)]](repeating: [], count: d)
+            for j in 0..<m { for t in 0..<r { lists[Int(idx[j * r + t])].append((j, vals?[j * r + t] ?? 1)) } }
+            var g = [Double](repeating: 0, count: m * m)
+            for l in lists { for (a, x) in l { for (b, y) in l { g[a * m + b] += x * y } } }
+            return g
+        }
+    }
+
+    /// Squared column norms ‖h̄_j‖².
+    static func columnNormsSquared(_ f: ContextFeatures) -> [Double] {
+        let d = f.dimension, m = f.contextCount
+        switch f.storage {
+        case .identity: return [Double](repeating: 1, count: m)
+        case .dense(let h):
+            return (0..<m).map { j in
+                var s = 0.0
+                for i in 0..<d { s += h[j * d + i] * h[j * d + i] }
+                return s
+            }
+        case .sparse:
+            var col = [Double](repeating: 0, count: d)
+            return (0..<m).map { j in
+                col.withUnsafeMutableBufferPointer { f.column(j, into: $0.baseAddress!) }
+                return col.reduce(0) { $0 + $1 * $1 }
+            }
+        }
+    }
+}
+
+/// The supports S_j of a data set in the layout the theory solvers use: entry `e` of the CSR
+/// (context `entryContext[e]`, token `columns[e]`) is one coordinate of U = ⊕_j U_j.
+struct SupportLayout {
+    let m: Int, v: Int
+    let rowOffsets: [Int]
+    let columns: [Int]
+    let entryContext: [Int]
+    /// Centred log-probabilities c (aligned with entries); zero-count entries are not support.
+    let centredLogProbabilities: [Double]
+
+    /// Builds the layout; zero-count entries are dropped (they are not in the support).
+    init(_ data: DataSet) throws {
+        try data.validate()
+        m = data.contextCount; v = data.vocabularySize
+        var offs = [0], cols = [Int](), ctx = [Int](), c = [Double]()
+        for j in 0..<m {
+            let t = data.rowTotal(j)
+            guard t > 0 else { throw DataSetError.invalid("context \(j) has no events") }
+            let start = cols.count
+            var meanLog = 0.0
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where data.counts[e] > 0 {
+                cols.append(Int(data.columns[e])); ctx.append(j)
+                let l = log(data.counts[e] / t)
+                c.append(l); meanLog += l
+            }
+            meanLog /= Double(cols.count - start)
+            for e in start..<cols.count { c[e] -= meanLog }
+            offs.append(cols.count)
+        }
+        rowOffsets = offs; columns = cols; entryContext = ctx; centredLogProbabilities = c
+    }
+
+    var entryCount: Int { columns.count }
+    func supportSize(_ j: Int) -> Int { rowOffsets[j + 1] - rowOffsets[j] }
+
+    /// Centres `x` over each support in place (the projection onto U).
+    func centre(_ x: UnsafeMutablePointer<Double>) {
+        for j in 0..<m {
+            let a = rowOffsets[j], b = rowOffsets[j + 1]
+            var s = 0.0
+            for e in a..<b { s += x[e] }
+            s /= Double(b - a)
+            for e in a..<b { x[e] -= s }
+        }
+    }
+
+    /// Gathers a V × m row-major matrix at the support entries and centres: P_U(L).
+    func gatherCentred(_ l: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double>) {
+        for e in 0..<entryCount { x[e] = l[columns[e] * m + entryContext[e]] }
+        centre(x)
+    }
+
+    /// Scatters entries into a zeroed V × m row-major matrix.
+    func scatter(_ x: UnsafePointer<Double>, into l: UnsafeMutablePointer<Double>) {
+        l.initialize(repeating: 0, count: v * m)
+        for e in 0..<entryCount { l[columns[e] * m + entryContext[e]] = x[e] }
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import NTPCore
+import NTPFormats
+
+struct Solve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compute the two limits of gradient descent: W* (finite part) and W^mm (NTP-SVM direction).",
+        discussion: """
+        Writes OUT.npz with W_star and W_mm (V × d float64), H (d × m; omitted when d·m > 5e7),
+        logits_mm (V × m = W_mm H), residual (‖P_U(W* H) − c‖/‖c‖), compatible (residual ≤ 1e-8),
+        status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖),
+        norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]),
+        seconds ([W*, W_mm]), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
+        options (JSON).
+        """)
+
+    @Argument(help: "Data set (.npz).")
+    var data: String
+
+    @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy (d × m).")
+    var embedding: String = "onehot"
+
+    @Option(name: .shortAndLong, help: "Output solution (.npz).")
+    var out: String
+
+    @Option(help: "KKT tolerance of the NTP-SVM (tie, margin, complementarity, relative duality gap).")
+    var tolerance: Double = 1e-6
+
+    @Option(help: "Declare not separable when the certified margin is below this times max_j ‖h_j‖ (only when H is rank deficient).")
+    var nonSeparableMargin: Double = 1e-4
+
+    @Option(help: "Epoch cap of the NTP-SVM solver.")
+    var maxEpochs: Int = 200_000
+
+    @Flag(name: .shortAndLong, help: "Print nothing on success.")
+    var quiet = false
+
+    func run() throws {
+        try checkWritable(out)
+        let ds = try DataSet(contentsOfNPZ: data)
+        let spec = try EmbeddingSpec(parsing: embedding)
+        let features = try ContextFeatures.make(spec, for: ds)
+        let v = ds.vocabularySize, m = ds.contextCount, d = features.dimension
+
+        let subspace = try DataSubspace(data: ds, features: features)
+        let t0 = Stopwatch()
+        let star = subspace.solveFinitePart()
+        let tStar = t0.elapsed
+        let t1 = Stopwatch()
+        let mm = try MaxMarginSolver(tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs).solve(subspace)
+        let tMM = t1.elapsed
+
+        // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
+        let t2 = Stopwatch()
+        let pMM = subspace.project(mm.weights)
+        let tProject = t2.elapsed, itProject = subspace.lastIterations
+        let pStar = subspace.project(star.weights)
+        let perp = relativeNorm(pMM, mm.weights)
+        let inF = relativeNorm(zip(pStar, star.weights).map { $0 - $1 }, star.weights)
+
+        var members: [(String, NPYArray)] = [
+            ("W_star", NPYArray(doubles: star.weights, shape: [v, d])),
+            ("W_mm", NPYArray(doubles: mm.weights, shape: [v, d])),
+            ("logits_mm", NPYArray(doubles: mm.logits, shape: [v, m])),
+            ("residual", NPYArray(doubles: [star.relativeResidual], shape: [])),
+            ("compatible", NPYArray(int64: [star.isCompatible ? 1 : 0], shape: [])),
+            ("status", NPYArray(bytesString: mm.status.rawValue)),
+            ("separable", NPYArray(int64: [mm.status == .separable ? 1 : 0], shape: [])),
+            ("margin", NPYArray(doubles: [mm.status == .separable ? mm.margin : 0], shape: [])),
+            ("norm_mm", NPYArray(doubles: [mm.normSquared.squareRoot()], shape: [])),
+            ("margin_upper_bound", NPYArray(doubles: [mm.marginUpperBound], shape: [])),
+            ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
+            ("seconds", NPYArray(doubles: [tStar, tMM], shape: [2])),
+            ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
+        ]
+        if d * m <= 50_000_000 {
+            // Column-major d × m storage is numpy's Fortran order.
+            members.append(("H", NPYArray(doubles: features.denseMatrix(), shape: [d, m], fortranOrder: true)))
+        }
+        let opts: [String: Any] = ["data": data, "embedding": spec.description, "tolerance": tolerance,
+                                   "non_separable_margin": nonSeparableMargin, "max_epochs": maxEpochs,
+                                   "epochs": mm.epochs, "cgls_iterations": star.iterations]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: opts, options: [.sortedKeys]), as: UTF8.self)
+        members.append(("options", NPYArray(bytesString: json)))
+        try NPZArchive.write(members, to: out)
+
+        if !quiet {
+            print("data       m = \(grouped(m)) contexts, V = \(grouped(v)), d = \(grouped(d)) (\(spec))")
+            print("W*         residual \(general(star.relativeResidual, 3)) -> \(star.isCompatible ? "compatible" : "NOT compatible") (tol 1e-8); \(star.iterations) CGLS iterations, \(fixed(tStar, 2)) s")
+            var line = "W^mm       \(mm.status.rawValue): "
+            if mm.status == .separable {
+                line += "‖W^mm‖ = \(general(mm.normSquared.squareRoot(), 6)), margin = \(general(mm.margin, 6))"
+            } else {
+                line += "certified margin ≤ \(general(mm.marginUpperBound, 3))"
+            }
+            print(line + "; \(mm.epochs) epochs, \(fixed(tMM, 2)) s")
+            print("KKT        ties \(general(mm.kkt.tieViolation, 2)), margin shortfall \(general(max(0, mm.kkt.marginViolation), 2)), complementarity \(general(mm.kkt.complementarity, 2)), gap \(general(mm.kkt.relativeGap, 2))")
+            print("checks     ‖P_F(W^mm)‖/‖W^mm‖ = \(general(perp, 2)), ‖P_F(W*) − W*‖/‖W*‖ = \(general(inF, 2)) (projection: \(itProject) CG iterations, \(fixed(tProject, 3)) s)")
+            print("wrote      \(out)")
+        }
+    }
+}
+
+
+
+/// ‖a‖/‖b‖ (0 when both vanish).
+private func relativeNorm(_ a: [Double], _ b: [Double]) -> Double {
+    let na = a.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return nb > 0 ? na / nb : na
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import NTPCore
+import NTPFormats
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Synthetic NTP data as in the paper's App. A, optionally with Gaussian context embeddings.",
+        discussion: """
+        Each context j gets a support of k_j random tokens and probabilities Dirichlet(α) (or
+        uniform draws normalised). With --samples n, n pairs are drawn (context uniform, then the
+        next token) and the counts are the observed frequencies (contexts never drawn are dropped);
+        without it the counts are the exact probabilities. --embeddings-out writes H (d × m float64,
+        i.i.d. N(0, scale²), for --embedding file:H.npy). Seeds are recorded in the data set's options.
+        """)
+
+    @Option(help: "Number of contexts m.")
+    var contexts: Int
+
+    @Option(help: "Vocabulary size V.")
+    var vocab: Int
+
+    @Option(help: "Support size: K or uniform:LO-HI.")
+    var support: String
+
+    @Option(help: "Next-token probabilities: dirichlet[:ALPHA] (default α = 1) or uniform.")
+    var probabilities: String = "dirichlet"
+
+    @Option(help: "Number of sampled (context, token) pairs; omit for exact probabilities as counts.")
+    var samples: Int?
+
+    @Option(help: "Seed of the data draws.")
+    var seed: UInt64 = 0
+
+    @Option(name: .shortAndLong, help: "Output data set (.npz).")
+    var output: String
+
+    @Option(help: "Embedding dimension d (needs --embeddings-out).")
+    var dim: Int?
+
+    @Option(help: "Standard deviation of the embedding entries (the paper uses 1).")
+    var embeddingScale: Double = 1
+
+    @Option(help: "Seed of the embeddings (default: --seed + 1).")
+    var embeddingSeed: UInt64?
+
+    @Option(help: "Where to write H (d × m .npy).")
+    var embeddingsOut: String?
+
+    @Flag(name: .shortAndLong, help: "Print nothing on success.")
+    var quiet = false
+
+    func validate() throws {
+        if (dim == nil) != (embeddingsOut == nil) { throw ValidationError("--dim and --embeddings-out go together") }
+        if let d = dim, d <= 0 { throw ValidationError("--dim must be positive") }
+        guard embeddingScale > 0, embeddingScale.isFinite else { throw ValidationError("--embedding-scale must be positive") }
+    }
+
+    func run() throws {
+        try checkWritable(output)
+        if let e = embeddingsOut { try checkWritable(e) }
+        let spec = SyntheticSpec(contexts: contexts, vocabulary: vocab, support: try SyntheticSpec.SupportSize(parsing: support),
+                                 probabilities: try SyntheticSpec.Probabilities(parsing: probabilities),
+                                 samples: samples, seed: seed)
+        var data = try SyntheticData.generate(spec)
+        var hNote = ""
+        if let d = dim, let path = embeddingsOut {
+            let eSeed = embeddingSeed ?? (seed &+ 1)
+            let f = SyntheticData.gaussianEmbeddings(dimension: d, contexts: data.contextCount, scale: embeddingScale, seed: eSeed)
+            try SyntheticData.recordEmbedding(in: &data, dimension: d, scale: embeddingScale, seed: eSeed)
+            try writeNPY(NPYArray(doubles: f.denseMatrix(), shape: [d, data.contextCount], fortranOrder: true), to: path)
+            hNote = "; H \(d) × \(data.contextCount) (scale \(embeddingScale), seed \(eSeed)) -> \(path)"
+        }
+        try data.writeNPZ(to: output)
+        if !quiet {
+            print("m = \(data.contextCount), V = \(vocab), n = \(samples.map(String.init) ?? "exact"), 𝓗 = \(fixed(data.entropy(), 4)) nats -> \(output)\(hNote)")
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import ArgumentParser
+import Foundation
+import NTPCore
+import NTPFormats
+import NTPPlot
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the linear decoder W (V × d) on a data set with GD, normalized GD or Adam.",
+        discussion: """
+        Logs step, CE, CE − 𝓗 and ‖W‖ every --log-every steps. With one-hot contexts the W*/W^mm \
+        limits have closed forms, so the log also has ‖P_𝓕(W) − W*‖, cos(W, W^mm) and \
+        cos(W − W*, W^mm). One-hot GD/Adam runs stream over context blocks and never hold V × m.
+        Ctrl-C writes a checkpoint; continue with --resume CKPT and the same DATA/--embedding.
+        """)
+
+    @Argument(help: "A data set (.npz) written by `ntpsep ingest`.")
+    var data: String
+
+    @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy (d × m).")
+    var embedding: String
+
+    @Option(help: "gd, ngd or adam.")
+    var optimizer: String = "gd"
+
+    @Option(help: "Step size η (default: 1/λ_max(H diag(π̂) Hᵀ) for gd, 0.01 for ngd and adam).")
+    var lr: Double?
+
+    @Option(help: "Number of updates.")
+    var steps: Int = 1000
+
+    @Option(help: "Starting point: zero or gaussian:SEED (entries N(0, 1/d)).")
+    var `init`: String = "zero"
+
+    @Option(help: "Contexts per stochastic step (sampled without replacement, rescaled by m/B).")
+    var batchContexts: Int?
+
+    @Option(help: "Log every this many updates.")
+    var logEvery: Int = 100
+
+    @Option(help: "Write the log as CSV.")
+    var log: String?
+
+    @Flag(help: "Print the log as JSON on standard output instead of the table.")
+    var json = false
+
+    @Option(help: "Write the final W as a V × d float64 .npy.")
+    var out: String?
+
+    @Option(help: "Write the paper's four panels (CE vs 𝓗, ‖W‖, cosines, ‖P_𝓕(W) − W*‖) as SVG.")
+    var plot: String?
+
+    @Option(help: "float64 or float32 (precision of the loss kernels; W stays float64).")
+    var precision: String = "float64"
+
+    @Option(help: "Seed of the stochastic context sampling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Resume from a checkpoint written on Ctrl-C.")
+    var resume: String?
+
+    @Option(help: "Where Ctrl-C writes the checkpoint (default: OUT.ckpt or ntpsep-train.ckpt).")
+    var checkpoint: String?
+
+    @Option(help: "Threads for BLAS and the softmax pass.")
+    var threads: Int = 2
+
+    @Option(help: "Contexts per block (memory O(V × block); default 512 dense, 64 one-hot/positional).")
+    var blockSize: Int?
+
+    @Option(help: "Largest dense W (with optimizer state) for one-hot NGD/stochastic runs, in GiB.")
+    var memoryBudget: Double = 4
+
+    @Flag(help: "Time full-batch steps (loss, gradient, update) and print seconds per step; no log.")
+    var benchmark = false
+
+    func run() throws {
+        let kind: OptimizerKind = try choice(optimizer, "--optimizer")
+        let prec: Precision = try choice(precision, "--precision")
+        let spec = try EmbeddingSpec(parsing: embedding)
+        let initialization = try Initialization(parsing: `init`)
+        guard steps >= 0, logEvery >= 1, threads >= 1, (blockSize ?? 1) >= 1 else {
+            throw CLIError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
+        }
+        for path in [log, out, plot, checkpoint].compactMap({ $0 }) { try checkWritable(path) }
+        setBLASThreads(threads)
+        InterruptFlag.install()
+
+        let dataSet = try DataSet(contentsOfNPZ: data)
+        let features = try ContextFeatures.make(spec, for: dataSet)
+        let loss = try NTPLoss(data: dataSet, features: features, precision: prec, blockSize: blockSize, threads: threads)
+        let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
+        note("data: V = \(v), m = \(m), d = \(d), 𝓗 = \(String(format: "%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
+
+        var resumed: TrainingCheckpoint?
+        if let resume {
+            let c = try TrainingCheckpoint(contentsOf: resume)
+            guard c.weights.count == loss.parameterCount else {
+                throw CLIError("checkpoint \(resume) has \(c.weights.count) weights but DATA/--embedding give V·d = \(loss.parameterCount)")
+            }
+            resumed = c
+        }
+        let options: TrainingOptions
+        if let c = resumed {
+            options = c.options
+            note("resuming at step \(c.step) of \(c.options.steps) (options from the checkpoint)")
+        } else {
+            let eta: Double
+            if let lr { eta = lr } else if kind == .gd {
+                let lambda = loss.curvatureBound()
+                eta = OptimizerConfig.defaultLearningRate(for: .gd, curvature: lambda)
+                note("λ_max(H diag(π̂) Hᵀ) = \(String(format: "%.6e", lambda)); GD step η = 1/λ_max = \(String(format: "%.6e", eta))")
+            } else {
+                eta = OptimizerConfig.defaultLearningRate(for: kind, curvature: 0)
+            }
+            options = TrainingOptions(optimizer: OptimizerConfig(kind: kind, learningRate: eta), steps: steps,
+                                      logEvery: logEvery, initialization: initialization,
+                                      batchContexts: batchContexts, seed: seed)
+        }
+
+        let onehot: Bool
+        if case .identity = features.storage { onehot = true } else { onehot = false }
+        let streams = onehot && options.optimizer.kind != .ngd && (options.batchContexts ?? m) >= m && resumed == nil
+
+        if benchmark { return try runBenchmark(loss: loss, options: options, streams: streams) }
+
+        var rows: [LogRow] = []
+        let printer = LogPrinter(enabled: !json)
+        if streams {
+            rows = try trainStreaming(loss: loss, options: options, printer: printer)
+        } else {
+            if onehot {
+                // Dense one-hot: W, gradient, optimizer moments, W*, W^mm and a projection.
+                let copies: Double = options.optimizer.kind == .adam ? 6 : 4
+                let gib: Double = Double(v) * Double(m) * 8 * copies / Double(1 << 30)
+                guard gib <= memoryBudget else {
+                    let what = options.optimizer.kind.rawValue + (options.batchContexts != nil ? " with --batch-contexts" : "")
+                    let size = String(format: "%.1f", gib)
+                    throw CLIError("one-hot \(what) needs the dense V × m matrix W (≈ \(size) GiB with state) over --memory-budget \(memoryBudget) GiB; use gd or adam full-batch (streamed), or raise --memory-budget")
+                }
+            }
+            let trainer = try Trainer(loss: loss, options: options, reference: onehot ? .onehot(loss) : nil)
+            let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
+            rows = result.log
+            if result.interrupted {
+                let path = checkpoint ?? ((out ?? "ntpsep-train") + ".ckpt")
+                let meta = "{\"data\":\(jsonString(data)),\"embedding\":\(jsonString(embedding)),\"precision\":\(jsonString(precision))}"
+                try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
+                                       options: options, log: result.log, metadata: meta).write(to: path)
+                try writeOutputs(rows, entropy: loss.entropy)
+                note("interrupted at step \(result.stepsDone) of \(options.steps); checkpoint written to \(path)")
+                note("resume with: \(resumeCommand(path))")
+                throw ExitCode(130)
+            }
+            if let out {
+                try writeNPY(NPYArray(doubles: result.weights, shape: [v, d]), to: out)
+            }
+        }
+        try writeOutputs(rows, entropy: loss.entropy)
+        if json {
+            print(TrainingLogFormat.json(rows, entropy: loss.entropy, meta: [
+                ("optimizer", jsonString(options.optimizer.kind.rawValue)),
+                ("lr", String(format: "%.12e", options.optimizer.learningRate)),
+                ("steps", "\(options.steps)"), ("embedding", jsonString(embedding)),
+                ("V", "\(v)"), ("m", "\(m)"), ("d", "\(d)")]), terminator: "")
+        }
+    }
+
+    private func trainStreaming(loss: NTPLoss, options: TrainingOptions, printer: LogPrinter) throws -> [LogRow] {
+        let v = loss.vocabularySize, m = loss.contextCount
+        let writer = try out.map { try NPYStreamWriter(path: $0, descr: "<f8", shape: [v, m], fortranOrder: true) }
+        note("one-hot contexts: streaming \(m) contexts in blocks of \(loss.blockSize) (W is never held whole)")
+        let rows: [LogRow]
+        do {
+            rows = try OnehotStreamingTrainer(loss: loss, options: options).run(shouldStop: { InterruptFlag.isRaised }) { _, _, block in
+                try writer?.append(UnsafeRawBufferPointer(block))
+            }
+            try writer?.finish()
+        } catch {
+            writer?.abandon()
+            throw error
+        }
+        rows.forEach(printer.print)
+        return rows
+    }
+
+    private func runBenchmark(loss: NTPLoss, options: TrainingOptions, streams: Bool) throws {
+        let n = max(1, options.steps)
+        let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
+        if streams {
+            var o = options
+            o.steps = n; o.logEvery = n
+            let t0 = Date()
+            _ = try OnehotStreamingTrainer(loss: loss, options: o, withReference: false).run()
+            let per = Date().timeIntervalSince(t0) / Double(n)
+            print("benchmark: onehot streaming \(options.optimizer.kind.rawValue) V=\(v) m=\(m): \(String(format: "%.6f", per)) s/step (mean of \(n))")
+            return
+        }
+        var w = options.initialization.weights(count: loss.parameterCount, dimension: d)
+        var g = [Double](repeating: 0, count: loss.parameterCount)
+        var opt = Optimizer(config: options.optimizer, parameterCount: loss.parameterCount)
+        _ = loss.lossAndGradient(w, gradient: &g)      // warm-up (page faults, BLAS buffers)
+        var times: [Double] = []
+        for _ in 0..<n {
+            let t0 = Date()
+            _ = loss.lossAndGradient(w, gradient: &g)
+            opt.apply(gradient: g, to: &w)
+            times.append(Date().timeIntervalSince(t0))
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        var line = "benchmark: \(embedding) \(precision) V=\(v) d=\(d) m=\(m): median \(String(format: "%.6f", median)) s/step, min \(String(format: "%.6f", times[0])) s (\(n) steps)"
+        if case .dense = loss.features.storage {
+            line += String(format: ", %.1f GFLOP/s in the two GEMMs", 4.0 * Double(v) * Double(d) * Double(m) / median / 1e9)
+        }
+        print(line)
+    }
+
+
+
+    private func writeOutputs(_ rows: [LogRow], entropy: Double) throws {
+        if let log { try writeFileAtomically(path: log, contents: TrainingLogFormat.csv(rows)) }
+        if let plot {
+            let name = optimizer.uppercased()
+            try writeFileAtomically(path: plot, contents: trainingFigure(runs: [(name, rows)], entropy: entropy))
+        }
+    }
+
+    private func resumeCommand(_ ckpt: String) -> String {
+        var args = Array(CommandLine.arguments)
+        if let i = args.firstIndex(of: "--resume"), i + 1 < args.count { args.removeSubrange(i...(i + 1)) }
+        return (args + ["--resume", ckpt]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+}
+
+/// The paper's four panels for one or more runs (e.g. GD vs NGD vs Adam), from log rows.
+func trainingFigure(runs: [(String, [LogRow])], entropy: Double) -> String {
+    let curves = runs.map { name, rows in
+        TrainingCurves(name: name, steps: rows.map { Double($0.step) }, ce: rows.map(\.ce), norm: rows.map(\.norm),
+                       cosineMM: rows.map(\.cosineMM), cosineShiftedMM: rows.map(\.cosineShiftedMM),
+                       distanceToWStar: rows.map(\.distanceToWStar))
+    }
+    return paperPanels(curves, entropy: entropy).svg()
+}
+
+/// Prints log rows as an aligned table on standard error as they arrive.
+struct LogPrinter {
+    let enabled: Bool
+    func print(_ r: LogRow) {
+        guard enabled else { return }
+        var s = String(format: "step %8d  CE %.6f  CE−𝓗 %.3e  ‖W‖ %.4e", r.step, r.ce, r.gap, r.norm)
+        if let dist = r.distanceToWStar, let c1 = r.cosineMM, let c2 = r.cosineShiftedMM {
+            s += String(format: "  ‖P_F W−W*‖ %.3e  cos(W,Wmm) %.5f  cos(W−W*,Wmm) %.5f", dist, c1, c2)
+        }
+        note(s)
+    }
+}
+
+private func note(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+private func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class NTPCoreTestsPlaceholder: XCTestCase { func testNothing() {} }

@@ -1,0 +1,171 @@
+@testable import NTPCore
+import NTPFormats
+import XCTest
+
+final class TheorySolverTests: XCTestCase {
+    /// V = 5, m = 4, supports of sizes 1, 2, 3, 5 with unequal counts.
+    let small = makeDataSet(v: 5, rows: [
+        [(2, 3)],
+        [(0, 1), (4, 3)],
+        [(1, 2), (2, 5), (3, 1)],
+        [(0, 1), (1, 1), (2, 2), (3, 1), (4, 3)],
+    ])
+
+    /// Closed forms of theory.md §4 in logit space: L* and L^mm (V × m row-major).
+    func closedForms(_ data: DataSet) -> (lStar: [Double], lmm: [Double], normSq: Double) {
+        let v = data.vocabularySize, m = data.contextCount
+        var ls = [Double](repeating: 0, count: v * m), lm = ls, n2 = 0.0
+        for j in 0..<m {
+            let r = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+            let k = Double(r.count), t = data.rowTotal(j)
+            let logs = r.map { Foundation.log(data.counts[$0] / t) }
+            let mean = logs.reduce(0, +) / k
+            for (i, e) in r.enumerated() { ls[Int(data.columns[e]) * m + j] = logs[i] - mean }
+            for z in 0..<v { lm[z * m + j] = -k / Double(v) }
+            for e in r { lm[Int(data.columns[e]) * m + j] += 1 }
+            n2 += k * (Double(v) - k) / Double(v)
+        }
+        return (ls, lm, n2)
+    }
+
+    /// W = L Hᵀ for column-major H (d × m).
+    func times(_ l: [Double], v: Int, m: Int, hT h: [Double], d: Int) -> [Double] {
+        var w = [Double](repeating: 0, count: v * d)
+        for a in 0..<v { for j in 0..<m { for i in 0..<d { w[a * d + i] += l[a * m + j] * h[j * d + i] } } }
+        return w
+    }
+
+    func testOnehotClosedForms() throws {
+        let f = ContextFeatures(dimension: 4, contextCount: 4, storage: .identity)
+        let s = try DataSubspace(data: small, features: f)
+        let (ls, lm, n2) = closedForms(small)
+        let star = s.solveFinitePart()
+        XCTAssertLessThan(maxAbsDiff(star.weights, ls), 1e-12)
+        XCTAssertEqual(star.relativeResidual, 0, accuracy: 1e-12)
+        XCTAssertTrue(star.isCompatible)
+        let mm = try MaxMarginSolver().solve(s)
+        XCTAssertEqual(mm.status, .separable)
+        XCTAssertLessThan(maxAbsDiff(mm.weights, lm), 1e-10)
+        XCTAssertEqual(mm.normSquared, n2, accuracy: 1e-10)
+        XCTAssertEqual(n2, 0.8 + 1.2 + 1.2 + 0)
+    }
+
+    func testOrthonormalClosedForms() throws {
+        let d = 7, m = 4, v = 5
+        let h = orthonormalColumns(d: d, m: m, seed: 11)
+        let f = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+        for gramLimit in [DataSubspace.defaultGramLimit, 0] {   // Gram path and matrix-free path
+            let s = try DataSubspace(data: small, features: f, gramLimit: gramLimit)
+            let (ls, lm, n2) = closedForms(small)
+            let star = s.solveFinitePart()
+            XCTAssertLessThan(maxAbsDiff(star.weights, times(ls, v: v, m: m, hT: h, d: d)), 1e-10)
+            XCTAssertLessThan(star.relativeResidual, 1e-10)
+            if gramLimit > 0 {
+                let mm = try MaxMarginSolver().solve(s)
+                XCTAssertEqual(mm.status, .separable)
+                XCTAssertLessThan(maxAbsDiff(mm.weights, times(lm, v: v, m: m, hT: h, d: d)), 1e-10)
+                XCTAssertEqual(mm.normSquared, n2, accuracy: 1e-10)
+                XCTAssertEqual(mm.margin, 1 / n2.squareRoot(), accuracy: 1e-10)
+            }
+        }
+    }
+
+    /// Random instances against the explicit reference (projection, W*, W^mm), d above and below m.
+    func testRandomInstancesAgainstReference() throws {
+        var separableSeen = 0
+        for (seed, d) in [(1, 8), (2, 6), (3, 5), (4, 4), (5, 3), (6, 3), (7, 4)] as [(UInt64, Int)] {
+            let data = try SyntheticData.generate(SyntheticSpec(contexts: 6, vocabulary: 5, support: .uniform(1, 3),
+                                                                samples: nil, seed: seed))
+            let f = SyntheticData.gaussianEmbeddings(dimension: d, contexts: 6, scale: 1, seed: seed + 100)
+            guard case .dense(let h) = f.storage else { return XCTFail() }
+            let ref = TheoryReference(data: data, h: h, d: d)
+            // Three ways to apply 𝓝: per-token Gram blocks, gathers from G, matrix-free.
+            for (gramLimit, blockLimit) in [(DataSubspace.defaultGramLimit, DataSubspace.blockLimit), (DataSubspace.defaultGramLimit, 0), (0, 0)] {
+                let s = try DataSubspace(data: data, features: f, gramLimit: gramLimit, blockLimit: blockLimit)
+                s.projectionTolerance = 1e-13
+                // Projection: matches Q Qᵀ, idempotent, P_⊥ ⊥ 𝓕.
+                var rng = SeededGenerator(seed: seed)
+                let w = (0..<(5 * d)).map { _ in rng.nextGaussian() }
+                let p = s.project(w)
+                XCTAssertLessThan(maxAbsDiff(p, ref.projectF(w)), 1e-9, "seed \(seed)")
+                XCTAssertLessThan(maxAbsDiff(s.project(p), p), 1e-9)
+                XCTAssertLessThan(refNorm(ref.projectF(s.projectOrthogonal(w))), 1e-9)
+                // W*: the min-norm least-squares solution, in 𝓕.
+                let star = s.solveFinitePart()
+                let wStarRef = ref.finitePart()
+                XCTAssertLessThan(maxAbsDiff(star.weights, wStarRef), 1e-8, "seed \(seed) d \(d)")
+                XCTAssertLessThan(maxAbsDiff(ref.projectF(star.weights), star.weights), 1e-9)
+                let target = ref.c.flatMap { $0 }
+                let resRef = refNorm(zip(ref.logOdds(wStarRef), target).map { $0 - $1 }) / refNorm(target)
+                XCTAssertEqual(star.relativeResidual, resRef, accuracy: 1e-8)
+                XCTAssertEqual(s.compatibilityResidual(star.weights), star.relativeResidual, accuracy: 1e-9)
+                if d >= 6 { XCTAssertTrue(star.isCompatible) }   // full column rank ⇒ compatible
+            }
+            let s = try DataSubspace(data: data, features: f)
+            let mm = try MaxMarginSolver(tolerance: 1e-10).solve(s)
+            if let wRef = ref.maxMargin() {
+                separableSeen += 1
+                XCTAssertEqual(mm.status, .separable, "seed \(seed) d \(d)")
+                XCTAssertLessThan(maxAbsDiff(mm.weights, wRef), 1e-6 * max(1, refNorm(wRef)), "seed \(seed) d \(d)")
+                // KKT on the solution, verified here: W ⊥ 𝓕 and all margins ≥ 1 − 1e-8.
+                XCTAssertLessThan(refNorm(ref.projectF(mm.weights)), 1e-8)
+                XCTAssertGreaterThan(ref.minMargin(mm.weights), 1 - 1e-8)
+                XCTAssertEqual(mm.margin, 1 / refNorm(wRef), accuracy: 1e-7)
+            } else {
+                // Seeds 5, 6, 7 (d = 3, 3, 4 < m): infeasibility confirmed by scipy's HiGHS LP.
+                XCTAssertEqual(mm.status, .notSeparable, "seed \(seed) d \(d)")
+                XCTAssertLessThan(mm.marginUpperBound, 1e-4 * 3)
+            }
+        }
+        XCTAssertEqual(separableSeen, 4)
+    }
+
+    /// Provably infeasible: h̄_3 = h̄_1 + h̄_2, token 0 must beat 1 after contexts 1, 2 but lose after 3.
+    func testNotSeparableDetected() throws {
+        let data = makeDataSet(v: 3, rows: [[(0, 1)], [(0, 2)], [(1, 1)], [(2, 1), (1, 1)]])
+        let h: [Double] = [1, 0.2, 0.3, 1, 1.3, 1.2, -0.5, 0.4]
+        let f = ContextFeatures(dimension: 2, contextCount: 4, storage: .dense(h))
+        let s = try DataSubspace(data: data, features: f)
+        let mm = try MaxMarginSolver().solve(s)
+        XCTAssertEqual(mm.status, .notSeparable)
+        XCTAssertLessThan(mm.marginUpperBound, 1e-4 * 1.8)
+        XCTAssertNil(TheoryReference(data: data, h: h, d: 2).maxMargin(blowUp: 1e5))
+    }
+
+    /// Paper App. A 2-D toy: d = 2, m = 3, V = 5, k = 3.
+    func testTwoDimensionalToy() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 3, vocabulary: 5, support: .fixed(3), seed: 3))
+        let f = SyntheticData.gaussianEmbeddings(dimension: 2, contexts: 3, scale: 1, seed: 3)
+        guard case .dense(let h) = f.storage else { return XCTFail() }
+        let s = try DataSubspace(data: data, features: f)
+        let mm = try MaxMarginSolver().solve(s)
+        let ref = TheoryReference(data: data, h: h, d: 2)
+        let wRef = try XCTUnwrap(ref.maxMargin())
+        XCTAssertEqual(mm.status, .separable)
+        XCTAssertLessThan(maxAbsDiff(mm.weights, wRef), 1e-5 * refNorm(wRef))
+        XCTAssertLessThanOrEqual(mm.kkt.tieViolation, 1e-6)
+        XCTAssertLessThanOrEqual(mm.kkt.marginViolation, 1e-6)
+        XCTAssertLessThanOrEqual(mm.kkt.relativeGap, 1e-6)
+        let star = s.solveFinitePart()
+        XCTAssertLessThan(maxAbsDiff(star.weights, ref.finitePart()), 1e-8)
+    }
+
+    /// Sparse storage gives the same answers as the same H stored densely.
+    func testSparseStorageMatchesDense() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 6, vocabulary: 5, support: .uniform(1, 3), seed: 9))
+        let idx: [Int32] = [0, 3, 1, 4, 2, 5, 0, 4, 1, 5, 2, 3]
+        let vals: [Double] = [1, 0.5, 1, 2, 1, -1, 0.3, 1, 1, 1, 2, 1]
+        let sp = ContextFeatures(dimension: 6, contextCount: 6, storage: .sparse(nonzerosPerContext: 2, indices: idx, values: vals))
+        let de = ContextFeatures(dimension: 6, contextCount: 6, storage: .dense(sp.denseMatrix()))
+        for gl in [DataSubspace.defaultGramLimit, 0] {
+            let a = try DataSubspace(data: data, features: sp, gramLimit: gl), b = try DataSubspace(data: data, features: de)
+            XCTAssertLessThan(maxAbsDiff(a.solveFinitePart().weights, b.solveFinitePart().weights), 1e-9)
+            let w = (0..<30).map { Double($0 % 7) - 3 }
+            XCTAssertLessThan(maxAbsDiff(a.project(w), b.project(w)), 1e-9)
+        }
+        let ma = try MaxMarginSolver(tolerance: 1e-10).solve(DataSubspace(data: data, features: sp))
+        let mb = try MaxMarginSolver(tolerance: 1e-10).solve(DataSubspace(data: data, features: de))
+        XCTAssertEqual(ma.status, mb.status)
+        XCTAssertLessThan(maxAbsDiff(ma.weights, mb.weights), 1e-7)
+    }
+}
