@@ -23,6 +23,8 @@ final class SeparabilityBenchmarkTests: XCTestCase {
         var o = SeparabilityOptions()
         o.useClosedForms = env["NTPSEP_BENCH_CLOSED"] != "0"
         o.aggregateRows = env["NTPSEP_BENCH_AGG"] != "0"
+        o.fullLPNonzeros = Int(env["NTPSEP_BENCH_FULL"] ?? "") ?? 0
+        o.scale = env["NTPSEP_BENCH_SCALE"] == "1"
         o.timeLimit = Double(env["NTPSEP_BENCH_LIMIT"] ?? "") ?? 600
         let r = Separability.decide(data, features: h, options: o)
         print("bench: verdict \(r.verdict), reason \(r.reason ?? "-"), lp \(String(describing: r.lp)), check \(String(describing: r.check)), involved \(r.involvedContexts.count), normalized margin \(r.normalizedMargin ?? .nan)")

@@ -195,6 +195,22 @@ final class SeparabilityTests: XCTestCase {
         XCTAssertTrue(ours.contains(.separable) && ours.contains(.notSeparable), "\(ours)")
     }
 
+    /// A perturbed β fails verification; least-squares polishing restores the unique certificate
+    /// α(1,1) = 1, β(0,1) = 1 of the tie-conflict instance.
+    func testPolishRepairsAnInaccurateCertificate() {
+        let data = makeData(V: 3, rows: [[0: 1, 1: 1], [0: 3]])
+        let h = denseFeatures([[2], [2]])
+        let bad = FarkasCertificate(marginMultipliers: [ConstraintMultiplier(context: 1, token: 1, weight: 1)],
+                                    tieMultipliers: [ConstraintMultiplier(context: 0, token: 1, weight: 1.001)],
+                                    anchors: [0, 0])
+        XCTAssertFalse(Separability.verify(bad, data: data, features: h).valid)
+        let fixed = Separability.polish(bad, data: data, features: h)!
+        XCTAssertTrue(Separability.verify(fixed, data: data, features: h).valid)
+        XCTAssertEqual(fixed.marginMultipliers, [ConstraintMultiplier(context: 1, token: 1, weight: 1)])
+        XCTAssertEqual(fixed.tieMultipliers.count, 1)
+        XCTAssertEqual(fixed.tieMultipliers[0].weight, 1, accuracy: 1e-12)
+    }
+
     /// The LP refuses problems above its size limit and falls back to first-order statistics.
     func testSizeLimitGivesUndecidedWithStatistics() {
         let data = makeData(V: 3, rows: [[0: 1], [1: 1], [2: 1]])

@@ -64,7 +64,7 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
     /// Separating W: smallest margin (≈ 1) and largest tie violation.
     public var minMargin: Double?
     public var maxTieViolation: Double?
-    /// Farkas: ‖Σ α C + Σ β T‖_F and its value relative to Σ α ‖C‖_F.
+    /// Farkas: ‖Σ α C + Σ β T‖_F and its value relative to Σ α ‖C‖_F + Σ |β| ‖T‖_F.
     public var residualNorm: Double?
     public var relativeResidual: Double?
     /// Farkas: any tie-satisfying W with all margins ≥ 1 has ‖W‖_F ≥ this (1/‖R‖_F; ∞ encoded as null).

@@ -58,7 +58,8 @@ public struct CertificateCheck: Codable, Equatable, Sendable {
     public var maxTieViolation: Double
     /// Farkas: ‖Σ α C + Σ β T‖_F. Separating: unused (0).
     public var residualNorm: Double
-    /// Farkas: residualNorm / Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F (scale-free). Separating: unused (0).
+    /// Farkas: residualNorm / (Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F + Σ |β_{j,z}| ‖(e_z − e_a) h̄_jᵀ‖_F), the size of
+    /// the residual against the terms it sums (round-off scales with those). Separating: unused (0).
     public var relativeResidual: Double
     /// One-line description of the first failed condition, or nil.
     public var failure: String?
@@ -73,6 +74,12 @@ public struct SeparabilityOptions: Sendable {
     /// Add per context the sum of all its margin rows (valid, dense in tokens) to the first LP;
     /// it avoids one round per few tokens when the answer is "separable".
     public var aggregateRows = true
+    /// Aggregate rows only for contexts with nnz(h̄_j) ≤ this (one-hot, positional one-hot).
+    public var aggregateMaxFeatureNonzeros = 8
+    /// Full LPs with at most this many margin-block nonzeros get all margin rows at once (no rounds).
+    public var fullLPNonzeros = 0
+    /// Let GLPK scale the LP (glp_scale_prob, automatic) before the first solve.
+    public var scale = false
     /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
     public var useClosedForms = true
     /// Constraint-generation rounds before giving up ("undecided").
@@ -227,8 +234,13 @@ public enum Separability {
             return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
                                       normalizedMargin: normalizedMargin(w, check), lp: stats)
         case .notSeparable(let alpha, let beta):
-            let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
-            let check = verify(cert, data: data, features: features, tolerance: options.farkasTolerance)
+            var cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
+            var check = verify(cert, data: data, features: features, tolerance: options.farkasTolerance)
+            if !check.valid, let polished = polish(cert, data: data, features: features) {
+                // The solver's duals are only as accurate as its tolerances; refine and re-verify.
+                let c2 = verify(polished, data: data, features: features, tolerance: options.farkasTolerance)
+                if c2.valid || c2.relativeResidual < check.relativeResidual { cert = polished; check = c2 }
+            }
             stats.totalSeconds = monotonicSeconds() - start
             guard check.valid else {
                 var r = undecided("Farkas certificate failed verification: \(check.failure ?? "")", lp: stats)
@@ -292,7 +304,8 @@ public enum Separability {
 
     /// Re-checks a Farkas certificate from the data alone: α ≥ 0 on off-support pairs, β on
     /// in-support pairs, Σα = 1 (to tolerance), and ‖Σ α (e_a − e_v) h̄_jᵀ + Σ β (e_z − e_a) h̄_jᵀ‖_F
-    /// ≤ tolerance · Σ α ‖(e_a − e_v) h̄_jᵀ‖_F. Anchors are recomputed (smallest support token).
+    /// ≤ tolerance · (Σ α ‖(e_a − e_v) h̄_jᵀ‖_F + Σ |β| ‖(e_z − e_a) h̄_jᵀ‖_F). Anchors are recomputed
+    /// (smallest support token).
     ///
     /// A residual R ≠ 0 still proves that any tie-satisfying W with all margins ≥ 1 has ‖W‖_F ≥ 1/‖R‖_F.
     public static func verify(_ cert: FarkasCertificate, data: DataSet, features: ContextFeatures,
@@ -328,6 +341,7 @@ public enum Separability {
             let s = support(b.context)
             if !s.contains(Int32(b.token)) { failure = failure ?? "tie multiplier on off-support pair (\(b.context), \(b.token))"; continue }
             add(b.context, b.token, Int(s.first!), b.weight)
+            scale += abs(b.weight) * 2.0.squareRoot() * cols.norm(b.context)
         }
         var r2 = 0.0
         for (_, x) in residual { r2 += x * x }

@@ -110,7 +110,8 @@ struct Check: ParsableCommand {
         if let gap = r.entropyGap {
             row("entropy gap", "CE − 𝓗 ≤ \(general(gap, 4)) nats (\(r.entropyGapMethod ?? ""))")
             if let t = r.entropyGapTrend, t.count >= 2 {
-                let pts = t.count <= 6 ? t : stride(from: 0, to: t.count, by: max(1, t.count / 5)).map { t[$0] } + [t.last!]
+                var pts = t.count <= 6 ? t : stride(from: 0, to: t.count, by: max(1, t.count / 5)).map { t[$0] }
+                if pts.last != t.last { pts.append(t.last!) }
                 row("", "trend: " + pts.map { "\($0.iteration): \(general($0.value, 3))" }.joined(separator: "  "))
             }
         } else {

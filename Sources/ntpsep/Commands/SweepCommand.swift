@@ -40,6 +40,12 @@ struct Sweep: ParsableCommand {
     @Option(help: "Time budget of each exact separability LP, seconds.")
     var timeLimit: Double = 600
 
+    @Option(help: "GD steps per trial for the entropy gap CE − 𝓗 (0 = skip the entropy gap).")
+    var ceSteps: Int = 1000
+
+    @Flag(help: "Skip the compatibility residual.")
+    var noCompat = false
+
     @OptionGroup var selection: ContextSelectionArguments
 
     func run() throws {
@@ -53,7 +59,12 @@ struct Sweep: ParsableCommand {
         options.includeNull = !noNull
         options.separability.timeLimit = timeLimit
         let clock = Stopwatch()
-        let result = try NTPCore.Sweep.run(ds, options: options) { line in
+        var hooks = CheckHooks.standard(crossEntropySteps: max(ceSteps, 1))
+        hooks.maxMarginNorm = nil
+        hooks.complementProjector = nil
+        if ceSteps <= 0 { hooks.minimizeCrossEntropy = nil }
+        if noCompat { hooks.compatibilityResidual = nil }
+        let result = try NTPCore.Sweep.run(ds, options: options, hooks: hooks) { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
         }
         if let p = csv { try result.csv().write(toFile: p, atomically: true, encoding: .utf8) }
@@ -66,11 +77,14 @@ struct Sweep: ParsableCommand {
         }
         print("m = \(grouped(ds.contextCount))\(note), V = \(grouped(ds.vocabularySize)), \(trials) trials per d")
         print("model".padding(toLength: 6, withPad: " ", startingAt: 0) + "d".leftPad(7) + "d/m".leftPad(9)
-              + "separable".leftPad(11) + "undecided".leftPad(11) + "median s".leftPad(10))
+              + "separable".leftPad(11) + "undecided".leftPad(11) + "compatible".leftPad(11)
+              + "residual".leftPad(11) + "CE − 𝓗".leftPad(11) + "LP s".leftPad(9))
         for r in result.rows {
             print(r.model.padding(toLength: 6, withPad: " ", startingAt: 0) + String(r.dimension).leftPad(7)
                   + fixed(r.ratio, 4).leftPad(9) + fixed(r.separableShare, 2).leftPad(11)
-                  + fixed(r.undecidedShare, 2).leftPad(11) + fixed(r.medianDecisionSeconds, 2).leftPad(10))
+                  + fixed(r.undecidedShare, 2).leftPad(11) + (r.compatibleShare.map { fixed($0, 2) } ?? "-").leftPad(11)
+                  + (r.medianResidual.map { general($0, 3) } ?? "-").leftPad(11)
+                  + (r.medianEntropyGap.map { general($0, 3) } ?? "-").leftPad(11) + fixed(r.medianDecisionSeconds, 2).leftPad(9))
         }
         func t(_ x: Double?) -> String { x.map { fixed($0, 4) } ?? "not reached" }
         print("threshold d*/m: real \(t(result.thresholdReal))" + (noNull ? "" : ", null \(t(result.thresholdNull))"))
