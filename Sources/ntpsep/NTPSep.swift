@@ -6,5 +6,5 @@ struct NTPSep: ParsableCommand {
         commandName: "ntpsep",
         abstract: "Next-token prediction on real text through the lens of NTP-separability.",
         version: "0.1.0",
-        subcommands: [Ingest.self, Stats.self, Train.self, Solve.self, Synth.self, Check.self, Sweep.self])
+        subcommands: [Ingest.self, Stats.self, Train.self, Solve.self, Synth.self, Check.self, Sweep.self, Reproduce.self])
 }
