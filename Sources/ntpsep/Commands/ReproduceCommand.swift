@@ -9,7 +9,7 @@ struct Reproduce: ParsableCommand {
         abstract: "Regenerate the paper's two synthetic experiments (App. A): the 2-D toy and m = 50.",
         discussion: """
         (a) 2-D toy: d = 2, m = 3, V = 5, k_j = 3, exact probabilities; the first seed from \
-        --toy-seed whose draw is NTP-separable and compatible (d < m, so not every draw is). \
+        --toy-seed whose draw is NTP-separable (exact LP) and compatible (d < m, so not every draw is). \
         W^mm is solved and toy.svg shows its rows (word embeddings, scaled to the contexts' \
         length) as arrows and the context embeddings h̄_j as points.
         (b) m = 50, V = 10, k_j = 6, d = 60, n = 5000 samples, N(0, 1) embeddings: GD (η = 0.5), \
@@ -59,14 +59,24 @@ struct Reproduce: ParsableCommand {
             let features = SyntheticData.gaussianEmbeddings(dimension: d, contexts: m, scale: 1, seed: s &+ 1)
             let subspace = try DataSubspace(data: data, features: features)
             let star = subspace.solveFinitePart()
+            // Exact LP decision first: the NTP-SVM would take many epochs to certify a non-separable draw.
+            guard star.isCompatible, Separability.decide(data, features: features).verdict == .separable else { continue }
             let mm = try MaxMarginSolver().solve(subspace)
-            guard star.isCompatible, mm.status == .separable else { continue }
+            guard mm.status == .separable else { continue }
 
             let h = features.denseMatrix()                      // column j = h̄_j
             let hMax = (0..<m).map { j in (h[j * d] * h[j * d] + h[j * d + 1] * h[j * d + 1]).squareRoot() }.max()!
             let wMax = (0..<v).map { z in (mm.weights[z * d] * mm.weights[z * d] + mm.weights[z * d + 1] * mm.weights[z * d + 1]).squareRoot() }.max()!
             let c = hMax / wMax
-            let arrows = (0..<v).map { z in ArrowPlot.Item(label: "w\(z)", x: c * mm.weights[z * d], y: c * mm.weights[z * d + 1]) }
+            // Tokens with equal rows (same pattern of supports) share one arrow: "w0=w2".
+            var groups: [[Int]] = []
+            for z in 0..<v {
+                let dx = { (g: [Int]) in abs(mm.weights[g[0] * d] - mm.weights[z * d]) + abs(mm.weights[g[0] * d + 1] - mm.weights[z * d + 1]) }
+                if let i = groups.firstIndex(where: { dx($0) <= 1e-6 * wMax }) { groups[i].append(z) } else { groups.append([z]) }
+            }
+            let arrows = groups.map { g in
+                ArrowPlot.Item(label: g.map { "w\($0)" }.joined(separator: "="), x: c * mm.weights[g[0] * d], y: c * mm.weights[g[0] * d + 1])
+            }
             let points = (0..<m).map { j -> ArrowPlot.Item in
                 let support = (data.rowOffsets[j]..<data.rowOffsets[j + 1]).map { "\(data.columns[$0])" }.joined(separator: ",")
                 return ArrowPlot.Item(label: "h\(j) {\(support)}", x: h[j * d], y: h[j * d + 1])

@@ -95,6 +95,8 @@ struct Train: ParsableCommand {
 
         let dataSet = try DataSet(contentsOfNPZ: data)
         let features = try loadFeatures(spec, for: dataSet)
+        // A reference file is checked before any work is done.
+        let fileReference = try refMode.isFile ? resolveReference(refMode, data: dataSet, features: features, loss: nil, onehot: false) : nil
         let loss = try NTPLoss(data: dataSet, features: features, precision: prec, blockSize: blockSize, threads: threads)
         let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
         note("data: V = \(v), m = \(m), d = \(d), 𝓗 = \(String(format: "%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
@@ -148,7 +150,7 @@ struct Train: ParsableCommand {
                     throw CLIError("one-hot \(what) needs the dense V × m matrix W (≈ \(size) GiB with state) over --memory-budget \(memoryBudget) GiB; use gd or adam full-batch (streamed), or raise --memory-budget")
                 }
             }
-            let resolved = try resolveReference(refMode, data: dataSet, features: features, loss: loss, onehot: onehot)
+            let resolved = try fileReference ?? resolveReference(refMode, data: dataSet, features: features, loss: loss, onehot: onehot)
             note("reference: " + resolved.summary)
             let trainer = try Trainer(loss: loss, options: options, reference: resolved.reference)
             let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
@@ -178,7 +180,7 @@ struct Train: ParsableCommand {
     }
 
     /// The reference `mode` asks for (see the command's discussion for `auto`'s limits).
-    private func resolveReference(_ mode: ReferenceMode, data: DataSet, features: ContextFeatures, loss: NTPLoss,
+    private func resolveReference(_ mode: ReferenceMode, data: DataSet, features: ContextFeatures, loss: NTPLoss?,
                                   onehot: Bool) throws -> ResolvedReference {
         switch mode {
         case .none:
@@ -186,8 +188,8 @@ struct Train: ParsableCommand {
         case .file(let path):
             return try loadReference(path: path, data: data, features: features)
         case .auto:
-            if onehot { return ResolvedReference(reference: .onehot(loss), summary: "one-hot closed forms of W* and W^mm") }
-            let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
+            let v = data.vocabularySize, d = features.dimension, m = data.contextCount
+            if onehot, let loss { return ResolvedReference(reference: .onehot(loss), summary: "one-hot closed forms of W* and W^mm") }
             guard v * max(d, m) <= ReferenceMode.autoLimit, m <= DataSubspace.defaultGramLimit else {
                 return ResolvedReference(reference: nil, summary: "none (V·max(d, m) = \(grouped(v * max(d, m))), m = \(grouped(m)): over the auto limit V·max(d, m) ≤ \(grouped(ReferenceMode.autoLimit)), m ≤ \(grouped(DataSubspace.defaultGramLimit)); run `ntpsep solve` and pass --reference SOL.npz)")
             }
