@@ -142,12 +142,15 @@ public struct LineChart: Sendable {
     public var markers: Bool
     /// Canvas size in pixels.
     public var width: Double, height: Double
+    /// Legend in the bottom-right corner instead of the top-right (for curves that rise to the top).
+    public var legendAtBottom: Bool
 
     /// A chart; 560 × 380 pixels by default.
     public init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                series: [Series], markers: Bool = false, width: Double = 560, height: Double = 380) {
+                series: [Series], markers: Bool = false, width: Double = 560, height: Double = 380, legendAtBottom: Bool = false) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.xScale = xScale; self.yScale = yScale
         self.series = series; self.markers = markers; self.width = width; self.height = height
+        self.legendAtBottom = legendAtBottom
     }
 
     /// The chart as a complete SVG document.
@@ -176,6 +179,8 @@ public struct LineChart: Sendable {
         s += "<text x=\"\(fmt((left + right) / 2))\" y=\"\(fmt(bottom + 38))\" text-anchor=\"middle\">\(escapeXML(xLabel))</text>\n"
         let my = (top + bottom) / 2, mx = ox + 18
         s += "<text x=\"\(fmt(mx))\" y=\"\(fmt(my))\" text-anchor=\"middle\" transform=\"rotate(-90 \(fmt(mx)) \(fmt(my)))\">\(escapeXML(yLabel))</text>\n"
+        // Legend box wide enough for the longest name (≈ 6.6 px per character at 12 px).
+        let legendWidth = max(150, 36 + 6.6 * Double(series.map(\.name.count).max() ?? 0))
         for (i, ser) in series.enumerated() {
             let color = ser.color ?? plotPalette[i % plotPalette.count]
             let dash = ser.dashed ? " stroke-dasharray=\"6 4\"" : ""
@@ -192,8 +197,9 @@ public struct LineChart: Sendable {
                     s += "<polyline points=\"\(pts)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash)/>\n"
                 }
             }
-            // Legend entry, top-right inside the frame.
-            let ly = top + 14 + Double(i) * 16, lx = right - 150
+            // Legend entry, top-right (or bottom-right) inside the frame.
+            let ly = legendAtBottom ? bottom - 8 - Double(series.count - 1 - i) * 16 : top + 14 + Double(i) * 16
+            let lx = right - legendWidth
             if markers {
                 s += "<circle cx=\"\(fmt(lx + 11))\" cy=\"\(fmt(ly - 4))\" r=\"3\" fill=\"\(color)\"/>\n"
             } else {
@@ -331,7 +337,7 @@ public func paperPanels(_ runs: [TrainingCurves], entropy: Double) -> FigureGrid
     ]
     let cos = series({ $0.cosineMM }, suffix: ": cos(W, Wmm)") + series({ $0.cosineShiftedMM }, suffix: ": cos(W−W*, Wmm)", dashed: true)
     if !cos.isEmpty {
-        charts.append(LineChart(title: "alignment with W^mm", xLabel: "step k", yLabel: "cosine", series: cos))
+        charts.append(LineChart(title: "alignment with W^mm", xLabel: "step k", yLabel: "cosine", series: cos, legendAtBottom: true))
         charts.append(LineChart(title: "‖P_𝓕(W_k) − W*‖", xLabel: "step k", yLabel: "distance", yScale: .log,
                                 series: series { $0.distanceToWStar }))
     }

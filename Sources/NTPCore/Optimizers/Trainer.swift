@@ -105,21 +105,22 @@ public final class Trainer {
     public let options: TrainingOptions
     /// Optional limits for the alignment columns.
     public let reference: TrainingReference?
-    private let mm2: Double, star2: Double, starDotMM: Double
+    private let mm2: Double?, star2: Double, starDotMM: Double
 
     /// A trainer; `reference` arrays must have V · d entries.
     public init(loss: NTPLoss, options: TrainingOptions, reference: TrainingReference? = nil) throws {
         let n = loss.parameterCount
-        if let r = reference, r.wStar.count != n || r.wMM.count != n {
+        if let r = reference, r.wStar.count != n || (r.hasDirection && r.wMM.count != n) {
             throw LossError.shapeMismatch("reference W*/W^mm must have V·d = \(n) entries")
         }
         if let b = options.batchContexts, b < 1 || b > loss.contextCount {
             throw TrainingError.invalidOption("--batch-contexts must be in 1...\(loss.contextCount)")
         }
         self.loss = loss; self.options = options; self.reference = reference
-        mm2 = reference.map { Trainer.dot($0.wMM, $0.wMM) } ?? 0
+        let direction = reference.flatMap { $0.hasDirection ? $0 : nil }
+        mm2 = direction.map { Trainer.dot($0.wMM, $0.wMM) }
         star2 = reference.map { Trainer.dot($0.wStar, $0.wStar) } ?? 0
-        starDotMM = reference.map { Trainer.dot($0.wStar, $0.wMM) } ?? 0
+        starDotMM = direction.map { Trainer.dot($0.wStar, $0.wMM) } ?? 0
     }
 
     static func dot(_ a: [Double], _ b: [Double]) -> Double {
@@ -134,14 +135,15 @@ public final class Trainer {
         sums.ce = ce
         sums.w2 = Trainer.dot(w, w)
         if let r = reference {
-            sums.wDotMM = Trainer.dot(w, r.wMM)
+            if r.hasDirection { sums.wDotMM = Trainer.dot(w, r.wMM) }
             sums.wDotStar = Trainer.dot(w, r.wStar)
             let p = r.projectOntoF(w)
             var d2 = 0.0
             for i in p.indices { let t = p[i] - r.wStar[i]; d2 += t * t }
             sums.proj2 = d2
         }
-        return sums.row(step: step, entropy: loss.entropy, mm2: reference == nil ? nil : mm2, star2: star2, starDotMM: starDotMM)
+        return sums.row(step: step, entropy: loss.entropy, mm2: mm2, star2: star2, starDotMM: starDotMM,
+                        distance: reference != nil)
     }
 
     /// Runs from W_0 (or from `resume`) to `options.steps` updates. `shouldStop` is polled after

@@ -29,14 +29,24 @@ public struct LogRow: Sendable, Equatable, Codable {
 public struct TrainingReference {
     /// W*, V × d row-major.
     public var wStar: [Double]
-    /// W^mm, V × d row-major.
+    /// W^mm, V × d row-major; empty when there is no direction to compare with (data not
+    /// NTP-separable, or W^mm not solved): then only ‖P_𝓕(W) − W*‖ is logged.
     public var wMM: [Double]
     /// W ↦ P_𝓕(W) (V × d row-major in and out).
     public var projectOntoF: ([Double]) -> [Double]
 
-    /// A reference from the solvers' outputs.
+    /// A reference from the solvers' outputs (`wMM` empty: no direction columns).
     public init(wStar: [Double], wMM: [Double], projectOntoF: @escaping ([Double]) -> [Double]) {
         self.wStar = wStar; self.wMM = wMM; self.projectOntoF = projectOntoF
+    }
+
+    /// True when W^mm is present (the cosine columns are logged).
+    public var hasDirection: Bool { !wMM.isEmpty }
+
+    /// The reference of a solved data subspace: W* and (if given) W^mm with P_𝓕 = `subspace.project`.
+    /// The closure keeps the subspace (its CG warm start makes consecutive projections cheap).
+    public init(wStar: [Double], wMM: [Double]?, subspace: DataSubspace) {
+        self.init(wStar: wStar, wMM: wMM ?? []) { subspace.project($0) }
     }
 
     /// Closed forms for one-hot contexts (HᵀH = I, theory.md §4): W* column j = centred log p̂_j
@@ -93,11 +103,12 @@ enum OnehotColumns {
 /// trainer can accumulate them block by block).
 struct LogSums {
     var ce = 0.0, w2 = 0.0, wDotMM = 0.0, wDotStar = 0.0, proj2 = 0.0
-    func row(step: Int, entropy: Double, mm2: Double?, star2: Double, starDotMM: Double) -> LogRow {
+    /// `mm2` nil: no cosine columns; `distance` (default: `mm2 != nil`) adds ‖P_𝓕(W) − W*‖.
+    func row(step: Int, entropy: Double, mm2: Double?, star2: Double, starDotMM: Double, distance: Bool? = nil) -> LogRow {
         var r = LogRow(step: step, ce: ce, gap: ce - entropy, norm: w2.squareRoot())
+        if distance ?? (mm2 != nil) { r.distanceToWStar = max(0, proj2).squareRoot() }
         if let mm2 {
             let mmNorm = mm2.squareRoot()
-            r.distanceToWStar = max(0, proj2).squareRoot()
             r.cosineMM = wDotMM / (w2.squareRoot() * mmNorm)
             let shift2 = max(0, w2 - 2 * wDotStar + star2)
             r.cosineShiftedMM = (wDotMM - starDotMM) / (shift2.squareRoot() * mmNorm)

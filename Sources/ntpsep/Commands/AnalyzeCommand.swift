@@ -121,7 +121,7 @@ struct Analyze: ParsableCommand {
     private func trainThreeOptimizers(_ data: DataSet, dimension: Int) throws -> (runs: [NamedRun], summary: [TrainingSummary]) {
         let features = try ContextFeatures.make(.gaussian(dimension: dimension, seed: seed), for: data)
         let loss = try NTPLoss(data: data, features: features)
-        let reference = try theoryReference(data, features)
+        let reference = try solveReference(data: data, features: features).reference
         var runs: [NamedRun] = [], summary: [TrainingSummary] = []
         for kind in [OptimizerKind.gd, .ngd, .adam] {
             let eta = OptimizerConfig.defaultLearningRate(for: kind, curvature: kind == .gd ? loss.curvatureBound() : 0)
@@ -138,15 +138,6 @@ struct Analyze: ParsableCommand {
         }
         return (runs, summary)
     }
-}
-
-/// W*, W^mm (when separable) and the projection onto 𝓕, for logging training runs.
-func theoryReference(_ data: DataSet, _ features: ContextFeatures) throws -> TrainingReference? {
-    let subspace = try DataSubspace(data: data, features: features)
-    let finite = subspace.solveFinitePart()
-    let svm = try MaxMarginSolver().solve(subspace)
-    guard svm.status == .separable else { return nil }
-    return TrainingReference(wStar: finite.weights, wMM: svm.weights, projectOntoF: { subspace.project($0) })
 }
 
 /// The `count` contexts with the largest counts (ties by row), in row order.

@@ -8,9 +8,12 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the linear decoder W (V × d) on a data set with GD, normalized GD or Adam.",
         discussion: """
-        Logs step, CE, CE − 𝓗 and ‖W‖ every --log-every steps. With one-hot contexts the W*/W^mm \
-        limits have closed forms, so the log also has ‖P_𝓕(W) − W*‖, cos(W, W^mm) and \
-        cos(W − W*, W^mm). One-hot GD/Adam runs stream over context blocks and never hold V × m.
+        Logs step, CE, CE − 𝓗 and ‖W‖ every --log-every steps, and with a reference (the limits \
+        W*, W^mm of `ntpsep solve`) also ‖P_𝓕(W) − W*‖, cos(W, W^mm) and cos(W − W*, W^mm). \
+        --reference auto uses the closed forms for one-hot contexts; otherwise it solves W* and, \
+        when the data are separable, W^mm in-process if V·max(d, m) ≤ 5,000,000 and m ≤ 12,000 \
+        (else none; pass a `ntpsep solve` output instead). One-hot GD/Adam runs stream over \
+        context blocks and never hold V × m (not with --reference SOL.npz).
         Ctrl-C writes a checkpoint; continue with --resume CKPT and the same DATA/--embedding.
         """)
 
@@ -22,6 +25,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "gd, ngd or adam.")
     var optimizer: String = "gd"
+
+    @Option(help: "auto, none, or SOL.npz from `ntpsep solve` (W_star, W_mm) for the alignment columns.")
+    var reference: String = "auto"
 
     @Option(help: "Step size η (default: 1/λ_max(H diag(π̂) Hᵀ) for gd, 0.01 for ngd and adam).")
     var lr: Double?
@@ -79,6 +85,7 @@ struct Train: ParsableCommand {
         let prec: Precision = try choice(precision, "--precision")
         let spec = try EmbeddingSpec(parsing: embedding)
         let initialization = try Initialization(parsing: `init`)
+        let refMode = ReferenceMode(parsing: reference)
         guard steps >= 0, logEvery >= 1, threads >= 1, (blockSize ?? 1) >= 1 else {
             throw CLIError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
         }
@@ -88,6 +95,8 @@ struct Train: ParsableCommand {
 
         let dataSet = try DataSet(contentsOfNPZ: data)
         let features = try ContextFeatures.make(spec, for: dataSet)
+        // A reference file is checked before any work is done.
+        let fileReference = try refMode.isFile ? resolveReference(refMode, data: dataSet, features: features, loss: nil, onehot: false) : nil
         let loss = try NTPLoss(data: dataSet, features: features, precision: prec, blockSize: blockSize, threads: threads)
         let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
         note("data: V = \(v), m = \(m), d = \(d), 𝓗 = \(String(format: "%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
@@ -121,13 +130,15 @@ struct Train: ParsableCommand {
         let onehot: Bool
         if case .identity = features.storage { onehot = true } else { onehot = false }
         let streams = onehot && options.optimizer.kind != .ngd && (options.batchContexts ?? m) >= m && resumed == nil
+            && !refMode.isFile
 
         if benchmark { return try runBenchmark(loss: loss, options: options, streams: streams) }
 
         var rows: [LogRow] = []
         let printer = LogPrinter(enabled: !json)
         if streams {
-            rows = try trainStreaming(loss: loss, options: options, printer: printer)
+            note(refMode == .auto ? "reference: one-hot closed forms of W* and W^mm" : "reference: none")
+            rows = try trainStreaming(loss: loss, options: options, withReference: refMode == .auto, printer: printer)
         } else {
             if onehot {
                 // Dense one-hot: W, gradient, optimizer moments, W*, W^mm and a projection.
@@ -139,7 +150,9 @@ struct Train: ParsableCommand {
                     throw CLIError("one-hot \(what) needs the dense V × m matrix W (≈ \(size) GiB with state) over --memory-budget \(memoryBudget) GiB; use gd or adam full-batch (streamed), or raise --memory-budget")
                 }
             }
-            let trainer = try Trainer(loss: loss, options: options, reference: onehot ? .onehot(loss) : nil)
+            let resolved = try fileReference ?? resolveReference(refMode, data: dataSet, features: features, loss: loss, onehot: onehot)
+            note("reference: " + resolved.summary)
+            let trainer = try Trainer(loss: loss, options: options, reference: resolved.reference)
             let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
             rows = result.log
             if result.interrupted {
@@ -161,18 +174,36 @@ struct Train: ParsableCommand {
             print(TrainingLogFormat.json(rows, entropy: loss.entropy, meta: [
                 ("optimizer", jsonString(options.optimizer.kind.rawValue)),
                 ("lr", String(format: "%.12e", options.optimizer.learningRate)),
-                ("steps", "\(options.steps)"), ("embedding", jsonString(embedding)),
+                ("steps", "\(options.steps)"), ("embedding", jsonString(embedding)), ("reference", jsonString(reference)),
                 ("V", "\(v)"), ("m", "\(m)"), ("d", "\(d)")]), terminator: "")
         }
     }
 
-    private func trainStreaming(loss: NTPLoss, options: TrainingOptions, printer: LogPrinter) throws -> [LogRow] {
+    /// The reference `mode` asks for (see the command's discussion for `auto`'s limits).
+    private func resolveReference(_ mode: ReferenceMode, data: DataSet, features: ContextFeatures, loss: NTPLoss?,
+                                  onehot: Bool) throws -> ResolvedReference {
+        switch mode {
+        case .none:
+            return ResolvedReference(reference: nil, summary: "none")
+        case .file(let path):
+            return try loadReference(path: path, data: data, features: features)
+        case .auto:
+            let v = data.vocabularySize, d = features.dimension, m = data.contextCount
+            if onehot, let loss { return ResolvedReference(reference: .onehot(loss), summary: "one-hot closed forms of W* and W^mm") }
+            guard v * max(d, m) <= ReferenceMode.autoLimit, m <= DataSubspace.defaultGramLimit else {
+                return ResolvedReference(reference: nil, summary: "none (V·max(d, m) = \(grouped(v * max(d, m))), m = \(grouped(m)): over the auto limit V·max(d, m) ≤ \(grouped(ReferenceMode.autoLimit)), m ≤ \(grouped(DataSubspace.defaultGramLimit)); run `ntpsep solve` and pass --reference SOL.npz)")
+            }
+            return try solveReference(data: data, features: features)
+        }
+    }
+
+    private func trainStreaming(loss: NTPLoss, options: TrainingOptions, withReference: Bool, printer: LogPrinter) throws -> [LogRow] {
         let v = loss.vocabularySize, m = loss.contextCount
         let writer = try out.map { try NPYStreamWriter(path: $0, descr: "<f8", shape: [v, m], fortranOrder: true) }
         note("one-hot contexts: streaming \(m) contexts in blocks of \(loss.blockSize) (W is never held whole)")
         let rows: [LogRow]
         do {
-            rows = try OnehotStreamingTrainer(loss: loss, options: options).run(shouldStop: { InterruptFlag.isRaised }) { _, _, block in
+            rows = try OnehotStreamingTrainer(loss: loss, options: options, withReference: withReference).run(shouldStop: { InterruptFlag.isRaised }) { _, _, block in
                 try writer?.append(UnsafeRawBufferPointer(block))
             }
             try writer?.finish()
@@ -249,8 +280,9 @@ struct LogPrinter {
     func print(_ r: LogRow) {
         guard enabled else { return }
         var s = String(format: "step %8d  CE %.6f  CE−𝓗 %.3e  ‖W‖ %.4e", r.step, r.ce, r.gap, r.norm)
-        if let dist = r.distanceToWStar, let c1 = r.cosineMM, let c2 = r.cosineShiftedMM {
-            s += String(format: "  ‖P_F W−W*‖ %.3e  cos(W,Wmm) %.5f  cos(W−W*,Wmm) %.5f", dist, c1, c2)
+        if let dist = r.distanceToWStar { s += String(format: "  ‖P_F W−W*‖ %.3e", dist) }
+        if let c1 = r.cosineMM, let c2 = r.cosineShiftedMM {
+            s += String(format: "  cos(W,Wmm) %.5f  cos(W−W*,Wmm) %.5f", c1, c2)
         }
         note(s)
     }

@@ -1,0 +1,94 @@
+import Foundation
+import NTPCore
+import NTPFormats
+
+/// `--reference auto|none|SOL.npz`: where the limits W* and W^mm of the alignment columns come from.
+enum ReferenceMode: Equatable {
+    /// Closed forms for one-hot contexts; otherwise solve W* (and W^mm when separable) if small enough.
+    case auto
+    /// No alignment columns.
+    case none
+    /// W_star / W_mm from a file written by `ntpsep solve`.
+    case file(String)
+
+    init(parsing text: String) {
+        switch text {
+        case "auto": self = .auto
+        case "none": self = .none
+        default: self = .file(text)
+        }
+    }
+
+    /// True for `.file`.
+    var isFile: Bool { if case .file = self { return true } else { return false } }
+
+    /// Largest V·max(d, m) that `auto` solves in-process (W, the solver's V × m multipliers and
+    /// logits); m must also be ≤ `DataSubspace.defaultGramLimit` (the NTP-SVM needs G = HᵀH).
+    static let autoLimit = 5_000_000
+}
+
+/// A reference plus one line saying what was done.
+struct ResolvedReference {
+    var reference: TrainingReference?
+    var summary: String
+}
+
+/// Solves W* (always) and W^mm (kept when the NTP-SVM reports `separable`) for `data` under
+/// `features`, as `ntpsep solve` does, with P_𝓕 = `DataSubspace.project` for the trainer.
+func solveReference(data: DataSet, features: ContextFeatures) throws -> ResolvedReference {
+    let clock = Stopwatch()
+    let subspace = try DataSubspace(data: data, features: features)
+    let star = subspace.solveFinitePart()
+    let mm = try MaxMarginSolver().solve(subspace)
+    var text = "W* (residual \(general(star.relativeResidual, 2)), \(star.isCompatible ? "compatible" : "NOT compatible"))"
+    let wMM: [Double]?
+    if mm.status == .separable {
+        wMM = mm.weights
+        text += " and W^mm (‖W^mm‖ = \(general(mm.normSquared.squareRoot(), 6)))"
+    } else {
+        wMM = nil
+        text += "; NTP-SVM \(mm.status.rawValue) after \(mm.epochs) epochs, so no W^mm: cosine columns omitted"
+    }
+    return ResolvedReference(reference: TrainingReference(wStar: star.weights, wMM: wMM, subspace: subspace),
+                             summary: text + " in \(clock.elapsedText)")
+}
+
+/// Reads `W_star` and `W_mm` (V × d) from a `ntpsep solve` output and checks them against the
+/// run: same shapes and, when the file stores H, the same context features (to 1e-12 relative).
+/// W_mm is used only when the file says `separable`.
+func loadReference(path: String, data: DataSet, features: ContextFeatures) throws -> ResolvedReference {
+    let members: [String: NPYArray]
+    do { members = try NPZArchive.read(path: path) } catch { throw CLIError("--reference \(path): \(error)") }
+    let v = data.vocabularySize, d = features.dimension, m = data.contextCount
+    func matrix(_ name: String) throws -> [Double] {
+        guard let a = members[name] else { throw CLIError("--reference \(path): no \(name) (expected a file written by `ntpsep solve`)") }
+        guard a.shape == [v, d] else {
+            throw CLIError("--reference \(path): \(name) has shape \(a.shape) but DATA/--embedding give V × d = [\(v), \(d)]")
+        }
+        return try a.doubles()
+    }
+    let wStar = try matrix("W_star")
+    let wMM = try matrix("W_mm")
+    if let h = members["H"] {
+        guard h.shape == [d, m] else { throw CLIError("--reference \(path): H has shape \(h.shape), the run's is [\(d), \(m)]") }
+        let stored = try h.doubles()                 // C order: (i, j) at i·m + j
+        let ours = features.denseMatrix()            // column-major: (i, j) at j·d + i
+        var diff = 0.0, norm = 0.0
+        for i in 0..<d { for j in 0..<m { let a = ours[j * d + i]; diff = max(diff, abs(stored[i * m + j] - a)); norm = max(norm, abs(a)) } }
+        guard diff <= 1e-12 * max(norm, 1) else {
+            throw CLIError("--reference \(path): its H differs from the run's context features (max |ΔH| = \(general(diff, 3))); solve with the same --embedding")
+        }
+    }
+    let separable = (try? members["separable"]?.int64s())?.first
+    let subspace = try DataSubspace(data: data, features: features)
+    var text = "W*"
+    var direction: [Double]? = wMM
+    if separable == 1 {
+        text += " and W^mm"
+    } else {
+        direction = nil
+        text += " (the file says not separable: no W^mm, cosine columns omitted)"
+    }
+    return ResolvedReference(reference: TrainingReference(wStar: wStar, wMM: direction, subspace: subspace),
+                             summary: text + " from \(path)")
+}
