@@ -1,3 +1,4 @@
+import COpenBLAS
 import NTPFormats
 #if canImport(Glibc)
 import Glibc
@@ -213,6 +214,17 @@ public enum Separability {
                                           normalizedMargin: normalizedMargin(w, check), lp: nil)
             }
         }
+        if options.useClosedForms, case .dense(let h) = features.storage, features.dimension >= m,
+           let w = fullRankSeparatingWeights(data, h: h, d: features.dimension) {
+            // d ≥ m and HᵀH invertible: W = L G⁻¹ Hᵀ has logits WH = L for ANY L (theory.md §2),
+            // so the support indicator L = [1_{S_1} … 1_{S_m}] gives ties 0 and margins 1. Verified below.
+            let cert = SeparatingCertificate(weights: w, anchors: anchors)
+            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
+            if check.valid {
+                return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
+                                          normalizedMargin: normalizedMargin(w, check), lp: nil)
+            }
+        }
         let lp = ConstraintGenerationLP(data: data, cols: cols, used: used, anchors: anchors, options: options)
         let outcome = lp.solve(deadline: start + options.timeLimit)
         var stats = SeparabilityLPStatistics(columns: columns, tieRows: tieRows, marginRows: lp.marginRowCount,
@@ -250,6 +262,30 @@ public enum Separability {
             return SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
                                       involvedContexts: involvedContexts(cert), lp: stats)
         }
+    }
+
+    /// W = L G⁻¹ Hᵀ (V × d, row-major) with L the support indicator, when G = HᵀH (m × m) has a
+    /// Cholesky factor; nil when H is rank deficient (then the LP decides).
+    static func fullRankSeparatingWeights(_ data: DataSet, h: [Double], d: Int) -> [Double]? {
+        let m = data.contextCount, V = data.vocabularySize
+        guard m > 0, m <= 12_000 else { return nil }
+        var g = [Double](repeating: 0, count: m * m)
+        // H is column-major d × m: G = HᵀH.
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(m), Int32(d), 1, h, Int32(d), h, Int32(d), 0, &g, Int32(m))
+        var info: Int32 = 0, n = Int32(m), lda = Int32(m)
+        var uplo = Int8(UInt8(ascii: "L"))
+        dpotrf_(&uplo, &n, &g, &lda, &info)
+        guard info == 0 else { return nil }
+        // X = G⁻¹ Lᵀ (m × V, column-major: column v holds the contexts whose support has v).
+        var x = [Double](repeating: 0, count: m * V)
+        for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { x[Int(data.columns[e]) * m + j] = 1 } }
+        var nrhs = Int32(V), ldb = Int32(m)
+        dpotrs_(&uplo, &n, &nrhs, g, &lda, &x, &ldb, &info)
+        guard info == 0 else { return nil }
+        // Wᵀ = H X (d × V column-major) is W (V × d) row-major.
+        var w = [Double](repeating: 0, count: V * d)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(d), Int32(V), Int32(m), 1, h, Int32(d), x, Int32(m), 0, &w, Int32(d))
+        return w.allSatisfy(\.isFinite) ? w : nil
     }
 
     private static func normalizedMargin(_ w: [Double], _ check: CertificateCheck) -> Double {

@@ -1,0 +1,27 @@
+import XCTest
+@testable import NTPCore
+import NTPFormats
+
+final class FullRankSeparabilityTests: XCTestCase {
+    /// d ≥ m Gaussian features: separable by the closed form W = L G⁻¹ Hᵀ, no LP, margins exactly 1.
+    func testFullColumnRankIsSeparableWithoutLP() throws {
+        var rng = SeededGenerator(seed: 3)
+        let V = 7, m = 12
+        let rows: [[Int: Double]] = (0..<m).map { _ in
+            var row: [Int: Double] = [:]
+            for _ in 0..<(1 + Int(rng.next() % 4)) { row[Int(rng.next() % UInt64(V)), default: 0] += 1 }
+            return row
+        }
+        let data = makeData(V: V, rows: rows)
+        let features = try ContextFeatures.make(.gaussian(dimension: 15, seed: 9), for: data)
+        let r = Separability.decide(data, features: features)
+        XCTAssertEqual(r.verdict, .separable)
+        XCTAssertNil(r.lp, "the closed form should decide without the LP")
+        XCTAssertEqual(try XCTUnwrap(r.check).minMargin, 1, accuracy: 1e-9)
+        // Below full rank the closed form does not apply and the LP decides; it must agree with it off.
+        var options = SeparabilityOptions(); options.useClosedForms = false
+        XCTAssertEqual(Separability.decide(data, features: features, options: options).verdict, .separable)
+        let narrow = try ContextFeatures.make(.gaussian(dimension: 5, seed: 9), for: data)
+        XCTAssertNotNil(Separability.decide(data, features: narrow).lp)
+    }
+}
