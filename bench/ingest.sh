@@ -104,7 +104,7 @@ if [[ $BASELINE_ONLY == 0 ]]; then
   # SLICE: first 40 MiB, completed to the end of that line
   SLICE=$W/slice-40mib-$SHA.txt
   if [[ ! -f $SLICE ]]; then
-    { head -c 41943040 "$FILE"; tail -c +41943041 "$FILE" | head -n 1; } >"$SLICE"
+    { head -c 41943040 "$FILE"; tail -c +41943041 "$FILE" | head -n 1 || true; } >"$SLICE"  # tail gets SIGPIPE
   fi
   FILE2=$W/twice-$SHA.txt
   [[ -f $FILE2 && $(stat -c %s "$FILE2") == $((2 * BYTES)) ]] || cat "$FILE" "$FILE" >"$FILE2"

@@ -46,9 +46,13 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Skip the compatibility residual.")
     var noCompat = false
 
+    @Option(help: "Context lengths to compare, e.g. 1-3 or 2,3 (orders ≤ the data set's; shorter contexts are derived from its counts). Each order gets its own rows, CSV block and plot (PLOT-orderN.svg).")
+    var orders: String?
+
     @OptionGroup var selection: ContextSelectionArguments
 
     func run() throws {
+        if let orders { return try runOrders(try parseOrderList(orders)) }
         guard embedding == "gaussian" else { throw CLIError("--embedding \(embedding): sweep supports only gaussian") }
         guard trials > 0 else { throw CLIError("--trials must be positive") }
         let dimensions = try parseDimensionList(dims)
@@ -67,8 +71,8 @@ struct Sweep: ParsableCommand {
         let result = try NTPCore.Sweep.run(ds, options: options, hooks: hooks) { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
         }
-        if let p = csv { try result.csv().write(toFile: p, atomically: true, encoding: .utf8) }
-        if let p = plot { try sweepSVG(result).write(toFile: p, atomically: true, encoding: .utf8) }
+        if let p = csv { try writeFileAtomically(path: p, contents: result.csv()) }
+        if let p = plot { try writeFileAtomically(path: p, contents: sweepSVG(result)) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -88,6 +92,51 @@ struct Sweep: ParsableCommand {
         }
         func t(_ x: Double?) -> String { x.map { fixed($0, 4) } ?? "not reached" }
         print("threshold d*/m: real \(t(result.thresholdReal))" + (noNull ? "" : ", null \(t(result.thresholdNull))"))
+    }
+}
+
+extension Sweep {
+    /// `--orders`: the same dimension sweep for each context length, derived from one data set.
+    func runOrders(_ list: [Int]) throws {
+        let dimensions = try parseDimensionList(dims)
+        let full = try DataSet(contentsOfNPZ: data)
+        try full.validate()
+        guard let top = list.max(), top <= full.contextLength + 1 else {
+            throw CLIError("--orders \(orders ?? ""): \(data) has order \(full.contextLength + 1); ingest at a higher --order")
+        }
+        if let p = csv { try checkWritable(p) }
+        var csvText = "order,"
+        var first = true
+        let clock = Stopwatch()
+        print("order" + "contexts".leftPad(10) + "mean k".leftPad(8) + "  threshold d*/m real" + "  null")
+        for order in list {
+            let shorter = try full.marginalized(toContextLength: order - 1)
+            let (ds, _) = DataSetSampling.subsample(shorter, maxContexts: selection.maxContexts,
+                                                    minContextCount: selection.minContextCount, seed: selection.seed)
+            var options = SweepOptions(dimensions: dimensions, trials: trials, seed: selection.seed)
+            options.includeNull = !noNull
+            options.separability.timeLimit = timeLimit
+            var hooks = CheckHooks.standard(crossEntropySteps: max(ceSteps, 1))
+            hooks.maxMarginNorm = nil
+            hooks.complementProjector = nil
+            if ceSteps <= 0 { hooks.minimizeCrossEntropy = nil }
+            if noCompat { hooks.compatibilityResidual = nil }
+            let result = try NTPCore.Sweep.run(ds, options: options, hooks: hooks) { line in
+                FileHandle.standardError.write(Data(("  order \(order) " + line + " (" + clock.elapsedText + ")\n").utf8))
+            }
+            let lines = result.csv().split(separator: "\n", omittingEmptySubsequences: true)
+            if first { csvText += lines[0] + "\n"; first = false }
+            for line in lines.dropFirst() { csvText += "\(order),\(line)\n" }
+            if let p = plot {
+                let base = p.hasSuffix(".svg") ? String(p.dropLast(4)) : p
+                try writeFileAtomically(path: "\(base)-order\(order).svg", contents: sweepSVG(result))
+            }
+            func t(_ x: Double?) -> String { x.map { fixed($0, 4) } ?? "not reached" }
+            print(String(order).leftPad(5) + grouped(ds.contextCount).leftPad(10)
+                  + fixed(Double(ds.storedCount) / Double(max(ds.contextCount, 1)), 2).leftPad(8)
+                  + "  " + t(result.thresholdReal).leftPad(19) + "  " + (noNull ? "-" : t(result.thresholdNull)))
+        }
+        if let p = csv { try writeFileAtomically(path: p, contents: csvText) }
     }
 }
 
