@@ -1,0 +1,65 @@
+import XCTest
+import Foundation
+
+final class AnalyzeCLITests: XCTestCase {
+    /// A small corpus written here: enough repeated contexts for every step of analyze.
+    static func corpus() -> String {
+        let subjects = ["the cat", "the dog", "a bird", "my friend", "the king", "a child"]
+        let verbs = ["saw", "likes", "follows", "found", "called"]
+        let objects = ["the house", "a tree", "the river", "my hat", "the road", "a song", "the light"]
+        var state: UInt64 = 7
+        func pick<T>(_ xs: [T]) -> T { state = state &* 6364136223846793005 &+ 1442695040888963407; return xs[Int(state >> 33) % xs.count] }
+        return (0..<300).map { _ in "\(pick(subjects)) \(pick(verbs)) \(pick(objects)) ." }.joined(separator: "\n") + "\n"
+    }
+
+    func testAnalyzeWritesSelfContainedWellFormedReportAndJSON() throws {
+        let dir = scratchDirectory()
+        let input = dir.appendingPathComponent("tiny.txt")
+        try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        let run = try ntpsep(["analyze", input.path, "-o", out.path, "--check-contexts", "40", "--check-vocab", "20",
+                              "--sweep-contexts", "12", "--steps", "50", "--gap-steps", "30", "--trials", "1",
+                              "--sweep-time-limit", "5"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("report: \(out.path)/report.html"), run.stdout)
+        for name in ["report.html", "analysis.json", "data.npz", "training.svg", "sweep.svg", "sweep.csv", "training-gd.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
+        }
+        // Well formed (every element closed in order) and nothing fetched from outside the file.
+        let check = try shell("""
+            python3 - '\(out.path)/report.html' <<'PY'
+            import sys, re
+            from html.parser import HTMLParser
+            void = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "source", "wbr"}
+            class P(HTMLParser):
+                def __init__(self):
+                    super().__init__(); self.stack = []; self.errors = []; self.external = []
+                def handle_starttag(self, tag, attrs):
+                    for k, v in attrs:
+                        if k in ("src", "href", "xlink:href") or (v and re.search(r"url\\(", v)):
+                            self.external.append((tag, k, v))
+                    if tag in ("script", "link", "iframe", "img", "object", "embed"):
+                        self.external.append((tag, "", ""))
+                    if tag not in void: self.stack.append(tag)
+                def handle_startendtag(self, tag, attrs):
+                    self.handle_starttag(tag, attrs)
+                    if tag not in void: self.stack.pop()
+                def handle_endtag(self, tag):
+                    if not self.stack or self.stack[-1] != tag: self.errors.append(f"unexpected </{tag}>, open: {self.stack[-3:]}")
+                    else: self.stack.pop()
+            text = open(sys.argv[1], encoding="utf-8").read()
+            p = P(); p.feed(text); p.close()
+            urls = [u for u in re.findall(r"https?://[^\\s\\"'<>)]+", text) if u != "http://www.w3.org/2000/svg"]
+            print(len(p.errors), len(p.stack), len(p.external), len(urls), text.count("<svg"), "@import" in text)
+            PY
+            """)
+        XCTAssertEqual(check, "0 0 0 0 2 False\n", "errors, unclosed, external refs, urls, inline svgs, @import")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("analysis.json"))) as! [String: Any]
+        let stats = json["statistics"] as! [String: Any]
+        XCTAssertEqual(stats["events"] as? Double, 300 * 7)   // 5 words + "." per line, + </s>
+        let checks = json["checks"] as! [[String: Any]]
+        XCTAssertEqual(checks.map { $0["embedding"] as! String }, ["onehot", "positional-onehot"])
+        XCTAssertEqual(checks[0]["separable"] as? Bool, true)   // one-hot contexts are always separable
+        XCTAssertEqual(checks[0]["compatible"] as? Bool, true)
+    }
+}
