@@ -282,7 +282,9 @@ struct LogPrinter {
         var s = String(format: "step %8d  CE %.6f  CE−𝓗 %.3e  ‖W‖ %.4e", r.step, r.ce, r.gap, r.norm)
         if let dist = r.distanceToWStar { s += String(format: "  ‖P_F W−W*‖ %.3e", dist) }
         if let c1 = r.cosineMM, let c2 = r.cosineShiftedMM {
-            s += String(format: "  cos(W,Wmm) %.5f  cos(W−W*,Wmm) %.5f", c1, c2)
+            // At W = 0 the first cosine is 0/0: say so instead of printing nan.
+            func cosine(_ c: Double) -> String { c.isNaN ? "    n/a" : String(format: "%.5f", c) }
+            s += "  cos(W,Wmm) \(cosine(c1))  cos(W−W*,Wmm) \(cosine(c2))"
         }
         note(s)
     }
