@@ -173,17 +173,12 @@ struct TextProcessor {
         if transform != nil { unit = transform!.apply(unit) }
         batch.removeAll()
         if case .whitespace = tokenizer {
+            // No range buffer on the throughput path: tokens go straight into the batch.
             guard let p = unit.baseAddress else { if endsSequence { sequences.endSequence() }; return }
-            let n = unit.count
-            var i = 0
-            while i < n {
-                while i < n && isASCIIWhitespace(p[i]) { i += 1 }
-                let start = i
-                while i < n && !isASCIIWhitespace(p[i]) { i += 1 }
-                if i > start {
-                    if batch.isFull { countBatch(p) }
-                    batch.append(start, i - start)
-                }
+            var whitespace = WhitespaceTokenizer()
+            whitespace.forEachToken(in: unit) { r in
+                if batch.isFull { countBatch(p) }
+                batch.append(r.lowerBound, r.count)
             }
         } else {
             ranges.removeAll(keepingCapacity: true)

@@ -59,16 +59,8 @@ struct Sweep: ParsableCommand {
         if let p = csv { try checkWritable(p) }
         if let p = plot { try checkWritable(p) }
         let (ds, _, note) = try selection.load(data)
-        var options = SweepOptions(dimensions: dimensions, trials: trials, seed: selection.seed)
-        options.includeNull = !noNull
-        options.separability.timeLimit = timeLimit
         let clock = Stopwatch()
-        var hooks = CheckHooks.standard(crossEntropySteps: max(ceSteps, 1))
-        hooks.maxMarginNorm = nil
-        hooks.complementProjector = nil
-        if ceSteps <= 0 { hooks.minimizeCrossEntropy = nil }
-        if noCompat { hooks.compatibilityResidual = nil }
-        let result = try NTPCore.Sweep.run(ds, options: options, hooks: hooks) { line in
+        let result = try NTPCore.Sweep.run(ds, options: sweepOptions(dimensions), hooks: sweepHooks()) { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
         }
         if let p = csv { try writeFileAtomically(path: p, contents: result.csv()) }
@@ -96,6 +88,23 @@ struct Sweep: ParsableCommand {
 }
 
 extension Sweep {
+    func sweepOptions(_ dimensions: [Int]) -> SweepOptions {
+        var options = SweepOptions(dimensions: dimensions, trials: trials, seed: selection.seed)
+        options.includeNull = !noNull
+        options.separability.timeLimit = timeLimit
+        return options
+    }
+
+    /// Compatibility and the entropy gap per trial (as asked); no margin, no first-order fallback.
+    func sweepHooks() -> CheckHooks {
+        var hooks = CheckHooks.standard(crossEntropySteps: max(ceSteps, 1))
+        hooks.maxMarginNorm = nil
+        hooks.complementProjector = nil
+        if ceSteps <= 0 { hooks.minimizeCrossEntropy = nil }
+        if noCompat { hooks.compatibilityResidual = nil }
+        return hooks
+    }
+
     /// `--orders`: the same dimension sweep for each context length, derived from one data set.
     func runOrders(_ list: [Int]) throws {
         let dimensions = try parseDimensionList(dims)
@@ -113,15 +122,7 @@ extension Sweep {
             let shorter = try full.marginalized(toContextLength: order - 1)
             let (ds, _) = DataSetSampling.subsample(shorter, maxContexts: selection.maxContexts,
                                                     minContextCount: selection.minContextCount, seed: selection.seed)
-            var options = SweepOptions(dimensions: dimensions, trials: trials, seed: selection.seed)
-            options.includeNull = !noNull
-            options.separability.timeLimit = timeLimit
-            var hooks = CheckHooks.standard(crossEntropySteps: max(ceSteps, 1))
-            hooks.maxMarginNorm = nil
-            hooks.complementProjector = nil
-            if ceSteps <= 0 { hooks.minimizeCrossEntropy = nil }
-            if noCompat { hooks.compatibilityResidual = nil }
-            let result = try NTPCore.Sweep.run(ds, options: options, hooks: hooks) { line in
+            let result = try NTPCore.Sweep.run(ds, options: sweepOptions(dimensions), hooks: sweepHooks()) { line in
                 FileHandle.standardError.write(Data(("  order \(order) " + line + " (" + clock.elapsedText + ")\n").utf8))
             }
             let lines = result.csv().split(separator: "\n", omittingEmptySubsequences: true)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NTPCore
+import NTPCorpus
 import NTPFormats
 import NTPPlot
 
@@ -157,7 +158,7 @@ struct Train: ParsableCommand {
             rows = result.log
             if result.interrupted {
                 let path = checkpoint ?? ((out ?? "ntpsep-train") + ".ckpt")
-                let meta = "{\"data\":\(jsonString(data)),\"embedding\":\(jsonString(embedding)),\"precision\":\(jsonString(precision))}"
+                let meta = "{\"data\":\(quoted(data)),\"embedding\":\(quoted(embedding)),\"precision\":\(quoted(precision))}"
                 try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
                                        options: options, log: result.log, metadata: meta).write(to: path)
                 try writeOutputs(rows, entropy: loss.entropy)
@@ -172,9 +173,9 @@ struct Train: ParsableCommand {
         try writeOutputs(rows, entropy: loss.entropy)
         if json {
             print(TrainingLogFormat.json(rows, entropy: loss.entropy, meta: [
-                ("optimizer", jsonString(options.optimizer.kind.rawValue)),
+                ("optimizer", quoted(options.optimizer.kind.rawValue)),
                 ("lr", String(format: "%.12e", options.optimizer.learningRate)),
-                ("steps", "\(options.steps)"), ("embedding", jsonString(embedding)), ("reference", jsonString(reference)),
+                ("steps", "\(options.steps)"), ("embedding", quoted(embedding)), ("reference", quoted(reference)),
                 ("V", "\(v)"), ("m", "\(m)"), ("d", "\(d)")]), terminator: "")
         }
     }
@@ -294,16 +295,3 @@ private func note(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
 }
 
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
