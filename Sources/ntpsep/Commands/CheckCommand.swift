@@ -58,6 +58,12 @@ struct Check: ParsableCommand {
     @Option(help: "Time budget of the exact separability LP, seconds.")
     var timeLimit: Double = 600
 
+    @Option(help: "Adam steps for the entropy gap CE − 𝓗 (0 = skip it).")
+    var gapSteps: Int = 2000
+
+    @Flag(help: "Skip the compatibility residual and the NTP-SVM margin (for very large data sets).")
+    var noCompat = false
+
     func run() throws {
         let spec = try EmbeddingSpec(parsing: embedding)
         let (ds, _, note) = try selection.load(data)
@@ -67,7 +73,7 @@ struct Check: ParsableCommand {
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
         let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
-                                         options: options, hooks: .standard())
+                                         options: options, hooks: hooks())
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -75,6 +81,14 @@ struct Check: ParsableCommand {
         } else {
             print(render(report, note: note))
         }
+    }
+
+    /// The standard hooks, minus what the options turn off.
+    func hooks() -> CheckHooks {
+        var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1))
+        if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
+        if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil }
+        return hooks
     }
 
     func render(_ r: CheckReport, note: String) -> String {
