@@ -61,7 +61,7 @@ struct Check: ParsableCommand {
     @Option(help: "Adam steps for the entropy gap CE − 𝓗 (0 = skip it).")
     var gapSteps: Int = 2000
 
-    @Flag(help: "Skip the compatibility residual and the NTP-SVM margin (for very large data sets).")
+    @Flag(help: "Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection of the first-order fallback (ties relaxed): for very large data sets.")
     var noCompat = false
 
     func run() throws {
@@ -87,7 +87,7 @@ struct Check: ParsableCommand {
     func hooks() -> CheckHooks {
         var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1))
         if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
-        if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil }
+        if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
         return hooks
     }
 
@@ -119,7 +119,7 @@ struct Check: ParsableCommand {
         if let comp = r.compatible {
             row("compatible", "\(comp ? "yes" : "no") (relative residual \(general(r.compatResidual ?? .nan, 3)))")
         } else {
-            row("compatible", "not computed (no compatibility solver in this build)")
+            row("compatible", "not computed (--no-compat)")
         }
         if let gap = r.entropyGap {
             row("entropy gap", "CE − 𝓗 ≤ \(general(gap, 4)) nats (\(r.entropyGapMethod ?? ""))")
@@ -129,7 +129,7 @@ struct Check: ParsableCommand {
                 row("", "trend: " + pts.map { "\($0.iteration): \(general($0.value, 3))" }.joined(separator: "  "))
             }
         } else {
-            row("entropy gap", "not computed (no cross-entropy minimiser in this build)")
+            row("entropy gap", "not computed (--gap-steps 0)")
         }
         if !r.involvedContexts.isEmpty {
             lines.append("contexts in the Farkas certificate (α_j, \(r.involvedContexts.count) of \(r.involvedContextCount)):")
