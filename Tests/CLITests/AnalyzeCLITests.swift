@@ -58,7 +58,10 @@ final class AnalyzeCLITests: XCTestCase {
         let stats = json["statistics"] as! [String: Any]
         XCTAssertEqual(stats["events"] as? Double, 300 * 7)   // 5 words + "." per line, + </s>
         let checks = json["checks"] as! [[String: Any]]
-        XCTAssertEqual(checks.map { $0["embedding"] as! String }, ["onehot", "positional-onehot"])
+        // Gaussian dimensions m/4, m/2 and 2m on the 12-context set (embedding seed 0).
+        XCTAssertEqual(checks.map { $0["embedding"] as! String },
+                       ["onehot", "positional-onehot", "gaussian:3:0", "gaussian:6:0", "gaussian:24:0"])
+        XCTAssertEqual(checks[4]["separable"] as? Bool, true)   // d = 2m: full column rank
         XCTAssertEqual(checks[0]["separable"] as? Bool, true)   // one-hot contexts are always separable
         XCTAssertEqual(checks[0]["compatible"] as? Bool, true)
     }

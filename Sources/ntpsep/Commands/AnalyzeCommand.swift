@@ -63,31 +63,33 @@ struct Analyze: ParsableCommand {
         let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
 
         // 2. The check data: frequent tokens, frequent contexts.
-        progress.step("condition checks on the \(checkContexts) most frequent contexts, \(checkVocab) most frequent tokens")
+        progress.step("condition checks on the \(checkContexts) (one-hot features) and \(sweepContexts) (Gaussian) most frequent contexts, \(checkVocab) most frequent tokens")
         var reduced = ingest
         reduced.maxVocab = min(ingest.maxVocab ?? checkVocab, checkVocab)
         reduced.progress = false
         let small = try reduced.ingest(corpus)
         let checkData = mostFrequentContexts(small, checkContexts)
         let m = checkData.contextCount
-        // Gaussian features are the sweep's job, on fewer contexts: exact LPs near the threshold
-        // and the NTP-SVM with dense d ≥ m features are slow at m = 1,000.
-        var specs = ["onehot", "positional-onehot"]
-        if full.contextLength == 0 { specs.removeAll { $0.hasPrefix("positional") } }
+        // Gaussian features are checked on the sweep's smaller set: exact LPs near the threshold and
+        // the NTP-SVM with dense features are slow at m = 1,000.
+        let trainData = mostFrequentContexts(small, sweepContexts)
+        let mm = trainData.contextCount
+        var specs: [(String, DataSet, Double)] = [("onehot", checkData, 300), ("positional-onehot", checkData, 300)]
+        if full.contextLength == 0 { specs.removeAll { $0.0.hasPrefix("positional") } }
+        for d in [mm / 4, mm / 2, 2 * mm] where d > 0 { specs.append(("gaussian:\(d):\(seed)", trainData, sweepTimeLimit)) }
         var checks: [CheckReport] = []
-        for spec in specs {
+        for (spec, data, timeLimit) in specs {
             let embedding = try EmbeddingSpec(parsing: spec)
-            let features = try ContextFeatures.make(embedding, for: checkData)
+            let features = try ContextFeatures.make(embedding, for: data)
             var options = CheckOptions()
-            options.separability.timeLimit = 300
-            let report = try CheckRunner.run(checkData, features: features, embedding: embedding.description,
+            options.separability.timeLimit = timeLimit
+            let report = try CheckRunner.run(data, features: features, embedding: embedding.description,
                                              options: options, hooks: .standard(crossEntropySteps: gapSteps))
-            progress.detail("\(spec): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")")
+            progress.detail("\(spec) (m = \(data.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")")
             checks.append(report)
         }
 
         // 3. Training curves where both conditions hold (d > m Gaussian features).
-        let trainData = mostFrequentContexts(small, sweepContexts)
         let trainDim = 2 * trainData.contextCount
         progress.step("training GD, NGD, Adam for \(steps) steps on \(trainData.contextCount) contexts, gaussian:\(trainDim)")
         let training = try trainThreeOptimizers(trainData, dimension: trainDim)
@@ -98,7 +100,6 @@ struct Analyze: ParsableCommand {
         }
 
         // 4. Separability vs dimension, real supports against the null model.
-        let mm = trainData.contextCount
         let dims = Array(Set([mm / 8, mm / 4, mm / 2, 3 * mm / 4, mm, 3 * mm / 2].filter { $0 > 0 })).sorted()
         progress.step("sweep: d ∈ \(dims), \(trials) trials, real vs random supports")
         var sweepOptions = SweepOptions(dimensions: dims, trials: trials, seed: seed)
