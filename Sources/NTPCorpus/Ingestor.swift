@@ -143,8 +143,6 @@ public final class Ingestor {
             return .content(name, offset: offset, "invalid UTF-8 (byte 0x\(hex.count == 1 ? "0" + hex : hex)); convert the file with iconv -f ENCODING -t UTF-8, or use --format u16|u32|npy for token ids")
         case .nul(let offset):
             return .content(name, offset: offset, "NUL byte: this looks like a binary file, not text; for token id streams use --format u16|u32|npy")
-        case .truncated(let offset):
-            return .content(name, offset: offset, "invalid UTF-8: the file ends inside a multi-byte character")
         }
     }
 

@@ -9,7 +9,6 @@ struct UTF8Validator {
     enum Failure: Error {
         case invalid(offset: Int64, byte: UInt8)
         case nul(offset: Int64)
-        case truncated(offset: Int64)
     }
 
     /// Validates `chunk`; returns how many leading bytes form complete characters (the rest,
