@@ -176,3 +176,16 @@ final class NGramRunsTests: XCTestCase {
         XCTAssertEqual(seen.map(\.1), reference.keys.sorted().map { reference[$0]! })
     }
 }
+
+final class StatisticsTests: XCTestCase {
+    /// Supports of "a b a / b a" at order 2 are 2, 2, 1 (sorted 1, 2, 2).
+    func testHistogramAndQuantilesOfHandCountedSupports() throws {
+        let d = try ingest([temporaryFile("a b a\nb a\n")]) { $0.order = 2 }
+        let s = try CorpusStatistics(d, largest: 2)
+        XCTAssertEqual(s.supportHistogram, ["1": 1, "2": 2])
+        XCTAssertEqual(s.supportQuantiles, ["min": 1, "p25": 1, "p50": 2, "p75": 2, "p90": 2, "p99": 2, "max": 2])
+        XCTAssertEqual(s.singleSupportContextShare, 1.0 / 3.0)
+        XCTAssertEqual(s.singleSupportEventShare, 2.0 / 7.0)   // context "b" (count 2) of 7 events
+        XCTAssertEqual(s.largestSupports.map(\.context), ["a", "<s>"])   // k = 2 both; count 3 before 2
+    }
+}

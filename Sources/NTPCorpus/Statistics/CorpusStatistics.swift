@@ -55,13 +55,21 @@ public struct CorpusStatistics: Codable, Equatable {
         entropyBits = entropy / log(2.0)
         let k = (0..<d.contextCount).map(d.supportSize)
         meanSupport = Double(d.storedCount) / Double(max(d.contextCount, 1))
+        // Support sizes are at most V: count them in an array (millions of contexts, no sort).
+        var bySize = [Int](repeating: 0, count: (k.max() ?? 0) + 1)
+        for s in k { bySize[s] += 1 }
         var histogram: [String: Int] = [:]
-        for s in k { histogram[String(s), default: 0] += 1 }
+        for (size, n) in bySize.enumerated() where n > 0 { histogram[String(size)] = n }
         supportHistogram = histogram
-        let sorted = k.sorted()
-        func quantile(_ q: Double) -> Int { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded(.down)))] }
-        supportQuantiles = ["min": sorted.first ?? 0, "p25": quantile(0.25), "p50": quantile(0.5), "p75": quantile(0.75),
-                            "p90": quantile(0.9), "p99": quantile(0.99), "max": sorted.last ?? 0]
+        func quantile(_ q: Double) -> Int {
+            guard !k.isEmpty else { return 0 }
+            let rank = min(k.count - 1, Int((q * Double(k.count - 1)).rounded(.down)))
+            var seen = 0
+            for (size, n) in bySize.enumerated() { seen += n; if seen > rank { return size } }
+            return bySize.count - 1
+        }
+        supportQuantiles = ["min": quantile(0), "p25": quantile(0.25), "p50": quantile(0.5), "p75": quantile(0.75),
+                            "p90": quantile(0.9), "p99": quantile(0.99), "max": quantile(1)]
         var singleContexts = 0, singleEvents = 0.0
         for j in 0..<d.contextCount where k[j] == 1 { singleContexts += 1; singleEvents += d.counts[d.rowOffsets[j]] }
         singleSupportContextShare = Double(singleContexts) / Double(max(d.contextCount, 1))
