@@ -12,7 +12,8 @@ struct TextProcessor {
     let boundary: IngestOptions.Boundary
     var interner: TokenInterner
     var sequences: SequenceCounter
-    private var tokenizer: ActiveTokenizer
+    /// ICU word segmentation, or nil for the whitespace tokenizer.
+    private var icu: ICUWordTokenizer?
     private var transform: TextTransform?
     private var sentences: ICUSentenceSplitter?
     private var carry: [UInt8] = []
@@ -32,10 +33,8 @@ struct TextProcessor {
         self.boundary = boundary
         self.interner = interner
         self.sequences = sequences
-        switch options.tokenizer {
-        case .whitespace: tokenizer = .whitespace(WhitespaceTokenizer())
-        case .icu: tokenizer = .icu(try ICUWordTokenizer(keepPunctuation: options.keepPunctuation, locale: options.locale))
-        }
+        icu = options.tokenizer == .icu
+            ? try ICUWordTokenizer(keepPunctuation: options.keepPunctuation, locale: options.locale) : nil
         let normalization: UnicodeNormalization? = switch options.normalization {
             case .none: nil
             case .nfc: .nfc
@@ -172,7 +171,7 @@ struct TextProcessor {
         }
         if transform != nil { unit = transform!.apply(unit) }
         batch.removeAll()
-        if case .whitespace = tokenizer {
+        if icu == nil {
             // No range buffer on the throughput path: tokens go straight into the batch.
             guard let p = unit.baseAddress else { if endsSequence { sequences.endSequence() }; return }
             var whitespace = WhitespaceTokenizer()
@@ -182,7 +181,7 @@ struct TextProcessor {
             }
         } else {
             ranges.removeAll(keepingCapacity: true)
-            tokenizer.tokens(in: unit, into: &ranges)
+            icu!.forEachToken(in: unit) { ranges.append($0) }
             for r in ranges {
                 if batch.isFull { countBatch(unit.baseAddress!) }
                 batch.append(r.lowerBound, r.count)
@@ -208,22 +207,6 @@ func joinWrappedLines(_ text: inout [UInt8], final: Bool) {
             }
         }
         i += 1
-    }
-}
-
-/// The tokenizer chosen by the options, without existential dispatch per token.
-enum ActiveTokenizer {
-    case whitespace(WhitespaceTokenizer)
-    case icu(ICUWordTokenizer)
-
-    mutating func tokens(in text: UnsafeBufferPointer<UInt8>, into ranges: inout [Range<Int>]) {
-        switch self {
-        case .whitespace(var t):
-            t.forEachToken(in: text) { ranges.append($0) }
-        case .icu(var t):
-            t.forEachToken(in: text) { ranges.append($0) }
-            self = .icu(t)
-        }
     }
 }
 
