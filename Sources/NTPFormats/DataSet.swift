@@ -77,7 +77,8 @@ public struct DataSet: Equatable, Sendable {
         var sum = 0.0, compensation = 0.0
         for j in 0..<contextCount {
             let t = rowTotal(j)
-            for e in rowOffsets[j]..<rowOffsets[j + 1] where counts[e] > 0 {
+            // A single-token row adds −π̂·log 1 = −0: skipping it leaves the sum bit-identical.
+            for e in rowOffsets[j]..<rowOffsets[j + 1] where counts[e] > 0 && counts[e] != t {
                 let term = -counts[e] / n * Foundation_log(counts[e] / t)
                 let s = sum + term
                 compensation += abs(sum) >= abs(term) ? (sum - s) + term : (term - s) + sum

@@ -1,3 +1,4 @@
+import Dispatch
 import NTPFormats
 
 /// Turns raw counts into the canonical data set: final token ids, `<unk>` mapping, sorted rows.
@@ -75,67 +76,157 @@ public enum DataSetBuilder {
         }
         let unknownID = newID[Int(TokenInterner.unknown)]
         for old in ordinary { newID[old] = unknownID }
-        for old in kept { newID[old] = UInt32(vocabulary.count); vocabulary.append(interner.string(of: old)) }
+        for (rank, old) in kept.enumerated() { newID[old] = UInt32(vocabulary.count + rank) }
+        vocabulary += strings(of: kept, interner: interner)
         return (newID, vocabulary)
     }
 
     /// The packed path: remap every n-gram key, radix-sort, and read rows off the sorted keys
-    /// (keys that now coincide through `<unk>` are adjacent and summed).
+    /// (keys that now coincide through `<unk>`, or that are still split between the merged run
+    /// and the last unmerged buffer, are adjacent and summed). Two threads share each step; the
+    /// result does not depend on how the work was split.
     static func buildPacked(_ table: NGramRuns, sequences: SequenceCounter, newID: [UInt32], vocabulary: [String],
                             optionsJSON: String) -> DataSet {
         let n = sequences.contextLength, bits = UInt64(sequences.bits)
-        var keys = [UInt64](), values = [Int64]()
-        table.flush()
-        keys.reserveCapacity(table.keys.count); values.reserveCapacity(table.keys.count)
-        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: n + 1)
-        defer { ids.deallocate() }
-        table.forEach { key, count in
-            sequences.unpackKey(key, into: ids)
-            var packed: UInt64 = 0
-            for t in 0...n { packed = (packed << bits) | UInt64(newID[Int(ids[t])]) }
-            keys.append(n == 0 ? UInt64(newID[Int(ids[0])]) : packed)
-            values.append(count)
-        }
-        radixSort(&keys, &values)
-        let tokenMask: UInt64 = bits >= 32 ? 0xFFFF_FFFF : (1 << bits) - 1
-        var rowOffsets = [0], columns = [Int32](), counts = [Double](), contexts = [Int32]()
-        columns.reserveCapacity(keys.count); counts.reserveCapacity(keys.count)
-        var previousKey = UInt64.max, previousContext = UInt64.max
-        for i in 0..<keys.count {
-            let key = keys[i]
-            if key == previousKey { counts[counts.count - 1] += Double(values[i]); continue }
-            let context = n == 0 ? 0 : key >> bits
-            if context != previousContext || i == 0 {
-                if i > 0 { rowOffsets.append(columns.count) }
-                sequences.unpackKey(key, into: ids)
-                for t in 0..<n { contexts.append(Int32(ids[t])) }
-                previousContext = context
+        let unmerged = table.finish()
+        let run = table.run
+        let total = run.count + unmerged.count
+        let buffers = PairBuffers(count: total)
+        defer { buffers.deallocate() }
+        let mask: UInt64 = (1 << bits) - 1
+        newID.withUnsafeBufferPointer { ids in
+            let ids = SendableIDs(base: ids.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                for i in (part * total / 2)..<((part + 1) * total / 2) {
+                    let key: UInt64, count: Int64
+                    if i < run.count { key = run.keys[i]; count = run.counts[i] } else { key = unmerged[i - run.count]; count = 1 }
+                    var remapped: UInt64 = 0
+                    for t in 0...n {
+                        remapped = (remapped << bits) | UInt64(ids.base[Int((key >> (UInt64(n - t) * bits)) & mask)])
+                    }
+                    buffers.keys[i] = remapped; buffers.values[i] = count
+                }
             }
-            columns.append(Int32(truncatingIfNeeded: key & tokenMask))
-            counts.append(Double(values[i]))
-            previousKey = key
         }
-        if !keys.isEmpty { rowOffsets.append(columns.count) }
+        RadixSort.parallelSort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys, tmpValues: buffers.tmpValues)
+        // Two halves of the rows, split where a context ends.
+        var mid = total / 2
+        while mid > 0 && mid < total && buffers.keys[mid] >> bits == buffers.keys[mid - 1] >> bits { mid += 1 }
+        var halves = [RowBlock](repeating: RowBlock(), count: 2)
+        halves.withUnsafeMutableBufferPointer { out in
+            let out = SendableRows(base: out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                out.base[part] = rows(buffers, part == 0 ? 0..<mid : mid..<total, contextLength: n, bits: bits)
+            }
+        }
+        let first = halves[0], second = halves[1]
+        var rowOffsets = [0]
+        rowOffsets.reserveCapacity(first.ends.count + second.ends.count + 1)
+        rowOffsets.append(contentsOf: first.ends)
+        let shift = first.columns.count
+        rowOffsets.append(contentsOf: second.ends.lazy.map { $0 + shift })
         return DataSet(contextCount: rowOffsets.count - 1, vocabularySize: vocabulary.count, rowOffsets: rowOffsets,
-                       columns: columns, counts: counts, vocabulary: vocabulary, contexts: contexts, contextLength: n,
+                       columns: first.columns + second.columns, counts: first.counts + second.counts,
+                       vocabulary: vocabulary, contexts: first.contexts + second.contexts, contextLength: n,
                        optionsJSON: optionsJSON)
     }
 
-    /// Ids by decreasing count, ties by their bytes. Sorting on (count, first 8 bytes) packed in
-    /// integers first keeps the comparisons cheap; only ties on both compare whole tokens.
+    /// CSR rows read off sorted keys: row end offsets (relative), columns, counts and context ids.
+    struct RowBlock {
+        var ends: [Int] = [], columns: [Int32] = [], counts: [Double] = [], contexts: [Int32] = []
+    }
+
+    /// The rows of sorted `keys[range]`; equal keys are summed. `range` starts and ends at context boundaries.
+    static func rows(_ buffers: PairBuffers, _ range: Range<Int>, contextLength n: Int, bits: UInt64) -> RowBlock {
+        let keys = buffers.keys, values = buffers.values
+        let tokenMask: UInt64 = (1 << bits) - 1
+        var block = RowBlock()
+        block.ends.reserveCapacity(range.count / 2); block.columns.reserveCapacity(range.count)
+        block.counts.reserveCapacity(range.count); block.contexts.reserveCapacity(range.count / 2 * n)
+        var previousKey = UInt64.max, previousContext = UInt64.max
+        for i in range {
+            let key = keys[i]
+            if key == previousKey { block.counts[block.counts.count - 1] += Double(values[i]); continue }
+            let context = key >> bits
+            if context != previousContext || i == range.lowerBound {
+                if i > range.lowerBound { block.ends.append(block.columns.count) }
+                for t in 0..<n { block.contexts.append(Int32(truncatingIfNeeded: (key >> (UInt64(n - t) * bits)) & tokenMask)) }
+                previousContext = context
+            }
+            block.columns.append(Int32(truncatingIfNeeded: key & tokenMask))
+            block.counts.append(Double(values[i]))
+            previousKey = key
+        }
+        if !range.isEmpty { block.ends.append(block.columns.count) }
+        return block
+    }
+
+    /// Keys and values plus radix-sort scratch, shared by the worker threads (disjoint ranges).
+    struct PairBuffers: @unchecked Sendable {
+        let keys, tmpKeys: UnsafeMutablePointer<UInt64>
+        let values, tmpValues: UnsafeMutablePointer<Int64>
+        init(count: Int) {
+            let c = max(count, 1)
+            keys = .allocate(capacity: c); tmpKeys = .allocate(capacity: c)
+            values = .allocate(capacity: c); tmpValues = .allocate(capacity: c)
+        }
+        func deallocate() { keys.deallocate(); tmpKeys.deallocate(); values.deallocate(); tmpValues.deallocate() }
+    }
+    private struct SendableIDs: @unchecked Sendable { let base: UnsafePointer<UInt32> }
+    private struct SendableRows: @unchecked Sendable { let base: UnsafeMutablePointer<RowBlock> }
+
+    /// The strings of tokens `ids`, built on two threads (a million-token vocabulary is
+    /// a million String allocations).
+    static func strings(of ids: [Int], interner: TokenInterner) -> [String] {
+        let n = ids.count
+        return [String](unsafeUninitializedCapacity: n) { buffer, initialized in
+            let out = SendableStrings(base: buffer.baseAddress)
+            ids.withUnsafeBufferPointer { ids in
+                let ids = SendableInts(base: ids.baseAddress)
+                DispatchQueue.concurrentPerform(iterations: n >= 1 << 14 ? 2 : 1) { part in
+                    let parts = n >= 1 << 14 ? 2 : 1
+                    for i in (part * n / parts)..<((part + 1) * n / parts) {
+                        (out.base! + i).initialize(to: interner.string(of: ids.base![i]))
+                    }
+                }
+            }
+            initialized = n
+        }
+    }
+    private struct SendableStrings: @unchecked Sendable { let base: UnsafeMutablePointer<String>? }
+    private struct SendableInts: @unchecked Sendable { let base: UnsafePointer<Int>? }
+
+    /// Ids by decreasing count, ties by their bytes. Two stable radix sorts, by the first 8 bytes
+    /// and then by count, order all but the tokens that share both; those (rare) runs are then
+    /// sorted by whole-token comparison.
     static func tokensByFrequency(_ ids: [Int], occurrences: [Int64], interner: TokenInterner) -> [Int] {
-        var keyed = ids.map { id -> (UInt64, UInt64, Int32) in
+        let n = ids.count
+        guard n > 1 else { return ids }
+        func prefix(_ id: Int) -> UInt64 {
             let b = interner.bytes(of: id)
-            var prefix: UInt64 = 0
-            for t in 0..<8 { prefix = prefix << 8 | UInt64(t < b.count ? b[t] : 0) }
-            return (UInt64(bitPattern: Int64.max - occurrences[id]), prefix, Int32(id))
+            var p: UInt64 = 0
+            for t in 0..<8 { p = p << 8 | UInt64(t < b.count ? b[t] : 0) }
+            return p
         }
-        keyed.sort { a, b in
-            if a.0 != b.0 { return a.0 < b.0 }
-            if a.1 != b.1 { return a.1 < b.1 }
-            return interner.bytes(of: Int(a.2)).lexicographicallyPrecedes(interner.bytes(of: Int(b.2)))
+        let buffers = PairBuffers(count: n)
+        defer { buffers.deallocate() }
+        let keys = buffers.keys, order = buffers.values
+        for i in 0..<n { keys[i] = prefix(ids[i]); order[i] = Int64(ids[i]) }
+        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys, tmpValues: buffers.tmpValues)
+        for i in 0..<n { keys[i] = UInt64(bitPattern: Int64.max - occurrences[Int(order[i])]) }
+        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys, tmpValues: buffers.tmpValues)
+        var result = (0..<n).map { Int(order[$0]) }
+        var i = 0
+        while i < n {
+            let p = prefix(result[i])
+            var j = i + 1
+            while j < n && keys[j] == keys[i] && prefix(result[j]) == p { j += 1 }
+            if j - i > 1 {
+                result[i..<j].sort { interner.bytes(of: $0).lexicographicallyPrecedes(interner.bytes(of: $1)) }
+            }
+            i = j
         }
-        return keyed.map { Int($0.2) }
+        return result
     }
 
     /// Indices 0..<count sorted lexicographically by their `length` keys (stable).

@@ -4,17 +4,18 @@ import Dispatch
 ///
 /// Events are appended to a buffer (sequential writes, no probing); a full buffer is
 /// radix-sorted, reduced to (key, count) and merged into one sorted run of distinct n-grams.
-/// Memory is the distinct n-grams plus one buffer, whatever the input size.
+/// Memory is the distinct n-grams plus two buffers, whatever the input size.
 final class NGramRuns {
     private var buffer: UnsafeMutablePointer<UInt64>
     /// The buffer being sorted in the background while `buffer` fills.
     private var spare: UnsafeMutablePointer<UInt64>
     private let bufferCapacity: Int
     private var buffered = 0
-    private var scratch: [UInt64] = []
+    private let scratch: UnsafeMutablePointer<UInt64>
     /// The merged run: distinct keys ascending, with their counts (owned by the worker while a merge runs).
-    private(set) var keys: [UInt64] = []
-    private(set) var counts: [Int64] = []
+    private(set) var run = KeyCounts()
+    /// Where the next merge writes; swapped with `run` after each merge so no merge allocates.
+    private var nextRun = KeyCounts()
     /// Sorting and merging run on a second thread, overlapped with tokenization.
     private let worker = DispatchQueue(label: "ntpsep.ngram-runs")
     private let idle = DispatchSemaphore(value: 1)
@@ -23,16 +24,18 @@ final class NGramRuns {
         self.bufferCapacity = bufferCapacity
         buffer = .allocate(capacity: bufferCapacity)
         spare = .allocate(capacity: bufferCapacity)
+        scratch = .allocate(capacity: bufferCapacity)
     }
 
     deinit {
         // libdispatch traps when a semaphore dies below its initial value: wait, then give it back.
         idle.wait(); idle.signal()
-        buffer.deallocate(); spare.deallocate()
+        buffer.deallocate(); spare.deallocate(); scratch.deallocate()
+        run.deallocate(); nextRun.deallocate()
     }
 
     /// Distinct n-grams merged so far plus events still buffered (for progress display).
-    var approximateCount: Int { keys.count + buffered }
+    var approximateCount: Int { run.count + buffered }
 
     @inline(__always)
     func add(_ key: UInt64) {
@@ -46,11 +49,11 @@ final class NGramRuns {
         idle.wait()
         swap(&buffer, &spare)
         // The worker owns `spare` until it signals `idle`; nothing else touches it meanwhile.
-        struct Handoff: @unchecked Sendable { let events: UnsafeBufferPointer<UInt64>; let runs: NGramRuns }
-        let handoff = Handoff(events: UnsafeBufferPointer(start: spare, count: buffered), runs: self)
+        struct Handoff: @unchecked Sendable { let events: UnsafeMutablePointer<UInt64>; let count: Int; let runs: NGramRuns }
+        let handoff = Handoff(events: spare, count: buffered, runs: self)
         buffered = 0
         worker.async {
-            handoff.runs.merge(handoff.events)
+            handoff.runs.merge(handoff.events, count: handoff.count)
             handoff.runs.idle.signal()
         }
     }
@@ -58,101 +61,83 @@ final class NGramRuns {
     /// Merges everything buffered and waits for the worker.
     func flush() {
         if buffered > 0 { startMerge() }
-        idle.wait()
-        idle.signal()
+        finish()
     }
 
-    /// Sorts one buffer, reduces equal keys, and merges the result into the run.
-    private func merge(_ events: UnsafeBufferPointer<UInt64>) {
-        var run = Array(events)
-        radixSort(&run, scratch: &scratch)
-        var runKeys: [UInt64] = [], runCounts: [Int64] = []
-        runKeys.reserveCapacity(run.count / 2); runCounts.reserveCapacity(run.count / 2)
-        var i = 0
-        while i < run.count {
+    /// Waits for the worker without merging the buffer: the counts are then `run` plus one per
+    /// key in `unmerged` (unsorted, with repeats). For callers that re-sort everything anyway.
+    @discardableResult
+    func finish() -> UnsafeBufferPointer<UInt64> {
+        idle.wait()
+        idle.signal()
+        nextRun.release()   // stale storage of the previous merge; a later merge allocates again
+        return UnsafeBufferPointer(start: buffer, count: buffered)
+    }
+
+    /// Sorts one buffer in place, reduces equal keys, and merges the result into the run.
+    private func merge(_ events: UnsafeMutablePointer<UInt64>, count n: Int) {
+        RadixSort.sort(events, nil, count: n, tmpKeys: scratch, tmpValues: nil)
+        // Reduce in place: keys to the front of `events`, counts into `scratch` (as Int64 bits).
+        let counts = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Int64.self)
+        var distinct = 0, i = 0
+        while i < n {
             var j = i + 1
-            while j < run.count && run[j] == run[i] { j += 1 }
-            runKeys.append(run[i]); runCounts.append(Int64(j - i))
+            while j < n && events[j] == events[i] { j += 1 }
+            events[distinct] = events[i]; counts[distinct] = Int64(j - i)
+            distinct += 1
             i = j
         }
-        if keys.isEmpty { keys = runKeys; counts = runCounts; return }
-        var mergedKeys: [UInt64] = [], mergedCounts: [Int64] = []
-        mergedKeys.reserveCapacity(keys.count + runKeys.count); mergedCounts.reserveCapacity(keys.count + runKeys.count)
-        var a = 0, b = 0
-        while a < keys.count && b < runKeys.count {
-            if keys[a] < runKeys[b] { mergedKeys.append(keys[a]); mergedCounts.append(counts[a]); a += 1 }
-            else if keys[a] > runKeys[b] { mergedKeys.append(runKeys[b]); mergedCounts.append(runCounts[b]); b += 1 }
-            else { mergedKeys.append(keys[a]); mergedCounts.append(counts[a] + runCounts[b]); a += 1; b += 1 }
+        nextRun.reserve(run.count + distinct)
+        let a = run, out = nextRun
+        var x = 0, y = 0, z = 0
+        while x < a.count && y < distinct {
+            let ka = a.keys[x], kb = events[y]
+            if ka < kb { out.keys[z] = ka; out.counts[z] = a.counts[x]; x += 1 }
+            else if ka > kb { out.keys[z] = kb; out.counts[z] = counts[y]; y += 1 }
+            else { out.keys[z] = ka; out.counts[z] = a.counts[x] + counts[y]; x += 1; y += 1 }
+            z += 1
         }
-        while a < keys.count { mergedKeys.append(keys[a]); mergedCounts.append(counts[a]); a += 1 }
-        while b < runKeys.count { mergedKeys.append(runKeys[b]); mergedCounts.append(runCounts[b]); b += 1 }
-        keys = mergedKeys; counts = mergedCounts
+        if x < a.count {
+            (out.keys + z).update(from: a.keys + x, count: a.count - x)
+            (out.counts + z).update(from: a.counts + x, count: a.count - x)
+            z += a.count - x
+        }
+        if y < distinct {
+            (out.keys + z).update(from: events + y, count: distinct - y)
+            (out.counts + z).update(from: counts + y, count: distinct - y)
+            z += distinct - y
+        }
+        nextRun.count = z
+        swap(&run, &nextRun)
     }
 
     /// Calls `body(key, count)` for every distinct n-gram, in key order.
     func forEach(_ body: (UInt64, Int64) -> Void) {
         flush()
-        for i in 0..<keys.count { body(keys[i], counts[i]) }
+        for i in 0..<run.count { body(run.keys[i], run.counts[i]) }
     }
 }
 
-/// Sorts `keys` ascending (LSD radix sort, 11-bit digits; digits where all keys agree are skipped).
-func radixSort(_ keys: inout [UInt64], scratch: inout [UInt64]) {
-    var none: [Int64] = []
-    radixSort(&keys, &none, scratch: &scratch)
-}
+/// Distinct keys ascending with their counts, in raw growable storage.
+struct KeyCounts {
+    private(set) var keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private(set) var counts = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+    private var capacity = 1
+    var count = 0
 
-/// Sorts `keys` ascending and permutes `values` alongside (LSD radix sort, 11-bit digits;
-/// digits where every key agrees are skipped).
-func radixSort(_ keys: inout [UInt64], _ values: inout [Int64]) {
-    var scratch: [UInt64] = []
-    radixSort(&keys, &values, scratch: &scratch)
-}
-
-/// The shared implementation; `values` may be empty (keys only).
-func radixSort(_ keys: inout [UInt64], _ values: inout [Int64], scratch tmpKeys: inout [UInt64]) {
-    let n = keys.count
-    guard n > 1 else { return }
-    let withValues = !values.isEmpty
-    var orAll: UInt64 = 0, andAll: UInt64 = .max
-    for k in keys { orAll |= k; andAll &= k }
-    let varying = orAll ^ andAll
-    if tmpKeys.count != n { tmpKeys = [UInt64](repeating: 0, count: n) }
-    var tmpValues = [Int64](repeating: 0, count: withValues ? n : 0)
-    // 11-bit digits: 2,048 buckets keep the histogram and the scatter targets in L1/L2.
-    var histogram = [Int](repeating: 0, count: 1 << 11)
-    for shift in stride(from: 0, to: 64, by: 11) where (varying >> UInt64(shift)) & 0x7FF != 0 {
-        for i in 0..<histogram.count { histogram[i] = 0 }
-        for k in keys { histogram[Int((k >> UInt64(shift)) & 0x7FF)] += 1 }
-        var sum = 0
-        for i in 0..<histogram.count { let c = histogram[i]; histogram[i] = sum; sum += c }
-        keys.withUnsafeBufferPointer { src in
-            tmpKeys.withUnsafeMutableBufferPointer { dst in
-                histogram.withUnsafeMutableBufferPointer { h in
-                    let s = UInt64(shift)
-                    if withValues {
-                        values.withUnsafeBufferPointer { v in
-                            tmpValues.withUnsafeMutableBufferPointer { tv in
-                                for i in 0..<n {
-                                    let d = Int((src[i] >> s) & 0x7FF)
-                                    let p = h[d]
-                                    dst[p] = src[i]; tv[p] = v[i]
-                                    h[d] = p + 1
-                                }
-                            }
-                        }
-                    } else {
-                        for i in 0..<n {
-                            let d = Int((src[i] >> s) & 0x7FF)
-                            let p = h[d]
-                            dst[p] = src[i]
-                            h[d] = p + 1
-                        }
-                    }
-                }
-            }
-        }
-        swap(&keys, &tmpKeys)
-        if withValues { swap(&values, &tmpValues) }
+    /// Makes room for `n` entries (contents are not kept: the storage is overwritten next).
+    mutating func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        keys.deallocate(); counts.deallocate()
+        capacity = max(n, capacity + capacity / 2)
+        keys = .allocate(capacity: capacity); counts = .allocate(capacity: capacity)
     }
+
+    /// Frees the storage (and forgets the contents).
+    mutating func release() {
+        deallocate()
+        self = KeyCounts()
+    }
+
+    func deallocate() { keys.deallocate(); counts.deallocate() }
 }
