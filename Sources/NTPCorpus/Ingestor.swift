@@ -13,7 +13,9 @@ public final class Ingestor {
     private var inputs: [String] = []
     private let buffer: UnsafeMutableRawBufferPointer
     private var bytesBefore: Int64 = 0
-    private var idMap: [UInt32] = []   // raw id -> interned id + 1 (0 = not seen yet)
+    private var idMap: [UInt32] = []
+    /// The data set, once built (see `makeDataSet`).
+    private var built: DataSet?   // raw id -> interned id + 1 (0 = not seen yet)
 
     public static let chunkSize = 1 << 20
 
@@ -36,6 +38,7 @@ public final class Ingestor {
 
     /// Reads one file or "-" (standard input).
     public func ingestFile(_ path: String) throws {
+        precondition(built == nil, "the data set was already built; use a new Ingestor for more input")
         let source = try ByteSource(path: path)
         let name = path == "-" ? "<stdin>" : path
         inputs.append(path)
@@ -56,16 +59,22 @@ public final class Ingestor {
     }
 
     /// The counted data set (vocabulary ordered and contexts sorted, see `DataSetBuilder`).
+    /// Call it after all input: building hands the counts over to the data set (memory is freed
+    /// as it goes), so the ingestor accepts no more input afterwards; later calls return the
+    /// same data set.
     public func makeDataSet() throws -> DataSet {
+        if let built { return built }
         guard let p = processor, p.sequences.eventCount > 0 else {
             throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
                 + (options.order > 1 && options.boundary == .none ? " (with --boundary none, order \(options.order) needs at least \(options.order) tokens)" : ""))
         }
         var resolved = options
         resolved.boundary = p.boundary
-        return DataSetBuilder.build(interner: p.interner, sequences: p.sequences,
-                                    optionsJSON: resolved.jsonObject(inputs: inputs),
-                                    maxVocabulary: options.maxVocabulary, minCount: options.minCount)
+        let data = DataSetBuilder.build(interner: p.interner, sequences: p.sequences,
+                                        optionsJSON: resolved.jsonObject(inputs: inputs),
+                                        maxVocabulary: options.maxVocabulary, minCount: options.minCount)
+        built = data
+        return data
     }
 
     // MARK: - Reading

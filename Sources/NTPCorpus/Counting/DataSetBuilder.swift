@@ -92,7 +92,6 @@ public enum DataSetBuilder {
         let run = table.run
         let total = run.count + unmerged.count
         let buffers = PairBuffers(count: total)
-        defer { buffers.deallocate() }
         let mask: UInt64 = (1 << bits) - 1
         newID.withUnsafeBufferPointer { ids in
             let ids = SendableIDs(base: ids.baseAddress!)
@@ -108,72 +107,104 @@ public enum DataSetBuilder {
                 }
             }
         }
-        RadixSort.parallelSort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys, tmpValues: buffers.tmpValues)
-        // Two halves of the rows, split where a context ends.
+        table.release()   // the counts now live in `buffers` only
+        buffers.allocateScratch()
+        RadixSort.parallelSort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!)
+        buffers.releaseScratch()
+        return rows(buffers, count: total, contextLength: n, bits: bits, vocabulary: vocabulary, optionsJSON: optionsJSON)
+    }
+
+    /// The data set read off sorted (key, count) pairs: equal keys are summed, each context
+    /// starts a row. Two threads: a counting pass sizes each half (split where a context ends),
+    /// then each half fills its own part of the final arrays.
+    static func rows(_ buffers: PairBuffers, count total: Int, contextLength n: Int, bits: UInt64,
+                     vocabulary: [String], optionsJSON: String) -> DataSet {
+        let keys = buffers.keys, values = buffers.values
+        let tokenMask: UInt64 = (1 << bits) - 1
         var mid = total / 2
-        while mid > 0 && mid < total && buffers.keys[mid] >> bits == buffers.keys[mid - 1] >> bits { mid += 1 }
-        var halves = [RowBlock](repeating: RowBlock(), count: 2)
-        halves.withUnsafeMutableBufferPointer { out in
-            let out = SendableRows(base: out.baseAddress!)
+        while mid > 0 && mid < total && keys[mid] >> bits == keys[mid - 1] >> bits { mid += 1 }
+        let ranges = [0..<mid, mid..<total]
+        // Distinct keys (pairs) and distinct contexts (rows) of each half.
+        var shapes = [(pairs: Int, rows: Int)](repeating: (0, 0), count: 2)
+        shapes.withUnsafeMutableBufferPointer { out in
+            let out = SendableShapes(base: out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: 2) { part in
-                out.base[part] = rows(buffers, part == 0 ? 0..<mid : mid..<total, contextLength: n, bits: bits)
+                var pairs = 0, rows = 0
+                for i in ranges[part] {
+                    if i == ranges[part].lowerBound || keys[i] != keys[i - 1] { pairs += 1 }
+                    if i == ranges[part].lowerBound || keys[i] >> bits != keys[i - 1] >> bits { rows += 1 }
+                }
+                out.base[part] = (pairs, rows)
             }
         }
-        let first = halves[0], second = halves[1]
-        var rowOffsets = [0]
-        rowOffsets.reserveCapacity(first.ends.count + second.ends.count + 1)
-        rowOffsets.append(contentsOf: first.ends)
-        let shift = first.columns.count
-        rowOffsets.append(contentsOf: second.ends.lazy.map { $0 + shift })
-        return DataSet(contextCount: rowOffsets.count - 1, vocabularySize: vocabulary.count, rowOffsets: rowOffsets,
-                       columns: first.columns + second.columns, counts: first.counts + second.counts,
-                       vocabulary: vocabulary, contexts: first.contexts + second.contexts, contextLength: n,
+        let pairs = shapes[0].pairs + shapes[1].pairs, rowCount = shapes[0].rows + shapes[1].rows
+        var rowOffsets: [Int] = [], columns: [Int32] = [], counts: [Double] = [], contexts: [Int32] = []
+        withUninitialized(&rowOffsets, rowCount + 1) { offsets in
+        withUninitialized(&columns, pairs) { columns in
+        withUninitialized(&counts, pairs) { counts in
+        withUninitialized(&contexts, rowCount * n) { contexts in
+            offsets[0] = 0
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                var pair = part == 0 ? -1 : shapes[0].pairs - 1
+                var row = part == 0 ? -1 : shapes[0].rows - 1
+                for i in ranges[part] {
+                    let key = keys[i]
+                    if i > ranges[part].lowerBound && key == keys[i - 1] { counts[pair] += Double(values[i]); continue }
+                    pair += 1
+                    if i == ranges[part].lowerBound || key >> bits != keys[i - 1] >> bits {
+                        row += 1
+                        offsets[row] = pair
+                        for t in 0..<n { contexts[row * n + t] = Int32(truncatingIfNeeded: (key >> (UInt64(n - t) * bits)) & tokenMask) }
+                    }
+                    columns[pair] = Int32(truncatingIfNeeded: key & tokenMask)
+                    counts[pair] = Double(values[i])
+                }
+            }
+            offsets[rowCount] = pairs
+        }}}}
+        return DataSet(contextCount: rowCount, vocabularySize: vocabulary.count, rowOffsets: rowOffsets,
+                       columns: columns, counts: counts, vocabulary: vocabulary, contexts: contexts, contextLength: n,
                        optionsJSON: optionsJSON)
     }
 
-    /// CSR rows read off sorted keys: row end offsets (relative), columns, counts and context ids.
-    struct RowBlock {
-        var ends: [Int] = [], columns: [Int32] = [], counts: [Double] = [], contexts: [Int32] = []
-    }
-
-    /// The rows of sorted `keys[range]`; equal keys are summed. `range` starts and ends at context boundaries.
-    static func rows(_ buffers: PairBuffers, _ range: Range<Int>, contextLength n: Int, bits: UInt64) -> RowBlock {
-        let keys = buffers.keys, values = buffers.values
-        let tokenMask: UInt64 = (1 << bits) - 1
-        var block = RowBlock()
-        block.ends.reserveCapacity(range.count / 2); block.columns.reserveCapacity(range.count)
-        block.counts.reserveCapacity(range.count); block.contexts.reserveCapacity(range.count / 2 * n)
-        var previousKey = UInt64.max, previousContext = UInt64.max
-        for i in range {
-            let key = keys[i]
-            if key == previousKey { block.counts[block.counts.count - 1] += Double(values[i]); continue }
-            let context = key >> bits
-            if context != previousContext || i == range.lowerBound {
-                if i > range.lowerBound { block.ends.append(block.columns.count) }
-                for t in 0..<n { block.contexts.append(Int32(truncatingIfNeeded: (key >> (UInt64(n - t) * bits)) & tokenMask)) }
-                previousContext = context
-            }
-            block.columns.append(Int32(truncatingIfNeeded: key & tokenMask))
-            block.counts.append(Double(values[i]))
-            previousKey = key
+    /// Sets `array` to `count` elements that `fill` writes through the pointer (no zeroing pass).
+    private static func withUninitialized<T>(_ array: inout [T], _ count: Int, _ fill: (SendableBuffer<T>) -> Void) {
+        array = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(SendableBuffer(base: buffer.baseAddress))
+            initialized = count
         }
-        if !range.isEmpty { block.ends.append(block.columns.count) }
-        return block
     }
+    /// A raw element pointer the row-filling workers share (disjoint indices).
+    struct SendableBuffer<T>: @unchecked Sendable {
+        let base: UnsafeMutablePointer<T>?
+        subscript(i: Int) -> T {
+            get { base![i] }
+            nonmutating set { (base! + i).initialize(to: newValue) }
+        }
+    }
+    private struct SendableShapes: @unchecked Sendable { let base: UnsafeMutablePointer<(pairs: Int, rows: Int)> }
 
-    /// Keys and values plus radix-sort scratch, shared by the worker threads (disjoint ranges).
-    struct PairBuffers: @unchecked Sendable {
-        let keys, tmpKeys: UnsafeMutablePointer<UInt64>
-        let values, tmpValues: UnsafeMutablePointer<Int64>
+    /// Keys and values plus radix-sort scratch (allocated only while sorting, to keep the peak
+    /// low), shared by the worker threads (disjoint ranges).
+    final class PairBuffers: @unchecked Sendable {
+        let keys: UnsafeMutablePointer<UInt64>
+        let values: UnsafeMutablePointer<Int64>
+        private(set) var tmpKeys: UnsafeMutablePointer<UInt64>?
+        private(set) var tmpValues: UnsafeMutablePointer<Int64>?
+        private let capacity: Int
         init(count: Int) {
-            let c = max(count, 1)
-            keys = .allocate(capacity: c); tmpKeys = .allocate(capacity: c)
-            values = .allocate(capacity: c); tmpValues = .allocate(capacity: c)
+            capacity = max(count, 1)
+            keys = .allocate(capacity: capacity); values = .allocate(capacity: capacity)
         }
-        func deallocate() { keys.deallocate(); tmpKeys.deallocate(); values.deallocate(); tmpValues.deallocate() }
+        func allocateScratch() {
+            if tmpKeys == nil { tmpKeys = .allocate(capacity: capacity); tmpValues = .allocate(capacity: capacity) }
+        }
+        func releaseScratch() {
+            tmpKeys?.deallocate(); tmpValues?.deallocate(); tmpKeys = nil; tmpValues = nil
+        }
+        deinit { keys.deallocate(); values.deallocate(); releaseScratch() }
     }
     private struct SendableIDs: @unchecked Sendable { let base: UnsafePointer<UInt32> }
-    private struct SendableRows: @unchecked Sendable { let base: UnsafeMutablePointer<RowBlock> }
 
     /// The strings of tokens `ids`, built on two threads (a million-token vocabulary is
     /// a million String allocations).
@@ -202,25 +233,27 @@ public enum DataSetBuilder {
     static func tokensByFrequency(_ ids: [Int], occurrences: [Int64], interner: TokenInterner) -> [Int] {
         let n = ids.count
         guard n > 1 else { return ids }
-        func prefix(_ id: Int) -> UInt64 {
-            let b = interner.bytes(of: id)
-            var p: UInt64 = 0
-            for t in 0..<8 { p = p << 8 | UInt64(t < b.count ? b[t] : 0) }
-            return p
-        }
         let buffers = PairBuffers(count: n)
-        defer { buffers.deallocate() }
+        buffers.allocateScratch()
         let keys = buffers.keys, order = buffers.values
-        for i in 0..<n { keys[i] = prefix(ids[i]); order[i] = Int64(ids[i]) }
-        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys, tmpValues: buffers.tmpValues)
-        for i in 0..<n { keys[i] = UInt64(bitPattern: Int64.max - occurrences[Int(order[i])]) }
-        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys, tmpValues: buffers.tmpValues)
-        var result = (0..<n).map { Int(order[$0]) }
+        for i in 0..<n {
+            let b = interner.bytes(of: ids[i])
+            var prefix: UInt64 = 0
+            for t in 0..<8 { prefix = prefix << 8 | UInt64(t < b.count ? b[t] : 0) }
+            keys[i] = prefix; order[i] = Int64(ids[i])
+        }
+        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!)
+        // By prefix now: keep the prefixes and ids, then sort positions by count.
+        let byPrefix = Array(UnsafeBufferPointer(start: keys, count: n))
+        let idsByPrefix = Array(UnsafeBufferPointer(start: order, count: n))
+        for i in 0..<n { keys[i] = UInt64(bitPattern: Int64.max - occurrences[Int(idsByPrefix[i])]); order[i] = Int64(i) }
+        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!)
+        var result = (0..<n).map { Int(idsByPrefix[Int(order[$0])]) }
         var i = 0
         while i < n {
-            let p = prefix(result[i])
+            let p = byPrefix[Int(order[i])]
             var j = i + 1
-            while j < n && keys[j] == keys[i] && prefix(result[j]) == p { j += 1 }
+            while j < n && keys[j] == keys[i] && byPrefix[Int(order[j])] == p { j += 1 }
             if j - i > 1 {
                 result[i..<j].sort { interner.bytes(of: $0).lexicographicallyPrecedes(interner.bytes(of: $1)) }
             }

@@ -19,6 +19,7 @@ final class NGramRuns {
     /// Sorting and merging run on a second thread, overlapped with tokenization.
     private let worker = DispatchQueue(label: "ntpsep.ngram-runs")
     private let idle = DispatchSemaphore(value: 1)
+    private var released = false
 
     init(bufferCapacity: Int = 1 << 22) {
         self.bufferCapacity = bufferCapacity
@@ -30,7 +31,7 @@ final class NGramRuns {
     deinit {
         // libdispatch traps when a semaphore dies below its initial value: wait, then give it back.
         idle.wait(); idle.signal()
-        buffer.deallocate(); spare.deallocate(); scratch.deallocate()
+        if !released { buffer.deallocate(); spare.deallocate(); scratch.deallocate() }
         run.deallocate(); nextRun.deallocate()
     }
 
@@ -39,6 +40,7 @@ final class NGramRuns {
 
     @inline(__always)
     func add(_ key: UInt64) {
+        assert(!released)
         buffer[buffered] = key
         buffered += 1
         if buffered == bufferCapacity { startMerge() }
@@ -72,6 +74,17 @@ final class NGramRuns {
         idle.signal()
         nextRun.release()   // stale storage of the previous merge; a later merge allocates again
         return UnsafeBufferPointer(start: buffer, count: buffered)
+    }
+
+    /// Frees every buffer once the caller has taken the counts (after `finish()`); the table
+    /// is then empty and must not be used again.
+    func release() {
+        idle.wait(); idle.signal()
+        precondition(!released, "NGramRuns released twice")
+        released = true
+        buffer.deallocate(); spare.deallocate(); scratch.deallocate()
+        run.release(); nextRun.release()
+        buffered = 0
     }
 
     /// Sorts one buffer in place, reduces equal keys, and merges the result into the run.
