@@ -109,7 +109,7 @@ public enum DataSetBuilder {
         }
         table.release()   // the counts now live in `buffers` only
         buffers.allocateScratch()
-        RadixSort.parallelSort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!)
+        RadixSort.sort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
         buffers.releaseScratch()
         return rows(buffers, count: total, contextLength: n, bits: bits, vocabulary: vocabulary, optionsJSON: optionsJSON)
     }
@@ -242,12 +242,12 @@ public enum DataSetBuilder {
             for t in 0..<8 { prefix = prefix << 8 | UInt64(t < b.count ? b[t] : 0) }
             keys[i] = prefix; order[i] = Int64(ids[i])
         }
-        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!)
+        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
         // By prefix now: keep the prefixes and ids, then sort positions by count.
         let byPrefix = Array(UnsafeBufferPointer(start: keys, count: n))
         let idsByPrefix = Array(UnsafeBufferPointer(start: order, count: n))
         for i in 0..<n { keys[i] = UInt64(bitPattern: Int64.max - occurrences[Int(idsByPrefix[i])]); order[i] = Int64(i) }
-        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!)
+        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
         var result = (0..<n).map { Int(idsByPrefix[Int(order[$0])]) }
         var i = 0
         while i < n {

@@ -1,123 +1,159 @@
 import Dispatch
 
-/// LSD radix sorts of UInt64 keys (with Int64 values alongside) on raw buffers.
+/// Radix sort of UInt64 keys (with Int64 values alongside) on raw buffers; stable.
 ///
-/// 11-bit digits: 2,048 buckets keep the histograms and the scatter targets in L1/L2. One read
-/// pass builds the histograms of every digit; digits where all keys agree are skipped.
+/// One most-significant-digit pass on the highest 11 bits where keys differ spreads the keys
+/// into 2,048 buckets; each bucket, a few thousand keys that sit in L1/L2, is then LSD-sorted
+/// by 8-bit digits (skipping digits its keys share). A full-width LSD pass over a large array
+/// would miss the cache and the TLB on nearly every write; here only the first pass does.
+/// With `threads: 2` each thread scatters half the input and sorts about half the buckets.
 enum RadixSort {
-    static let digitBits = 11
-    static let digitMask: UInt64 = (1 << 11) - 1
-    static let digitCount = 6      // ⌈64 / 11⌉
+    private static let topBits = 11
+    private static let buckets = 1 << topBits
 
     /// Sorts `keys[0..<n]` ascending, permuting `values` alongside when given. `tmpKeys` (and
     /// `tmpValues` with values) are scratch of at least `n` elements; the result ends in `keys`.
     static func sort(_ keys: UnsafeMutablePointer<UInt64>, _ values: UnsafeMutablePointer<Int64>?, count n: Int,
-                     tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?) {
+                     tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?, threads: Int = 1) {
         guard n > 1 else { return }
-        let buckets = 1 << digitBits
-        let histogram = UnsafeMutablePointer<Int>.allocate(capacity: digitCount * buckets)
-        defer { histogram.deallocate() }
-        histogram.initialize(repeating: 0, count: digitCount * buckets)
-        for i in 0..<n {
-            let k = keys[i]
-            for d in 0..<digitCount { histogram[d * buckets + Int((k &>> UInt64(d * digitBits)) & digitMask)] &+= 1 }
+        if n <= 4096 {
+            sortInCache(keys, values, count: n, scratch: tmpKeys, scratchValues: tmpValues, into: keys, values)
+            return
         }
-        var src = keys, dst = tmpKeys
-        var srcValues = values, dstValues = tmpValues
-        for d in 0..<digitCount {
-            let h = histogram + d * buckets
-            // A digit every key shares leaves the order unchanged.
-            if h[Int((keys[0] &>> UInt64(d * digitBits)) & digitMask)] == n { continue }
-            var sum = 0
-            for b in 0..<buckets { let c = h[b]; h[b] = sum; sum += c }
-            let shift = UInt64(d * digitBits)
-            if let sv = srcValues, let dv = dstValues {
-                for i in 0..<n {
-                    let k = src[i]
-                    let b = Int((k &>> shift) & digitMask)
-                    let p = h[b]
-                    dst[p] = k; dv[p] = sv[i]
-                    h[b] = p &+ 1
-                }
-            } else {
-                for i in 0..<n {
-                    let k = src[i]
-                    let b = Int((k &>> shift) & digitMask)
-                    let p = h[b]
-                    dst[p] = k
-                    h[b] = p &+ 1
+        let parts = threads > 1 && n >= 1 << 16 ? 2 : 1
+        let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues,
+                       counts: .allocate(capacity: parts * buckets))
+        defer { p.counts.deallocate() }
+        p.counts.initialize(repeating: 0, count: parts * buckets)
+        func range(_ part: Int) -> Range<Int> { (part * n / parts)..<((part + 1) * n / parts) }
+        var orParts = [UInt64](repeating: 0, count: parts), andParts = [UInt64](repeating: .max, count: parts)
+        orParts.withUnsafeMutableBufferPointer { ors in
+            andParts.withUnsafeMutableBufferPointer { ands in
+                let o = SendablePointer(base: ors.baseAddress!), a = SendablePointer(base: ands.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    var orAll: UInt64 = 0, andAll: UInt64 = .max
+                    for i in range(part) { orAll |= p.keys[i]; andAll &= p.keys[i] }
+                    o.base[part] = orAll; a.base[part] = andAll
                 }
             }
-            swap(&src, &dst)
-            swap(&srcValues, &dstValues)
         }
-        if src != keys {
-            keys.update(from: src, count: n)
-            if let values, let sv = srcValues { values.update(from: sv, count: n) }
+        let varying = orParts.reduce(0, |) ^ andParts.reduce(.max, &)
+        guard varying != 0 else { return }
+        let shift = UInt64(max(0, 64 - varying.leadingZeroBitCount - topBits))
+        let digitMask = UInt64(buckets - 1)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let h = p.counts + part * buckets
+            for i in range(part) { h[Int((p.keys[i] &>> shift) & digitMask)] &+= 1 }
         }
-    }
-
-    /// Sorts (key, value) pairs with two threads: one most-significant-digit pass partitions the
-    /// pairs into 2,048 buckets (each thread scatters its half of the input), then each thread
-    /// LSD-sorts a contiguous run of buckets holding about half the pairs. Same result as `sort`.
-    static func parallelSort(_ keys: UnsafeMutablePointer<UInt64>, _ values: UnsafeMutablePointer<Int64>, count n: Int,
-                             tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>) {
-        guard n >= 1 << 16 else { return sort(keys, values, count: n, tmpKeys: tmpKeys, tmpValues: tmpValues) }
-        var orAll: UInt64 = 0
-        for i in 0..<n { orAll |= keys[i] }
-        guard orAll != 0 else { return }
-        let top = 63 - orAll.leadingZeroBitCount
-        let shift = UInt64(max(0, top + 1 - digitBits))
-        let buckets = 1 << digitBits
-        // Per-half histograms of the top digit, then each half's write offsets.
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: 2 * buckets)
-        defer { offsets.deallocate() }
-        offsets.initialize(repeating: 0, count: 2 * buckets)
-        let half = n / 2
-        let pointers = SendablePointers(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues, offsets: offsets)
-        DispatchQueue.concurrentPerform(iterations: 2) { t in
-            let h = pointers.offsets + t * buckets
-            let lo = t == 0 ? 0 : half, hi = t == 0 ? half : n
-            for i in lo..<hi { h[Int((pointers.keys[i] &>> shift) & digitMask)] &+= 1 }
-        }
+        // Write offsets: bucket by bucket, the first part's keys before the second's (stable).
         var bucketStart = [Int](repeating: 0, count: buckets + 1)
         var sum = 0
         for b in 0..<buckets {
             bucketStart[b] = sum
-            let c0 = offsets[b], c1 = offsets[buckets + b]
-            offsets[b] = sum; offsets[buckets + b] = sum + c0
-            sum += c0 + c1
-        }
-        bucketStart[buckets] = n
-        DispatchQueue.concurrentPerform(iterations: 2) { t in
-            let h = pointers.offsets + t * buckets
-            let lo = t == 0 ? 0 : half, hi = t == 0 ? half : n
-            for i in lo..<hi {
-                let k = pointers.keys[i]
-                let b = Int((k &>> shift) & digitMask)
-                let p = h[b]
-                pointers.tmpKeys[p] = k; pointers.tmpValues[p] = pointers.values[i]
-                h[b] = p &+ 1
+            for part in 0..<parts {
+                let c = p.counts[part * buckets + b]
+                p.counts[part * buckets + b] = sum
+                sum += c
             }
         }
-        // Split the buckets where the running count passes n/2; each side is sorted on its own.
-        var split = 0
-        while split < buckets && bucketStart[split + 1] <= half { split += 1 }
-        let cut = bucketStart[split]
-        DispatchQueue.concurrentPerform(iterations: 2) { t in
-            let lo = t == 0 ? 0 : cut, hi = t == 0 ? cut : n
-            guard hi > lo else { return }
-            sort(pointers.tmpKeys + lo, pointers.tmpValues + lo, count: hi - lo,
-                 tmpKeys: pointers.keys + lo, tmpValues: pointers.values + lo)
-            pointers.keys.advanced(by: lo).update(from: pointers.tmpKeys + lo, count: hi - lo)
-            pointers.values.advanced(by: lo).update(from: pointers.tmpValues + lo, count: hi - lo)
+        bucketStart[buckets] = n
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let h = p.counts + part * buckets
+            for i in range(part) {
+                let k = p.keys[i]
+                let b = Int((k &>> shift) & digitMask)
+                let at = h[b]
+                p.tmpKeys[at] = k
+                if let v = p.values { p.tmpValues![at] = v[i] }
+                h[b] = at &+ 1
+            }
+        }
+        // Each part sorts a contiguous run of buckets holding about n / parts keys.
+        var firstBucket = [0]
+        for part in 1..<max(parts, 1) where parts > 1 {
+            var b = firstBucket[part - 1]
+            while b < buckets && bucketStart[b + 1] <= part * n / parts { b += 1 }
+            firstBucket.append(b)
+        }
+        firstBucket.append(buckets)
+        bucketStart.withUnsafeBufferPointer { starts in
+            let s = SendableConstPointer(base: starts.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for b in firstBucket[part]..<firstBucket[part + 1] {
+                    let lo = s.base[b], count = s.base[b + 1] - lo
+                    guard count > 0 else { continue }
+                    sortInCache(p.tmpKeys + lo, p.tmpValues.map { $0 + lo }, count: count,
+                                scratch: p.keys + lo, scratchValues: p.values.map { $0 + lo },
+                                into: p.keys + lo, p.values.map { $0 + lo })
+                }
+            }
+        }
+    }
+
+    /// Sorts `src[0..<n]` (stable, with values) and leaves the result in `dst`, which may be
+    /// `src` or `scratch`; `scratch` must not overlap `src`. LSD by 8-bit digits where keys differ.
+    private static func sortInCache(_ src: UnsafeMutablePointer<UInt64>, _ srcValues: UnsafeMutablePointer<Int64>?, count n: Int,
+                                    scratch: UnsafeMutablePointer<UInt64>, scratchValues: UnsafeMutablePointer<Int64>?,
+                                    into dst: UnsafeMutablePointer<UInt64>, _ dstValues: UnsafeMutablePointer<Int64>?) {
+        var a = src, av = srcValues, b = scratch, bv = scratchValues
+        if n < 32 {
+            insertionSort(a, av, count: n)
+        } else {
+            var orAll: UInt64 = 0, andAll: UInt64 = .max
+            for i in 0..<n { orAll |= a[i]; andAll &= a[i] }
+            let varying = orAll ^ andAll
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 8 * 256) { histograms in
+                let digits = (0..<8).filter { (varying >> UInt64(8 * $0)) & 0xFF != 0 }
+                for d in digits {
+                    let h = histograms.baseAddress! + 256 * d
+                    h.initialize(repeating: 0, count: 256)
+                    let shift = UInt64(8 * d)
+                    for i in 0..<n { h[Int((a[i] &>> shift) & 0xFF)] &+= 1 }
+                }
+                for d in digits {
+                    let h = histograms.baseAddress! + 256 * d
+                    var sum = 0
+                    for i in 0..<256 { let c = h[i]; h[i] = sum; sum += c }
+                    let shift = UInt64(8 * d)
+                    for i in 0..<n {
+                        let k = a[i]
+                        let digit = Int((k &>> shift) & 0xFF)
+                        let at = h[digit]
+                        b[at] = k
+                        if let av, let bv { bv[at] = av[i] }
+                        h[digit] = at &+ 1
+                    }
+                    swap(&a, &b); swap(&av, &bv)
+                }
+            }
+        }
+        if a != dst {
+            dst.update(from: a, count: n)
+            if let av, let dstValues { dstValues.update(from: av, count: n) }
+        }
+    }
+
+    private static func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, _ values: UnsafeMutablePointer<Int64>?, count n: Int) {
+        guard n > 1 else { return }
+        for i in 1..<n {
+            let k = keys[i], v = values?[i]
+            var j = i
+            while j > 0 && keys[j - 1] > k {
+                keys[j] = keys[j - 1]
+                if let values { values[j] = values[j - 1] }
+                j -= 1
+            }
+            keys[j] = k
+            if let values, let v { values[j] = v }
         }
     }
 
     /// The buffers the workers share; each worker touches disjoint ranges.
-    private struct SendablePointers: @unchecked Sendable {
-        let keys: UnsafeMutablePointer<UInt64>, values: UnsafeMutablePointer<Int64>
-        let tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>
-        let offsets: UnsafeMutablePointer<Int>
+    private struct Shared: @unchecked Sendable {
+        let keys: UnsafeMutablePointer<UInt64>, values: UnsafeMutablePointer<Int64>?
+        let tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?
+        let counts: UnsafeMutablePointer<Int>
     }
+    private struct SendablePointer<T>: @unchecked Sendable { let base: UnsafeMutablePointer<T> }
+    private struct SendableConstPointer<T>: @unchecked Sendable { let base: UnsafePointer<T> }
 }

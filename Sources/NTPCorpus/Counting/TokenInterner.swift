@@ -3,9 +3,12 @@ import CSupport
 /// Maps token byte strings to dense ids and counts their occurrences.
 ///
 /// Ids 0, 1, 2 are reserved for `<s>`, `</s>` and `<unk>`; literal occurrences of those strings
-/// in a corpus map onto the same ids (as KenLM treats `<unk>`). Token bytes live in one arena and
-/// the probe table stores a hash fingerprint beside each id, so a lookup of a known token touches
-/// the table, one entry and the token's bytes, and allocates nothing.
+/// in a corpus map onto the same ids (as KenLM treats `<unk>`). Token bytes live in one arena.
+///
+/// The probe table has 16-byte slots that answer most lookups on their own: a token of at most
+/// 8 bytes is stored in its slot (bytes and length, so a hit touches nothing else); a longer one
+/// stores a 32-bit hash fingerprint, its arena offset and length, so a hit reads its bytes
+/// directly. Batched lookups (`internBatch`) overlap the cache misses of many tokens.
 public final class TokenInterner {
     /// The reserved special tokens, in id order.
     public static let specials = ["<s>", "</s>", "<unk>"]
@@ -21,6 +24,18 @@ public final class TokenInterner {
         var hash: UInt64
     }
 
+    /// One probe slot; `meta == 0` marks an empty slot.
+    ///   length ≤ 8: tag = the bytes (little-endian, zero padded), meta = length << 40 | (id + 1)
+    ///   length > 8: tag = fingerprint (high 32 bits of the hash) | (id + 1), meta = length << 40 | arena offset
+    /// (lengths of 2^24 − 1 or more are stored as 2^24 − 1 and confirmed in the entry).
+    private struct Slot {
+        var tag: UInt64
+        var meta: UInt64
+    }
+
+    private static let shortLength = 8
+    private static let lengthCap = (1 << 24) - 1
+
     private var arena: UnsafeMutablePointer<UInt8>
     private var arenaCapacity = 1 << 16
     private var arenaCount = 0
@@ -28,15 +43,14 @@ public final class TokenInterner {
     private var entryCapacity = 1 << 10
     /// Number of distinct ids (specials included).
     public private(set) var count = 0
-    /// Slot = fingerprint (high 32 bits of the hash) << 32 | (id + 1); 0 = empty.
-    private var slots: UnsafeMutablePointer<UInt64>
+    private var slots: UnsafeMutablePointer<Slot>
     private var slotCount = 1 << 12
 
     public init() {
         arena = .allocate(capacity: arenaCapacity)
         entries = .allocate(capacity: entryCapacity)
         slots = .allocate(capacity: slotCount)
-        slots.initialize(repeating: 0, count: slotCount)
+        slots.initialize(repeating: Slot(tag: 0, meta: 0), count: slotCount)
         for s in Self.specials {
             var bytes = Array(s.utf8)
             _ = bytes.withUnsafeMutableBufferPointer { lookup(UnsafeBufferPointer($0), occurrence: 0) }
@@ -63,8 +77,10 @@ public final class TokenInterner {
     public func intern(_ token: UnsafeBufferPointer<UInt8>) -> UInt32 { lookup(token, occurrence: 1) }
 
     /// Interns `count` tokens `base[starts[i] ..< starts[i] + lengths[i]]` into `ids`, overlapping
-    /// the cache misses of their probes: all hashes first, a prefetch of every probe slot, then
-    /// the lookups. Long-tail tokens miss the cache, so this is what bounds ingestion speed.
+    /// the cache misses of their probes: all hashes first with a prefetch of every home slot,
+    /// then a pass that resolves the tokens whose home slot answers (prefetching the bytes of
+    /// long candidates and every hit's entry), then the lookups in order. Long-tail tokens miss
+    /// the cache, so this is what bounds ingestion speed.
     func internBatch(_ base: UnsafePointer<UInt8>, starts: UnsafePointer<Int32>, lengths: UnsafePointer<Int32>,
                      count n: Int, hashes: UnsafeMutablePointer<UInt64>, into ids: UnsafeMutablePointer<UInt32>) {
         let mask = slotCount - 1
@@ -73,13 +89,45 @@ public final class TokenInterner {
             hashes[i] = h
             ntp_prefetch(slots + (Int(truncatingIfNeeded: h) & mask))
         }
+        // ids[i] = id + 1 when the home slot settles it, 0 otherwise.
         for i in 0..<n {
-            ids[i] = lookup(UnsafeBufferPointer(start: base + Int(starts[i]), count: Int(lengths[i])), hash: hashes[i], occurrence: 1)
+            let p = base + Int(starts[i]), length = Int(lengths[i])
+            let slot = slots[Int(truncatingIfNeeded: hashes[i]) & mask]
+            ids[i] = 0
+            guard slot.meta >> 40 == UInt64(min(length, Self.lengthCap)) else { continue }
+            if length <= Self.shortLength {
+                if slot.tag == Self.packShort(p, length) {
+                    let id = Int(slot.meta & 0xFFFF_FFFF) - 1
+                    ids[i] = UInt32(id + 1)
+                    ntp_prefetch(entries + id)
+                }
+            } else if slot.tag & 0xFFFF_FFFF_0000_0000 == hashes[i] & 0xFFFF_FFFF_0000_0000 {
+                ntp_prefetch(arena + Int(slot.meta & 0xFF_FFFF_FFFF))
+                ntp_prefetch(entries + Int(slot.tag & 0xFFFF_FFFF) - 1)
+            }
+        }
+        for i in 0..<n {
+            if ids[i] != 0 {
+                let id = Int(ids[i]) - 1
+                entries[id].occurrences += 1
+                ids[i] = UInt32(id)
+            } else {
+                ids[i] = lookup(UnsafeBufferPointer(start: base + Int(starts[i]), count: Int(lengths[i])),
+                                hash: hashes[i], occurrence: 1)
+            }
         }
     }
 
     /// Counts one occurrence of an already interned id.
     public func countOccurrence(of id: UInt32) { entries[Int(id)].occurrences += 1 }
+
+    /// The bytes of a token of at most 8 bytes as one little-endian word, zero padded.
+    @inline(__always)
+    private static func packShort(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        var word: UInt64 = 0
+        for t in 0..<n { word |= UInt64(p[t]) << UInt64(8 * t) }
+        return word
+    }
 
     @inline(__always)
     private func lookup(_ token: UnsafeBufferPointer<UInt8>, occurrence: Int64) -> UInt32 {
@@ -91,23 +139,43 @@ public final class TokenInterner {
     private func lookup(_ token: UnsafeBufferPointer<UInt8>, hash h: UInt64, occurrence: Int64) -> UInt32 {
         let n = token.count
         let p = token.baseAddress ?? UnsafePointer(arena)
-        let fingerprint = h & 0xFFFF_FFFF_0000_0000
+        let lengthField = UInt64(min(n, Self.lengthCap))
+        let short = n <= Self.shortLength
+        let tag = short ? Self.packShort(p, n) : h & 0xFFFF_FFFF_0000_0000
         let mask = slotCount - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[i]
-            if s == 0 { break }
-            if s & 0xFFFF_FFFF_0000_0000 == fingerprint {
-                let id = Int(s & 0xFFFF_FFFF) - 1
-                let e = entries + id
-                if e.pointee.length == n && (n == 0 || memcmpEqual(arena + e.pointee.start, p, n)) {
-                    e.pointee.occurrences += occurrence
-                    return UInt32(id)
+            if s.meta == 0 { break }
+            if s.meta >> 40 == lengthField {
+                if short {
+                    if s.tag == tag {
+                        let id = Int(s.meta & 0xFFFF_FFFF) - 1
+                        entries[id].occurrences += occurrence
+                        return UInt32(id)
+                    }
+                } else if s.tag & 0xFFFF_FFFF_0000_0000 == tag {
+                    let id = Int(s.tag & 0xFFFF_FFFF) - 1
+                    let e = entries + id
+                    if e.pointee.length == n && memcmpEqual(arena + e.pointee.start, p, n) {
+                        e.pointee.occurrences += occurrence
+                        return UInt32(id)
+                    }
                 }
             }
             i = (i + 1) & mask
         }
         return insert(p, n, hash: h, slot: i, occurrence: occurrence)
+    }
+
+    /// The slot of token `id` (its entry must be complete).
+    private func slot(for id: Int) -> Slot {
+        let e = entries[id]
+        let lengthField = UInt64(min(e.length, Self.lengthCap)) << 40
+        if e.length <= Self.shortLength {
+            return Slot(tag: Self.packShort(arena + e.start, e.length), meta: lengthField | UInt64(id + 1))
+        }
+        return Slot(tag: (e.hash & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1), meta: lengthField | UInt64(e.start))
     }
 
     private func insert(_ p: UnsafePointer<UInt8>, _ n: Int, hash: UInt64, slot: Int, occurrence: Int64) -> UInt32 {
@@ -118,6 +186,7 @@ public final class TokenInterner {
             grown.update(from: arena, count: arenaCount)
             arena.deallocate(); arena = grown; arenaCapacity = capacity
         }
+        precondition(arenaCount + n < 1 << 40, "token arena over 1 TiB")
         if count == entryCapacity {
             let grown = UnsafeMutablePointer<Entry>.allocate(capacity: entryCapacity * 2)
             grown.moveInitialize(from: entries, count: count)
@@ -128,21 +197,20 @@ public final class TokenInterner {
         arenaCount += n
         let id = count
         count += 1
-        slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
+        slots[slot] = self.slot(for: id)
         if count * 2 > slotCount { growSlots() }
         return UInt32(id)
     }
 
     private func growSlots() {
         let newCount = slotCount * 2
-        let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: newCount)
-        grown.initialize(repeating: 0, count: newCount)
+        let grown = UnsafeMutablePointer<Slot>.allocate(capacity: newCount)
+        grown.initialize(repeating: Slot(tag: 0, meta: 0), count: newCount)
         let mask = newCount - 1
         for id in 0..<count {
-            let h = entries[id].hash
-            var i = Int(truncatingIfNeeded: h) & mask
-            while grown[i] != 0 { i = (i + 1) & mask }
-            grown[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
+            var i = Int(truncatingIfNeeded: entries[id].hash) & mask
+            while grown[i].meta != 0 { i = (i + 1) & mask }
+            grown[i] = slot(for: id)
         }
         slots.deallocate(); slots = grown; slotCount = newCount
     }
