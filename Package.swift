@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
         .target(name: "NTPPlot"),
         .executableTarget(name: "ntpsep", dependencies: [
-            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot",
+            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -68,6 +68,7 @@ struct IngestArguments: ParsableArguments {
 
     /// Ingests `inputs` with these options.
     func ingest(_ inputs: [String]) throws -> DataSet {
+        Allocator.keepLargeBlocks()
         let ingestor = try Ingestor(options: try ingestOptions())
         ingestor.progress = ProgressReporter(enabled: progress)
         try ingestor.ingest(inputs)
