@@ -76,22 +76,22 @@ public final class TokenInterner {
     @inline(__always)
     public func intern(_ token: UnsafeBufferPointer<UInt8>) -> UInt32 { lookup(token, occurrence: 1) }
 
-    /// Interns `count` tokens `base[starts[i] ..< starts[i] + lengths[i]]` into `ids`, overlapping
+    /// Interns `count` tokens (`lengths[i]` bytes at `tokens[i]`) into `ids`, overlapping
     /// the cache misses of their probes: all hashes first with a prefetch of every home slot,
     /// then a pass that resolves the tokens whose home slot answers (prefetching the bytes of
     /// long candidates and every hit's entry), then the lookups in order. Long-tail tokens miss
     /// the cache, so this is what bounds ingestion speed.
-    func internBatch(_ base: UnsafePointer<UInt8>, starts: UnsafePointer<Int32>, lengths: UnsafePointer<Int32>,
+    func internBatch(_ tokens: UnsafePointer<UnsafePointer<UInt8>>, lengths: UnsafePointer<Int32>,
                      count n: Int, hashes: UnsafeMutablePointer<UInt64>, into ids: UnsafeMutablePointer<UInt32>) {
         let mask = slotCount - 1
         for i in 0..<n {
-            let h = ByteHash.hash(UnsafeRawPointer(base + Int(starts[i])), Int(lengths[i]))
+            let h = ByteHash.hash(UnsafeRawPointer(tokens[i]), Int(lengths[i]))
             hashes[i] = h
             ntp_prefetch(slots + (Int(truncatingIfNeeded: h) & mask))
         }
         // ids[i] = id + 1 when the home slot settles it, 0 otherwise.
         for i in 0..<n {
-            let p = base + Int(starts[i]), length = Int(lengths[i])
+            let p = tokens[i], length = Int(lengths[i])
             let slot = slots[Int(truncatingIfNeeded: hashes[i]) & mask]
             ids[i] = 0
             guard slot.meta >> 40 == UInt64(min(length, Self.lengthCap)) else { continue }
@@ -112,7 +112,7 @@ public final class TokenInterner {
                 entries[id].occurrences += 1
                 ids[i] = UInt32(id)
             } else {
-                ids[i] = lookup(UnsafeBufferPointer(start: base + Int(starts[i]), count: Int(lengths[i])),
+                ids[i] = lookup(UnsafeBufferPointer(start: tokens[i], count: Int(lengths[i])),
                                 hash: hashes[i], occurrence: 1)
             }
         }

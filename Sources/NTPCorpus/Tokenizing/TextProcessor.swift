@@ -55,19 +55,21 @@ struct TextProcessor {
             if carry.count >= Self.sentenceBatch { flushSentences(final: false) }
         case .document, .none, .auto: feedStream(text)
         }
+        countBatch()   // the batch points into `text`, which the caller reuses
     }
 
     /// Ends a document (a file, an XML record, a separator in an id stream).
     mutating func endDocument() {
+        defer { countBatch() }
         switch boundary {
         case .line:
             if !carry.isEmpty { withCarry { p, s in p.processUnit(s, endsSequence: true) } }
-            sequences.endSequence()
+            batch.endSequence()
         case .sentence:
             flushSentences(final: true)
         case .document:
             if !carry.isEmpty { withCarry { p, s in p.processUnit(s, endsSequence: false) } }
-            sequences.endSequence()
+            batch.endSequence()
         case .none, .auto:
             if !carry.isEmpty { withCarry { p, s in p.processUnit(s, endsSequence: false) } }
         }
@@ -76,6 +78,7 @@ struct TextProcessor {
     /// Counts one pre-tokenized id (id streams bypass tokenization).
     @inline(__always)
     mutating func countToken(_ id: UInt32) {
+        if batch.count > 0 || batch.hasEnds { countBatch() }
         sequences.token(id)
         tokenCount += 1
     }
@@ -133,7 +136,7 @@ struct TextProcessor {
     /// Splits buffered text into sentences; all but the last are complete unless `final`.
     /// Single line breaks inside a paragraph count as spaces (hard-wrapped prose); blank lines end paragraphs.
     private mutating func flushSentences(final: Bool) {
-        guard !carry.isEmpty else { if final { sequences.endSequence() }; return }
+        guard !carry.isEmpty else { if final { batch.endSequence() }; return }
         joinWrappedLines(&carry, final: final)
         var pending: [Range<Int>] = []
         sentences!.forEachSentence(in: carry.withUnsafeBufferPointer { $0 }) { pending.append($0) }
@@ -144,21 +147,30 @@ struct TextProcessor {
             for r in pending[..<complete] {
                 processUnit(UnsafeBufferPointer(rebasing: all[r]), endsSequence: true)
             }
+            countBatch()   // before `local` goes away
         }
         if complete < pending.count { carry.append(contentsOf: local[pending[complete].lowerBound...]) }
     }
 
     private mutating func withCarry(_ body: (inout TextProcessor, UnsafeBufferPointer<UInt8>) -> Void) {
         swap(&spare, &carry)
-        spare.withUnsafeBufferPointer { body(&self, $0) }
+        spare.withUnsafeBufferPointer { body(&self, $0); countBatch() }
         spare.removeAll(keepingCapacity: true)
     }
 
-    /// Interns the batched tokens (overlapping their cache misses) and counts them in order.
-    private mutating func countBatch(_ base: UnsafePointer<UInt8>) {
-        interner.internBatch(base, starts: batch.starts, lengths: batch.lengths, count: batch.count,
+    /// Interns the batched tokens (overlapping their cache misses) and counts them, and the
+    /// sequence ends among them, in order. Must run before the text the batch points into is
+    /// reused: at the end of every `feed`, carried unit, and transformed unit.
+    private mutating func countBatch() {
+        interner.internBatch(batch.pointers, lengths: batch.lengths, count: batch.count,
                              hashes: batch.hashes, into: batch.ids)
-        for i in 0..<batch.count { sequences.token(batch.ids[i]) }
+        var token = 0
+        for e in 0..<batch.endCount {
+            let end = Int(batch.ends[e])
+            while token < end { sequences.token(batch.ids[token]); token += 1 }
+            sequences.endSequence()
+        }
+        while token < batch.count { sequences.token(batch.ids[token]); token += 1 }
         tokenCount += Int64(batch.count)
         batch.removeAll()
     }
@@ -170,25 +182,28 @@ struct TextProcessor {
             unit = UnsafeBufferPointer(rebasing: unit[0..<(unit.count - 1)])
         }
         if transform != nil { unit = transform!.apply(unit) }
-        batch.removeAll()
-        if icu == nil {
-            // No range buffer on the throughput path: tokens go straight into the batch.
-            guard let p = unit.baseAddress else { if endsSequence { sequences.endSequence() }; return }
-            var whitespace = WhitespaceTokenizer()
-            whitespace.forEachToken(in: unit) { r in
-                if batch.isFull { countBatch(p) }
-                batch.append(r.lowerBound, r.count)
-            }
-        } else {
-            ranges.removeAll(keepingCapacity: true)
-            icu!.forEachToken(in: unit) { ranges.append($0) }
-            for r in ranges {
-                if batch.isFull { countBatch(unit.baseAddress!) }
-                batch.append(r.lowerBound, r.count)
+        if let p = unit.baseAddress {
+            if icu == nil {
+                // No range buffer on the throughput path: tokens go straight into the batch.
+                var whitespace = WhitespaceTokenizer()
+                whitespace.forEachToken(in: unit) { r in
+                    if batch.isFull { countBatch() }
+                    batch.append(p + r.lowerBound, r.count)
+                }
+            } else {
+                ranges.removeAll(keepingCapacity: true)
+                icu!.forEachToken(in: unit) { ranges.append($0) }
+                for r in ranges {
+                    if batch.isFull { countBatch() }
+                    batch.append(p + r.lowerBound, r.count)
+                }
             }
         }
-        if batch.count > 0 { countBatch(unit.baseAddress!) }
-        if endsSequence { sequences.endSequence() }
+        if endsSequence {
+            if batch.endsFull { countBatch() }
+            batch.endSequence()
+        }
+        if transform != nil { countBatch() }   // the transform reuses its output buffer
     }
 }
 
@@ -210,20 +225,27 @@ func joinWrappedLines(_ text: inout [UInt8], final: Bool) {
     }
 }
 
-/// Fixed-size scratch for `TokenInterner.internBatch` (reused, never reallocated).
+/// Fixed-size scratch for `TokenInterner.internBatch`: tokens (pointers into text that is still
+/// alive) and the positions of sequence ends among them (reused, never reallocated).
 final class TokenBatch {
     static let capacity = 256
-    let starts = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+    let pointers = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: capacity)
     let lengths = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
     let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
     let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+    /// A sequence ends after the first `ends[e]` tokens of the batch.
+    let ends = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
     private(set) var count = 0
+    private(set) var endCount = 0
 
     var isFull: Bool { count == Self.capacity }
-    func append(_ start: Int, _ length: Int) {
-        starts[count] = Int32(truncatingIfNeeded: start); lengths[count] = Int32(truncatingIfNeeded: length); count += 1
+    var endsFull: Bool { endCount == Self.capacity }
+    var hasEnds: Bool { endCount > 0 }
+    func append(_ start: UnsafePointer<UInt8>, _ length: Int) {
+        pointers[count] = start; lengths[count] = Int32(truncatingIfNeeded: length); count += 1
     }
-    func removeAll() { count = 0 }
+    func endSequence() { ends[endCount] = Int32(truncatingIfNeeded: count); endCount += 1 }
+    func removeAll() { count = 0; endCount = 0 }
 
-    deinit { starts.deallocate(); lengths.deallocate(); hashes.deallocate(); ids.deallocate() }
+    deinit { pointers.deallocate(); lengths.deallocate(); hashes.deallocate(); ids.deallocate(); ends.deallocate() }
 }
