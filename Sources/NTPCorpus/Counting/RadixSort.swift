@@ -59,13 +59,22 @@ enum RadixSort {
         bucketStart[buckets] = n
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let h = p.counts + part * buckets
-            for i in range(part) {
-                let k = p.keys[i]
-                let b = Int((k &>> shift) & digitMask)
-                let at = h[b]
-                p.tmpKeys[at] = k
-                if let v = p.values { p.tmpValues![at] = v[i] }
-                h[b] = at &+ 1
+            if let v = p.values, let tv = p.tmpValues {
+                for i in range(part) {
+                    let k = p.keys[i]
+                    let b = Int((k &>> shift) & digitMask)
+                    let at = h[b]
+                    p.tmpKeys[at] = k; tv[at] = v[i]
+                    h[b] = at &+ 1
+                }
+            } else {
+                for i in range(part) {
+                    let k = p.keys[i]
+                    let b = Int((k &>> shift) & digitMask)
+                    let at = h[b]
+                    p.tmpKeys[at] = k
+                    h[b] = at &+ 1
+                }
             }
         }
         // Each part sorts a contiguous run of buckets holding about n / parts keys.
@@ -103,25 +112,34 @@ enum RadixSort {
             for i in 0..<n { orAll |= a[i]; andAll &= a[i] }
             let varying = orAll ^ andAll
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 8 * 256) { histograms in
-                let digits = (0..<8).filter { (varying >> UInt64(8 * $0)) & 0xFF != 0 }
-                for d in digits {
-                    let h = histograms.baseAddress! + 256 * d
-                    h.initialize(repeating: 0, count: 256)
-                    let shift = UInt64(8 * d)
-                    for i in 0..<n { h[Int((a[i] &>> shift) & 0xFF)] &+= 1 }
+                let h0 = histograms.baseAddress!
+                h0.initialize(repeating: 0, count: 8 * 256)
+                // All eight digit histograms in one pass.
+                for i in 0..<n {
+                    let k = a[i]
+                    for d in 0..<8 { h0[256 * d + Int((k &>> UInt64(8 * d)) & 0xFF)] &+= 1 }
                 }
-                for d in digits {
-                    let h = histograms.baseAddress! + 256 * d
+                for d in 0..<8 where (varying >> UInt64(8 * d)) & 0xFF != 0 {
+                    let h = h0 + 256 * d
                     var sum = 0
                     for i in 0..<256 { let c = h[i]; h[i] = sum; sum += c }
                     let shift = UInt64(8 * d)
-                    for i in 0..<n {
-                        let k = a[i]
-                        let digit = Int((k &>> shift) & 0xFF)
-                        let at = h[digit]
-                        b[at] = k
-                        if let av, let bv { bv[at] = av[i] }
-                        h[digit] = at &+ 1
+                    if let av, let bv {
+                        for i in 0..<n {
+                            let k = a[i]
+                            let digit = Int((k &>> shift) & 0xFF)
+                            let at = h[digit]
+                            b[at] = k; bv[at] = av[i]
+                            h[digit] = at &+ 1
+                        }
+                    } else {
+                        for i in 0..<n {
+                            let k = a[i]
+                            let digit = Int((k &>> shift) & 0xFF)
+                            let at = h[digit]
+                            b[at] = k
+                            h[digit] = at &+ 1
+                        }
                     }
                     swap(&a, &b); swap(&av, &bv)
                 }
