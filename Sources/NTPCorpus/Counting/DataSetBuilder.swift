@@ -227,33 +227,43 @@ public enum DataSetBuilder {
     private struct SendableStrings: @unchecked Sendable { let base: UnsafeMutablePointer<String>? }
     private struct SendableInts: @unchecked Sendable { let base: UnsafePointer<Int>? }
 
-    /// Ids by decreasing count, ties by their bytes. Two stable radix sorts, by the first 8 bytes
-    /// and then by count, order all but the tokens that share both; those (rare) runs are then
-    /// sorted by whole-token comparison.
+    /// Ids by decreasing count, ties by their bytes. Stable radix sorts by bytes 8..<16, then
+    /// bytes 0..<8, then count order all but the tokens that share all three; those (rare) runs
+    /// are then sorted by whole-token comparison.
     static func tokensByFrequency(_ ids: [Int], occurrences: [Int64], interner: TokenInterner) -> [Int] {
         let n = ids.count
         guard n > 1 else { return ids }
+        /// Bytes `from ..< from + 8` of the token, big-endian, zero padded.
+        func word(_ id: Int, from: Int) -> UInt64 {
+            let b = interner.bytes(of: id)
+            var w: UInt64 = 0
+            for t in from..<(from + 8) { w = w << 8 | UInt64(t < b.count ? b[t] : 0) }
+            return w
+        }
         let buffers = PairBuffers(count: n)
         buffers.allocateScratch()
         let keys = buffers.keys, order = buffers.values
-        for i in 0..<n {
-            let b = interner.bytes(of: ids[i])
-            var prefix: UInt64 = 0
-            for t in 0..<8 { prefix = prefix << 8 | UInt64(t < b.count ? b[t] : 0) }
-            keys[i] = prefix; order[i] = Int64(ids[i])
+        func sortByKeys() {
+            RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
         }
-        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
-        // By prefix now: keep the prefixes and ids, then sort positions by count.
-        let byPrefix = Array(UnsafeBufferPointer(start: keys, count: n))
-        let idsByPrefix = Array(UnsafeBufferPointer(start: order, count: n))
-        for i in 0..<n { keys[i] = UInt64(bitPattern: Int64.max - occurrences[Int(idsByPrefix[i])]); order[i] = Int64(i) }
-        RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
-        var result = (0..<n).map { Int(idsByPrefix[Int(order[$0])]) }
+        for i in 0..<n { keys[i] = word(ids[i], from: 8); order[i] = Int64(i) }
+        sortByKeys()
+        let idA = (0..<n).map { ids[Int(order[$0])] }, secondWord = Array(UnsafeBufferPointer(start: keys, count: n))
+        for i in 0..<n { keys[i] = word(idA[i], from: 0); order[i] = Int64(i) }
+        sortByKeys()
+        let indexB = (0..<n).map { Int(order[$0]) }, firstWord = Array(UnsafeBufferPointer(start: keys, count: n))
+        for i in 0..<n { keys[i] = UInt64(bitPattern: Int64.max - occurrences[idA[indexB[i]]]); order[i] = Int64(i) }
+        sortByKeys()
+        // Ordered by (count, first 16 bytes) now; tokens equal in all three compare whole.
+        var result = (0..<n).map { idA[indexB[Int(order[$0])]] }
+        func same(_ a: Int, _ b: Int) -> Bool {
+            let pa = Int(order[a]), pb = Int(order[b])
+            return keys[a] == keys[b] && firstWord[pa] == firstWord[pb] && secondWord[indexB[pa]] == secondWord[indexB[pb]]
+        }
         var i = 0
         while i < n {
-            let p = byPrefix[Int(order[i])]
             var j = i + 1
-            while j < n && keys[j] == keys[i] && byPrefix[Int(order[j])] == p { j += 1 }
+            while j < n && same(i, j) { j += 1 }
             if j - i > 1 {
                 result[i..<j].sort { interner.bytes(of: $0).lexicographicallyPrecedes(interner.bytes(of: $1)) }
             }
