@@ -143,10 +143,13 @@ final class CountingPathTests: XCTestCase {
         for order in [1, 2, 3, 6] {
             for boundary in [IngestOptions.Boundary.line, .none] {
                 var results: [[String]] = []
-                for packing in [true, false] {
+                // Packed with the default buffer (one unmerged run), packed with a 97-event
+                // buffer (dozens of merges plus an unmerged tail the builder folds in), general.
+                for (packing, buffer) in [(true, 1 << 22), (true, 97), (false, 1 << 22)] {
                     var o = IngestOptions(); o.tokenizer = .whitespace; o.order = order
                     var p = try TextProcessor(options: o, boundary: boundary, interner: TokenInterner(),
-                                              sequences: SequenceCounter(contextLength: order - 1, padded: boundary != .none, packing: packing))
+                                              sequences: SequenceCounter(contextLength: order - 1, padded: boundary != .none,
+                                                                         packing: packing, runBufferCapacity: buffer))
                     text.withUnsafeBufferPointer { p.feed($0) }
                     p.endDocument()
                     if order == 6 && packing { XCTAssertNil(p.sequences.packed, "order 6 should have left the packed table") }
@@ -154,7 +157,8 @@ final class CountingPathTests: XCTestCase {
                     XCTAssertNoThrow(try d.validate())
                     results.append(rows(d))
                 }
-                XCTAssertEqual(results[0], results[1], "order \(order) boundary \(boundary)")
+                XCTAssertEqual(results[0], results[2], "order \(order) boundary \(boundary)")
+                XCTAssertEqual(results[1], results[2], "order \(order) boundary \(boundary), small run buffer")
             }
         }
     }

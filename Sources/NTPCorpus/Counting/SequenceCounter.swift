@@ -18,7 +18,7 @@ public struct SequenceCounter {
     let bits: Int
     private let historyMask: UInt64
     private let idLimit: UInt64
-    var packed: NGramRuns? = NGramRuns()
+    var packed: NGramRuns?
     var general: ContextCounter? = nil
     private var history: UInt64 = 0
     private let window: UnsafeMutablePointer<UInt32>
@@ -29,10 +29,12 @@ public struct SequenceCounter {
     /// Total number of events counted.
     public private(set) var eventCount: Int64 = 0
 
-    /// `packing: false` counts in the general store from the start (tests compare both paths).
-    public init(contextLength: Int, padded: Bool, packing: Bool = true) {
+    /// `packing: false` counts in the general store from the start, and a small
+    /// `runBufferCapacity` makes the packed store sort and merge often (tests compare the paths).
+    public init(contextLength: Int, padded: Bool, packing: Bool = true, runBufferCapacity: Int = 1 << 22) {
         precondition(contextLength >= 0)
-        if !packing { packed = nil; general = ContextCounter(contextLength: contextLength) }
+        packed = packing ? NGramRuns(bufferCapacity: runBufferCapacity) : nil
+        if !packing { general = ContextCounter(contextLength: contextLength) }
         self.contextLength = contextLength
         self.padded = padded
         let order = contextLength + 1

@@ -1,0 +1,120 @@
+import XCTest
+@testable import NTPCorpus
+
+/// The radix sort and the interner against the standard library's sort and Dictionary.
+final class RadixSortTests: XCTestCase {
+    private struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state ^ (state >> 29) }
+    }
+
+    /// Ascending keys, and equal keys keep their input order (values are input positions).
+    func testMatchesStableSortForEverySizeShapeAndThreadCount() {
+        var g = Generator(state: 7)
+        let shapes: [(String, (inout Generator) -> UInt64)] = [
+            ("full 64-bit", { $0.next() }),
+            ("few distinct keys", { $0.next() % 5 }),
+            ("only high bits vary", { ($0.next() % 300) << 50 }),
+            ("63-bit trigram-like", { $0.next() >> 1 }),
+            ("all equal", { _ in 42 }),
+        ]
+        for n in [0, 1, 2, 31, 32, 33, 4096, 4097, 70_000, 300_000] {
+            for (name, make) in shapes {
+                let input = (0..<n).map { _ in make(&g) }
+                let expected = input.enumerated().sorted { $0.element != $1.element ? $0.element < $1.element : $0.offset < $1.offset }
+                for threads in [1, 2] {
+                    var keys = input, values = (0..<n).map(Int64.init)
+                    var tmpKeys = [UInt64](repeating: 0, count: max(n, 1)), tmpValues = [Int64](repeating: 0, count: max(n, 1))
+                    keys.withUnsafeMutableBufferPointer { k in
+                        values.withUnsafeMutableBufferPointer { v in
+                            tmpKeys.withUnsafeMutableBufferPointer { tk in
+                                tmpValues.withUnsafeMutableBufferPointer { tv in
+                                    RadixSort.sort(k.baseAddress ?? tk.baseAddress!, v.baseAddress ?? tv.baseAddress!, count: n,
+                                                   tmpKeys: tk.baseAddress!, tmpValues: tv.baseAddress!, threads: threads)
+                                }
+                            }
+                        }
+                    }
+                    XCTAssertEqual(keys, expected.map(\.element), "\(name) n=\(n) threads=\(threads)")
+                    XCTAssertEqual(values, expected.map { Int64($0.offset) }, "stability: \(name) n=\(n) threads=\(threads)")
+                }
+                // Keys only.
+                var keys = input
+                var tmp = [UInt64](repeating: 0, count: max(n, 1))
+                keys.withUnsafeMutableBufferPointer { k in
+                    tmp.withUnsafeMutableBufferPointer { t in
+                        RadixSort.sort(k.baseAddress ?? t.baseAddress!, nil, count: n, tmpKeys: t.baseAddress!, tmpValues: nil)
+                    }
+                }
+                XCTAssertEqual(keys, input.sorted(), "keys only: \(name) n=\(n)")
+            }
+        }
+    }
+}
+
+final class TokenInternerTests: XCTestCase {
+    /// Tokens of 0–24 bytes (so both inline slots, ≤ 8 bytes, and arena slots), with NUL bytes
+    /// and prefixes of one another ("ab" vs "ab\0"), 60,000 distinct so the table grows many
+    /// times; looked up one by one and in batches that point into a shared text.
+    func testAgreesWithADictionaryThroughGrowthAndBatches() {
+        var state: UInt64 = 3
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        var vocabulary: [[UInt8]] = [Array("ab".utf8), Array("ab".utf8) + [0], [0], [0, 0], Array("abcdefgh".utf8), Array("abcdefghi".utf8),
+                                     Array("abcdefgh".utf8) + [0]]
+        for _ in 0..<60_000 {
+            let length = next() % 25
+            vocabulary.append((0..<length).map { _ in UInt8([0, 97, 98, 200][next() % 4] + UInt8(next() % 3)) })
+        }
+        let interner = TokenInterner()
+        var ids: [[UInt8]: UInt32] = [:], counts: [[UInt8]: Int64] = [:]
+        for (i, special) in TokenInterner.specials.enumerated() { ids[Array(special.utf8)] = UInt32(i) }
+        // One by one.
+        for _ in 0..<100_000 {
+            let token = vocabulary[next() % vocabulary.count]
+            let id = token.withUnsafeBufferPointer { interner.intern($0) }
+            if let known = ids[token] { XCTAssertEqual(id, known) } else { ids[token] = id }
+            counts[token, default: 0] += 1
+        }
+        // Batches of 256 tokens pointing into one text buffer.
+        let batch = (0..<256).map { _ in vocabulary[next() % vocabulary.count] }
+        let text = batch.flatMap { $0 }
+        var result = [UInt32](repeating: 0, count: 256), hashes = [UInt64](repeating: 0, count: 256)
+        text.withUnsafeBufferPointer { t in
+            var offset = 0
+            var pointers: [UnsafePointer<UInt8>] = [], lengths: [Int32] = []
+            for token in batch { pointers.append((t.baseAddress ?? UnsafePointer(bitPattern: 1)!) + offset); lengths.append(Int32(token.count)); offset += token.count }
+            interner.internBatch(pointers, lengths: lengths, count: 256, hashes: &hashes, into: &result)
+        }
+        for (token, id) in zip(batch, result) {
+            if let known = ids[token] { XCTAssertEqual(id, known) } else { ids[token] = id }
+            counts[token, default: 0] += 1
+        }
+        XCTAssertEqual(interner.count, ids.count)
+        let occurrences = interner.occurrences
+        for (token, id) in ids {
+            XCTAssertEqual(Array(interner.bytes(of: Int(id))), token)
+            XCTAssertEqual(occurrences[Int(id)], counts[token] ?? 0, "occurrences of \(token)")
+        }
+    }
+
+    /// Decreasing count, ties by bytes, also when tokens share their first 16 bytes or more.
+    func testVocabularyOrderByCountThenBytes() {
+        let interner = TokenInterner()
+        let tokens = ["b", "a", "https://example.org/x", "https://example.org/w", "https://example.org/xy",
+                      "https://example.org/", "aaaaaaaaaaaaaaaab", "aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa\u{0}", "zz", "é", "e"]
+        // Ties inside the URL group and inside the group sharing 16 bytes of "a".
+        let tokenCounts = [2, 2, 1, 1, 1, 1, 3, 3, 3, 2, 1, 1]
+        var counts: [String: Int] = [:]
+        for (token, count) in zip(tokens, tokenCounts) {
+            counts[token] = count
+            var bytes = Array(token.utf8)
+            for _ in 0..<count { _ = bytes.withUnsafeMutableBufferPointer { interner.intern(UnsafeBufferPointer($0)) } }
+        }
+        let ids = Array(TokenInterner.specials.count..<interner.count)
+        let ordered = DataSetBuilder.tokensByFrequency(ids, occurrences: interner.occurrences, interner: interner).map(interner.string(of:))
+        let expected = tokens.sorted { a, b in
+            counts[a]! != counts[b]! ? counts[a]! > counts[b]! : Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+        }
+        XCTAssertEqual(ordered, expected)
+    }
+}
