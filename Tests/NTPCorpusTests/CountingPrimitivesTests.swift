@@ -17,6 +17,7 @@ final class RadixSortTests: XCTestCase {
             ("only high bits vary", { ($0.next() % 300) << 50 }),
             ("63-bit trigram-like", { $0.next() >> 1 }),
             ("all equal", { _ in 42 }),
+            ("skewed: one bucket holds 90%", { $0.next() % 10 == 0 ? 1 << 62 : $0.next() % (1 << 40) }),
         ]
         for n in [0, 1, 2, 31, 32, 33, 4096, 4097, 70_000, 300_000] {
             for (name, make) in shapes {

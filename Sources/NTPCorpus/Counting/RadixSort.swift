@@ -4,7 +4,7 @@ import Dispatch
 ///
 /// One most-significant-digit pass on the highest 11 bits where keys differ spreads the keys
 /// into 2,048 buckets; each bucket, a few thousand keys that sit in L1/L2, is then LSD-sorted
-/// by 8-bit digits (skipping digits its keys share). A full-width LSD pass over a large array
+/// by 8- or 11-bit digits over the bits where its keys differ. A full-width LSD pass over a large array
 /// would miss the cache and the TLB on nearly every write; here only the first pass does.
 /// With `threads: 2` each thread scatters half the input and sorts about half the buckets.
 enum RadixSort {
@@ -91,6 +91,14 @@ enum RadixSort {
                 for b in firstBucket[part]..<firstBucket[part + 1] {
                     let lo = s.base[b], count = s.base[b + 1] - lo
                     guard count > 0 else { continue }
+                    if count > 1 << 16 {
+                        // A bucket this large (skewed keys) gets its own MSD pass.
+                        sort(p.tmpKeys + lo, p.tmpValues.map { $0 + lo }, count: count,
+                             tmpKeys: p.keys + lo, tmpValues: p.values.map { $0 + lo })
+                        (p.keys + lo).update(from: p.tmpKeys + lo, count: count)
+                        if let v = p.values, let tv = p.tmpValues { (v + lo).update(from: tv + lo, count: count) }
+                        continue
+                    }
                     sortInCache(p.tmpKeys + lo, p.tmpValues.map { $0 + lo }, count: count,
                                 scratch: p.keys + lo, scratchValues: p.values.map { $0 + lo },
                                 into: p.keys + lo, p.values.map { $0 + lo })
@@ -111,34 +119,39 @@ enum RadixSort {
             var orAll: UInt64 = 0, andAll: UInt64 = .max
             for i in 0..<n { orAll |= a[i]; andAll &= a[i] }
             let varying = orAll ^ andAll
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: 8 * 256) { histograms in
+            // Wider digits (fewer passes) once the bucket outweighs a 2,048-entry histogram.
+            let width = n >= 4096 ? 11 : 8
+            let low = varying.trailingZeroBitCount, high = 64 - varying.leadingZeroBitCount
+            let passes = varying == 0 ? 0 : (high - low + width - 1) / width
+            let size = 1 << width, mask = UInt64(size - 1)
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(passes, 1) * size) { histograms in
                 let h0 = histograms.baseAddress!
-                h0.initialize(repeating: 0, count: 8 * 256)
-                // All eight digit histograms in one pass.
+                h0.initialize(repeating: 0, count: passes * size)
+                // Every digit's histogram in one pass.
                 for i in 0..<n {
                     let k = a[i]
-                    for d in 0..<8 { h0[256 * d + Int((k &>> UInt64(8 * d)) & 0xFF)] &+= 1 }
+                    for d in 0..<passes { h0[size * d + Int((k &>> UInt64(low + width * d)) & mask)] &+= 1 }
                 }
-                for d in 0..<8 where (varying >> UInt64(8 * d)) & 0xFF != 0 {
-                    let h = h0 + 256 * d
-                    var sum = 0
-                    for i in 0..<256 { let c = h[i]; h[i] = sum; sum += c }
-                    let shift = UInt64(8 * d)
+                for d in 0..<passes where (varying >> UInt64(low + width * d)) & mask != 0 {
+                    let h = h0 + size * d
+                    var sum: Int32 = 0
+                    for i in 0..<size { let c = h[i]; h[i] = sum; sum &+= c }
+                    let shift = UInt64(low + width * d)
                     if let av, let bv {
                         for i in 0..<n {
                             let k = a[i]
-                            let digit = Int((k &>> shift) & 0xFF)
-                            let at = h[digit]
+                            let digit = Int((k &>> shift) & mask)
+                            let at = Int(h[digit])
                             b[at] = k; bv[at] = av[i]
-                            h[digit] = at &+ 1
+                            h[digit] = Int32(truncatingIfNeeded: at &+ 1)
                         }
                     } else {
                         for i in 0..<n {
                             let k = a[i]
-                            let digit = Int((k &>> shift) & 0xFF)
-                            let at = h[digit]
+                            let digit = Int((k &>> shift) & mask)
+                            let at = Int(h[digit])
                             b[at] = k
-                            h[digit] = at &+ 1
+                            h[digit] = Int32(truncatingIfNeeded: at &+ 1)
                         }
                     }
                     swap(&a, &b); swap(&av, &bv)
