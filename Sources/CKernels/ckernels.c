@@ -5,6 +5,8 @@
 #include "ckernels.h"
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -45,6 +47,7 @@ typedef struct {
     double (*max)(const double *, int64_t);
     double (*ess)(const double *, double *, int64_t, double);
     void (*scale)(double *, int64_t, double);
+    double (*dot)(const double *, const double *, int64_t);
     int64_t (*onehot_gd)(double *, double *, double *, int64_t, const int32_t *, const double *, int64_t, double,
                          double, int64_t, double *);
     void (*stats)(const double *, int64_t, int64_t, int64_t, int64_t, const int32_t *, const double *,
@@ -55,7 +58,7 @@ typedef struct {
                  int64_t, double *, double *);
 } ck_table;
 
-#define TABLE(s) { exp_impl_##s, max_impl_##s, ess_impl_##s, scale_impl_##s, onehot_gd_impl_##s, \
+#define TABLE(s) { exp_impl_##s, max_impl_##s, ess_impl_##s, scale_impl_##s, dot_impl_##s, onehot_gd_impl_##s, \
                    sparse_stats_impl_##s, sparse_grad_impl_##s }
 static const ck_table tables[3] = {
     TABLE(base),
@@ -68,6 +71,8 @@ static const ck_table tables[3] = {
 
 static int supported = 0, current = 0;
 
+/* The variant is fixed at load time: the widest the CPU supports, or a narrower one named by
+ * NTPSEP_CKERNELS=baseline|avx2|avx512 (to exercise the other variants on one machine). */
 __attribute__((constructor)) static void ck_init(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
@@ -78,14 +83,22 @@ __attribute__((constructor)) static void ck_init(void) {
         supported = 1;
 #endif
     current = supported;
+    const char *want = getenv("NTPSEP_CKERNELS");
+    if (want) {
+        int w = strcmp(want, "baseline") == 0 ? 0 : strcmp(want, "avx2") == 0 ? 1 : 2;
+        current = w < supported ? w : supported;
+    }
 }
+
+static int clamp_isa(int isa) { return isa < 0 ? 0 : isa > supported ? supported : isa; }
 
 int ck_isa(void) { return current; }
 int ck_isa_supported(void) { return supported; }
-int ck_force_isa(int isa) {
-    current = isa < 0 || isa > supported ? supported : isa;
-    return current;
+void ck_exp_variant(int isa, double *x, int64_t n) { tables[clamp_isa(isa)].exp(x, n); }
+double ck_exp_shifted_sum_variant(int isa, const double *x, double *out, int64_t n, double shift) {
+    return tables[clamp_isa(isa)].ess(x, out, n, shift);
 }
+double ck_dot_variant(int isa, const double *x, const double *y, int64_t n) { return tables[clamp_isa(isa)].dot(x, y, n); }
 
 void ck_exp(double *x, int64_t n) { tables[current].exp(x, n); }
 double ck_max(const double *x, int64_t n) { return tables[current].max(x, n); }
@@ -93,6 +106,7 @@ double ck_exp_shifted_sum(const double *x, double *out, int64_t n, double shift)
     return tables[current].ess(x, out, n, shift);
 }
 void ck_scale(double *x, int64_t n, double c) { tables[current].scale(x, n, c); }
+double ck_dot(const double *x, const double *y, int64_t n) { return tables[current].dot(x, y, n); }
 int64_t ck_onehot_gd(double *w, double *e, double *save, int64_t n, const int32_t *sup, const double *prob,
                      int64_t k, double pi, double eta, int64_t steps, double *term0) {
     return tables[current].onehot_gd(w, e, save, n, sup, prob, k, pi, eta, steps, term0);

@@ -158,6 +158,20 @@ KF double SFX(ess_impl)(const double *x, double *out, int64_t n, double shift) {
     return SFX(hsum)(a0 + a1);
 }
 
+KF double SFX(dot_impl)(const double *x, const double *y, int64_t n) {
+    v8d a0 = SFX(splat)(0.0), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = a0 + SFX(ld)(x + i) * SFX(ld)(y + i);
+        a1 = a1 + SFX(ld)(x + i + 8) * SFX(ld)(y + i + 8);
+        a2 = a2 + SFX(ld)(x + i + 16) * SFX(ld)(y + i + 16);
+        a3 = a3 + SFX(ld)(x + i + 24) * SFX(ld)(y + i + 24);
+    }
+    for (; i + 8 <= n; i += 8) a0 = a0 + SFX(ld)(x + i) * SFX(ld)(y + i);
+    if (i < n) a1 = a1 + SFX(ldpart)(x + i, n - i, 0.0) * SFX(ldpart)(y + i, n - i, 0.0);
+    return SFX(hsum)((a0 + a1) + (a2 + a3));
+}
+
 KF void SFX(scale_impl)(double *x, int64_t n, double c) {
     const v8d vc = SFX(splat)(c);
     int64_t i = 0;

@@ -9,21 +9,25 @@
  * inputs and on the variant; the variant depends only on the CPU. Results can differ in the last
  * bits between variants (FMA vs separate multiply-add), i.e. between machines.
  *
- * Accuracy: exp is within 2 ulp of glibc's exp over [-708, 709] in every variant (tests); inputs
- * below -708 give exactly 0, NaN stays NaN. */
+ * Accuracy: exp is within 1 ulp of glibc's exp over [-708, 709] in every variant (measured on
+ * 2M points; the tests allow 2); inputs below -708 give exactly 0, NaN stays NaN, inputs above
+ * 709 are treated as 709. */
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Variants: 0 baseline, 1 AVX2+FMA, 2 AVX-512 (F, DQ, VL). */
+/* Variants: 0 baseline, 1 AVX2+FMA, 2 AVX-512 (F, DQ, VL). The one in use is chosen once at load
+ * time: the widest the CPU supports, or a narrower one named by the environment variable
+ * NTPSEP_CKERNELS=baseline|avx2|avx512. */
 int ck_isa(void);
 /* The widest variant this CPU supports. */
 int ck_isa_supported(void);
-/* Forces a variant (tests only; clamped to what the CPU supports; -1 restores the default).
- * Not thread-safe with respect to running kernels. Returns the variant now in use. */
-int ck_force_isa(int isa);
+/* Explicit-variant entry points for tests (isa clamped to what the CPU supports). */
+void ck_exp_variant(int isa, double *x, int64_t n);
+double ck_exp_shifted_sum_variant(int isa, const double *x, double *out, int64_t n, double shift);
+double ck_dot_variant(int isa, const double *x, const double *y, int64_t n);
 
 /* x[i] <- exp(x[i]) for i < n. */
 void ck_exp(double *x, int64_t n);
@@ -34,6 +38,8 @@ double ck_max(const double *x, int64_t n);
 double ck_exp_shifted_sum(const double *x, double *out, int64_t n, double shift);
 /* x[i] <- x[i] * c. */
 void ck_scale(double *x, int64_t n, double c);
+/* sum_i x[i] y[i] (8-lane partial sums in a fixed order). */
+double ck_dot(const double *x, const double *y, int64_t n);
 
 /* One context of a one-hot (H = I) model through `steps` GD steps on its column w (n = V):
  *   term = pi (max + log s - sum_e prob[e] w[sup[e]]),  g = pi softmax(w) - pi p,  w <- w - eta g,
