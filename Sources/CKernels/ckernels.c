@@ -56,10 +56,17 @@ typedef struct {
     void (*grad)(const double *, double *, int64_t, int64_t, int64_t, int64_t, const int32_t *, const double *,
                  const int64_t *, const int32_t *, const double *, const double *, const double *, int64_t,
                  int64_t, double *, double *);
+    void (*colmax)(const double *, int64_t, int64_t, int64_t, double *);
+    void (*ostats)(const double *, int64_t, int64_t, int64_t, int64_t, const int32_t *, const int64_t *,
+                   const int32_t *, const double *, const double *, int64_t, int64_t, double *, double *, double *);
+    void (*ograd)(const double *, double *, int64_t, int64_t, int64_t, int64_t, const int32_t *, const int64_t *,
+                  const int32_t *, const double *, const double *, const double *, int64_t, int64_t, double *,
+                  double *);
 } ck_table;
 
 #define TABLE(s) { exp_impl_##s, max_impl_##s, ess_impl_##s, scale_impl_##s, dot_impl_##s, onehot_gd_impl_##s, \
-                   sparse_stats_impl_##s, sparse_grad_impl_##s }
+                   sparse_stats_impl_##s, sparse_grad_impl_##s, \
+                   colmax_impl_##s, onehot_stats_impl_##s, onehot_grad_impl_##s }
 static const ck_table tables[3] = {
     TABLE(base),
 #if defined(__x86_64__)
@@ -120,4 +127,15 @@ void ck_sparse_grad(const double *w, double *g, int64_t v, int64_t d, int64_t m,
                     const double *val, const int64_t *colPtr, const int32_t *colCtx, const double *scaledProb,
                     const double *mx, const double *coef, int64_t t0, int64_t t1, double *tile, double *tileG) {
     tables[current].grad(w, g, v, d, m, r, idx, val, colPtr, colCtx, scaledProb, mx, coef, t0, t1, tile, tileG);
+}
+void ck_colmax(const double *w, int64_t d, int64_t t0, int64_t t1, double *c) { tables[current].colmax(w, d, t0, t1, c); }
+void ck_onehot_stats(const double *w, int64_t v, int64_t d, int64_t m, int64_t r, const int32_t *idx,
+                     const int64_t *colPtr, const int32_t *colCtx, const double *colProb, const double *c,
+                     int64_t t0, int64_t t1, double *tile, double *s, double *dot) {
+    tables[current].ostats(w, v, d, m, r, idx, colPtr, colCtx, colProb, c, t0, t1, tile, s, dot);
+}
+void ck_onehot_grad(const double *w, double *g, int64_t v, int64_t d, int64_t m, int64_t r, const int32_t *idx,
+                    const int64_t *colPtr, const int32_t *colCtx, const double *scaledProb, const double *c,
+                    const double *kappa, int64_t t0, int64_t t1, double *tile, double *tileG) {
+    tables[current].ograd(w, g, v, d, m, r, idx, colPtr, colCtx, scaledProb, c, kappa, t0, t1, tile, tileG);
 }

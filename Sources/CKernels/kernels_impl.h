@@ -244,39 +244,46 @@ KI void SFX(transpose8)(v8d *r) {
 #undef SH
 }
 
-/* tile[f * 16 + i] = W[t0 + i][f]; rows past V repeat the last row (their lanes are masked). */
-KI void SFX(load_tile)(const double *w, int64_t v, int64_t d, int64_t t0, double *tile) {
-    int64_t nt = v - t0 < CK_TILE ? v - t0 : CK_TILE;
-    const double *rows[CK_TILE];
-    for (int i = 0; i < CK_TILE; i++) rows[i] = w + (t0 + (i < nt ? i : nt - 1)) * d;
+/* tile[f * tw + i] = W[t0 + i][f] (tw = 8 or 16); rows past V repeat the last row (their lanes are
+ * masked or never stored). */
+KI void SFX(load_tile_w)(const double *w, int64_t v, int64_t d, int64_t t0, double *tile, int tw) {
+    int64_t nt = v - t0 < tw ? v - t0 : tw;
+    const double *rows[16];
+    for (int i = 0; i < tw; i++) rows[i] = w + (t0 + (i < nt ? i : nt - 1)) * d;
     int64_t f = 0;
     for (; f + 8 <= d; f += 8) {
-        for (int h = 0; h < 2; h++) {
+        for (int h = 0; h < tw / 8; h++) {
             v8d b[8];
             for (int q = 0; q < 8; q++) b[q] = SFX(ld)(rows[h * 8 + q] + f);
             SFX(transpose8)(b);
-            for (int q = 0; q < 8; q++) SFX(st)(tile + (f + q) * CK_TILE + h * 8, b[q]);
+            for (int q = 0; q < 8; q++) SFX(st)(tile + (f + q) * tw + h * 8, b[q]);
         }
     }
     for (; f < d; f++)
-        for (int i = 0; i < CK_TILE; i++) tile[f * CK_TILE + i] = rows[i][f];
+        for (int i = 0; i < tw; i++) tile[f * tw + i] = rows[i][f];
+}
+KI void SFX(load_tile)(const double *w, int64_t v, int64_t d, int64_t t0, double *tile) {
+    SFX(load_tile_w)(w, v, d, t0, tile, CK_TILE);
 }
 
-/* G[t0 + i][f] = tileG[f * 16 + i] for the rows that exist. */
-KI void SFX(store_tile)(double *g, int64_t v, int64_t d, int64_t t0, const double *tile) {
-    int64_t nt = v - t0 < CK_TILE ? v - t0 : CK_TILE;
+/* G[t0 + i][f] = tileG[f * tw + i] for the rows that exist. */
+KI void SFX(store_tile_w)(double *g, int64_t v, int64_t d, int64_t t0, const double *tile, int tw) {
+    int64_t nt = v - t0 < tw ? v - t0 : tw;
     int64_t f = 0;
     for (; f + 8 <= d; f += 8) {
-        for (int h = 0; h < 2; h++) {
+        for (int h = 0; h < tw / 8; h++) {
             if (h * 8 >= nt) break;
             v8d b[8];
-            for (int q = 0; q < 8; q++) b[q] = SFX(ld)(tile + (f + q) * CK_TILE + h * 8);
+            for (int q = 0; q < 8; q++) b[q] = SFX(ld)(tile + (f + q) * tw + h * 8);
             SFX(transpose8)(b);
             for (int q = 0; q < 8 && h * 8 + q < nt; q++) SFX(st)(g + (t0 + h * 8 + q) * d + f, b[q]);
         }
     }
     for (; f < d; f++)
-        for (int i = 0; i < nt; i++) g[(t0 + i) * d + f] = tile[f * CK_TILE + i];
+        for (int i = 0; i < nt; i++) g[(t0 + i) * d + f] = tile[f * tw + i];
+}
+KI void SFX(store_tile)(double *g, int64_t v, int64_t d, int64_t t0, const double *tile) {
+    SFX(store_tile_w)(g, v, d, t0, tile, CK_TILE);
 }
 
 /* z (16 lanes) of context j from the tile. */
@@ -381,6 +388,118 @@ KF void SFX(sparse_grad_impl)(const double *w, double *g, int64_t v, int64_t d, 
             }
         }
         SFX(store_tile)(g, v, d, tt, tileG);
+    }
+}
+
+/* ---- one-hot features (unit values): products of column exponentials ----
+ * With E[t, f] = exp(W[t, f] - c[f]), c[f] = max_t W[t, f], context j's softmax numerators are
+ * exp(z_tj - sum_p c[f_p]) = prod_p E[t, f_p]: one exp per entry of W instead of one per
+ * (token, context) pair. The shift sum_p c[f_p] bounds the row max from above; callers check
+ * that the sums did not lose range (see SparseTiles). */
+
+/* c[f] <- max(c[f], W[t, f]) for rows [t0, t1). */
+KF void SFX(colmax_impl)(const double *w, int64_t d, int64_t t0, int64_t t1, double *c) {
+    for (int64_t t = t0; t < t1; t++) {
+        const double *row = w + t * d;
+        int64_t f = 0;
+        for (; f + 8 <= d; f += 8) SFX(st)(c + f, SFX(vmax)(SFX(ld)(row + f), SFX(ld)(c + f)));
+        for (; f < d; f++) c[f] = row[f] > c[f] ? row[f] : c[f];
+    }
+}
+
+/* tile[f * tw + i] <- exp(tile[f * tw + i] - c[f]). */
+KI void SFX(tile_exp)(double *tile, int64_t d, const double *c, int tw) {
+    for (int64_t f = 0; f < d; f++) {
+        v8d cf = SFX(splat)(c[f]);
+        for (int h = 0; h < tw; h += 8) SFX(st)(tile + f * tw + h, SFX(vexp)(SFX(ld)(tile + f * tw + h) - cf));
+    }
+}
+
+KI void SFX(tile_products)(const double *tile, const int32_t *ix, int64_t r, v8d *p0, v8d *p1) {
+    const double *q = tile + (int64_t)ix[0] * CK_TILE;
+    v8d a = SFX(ld)(q), b = SFX(ld)(q + 8);
+    for (int64_t p = 1; p < r; p++) {
+        q = tile + (int64_t)ix[p] * CK_TILE;
+        a = a * SFX(ld)(q);
+        b = b * SFX(ld)(q + 8);
+    }
+    *p0 = a; *p1 = b;
+}
+
+KF void SFX(onehot_stats_impl)(const double *w, int64_t v, int64_t d, int64_t m, int64_t r, const int32_t *idx,
+                                const int64_t *colPtr, const int32_t *colCtx, const double *colProb,
+                                const double *c, int64_t t0, int64_t t1, double *tile, double *s, double *dot) {
+    for (int64_t j = 0; j < m; j++) { s[j] = 0; dot[j] = 0; }
+    const v8d lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const v8d zero = SFX(splat)(0.0);
+    for (int64_t tt = t0; tt < t1; tt += CK_TILE) {
+        SFX(load_tile)(w, v, d, tt, tile);
+        int64_t nt = v - tt < CK_TILE ? v - tt : CK_TILE;
+        for (int64_t t = tt; t < tt + nt; t++) {
+            for (int64_t e = colPtr[t]; e < colPtr[t + 1]; e++) {
+                int64_t j = colCtx[e];
+                dot[j] += colProb[e] * SFX(tile_logit)(tile, idx + j * r, 0, r, t - tt);
+            }
+        }
+        SFX(tile_exp)(tile, d, c, CK_TILE);
+        v8l keep0 = (v8l)(lane < SFX(splat)((double)nt)), keep1 = (v8l)(lane + SFX(splat)(8.0) < SFX(splat)((double)nt));
+        if (nt == CK_TILE && r == 2) {
+            for (int64_t j = 0; j < m; j++) {
+                const double *a = tile + (int64_t)idx[2 * j] * CK_TILE, *b = tile + (int64_t)idx[2 * j + 1] * CK_TILE;
+                s[j] += SFX(hsum)(SFX(ld)(a) * SFX(ld)(b) + SFX(ld)(a + 8) * SFX(ld)(b + 8));
+            }
+        } else if (nt == CK_TILE) {
+            for (int64_t j = 0; j < m; j++) {
+                v8d p0, p1;
+                SFX(tile_products)(tile, idx + j * r, r, &p0, &p1);
+                s[j] += SFX(hsum)(p0 + p1);
+            }
+        } else {
+            for (int64_t j = 0; j < m; j++) {
+                v8d p0, p1;
+                SFX(tile_products)(tile, idx + j * r, r, &p0, &p1);
+                s[j] += SFX(hsum)(SFX(sel)(keep0, p0, zero) + SFX(sel)(keep1, p1, zero));
+            }
+        }
+    }
+}
+
+/* Tiles of 8 rows here: E tile and gradient tile (2 x 4 KiB per 1000 features) stay in L2. */
+KF void SFX(onehot_grad_impl)(const double *w, double *g, int64_t v, int64_t d, int64_t m, int64_t r,
+                               const int32_t *idx, const int64_t *colPtr, const int32_t *colCtx,
+                               const double *scaledProb, const double *c, const double *kappa,
+                               int64_t t0, int64_t t1, double *tile, double *tileG) {
+    for (int64_t tt = t0; tt < t1; tt += 8) {
+        SFX(load_tile_w)(w, v, d, tt, tile, 8);
+        SFX(tile_exp)(tile, d, c, 8);
+        __builtin_memset(tileG, 0, (size_t)(d * 8) * sizeof(double));
+        int64_t nt = v - tt < 8 ? v - tt : 8;
+        if (r == 2) {   /* the common case (trigram contexts), without the inner loops */
+            for (int64_t j = 0; j < m; j++) {
+                int64_t a = (int64_t)idx[2 * j] * 8, b = (int64_t)idx[2 * j + 1] * 8;
+                v8d p = (SFX(ld)(tile + a) * SFX(ld)(tile + b)) * SFX(splat)(kappa[j]);
+                SFX(st)(tileG + a, SFX(ld)(tileG + a) + p);
+                SFX(st)(tileG + b, SFX(ld)(tileG + b) + p);
+            }
+        } else {
+            for (int64_t j = 0; j < m; j++) {
+                const int32_t *ix = idx + j * r;
+                v8d p = SFX(ld)(tile + (int64_t)ix[0] * 8);
+                for (int64_t q = 1; q < r; q++) p = p * SFX(ld)(tile + (int64_t)ix[q] * 8);
+                p = p * SFX(splat)(kappa[j]);
+                for (int64_t q = 0; q < r; q++) {
+                    double *gp = tileG + (int64_t)ix[q] * 8;
+                    SFX(st)(gp, SFX(ld)(gp) + p);
+                }
+            }
+        }
+        for (int64_t t = tt; t < tt + nt; t++) {
+            for (int64_t e = colPtr[t]; e < colPtr[t + 1]; e++) {
+                const int32_t *ix = idx + (int64_t)colCtx[e] * r;
+                for (int64_t q = 0; q < r; q++) tileG[(int64_t)ix[q] * 8 + (t - tt)] -= scaledProb[e];
+            }
+        }
+        SFX(store_tile_w)(g, v, d, tt, tileG, 8);
     }
 }
 

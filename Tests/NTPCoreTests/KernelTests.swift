@@ -143,4 +143,38 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// Positional one-hot W whose column maxima sit on different tokens far apart: the product
+    /// path's shift overshoots the row max by more than 416 nats, so it must hand over to the
+    /// exact sweeps, and the result is still the reference one.
+    func testProductPathFallsBackWhenTheShiftOvershoots() throws {
+        let data = Fixtures.data(m: 30, v: 40, maxSupport: 4, seed: 12, contextLength: 3)
+        let f = try ContextFeatures.make(.positionalOnehot, for: data)
+        guard case .sparse(let r, let idx, _) = f.storage else { return XCTFail("not sparse") }
+        let loss = try NTPLoss(data: data, features: f, threads: 2)
+        let d = f.dimension
+        var w = Fixtures.gaussian(loss.parameterCount, seed: 3)
+        let a = Int(idx[0]), b = Int(idx[1])          // context 0's two features
+        w[1 * d + a] = 500; w[2 * d + b] = 500          // maxima of the two columns on tokens 1 and 2
+        let products = w.withUnsafeBufferPointer { wp in
+            idx.withUnsafeBufferPointer { ip in
+                loss.sparseTiles!.evaluateProducts(loss: loss, w: wp.baseAddress!, gradient: nil, r: r, indices: ip.baseAddress!, scale: 1)
+            }
+        }
+        XCTAssertNil(products)
+        var g = [Double]()
+        let ce = loss.lossAndGradient(w, gradient: &g)
+        let (ceRef, gRef) = Fixtures.referenceLoss(data: data, h: f.denseMatrix(), d: d, w: w)
+        XCTAssertEqual(ce, ceRef, accuracy: 1e-12 * ceRef)
+        for i in g.indices { XCTAssertEqual(g[i], gRef[i], accuracy: 1e-14) }
+        // A moderate W stays on the product path.
+        let w2 = Fixtures.gaussian(loss.parameterCount, seed: 3, scale: 20)
+        let ok = w2.withUnsafeBufferPointer { wp in
+            idx.withUnsafeBufferPointer { ip in
+                loss.sparseTiles!.evaluateProducts(loss: loss, w: wp.baseAddress!, gradient: nil, r: r, indices: ip.baseAddress!, scale: 1)
+            }
+        }
+        XCTAssertNotNil(ok)
+        XCTAssertEqual(ok!, Fixtures.referenceLoss(data: data, h: f.denseMatrix(), d: d, w: w2).0, accuracy: 1e-12)
+    }
 }

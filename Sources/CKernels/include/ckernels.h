@@ -72,6 +72,21 @@ void ck_sparse_grad(const double *w, double *g, int64_t v, int64_t d, int64_t m,
                     const double *mx, const double *coef,
                     int64_t t0, int64_t t1, double *tile, double *tileG);
 
+/* Unit-valued sparse features (positional one-hot), products of column exponentials: with
+ * c[f] >= max_t W[t, f] (ck_colmax, rows [t0, t1), c initialised by the caller) and
+ * E[t, f] = exp(W[t, f] - c[f]) formed tile by tile,
+ * ck_onehot_stats: s[j] = sum_{t in [t0, t1)} prod_p E[t, idx[j r + p]], dot[j] as above;
+ * ck_onehot_grad: G[t, :] = sum_j kappa[j] prod_p E[t, f_p] h_j - sum_{t in S_j} scaledProb h_j.
+ * The softmax of context j is prod_p E / s_j exactly as with the max shift, provided the shift
+ * sum_p c[f_p] - max_t z_tj stays small enough that the sums keep their range (callers check s). */
+void ck_colmax(const double *w, int64_t d, int64_t t0, int64_t t1, double *c);
+void ck_onehot_stats(const double *w, int64_t v, int64_t d, int64_t m, int64_t r, const int32_t *idx,
+                     const int64_t *colPtr, const int32_t *colCtx, const double *colProb, const double *c,
+                     int64_t t0, int64_t t1, double *tile, double *s, double *dot);
+void ck_onehot_grad(const double *w, double *g, int64_t v, int64_t d, int64_t m, int64_t r, const int32_t *idx,
+                    const int64_t *colPtr, const int32_t *colCtx, const double *scaledProb, const double *c,
+                    const double *kappa, int64_t t0, int64_t t1, double *tile, double *tileG);
+
 #ifdef __cplusplus
 }
 #endif

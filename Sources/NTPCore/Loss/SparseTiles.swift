@@ -20,6 +20,15 @@ import Glibc
 ///     so any split over threads gives the same bits.
 /// No transpose of the whole W or G and no random access to V × d data: memory traffic is
 /// three sequential passes over V·d doubles. Extra memory: O(m + nnz + threads · d · 16).
+///
+/// Unit-valued features (positional one-hot) skip the per-(token, context) exponentials: with
+/// c_f = max_t W[t, f] and E[t, f] = exp(W[t, f] − c_f) (one exp per entry of W, formed tile by
+/// tile), exp(z_tj − Σ_p c_{f_p}) = Π_p E[t, f_p], so the sweeps multiply instead of
+/// exponentiating and need no running max; the shift Σ_p c_{f_p} ≥ max_t z_tj cancels in the
+/// softmax and the loss adds it back. If for some context the sum s_j falls below 2^−600 (its
+/// row max would sit more than ~416 nats under the shift, where products could lose range),
+/// the evaluation is redone with the exact online-max sweeps above; the choice depends only on
+/// W and the data, so results stay deterministic.
 final class SparseTiles {
     static let chunkLimit = 8
     let vocabulary: Int
@@ -32,6 +41,36 @@ final class SparseTiles {
     private var stats: UnsafeMutablePointer<Double>? = nil   // chunks × 3 × m
     private var mx: [Double] = [], coef: [Double] = [], scaledProb: [Double] = []
     private var tiles: UnsafeMutableRawPointer? = nil
+    private var colMax: UnsafeMutablePointer<Double>? = nil   // (workers + 1) × d
+    private var colMaxSlots = 0
+    // Product path: contexts in a cache-friendly order (see `sortContexts`).
+    private var sortedIndices: [Int32] = []   // m × r, rows in sorted order
+    private var position: [Int32] = []        // context → sorted position
+    private var colPosition: [Int32] = []     // colCtx mapped to sorted positions
+
+    /// Rows of the last feature per block of the sort key: 256 rows of an 8- or 16-wide tile
+    /// (16–32 KiB, with the gradient tile) stay in L1 while the contexts of a block run.
+    static let sortBlock = 256
+
+    /// Orders the contexts by (last feature / 256, first feature): within a block the last
+    /// features' tile rows stay in L1 and the first features sweep the tile in order. Only the
+    /// order in which contexts are visited changes (fixed by the data: deterministic).
+    private func sortContexts(r: Int, indices: UnsafePointer<Int32>) {
+        let m = contexts
+        var order = Array(0..<m)
+        order.sort { a, b in
+            let ka = (Int(indices[a * r + r - 1]) / SparseTiles.sortBlock, Int(indices[a * r]), a)
+            let kb = (Int(indices[b * r + r - 1]) / SparseTiles.sortBlock, Int(indices[b * r]), b)
+            return ka < kb
+        }
+        sortedIndices = [Int32](repeating: 0, count: m * r)
+        position = [Int32](repeating: 0, count: m)
+        for (p, j) in order.enumerated() {
+            position[j] = Int32(p)
+            for q in 0..<r { sortedIndices[p * r + q] = indices[j * r + q] }
+        }
+        colPosition = colCtx.map { position[Int($0)] }
+    }
     private var tileSlots = 0, tileDimension = 0
 
     init(vocabulary v: Int, contexts m: Int, rowOffsets: [Int], tokens: [Int32], probabilities: [Double]) {
@@ -60,6 +99,7 @@ final class SparseTiles {
     deinit {
         stats?.deallocate()
         tiles?.deallocate()
+        colMax?.deallocate()
     }
 
     private func tileBuffer(_ slot: Int) -> UnsafeMutablePointer<Double> {
@@ -81,8 +121,109 @@ final class SparseTiles {
         }
     }
 
+    /// Smallest per-context sum the product path accepts (see the type's comment).
+    static let productFloor = 0x1p-600
+
     /// CE (scaled) and, if `gradient`, its gradient, overwriting all V · d entries.
     func evaluate(loss: NTPLoss, w: UnsafePointer<Double>, gradient: UnsafeMutablePointer<Double>?, r: Int,
+                  indices: UnsafePointer<Int32>, values: UnsafePointer<Double>?, scale: Double) -> Double {
+        if values == nil, let ce = evaluateProducts(loss: loss, w: w, gradient: gradient, r: r, indices: indices, scale: scale) {
+            return ce
+        }
+        return evaluateExact(loss: loss, w: w, gradient: gradient, r: r, indices: indices, values: values, scale: scale)
+    }
+
+    /// The unit-value path; nil when some context's sum fell under `productFloor`.
+    func evaluateProducts(loss: NTPLoss, w: UnsafePointer<Double>, gradient: UnsafeMutablePointer<Double>?, r: Int,
+                          indices: UnsafePointer<Int32>, scale: Double) -> Double? {
+        let v = vocabulary, m = contexts, d = loss.dimension
+        let k = chunks.count
+        let workers = max(1, min(loss.threads, k))
+        prepare(workers: workers, dimension: d)
+        if colMaxSlots < workers + 1 || tileDimension != d {
+            colMax?.deallocate()
+            colMaxSlots = workers + 1
+            colMax = .allocate(capacity: max(1, colMaxSlots * d))
+        }
+        let st = stats!, cm = colMax!
+        if position.count != m { sortContexts(r: r, indices: indices) }
+        // c_f = max_t W[t, f]: partial maxima over row ranges, combined (max is exact: any split).
+        let rowWorkers = max(1, min(workers, v))
+        let colRun: (Int) -> Void = { t in
+            let part = cm + (t + 1) * d
+            part.initialize(repeating: -.infinity, count: d)
+            ck_colmax(w, Int64(d), Int64(t * v / rowWorkers), Int64((t + 1) * v / rowWorkers), part)
+        }
+        if rowWorkers == 1 { colRun(0) } else { DispatchQueue.concurrentPerform(iterations: rowWorkers, execute: colRun) }
+        cm.update(from: cm + d, count: d)
+        for t in 1..<rowWorkers {
+            let part = cm + (t + 1) * d
+            for f in 0..<d { cm[f] = part[f] > cm[f] ? part[f] : cm[f] }
+        }
+        colPtr.withUnsafeBufferPointer { cp in
+        colPosition.withUnsafeBufferPointer { cc in
+        colProb.withUnsafeBufferPointer { pr in
+        sortedIndices.withUnsafeBufferPointer { sorted in
+            let indices = sorted.baseAddress!
+            let run: (Int) -> Void = { worker in
+                var c = worker
+                while c < k {
+                    let base = st + c * 3 * m
+                    ck_onehot_stats(w, Int64(v), Int64(d), Int64(m), Int64(r), indices,
+                                    cp.baseAddress, cc.baseAddress, pr.baseAddress, cm,
+                                    Int64(self.chunks[c].0), Int64(self.chunks[c].1), self.tileBuffer(worker),
+                                    base, base + m)
+                    c += workers
+                }
+            }
+            if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+        }}}}
+        // Merge the chunks in order; per-context terms are added in context order.
+        var total = 0.0
+        let ok = loss.contextWeights.withUnsafeBufferPointer { pis -> Bool in
+            for j in 0..<m {
+                let at = Int(position[j])
+                var s = 0.0, dot = 0.0
+                for c in 0..<k {
+                    s += st[c * 3 * m + at]
+                    dot += st[c * 3 * m + m + at]
+                }
+                if s < SparseTiles.productFloor { return false }
+                var shift = 0.0
+                for p in 0..<r { shift += cm[Int(indices[j * r + p])] }
+                let pi = pis[j] * scale
+                total += pi * (shift + log(s) - dot)
+                coef[at] = pi / s
+            }
+            guard gradient != nil else { return true }
+            for e in colCtx.indices { scaledProb[e] = (pis[Int(colCtx[e])] * scale) * colProb[e] }
+            return true
+        }
+        guard ok else { return nil }
+        guard let gradient else { return total }
+        let tile = Int(CK_TILE)
+        let tileCount = (v + tile - 1) / tile
+        let gw = max(1, min(loss.threads, tileCount))
+        prepare(workers: gw, dimension: d)
+        colPtr.withUnsafeBufferPointer { cp in
+        colPosition.withUnsafeBufferPointer { cc in
+        scaledProb.withUnsafeBufferPointer { sp in
+        coef.withUnsafeBufferPointer { cf in
+        sortedIndices.withUnsafeBufferPointer { sorted in
+            let indices = sorted.baseAddress!
+            let run: (Int) -> Void = { worker in
+                let t0 = worker * tileCount / gw * tile, t1 = min(v, (worker + 1) * tileCount / gw * tile)
+                ck_onehot_grad(w, gradient, Int64(v), Int64(d), Int64(m), Int64(r), indices,
+                               cp.baseAddress, cc.baseAddress, sp.baseAddress, cm, cf.baseAddress,
+                               Int64(t0), Int64(t1), self.tileBuffer(2 * worker), self.tileBuffer(2 * worker + 1))
+            }
+            if gw == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: gw, execute: run) }
+        }}}}}
+        return total
+    }
+
+    /// The general path: online max and exponentials per (token, context).
+    func evaluateExact(loss: NTPLoss, w: UnsafePointer<Double>, gradient: UnsafeMutablePointer<Double>?, r: Int,
                   indices: UnsafePointer<Int32>, values: UnsafePointer<Double>?, scale: Double) -> Double {
         let v = vocabulary, m = contexts, d = loss.dimension
         let k = chunks.count
