@@ -26,10 +26,12 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
 /// O(V·d + V·blockSize) whatever m is: dense features go through two GEMMs per block (logits
 /// Hᵀ_b Wᵀ and gradient R_bᵀ H_b), one-hot contexts (H = I) copy columns of W directly, and
 /// sparse (positional one-hot) features in Float64 over all contexts run token-major
-/// (`SparseTiles`: tiles of 16 rows of W, online softmax statistics per context, memory
-/// O(V·d + threads·16·d + m)); sparse Float32 or context subsets gather/scatter rows of a
-/// transposed copy of W. The softmax pass is split over `threads` workers by context;
-/// per-context loss terms are then added in context order, so CE does not depend on the block
+/// (`SparseTiles`: tiles of 16 rows of W, per-context softmax statistics; unit-valued features
+/// multiply column exponentials instead of exponentiating every logit; memory
+/// O(V·d + threads·16·d + 24·m + nnz)); sparse Float32 or context subsets gather/scatter rows
+/// of a transposed copy of W (allocated on first use). The softmax pass is split over
+/// `threads` workers by context; per-context loss terms are then added in context order, so
+/// CE does not depend on the block
 /// size or the thread count (the token-major path merges fixed vocabulary chunks in order: also
 /// independent of both). Float64 element kernels are the C ones of `CKernels`.
 ///
