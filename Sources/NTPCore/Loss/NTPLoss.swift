@@ -31,9 +31,9 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
 /// O(V·d + threads·16·d + 24·m + nnz)); sparse Float32 or context subsets gather/scatter rows
 /// of a transposed copy of W (allocated on first use). The softmax pass is split over
 /// `threads` workers by context; per-context loss terms are then added in context order, so
-/// CE does not depend on the block
-/// size or the thread count (the token-major path merges fixed vocabulary chunks in order: also
-/// independent of both). Float64 element kernels are the C ones of `CKernels`.
+/// CE does not depend on the block size or the thread count (the token-major path merges fixed
+/// vocabulary chunks in order: also independent of both). Float64 element kernels are the C
+/// ones of `CKernels` (results can differ in the last bits between its CPU variants).
 ///
 /// Not reentrant: an instance owns its work buffers; use one per thread.
 public final class NTPLoss {
