@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-//   C shims (CICU, CXML, CZip, CSupport, COpenBLAS, CGLPK)
+//   C shims (CICU, CXML, CZip, CSupport, CKernels, COpenBLAS, CGLPK)
 //   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
 //   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
 //   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
@@ -33,12 +33,14 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]),
         .target(name: "CXML", dependencies: ["CLibXML2"]),
         .target(name: "CSupport"),
+        // Hot loss kernels (softmax, exp, sparse tiles), runtime-dispatched AVX-512 / AVX2 / baseline.
+        .target(name: "CKernels"),
         .target(name: "CZip",
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
 
         .target(name: "NTPFormats", dependencies: ["CZip"]),
         .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
-        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK"]),
+        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"]),
         .target(name: "NTPPlot"),
         .executableTarget(name: "ntpsep", dependencies: [
             "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport",

@@ -1,4 +1,8 @@
-// Vectorised exp for the softmax pass.
+// Vectorised exp for the softmax pass, in Swift (baseline x86-64 code: SSE2 only).
+//
+// Since the CKernels C target, Float64 losses use its runtime-dispatched AVX-512 / AVX2 kernels
+// (`ck_exp`, `ck_exp_shifted_sum`: within 1 ulp of glibc); these Swift kernels remain for the
+// Float32 precision and as an independent implementation.
 //
 // glibc's exp is a function call per element (~5 ns); the softmax over V × m logits is the only
 // transcendental work in a step, so it gets its own kernel. Method: x = k·ln2 + r with k rounded

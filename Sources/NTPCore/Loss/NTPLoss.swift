@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Dispatch
 import NTPFormats
@@ -23,10 +24,16 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
 ///
 /// W is V × d, row-major `[Double]`. Contexts are processed `blockSize` at a time so memory is
 /// O(V·d + V·blockSize) whatever m is: dense features go through two GEMMs per block (logits
-/// Hᵀ_b Wᵀ and gradient R_bᵀ H_b), sparse (positional one-hot) features gather/scatter rows of
-/// a transposed copy of W, and one-hot contexts (H = I) copy columns of W directly.
-/// The softmax pass is split over `threads` workers by context; per-context loss terms are then
-/// added in context order, so CE does not depend on the block size or the thread count.
+/// Hᵀ_b Wᵀ and gradient R_bᵀ H_b), one-hot contexts (H = I) copy columns of W directly, and
+/// sparse (positional one-hot) features in Float64 over all contexts run token-major
+/// (`SparseTiles`: tiles of 16 rows of W, per-context softmax statistics; unit-valued features
+/// multiply column exponentials instead of exponentiating every logit; memory
+/// O(V·d + threads·16·d + 24·m + nnz)); sparse Float32 or context subsets gather/scatter rows
+/// of a transposed copy of W (allocated on first use). The softmax pass is split over
+/// `threads` workers by context; per-context loss terms are then added in context order, so
+/// CE does not depend on the block size or the thread count (the token-major path merges fixed
+/// vocabulary chunks in order: also independent of both). Float64 element kernels are the C
+/// ones of `CKernels` (results can differ in the last bits between its CPU variants).
 ///
 /// Not reentrant: an instance owns its work buffers; use one per thread.
 public final class NTPLoss {
@@ -56,6 +63,7 @@ public final class NTPLoss {
     public let threads: Int
 
     let hFloat: [Float]            // dense H in Float when precision == .float32
+    let sparseTiles: SparseTiles?  // token-major state for sparse features (Float64)
     let work64: Workspace<Double>
     let work32: Workspace<Float>?
 
@@ -86,9 +94,13 @@ public final class NTPLoss {
         }
         let needsTranspose: Bool
         if case .sparse = features.storage { needsTranspose = true } else { needsTranspose = false }
+        sparseTiles = needsTranspose && precision == .float64
+            ? SparseTiles(vocabulary: data.vocabularySize, contexts: data.contextCount, rowOffsets: data.rowOffsets,
+                          tokens: data.columns, probabilities: targetProbabilities)
+            : nil
         let vd = vocabularySize * dimension
         work64 = Workspace(block: self.blockSize, vocabulary: vocabularySize, dimension: dimension,
-                           transposed: needsTranspose && precision == .float64, converted: false)
+                           transposed: false, converted: false)
         work32 = precision == .float32
             ? Workspace(block: self.blockSize, vocabulary: vocabularySize, dimension: dimension,
                         transposed: needsTranspose, converted: vd > 0)
@@ -139,8 +151,8 @@ public final class NTPLoss {
         let logits: UnsafeMutablePointer<T>       // block × V, context-major
         let terms: UnsafeMutablePointer<Double>   // per-context loss terms of a block
         let hBlock: UnsafeMutablePointer<T>       // block × d, gathered H columns (subset steps)
-        let wT: UnsafeMutablePointer<T>?          // d × V (sparse features)
-        let gT: UnsafeMutablePointer<T>?          // d × V (sparse features)
+        private(set) var wT: UnsafeMutablePointer<T>?   // d × V (sparse features, allocated on first use)
+        private(set) var gT: UnsafeMutablePointer<T>?   // d × V
         let wConv: UnsafeMutablePointer<T>?       // V × d copy of W in T (Float only)
         let gConv: UnsafeMutablePointer<T>?
         let sizes: (block: Int, v: Int, d: Int)
@@ -153,6 +165,11 @@ public final class NTPLoss {
             gT = transposed ? .allocate(capacity: max(1, v * d)) : nil
             wConv = converted ? .allocate(capacity: max(1, v * d)) : nil
             gConv = converted ? .allocate(capacity: max(1, v * d)) : nil
+        }
+        /// Allocates the transposed copies of W and the gradient (the gather/scatter sparse path).
+        func ensureTransposed() {
+            if wT == nil { wT = .allocate(capacity: max(1, sizes.v * sizes.d)) }
+            if gT == nil { gT = .allocate(capacity: max(1, sizes.v * sizes.d)) }
         }
         /// Extra workspaces and gradient accumulators for the multi-worker dense path.
         var helpers: [Workspace<T>] = []
@@ -188,8 +205,19 @@ public final class NTPLoss {
             w = UnsafeRawPointer(wIn).assumingMemoryBound(to: T.self)
             g = gOut.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: T.self) }
         }
-        if let g { g.initialize(repeating: 0, count: vd) }
         let count = contexts?.count ?? contextCount
+        if case .sparse(let r, let indices, let values) = features.storage, T.self == Double.self, contexts == nil,
+           let tiles = sparseTiles {
+            // Token-major path: writes every entry of the gradient itself.
+            return indices.withUnsafeBufferPointer { idx in
+                withOptionalBuffer(values) { val in
+                    tiles.evaluate(loss: self, w: UnsafeRawPointer(w).assumingMemoryBound(to: Double.self),
+                                   gradient: g.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) },
+                                   r: r, indices: idx.baseAddress!, values: val, scale: scale)
+                }
+            }
+        }
+        if let g { g.initialize(repeating: 0, count: vd) }
         var total = 0.0
         switch features.storage {
         case .identity:
@@ -272,6 +300,7 @@ public final class NTPLoss {
                 return total
             }
         case .sparse(let r, let indices, let values):
+            ws.ensureTransposed()
             let wT = ws.wT!, gT = ws.gT!
             T.transpose(w, rows: v, cols: d, into: wT)
             if g != nil { gT.initialize(repeating: 0, count: vd) }
@@ -367,40 +396,18 @@ public final class NTPLoss {
                     let row = ws.logits + i * v
                     var dot = 0.0
                     for e in offsets[j]..<offsets[j + 1] { dot += probs[e] * row[Int(tokens[e])].asDouble }
-                    let mx = NTPLoss.rowMax(row, v)
+                    let mx = T.maxOf(row, count: v)
                     let s = T.expShiftedSum(row, count: v, shift: mx)
                     let pi = pis[j] * scale
                     ws.terms[i] = pi * (mx.asDouble + log(s) - dot)
                     if gradient {
-                        NTPLoss.scaleRow(row, v, by: T(pi / s))
+                        T.scaleInPlace(row, count: v, by: T(pi / s))
                         for e in offsets[j]..<offsets[j + 1] { row[Int(tokens[e])] -= T(pi * probs[e]) }
                     }
                 }
             }
             if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
         }}}}
-    }
-
-    /// Max of a row. Four scalar accumulators: SIMD `.replacing(with:where:)` on a generic
-    /// vector was lowered lane by lane through the stack (30 ns/element, measured).
-    @inline(__always) private static func rowMax<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int) -> T {
-        var m0 = -T.infinity, m1 = m0, m2 = m0, m3 = m0
-        var i = 0
-        while i + 4 <= n {
-            m0 = x[i] > m0 ? x[i] : m0
-            m1 = x[i + 1] > m1 ? x[i + 1] : m1
-            m2 = x[i + 2] > m2 ? x[i + 2] : m2
-            m3 = x[i + 3] > m3 ? x[i + 3] : m3
-            i += 4
-        }
-        while i < n { m0 = x[i] > m0 ? x[i] : m0; i += 1 }
-        m0 = m1 > m0 ? m1 : m0
-        m2 = m3 > m2 ? m3 : m2
-        return m2 > m0 ? m2 : m0
-    }
-
-    @inline(__always) private static func scaleRow<T: LossScalar>(_ x: UnsafeMutablePointer<T>, _ n: Int, by s: T) {
-        for i in 0..<n { x[i] *= s }
     }
 
     // MARK: - Smoothness
