@@ -8,6 +8,7 @@
       times CE + gradient + update the plain NumPy way (two matmuls, softmax over V × m), and
       with --check compares 2 GD steps from W = 0 with the Swift result.
   core_step_numpy.py dgemm [--n 2048]   GFLOP/s of numpy's dgemm and the system libopenblas.
+  core_step_numpy.py gemm-floor [--V --d --m]   the step's two DGEMMs alone (system libopenblas).
 """
 import argparse, ctypes, glob, os, sys, time
 import numpy as np
@@ -107,6 +108,31 @@ def dgemm(n):
           f"{2 * n**3 / min(ts[1:]) / 1e9:.1f} GFLOP/s")
 
 
+def gemm_floor(V, d, m):
+    """The two full-size DGEMMs of a dense step alone (system OpenBLAS, the library ntpsep
+    links): a lower bound on any Float64 step that computes logits and gradient by GEMM."""
+    lib = ctypes.CDLL("libopenblas.so.0")
+    lib.openblas_set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
+    dp = ctypes.POINTER(ctypes.c_double)
+    ptr = lambda x: x.ctypes.data_as(dp)
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((V, d)); H = np.asfortranarray(rng.standard_normal((d, m)))
+    Z = np.empty((m, V)); G = np.empty((V, d))
+    row_major, no_trans, trans = 101, 111, 112
+    def both():
+        # logits (m × V) = Hᵀ Wᵀ, gradient (V × d) = Zᵀ Hᵀ: the same two products as the step
+        lib.cblas_dgemm(row_major, no_trans, trans, m, V, d, ctypes.c_double(1.0), ptr(H), d, ptr(W), d,
+                        ctypes.c_double(0.0), ptr(Z), V)
+        lib.cblas_dgemm(row_major, trans, no_trans, V, d, m, ctypes.c_double(1.0), ptr(Z), V, ptr(H), d,
+                        ctypes.c_double(0.0), ptr(G), d)
+    both()
+    ts = []
+    for _ in range(5):
+        t0 = time.perf_counter(); both(); ts.append(time.perf_counter() - t0)
+    print(f"GEMM floor V={V} d={d} m={m}: the two full-size DGEMMs alone take min {min(ts):.3f} s, "
+          f"median {float(np.median(ts)):.3f} s ({4 * V * d * m / min(ts) / 1e9:.1f} GFLOP/s)")
+
+
 def numpy_core():
     libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*"))
     try:
@@ -119,7 +145,7 @@ def numpy_core():
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["make-data", "time", "dgemm"])
+    ap.add_argument("mode", choices=["make-data", "time", "dgemm", "gemm-floor"])
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--V", type=int, default=2000); ap.add_argument("--m", type=int, default=20000)
     ap.add_argument("--d", type=int, default=256); ap.add_argument("--seed", type=int, default=0)
@@ -128,4 +154,5 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.mode == "make-data": make_data(a.dir, a.V, a.m, a.d, a.seed)
     elif a.mode == "time": time_steps(a.dir, a.steps, a.check, a.lr)
+    elif a.mode == "gemm-floor": gemm_floor(a.V, a.d, a.m)
     else: dgemm(a.n)

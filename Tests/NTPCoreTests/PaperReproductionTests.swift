@@ -134,7 +134,7 @@ final class PaperReproductionTests: XCTestCase {
         let trainer = try Trainer(loss: loss, options: options, reference: reference)
         let run = try trainer.run()
         var rows: [LogRow] = []
-        try Self.plainGD(data: data, features: features, eta: eta, at: [10_000, 100_000]) { k, w in
+        Self.plainGD(data: data, features: features, eta: eta, at: [10_000, 100_000]) { k, w in
             if k == 10_000 {
                 let scale = Trainer.dot(w, w).squareRoot()
                 for i in w.indices { XCTAssertEqual(run.weights[i], w[i], accuracy: 1e-9 * scale) }
