@@ -178,19 +178,28 @@ static const uint8_t fast_class[128] = {
     ['^'] = 2, ['`'] = 2, ['{'] = 2, ['|'] = 2, ['}'] = 2, ['~'] = 2,
 };
 
-/* Number of segments of piece p[0, n) if it has the form P* L* P* (one letter run, the rest
- * single punctuation characters), else -1. Such a piece, bounded by ASCII whitespace, gets
- * exactly these segments from ICU: punctuation next to a letter run only joins when letters or
- * digits are on BOTH sides (WB6/7, WB11/12), and P P pairs never join. */
-static inline int32_t fast_piece(const uint8_t *p, int32_t n) {
-    int32_t i = 0, count = 0;
-    while (i < n && p[i] < 128 && fast_class[p[i]] == 2) { i++; count++; }
-    if (i < n && p[i] < 128 && fast_class[p[i]] == 1) {
-        while (i < n && p[i] < 128 && fast_class[p[i]] == 1) i++;
-        count++;
+/* Scans the piece that starts at s[i] (a non-whitespace byte) up to the next ASCII whitespace
+ * or len, storing its end in *end. Returns its number of segments if it has the form P* L* P*
+ * (one letter run, the rest single punctuation characters), else -1. Such a piece, bounded by
+ * ASCII whitespace, gets exactly these segments from ICU: punctuation next to a letter run only
+ * joins when letters or digits are on BOTH sides (WB6/7, WB11/12), and P P pairs never join.
+ * One pass: finding the end and classifying are the same loop. */
+static inline int32_t scan_piece(const uint8_t *s, int32_t i, int32_t len, int32_t *end) {
+    int32_t count = 0;
+    int state = 0;                 /* 0: leading P*, 1: in L*, 2: trailing P*, 3: not of the form */
+    for (; i < len; i++) {
+        const uint8_t c = s[i];
+        if (ascii_ws(c)) break;
+        const uint8_t cls = c < 128 ? fast_class[c] : 0;
+        switch (state) {
+        case 0: if (cls == 2) count++; else if (cls == 1) { state = 1; count++; } else state = 3; break;
+        case 1: if (cls == 2) { state = 2; count++; } else if (cls != 1) state = 3; break;
+        case 2: if (cls == 2) count++; else state = 3; break;
+        default: break;
+        }
     }
-    while (i < n && p[i] < 128 && fast_class[p[i]] == 2) { i++; count++; }
-    return i == n ? count : -1;
+    *end = i;
+    return state == 3 ? -1 : count;
 }
 
 /* Word segmentation with an exact ASCII fast path. The text is cut into pieces at ASCII
@@ -218,10 +227,10 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
             return n;
         }
         const int32_t piece = i;
-        while (i < len && !ascii_ws(s[i])) i++;
-        const int32_t piece_end = i;
+        int32_t piece_end;
+        const int32_t shape = scan_piece(s, piece, len, &piece_end);
         const int cut_ok = s[piece] < 0x80;   /* a break falls between the whitespace and the piece */
-        int32_t count = (fast && cut_ok) ? fast_piece(s + piece, piece_end - piece) : -1;
+        int32_t count = (fast && cut_ok) ? shape : -1;
         if (count >= 0 && count > cap && n == 0) count = -1;  /* too many segments for one batch */
         if (count >= 0) {
             if (b->stretch >= 0) {             /* let ICU finish the text before this piece */

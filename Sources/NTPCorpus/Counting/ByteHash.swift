@@ -6,6 +6,22 @@ enum ByteHash {
         return p.high ^ p.low
     }
 
+    /// The `count` ≤ 8 bytes at `p` as one little-endian word, zero padded. Reads stay inside
+    /// the bytes: two overlapping 4-byte loads for 4…8 bytes, first/middle/last byte for 1…3.
+    @inline(__always)
+    static func word(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        if count >= 4 {
+            let low = UInt64(p.loadUnaligned(as: UInt32.self))
+            let high = UInt64(p.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            return low | high << UInt64(8 * (count - 4))
+        }
+        if count == 0 { return 0 }
+        let first = UInt64(p.load(as: UInt8.self))
+        let middle = UInt64(p.load(fromByteOffset: count / 2, as: UInt8.self))
+        let last = UInt64(p.load(fromByteOffset: count - 1, as: UInt8.self))
+        return first | middle << UInt64(8 * (count / 2)) | last << UInt64(8 * (count - 1))
+    }
+
     /// Hashes `count` bytes at `p` (unaligned 8-byte loads, wyhash-style mixing).
     @inline(__always)
     static func hash(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
@@ -15,15 +31,7 @@ enum ByteHash {
             h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0xA076_1D64_78BD_642F)
             i += 8
         }
-        if i < count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < count {
-                tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8; i += 1
-            }
-            h = mix(h ^ tail, 0xE703_7ED1_A0B4_28DB)
-        }
+        if i < count { h = mix(h ^ word(p + i, count - i), 0xE703_7ED1_A0B4_28DB) }
         return mix(h, 0x8EBC_6AF0_9C88_C6E3)
     }
 

@@ -123,11 +123,7 @@ public final class TokenInterner {
 
     /// The bytes of a token of at most 8 bytes as one little-endian word, zero padded.
     @inline(__always)
-    private static func packShort(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-        var word: UInt64 = 0
-        for t in 0..<n { word |= UInt64(p[t]) << UInt64(8 * t) }
-        return word
-    }
+    private static func packShort(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 { ByteHash.word(UnsafeRawPointer(p), n) }
 
     @inline(__always)
     private func lookup(_ token: UnsafeBufferPointer<UInt8>, occurrence: Int64) -> UInt32 {
