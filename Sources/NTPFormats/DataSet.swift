@@ -1,3 +1,4 @@
+import Dispatch
 /// A next-token-prediction data set grouped by distinct context.
 ///
 /// Row `j` of the sparse `m × V` count matrix holds how often each token followed context `j`
@@ -71,21 +72,43 @@ public struct DataSet: Equatable, Sendable {
     }
 
     /// The entropy bound 𝓗 = −Σ_j π̂_j Σ_z p̂_{j,z} log p̂_{j,z}, in nats.
+    ///
+    /// Neumaier-compensated sums (corpora have millions of terms) over fixed blocks of 65,536
+    /// rows, computed on two threads and combined in block order: the value depends only on the
+    /// data (a data set of one block gets exactly the plain compensated sum).
     public func entropy() -> Double {
         let n = eventCount
-        // Neumaier-compensated sum: corpora have millions of terms.
-        var sum = 0.0, compensation = 0.0
-        for j in 0..<contextCount {
-            let t = rowTotal(j)
-            // A single-token row adds −π̂·log 1 = −0: skipping it leaves the sum bit-identical.
-            for e in rowOffsets[j]..<rowOffsets[j + 1] where counts[e] > 0 && counts[e] != t {
-                let term = -counts[e] / n * Foundation_log(counts[e] / t)
-                let s = sum + term
-                compensation += abs(sum) >= abs(term) ? (sum - s) + term : (term - s) + sum
-                sum = s
+        let blockRows = 1 << 16
+        let blocks = (contextCount + blockRows - 1) / blockRows
+        var partial = [CompensatedSum](repeating: CompensatedSum(), count: blocks)
+        rowOffsets.withUnsafeBufferPointer { offsets in
+            counts.withUnsafeBufferPointer { counts in
+                partial.withUnsafeMutableBufferPointer { out in
+                    let shared = EntropyBlocks(offsets: offsets, counts: counts, out: out)
+                    let workers = min(2, blocks)
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        var b = worker
+                        while b < blocks {
+                            var sum = CompensatedSum()
+                            for j in (b * blockRows)..<min((b + 1) * blockRows, contextCount) {
+                                let lo = shared.offsets[j], hi = shared.offsets[j + 1]
+                                var t = 0.0
+                                for e in lo..<hi { t += shared.counts[e] }
+                                // A single-token row adds −π̂·log 1 = −0: skipping it changes no bit.
+                                for e in lo..<hi where shared.counts[e] > 0 && shared.counts[e] != t {
+                                    sum.add(-shared.counts[e] / n * Foundation_log(shared.counts[e] / t))
+                                }
+                            }
+                            shared.out[b] = sum
+                            b += workers
+                        }
+                    }
+                }
             }
         }
-        return sum + compensation
+        var total = CompensatedSum()
+        for block in partial { total.add(block.sum); total.add(block.compensation) }
+        return total.value
     }
 
     /// Checks the CSR invariants; throws `DataSetError.invalid` describing the first violation.
@@ -134,3 +157,21 @@ import Glibc
 import Darwin
 @usableFromInline func Foundation_log(_ x: Double) -> Double { Darwin.log(x) }
 #endif
+
+/// A Neumaier-compensated running sum.
+struct CompensatedSum {
+    var sum = 0.0, compensation = 0.0
+    @inline(__always) mutating func add(_ term: Double) {
+        let s = sum + term
+        compensation += abs(sum) >= abs(term) ? (sum - s) + term : (term - s) + sum
+        sum = s
+    }
+    var value: Double { sum + compensation }
+}
+
+/// The buffers the entropy workers share (each writes its own blocks of `out`).
+private struct EntropyBlocks: @unchecked Sendable {
+    let offsets: UnsafeBufferPointer<Int>
+    let counts: UnsafeBufferPointer<Double>
+    let out: UnsafeMutableBufferPointer<CompensatedSum>
+}

@@ -53,7 +53,22 @@ public struct CorpusStatistics: Codable, Equatable {
         order = d.contextLength + 1
         entropy = d.entropy()
         entropyBits = entropy / log(2.0)
-        let k = (0..<d.contextCount).map(d.supportSize)
+        // Support sizes and row totals in one pass (millions of rows: raw buffers, no per-row calls).
+        var k = [Int](repeating: 0, count: d.contextCount), totals = [Double](repeating: 0, count: d.contextCount)
+        d.rowOffsets.withUnsafeBufferPointer { offsets in
+            d.counts.withUnsafeBufferPointer { counts in
+                k.withUnsafeMutableBufferPointer { k in
+                    totals.withUnsafeMutableBufferPointer { totals in
+                        for j in 0..<k.count {
+                            k[j] = offsets[j + 1] - offsets[j]
+                            var t = 0.0
+                            for e in offsets[j]..<offsets[j + 1] { t += counts[e] }
+                            totals[j] = t
+                        }
+                    }
+                }
+            }
+        }
         meanSupport = Double(d.storedCount) / Double(max(d.contextCount, 1))
         // Support sizes are at most V: count them in an array (millions of contexts, no sort).
         var bySize = [Int](repeating: 0, count: (k.max() ?? 0) + 1)
@@ -74,18 +89,21 @@ public struct CorpusStatistics: Codable, Equatable {
         for j in 0..<d.contextCount where k[j] == 1 { singleContexts += 1; singleEvents += d.counts[d.rowOffsets[j]] }
         singleSupportContextShare = Double(singleContexts) / Double(max(d.contextCount, 1))
         singleSupportEventShare = singleEvents / max(events, 1)
-        let totals = (0..<d.contextCount).map(d.rowTotal)
         // Top `largest` by (support desc, count desc, index asc) without sorting every context.
-        func before(_ a: Int, _ b: Int) -> Bool {
-            if k[a] != k[b] { return k[a] > k[b] }
-            if totals[a] != totals[b] { return totals[a] > totals[b] }
-            return a < b
-        }
         var top: [Int] = []
-        for j in 0..<d.contextCount where top.count < largest || before(j, top[top.count - 1]) {
-            let at = top.firstIndex { before(j, $0) } ?? top.count
-            top.insert(j, at: at)
-            if top.count > largest { top.removeLast() }
+        k.withUnsafeBufferPointer { k in
+            totals.withUnsafeBufferPointer { totals in
+                func before(_ a: Int, _ b: Int) -> Bool {
+                    if k[a] != k[b] { return k[a] > k[b] }
+                    if totals[a] != totals[b] { return totals[a] > totals[b] }
+                    return a < b
+                }
+                for j in 0..<k.count where largest > 0 && (top.count < largest || before(j, top[top.count - 1])) {
+                    let at = top.firstIndex { before(j, $0) } ?? top.count
+                    top.insert(j, at: at)
+                    if top.count > largest { top.removeLast() }
+                }
+            }
         }
         largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: totals[$0]) }
         if !requested.isEmpty {
