@@ -191,5 +191,6 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(s.singleSupportContextShare, 1.0 / 3.0)
         XCTAssertEqual(s.singleSupportEventShare, 2.0 / 7.0)   // context "b" (count 2) of 7 events
         XCTAssertEqual(s.largestSupports.map(\.context), ["a", "<s>"])   // k = 2 both; count 3 before 2
+        XCTAssertEqual(try CorpusStatistics(d, largest: 0).largestSupports.count, 0)
     }
 }

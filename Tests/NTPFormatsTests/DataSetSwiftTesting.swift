@@ -17,6 +17,27 @@ import Foundation
         #expect(d.supportSize(1) == 2)
     }
 
+    /// 200,003 rows (four blocks of the parallel sum) with the closed form of a uniform row:
+    /// row j has (j mod 4) + 1 tokens, each counted j mod 7 + 1 times, so p̂ is uniform on the
+    /// row and 𝓗 = Σ_j π̂_j log k_j, which is summed here in extended precision.
+    @Test func entropyOverManyBlocksMatchesTheClosedForm() throws {
+        let m = 200_003
+        var offsets = [0], columns: [Int32] = [], counts: [Double] = []
+        var expected: Float80 = 0, n: Float80 = 0
+        for j in 0..<m {
+            let k = j % 4 + 1, c = Double(j % 7 + 1)
+            for t in 0..<k { columns.append(Int32(t)); counts.append(c) }
+            offsets.append(columns.count)
+            n += Float80(k) * Float80(c)
+            expected += Float80(k) * Float80(c) * Float80(log(Double(k)))
+        }
+        expected /= n
+        let d = DataSet(contextCount: m, vocabularySize: 4, rowOffsets: offsets, columns: columns, counts: counts)
+        try d.validate()
+        #expect(abs(Float80(d.entropy()) - expected) / expected < 1e-14)
+        #expect(d.entropy() == d.entropy())   // the same bits every time
+    }
+
     @Test func invalidRowsAreRejected() {
         let d = DataSet(contextCount: 1, vocabularySize: 2, rowOffsets: [0, 2], columns: [1, 0], counts: [1, 1])
         #expect(throws: DataSetError.self) { try d.validate() }
