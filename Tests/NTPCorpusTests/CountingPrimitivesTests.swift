@@ -119,3 +119,54 @@ final class TokenInternerTests: XCTestCase {
         XCTAssertEqual(ordered, expected)
     }
 }
+
+/// Whole-chunk whitespace tokenization (64-byte masks) against an independent line-by-line count.
+final class WhitespaceLinesTests: XCTestCase {
+    /// Random text with every ASCII whitespace byte, CRLF and empty lines, tokens of up to 150
+    /// bytes (so they cross 64-byte blocks) and non-ASCII letters, fed in pieces of several sizes:
+    /// the bigram counts equal those of splitting lines and tokens with the standard library.
+    func testMatchesIndependentSplitForAnyPieceSize() throws {
+        var state: UInt64 = 11
+        func next(_ bound: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) % bound }
+        let letters = Array("abcdéß語".unicodeScalars).map(String.init)
+        let spaces = [" ", " ", " ", "\t", "\u{0B}", "\u{0C}", "\r", "  "]
+        var text = ""
+        for _ in 0..<3000 {
+            for _ in 0..<next(9) {
+                if next(2) == 0 { text += spaces[next(spaces.count)] }
+                let length = next(10) == 0 ? 1 + next(150) : 1 + next(6)
+                for _ in 0..<length { text += letters[next(letters.count)] }
+                text += spaces[next(spaces.count)]
+            }
+            text += next(4) == 0 ? "\r\n" : "\n"
+        }
+        text += "last line without newline"
+        // Reference: byte lines, then tokens split on the six ASCII whitespace bytes.
+        var expected: [String: Int] = [:]
+        let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+        for line in Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let tokens = line.split(whereSeparator: { whitespace.contains($0) }).map { String(decoding: $0, as: UTF8.self) }
+            guard !tokens.isEmpty else { continue }
+            for (previous, token) in zip(["<s>"] + tokens, tokens + ["</s>"]) { expected["\(previous) \(token)", default: 0] += 1 }
+        }
+        let bytes = Array(text.utf8)
+        for piece in [7, 64, 1000, 1 << 20] {
+            var o = IngestOptions(); o.tokenizer = .whitespace; o.order = 2
+            var p = try TextProcessor(options: o, boundary: .line, interner: TokenInterner(),
+                                      sequences: SequenceCounter(contextLength: 1, padded: true))
+            bytes.withUnsafeBufferPointer { all in
+                var i = 0
+                while i < all.count { let j = min(i + piece, all.count); p.feed(UnsafeBufferPointer(rebasing: all[i..<j])); i = j }
+            }
+            p.endDocument()
+            let d = DataSetBuilder.build(interner: p.interner, sequences: p.sequences, optionsJSON: "{}", maxVocabulary: nil, minCount: 1)
+            var got: [String: Int] = [:]
+            let v = d.vocabulary!, ctx = d.contexts!
+            for j in 0..<d.contextCount {
+                for e in d.rowOffsets[j]..<d.rowOffsets[j + 1] { got["\(v[Int(ctx[j])]) \(v[Int(d.columns[e])])"] = Int(d.counts[e]) }
+            }
+            XCTAssertEqual(got.count, expected.count, "piece \(piece)")
+            XCTAssertTrue(got == expected, "piece \(piece): first difference at \(expected.first { got[$0.key] != $0.value }?.key ?? "an extra bigram")")
+        }
+    }
+}

@@ -5,6 +5,12 @@
 /* Starts loading the cache line at p (no fault if p is invalid). */
 static inline void ntp_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
+#include <stdint.h>
+
+/* For the 64 bytes at p: bit i of *space is set iff p[i] is ASCII whitespace (space, \t, \n,
+   \v, \f, \r), bit i of *newline iff p[i] is '\n' (SSE2 where available). */
+void ntp_space_masks64(const uint8_t *p, uint64_t *space, uint64_t *newline);
+
 /* Serve large blocks from the heap and keep freed memory there (glibc; no-op elsewhere):
    see Allocator.swift in the ntpsep executable for why. */
 #include <limits.h>   /* defines __GLIBC__ on glibc systems */

@@ -1,3 +1,4 @@
+import CSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,6 +88,16 @@ struct TextProcessor {
         let p = text.baseAddress!, n = text.count
         var start = 0
         while start < n {
+            if carry.isEmpty && icu == nil && transform == nil {
+                // Whitespace tokens need no per-line work: take every complete line at once.
+                var end = n
+                while end > start && p[end - 1] != 0x0A { end -= 1 }
+                if end > start {
+                    feedCompleteLines(UnsafeBufferPointer(start: p + start, count: end - start))
+                    start = end
+                    continue
+                }
+            }
             guard let nl = memchr(p + start, 0x0A, n - start) else {
                 carry.append(contentsOf: UnsafeBufferPointer(start: p + start, count: n - start))
                 if carry.count > Self.maxCarry { withCarry { q, s in q.processUnit(s, endsSequence: false) } }
@@ -101,6 +112,52 @@ struct TextProcessor {
                 withCarry { q, s in q.processUnit(s, endsSequence: true) }
             }
             start = end + 1
+        }
+    }
+
+    /// Whitespace tokens and line ends of complete lines (`lines` ends with "\n"), read off
+    /// whitespace and newline bit masks 64 bytes at a time: the same tokens and sequence ends as
+    /// `processUnit` line by line (a CR before the LF is whitespace either way).
+    private mutating func feedCompleteLines(_ lines: UnsafeBufferPointer<UInt8>) {
+        let p = lines.baseAddress!, n = lines.count
+        var tokenStart = 0
+        var previousSpace: UInt64 = 1   // the region starts a line
+        var i = 0
+        var space: UInt64 = 0, newline: UInt64 = 0
+        while i < n {
+            let width = min(64, n - i)
+            if width == 64 {
+                ntp_space_masks64(p + i, &space, &newline)
+            } else {
+                space = 0; newline = 0
+                for k in 0..<width where isASCIIWhitespace(p[i + k]) {
+                    space |= 1 << UInt64(k)
+                    if p[i + k] == 0x0A { newline |= 1 << UInt64(k) }
+                }
+            }
+            let valid: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+            // Where whitespace starts or stops, and line ends, in byte order.
+            let changes = (space ^ (space << 1 | previousSpace)) & valid
+            var events = changes | newline
+            while events != 0 {
+                let q = events.trailingZeroBitCount
+                events &= events - 1
+                let bit: UInt64 = 1 << UInt64(q)
+                if changes & bit != 0 {
+                    if space & bit == 0 {
+                        tokenStart = i + q
+                    } else {
+                        if batch.isFull { countBatch() }
+                        batch.append(p + tokenStart, i + q - tokenStart)
+                    }
+                }
+                if newline & bit != 0 {
+                    if batch.endsFull { countBatch() }
+                    batch.endSequence()
+                }
+            }
+            previousSpace = space >> 63
+            i += width
         }
     }
 
