@@ -26,7 +26,7 @@ rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
 echo "== dense gaussian (d=256), float64"
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --steps "$steps" --benchmark --threads "$threads" --lr 1e-3 2>/dev/null
 (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" time "$work" --steps "$steps")
-python3 "$here/core_step_numpy.py" gemm-floor
+python3 "$here/core_step_numpy.py" full-gemms
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --precision float32 --steps "$steps" --benchmark --threads "$threads" --lr 1e-3 2>/dev/null
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --steps 2 --lr 50 --init zero --out "$work/W_dense.npy" --threads "$threads" 2>/dev/null
 (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" time "$work" --steps 1 --check "$work/W_dense.npy" --lr 50 | tail -1)

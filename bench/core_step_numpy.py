@@ -8,7 +8,7 @@
       times CE + gradient + update the plain NumPy way (two matmuls, softmax over V × m), and
       with --check compares 2 GD steps from W = 0 with the Swift result.
   core_step_numpy.py dgemm [--n 2048]   GFLOP/s of numpy's dgemm and the system libopenblas.
-  core_step_numpy.py gemm-floor [--V --d --m]   the step's two DGEMMs alone (system libopenblas).
+  core_step_numpy.py full-gemms [--V --d --m]   the step's two DGEMMs alone as full-size calls.
 """
 import argparse, ctypes, glob, os, sys, time
 import numpy as np
@@ -108,9 +108,9 @@ def dgemm(n):
           f"{2 * n**3 / min(ts[1:]) / 1e9:.1f} GFLOP/s")
 
 
-def gemm_floor(V, d, m):
-    """The two full-size DGEMMs of a dense step alone (system OpenBLAS, the library ntpsep
-    links): a lower bound on any Float64 step that computes logits and gradient by GEMM."""
+def full_gemms(V, d, m):
+    """The two GEMMs of a dense step alone, as two full-size calls to the system OpenBLAS (the
+    library ntpsep links), without any softmax: what the straightforward schedule costs."""
     lib = ctypes.CDLL("libopenblas.so.0")
     lib.openblas_set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
     dp = ctypes.POINTER(ctypes.c_double)
@@ -129,7 +129,7 @@ def gemm_floor(V, d, m):
     ts = []
     for _ in range(5):
         t0 = time.perf_counter(); both(); ts.append(time.perf_counter() - t0)
-    print(f"GEMM floor V={V} d={d} m={m}: the two full-size DGEMMs alone take min {min(ts):.3f} s, "
+    print(f"full-size GEMMs V={V} d={d} m={m}: the two DGEMM calls alone (no softmax) take min {min(ts):.3f} s, "
           f"median {float(np.median(ts)):.3f} s ({4 * V * d * m / min(ts) / 1e9:.1f} GFLOP/s)")
 
 
@@ -145,7 +145,7 @@ def numpy_core():
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["make-data", "time", "dgemm", "gemm-floor"])
+    ap.add_argument("mode", choices=["make-data", "time", "dgemm", "full-gemms"])
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--V", type=int, default=2000); ap.add_argument("--m", type=int, default=20000)
     ap.add_argument("--d", type=int, default=256); ap.add_argument("--seed", type=int, default=0)
@@ -154,5 +154,5 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.mode == "make-data": make_data(a.dir, a.V, a.m, a.d, a.seed)
     elif a.mode == "time": time_steps(a.dir, a.steps, a.check, a.lr)
-    elif a.mode == "gemm-floor": gemm_floor(a.V, a.d, a.m)
+    elif a.mode == "full-gemms": full_gemms(a.V, a.d, a.m)
     else: dgemm(a.n)
