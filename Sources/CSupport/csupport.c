@@ -1,4 +1,18 @@
+#define _GNU_SOURCE
 #include "csupport.h"
+#if defined(__linux__)
+#include <sched.h>
+#endif
+#include <unistd.h>
+
+int ntp_available_cpus(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif

@@ -11,6 +11,9 @@ static inline void ntp_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
    \v, \f, \r), bit i of *newline iff p[i] is '\n' (SSE2 where available). */
 void ntp_space_masks64(const uint8_t *p, uint64_t *space, uint64_t *newline);
 
+/* CPUs this process may run on (its affinity mask, e.g. under taskset), at least 1. */
+int ntp_available_cpus(void);
+
 /* Serve large blocks from the heap and keep freed memory there (glibc; no-op elsewhere):
    see Allocator.swift in the ntpsep executable for why. */
 #include <limits.h>   /* defines __GLIBC__ on glibc systems */

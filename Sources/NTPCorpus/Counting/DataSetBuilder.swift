@@ -109,8 +109,12 @@ public enum DataSetBuilder {
         }
         table.release()   // the counts now live in `buffers` only
         buffers.allocateScratch()
-        RadixSort.sort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
+        // Nothing merged yet (small input, or one CPU): every count is 1, so sort the keys alone.
+        let keysOnly = run.count == 0
+        RadixSort.sort(buffers.keys, keysOnly ? nil : buffers.values, count: total,
+                       tmpKeys: buffers.tmpKeys!, tmpValues: keysOnly ? nil : buffers.tmpValues!, threads: 2)
         buffers.releaseScratch()
+        if keysOnly { buffers.values.update(repeating: 1, count: total) }
         return rows(buffers, count: total, contextLength: n, bits: bits, vocabulary: vocabulary, optionsJSON: optionsJSON)
     }
 

@@ -1,3 +1,4 @@
+import CSupport
 import Dispatch
 
 /// Counts packed n-grams (all N ids in one UInt64) by sorting, as KenLM does.
@@ -21,7 +22,12 @@ final class NGramRuns {
     private let idle = DispatchSemaphore(value: 1)
     private var released = false
 
-    init(bufferCapacity: Int = 1 << 22) {
+    /// 4 M events (32 MB) when a second CPU can sort full buffers while tokenizing goes on. With
+    /// one CPU nothing overlaps, and every sort here is repeated by the final one after the remap
+    /// to frequency-ordered ids, so events stay raw up to 16 M (128 MB, still a constant).
+    static let defaultBufferCapacity = ntp_available_cpus() > 1 ? 1 << 22 : 1 << 24
+
+    init(bufferCapacity: Int = NGramRuns.defaultBufferCapacity) {
         self.bufferCapacity = bufferCapacity
         buffer = .allocate(capacity: bufferCapacity)
         spare = .allocate(capacity: bufferCapacity)

@@ -31,9 +31,9 @@ public struct SequenceCounter {
 
     /// `packing: false` counts in the general store from the start, and a small
     /// `runBufferCapacity` makes the packed store sort and merge often (tests compare the paths).
-    public init(contextLength: Int, padded: Bool, packing: Bool = true, runBufferCapacity: Int = 1 << 22) {
+    public init(contextLength: Int, padded: Bool, packing: Bool = true, runBufferCapacity: Int? = nil) {
         precondition(contextLength >= 0)
-        packed = packing ? NGramRuns(bufferCapacity: runBufferCapacity) : nil
+        packed = packing ? NGramRuns(bufferCapacity: runBufferCapacity ?? NGramRuns.defaultBufferCapacity) : nil
         if !packing { general = ContextCounter(contextLength: contextLength) }
         self.contextLength = contextLength
         self.padded = padded
