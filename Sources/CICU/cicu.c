@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <unicode/utypes.h>
 #include <unicode/ubrk.h>
@@ -202,6 +205,58 @@ static inline int32_t scan_piece(const uint8_t *s, int32_t i, int32_t len, int32
     return state == 3 ? -1 : count;
 }
 
+/* Bit masks of 64 bytes of text from `base`: ASCII whitespace, ASCII letters, and the
+ * punctuation of fast_class 2. The scanner reads pieces off them instead of byte by byte. */
+typedef struct { int32_t base; uint64_t ws, letter, punct; } ascii_window;
+
+#if defined(__SSE2__)
+/* unsigned lo <= v <= hi, bytewise */
+static inline __m128i in_range(__m128i v, uint8_t lo, uint8_t hi) {
+    const __m128i t = _mm_sub_epi8(v, _mm_set1_epi8((char)lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(hi - lo))), t);
+}
+#endif
+
+/* Past the end of the text the window reads spaces, so a piece that reaches the end ends there. */
+static inline void window_load(ascii_window *w, const uint8_t *s, int32_t len, int32_t base) {
+    uint64_t ws = 0, letter = 0, punct = 0;
+    uint8_t padded[64];
+    const uint8_t *t = s + base;
+    if (len - base < 64) {
+        memcpy(padded, t, (size_t)(len - base));
+        memset(padded + (len - base), ' ', (size_t)(64 - (len - base)));
+        t = padded;
+    }
+#if defined(__SSE2__)
+    for (int k = 0; k < 4; k++) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(t + 16 * k));
+        const __m128i space = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), in_range(v, 0x09, 0x0D));
+        const __m128i alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+        __m128i p = _mm_or_si128(in_range(v, 0x21, 0x2F), in_range(v, 0x3A, 0x3F));
+        p = _mm_or_si128(p, _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), in_range(v, 0x5B, 0x60)));
+        p = _mm_or_si128(p, in_range(v, 0x7B, 0x7E));
+        ws |= (uint64_t)(uint16_t)_mm_movemask_epi8(space) << (16 * k);
+        letter |= (uint64_t)(uint16_t)_mm_movemask_epi8(alpha) << (16 * k);
+        punct |= (uint64_t)(uint16_t)_mm_movemask_epi8(p) << (16 * k);
+    }
+#else
+    for (int k = 0; k < 64; k++) {
+        const uint8_t c = t[k];
+        const uint8_t cls = c < 128 ? fast_class[c] : 0;
+        if (ascii_ws(c)) ws |= (uint64_t)1 << k;
+        if (cls == 1) letter |= (uint64_t)1 << k;
+        if (cls == 2) punct |= (uint64_t)1 << k;
+    }
+#endif
+    w->base = base; w->ws = ws; w->letter = letter; w->punct = punct;
+}
+
+/* Makes the window cover byte i (i < len) and returns i's bit in it. */
+static inline int window_at(ascii_window *w, const uint8_t *s, int32_t len, int32_t i) {
+    if (i < w->base || i >= w->base + 64) window_load(w, s, len, i);
+    return i - w->base;
+}
+
 /* Word segmentation with an exact ASCII fast path. The text is cut into pieces at ASCII
  * whitespace; a word break always falls before whitespace, and after it when the next character
  * is ASCII (only non-ASCII Extend/Format/ZWJ characters attach to a preceding space). Pieces of
@@ -212,6 +267,7 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
     const uint8_t *s = b->text;
     const int32_t len = b->length;
     const int keep_punct = filter != CICU_FILTER_WORDS;
+    ascii_window w = { .base = -64 };          /* covers no byte yet */
     for (;;) {
         if (b->icu_on) {
             n += icu_segments(b, filter, ranges + 2 * n, cap - n);
@@ -220,15 +276,37 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
         }
         int32_t i = b->scan;
         const int32_t ws_start = i;
-        while (i < len && ascii_ws(s[i])) i++;
+        for (;;) {                             /* skip whitespace */
+            if (i >= len) { i = len; break; }
+            const int off = window_at(&w, s, len, i);   /* before reading w: it may reload */
+            const uint64_t rest = ~w.ws >> off;
+            if (rest) { i += __builtin_ctzll(rest); break; }
+            i = w.base + 64;
+        }
         if (i == len) {
             if (b->stretch >= 0) { icu_start(b, b->stretch, len); b->stretch = -1; continue; }
             b->scan = len;
             return n;
         }
         const int32_t piece = i;
-        int32_t piece_end;
-        const int32_t shape = scan_piece(s, piece, len, &piece_end);
+        int32_t piece_end = 0, shape = -1;
+        uint64_t letters = 0, puncts = 0;     /* the piece's bits in the window, when masked */
+        int masked = 0;
+        {
+            const int off = window_at(&w, s, len, piece);
+            const uint64_t after = w.ws >> off;
+            if (after) {                       /* the piece ends inside the window (or the text) */
+                const int k = __builtin_ctzll(after);
+                const uint64_t bits = (((uint64_t)1 << k) - 1) << off;
+                letters = w.letter & bits; puncts = w.punct & bits;
+                piece_end = piece + k;
+                masked = 1;
+                const uint64_t run = letters ? letters >> __builtin_ctzll(letters) : 0;
+                if ((letters | puncts) == bits && (run & (run + 1)) == 0)   /* P* L* P* */
+                    shape = __builtin_popcountll(puncts) + (letters != 0);
+            }
+        }
+        if (!masked) shape = scan_piece(s, piece, len, &piece_end);
         const int cut_ok = s[piece] < 0x80;   /* a break falls between the whitespace and the piece */
         int32_t count = (fast && cut_ok) ? shape : -1;
         if (count >= 0 && count > cap && n == 0) count = -1;  /* too many segments for one batch */
@@ -239,6 +317,20 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
                 continue;
             }
             if (count > cap - n) return n;     /* resume at this piece in the next batch */
+            if (masked) {                      /* punctuation bits and the letter run's first bit, in order */
+                const int run = __builtin_popcountll(letters);
+                uint64_t starts = (keep_punct ? puncts : 0) | (letters & (~letters + 1));
+                while (starts) {
+                    const int q = __builtin_ctzll(starts);
+                    starts &= starts - 1;
+                    const int32_t at = w.base + q;
+                    ranges[2 * n] = at;
+                    ranges[2 * n + 1] = at + ((letters >> q) & 1 ? run : 1);
+                    n++;
+                }
+                b->scan = piece_end;
+                continue;
+            }
             for (int32_t j = piece; j < piece_end;) {
                 if (fast_class[s[j]] == 1) {
                     int32_t k = j + 1;

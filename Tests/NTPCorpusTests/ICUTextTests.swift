@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import NTPCorpus
 
@@ -105,6 +106,21 @@ final class ICUTextTests: XCTestCase {
             XCTAssertEqual(fast.count, icu.count)
             if let i = fast.indices.first(where: { $0 < icu.count && fast[$0] != icu[$0] }) {
                 XCTFail("token \(i) differs: fast \(fast[i]) ICU \(icu[i])")
+            }
+        }
+    }
+
+    /// The fast path on a whole real corpus (the KJV, 4 MB, or NTPSEP_FASTPATH_TEXT), against ICU.
+    func testASCIIFastPathMatchesICUOnARealCorpus() throws {
+        let path = try ProcessInfo.processInfo.environment["NTPSEP_FASTPATH_TEXT"] ?? KJVTests.corpus()
+        let text = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        for keep in [true, false] {
+            let fast = try allRanges(text, keep: keep, fast: true)
+            let icu = try allRanges(text, keep: keep, fast: false)
+            XCTAssertEqual(fast.count, icu.count, "keep punctuation \(keep)")
+            if let i = fast.indices.first(where: { $0 >= icu.count || fast[$0] != icu[$0] }) {
+                let around = text[max(0, fast[i].lowerBound - 40)..<min(text.count, fast[i].upperBound + 40)]
+                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(i < icu.count ? "\(icu[i])" : "none") near \(String(decoding: around, as: UTF8.self).debugDescription)")
             }
         }
     }
