@@ -93,9 +93,15 @@ public enum DataSetBuilder {
         let total = run.count + unmerged.count
         let buffers = PairBuffers(count: total)
         let mask: UInt64 = (1 << bits) - 1
+        // The sort's first pass counts top bits; counting them here saves it a pass over the keys.
+        var largest: UInt64 = 0
+        for _ in 0...n { largest = (largest << bits) | UInt64(max(vocabulary.count, 1) - 1) }
+        let histogram = RadixSort.PrefixHistogram(maxKey: largest, parts: 2)
+        defer { histogram.deallocate() }
         newID.withUnsafeBufferPointer { ids in
             let ids = SendableIDs(base: ids.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: 2) { part in
+                let counts = histogram.counts + part * RadixSort.prefixCount
                 for i in (part * total / 2)..<((part + 1) * total / 2) {
                     let key: UInt64, count: Int64
                     if i < run.count { key = run.keys[i]; count = run.counts[i] } else { key = unmerged[i - run.count]; count = 1 }
@@ -104,6 +110,7 @@ public enum DataSetBuilder {
                         remapped = (remapped << bits) | UInt64(ids.base[Int((key >> (UInt64(n - t) * bits)) & mask)])
                     }
                     buffers.keys[i] = remapped; buffers.values[i] = count
+                    counts[Int((remapped &>> histogram.shift) & RadixSort.prefixMask)] &+= 1
                 }
             }
         }
@@ -112,7 +119,8 @@ public enum DataSetBuilder {
         // Nothing merged yet (small input, or one CPU): every count is 1, so sort the keys alone.
         let keysOnly = run.count == 0
         RadixSort.sort(buffers.keys, keysOnly ? nil : buffers.values, count: total,
-                       tmpKeys: buffers.tmpKeys!, tmpValues: keysOnly ? nil : buffers.tmpValues!, threads: 2)
+                       tmpKeys: buffers.tmpKeys!, tmpValues: keysOnly ? nil : buffers.tmpValues!, threads: 2,
+                       histogram: histogram)
         buffers.releaseScratch()
         if keysOnly { buffers.values.update(repeating: 1, count: total) }
         return rows(buffers, count: total, contextLength: n, bits: bits, vocabulary: vocabulary, optionsJSON: optionsJSON)

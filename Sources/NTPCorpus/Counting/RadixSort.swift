@@ -2,75 +2,112 @@ import Dispatch
 
 /// Radix sort of UInt64 keys (with Int64 values alongside) on raw buffers; stable.
 ///
-/// One most-significant-digit pass on the highest 11 bits where keys differ spreads the keys
-/// into 2,048 buckets; each bucket, a few thousand keys that sit in L1/L2, is then LSD-sorted
-/// by 8- or 11-bit digits over the bits where its keys differ. A full-width LSD pass over a large array
+/// One most-significant pass spreads the keys into about 2,048 buckets of similar size: a
+/// histogram of their top 16 bits is cut into contiguous prefix ranges holding ~n/2,048 keys
+/// each, so skewed keys (n-grams mostly starting with frequent, small ids) still give small
+/// buckets. Each bucket, a few thousand keys that sit in L1/L2, is then LSD-sorted by 8- or
+/// 11-bit digits over the bits where its keys differ. A full-width LSD pass over a large array
 /// would miss the cache and the TLB on nearly every write; here only the first pass does.
 /// With `threads: 2` each thread scatters half the input and sorts about half the buckets.
 enum RadixSort {
-    private static let topBits = 11
-    private static let buckets = 1 << topBits
+    static let prefixBits = 16
+    static let prefixCount = 1 << prefixBits
+    static let prefixMask = UInt64(prefixCount - 1)
+    private static let targetBuckets = 2048
+
+    /// Top-16-bit counts of keys the caller produced itself (fusing this pass into its own):
+    /// `counts[part * 65,536 + (key >> shift) & 0xFFFF]` over the parts
+    /// `part * n / parts ..< (part + 1) * n / parts`.
+    struct PrefixHistogram {
+        let shift: UInt64
+        let parts: Int
+        let counts: UnsafeMutablePointer<Int>
+
+        /// A zeroed histogram whose prefixes are the top 16 bits of `maxKey`'s width.
+        init(maxKey: UInt64, parts: Int) {
+            shift = UInt64(max(0, 64 - maxKey.leadingZeroBitCount - RadixSort.prefixBits))
+            self.parts = parts
+            counts = .allocate(capacity: parts * RadixSort.prefixCount)
+            counts.initialize(repeating: 0, count: parts * RadixSort.prefixCount)
+        }
+        func deallocate() { counts.deallocate() }
+    }
 
     /// Sorts `keys[0..<n]` ascending, permuting `values` alongside when given. `tmpKeys` (and
     /// `tmpValues` with values) are scratch of at least `n` elements; the result ends in `keys`.
     static func sort(_ keys: UnsafeMutablePointer<UInt64>, _ values: UnsafeMutablePointer<Int64>?, count n: Int,
-                     tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?, threads: Int = 1) {
+                     tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?, threads: Int = 1,
+                     histogram given: PrefixHistogram? = nil) {
         guard n > 1 else { return }
         if n <= 4096 {
             sortInCache(keys, values, count: n, scratch: tmpKeys, scratchValues: tmpValues, into: keys, values)
             return
         }
-        let parts = threads > 1 && n >= 1 << 16 ? 2 : 1
-        let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues,
-                       counts: .allocate(capacity: parts * buckets))
-        defer { p.counts.deallocate() }
-        p.counts.initialize(repeating: 0, count: parts * buckets)
-        func range(_ part: Int) -> Range<Int> { (part * n / parts)..<((part + 1) * n / parts) }
-        var orParts = [UInt64](repeating: 0, count: parts), andParts = [UInt64](repeating: .max, count: parts)
-        orParts.withUnsafeMutableBufferPointer { ors in
-            andParts.withUnsafeMutableBufferPointer { ands in
-                let o = SendablePointer(base: ors.baseAddress!), a = SendablePointer(base: ands.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    var orAll: UInt64 = 0, andAll: UInt64 = .max
-                    for i in range(part) { orAll |= p.keys[i]; andAll &= p.keys[i] }
-                    o.base[part] = orAll; a.base[part] = andAll
-                }
+        let histogram: PrefixHistogram
+        if let given {
+            histogram = given
+        } else {
+            let parts = threads > 1 && n >= 1 << 16 ? 2 : 1
+            var orAll: UInt64 = 0, andAll: UInt64 = .max
+            for i in 0..<n { orAll |= keys[i]; andAll &= keys[i] }
+            // The prefix is the top 16 bits where keys differ (so a bucket sorted again by this
+            // function always splits further); bits above them are the same in every key.
+            let varying = orAll ^ andAll
+            guard varying != 0 else { return }
+            histogram = PrefixHistogram(maxKey: varying, parts: parts)
+            let h = histogram
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let c = h.counts + part * prefixCount
+                for i in (part * n / parts)..<((part + 1) * n / parts) { c[Int((keys[i] &>> h.shift) & prefixMask)] &+= 1 }
             }
         }
-        let varying = orParts.reduce(0, |) ^ andParts.reduce(.max, &)
-        guard varying != 0 else { return }
-        let shift = UInt64(max(0, 64 - varying.leadingZeroBitCount - topBits))
-        let digitMask = UInt64(buckets - 1)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let h = p.counts + part * buckets
-            for i in range(part) { h[Int((p.keys[i] &>> shift) & digitMask)] &+= 1 }
+        defer { if given == nil { histogram.deallocate() } }
+        let parts = histogram.parts, shift = histogram.shift
+        // Contiguous prefix ranges of about n / 2,048 keys: prefix -> bucket, and bucket starts.
+        let bucketOf = UnsafeMutablePointer<UInt16>.allocate(capacity: prefixCount)
+        defer { bucketOf.deallocate() }
+        var bucketStart = [0]
+        let target = max(1, n / targetBuckets)
+        var inBucket = 0, total = 0
+        for prefix in 0..<prefixCount {
+            var c = 0
+            for part in 0..<parts { c += histogram.counts[part * prefixCount + prefix] }
+            if inBucket > 0 && inBucket + c > target && bucketStart.count < Int(UInt16.max) {
+                bucketStart.append(total); inBucket = 0
+            }
+            bucketOf[prefix] = UInt16(bucketStart.count - 1)
+            inBucket += c; total += c
         }
-        // Write offsets: bucket by bucket, the first part's keys before the second's (stable).
-        var bucketStart = [Int](repeating: 0, count: buckets + 1)
+        bucketStart.append(n)
+        let buckets = bucketStart.count - 1
+        // Write offsets per (part, bucket): bucket by bucket, the first part's keys first (stable).
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: parts * buckets)
+        defer { offsets.deallocate() }
+        offsets.initialize(repeating: 0, count: parts * buckets)
+        for part in 0..<parts {
+            for prefix in 0..<prefixCount { offsets[part * buckets + Int(bucketOf[prefix])] += histogram.counts[part * prefixCount + prefix] }
+        }
         var sum = 0
         for b in 0..<buckets {
-            bucketStart[b] = sum
-            for part in 0..<parts {
-                let c = p.counts[part * buckets + b]
-                p.counts[part * buckets + b] = sum
-                sum += c
-            }
+            for part in 0..<parts { let c = offsets[part * buckets + b]; offsets[part * buckets + b] = sum; sum += c }
         }
-        bucketStart[buckets] = n
+        let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues, counts: offsets)
+        let table = SendableConstPointer(base: UnsafePointer(bucketOf))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let h = p.counts + part * buckets
+            let range = (part * n / parts)..<((part + 1) * n / parts)
             if let v = p.values, let tv = p.tmpValues {
-                for i in range(part) {
+                for i in range {
                     let k = p.keys[i]
-                    let b = Int((k &>> shift) & digitMask)
+                    let b = Int(table.base[Int((k &>> shift) & prefixMask)])
                     let at = h[b]
                     p.tmpKeys[at] = k; tv[at] = v[i]
                     h[b] = at &+ 1
                 }
             } else {
-                for i in range(part) {
+                for i in range {
                     let k = p.keys[i]
-                    let b = Int((k &>> shift) & digitMask)
+                    let b = Int(table.base[Int((k &>> shift) & prefixMask)])
                     let at = h[b]
                     p.tmpKeys[at] = k
                     h[b] = at &+ 1
@@ -92,7 +129,7 @@ enum RadixSort {
                     let lo = s.base[b], count = s.base[b + 1] - lo
                     guard count > 0 else { continue }
                     if count > 1 << 16 {
-                        // A bucket this large (skewed keys) gets its own MSD pass.
+                        // One 16-bit prefix holds this many keys: it gets its own most-significant pass.
                         sort(p.tmpKeys + lo, p.tmpValues.map { $0 + lo }, count: count,
                              tmpKeys: p.keys + lo, tmpValues: p.values.map { $0 + lo })
                         (p.keys + lo).update(from: p.tmpKeys + lo, count: count)
