@@ -91,7 +91,8 @@ public enum DataSetBuilder {
         let unmerged = table.finish()
         let run = table.run
         let total = run.count + unmerged.count
-        let buffers = PairBuffers(count: total)
+        // Nothing merged yet (small input, or one CPU): every count is 1, so the keys go alone.
+        let buffers = PairBuffers(count: total, withValues: run.count > 0)
         let mask: UInt64 = (1 << bits) - 1
         // The sort's first pass counts top bits; counting them here saves it a pass over the keys.
         var largest: UInt64 = 0
@@ -109,20 +110,17 @@ public enum DataSetBuilder {
                     for t in 0...n {
                         remapped = (remapped << bits) | UInt64(ids.base[Int((key >> (UInt64(n - t) * bits)) & mask)])
                     }
-                    buffers.keys[i] = remapped; buffers.values[i] = count
+                    buffers.keys[i] = remapped
+                    buffers.values?[i] = count
                     counts[Int((remapped &>> histogram.shift) & RadixSort.prefixMask)] &+= 1
                 }
             }
         }
         table.release()   // the counts now live in `buffers` only
         buffers.allocateScratch()
-        // Nothing merged yet (small input, or one CPU): every count is 1, so sort the keys alone.
-        let keysOnly = run.count == 0
-        RadixSort.sort(buffers.keys, keysOnly ? nil : buffers.values, count: total,
-                       tmpKeys: buffers.tmpKeys!, tmpValues: keysOnly ? nil : buffers.tmpValues!, threads: 2,
-                       histogram: histogram)
+        RadixSort.sort(buffers.keys, buffers.values, count: total, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues,
+                       threads: 2, histogram: histogram)
         buffers.releaseScratch()
-        if keysOnly { buffers.values.update(repeating: 1, count: total) }
         return rows(buffers, count: total, contextLength: n, bits: bits, vocabulary: vocabulary, optionsJSON: optionsJSON)
     }
 
@@ -161,7 +159,7 @@ public enum DataSetBuilder {
                 var row = part == 0 ? -1 : shapes[0].rows - 1
                 for i in ranges[part] {
                     let key = keys[i]
-                    if i > ranges[part].lowerBound && key == keys[i - 1] { counts[pair] += Double(values[i]); continue }
+                    if i > ranges[part].lowerBound && key == keys[i - 1] { counts[pair] += Double(values?[i] ?? 1); continue }
                     pair += 1
                     if i == ranges[part].lowerBound || key >> bits != keys[i - 1] >> bits {
                         row += 1
@@ -169,7 +167,7 @@ public enum DataSetBuilder {
                         for t in 0..<n { contexts[row * n + t] = Int32(truncatingIfNeeded: (key >> (UInt64(n - t) * bits)) & tokenMask) }
                     }
                     columns[pair] = Int32(truncatingIfNeeded: key & tokenMask)
-                    counts[pair] = Double(values[i])
+                    counts[pair] = Double(values?[i] ?? 1)
                 }
             }
             offsets[rowCount] = pairs
@@ -198,23 +196,27 @@ public enum DataSetBuilder {
 
     /// Keys and values plus radix-sort scratch (allocated only while sorting, to keep the peak
     /// low), shared by the worker threads (disjoint ranges).
+    /// Without values every count is 1 (nothing was merged before the final sort).
     final class PairBuffers: @unchecked Sendable {
         let keys: UnsafeMutablePointer<UInt64>
-        let values: UnsafeMutablePointer<Int64>
+        let values: UnsafeMutablePointer<Int64>?
         private(set) var tmpKeys: UnsafeMutablePointer<UInt64>?
         private(set) var tmpValues: UnsafeMutablePointer<Int64>?
         private let capacity: Int
-        init(count: Int) {
+        init(count: Int, withValues: Bool = true) {
             capacity = max(count, 1)
-            keys = .allocate(capacity: capacity); values = .allocate(capacity: capacity)
+            keys = .allocate(capacity: capacity)
+            values = withValues ? .allocate(capacity: capacity) : nil
         }
         func allocateScratch() {
-            if tmpKeys == nil { tmpKeys = .allocate(capacity: capacity); tmpValues = .allocate(capacity: capacity) }
+            guard tmpKeys == nil else { return }
+            tmpKeys = .allocate(capacity: capacity)
+            if values != nil { tmpValues = .allocate(capacity: capacity) }
         }
         func releaseScratch() {
             tmpKeys?.deallocate(); tmpValues?.deallocate(); tmpKeys = nil; tmpValues = nil
         }
-        deinit { keys.deallocate(); values.deallocate(); releaseScratch() }
+        deinit { keys.deallocate(); values?.deallocate(); releaseScratch() }
     }
     private struct SendableIDs: @unchecked Sendable { let base: UnsafePointer<UInt32> }
 
@@ -254,7 +256,7 @@ public enum DataSetBuilder {
         }
         let buffers = PairBuffers(count: n)
         buffers.allocateScratch()
-        let keys = buffers.keys, order = buffers.values
+        let keys = buffers.keys, order = buffers.values!
         func sortByKeys() {
             RadixSort.sort(keys, order, count: n, tmpKeys: buffers.tmpKeys!, tmpValues: buffers.tmpValues!, threads: 2)
         }
