@@ -101,15 +101,25 @@ public enum DataSetBuilder {
         defer { histogram.deallocate() }
         newID.withUnsafeBufferPointer { ids in
             let ids = SendableIDs(base: ids.baseAddress!)
+            // Unmerged events are in text order, so an n-gram usually shares its first N−1 ids
+            // with the previous one's last N−1: then one lookup remaps it.
+            let contextMask: UInt64 = n * Int(bits) >= 64 ? .max : (1 << (UInt64(n) * bits)) - 1
+            let keyMask: UInt64 = (n + 1) * Int(bits) >= 64 ? .max : (1 << (UInt64(n + 1) * bits)) - 1
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 let counts = histogram.counts + part * RadixSort.prefixCount
+                var previous: UInt64 = 0, previousRemapped: UInt64 = 0, chained = false
                 for i in (part * total / 2)..<((part + 1) * total / 2) {
                     let key: UInt64, count: Int64
                     if i < run.count { key = run.keys[i]; count = run.counts[i] } else { key = unmerged[i - run.count]; count = 1 }
                     var remapped: UInt64 = 0
-                    for t in 0...n {
-                        remapped = (remapped << bits) | UInt64(ids.base[Int((key >> (UInt64(n - t) * bits)) & mask)])
+                    if n > 0 && chained && key >> bits == previous & contextMask {
+                        remapped = ((previousRemapped << bits) | UInt64(ids.base[Int(key & mask)])) & keyMask
+                    } else {
+                        for t in 0...n {
+                            remapped = (remapped << bits) | UInt64(ids.base[Int((key >> (UInt64(n - t) * bits)) & mask)])
+                        }
                     }
+                    previous = key; previousRemapped = remapped; chained = i >= run.count
                     buffers.keys[i] = remapped
                     buffers.values?[i] = count
                     counts[Int((remapped &>> histogram.shift) & RadixSort.prefixMask)] &+= 1
