@@ -7,13 +7,15 @@
 # All measurements are on the same bytes, corpora/data/bench-100mb.txt (see corpora/manifest.tsv):
 #   (a) wc -w FILE
 #   (b) python3 bench/ingest_baseline.py FILE --order 3
-#   (c) ntpsep ingest FILE --tokenizer whitespace --order 3 -o W/ws.npz
-#   (d) ntpsep ingest SLICE --order 3 -o W/icu.npz        (ICU default tokenizer, SLICE = first
-#       >= 40 MiB of FILE cut at a line end)
-#   (e) ntpsep ingest FILE2 --tokenizer whitespace ...   (FILE2 = FILE twice): peak RSS must not
-#       double (ratio limit NTPSEP_BENCH_MAX_RSS_RATIO, default 1.5)
-# and checks `ntpsep stats OUT.npz --json` against the Python baseline: events, contexts,
-# vocabulary exactly, entropy to 1e-9 relative (for FILE2: events x2, the rest identical).
+#   (c) ntpsep stats FILE --tokenizer whitespace --order 3 --json   (counts, prints the same JSON)
+#   (d) ntpsep stats SLICE --order 3 --json      (ICU default tokenizer, SLICE = first >= 40 MiB
+#       of FILE cut at a line end)
+#   (d1) (d) with the whole process pinned to one core (taskset -c 0), when taskset exists
+#   (e) (c) on FILE2 = FILE twice: peak RSS must not double (ratio limit
+#       NTPSEP_BENCH_MAX_RSS_RATIO, default 1.5)
+#   (f) ntpsep ingest FILE --tokenizer whitespace --order 3 -o W/ws.npz   (writes the data set)
+# and checks the JSON of (c) and (e) against the Python baseline: events, contexts, vocabulary
+# exactly, entropy to 1e-9 relative (for FILE2: events x2, the rest identical).
 # Exit status: 0 ok, 1 on any mismatch / failure (loud message).
 #
 # Environment: NTPSEP_BIN (use this binary, skip the build), NTPSEP_BENCH_FILE (measure this
@@ -113,6 +115,8 @@ if [[ $BASELINE_ONLY == 0 ]]; then
   # Counting head to head with the Python baseline: both read the corpus and print the same JSON.
   measure ws  "$BIN" stats "$FILE"  --tokenizer whitespace --order 3 --json --top 1
   measure icu "$BIN" stats "$SLICE" --order 3 --json --top 1
+  # The same on one core (the whole process pinned, so nothing overlaps on a second CPU).
+  if command -v taskset >/dev/null; then measure icu1 taskset -c 0 "$BIN" stats "$SLICE" --order 3 --json --top 1; fi
   measure ws2 "$BIN" stats "$FILE2" --tokenizer whitespace --order 3 --json --top 1
   cp "$W/ws.out" "$W/ws.stats.json"; cp "$W/ws2.out" "$W/ws2.stats.json"; cp "$W/icu.out" "$W/icu.stats.json"
   # The full ingest, writing the .npz data set (includes the fixed-width numpy vocabulary array).
@@ -123,6 +127,7 @@ fi
 export W BYTES WCW BASELINE_ONLY MAXRATIO SBYTES="${SBYTES:-0}" FILE
 export T_wc=${T[wc]} M_wc=${M[wc]} C_wc=${C[wc]} T_py=${T[py]} M_py=${M[py]} C_py=${C[py]:-nan}
 export T_ws=${T[ws]:-} M_ws=${M[ws]:-} C_ws=${C[ws]:-} T_icu=${T[icu]:-} M_icu=${M[icu]:-} C_icu=${C[icu]:-}
+export T_icu1=${T[icu1]:-} M_icu1=${M[icu1]:-} C_icu1=${C[icu1]:-}
 export T_ws2=${T[ws2]:-} M_ws2=${M[ws2]:-} C_ws2=${C[ws2]:-} T_npz=${T[npz]:-} M_npz=${M[npz]:-} C_npz=${C[npz]:-} LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" - <<'EOF'
 import json, os, sys
@@ -139,6 +144,8 @@ full = E["BASELINE_ONLY"] == "0"
 if full:
     row("(c)", "ntpsep stats --tokenizer whitespace --order 3", E["T_ws"], E["M_ws"], B, E["C_ws"])
     row("(d)", "ntpsep stats --order 3 (ICU), 40 MiB slice", E["T_icu"], E["M_icu"], int(E["SBYTES"]), E["C_icu"])
+    if E.get("T_icu1"):
+        row("(d1)", "taskset -c 0 ntpsep stats --order 3 (ICU, one core), 40 MiB slice", E["T_icu1"], E["M_icu1"], int(E["SBYTES"]), E["C_icu1"])
     row("(e)", "ntpsep stats --tokenizer whitespace, file x2", E["T_ws2"], E["M_ws2"], 2 * B, E["C_ws2"])
     row("(f)", "ntpsep ingest --tokenizer whitespace -o .npz", E["T_npz"], E["M_npz"], B, E["C_npz"])
 print(f"\nInput: {E['FILE']} ({B:,} bytes, LC_ALL=C wc -w {int(E['WCW']):,} words); load average at end: {E['LOAD']}\n")
@@ -155,6 +162,9 @@ if full:
     print(f"ntpsep (c) speed-up vs python (b): {t['(b)'] / t['(c)']:.1f}x wall, {cpu['(b)'] / max(cpu['(c)'], 0.01):.1f}x CPU; "
           f"ntpsep (c) / wc -w: {t['(c)'] / t['(a)']:.1f}x wall, {cpu['(c)'] / max(cpu['(a)'], 0.01):.1f}x CPU")
     print(f"ICU (d) MB/s vs whitespace (c) MB/s: {rows[3][3] / rows[2][3]:.2f}")
+    speed = {st: r for st, _, _, r, _ in rows}
+    if "(d1)" in speed:
+        print(f"ICU end to end: {speed['(d)']:.1f} MB/s with its threads, {speed['(d1)']:.1f} MB/s pinned to one core (target 40)")
     ratio = m["(e)"] / m["(c)"]
     print(f"peak RSS file x2 / file x1: {ratio:.2f} (limit {E['MAXRATIO']})")
     if ratio >= float(E["MAXRATIO"]):
