@@ -201,23 +201,17 @@ final class SparseTiles {
         }
         guard ok else { return nil }
         guard let gradient else { return total }
-        let tile = Int(CK_TILE)
-        let tileCount = (v + tile - 1) / tile
-        let gw = max(1, min(loss.threads, tileCount))
-        prepare(workers: gw, dimension: d)
         colPtr.withUnsafeBufferPointer { cp in
         colPosition.withUnsafeBufferPointer { cc in
         scaledProb.withUnsafeBufferPointer { sp in
         coef.withUnsafeBufferPointer { cf in
         sortedIndices.withUnsafeBufferPointer { sorted in
             let indices = sorted.baseAddress!
-            let run: (Int) -> Void = { worker in
-                let t0 = worker * tileCount / gw * tile, t1 = min(v, (worker + 1) * tileCount / gw * tile)
+            forEachTileRange(threads: loss.threads, dimension: d) { worker, t0, t1 in
                 ck_onehot_grad(w, gradient, Int64(v), Int64(d), Int64(m), Int64(r), indices,
                                cp.baseAddress, cc.baseAddress, sp.baseAddress, cm, cf.baseAddress,
                                Int64(t0), Int64(t1), self.tileBuffer(2 * worker), self.tileBuffer(2 * worker + 1))
             }
-            if gw == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: gw, execute: run) }
         }}}}}
         return total
     }
@@ -267,24 +261,34 @@ final class SparseTiles {
             for e in colCtx.indices { scaledProb[e] = (pis[Int(colCtx[e])] * scale) * colProb[e] }
         }
         guard let gradient else { return total }
-        let tile = Int(CK_TILE)
-        let tileCount = (v + tile - 1) / tile
-        let gw = max(1, min(loss.threads, tileCount))
-        prepare(workers: gw, dimension: d)
         colPtr.withUnsafeBufferPointer { cp in
         colCtx.withUnsafeBufferPointer { cc in
         scaledProb.withUnsafeBufferPointer { sp in
         mx.withUnsafeBufferPointer { mxp in
         coef.withUnsafeBufferPointer { cf in
-            let run: (Int) -> Void = { worker in
-                let t0 = worker * tileCount / gw * tile, t1 = min(v, (worker + 1) * tileCount / gw * tile)
+            forEachTileRange(threads: loss.threads, dimension: d) { worker, t0, t1 in
                 ck_sparse_grad(w, gradient, Int64(v), Int64(d), Int64(m), Int64(r), indices, values,
                                cp.baseAddress, cc.baseAddress, sp.baseAddress, mxp.baseAddress, cf.baseAddress,
                                Int64(t0), Int64(t1), self.tileBuffer(2 * worker), self.tileBuffer(2 * worker + 1))
             }
-            if gw == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: gw, execute: run) }
         }}}}}
         return total
+    }
+}
+
+extension SparseTiles {
+    /// Splits the V gradient rows into CK_TILE-row tiles, gives each worker a contiguous run of
+    /// them, and calls `body(worker, firstRow, endRow)` on the workers in parallel.
+    func forEachTileRange(threads: Int, dimension d: Int, _ body: (Int, Int, Int) -> Void) {
+        let v = vocabulary, tile = Int(CK_TILE)
+        let tileCount = (v + tile - 1) / tile
+        let workers = max(1, min(threads, tileCount))
+        prepare(workers: workers, dimension: d)
+        func range(_ worker: Int) -> (Int, Int) {
+            (worker * tileCount / workers * tile, min(v, (worker + 1) * tileCount / workers * tile))
+        }
+        if workers == 1 { let (t0, t1) = range(0); body(0, t0, t1); return }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in let (t0, t1) = range(worker); body(worker, t0, t1) }
     }
 }
 
