@@ -91,10 +91,10 @@ enum RadixSort {
         for b in 0..<buckets {
             for part in 0..<parts { let c = offsets[part * buckets + b]; offsets[part * buckets + b] = sum; sum += c }
         }
-        let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues, counts: offsets)
+        let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues, offsets: offsets)
         let table = SendableConstPointer(base: UnsafePointer(bucketOf))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let h = p.counts + part * buckets
+            let h = p.offsets + part * buckets
             let range = (part * n / parts)..<((part + 1) * n / parts)
             if let v = p.values, let tv = p.tmpValues {
                 for i in range {
@@ -220,8 +220,7 @@ enum RadixSort {
     private struct Shared: @unchecked Sendable {
         let keys: UnsafeMutablePointer<UInt64>, values: UnsafeMutablePointer<Int64>?
         let tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?
-        let counts: UnsafeMutablePointer<Int>
+        let offsets: UnsafeMutablePointer<Int>
     }
-    private struct SendablePointer<T>: @unchecked Sendable { let base: UnsafeMutablePointer<T> }
     private struct SendableConstPointer<T>: @unchecked Sendable { let base: UnsafePointer<T> }
 }
