@@ -5,7 +5,8 @@ import Dispatch
 ///
 /// Events are appended to a buffer (sequential writes, no probing); a full buffer is
 /// radix-sorted, reduced to (key, count) and merged into one sorted run of distinct n-grams.
-/// Memory is the distinct n-grams plus two buffers, whatever the input size.
+/// Memory is the distinct n-grams plus three event buffers (filling, sorting, scratch), whatever
+/// the input size.
 final class NGramRuns {
     private var buffer: UnsafeMutablePointer<UInt64>
     /// The buffer being sorted in the background while `buffer` fills.
