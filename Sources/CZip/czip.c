@@ -310,3 +310,47 @@ uint32_t czip_crc32(uint32_t crc, const void *buf, size_t len) {
     }
     return (uint32_t)c;
 }
+
+void *czip_deflate_raw(const void *a, size_t alen, const void *b, size_t blen, int level, size_t *out_len) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
+    size_t cap = (alen + blen) / 16 + 65536, used = 0;
+    unsigned char *out = malloc(cap);
+    if (!out) { deflateEnd(&zs); return NULL; }
+    const unsigned char *parts[2] = { a, b };
+    const size_t lens[2] = { alen, blen };
+    for (int p = 0; p < 2; p++) {
+        const unsigned char *in = parts[p];
+        size_t left = lens[p];
+        for (;;) {
+            const uInt ai = (uInt)(left < CZIP_MAXCHUNK ? left : CZIP_MAXCHUNK);
+            const int flush = (p == 1 && ai == left) ? Z_FINISH : Z_NO_FLUSH;
+            zs.next_in = (Bytef *)in;
+            zs.avail_in = ai;
+            for (;;) {
+                if (used == cap) {
+                    unsigned char *grown = realloc(out, cap * 2);
+                    if (!grown) { free(out); deflateEnd(&zs); return NULL; }
+                    out = grown; cap *= 2;
+                }
+                const size_t room = cap - used;
+                const uInt ao = (uInt)(room < CZIP_MAXCHUNK ? room : CZIP_MAXCHUNK);
+                zs.next_out = out + used;
+                zs.avail_out = ao;
+                const int rc = deflate(&zs, flush);
+                if (rc == Z_STREAM_ERROR) { free(out); deflateEnd(&zs); return NULL; }
+                used += ao - zs.avail_out;
+                if (flush == Z_FINISH ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0)) break;
+            }
+            in += ai;
+            left -= ai;
+            if (flush == Z_FINISH || left == 0) break;
+        }
+    }
+    deflateEnd(&zs);
+    *out_len = used;
+    return out;
+}
+
+void czip_free(void *p) { free(p); }

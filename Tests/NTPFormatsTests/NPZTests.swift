@@ -153,6 +153,22 @@ final class NPZTests: TempDirTestCase {
                        "['b', 'a'] [[1.0, 3.0], [2.0, 4.0]] b'hi'")
     }
 
+    /// Unicode string members are deflated (numpy pads every string to the longest), the others
+    /// stored; numpy and our reader get the same arrays back.
+    func testStringMembersAreDeflated() throws {
+        let words = ["<s>", "a", "naïve", String(repeating: "long", count: 100)]
+        try NPZArchive.write([("vocab", NPYArray(strings: words, shape: [4])), ("n", NPYArray(int32: [1, 2], shape: [2]))],
+                             to: path("s.npz"))
+        XCTAssertEqual(try python("""
+            import numpy as np, zipfile
+            print([(i.filename, i.compress_type, i.compress_size < i.file_size) for i in zipfile.ZipFile('s.npz').infolist()])
+            z = np.load('s.npz'); print(z['vocab'].dtype.str, [len(w) for w in z['vocab']], z['vocab'][2], z['n'].tolist())
+            """), "[('vocab.npy', 8, True), ('n.npy', 0, False)]\n<U400 [3, 1, 5, 400] naïve [1, 2]")
+        let back = try NPZArchive.read(path: path("s.npz"))
+        XCTAssertEqual(try back["vocab"]?.strings(), words)
+        XCTAssertEqual(try back["n"]?.int64s(), [1, 2])
+    }
+
     /// 65 536 members (the minimum) force the ZIP64 end-of-central-directory records, both ways.
     func testZip64EndRecords() throws {
         let n = 65_536

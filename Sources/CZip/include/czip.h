@@ -1,5 +1,5 @@
 /* czip: streaming decompression (plain / gzip / bzip2, detected by magic bytes), raw deflate
- * inflate and CRC-32 for Swift. Opaque handles only: this header deliberately includes neither
+ * and inflate, and CRC-32 for Swift. Opaque handles only: this header deliberately includes neither
  * zlib.h nor bzlib.h so Swift modules never see those libraries' types. */
 #ifndef CZIP_H
 #define CZIP_H
@@ -52,6 +52,14 @@ void czip_close(czip_reader *r);
  * decompressed bytes. Returns 0 on success, -1 on error with a message in `err`. */
 int czip_inflate_raw(const void *src, size_t src_len, void *dst, size_t dst_len,
                      char *err, size_t err_len);
+
+/* Raw deflate (as in ZIP members) of the bytes of `a` followed by those of `b`, at zlib `level`.
+ * Returns a buffer of *out_len bytes to release with czip_free, or NULL when out of memory.
+ * Deterministic for a given zlib version and level. */
+void *czip_deflate_raw(const void *a, size_t alen, const void *b, size_t blen, int level, size_t *out_len);
+
+/* Frees a buffer returned by czip_deflate_raw. */
+void czip_free(void *p);
 
 /* Updates a CRC-32 (ZIP/gzip polynomial); start with crc = 0. */
 uint32_t czip_crc32(uint32_t crc, const void *buf, size_t len);
