@@ -100,7 +100,7 @@ public enum DataSetBuilder {
         let histogram = RadixSort.PrefixHistogram(maxKey: largest, parts: 2)
         defer { histogram.deallocate() }
         newID.withUnsafeBufferPointer { ids in
-            let ids = SendableIDs(base: ids.baseAddress!)
+            let ids = SharedConstPointer(base: ids.baseAddress!)
             // Unmerged events are in text order, so an n-gram usually shares its first N−1 ids
             // with the previous one's last N−1: then one lookup remaps it.
             let contextMask: UInt64 = n * Int(bits) >= 64 ? .max : (1 << (UInt64(n) * bits)) - 1
@@ -147,7 +147,7 @@ public enum DataSetBuilder {
         // Distinct keys (pairs) and distinct contexts (rows) of each half.
         var shapes = [(pairs: Int, rows: Int)](repeating: (0, 0), count: 2)
         shapes.withUnsafeMutableBufferPointer { out in
-            let out = SendableShapes(base: out.baseAddress!)
+            let out = SharedPointer(base: out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 var pairs = 0, rows = 0
                 for i in ranges[part] {
@@ -202,7 +202,6 @@ public enum DataSetBuilder {
             nonmutating set { (base! + i).initialize(to: newValue) }
         }
     }
-    private struct SendableShapes: @unchecked Sendable { let base: UnsafeMutablePointer<(pairs: Int, rows: Int)> }
 
     /// Keys and values plus radix-sort scratch (allocated only while sorting, to keep the peak
     /// low), shared by the worker threads (disjoint ranges).
@@ -228,28 +227,26 @@ public enum DataSetBuilder {
         }
         deinit { keys.deallocate(); values?.deallocate(); releaseScratch() }
     }
-    private struct SendableIDs: @unchecked Sendable { let base: UnsafePointer<UInt32> }
 
     /// The strings of tokens `ids`, built on two threads (a million-token vocabulary is
     /// a million String allocations).
     static func strings(of ids: [Int], interner: TokenInterner) -> [String] {
         let n = ids.count
+        guard n > 0 else { return [] }
+        let parts = n >= 1 << 14 ? 2 : 1
         return [String](unsafeUninitializedCapacity: n) { buffer, initialized in
-            let out = SendableStrings(base: buffer.baseAddress)
+            let out = SharedPointer(base: buffer.baseAddress!)
             ids.withUnsafeBufferPointer { ids in
-                let ids = SendableInts(base: ids.baseAddress)
-                DispatchQueue.concurrentPerform(iterations: n >= 1 << 14 ? 2 : 1) { part in
-                    let parts = n >= 1 << 14 ? 2 : 1
+                let ids = SharedConstPointer(base: ids.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
                     for i in (part * n / parts)..<((part + 1) * n / parts) {
-                        (out.base! + i).initialize(to: interner.string(of: ids.base![i]))
+                        (out.base + i).initialize(to: interner.string(of: ids.base[i]))
                     }
                 }
             }
             initialized = n
         }
     }
-    private struct SendableStrings: @unchecked Sendable { let base: UnsafeMutablePointer<String>? }
-    private struct SendableInts: @unchecked Sendable { let base: UnsafePointer<Int>? }
 
     /// Ids by decreasing count, ties by their bytes. Stable radix sorts by bytes 8..<16, then
     /// bytes 0..<8, then count order all but the tokens that share all three; those (rare) runs

@@ -92,7 +92,7 @@ enum RadixSort {
             for part in 0..<parts { let c = offsets[part * buckets + b]; offsets[part * buckets + b] = sum; sum += c }
         }
         let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues, offsets: offsets)
-        let table = SendableConstPointer(base: UnsafePointer(bucketOf))
+        let table = SharedConstPointer(base: UnsafePointer(bucketOf))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let h = p.offsets + part * buckets
             let range = (part * n / parts)..<((part + 1) * n / parts)
@@ -123,7 +123,7 @@ enum RadixSort {
         }
         firstBucket.append(buckets)
         bucketStart.withUnsafeBufferPointer { starts in
-            let s = SendableConstPointer(base: starts.baseAddress!)
+            let s = SharedConstPointer(base: starts.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 for b in firstBucket[part]..<firstBucket[part + 1] {
                     let lo = s.base[b], count = s.base[b + 1] - lo
@@ -222,5 +222,4 @@ enum RadixSort {
         let tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?
         let offsets: UnsafeMutablePointer<Int>
     }
-    private struct SendableConstPointer<T>: @unchecked Sendable { let base: UnsafePointer<T> }
 }
