@@ -98,8 +98,14 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// NTP_𝓗-compatible (compat_residual ≤ tolerance); null without a compatibility solver.
     public var compatible: Bool?
     public var compatResidual: Double?
-    /// NTP-separable; null when undecided.
+    /// NTP-separable; null when undecided or at the threshold.
     public var separable: Bool?
+    /// "separable", "not-separable", "at-threshold" or "undecided".
+    public var verdict: String
+    /// τ, the relative tolerance of the decision.
+    public var tolerance: Double
+    /// Certified bracket on γ* (max normalized margin, units of H), when the decision produced one.
+    public var marginBracket: MarginBracket?
     /// Upper bound on inf CE − 𝓗: CE(W) − 𝓗 at the minimiser's final W; null without a minimiser.
     public var entropyGap: Double?
     /// CE − 𝓗 along the minimiser's trajectory (trend).
@@ -123,6 +129,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, timings
+        case verdict, tolerance, marginBracket = "margin_bracket"
         case compatResidual = "compat_residual", entropyGap = "entropy_gap", entropyGapTrend = "entropy_gap_trend"
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
@@ -140,6 +147,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(compatible, forKey: .compatible)
         try c.encode(compatResidual.map(finiteOrNil) ?? nil, forKey: .compatResidual)
         try c.encode(separable, forKey: .separable)
+        try c.encode(verdict, forKey: .verdict)
+        try c.encode(tolerance, forKey: .tolerance)
+        try c.encode(marginBracket, forKey: .marginBracket)
         try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
         try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
         try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
@@ -180,7 +190,8 @@ public enum CheckRunner {
         var report = CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
                                  dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
                                  compatible: nil, compatResidual: nil,
-                                 separable: sep.verdict == .undecided ? nil : sep.verdict == .separable,
+                                 separable: sep.verdict == .separable ? true : sep.verdict == .notSeparable ? false : nil,
+                                 verdict: sep.verdict.rawValue, tolerance: sep.tolerance, marginBracket: sep.marginBracket,
                                  entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
                                  margin: nil, marginKind: nil, certificate: summary(sep),
                                  involvedContexts: sep.involvedContexts.prefix(options.top).map {

@@ -10,6 +10,9 @@ public enum SeparabilityVerdict: String, Codable, Sendable {
     case separable
     /// A Farkas certificate (α ≥ 0, Σα = 1, Σ α C + Σ β T = 0) was found and re-verified.
     case notSeparable = "not-separable"
+    /// The bracket on the normalized max margin γ*/scale stayed below 10τ: too close to zero to call
+    /// either way in float64 (reported, never counted as yes or no).
+    case atThreshold = "at-threshold"
     /// Neither certificate is available (problem too large, solver failure, or verification failed).
     case undecided
 }
@@ -99,6 +102,9 @@ public struct SeparabilityOptions: Sendable {
     public var firstOrderIterations = 300
     /// Seed of the first-order fallback.
     public var seed: UInt64 = 0
+    /// τ: the relative tolerance every verdict is decided to. Margins, ties and Farkas residuals are
+    /// measured relative to the scale √2 · max_j ‖h̄_j‖ (times ‖W‖_F for a W); see `Separability`.
+    public var tolerance = 1e-9
     public init() {}
 }
 
@@ -146,6 +152,21 @@ public struct SeparabilityResult: Sendable {
     public var firstOrder: FirstOrderSeparabilityStatistics?
     /// Why the verdict is undecided, one line.
     public var reason: String?
+    /// τ used for the decision (`SeparabilityOptions.tolerance`).
+    public var tolerance: Double = SeparabilityOptions().tolerance
+    /// Certified bracket [lower, upper] on γ* = max_{‖W‖_F = 1, W ⊥ 𝓕} min margin, when known.
+    public var marginBracket: MarginBracket?
+}
+
+/// A certified interval on the max normalized margin γ* (theory.md §7), in the units of H.
+public struct MarginBracket: Codable, Equatable, Sendable {
+    /// From a W ⊥ 𝓕: min margin / ‖W‖_F (0 when no separating W is known).
+    public var lower: Double
+    /// From a point x of conv{A_{j,v}}: ‖x‖_F, or ‖Σ α C + Σ β T‖_F of a Farkas pair.
+    public var upper: Double
+    /// √2 · max_j ‖h̄_j‖: the largest ‖A_{j,v}‖, the unit in which τ is measured.
+    public var scale: Double
+    public init(lower: Double, upper: Double, scale: Double) { self.lower = lower; self.upper = upper; self.scale = scale }
 }
 
 /// A context index with a non-negative weight.
@@ -170,6 +191,14 @@ public enum Separability {
     public static func decide(_ data: DataSet, features: ContextFeatures,
                               options: SeparabilityOptions = SeparabilityOptions(),
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
+        var result = decideByLP(data, features: features, options: options, complementProjector: complementProjector)
+        result.tolerance = options.tolerance
+        return result
+    }
+
+    /// The exact route: closed forms, then the constraint-generation LP.
+    static func decideByLP(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
+                           complementProjector: ((inout [Double]) -> Void)?) -> SeparabilityResult {
         let start = monotonicSeconds()
         let cols = SparseContextColumns(features)
         let m = data.contextCount, V = data.vocabularySize
