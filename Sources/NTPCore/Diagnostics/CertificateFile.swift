@@ -57,9 +57,7 @@ public struct CertificateFile: Sendable {
             weights = CertificateFile.unitMarginWeights(c, result.check, data: data, features: features)
         } else if result.verdict == .notSeparable, let f = result.farkas {
             kind = "farkas"
-            // α is a direction (Σα = 1): non-positive entries are solver round-off, not constraints.
-            alpha = f.marginMultipliers.filter { $0.weight > 0 }
-            beta = f.tieMultipliers.filter { $0.weight != 0 }
+            (alpha, beta) = CertificateFile.withoutRoundOff(f, data: data, features: features, tolerance: result.tolerance)
             local = Array(Set(alpha.map(\.context) + beta.map(\.context)))
         }
         local.sort { original($0) < original($1) }
@@ -116,10 +114,27 @@ public struct CertificateFile: Sendable {
                                   features: ContextFeatures) -> [Double] {
         var minMargin = check?.minMargin ?? .nan
         if !(minMargin > 0) {
-            minMargin = Separability.verify(c, data: data, features: features, tieTolerance: .infinity).minMargin
+            minMargin = Separability.verify(c, data: data, features: features, tolerance: .infinity).minMargin
         }
         guard minMargin > 0, minMargin.isFinite else { return c.weights }
         return c.weights.map { $0 / minMargin }
+    }
+
+    /// α and β without the multipliers whose whole term w·‖(e_p − e_q) h̄_jᵀ‖_F is below τ/1000 of the
+    /// largest constraint norm (and without α ≤ 0): solver round-off that would otherwise pull extra
+    /// contexts into `rows`. Kept only if the cleaned pair still verifies to τ; else the pair as given.
+    static func withoutRoundOff(_ f: FarkasCertificate, data: DataSet, features: ContextFeatures,
+                                tolerance: Double) -> ([ConstraintMultiplier], [ConstraintMultiplier]) {
+        let cols = SparseContextColumns(features)
+        var largest = 0.0
+        for j in 0..<features.contextCount { largest = max(largest, cols.norm(j)) }
+        let floor = 1e-3 * tolerance * largest
+        let alpha = f.marginMultipliers.filter { $0.weight > 0 && $0.weight * cols.norm($0.context) > floor }
+        let beta = f.tieMultipliers.filter { abs($0.weight) * cols.norm($0.context) > floor }
+        if alpha.count == f.marginMultipliers.count && beta.count == f.tieMultipliers.count { return (alpha, beta) }
+        let cleaned = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: f.anchors)
+        if Separability.verify(cleaned, data: data, features: features, tolerance: tolerance).valid { return (alpha, beta) }
+        return (f.marginMultipliers, f.tieMultipliers)
     }
 
     /// `H` (d × |contexts|, C order) or the CSC members `H_data`, `H_indices`, `H_indptr`, `H_shape`.

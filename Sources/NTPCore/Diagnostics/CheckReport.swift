@@ -138,6 +138,8 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
     }
 
+    private enum BracketKeys: String, CodingKey { case lower, upper, scale }
+
     /// Writes unknown values as explicit nulls, so every documented key is always present.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -151,7 +153,15 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(separable, forKey: .separable)
         try c.encode(verdict, forKey: .verdict)
         try c.encode(tolerance, forKey: .tolerance)
-        try c.encode(marginBracket, forKey: .marginBracket)
+        if let b = marginBracket {
+            // An unknown end is ±∞ in the bracket, which JSON cannot hold: it is written as null.
+            var n = c.nestedContainer(keyedBy: BracketKeys.self, forKey: .marginBracket)
+            try n.encode(finiteOrNil(b.lower), forKey: .lower)
+            try n.encode(finiteOrNil(b.upper), forKey: .upper)
+            try n.encode(finiteOrNil(b.scale), forKey: .scale)
+        } else {
+            try c.encodeNil(forKey: .marginBracket)
+        }
         try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
         try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
         try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
