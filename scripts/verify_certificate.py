@@ -68,8 +68,8 @@ def check_separating(c, H, S, V, tau):
         margin = min(margin, np.where(inside, np.inf, La - L).min())
         tie = max(tie, np.where(inside, np.abs(L - La), 0).max())
     ok = margin >= 1 - tau * scale and tie <= tau * scale
-    return ok, (f"separating W on {n} contexts: min margin {margin:.12g} (need ≥ 1 − τ·scale), "
-                f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g}), scale {scale:.6g}")
+    return ok, (f"separating W on {n} contexts: min margin {margin:.12g} (need ≥ 1 − τ·scale = {1 - tau * scale:.12g}), "
+                f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g}), scale ‖W‖·√2·max‖h̄‖ = {scale:.6g}")
 
 
 def check_farkas(c, H, S, V, tau):

@@ -53,7 +53,7 @@ struct Check: ParsableCommand {
     @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy.")
     var embedding: String
 
-    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, involved_contexts, timings, …).")
+    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, certificate_file, involved_contexts, timings, …).")
     var json = false
 
     @OptionGroup var selection: ContextSelectionArguments
