@@ -26,9 +26,10 @@ public struct CertificateFile: Sendable {
     public let summary: CertificateFileSummary
 
     /// Builds the members for `result`, decided on `data` with `features`. `originalRows[j]` is the
-    /// input-data-set row of decided context j (nil: the data set was not subsampled).
+    /// input-data-set row of decided context j (nil: the data set was not subsampled). `path` is only
+    /// recorded in the summary; `denseEntryLimit` is lowered by tests to force the sparse layout.
     public init(_ result: SeparabilityResult, data: DataSet, features: ContextFeatures,
-                originalRows: [Int]? = nil, path: String = "") {
+                originalRows: [Int]? = nil, path: String = "", denseEntryLimit: Int = CertificateFile.denseEntryLimit) {
         precondition(originalRows == nil || originalRows!.count == data.contextCount,
                      "originalRows must map every decided context")
         let V = data.vocabularySize, d = features.dimension
@@ -69,7 +70,7 @@ public struct CertificateFile: Sendable {
             case .dense: sparseFeatures = false
             case .identity, .sparse: sparseFeatures = true
             }
-            let dense = !sparseFeatures && (weights?.count ?? 0) + d * local.count <= CertificateFile.denseEntryLimit
+            let dense = !sparseFeatures && (weights?.count ?? 0) + d * local.count <= denseEntryLimit
             layout = dense ? "dense" : "sparse"
             members.append(("rows", NPYArray(int64: local.map { Int64(original($0)) }, shape: [local.count])))
             var indptr: [Int64] = [0], indices: [Int64] = []
