@@ -78,9 +78,11 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
     public var firstOrder: FirstOrderSeparabilityStatistics?
     /// Why undecided, or why verification failed.
     public var reason: String?
+    /// The route that decided (closed form, minimum-norm point, LP) and its effort.
+    public var method: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, verified, reason, lp
+        case kind, verified, reason, lp, method
         case minMargin = "min_margin", maxTieViolation = "max_tie_violation", residualNorm = "residual_norm"
         case relativeResidual = "relative_residual", normLowerBound = "norm_lower_bound"
         case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers", firstOrder = "first_order"
@@ -115,7 +117,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
     /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
     public var margin: Double?
-    /// "max-margin" or "lp-lower-bound".
+    /// "max-margin" or "certificate-lower-bound".
     public var marginKind: String?
     public var certificate: CertificateSummary
     /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).
@@ -224,7 +226,7 @@ public enum CheckRunner {
                                  excessLossContexts: [], timings: [:], certificateFile: certificateFile)
         if sep.verdict == .separable {
             report.margin = sep.normalizedMargin
-            report.marginKind = "lp-lower-bound"
+            report.marginKind = "certificate-lower-bound"
             if let mm = hooks.maxMarginNorm {
                 t0 = monotonicSeconds()
                 let norm = try mm(data, features)
@@ -287,7 +289,7 @@ public enum CheckRunner {
 
     static func summary(_ r: SeparabilityResult) -> CertificateSummary {
         var s = CertificateSummary(kind: "none", verified: false, marginMultipliers: 0, tieMultipliers: 0,
-                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason)
+                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason, method: r.method)
         if let c = r.separating, let k = r.check {
             _ = c
             s.kind = "separating-W"; s.verified = k.valid

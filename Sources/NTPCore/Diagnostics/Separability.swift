@@ -156,6 +156,8 @@ public struct SeparabilityResult: Sendable {
     public var tolerance: Double = SeparabilityOptions().tolerance
     /// Certified bracket [lower, upper] on γ* = max_{‖W‖_F = 1, W ⊥ 𝓕} min margin, when known.
     public var marginBracket: MarginBracket?
+    /// Which route decided, e.g. "minimum-norm point (Wolfe): 212 oracle passes, 1,804 active pairs".
+    public var method: String = ""
 }
 
 /// A certified interval on the max normalized margin γ* (theory.md §7), in the units of H.
@@ -219,6 +221,7 @@ public enum Separability {
             result = decideByLP(data, features: features, options: options, complementProjector: complementProjector)
         }
         result.tolerance = options.tolerance
+        if result.method.isEmpty { result.method = result.lp == nil ? "closed form" : "LP (GLPK, constraint generation)" }
         return result
     }
 
@@ -275,6 +278,14 @@ public enum Separability {
         guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance)
         let out = solver.run(deadline: deadline)
+        var result = minNormPointResult(out, basis: basis, data: data, features: features, options: options)
+        result.method = "minimum-norm point (Wolfe): \(out.iterations) oracle passes, \(out.activeSize) active pairs, dim 𝓕 = \(basis.rank)"
+        return result
+    }
+
+    /// Turns Wolfe's outcome into a verified verdict.
+    static func minNormPointResult(_ out: MinNormPointOutcome, basis: TieBasis, data: DataSet, features: ContextFeatures,
+                                   options: SeparabilityOptions) -> SeparabilityResult {
         let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
         switch out.kind {
         case .separable:
