@@ -192,7 +192,17 @@ public struct CheckOptions: Sendable {
     public var originalRows: [Int]? = nil
     /// Write the certificate behind the verdict here (`CertificateFile`) right after the decision.
     public var certificatePath: String? = nil
+    /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
+    /// when it does not separate.
+    public var candidateWeights: CandidateWeights? = nil
     public init() {}
+}
+
+/// A W from outside the separability solvers, and where it came from (printed with the verdict).
+public struct CandidateWeights: Sendable {
+    public var weights: [Double]
+    public var source: String
+    public init(weights: [Double], source: String) { self.weights = weights; self.source = source }
 }
 
 /// Runs the `check` diagnostics on one data set and embedding.
@@ -204,8 +214,22 @@ public enum CheckRunner {
         var timings: [String: Double] = [:]
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
-        let sep = Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
+        var sep = options.candidateWeights.flatMap {
+            Separability.certify(weights: $0.weights, data: data, features: features, options: options.separability,
+                                 projector: projector, source: $0.source)
+        } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
         timings["separability"] = monotonicSeconds() - t0
+        var trained: CrossEntropyRun? = nil
+        if sep.verdict == .undecided, let minimize = hooks.minimizeCrossEntropy {
+            // The entropy-gap run's W is one more source of a separating W (projected onto 𝓕⊥).
+            t0 = monotonicSeconds()
+            trained = try minimize(data, features)
+            timings["entropy_gap"] = monotonicSeconds() - t0
+            if let r = Separability.certify(weights: trained!.weights, data: data, features: features, options: options.separability,
+                                            projector: projector, source: "the entropy-gap run's W projected onto 𝓕⊥") {
+                sep = r
+            }
+        }
         var certificateFile: CertificateFileSummary? = nil
         if let path = options.certificatePath {
             let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
@@ -243,7 +267,7 @@ public enum CheckRunner {
         }
         if let minimize = hooks.minimizeCrossEntropy {
             t0 = monotonicSeconds()
-            let run = try minimize(data, features)
+            let run = try trained ?? minimize(data, features)
             let h = report.entropy
             let excess = perContextExcessLoss(data, features: features, weights: run.weights)
             report.entropyGap = excess.reduce(0, +)
@@ -251,7 +275,7 @@ public enum CheckRunner {
             report.entropyGapMethod = run.description
             let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
             report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
-            timings["entropy_gap"] = monotonicSeconds() - t0
+            timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
         }
         timings["total"] = monotonicSeconds() - start
         report.timings = timings

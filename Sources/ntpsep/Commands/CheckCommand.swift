@@ -73,6 +73,9 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("Write the certificate behind the separability verdict to this .npz (W, or Farkas α and β, with H and the supports of the input rows it uses); check it with scripts/verify_certificate.py.", valueName: "cert.npz"))
     var certificate: String?
 
+    @Option(help: ArgumentHelp("A decoder W (V × d .npy, e.g. from train --out or your own code) to certify first: projected onto 𝓕⊥ (not with --no-compat: then its ties must already hold), it settles 'separable' when every margin is positive; otherwise the solvers decide.", valueName: "W.npy"))
+    var weights: String?
+
     @Flag(help: "Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection of the first-order fallback (ties relaxed): for very large data sets.")
     var noCompat = false
 
@@ -87,6 +90,15 @@ struct Check: ParsableCommand {
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
+        if let path = weights {
+            let w = try readNPY(path: path)
+            guard w.shape == [ds.vocabularySize, features.dimension] else {
+                throw CLIError("\(path): expected W of shape (V, d) = (\(ds.vocabularySize), \(features.dimension)), got \(w.shape); save it with np.save(path, W)")
+            }
+            let values = try w.doubles()
+            guard values.allSatisfy(\.isFinite) else { throw CLIError("\(path): W contains NaN or infinite values") }
+            options.candidateWeights = CandidateWeights(weights: values, source: path)
+        }
         let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
                                          options: options, hooks: hooks())
         if json {
