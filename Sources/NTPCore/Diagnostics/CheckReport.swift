@@ -195,6 +195,8 @@ public struct CheckOptions: Sendable {
     /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
     /// when it does not separate.
     public var candidateWeights: CandidateWeights? = nil
+    /// Decide through the most frequent contexts first (`SubsetLadder`), starting with this many.
+    public var subsetLadderStart: Int? = nil
     public init() {}
 }
 
@@ -217,6 +219,8 @@ public enum CheckRunner {
         var sep = options.candidateWeights.flatMap {
             Separability.certify(weights: $0.weights, data: data, features: features, options: options.separability,
                                  projector: projector, source: $0.source)
+        } ?? options.subsetLadderStart.map {
+            SubsetLadder.decide(data, features: features, options: options.separability, start: $0).result
         } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
         timings["separability"] = monotonicSeconds() - t0
         var trained: CrossEntropyRun? = nil

@@ -73,6 +73,9 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("Write the certificate behind the separability verdict to this .npz (W, or Farkas α and β, with H and the supports of the input rows it uses); check it with scripts/verify_certificate.py.", valueName: "cert.npz"))
     var certificate: String?
 
+    @Option(help: ArgumentHelp("Decide the N most frequent contexts first, doubling N until a Farkas certificate (valid for the whole data set) or the whole data set; default 1000 when more than 8,000 contexts are checked.", valueName: "N"))
+    var growFrom: Int?
+
     @Option(help: ArgumentHelp("A decoder W (V × d .npy, e.g. from train --out or your own code) to certify first: projected onto 𝓕⊥ (not with --no-compat: then its ties must already hold), it settles 'separable' when every margin is positive; otherwise the solvers decide.", valueName: "W.npy"))
     var weights: String?
 
@@ -90,6 +93,7 @@ struct Check: ParsableCommand {
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
+        options.subsetLadderStart = growFrom ?? (ds.contextCount > 8_000 ? 1_000 : nil)
         if let path = weights {
             let w = try readNPY(path: path)
             guard w.shape == [ds.vocabularySize, features.dimension] else {
