@@ -206,7 +206,7 @@ def parse(key, stdout, solfile):
         if st and st.group(1) in ("OPTIMAL",) and ob:
             return "optimal", 0.0 - float(ob.group(1)), secs
         return (st.group(1).lower() if st else "error"), None, secs
-    secs = re.findall(r"Total time \(CPU seconds\):\s*[\d.]+\s*\(Wallclock seconds\):\s*([\d.]+)", stdout)
+    secs = re.findall(r"iterations time ([\d.]+)", stdout)      # "Optimal objective 0 - 1034 iterations time 0.632"
     secs = float(secs[-1]) if secs else None
     m = re.search(r"^(Optimal|Stopped on time|Primal infeasible|Dual infeasible|Problem proven infeasible|"
                   r"Stopped on iterations|Problem is infeasible).*?objective value\s*(\S+)?", stdout, re.M)
@@ -408,7 +408,11 @@ def main():
         bad = [k for k in a.solvers.split(",") if k not in SOLVERS]
         if bad:
             sys.exit(f"lp_solvers.py: unknown solver {bad[0]!r}; known: {', '.join(SOLVERS)}")
-        run(a.dir, a.time_limit, set(filter(None, a.only.split(","))), a.solvers.split(","), not a.no_skip, a.tag)
+        results = run(a.dir, a.time_limit, set(filter(None, a.only.split(","))), a.solvers.split(","),
+                      not a.no_skip, a.tag)
+        for name in {r["instance"] for r in results}:
+            if len({verdict(r["t"]) for r in results if r["instance"] == name and r["status"] == "optimal"}) > 1:
+                sys.exit(f"lp_solvers.py: solvers disagree on {name}; see {a.dir}/{name}.*.log")
     elif a.cmd == "highs":
         highs(a.npz, a.method, a.limit)
     elif a.cmd == "verify":
