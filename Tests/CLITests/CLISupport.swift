@@ -11,8 +11,19 @@ struct Run {
 /// Runs `ntpsep` with `arguments` (and optional stdin bytes) and captures its output.
 @discardableResult
 func ntpsep(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Run {
+    try run(Bundle.main.bundleURL.appendingPathComponent("ntpsep"), arguments, stdin: stdin, environment: environment)
+}
+
+/// Runs a program found on PATH (e.g. `python3`) and captures its output.
+@discardableResult
+func runTool(_ arguments: [String]) throws -> Run {
+    try run(URL(fileURLWithPath: "/usr/bin/env"), arguments)
+}
+
+/// Runs `executable` with `arguments` (and optional stdin bytes) and captures its output.
+func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Run {
     let process = Process()
-    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("ntpsep")
+    process.executableURL = executable
     process.arguments = arguments
     if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe(), input = Pipe()

@@ -277,7 +277,7 @@ final class CertificateCLITests: XCTestCase {
 
     /// Runs the verifier script.
     func verify(_ cert: URL, _ data: String?) throws -> Run {
-        try process(["python3", verifier, cert.path] + (data.map { [$0] } ?? []))
+        try runTool(["python3", verifier, cert.path] + (data.map { [$0] } ?? []))
     }
 
     /// Applies `edit` (Python on the dict `c` of members) to a copy of `cert` and asserts that the
@@ -295,22 +295,8 @@ final class CertificateCLITests: XCTestCase {
     /// Runs Python code (numpy imported as np); fails the test on a non-zero exit.
     @discardableResult
     func python(_ code: String) throws -> String {
-        let r = try process(["python3", "-c", "import numpy as np\n" + code])
+        let r = try runTool(["python3", "-c", "import numpy as np\n" + code])
         guard r.status == 0 else { throw NSError(domain: "python", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
         return r.stdout
-    }
-
-    func process(_ arguments: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }

@@ -22,14 +22,7 @@ final class MinNormPointTests: XCTestCase {
     /// Gaussian d × m features (column-major), seeded.
     func gaussian(d: Int, m: Int, seed: UInt64) -> ContextFeatures {
         var rng = SeededGenerator(seed: seed)
-        var h = [Double](repeating: 0, count: d * m)
-        for i in 0..<h.count {
-            // Box–Muller from two uniforms.
-            let u1 = (Double(rng.next() >> 11) + 0.5) / 9007199254740992.0
-            let u2 = Double(rng.next() >> 11) / 9007199254740992.0
-            h[i] = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-        }
-        return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+        return ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
     }
 
     /// HᵀH = I: the minimum-norm point has ‖x*‖ = γ* = 1/‖W^mm‖ with ‖W^mm‖² = Σ_j k_j (V − k_j)/V, and
@@ -37,18 +30,7 @@ final class MinNormPointTests: XCTestCase {
     func testOrthonormalFeaturesMatchTheClosedForm() throws {
         let m = 12, V = 9, d = 15
         let data = randomSupports(m: m, V: V, seed: 3)
-        // Orthonormal columns: Gram–Schmidt on Gaussian columns.
-        var h = gaussian(d: d, m: m, seed: 11).denseMatrix()
-        for j in 0..<m {
-            for i in 0..<j {
-                var dot = 0.0
-                for f in 0..<d { dot += h[j * d + f] * h[i * d + f] }
-                for f in 0..<d { h[j * d + f] -= dot * h[i * d + f] }
-            }
-            var n = 0.0
-            for f in 0..<d { n += h[j * d + f] * h[j * d + f] }
-            for f in 0..<d { h[j * d + f] /= n.squareRoot() }
-        }
+        let h = orthonormalColumns(d: d, m: m, seed: 11)
         let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
         let basis = try XCTUnwrap(TieBasis(data: data, features: features))
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
