@@ -1,0 +1,393 @@
+import Foundation
+import NTPFormats
+
+/// Options of `EntropyGapBound.compute`.
+public struct EntropyGapBoundOptions: Sendable {
+    /// τ: a q counts as feasible when its moment residual ‖Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ‖_F is at most
+    /// τ · Σ_j π̂_j ‖h̄_j‖ (the largest value the moment map can take on differences of distributions,
+    /// up to the factor ‖q_j − p̂_j‖ ≤ √2).
+    public var tolerance = 1e-9
+    /// Newton rounds (each one CG solve plus a damped step on W).
+    public var maxRounds = 12
+    /// CG iterations per round.
+    public var maxCGIterations = 500
+    /// Largest m · V for which the dense V × m work arrays (about 5 of them) are allocated;
+    /// above it the lower end is 0 with a reason.
+    public var maxEntries = 4_000_000
+    /// Wall-clock budget in seconds (checked between CG iterations).
+    public var timeLimit = 60.0
+    public init() {}
+}
+
+/// A certified interval for inf_W CE(W) − 𝓗 (theory.md §7, maximum-entropy duality).
+///
+/// inf_W CE(W) = max { Σ_j π̂_j H(q_j) : q_j ∈ Δ_V, Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ = 0 }, so any W gives the
+/// upper end CE(W) − 𝓗 and any feasible q the lower end Σ_j π̂_j H(q_j) − 𝓗.
+public struct EntropyGapInterval: Codable, Equatable, Sendable {
+    /// Σ_j π̂_j H(q_j) − 𝓗 − `slack`, floored at 0 (q = p̂ always gives 0). Positive ⇒ inf CE > 𝓗,
+    /// so the two conditions (theory.md §2) cannot both hold.
+    public var lower: Double
+    /// CE(W) − 𝓗 for the W the caller passed (Adam's, in `check`).
+    public var upper: Double
+    /// Σ_j π̂_j H(q_j) − 𝓗 of the q used, before the slack (null when q = p̂).
+    public var rawLower: Double?
+    /// ‖Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ‖_F / Σ_j π̂_j ‖h̄_j‖ of the q used (recomputed from q, not from CG).
+    public var residual: Double
+    /// τ of the feasibility test.
+    public var tolerance: Double
+    /// ‖W_q‖_F · ‖Σ π̂ (q − p̂) h̄ᵀ‖_F + 1e-12 · Σ π̂ H(q): the first-order effect of the residual on the
+    /// lower end (CE(W) ≥ Σ π̂ H(q) + ⟨W, residual⟩ for every W), subtracted from it.
+    public var slack: Double
+    /// How q was obtained, in words.
+    public var method: String
+    /// CE(W) − 𝓗 at the last Newton iterate: another valid upper end (null when none ran).
+    public var refinedUpper: Double?
+    /// Newton rounds, Hessian-vector products, off-support entries of q fixed at 0, and the weight t
+    /// of p̂ in the final mixture q = (1 − t) q′ + t p̂ (0 when q′ was already ≥ 0).
+    public var rounds: Int
+    public var hessianProducts: Int
+    public var zeroedEntries: Int
+    public var mixing: Double
+    /// Seconds spent.
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case lower, upper, residual, tolerance, slack, method, rounds, mixing, seconds
+        case rawLower = "raw_lower", refinedUpper = "refined_upper", hessianProducts = "hessian_products"
+        case zeroedEntries = "zeroed_entries"
+    }
+
+    /// Writes unknown values as explicit nulls, so every documented key is always present.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lower, forKey: .lower)
+        try c.encode(upper, forKey: .upper)
+        try c.encode(rawLower, forKey: .rawLower)
+        try c.encode(residual, forKey: .residual)
+        try c.encode(tolerance, forKey: .tolerance)
+        try c.encode(slack, forKey: .slack)
+        try c.encode(method, forKey: .method)
+        try c.encode(refinedUpper, forKey: .refinedUpper)
+        try c.encode(rounds, forKey: .rounds)
+        try c.encode(hessianProducts, forKey: .hessianProducts)
+        try c.encode(zeroedEntries, forKey: .zeroedEntries)
+        try c.encode(mixing, forKey: .mixing)
+        try c.encode(seconds, forKey: .seconds)
+    }
+}
+
+/// Builds an exactly feasible (to τ) point q of the maximum-entropy dual with a large entropy, from a
+/// trained W, and with it a certified interval for inf CE − 𝓗.
+///
+/// Method (damped Newton–CG on the dual, every round giving a primal candidate):
+/// 1. q̃_j = softmax(W h̄_j) with the entries of a set Z (off-support only) fixed at 0. Its moment
+///    residual R = Σ_j π̂_j (q̃_j − p̂_j) h̄_jᵀ is the gradient of the restricted CE at W.
+/// 2. Correct q̃ by δ_j = (diag(q̃_j) − q̃_j q̃_jᵀ) U h̄_j, the smallest correction in the χ² metric
+///    Σ π̂ δ²/q̃: Σ_v δ_{j,v} = 0, δ vanishes on Z and is small where q̃ is small. U solves
+///    𝓗ess(W)[U] = −R, the restricted CE Hessian, by Jacobi-preconditioned CG; R lies in the range of
+///    that Hessian whenever Z avoids the supports, so the system is consistent and q = q̃ + δ meets
+///    the moments to the CG tolerance. The residual is then recomputed from q itself.
+/// 3. Off-support entries of q that are negative join Z (every feasible q vanishes on the pairs a
+///    weakly separating W pushes below the support, and these are the entries the step drives
+///    there). If only support entries are negative, q is mixed with p̂, which is feasible and positive
+///    on the supports: q_t = (1 − t) q + t p̂ with the smallest t that makes it ≥ 0.
+/// 4. W moves along U with a backtracking (Armijo) step on the restricted CE, and the next round
+///    starts from there. The entropy of the candidate exceeds CE(W) by about the Newton decrement,
+///    so the candidates improve as W converges.
+/// The best candidate's Σ π̂ H(q) − 𝓗, minus the first-order effect of its residual, is the lower end;
+/// if no candidate is feasible to τ the lower end is 0 (q = p̂).
+public enum EntropyGapBound {
+    /// The interval for `weights` (V × d row-major, e.g. Adam's last iterate). `separable`: the verdict,
+    /// when known; separable data confine every feasible q to the supports, so Z starts there, and
+    /// separable + compatible data have inf CE = 𝓗 exactly (q = p̂ is then the maximiser).
+    /// One-hot contexts (H = I) admit only q = p̂, so their lower end is 0 by the closed form.
+    public static func compute(_ data: DataSet, features: ContextFeatures, weights: [Double],
+                               separable: Bool? = nil, compatible: Bool? = nil,
+                               options: EntropyGapBoundOptions = EntropyGapBoundOptions()) -> EntropyGapInterval {
+        search(data, features: features, weights: weights, separable: separable, compatible: compatible, options: options).interval
+    }
+
+    /// `compute`, also returning the q behind a positive lower end (token-major V × m: entry (a, j) at
+    /// a·m + j), for tests that re-check it independently.
+    static func search(_ data: DataSet, features: ContextFeatures, weights: [Double], separable: Bool?, compatible: Bool?,
+                       options: EntropyGapBoundOptions) -> (interval: EntropyGapInterval, point: [Double]?) {
+        var point: [Double]? = nil
+        let start = monotonicSeconds()
+        let entropy = data.entropy()
+        let upper = crossEntropy(data, features: features, weights: weights, zero: nil) - entropy
+        var result = EntropyGapInterval(lower: 0, upper: upper, rawLower: nil, residual: 0, tolerance: options.tolerance,
+                                        slack: 0, method: "", refinedUpper: nil, rounds: 0, hessianProducts: 0,
+                                        zeroedEntries: 0, mixing: 0, seconds: 0)
+        if case .identity = features.storage {
+            result.method = "q = p̂: with one-hot contexts the moment constraints fix q_j = p̂_j, so inf CE = 𝓗 exactly"
+        } else if separable == true && compatible == true {
+            result.method = "q = p̂: both conditions hold, so inf CE = 𝓗 and p̂ is the maximum-entropy point (theory.md §2)"
+        } else if data.contextCount * data.vocabularySize > options.maxEntries {
+            result.method = "q = p̂ (lower end not searched: m · V = \(data.contextCount * data.vocabularySize) > \(options.maxEntries))"
+        } else {
+            var solver = Solver(data: data, features: features, options: options, startOnSupports: separable == true)
+            point = solver.run(weights: weights, entropy: entropy, start: start, into: &result)
+        }
+        result.seconds = monotonicSeconds() - start
+        return (result, point)
+    }
+
+    /// CE(W) in the token-major layout, with the entries where `zero` is true left out of every
+    /// logsumexp (nil: the ordinary CE).
+    static func crossEntropy(_ data: DataSet, features: ContextFeatures, weights: [Double], zero: [Bool]?) -> Double {
+        let v = data.vocabularySize, m = data.contextCount
+        var l = [Double](repeating: 0, count: v * m)
+        weights.withUnsafeBufferPointer { w in
+            l.withUnsafeMutableBufferPointer { TheoryKernels.logits(w.baseAddress!, vocab: v, features: features, into: $0.baseAddress!) }
+        }
+        let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
+        var total = 0.0
+        for j in 0..<m where pi[j] > 0 {
+            var mx = -Double.infinity
+            for a in 0..<v where zero?[a * m + j] != true { mx = max(mx, l[a * m + j]) }
+            var s = 0.0
+            for a in 0..<v where zero?[a * m + j] != true { s += exp(l[a * m + j] - mx) }
+            var ce = mx + log(s)
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { ce -= p[e] * l[Int(data.columns[e]) * m + j] }
+            total += pi[j] * ce
+        }
+        return total
+    }
+
+    /// Σ_j π̂_j H(q_j) for q in the token-major layout (V × m).
+    static func weightedEntropy(_ q: [Double], pi: [Double], vocabulary v: Int) -> Double {
+        let m = pi.count
+        var total = 0.0
+        for j in 0..<m {
+            var h = 0.0
+            for a in 0..<v { let x = q[a * m + j]; if x > 0 { h -= x * log(x) } }
+            total += pi[j] * h
+        }
+        return total
+    }
+
+    /// The Newton–CG search. All V × m arrays are token-major (entry (a, j) at a·m + j), the layout of
+    /// `TheoryKernels.logits` / `weights`.
+    struct Solver {
+        let data: DataSet
+        let features: ContextFeatures
+        let squared: ContextFeatures
+        let options: EntropyGapBoundOptions
+        let v: Int, m: Int, d: Int
+        let pi: [Double]
+        /// p̂ dense (V × m) and the support mask.
+        let target: [Double]
+        let onSupport: [Bool]
+        /// Z: off-support entries held at 0.
+        var zero: [Bool]
+        /// Σ_j π̂_j ‖h̄_j‖, the scale of the moment map.
+        let scale: Double
+        var products = 0
+
+        init(data: DataSet, features: ContextFeatures, options: EntropyGapBoundOptions, startOnSupports: Bool) {
+            self.data = data; self.features = features; self.options = options
+            v = data.vocabularySize; m = data.contextCount; d = features.dimension
+            pi = data.contextFrequencies()
+            var t = [Double](repeating: 0, count: v * m), s = [Bool](repeating: false, count: v * m)
+            let p = data.conditionalProbabilities()
+            for j in 0..<m {
+                for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where p[e] > 0 {
+                    t[Int(data.columns[e]) * m + j] = p[e]; s[Int(data.columns[e]) * m + j] = true
+                }
+            }
+            target = t; onSupport = s
+            zero = startOnSupports ? s.map { !$0 } : [Bool](repeating: false, count: v * m)
+            // Squared features for the Jacobi preconditioner diag(𝓗ess) = (π̂ q(1 − q)) (H ∘ H)ᵀ.
+            switch features.storage {
+            case .identity: squared = features
+            case .dense(let h): squared = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h.map { $0 * $0 }))
+            case .sparse(let r, let idx, let vals):
+                squared = ContextFeatures(dimension: d, contextCount: m, storage: .sparse(nonzerosPerContext: r, indices: idx, values: vals?.map { $0 * $0 }))
+            }
+            let cols = SparseContextColumns(features)
+            var sc = 0.0
+            for j in 0..<m { sc += pi[j] * cols.norm(j) }
+            scale = sc
+        }
+
+        func logits(_ w: [Double], features f: ContextFeatures? = nil) -> [Double] {
+            var l = [Double](repeating: 0, count: v * m)
+            w.withUnsafeBufferPointer { wp in
+                l.withUnsafeMutableBufferPointer { TheoryKernels.logits(wp.baseAddress!, vocab: v, features: f ?? features, into: $0.baseAddress!) }
+            }
+            return l
+        }
+
+        func weights(_ x: [Double], features f: ContextFeatures? = nil) -> [Double] {
+            var w = [Double](repeating: 0, count: v * d)
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeMutableBufferPointer { TheoryKernels.weights(xp.baseAddress!, vocab: v, features: f ?? features, into: $0.baseAddress!) }
+            }
+            return w
+        }
+
+        /// softmax(W h̄_j) with Z left out (token-major).
+        func restrictedSoftmax(_ w: [Double]) -> [Double] {
+            var q = logits(w)
+            for j in 0..<m {
+                var mx = -Double.infinity
+                for a in 0..<v where !zero[a * m + j] { mx = max(mx, q[a * m + j]) }
+                var s = 0.0
+                for a in 0..<v {
+                    if zero[a * m + j] { q[a * m + j] = 0 } else { let e = exp(q[a * m + j] - mx); q[a * m + j] = e; s += e }
+                }
+                for a in 0..<v { q[a * m + j] /= s }
+            }
+            return q
+        }
+
+        /// Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ.
+        func moment(_ q: [Double]) -> [Double] {
+            var x = q
+            for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * (q[a * m + j] - target[a * m + j]) } }
+            return weights(x)
+        }
+
+        /// δ_j = (diag(q_j) − q_j q_jᵀ) U h̄_j (token-major), optionally times π̂_j.
+        func correction(_ u: [Double], q: [Double], weighted: Bool) -> [Double] {
+            var a = logits(u)
+            for j in 0..<m {
+                var s = 0.0
+                for t in 0..<v { s += q[t * m + j] * a[t * m + j] }
+                let c = weighted ? pi[j] : 1
+                for t in 0..<v { a[t * m + j] = c * q[t * m + j] * (a[t * m + j] - s) }
+            }
+            return a
+        }
+
+        mutating func hessian(_ u: [Double], q: [Double]) -> [Double] {
+            products += 1
+            return weights(correction(u, q: q, weighted: true))
+        }
+
+        /// Runs the rounds, fills `result` and returns the best feasible q (nil when none beats p̂).
+        mutating func run(weights w0: [Double], entropy: Double, start: Double, into result: inout EntropyGapInterval) -> [Double]? {
+            var w = w0
+            var best: (raw: Double, lower: Double, residual: Double, slack: Double, t: Double, round: Int)? = nil
+            var bestPoint: [Double]? = nil
+            var stopReason = "\(options.maxRounds) rounds"
+            let vd = v * d
+            var rounds = 0
+            for round in 0..<options.maxRounds {
+                rounds = round + 1
+                let q0 = restrictedSoftmax(w)
+                let r = moment(q0)
+                // Jacobi preconditioner.
+                var x = q0
+                for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
+                let diag = weights(x, features: squared)
+                let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
+                // PCG on 𝓗ess U = −R.
+                var u = [Double](repeating: 0, count: vd)
+                var res = r.map { -$0 }
+                var z = zip(inv, res).map { $0 * $1 }
+                var p = z
+                var rz = dot(res, z)
+                let cgTarget = options.tolerance * 0.01 * scale
+                var timedOut = false
+                for _ in 0..<options.maxCGIterations {
+                    if norm(res) <= cgTarget { break }
+                    if monotonicSeconds() - start > options.timeLimit { timedOut = true; break }
+                    let hp = hessian(p, q: q0)
+                    let php = dot(p, hp)
+                    if !(php > 0) { break }
+                    let alpha = rz / php
+                    for i in 0..<vd { u[i] += alpha * p[i]; res[i] -= alpha * hp[i] }
+                    for i in 0..<vd { z[i] = inv[i] * res[i] }
+                    let rzNew = dot(res, z)
+                    let beta = rzNew / rz
+                    rz = rzNew
+                    for i in 0..<vd { p[i] = z[i] + beta * p[i] }
+                }
+                // The candidate q = q̃ + δ, its negatives, and its residual recomputed from q.
+                let delta = correction(u, q: q0, weighted: false)
+                var q = q0
+                var newZero: [Int] = []
+                var supportNegative = false
+                for i in 0..<(v * m) {
+                    q[i] += delta[i]
+                    if q[i] < 0 { if onSupport[i] { supportNegative = true } else if !zero[i] { newZero.append(i) } }
+                }
+                let decrement = -dot(r, u)
+                if !newZero.isEmpty {
+                    for i in newZero { zero[i] = true }
+                } else {
+                    var t = 0.0
+                    if supportNegative {
+                        for i in 0..<(v * m) where q[i] < 0 && onSupport[i] {
+                            t = max(t, -q[i] / (self.target[i] - q[i]))
+                        }
+                        for i in 0..<(v * m) { q[i] = (1 - t) * q[i] + t * self.target[i] }
+                    }
+                    for i in 0..<(v * m) where q[i] < 0 { q[i] = 0 }   // rounding-level negatives after mixing
+                    let absResidual = norm(moment(q))
+                    let relResidual = scale > 0 ? absResidual / scale : 0
+                    if relResidual <= options.tolerance {
+                        let hq = EntropyGapBound.weightedEntropy(q, pi: pi, vocabulary: v)
+                        var wq = w
+                        for i in 0..<vd { wq[i] += u[i] }
+                        let slack = norm(wq) * absResidual + 1e-12 * hq
+                        let raw = hq - entropy
+                        if best == nil || raw - slack > best!.lower {
+                            best = (raw, raw - slack, relResidual, slack, t, round + 1)
+                            bestPoint = q
+                        }
+                    }
+                }
+                if timedOut { stopReason = "time limit \(options.timeLimit) s"; break }
+                // Damped Newton step on the restricted CE (Z may have grown: re-evaluate there).
+                let f0 = EntropyGapBound.crossEntropy(data, features: features, weights: w, zero: zero)
+                var step = 1.0
+                var moved = false
+                while step >= 1.0 / 1024 {
+                    var trial = w
+                    for i in 0..<vd { trial[i] += step * u[i] }
+                    let f = EntropyGapBound.crossEntropy(data, features: features, weights: trial, zero: zero)
+                    if f <= f0 - 1e-4 * step * max(decrement, 0) { w = trial; moved = true; break }
+                    step /= 2
+                }
+                if newZero.isEmpty && decrement <= 1e-14 * max(1, abs(f0)) { stopReason = "Newton decrement \(general(decrement))"; break }
+                if !moved && newZero.isEmpty { stopReason = "no descent along the Newton direction"; break }
+            }
+            result.rounds = rounds
+            result.hessianProducts = products
+            result.zeroedEntries = zero.enumerated().reduce(0) { $0 + ($1.element && !onSupport[$1.offset] ? 1 : 0) }
+            result.refinedUpper = EntropyGapBound.crossEntropy(data, features: features, weights: w, zero: nil) - entropy
+            if let b = best, b.lower > 0 {
+                result.lower = b.lower
+                result.rawLower = b.raw
+                result.residual = b.residual
+                result.slack = b.slack
+                result.mixing = b.t
+                result.method = "Newton–CG from the given W, round \(b.round) of \(rounds) (\(stopReason)): q = restricted softmax + χ²-minimal moment correction"
+                    + (result.zeroedEntries > 0 ? ", \(result.zeroedEntries) off-support entries fixed at 0" : "")
+                    + (b.t > 0 ? ", mixed with p̂ (t = \(general(b.t)))" : "")
+                return bestPoint
+            } else {
+                result.method = "q = p̂: no feasible point with a larger entropy found (\(rounds) Newton rounds, \(stopReason))"
+                if let b = best { result.rawLower = b.raw; result.residual = b.residual; result.slack = b.slack }
+                return nil
+            }
+        }
+
+    }
+}
+
+@inline(__always) private func dot(_ a: [Double], _ b: [Double]) -> Double {
+    var s = 0.0
+    for i in a.indices { s += a[i] * b[i] }
+    return s
+}
+
+@inline(__always) private func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }
+
+private func general(_ x: Double) -> String {
+    var s = String(format: "%.3g", x)
+    if s == "-0" { s = "0" }
+    return s
+}
