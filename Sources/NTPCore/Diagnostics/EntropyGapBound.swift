@@ -8,7 +8,7 @@ public struct EntropyGapBoundOptions: Sendable {
     /// up to the factor ‖q_j − p̂_j‖ ≤ √2).
     public var tolerance = 1e-9
     /// Newton rounds (each one CG solve plus a damped step on W).
-    public var maxRounds = 12
+    public var maxRounds = 30
     /// CG iterations per round.
     public var maxCGIterations = 500
     /// Largest m · V for which the dense V × m work arrays (about 5 of them) are allocated;
@@ -251,11 +251,20 @@ public enum EntropyGapBound {
         /// δ_j = (diag(q_j) − q_j q_jᵀ) U h̄_j (token-major), optionally times π̂_j.
         func correction(_ u: [Double], q: [Double], weighted: Bool) -> [Double] {
             var a = logits(u)
-            for j in 0..<m {
-                var s = 0.0
-                for t in 0..<v { s += q[t * m + j] * a[t * m + j] }
-                let c = weighted ? pi[j] : 1
-                for t in 0..<v { a[t * m + j] = c * q[t * m + j] * (a[t * m + j] - s) }
+            var s = [Double](repeating: 0, count: m)
+            // Token-outer loops: both arrays are token-major, so the inner loops run over contiguous memory.
+            q.withUnsafeBufferPointer { qp in
+                a.withUnsafeMutableBufferPointer { ap in
+                    s.withUnsafeMutableBufferPointer { sp in
+                        for t in 0..<v { let o = t * m; for j in 0..<m { sp[j] += qp[o + j] * ap[o + j] } }
+                        pi.withUnsafeBufferPointer { pp in
+                            for t in 0..<v {
+                                let o = t * m
+                                for j in 0..<m { ap[o + j] = (weighted ? pp[j] : 1) * qp[o + j] * (ap[o + j] - sp[j]) }
+                            }
+                        }
+                    }
+                }
             }
             return a
         }
@@ -275,20 +284,26 @@ public enum EntropyGapBound {
             var rounds = 0
             for round in 0..<options.maxRounds {
                 rounds = round + 1
-                let q0 = restrictedSoftmax(w)
+                var q0 = restrictedSoftmax(w)
+                // Off-support entries below 1e-12 join Z: they carry no entropy worth keeping (< 3e-11
+                // nats each) and only flatten the Hessian.
+                var tiny = false
+                for i in 0..<(v * m) where !zero[i] && !onSupport[i] && q0[i] < 1e-12 { zero[i] = true; tiny = true }
+                if tiny { q0 = restrictedSoftmax(w) }
                 let r = moment(q0)
+                let rNorm = norm(r)
                 // Jacobi preconditioner.
                 var x = q0
                 for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
                 let diag = weights(x, features: squared)
                 let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
-                // PCG on 𝓗ess U = −R.
+                // PCG on 𝓗ess U = −R, inexact while far from the optimum (forcing term 1e-3), to τ/100 near it.
                 var u = [Double](repeating: 0, count: vd)
                 var res = r.map { -$0 }
                 var z = zip(inv, res).map { $0 * $1 }
                 var p = z
                 var rz = dot(res, z)
-                let cgTarget = options.tolerance * 0.01 * scale
+                let cgTarget = max(options.tolerance * 0.01 * scale, 1e-3 * rNorm)
                 var timedOut = false
                 for _ in 0..<options.maxCGIterations {
                     if norm(res) <= cgTarget { break }
@@ -304,43 +319,56 @@ public enum EntropyGapBound {
                     rz = rzNew
                     for i in 0..<vd { p[i] = z[i] + beta * p[i] }
                 }
-                // The candidate q = q̃ + δ, its negatives, and its residual recomputed from q.
+                // The candidate q = q̃ + δ and the off-support entries the step drives to (or near) 0.
                 let delta = correction(u, q: q0, weighted: false)
                 var q = q0
-                var newZero: [Int] = []
+                var negative: [Int] = [], shrinking: [Int] = []
                 var supportNegative = false
                 for i in 0..<(v * m) {
                     q[i] += delta[i]
-                    if q[i] < 0 { if onSupport[i] { supportNegative = true } else if !zero[i] { newZero.append(i) } }
+                    if onSupport[i] { if q[i] < 0 { supportNegative = true } }
+                    else if !zero[i] {
+                        if q[i] < 0 { negative.append(i) } else if q[i] < 0.01 * q0[i] { shrinking.append(i) }
+                    }
                 }
                 let decrement = -dot(r, u)
-                if !newZero.isEmpty {
-                    for i in newZero { zero[i] = true }
-                } else {
+                var accepted = false
+                if norm(res) <= options.tolerance * scale {
+                    // Feasible to τ up to its negative entries. Clamping them is accepted when the residual,
+                    // recomputed from the clamped q, stays within τ; support negatives can instead be
+                    // removed exactly by mixing with p̂ (feasible, positive on the supports).
                     var t = 0.0
-                    if supportNegative {
-                        for i in 0..<(v * m) where q[i] < 0 && onSupport[i] {
-                            t = max(t, -q[i] / (self.target[i] - q[i]))
-                        }
-                        for i in 0..<(v * m) { q[i] = (1 - t) * q[i] + t * self.target[i] }
+                    var candidate = q
+                    for i in 0..<(v * m) where candidate[i] < 0 { candidate[i] = 0 }
+                    var absResidual = norm(moment(candidate))
+                    if absResidual > options.tolerance * scale && negative.isEmpty && supportNegative {
+                        for i in 0..<(v * m) where q[i] < 0 { t = max(t, -q[i] / (self.target[i] - q[i])) }
+                        for i in 0..<(v * m) { candidate[i] = max(0, (1 - t) * q[i] + t * self.target[i]) }
+                        absResidual = norm(moment(candidate))
                     }
-                    for i in 0..<(v * m) where q[i] < 0 { q[i] = 0 }   // rounding-level negatives after mixing
-                    let absResidual = norm(moment(q))
                     let relResidual = scale > 0 ? absResidual / scale : 0
                     if relResidual <= options.tolerance {
-                        let hq = EntropyGapBound.weightedEntropy(q, pi: pi, vocabulary: v)
+                        accepted = true
+                        let hq = EntropyGapBound.weightedEntropy(candidate, pi: pi, vocabulary: v)
                         var wq = w
                         for i in 0..<vd { wq[i] += u[i] }
                         let slack = norm(wq) * absResidual + 1e-12 * hq
                         let raw = hq - entropy
                         if best == nil || raw - slack > best!.lower {
                             best = (raw, raw - slack, relResidual, slack, t, round + 1)
-                            bestPoint = q
+                            bestPoint = candidate
                         }
                     }
                 }
+                for i in negative { zero[i] = true }
+                if !accepted { for i in shrinking { zero[i] = true } }
+                let grew = !negative.isEmpty || (!accepted && !shrinking.isEmpty)
+                if debugRounds {
+                    FileHandle.standardError.write(Data("round \(round): ‖R‖ \(rNorm / scale), cg residual \(norm(res) / scale), products \(products), negative \(negative.count), shrinking \(shrinking.count), accepted \(accepted), decrement \(decrement), best \(best.map { "\($0.lower)" } ?? "none"), t=\(monotonicSeconds() - start)\n".utf8))
+                }
                 if timedOut { stopReason = "time limit \(options.timeLimit) s"; break }
-                // Damped Newton step on the restricted CE (Z may have grown: re-evaluate there).
+                if accepted && decrement <= 1e-12 { stopReason = "Newton decrement \(general(decrement))"; break }
+                // Damped Newton step on the restricted CE (Z may have grown: evaluated there).
                 let f0 = EntropyGapBound.crossEntropy(data, features: features, weights: w, zero: zero)
                 var step = 1.0
                 var moved = false
@@ -351,8 +379,7 @@ public enum EntropyGapBound {
                     if f <= f0 - 1e-4 * step * max(decrement, 0) { w = trial; moved = true; break }
                     step /= 2
                 }
-                if newZero.isEmpty && decrement <= 1e-14 * max(1, abs(f0)) { stopReason = "Newton decrement \(general(decrement))"; break }
-                if !moved && newZero.isEmpty { stopReason = "no descent along the Newton direction"; break }
+                if !moved && !grew { stopReason = "no descent along the Newton direction"; break }
             }
             result.rounds = rounds
             result.hessianProducts = products
@@ -377,6 +404,8 @@ public enum EntropyGapBound {
 
     }
 }
+
+private let debugRounds = ProcessInfo.processInfo.environment["NTPSEP_DEBUG_MAXENT"] != nil
 
 @inline(__always) private func dot(_ a: [Double], _ b: [Double]) -> Double {
     var s = 0.0

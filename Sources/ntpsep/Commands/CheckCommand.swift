@@ -47,7 +47,7 @@ struct Check: ParsableCommand {
     @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy.")
     var embedding: String
 
-    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, involved_contexts, timings, …).")
+    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, involved_contexts, timings, …).")
     var json = false
 
     @OptionGroup var selection: ContextSelectionArguments
@@ -128,8 +128,18 @@ struct Check: ParsableCommand {
                 if pts.last != t.last { pts.append(t.last!) }
                 row("", "trend: " + pts.map { "\($0.iteration): \(general($0.value, 3))" }.joined(separator: "  "))
             }
+            if let i = r.entropyGapInterval, let b = r.entropyGapBound {
+                row("", "CE − 𝓗 ∈ [\(general(i[0], 4)), \(general(i[1], 4))] nats (certified: lower from a feasible maximum-entropy point, upper from Adam's W)")
+                row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2))), \(fixed(b.seconds, 2)) s")
+                if let refined = b.refinedUpper, refined < i[1] {
+                    row("", "the search's last W also gives CE − 𝓗 ≤ \(general(refined, 4)) nats")
+                }
+            }
         } else {
             row("entropy gap", "not computed (--gap-steps 0)")
+        }
+        if let c = r.separatedShareContexts, let e = r.separatedShareEvents {
+            row("separated", "≥ \(fixed(100 * c, 1))% of contexts, ≥ \(fixed(100 * e, 1))% of events (lower bounds from a heuristic: \(r.separatedShareMethod ?? ""))")
         }
         if !r.involvedContexts.isEmpty {
             lines.append("contexts in the Farkas certificate (α_j, \(r.involvedContexts.count) of \(r.involvedContextCount)):")
@@ -139,7 +149,7 @@ struct Check: ParsableCommand {
             lines.append("contexts with the largest excess loss π̂_j (CE_j − H_j):")
             for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).leftPad(9) + "  " + context(x)) }
         }
-        let order = ["separability", "compatibility", "entropy_gap", "max_margin", "total"]
+        let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
         row("timings", order.compactMap { k in r.timings[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
