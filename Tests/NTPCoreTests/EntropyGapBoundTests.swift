@@ -35,6 +35,33 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertLessThan(point[4] + point[5], 1e-12)   // the token no context sees
     }
 
+    /// Separable but not compatible: V = 3, d = 1, A = {0: 2, 1: 1} at h = 1, B = {0: 1, 1: 1} at h = 2.
+    /// Ties force w_0 = w_1 > w_2 (separable), while the log-odds ask w_0 − w_1 = log 2 and 2(w_0 − w_1) = 0
+    /// (not compatible). Every feasible q lives on {0, 1}; with a = q_{A,0}, b = q_{B,0} the moments say
+    /// 3a + 4b = 4 and the maximiser has logit(a) = −x, logit(b) = −2x (Lagrange), found here by
+    /// bisection on x. `check` passes the verdicts, so the search starts on the supports.
+    func testSeparableIncompatibleInstanceMatchesLagrangeSolution() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 1]])
+        let h = denseFeatures([[1], [2]])
+        func sigma(_ t: Double) -> Double { 1 / (1 + exp(-t)) }
+        var lo = -10.0, hi = 10.0
+        for _ in 0..<200 { let x = (lo + hi) / 2; if 3 * sigma(-x) + 4 * sigma(-2 * x) > 4 { lo = x } else { hi = x } }
+        let a = sigma(-lo), b = sigma(-2 * lo)
+        func H2(_ p: Double) -> Double { -(p * log(p) + (1 - p) * log(1 - p)) }
+        let truth = 0.6 * H2(a) + 0.4 * H2(b) - data.entropy()
+        XCTAssertEqual(3 * a + 4 * b, 4, accuracy: 1e-12)
+        XCTAssertGreaterThan(truth, 0.001)
+        let report = try CheckRunner.run(data, features: h, embedding: "test", hooks: .standard())
+        XCTAssertEqual(report.separable, true)
+        XCTAssertEqual(report.compatible, false)
+        let interval = try XCTUnwrap(report.entropyGapInterval)
+        XCTAssertLessThanOrEqual(interval[0], truth + 1e-12)
+        XCTAssertGreaterThanOrEqual(interval[1], truth)
+        XCTAssertEqual(interval[0], truth, accuracy: 1e-9)
+        XCTAssertTrue(report.entropyGapBound!.method.hasPrefix("Newton–CG"), report.entropyGapBound!.method)
+        XCTAssertEqual(report.separatedShareContexts, 1)
+    }
+
     /// A q that is not feasible must not be used: with the tolerance at 0 nothing passes (every
     /// computed residual is at least rounding), and the lower end falls back to q = p̂, i.e. 0.
     func testNoFeasiblePointGivesZero() throws {
@@ -124,6 +151,7 @@ final class EntropyGapBoundTests: XCTestCase {
             XCTAssertLessThanOrEqual(lower, truth + 1e-10, "\(o) \(t)")
             XCTAssertGreaterThanOrEqual(upper, truth - 1e-10, "\(o) \(t)")
             XCTAssertEqual(lower, truth, accuracy: 1e-6, "\(o) \(t)")
+            XCTAssertEqual(upper, truth, accuracy: 1e-6, "\(o) \(t)")   // the search's last W, not Adam's
             XCTAssertGreaterThanOrEqual(minQ, 0)
             XCTAssertLessThan(sumError, 1e-12)
             XCTAssertLessThanOrEqual(residualOfQ, 1e-9)

@@ -113,7 +113,8 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// How the entropy gap was computed (optimiser and stopping rule).
     public var entropyGapMethod: String?
     /// Certified [lower, upper] for inf CE − 𝓗 (theory.md §7): lower from an exactly feasible (to τ)
-    /// point of the maximum-entropy dual, upper = `entropy_gap`; null without a minimiser.
+    /// point of the maximum-entropy dual, upper = min(`entropy_gap`, CE − 𝓗 at the search's last W);
+    /// null without a minimiser.
     public var entropyGapInterval: [Double]?
     /// How the lower end was obtained: the feasible q's residual, τ, slack and method.
     public var entropyGapBound: EntropyGapInterval?
@@ -255,7 +256,8 @@ public enum CheckRunner {
                 var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
                                                     separable: report.separable, compatible: report.compatible,
                                                     options: options.entropyGapBoundOptions)
-                bound.upper = report.entropyGap!   // the same number, summed per context in Adam's order
+                // Adam's gap as summed per context above, unless the search's last W did better.
+                bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)
                 report.entropyGapBound = bound
                 report.entropyGapInterval = [bound.lower, bound.upper]
                 timings["entropy_gap_bound"] = monotonicSeconds() - t0

@@ -27,7 +27,7 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     /// Σ_j π̂_j H(q_j) − 𝓗 − `slack`, floored at 0 (q = p̂ always gives 0). Positive ⇒ inf CE > 𝓗,
     /// so the two conditions (theory.md §2) cannot both hold.
     public var lower: Double
-    /// CE(W) − 𝓗 for the W the caller passed (Adam's, in `check`).
+    /// min(CE(W) − 𝓗 for the W the caller passed (Adam's, in `check`), `refinedUpper`).
     public var upper: Double
     /// Σ_j π̂_j H(q_j) − 𝓗 of the q used, before the slack (null when q = p̂).
     public var rawLower: Double?
@@ -40,7 +40,8 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     public var slack: Double
     /// How q was obtained, in words.
     public var method: String
-    /// CE(W) − 𝓗 at the last Newton iterate: another valid upper end (null when none ran).
+    /// CE(W) − 𝓗 at the last Newton iterate (the full CE, Z included): another valid upper end, used
+    /// when smaller (null when no search ran).
     public var refinedUpper: Double?
     /// Newton rounds, Hessian-vector products, off-support entries of q fixed at 0, and the weight t
     /// of p̂ in the final mixture q = (1 − t) q′ + t p̂ (0 when q′ was already ≥ 0).
@@ -128,6 +129,7 @@ public enum EntropyGapBound {
             var solver = Solver(data: data, features: features, options: options, startOnSupports: separable == true)
             point = solver.run(weights: weights, entropy: entropy, start: start, into: &result)
         }
+        if let refined = result.refinedUpper, refined < result.upper { result.upper = refined }
         result.seconds = monotonicSeconds() - start
         return (result, point)
     }
@@ -363,9 +365,6 @@ public enum EntropyGapBound {
                 for i in negative { zero[i] = true }
                 if !accepted { for i in shrinking { zero[i] = true } }
                 let grew = !negative.isEmpty || (!accepted && !shrinking.isEmpty)
-                if debugRounds {
-                    FileHandle.standardError.write(Data("round \(round): ‖R‖ \(rNorm / scale), cg residual \(norm(res) / scale), products \(products), negative \(negative.count), shrinking \(shrinking.count), accepted \(accepted), decrement \(decrement), best \(best.map { "\($0.lower)" } ?? "none"), t=\(monotonicSeconds() - start)\n".utf8))
-                }
                 if timedOut { stopReason = "time limit \(options.timeLimit) s"; break }
                 if accepted && decrement <= 1e-12 { stopReason = "Newton decrement \(general(decrement))"; break }
                 // Damped Newton step on the restricted CE (Z may have grown: evaluated there).
@@ -404,8 +403,6 @@ public enum EntropyGapBound {
 
     }
 }
-
-private let debugRounds = ProcessInfo.processInfo.environment["NTPSEP_DEBUG_MAXENT"] != nil
 
 @inline(__always) private func dot(_ a: [Double], _ b: [Double]) -> Double {
     var s = 0.0
