@@ -62,6 +62,20 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertEqual(report.separatedShareContexts, 1)
     }
 
+    /// Positional one-hot features go through the sparse products, the same H stored densely through
+    /// BLAS: both searches must land on the same interval.
+    func testSparseAndDenseFeaturesGiveTheSameInterval() throws {
+        let data = Fixtures.data(m: 40, v: 7, maxSupport: 3, seed: 21, contextLength: 2)
+        let sparse = try ContextFeatures.make(.positionalOnehot, for: data)
+        let dense = ContextFeatures(dimension: sparse.dimension, contextCount: 40, storage: .dense(sparse.denseMatrix()))
+        let w = try adamWeights(data, dense, steps: 500)
+        let a = EntropyGapBound.compute(data, features: sparse, weights: w)
+        let b = EntropyGapBound.compute(data, features: dense, weights: w)
+        XCTAssertGreaterThan(a.lower, 0.01, a.method)
+        XCTAssertEqual(a.lower, b.lower, accuracy: 1e-9)
+        XCTAssertEqual(a.upper, b.upper, accuracy: 1e-9)
+    }
+
     /// A q that is not feasible must not be used: with the tolerance at 0 nothing passes (every
     /// computed residual is at least rounding), and the lower end falls back to q = p̂, i.e. 0.
     func testNoFeasiblePointGivesZero() throws {

@@ -267,7 +267,7 @@ public enum CheckRunner {
                 var w = run.weights
                 projector(&w)
                 let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
-                                                 method: "the minimiser's W projected onto 𝓕⊥ (heuristic lower bound)")
+                                                 method: "the minimiser's W projected onto 𝓕⊥")
                 report.separatedShareContexts = share.contexts
                 report.separatedShareEvents = share.events
                 report.separatedShareMethod = share.method

@@ -210,22 +210,89 @@ public enum EntropyGapBound {
             var sc = 0.0
             for j in 0..<m { sc += pi[j] * cols.norm(j) }
             scale = sc
+            if case .dense = features.storage { sparse = nil } else { sparse = cols }
         }
 
-        func logits(_ w: [Double], features f: ContextFeatures? = nil) -> [Double] {
+        /// The nonzeros of H for identity and sparse features (nil for dense ones, which go through BLAS):
+        /// the products below then cost V · nnz(H) with no optional or bounds checks in the inner loops.
+        let sparse: SparseContextColumns?
+
+        /// L = W H (token-major V × m) for the sparse case, with `square` using the squared values.
+        private func sparseLogits(_ cols: SparseContextColumns, _ w: [Double], square: Bool) -> [Double] {
             var l = [Double](repeating: 0, count: v * m)
             w.withUnsafeBufferPointer { wp in
-                l.withUnsafeMutableBufferPointer { TheoryKernels.logits(wp.baseAddress!, vocab: v, features: f ?? features, into: $0.baseAddress!) }
+            l.withUnsafeMutableBufferPointer { lp in
+            cols.offsets.withUnsafeBufferPointer { off in
+            cols.indices.withUnsafeBufferPointer { idx in
+            cols.values.withUnsafeBufferPointer { val in
+                for a in 0..<v {
+                    let row = wp.baseAddress! + a * d, out = lp.baseAddress! + a * m
+                    for j in 0..<m {
+                        var acc = 0.0
+                        for e in off[j]..<off[j + 1] { acc += row[idx[e]] * (square ? val[e] * val[e] : val[e]) }
+                        out[j] = acc
+                    }
+                }
+            }}}}}
+            return l
+        }
+
+        /// W = X Hᵀ (V × d) for the sparse case.
+        private func sparseWeights(_ cols: SparseContextColumns, _ x: [Double], square: Bool) -> [Double] {
+            var w = [Double](repeating: 0, count: v * d)
+            x.withUnsafeBufferPointer { xp in
+            w.withUnsafeMutableBufferPointer { wp in
+            cols.offsets.withUnsafeBufferPointer { off in
+            cols.indices.withUnsafeBufferPointer { idx in
+            cols.values.withUnsafeBufferPointer { val in
+                for a in 0..<v {
+                    let row = wp.baseAddress! + a * d, input = xp.baseAddress! + a * m
+                    for j in 0..<m where input[j] != 0 {
+                        for e in off[j]..<off[j + 1] { row[idx[e]] += input[j] * (square ? val[e] * val[e] : val[e]) }
+                    }
+                }
+            }}}}}
+            return w
+        }
+
+        /// L = W H, token-major V × m (with H ∘ H when `squaredFeatures`).
+        func logits(_ w: [Double], squaredFeatures: Bool = false) -> [Double] {
+            if let sparse { return sparseLogits(sparse, w, square: squaredFeatures) }
+            let f = squaredFeatures ? squared : features
+            var l = [Double](repeating: 0, count: v * m)
+            w.withUnsafeBufferPointer { wp in
+                l.withUnsafeMutableBufferPointer { TheoryKernels.logits(wp.baseAddress!, vocab: v, features: f, into: $0.baseAddress!) }
             }
             return l
         }
 
-        func weights(_ x: [Double], features f: ContextFeatures? = nil) -> [Double] {
+        /// X Hᵀ, V × d, from a token-major V × m X (with H ∘ H when `squaredFeatures`).
+        func weights(_ x: [Double], squaredFeatures: Bool = false) -> [Double] {
+            if let sparse { return sparseWeights(sparse, x, square: squaredFeatures) }
+            let f = squaredFeatures ? squared : features
             var w = [Double](repeating: 0, count: v * d)
             x.withUnsafeBufferPointer { xp in
-                w.withUnsafeMutableBufferPointer { TheoryKernels.weights(xp.baseAddress!, vocab: v, features: f ?? features, into: $0.baseAddress!) }
+                w.withUnsafeMutableBufferPointer { TheoryKernels.weights(xp.baseAddress!, vocab: v, features: f, into: $0.baseAddress!) }
             }
             return w
+        }
+
+        /// CE(W) with the entries of Z left out of every logsumexp (the restricted CE the search minimises).
+        func restrictedCrossEntropy(_ w: [Double]) -> Double {
+            let l = logits(w)
+            var mx = [Double](repeating: -Double.infinity, count: m), sum = [Double](repeating: 0, count: m)
+            var dotp = [Double](repeating: 0, count: m)
+            for a in 0..<v { let o = a * m; for j in 0..<m where !zero[o + j] { mx[j] = max(mx[j], l[o + j]) } }
+            for a in 0..<v {
+                let o = a * m
+                for j in 0..<m {
+                    if !zero[o + j] { sum[j] += exp(l[o + j] - mx[j]) }
+                    dotp[j] += target[o + j] * l[o + j]
+                }
+            }
+            var total = 0.0
+            for j in 0..<m where pi[j] > 0 { total += pi[j] * (mx[j] + log(sum[j]) - dotp[j]) }
+            return total
         }
 
         /// softmax(W h̄_j) with Z left out (token-major).
@@ -297,7 +364,7 @@ public enum EntropyGapBound {
                 // Jacobi preconditioner.
                 var x = q0
                 for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
-                let diag = weights(x, features: squared)
+                let diag = weights(x, squaredFeatures: true)
                 let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
                 // PCG on 𝓗ess U = −R, inexact while far from the optimum (forcing term 1e-3), to τ/100 near it.
                 var u = [Double](repeating: 0, count: vd)
@@ -307,7 +374,9 @@ public enum EntropyGapBound {
                 var rz = dot(res, z)
                 let cgTarget = max(options.tolerance * 0.01 * scale, 1e-3 * rNorm)
                 var timedOut = false
-                for _ in 0..<options.maxCGIterations {
+                // Far from feasibility a round only moves W and finds zeros: truncated CG is enough there.
+                let cgCap = rNorm > 1e3 * options.tolerance * scale ? min(100, options.maxCGIterations) : options.maxCGIterations
+                for _ in 0..<cgCap {
                     if norm(res) <= cgTarget { break }
                     if monotonicSeconds() - start > options.timeLimit { timedOut = true; break }
                     let hp = hessian(p, q: q0)
@@ -368,13 +437,13 @@ public enum EntropyGapBound {
                 if timedOut { stopReason = "time limit \(options.timeLimit) s"; break }
                 if accepted && decrement <= 1e-12 { stopReason = "Newton decrement \(general(decrement))"; break }
                 // Damped Newton step on the restricted CE (Z may have grown: evaluated there).
-                let f0 = EntropyGapBound.crossEntropy(data, features: features, weights: w, zero: zero)
+                let f0 = restrictedCrossEntropy(w)
                 var step = 1.0
                 var moved = false
                 while step >= 1.0 / 1024 {
                     var trial = w
                     for i in 0..<vd { trial[i] += step * u[i] }
-                    let f = EntropyGapBound.crossEntropy(data, features: features, weights: trial, zero: zero)
+                    let f = restrictedCrossEntropy(trial)
                     if f <= f0 - 1e-4 * step * max(decrement, 0) { w = trial; moved = true; break }
                     step /= 2
                 }
