@@ -435,7 +435,8 @@ public enum EntropyGapBound {
                 if !accepted { for i in shrinking { zero[i] = true } }
                 let grew = !negative.isEmpty || (!accepted && !shrinking.isEmpty)
                 if timedOut { stopReason = "time limit \(options.timeLimit) s"; break }
-                if accepted && decrement <= 1e-12 { stopReason = "Newton decrement \(general(decrement))"; break }
+                // An accepted candidate is then within about 1e-10 nats of the restricted optimum.
+                if accepted && decrement <= 1e-10 { stopReason = "Newton decrement \(general(decrement))"; break }
                 // Damped Newton step on the restricted CE (Z may have grown: evaluated there).
                 let f0 = restrictedCrossEntropy(w)
                 var step = 1.0

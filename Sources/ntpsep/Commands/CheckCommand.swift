@@ -135,7 +135,7 @@ struct Check: ParsableCommand {
             }
             if let i = r.entropyGapInterval, let b = r.entropyGapBound {
                 let refined = i[1] < (r.entropyGap ?? .infinity)
-                row("", "CE − 𝓗 ∈ [\(general(i[0], 4)), \(general(i[1], 4))] nats (certified: lower from a feasible maximum-entropy point, upper from Adam's W\(refined ? " after \(b.rounds) Newton rounds" : ""))")
+                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from Adam's W\(refined ? " after \(b.rounds) Newton rounds" : ""))")
                 row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2))), \(fixed(b.seconds, 2)) s")
             }
         } else {

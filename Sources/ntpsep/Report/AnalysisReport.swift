@@ -9,7 +9,7 @@ enum AnalysisReport {
             if c.separable == false { separable += " (\(c.involvedContextCount) contexts in the certificate)" }
             return [c.embedding, grouped(c.contexts), grouped(c.dimension), separable, verdict(c.compatible),
                     c.compatResidual.map { general($0, 2) } ?? "–", c.entropyGap.map { general($0, 3) } ?? "–",
-                    c.entropyGapInterval.map { "[\(general($0[0], 3)), \(general($0[1], 3))]" } ?? "–",
+                    c.entropyGapInterval.map { intervalText($0[0], $0[1], 3) } ?? "–",
                     c.margin.map { general($0, 3) } ?? "–"]
         }
     }
