@@ -14,8 +14,9 @@ public struct EntropyGapBoundOptions: Sendable {
     /// Largest m · V for which the dense V × m work arrays (about 5 of them) are allocated;
     /// above it the lower end is 0 with a reason.
     public var maxEntries = 4_000_000
-    /// Wall-clock budget in seconds (checked between CG iterations).
-    public var timeLimit = 60.0
+    /// Budget of Hessian-vector products over all rounds (each costs two products with H). A count,
+    /// not seconds, so that the result does not depend on the machine's load.
+    public var maxHessianProducts = 20_000
     public init() {}
 }
 
@@ -88,13 +89,17 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
 ///    𝓗ess(W)[U] = −R, the restricted CE Hessian, by Jacobi-preconditioned CG; R lies in the range of
 ///    that Hessian whenever Z avoids the supports, so the system is consistent and q = q̃ + δ meets
 ///    the moments to the CG tolerance. The residual is then recomputed from q itself.
-/// 3. Off-support entries of q that are negative join Z (every feasible q vanishes on the pairs a
-///    weakly separating W pushes below the support, and these are the entries the step drives
-///    there). If only support entries are negative, q is mixed with p̂, which is feasible and positive
-///    on the supports: q_t = (1 − t) q + t p̂ with the smallest t that makes it ≥ 0.
+/// 3. Off-support entries below 1e-12, and those the step drives negative, join Z: every feasible q
+///    vanishes on the pairs a weakly separating W pushes below the support, and these are the entries
+///    that behave so. While no candidate is feasible, entries the step shrinks by 100× join as well.
+///    A candidate feasible to τ except for negative entries is accepted with them clamped to 0 if the
+///    residual, recomputed, stays within τ; otherwise support negatives are removed by mixing with
+///    p̂ (feasible, positive on the supports): q_t = (1 − t) q + t p̂ with the smallest t making it ≥ 0.
 /// 4. W moves along U with a backtracking (Armijo) step on the restricted CE, and the next round
-///    starts from there. The entropy of the candidate exceeds CE(W) by about the Newton decrement,
-///    so the candidates improve as W converges.
+///    starts there. The first order cancels in CE(W) − Σ π̂ H(q̃ + δ) (both change by ⟨W, ∇CE⟩), so
+///    that difference is about half the Newton decrement ⟨−∇CE, U⟩ and the candidates approach the
+///    restricted optimum as W converges. CG is truncated (100 iterations, forcing term 1e-3) while the
+///    residual is far from τ, and runs to τ/100 near it. The budget is a count of Hessian products.
 /// The best candidate's Σ π̂ H(q) − 𝓗, minus the first-order effect of its residual, is the lower end;
 /// if no candidate is feasible to τ the lower end is 0 (q = p̂).
 public enum EntropyGapBound {
@@ -127,7 +132,7 @@ public enum EntropyGapBound {
             result.method = "q = p̂ (lower end not searched: m · V = \(data.contextCount * data.vocabularySize) > \(options.maxEntries))"
         } else {
             var solver = Solver(data: data, features: features, options: options, startOnSupports: separable == true)
-            point = solver.run(weights: weights, entropy: entropy, start: start, into: &result)
+            point = solver.run(weights: weights, entropy: entropy, into: &result)
         }
         if let refined = result.refinedUpper, refined < result.upper { result.upper = refined }
         result.seconds = monotonicSeconds() - start
@@ -344,7 +349,7 @@ public enum EntropyGapBound {
         }
 
         /// Runs the rounds, fills `result` and returns the best feasible q (nil when none beats p̂).
-        mutating func run(weights w0: [Double], entropy: Double, start: Double, into result: inout EntropyGapInterval) -> [Double]? {
+        mutating func run(weights w0: [Double], entropy: Double, into result: inout EntropyGapInterval) -> [Double]? {
             var w = w0
             var best: (raw: Double, lower: Double, residual: Double, slack: Double, t: Double, round: Int)? = nil
             var bestPoint: [Double]? = nil
@@ -373,12 +378,12 @@ public enum EntropyGapBound {
                 var p = z
                 var rz = dot(res, z)
                 let cgTarget = max(options.tolerance * 0.01 * scale, 1e-3 * rNorm)
-                var timedOut = false
+                var outOfBudget = false
                 // Far from feasibility a round only moves W and finds zeros: truncated CG is enough there.
                 let cgCap = rNorm > 1e3 * options.tolerance * scale ? min(100, options.maxCGIterations) : options.maxCGIterations
                 for _ in 0..<cgCap {
                     if norm(res) <= cgTarget { break }
-                    if monotonicSeconds() - start > options.timeLimit { timedOut = true; break }
+                    if products >= options.maxHessianProducts { outOfBudget = true; break }
                     let hp = hessian(p, q: q0)
                     let php = dot(p, hp)
                     if !(php > 0) { break }
@@ -434,7 +439,7 @@ public enum EntropyGapBound {
                 for i in negative { zero[i] = true }
                 if !accepted { for i in shrinking { zero[i] = true } }
                 let grew = !negative.isEmpty || (!accepted && !shrinking.isEmpty)
-                if timedOut { stopReason = "time limit \(options.timeLimit) s"; break }
+                if outOfBudget { stopReason = "budget of \(options.maxHessianProducts) Hessian products"; break }
                 // An accepted candidate is then within about 1e-10 nats of the restricted optimum.
                 if accepted && decrement <= 1e-10 { stopReason = "Newton decrement \(general(decrement))"; break }
                 // Damped Newton step on the restricted CE (Z may have grown: evaluated there).

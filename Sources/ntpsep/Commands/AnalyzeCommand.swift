@@ -83,7 +83,6 @@ struct Analyze: ParsableCommand {
             let features = try ContextFeatures.make(embedding, for: data)
             var options = CheckOptions()
             options.separability.timeLimit = timeLimit
-            options.entropyGapBoundOptions.timeLimit = 20   // keeps analyze within its 3-minute budget
             let report = try CheckRunner.run(data, features: features, embedding: embedding.description,
                                              options: options, hooks: .standard(crossEntropySteps: gapSteps))
             progress.detail("\(spec) (m = \(data.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")\(report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? "")")

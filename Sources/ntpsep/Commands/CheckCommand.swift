@@ -61,8 +61,8 @@ struct Check: ParsableCommand {
     @Option(help: "Adam steps for the entropy gap CE − 𝓗 (0 = skip it).")
     var gapSteps: Int = 2000
 
-    @Option(help: "Time budget of the certified lower end of CE − 𝓗 (a feasible maximum-entropy point), seconds (0 = skip it).")
-    var gapBoundTime: Double = 60
+    @Option(help: "Budget of the certified lower end of CE − 𝓗 (a feasible maximum-entropy point), in Hessian-vector products (0 = skip it).")
+    var gapBoundProducts: Int = 20_000
 
     @Flag(help: "Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection of the first-order fallback (ties relaxed): for very large data sets.")
     var noCompat = false
@@ -75,8 +75,8 @@ struct Check: ParsableCommand {
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
-        options.entropyGapBound = gapBoundTime > 0
-        options.entropyGapBoundOptions.timeLimit = gapBoundTime
+        options.entropyGapBound = gapBoundProducts > 0
+        options.entropyGapBoundOptions.maxHessianProducts = gapBoundProducts
         let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
                                          options: options, hooks: hooks())
         if json {
