@@ -8,7 +8,7 @@ public struct EntropyGapBoundOptions: Sendable {
     /// up to the factor ‖q_j − p̂_j‖ ≤ √2).
     public var tolerance = 1e-9
     /// Newton rounds (each one CG solve plus a damped step on W).
-    public var maxRounds = 30
+    public var maxRounds = 50
     /// CG iterations per round.
     public var maxCGIterations = 500
     /// Largest m · V for which the dense V × m work arrays (about 5 of them) are allocated;
@@ -98,8 +98,8 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
 /// 4. W moves along U with a backtracking (Armijo) step on the restricted CE, and the next round
 ///    starts there. The first order cancels in CE(W) − Σ π̂ H(q̃ + δ) (both change by ⟨W, ∇CE⟩), so
 ///    that difference is about half the Newton decrement ⟨−∇CE, U⟩ and the candidates approach the
-///    restricted optimum as W converges. CG is truncated (100 iterations, forcing term 1e-3) while the
-///    residual is far from τ, and runs to τ/100 near it. The budget is a count of Hessian products.
+///    restricted optimum as W converges. CG is truncated (100 iterations times the round number, forcing
+///    term 1e-3) while the residual is far from τ, and runs to τ/100 near it. The budget is a count of Hessian products.
 /// The best candidate's Σ π̂ H(q) − 𝓗, minus the first-order effect of its residual, is the lower end;
 /// if no candidate is feasible to τ the lower end is 0 (q = p̂).
 public enum EntropyGapBound {
@@ -379,8 +379,10 @@ public enum EntropyGapBound {
                 var rz = dot(res, z)
                 let cgTarget = max(options.tolerance * 0.01 * scale, 1e-3 * rNorm)
                 var outOfBudget = false
-                // Far from feasibility a round only moves W and finds zeros: truncated CG is enough there.
-                let cgCap = rNorm > 1e3 * options.tolerance * scale ? min(100, options.maxCGIterations) : options.maxCGIterations
+                // Far from feasibility a round only moves W and finds zeros: truncated CG is enough there,
+                // with a cap that grows by 100 per round so that Newton still converges.
+                let cgCap = rNorm > 1e3 * options.tolerance * scale
+                    ? min(100 * (round + 1), options.maxCGIterations) : options.maxCGIterations
                 for _ in 0..<cgCap {
                     if norm(res) <= cgTarget { break }
                     if products >= options.maxHessianProducts { outOfBudget = true; break }
