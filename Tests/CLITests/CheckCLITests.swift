@@ -24,6 +24,7 @@ final class CheckCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("invalid embedding 'gaussian:0'"), bad.stderr)
     }
+
     /// With a single constant feature (H = ones(1, m) from `file:H.npy`) every context has the same
     /// logits, so inf CE is the entropy of the pooled next-token distribution: here (x, y, a, b, </s>)
     /// = (3, 3, 5, 1, 6)/18 over 18 events. The certified interval must contain H(pooled) − 𝓗 with its
@@ -62,5 +63,37 @@ final class CheckCLITests: XCTestCase {
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("CE − 𝓗 ∈ ["), text.stdout)
         XCTAssertTrue(text.stdout.contains("(certified: lower from a feasible maximum-entropy point, upper from Adam's W"), text.stdout)
+    }
+
+    /// A trained W certifies separability once projected onto 𝓕⊥ (its 𝓕 part tends to W*, not 0), and the
+    /// numpy script accepts the certificate; a W that separates nothing (zeros) leaves the decision to the solvers.
+    func testTrainedWeightsCertifySeparability() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("p.npz").path, h = dir.appendingPathComponent("H.npy").path
+        let w = dir.appendingPathComponent("W.npy").path, cert = dir.appendingPathComponent("cert.npz").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "50", "--vocab", "10", "--support", "6", "--samples", "5000",
+                                   "--seed", "0", "--dim", "60", "--embeddings-out", h, "-o", data]).status, 0)
+        var run = try ntpsep(["train", data, "--embedding", "file:\(h)", "--steps", "3000", "--optimizer", "adam",
+                              "--reference", "none", "--out", w])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w, "--gap-steps", "0",
+                          "--certificate", cert, "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "separable")
+        let summary = try XCTUnwrap(json["certificate"] as? [String: Any])
+        XCTAssertEqual(summary["method"] as? String, "certified from \(w)")
+        XCTAssertTrue(try shell("python3 \(verifierScript) \(cert) \(data)").hasPrefix("VALID"))
+        // An all-zero W separates nothing: the solvers decide instead.
+        _ = try shell("python3 -c 'import numpy as np; np.save(\"\(w)\", np.zeros((10, 60)))'")
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w, "--gap-steps", "0", "--no-compat", "--json"])
+        let again = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(again["verdict"] as? String, "separable")
+        XCTAssertNotEqual((again["certificate"] as? [String: Any])?["method"] as? String, "certified from \(w)")
+        // A W of the wrong shape is one clear error.
+        _ = try shell("python3 -c 'import numpy as np; np.save(\"\(w)\", np.zeros((3, 3)))'")
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("expected W of shape (V, d) = (10, 60)"), run.stderr)
     }
 }

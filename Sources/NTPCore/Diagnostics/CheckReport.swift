@@ -45,7 +45,7 @@ public struct CheckHooks {
 
 /// A context named in a report, with its text when the data set has a vocabulary and contexts.
 public struct ReportedContext: Codable, Equatable, Sendable {
-    /// Row index in the (possibly subsampled) data set.
+    /// Row index in the input data set (before any subsample; see `CheckOptions.originalRows`).
     public var index: Int
     /// Farkas weight α_j, or excess loss π̂_j (CE_j − H_j), depending on the list.
     public var weight: Double
@@ -78,9 +78,11 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
     public var firstOrder: FirstOrderSeparabilityStatistics?
     /// Why undecided, or why verification failed.
     public var reason: String?
+    /// The route that decided (closed form, minimum-norm point, LP) and its effort.
+    public var method: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, verified, reason, lp
+        case kind, verified, reason, lp, method
         case minMargin = "min_margin", maxTieViolation = "max_tie_violation", residualNorm = "residual_norm"
         case relativeResidual = "relative_residual", normLowerBound = "norm_lower_bound"
         case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers", firstOrder = "first_order"
@@ -127,7 +129,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
     /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
     public var margin: Double?
-    /// "max-margin" or "lp-lower-bound".
+    /// "max-margin" or "certificate-lower-bound".
     public var marginKind: String?
     public var certificate: CertificateSummary
     /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).
@@ -138,6 +140,8 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var excessLossContexts: [ReportedContext]
     /// Seconds per stage ("separability", "compatibility", "entropy_gap", "max_margin", "total").
     public var timings: [String: Double]
+    /// The certificate file written (`CheckOptions.certificatePath`); null when none was asked for.
+    public var certificateFile: CertificateFileSummary? = nil
 
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, timings
@@ -145,11 +149,13 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case compatResidual = "compat_residual", entropyGap = "entropy_gap", entropyGapTrend = "entropy_gap_trend"
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
-        case excessLossContexts = "excess_loss_contexts"
+        case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
         case entropyGapInterval = "entropy_gap_interval", entropyGapBound = "entropy_gap_bound"
         case separatedShareContexts = "separated_share_contexts", separatedShareEvents = "separated_share_events"
         case separatedShareMethod = "separated_share_method"
     }
+
+    private enum BracketKeys: String, CodingKey { case lower, upper, scale }
 
     /// Writes unknown values as explicit nulls, so every documented key is always present.
     public func encode(to encoder: Encoder) throws {
@@ -164,7 +170,15 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(separable, forKey: .separable)
         try c.encode(verdict, forKey: .verdict)
         try c.encode(tolerance, forKey: .tolerance)
-        try c.encode(marginBracket, forKey: .marginBracket)
+        if let b = marginBracket {
+            // An unknown end is ±∞ in the bracket, which JSON cannot hold: it is written as null.
+            var n = c.nestedContainer(keyedBy: BracketKeys.self, forKey: .marginBracket)
+            try n.encode(finiteOrNil(b.lower), forKey: .lower)
+            try n.encode(finiteOrNil(b.upper), forKey: .upper)
+            try n.encode(finiteOrNil(b.scale), forKey: .scale)
+        } else {
+            try c.encodeNil(forKey: .marginBracket)
+        }
         try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
         try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
         try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
@@ -180,6 +194,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(involvedContextCount, forKey: .involvedContextCount)
         try c.encode(excessLossContexts, forKey: .excessLossContexts)
         try c.encode(timings, forKey: .timings)
+        try c.encode(certificateFile, forKey: .certificateFile)
     }
 }
 
@@ -195,7 +210,22 @@ public struct CheckOptions: Sendable {
     /// Options of the certified lower end of the entropy gap; `entropyGapBound = false` skips it.
     public var entropyGapBoundOptions = EntropyGapBoundOptions()
     public var entropyGapBound = true
+    /// Input-data-set row of each context of the data set checked (`DataSetSampling.subsample`'s
+    /// `rows`), so that reports and certificates name input rows; nil = the data set is the input.
+    public var originalRows: [Int]? = nil
+    /// Write the certificate behind the verdict here (`CertificateFile`) right after the decision.
+    public var certificatePath: String? = nil
+    /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
+    /// when it does not separate.
+    public var candidateWeights: CandidateWeights? = nil
     public init() {}
+}
+
+/// A W from outside the separability solvers, and where it came from (printed with the verdict).
+public struct CandidateWeights: Sendable {
+    public var weights: [Double]
+    public var source: String
+    public init(weights: [Double], source: String) { self.weights = weights; self.source = source }
 }
 
 /// Runs the `check` diagnostics on one data set and embedding.
@@ -207,8 +237,28 @@ public enum CheckRunner {
         var timings: [String: Double] = [:]
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
-        let sep = Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
+        var sep = options.candidateWeights.flatMap {
+            Separability.certify(weights: $0.weights, data: data, features: features, options: options.separability,
+                                 projector: projector, source: $0.source)
+        } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
         timings["separability"] = monotonicSeconds() - t0
+        var trained: CrossEntropyRun? = nil
+        if sep.verdict == .undecided, let minimize = hooks.minimizeCrossEntropy {
+            // The entropy-gap run's W is one more source of a separating W (projected onto 𝓕⊥).
+            t0 = monotonicSeconds()
+            trained = try minimize(data, features)
+            timings["entropy_gap"] = monotonicSeconds() - t0
+            if let r = Separability.certify(weights: trained!.weights, data: data, features: features, options: options.separability,
+                                            projector: projector, source: "the entropy-gap run's W projected onto 𝓕⊥") {
+                sep = r
+            }
+        }
+        var certificateFile: CertificateFileSummary? = nil
+        if let path = options.certificatePath {
+            let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
+            try file.write(to: path)
+            certificateFile = file.summary
+        }
 
         var report = CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
                                  dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
@@ -220,12 +270,12 @@ public enum CheckRunner {
                                  separatedShareContexts: nil, separatedShareEvents: nil, separatedShareMethod: nil,
                                  margin: nil, marginKind: nil, certificate: summary(sep),
                                  involvedContexts: sep.involvedContexts.prefix(options.top).map {
-                                     reported(data, $0.context, $0.weight) },
+                                     reported(data, $0.context, $0.weight, originalRows: options.originalRows) },
                                  involvedContextCount: sep.involvedContexts.count,
-                                 excessLossContexts: [], timings: [:])
+                                 excessLossContexts: [], timings: [:], certificateFile: certificateFile)
         if sep.verdict == .separable {
             report.margin = sep.normalizedMargin
-            report.marginKind = "lp-lower-bound"
+            report.marginKind = "certificate-lower-bound"
             if let mm = hooks.maxMarginNorm {
                 t0 = monotonicSeconds()
                 let norm = try mm(data, features)
@@ -242,15 +292,15 @@ public enum CheckRunner {
         }
         if let minimize = hooks.minimizeCrossEntropy {
             t0 = monotonicSeconds()
-            let run = try minimize(data, features)
+            let run = try trained ?? minimize(data, features)
             let h = report.entropy
             let excess = perContextExcessLoss(data, features: features, weights: run.weights)
             report.entropyGap = excess.reduce(0, +)
             report.entropyGapTrend = run.history.map { LossPoint(iteration: $0.iteration, value: $0.value - h) }
             report.entropyGapMethod = run.description
             let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
-            report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0]) }
-            timings["entropy_gap"] = monotonicSeconds() - t0
+            report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
+            timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
             if options.entropyGapBound {
                 t0 = monotonicSeconds()
                 var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
@@ -317,7 +367,7 @@ public enum CheckRunner {
 
     static func summary(_ r: SeparabilityResult) -> CertificateSummary {
         var s = CertificateSummary(kind: "none", verified: false, marginMultipliers: 0, tieMultipliers: 0,
-                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason)
+                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason, method: r.method)
         if let c = r.separating, let k = r.check {
             _ = c
             s.kind = "separating-W"; s.verified = k.valid
@@ -331,9 +381,11 @@ public enum CheckRunner {
         return s
     }
 
-    /// A context with its text and support, read from the data set's vocabulary and contexts.
-    public static func reported(_ data: DataSet, _ j: Int, _ weight: Double) -> ReportedContext {
-        var text = "#\(j)"
+    /// A context with its text and support, read from the data set's vocabulary and contexts; its
+    /// index is `originalRows[j]` (the input row) when given.
+    public static func reported(_ data: DataSet, _ j: Int, _ weight: Double, originalRows: [Int]? = nil) -> ReportedContext {
+        let index = originalRows?[j] ?? j
+        var text = "#\(index)"
         if let v = data.vocabulary, let c = data.contexts, data.contextLength > 0 {
             text = (0..<data.contextLength).map { v[Int(c[j * data.contextLength + $0])] }.joined(separator: " ")
         }
@@ -343,6 +395,6 @@ public enum CheckRunner {
                 let t = Int(data.columns[e])
                 return data.vocabulary?[t] ?? String(t)
             }
-        return ReportedContext(index: j, weight: weight, text: text, support: support)
+        return ReportedContext(index: index, weight: weight, text: text, support: support)
     }
 }

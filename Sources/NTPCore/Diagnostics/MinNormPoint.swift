@@ -1,0 +1,402 @@
+import COpenBLAS
+import NTPFormats
+
+/// How Wolfe's method ended.
+struct MinNormPointOutcome {
+    enum Kind { case separable, notSeparable, atThreshold, undecided }
+    var kind: Kind
+    /// x = Σ λ_i A_i as a row-major V × d matrix (W ⊥ 𝓕 up to round-off); set unless undecided early.
+    var point: [Double]?
+    /// min_{j,v} ⟨x, A_{j,v}⟩ at `point`.
+    var minMargin: Double
+    /// λ on the active pairs (context j, off-support token v), Σλ = 1.
+    var alpha: [ConstraintMultiplier]
+    /// −c on the basis ties (context j, token z): Σ α C + Σ β T = x.
+    var beta: [ConstraintMultiplier]
+    /// Certified bracket on γ* (units of H) and the scale √2 max‖h̄_j‖.
+    var lower: Double, upper: Double, scale: Double
+    /// Major iterations (oracle calls) and the final active-set size.
+    var iterations: Int, activeSize: Int
+    var reason: String?
+}
+
+/// Wolfe's minimum-norm-point method (fully corrective Frank–Wolfe) on K = conv{A_{j,v}},
+/// A_{j,v} = P_⊥((e_{a_j} − e_v) h̄_jᵀ) (theory.md §7).
+///
+/// dist(0, K) = γ*, the max normalized margin: the data are separable iff it is positive. Each major
+/// iteration evaluates the linear oracle (the most violated pair: one logits pass x H), adds that pair to
+/// an affinely independent active set, and re-solves the affine minimum-norm problem on the active set
+/// exactly through an updated Cholesky factor of G_S + 11ᵀ, stepping back towards the hull when a
+/// weight would turn negative (minor cycles). Any iterate x brackets γ*:
+///     min_{j,v} ⟨x, A_{j,v}⟩ / ‖x‖ ≤ γ* ≤ ‖x‖,
+/// so a positive left side is a separating W = x, and x → 0 leaves the active weights as Farkas
+/// multipliers. Memory: the active set's r-vectors and its n × n factor, one V × d point and the
+/// m × V logits; never the Σ_j (V − k_j) constraints.
+final class WolfeMinNormPoint {
+    let basis: TieBasis
+    let data: DataSet
+    /// Dense H (column-major d × m) for GEMM logits, or nil (sparse features: per-entry logits).
+    let denseH: [Double]?
+    /// τ, relative to `scale`.
+    let tolerance: Double
+    /// Stop at the first W with all margins ≥ 10τ·scale·‖W‖ (a verdict) rather than at the minimum-norm point (W^mm).
+    var stopAtFirstSeparating = true
+    var maxIterations = 1_000_000
+    /// Violated pairs (the worst per context, most violated first) added per oracle pass.
+    /// 32 measured best on m = 400, V = 200 near the threshold (CPU s for K = 1, 4, 16, 32, 64, 128:
+    /// 88, 35, 21, 18, 20, 27): more pairs per pass mean fewer passes but more pairs dropped again.
+    var pairsPerIteration = 32
+
+    init(basis: TieBasis, data: DataSet, features: ContextFeatures, tolerance: Double) {
+        self.basis = basis
+        self.data = data
+        if case .dense(let h) = features.storage { denseH = h } else { denseH = nil }
+        self.tolerance = tolerance
+    }
+
+    func run(deadline: Double) -> MinNormPointOutcome {
+        // The BLAS calls here are small and many; a second BLAS thread only spins between them.
+        let blasThreads = blasThreadCount()
+        setBLASThreads(1)
+        defer { setBLASThreads(blasThreads) }
+        let V = basis.vocabularySize, m = basis.contextCount, d = basis.dimension, r = basis.rank
+        let live = (0..<m).filter { data.supportSize($0) > 0 && data.supportSize($0) < V }
+        var scale = 0.0
+        for j in live { scale = max(scale, basis.columns.norm(j)) }
+        scale *= 2.0.squareRoot()
+        var outcome = MinNormPointOutcome(kind: .undecided, point: nil, minMargin: 0, alpha: [], beta: [],
+                                          lower: 0, upper: .infinity, scale: scale, iterations: 0, activeSize: 0)
+        guard let first = live.first else {
+            // No off-support pair at all: every W ⊥ 𝓕 (W = 0 included) satisfies the empty margin set.
+            outcome.kind = .separable; outcome.point = [Double](repeating: 0, count: V * d)
+            outcome.minMargin = .infinity; outcome.lower = .infinity
+            return outcome
+        }
+        if scale == 0 {
+            outcome.kind = .notSeparable; outcome.upper = 0
+            outcome.alpha = [ConstraintMultiplier(context: first, token: firstOffSupport(first), weight: 1)]
+            return outcome
+        }
+
+        var active: [(j: Int, v: Int)] = []
+        var lambda: [Double] = []
+        var cap = 64
+        var factor = [Double](repeating: 0, count: cap * cap)   // R: RᵀR = G_S + 11ᵀ, row-major (rotations run along rows), leading dimension cap
+        var forward: [Double] = []                               // w with Rᵀ w = 1, kept through appends and removals
+        var x = [Double](repeating: 0, count: V * d)
+        var logits = [Double](repeating: 0, count: m * V)
+        var tieSum = [Double](repeating: 0, count: max(r, 1))
+        var inSupport = [Bool](repeating: false, count: V)
+        var worstPerContext = [(margin: Double, v: Int)](repeating: (0, -1), count: m)
+
+        func grow(to size: Int) {
+            var newCap = cap
+            while newCap < size { newCap *= 2 }
+            guard newCap > cap else { return }
+            var f = [Double](repeating: 0, count: newCap * newCap)
+            for c in 0..<active.count { for i in 0...c { f[i * newCap + c] = factor[i * cap + c] } }
+            factor = f; cap = newCap
+        }
+
+        /// Appends the pairs that keep the active set affinely independent (in order; a pair whose Cholesky
+        /// pivot vanishes to round-off is skipped) with weight 0. One triangular solve with all new columns
+        /// as right-hand sides (BLAS-3) instead of one pass over R per pair.
+        func append(_ pairs: [(j: Int, v: Int)]) {
+            let n = active.count, k = pairs.count
+            guard k > 0 else { return }
+            grow(to: n + k)
+            // c_l = G_BB⁻¹ T_Bᵀ C_l, so ⟨A_i, A_l⟩ = ⟨C_i, C_l⟩ − ⟨C_i, T_B c_l⟩.
+            var coefficients = [Double](repeating: 0, count: k * max(r, 1))
+            if r > 0 {
+                coefficients.withUnsafeMutableBufferPointer { cp in
+                    for (l, p) in pairs.enumerated() {
+                        let c = cp.baseAddress! + l * r
+                        basis.forEachTieProduct(context: p.j, token: p.v) { t, value in c[t] = value }
+                    }
+                    basis.solveGram(cp.baseAddress!, count: k)
+                }
+            }
+            func gram(_ i: (j: Int, v: Int), _ l: Int) -> Double {
+                var g = basis.constraintDot(i.j, i.v, pairs[l].j, pairs[l].v) + 1
+                if r > 0 { basis.forEachTieProduct(context: i.j, token: i.v) { t, value in g -= value * coefficients[l * r + t] } }
+                return g
+            }
+            // X = R⁻ᵀ [G_{S,new} + 1] (n × k, column-major), then the new block's own Cholesky.
+            var x = [Double](repeating: 0, count: max(n * k, 1))
+            for i in 0..<n { for l in 0..<k { x[i * k + l] = gram(active[i], l) } }
+            if n > 0 {
+                factor.withUnsafeBufferPointer { fp in
+                    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), Int32(k), 1,
+                                fp.baseAddress!, Int32(cap), &x, Int32(k))
+                }
+            }
+            var accepted: [Int] = []
+            for l in 0..<k {
+                let c = active.count
+                var column = [Double](repeating: 0, count: c + 1)
+                for i in 0..<n { column[i] = x[i * k + l] }
+                var rhoSquared = gram(pairs[l], l)
+                for i in 0..<n { rhoSquared -= column[i] * column[i] }
+                for (q, l2) in accepted.enumerated() {
+                    // Entry against the earlier accepted new pair l2 (row n + q of R).
+                    var e = gram(pairs[l2], l)
+                    for i in 0..<(n + q) { e -= factor[i * cap + n + q] * column[i] }
+                    e /= factor[(n + q) * cap + n + q]
+                    column[n + q] = e
+                    rhoSquared -= e * e
+                }
+                let selfNorm = gram(pairs[l], l) - 1
+                guard rhoSquared > 1e-13 * (max(selfNorm, 0) + 1) else { continue }
+                let rho = rhoSquared.squareRoot()
+                for i in 0..<c { factor[i * cap + c] = column[i] }
+                factor[c * cap + c] = rho
+                var dot = 0.0
+                for i in 0..<c { dot += column[i] * forward[i] }
+                forward.append((1 - dot) / rho)
+                active.append(pairs[l]); lambda.append(0)
+                accepted.append(l)
+            }
+        }
+
+        /// Removes the active pairs whose weight is ≤ `floor` and restores the triangular factor (and w)
+        /// in one sweep: after the columns are compacted, column c reaches down to its old index, and
+        /// Givens rotations of adjacent rows clear that staircase without fill.
+        func removeZeroWeights(floor: Double) {
+            let n = active.count
+            let keep = (0..<n).filter { lambda[$0] > floor }
+            guard keep.count < n, let firstGone = (0..<n).first(where: { lambda[$0] <= floor }) else { return }
+            let kept = keep.count
+            let ld = cap
+            factor.withUnsafeMutableBufferPointer { fb in
+                forward.withUnsafeMutableBufferPointer { wb in
+                    let f = fb.baseAddress!, w = wb.baseAddress!
+                    // Drop the columns: only entries right of the first removed column move.
+                    for i in 0..<n {
+                        let row = f + i * ld
+                        for c in firstGone..<kept where keep[c] >= i { row[c] = row[keep[c]] }
+                        for c in kept..<n { row[c] = 0 }
+                    }
+                    // Column c now reaches down to row keep[c]: rotate adjacent rows up the staircase.
+                    for c in firstGone..<kept where keep[c] > c {
+                        var i = keep[c]
+                        while i > c {
+                            let upper = f + (i - 1) * ld, lower = f + i * ld
+                            let a = upper[c], b = lower[c]
+                            let h = (a * a + b * b).squareRoot()
+                            if h > 0 {
+                                let cs = a / h, sn = b / h
+                                for col in (c + 1)..<kept {
+                                    let p = upper[col], q = lower[col]
+                                    upper[col] = cs * p + sn * q
+                                    lower[col] = -sn * p + cs * q
+                                }
+                                upper[c] = h
+                                lower[c] = 0
+                                let p = w[i - 1], q = w[i]
+                                w[i - 1] = cs * p + sn * q
+                                w[i] = -sn * p + cs * q
+                            }
+                            i -= 1
+                        }
+                    }
+                    for i in kept..<n { let row = f + i * ld; for c in 0..<n { row[c] = 0 } }
+                }
+            }
+            forward.removeLast(n - kept)
+            active = keep.map { active[$0] }
+            lambda = keep.map { lambda[$0] }
+        }
+
+        /// Rᵀ w = 1 from scratch (the incremental updates drift slowly).
+        func refreshForward() {
+            let n = active.count
+            forward = [Double](repeating: 1, count: n)
+            factor.withUnsafeBufferPointer { fp in
+                cblas_dtrsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &forward, 1)
+            }
+        }
+
+        /// The affine minimum-norm weights of the active set: (G_S + 11ᵀ) u = 1, normalised.
+        func affineWeights() -> [Double] {
+            let n = active.count
+            var u = forward
+            factor.withUnsafeBufferPointer { fp in
+                cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &u, 1)
+            }
+            let s = u.reduce(0, +)
+            return u.map { $0 / s }
+        }
+
+        append([(first, firstOffSupport(first))])
+        lambda[0] = 1
+        var iteration = 0
+        var bestNorm = Double.infinity, stalled = 0
+        while true {
+            iteration += 1
+            if iteration % 64 == 0 { refreshForward() }
+            // x = Σ λ_i C_i − Σ_t c_t T_t with c = G_BB⁻¹ T_Bᵀ Σ λ_i C_i.
+            let n = active.count
+            if r > 0 {
+                for t in 0..<r { tieSum[t] = 0 }
+                for (i, p) in active.enumerated() {
+                    let weight = lambda[i]
+                    basis.forEachTieProduct(context: p.j, token: p.v) { t, value in tieSum[t] += weight * value }
+                }
+                tieSum.withUnsafeMutableBufferPointer { basis.solveGram($0.baseAddress!, count: 1) }
+            }
+            for i in 0..<x.count { x[i] = 0 }
+            x.withUnsafeMutableBufferPointer { xp in
+                for (i, p) in active.enumerated() {
+                    basis.addRankOne(xp.baseAddress!, context: p.j, plus: basis.anchors[p.j], minus: p.v, weight: lambda[i])
+                }
+                for t in 0..<r where tieSum[t] != 0 {
+                    let tie = basis.ties[t]
+                    basis.addRankOne(xp.baseAddress!, context: tie.context, plus: tie.token, minus: basis.anchors[tie.context], weight: -tieSum[t])
+                }
+            }
+            let norm = cblas_dnrm2(Int32(x.count), x, 1)
+            oracle(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worstPerContext)
+            var mu = Double.infinity
+            for j in live { mu = min(mu, worstPerContext[j].margin) }
+            outcome.upper = min(outcome.upper, norm)
+            if norm > 0 { outcome.lower = max(outcome.lower, mu / norm) }
+            outcome.iterations = iteration; outcome.activeSize = n
+            if norm < bestNorm * (1 - 1e-12) { bestNorm = norm; stalled = 0 } else { stalled += 1 }
+
+            let tau = tolerance * scale
+            let optimal = mu >= norm * norm - 1e-12 * scale * scale
+            var stop = true
+            if norm <= tau {
+                // Tested first: at x ≈ 0 the ratio μ/‖x‖ is round-off and may look like a margin.
+                outcome.kind = .notSeparable
+            } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
+                outcome.kind = .separable
+            } else if optimal || stalled >= 50 {
+                // The minimum-norm point is reached (or float64 cannot improve it) with ‖x‖ = γ* above τ but
+                // its margins not clear of 10τ: too close to zero to call.
+                outcome.kind = norm < 10 * tau ? .atThreshold : .undecided
+                outcome.reason = "minimum-norm point \(optimal ? "reached" : "stalled") at ‖x‖ = \(norm) with min margin \(mu)"
+            } else if monotonicSeconds() > deadline {
+                outcome.reason = "time limit reached after \(iteration) Wolfe iterations (active set \(n))"
+            } else if iteration >= maxIterations {
+                outcome.reason = "iteration limit \(maxIterations) reached"
+            } else {
+                stop = false
+            }
+            if stop {
+                outcome.point = x
+                outcome.minMargin = mu
+                outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
+                outcome.beta = (0..<r).compactMap { t in
+                    tieSum[t] == 0 ? nil : ConstraintMultiplier(context: basis.ties[t].context, token: basis.ties[t].token, weight: -tieSum[t])
+                }
+                return outcome
+            }
+            // Add the most violated pairs that improve on x (⟨x, A⟩ < ‖x‖²), worst first, several per oracle pass.
+            let cutoff = norm * norm - 1e-12 * scale * scale
+            var candidates = live.filter { worstPerContext[$0].margin < cutoff }
+            candidates.sort { worstPerContext[$0].margin != worstPerContext[$1].margin ? worstPerContext[$0].margin < worstPerContext[$1].margin : $0 < $1 }
+            let firstNew = active.count
+            append(candidates.prefix(pairsPerIteration).map { (j: $0, v: worstPerContext[$0].v) })
+            if active.count == firstNew { stalled = 50; continue }
+            // Minor cycles: move to the affine minimum-norm point, stepping back to the hull when needed.
+            var fresh = active.count - firstNew
+            while true {
+                var w = affineWeights()
+                while fresh > 1 && (firstNew..<active.count).contains(where: { w[$0] <= 0 }) {
+                    // One new pair alone always gets a positive affine weight (x is the affine minimum-norm
+                    // point of the old set and the pair improves on it); several together need not, and a
+                    // zero-weight pair would block every step. Drop the new pairs that do not, or all but
+                    // the most violated one when it is among them.
+                    let dropAll = w[firstNew] <= 0
+                    for i in (firstNew + 1)..<active.count where dropAll || w[i] <= 0 { lambda[i] = -1 }
+                    removeZeroWeights(floor: -0.5)
+                    fresh = active.count - firstNew
+                    w = affineWeights()
+                }
+                fresh = 0
+                if w.allSatisfy({ $0 > 0 }) { lambda = w; break }
+                var theta = 1.0
+                for i in 0..<w.count where w[i] <= 0 { theta = min(theta, lambda[i] / (lambda[i] - w[i])) }
+                for i in 0..<w.count { lambda[i] += theta * (w[i] - lambda[i]) }
+                removeZeroWeights(floor: 1e-15)
+                let s = lambda.reduce(0, +)
+                for i in 0..<lambda.count { lambda[i] /= s }
+                if active.count <= 1 { if active.count == 1 { lambda[0] = 1 }; break }
+            }
+        }
+    }
+
+    private func firstOffSupport(_ j: Int) -> Int {
+        var v = 0
+        for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where Int(data.columns[e]) == v { v += 1 }
+        return v
+    }
+
+    /// Per context j, min_{v∉S_j} ⟨x, A_{j,v}⟩ = ℓ_{a_j} − max_{v∉S_j} ℓ_v (for x ⊥ 𝓕) and its token.
+    private func oracle(_ x: [Double], live: [Int], logits: inout [Double], inSupport: inout [Bool],
+                        worst: inout [(margin: Double, v: Int)]) {
+        let V = basis.vocabularySize, m = basis.contextCount, d = basis.dimension
+        if let h = denseH {
+            // Logits m × V row-major: row j = (x h̄_j)ᵀ.
+            h.withUnsafeBufferPointer { hp in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(V), Int32(d), 1,
+                            hp.baseAddress!, Int32(d), x, Int32(d), 0, &logits, Int32(V))
+            }
+        } else {
+            x.withUnsafeBufferPointer { xp in
+                for j in live { for v in 0..<V { logits[j * V + v] = basis.columns.logit(xp, row: v, context: j) } }
+            }
+        }
+        for j in live {
+            let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+            for e in range { inSupport[Int(data.columns[e])] = true }
+            let base = j * V
+            var top = -Double.infinity, arg = -1
+            for v in 0..<V where !inSupport[v] && logits[base + v] > top { top = logits[base + v]; arg = v }
+            for e in range { inSupport[Int(data.columns[e])] = false }
+            worst[j] = (logits[base + basis.anchors[j]] - top, arg)
+        }
+    }
+}
+
+/// The NTP-SVM direction from the minimum-norm point: W^mm = x*/‖x*‖², γ* = ‖x*‖ = 1/‖W^mm‖ (theory.md §7).
+public struct MinimumNormPointMaxMargin: Sendable {
+    /// γ* = ‖x*‖ (units of H); 0 when not separable.
+    public var gamma: Double
+    /// W^mm (V × d row-major), nil when not separable or unresolved.
+    public var weights: [Double]?
+    /// The certified bracket when the run stopped (lower = upper = γ* at the optimum, to round-off).
+    public var bracket: MarginBracket
+    /// separable, not-separable, at-threshold or undecided.
+    public var verdict: SeparabilityVerdict
+    /// Oracle passes.
+    public var iterations: Int
+}
+
+extension Separability {
+    /// Runs Wolfe's method to the minimum-norm point itself (not only to the first separating W);
+    /// nil when the tie basis is out of reach (see `SeparabilityOptions.maxMinNormPointTies`).
+    public static func maxMarginByMinNormPoint(_ data: DataSet, features: ContextFeatures,
+                                               options: SeparabilityOptions = SeparabilityOptions()) -> MinimumNormPointMaxMargin? {
+        guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance)
+        solver.stopAtFirstSeparating = false
+        let out = solver.run(deadline: monotonicSeconds() + options.timeLimit)
+        let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
+        let verdict: SeparabilityVerdict
+        switch out.kind {
+        case .separable: verdict = .separable
+        case .notSeparable: verdict = .notSeparable
+        case .atThreshold: verdict = .atThreshold
+        case .undecided: verdict = .undecided
+        }
+        guard verdict == .separable, let x = out.point else {
+            return MinimumNormPointMaxMargin(gamma: verdict == .notSeparable ? 0 : bracket.upper, weights: nil,
+                                             bracket: bracket, verdict: verdict, iterations: out.iterations)
+        }
+        let normSquared = x.reduce(0) { $0 + $1 * $1 }
+        return MinimumNormPointMaxMargin(gamma: normSquared.squareRoot(), weights: x.map { $0 / normSquared },
+                                         bracket: bracket, verdict: verdict, iterations: out.iterations)
+    }
+}
