@@ -25,6 +25,46 @@ final class CheckCLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("invalid embedding 'gaussian:0'"), bad.stderr)
     }
 
+    /// With a single constant feature (H = ones(1, m) from `file:H.npy`) every context has the same
+    /// logits, so inf CE is the entropy of the pooled next-token distribution: here (x, y, a, b, </s>)
+    /// = (3, 3, 5, 1, 6)/18 over 18 events. The certified interval must contain H(pooled) − 𝓗 with its
+    /// lower end within 1e-6 of it, and the text report prints the interval line.
+    func testCertifiedIntervalOnPooledContextsMatchesClosedForm() throws {
+        let dir = scratchDirectory()
+        let corpus = dir.appendingPathComponent("c.txt")
+        try "x a\nx a\nx b\ny a\ny a\ny a\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let data = dir.appendingPathComponent("c.npz")
+        XCTAssertEqual(try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "2", "-o", data.path, "-q"]).status, 0)
+        try shell("cd '\(dir.path)' && python3 -c \"import numpy as np, scipy.sparse as sp; np.save('H.npy', np.ones((1, sp.load_npz('c.npz').shape[0])))\"")
+        let h = "file:" + dir.appendingPathComponent("H.npy").path
+        let run = try ntpsep(["check", data.path, "--embedding", h, "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let entropy = try XCTUnwrap(json["entropy"] as? Double)
+        XCTAssertEqual(entropy, (6 * log(2.0) + 3 * (log(3.0) - 2.0 / 3 * log(2.0))) / 18, accuracy: 1e-12)
+        let pooled = [3.0, 3, 5, 1, 6].map { $0 / 18 }.reduce(0) { $0 - $1 * log($1) }
+        let truth = pooled - entropy
+        let interval = try XCTUnwrap(json["entropy_gap_interval"] as? [Double])
+        XCTAssertEqual(interval.count, 2)
+        XCTAssertLessThanOrEqual(interval[0], truth + 1e-12)
+        XCTAssertGreaterThanOrEqual(interval[1], truth)
+        XCTAssertEqual(interval[0], truth, accuracy: 1e-6)
+        XCTAssertLessThanOrEqual(interval[1], try XCTUnwrap(json["entropy_gap"] as? Double))
+        let bound = try XCTUnwrap(json["entropy_gap_bound"] as? [String: Any])
+        XCTAssertLessThanOrEqual(try XCTUnwrap(bound["residual"] as? Double), try XCTUnwrap(bound["tolerance"] as? Double))
+        XCTAssertEqual(json["separable"] as? Bool, false)
+        // Separated share: with one feature all contexts share their logits, and W ⊥ 𝓕 ties x = y and
+        // a = b, so a W separates exactly the contexts whose support is its top group. Adam's W tends to
+        // the log pooled probabilities; projected, </s> (6/18) stays above x = y (3/18 each) and a = b
+        // (mean log of 5/18 and 1/18), so it separates the contexts a and b: 2 of 5, 6 of 18 events.
+        XCTAssertEqual(try XCTUnwrap(json["separated_share_contexts"] as? Double), 2.0 / 5, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(json["separated_share_events"] as? Double), 6.0 / 18, accuracy: 1e-12)
+        let text = try ntpsep(["check", data.path, "--embedding", h])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("CE − 𝓗 ∈ ["), text.stdout)
+        XCTAssertTrue(text.stdout.contains("(certified: lower from a feasible maximum-entropy point, upper from Adam's W"), text.stdout)
+    }
+
     /// A trained W certifies separability once projected onto 𝓕⊥ (its 𝓕 part tends to W*, not 0), and the
     /// numpy script accepts the certificate; a W that separates nothing (zeros) leaves the decision to the solvers.
     func testTrainedWeightsCertifySeparability() throws {

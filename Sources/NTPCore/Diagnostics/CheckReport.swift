@@ -114,6 +114,18 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var entropyGapTrend: [LossPoint]?
     /// How the entropy gap was computed (optimiser and stopping rule).
     public var entropyGapMethod: String?
+    /// Certified [lower, upper] for inf CE − 𝓗 (theory.md §7): lower from an exactly feasible (to τ)
+    /// point of the maximum-entropy dual, upper = min(`entropy_gap`, CE − 𝓗 at the search's last W);
+    /// null without a minimiser.
+    public var entropyGapInterval: [Double]?
+    /// How the lower end was obtained: the feasible q's residual, τ, slack and method.
+    public var entropyGapBound: EntropyGapInterval?
+    /// Share of contexts / of events that the best W found separates (a verified separating W when
+    /// separable, else the minimiser's W projected onto 𝓕⊥): lower bounds from a heuristic.
+    public var separatedShareContexts: Double?
+    public var separatedShareEvents: Double?
+    /// Which W the shares count.
+    public var separatedShareMethod: String?
     /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
     /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
     public var margin: Double?
@@ -138,6 +150,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
         case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
+        case entropyGapInterval = "entropy_gap_interval", entropyGapBound = "entropy_gap_bound"
+        case separatedShareContexts = "separated_share_contexts", separatedShareEvents = "separated_share_events"
+        case separatedShareMethod = "separated_share_method"
     }
 
     private enum BracketKeys: String, CodingKey { case lower, upper, scale }
@@ -167,6 +182,11 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
         try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
         try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
+        try c.encode(entropyGapInterval, forKey: .entropyGapInterval)
+        try c.encode(entropyGapBound, forKey: .entropyGapBound)
+        try c.encode(separatedShareContexts, forKey: .separatedShareContexts)
+        try c.encode(separatedShareEvents, forKey: .separatedShareEvents)
+        try c.encode(separatedShareMethod, forKey: .separatedShareMethod)
         try c.encode(margin.map(finiteOrNil) ?? nil, forKey: .margin)
         try c.encode(marginKind, forKey: .marginKind)
         try c.encode(certificate, forKey: .certificate)
@@ -187,6 +207,9 @@ public struct CheckOptions: Sendable {
     public var compatibilityTolerance = 1e-6
     /// How many contexts each list of the report shows.
     public var top = 10
+    /// Options of the certified lower end of the entropy gap; `entropyGapBound = false` skips it.
+    public var entropyGapBoundOptions = EntropyGapBoundOptions()
+    public var entropyGapBound = true
     /// Input-data-set row of each context of the data set checked (`DataSetSampling.subsample`'s
     /// `rows`), so that reports and certificates name input rows; nil = the data set is the input.
     public var originalRows: [Int]? = nil
@@ -247,6 +270,8 @@ public enum CheckRunner {
                                  separable: sep.verdict == .separable ? true : sep.verdict == .notSeparable ? false : nil,
                                  verdict: sep.verdict.rawValue, tolerance: sep.tolerance, marginBracket: sep.marginBracket,
                                  entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
+                                 entropyGapInterval: nil, entropyGapBound: nil,
+                                 separatedShareContexts: nil, separatedShareEvents: nil, separatedShareMethod: nil,
                                  margin: nil, marginKind: nil, certificate: summary(sep),
                                  involvedContexts: sep.involvedContexts.prefix(options.top).map {
                                      reported(data, $0.context, $0.weight, originalRows: options.originalRows) },
@@ -280,6 +305,35 @@ public enum CheckRunner {
             let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
             report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
             timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
+            if options.entropyGapBound {
+                t0 = monotonicSeconds()
+                var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
+                                                    separable: report.separable, compatible: report.compatible,
+                                                    options: options.entropyGapBoundOptions)
+                // Adam's gap as summed per context above, unless the search's last W did better.
+                bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)
+                report.entropyGapBound = bound
+                report.entropyGapInterval = [bound.lower, bound.upper]
+                timings["entropy_gap_bound"] = monotonicSeconds() - t0
+            }
+            if sep.verdict != .separable, let projector {
+                t0 = monotonicSeconds()
+                var w = run.weights
+                projector(&w)
+                let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
+                                                 method: "the minimiser's W projected onto 𝓕⊥")
+                report.separatedShareContexts = share.contexts
+                report.separatedShareEvents = share.events
+                report.separatedShareMethod = share.method
+                timings["separated_share"] = monotonicSeconds() - t0
+            }
+        }
+        if sep.verdict == .separable, let c = sep.separating {
+            let share = SeparatedShare.count(data, features: features, weights: c.weights, tolerance: sep.tolerance,
+                                             method: "the verified separating W (every context)")
+            report.separatedShareContexts = share.contexts
+            report.separatedShareEvents = share.events
+            report.separatedShareMethod = share.method
         }
         timings["total"] = monotonicSeconds() - start
         report.timings = timings

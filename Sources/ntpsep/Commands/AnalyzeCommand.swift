@@ -85,7 +85,7 @@ struct Analyze: ParsableCommand {
             options.separability.timeLimit = timeLimit
             let report = try CheckRunner.run(data, features: features, embedding: embedding.description,
                                              options: options, hooks: .standard(crossEntropySteps: gapSteps))
-            progress.detail("\(spec) (m = \(data.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")")
+            progress.detail("\(spec) (m = \(data.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")\(report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? "")")
             checks.append(report)
         }
 

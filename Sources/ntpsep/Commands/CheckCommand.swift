@@ -56,7 +56,7 @@ struct Check: ParsableCommand {
     @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy.")
     var embedding: String
 
-    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, certificate_file, involved_contexts, timings, …).")
+    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, involved_contexts, timings, …).")
     var json = false
 
     @OptionGroup var selection: ContextSelectionArguments
@@ -69,6 +69,9 @@ struct Check: ParsableCommand {
 
     @Option(help: "Adam steps for the entropy gap CE − 𝓗 (0 = skip it).")
     var gapSteps: Int = 2000
+
+    @Option(help: "Budget of the certified lower end of CE − 𝓗 (a feasible maximum-entropy point), in Hessian-vector products (0 = skip it).")
+    var gapBoundProducts: Int = 20_000
 
     @Option(help: ArgumentHelp("Write the certificate behind the separability verdict to this .npz (W, or Farkas α and β, with H and the supports of the input rows it uses); check it with scripts/verify_certificate.py.", valueName: "cert.npz"))
     var certificate: String?
@@ -94,6 +97,8 @@ struct Check: ParsableCommand {
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
         options.subsetLadderStart = growFrom ?? (ds.contextCount > 8_000 ? 1_000 : nil)
+        options.entropyGapBound = gapBoundProducts > 0
+        options.entropyGapBoundOptions.maxHessianProducts = gapBoundProducts
         if let path = weights {
             let w = try readNPY(path: path)
             guard w.shape == [ds.vocabularySize, features.dimension] else {
@@ -166,8 +171,16 @@ struct Check: ParsableCommand {
                 if pts.last != t.last { pts.append(t.last!) }
                 row("", "trend: " + pts.map { "\($0.iteration): \(general($0.value, 3))" }.joined(separator: "  "))
             }
+            if let i = r.entropyGapInterval, let b = r.entropyGapBound {
+                let refined = i[1] < (r.entropyGap ?? .infinity)
+                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from Adam's W\(refined ? " after \(b.rounds) Newton rounds" : ""))")
+                row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2))), \(fixed(b.seconds, 2)) s")
+            }
         } else {
             row("entropy gap", "not computed (--gap-steps 0)")
+        }
+        if let c = r.separatedShareContexts, let e = r.separatedShareEvents {
+            row("separated", "≥ \(fixed(100 * c, 1))% of contexts, ≥ \(fixed(100 * e, 1))% of events (lower bounds from a heuristic: \(r.separatedShareMethod ?? ""))")
         }
         if !r.involvedContexts.isEmpty {
             lines.append("contexts in the Farkas certificate (α_j, \(r.involvedContexts.count) of \(r.involvedContextCount)):")
@@ -178,7 +191,7 @@ struct Check: ParsableCommand {
             for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).leftPad(9) + "  " + context(x)) }
         }
         if let f = r.certificateFile { row("certificate", "wrote \(f.path) (\(f.description))") }
-        let order = ["separability", "compatibility", "entropy_gap", "max_margin", "total"]
+        let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
         row("timings", order.compactMap { k in r.timings[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }

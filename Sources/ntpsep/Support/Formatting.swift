@@ -54,3 +54,11 @@ func checkWritable(_ path: String) throws {
         throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
     }
 }
+
+/// "[lo, hi]" with at least `digits` significant digits, and more (up to 8) until the two ends differ,
+/// so a tight interval never prints as [x, x].
+func intervalText(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> String {
+    var k = digits
+    while k < 8 && lo != hi && general(lo, k) == general(hi, k) { k += 1 }
+    return "[\(general(lo, k)), \(general(hi, k))]"
+}

@@ -1,0 +1,210 @@
+import Foundation
+import XCTest
+import NTPFormats
+@testable import NTPCore
+
+/// The certified interval for inf CE − 𝓗 (theory.md §7): closed forms, an independent scipy
+/// minimisation of CE, and a numpy re-check of the feasible point.
+final class EntropyGapBoundTests: XCTestCase {
+    /// Adam's W from the standard check hook (the W `check` hands to the bound).
+    func adamWeights(_ data: DataSet, _ h: ContextFeatures, steps: Int = 2_000) throws -> [Double] {
+        try CheckHooks.standard(crossEntropySteps: steps).minimizeCrossEntropy!(data, h).weights
+    }
+
+    /// theory.md §7's example: d = 1, V = 3, h̄_A = h̄_B = 1, S_A = {0, 1} (counts 2, 1), S_B = {0} (count 3).
+    /// Both contexts share their logits, so inf CE is the entropy of the pooled next-token distribution
+    /// (5/6, 1/6, 0) and inf CE − 𝓗 = H(5/6, 1/6) − ½ H(2/3, 1/3) = 0.1323041247…
+    func testTieConflictExampleMatchesTheClosedForm() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
+        let h = denseFeatures([[1], [1]])
+        func H(_ p: [Double]) -> Double { -p.filter { $0 > 0 }.reduce(0) { $0 + $1 * log($1) } }
+        let truth = H([5.0 / 6, 1.0 / 6]) - 0.5 * H([2.0 / 3, 1.0 / 3])
+        XCTAssertEqual(truth, 0.13230412471889824, accuracy: 1e-15)
+        let w = try adamWeights(data, h)
+        let (bound, q) = EntropyGapBound.search(data, features: h, weights: w, separable: false, compatible: false,
+                                                options: EntropyGapBoundOptions())
+        XCTAssertGreaterThan(bound.lower, 0.13)
+        XCTAssertLessThanOrEqual(bound.lower, truth + 1e-12)
+        XCTAssertEqual(bound.lower, truth, accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(bound.upper, truth)
+        XCTAssertLessThan(bound.upper, truth + 1e-3)      // Adam's W after 2,000 steps
+        XCTAssertLessThanOrEqual(bound.residual, bound.tolerance)
+        // The maximiser pools the two contexts: q_A = q_B = (5/6, 1/6, 0) (token-major: entry (a, j) at 2a + j).
+        let point = try XCTUnwrap(q)
+        for (i, x) in [5.0 / 6, 5.0 / 6, 1.0 / 6, 1.0 / 6, 0, 0].enumerated() { XCTAssertEqual(point[i], x, accuracy: 1e-9) }
+        XCTAssertLessThan(point[4] + point[5], 1e-12)   // the token no context sees
+    }
+
+    /// Separable but not compatible: V = 3, d = 1, A = {0: 2, 1: 1} at h = 1, B = {0: 1, 1: 1} at h = 2.
+    /// Ties force w_0 = w_1 > w_2 (separable), while the log-odds ask w_0 − w_1 = log 2 and 2(w_0 − w_1) = 0
+    /// (not compatible). Every feasible q lives on {0, 1}; with a = q_{A,0}, b = q_{B,0} the moments say
+    /// 3a + 4b = 4 and the maximiser has logit(a) = −x, logit(b) = −2x (Lagrange), found here by
+    /// bisection on x. `check` passes the verdicts, so the search starts on the supports.
+    func testSeparableIncompatibleInstanceMatchesLagrangeSolution() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 1]])
+        let h = denseFeatures([[1], [2]])
+        func sigma(_ t: Double) -> Double { 1 / (1 + exp(-t)) }
+        var lo = -10.0, hi = 10.0
+        for _ in 0..<200 { let x = (lo + hi) / 2; if 3 * sigma(-x) + 4 * sigma(-2 * x) > 4 { lo = x } else { hi = x } }
+        let a = sigma(-lo), b = sigma(-2 * lo)
+        func H2(_ p: Double) -> Double { -(p * log(p) + (1 - p) * log(1 - p)) }
+        let truth = 0.6 * H2(a) + 0.4 * H2(b) - data.entropy()
+        XCTAssertEqual(3 * a + 4 * b, 4, accuracy: 1e-12)
+        XCTAssertGreaterThan(truth, 0.001)
+        let report = try CheckRunner.run(data, features: h, embedding: "test", hooks: .standard())
+        XCTAssertEqual(report.separable, true)
+        XCTAssertEqual(report.compatible, false)
+        let interval = try XCTUnwrap(report.entropyGapInterval)
+        XCTAssertLessThanOrEqual(interval[0], truth + 1e-12)
+        XCTAssertGreaterThanOrEqual(interval[1], truth)
+        XCTAssertEqual(interval[0], truth, accuracy: 1e-9)
+        XCTAssertTrue(report.entropyGapBound!.method.hasPrefix("Newton–CG"), report.entropyGapBound!.method)
+        XCTAssertEqual(report.separatedShareContexts, 1)
+    }
+
+    /// Positional one-hot features go through the sparse products, the same H stored densely through
+    /// BLAS: both searches must land on the same interval.
+    func testSparseAndDenseFeaturesGiveTheSameInterval() throws {
+        let data = Fixtures.data(m: 40, v: 7, maxSupport: 3, seed: 21, contextLength: 2)
+        let sparse = try ContextFeatures.make(.positionalOnehot, for: data)
+        let dense = ContextFeatures(dimension: sparse.dimension, contextCount: 40, storage: .dense(sparse.denseMatrix()))
+        let w = try adamWeights(data, dense, steps: 500)
+        let a = EntropyGapBound.compute(data, features: sparse, weights: w)
+        let b = EntropyGapBound.compute(data, features: dense, weights: w)
+        XCTAssertGreaterThan(a.lower, 0.01, a.method)
+        XCTAssertEqual(a.lower, b.lower, accuracy: 1e-9)
+        XCTAssertEqual(a.upper, b.upper, accuracy: 1e-9)
+    }
+
+    /// A q that is not feasible must not be used: with the tolerance at 0 nothing passes (every
+    /// computed residual is at least rounding), and the lower end falls back to q = p̂, i.e. 0.
+    func testNoFeasiblePointGivesZero() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
+        let h = denseFeatures([[1.3], [0.7]])
+        var o = EntropyGapBoundOptions()
+        o.tolerance = 0
+        let w = try adamWeights(data, h, steps: 200)
+        let bound = EntropyGapBound.compute(data, features: h, weights: w, options: o)
+        XCTAssertEqual(bound.lower, 0)
+        XCTAssertTrue(bound.method.hasPrefix("q = p̂"), bound.method)
+    }
+
+    /// Both conditions hold when H has full column rank (d ≥ m): inf CE = 𝓗. Searched without that
+    /// knowledge the lower end stays 0 (no feasible q beats p̂), the interval contains 0, and the upper
+    /// end is Adam's small gap; through `check` the verdicts short-cut the search.
+    func testCompatibleSeparableInstanceHasLowerEndZero() throws {
+        let data = Fixtures.data(m: 6, v: 5, maxSupport: 3, seed: 11)
+        let h = ContextFeatures(dimension: 8, contextCount: 6, storage: .dense(Fixtures.gaussian(48, seed: 12)))
+        let w = try adamWeights(data, h)
+        let bound = EntropyGapBound.compute(data, features: h, weights: w)
+        XCTAssertEqual(bound.lower, 0)
+        XCTAssertGreaterThan(bound.upper, 0)
+        XCTAssertLessThan(bound.upper, 0.01)
+        let report = try CheckRunner.run(data, features: h, embedding: "test", hooks: .standard())
+        XCTAssertEqual(report.separable, true)
+        XCTAssertEqual(report.compatible, true)
+        XCTAssertEqual(report.entropyGapInterval, [0, report.entropyGap!])
+        XCTAssertEqual(report.separatedShareContexts, 1)
+        XCTAssertEqual(report.separatedShareEvents, 1)
+        // One-hot contexts: q = p̂ is the only feasible point.
+        let onehot = ContextFeatures(dimension: 6, contextCount: 6, storage: .identity)
+        let b1 = EntropyGapBound.compute(data, features: onehot, weights: [Double](repeating: 0, count: 30))
+        XCTAssertEqual(b1.lower, 0)
+        XCTAssertEqual(b1.upper, log(5.0) - data.entropy(), accuracy: 1e-12)
+    }
+
+    /// Random instances with d < m (neither condition holds): scipy's L-BFGS-B run to convergence on
+    /// CE gives inf CE − 𝓗 independently; the interval must bracket it, its lower end within 1e-6;
+    /// numpy re-checks that q is a distribution per context meeting the moments to τ and that its
+    /// entropy is the reported one.
+    func testIntervalBracketsScipyMinimumAndPointIsFeasible() throws {
+        var instances: [[String: Any]] = []
+        var ours: [[Double]] = []
+        for seed in [3 as UInt64, 5, 8] {
+            let m = 14, v = 6, d = 3
+            let data = Fixtures.data(m: m, v: v, maxSupport: 3, seed: seed)
+            let h = ContextFeatures(dimension: d, contextCount: m, storage: .dense(Fixtures.gaussian(d * m, seed: seed + 100)))
+            let w = try adamWeights(data, h)
+            let (bound, q) = EntropyGapBound.search(data, features: h, weights: w, separable: nil, compatible: nil,
+                                                    options: EntropyGapBoundOptions())
+            let point = try XCTUnwrap(q, bound.method)
+            ours.append([bound.lower, bound.upper, bound.rawLower!, bound.residual])
+            var counts = [Double](repeating: 0, count: v * m)   // V × m like q
+            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { counts[Int(data.columns[e]) * m + j] = data.counts[e] } }
+            instances.append(["V": v, "m": m, "d": d, "H": h.denseMatrix(), "C": counts, "q": point])
+        }
+        let script = """
+        import json, sys
+        import numpy as np
+        from scipy.optimize import minimize
+        from scipy.special import logsumexp, softmax
+        out = []
+        for inst in json.load(sys.stdin):
+            V, m, d = inst["V"], inst["m"], inst["d"]
+            H = np.array(inst["H"]).reshape(m, d).T          # d x m
+            C = np.array(inst["C"]).reshape(V, m)
+            q = np.array(inst["q"]).reshape(V, m)
+            pi = C.sum(0) / C.sum(); P = C / C.sum(0)
+            ent = lambda Q: -np.sum(pi * np.where(Q > 0, Q * np.log(np.where(Q > 0, Q, 1)), 0).sum(0))
+            def f(x):
+                W = x.reshape(V, d); L = W @ H
+                Q = softmax(L, axis=0)
+                return np.sum(pi * (logsumexp(L, axis=0) - np.sum(P * L, axis=0))), (((Q - P) * pi) @ H.T).ravel()
+            best = min((minimize(f, x0, jac=True, method="L-BFGS-B", options=dict(maxiter=100000, ftol=1e-16, gtol=1e-13)).fun
+                        for x0 in [np.zeros(V * d), np.random.default_rng(0).normal(size=V * d)]))
+            scale = np.sum(pi * np.linalg.norm(H, axis=0))
+            residual = np.linalg.norm(((q - P) * pi) @ H.T) / scale
+            out.append([best - ent(P), ent(q) - ent(P), residual, float(q.min()), float(np.abs(q.sum(0) - 1).max())])
+        print(json.dumps(out))
+        """
+        let theirs = try runPython(script, input: try JSONSerialization.data(withJSONObject: instances))
+        for (o, t) in zip(ours, theirs) {
+            let (lower, upper, raw, residual) = (o[0], o[1], o[2], o[3])
+            let (truth, entropyOfQ, residualOfQ, minQ, sumError) = (t[0], t[1], t[2], t[3], t[4])
+            XCTAssertGreaterThan(lower, 0.01, "\(o) \(t)")                 // the conditions fail, certified
+            XCTAssertLessThanOrEqual(lower, truth + 1e-10, "\(o) \(t)")
+            XCTAssertGreaterThanOrEqual(upper, truth - 1e-10, "\(o) \(t)")
+            XCTAssertEqual(lower, truth, accuracy: 1e-6, "\(o) \(t)")
+            XCTAssertEqual(upper, truth, accuracy: 1e-6, "\(o) \(t)")   // the search's last W, not Adam's
+            XCTAssertGreaterThanOrEqual(minQ, 0)
+            XCTAssertLessThan(sumError, 1e-12)
+            XCTAssertLessThanOrEqual(residualOfQ, 1e-9)
+            XCTAssertEqual(residualOfQ, residual, accuracy: 1e-12)
+            XCTAssertEqual(entropyOfQ, raw, accuracy: 1e-12)
+        }
+    }
+
+    /// The separated share counts a W ⊥ 𝓕: with W = diag-like rows picking each context's own token,
+    /// hand-counted contexts and events.
+    func testSeparatedShareCountsByHand() {
+        // Contexts: A = {0} ×3 on h = (1, 0); B = {1} ×1 on h = (0, 1); C = {0, 1} ×2 on h = (1, 1).
+        let data = makeData(V: 3, rows: [[0: 3], [1: 1], [0: 1, 1: 1]])
+        let h = denseFeatures([[1, 0], [0, 1], [1, 1]])
+        // W rows (token 0, 1, 2): logits A = (1, 0, 0), B = (0, 1, 0), C = (1, 1, 0).
+        let w: [Double] = [1, 0, 0, 1, 0, 0]
+        let s = SeparatedShare.count(data, features: h, weights: w, method: "test")
+        XCTAssertEqual(s.contexts, 1, accuracy: 1e-15)     // all three separated
+        XCTAssertEqual(s.events, 1, accuracy: 1e-15)
+        // Token 2 lifted to 1 on the first feature: logits A = (1, 0, 1) and C = (1, 1, 1) tie an
+        // off-support token with the support, so only B (1 of 6 events) stays separated.
+        let w2: [Double] = [1, 0, 0, 1, 1, 0]
+        let s2 = SeparatedShare.count(data, features: h, weights: w2, method: "test")
+        XCTAssertEqual(s2.contexts, 1.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(s2.events, 1.0 / 6, accuracy: 1e-15)
+    }
+
+    private func runPython(_ script: String, input: Data) throws -> [[Double]] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script]
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe; p.standardOutput = outPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(input)
+        try inPipe.fileHandleForWriting.close()
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        return try JSONDecoder().decode([[Double]].self, from: out)
+    }
+}
