@@ -86,6 +86,10 @@ public struct SeparabilityOptions: Sendable {
     public var scale = false
     /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
     public var useClosedForms = true
+    /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
+    public var useMinNormPoint = true
+    /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.
+    public var maxMinNormPointTies = 6_000
     /// Constraint-generation rounds before giving up ("undecided").
     public var maxRounds = 500
     /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
@@ -94,10 +98,6 @@ public struct SeparabilityOptions: Sendable {
     public var maxMarginNonzeros = 2_000_000_000
     /// Wall-clock budget for all simplex calls together, seconds.
     public var timeLimit: Double = 600
-    /// A separating W is accepted when min margin > 0 and max |tie| ≤ tieTolerance · min margin.
-    public var tieTolerance = 1e-6
-    /// A Farkas certificate is accepted when the relative residual ≤ farkasTolerance and min α ≥ −farkasTolerance.
-    public var farkasTolerance = 1e-8
     /// Iterations of the first-order fallback when the LP is not attempted or fails (0 = skip).
     public var firstOrderIterations = 300
     /// Seed of the first-order fallback.
@@ -191,9 +191,108 @@ public enum Separability {
     public static func decide(_ data: DataSet, features: ContextFeatures,
                               options: SeparabilityOptions = SeparabilityOptions(),
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
-        var result = decideByLP(data, features: features, options: options, complementProjector: complementProjector)
+        let start = monotonicSeconds()
+        var result: SeparabilityResult
+        if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
+            result = closed
+        } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
+                                                                           deadline: start + options.timeLimit) {
+            result = wolfe
+        } else {
+            result = decideByLP(data, features: features, options: options, complementProjector: complementProjector)
+        }
         result.tolerance = options.tolerance
         return result
+    }
+
+    /// One-hot contexts and full column rank H: separating W in closed form (theory.md §2), verified.
+    static func decideByClosedForm(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
+        let m = data.contextCount, V = data.vocabularySize
+        let anchors = (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+        var weights: [Double]?
+        if case .identity = features.storage {
+            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1.
+            var w = [Double](repeating: 0, count: V * m)
+            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { w[Int(data.columns[e]) * m + j] = 1 } }
+            weights = w
+        } else if case .dense(let h) = features.storage, features.dimension >= m {
+            // d ≥ m and HᵀH invertible: W = L G⁻¹ Hᵀ has logits WH = L for ANY L, so the support
+            // indicator L gives ties 0 and margins 1.
+            weights = fullRankSeparatingWeights(data, h: h, d: features.dimension)
+        }
+        guard let w = weights else { return nil }
+        let cert = SeparatingCertificate(weights: w, anchors: anchors)
+        let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
+        guard check.valid else { return nil }
+        return separableResult(cert, check, features: features, options: options, lp: nil)
+    }
+
+    /// A verified separating W as a result: the bracket's lower end is min margin/‖W‖_F, and a lower end
+    /// below 10τ (relative to √2 max‖h̄_j‖) is reported as at the threshold.
+    static func separableResult(_ cert: SeparatingCertificate, _ check: CertificateCheck, features: ContextFeatures,
+                                options: SeparabilityOptions, lp: SeparabilityLPStatistics?, upper: Double = .infinity) -> SeparabilityResult {
+        let scale = constraintScale(features)
+        let lower = normalizedMargin(cert.weights, check)
+        var r = SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
+                                   normalizedMargin: lower, lp: lp)
+        r.marginBracket = MarginBracket(lower: lower, upper: max(upper, lower), scale: scale)
+        if lower < 10 * options.tolerance * scale {
+            r.verdict = .atThreshold
+            r.reason = "the separating W's normalized margin \(lower) is below 10τ·\(scale)"
+        }
+        return r
+    }
+
+    /// √2 · max_j ‖h̄_j‖: the largest norm of a constraint vector (e_a − e_v) h̄_jᵀ, the unit of τ.
+    static func constraintScale(_ features: ContextFeatures) -> Double {
+        let cols = SparseContextColumns(features)
+        var s = 0.0
+        for j in 0..<features.contextCount { s = max(s, cols.norm(j)) }
+        return s * 2.0.squareRoot()
+    }
+
+    /// Wolfe's minimum-norm point on the projected constraint vectors; nil when the tie basis is out of
+    /// reach (too many ties or contexts) so that the LP decides instead.
+    static func decideByMinNormPoint(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
+                                     deadline: Double) -> SeparabilityResult? {
+        guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance)
+        let out = solver.run(deadline: deadline)
+        let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
+        switch out.kind {
+        case .separable:
+            guard var w = out.point, out.minMargin > 0 else { break }
+            if out.minMargin.isFinite { for i in 0..<w.count { w[i] /= out.minMargin } }
+            let cert = SeparatingCertificate(weights: w, anchors: basis.anchors)
+            let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
+            if check.valid {
+                return separableResult(cert, check, features: features, options: options, lp: nil, upper: out.upper)
+            }
+            return SeparabilityResult(verdict: .undecided, check: check, involvedContexts: [], reason:
+                "the minimum-norm point's W failed verification: \(check.failure ?? "")", marginBracket: bracket)
+        case .notSeparable:
+            var cert = FarkasCertificate(marginMultipliers: out.alpha, tieMultipliers: out.beta, anchors: basis.anchors)
+            var check = verify(cert, data: data, features: features, tolerance: options.tolerance)
+            if !check.valid, let polished = polish(cert, data: data, features: features) {
+                let c2 = verify(polished, data: data, features: features, tolerance: options.tolerance)
+                if c2.valid || c2.relativeResidual < check.relativeResidual { cert = polished; check = c2 }
+            }
+            guard check.valid else {
+                return SeparabilityResult(verdict: .undecided, check: check, involvedContexts: [], reason:
+                    "the Farkas multipliers failed verification: \(check.failure ?? "")", marginBracket: bracket)
+            }
+            var r = SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
+                                       involvedContexts: involvedContexts(cert), lp: nil)
+            r.marginBracket = MarginBracket(lower: 0, upper: min(out.upper, check.residualNorm), scale: out.scale)
+            return r
+        case .atThreshold:
+            return SeparabilityResult(verdict: .atThreshold, involvedContexts: [], reason:
+                out.reason ?? "γ* ≤ 10τ·scale: the minimum-norm point is too close to 0 to call", marginBracket: bracket)
+        case .undecided:
+            break
+        }
+        return SeparabilityResult(verdict: .undecided, involvedContexts: [], reason: out.reason ?? "no certificate",
+                                  marginBracket: bracket)
     }
 
     /// The exact route: closed forms, then the constraint-generation LP.
@@ -232,28 +331,6 @@ public enum Separability {
             return undecided("LP too large: \(marginNonzeros) margin-block nonzeros > limit \(options.maxMarginNonzeros)", lp: nil)
         }
 
-        if options.useClosedForms, case .identity = features.storage {
-            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1 (theory.md §2).
-            var w = [Double](repeating: 0, count: V * m)
-            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { w[Int(data.columns[e]) * m + j] = 1 } }
-            let cert = SeparatingCertificate(weights: w, anchors: anchors)
-            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
-            if check.valid {
-                return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
-                                          normalizedMargin: normalizedMargin(w, check), lp: nil)
-            }
-        }
-        if options.useClosedForms, case .dense(let h) = features.storage, features.dimension >= m,
-           let w = fullRankSeparatingWeights(data, h: h, d: features.dimension) {
-            // d ≥ m and HᵀH invertible: W = L G⁻¹ Hᵀ has logits WH = L for ANY L (theory.md §2),
-            // so the support indicator L = [1_{S_1} … 1_{S_m}] gives ties 0 and margins 1. Verified below.
-            let cert = SeparatingCertificate(weights: w, anchors: anchors)
-            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
-            if check.valid {
-                return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
-                                          normalizedMargin: normalizedMargin(w, check), lp: nil)
-            }
-        }
         let lp = ConstraintGenerationLP(data: data, cols: cols, used: used, anchors: anchors, options: options)
         let outcome = lp.solve(deadline: start + options.timeLimit)
         var stats = SeparabilityLPStatistics(columns: columns, tieRows: tieRows, marginRows: lp.marginRowCount,
@@ -265,7 +342,7 @@ public enum Separability {
             return undecided(why, lp: stats)
         case .separable(let w):
             let cert = SeparatingCertificate(weights: w, anchors: anchors)
-            let check = verify(cert, data: data, features: features, tieTolerance: options.tieTolerance)
+            let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
             stats.totalSeconds = monotonicSeconds() - start
             guard check.valid else {
                 var r = undecided("separating certificate failed verification: \(check.failure ?? "")", lp: stats)
@@ -276,10 +353,10 @@ public enum Separability {
                                       normalizedMargin: normalizedMargin(w, check), lp: stats)
         case .notSeparable(let alpha, let beta):
             var cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
-            var check = verify(cert, data: data, features: features, tolerance: options.farkasTolerance)
+            var check = verify(cert, data: data, features: features, tolerance: options.tolerance)
             if !check.valid, let polished = polish(cert, data: data, features: features) {
                 // The solver's duals are only as accurate as its tolerances; refine and re-verify.
-                let c2 = verify(polished, data: data, features: features, tolerance: options.farkasTolerance)
+                let c2 = verify(polished, data: data, features: features, tolerance: options.tolerance)
                 if c2.valid || c2.relativeResidual < check.relativeResidual { cert = polished; check = c2 }
             }
             stats.totalSeconds = monotonicSeconds() - start
@@ -332,9 +409,10 @@ public enum Separability {
     }
 
     /// Re-checks a separating W from the data alone: every margin ℓ_a − ℓ_v (v ∉ S_j) must be > 0 and
-    /// every |ℓ_z − ℓ_a| (z ∈ S_j) ≤ tieTolerance · min margin, where ℓ = W h̄_j.
+    /// every |ℓ_z − ℓ_a| (z ∈ S_j) ≤ τ · √2 ‖W‖_F max_j ‖h̄_j‖ (the largest logit difference any W of
+    /// that norm can produce), where ℓ = W h̄_j.
     public static func verify(_ cert: SeparatingCertificate, data: DataSet, features: ContextFeatures,
-                              tieTolerance: Double = 1e-6) -> CertificateCheck {
+                              tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
         let cols = SparseContextColumns(features)
         let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
         guard cert.weights.count == V * d else {
@@ -359,9 +437,10 @@ public enum Separability {
             }
         }
         var failure: String? = nil
+        let tieBound = tolerance * constraintScale(features) * cblas_dnrm2(Int32(cert.weights.count), cert.weights, 1)
         if !(minMargin > 0) { failure = "min margin \(minMargin) is not positive" }
-        else if !(maxTie <= tieTolerance * (minMargin.isFinite ? minMargin : 1)) {
-            failure = "tie violation \(maxTie) exceeds \(tieTolerance) × min margin \(minMargin)"
+        else if !(maxTie <= tieBound) {
+            failure = "tie violation \(maxTie) exceeds τ·√2·‖W‖·max‖h̄‖ = \(tieBound)"
         }
         return CertificateCheck(valid: failure == nil, minMargin: minMargin, maxTieViolation: maxTie,
                                 residualNorm: 0, relativeResidual: 0, failure: failure)
@@ -374,7 +453,7 @@ public enum Separability {
     ///
     /// A residual R ≠ 0 still proves that any tie-satisfying W with all margins ≥ 1 has ‖W‖_F ≥ 1/‖R‖_F.
     public static func verify(_ cert: FarkasCertificate, data: DataSet, features: ContextFeatures,
-                              tolerance: Double = 1e-8) -> CertificateCheck {
+                              tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
         let cols = SparseContextColumns(features)
         let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
         var residual: [Int: Double] = [:]
