@@ -45,7 +45,7 @@ public struct SweepOptions: Sendable {
     /// Largest D tried (default `SweepEmbedding.defaultCap`, never above it).
     public var maxDimension: Int? = nil
     /// Decisions that prove nothing (.undecided, .atThreshold) a trial may meet before it stops.
-    public var maxUnresolved = 2
+    public var maxUnresolved = 3
     /// Options of every separability decision (time limit, tolerances).
     public var separability = SeparabilityOptions()
 
@@ -208,7 +208,8 @@ public enum Sweep {
                     let decided = these.compactMap(\.bracket.threshold).sorted()
                     var hint: Int? = decided.isEmpty ? nil : decided[(decided.count - 1) / 2]
                     if hint == nil, let last = lastMedian[model] { hint = max(1, last.d * chosen.contextCount / last.m) }
-                    let bracket = try ThresholdSearch.run(cap: max(cap, 1), hint: hint, maxUnresolved: options.maxUnresolved) { D in
+                    let bracket = try ThresholdSearch.run(cap: max(cap, 1), hint: hint, probeCapFirst: options.embedding == .gaussian,
+                                                          maxUnresolved: options.maxUnresolved) { D in
                         let h = try ContextFeatures.make(options.embedding.spec(D, seed: embeddingSeed), for: ds)
                         let t0 = monotonicSeconds()
                         let r = Separability.decide(ds, features: h, options: options.separability)

@@ -53,10 +53,12 @@ public enum ThresholdSearch {
     ///
     /// Keeps the bracket (lower, upper) of proven verdicts and probes the untried D closest to its
     /// middle; a `hint` (for example the median D* of earlier trials) is probed first and then its
-    /// neighbour, which settles a trial in two decisions when the hint is right. A decision that is
-    /// neither yes nor no (.undecided, .atThreshold) proves nothing: that D is skipped, and after
-    /// `maxUnresolved` of them the search stops with D* reported as [lower + 1, upper].
-    public static func run(cap: Int, hint: Int? = nil, maxUnresolved: Int = 2,
+    /// neighbour, which settles a trial in two decisions when the hint is right. Without a hint,
+    /// `probeCapFirst` tries the cap first (cheap where it has a closed form, e.g. Gaussian d = m),
+    /// so that an unfinished search still has an upper end. A decision that is neither yes nor no
+    /// (.undecided, .atThreshold) proves nothing: that D is skipped, and after `maxUnresolved` of
+    /// them the search stops with D* reported as [lower + 1, upper].
+    public static func run(cap: Int, hint: Int? = nil, probeCapFirst: Bool = false, maxUnresolved: Int = 3,
                            decide: (Int) throws -> (verdict: SeparabilityVerdict, seconds: Double)) rethrows -> ThresholdBracket {
         precondition(cap >= 1, "cap must be ≥ 1")
         var lower = 0, upperOrNil: Int? = nil
@@ -74,7 +76,7 @@ public enum ThresholdSearch {
         }
         // The next D to try: the hint, then the hint's neighbour on the open side, then bisection.
         var queue: [Int] = []
-        if let h = hint { queue.append(min(max(h, 1), cap)) }
+        if let h = hint { queue.append(min(max(h, 1), cap)) } else if probeCapFirst { queue.append(cap) }
         while upperBound() - lower > 1 && unresolved.count < maxUnresolved {
             var next: Int? = nil
             while let q = queue.first {
