@@ -29,11 +29,14 @@ struct Analyze: ParsableCommand {
     @Option(help: "Most frequent contexts used for the condition checks.")
     var checkContexts = 1000
 
-    @Option(help: "Most frequent contexts used for the training run and the sweep.")
+    @Option(help: "Most frequent contexts used for the training run and the Gaussian condition checks.")
     var sweepContexts = 100
 
+    @Option(help: "Most frequent contexts m of the threshold sweep (sweep's own default is 200).")
+    var thresholdContexts = 20
+
     @Option(help: "Seeded trials per model in the threshold sweep (sweep's own default is 20; 6 is the fewest with a 95 % interval).")
-    var trials = 10
+    var trials = 6
 
     @Option(help: "Steps of each training run (GD, NGD, Adam).")
     var steps = 10_000
@@ -100,11 +103,12 @@ struct Analyze: ParsableCommand {
         }
 
         // 4. The separability threshold d*/m: real supports against both null models.
-        var sweepOptions = SweepOptions(contextCounts: [mm], trials: trials, seed: seed)
+        // Smaller than `sweep`'s defaults (m = 200, 20 trials) to stay within minutes; the report says so.
+        var sweepOptions = SweepOptions(contextCounts: [thresholdContexts], trials: trials, seed: seed)
         sweepOptions.nulls = [.uniform, .frequency]
         sweepOptions.separability.timeLimit = sweepTimeLimit
-        progress.step("threshold sweep on the \(mm) most frequent contexts: \(trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
-        let sweep = try NTPCore.Sweep.run(trainData, options: sweepOptions) { line in progress.detail(line) }
+        progress.step("threshold sweep on the \(thresholdContexts) most frequent contexts: \(trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
+        let sweep = try NTPCore.Sweep.run(small, options: sweepOptions) { line in progress.detail(line) }
         try writeFileAtomically(path: dir + "/sweep.csv", contents: sweep.trialsCSV())
         try writeFileAtomically(path: dir + "/sweep-summary.csv", contents: sweep.summaryCSV())
         let sweepSVG = sweepFigure(sweep)
