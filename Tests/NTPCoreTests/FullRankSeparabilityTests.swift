@@ -22,6 +22,7 @@ final class FullRankSeparabilityTests: XCTestCase {
         var options = SeparabilityOptions(); options.useClosedForms = false
         XCTAssertEqual(Separability.decide(data, features: features, options: options).verdict, .separable)
         let narrow = try ContextFeatures.make(.gaussian(dimension: 5, seed: 9), for: data)
-        XCTAssertNotNil(Separability.decide(data, features: narrow).lp)
+        var lpOnly = SeparabilityOptions(); lpOnly.useMinNormPoint = false
+        XCTAssertNotNil(Separability.decide(data, features: narrow, options: lpOnly).lp)
     }
 }

@@ -58,7 +58,7 @@ final class SweepTests: XCTestCase {
         let h = denseFeatures([[1, 0], [0, 1], [1, 1]])
         var o = CheckOptions()
         o.separability.maxColumns = 1
-        o.separability.useMinNormPoint = false   // the minimum-norm point would decide this small instance
+        o.separability.useMinNormPoint = false
         o.separability.firstOrderIterations = 0
         let hooks = CheckHooks(minimizeCrossEntropy: { _, f in
             CrossEntropyRun(weights: [Double](repeating: 0, count: 4 * f.dimension),

@@ -45,7 +45,7 @@ public struct CheckHooks {
 
 /// A context named in a report, with its text when the data set has a vocabulary and contexts.
 public struct ReportedContext: Codable, Equatable, Sendable {
-    /// Row index in the (possibly subsampled) data set.
+    /// Row index in the input data set (before any subsample; see `CheckOptions.originalRows`).
     public var index: Int
     /// Farkas weight α_j, or excess loss π̂_j (CE_j − H_j), depending on the list.
     public var weight: Double
@@ -126,6 +126,8 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var excessLossContexts: [ReportedContext]
     /// Seconds per stage ("separability", "compatibility", "entropy_gap", "max_margin", "total").
     public var timings: [String: Double]
+    /// The certificate file written (`CheckOptions.certificatePath`); null when none was asked for.
+    public var certificateFile: CertificateFileSummary? = nil
 
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, timings
@@ -133,8 +135,10 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case compatResidual = "compat_residual", entropyGap = "entropy_gap", entropyGapTrend = "entropy_gap_trend"
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
-        case excessLossContexts = "excess_loss_contexts"
+        case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
     }
+
+    private enum BracketKeys: String, CodingKey { case lower, upper, scale }
 
     /// Writes unknown values as explicit nulls, so every documented key is always present.
     public func encode(to encoder: Encoder) throws {
@@ -149,7 +153,15 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(separable, forKey: .separable)
         try c.encode(verdict, forKey: .verdict)
         try c.encode(tolerance, forKey: .tolerance)
-        try c.encode(marginBracket, forKey: .marginBracket)
+        if let b = marginBracket {
+            // An unknown end is ±∞ in the bracket, which JSON cannot hold: it is written as null.
+            var n = c.nestedContainer(keyedBy: BracketKeys.self, forKey: .marginBracket)
+            try n.encode(finiteOrNil(b.lower), forKey: .lower)
+            try n.encode(finiteOrNil(b.upper), forKey: .upper)
+            try n.encode(finiteOrNil(b.scale), forKey: .scale)
+        } else {
+            try c.encodeNil(forKey: .marginBracket)
+        }
         try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
         try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
         try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
@@ -160,6 +172,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(involvedContextCount, forKey: .involvedContextCount)
         try c.encode(excessLossContexts, forKey: .excessLossContexts)
         try c.encode(timings, forKey: .timings)
+        try c.encode(certificateFile, forKey: .certificateFile)
     }
 }
 
@@ -172,6 +185,11 @@ public struct CheckOptions: Sendable {
     public var compatibilityTolerance = 1e-6
     /// How many contexts each list of the report shows.
     public var top = 10
+    /// Input-data-set row of each context of the data set checked (`DataSetSampling.subsample`'s
+    /// `rows`), so that reports and certificates name input rows; nil = the data set is the input.
+    public var originalRows: [Int]? = nil
+    /// Write the certificate behind the verdict here (`CertificateFile`) right after the decision.
+    public var certificatePath: String? = nil
     public init() {}
 }
 
@@ -186,6 +204,12 @@ public enum CheckRunner {
         let projector = try hooks.complementProjector?(data, features)
         let sep = Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
         timings["separability"] = monotonicSeconds() - t0
+        var certificateFile: CertificateFileSummary? = nil
+        if let path = options.certificatePath {
+            let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
+            try file.write(to: path)
+            certificateFile = file.summary
+        }
 
         var report = CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
                                  dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
@@ -195,9 +219,9 @@ public enum CheckRunner {
                                  entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
                                  margin: nil, marginKind: nil, certificate: summary(sep),
                                  involvedContexts: sep.involvedContexts.prefix(options.top).map {
-                                     reported(data, $0.context, $0.weight) },
+                                     reported(data, $0.context, $0.weight, originalRows: options.originalRows) },
                                  involvedContextCount: sep.involvedContexts.count,
-                                 excessLossContexts: [], timings: [:])
+                                 excessLossContexts: [], timings: [:], certificateFile: certificateFile)
         if sep.verdict == .separable {
             report.margin = sep.normalizedMargin
             report.marginKind = "lp-lower-bound"
@@ -224,7 +248,7 @@ public enum CheckRunner {
             report.entropyGapTrend = run.history.map { LossPoint(iteration: $0.iteration, value: $0.value - h) }
             report.entropyGapMethod = run.description
             let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
-            report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0]) }
+            report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
             timings["entropy_gap"] = monotonicSeconds() - t0
         }
         timings["total"] = monotonicSeconds() - start
@@ -277,9 +301,11 @@ public enum CheckRunner {
         return s
     }
 
-    /// A context with its text and support, read from the data set's vocabulary and contexts.
-    public static func reported(_ data: DataSet, _ j: Int, _ weight: Double) -> ReportedContext {
-        var text = "#\(j)"
+    /// A context with its text and support, read from the data set's vocabulary and contexts; its
+    /// index is `originalRows[j]` (the input row) when given.
+    public static func reported(_ data: DataSet, _ j: Int, _ weight: Double, originalRows: [Int]? = nil) -> ReportedContext {
+        let index = originalRows?[j] ?? j
+        var text = "#\(index)"
         if let v = data.vocabulary, let c = data.contexts, data.contextLength > 0 {
             text = (0..<data.contextLength).map { v[Int(c[j * data.contextLength + $0])] }.joined(separator: " ")
         }
@@ -289,6 +315,6 @@ public enum CheckRunner {
                 let t = Int(data.columns[e])
                 return data.vocabulary?[t] ?? String(t)
             }
-        return ReportedContext(index: j, weight: weight, text: text, support: support)
+        return ReportedContext(index: index, weight: weight, text: text, support: support)
     }
 }

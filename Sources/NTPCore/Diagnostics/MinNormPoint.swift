@@ -42,6 +42,10 @@ final class WolfeMinNormPoint {
     /// Stop at the first W with all margins ≥ 10τ·scale·‖W‖ (a verdict) rather than at the minimum-norm point (W^mm).
     var stopAtFirstSeparating = true
     var maxIterations = 1_000_000
+    /// Violated pairs (the worst per context, most violated first) added per oracle pass.
+    /// 32 measured best on m = 400, V = 200 near the threshold (CPU s for K = 1, 4, 16, 32, 64, 128:
+    /// 88, 35, 21, 18, 20, 27): more pairs per pass mean fewer passes but more pairs dropped again.
+    var pairsPerIteration = 32
 
     init(basis: TieBasis, data: DataSet, features: ContextFeatures, tolerance: Double) {
         self.basis = basis
@@ -51,6 +55,10 @@ final class WolfeMinNormPoint {
     }
 
     func run(deadline: Double) -> MinNormPointOutcome {
+        // The BLAS calls here are small and many; a second BLAS thread only spins between them.
+        let blasThreads = blasThreadCount()
+        setBLASThreads(1)
+        defer { setBLASThreads(blasThreads) }
         let V = basis.vocabularySize, m = basis.contextCount, d = basis.dimension, r = basis.rank
         let live = (0..<m).filter { data.supportSize($0) > 0 && data.supportSize($0) < V }
         var scale = 0.0
@@ -72,159 +80,250 @@ final class WolfeMinNormPoint {
 
         var active: [(j: Int, v: Int)] = []
         var lambda: [Double] = []
-        var reduced: [Double] = []               // n × r, row i = s(C_i)
         var cap = 64
-        var factor = [Double](repeating: 0, count: cap * cap)   // R, column-major, leading dimension cap
+        var factor = [Double](repeating: 0, count: cap * cap)   // R: RᵀR = G_S + 11ᵀ, row-major (rotations run along rows), leading dimension cap
+        var forward: [Double] = []                               // w with Rᵀ w = 1, kept through appends and removals
         var x = [Double](repeating: 0, count: V * d)
         var logits = [Double](repeating: 0, count: m * V)
-        var sigma = [Double](repeating: 0, count: max(r, 1))
-        var sNew = [Double](repeating: 0, count: max(r, 1))
-        var column = [Double](repeating: 0, count: cap)
+        var tieSum = [Double](repeating: 0, count: max(r, 1))
         var inSupport = [Bool](repeating: false, count: V)
+        var worstPerContext = [(margin: Double, v: Int)](repeating: (0, -1), count: m)
 
-        func grow() {
-            let newCap = cap * 2
+        func grow(to size: Int) {
+            var newCap = cap
+            while newCap < size { newCap *= 2 }
+            guard newCap > cap else { return }
             var f = [Double](repeating: 0, count: newCap * newCap)
-            for c in 0..<active.count { for i in 0...c { f[c * newCap + i] = factor[c * cap + i] } }
+            for c in 0..<active.count { for i in 0...c { f[i * newCap + c] = factor[i * cap + c] } }
             factor = f; cap = newCap
-            column = [Double](repeating: 0, count: cap)
         }
 
-        /// Appends pair (j, v); returns false when it is affinely dependent on the active set (round-off).
-        func append(_ j: Int, _ v: Int) -> Bool {
-            let n = active.count
-            if r > 0 { sNew.withUnsafeMutableBufferPointer { basis.reducedProjection(context: j, token: v, into: $0.baseAddress!) } }
-            var selfNorm = basis.constraintDot(j, v, j, v)
-            if r > 0 { selfNorm -= cblas_ddot(Int32(r), sNew, 1, sNew, 1) }
-            if n == cap { grow() }
-            for i in 0..<n { column[i] = basis.constraintDot(active[i].j, active[i].v, j, v) + 1 }
-            if r > 0 && n > 0 {
-                reduced.withUnsafeBufferPointer { sp in
-                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(r), -1, sp.baseAddress!, Int32(r),
-                                sNew, 1, 1, &column, 1)
+        /// Appends the pairs that keep the active set affinely independent (in order; a pair whose Cholesky
+        /// pivot vanishes to round-off is skipped) with weight 0. One triangular solve with all new columns
+        /// as right-hand sides (BLAS-3) instead of one pass over R per pair.
+        func append(_ pairs: [(j: Int, v: Int)]) {
+            let n = active.count, k = pairs.count
+            guard k > 0 else { return }
+            grow(to: n + k)
+            // c_l = G_BB⁻¹ T_Bᵀ C_l, so ⟨A_i, A_l⟩ = ⟨C_i, C_l⟩ − ⟨C_i, T_B c_l⟩.
+            var coefficients = [Double](repeating: 0, count: k * max(r, 1))
+            if r > 0 {
+                coefficients.withUnsafeMutableBufferPointer { cp in
+                    for (l, p) in pairs.enumerated() {
+                        let c = cp.baseAddress! + l * r
+                        basis.forEachTieProduct(context: p.j, token: p.v) { t, value in c[t] = value }
+                    }
+                    basis.solveGram(cp.baseAddress!, count: k)
                 }
             }
-            var rhoSquared = selfNorm + 1
+            func gram(_ i: (j: Int, v: Int), _ l: Int) -> Double {
+                var g = basis.constraintDot(i.j, i.v, pairs[l].j, pairs[l].v) + 1
+                if r > 0 { basis.forEachTieProduct(context: i.j, token: i.v) { t, value in g -= value * coefficients[l * r + t] } }
+                return g
+            }
+            // X = R⁻ᵀ [G_{S,new} + 1] (n × k, column-major), then the new block's own Cholesky.
+            var x = [Double](repeating: 0, count: max(n * k, 1))
+            for i in 0..<n { for l in 0..<k { x[i * k + l] = gram(active[i], l) } }
             if n > 0 {
                 factor.withUnsafeBufferPointer { fp in
-                    cblas_dtrsv(CblasColMajor, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &column, 1)
+                    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), Int32(k), 1,
+                                fp.baseAddress!, Int32(cap), &x, Int32(k))
                 }
-                rhoSquared -= cblas_ddot(Int32(n), column, 1, column, 1)
             }
-            guard rhoSquared > 1e-13 * (max(selfNorm, 0) + 1) else { return false }
-            for i in 0..<n { factor[n * cap + i] = column[i] }
-            factor[n * cap + n] = rhoSquared.squareRoot()
-            active.append((j, v)); lambda.append(0)
-            reduced.append(contentsOf: sNew.prefix(r))
-            return true
+            var accepted: [Int] = []
+            for l in 0..<k {
+                let c = active.count
+                var column = [Double](repeating: 0, count: c + 1)
+                for i in 0..<n { column[i] = x[i * k + l] }
+                var rhoSquared = gram(pairs[l], l)
+                for i in 0..<n { rhoSquared -= column[i] * column[i] }
+                for (q, l2) in accepted.enumerated() {
+                    // Entry against the earlier accepted new pair l2 (row n + q of R).
+                    var e = gram(pairs[l2], l)
+                    for i in 0..<(n + q) { e -= factor[i * cap + n + q] * column[i] }
+                    e /= factor[(n + q) * cap + n + q]
+                    column[n + q] = e
+                    rhoSquared -= e * e
+                }
+                let selfNorm = gram(pairs[l], l) - 1
+                guard rhoSquared > 1e-13 * (max(selfNorm, 0) + 1) else { continue }
+                let rho = rhoSquared.squareRoot()
+                for i in 0..<c { factor[i * cap + c] = column[i] }
+                factor[c * cap + c] = rho
+                var dot = 0.0
+                for i in 0..<c { dot += column[i] * forward[i] }
+                forward.append((1 - dot) / rho)
+                active.append(pairs[l]); lambda.append(0)
+                accepted.append(l)
+            }
         }
 
-        /// Removes active pair k and restores the triangular factor with Givens rotations.
-        func remove(_ k: Int) {
+        /// Removes the active pairs whose weight is ≤ `floor` and restores the triangular factor (and w)
+        /// in one sweep: after the columns are compacted, column c reaches down to its old index, and
+        /// Givens rotations of adjacent rows clear that staircase without fill.
+        func removeZeroWeights(floor: Double) {
             let n = active.count
-            for c in k..<(n - 1) { for i in 0...(c + 1) { factor[c * cap + i] = factor[(c + 1) * cap + i] } }
-            for i in k..<(n - 1) {
-                let a = factor[i * cap + i], b = factor[i * cap + i + 1]
-                let h = (a * a + b * b).squareRoot()
-                guard h > 0 else { continue }
-                let c = a / h, s = b / h
-                for col in i..<(n - 1) {
-                    let p = factor[col * cap + i], q = factor[col * cap + i + 1]
-                    factor[col * cap + i] = c * p + s * q
-                    factor[col * cap + i + 1] = -s * p + c * q
+            let keep = (0..<n).filter { lambda[$0] > floor }
+            guard keep.count < n, let firstGone = (0..<n).first(where: { lambda[$0] <= floor }) else { return }
+            let kept = keep.count
+            let ld = cap
+            factor.withUnsafeMutableBufferPointer { fb in
+                forward.withUnsafeMutableBufferPointer { wb in
+                    let f = fb.baseAddress!, w = wb.baseAddress!
+                    // Drop the columns: only entries right of the first removed column move.
+                    for i in 0..<n {
+                        let row = f + i * ld
+                        for c in firstGone..<kept where keep[c] >= i { row[c] = row[keep[c]] }
+                        for c in kept..<n { row[c] = 0 }
+                    }
+                    // Column c now reaches down to row keep[c]: rotate adjacent rows up the staircase.
+                    for c in firstGone..<kept where keep[c] > c {
+                        var i = keep[c]
+                        while i > c {
+                            let upper = f + (i - 1) * ld, lower = f + i * ld
+                            let a = upper[c], b = lower[c]
+                            let h = (a * a + b * b).squareRoot()
+                            if h > 0 {
+                                let cs = a / h, sn = b / h
+                                for col in (c + 1)..<kept {
+                                    let p = upper[col], q = lower[col]
+                                    upper[col] = cs * p + sn * q
+                                    lower[col] = -sn * p + cs * q
+                                }
+                                upper[c] = h
+                                lower[c] = 0
+                                let p = w[i - 1], q = w[i]
+                                w[i - 1] = cs * p + sn * q
+                                w[i] = -sn * p + cs * q
+                            }
+                            i -= 1
+                        }
+                    }
+                    for i in kept..<n { let row = f + i * ld; for c in 0..<n { row[c] = 0 } }
                 }
             }
-            for i in 0..<n { factor[(n - 1) * cap + i] = 0 }
-            active.remove(at: k); lambda.remove(at: k)
-            if r > 0 { reduced.removeSubrange((k * r)..<((k + 1) * r)) }
+            forward.removeLast(n - kept)
+            active = keep.map { active[$0] }
+            lambda = keep.map { lambda[$0] }
+        }
+
+        /// Rᵀ w = 1 from scratch (the incremental updates drift slowly).
+        func refreshForward() {
+            let n = active.count
+            forward = [Double](repeating: 1, count: n)
+            factor.withUnsafeBufferPointer { fp in
+                cblas_dtrsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &forward, 1)
+            }
         }
 
         /// The affine minimum-norm weights of the active set: (G_S + 11ᵀ) u = 1, normalised.
         func affineWeights() -> [Double] {
             let n = active.count
-            var u = [Double](repeating: 1, count: n)
+            var u = forward
             factor.withUnsafeBufferPointer { fp in
-                cblas_dtrsv(CblasColMajor, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &u, 1)
-                cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &u, 1)
+                cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &u, 1)
             }
             let s = u.reduce(0, +)
             return u.map { $0 / s }
         }
 
-        _ = append(first, firstOffSupport(first))
+        append([(first, firstOffSupport(first))])
         lambda[0] = 1
         var iteration = 0
+        var bestNorm = Double.infinity, stalled = 0
         while true {
             iteration += 1
-            // x = Σ λ_i C_i − Σ_t c_t T_t with c = L⁻ᵀ Σ λ_i s_i.
+            if iteration % 64 == 0 { refreshForward() }
+            // x = Σ λ_i C_i − Σ_t c_t T_t with c = G_BB⁻¹ T_Bᵀ Σ λ_i C_i.
             let n = active.count
             if r > 0 {
-                reduced.withUnsafeBufferPointer { sp in
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(r), 1, sp.baseAddress!, Int32(r), lambda, 1, 0, &sigma, 1)
+                for t in 0..<r { tieSum[t] = 0 }
+                for (i, p) in active.enumerated() {
+                    let weight = lambda[i]
+                    basis.forEachTieProduct(context: p.j, token: p.v) { t, value in tieSum[t] += weight * value }
                 }
-                sigma.withUnsafeMutableBufferPointer { basis.tieCoefficients($0.baseAddress!) }
+                tieSum.withUnsafeMutableBufferPointer { basis.solveGram($0.baseAddress!, count: 1) }
             }
             for i in 0..<x.count { x[i] = 0 }
             x.withUnsafeMutableBufferPointer { xp in
                 for (i, p) in active.enumerated() {
                     basis.addRankOne(xp.baseAddress!, context: p.j, plus: basis.anchors[p.j], minus: p.v, weight: lambda[i])
                 }
-                for t in 0..<r {
+                for t in 0..<r where tieSum[t] != 0 {
                     let tie = basis.ties[t]
-                    basis.addRankOne(xp.baseAddress!, context: tie.context, plus: tie.token, minus: basis.anchors[tie.context], weight: -sigma[t])
+                    basis.addRankOne(xp.baseAddress!, context: tie.context, plus: tie.token, minus: basis.anchors[tie.context], weight: -tieSum[t])
                 }
             }
             let norm = cblas_dnrm2(Int32(x.count), x, 1)
-            let (mu, worst) = oracle(x, live: live, logits: &logits, inSupport: &inSupport)
+            oracle(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worstPerContext)
+            var mu = Double.infinity
+            for j in live { mu = min(mu, worstPerContext[j].margin) }
             outcome.upper = min(outcome.upper, norm)
             if norm > 0 { outcome.lower = max(outcome.lower, mu / norm) }
             outcome.iterations = iteration; outcome.activeSize = n
+            if norm < bestNorm * (1 - 1e-12) { bestNorm = norm; stalled = 0 } else { stalled += 1 }
 
             let tau = tolerance * scale
             let optimal = mu >= norm * norm - 1e-12 * scale * scale
-            if mu > 0 && norm > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
-                outcome.kind = .separable
-            } else if norm <= tau {
+            var stop = true
+            if norm <= tau {
+                // Tested first: at x ≈ 0 the ratio μ/‖x‖ is round-off and may look like a margin.
                 outcome.kind = .notSeparable
-            } else if optimal {
-                // The minimum-norm point is reached and ‖x‖ = γ* is in (τ, 10τ]·scale, or its margins
-                // have not yet cleared 10τ: too close to zero to call.
+            } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
+                outcome.kind = .separable
+            } else if optimal || stalled >= 50 {
+                // The minimum-norm point is reached (or float64 cannot improve it) with ‖x‖ = γ* above τ but
+                // its margins not clear of 10τ: too close to zero to call.
                 outcome.kind = norm < 10 * tau ? .atThreshold : .undecided
-                outcome.reason = outcome.kind == .atThreshold ? nil : "minimum-norm point reached with min margin \(mu) ≤ 10τ"
+                outcome.reason = "minimum-norm point \(optimal ? "reached" : "stalled") at ‖x‖ = \(norm) with min margin \(mu)"
             } else if monotonicSeconds() > deadline {
                 outcome.reason = "time limit reached after \(iteration) Wolfe iterations (active set \(n))"
             } else if iteration >= maxIterations {
                 outcome.reason = "iteration limit \(maxIterations) reached"
-            } else if !append(worst.j, worst.v) {
-                // The oracle's pair is (numerically) in the active set's affine hull: no progress is possible in float64.
-                outcome.kind = outcome.upper < 10 * tau ? .atThreshold : .undecided
-                outcome.reason = "the most violated pair is affinely dependent on the active set (round-off) at ‖x‖ = \(norm)"
             } else {
-                // Minor cycles: move to the affine minimum-norm point, stepping back to the hull when needed.
-                while true {
-                    let w = affineWeights()
-                    if w.allSatisfy({ $0 > 0 }) { lambda = w; break }
-                    var theta = 1.0
-                    for i in 0..<w.count where w[i] <= 0 { theta = min(theta, lambda[i] / (lambda[i] - w[i])) }
-                    for i in 0..<w.count { lambda[i] += theta * (w[i] - lambda[i]) }
-                    var k = active.count - 1
-                    while k >= 0 {
-                        if lambda[k] <= 1e-15 { remove(k) }
-                        k -= 1
-                    }
-                    let s = lambda.reduce(0, +)
-                    for i in 0..<lambda.count { lambda[i] /= s }
-                    if active.count <= 1 { if active.count == 1 { lambda[0] = 1 }; break }
+                stop = false
+            }
+            if stop {
+                outcome.point = x
+                outcome.minMargin = mu
+                outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
+                outcome.beta = (0..<r).compactMap { t in
+                    tieSum[t] == 0 ? nil : ConstraintMultiplier(context: basis.ties[t].context, token: basis.ties[t].token, weight: -tieSum[t])
                 }
-                continue
+                return outcome
             }
-            outcome.point = x
-            outcome.minMargin = mu
-            outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
-            outcome.beta = (0..<r).compactMap { t in
-                sigma[t] == 0 ? nil : ConstraintMultiplier(context: basis.ties[t].context, token: basis.ties[t].token, weight: -sigma[t])
+            // Add the most violated pairs that improve on x (⟨x, A⟩ < ‖x‖²), worst first, several per oracle pass.
+            let cutoff = norm * norm - 1e-12 * scale * scale
+            var candidates = live.filter { worstPerContext[$0].margin < cutoff }
+            candidates.sort { worstPerContext[$0].margin != worstPerContext[$1].margin ? worstPerContext[$0].margin < worstPerContext[$1].margin : $0 < $1 }
+            let firstNew = active.count
+            append(candidates.prefix(pairsPerIteration).map { (j: $0, v: worstPerContext[$0].v) })
+            if active.count == firstNew { stalled = 50; continue }
+            // Minor cycles: move to the affine minimum-norm point, stepping back to the hull when needed.
+            var fresh = active.count - firstNew
+            while true {
+                var w = affineWeights()
+                while fresh > 1 && (firstNew..<active.count).contains(where: { w[$0] <= 0 }) {
+                    // One new pair alone always gets a positive affine weight (x is the affine minimum-norm
+                    // point of the old set and the pair improves on it); several together need not, and a
+                    // zero-weight pair would block every step. Drop the new pairs that do not, or all but
+                    // the most violated one when it is among them.
+                    let dropAll = w[firstNew] <= 0
+                    for i in (firstNew + 1)..<active.count where dropAll || w[i] <= 0 { lambda[i] = -1 }
+                    removeZeroWeights(floor: -0.5)
+                    fresh = active.count - firstNew
+                    w = affineWeights()
+                }
+                fresh = 0
+                if w.allSatisfy({ $0 > 0 }) { lambda = w; break }
+                var theta = 1.0
+                for i in 0..<w.count where w[i] <= 0 { theta = min(theta, lambda[i] / (lambda[i] - w[i])) }
+                for i in 0..<w.count { lambda[i] += theta * (w[i] - lambda[i]) }
+                removeZeroWeights(floor: 1e-15)
+                let s = lambda.reduce(0, +)
+                for i in 0..<lambda.count { lambda[i] /= s }
+                if active.count <= 1 { if active.count == 1 { lambda[0] = 1 }; break }
             }
-            return outcome
         }
     }
 
@@ -234,8 +333,9 @@ final class WolfeMinNormPoint {
         return v
     }
 
-    /// min_{j,v} ⟨x, A_{j,v}⟩ = min_j (ℓ_{a_j} − max_{v∉S_j} ℓ_v) for x ⊥ 𝓕, and its pair.
-    private func oracle(_ x: [Double], live: [Int], logits: inout [Double], inSupport: inout [Bool]) -> (Double, (j: Int, v: Int)) {
+    /// Per context j, min_{v∉S_j} ⟨x, A_{j,v}⟩ = ℓ_{a_j} − max_{v∉S_j} ℓ_v (for x ⊥ 𝓕) and its token.
+    private func oracle(_ x: [Double], live: [Int], logits: inout [Double], inSupport: inout [Bool],
+                        worst: inout [(margin: Double, v: Int)]) {
         let V = basis.vocabularySize, m = basis.contextCount, d = basis.dimension
         if let h = denseH {
             // Logits m × V row-major: row j = (x h̄_j)ᵀ.
@@ -248,7 +348,6 @@ final class WolfeMinNormPoint {
                 for j in live { for v in 0..<V { logits[j * V + v] = basis.columns.logit(xp, row: v, context: j) } }
             }
         }
-        var best = Double.infinity, pair = (j: -1, v: -1)
         for j in live {
             let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
             for e in range { inSupport[Int(data.columns[e])] = true }
@@ -256,9 +355,7 @@ final class WolfeMinNormPoint {
             var top = -Double.infinity, arg = -1
             for v in 0..<V where !inSupport[v] && logits[base + v] > top { top = logits[base + v]; arg = v }
             for e in range { inSupport[Int(data.columns[e])] = false }
-            let margin = logits[base + basis.anchors[j]] - top
-            if margin < best { best = margin; pair = (j, arg) }
+            worst[j] = (logits[base + basis.anchors[j]] - top, arg)
         }
-        return (best, pair)
     }
 }

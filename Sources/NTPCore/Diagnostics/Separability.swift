@@ -159,6 +159,7 @@ public struct SeparabilityResult: Sendable {
 }
 
 /// A certified interval on the max normalized margin γ* (theory.md §7), in the units of H.
+/// In JSON an infinite end (no bound known) is null.
 public struct MarginBracket: Codable, Equatable, Sendable {
     /// From a W ⊥ 𝓕: min margin / ‖W‖_F (0 when no separating W is known).
     public var lower: Double
@@ -167,6 +168,22 @@ public struct MarginBracket: Codable, Equatable, Sendable {
     /// √2 · max_j ‖h̄_j‖: the largest ‖A_{j,v}‖, the unit in which τ is measured.
     public var scale: Double
     public init(lower: Double, upper: Double, scale: Double) { self.lower = lower; self.upper = upper; self.scale = scale }
+
+    enum CodingKeys: String, CodingKey { case lower, upper, scale }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lower = try c.decodeIfPresent(Double.self, forKey: .lower) ?? .infinity
+        upper = try c.decodeIfPresent(Double.self, forKey: .upper) ?? .infinity
+        scale = try c.decode(Double.self, forKey: .scale)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lower.isFinite ? lower : nil, forKey: .lower)
+        try c.encode(upper.isFinite ? upper : nil, forKey: .upper)
+        try c.encode(scale, forKey: .scale)
+    }
 }
 
 /// A context index with a non-negative weight.
@@ -278,8 +295,17 @@ public enum Separability {
                 if c2.valid || c2.relativeResidual < check.relativeResidual { cert = polished; check = c2 }
             }
             guard check.valid else {
-                return SeparabilityResult(verdict: .undecided, check: check, involvedContexts: [], reason:
-                    "the Farkas multipliers failed verification: \(check.failure ?? "")", marginBracket: bracket)
+                // ‖x‖ ≤ τ·scale without a Farkas pair that verifies: γ* is below τ but not provably 0.
+                let atThreshold = bracket.upper < 10 * options.tolerance * bracket.scale
+                return SeparabilityResult(verdict: atThreshold ? .atThreshold : .undecided, check: check, involvedContexts: [],
+                                          reason: "the Farkas multipliers failed verification: \(check.failure ?? "")",
+                                          marginBracket: bracket)
+            }
+            if let pruned = pruned(cert) {
+                // Round-off weights (≤ 1e-12 of the largest) name contexts that play no part; keep the
+                // smaller certificate when it still verifies.
+                let c2 = verify(pruned, data: data, features: features, tolerance: options.tolerance)
+                if c2.valid { cert = pruned; check = c2 }
             }
             var r = SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
                                        involvedContexts: involvedContexts(cert), lp: nil)
@@ -400,6 +426,19 @@ public enum Separability {
         return norm > 0 ? check.minMargin / norm.squareRoot() : .infinity
     }
 
+    /// The certificate without multipliers below 1e-12 of the largest, α renormalised; nil if none is that small.
+    static func pruned(_ cert: FarkasCertificate) -> FarkasCertificate? {
+        let alphaMax = cert.marginMultipliers.map(\.weight).max() ?? 0
+        let betaMax = cert.tieMultipliers.map { abs($0.weight) }.max() ?? 0
+        let alpha = cert.marginMultipliers.filter { $0.weight > 1e-12 * alphaMax }
+        let beta = cert.tieMultipliers.filter { abs($0.weight) > 1e-12 * max(alphaMax, betaMax) }
+        guard alpha.count < cert.marginMultipliers.count || beta.count < cert.tieMultipliers.count else { return nil }
+        let sum = alpha.reduce(0) { $0 + $1.weight }
+        return FarkasCertificate(marginMultipliers: alpha.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.weight / sum) },
+                                 tieMultipliers: beta.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.weight / sum) },
+                                 anchors: cert.anchors)
+    }
+
     /// Contexts carrying Farkas weight α_j = Σ_v α_{j,v}, heaviest first (ties by index).
     public static func involvedContexts(_ cert: FarkasCertificate) -> [ContextWeight] {
         var w: [Int: Double] = [:]
@@ -490,7 +529,8 @@ public enum Separability {
         var r2 = 0.0
         for (_, x) in residual { r2 += x * x }
         let rn = r2.squareRoot()
-        let rel = scale > 0 ? rn / scale : .infinity
+        // A residual of exactly 0 is valid even when every term vanishes (h̄_j = 0 contexts).
+        let rel = scale > 0 ? rn / scale : (rn == 0 ? 0 : .infinity)
         if failure == nil {
             if cert.marginMultipliers.isEmpty { failure = "no margin multipliers" }
             else if minAlpha < -tolerance { failure = "negative α \(minAlpha)" }

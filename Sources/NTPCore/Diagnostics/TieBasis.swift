@@ -6,9 +6,9 @@ import NTPFormats
 /// Constraint vectors C_{j,v} = (e_{a_j} − e_v) h̄_jᵀ (v ∉ S_j) and tie vectors T_{j,z} = (e_z − e_{a_j}) h̄_jᵀ
 /// (z ∈ S_j, z ≠ a_j) are never formed: their inner products are a token overlap times h̄_iᵀ h̄_j
 /// (theory.md §7). 𝓕 = span{T} is represented by a basis B of linearly independent ties, chosen by a
-/// pivoted Cholesky factorisation G_BB = L Lᵀ of their Gram matrix, so that for any C
-///     ⟨P_𝓕 C, P_𝓕 C'⟩ = s(C)ᵀ s(C'),  s(C) = L⁻¹ T_Bᵀ C,
-/// and the projected constraint vectors A = P_⊥ C have Gram ⟨C, C'⟩ − s(C)ᵀ s(C').
+/// pivoted Cholesky factorisation G_BB = L Lᵀ of their Gram matrix: P_𝓕 C = T_B c with G_BB c = T_Bᵀ C, so
+/// the projected constraint vectors A = P_⊥ C have Gram ⟨A, A'⟩ = ⟨C, C'⟩ − ⟨C, T_B c'⟩, and T_Bᵀ C touches
+/// only the ties that share a token with C.
 ///
 /// Memory: the r₀ × r₀ tie Gram (r₀ = Σ_j (k_j − 1)) while factorising, then r × r for L; the context
 /// Gram HᵀH (m × m). `init` returns nil past `maxTies` (the LP then decides).
@@ -115,33 +115,35 @@ final class TieBasis {
         return o == 0 ? 0 : o * contextDot(i, j)
     }
 
-    /// s(C_{j,v}) = L⁻¹ T_Bᵀ C_{j,v} into `out[0..<r]`.
-    func reducedProjection(context j: Int, token v: Int, into out: UnsafeMutablePointer<Double>) {
-        let r = rank
-        guard r > 0 else { return }
-        out.initialize(repeating: 0, count: r)
+    /// Calls `body(t, ⟨T_t, C_{j,v}⟩)` for every basis tie t that can be nonzero against C_{j,v}: those whose
+    /// tokens meet {a_j, v}. A handful per pair on sparse supports, so products with T_B never cost r.
+    @inline(__always)
+    func forEachTieProduct(context j: Int, token v: Int, _ body: (Int, Double) -> Void) {
         let a = anchors[j]
         for t in tiesByToken[a] {
             let tie = ties[Int(t)]
-            out[Int(t)] = TieBasis.overlap(tie.token, anchors[tie.context], a, v) * contextDot(tie.context, j)
+            let o = TieBasis.overlap(tie.token, anchors[tie.context], a, v)
+            if o != 0 { body(Int(t), o * contextDot(tie.context, j)) }
         }
         for t in tiesByToken[v] {
             let tie = ties[Int(t)]
-            // Ties touching both a and v were already counted in full above.
+            // Ties touching both a and v were already visited above.
             if tie.token == a || anchors[tie.context] == a { continue }
-            out[Int(t)] = TieBasis.overlap(tie.token, anchors[tie.context], a, v) * contextDot(tie.context, j)
-        }
-        factor.withUnsafeBufferPointer { lp in
-            cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, Int32(r), lp.baseAddress!, Int32(r), out, 1)
+            let o = TieBasis.overlap(tie.token, anchors[tie.context], a, v)
+            if o != 0 { body(Int(t), o * contextDot(tie.context, j)) }
         }
     }
 
-    /// Coefficients c of P_𝓕 X = Σ_t c_t T_t from σ = Σ_i λ_i s(C_i): c = L⁻ᵀ σ (in place).
-    func tieCoefficients(_ sigma: UnsafeMutablePointer<Double>) {
+    /// Y ← G_BB⁻¹ Y = L⁻ᵀ L⁻¹ Y in place for `count` vectors of length r stored one after another: the
+    /// coefficients of P_𝓕 X on the basis ties from y = T_Bᵀ X.
+    func solveGram(_ y: UnsafeMutablePointer<Double>, count: Int) {
         let r = rank
-        guard r > 0 else { return }
+        guard r > 0, count > 0 else { return }
         factor.withUnsafeBufferPointer { lp in
-            cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, Int32(r), lp.baseAddress!, Int32(r), sigma, 1)
+            cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, Int32(r), Int32(count), 1,
+                        lp.baseAddress!, Int32(r), y, Int32(r))
+            cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, Int32(r), Int32(count), 1,
+                        lp.baseAddress!, Int32(r), y, Int32(r))
         }
     }
 

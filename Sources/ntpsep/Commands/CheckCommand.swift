@@ -21,9 +21,15 @@ struct ContextSelectionArguments: ParsableArguments {
 
     /// Loads DATA and applies the selection; returns the data set, the original m, and a one-line note.
     func load(_ path: String) throws -> (data: DataSet, originalCount: Int, note: String) {
+        let s = try loadSelection(path)
+        return (s.data, s.originalCount, s.note)
+    }
+
+    /// `load`, plus the input row of each kept context (for reports and certificates).
+    func loadSelection(_ path: String) throws -> (data: DataSet, originalCount: Int, rows: [Int], note: String) {
         let full = try DataSet(contentsOfNPZ: path)
         try full.validate()
-        let (data, _) = maxContexts.map { cap in
+        let (data, rows) = maxContexts.map { cap in
             DataSetSampling.choose(full, count: cap, choice: contextChoice ?? .randomContexts, minContextCount: minContextCount, seed: seed)
         } ?? DataSetSampling.subsample(full, minContextCount: minContextCount)
         guard data.contextCount > 0 else {
@@ -34,7 +40,7 @@ struct ContextSelectionArguments: ParsableArguments {
             note = " (of \(grouped(full.contextCount)); min count \(general(minContextCount)), "
                 + (maxContexts.map { "at most \(grouped($0)), \(contextChoice.map { $0.rawValue + ", " } ?? "")seed \(seed)" } ?? "no cap") + ")"
         }
-        return (data, full.contextCount, note)
+        return (data, full.contextCount, rows, note)
     }
 }
 
@@ -54,7 +60,7 @@ struct Check: ParsableCommand {
     @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy.")
     var embedding: String
 
-    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, involved_contexts, timings, …).")
+    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, margin, certificate, certificate_file, involved_contexts, timings, …).")
     var json = false
 
     @OptionGroup var selection: ContextSelectionArguments
@@ -68,14 +74,20 @@ struct Check: ParsableCommand {
     @Option(help: "Adam steps for the entropy gap CE − 𝓗 (0 = skip it).")
     var gapSteps: Int = 2000
 
+    @Option(help: ArgumentHelp("Write the certificate behind the separability verdict to this .npz (W, or Farkas α and β, with H and the supports of the input rows it uses); check it with scripts/verify_certificate.py.", valueName: "cert.npz"))
+    var certificate: String?
+
     @Flag(help: "Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection of the first-order fallback (ties relaxed): for very large data sets.")
     var noCompat = false
 
     func run() throws {
         let spec = try EmbeddingSpec(parsing: embedding)
-        let (ds, _, note) = try selection.load(data)
+        if let p = certificate { try checkWritable(p) }
+        let (ds, _, rows, note) = try selection.loadSelection(data)
         let features = try ContextFeatures.make(spec, for: ds)
         var options = CheckOptions()
+        options.originalRows = rows
+        options.certificatePath = certificate
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
@@ -146,6 +158,7 @@ struct Check: ParsableCommand {
             lines.append("contexts with the largest excess loss π̂_j (CE_j − H_j):")
             for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).leftPad(9) + "  " + context(x)) }
         }
+        if let f = r.certificateFile { row("certificate", "wrote \(f.path) (\(f.description))") }
         let order = ["separability", "compatibility", "entropy_gap", "max_margin", "total"]
         row("timings", order.compactMap { k in r.timings[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")

@@ -1,0 +1,209 @@
+import NTPFormats
+
+/// The certificate behind a separability verdict as the members of an `.npz` file
+/// (`ntpsep check --certificate CERT.npz`), checkable with numpy alone by
+/// `scripts/verify_certificate.py`. docs/README-cert.md documents every member.
+///
+/// Context indices (`rows`, `alpha_row`, `beta_row`) are rows of the INPUT data set: the caller
+/// passes the map from decided rows to input rows (`DataSetSampling.subsample`'s `rows`).
+/// `H` holds only the embedding columns of `rows`, so the file is self-contained; the supports of
+/// those rows are stored beside it (CSR `support_indptr`, `support_indices`).
+///
+/// Layouts: `W` and `H` are dense float64 (`W` V × d, `H` d × |rows|, C order) unless the features
+/// are sparse (onehot, positional-onehot) or the dense arrays would hold more than
+/// `denseEntryLimit` numbers; then both are CSC matrices by column, the arrays scipy's
+/// `csc_matrix((X_data, X_indices, X_indptr), shape=X_shape)` takes: `W_*` columns are features,
+/// `H_*` columns are the contexts of `rows`. Exact zeros are not stored.
+public struct CertificateFile: Sendable {
+    /// Bumped when a member changes meaning.
+    public static let formatVersion: Int64 = 1
+    /// Dense `W` and `H` together above this many float64 (400 MB) are written sparse instead.
+    public static let denseEntryLimit = 50_000_000
+
+    /// The archive members, in writing order.
+    public let members: [(String, NPYArray)]
+    /// What the file holds, for the report.
+    public let summary: CertificateFileSummary
+
+    /// Builds the members for `result`, decided on `data` with `features`. `originalRows[j]` is the
+    /// input-data-set row of decided context j (nil: the data set was not subsampled). `path` is only
+    /// recorded in the summary; `denseEntryLimit` is lowered by tests to force the sparse layout.
+    public init(_ result: SeparabilityResult, data: DataSet, features: ContextFeatures,
+                originalRows: [Int]? = nil, path: String = "", denseEntryLimit: Int = CertificateFile.denseEntryLimit) {
+        precondition(originalRows == nil || originalRows!.count == data.contextCount,
+                     "originalRows must map every decided context")
+        let V = data.vocabularySize, d = features.dimension
+        func original(_ j: Int) -> Int { originalRows?[j] ?? j }
+        var members: [(String, NPYArray)] = [
+            ("format_version", NPYArray(int64: [CertificateFile.formatVersion], shape: [])),
+            ("verdict", NPYArray(strings: [result.verdict.rawValue], shape: [])),
+            ("tolerance", NPYArray(doubles: [result.tolerance], shape: [])),
+            ("vocab_size", NPYArray(int64: [Int64(V)], shape: [])),
+        ]
+        if let b = result.marginBracket {
+            members.append(("gamma_lower", NPYArray(doubles: [b.lower], shape: [])))
+            members.append(("gamma_upper", NPYArray(doubles: [b.upper], shape: [])))
+            members.append(("margin_scale", NPYArray(doubles: [b.scale], shape: [])))
+        }
+
+        // The decided contexts the certificate needs, ordered by input row.
+        var local: [Int] = []
+        var weights: [Double]? = nil
+        var alpha: [ConstraintMultiplier] = [], beta: [ConstraintMultiplier] = []
+        var kind = "none"
+        if result.verdict == .separable, let c = result.separating {
+            kind = "separating-W"
+            // Contexts with an empty support carry no constraint.
+            local = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
+            weights = CertificateFile.unitMarginWeights(c, result.check, data: data, features: features)
+        } else if result.verdict == .notSeparable, let f = result.farkas {
+            kind = "farkas"
+            (alpha, beta) = CertificateFile.withoutRoundOff(f, data: data, features: features, tolerance: result.tolerance)
+            local = Array(Set(alpha.map(\.context) + beta.map(\.context)))
+        }
+        local.sort { original($0) < original($1) }
+
+        var layout = "none"
+        if kind != "none" {
+            let sparseFeatures: Bool
+            switch features.storage {
+            case .dense: sparseFeatures = false
+            case .identity, .sparse: sparseFeatures = true
+            }
+            let dense = !sparseFeatures && (weights?.count ?? 0) + d * local.count <= denseEntryLimit
+            layout = dense ? "dense" : "sparse"
+            members.append(("rows", NPYArray(int64: local.map { Int64(original($0)) }, shape: [local.count])))
+            var indptr: [Int64] = [0], indices: [Int64] = []
+            for j in local {
+                for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { indices.append(Int64(data.columns[e])) }
+                indptr.append(Int64(indices.count))
+            }
+            members.append(("support_indptr", NPYArray(int64: indptr, shape: [indptr.count])))
+            members.append(("support_indices", NPYArray(int64: indices, shape: [indices.count])))
+            members += CertificateFile.embeddingMembers(features, contexts: local, dense: dense)
+            if let w = weights {
+                members += dense ? [("W", NPYArray(doubles: w, shape: [V, d]))]
+                                 : CertificateFile.csc("W", rowMajor: w, rows: V, columns: d)
+            } else {
+                // Farkas multipliers by input row, then token, so the file does not depend on solver order.
+                func coo(_ prefix: String, _ list: [ConstraintMultiplier], inToken: (ConstraintMultiplier) -> Int,
+                         outName: String, outToken: (ConstraintMultiplier) -> Int) -> [(String, NPYArray)] {
+                    let sorted = list.sorted { (original($0.context), $0.token) < (original($1.context), $1.token) }
+                    let n = sorted.count
+                    return [("\(prefix)_row", NPYArray(int64: sorted.map { Int64(original($0.context)) }, shape: [n])),
+                            ("\(prefix)_in", NPYArray(int64: sorted.map { Int64(inToken($0)) }, shape: [n])),
+                            ("\(prefix)_\(outName)", NPYArray(int64: sorted.map { Int64(outToken($0)) }, shape: [n])),
+                            (prefix, NPYArray(doubles: sorted.map(\.weight), shape: [n]))]
+                }
+                let anchor = { (c: ConstraintMultiplier) in Int(data.columns[data.rowOffsets[c.context]]) }
+                members += coo("alpha", alpha, inToken: anchor, outName: "out", outToken: { $0.token })
+                members += coo("beta", beta, inToken: { $0.token }, outName: "anchor", outToken: anchor)
+            }
+        }
+        self.members = members
+        self.summary = CertificateFileSummary(path: path, kind: kind, layout: layout, rows: local.count,
+                                              marginMultipliers: alpha.count, tieMultipliers: beta.count)
+    }
+
+    /// Writes the members to `path` atomically (same inputs, same bytes).
+    public func write(to path: String) throws {
+        try NPZArchive.write(members, to: path)
+    }
+
+    /// The separating W divided by its smallest margin, so that every margin is ≥ 1 (ties scale along).
+    static func unitMarginWeights(_ c: SeparatingCertificate, _ check: CertificateCheck?, data: DataSet,
+                                  features: ContextFeatures) -> [Double] {
+        var minMargin = check?.minMargin ?? .nan
+        if !(minMargin > 0) {
+            minMargin = Separability.verify(c, data: data, features: features, tolerance: .infinity).minMargin
+        }
+        guard minMargin > 0, minMargin.isFinite else { return c.weights }
+        return c.weights.map { $0 / minMargin }
+    }
+
+    /// α and β without the multipliers whose whole term w·‖(e_p − e_q) h̄_jᵀ‖_F is below τ/1000 of the
+    /// largest constraint norm (and without α ≤ 0): solver round-off that would otherwise pull extra
+    /// contexts into `rows`. Kept only if the cleaned pair still verifies to τ; else the pair as given.
+    static func withoutRoundOff(_ f: FarkasCertificate, data: DataSet, features: ContextFeatures,
+                                tolerance: Double) -> ([ConstraintMultiplier], [ConstraintMultiplier]) {
+        let cols = SparseContextColumns(features)
+        var largest = 0.0
+        for j in 0..<features.contextCount { largest = max(largest, cols.norm(j)) }
+        let floor = 1e-3 * tolerance * largest
+        let alpha = f.marginMultipliers.filter { $0.weight > 0 && $0.weight * cols.norm($0.context) > floor }
+        let beta = f.tieMultipliers.filter { abs($0.weight) * cols.norm($0.context) > floor }
+        if alpha.count == f.marginMultipliers.count && beta.count == f.tieMultipliers.count { return (alpha, beta) }
+        let cleaned = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: f.anchors)
+        if Separability.verify(cleaned, data: data, features: features, tolerance: tolerance).valid { return (alpha, beta) }
+        return (f.marginMultipliers, f.tieMultipliers)
+    }
+
+    /// `H` (d × |contexts|, C order) or the CSC members `H_data`, `H_indices`, `H_indptr`, `H_shape`.
+    static func embeddingMembers(_ features: ContextFeatures, contexts: [Int], dense: Bool) -> [(String, NPYArray)] {
+        let d = features.dimension, n = contexts.count
+        if dense {
+            var column = [Double](repeating: 0, count: d)
+            var h = [Double](repeating: 0, count: d * n)
+            for (k, j) in contexts.enumerated() {
+                column.withUnsafeMutableBufferPointer { features.column(j, into: $0.baseAddress!) }
+                for i in 0..<d { h[i * n + k] = column[i] }
+            }
+            return [("H", NPYArray(doubles: h, shape: [d, n]))]
+        }
+        let cols = SparseContextColumns(features)
+        var data: [Double] = [], indices: [Int64] = [], indptr: [Int64] = [0]
+        for j in contexts {
+            for e in cols.offsets[j]..<cols.offsets[j + 1] { indices.append(Int64(cols.indices[e])); data.append(cols.values[e]) }
+            indptr.append(Int64(indices.count))
+        }
+        return cscMembers("H", data: data, indices: indices, indptr: indptr, shape: [d, n])
+    }
+
+    /// A row-major rows × columns matrix as CSC members, zeros dropped.
+    static func csc(_ name: String, rowMajor a: [Double], rows: Int, columns: Int) -> [(String, NPYArray)] {
+        var data: [Double] = [], indices: [Int64] = [], indptr: [Int64] = [0]
+        for f in 0..<columns {
+            for r in 0..<rows where a[r * columns + f] != 0 { indices.append(Int64(r)); data.append(a[r * columns + f]) }
+            indptr.append(Int64(indices.count))
+        }
+        return cscMembers(name, data: data, indices: indices, indptr: indptr, shape: [rows, columns])
+    }
+
+    private static func cscMembers(_ name: String, data: [Double], indices: [Int64], indptr: [Int64],
+                                   shape: [Int]) -> [(String, NPYArray)] {
+        [("\(name)_data", NPYArray(doubles: data, shape: [data.count])),
+         ("\(name)_indices", NPYArray(int64: indices, shape: [indices.count])),
+         ("\(name)_indptr", NPYArray(int64: indptr, shape: [indptr.count])),
+         ("\(name)_shape", NPYArray(int64: shape.map(Int64.init), shape: [2]))]
+    }
+}
+
+/// What a written certificate file holds (the report's `certificate_file`).
+public struct CertificateFileSummary: Codable, Equatable, Sendable {
+    /// Where it was written.
+    public var path: String
+    /// "separating-W", "farkas" or "none" (at-threshold / undecided: verdict and bracket only).
+    public var kind: String
+    /// "dense", "sparse" or "none".
+    public var layout: String
+    /// Number of contexts in `rows`.
+    public var rows: Int
+    /// Nonzero α and β written.
+    public var marginMultipliers: Int
+    public var tieMultipliers: Int
+
+    enum CodingKeys: String, CodingKey {
+        case path, kind, layout, rows
+        case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers"
+    }
+
+    /// One line for the text report, e.g. "separating W, dense, 100 contexts".
+    public var description: String {
+        switch kind {
+        case "separating-W": return "separating W, \(layout), \(rows) context\(rows == 1 ? "" : "s")"
+        case "farkas":
+            return "Farkas α on \(marginMultipliers) pair\(marginMultipliers == 1 ? "" : "s"), β on \(tieMultipliers) tie\(tieMultipliers == 1 ? "" : "s"), \(layout), \(rows) context\(rows == 1 ? "" : "s")"
+        default: return "no certificate: verdict and margin bracket only"
+        }
+    }
+}

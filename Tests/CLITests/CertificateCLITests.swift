@@ -1,0 +1,317 @@
+import XCTest
+import Foundation
+
+/// `check --certificate` and `scripts/verify_certificate.py`: the certificates of hand-made data sets,
+/// checked member by member against hand-derived values, by the numpy script, and after tampering.
+final class CertificateCLITests: XCTestCase {
+    let verifier = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/verify_certificate.py").path
+
+    /// theory.md §7: d = 1, V = 3, h̄_A = h̄_B = 1, S_A = {0, 1}, S_B = {0}. A's tie forces w_0 = w_1,
+    /// so B's margin w_0 − w_1 ≥ 1 is impossible: α = 1 on (B, v = 1), and β = 1 on A's tie (z = 1,
+    /// anchor 0) cancels it: (e_0 − e_1)·1 + (e_1 − e_0)·1 = 0.
+    func testTheoryExampleFarkasCertificateHasTheHandDerivedMultipliers() throws {
+        let dir = scratchDirectory()
+        let data = try dataSet(dir, "ex", supports: [[0, 1], [0]], V: 3)
+        let h = try embedding(dir, [[1, 1]])
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("certificate   wrote \(cert.path) (Farkas α on 1 pair, β on 1 tie, dense, 2 contexts)"), run.stdout)
+        let c = try members(cert)
+        XCTAssertEqual(c["format_version"] as? Int, 1)
+        XCTAssertEqual(c["verdict"] as? String, "not-separable")
+        XCTAssertEqual(c["tolerance"] as? Double, 1e-9)
+        XCTAssertEqual(c["rows"] as? [Int], [0, 1])
+        XCTAssertEqual(c["support_indptr"] as? [Int], [0, 2, 3])
+        XCTAssertEqual(c["support_indices"] as? [Int], [0, 1, 0])
+        XCTAssertEqual(c["H"] as? [[Double]], [[1, 1]])
+        XCTAssertEqual(c["alpha_row"] as? [Int], [1])
+        XCTAssertEqual(c["alpha_in"] as? [Int], [0])
+        XCTAssertEqual(c["alpha_out"] as? [Int], [1])
+        XCTAssertEqual(try XCTUnwrap(c["alpha"] as? [Double]).first ?? 0, 1, accuracy: 1e-12)
+        XCTAssertEqual(c["beta_row"] as? [Int], [0])
+        XCTAssertEqual(c["beta_in"] as? [Int], [1])
+        XCTAssertEqual(c["beta_anchor"] as? [Int], [0])
+        XCTAssertEqual(try XCTUnwrap(c["beta"] as? [Double]).first ?? 0, 1, accuracy: 1e-12)
+        XCTAssertNil(c["W"])
+
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID not-separable: Farkas α on 1 pairs, β on 1 ties, 2 contexts: Σα = "), ok.stdout)
+        // Without β the residual is (e_0 − e_1)·1: ‖R‖ = √2 against a scale of √2.
+        try assertInvalid(cert, "c['beta'][0] = 0", "relative residual 1 ")
+        try assertInvalid(cert, "c['alpha'][0] = -1", "negative α")
+        try assertInvalid(cert, "c['alpha_out'][0] = 0", "alpha_out ∈ S")
+        // Dropping token 1 from S_A removes the tie β rests on (A has support {0}; B has {0}).
+        try assertInvalid(cert, "c['support_indptr'] = np.array([0, 1, 2]); c['support_indices'] = np.array([0, 0])",
+                          "beta_in or beta_anchor ∉ S")
+    }
+
+    /// The same pair as rows 1 and 3 of a five-row data set whose other rows are seen once:
+    /// --min-context-count 2 keeps rows 1 and 3, and everything the report and the file name is an input row.
+    func testSubsampledRunNamesInputRows() throws {
+        let dir = scratchDirectory()
+        let data = try dataSet(dir, "five", supports: [[2], [0, 1], [1], [0], [2]], V: 3,
+                               counts: [[1], [1, 1], [1], [2], [1]])
+        let h = try embedding(dir, [[1, 1]])
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--min-context-count", "2", "--gap-steps", "0",
+                              "--json", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["contexts"] as? Int, 2)
+        let involved = try XCTUnwrap(json["involved_contexts"] as? [[String: Any]])
+        // α is on context 3 (B); a solver may add round-off weight on 1 (A), listed after it.
+        XCTAssertEqual(involved.first?["index"] as? Int, 3)
+        XCTAssertEqual(involved.first?["text"] as? String, "#3")
+        XCTAssertTrue(involved.allSatisfy { [1, 3].contains($0["index"] as? Int) }, "\(involved)")
+        let file = try XCTUnwrap(json["certificate_file"] as? [String: Any])
+        XCTAssertEqual(file["kind"] as? String, "farkas")
+        XCTAssertEqual(file["rows"] as? Int, 2)
+        let c = try members(cert)
+        XCTAssertEqual(c["rows"] as? [Int], [1, 3])
+        XCTAssertEqual(c["alpha_row"] as? [Int], [3])
+        XCTAssertEqual(c["beta_row"] as? [Int], [1])
+        XCTAssertEqual(try verify(cert, data).status, 0)
+        // Rows shifted by one no longer have the stored supports.
+        try assertInvalid(cert, "c['rows'] = c['rows'] - 1; c['alpha_row'] -= 1; c['beta_row'] -= 1",
+                          "supports differ from those of", data: data)
+    }
+
+    /// Row j of a 20-row data set has support {j}, so the file itself shows which input row each of its
+    /// contexts is: a random --max-contexts 5 must give rows[k] = support token k, not 0…4.
+    func testMaxContextsSubsampleKeepsInputRowIndices() throws {
+        let dir = scratchDirectory()
+        let data = try dataSet(dir, "diag", supports: (0..<20).map { [$0] }, V: 20)
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "onehot", "--max-contexts", "5", "--seed", "3", "--gap-steps", "20",
+                              "--json", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let c = try members(cert)
+        let rows = try XCTUnwrap(c["rows"] as? [Int])
+        XCTAssertEqual(rows.count, 5)
+        XCTAssertEqual(rows, c["support_indices"] as? [Int])
+        XCTAssertEqual(rows, rows.sorted())
+        XCTAssertNotEqual(rows, [0, 1, 2, 3, 4])
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let excess = try XCTUnwrap(json["excess_loss_contexts"] as? [[String: Any]])
+        XCTAssertEqual(excess.count, 5)
+        for x in excess {   // no vocabulary: the support prints as token ids, which equal the row
+            XCTAssertEqual(x["support"] as? [String], ["\(x["index"] as! Int)"])
+        }
+        XCTAssertEqual(try verify(cert, data).status, 0)
+    }
+
+    /// One-hot contexts: H = I and W = the support indicator (theory.md §2), both written sparse.
+    func testOnehotWritesTheSupportIndicatorSparse() throws {
+        let dir = scratchDirectory()
+        let data = try dataSet(dir, "oh", supports: [[0, 2], [1], [0, 1, 3]], V: 4)
+        let cert = dir.appendingPathComponent("c.npz")
+        XCTAssertEqual(try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--certificate", cert.path]).status, 0)
+        let c = try members(cert)
+        XCTAssertEqual(c["verdict"] as? String, "separable")
+        XCTAssertEqual(c["rows"] as? [Int], [0, 1, 2])
+        XCTAssertEqual(c["H_indptr"] as? [Int], [0, 1, 2, 3])
+        XCTAssertEqual(c["H_indices"] as? [Int], [0, 1, 2])
+        XCTAssertEqual(c["H_shape"] as? [Int], [3, 3])
+        // W (4 × 3) column j = indicator of S_j.
+        XCTAssertEqual(c["W_indptr"] as? [Int], [0, 2, 3, 6])
+        XCTAssertEqual(c["W_indices"] as? [Int], [0, 2, 1, 0, 1, 3])
+        XCTAssertEqual(c["W_data"] as? [Double], [1, 1, 1, 1, 1, 1])
+        XCTAssertEqual(c["W_shape"] as? [Int], [4, 3])
+        XCTAssertNil(c["W"])
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("min margin 1 "), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("max tie 0 "), ok.stdout)
+        try assertInvalid(cert, "c['W_data'][0] = 0.5", "INVALID separable")      // breaks S_0's tie
+        // S_1 = {3} instead of {1}: W's column 1 now ranks token 1 above the claimed support.
+        try assertInvalid(cert, "c['support_indices'][2] = 3", "INVALID separable", data: data)
+    }
+
+    /// Positional one-hot on "a c p / a d q / b c q / b d p": h̄(ac) + h̄(bd) = h̄(ad) + h̄(bc), so the four
+    /// margins w_p − w_q (ac, bd) and w_q − w_p (ad, bc) sum to 0: α = 1/4 on each, no β.
+    func testPositionalOnehotXorFarkasCertificate() throws {
+        let dir = scratchDirectory()
+        let data = try ingest(dir, "a c p\na d q\nb c q\nb d p\n")
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "positional-onehot", "--gap-steps", "0", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let c = try members(cert)
+        XCTAssertEqual(c["verdict"] as? String, "not-separable")
+        // Vocabulary <s> </s> a b c d p q; contexts (<s> <s>), (<s> a), (<s> b), (a c), (a d), (b c), (b d), …
+        XCTAssertEqual(c["rows"] as? [Int], [3, 4, 5, 6])
+        for a in try XCTUnwrap(c["alpha"] as? [Double]) { XCTAssertEqual(a, 0.25, accuracy: 1e-12) }
+        XCTAssertEqual((c["alpha"] as? [Double])?.count, 4)
+        XCTAssertEqual(c["alpha_in"] as? [Int], [6, 7, 7, 6])
+        XCTAssertEqual(c["alpha_out"] as? [Int], [7, 6, 6, 7])
+        XCTAssertEqual(c["beta"] as? [Double], [])
+        // h̄(a c) = e_a ⊕ e_c: features a = 2 and V + c = 8 + 4.
+        XCTAssertEqual(c["H_indices"] as? [Int], [2, 12, 2, 13, 3, 12, 3, 13])
+        XCTAssertEqual(c["H_shape"] as? [Int], [16, 4])
+        XCTAssertEqual(try verify(cert, data).status, 0)
+        try assertInvalid(cert, "c['alpha'] = np.array([0.4, 0.2, 0.2, 0.2])", "relative residual")
+    }
+
+    /// "a c p / b d q": distinct positional one-hot features, separable; W written sparse.
+    func testPositionalOnehotSeparableCertificate() throws {
+        let dir = scratchDirectory()
+        let data = try ingest(dir, "a c p\nb d q\n")
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "positional-onehot", "--gap-steps", "0", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let c = try members(cert)
+        XCTAssertEqual(c["verdict"] as? String, "separable")
+        XCTAssertEqual((c["rows"] as? [Int])?.count, 7)   // every context of the two lines
+        XCTAssertNotNil(c["W_data"])
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout)
+        try assertInvalid(cert, "c['W_data'] = c['W_data'] * 0.5", "INVALID separable")
+    }
+
+    /// Dense Gaussian features on random supports (m = 40, V = 12, k_j ∈ 1…4): d = 4 is not separable
+    /// (40 contexts cannot be separated in 4 dimensions here), d = 60 ≥ m is (W = L G⁻¹ Hᵀ).
+    /// numpy recomputes the margins of W independently of the script.
+    func testGaussianCertificatesBothWays() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("s.npz").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "40", "--vocab", "12", "--support", "uniform:1-4", "-o", data, "-q"]).status, 0)
+
+        let no = dir.appendingPathComponent("no.npz")
+        XCTAssertEqual(try ntpsep(["check", data, "--embedding", "gaussian:4", "--gap-steps", "0", "--no-compat", "--certificate", no.path]).status, 0)
+        XCTAssertEqual(try members(no)["verdict"] as? String, "not-separable")
+        let valid = try verify(no, data)
+        XCTAssertEqual(valid.status, 0, valid.stdout)
+        try assertInvalid(no, "c['alpha'][0] *= 1.5; c['alpha'] /= c['alpha'].sum()", "relative residual")
+        try assertInvalid(no, "c['H'][0, 0] += 0.1", "relative residual")
+
+        let yes = dir.appendingPathComponent("yes.npz")
+        XCTAssertEqual(try ntpsep(["check", data, "--embedding", "gaussian:60", "--gap-steps", "0", "--no-compat", "--certificate", yes.path]).status, 0)
+        XCTAssertEqual(try verify(yes, data).status, 0)
+        // Independent recomputation: dense W (12 × 60), H (60 × 40), smallest margin exactly 1 to round-off.
+        let margin = try python("""
+            c = np.load('\(yes.path)'); L = c['W'] @ c['H']; p, s = c['support_indptr'], c['support_indices']
+            worst = min(min(L[s[p[k]], k] - L[v, k] for v in range(12) if v not in s[p[k]:p[k + 1]]) for k in range(40))
+            print(c['W'].shape, c['H'].shape, round(worst, 9))
+            """)
+        XCTAssertEqual(margin.trimmingCharacters(in: .whitespacesAndNewlines), "(12, 60) (60, 40) 1.0")
+        try assertInvalid(yes, "c['W'] = c['W'] * 0.9", "INVALID separable")
+        // Adding 1 to W[z, f] for a token z tied with another one breaks that tie by |h̄_f| ≫ τ·scale.
+        try assertInvalid(yes, """
+            p, s = c['support_indptr'], c['support_indices']; k = int(np.argmax(np.diff(p) > 1))
+            c['W'][s[p[k] + 1], np.argmax(np.abs(c['H'][:, k]))] += 1
+            """, "INVALID separable")
+    }
+
+    /// Undecided (no time for the LP): the file holds the verdict only, check still exits 0, the script 1.
+    func testUndecidedWritesNoCertificateAndTheScriptSaysSo() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("s.npz").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "40", "--vocab", "12", "--support", "uniform:1-4", "-o", data, "-q"]).status, 0)
+        let cert = dir.appendingPathComponent("u.npz")
+        let run = try ntpsep(["check", data, "--embedding", "gaussian:4", "--time-limit", "0", "--gap-steps", "0", "--no-compat", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("(no certificate: verdict and margin bracket only)"), run.stdout)
+        let c = try members(cert)
+        XCTAssertEqual(c["verdict"] as? String, "undecided")
+        XCTAssertNil(c["rows"])
+        let r = try verify(cert, nil)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.hasPrefix("INVALID no certificate: verdict undecided"), r.stdout)
+        XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout)
+    }
+
+    /// Determinism (same inputs, same bytes) and a bad path failing before any work with one line.
+    func testCertificateIsByteIdenticalAndBadPathFails() throws {
+        let dir = scratchDirectory()
+        let data = try dataSet(dir, "ex", supports: [[0, 1], [0], [2]], V: 3)
+        let a = dir.appendingPathComponent("a.npz"), b = dir.appendingPathComponent("b.npz")
+        for out in [a, b] {
+            XCTAssertEqual(try ntpsep(["check", data, "--embedding", "gaussian:2:5", "--gap-steps", "0", "--certificate", out.path]).status, 0)
+        }
+        XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b))
+        let missing = dir.appendingPathComponent("no/such/dir/c.npz")
+        assertFails(try ntpsep(["check", data, "--embedding", "onehot", "--certificate", missing.path]),
+                    with: "cannot write \(missing.path)", noFileAt: missing)
+    }
+
+    // MARK: - fixtures
+
+    /// A CSR data set (.npz as ntpsep ingest writes it) with the given supports (counts 1 unless given).
+    func dataSet(_ dir: URL, _ name: String, supports: [[Int]], V: Int, counts: [[Int]]? = nil) throws -> String {
+        let path = dir.appendingPathComponent(name + ".npz").path
+        let counts = counts ?? supports.map { $0.map { _ in 1 } }
+        try python("""
+            s, c = \(supports), \(counts)
+            np.savez('\(path)', indices=np.array(sum(s, []), np.int32), indptr=np.cumsum([0] + [len(x) for x in s]).astype(np.int32),
+                     format=np.array(b'csr'), shape=np.array([len(s), \(V)]), data=np.array(sum(c, []), np.int64))
+            """)
+        return path
+    }
+
+    /// H (d × m) saved for --embedding file:H.npy.
+    func embedding(_ dir: URL, _ h: [[Double]]) throws -> String {
+        let path = dir.appendingPathComponent("H.npy").path
+        try python("np.save('\(path)', np.array(\(h), np.float64))")
+        return path
+    }
+
+    /// An order-3 data set of whitespace-separated lines.
+    func ingest(_ dir: URL, _ text: String) throws -> String {
+        let corpus = dir.appendingPathComponent("corpus.txt"), out = dir.appendingPathComponent("corpus.npz")
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "3", "-o", out.path, "-q"]).status, 0)
+        return out.path
+    }
+
+    /// Every member of an .npz as JSON values (scalars unwrapped, arrays as nested lists).
+    func members(_ cert: URL) throws -> [String: Any] {
+        let text = try python("""
+            import json
+            c = np.load('\(cert.path)')
+            finite = lambda v: None if v.dtype.kind == 'f' and v.ndim == 0 and not np.isfinite(v) else v.tolist()
+            print(json.dumps({k: finite(c[k]) for k in c.files}))
+            """)
+        return try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+    }
+
+    /// Runs the verifier script.
+    func verify(_ cert: URL, _ data: String?) throws -> Run {
+        try process(["python3", verifier, cert.path] + (data.map { [$0] } ?? []))
+    }
+
+    /// Applies `edit` (Python on the dict `c` of members) to a copy of `cert` and asserts that the
+    /// script rejects it with exit 1 and a line containing `fragment`.
+    func assertInvalid(_ cert: URL, _ edit: String, _ fragment: String, data: String? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let bad = cert.deletingLastPathComponent().appendingPathComponent("tampered-\(UUID().uuidString).npz")
+        try python("c = dict(np.load('\(cert.path)'))\n\(edit)\nnp.savez('\(bad.path)', **c)")
+        let r = try verify(bad, data)
+        XCTAssertEqual(r.status, 1, "\(edit): \(r.stdout)\(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stdout.hasPrefix("INVALID") && r.stdout.contains(fragment), "\(edit): \(r.stdout)\(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout, file: file, line: line)
+    }
+
+    /// Runs Python code (numpy imported as np); fails the test on a non-zero exit.
+    @discardableResult
+    func python(_ code: String) throws -> String {
+        let r = try process(["python3", "-c", "import numpy as np\n" + code])
+        guard r.status == 0 else { throw NSError(domain: "python", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
+        return r.stdout
+    }
+
+    func process(_ arguments: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}

@@ -1,0 +1,125 @@
+import XCTest
+import NTPFormats
+@testable import NTPCore
+
+/// Wolfe's minimum-norm point against closed forms (theory.md §4, §7) and against the exact LP.
+final class MinNormPointTests: XCTestCase {
+
+    /// Random supports over V tokens for m contexts, sizes 1 + Geometric(p) capped at V − 1.
+    func randomSupports(m: Int, V: Int, seed: UInt64) -> DataSet {
+        var rng = SeededGenerator(seed: seed)
+        var rows: [[Int: Double]] = []
+        for _ in 0..<m {
+            var k = 1
+            while k < V - 1 && rng.next() % 100 < 60 { k += 1 }
+            var row: [Int: Double] = [:]
+            while row.count < k { row[Int(rng.next() % UInt64(V))] = Double(1 + rng.next() % 5) }
+            rows.append(row)
+        }
+        return makeData(V: V, rows: rows)
+    }
+
+    /// Gaussian d × m features (column-major), seeded.
+    func gaussian(d: Int, m: Int, seed: UInt64) -> ContextFeatures {
+        var rng = SeededGenerator(seed: seed)
+        var h = [Double](repeating: 0, count: d * m)
+        for i in 0..<h.count {
+            // Box–Muller from two uniforms.
+            let u1 = (Double(rng.next() >> 11) + 0.5) / 9007199254740992.0
+            let u2 = Double(rng.next() >> 11) / 9007199254740992.0
+            h[i] = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        }
+        return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+    }
+
+    /// HᵀH = I: the minimum-norm point has ‖x*‖ = γ* = 1/‖W^mm‖ with ‖W^mm‖² = Σ_j k_j (V − k_j)/V, and
+    /// x*/‖x*‖² has the logits of the centred support matrix: (V − k_j)/V on S_j, −k_j/V off it.
+    func testOrthonormalFeaturesMatchTheClosedForm() throws {
+        let m = 12, V = 9, d = 15
+        let data = randomSupports(m: m, V: V, seed: 3)
+        // Orthonormal columns: Gram–Schmidt on Gaussian columns.
+        var h = gaussian(d: d, m: m, seed: 11).denseMatrix()
+        for j in 0..<m {
+            for i in 0..<j {
+                var dot = 0.0
+                for f in 0..<d { dot += h[j * d + f] * h[i * d + f] }
+                for f in 0..<d { h[j * d + f] -= dot * h[i * d + f] }
+            }
+            var n = 0.0
+            for f in 0..<d { n += h[j * d + f] * h[j * d + f] }
+            for f in 0..<d { h[j * d + f] /= n.squareRoot() }
+        }
+        let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+        let basis = try XCTUnwrap(TieBasis(data: data, features: features))
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
+        solver.stopAtFirstSeparating = false
+        let out = solver.run(deadline: monotonicSeconds() + 60)
+        XCTAssertEqual(out.kind, .separable)
+        var normSquared = 0.0
+        for j in 0..<m { let k = Double(data.supportSize(j)); normSquared += k * (Double(V) - k) / Double(V) }
+        let x = try XCTUnwrap(out.point)
+        let xNorm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        XCTAssertEqual(xNorm, 1 / normSquared.squareRoot(), accuracy: 1e-10)
+        XCTAssertEqual(out.lower, out.upper, accuracy: 1e-9)
+        for j in 0..<m {
+            let k = Double(data.supportSize(j))
+            let support = Set(data.columns[data.rowOffsets[j]..<data.rowOffsets[j + 1]].map(Int.init))
+            for v in 0..<V {
+                var logit = 0.0
+                for f in 0..<d { logit += x[v * d + f] * h[j * d + f] }
+                let expected = support.contains(v) ? (Double(V) - k) / Double(V) : -k / Double(V)
+                XCTAssertEqual(logit / (xNorm * xNorm), expected, accuracy: 1e-8, "context \(j), token \(v)")
+            }
+        }
+    }
+
+    /// On random supports across the threshold the minimum-norm point and the exact LP agree, and every
+    /// certificate passes the independent re-check.
+    func testAgreesWithTheExactLPAcrossTheThreshold() {
+        var verdicts: [SeparabilityVerdict] = []
+        for (i, d) in [2, 3, 4, 5, 6, 8, 10, 12].enumerated() {
+            let data = randomSupports(m: 24, V: 10, seed: UInt64(100 + i))
+            let h = gaussian(d: d, m: 24, seed: UInt64(200 + i))
+            var lpOnly = SeparabilityOptions()
+            lpOnly.useMinNormPoint = false
+            let lp = Separability.decide(data, features: h, options: lpOnly)
+            let wolfe = Separability.decide(data, features: h)
+            XCTAssertNil(wolfe.lp, "d = \(d) must be decided without the LP")
+            XCTAssertEqual(wolfe.verdict, lp.verdict, "d = \(d): \(wolfe.reason ?? "")")
+            XCTAssertTrue(wolfe.check?.valid ?? false, "d = \(d)")
+            if let w = wolfe.separating { XCTAssertTrue(Separability.verify(w, data: data, features: h).valid) }
+            if let f = wolfe.farkas { XCTAssertTrue(Separability.verify(f, data: data, features: h).valid) }
+            let bracket = wolfe.marginBracket!
+            XCTAssertLessThanOrEqual(bracket.lower, bracket.upper * (1 + 1e-12))
+            verdicts.append(wolfe.verdict)
+        }
+        XCTAssertTrue(verdicts.contains(.separable) && verdicts.contains(.notSeparable), "\(verdicts)")
+    }
+
+    /// d = 1, V = 2: S_A = {0} at h = 1 and S_B = {1} at h = −ε need w_0 − w_1 ≥ 1 and ε (w_0 − w_1) ≥ 1,
+    /// so γ* = √2 ε exactly, in units of scale √2: γ*/scale = ε. At ε = 1e-11 (< 10τ) the verdict is
+    /// "at the threshold", at ε = 1e-6 it is separable with that margin, and with h_B = +ε the two
+    /// requirements contradict each other (not separable, whatever ε).
+    func testAtThresholdBand() {
+        let data = makeData(V: 2, rows: [[0: 1], [1: 1]])
+        let tiny = Separability.decide(data, features: denseFeatures([[1], [-1e-11]]))
+        XCTAssertEqual(tiny.verdict, .atThreshold, tiny.reason ?? "")
+        XCTAssertLessThan(tiny.marginBracket!.lower, 10 * 1e-9 * tiny.marginBracket!.scale)
+
+        let small = Separability.decide(data, features: denseFeatures([[1], [-1e-6]]))
+        XCTAssertEqual(small.verdict, .separable)
+        XCTAssertEqual(small.marginBracket!.scale, 2.0.squareRoot(), accuracy: 1e-15)
+        XCTAssertEqual(small.normalizedMargin!, 2.0.squareRoot() * 1e-6, accuracy: 1e-15)
+
+        let opposed = Separability.decide(data, features: denseFeatures([[1], [1e-6]]))
+        XCTAssertEqual(opposed.verdict, .notSeparable)
+    }
+
+    /// A context whose features vanish (h̄_j = 0) cannot be separated: Farkas with α on it alone.
+    func testZeroEmbeddingIsNotSeparable() {
+        let data = makeData(V: 3, rows: [[0: 1], [1: 2]])
+        let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 0]]))
+        XCTAssertEqual(r.verdict, .notSeparable)
+        XCTAssertEqual(r.involvedContexts.map(\.context), [1])
+    }
+}
