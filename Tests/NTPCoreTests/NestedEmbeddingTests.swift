@@ -43,10 +43,10 @@ final class NestedEmbeddingTests: XCTestCase {
     /// verifies unchanged at d' < d and fails at d* (where the data are separable).
     func testCertificatesComposeAcrossNestedDimensions() throws {
         let corpus = SyntheticText.zipfianMarkov(vocabularySize: 30, length: 4000, seed: 5)
-        let data = DataSetSampling.choose(corpus, count: 30, choice: .mostFrequent).data
+        let data = DataSetSampling.choose(corpus, count: 24, choice: .mostFrequent).data
         let V = data.vocabularySize
         func h(_ d: Int) throws -> ContextFeatures { try ContextFeatures.make(.gaussian(dimension: d, seed: 3), for: data) }
-        let b = try ThresholdSearch.run(cap: 30) { d in (Separability.decide(data, features: try h(d)).verdict, 0) }
+        let b = try ThresholdSearch.run(cap: 24) { d in (Separability.decide(data, features: try h(d)).verdict, 0) }
         let star = try XCTUnwrap(b.threshold)
         XCTAssertGreaterThan(star, 4)
         let yes = Separability.decide(data, features: try h(star))

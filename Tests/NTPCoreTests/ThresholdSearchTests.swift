@@ -58,16 +58,16 @@ final class ThresholdSearchTests: XCTestCase {
         XCTAssertEqual(open.lower, 4); XCTAssertNil(open.upper); XCTAssertFalse(open.isDecided); XCTAssertFalse(open.isAboveCap)
     }
 
-    /// The search against a brute-force scan of every d on real instances (m = 24–36, V = 30, Gaussian
-    /// features nested by construction): the scan's verdicts are monotone in d, and the bisection
+    /// The search against a brute-force scan of every d on real instances (V = 30, Gaussian
+    /// features nested by construction; m = 20–30): the scan's verdicts are monotone in d, and the bisection
     /// (with and without a hint) returns the scan's smallest separable d.
     func testBisectionAgreesWithBruteForceScan() throws {
         let corpus = SyntheticText.zipfianMarkov(vocabularySize: 30, length: 4000, seed: 5)
         let instances: [(String, DataSet)] = [
-            ("top 30", DataSetSampling.choose(corpus, count: 30, choice: .mostFrequent).data),
-            ("random 36", DataSetSampling.choose(corpus, count: 36, choice: .randomContexts, seed: 2).data),
-            ("uniform null of top 24", NullModel.uniform.sample(DataSetSampling.choose(corpus, count: 24, choice: .mostFrequent).data, seed: 7)),
-            ("frequency null of top 30", NullModel.frequency.sample(DataSetSampling.choose(corpus, count: 30, choice: .mostFrequent).data, seed: 8)),
+            ("top 24", DataSetSampling.choose(corpus, count: 24, choice: .mostFrequent).data),
+            ("random 30", DataSetSampling.choose(corpus, count: 30, choice: .randomContexts, seed: 2).data),
+            ("uniform null of top 20", NullModel.uniform.sample(DataSetSampling.choose(corpus, count: 20, choice: .mostFrequent).data, seed: 7)),
+            ("frequency null of top 24", NullModel.frequency.sample(DataSetSampling.choose(corpus, count: 24, choice: .mostFrequent).data, seed: 8)),
         ]
         var stars: [Int] = []
         for (name, data) in instances {
@@ -97,22 +97,22 @@ final class ThresholdSearchTests: XCTestCase {
     /// CSV rows carry them.
     func testSweepTrialsAndPointStatistics() throws {
         let corpus = SyntheticText.zipfianMarkov(vocabularySize: 30, length: 4000, seed: 5)
-        var o = SweepOptions(contextCounts: [20], trials: 6, seed: 40)
+        var o = SweepOptions(contextCounts: [16], trials: 6, seed: 40)
         o.nulls = [.frequency]
         let r = try Sweep.run(corpus, options: o)
         XCTAssertEqual(r.points.map(\.model), ["real", "null-frequency"])
         XCTAssertEqual(r.trials.count, 12)
-        let chosen = DataSetSampling.choose(corpus, count: 20, choice: .mostFrequent).data
+        let chosen = DataSetSampling.choose(corpus, count: 16, choice: .mostFrequent).data
         for t in r.trials {
             let data = t.model == "real" ? chosen : NullModel.frequency.sample(chosen, seed: 40 + 1_000_003 + UInt64(t.trial))
             XCTAssertEqual(t.embeddingSeed, 40 + UInt64(t.trial))
-            let scan = try (1...20).map {
+            let scan = try (1...16).map {
                 Separability.decide(data, features: try ContextFeatures.make(.gaussian(dimension: $0, seed: t.embeddingSeed), for: data)).verdict
             }
             XCTAssertEqual(t.bracket.threshold, scan.firstIndex(of: .separable).map { $0 + 1 }, "\(t.model) \(t.trial): \(scan)")
         }
         for p in r.points {
-            let values = r.trials.filter { $0.model == p.model }.map { Double($0.bracket.threshold!) / 20 }.sorted()
+            let values = r.trials.filter { $0.model == p.model }.map { Double($0.bracket.threshold!) / 16 }.sorted()
             XCTAssertEqual(p.decided, 6); XCTAssertEqual(p.undecided, 0)
             XCTAssertEqual(p.median, (values[2] + values[3]) / 2)
             XCTAssertEqual(p.ciLower, values[0]); XCTAssertEqual(p.ciUpper, values[5])   // n = 6: [X₍₁₎, X₍₆₎]
@@ -121,7 +121,7 @@ final class ThresholdSearchTests: XCTestCase {
         let rows = r.trialsCSV().split(separator: "\n")
         XCTAssertEqual(rows.count, 13)
         let t0 = r.trials[0]
-        XCTAssertEqual(rows[1], "real,20,0,40,,decided,\(t0.bracket.threshold!),\(t0.bracket.lower + 1),\(t0.bracket.upper!),\(t0.ratio!),\(t0.bracket.evaluations.count)")
+        XCTAssertEqual(rows[1], "real,16,0,40,,decided,\(t0.bracket.threshold!),\(t0.bracket.lower + 1),\(t0.bracket.upper!),\(t0.ratio!),\(t0.bracket.evaluations.count)")
         XCTAssertEqual(r.summaryCSV().split(separator: "\n").count, 3)
     }
 }

@@ -114,7 +114,7 @@ enum AnalysisReport {
 
 /// "d*/m on the 100 most frequent contexts, 10 trials per model (sweep's default: 20), 0 undecided".
 func sweepSentence(_ r: SweepResult) -> String {
-    let m = r.points.map(\.contexts).map(String.init).joined(separator: ", ")
+    let m = Array(Set(r.points.map(\.contexts))).sorted().map(String.init).joined(separator: ", ")
     let undecided = r.points.reduce(0) { $0 + $1.undecided }
     return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts, \(r.trialsPerPoint) trials per model"
         + (r.trialsPerPoint < 20 ? " (sweep's default: 20)" : "") + ", \(undecided) undecided"
