@@ -9,15 +9,17 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The NTP-separability threshold d*/m with nested random embeddings: real supports against null models, for several m.",
         discussion: """
-        For each m in --contexts (the first m contexts of --context-choice's ranking) and each trial t, the
-        embedding rows are drawn once with seed SEED+t and each d uses the first d of them (gaussian:d:(SEED+t)
-        is exactly that H, rescaled). Bisection over d finds the smallest separable d*, proven by a verified W at
-        d* and a verified Farkas certificate at d* − 1. A trial missing either certificate is undecided: its d* is
-        an interval, reported on its own and never counted as not separable. Prints per model and m the median
-        d*/m over the decided trials with a 95 % order-statistic confidence interval.
-        Null models keep m, V, every support size and the counts and redraw which tokens form each support:
-        uniform (every k_j-subset equally likely) or frequency (tokens drawn without replacement with
-        probability ∝ their total count in the real data).
+        For each m in --contexts (the first m contexts of --context-choice's ranking) and each trial t, \
+        the embedding rows are drawn once with seed SEED+t and each d uses the first d of them \
+        (gaussian:d:(SEED+t) is exactly that H, rescaled). Bisection over d finds the smallest separable \
+        d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial missing \
+        either certificate is undecided: its d* is an interval, reported on its own and never counted \
+        as not separable. Prints per model and m the median d*/m over the decided trials with a 95 % \
+        order-statistic confidence interval.
+
+        Null models keep m, V, every support size and the counts, and redraw which tokens form each \
+        support: uniform (every k_j-subset equally likely) or frequency (tokens drawn without \
+        replacement with probability ∝ their total count in the real data).
         """)
 
     @Argument(help: "A data set (.npz) written by ntpsep ingest.")
@@ -26,7 +28,7 @@ struct Sweep: ParsableCommand {
     @Option(help: "Nested embedding family: gaussian (d = D) or positional-gaussian (d = (N−1)·D).")
     var embedding: SweepEmbedding = .gaussian
 
-    @Option(help: "Numbers of contexts m, comma separated (e.g. 100,200,500,1000,2000).")
+    @Option(help: "Numbers of contexts m, comma separated, e.g. 100,200,500,1000,2000 (default: 200, or --max-contexts N).")
     var contexts: String?
 
     @Option(help: "Seeded trials per (model, m); 6 or more give a 95 % interval (20: [X₍₆₎, X₍₁₅₎]).")
