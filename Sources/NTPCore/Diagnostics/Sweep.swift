@@ -185,7 +185,8 @@ public struct SweepResult: Codable, Equatable, Sendable {
 /// The NTP-separability threshold d* against m: per trial a bisection over nested embeddings,
 /// proven by a W at d* and a Farkas pair at d* − 1, for the real supports and null models.
 public enum Sweep {
-    /// Runs every (m, model, trial) in order. `progress` gets one line per trial.
+    /// Runs every (m, model, trial) in order (m capped at the number of eligible contexts).
+    /// `progress` gets one line per trial.
     public static func run(_ data: DataSet, options: SweepOptions,
                            progress: ((String) -> Void)? = nil) throws -> SweepResult {
         let ms = options.contextCounts
@@ -194,7 +195,8 @@ public enum Sweep {
                                                     minContextCount: options.minContextCount, seed: options.seed)
         var trials: [SweepTrial] = [], points: [SweepPoint] = []
         var lastMedian: [String: (m: Int, d: Int)] = [:]
-        for m in ms {
+        // An m beyond the eligible contexts means all of them; the same set is swept once.
+        for m in Array(Set(ms.map { min($0, ranked.count) })).sorted() where m > 0 {
             let chosen = DataSetSampling.select(data, rows: Array(ranked.prefix(m)).sorted())
             let factor = options.embedding.dimensionFactor(chosen)
             let cap = min(options.maxDimension ?? Int.max, options.embedding.defaultCap(chosen))
