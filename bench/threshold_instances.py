@@ -33,7 +33,7 @@ def main():
     ap.add_argument("--m", default="100,400")
     ap.add_argument("--V", type=int, default=200)
     ap.add_argument("--p", type=float, default=0.35)
-    ap.add_argument("--ratios", default="0.04,0.06,0.08,0.1,0.12,0.15,0.2,0.5,1.0")
+    ap.add_argument("--ratios", default="0.04,0.06,0.08,0.1,0.12,0.15,0.2,0.3,0.5,1.0")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)

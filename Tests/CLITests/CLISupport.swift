@@ -71,3 +71,7 @@ extension XCTestCase {
         }
     }
 }
+
+/// scripts/verify_certificate.py of this checkout (the numpy-only certificate checker).
+let verifierScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("scripts/verify_certificate.py").path

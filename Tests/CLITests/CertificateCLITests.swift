@@ -4,8 +4,7 @@ import Foundation
 /// `check --certificate` and `scripts/verify_certificate.py`: the certificates of hand-made data sets,
 /// checked member by member against hand-derived values, by the numpy script, and after tampering.
 final class CertificateCLITests: XCTestCase {
-    let verifier = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/verify_certificate.py").path
+    let verifier = verifierScript
 
     /// theory.md §7: d = 1, V = 3, h̄_A = h̄_B = 1, S_A = {0, 1}, S_B = {0}. A's tie forces w_0 = w_1,
     /// so B's margin w_0 − w_1 ≥ 1 is impossible: α = 1 on (B, v = 1), and β = 1 on A's tie (z = 1,

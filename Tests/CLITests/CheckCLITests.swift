@@ -24,4 +24,36 @@ final class CheckCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("invalid embedding 'gaussian:0'"), bad.stderr)
     }
+
+    /// A trained W certifies separability once projected onto 𝓕⊥ (its 𝓕 part tends to W*, not 0), and the
+    /// numpy script accepts the certificate; a W that separates nothing (zeros) leaves the decision to the solvers.
+    func testTrainedWeightsCertifySeparability() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("p.npz").path, h = dir.appendingPathComponent("H.npy").path
+        let w = dir.appendingPathComponent("W.npy").path, cert = dir.appendingPathComponent("cert.npz").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "50", "--vocab", "10", "--support", "6", "--samples", "5000",
+                                   "--seed", "0", "--dim", "60", "--embeddings-out", h, "-o", data]).status, 0)
+        var run = try ntpsep(["train", data, "--embedding", "file:\(h)", "--steps", "3000", "--optimizer", "adam",
+                              "--reference", "none", "--out", w])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w, "--gap-steps", "0",
+                          "--certificate", cert, "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "separable")
+        let summary = try XCTUnwrap(json["certificate"] as? [String: Any])
+        XCTAssertEqual(summary["method"] as? String, "certified from \(w)")
+        XCTAssertTrue(try shell("python3 \(verifierScript) \(cert) \(data)").hasPrefix("VALID"))
+        // An all-zero W separates nothing: the solvers decide instead.
+        _ = try shell("python3 -c 'import numpy as np; np.save(\"\(w)\", np.zeros((10, 60)))'")
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w, "--gap-steps", "0", "--no-compat", "--json"])
+        let again = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(again["verdict"] as? String, "separable")
+        XCTAssertNotEqual((again["certificate"] as? [String: Any])?["method"] as? String, "certified from \(w)")
+        // A W of the wrong shape is one clear error.
+        _ = try shell("python3 -c 'import numpy as np; np.save(\"\(w)\", np.zeros((3, 3)))'")
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("expected W of shape (V, d) = (10, 60)"), run.stderr)
+    }
 }

@@ -111,7 +111,13 @@ final class TheorySolverTests: XCTestCase {
                 XCTAssertLessThan(refNorm(ref.projectF(mm.weights)), 1e-8)
                 XCTAssertGreaterThan(ref.minMargin(mm.weights), 1 - 1e-8)
                 XCTAssertEqual(mm.margin, 1 / refNorm(wRef), accuracy: 1e-7)
+                // The minimum-norm point gives the same γ* = 1/‖W^mm‖ and the same direction.
+                let wolfe = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data, features: f))
+                XCTAssertEqual(wolfe.verdict, .separable, "seed \(seed) d \(d)")
+                XCTAssertEqual(wolfe.gamma, 1 / refNorm(wRef), accuracy: 1e-6 * wolfe.gamma, "seed \(seed) d \(d)")
+                XCTAssertLessThan(maxAbsDiff(try XCTUnwrap(wolfe.weights), wRef), 1e-6 * max(1, refNorm(wRef)))
             } else {
+                XCTAssertEqual(Separability.maxMarginByMinNormPoint(data, features: f)?.verdict, .notSeparable, "seed \(seed) d \(d)")
                 // Seeds 5, 6, 7 (d = 3, 3, 4 < m): infeasibility confirmed by scipy's HiGHS LP.
                 XCTAssertEqual(mm.status, .notSeparable, "seed \(seed) d \(d)")
                 XCTAssertLessThan(mm.marginUpperBound, 1e-4 * 3)

@@ -78,9 +78,11 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
     public var firstOrder: FirstOrderSeparabilityStatistics?
     /// Why undecided, or why verification failed.
     public var reason: String?
+    /// The route that decided (closed form, minimum-norm point, LP) and its effort.
+    public var method: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, verified, reason, lp
+        case kind, verified, reason, lp, method
         case minMargin = "min_margin", maxTieViolation = "max_tie_violation", residualNorm = "residual_norm"
         case relativeResidual = "relative_residual", normLowerBound = "norm_lower_bound"
         case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers", firstOrder = "first_order"
@@ -115,7 +117,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
     /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
     public var margin: Double?
-    /// "max-margin" or "lp-lower-bound".
+    /// "max-margin" or "certificate-lower-bound".
     public var marginKind: String?
     public var certificate: CertificateSummary
     /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).
@@ -190,7 +192,19 @@ public struct CheckOptions: Sendable {
     public var originalRows: [Int]? = nil
     /// Write the certificate behind the verdict here (`CertificateFile`) right after the decision.
     public var certificatePath: String? = nil
+    /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
+    /// when it does not separate.
+    public var candidateWeights: CandidateWeights? = nil
+    /// Decide through the most frequent contexts first (`SubsetLadder`), starting with this many.
+    public var subsetLadderStart: Int? = nil
     public init() {}
+}
+
+/// A W from outside the separability solvers, and where it came from (printed with the verdict).
+public struct CandidateWeights: Sendable {
+    public var weights: [Double]
+    public var source: String
+    public init(weights: [Double], source: String) { self.weights = weights; self.source = source }
 }
 
 /// Runs the `check` diagnostics on one data set and embedding.
@@ -202,8 +216,24 @@ public enum CheckRunner {
         var timings: [String: Double] = [:]
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
-        let sep = Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
+        var sep = options.candidateWeights.flatMap {
+            Separability.certify(weights: $0.weights, data: data, features: features, options: options.separability,
+                                 projector: projector, source: $0.source)
+        } ?? options.subsetLadderStart.map {
+            SubsetLadder.decide(data, features: features, options: options.separability, start: $0).result
+        } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
         timings["separability"] = monotonicSeconds() - t0
+        var trained: CrossEntropyRun? = nil
+        if sep.verdict == .undecided, let minimize = hooks.minimizeCrossEntropy {
+            // The entropy-gap run's W is one more source of a separating W (projected onto 𝓕⊥).
+            t0 = monotonicSeconds()
+            trained = try minimize(data, features)
+            timings["entropy_gap"] = monotonicSeconds() - t0
+            if let r = Separability.certify(weights: trained!.weights, data: data, features: features, options: options.separability,
+                                            projector: projector, source: "the entropy-gap run's W projected onto 𝓕⊥") {
+                sep = r
+            }
+        }
         var certificateFile: CertificateFileSummary? = nil
         if let path = options.certificatePath {
             let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
@@ -224,7 +254,7 @@ public enum CheckRunner {
                                  excessLossContexts: [], timings: [:], certificateFile: certificateFile)
         if sep.verdict == .separable {
             report.margin = sep.normalizedMargin
-            report.marginKind = "lp-lower-bound"
+            report.marginKind = "certificate-lower-bound"
             if let mm = hooks.maxMarginNorm {
                 t0 = monotonicSeconds()
                 let norm = try mm(data, features)
@@ -241,7 +271,7 @@ public enum CheckRunner {
         }
         if let minimize = hooks.minimizeCrossEntropy {
             t0 = monotonicSeconds()
-            let run = try minimize(data, features)
+            let run = try trained ?? minimize(data, features)
             let h = report.entropy
             let excess = perContextExcessLoss(data, features: features, weights: run.weights)
             report.entropyGap = excess.reduce(0, +)
@@ -249,7 +279,7 @@ public enum CheckRunner {
             report.entropyGapMethod = run.description
             let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
             report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
-            timings["entropy_gap"] = monotonicSeconds() - t0
+            timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
         }
         timings["total"] = monotonicSeconds() - start
         report.timings = timings
@@ -287,7 +317,7 @@ public enum CheckRunner {
 
     static func summary(_ r: SeparabilityResult) -> CertificateSummary {
         var s = CertificateSummary(kind: "none", verified: false, marginMultipliers: 0, tieMultipliers: 0,
-                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason)
+                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason, method: r.method)
         if let c = r.separating, let k = r.check {
             _ = c
             s.kind = "separating-W"; s.verified = k.valid

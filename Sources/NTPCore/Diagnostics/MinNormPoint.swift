@@ -359,3 +359,44 @@ final class WolfeMinNormPoint {
         }
     }
 }
+
+/// The NTP-SVM direction from the minimum-norm point: W^mm = x*/‖x*‖², γ* = ‖x*‖ = 1/‖W^mm‖ (theory.md §7).
+public struct MinimumNormPointMaxMargin: Sendable {
+    /// γ* = ‖x*‖ (units of H); 0 when not separable.
+    public var gamma: Double
+    /// W^mm (V × d row-major), nil when not separable or unresolved.
+    public var weights: [Double]?
+    /// The certified bracket when the run stopped (lower = upper = γ* at the optimum, to round-off).
+    public var bracket: MarginBracket
+    /// separable, not-separable, at-threshold or undecided.
+    public var verdict: SeparabilityVerdict
+    /// Oracle passes.
+    public var iterations: Int
+}
+
+extension Separability {
+    /// Runs Wolfe's method to the minimum-norm point itself (not only to the first separating W);
+    /// nil when the tie basis is out of reach (see `SeparabilityOptions.maxMinNormPointTies`).
+    public static func maxMarginByMinNormPoint(_ data: DataSet, features: ContextFeatures,
+                                               options: SeparabilityOptions = SeparabilityOptions()) -> MinimumNormPointMaxMargin? {
+        guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance)
+        solver.stopAtFirstSeparating = false
+        let out = solver.run(deadline: monotonicSeconds() + options.timeLimit)
+        let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
+        let verdict: SeparabilityVerdict
+        switch out.kind {
+        case .separable: verdict = .separable
+        case .notSeparable: verdict = .notSeparable
+        case .atThreshold: verdict = .atThreshold
+        case .undecided: verdict = .undecided
+        }
+        guard verdict == .separable, let x = out.point else {
+            return MinimumNormPointMaxMargin(gamma: verdict == .notSeparable ? 0 : bracket.upper, weights: nil,
+                                             bracket: bracket, verdict: verdict, iterations: out.iterations)
+        }
+        let normSquared = x.reduce(0) { $0 + $1 * $1 }
+        return MinimumNormPointMaxMargin(gamma: normSquared.squareRoot(), weights: x.map { $0 / normSquared },
+                                         bracket: bracket, verdict: verdict, iterations: out.iterations)
+    }
+}

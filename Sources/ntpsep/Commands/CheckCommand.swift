@@ -50,8 +50,11 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide NTP-separability (with a verified certificate) and report compatibility and the entropy gap.",
         discussion: """
-        separable is decided exactly by an LP (GLPK, constraint generation) and re-verified; past the
-        LP's size limit it is reported as undecided with first-order statistics.
+        separable is decided by Wolfe's minimum-norm point on the projected constraint vectors (theory.md §7),
+        with the exact LP (GLPK) as the fallback, to a relative tolerance τ = 1e-9. Every verdict is
+        re-verified from the data: a W ⊥ 𝓕 with all margins positive, or Farkas multipliers (α, β).
+        A bracket on the max normalized margin γ* below 10τ is reported as "at the threshold".
+        --certificate writes the certificate as .npz; scripts/verify_certificate.py re-checks it with numpy.
         """)
 
     @Argument(help: "A data set (.npz) written by ntpsep ingest.")
@@ -77,6 +80,12 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("Write the certificate behind the separability verdict to this .npz (W, or Farkas α and β, with H and the supports of the input rows it uses); check it with scripts/verify_certificate.py.", valueName: "cert.npz"))
     var certificate: String?
 
+    @Option(help: ArgumentHelp("Decide the N most frequent contexts first, doubling N until a Farkas certificate (valid for the whole data set) or the whole data set; default 1000 when more than 8,000 contexts are checked.", valueName: "N"))
+    var growFrom: Int?
+
+    @Option(help: ArgumentHelp("A decoder W (V × d .npy, e.g. from train --out or your own code) to certify first: projected onto 𝓕⊥ (not with --no-compat: then its ties must already hold), it settles 'separable' when every margin is positive; otherwise the solvers decide.", valueName: "W.npy"))
+    var weights: String?
+
     @Flag(help: "Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection of the first-order fallback (ties relaxed): for very large data sets.")
     var noCompat = false
 
@@ -91,6 +100,16 @@ struct Check: ParsableCommand {
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
+        options.subsetLadderStart = growFrom ?? (ds.contextCount > 8_000 ? 1_000 : nil)
+        if let path = weights {
+            let w = try readNPY(path: path)
+            guard w.shape == [ds.vocabularySize, features.dimension] else {
+                throw CLIError("\(path): expected W of shape (V, d) = (\(ds.vocabularySize), \(features.dimension)), got \(w.shape); save it with np.save(path, W)")
+            }
+            let values = try w.doubles()
+            guard values.allSatisfy(\.isFinite) else { throw CLIError("\(path): W contains NaN or infinite values") }
+            options.candidateWeights = CandidateWeights(weights: values, source: path)
+        }
         let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
                                          options: options, hooks: hooks())
         if json {
@@ -120,18 +139,25 @@ struct Check: ParsableCommand {
         row("data", "m = \(grouped(r.contexts))\(note), V = \(grouped(r.vocabulary)), d = \(grouped(r.dimension)) (\(r.embedding))")
         row("entropy 𝓗", "\(fixed(r.entropy, 4)) nats")
         let c = r.certificate
-        switch r.separable {
-        case true?:
-            row("separable", "yes — W with tied supports and every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)))")
-        case false?:
-            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)); \(grouped(r.involvedContextCount)) contexts involved)")
-        case nil:
+        switch r.verdict {
+        case "separable":
+            row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
+        case "not-separable":
+            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); \(grouped(r.involvedContextCount)) contexts involved)")
+        case "at-threshold":
+            row("separable", "at the threshold — γ* is within 10τ of 0 (τ = \(general(r.tolerance, 2))): neither yes nor no in float64")
+        default:
             row("separable", "undecided — \(c.reason ?? "")")
             if let f = c.firstOrder {
                 row("", "first-order (\(f.iterations) iterations\(f.projected ? ", W ⊥ 𝓕" : ", ties relaxed")): best min margin/‖W‖ \(general(f.bestNormalizedMinMargin, 3)), contexts separated \(fixed(100 * f.bestFractionSeparated, 1))%")
             }
         }
-        if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the LP's W, a lower bound on 1/‖W^mm‖"))") }
+        if let b = r.marginBracket {
+            let hi = b.upper.isFinite ? general(b.upper, 4) : "∞"
+            row("γ*", "∈ [\(general(b.lower, 4)), \(hi)] (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
+        }
+        if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the certificate's W, a lower bound on 1/‖W^mm‖"))") }
+        if let how = c.method, !how.isEmpty { row("method", how) }
         if let lp = c.lp {
             row("LP", "\(grouped(lp.columns)) columns, \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
         }

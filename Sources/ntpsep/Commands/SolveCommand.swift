@@ -11,7 +11,8 @@ struct Solve: ParsableCommand {
         logits_mm (V × m = W_mm H), residual (‖P_U(W* H) − c‖/‖c‖), compatible (residual ≤ 1e-8),
         status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖),
         norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]),
-        seconds ([W*, W_mm]), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
+        seconds ([W*, W_mm, minimum-norm point]), gamma_min_norm_point (γ* = ‖x*‖ from Wolfe's method, NaN
+        past its size limit), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
         options (JSON).
         """)
 
@@ -50,6 +51,10 @@ struct Solve: ParsableCommand {
         let t1 = Stopwatch()
         let mm = try MaxMarginSolver(tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs).solve(subspace)
         let tMM = t1.elapsed
+        // γ* a second way: Wolfe's minimum-norm point, ‖x*‖ = 1/‖W^mm‖ (theory.md §7).
+        let t3 = Stopwatch()
+        let wolfe = Separability.maxMarginByMinNormPoint(ds, features: features)
+        let tWolfe = t3.elapsed
 
         // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
         let t2 = Stopwatch()
@@ -71,7 +76,8 @@ struct Solve: ParsableCommand {
             ("norm_mm", NPYArray(doubles: [mm.normSquared.squareRoot()], shape: [])),
             ("margin_upper_bound", NPYArray(doubles: [mm.marginUpperBound], shape: [])),
             ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
-            ("seconds", NPYArray(doubles: [tStar, tMM], shape: [2])),
+            ("seconds", NPYArray(doubles: [tStar, tMM, tWolfe], shape: [3])),
+            ("gamma_min_norm_point", NPYArray(doubles: [wolfe?.gamma ?? .nan], shape: [])),
             ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
         ]
         if d * m <= 50_000_000 {
@@ -95,6 +101,10 @@ struct Solve: ParsableCommand {
                 line += "certified margin ≤ \(general(mm.marginUpperBound, 3))"
             }
             print(line + "; \(mm.epochs) epochs, \(fixed(tMM, 2)) s")
+            if let w = wolfe {
+                let agreement = mm.status == .separable ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
+                print("γ*         \(general(w.gamma, 8)) (\(w.verdict.rawValue)) by the minimum-norm point: \(w.iterations) oracle passes, \(fixed(tWolfe, 2)) s\(agreement)")
+            }
             print("KKT        ties \(general(mm.kkt.tieViolation, 2)), margin shortfall \(general(max(0, mm.kkt.marginViolation), 2)), complementarity \(general(mm.kkt.complementarity, 2)), gap \(general(mm.kkt.relativeGap, 2))")
             print("checks     ‖P_F(W^mm)‖/‖W^mm‖ = \(general(perp, 2)), ‖P_F(W*) − W*‖/‖W*‖ = \(general(inF, 2)) (projection: \(itProject) CG iterations, \(fixed(tProject, 3)) s)")
             print("wrote      \(out)")

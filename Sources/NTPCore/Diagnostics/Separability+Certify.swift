@@ -1,0 +1,30 @@
+import NTPFormats
+
+extension Separability {
+    /// Settles "separable" with any W (V × d row-major) as the certificate — from an LP, a first-order
+    /// method, training or a user's file — once one pass over all constraints verifies it.
+    ///
+    /// `projector` maps W onto 𝓕^⊥ first: a trained W's 𝓕 part tends to W*, not 0, so its in-support
+    /// logits are not tied until it is removed. W is then scaled so that its smallest margin is 1.
+    /// Returns nil when some margin is not positive (this W proves nothing), else a verified separable
+    /// result, or at-threshold when its normalized margin is below 10τ.
+    public static func certify(weights: [Double], data: DataSet, features: ContextFeatures,
+                               options: SeparabilityOptions = SeparabilityOptions(),
+                               projector: ((inout [Double]) -> Void)? = nil, source: String) -> SeparabilityResult? {
+        guard weights.count == data.vocabularySize * features.dimension else { return nil }
+        var w = weights
+        projector?(&w)
+        let anchors = (0..<data.contextCount).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+        let first = verify(SeparatingCertificate(weights: w, anchors: anchors), data: data, features: features,
+                           tolerance: options.tolerance)
+        guard first.minMargin > 0, first.minMargin.isFinite else { return nil }
+        for i in 0..<w.count { w[i] /= first.minMargin }
+        let cert = SeparatingCertificate(weights: w, anchors: anchors)
+        let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
+        guard check.valid else { return nil }
+        var result = separableResult(cert, check, features: features, options: options, lp: nil)
+        result.tolerance = options.tolerance
+        result.method = "certified from \(source)"
+        return result
+    }
+}
