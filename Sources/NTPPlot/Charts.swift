@@ -20,10 +20,31 @@ public struct Series: Sendable {
     public var color: String?
     /// Dashed stroke (e.g. a bound such as 𝓗).
     public var dashed: Bool
+    /// Also mark every point with a dot (a line of one point is otherwise invisible).
+    public var pointMarkers: Bool
 
     /// A series.
-    public init(name: String, x: [Double], y: [Double], color: String? = nil, dashed: Bool = false) {
+    public init(name: String, x: [Double], y: [Double], color: String? = nil, dashed: Bool = false,
+                pointMarkers: Bool = false) {
         self.name = name; self.x = x; self.y = y; self.color = color; self.dashed = dashed
+        self.pointMarkers = pointMarkers
+    }
+}
+
+/// A shaded band between two curves (a confidence interval), with a whisker at every abscissa so
+/// that a band of one point still shows. Bands are drawn under the series and have no legend entry
+/// (name the matching series instead).
+public struct Band: Sendable {
+    /// Abscissae.
+    public var x: [Double]
+    /// Lower and upper ends at each abscissa (same count as `x`).
+    public var lower: [Double], upper: [Double]
+    /// CSS colour of the fill and whiskers.
+    public var color: String
+
+    /// A band.
+    public init(x: [Double], lower: [Double], upper: [Double], color: String) {
+        self.x = x; self.lower = lower; self.upper = upper; self.color = color
     }
 }
 
@@ -144,13 +165,16 @@ public struct LineChart: Sendable {
     public var width: Double, height: Double
     /// Legend in the bottom-right corner instead of the top-right (for curves that rise to the top).
     public var legendAtBottom: Bool
+    /// Shaded bands drawn beneath the series.
+    public var bands: [Band]
 
     /// A chart; 560 × 380 pixels by default.
     public init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                series: [Series], markers: Bool = false, width: Double = 560, height: Double = 380, legendAtBottom: Bool = false) {
+                series: [Series], markers: Bool = false, width: Double = 560, height: Double = 380, legendAtBottom: Bool = false,
+                bands: [Band] = []) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.xScale = xScale; self.yScale = yScale
         self.series = series; self.markers = markers; self.width = width; self.height = height
-        self.legendAtBottom = legendAtBottom
+        self.legendAtBottom = legendAtBottom; self.bands = bands
     }
 
     /// The chart as a complete SVG document.
@@ -159,8 +183,8 @@ public struct LineChart: Sendable {
     /// The chart's elements translated to (originX, originY), for composing figures.
     public func body(originX ox: Double, originY oy: Double) -> String {
         let left = ox + 70, right = ox + width - 20, top = oy + 36, bottom = oy + height - 50
-        let xa = Axis(values: series.flatMap(\.x), scale: xScale, p0: left, p1: right)
-        let ya = Axis(values: series.flatMap(\.y), scale: yScale, p0: bottom, p1: top)
+        let xa = Axis(values: series.flatMap(\.x) + bands.flatMap(\.x), scale: xScale, p0: left, p1: right)
+        let ya = Axis(values: series.flatMap(\.y) + bands.flatMap { $0.lower + $0.upper }, scale: yScale, p0: bottom, p1: top)
         var s = ""
         s += "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(right - left))\" height=\"\(fmt(bottom - top))\" fill=\"none\" stroke=\"#444\" stroke-width=\"1\"/>\n"
         for t in xa.ticks() {
@@ -181,6 +205,22 @@ public struct LineChart: Sendable {
         s += "<text x=\"\(fmt(mx))\" y=\"\(fmt(my))\" text-anchor=\"middle\" transform=\"rotate(-90 \(fmt(mx)) \(fmt(my)))\">\(escapeXML(yLabel))</text>\n"
         // Legend box wide enough for the longest name (≈ 6.6 px per character at 12 px).
         let legendWidth = max(150, 36 + 6.6 * Double(series.map(\.name.count).max() ?? 0))
+        for band in bands {
+            let pts = zip(band.x, zip(band.lower, band.upper)).compactMap { x, lu -> (Double, Double, Double)? in
+                guard let px = xa.pixel(x), let pl = ya.pixel(lu.0), let pu = ya.pixel(lu.1) else { return nil }
+                return (px, pl, pu)
+            }
+            if pts.count > 1 {
+                let outline = pts.map { "\(fmt($0.0)),\(fmt($0.2))" } + pts.reversed().map { "\(fmt($0.0)),\(fmt($0.1))" }
+                s += "<polygon points=\"\(outline.joined(separator: " "))\" fill=\"\(band.color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+            }
+            for (px, pl, pu) in pts {
+                s += "<line x1=\"\(fmt(px))\" y1=\"\(fmt(pl))\" x2=\"\(fmt(px))\" y2=\"\(fmt(pu))\" stroke=\"\(band.color)\" stroke-width=\"1.2\"/>\n"
+                for py in [pl, pu] {
+                    s += "<line x1=\"\(fmt(px - 4))\" y1=\"\(fmt(py))\" x2=\"\(fmt(px + 4))\" y2=\"\(fmt(py))\" stroke=\"\(band.color)\" stroke-width=\"1.2\"/>\n"
+                }
+            }
+        }
         for (i, ser) in series.enumerated() {
             let color = ser.color ?? plotPalette[i % plotPalette.count]
             let dash = ser.dashed ? " stroke-dasharray=\"6 4\"" : ""
@@ -195,6 +235,9 @@ public struct LineChart: Sendable {
                 } else {
                     let pts = run.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
                     s += "<polyline points=\"\(pts)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash)/>\n"
+                    if ser.pointMarkers {
+                        for (px, py) in run { s += "<circle cx=\"\(fmt(px))\" cy=\"\(fmt(py))\" r=\"3\" fill=\"\(color)\"/>\n" }
+                    }
                 }
             }
             // Legend entry, top-right (or bottom-right) inside the frame.

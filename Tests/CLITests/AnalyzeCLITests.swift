@@ -18,11 +18,11 @@ final class AnalyzeCLITests: XCTestCase {
         try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         let run = try ntpsep(["analyze", input.path, "-o", out.path, "--check-contexts", "40", "--check-vocab", "20",
-                              "--sweep-contexts", "12", "--steps", "50", "--gap-steps", "30", "--trials", "1",
+                              "--sweep-contexts", "12", "--steps", "50", "--gap-steps", "30", "--threshold-contexts", "12", "--trials", "6",
                               "--sweep-time-limit", "5"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("report: \(out.path)/report.html"), run.stdout)
-        for name in ["report.html", "analysis.json", "data.npz", "training.svg", "sweep.svg", "sweep.csv", "training-gd.csv"] {
+        for name in ["report.html", "analysis.json", "data.npz", "training.svg", "sweep.svg", "sweep.csv", "sweep-summary.csv", "training-gd.csv"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
         }
         // Well formed (every element closed in order) and nothing fetched from outside the file.
@@ -64,5 +64,19 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(checks[4]["separable"] as? Bool, true)   // d = 2m: full column rank
         XCTAssertEqual(checks[0]["separable"] as? Bool, true)   // one-hot contexts are always separable
         XCTAssertEqual(checks[0]["compatible"] as? Bool, true)
+        // The threshold sweep: real and both nulls at m = 12, 6 trials each, every trial accounted for,
+        // and the terminal and report say how many were undecided.
+        let sweep = json["sweep"] as! [String: Any]
+        let points = sweep["points"] as! [[String: Any]]
+        XCTAssertEqual(points.map { $0["model"] as! String }, ["real", "null-uniform", "null-frequency"])
+        for p in points {
+            XCTAssertEqual(p["contexts"] as? Int, 12)
+            XCTAssertEqual((p["decided"] as! Int) + (p["undecided"] as! Int), 6)
+        }
+        XCTAssertEqual((sweep["trials"] as! [Any]).count, 18)
+        let undecided = points.reduce(0) { $0 + ($1["undecided"] as! Int) }
+        XCTAssertTrue(run.stdout.contains("12 most-frequent contexts, 6 trials per model (sweep's default: 20), \(undecided) undecided"), run.stdout)
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("\(undecided) undecided"))
     }
 }

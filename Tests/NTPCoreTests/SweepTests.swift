@@ -51,44 +51,6 @@ final class SweepTests: XCTestCase {
         XCTAssertNotEqual(DataSetSampling.randomSupports(data, seed: 5), null)
     }
 
-    /// Shares 0, .25, .75, 1 at d = 10…40 with m = 100 cross ½ at d = 25, i.e. d*/m = 0.25.
-    func testThresholdInterpolation() {
-        func row(_ d: Int, _ s: Double) -> SweepRow {
-            SweepRow(model: "real", dimension: d, ratio: Double(d) / 100, trials: 4, separableShare: s, undecidedShare: 0,
-                     compatibleShare: nil, medianResidual: nil, medianEntropyGap: nil, medianDecisionSeconds: 0)
-        }
-        XCTAssertEqual(Sweep.threshold([row(40, 1), row(10, 0), row(30, 0.75), row(20, 0.25)], contexts: 100)!, 0.25, accuracy: 1e-15)
-        XCTAssertNil(Sweep.threshold([row(10, 0), row(20, 0.25)], contexts: 100))
-        XCTAssertEqual(Sweep.threshold([row(10, 0.5)], contexts: 100), 0.1)
-        XCTAssertEqual(Sweep.median([3, 1, 2]), 2)
-        XCTAssertEqual(Sweep.median([4, 1, 2, 3]), 2.5)
-    }
-
-    /// Six contexts with distinct singleton supports (V = 6): at d = 1 the positive-h contexts all
-    /// share the argmax of w (and the negative ones the argmin), so ≥ 3 contexts clash: never
-    /// separable. At d = 6 = m, H has full column rank (a.s.): always separable. Real shares are
-    /// therefore exactly 0 and 1, d* = 1 + ½·5 = 3.5, and null rows at d = 6 are separable too.
-    func testSweepOnHandInstance() throws {
-        let data = makeData(V: 6, rows: (0..<6).map { [$0: Double($0 + 1)] })
-        var o = SweepOptions(dimensions: [1, 6], trials: 3, seed: 11)
-        o.compatibilityTolerance = 0.5
-        var calls = 0
-        let hooks = CheckHooks(compatibilityResidual: { _, h in calls += 1; return h.dimension == 1 ? 1 : 0 })
-        let r = try Sweep.run(data, options: o, hooks: hooks)
-        XCTAssertEqual(calls, 12)
-        XCTAssertEqual(r.rows.map { $0.model }, ["real", "real", "null", "null"])
-        XCTAssertEqual(r.rows[0].separableShare, 0)
-        XCTAssertEqual(r.rows[1].separableShare, 1)
-        XCTAssertEqual(r.rows[3].separableShare, 1)
-        XCTAssertEqual(r.rows.map { $0.undecidedShare }, [0, 0, 0, 0])
-        XCTAssertEqual(r.rows.map { $0.compatibleShare }, [0, 1, 0, 1])
-        XCTAssertEqual(r.rows.map { $0.medianResidual }, [1, 0, 1, 0])
-        XCTAssertEqual(r.thresholdReal!, 3.5 / 6, accuracy: 1e-15)
-        let csv = r.csv().split(separator: "\n")
-        XCTAssertEqual(csv.count, 5)
-        XCTAssertEqual(csv[1], "real,1,\(1.0 / 6),3,0.0,0.0,0.0,1.0,,\(r.rows[0].medianDecisionSeconds)")
-    }
-
     /// With W = 0 every CE_j = log V, so the gap is log V − 𝓗 exactly and the top excess context is the
     /// one with the largest π̂_j (log V − H_j); an undecided verdict encodes as JSON null.
     func testCheckReportEntropyGapAndNulls() throws {

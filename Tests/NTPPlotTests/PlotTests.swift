@@ -60,4 +60,22 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(full.charts[2].series[0].x, [10, 20])          // nil entries skipped
         XCTAssertEqual(paperPanels([b], entropy: 1.3).charts.count, 2)  // no reference: two panels
     }
+
+    /// y spans [1, 4] (ticks of 1) over pixels 330 → 36, so y = 3, 4, 2, 1 sit at 134, 36, 232, 330;
+    /// x spans [0, 10] over pixels 70 → 540. The band is one polygon (upper edge left to right, lower
+    /// edge back) plus a whisker and two caps per abscissa; point markers add a dot per point.
+    func testBandPolygonWhiskersAndPointMarkers() {
+        let chart = LineChart(title: "t", xLabel: "x", yLabel: "y",
+                              series: [Series(name: "median", x: [0, 10], y: [2, 3], pointMarkers: true)],
+                              bands: [Band(x: [0, 10], lower: [1, 2], upper: [3, 4], color: "#123456")])
+        let svg = chart.svg()
+        XCTAssertTrue(svg.contains("<polygon points=\"70,134 540,36 540,232 70,330\" fill=\"#123456\""), svg)
+        XCTAssertEqual(svg.components(separatedBy: "stroke=\"#123456\"").count - 1, 6)
+        XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 2)
+        // One point: no polygon, but the whisker is there.
+        let one = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [Series(name: "m", x: [5], y: [2], pointMarkers: true)],
+                            bands: [Band(x: [5], lower: [1], upper: [3], color: "#123456")]).svg()
+        XCTAssertFalse(one.contains("<polygon"))
+        XCTAssertEqual(one.components(separatedBy: "stroke=\"#123456\"").count - 1, 3)
+    }
 }

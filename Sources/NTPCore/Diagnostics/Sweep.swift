@@ -1,137 +1,246 @@
 import NTPFormats
 
-/// Options of a dimension sweep with Gaussian context embeddings.
+/// The nested random embedding families a threshold sweep can draw.
+public enum SweepEmbedding: String, CaseIterable, Codable, Sendable {
+    /// `gaussian:D:SEED`: d = D.
+    case gaussian
+    /// `positional-gaussian:D:SEED`: d = (N−1)·D, nested per position block.
+    case positionalGaussian = "positional-gaussian"
+
+    /// The embedding of dimension parameter D drawn with `seed`.
+    public func spec(_ D: Int, seed: UInt64) -> EmbeddingSpec {
+        switch self {
+        case .gaussian: return .gaussian(dimension: D, seed: seed)
+        case .positionalGaussian: return .positionalGaussian(dimension: D, seed: seed)
+        }
+    }
+
+    /// d per unit of D: 1, or the context length N − 1.
+    public func dimensionFactor(_ data: DataSet) -> Int { self == .gaussian ? 1 : max(data.contextLength, 1) }
+
+    /// The largest D worth trying: m for gaussian (H has full column rank there, so every support
+    /// pattern is separable); V for positional-gaussian (from D = V on, each position block is an
+    /// injective image of the one-hot block, so the verdict is positional-onehot's and stops changing).
+    public func defaultCap(_ data: DataSet) -> Int {
+        self == .gaussian ? data.contextCount : data.vocabularySize
+    }
+}
+
+/// Options of a threshold sweep.
 public struct SweepOptions: Sendable {
-    /// Embedding dimensions d to try.
-    public var dimensions: [Int]
-    /// Seeded trials per dimension; trial t uses embedding seed `seed + t` and, for the null model,
-    /// support seed `seed + 1_000_003 + t` (real and null share the embedding of a trial).
+    /// The numbers of contexts m, one point of the figure each.
+    public var contextCounts: [Int]
+    /// How the m contexts are chosen (the first m of one ranking, so the sets are nested in m).
+    public var contextChoice: ContextChoice = .mostFrequent
+    /// Only contexts seen at least this often are eligible.
+    public var minContextCount: Double = 0
+    /// Trials per (model, m).
     public var trials: Int
+    /// Seeds: trial t draws its embedding with seed + t (real and null share it), its null supports
+    /// with seed + 1,000,003 + t, and the random context choices use seed itself.
     public var seed: UInt64
-    /// Also sweep the null model (random supports with the real support sizes and counts).
-    public var includeNull = true
+    public var embedding: SweepEmbedding = .gaussian
+    /// Null models compared with the real supports (possibly none).
+    public var nulls: [NullModel] = [.uniform]
+    /// Largest D tried (default `SweepEmbedding.defaultCap`, never above it).
+    public var maxDimension: Int? = nil
+    /// Decisions that prove nothing (.undecided, .atThreshold) a trial may meet before it stops.
+    public var maxUnresolved = 3
+    /// Options of every separability decision (time limit, tolerances).
     public var separability = SeparabilityOptions()
-    /// compatible ⇔ residual ≤ this.
-    public var compatibilityTolerance = 1e-6
-    public init(dimensions: [Int], trials: Int, seed: UInt64 = 0) {
-        self.dimensions = dimensions; self.trials = trials; self.seed = seed
+
+    public init(contextCounts: [Int], trials: Int = 20, seed: UInt64 = 0) {
+        self.contextCounts = contextCounts; self.trials = trials; self.seed = seed
+        separability.firstOrderIterations = 0   // its statistics are not used by a sweep
     }
+
+    /// The model names, real first: "real", "null-uniform", "null-frequency".
+    public var models: [String] { ["real"] + nulls.map { "null-" + $0.rawValue } }
 }
 
-/// One (model, d) row of a sweep.
-public struct SweepRow: Codable, Equatable, Sendable {
-    /// "real" or "null".
+/// One trial: the bracket on its threshold in units of D, and the seeds that reproduce it.
+///
+/// Its H at dimension D is exactly `ContextFeatures.make(embedding.spec(D, seed: embeddingSeed))`,
+/// i.e. `ntpsep check` with `--embedding gaussian:D:SEED` on the same contexts.
+public struct SweepTrial: Codable, Equatable, Sendable {
     public var model: String
-    public var dimension: Int
-    /// d / m.
-    public var ratio: Double
-    public var trials: Int
-    /// Share of trials certified separable (undecided trials count as not separable).
-    public var separableShare: Double
-    /// Share of trials left undecided.
-    public var undecidedShare: Double
-    /// Share of trials compatible (nil without a compatibility hook).
-    public var compatibleShare: Double?
-    /// Median relative compatibility residual (nil without a hook).
-    public var medianResidual: Double?
-    /// Median CE − 𝓗 at the minimiser's final W (nil without a minimiser hook).
-    public var medianEntropyGap: Double?
-    /// Median seconds of one separability decision.
-    public var medianDecisionSeconds: Double
+    /// m.
+    public var contexts: Int
+    /// Trial index t.
+    public var trial: Int
+    public var embeddingSeed: UInt64
+    /// Seed of the null supports (nil for the real supports).
+    public var supportSeed: UInt64?
+    /// d = dimensionFactor · D.
+    public var dimensionFactor: Int
+    public var bracket: ThresholdBracket
 
     enum CodingKeys: String, CodingKey {
-        case model, dimension, ratio, trials
-        case separableShare = "separable_share", undecidedShare = "undecided_share"
-        case compatibleShare = "compatible_share", medianResidual = "median_residual"
-        case medianEntropyGap = "median_entropy_gap", medianDecisionSeconds = "median_decision_seconds"
+        case model, contexts, trial, bracket
+        case embeddingSeed = "embedding_seed", supportSeed = "support_seed", dimensionFactor = "dimension_factor"
+    }
+
+    /// "decided", "above-cap" (proven d* > cap) or "undecided".
+    public var status: String { bracket.isAboveCap ? "above-cap" : bracket.isDecided ? "decided" : "undecided" }
+
+    /// d*/m for a proven d* ≤ cap; (cap + 1)/m, a lower bound, for a proven d* > cap; nil when undecided.
+    public var ratio: Double? {
+        guard bracket.isDecided else { return nil }
+        let d = (bracket.threshold ?? bracket.cap + 1) * dimensionFactor
+        return Double(d) / Double(contexts)
     }
 }
 
-/// The rows of a sweep and the estimated thresholds.
-public struct SweepResult: Codable, Equatable, Sendable {
+/// The real-or-null threshold at one m: median d*/m over the decided trials with its 95 % interval.
+public struct SweepPoint: Codable, Equatable, Sendable {
+    public var model: String
+    /// m.
     public var contexts: Int
-    public var vocabulary: Int
-    public var rows: [SweepRow]
-    /// d*/m for the real supports: smallest d with ≥ 50 % separable, linearly interpolated (nil if never reached).
-    public var thresholdReal: Double?
-    /// The same for the null model.
-    public var thresholdNull: Double?
+    public var trials: Int
+    /// Trials with a proven d* (including those above the cap).
+    public var decided: Int
+    /// Trials left as an interval; never counted in the statistics below.
+    public var undecided: Int
+    /// Decided trials with d* > cap; they enter the statistics as (cap + 1)/m, a lower bound.
+    public var aboveCap: Int
+    /// (cap · dimensionFactor)/m, the largest d/m tried.
+    public var capRatio: Double
+    /// Median d*/m of the decided trials (nil without any).
+    public var median: Double?
+    /// 95 % order-statistic interval for the median (nil with fewer than 6 decided trials).
+    public var ciLower: Double?
+    public var ciUpper: Double?
+    /// Its exact binomial coverage.
+    public var coverage: Double?
+    /// Undecided trials' intervals [lower, upper] of d*/m (upper nil: unbounded).
+    public var undecidedIntervals: [[Double?]]
 
     enum CodingKeys: String, CodingKey {
-        case contexts, vocabulary, rows
-        case thresholdReal = "threshold_real", thresholdNull = "threshold_null"
+        case model, contexts, trials, decided, undecided, median, coverage
+        case aboveCap = "above_cap", capRatio = "cap_ratio", ciLower = "ci_lower", ciUpper = "ci_upper"
+        case undecidedIntervals = "undecided_intervals"
     }
 
-    /// CSV with a header line; empty fields for unknown values.
-    public func csv() -> String {
+    /// Summarizes the trials of one (model, m).
+    public init(model: String, contexts m: Int, trials: [SweepTrial]) {
+        self.model = model; contexts = m; self.trials = trials.count
+        let values = trials.compactMap(\.ratio)
+        decided = values.count
+        undecided = trials.count - values.count
+        aboveCap = trials.filter { $0.bracket.isAboveCap }.count
+        capRatio = trials.first.map { Double($0.bracket.cap * $0.dimensionFactor) / Double(m) } ?? 0
+        median = Sweep.median(values)
+        let ci = MedianInterval(count: values.count)
+        let b = ci.bounds(values)
+        ciLower = b?.lower; ciUpper = b?.upper; coverage = ci.coverage
+        undecidedIntervals = trials.filter { !$0.bracket.isDecided }.map { t in
+            let f = Double(t.dimensionFactor), mm = Double(m)
+            return [Double(t.bracket.lower + 1) * f / mm, t.bracket.upper.map { Double($0) * f / mm }]
+        }
+    }
+
+    /// Whether a statistic is the above-cap lower bound (cap + 1)/m rather than a measured d*/m.
+    public func isAboveCap(_ x: Double) -> Bool { x > capRatio + 1e-12 }
+}
+
+/// The trials and points of a threshold sweep.
+public struct SweepResult: Codable, Equatable, Sendable {
+    public var vocabulary: Int
+    public var embedding: SweepEmbedding
+    public var contextChoice: ContextChoice
+    public var nulls: [NullModel]
+    public var trialsPerPoint: Int
+    public var points: [SweepPoint]
+    public var trials: [SweepTrial]
+
+    enum CodingKeys: String, CodingKey {
+        case vocabulary, embedding, nulls, points, trials
+        case contextChoice = "context_choice", trialsPerPoint = "trials_per_point"
+    }
+
+    /// One row per (model, m, trial): d* and its bracket in units of d, and d*/m (no timings, so
+    /// the file is a function of the inputs and seeds).
+    public func trialsCSV() -> String {
+        var lines = ["model,m,trial,embedding_seed,support_seed,status,d_star,d_lower,d_upper,d_star_over_m,decisions"]
+        for t in trials {
+            let f = t.dimensionFactor
+            let dStar = t.bracket.threshold.map { "\($0 * f)" } ?? ""
+            lines.append("\(t.model),\(t.contexts),\(t.trial),\(t.embeddingSeed),\(t.supportSeed.map { "\($0)" } ?? ""),\(t.status),\(dStar),"
+                         + "\((t.bracket.lower + 1) * f),\(t.bracket.upper.map { "\($0 * f)" } ?? ""),\(t.ratio.map { "\($0)" } ?? ""),\(t.bracket.evaluations.count)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per (model, m): the median d*/m, its 95 % interval and the trial counts.
+    public func summaryCSV() -> String {
         func f(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
-        var lines = ["model,d,d_over_m,trials,separable_share,undecided_share,compatible_share,median_residual,median_entropy_gap,median_decision_seconds"]
-        for r in rows {
-            lines.append("\(r.model),\(r.dimension),\(r.ratio),\(r.trials),\(r.separableShare),\(r.undecidedShare),\(f(r.compatibleShare)),\(f(r.medianResidual)),\(f(r.medianEntropyGap)),\(r.medianDecisionSeconds)")
+        var lines = ["model,m,trials,decided,undecided,above_cap,cap_over_m,median,ci_lower,ci_upper,coverage"]
+        for p in points {
+            lines.append("\(p.model),\(p.contexts),\(p.trials),\(p.decided),\(p.undecided),\(p.aboveCap),\(p.capRatio),\(f(p.median)),\(f(p.ciLower)),\(f(p.ciUpper)),\(f(p.coverage))")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 }
 
-/// Separability/compatibility as a function of the embedding dimension, real vs null supports.
+/// The NTP-separability threshold d* against m: per trial a bisection over nested embeddings,
+/// proven by a W at d* and a Farkas pair at d* − 1, for the real supports and null models.
 public enum Sweep {
-    /// Runs the sweep sequentially (the LP solver is single-threaded; trials are independent).
-    /// `progress` receives one line per finished row.
-    public static func run(_ data: DataSet, options: SweepOptions, hooks: CheckHooks = CheckHooks(),
+    /// Runs every (m, model, trial) in order (m capped at the number of eligible contexts).
+    /// `progress` gets one line per trial.
+    public static func run(_ data: DataSet, options: SweepOptions,
                            progress: ((String) -> Void)? = nil) throws -> SweepResult {
-        let m = data.contextCount
-        let nulls = options.includeNull
-            ? (0..<options.trials).map { DataSetSampling.randomSupports(data, seed: options.seed &+ 1_000_003 &+ UInt64($0)) }
-            : []
-        var rows: [SweepRow] = []
-        for model in options.includeNull ? ["real", "null"] : ["real"] {
-            for d in options.dimensions {
-                var sep = 0, und = 0, comp = 0
-                var residuals: [Double] = [], gaps: [Double] = [], times: [Double] = []
+        let ms = options.contextCounts
+        precondition(!ms.isEmpty && ms.allSatisfy { $0 > 0 } && options.trials > 0, "sweep needs m > 0 and trials > 0")
+        let ranked = DataSetSampling.rankedContexts(data, choice: options.contextChoice, limit: ms.max()!,
+                                                    minContextCount: options.minContextCount, seed: options.seed)
+        var trials: [SweepTrial] = [], points: [SweepPoint] = []
+        var lastMedian: [String: (m: Int, d: Int)] = [:]
+        // An m beyond the eligible contexts means all of them; the same set is swept once.
+        for m in Array(Set(ms.map { min($0, ranked.count) })).sorted() where m > 0 {
+            let chosen = DataSetSampling.select(data, rows: Array(ranked.prefix(m)).sorted())
+            let factor = options.embedding.dimensionFactor(chosen)
+            let cap = min(options.maxDimension ?? Int.max, options.embedding.defaultCap(chosen))
+            for (k, model) in options.models.enumerated() {
+                var these: [SweepTrial] = []
                 for t in 0..<options.trials {
-                    let ds = model == "real" ? data : nulls[t]
-                    let h = try ContextFeatures.make(.gaussian(dimension: d, seed: options.seed &+ UInt64(t)), for: ds)
-                    let t0 = monotonicSeconds()
-                    let r = Separability.decide(ds, features: h, options: options.separability)
-                    times.append(monotonicSeconds() - t0)
-                    if r.verdict == .separable { sep += 1 }
-                    if r.verdict == .undecided { und += 1 }
-                    if let c = hooks.compatibilityResidual {
-                        let x = try c(ds, h)
-                        residuals.append(x)
-                        if x <= options.compatibilityTolerance { comp += 1 }
+                    let embeddingSeed = options.seed &+ UInt64(t)
+                    let supportSeed: UInt64? = k == 0 ? nil : options.seed &+ 1_000_003 &+ UInt64(t)
+                    let ds = k == 0 ? chosen : options.nulls[k - 1].sample(chosen, seed: supportSeed!)
+                    // Hint: the median D* of this point's earlier trials, else the previous m's, rescaled.
+                    let decided = these.compactMap(\.bracket.threshold).sorted()
+                    var hint: Int? = decided.isEmpty ? nil : decided[(decided.count - 1) / 2]
+                    if hint == nil, let last = lastMedian[model] { hint = max(1, last.d * chosen.contextCount / last.m) }
+                    let bracket = try ThresholdSearch.run(cap: max(cap, 1), hint: hint, probeCapFirst: options.embedding == .gaussian,
+                                                          maxUnresolved: options.maxUnresolved) { D in
+                        let h = try ContextFeatures.make(options.embedding.spec(D, seed: embeddingSeed), for: ds)
+                        let t0 = monotonicSeconds()
+                        let r = Separability.decide(ds, features: h, options: options.separability)
+                        return (r.verdict, monotonicSeconds() - t0)
                     }
-                    if let minimize = hooks.minimizeCrossEntropy {
-                        let run = try minimize(ds, h)
-                        gaps.append(CheckRunner.perContextExcessLoss(ds, features: h, weights: run.weights).reduce(0, +))
-                    }
+                    let trial = SweepTrial(model: model, contexts: chosen.contextCount, trial: t, embeddingSeed: embeddingSeed,
+                                           supportSeed: supportSeed, dimensionFactor: factor, bracket: bracket)
+                    these.append(trial)
+                    progress?(describe(trial))
                 }
-                let n = Double(options.trials)
-                let row = SweepRow(model: model, dimension: d, ratio: Double(d) / Double(m), trials: options.trials,
-                                   separableShare: Double(sep) / n, undecidedShare: Double(und) / n,
-                                   compatibleShare: hooks.compatibilityResidual == nil ? nil : Double(comp) / n,
-                                   medianResidual: median(residuals), medianEntropyGap: median(gaps),
-                                   medianDecisionSeconds: median(times) ?? 0)
-                rows.append(row)
-                progress?("\(model) d=\(d): separable \(sep)/\(options.trials), undecided \(und)")
+                let decided = these.compactMap(\.bracket.threshold).sorted()
+                if !decided.isEmpty { lastMedian[model] = (chosen.contextCount, decided[(decided.count - 1) / 2]) }
+                trials += these
+                points.append(SweepPoint(model: model, contexts: chosen.contextCount, trials: these))
             }
         }
-        return SweepResult(contexts: m, vocabulary: data.vocabularySize, rows: rows,
-                           thresholdReal: threshold(rows.filter { $0.model == "real" }, contexts: m),
-                           thresholdNull: threshold(rows.filter { $0.model == "null" }, contexts: m))
+        return SweepResult(vocabulary: data.vocabularySize, embedding: options.embedding, contextChoice: options.contextChoice,
+                           nulls: options.nulls, trialsPerPoint: options.trials, points: points, trials: trials)
     }
 
-    /// d*/m: the smallest d whose separable share is ≥ ½, linearly interpolated between it and the
-    /// next smaller d (rows sorted by d). If the smallest d already reaches ½, that d is returned
-    /// (the threshold is at most there). nil if no d reaches ½.
-    public static func threshold(_ rows: [SweepRow], contexts m: Int) -> Double? {
-        let sorted = rows.sorted { $0.dimension < $1.dimension }
-        guard let i = sorted.firstIndex(where: { $0.separableShare >= 0.5 }) else { return nil }
-        if i == 0 { return Double(sorted[0].dimension) / Double(m) }
-        let a = sorted[i - 1], b = sorted[i]
-        let d = Double(a.dimension) + (0.5 - a.separableShare) / (b.separableShare - a.separableShare)
-            * Double(b.dimension - a.dimension)
-        return d / Double(m)
+    /// "real m=200 t=3: d* = 37 (0.185), 3 decisions, 1.2 s" and the like.
+    public static func describe(_ t: SweepTrial) -> String {
+        let f = t.dimensionFactor, b = t.bracket
+        let seconds = b.evaluations.reduce(0) { $0 + $1.seconds }
+        let what: String
+        if let d = b.threshold { what = "d* = \(d * f) (d*/m \(String(format: "%.4f", t.ratio!)))" }
+        else if b.isAboveCap { what = "d* > \(b.cap * f) (not separable at the cap)" }
+        else { what = "undecided, d* in [\((b.lower + 1) * f), \(b.upper.map { "\($0 * f)" } ?? "∞")]" }
+        return "\(t.model) m=\(t.contexts) t=\(t.trial): \(what), \(b.evaluations.count) decisions, \(String(format: "%.1f", seconds)) s"
     }
 
     /// The median (mean of the two middle values for even counts); nil for an empty list.

@@ -59,11 +59,13 @@ public struct ContextFeatures: Sendable {
 public enum EmbeddingSpec: Equatable, Sendable, CustomStringConvertible {
     /// h̄_j = e_j, d = m.
     case onehot
-    /// i.i.d. N(0, 1/D) per distinct context.
+    /// i.i.d. N(0, 1/D) per distinct context, nested in D: the first d feature rows of
+    /// `gaussian:D:S` are `gaussian:d:S` times √(d/D) (see `ContextFeatures.make`).
     case gaussian(dimension: Int, seed: UInt64)
     /// Concatenated one-hot vectors of the N−1 context tokens, d = (N−1)·V.
     case positionalOnehot
-    /// A fixed N(0, 1/D) vector per (position, token), concatenated: d = (N−1)·D.
+    /// A fixed N(0, 1/D) vector per (position, token), concatenated: d = (N−1)·D; nested in D per
+    /// position block (each vector of `positional-gaussian:d:S` is the first d entries of the D one, rescaled).
     case positionalGaussian(dimension: Int, seed: UInt64)
     /// A d × m float array from a `.npy` file.
     case file(path: String)
@@ -133,10 +135,13 @@ extension ContextFeatures {
         case .onehot:
             return ContextFeatures(dimension: m, contextCount: m, storage: .identity)
         case .gaussian(let d, let seed):
+            // Drawn feature row by feature row (row i = one draw per context, in context order), so
+            // gaussian:d:S is gaussian:D:S's first d rows times √(D/d) for every D ≥ d: a dimension
+            // sweep sees nested embeddings, whose separability is monotone in d (theory.md §7).
             var rng = SeededGenerator(seed: seed)
             let scale = 1 / Double(d).squareRoot()
             var h = [Double](repeating: 0, count: d * m)
-            for i in 0..<(d * m) { h[i] = rng.nextGaussian() * scale }
+            for i in 0..<d { for j in 0..<m { h[j * d + i] = rng.nextGaussian() * scale } }
             return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
         case .positionalOnehot, .positionalGaussian:
             guard let ctx = data.contexts, data.contextLength > 0 else {
@@ -146,9 +151,11 @@ extension ContextFeatures {
             if case .positionalGaussian(let dd, let seed) = spec {
                 var rng = SeededGenerator(seed: seed)
                 let scale = 1 / Double(dd).squareRoot()
-                // table[p][token] is a D-vector; drawn position by position, token by token.
+                // table[p][token] is a D-vector. Drawn coordinate by coordinate (then position, then
+                // token), so every (position, token) vector of positional-gaussian:D':S is the first D'
+                // entries of positional-gaussian:D:S's times √(D/D'): nested per position block.
                 var table = [Double](repeating: 0, count: r * v * dd)
-                for i in 0..<table.count { table[i] = rng.nextGaussian() * scale }
+                for t in 0..<dd { for pv in 0..<(r * v) { table[pv * dd + t] = rng.nextGaussian() * scale } }
                 let d = r * dd
                 var h = [Double](repeating: 0, count: d * m)
                 for j in 0..<m {

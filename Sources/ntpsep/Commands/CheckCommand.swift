@@ -3,6 +3,8 @@ import Foundation
 import NTPCore
 import NTPFormats
 
+extension ContextChoice: ExpressibleByArgument {}
+
 /// Options shared by `check` and `sweep`: which contexts of the data set to keep.
 struct ContextSelectionArguments: ParsableArguments {
     @Option(help: "Keep a seeded random subset of at most N contexts (after --min-context-count).")
@@ -14,6 +16,9 @@ struct ContextSelectionArguments: ParsableArguments {
     @Option(help: "Seed of the context subsample (embedding seeds go in the spec, e.g. gaussian:64:7).")
     var seed: UInt64 = 0
 
+    @Option(help: "How capped contexts are chosen: most-frequent (largest counts), random-events (seeded, probability ∝ count, without replacement) or random-contexts (seeded, uniform). Default: random-contexts for check, most-frequent for sweep.")
+    var contextChoice: ContextChoice?
+
     /// Loads DATA and applies the selection; returns the data set, the original m, and a one-line note.
     func load(_ path: String) throws -> (data: DataSet, originalCount: Int, note: String) {
         let s = try loadSelection(path)
@@ -24,14 +29,16 @@ struct ContextSelectionArguments: ParsableArguments {
     func loadSelection(_ path: String) throws -> (data: DataSet, originalCount: Int, rows: [Int], note: String) {
         let full = try DataSet(contentsOfNPZ: path)
         try full.validate()
-        let (data, rows) = DataSetSampling.subsample(full, maxContexts: maxContexts, minContextCount: minContextCount, seed: seed)
+        let (data, rows) = maxContexts.map { cap in
+            DataSetSampling.choose(full, count: cap, choice: contextChoice ?? .randomContexts, minContextCount: minContextCount, seed: seed)
+        } ?? DataSetSampling.subsample(full, minContextCount: minContextCount)
         guard data.contextCount > 0 else {
             throw CLIError("no context of \(path) is seen at least \(minContextCount) times")
         }
         var note = ""
         if data.contextCount < full.contextCount {
             note = " (of \(grouped(full.contextCount)); min count \(general(minContextCount)), "
-                + (maxContexts.map { "at most \(grouped($0)), seed \(seed)" } ?? "no cap") + ")"
+                + (maxContexts.map { "at most \(grouped($0)), \(contextChoice.map { $0.rawValue + ", " } ?? "")seed \(seed)" } ?? "no cap") + ")"
         }
         return (data, full.contextCount, rows, note)
     }

@@ -42,9 +42,9 @@ enum AnalysisReport {
                              + (r.cosineShiftedMM.map { "  cos(W−W*, W^mm) \(fixed($0, 3))" } ?? ""))
             }
         }
-        func t(_ x: Double?) -> String { x.map { fixed($0, 3) } ?? "not reached" }
         lines.append("")
-        lines.append("separability threshold d*/m on \(s.sweep.contexts) contexts: real supports \(t(s.sweep.thresholdReal)), random supports \(t(s.sweep.thresholdNull))")
+        lines.append(sweepSentence(s.sweep) + ":")
+        lines += SweepTable.rows(s.sweep).map { "  " + $0 }
         lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
         return lines.joined(separator: "\n")
     }
@@ -95,19 +95,31 @@ enum AnalysisReport {
                     numeric: [1, 2, 3, 4, 5, 6], caption: "After \(t.steps) steps")
         }
 
-        r.section("Separability against embedding dimension")
-        func t(_ x: Double?) -> String { x.map { fixed($0, 3) } ?? "not reached" }
-        r.figure(svg: sweepSVG, caption: "Share of separable trials with Gaussian context embeddings of dimension d, for the real supports and for random supports of the same sizes. Estimated threshold d*/m: real \(t(s.sweep.thresholdReal)), random \(t(s.sweep.thresholdNull)).")
-        r.table(header: ["model", "d", "d/m", "separable share", "compatible share", "median CE − 𝓗"],
-                rows: s.sweep.rows.map { [$0.model, String($0.dimension), fixed($0.ratio, 3), fixed($0.separableShare, 2),
-                                          $0.compatibleShare.map { fixed($0, 2) } ?? "–", $0.medianEntropyGap.map { general($0, 3) } ?? "–"] },
-                numeric: [1, 2, 3, 4, 5])
+        r.section("The separability threshold d*/m")
+        r.paragraph("The " + sweepSentence(s.sweep) + ". Per trial, the rows of a Gaussian H are drawn once and d uses the first d of them; bisection over d finds the smallest separable d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial without both certificates is undecided and is counted on its own, never as not separable. The null models keep m, V, every support size and the counts; uniform redraws each support uniformly, frequency draws its tokens with probability ∝ their total count.")
+        r.figure(svg: sweepSVG, caption: "Median d*/m over the decided trials with its 95 % order-statistic confidence interval, real supports against the null models.")
+        r.table(header: ["model", "m", "trials", "decided", "undecided", "median d*/m", "95 % CI", "coverage"],
+                rows: s.sweep.points.map { p in
+                    [p.model, String(p.contexts), String(p.trials), String(p.decided), String(p.undecided),
+                     SweepTable.ratio(p.median, p),
+                     p.ciLower.map { "[\(SweepTable.ratio($0, p)), \(SweepTable.ratio(p.ciUpper, p))]" } ?? "–",
+                     p.coverage.map { fixed($0, 3) } ?? "–"]
+                },
+                numeric: [1, 2, 3, 4, 5, 7])
 
         r.section("Method")
         r.paragraph("Ingest options: \(s.options)")
-        r.paragraph("Files: data.npz (scipy.sparse.load_npz), analysis.json, training-*.csv, training.svg, sweep.csv, sweep.svg.")
+        r.paragraph("Files: data.npz (scipy.sparse.load_npz), analysis.json, training-*.csv, training.svg, sweep.csv (one row per trial), sweep-summary.csv, sweep.svg.")
         return r.render()
     }
+}
+
+/// "d*/m on the 100 most frequent contexts, 10 trials per model (sweep's default: 20), 0 undecided".
+func sweepSentence(_ r: SweepResult) -> String {
+    let m = Array(Set(r.points.map(\.contexts))).sorted().map(String.init).joined(separator: ", ")
+    let undecided = r.points.reduce(0) { $0 + $1.undecided }
+    return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts, \(r.trialsPerPoint) trials per model"
+        + (r.trialsPerPoint < 20 ? " (sweep's default: 20)" : "") + ", \(undecided) undecided"
 }
 
 extension String {

@@ -1,0 +1,92 @@
+import XCTest
+import Foundation
+
+final class SweepCLITests: XCTestCase {
+    /// A data set from the analyze test's tiny corpus (order 3, 300 lines).
+    private func dataSet(_ dir: URL) throws -> String {
+        let text = dir.appendingPathComponent("tiny.txt"), npz = dir.appendingPathComponent("tiny.npz").path
+        try AnalyzeCLITests.corpus().write(to: text, atomically: true, encoding: .utf8)
+        let run = try ntpsep(["ingest", text.path, "-o", npz])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return npz
+    }
+
+    /// Two m, real + both nulls, 6 trials: every trial decided; the summary's median and interval are
+    /// numpy's median and the 1st/6th order statistics of the trial rows; the SVG has a band per
+    /// model; and `check` with the printed recipe reproduces a real trial's H: separable at d*, not at
+    /// d* − 1.
+    func testSweepCSVSummaryFigureAndReproduction() throws {
+        let dir = scratchDirectory()
+        let npz = try dataSet(dir)
+        let csv = dir.appendingPathComponent("t.csv").path, svg = dir.appendingPathComponent("f.svg").path
+        let run = try ntpsep(["sweep", npz, "--contexts", "16,24", "--trials", "6", "--null", "uniform,frequency",
+                              "--seed", "3", "--time-limit", "20", "--csv", csv, "--plot", svg])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("null-frequency"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("--context-choice most-frequent --seed 3 --embedding gaussian:d:SEED"), run.stdout)
+        let summary = dir.appendingPathComponent("t-summary.csv").path
+        let py = try shell("""
+            python3 - '\(csv)' '\(summary)' <<'PY'
+            import sys, csv, numpy as np
+            rows = list(csv.DictReader(open(sys.argv[1])))
+            summ = {(r["model"], r["m"]): r for r in csv.DictReader(open(sys.argv[2]))}
+            assert len(rows) == 36 and len(summ) == 6, (len(rows), len(summ))
+            assert all(r["status"] == "decided" for r in rows)
+            bad = 0
+            for (model, m), s in summ.items():
+                x = np.sort([float(r["d_star_over_m"]) for r in rows if r["model"] == model and r["m"] == m])
+                d = [int(r["d_star"]) for r in rows if r["model"] == model and r["m"] == m]
+                bad += sorted(d) != [round(v * int(m)) for v in x]
+                bad += abs(np.median(x) - float(s["median"])) > 1e-15
+                bad += x[0] != float(s["ci_lower"]) or x[5] != float(s["ci_upper"])
+                bad += s["decided"] != "6" or s["undecided"] != "0"
+            first = next(r for r in rows if r["model"] == "real" and r["m"] == "16")
+            print(bad, first["d_star"], first["embedding_seed"])
+            PY
+            """)
+        let parts = py.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        XCTAssertEqual(parts[0], "0", py)
+        let dStar = Int(parts[1])!, seed = parts[2]
+        XCTAssertEqual(seed, "3")
+        XCTAssertGreaterThan(dStar, 1)
+        let figure = try String(contentsOfFile: svg, encoding: .utf8)
+        XCTAssertEqual(figure.components(separatedBy: "<polygon").count - 1, 3)
+        XCTAssertTrue(figure.contains("real supports"))
+        func separable(_ d: Int) throws -> String {
+            let r = try ntpsep(["check", npz, "--max-contexts", "16", "--context-choice", "most-frequent", "--seed", "3",
+                                "--embedding", "gaussian:\(d):\(seed)", "--json", "--no-compat", "--gap-steps", "0"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            return "\(json["separable"] ?? "missing")"
+        }
+        XCTAssertEqual(try separable(dStar), "1")
+        XCTAssertEqual(try separable(dStar - 1), "0")
+    }
+
+    /// Same inputs and seed: byte-identical CSV and figure (no timings in either).
+    func testSweepOutputsAreDeterministic() throws {
+        let dir = scratchDirectory()
+        let npz = try dataSet(dir)
+        var outputs: [String] = []
+        for k in 0..<2 {
+            let csv = dir.appendingPathComponent("t\(k).csv").path, svg = dir.appendingPathComponent("f\(k).svg").path
+            let run = try ntpsep(["sweep", npz, "--contexts", "12", "--trials", "3", "--null", "frequency", "--csv", csv, "--plot", svg])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            outputs.append(try String(contentsOfFile: csv, encoding: .utf8) + String(contentsOfFile: svg, encoding: .utf8))
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+    }
+
+    /// Bad options: one line naming the option.
+    func testSweepRejectsBadOptions() throws {
+        let dir = scratchDirectory()
+        let npz = try dataSet(dir)
+        let a = try ntpsep(["sweep", npz, "--null", "zipf"])
+        XCTAssertNotEqual(a.status, 0)
+        XCTAssertEqual(a.stderr.trimmingCharacters(in: .whitespacesAndNewlines), "Error: --null: unknown model 'zipf' (known: uniform, frequency, none)")
+        let b = try ntpsep(["sweep", npz, "--contexts", "10,x"])
+        XCTAssertTrue(b.stderr.contains("--contexts: cannot read 'x'"), b.stderr)
+        let c = try ntpsep(["sweep", npz, "--contexts", "10", "--max-contexts", "10"])
+        XCTAssertTrue(c.stderr.contains("either --contexts LIST or --max-contexts N"), c.stderr)
+    }
+}
