@@ -32,7 +32,7 @@ public struct MaxNormMarginSolver: Sendable {
 
     /// A solver with the given limits (defaults: 60 s, V·d ≤ 300,000).
     public init(timeLimit: Double = 60, maxVariables: Int = 300_000, zeroTolerance: Double = 1e-9,
-                initialRowsPerContext: Int = 8, rowsAddedPerContext: Int = 8, fullLPNonzeros: Int = 2_000_000) {
+                initialRowsPerContext: Int = 8, rowsAddedPerContext: Int = 8, fullLPNonzeros: Int = 200_000) {
         self.timeLimit = timeLimit; self.maxVariables = maxVariables; self.zeroTolerance = zeroTolerance
         self.initialRowsPerContext = initialRowsPerContext; self.rowsAddedPerContext = rowsAddedPerContext
         self.fullLPNonzeros = fullLPNonzeros
@@ -199,7 +199,15 @@ private final class MaxNormLP {
         let nc = V * usedCount + 1
         glp_add_cols(lp, Int32(nc))
         for c in 1..<nc { glp_set_col_bnds(lp, Int32(c), GLP_DB, -1, 1) }
-        glp_set_col_bnds(lp, Int32(nc), GLP_LO, 0, 0)
+        // Under |W| ≤ 1 every margin is ≤ 2‖h̄_j‖₁, so this upper bound on s never binds; with s at
+        // it, the all-slack basis is dual feasible and the dual simplex can start at once.
+        var hMax = 0.0
+        for j in 0..<data.contextCount {
+            var a = 0.0
+            for e in cols.offsets[j]..<cols.offsets[j + 1] { a += abs(cols.values[e]) }
+            hMax = max(hMax, a)
+        }
+        glp_set_col_bnds(lp, Int32(nc), GLP_DB, 0, 2 * hMax + 1)
         glp_set_obj_coef(lp, Int32(nc), 1)
     }
 
@@ -268,11 +276,12 @@ private final class MaxNormLP {
         addRows(initial)
         glp_scale_prob(lp, GLP_SF_AUTO)
         glp_std_basis(lp)
+        glp_set_col_stat(lp, sColumn, GLP_NU)
 
         var parm = glp_smcp()
         glp_init_smcp(&parm)
         parm.msg_lev = GLP_MSG_OFF
-        parm.meth = GLP_PRIMAL
+        parm.meth = GLP_DUALP
         let d = cols.dimension
         var w = [Double](repeating: 0, count: V * d)
         var logits = [Double](repeating: 0, count: V)
