@@ -97,7 +97,7 @@ final class TrainingTests: XCTestCase {
         let lines = a.split(separator: "\n")
         XCTAssertEqual(lines.count, 5)
         XCTAssertEqual(String(lines[0]), TrainingLogFormat.csvHeader)
-        XCTAssertEqual(String(lines[1]), "0,2.079441541680e+00,\(String(format: "%.12e", log(8.0) - data.entropy())),0.000000000000e+00,,,")
+        XCTAssertEqual(String(lines[1]), "0,2.079441541680e+00,\(String(format: "%.12e", log(8.0) - data.entropy())),0.000000000000e+00,,,,,")
     }
 
     func testInterruptCheckpointResumeEqualsUninterrupted() throws {

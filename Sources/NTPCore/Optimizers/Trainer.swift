@@ -141,6 +141,13 @@ public final class Trainer {
             var d2 = 0.0
             for i in p.indices { let t = p[i] - r.wStar[i]; d2 += t * t }
             sums.proj2 = d2
+            if let g = r.margins {
+                var row = sums.row(step: step, entropy: loss.entropy, mm2: mm2, star2: star2, starDotMM: starDotMM, distance: true)
+                var perp = w
+                for i in perp.indices { perp[i] -= p[i] }
+                (row.marginInfRatio, row.marginL2Ratio) = g.ratios(perp: perp)
+                return row
+            }
         }
         return sums.row(step: step, entropy: loss.entropy, mm2: mm2, star2: star2, starDotMM: starDotMM,
                         distance: reference != nil)

@@ -16,6 +16,10 @@ public struct LogRow: Sendable, Equatable, Codable {
     public var cosineMM: Double?
     /// cos(W_k − W*, W^mm) (with a reference).
     public var cosineShiftedMM: Double?
+    /// min margin of W^⊥ / ‖W^⊥‖_max / γ*_∞ (W^⊥ = W − P_𝓕(W); with a reference that has γ*_∞, see `MarginGeometry`).
+    public var marginInfRatio: Double?
+    /// min margin of W^⊥ / ‖W^⊥‖_F / γ* (with a reference that has W^mm and γ*_∞).
+    public var marginL2Ratio: Double?
 
     /// A row; reference columns default to absent.
     public init(step: Int, ce: Double, gap: Double, norm: Double, distanceToWStar: Double? = nil,
@@ -34,6 +38,8 @@ public struct TrainingReference {
     public var wMM: [Double]
     /// W ↦ P_𝓕(W) (V × d row-major in and out).
     public var projectOntoF: ([Double]) -> [Double]
+    /// γ*_∞, γ* and the supports for the margin-ratio columns (nil: not logged).
+    public var margins: MarginGeometry?
 
     /// A reference from the solvers' outputs (`wMM` empty: no direction columns).
     public init(wStar: [Double], wMM: [Double], projectOntoF: @escaping ([Double]) -> [Double]) {
@@ -120,7 +126,7 @@ struct LogSums {
 /// CSV and JSON renderings of a log (deterministic bytes: fixed column order, `%.12e`).
 public enum TrainingLogFormat {
     /// The CSV header row.
-    public static let csvHeader = "step,ce,ce_minus_entropy,norm_w,dist_pf_w_wstar,cos_w_wmm,cos_w_minus_wstar_wmm"
+    public static let csvHeader = "step,ce,ce_minus_entropy,norm_w,dist_pf_w_wstar,cos_w_wmm,cos_w_minus_wstar_wmm,margin_inf_ratio,margin_l2_ratio"
 
     static func number(_ x: Double?) -> String {
         guard let x else { return "" }
@@ -133,7 +139,7 @@ public enum TrainingLogFormat {
     public static func csv(_ rows: [LogRow]) -> String {
         var s = csvHeader + "\n"
         for r in rows {
-            s += "\(r.step),\(number(r.ce)),\(number(r.gap)),\(number(r.norm)),\(number(r.distanceToWStar)),\(number(r.cosineMM)),\(number(r.cosineShiftedMM))\n"
+            s += "\(r.step),\(number(r.ce)),\(number(r.gap)),\(number(r.norm)),\(number(r.distanceToWStar)),\(number(r.cosineMM)),\(number(r.cosineShiftedMM)),\(number(r.marginInfRatio)),\(number(r.marginL2Ratio))\n"
         }
         return s
     }
@@ -148,7 +154,7 @@ public enum TrainingLogFormat {
         s += meta.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",")
         s += "},\"rows\":["
         s += rows.map { r in
-            "{\"step\":\(r.step),\"ce\":\(j(r.ce)),\"ce_minus_entropy\":\(j(r.gap)),\"norm_w\":\(j(r.norm)),\"dist_pf_w_wstar\":\(j(r.distanceToWStar)),\"cos_w_wmm\":\(j(r.cosineMM)),\"cos_w_minus_wstar_wmm\":\(j(r.cosineShiftedMM))}"
+            "{\"step\":\(r.step),\"ce\":\(j(r.ce)),\"ce_minus_entropy\":\(j(r.gap)),\"norm_w\":\(j(r.norm)),\"dist_pf_w_wstar\":\(j(r.distanceToWStar)),\"cos_w_wmm\":\(j(r.cosineMM)),\"cos_w_minus_wstar_wmm\":\(j(r.cosineShiftedMM)),\"margin_inf_ratio\":\(j(r.marginInfRatio)),\"margin_l2_ratio\":\(j(r.marginL2Ratio))}"
         }.joined(separator: ",")
         return s + "]}\n"
     }

@@ -12,7 +12,9 @@ struct Solve: ParsableCommand {
         status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖),
         norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]),
         seconds ([W*, W_mm, minimum-norm point]), gamma_min_norm_point (γ* = ‖x*‖ from Wolfe's method, NaN
-        past its size limit), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
+        past its size limit), gamma_inf (γ*_∞, the entrywise max-norm max margin, by an LP; NaN when not
+        separable, undecided or V·d > 300,000), W_inf (V × d, its minimiser with margins ≥ 1; zeros when
+        gamma_inf is NaN; not unique), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
         options (JSON).
         """)
 
@@ -33,6 +35,9 @@ struct Solve: ParsableCommand {
 
     @Option(help: "Epoch cap of the NTP-SVM solver.")
     var maxEpochs: Int = 200_000
+
+    @Option(help: "Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN.")
+    var linfTimeLimit: Double = 60
 
     @Flag(name: .shortAndLong, help: "Print nothing on success.")
     var quiet = false
@@ -55,6 +60,7 @@ struct Solve: ParsableCommand {
         let t3 = Stopwatch()
         let wolfe = Separability.maxMarginByMinNormPoint(ds, features: features)
         let tWolfe = t3.elapsed
+        let inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(ds, features: features)
 
         // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
         let t2 = Stopwatch()
@@ -78,6 +84,8 @@ struct Solve: ParsableCommand {
             ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
             ("seconds", NPYArray(doubles: [tStar, tMM, tWolfe], shape: [3])),
             ("gamma_min_norm_point", NPYArray(doubles: [wolfe?.gamma ?? .nan], shape: [])),
+            ("gamma_inf", NPYArray(doubles: [inf.gamma], shape: [])),
+            ("W_inf", NPYArray(doubles: inf.status == .separable ? inf.weights : [Double](repeating: 0, count: v * d), shape: [v, d])),
             ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
         ]
         if d * m <= 50_000_000 {
@@ -105,6 +113,7 @@ struct Solve: ParsableCommand {
                 let agreement = mm.status == .separable ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
                 print("γ*         \(general(w.gamma, 8)) (\(w.verdict.rawValue)) by the minimum-norm point: \(w.iterations) oracle passes, \(fixed(tWolfe, 2)) s\(agreement)")
             }
+            print(inf.summary)
             print("KKT        ties \(general(mm.kkt.tieViolation, 2)), margin shortfall \(general(max(0, mm.kkt.marginViolation), 2)), complementarity \(general(mm.kkt.complementarity, 2)), gap \(general(mm.kkt.relativeGap, 2))")
             print("checks     ‖P_F(W^mm)‖/‖W^mm‖ = \(general(perp, 2)), ‖P_F(W*) − W*‖/‖W*‖ = \(general(inF, 2)) (projection: \(itProject) CG iterations, \(fixed(tProject, 3)) s)")
             print("wrote      \(out)")

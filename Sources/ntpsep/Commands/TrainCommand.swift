@@ -10,7 +10,9 @@ struct Train: ParsableCommand {
         abstract: "Train the linear decoder W (V × d) on a data set with GD, normalized GD or Adam.",
         discussion: """
         Logs step, CE, CE − 𝓗 and ‖W‖ every --log-every steps, and with a reference (the limits \
-        W*, W^mm of `ntpsep solve`) also ‖P_𝓕(W) − W*‖, cos(W, W^mm) and cos(W − W*, W^mm). \
+        W*, W^mm of `ntpsep solve`) also ‖P_𝓕(W) − W*‖, cos(W, W^mm) and cos(W − W*, W^mm), and when the data are separable the margin ratios \
+        margin_inf_ratio = min margin(W^⊥)/‖W^⊥‖_max ÷ γ*_∞ and margin_l2_ratio = min margin(W^⊥)/‖W^⊥‖_F ÷ γ* \
+        (W^⊥ = W − P_𝓕(W); both ≤ 1; not in streamed one-hot runs). \
         --reference auto uses the closed forms for one-hot contexts; otherwise it solves W* and, \
         when the data are separable, W^mm in-process if V·max(d, m) ≤ 5,000,000 and m ≤ 12,000 \
         (else none; pass a `ntpsep solve` output instead). One-hot GD/Adam runs stream over \
@@ -128,6 +130,8 @@ struct Train: ParsableCommand {
                                       batchContexts: batchContexts, seed: seed)
         }
 
+        let batchText = options.batchContexts.map { $0 < m ? "\($0) of \(m) contexts per step (stochastic)" : "full batch (\(m) contexts)" } ?? "full batch (\(m) contexts)"
+        note("run: \(options.optimizer.kind.rawValue), η = \(String(format: "%.6e", options.optimizer.learningRate)), \(options.steps) steps, \(batchText)")
         let onehot: Bool
         if case .identity = features.storage { onehot = true } else { onehot = false }
         let streams = onehot && options.optimizer.kind != .ngd && (options.batchContexts ?? m) >= m && resumed == nil
@@ -176,7 +180,8 @@ struct Train: ParsableCommand {
                 ("optimizer", quoted(options.optimizer.kind.rawValue)),
                 ("lr", String(format: "%.12e", options.optimizer.learningRate)),
                 ("steps", "\(options.steps)"), ("embedding", quoted(embedding)), ("reference", quoted(reference)),
-                ("V", "\(v)"), ("m", "\(m)"), ("d", "\(d)")]), terminator: "")
+                ("V", "\(v)"), ("m", "\(m)"), ("d", "\(d)"),
+                ("batch_contexts", "\(min(options.batchContexts ?? m, m))")]), terminator: "")
         }
     }
 
@@ -190,12 +195,23 @@ struct Train: ParsableCommand {
             return try loadReference(path: path, data: data, features: features)
         case .auto:
             let v = data.vocabularySize, d = features.dimension, m = data.contextCount
-            if onehot, let loss { return ResolvedReference(reference: .onehot(loss), summary: "one-hot closed forms of W* and W^mm") }
+            if onehot, let loss {
+                var reference = TrainingReference.onehot(loss)
+                reference.margins = onehotMargins(data: data, features: features, wMM: reference.wMM)
+                return ResolvedReference(reference: reference, summary: "one-hot closed forms of W*, W^mm and γ*_∞ = 2")
+            }
             guard v * max(d, m) <= ReferenceMode.autoLimit, m <= DataSubspace.defaultGramLimit else {
                 return ResolvedReference(reference: nil, summary: "none (V·max(d, m) = \(grouped(v * max(d, m))), m = \(grouped(m)): over the auto limit V·max(d, m) ≤ \(grouped(ReferenceMode.autoLimit)), m ≤ \(grouped(DataSubspace.defaultGramLimit)); run `ntpsep solve` and pass --reference SOL.npz)")
             }
             return try solveReference(data: data, features: features)
         }
+    }
+
+    /// One-hot contexts: the ℓ∞ LP decouples per column, and each column with an off-support token
+    /// is best at +1 on S_j and −1 off it (margin 2 at ‖W‖_max = 1), so γ*_∞ = 2; γ* = 1/‖W^mm‖.
+    private func onehotMargins(data: DataSet, features: ContextFeatures, wMM: [Double]) -> MarginGeometry? {
+        guard (0..<data.contextCount).contains(where: { data.supportSize($0) < data.vocabularySize }) else { return nil }
+        return MarginGeometry(data: data, features: features, gammaInf: 2, gamma2: 1 / wMM.reduce(0) { $0 + $1 * $1 }.squareRoot())
     }
 
     private func trainStreaming(loss: NTPLoss, options: TrainingOptions, withReference: Bool, printer: LogPrinter) throws -> [LogRow] {
@@ -286,6 +302,10 @@ struct LogPrinter {
             // At W = 0 the first cosine is 0/0: say so instead of printing nan.
             func cosine(_ c: Double) -> String { c.isNaN ? "    n/a" : String(format: "%.5f", c) }
             s += "  cos(W,Wmm) \(cosine(c1))  cos(W−W*,Wmm) \(cosine(c2))"
+        }
+        if let a = r.marginInfRatio, let b = r.marginL2Ratio {
+            func ratio(_ x: Double) -> String { x.isFinite ? String(format: "%+.6f", x) : "      n/a" }
+            s += "  γ∞-ratio \(ratio(a))  γ2-ratio \(ratio(b))"
         }
         note(s)
     }

@@ -49,8 +49,14 @@ func solveReference(data: DataSet, features: ContextFeatures) throws -> Resolved
         wMM = nil
         text += "; NTP-SVM \(mm.status.rawValue) after \(mm.epochs) epochs, so no W^mm: cosine columns omitted"
     }
-    return ResolvedReference(reference: TrainingReference(wStar: star.weights, wMM: wMM, subspace: subspace),
-                             summary: text + " in \(clock.elapsedText)")
+    var reference = TrainingReference(wStar: star.weights, wMM: wMM, subspace: subspace)
+    if let wMM {
+        // The margin-ratio columns need γ*_∞ too (theory.md §7); it is an LP, cheap at these sizes.
+        let inf = MaxNormMarginSolver().solve(data, features: features)
+        text += "; " + inf.summary
+        reference.margins = MarginGeometry(data: data, features: features, gammaInf: inf.gamma, gamma2: 1 / frobenius(wMM))
+    }
+    return ResolvedReference(reference: reference, summary: text + " in \(clock.elapsedText)")
 }
 
 /// Reads `W_star` and `W_mm` (V × d) from a `ntpsep solve` output and checks them against the
@@ -89,6 +95,16 @@ func loadReference(path: String, data: DataSet, features: ContextFeatures) throw
         direction = nil
         text += " (the file says not separable: no W^mm, cosine columns omitted)"
     }
-    return ResolvedReference(reference: TrainingReference(wStar: wStar, wMM: direction, subspace: subspace),
-                             summary: text + " from \(path)")
+    var reference = TrainingReference(wStar: wStar, wMM: direction, subspace: subspace)
+    var gammaText = ""
+    if let direction {
+        // γ*_∞ as `ntpsep solve` stored it (NaN or absent in older files: the ℓ∞ ratio is NaN).
+        let gammaInf = (try? members["gamma_inf"]?.doubles())?.first ?? .nan
+        gammaText = gammaInf.isFinite ? "; γ*_∞ = \(general(gammaInf, 10)) from the file" : "; no γ*_∞ in the file: margin_inf_ratio is NaN"
+        reference.margins = MarginGeometry(data: data, features: features, gammaInf: gammaInf, gamma2: 1 / frobenius(direction))
+    }
+    return ResolvedReference(reference: reference, summary: text + " from \(path)" + gammaText)
 }
+
+/// ‖W‖_F.
+private func frobenius(_ w: [Double]) -> Double { w.reduce(0) { $0 + $1 * $1 }.squareRoot() }

@@ -1,0 +1,338 @@
+import CGLPK
+import NTPFormats
+
+/// The entrywise max-norm (ℓ∞) max margin of the NTP-SVM (theory.md §7, "Other geometries"):
+///
+///     γ*_∞ = 1 / min ‖W‖_max  s.t.  (e_z − e_{a_j})ᵀ W h̄_j = 0  (z ∈ S_j),
+///                                    (e_{a_j} − e_v)ᵀ W h̄_j ≥ 1  (v ∉ S_j),
+///
+/// the limit of the ℓ∞-normalised margin of Adam and sign descent on separable one-hot-label data
+/// (Fan et al. 2025, arXiv 2502.04664).
+///
+/// It is solved in the equivalent scaled form  max s  s.t. |W_{v,f}| ≤ 1, ties = 0, margins ≥ s,
+/// because there the max-norm bound is a column bound (no 2·V·d rows of −t ≤ W ≤ t), and the
+/// margin rows have the same shape as the separability LP's (ConstraintGenerationLP), so the same
+/// constraint generation applies: any subset of margin rows is a relaxation (its s is an upper
+/// bound), and once the restricted optimum violates no margin row of the full LP it is optimal.
+/// s* = 0 means not separable. The minimiser is not unique: compare γ*_∞, not W.
+public struct MaxNormMarginSolver: Sendable {
+    /// Wall-clock limit in seconds; past it the result is `.undecided`.
+    public var timeLimit: Double
+    /// Largest V·d (LP columns) attempted; larger problems return `.tooLarge` at once.
+    public var maxVariables: Int
+    /// s* at or below this times max_j ‖h̄_j‖₁ counts as 0 (not separable): GLPK's primal
+    /// feasibility tolerance (1e-7 on scaled rows) leaves round-off of that order.
+    public var zeroTolerance: Double
+    /// Margin rows per context in the first LP (most frequent tokens first) when the full LP is large.
+    public var initialRowsPerContext: Int
+    /// Most violated margin rows added per context and round.
+    public var rowsAddedPerContext: Int
+    /// Full LPs with at most this many margin-row nonzeros are solved in one go (no generation rounds).
+    public var fullLPNonzeros: Int
+
+    /// A solver with the given limits (defaults: 60 s, V·d ≤ 300,000).
+    public init(timeLimit: Double = 60, maxVariables: Int = 300_000, zeroTolerance: Double = 1e-9,
+                initialRowsPerContext: Int = 8, rowsAddedPerContext: Int = 8, fullLPNonzeros: Int = 200_000) {
+        self.timeLimit = timeLimit; self.maxVariables = maxVariables; self.zeroTolerance = zeroTolerance
+        self.initialRowsPerContext = initialRowsPerContext; self.rowsAddedPerContext = rowsAddedPerContext
+        self.fullLPNonzeros = fullLPNonzeros
+    }
+
+    /// Solves the LP for `data` with context embeddings `features` (d × m).
+    public func solve(_ data: DataSet, features: ContextFeatures) -> MaxNormMarginSolution {
+        let start = monotonicSeconds()
+        let v = data.vocabularySize, d = features.dimension
+        var result = MaxNormMarginSolution(status: .undecided, gamma: .nan, weights: [], message: "")
+        guard v * d <= maxVariables else {
+            result.status = .tooLarge
+            result.message = "V·d = \(v * d) LP columns exceed the limit \(maxVariables)"
+            return result
+        }
+        let cols = SparseContextColumns(features)
+        let lp = MaxNormLP(data: data, cols: cols, solver: self)
+        let outcome = lp.solve(deadline: start + timeLimit)
+        result.rounds = lp.rounds
+        result.marginRows = lp.marginRowCount
+        result.tieRows = lp.tieRowCount
+        result.variables = lp.columnCount
+        result.simplexSeconds = lp.simplexSeconds
+        switch outcome {
+        case .optimal(let s, let w):
+            var hScale = 0.0
+            for j in 0..<data.contextCount {
+                var a = 0.0
+                for e in cols.offsets[j]..<cols.offsets[j + 1] { a += abs(cols.values[e]) }
+                hScale = max(hScale, a)
+            }
+            if s <= zeroTolerance * max(hScale, 1e-300) {
+                result.status = .notSeparable
+                result.message = "LP optimum s* = \(s): no W ⊥ 𝓕 has all margins positive"
+            } else {
+                result.status = .separable
+                result.gamma = s
+                // Rescale to the stated problem: margins ≥ 1, ‖W‖_max = 1/γ*_∞.
+                result.weights = w.map { $0 / s }
+                let check = MaxNormMarginSolution.residuals(data, cols: cols, weights: result.weights)
+                result.tieResidual = check.tie
+                result.minMargin = check.minMargin
+            }
+        case .noMarginRows:
+            result.status = .notSeparable
+            result.message = "no context has an off-support token (every k_j = V): there is no margin to maximise"
+        case .failed(let why):
+            result.message = why
+        }
+        result.seconds = monotonicSeconds() - start
+        return result
+    }
+}
+
+/// What `MaxNormMarginSolver.solve` found.
+public struct MaxNormMarginSolution: Sendable {
+    /// The LP's verdict.
+    public enum Status: String, Sendable {
+        /// s* > 0: γ*_∞ and W are set.
+        case separable
+        /// s* = 0 (or no margin rows): there is no ℓ∞ margin.
+        case notSeparable = "not-separable"
+        /// Time limit or a GLPK failure (see `message`).
+        case undecided
+        /// V·d over `maxVariables`; nothing was attempted.
+        case tooLarge = "too-large"
+    }
+    /// Verdict.
+    public var status: Status
+    /// γ*_∞ = s* (NaN unless `.separable`).
+    public var gamma: Double
+    /// The minimiser W (V × d row-major) with margins ≥ 1 and ‖W‖_max = 1/γ*_∞; empty unless `.separable`.
+    public var weights: [Double]
+    /// Why the status is not `.separable` (empty otherwise).
+    public var message: String
+    /// Constraint-generation rounds (simplex solves).
+    public var rounds = 0
+    /// Margin rows in the final LP.
+    public var marginRows = 0
+    /// Tie rows (all present from the start).
+    public var tieRows = 0
+    /// LP columns (V × used features, plus s).
+    public var variables = 0
+    /// Seconds in GLPK's simplex.
+    public var simplexSeconds = 0.0
+    /// Seconds in total.
+    public var seconds = 0.0
+    /// max |tie| of `weights` over all tie rows (a check of GLPK's solution).
+    public var tieResidual = Double.nan
+    /// min margin of `weights` over all margin rows (1 up to round-off).
+    public var minMargin = Double.nan
+
+    /// One line for reports: "γ*_∞ = … (ℓ∞ max margin, LP …)" or the reason there is none.
+    public var summary: String {
+        let stats = "\(rounds) round\(rounds == 1 ? "" : "s"), \(marginRows) margin + \(tieRows) tie rows, \(variables) columns, \(String(format: "%.2f", seconds)) s"
+        switch status {
+        case .separable:
+            return "γ*_∞ = \(String(format: "%.10g", gamma)) (ℓ∞ max margin, LP \(stats); min margin \(String(format: "%.3g", minMargin)) at ‖W‖_max = \(String(format: "%.6g", 1 / gamma)), ties \(String(format: "%.2g", tieResidual)))"
+        case .notSeparable:
+            return "γ*_∞ not defined: not separable (ℓ∞ max margin, LP \(stats): \(message))"
+        case .undecided:
+            return "γ*_∞ undecided (ℓ∞ max margin, LP \(stats): \(message))"
+        case .tooLarge:
+            return "γ*_∞ not computed: too large (\(message))"
+        }
+    }
+
+    /// Max |tie| and min margin of a row-major V × d W over every row of the full LP.
+    static func residuals(_ data: DataSet, cols: SparseContextColumns, weights w: [Double]) -> (tie: Double, minMargin: Double) {
+        let v = data.vocabularySize
+        var tie = 0.0, minMargin = Double.infinity
+        var logits = [Double](repeating: 0, count: v)
+        var inSupport = [Bool](repeating: false, count: v)
+        w.withUnsafeBufferPointer { wp in
+            for j in 0..<data.contextCount where data.supportSize(j) > 0 {
+                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                for r in 0..<v { logits[r] = cols.logit(wp, row: r, context: j) }
+                let la = logits[Int(data.columns[range.lowerBound])]
+                for e in range { inSupport[Int(data.columns[e])] = true; tie = max(tie, abs(logits[Int(data.columns[e])] - la)) }
+                for r in 0..<v where !inSupport[r] { minMargin = min(minMargin, la - logits[r]) }
+                for e in range { inSupport[Int(data.columns[e])] = false }
+            }
+        }
+        return (tie, minMargin)
+    }
+}
+
+/// GLPK model of  max s  s.t. −1 ≤ W ≤ 1, ties = 0, margins − s ≥ 0, s ≥ 0, with margin rows generated.
+/// Anchor a_j = first support token of context j (any anchor gives the same LP once ties hold).
+private final class MaxNormLP {
+    enum Outcome {
+        case optimal(Double, [Double])
+        case noMarginRows
+        case failed(String)
+    }
+
+    private let data: DataSet
+    private let cols: SparseContextColumns
+    private let solver: MaxNormMarginSolver
+    private let featureSlot: [Int]
+    private let usedCount: Int
+    private let V: Int
+    private let lp: OpaquePointer
+    private var present = Set<Int>()
+    private(set) var rounds = 0
+    private(set) var simplexSeconds = 0.0
+    private(set) var marginRowCount = 0
+    private(set) var tieRowCount = 0
+    var columnCount: Int { V * usedCount + 1 }
+
+    init(data: DataSet, cols: SparseContextColumns, solver: MaxNormMarginSolver) {
+        self.data = data; self.cols = cols; self.solver = solver
+        V = data.vocabularySize
+        // Features no context uses cannot change a margin; they stay 0 and out of the LP.
+        var used = [Bool](repeating: false, count: cols.dimension)
+        for f in cols.indices { used[f] = true }
+        var slot = [Int](repeating: -1, count: cols.dimension), n = 0
+        for f in 0..<cols.dimension where used[f] { slot[f] = n; n += 1 }
+        featureSlot = slot
+        usedCount = n
+        glp_term_out(GLP_OFF)
+        lp = glp_create_prob()
+        glp_set_obj_dir(lp, GLP_MAX)
+        let nc = V * usedCount + 1
+        glp_add_cols(lp, Int32(nc))
+        for c in 1..<nc { glp_set_col_bnds(lp, Int32(c), GLP_DB, -1, 1) }
+        // Under |W| ≤ 1 every margin is ≤ 2‖h̄_j‖₁, so this upper bound on s never binds; with s at
+        // it, the all-slack basis is dual feasible and the dual simplex can start at once.
+        var hMax = 0.0
+        for j in 0..<data.contextCount {
+            var a = 0.0
+            for e in cols.offsets[j]..<cols.offsets[j + 1] { a += abs(cols.values[e]) }
+            hMax = max(hMax, a)
+        }
+        glp_set_col_bnds(lp, Int32(nc), GLP_DB, 0, 2 * hMax + 1)
+        glp_set_obj_coef(lp, Int32(nc), 1)
+    }
+
+    deinit { glp_delete_prob(lp) }
+
+    private var sColumn: Int32 { Int32(V * usedCount + 1) }
+    @inline(__always) private func column(_ token: Int, _ slot: Int) -> Int32 { Int32(token * usedCount + slot + 1) }
+    private func anchor(_ j: Int) -> Int { Int(data.columns[data.rowOffsets[j]]) }
+
+    /// Ties (isTie): (e_z − e_a)ᵀ W h̄_j = 0; margins: (e_a − e_v)ᵀ W h̄_j − s ≥ 0.
+    private func addRows(_ rows: [(context: Int, token: Int, isTie: Bool)]) {
+        guard !rows.isEmpty else { return }
+        let first = Int(glp_add_rows(lp, Int32(rows.count)))
+        var ind = [Int32](), val = [Double]()
+        for (i, row) in rows.enumerated() {
+            let j = row.context, a = anchor(j)
+            ind.removeAll(keepingCapacity: true); val.removeAll(keepingCapacity: true)
+            ind.append(0); val.append(0)  // GLPK arrays are 1-based
+            let (plus, minus) = row.isTie ? (row.token, a) : (a, row.token)
+            for e in cols.offsets[j]..<cols.offsets[j + 1] {
+                let s = featureSlot[cols.indices[e]]
+                ind.append(column(plus, s)); val.append(cols.values[e])
+                ind.append(column(minus, s)); val.append(-cols.values[e])
+            }
+            let r = Int32(first + i)
+            if row.isTie {
+                glp_set_row_bnds(lp, r, GLP_FX, 0, 0); tieRowCount += 1
+            } else {
+                ind.append(sColumn); val.append(-1)
+                glp_set_row_bnds(lp, r, GLP_LO, 0, 0); marginRowCount += 1
+                present.insert(j * V + row.token)
+            }
+            glp_set_mat_row(lp, r, Int32(ind.count - 1), ind, val)
+        }
+    }
+
+    func solve(deadline: Double) -> Outcome {
+        let m = data.contextCount
+        var tokenCount = [Double](repeating: 0, count: V)
+        for e in 0..<data.columns.count { tokenCount[Int(data.columns[e])] += data.counts[e] }
+        // Frequent tokens are the likeliest binding competitors, so they seed the first LP.
+        let byFrequency = (0..<V).sorted { tokenCount[$0] != tokenCount[$1] ? tokenCount[$0] > tokenCount[$1] : $0 < $1 }
+        var fullNonzeros = 0, anyMargin = false
+        for j in 0..<m where data.supportSize(j) > 0 {
+            fullNonzeros += (V - data.supportSize(j)) * 2 * (cols.offsets[j + 1] - cols.offsets[j])
+            if data.supportSize(j) < V && cols.offsets[j + 1] > cols.offsets[j] { anyMargin = true }
+        }
+        guard anyMargin else {
+            // Every margin row is 0 ≥ s (h̄_j = 0) or absent: s* = 0 unless there are no rows at all.
+            for j in 0..<m where data.supportSize(j) > 0 && data.supportSize(j) < V { return .optimal(0, []) }
+            return .noMarginRows
+        }
+        let allRows = fullNonzeros <= solver.fullLPNonzeros
+        var initial: [(context: Int, token: Int, isTie: Bool)] = []
+        var inSupport = [Bool](repeating: false, count: V)
+        for j in 0..<m where data.supportSize(j) > 0 {
+            let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+            for e in range.dropFirst() { initial.append((j, Int(data.columns[e]), true)) }
+            for e in range { inSupport[Int(data.columns[e])] = true }
+            var added = 0
+            for v in byFrequency where (allRows || added < solver.initialRowsPerContext) && !inSupport[v] {
+                initial.append((j, v, false)); added += 1
+            }
+            for e in range { inSupport[Int(data.columns[e])] = false }
+        }
+        addRows(initial)
+        glp_scale_prob(lp, GLP_SF_AUTO)
+        glp_std_basis(lp)
+        glp_set_col_stat(lp, sColumn, GLP_NU)
+
+        var parm = glp_smcp()
+        glp_init_smcp(&parm)
+        parm.msg_lev = GLP_MSG_OFF
+        parm.meth = GLP_DUALP
+        let d = cols.dimension
+        var w = [Double](repeating: 0, count: V * d)
+        var logits = [Double](repeating: 0, count: V)
+        while true {
+            rounds += 1
+            let remaining = deadline - monotonicSeconds()
+            if remaining <= 0 { return .failed("time limit reached after \(rounds - 1) rounds") }
+            parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
+            let t0 = monotonicSeconds()
+            var rc = glp_simplex(lp, &parm)
+            if rc != GLP_ETMLIM && (rc != 0 || glp_get_status(lp) != GLP_OPT) {
+                // A warm start can fail numerically; retry once from a fresh basis with primal simplex.
+                glp_std_basis(lp)
+                parm.meth = GLP_PRIMAL
+                rc = glp_simplex(lp, &parm)
+            }
+            simplexSeconds += monotonicSeconds() - t0
+            if rc == GLP_ETMLIM { return .failed("time limit reached in simplex (round \(rounds))") }
+            guard rc == 0, glp_get_status(lp) == GLP_OPT else {
+                return .failed("GLPK simplex failed (code \(rc), status \(glp_get_status(lp)))")
+            }
+            // Appended rows keep the basis dual feasible: the next round is a warm dual simplex.
+            parm.meth = GLP_DUALP
+            let s = glp_get_col_prim(lp, sColumn)
+            for f in 0..<d where featureSlot[f] >= 0 {
+                for r in 0..<V { w[r * d + f] = glp_get_col_prim(lp, column(r, featureSlot[f])) }
+            }
+            if s <= 0 { return .optimal(0, w) }
+            var newRows: [(context: Int, token: Int, isTie: Bool)] = []
+            var violated: [(Double, Int)] = []
+            w.withUnsafeBufferPointer { wp in
+                for j in 0..<m where data.supportSize(j) > 0 {
+                    let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                    for e in range { inSupport[Int(data.columns[e])] = true }
+                    for r in 0..<V { logits[r] = cols.logit(wp, row: r, context: j) }
+                    let la = logits[anchor(j)]
+                    violated.removeAll(keepingCapacity: true)
+                    for v in 0..<V where !inSupport[v] && !present.contains(j * V + v) {
+                        let margin = la - logits[v]
+                        if margin < s * (1 - 1e-9) { violated.append((margin, v)) }
+                    }
+                    for e in range { inSupport[Int(data.columns[e])] = false }
+                    if violated.count > solver.rowsAddedPerContext {
+                        violated.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+                        violated.removeLast(violated.count - solver.rowsAddedPerContext)
+                    }
+                    for (_, v) in violated { newRows.append((j, v, false)) }
+                }
+            }
+            if newRows.isEmpty { return .optimal(s, w) }
+            addRows(newRows)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import XCTest
+
+/// γ*_∞ in `ntpsep solve` and the margin-ratio columns of `ntpsep train` (theory.md §7), on the
+/// paper's m = 50, V = 10, d = 60 setting, checked against numpy/scipy computations.
+final class LinfCLITests: XCTestCase {
+    private func paperSetting(_ dir: URL) throws -> (data: String, h: String) {
+        let data = dir.appendingPathComponent("paper.npz").path, h = dir.appendingPathComponent("H.npy").path
+        let r = try ntpsep(["synth", "--contexts", "50", "--vocab", "10", "--support", "6", "--samples", "5000", "--seed", "0",
+                            "--dim", "60", "--embeddings-out", h, "-o", data, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return (data, h)
+    }
+
+    /// Python that loads the data set and H and defines the LP and the projection independently:
+    /// gamma_inf() by HiGHS on  min t  s.t. −t ≤ W ≤ t, ties, margins ≥ 1 (anchor: last support
+    /// token); ratio(W) with P_𝓕 by least squares on an explicit spanning set of 𝓕.
+    private func pythonPrelude(data: String, h: String) -> String {
+        """
+        import json, numpy as np
+        from scipy.optimize import linprog
+        z = np.load('\(data)')
+        offs, cols = z['indptr'], z['indices']
+        H = np.load('\(h)'); d, m = H.shape; V = int(z['shape'][1])
+        S = [list(cols[offs[j]:offs[j+1]]) for j in range(m)]
+        def row(j, plus, minus):
+            r = np.zeros(V * d); r[plus*d:(plus+1)*d] += H[:, j]; r[minus*d:(minus+1)*d] -= H[:, j]; return r
+        F = np.array([row(j, zz, S[j][-1]) for j in range(m) for zz in S[j][:-1]])
+        def gamma_inf():
+            n = V * d + 1
+            A_ub = [np.append(row(j, v, S[j][-1]), 0.0) for j in range(m) for v in range(V) if v not in S[j]]
+            b_ub = [-1.0] * len(A_ub)
+            for i in range(V * d):
+                for s in (1.0, -1.0):
+                    r = np.zeros(n); r[i] = s; r[-1] = -1; A_ub.append(r); b_ub.append(0.0)
+            A_eq = np.hstack([F, np.zeros((len(F), 1))])
+            c = np.zeros(n); c[-1] = 1
+            res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), A_eq=A_eq, b_eq=np.zeros(len(F)),
+                          bounds=[(None, None)] * n, method='highs')
+            assert res.status == 0, res.message
+            return 1.0 / res.fun
+        def perp(W):
+            w = W.reshape(-1)
+            coef = np.linalg.lstsq(F.T, w, rcond=None)[0]
+            return (w - F.T @ coef).reshape(V, d)
+        def min_margin(W):
+            L = W @ H
+            return min(L[S[j][0], j] - L[v, j] for j in range(m) for v in range(V) if v not in S[j])
+        """
+    }
+
+    /// solve writes gamma_inf and W_inf; γ*_∞ agrees with HiGHS to 1e-6 relative, and W_inf has
+    /// margins ≥ 1 − 1e-9, ties ≤ 1e-9 and ‖W_inf‖_max = 1/γ*_∞.
+    func testSolveWritesGammaInfMatchingHiGHS() throws {
+        let dir = scratchDirectory()
+        let (data, h) = try paperSetting(dir)
+        let sol = dir.appendingPathComponent("sol.npz").path
+        let r = try ntpsep(["solve", data, "--embedding", "file:\(h)", "-o", sol])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("γ*_∞ = ") }, r.stdout)
+        XCTAssertTrue(line.contains("(ℓ∞ max margin, LP "), String(line))
+        let out = try shell("""
+        python3 -c "$(cat <<'PY'
+        \(pythonPrelude(data: data, h: h))
+        s = np.load('\(sol)')
+        W = s['W_inf']; g = float(s['gamma_inf'])
+        print(json.dumps({'ours': g, 'highs': gamma_inf(), 'max': float(np.abs(W).max()), 'margin': float(min_margin(W)),
+                          'ties': float(np.abs(F @ W.reshape(-1)).max()), 'shape': list(W.shape)}))
+        PY
+        )"
+        """)
+        let j = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let ours = j["ours"] as! Double, highs = j["highs"] as! Double
+        XCTAssertEqual(ours, highs, accuracy: 1e-6 * highs)
+        XCTAssertEqual(j["shape"] as! [Int], [10, 60])
+        XCTAssertEqual(j["max"] as! Double, 1 / ours, accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(j["margin"] as! Double, 1 - 1e-9)
+        XCTAssertLessThan(j["ties"] as! Double, 1e-9)
+    }
+
+    /// train with --reference auto logs margin_inf_ratio ≤ 1 + 1e-9 at every logged step for GD,
+    /// NGD and Adam (10⁴ full-batch steps), null at W = 0; the last GD row agrees with numpy's
+    /// recomputation from the final W (explicit projection, HiGHS γ*_∞) to 1e-6.
+    func testTrainMarginRatiosNeverExceedOne() throws {
+        let dir = scratchDirectory()
+        let (data, h) = try paperSetting(dir)
+        var last: [String: [Double]] = [:]
+        for (opt, lr) in [("gd", "0.5"), ("ngd", "0.01"), ("adam", "0.01")] {
+            let w = dir.appendingPathComponent("W-\(opt).npy").path, csv = dir.appendingPathComponent("\(opt).csv").path
+            let r = try ntpsep(["train", data, "--embedding", "file:\(h)", "--optimizer", opt, "--lr", lr, "--steps", "10000",
+                                "--log-every", "500", "--json", "--out", w, "--log", csv])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("10000 steps, full batch (50 contexts)"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("γ*_∞ = "), r.stderr)
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual((json["meta"] as? [String: Any])?["batch_contexts"] as? Int, 50)
+            let rows = try XCTUnwrap(json["rows"] as? [[String: Any]])
+            XCTAssertEqual(rows.count, 21)
+            XCTAssertTrue(rows[0]["margin_inf_ratio"] is NSNull)
+            XCTAssertTrue(rows[0]["margin_l2_ratio"] is NSNull)
+            for row in rows.dropFirst() {
+                let a = try XCTUnwrap(row["margin_inf_ratio"] as? Double), b = try XCTUnwrap(row["margin_l2_ratio"] as? Double)
+                XCTAssertLessThanOrEqual(a, 1 + 1e-9, "\(opt) step \(row["step"]!)")
+                XCTAssertLessThanOrEqual(b, 1 + 1e-9, "\(opt) step \(row["step"]!)")
+            }
+            let end = rows.last!
+            last[opt] = [end["margin_inf_ratio"] as! Double, end["margin_l2_ratio"] as! Double]
+            let header = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")[0]
+            XCTAssertTrue(header.hasSuffix(",margin_inf_ratio,margin_l2_ratio"), String(header))
+            print("measured: \(opt) after 10^4 steps: margin_inf_ratio \(last[opt]![0]), margin_l2_ratio \(last[opt]![1])")
+        }
+        // The last GD row a second way.
+        let w = dir.appendingPathComponent("W-gd.npy").path
+        let out = try shell("""
+        python3 -c "$(cat <<'PY'
+        \(pythonPrelude(data: data, h: h))
+        P = perp(np.load('\(w)'))
+        print(json.dumps(min_margin(P) / np.abs(P).max() / gamma_inf()))
+        PY
+        )"
+        """)
+        let numpy = try XCTUnwrap(Double(out.trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertEqual(last["gd"]![0], numpy, accuracy: 1e-6)
+    }
+
+    /// One-hot NGD (dense path) uses the closed form γ*_∞ = 2; the same run with H = I from a file
+    /// goes through the LP and the projection solver, and logs the same ratios (to 1e-8).
+    func testOnehotClosedFormMatchesLPPath() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("d.npz").path, eye = dir.appendingPathComponent("I.npy").path
+        var r = try ntpsep(["synth", "--contexts", "12", "--vocab", "7", "--support", "3", "--samples", "300", "--seed", "4",
+                            "-o", data, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try shell("python3 -c \"import numpy as np; np.save('\(eye)', np.eye(12))\"")
+        let common = ["--optimizer", "ngd", "--lr", "0.05", "--steps", "400", "--log-every", "100", "--json"]
+        r = try ntpsep(["train", data, "--embedding", "onehot"] + common)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("γ*_∞ = 2"), r.stderr)
+        let a = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
+        r = try ntpsep(["train", data, "--embedding", "file:\(eye)"] + common)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("γ*_∞ = 2 (ℓ∞ max margin, LP"), r.stderr)
+        let b = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
+        XCTAssertEqual(a.count, 5)
+        for (x, y) in zip(a, b).dropFirst() {
+            for key in ["margin_inf_ratio", "margin_l2_ratio"] {
+                XCTAssertEqual(x[key] as! Double, y[key] as! Double, accuracy: 1e-8, key)
+                XCTAssertLessThanOrEqual(x[key] as! Double, 1 + 1e-9, key)
+            }
+        }
+    }
+}
