@@ -18,24 +18,28 @@ def main():
     H = np.load(hpath)
     m, V = M.shape
     d = H.shape[0]
-    rows_ub, rows_eq = [], []
+    # Each row holds 2d entries of W (+1 for t): both blocks are built as sparse COO, never dense.
+    blocks = {"ub": ([], [], []), "eq": ([], [], [])}
+    count = {"ub": 0, "eq": 0}
     for j in range(m):
         S = M.indices[M.indptr[j]:M.indptr[j + 1]]
-        a = S[0]
-        h = H[:, j]
+        a, h, support = S[0], H[:, j], set(S.tolist())
         for v in range(V):
             if v == a:
                 continue
-            r = np.zeros(V * d + 1)
-            r[v * d:(v + 1) * d] += h
-            r[a * d:(a + 1) * d] -= h
-            if v in S:
-                rows_eq.append(r)
-            else:
-                r[-1] = 1
-                rows_ub.append(r)
-    A_ub = sp.csr_matrix(np.array(rows_ub))
-    A_eq = sp.csr_matrix(np.array(rows_eq)) if rows_eq else None
+            kind = "eq" if v in support else "ub"
+            rows, cols, vals = blocks[kind]
+            k = count[kind]
+            rows += [k] * (2 * d)
+            cols += list(range(v * d, (v + 1) * d)) + list(range(a * d, (a + 1) * d))
+            vals += list(h) + list(-h)
+            if kind == "ub":
+                rows.append(k); cols.append(V * d); vals.append(1.0)
+            count[kind] += 1
+    def matrix(kind):
+        rows, cols, vals = blocks[kind]
+        return sp.csr_matrix((vals, (rows, cols)), shape=(count[kind], V * d + 1)) if count[kind] else None
+    A_ub, A_eq = matrix("ub"), matrix("eq")
     c = np.zeros(V * d + 1)
     c[-1] = -1
     t0 = time.perf_counter()

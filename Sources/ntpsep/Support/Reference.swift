@@ -34,8 +34,9 @@ struct ResolvedReference {
 }
 
 /// Solves W* (always) and W^mm (kept when the NTP-SVM reports `separable`) for `data` under
-/// `features`, as `ntpsep solve` does, with P_𝓕 = `DataSubspace.project` for the trainer.
-func solveReference(data: DataSet, features: ContextFeatures) throws -> ResolvedReference {
+/// `features`, as `ntpsep solve` does, with P_𝓕 = `DataSubspace.project` for the trainer. With
+/// `maxNormMargin`, also γ*_∞ (an LP of up to a minute) for the margin-ratio columns.
+func solveReference(data: DataSet, features: ContextFeatures, maxNormMargin: Bool = true) throws -> ResolvedReference {
     let clock = Stopwatch()
     let subspace = try DataSubspace(data: data, features: features)
     let star = subspace.solveFinitePart()
@@ -50,7 +51,7 @@ func solveReference(data: DataSet, features: ContextFeatures) throws -> Resolved
         text += "; NTP-SVM \(mm.status.rawValue) after \(mm.epochs) epochs, so no W^mm: cosine columns omitted"
     }
     var reference = TrainingReference(wStar: star.weights, wMM: wMM, subspace: subspace)
-    if let wMM {
+    if let wMM, maxNormMargin {
         // The margin-ratio columns need γ*_∞ too (theory.md §7); it is an LP, cheap at these sizes.
         let inf = MaxNormMarginSolver().solve(data, features: features)
         text += "; " + inf.summary
