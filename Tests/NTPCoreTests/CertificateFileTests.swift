@@ -31,7 +31,7 @@ final class CertificateFileTests: XCTestCase {
             let file = CertificateFile(result, data: data, features: features, originalRows: original, denseEntryLimit: 0)
             XCTAssertEqual(file.summary.layout, "sparse")
             try file.write(to: sparse)
-            let out = try python("""
+            let out = try runPython("""
                 import numpy as np, scipy.sparse as sp, subprocess, sys
                 a, b = np.load('\(dense)'), np.load('\(sparse)')
                 csc = lambda z, n: sp.csc_matrix((z[n + '_data'], z[n + '_indices'], z[n + '_indptr']), shape=z[n + '_shape']).toarray()
@@ -47,18 +47,5 @@ final class CertificateFileTests: XCTestCase {
             XCTAssertEqual(out, "0 VALID \(name)\n0 VALID \(name)\n")
         }
         XCTAssertEqual(verdicts, [.notSeparable, .separable])
-    }
-
-    private func python(_ code: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", code]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, String(decoding: e, as: UTF8.self))
-        return String(decoding: o, as: UTF8.self)
     }
 }

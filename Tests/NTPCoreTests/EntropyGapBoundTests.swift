@@ -157,7 +157,7 @@ final class EntropyGapBoundTests: XCTestCase {
             out.append([best - ent(P), ent(q) - ent(P), residual, float(q.min()), float(np.abs(q.sum(0) - 1).max())])
         print(json.dumps(out))
         """
-        let theirs = try runPython(script, input: try JSONSerialization.data(withJSONObject: instances))
+        let theirs = try JSONDecoder().decode([[Double]].self, from: Data(try runPython(script, input: try JSONSerialization.data(withJSONObject: instances)).utf8))
         for (o, t) in zip(ours, theirs) {
             let (lower, upper, raw, residual) = (o[0], o[1], o[2], o[3])
             let (truth, entropyOfQ, residualOfQ, minQ, sumError) = (t[0], t[1], t[2], t[3], t[4])
@@ -191,20 +191,5 @@ final class EntropyGapBoundTests: XCTestCase {
         let s2 = SeparatedShare.count(data, features: h, weights: w2, method: "test")
         XCTAssertEqual(s2.contexts, 1.0 / 3, accuracy: 1e-15)
         XCTAssertEqual(s2.events, 1.0 / 6, accuracy: 1e-15)
-    }
-
-    private func runPython(_ script: String, input: Data) throws -> [[Double]] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe; p.standardOutput = outPipe
-        try p.run()
-        inPipe.fileHandleForWriting.write(input)
-        try inPipe.fileHandleForWriting.close()
-        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        return try JSONDecoder().decode([[Double]].self, from: out)
     }
 }

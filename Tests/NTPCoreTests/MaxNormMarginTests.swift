@@ -186,19 +186,3 @@ final class MaxNormMarginTests: XCTestCase {
         XCTAssertTrue(g.ratios(perp: [Double](repeating: 0, count: inf.weights.count)).inf.isNaN)
     }
 }
-
-/// Runs `python3 -c script` with `input` on stdin; returns stdout (fails on a non-zero exit).
-private func runPython(_ script: String, input: Data) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", script]
-    let inPipe = Pipe(), outPipe = Pipe()
-    p.standardInput = inPipe; p.standardOutput = outPipe
-    try p.run()
-    inPipe.fileHandleForWriting.write(input)
-    try inPipe.fileHandleForWriting.close()
-    let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, "python3 failed")
-    return String(decoding: out, as: UTF8.self)
-}

@@ -23,9 +23,7 @@ final class MedianIntervalTests: XCTestCase {
 
     /// Against scipy.stats.binom for n = 1…300: the largest r with 1 − 2·cdf(r − 1) ≥ 0.95.
     func testRanksAgreeWithScipy() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", """
+        let text = try runPython("""
             from scipy.stats import binom
             out = []
             for n in range(1, 301):
@@ -35,13 +33,7 @@ final class MedianIntervalTests: XCTestCase {
                     else: break
                 out.append(str(r))
             print(",".join(out))
-            """]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+            """)
         let theirs = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").map { Int($0)! }
         let ours = (1...300).map { MedianInterval(count: $0).lowerRank ?? 0 }
         XCTAssertEqual(ours, theirs)

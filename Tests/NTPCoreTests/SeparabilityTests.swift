@@ -179,17 +179,7 @@ final class SeparabilityTests: XCTestCase {
             out.append("separable" if -res.fun > 0.5 else "not-separable")
         print(json.dumps(out))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe; p.standardOutput = outPipe
-        try p.run()
-        inPipe.fileHandleForWriting.write(json)
-        try inPipe.fileHandleForWriting.close()
-        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let outData = Data(try runPython(script, input: json).utf8)
         let theirs = try JSONDecoder().decode([String].self, from: outData)
         XCTAssertEqual(ours.map { $0.rawValue }, theirs)
         XCTAssertTrue(ours.contains(.separable) && ours.contains(.notSeparable), "\(ours)")

@@ -148,24 +148,10 @@ final class ConstraintGenerationLP {
         var aggregated = Set<Int>()
         while true {
             rounds += 1
-            let remaining = deadline - monotonicSeconds()
-            if remaining <= 0 { return .failed("time limit reached after \(rounds - 1) rounds") }
             if rounds > options.maxRounds { return .failed("no decision after \(options.maxRounds) constraint-generation rounds") }
-            parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
-            let t0 = monotonicSeconds()
-            var rc = glp_simplex(lp, &parm)
-            if rc != GLP_ETMLIM && (rc != 0 || glp_get_status(lp) != GLP_OPT) {
-                // A warm start can fail numerically; retry once from a fresh factorisation with primal simplex.
-                glp_std_basis(lp)
-                parm.meth = GLP_PRIMAL
-                rc = glp_simplex(lp, &parm)
+            if let failure = solveSimplexRound(lp, &parm, deadline: deadline, round: rounds, seconds: &simplexSeconds) {
+                return .failed(failure)
             }
-            simplexSeconds += monotonicSeconds() - t0
-            if rc == GLP_ETMLIM { return .failed("time limit reached in simplex (round \(rounds))") }
-            guard rc == 0, glp_get_status(lp) == GLP_OPT else {
-                return .failed("GLPK simplex failed (code \(rc), status \(glp_get_status(lp)))")
-            }
-            parm.meth = GLP_DUALP
             let t = glp_get_col_prim(lp, Int32(nc))
             if t < 0.5 {
                 return farkas()

@@ -287,24 +287,9 @@ private final class MaxNormLP {
         var logits = [Double](repeating: 0, count: V)
         while true {
             rounds += 1
-            let remaining = deadline - monotonicSeconds()
-            if remaining <= 0 { return .failed("time limit reached after \(rounds - 1) rounds") }
-            parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
-            let t0 = monotonicSeconds()
-            var rc = glp_simplex(lp, &parm)
-            if rc != GLP_ETMLIM && (rc != 0 || glp_get_status(lp) != GLP_OPT) {
-                // A warm start can fail numerically; retry once from a fresh basis with primal simplex.
-                glp_std_basis(lp)
-                parm.meth = GLP_PRIMAL
-                rc = glp_simplex(lp, &parm)
+            if let failure = solveSimplexRound(lp, &parm, deadline: deadline, round: rounds, seconds: &simplexSeconds) {
+                return .failed(failure)
             }
-            simplexSeconds += monotonicSeconds() - t0
-            if rc == GLP_ETMLIM { return .failed("time limit reached in simplex (round \(rounds))") }
-            guard rc == 0, glp_get_status(lp) == GLP_OPT else {
-                return .failed("GLPK simplex failed (code \(rc), status \(glp_get_status(lp)))")
-            }
-            // Appended rows keep the basis dual feasible: the next round is a warm dual simplex.
-            parm.meth = GLP_DUALP
             let s = glp_get_col_prim(lp, sColumn)
             for f in 0..<d where featureSlot[f] >= 0 {
                 for r in 0..<V { w[r * d + f] = glp_get_col_prim(lp, column(r, featureSlot[f])) }

@@ -1,0 +1,28 @@
+import CGLPK
+
+/// One round of simplex on a constraint-generation LP, within the time left until `deadline`.
+///
+/// A warm start can fail numerically; the round then retries once from a fresh basis with primal
+/// simplex. Returns nil at an optimum (and leaves `parm` set to a warm dual simplex for the next
+/// round: appended rows keep the basis dual feasible), or one line saying why there is none.
+/// `seconds` accumulates the time spent in simplex.
+func solveSimplexRound(_ lp: OpaquePointer, _ parm: inout glp_smcp, deadline: Double, round: Int,
+                       seconds: inout Double) -> String? {
+    let remaining = deadline - monotonicSeconds()
+    if remaining <= 0 { return "time limit reached after \(round - 1) rounds" }
+    parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
+    let t0 = monotonicSeconds()
+    var rc = glp_simplex(lp, &parm)
+    if rc != GLP_ETMLIM && (rc != 0 || glp_get_status(lp) != GLP_OPT) {
+        glp_std_basis(lp)
+        parm.meth = GLP_PRIMAL
+        rc = glp_simplex(lp, &parm)
+    }
+    seconds += monotonicSeconds() - t0
+    if rc == GLP_ETMLIM { return "time limit reached in simplex (round \(round))" }
+    guard rc == 0, glp_get_status(lp) == GLP_OPT else {
+        return "GLPK simplex failed (code \(rc), status \(glp_get_status(lp)))"
+    }
+    parm.meth = GLP_DUALP
+    return nil
+}
