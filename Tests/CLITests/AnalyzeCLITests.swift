@@ -22,7 +22,7 @@ final class AnalyzeCLITests: XCTestCase {
                               "--sweep-time-limit", "5"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("report: \(out.path)/report.html"), run.stdout)
-        for name in ["report.html", "analysis.json", "data.npz", "training.svg", "sweep.svg", "sweep.csv", "sweep-summary.csv", "training-gd.csv"] {
+        for name in ["report.html", "analysis.json", "data.npz", "corpus.svg", "training.svg", "sweep.svg", "sweep.csv", "sweep-summary.csv", "training-gd.csv"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
         }
         // Well formed (every element closed in order) and nothing fetched from outside the file.
@@ -53,7 +53,7 @@ final class AnalyzeCLITests: XCTestCase {
             print(len(p.errors), len(p.stack), len(p.external), len(urls), text.count("<svg"), "@import" in text)
             PY
             """)
-        XCTAssertEqual(check, "0 0 0 0 2 False\n", "errors, unclosed, external refs, urls, inline svgs, @import")
+        XCTAssertEqual(check, "0 0 0 0 3 False\n", "errors, unclosed, external refs, urls, inline svgs (corpus, training, sweep), @import")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("analysis.json"))) as! [String: Any]
         let stats = json["statistics"] as! [String: Any]
         XCTAssertEqual(stats["events"] as? Double, 300 * 7)   // 5 words + "." per line, + </s>
@@ -78,5 +78,7 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("12 most-frequent contexts, 6 trials per model (sweep's default: 20), \(undecided) undecided"), run.stdout)
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("\(undecided) undecided"))
+        // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
+        XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
     }
 }

@@ -64,6 +64,8 @@ struct Analyze: ParsableCommand {
         let full = try ingest.ingest(corpus)
         try full.writeNPZ(to: dir + "/data.npz")
         let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
+        let corpusSVG = corpusFigure(full, orders: stats.orders ?? [])
+        try writeFileAtomically(path: dir + "/corpus.svg", contents: corpusSVG)
 
         // 2. The check data: frequent tokens, frequent contexts.
         progress.step("condition checks on the \(checkContexts) (one-hot features) and \(sweepContexts) (Gaussian) most frequent contexts, \(checkVocab) most frequent tokens")
@@ -122,7 +124,7 @@ struct Analyze: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try writeFileAtomically(path: dir + "/analysis.json", contents: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
-        let html = AnalysisReport.html(summary, trainingSVG: trainingSVG, sweepSVG: sweepSVG)
+        let html = AnalysisReport.html(summary, corpusSVG: corpusSVG, trainingSVG: trainingSVG, sweepSVG: sweepSVG)
         try writeFileAtomically(path: dir + "/report.html", contents: html)
 
         // 6. The answer on the terminal.

@@ -49,7 +49,7 @@ enum AnalysisReport {
         return lines.joined(separator: "\n")
     }
 
-    static func html(_ s: AnalysisSummary, trainingSVG: String, sweepSVG: String) -> String {
+    static func html(_ s: AnalysisSummary, corpusSVG: String, trainingSVG: String, sweepSVG: String) -> String {
         let st = s.statistics
         var r = HTMLReport(title: "NTP-separability of \(s.name)",
                            subtitle: "ntpsep analyze — \(s.corpus.joined(separator: ", ")) — \(fixed(s.seconds, 1)) s")
@@ -67,12 +67,13 @@ enum AnalysisReport {
                     rows: orders.map { [String($0.order), grouped($0.contexts), fixed($0.meanSupport, 3), fixed($0.entropy, 4), fixed($0.entropyBits, 4)] },
                     numeric: [0, 1, 2, 3, 4], caption: "Conditional entropy and support size by context length")
         }
+        r.figure(svg: corpusSVG, caption: "Left: the share of contexts (solid) and of events (dashed) whose next-token support has at least k tokens. Right: the conditional entropy of the next token against the context length (order − 1).")
         r.table(header: ["context", "support k", "count"],
                 rows: st.largestSupports.map { [$0.context, grouped($0.support), grouped(Int($0.count))] },
                 numeric: [1, 2], caption: "Contexts with the largest supports")
 
         r.section("The two conditions")
-        r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided exactly by an LP and its certificate re-verified (undecided when the LP's time limit is reached); the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W.")
+        r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided by Wolfe's minimum-norm point (the exact LP when the problem is out of its reach) to τ = 1e-9, and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W.")
         r.table(header: conditionHeader, rows: conditionRows(s), numeric: [1, 2, 5, 6, 7, 8])
         for c in s.checks where !c.involvedContexts.isEmpty {
             r.table(header: ["α_j", "context", "support"],
@@ -109,7 +110,7 @@ enum AnalysisReport {
 
         r.section("Method")
         r.paragraph("Ingest options: \(s.options)")
-        r.paragraph("Files: data.npz (scipy.sparse.load_npz), analysis.json, training-*.csv, training.svg, sweep.csv (one row per trial), sweep-summary.csv, sweep.svg.")
+        r.paragraph("Files: data.npz (scipy.sparse.load_npz), analysis.json, corpus.svg, training-*.csv, training.svg, sweep.csv (one row per trial), sweep-summary.csv, sweep.svg.")
         return r.render()
     }
 }
