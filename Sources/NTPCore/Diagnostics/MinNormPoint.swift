@@ -30,7 +30,7 @@ struct MinNormPointOutcome {
 /// weight would turn negative (minor cycles). Any iterate x brackets γ*:
 ///     min_{j,v} ⟨x, A_{j,v}⟩ / ‖x‖ ≤ γ* ≤ ‖x‖,
 /// so a positive left side is a separating W = x, and x → 0 leaves the active weights as Farkas
-/// multipliers. Memory: the active set's r-vectors and its n × n factor, one V × d point and the
+/// multipliers. Memory: the active set and its n × n factor (`AffineHullFactor`), one V × d point and the
 /// m × V logits; never the Σ_j (V − k_j) constraints.
 final class WolfeMinNormPoint {
     let basis: TieBasis
@@ -80,31 +80,17 @@ final class WolfeMinNormPoint {
 
         var active: [(j: Int, v: Int)] = []
         var lambda: [Double] = []
-        var cap = 64
-        var factor = [Double](repeating: 0, count: cap * cap)   // R: RᵀR = G_S + 11ᵀ, row-major (rotations run along rows), leading dimension cap
-        var forward: [Double] = []                               // w with Rᵀ w = 1, kept through appends and removals
+        var hull = AffineHullFactor()
         var x = [Double](repeating: 0, count: V * d)
         var logits = [Double](repeating: 0, count: m * V)
         var tieSum = [Double](repeating: 0, count: max(r, 1))
         var inSupport = [Bool](repeating: false, count: V)
         var worstPerContext = [(margin: Double, v: Int)](repeating: (0, -1), count: m)
 
-        func grow(to size: Int) {
-            var newCap = cap
-            while newCap < size { newCap *= 2 }
-            guard newCap > cap else { return }
-            var f = [Double](repeating: 0, count: newCap * newCap)
-            for c in 0..<active.count { for i in 0...c { f[i * newCap + c] = factor[i * cap + c] } }
-            factor = f; cap = newCap
-        }
-
-        /// Appends the pairs that keep the active set affinely independent (in order; a pair whose Cholesky
-        /// pivot vanishes to round-off is skipped) with weight 0. One triangular solve with all new columns
-        /// as right-hand sides (BLAS-3) instead of one pass over R per pair.
+        /// Appends the pairs that keep the active set affinely independent, with weight 0.
         func append(_ pairs: [(j: Int, v: Int)]) {
-            let n = active.count, k = pairs.count
+            let k = pairs.count
             guard k > 0 else { return }
-            grow(to: n + k)
             // c_l = G_BB⁻¹ T_Bᵀ C_l, so ⟨A_i, A_l⟩ = ⟨C_i, C_l⟩ − ⟨C_i, T_B c_l⟩.
             var coefficients = [Double](repeating: 0, count: k * max(r, 1))
             if r > 0 {
@@ -116,115 +102,25 @@ final class WolfeMinNormPoint {
                     basis.solveGram(cp.baseAddress!, count: k)
                 }
             }
-            func gram(_ i: (j: Int, v: Int), _ l: Int) -> Double {
+            func gramPlusOne(_ i: (j: Int, v: Int), _ l: Int) -> Double {
                 var g = basis.constraintDot(i.j, i.v, pairs[l].j, pairs[l].v) + 1
                 if r > 0 { basis.forEachTieProduct(context: i.j, token: i.v) { t, value in g -= value * coefficients[l * r + t] } }
                 return g
             }
-            // X = R⁻ᵀ [G_{S,new} + 1] (n × k, column-major), then the new block's own Cholesky.
-            var x = [Double](repeating: 0, count: max(n * k, 1))
-            for i in 0..<n { for l in 0..<k { x[i * k + l] = gram(active[i], l) } }
-            if n > 0 {
-                factor.withUnsafeBufferPointer { fp in
-                    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), Int32(k), 1,
-                                fp.baseAddress!, Int32(cap), &x, Int32(k))
-                }
-            }
-            var accepted: [Int] = []
-            for l in 0..<k {
-                let c = active.count
-                var column = [Double](repeating: 0, count: c + 1)
-                for i in 0..<n { column[i] = x[i * k + l] }
-                var rhoSquared = gram(pairs[l], l)
-                for i in 0..<n { rhoSquared -= column[i] * column[i] }
-                for (q, l2) in accepted.enumerated() {
-                    // Entry against the earlier accepted new pair l2 (row n + q of R).
-                    var e = gram(pairs[l2], l)
-                    for i in 0..<(n + q) { e -= factor[i * cap + n + q] * column[i] }
-                    e /= factor[(n + q) * cap + n + q]
-                    column[n + q] = e
-                    rhoSquared -= e * e
-                }
-                let selfNorm = gram(pairs[l], l) - 1
-                guard rhoSquared > 1e-13 * (max(selfNorm, 0) + 1) else { continue }
-                let rho = rhoSquared.squareRoot()
-                for i in 0..<c { factor[i * cap + c] = column[i] }
-                factor[c * cap + c] = rho
-                var dot = 0.0
-                for i in 0..<c { dot += column[i] * forward[i] }
-                forward.append((1 - dot) / rho)
+            var cross = [Double](repeating: 0, count: max(active.count * k, 1))
+            for (i, p) in active.enumerated() { for l in 0..<k { cross[i * k + l] = gramPlusOne(p, l) } }
+            for l in hull.append(count: k, cross: cross, block: { gramPlusOne(pairs[$0], $1) }) {
                 active.append(pairs[l]); lambda.append(0)
-                accepted.append(l)
             }
         }
 
-        /// Removes the active pairs whose weight is ≤ `floor` and restores the triangular factor (and w)
-        /// in one sweep: after the columns are compacted, column c reaches down to its old index, and
-        /// Givens rotations of adjacent rows clear that staircase without fill.
+        /// Removes the active pairs whose weight is ≤ `floor`.
         func removeZeroWeights(floor: Double) {
-            let n = active.count
-            let keep = (0..<n).filter { lambda[$0] > floor }
-            guard keep.count < n, let firstGone = (0..<n).first(where: { lambda[$0] <= floor }) else { return }
-            let kept = keep.count
-            let ld = cap
-            factor.withUnsafeMutableBufferPointer { fb in
-                forward.withUnsafeMutableBufferPointer { wb in
-                    let f = fb.baseAddress!, w = wb.baseAddress!
-                    // Drop the columns: only entries right of the first removed column move.
-                    for i in 0..<n {
-                        let row = f + i * ld
-                        for c in firstGone..<kept where keep[c] >= i { row[c] = row[keep[c]] }
-                        for c in kept..<n { row[c] = 0 }
-                    }
-                    // Column c now reaches down to row keep[c]: rotate adjacent rows up the staircase.
-                    for c in firstGone..<kept where keep[c] > c {
-                        var i = keep[c]
-                        while i > c {
-                            let upper = f + (i - 1) * ld, lower = f + i * ld
-                            let a = upper[c], b = lower[c]
-                            let h = (a * a + b * b).squareRoot()
-                            if h > 0 {
-                                let cs = a / h, sn = b / h
-                                for col in (c + 1)..<kept {
-                                    let p = upper[col], q = lower[col]
-                                    upper[col] = cs * p + sn * q
-                                    lower[col] = -sn * p + cs * q
-                                }
-                                upper[c] = h
-                                lower[c] = 0
-                                let p = w[i - 1], q = w[i]
-                                w[i - 1] = cs * p + sn * q
-                                w[i] = -sn * p + cs * q
-                            }
-                            i -= 1
-                        }
-                    }
-                    for i in kept..<n { let row = f + i * ld; for c in 0..<n { row[c] = 0 } }
-                }
-            }
-            forward.removeLast(n - kept)
+            let keep = lambda.indices.filter { lambda[$0] > floor }
+            guard keep.count < active.count else { return }
+            hull.remove(keeping: keep)
             active = keep.map { active[$0] }
             lambda = keep.map { lambda[$0] }
-        }
-
-        /// Rᵀ w = 1 from scratch (the incremental updates drift slowly).
-        func refreshForward() {
-            let n = active.count
-            forward = [Double](repeating: 1, count: n)
-            factor.withUnsafeBufferPointer { fp in
-                cblas_dtrsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &forward, 1)
-            }
-        }
-
-        /// The affine minimum-norm weights of the active set: (G_S + 11ᵀ) u = 1, normalised.
-        func affineWeights() -> [Double] {
-            let n = active.count
-            var u = forward
-            factor.withUnsafeBufferPointer { fp in
-                cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(n), fp.baseAddress!, Int32(cap), &u, 1)
-            }
-            let s = u.reduce(0, +)
-            return u.map { $0 / s }
         }
 
         append([(first, firstOffSupport(first))])
@@ -233,7 +129,7 @@ final class WolfeMinNormPoint {
         var bestNorm = Double.infinity, stalled = 0
         while true {
             iteration += 1
-            if iteration % 64 == 0 { refreshForward() }
+            if iteration % 64 == 0 { hull.refreshForward() }
             // x = Σ λ_i C_i − Σ_t c_t T_t with c = G_BB⁻¹ T_Bᵀ Σ λ_i C_i.
             let n = active.count
             if r > 0 {
@@ -302,7 +198,7 @@ final class WolfeMinNormPoint {
             // Minor cycles: move to the affine minimum-norm point, stepping back to the hull when needed.
             var fresh = active.count - firstNew
             while true {
-                var w = affineWeights()
+                var w = hull.affineWeights()
                 while fresh > 1 && (firstNew..<active.count).contains(where: { w[$0] <= 0 }) {
                     // One new pair alone always gets a positive affine weight (x is the affine minimum-norm
                     // point of the old set and the pair improves on it); several together need not, and a
@@ -312,7 +208,7 @@ final class WolfeMinNormPoint {
                     for i in (firstNew + 1)..<active.count where dropAll || w[i] <= 0 { lambda[i] = -1 }
                     removeZeroWeights(floor: -0.5)
                     fresh = active.count - firstNew
-                    w = affineWeights()
+                    w = hull.affineWeights()
                 }
                 fresh = 0
                 if w.allSatisfy({ $0 > 0 }) { lambda = w; break }
