@@ -71,7 +71,7 @@ struct Check: ParsableCommand {
     @Option(help: "How many contexts each list shows.")
     var top: Int = 10
 
-    @Option(help: "Time budget of the exact separability LP, seconds.")
+    @Option(help: "Time budget of the separability decision (minimum-norm point, then the exact LP), seconds.")
     var timeLimit: Double = 600
 
     @Option(help: "Adam steps for the entropy gap CE − 𝓗 (0 = skip it).")
