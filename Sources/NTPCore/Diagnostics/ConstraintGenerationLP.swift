@@ -36,16 +36,13 @@ final class ConstraintGenerationLP {
     private var tieRowCount = 0
     private(set) var aggregateRowCount = 0
 
-    init(data: DataSet, cols: SparseContextColumns, used: [Bool], anchors: [Int], options: SeparabilityOptions) {
+    init(data: DataSet, cols: SparseContextColumns, anchors: [Int], options: SeparabilityOptions) {
         self.data = data
         self.cols = cols
         self.anchors = anchors
         self.options = options
         self.V = data.vocabularySize
-        var slot = [Int](repeating: -1, count: used.count), n = 0
-        for f in 0..<used.count where used[f] { slot[f] = n; n += 1 }
-        featureSlot = slot
-        usedCount = n
+        (featureSlot, usedCount) = cols.usedFeatureSlots()
         glp_term_out(GLP_OFF)
         lp = glp_create_prob()
         glp_set_obj_dir(lp, GLP_MAX)

@@ -343,9 +343,7 @@ public enum Separability {
         precondition(features.contextCount == m, "features have \(features.contextCount) contexts, data has \(m)")
         let anchors = (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
 
-        var used = [Bool](repeating: false, count: cols.dimension)
-        for f in cols.indices { used[f] = true }
-        let usedCount = used.reduce(0) { $0 + ($1 ? 1 : 0) }
+        let usedCount = cols.usedFeatureSlots().count
         var fullMarginRows = 0, marginNonzeros = 0, tieRows = 0
         for j in 0..<m where data.supportSize(j) > 0 {
             fullMarginRows += V - data.supportSize(j)
@@ -370,7 +368,7 @@ public enum Separability {
             return undecided("LP too large: \(marginNonzeros) margin-block nonzeros > limit \(options.maxMarginNonzeros)", lp: nil)
         }
 
-        let lp = ConstraintGenerationLP(data: data, cols: cols, used: used, anchors: anchors, options: options)
+        let lp = ConstraintGenerationLP(data: data, cols: cols, anchors: anchors, options: options)
         let outcome = lp.solve(deadline: start + options.timeLimit)
         var stats = SeparabilityLPStatistics(columns: columns, tieRows: tieRows, marginRows: lp.marginRowCount,
                                              fullMarginRows: fullMarginRows, rounds: lp.rounds,

@@ -62,4 +62,14 @@ struct SparseContextColumns {
         for e in offsets[j]..<offsets[j + 1] { s += w[base + indices[e]] * values[e] }
         return s
     }
+
+    /// The LP column slot of every feature some context uses (−1 for the others, which cannot change
+    /// a margin and stay out of the LPs), and how many are used.
+    func usedFeatureSlots() -> (slots: [Int], count: Int) {
+        var slots = [Int](repeating: -1, count: dimension)
+        for f in indices { slots[f] = 0 }
+        var n = 0
+        for f in 0..<dimension where slots[f] == 0 { slots[f] = n; n += 1 }
+        return (slots, n)
+    }
 }

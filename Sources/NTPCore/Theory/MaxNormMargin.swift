@@ -186,13 +186,7 @@ private final class MaxNormLP {
     init(data: DataSet, cols: SparseContextColumns, solver: MaxNormMarginSolver) {
         self.data = data; self.cols = cols; self.solver = solver
         V = data.vocabularySize
-        // Features no context uses cannot change a margin; they stay 0 and out of the LP.
-        var used = [Bool](repeating: false, count: cols.dimension)
-        for f in cols.indices { used[f] = true }
-        var slot = [Int](repeating: -1, count: cols.dimension), n = 0
-        for f in 0..<cols.dimension where used[f] { slot[f] = n; n += 1 }
-        featureSlot = slot
-        usedCount = n
+        (featureSlot, usedCount) = cols.usedFeatureSlots()
         glp_term_out(GLP_OFF)
         lp = glp_create_prob()
         glp_set_obj_dir(lp, GLP_MAX)
