@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CZip",
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
 
-        .target(name: "NTPFormats", dependencies: ["CZip"]),
+        .target(name: "NTPFormats", dependencies: ["CZip", "CSupport"]),
         .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"]),
         .target(name: "NTPPlot"),

@@ -8,11 +8,22 @@ import Darwin
 /// directory, which is renamed over the target by `commit()` and deleted by `abandon()` (or when
 /// the sink is released uncommitted). Readers therefore never see a half-written output.
 /// Writes are buffered (1 MiB).
+///
+/// The target is checked first (`OutputTarget.resolve`): an input of the command, a directory,
+/// FIFO, socket or block device is refused; a symlink is followed, so the file it points to is
+/// replaced and the link stays; an existing character device (/dev/null, /dev/full) is written
+/// into directly and never replaced by a regular file. The temporary file is named
+/// `.NAME.tmp-HOST-PID-START-RANDOM` (see `TemporaryName`), is deleted if SIGINT, SIGTERM or
+/// SIGHUP ends the process, and a later write into the same folder deletes stale ones this
+/// host's dead processes left (SIGKILL, power loss).
 public final class AtomicFileSink {
     /// The final path.
     public let path: String
-    private let tempPath: String
+    /// The temporary file, or nil when writing straight into a character device.
+    private let tempPath: String?
+    private let renameTarget: String
     private var fd: Int32
+    private var signalSlot: Int32 = -1
     private var buffer: [UInt8] = []
     private var done = false
     /// Bytes written so far (including buffered ones).
@@ -20,29 +31,38 @@ public final class AtomicFileSink {
 
     private static let bufferSize = 1 << 20
 
-    /// Creates the temporary file. Throws "cannot write PATH: <strerror>" if that is impossible.
+    /// Creates the temporary file. Throws a one-line "cannot write PATH: <why>; <what to do>" if
+    /// that is impossible or the target must not be replaced.
     public init(path: String) throws {
         self.path = path
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !base.isEmpty else { throw NTPFormatError("cannot write \(path): not a file name") }
-        var t: String
-        var f: Int32
-        repeat {
-            // A random suffix keeps concurrent writers (threads or processes) apart without shared state.
-            let name = ".\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
-            t = slash == nil ? name : (dir.isEmpty ? "/" : dir + "/") + name
-            f = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        } while f < 0 && errno == EEXIST
-        guard f >= 0 else { throw NTPFormatError("cannot write \(path): \(errnoText(errno))") }
-        var st = stat()
-        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            close(f); unlink(t)
-            throw NTPFormatError("cannot write \(path): Is a directory")
+        switch try OutputTarget.resolve(path) {
+        case .device(let device):
+            let f = open(device, O_WRONLY | O_CLOEXEC | O_NOCTTY)
+            guard f >= 0 else { throw NTPFormatError("cannot write \(path): \(errnoText(errno))") }
+            tempPath = nil
+            renameTarget = device
+            fd = f
+        case .replace(let target, let dir, let base):
+            StaleTemporaries.sweepOnce(dir)
+            var t: String
+            var f: Int32
+            var slot: Int32 = -1
+            repeat {
+                // A random suffix keeps concurrent writers (threads or processes) apart without shared state.
+                let name = TemporaryName.make(for: base)
+                t = dir.isEmpty ? name : (dir == "/" ? "/" : dir + "/") + name
+                // Registered before it exists, so no instant has the file on disk but unknown to the handler.
+                slot = SignalCleanup.register(t)
+                f = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+                if f < 0 { SignalCleanup.unregister(slot) }
+            } while f < 0 && errno == EEXIST
+            guard f >= 0 else { throw NTPFormatError("cannot write \(path): \(errnoText(errno))") }
+            tempPath = t
+            renameTarget = target
+            fd = f
+            signalSlot = slot
+            holdForTests()
         }
-        tempPath = t
-        fd = f
         buffer.reserveCapacity(AtomicFileSink.bufferSize)
     }
 
@@ -98,9 +118,12 @@ public final class AtomicFileSink {
             throw NTPFormatError("cannot write \(path): \(errnoText(e))")
         }
         fd = -1
-        if rename(tempPath, path) != 0 {
-            let e = errno; abandon()
-            throw NTPFormatError("cannot write \(path): \(errnoText(e))")
+        if let tempPath {
+            if rename(tempPath, renameTarget) != 0 {
+                let e = errno; abandon()
+                throw NTPFormatError("cannot write \(path): \(errnoText(e))")
+            }
+            SignalCleanup.unregister(signalSlot)
         }
         done = true
     }
@@ -110,8 +133,19 @@ public final class AtomicFileSink {
         if done { return }
         done = true
         if fd >= 0 { close(fd); fd = -1 }
-        unlink(tempPath)
+        if let tempPath {
+            unlink(tempPath)
+            SignalCleanup.unregister(signalSlot)
+        }
     }
+}
+
+/// Test hook: with NTPSEP_TEST_HOLD_WRITE=SECONDS in the environment, every atomic write pauses
+/// that long once its temporary file exists, so the CLI tests can deliver a signal (or SIGKILL)
+/// at a known moment and check what is left behind.
+private func holdForTests() {
+    guard let text = getenv("NTPSEP_TEST_HOLD_WRITE"), let seconds = UInt32(String(cString: text)) else { return }
+    sleep(seconds)
 }
 
 @inline(__always) private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
@@ -147,13 +181,14 @@ public func writeFileAtomically(path: String, contents: String) throws {
 }
 
 /// Reads a whole regular file into memory. Errors name the path and the reason.
-func readWholeFile(_ path: String) throws -> [UInt8] {
+public func readWholeFile(_ path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw NTPFormatError("cannot read \(path): \(errnoText(errno))") }
     defer { close(fd) }
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw NTPFormatError("cannot read \(path): \(errnoText(errno))") }
     if (st.st_mode & S_IFMT) == S_IFDIR { throw NTPFormatError("cannot read \(path): Is a directory (give a file)") }
+    CommandInputs.register(st, path: path)
     let size = Int(st.st_size)
     var out = [UInt8](repeating: 0, count: size)
     var off = 0

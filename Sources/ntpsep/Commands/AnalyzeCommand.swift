@@ -56,16 +56,17 @@ struct Analyze: ParsableCommand {
         let corpus = try inputs.isEmpty ? [try defaultCorpus()] : inputs
         let name = corpusName(corpus)
         let dir = out ?? "ntpsep-out/\(name)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try checkWritable(dir + "/report.html")
+        // Built in a staging folder and renamed into place at the end: a failed run leaves no DIR.
+        try checkOutputs([], inputs: corpus)
+        let folder = try OutputFolder(path: dir)
 
         // 1. Count the whole corpus; statistics by context length.
         progress.step("counting \(corpus.joined(separator: ", ")) (order \(ingest.order))")
         let full = try ingest.ingest(corpus)
-        try full.writeNPZ(to: dir + "/data.npz")
+        try full.writeNPZ(to: folder.file("data.npz"))
         let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
         let corpusSVG = corpusFigure(full, orders: stats.orders ?? [])
-        try writeFileAtomically(path: dir + "/corpus.svg", contents: corpusSVG)
+        try writeFileAtomically(path: folder.file("corpus.svg"), contents: corpusSVG)
 
         // 2. The check data: frequent tokens, frequent contexts.
         progress.step("condition checks on the \(checkContexts) (one-hot features) and \(sweepContexts) (Gaussian) most frequent contexts, \(checkVocab) most frequent tokens")
@@ -99,9 +100,9 @@ struct Analyze: ParsableCommand {
         progress.step("training GD, NGD, Adam for \(steps) steps on \(trainData.contextCount) contexts, gaussian:\(trainDim)")
         let training = try trainThreeOptimizers(trainData, dimension: trainDim)
         let trainingSVG = trainingFigure(runs: training.runs.map { ($0.name, $0.rows) }, entropy: trainData.entropy())
-        try writeFileAtomically(path: dir + "/training.svg", contents: trainingSVG)
+        try writeFileAtomically(path: folder.file("training.svg"), contents: trainingSVG)
         for run in training.runs {
-            try writeFileAtomically(path: dir + "/training-\(run.name.lowercased()).csv", contents: TrainingLogFormat.csv(run.rows))
+            try writeFileAtomically(path: folder.file("training-\(run.name.lowercased()).csv"), contents: TrainingLogFormat.csv(run.rows))
         }
 
         // 4. The separability threshold d*/m: real supports against both null models.
@@ -111,10 +112,10 @@ struct Analyze: ParsableCommand {
         sweepOptions.separability.timeLimit = sweepTimeLimit
         progress.step("threshold sweep on the \(thresholdContexts) most frequent contexts: \(trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
         let sweep = try NTPCore.Sweep.run(small, options: sweepOptions) { line in progress.detail(line) }
-        try writeFileAtomically(path: dir + "/sweep.csv", contents: sweep.trialsCSV())
-        try writeFileAtomically(path: dir + "/sweep-summary.csv", contents: sweep.summaryCSV())
+        try writeFileAtomically(path: folder.file("sweep.csv"), contents: sweep.trialsCSV())
+        try writeFileAtomically(path: folder.file("sweep-summary.csv"), contents: sweep.summaryCSV())
         let sweepSVG = sweepFigure(sweep)
-        try writeFileAtomically(path: dir + "/sweep.svg", contents: sweepSVG)
+        try writeFileAtomically(path: folder.file("sweep.svg"), contents: sweepSVG)
 
         // 5. JSON and HTML.
         progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
@@ -123,12 +124,13 @@ struct Analyze: ParsableCommand {
                                       training: training.summary, sweep: sweep, seconds: clock.elapsed)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try writeFileAtomically(path: dir + "/analysis.json", contents: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
+        try writeFileAtomically(path: folder.file("analysis.json"), contents: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
         let html = AnalysisReport.html(summary, corpusSVG: corpusSVG, trainingSVG: trainingSVG, sweepSVG: sweepSVG)
-        try writeFileAtomically(path: dir + "/report.html", contents: html)
+        try writeFileAtomically(path: folder.file("report.html"), contents: html)
 
         // 6. The answer on the terminal.
         progress.step("done in \(clock.elapsedText)")
+        try folder.commit()
         print(AnalysisReport.terminal(summary, directory: dir))
     }
 

@@ -94,7 +94,7 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let spec = try EmbeddingSpec(parsing: embedding)
-        if let p = certificate { try checkWritable(p) }
+        try checkOutputs([certificate], inputs: [data, weights], embedding: embedding)
         let (ds, _, rows, note) = try selection.loadSelection(data)
         let features = try ContextFeatures.make(spec, for: ds)
         var options = CheckOptions()

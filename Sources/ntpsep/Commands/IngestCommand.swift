@@ -25,7 +25,7 @@ struct Ingest: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try checkWritable(output)
+        try checkOutputs([output], inputs: inputs)
         let clock = Stopwatch()
         let data = try ingest.ingest(inputs)
         try data.writeNPZ(to: output)

@@ -38,7 +38,7 @@ struct Reproduce: ParsableCommand {
     func run() throws {
         guard steps >= 1, logEvery >= 1 else { throw CLIError("--steps and --log-every must be ≥ 1") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try checkWritable(path("summary.json"))
+        try checkOutputPath(path("summary.json"))
         setBLASThreads(1)
         let toy = try runToy()
         let paper = try runPaper()

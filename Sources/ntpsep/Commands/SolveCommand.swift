@@ -43,7 +43,7 @@ struct Solve: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try checkWritable(out)
+        try checkOutputs([out], inputs: [data], embedding: embedding)
         let ds = try DataSet(contentsOfNPZ: data)
         let spec = try EmbeddingSpec(parsing: embedding)
         let features = try ContextFeatures.make(spec, for: ds)

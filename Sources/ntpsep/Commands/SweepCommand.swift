@@ -57,7 +57,7 @@ struct Sweep: ParsableCommand {
     func run() throws {
         let options = try sweepOptions()
         let summaryPath = csv.map(Self.summaryPath)
-        for p in [csv, summaryPath, plot].compactMap({ $0 }) { try checkWritable(p) }
+        try checkOutputs([csv, summaryPath, plot], inputs: [data])
         let full = try DataSet(contentsOfNPZ: data)
         try full.validate()
         let clock = Stopwatch()

@@ -57,8 +57,7 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
-        try checkWritable(output)
-        if let e = embeddingsOut { try checkWritable(e) }
+        try checkOutputs([output, embeddingsOut], inputs: [])
         let spec = SyntheticSpec(contexts: contexts, vocabulary: vocab, support: try SyntheticSpec.SupportSize(parsing: support),
                                  probabilities: try SyntheticSpec.Probabilities(parsing: probabilities),
                                  samples: samples, seed: seed)

@@ -92,7 +92,10 @@ struct Train: ParsableCommand {
         guard steps >= 0, logEvery >= 1, threads >= 1, (blockSize ?? 1) >= 1 else {
             throw CLIError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
         }
-        for path in [log, out, plot, checkpoint].compactMap({ $0 }) { try checkWritable(path) }
+        // The checkpoint may replace the one this run resumes from (interrupt, resume, interrupt again).
+        let checkpointPath = checkpoint ?? ((out ?? "ntpsep-train") + ".ckpt")
+        try checkOutputs([log, out, plot], inputs: [data, resume, refMode.isFile ? reference : nil], embedding: embedding)
+        if resume.map({ !sameFile($0, checkpointPath) }) ?? true { try checkOutputs([log, out, plot, checkpointPath], inputs: []) }
         setBLASThreads(threads)
         InterruptFlag.install()
 
@@ -161,7 +164,8 @@ struct Train: ParsableCommand {
             let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
             rows = result.log
             if result.interrupted {
-                let path = checkpoint ?? ((out ?? "ntpsep-train") + ".ckpt")
+                let path = checkpointPath
+                if let resume, sameFile(resume, path) { CommandInputs.release(resume) }
                 let meta = "{\"data\":\(quoted(data)),\"embedding\":\(quoted(embedding)),\"precision\":\(quoted(precision))}"
                 try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
                                        options: options, log: result.log, metadata: meta).write(to: path)

@@ -42,19 +42,6 @@ struct Stopwatch {
     var elapsedText: String { fixed(elapsed, 2) + " s" }
 }
 
-/// Fails early, before hours of work, when `path` cannot be written.
-func checkWritable(_ path: String) throws {
-    let dir: String
-    if let slash = path.lastIndex(of: "/") { dir = slash == path.startIndex ? "/" : String(path[..<slash]) } else { dir = "." }
-    var st = stat()
-    guard stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
-        throw CLIError("cannot write \(path): directory \(dir) does not exist")
-    }
-    guard access(dir, W_OK) == 0 else {
-        throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
-    }
-}
-
 /// "[lo, hi]" with at least `digits` significant digits, and more (up to 8) until the two ends differ,
 /// so a tight interval never prints as [x, x].
 func intervalText(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> String {

@@ -1,0 +1,123 @@
+#include "ntp_cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SLOTS 256
+
+struct slot {
+    volatile sig_atomic_t used;   /* set last when filling, cleared first when freeing */
+    int is_dir;
+    char path[PATH_MAX];
+};
+
+static struct slot table[SLOTS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t installed = PTHREAD_ONCE_INIT;
+static volatile sig_atomic_t defer_sigint = 0;
+static volatile sig_atomic_t interrupt_requested = 0;
+
+static void remove_registered(void) {
+    for (int i = 0; i < SLOTS; i++)
+        if (table[i].used && !table[i].is_dir) unlink(table[i].path);
+    for (int i = SLOTS - 1; i >= 0; i--)
+        if (table[i].used && table[i].is_dir) rmdir(table[i].path);
+}
+
+static void on_signal(int sig) {
+    if (sig == SIGINT && defer_sigint && !interrupt_requested) {
+        interrupt_requested = 1;
+        return;
+    }
+    int saved = errno;
+    remove_registered();
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    errno = saved;
+    raise(sig);   /* blocked inside the handler: delivered, with the default action, on return */
+}
+
+static void install_once(void) {
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (unsigned j = 0; j < sizeof sigs / sizeof sigs[0]; j++) sigaddset(&sa.sa_mask, sigs[j]);
+        sa.sa_flags = SA_RESTART;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+void ntp_cleanup_install(void) { pthread_once(&installed, install_once); }
+
+int ntp_cleanup_add(const char *path, int is_dir) {
+    size_t n = strlen(path);
+    if (n >= PATH_MAX) return -1;
+    pthread_mutex_lock(&table_lock);
+    int found = -1;
+    for (int i = 0; i < SLOTS; i++) {
+        if (!table[i].used) {
+            memcpy(table[i].path, path, n + 1);
+            table[i].is_dir = is_dir;
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            table[i].used = 1;
+            found = i;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&table_lock);
+    return found;
+}
+
+void ntp_cleanup_remove(int slot) {
+    if (slot < 0 || slot >= SLOTS) return;
+    pthread_mutex_lock(&table_lock);
+    table[slot].used = 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&table_lock);
+}
+
+void ntp_cleanup_defer_first_sigint(void) {
+    ntp_cleanup_install();
+    defer_sigint = 1;
+}
+
+int ntp_cleanup_interrupt_requested(void) { return interrupt_requested != 0; }
+
+void ntp_cleanup_reset_interrupt(void) { interrupt_requested = 0; }
+
+long long ntp_process_start_ticks(int pid) {
+    char name[64];
+    snprintf(name, sizeof name, "/proc/%d/stat", pid);
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buf[1024];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    /* The command name (field 2) is in parentheses and may hold spaces: count from the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    p++;
+    /* After ')' come fields 3, 4, ...; starttime is field 22, i.e. the 20th after ')'. */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (!p) return -1;
+    }
+    return strtoll(p + 1, NULL, 10);
+}

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Synchronization
+
+/// The files the running command reads. An output that is one of them (same device and inode,
+/// symlinks and hard links included) is refused, so `ingest X -o X` or `solve DATA -o DATA`
+/// cannot destroy the input. Commands register their input paths before any work; the .npy/.npz
+/// readers register every file they read as well.
+public enum CommandInputs {
+    private static let files = Mutex<[(device: UInt64, inode: UInt64, path: String)]>([])
+
+    /// Records `paths` (those that exist; "-" is standard input and skipped).
+    public static func register(_ paths: [String]) {
+        for path in paths where path != "-" {
+            var st = stat()
+            if stat(path, &st) == 0 { register(st, path: path) }
+        }
+    }
+
+    /// Records an opened file by its `stat`.
+    static func register(_ st: stat, path: String) {
+        let key = (UInt64(st.st_dev), UInt64(st.st_ino))
+        files.withLock { list in
+            if !list.contains(where: { $0.device == key.0 && $0.inode == key.1 }) { list.append((key.0, key.1, path)) }
+        }
+    }
+
+    /// The registered input with this device and inode, if any.
+    static func input(device: UInt64, inode: UInt64) -> String? {
+        files.withLock { list in list.first { $0.device == device && $0.inode == inode }?.path }
+    }
+
+    /// Forgets the input at `path`: it was read whole and may now be replaced (a checkpoint
+    /// superseded by the next one of the same run).
+    public static func release(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        files.withLock { $0.removeAll { $0.device == UInt64(st.st_dev) && $0.inode == UInt64(st.st_ino) } }
+    }
+
+    /// Forgets every registration (tests that run several commands in one process).
+    public static func reset() { files.withLock { $0.removeAll() } }
+}
+
+/// Where an output goes, decided once before anything is written.
+enum OutputTarget {
+    /// A regular file (or a new name) written through a temporary file in `directory` and renamed
+    /// to `path`, the target with symlinks resolved (so a symlinked output stays a symlink).
+    case replace(path: String, directory: String, base: String)
+    /// An existing character device (/dev/null, /dev/full, a terminal): written into directly,
+    /// never replaced. Errors (e.g. ENOSPC from /dev/full) are reported as for a file.
+    case device(path: String)
+
+    /// Resolves `path` and refuses what must not be written: an input of the command, a directory,
+    /// FIFO, socket or block device, a dangling symlink, a folder that does not exist or is not
+    /// writable. Every error is one line naming `path` and what to do.
+    static func resolve(_ path: String) throws -> OutputTarget {
+        func fail(_ why: String) -> NTPFormatError { NTPFormatError("cannot write \(path): \(why)") }
+        var target = path
+        var st = stat()
+        // Follow symlinks, so the file a link names is replaced and the link stays; a link to a
+        // name that does not exist yet creates that file.
+        var hops = 0
+        while lstat(target, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+            hops += 1
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(target, &buffer, buffer.count - 1)
+            guard hops <= 40, n > 0 else { throw fail("too many levels of symlinks; give the real path") }
+            let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link.hasPrefix("/") { target = link } else if let slash = target.lastIndex(of: "/") {
+                target = String(target[...slash]) + link
+            } else { target = link }
+        }
+        if stat(target, &st) == 0 {
+            if let input = CommandInputs.input(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) {
+                let same = input == path ? "" : " (\(input))"
+                throw fail("it is an input of this command\(same); choose another output path")
+            }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFCHR: return .device(path: target)
+            case S_IFDIR: throw fail("it is a directory; give a file name")
+            case S_IFIFO: throw fail("it is a FIFO; ntpsep writes regular files (or character devices such as /dev/null)")
+            case S_IFBLK: throw fail("it is a block device; ntpsep never writes to one")
+            case S_IFSOCK: throw fail("it is a socket; give a regular file")
+            default: throw fail("it is not a regular file; give a regular file")
+            }
+        }
+        let slash = target.lastIndex(of: "/")
+        let directory = slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? ""
+        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        guard !base.isEmpty, base != ".", base != ".." else { throw fail("not a file name") }
+        let shownDirectory = directory.isEmpty ? "." : directory
+        guard stat(shownDirectory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw fail("folder \(shownDirectory) does not exist; create it first")
+        }
+        guard access(shownDirectory, W_OK) == 0 else { throw fail("\(errnoText(errno)) (folder \(shownDirectory))") }
+        return .replace(path: target, directory: directory, base: base)
+    }
+}
+
+/// Fails early, before hours of work, when `path` cannot be an output of this command: see
+/// `OutputTarget.resolve` for what is refused. Call it after `CommandInputs.register`.
+public func checkOutputPath(_ path: String) throws {
+    _ = try OutputTarget.resolve(path)
+}
