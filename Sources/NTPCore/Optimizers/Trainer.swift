@@ -167,6 +167,7 @@ public final class Trainer {
         var previous = Double.infinity, increases = 0, first = Double.infinity
         let batch = options.batchContexts.flatMap { $0 < m ? $0 : nil }
         var ids = [Int](repeating: 0, count: batch ?? 0)
+        var swaps = [Int](repeating: 0, count: batch ?? 0)
         var pool = Array(0..<(batch == nil ? 0 : m))
         func record(_ ce: Double) {
             let row = logRow(step: k, ce: ce, weights: w)
@@ -188,7 +189,11 @@ public final class Trainer {
                     let r = i + Int(rng.next() % UInt64(m - i))
                     pool.swapAt(i, r)
                     ids[i] = pool[i]
+                    swaps[i] = r
                 }
+                // Undo the swaps, so the pool is 0..<m again and step k's batch depends on (seed, k)
+                // alone: a run resumed from a checkpoint draws exactly the batches of a straight run.
+                for i in stride(from: batch - 1, through: 0, by: -1) { pool.swapAt(i, swaps[i]) }
                 ids.sort()
                 let est = ids.withUnsafeBufferPointer { idp in
                     w.withUnsafeBufferPointer { wp in

@@ -29,6 +29,40 @@ public struct LogRow: Sendable, Equatable, Codable {
     }
 }
 
+/// JSON of a row (checkpoints): a non-finite value (cos(W, W^mm) at W = 0 is 0/0) is written as
+/// null, which JSON can hold and JSONEncoder does not refuse; an absent reference column is
+/// omitted. Reading maps null back to NaN.
+extension LogRow {
+    private enum CodingKeys: String, CodingKey {
+        case step, ce, gap, norm, distanceToWStar, cosineMM, cosineShiftedMM, marginInfRatio, marginL2Ratio
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(step, forKey: .step)
+        let values: [(CodingKeys, Double?)] = [(.ce, ce), (.gap, gap), (.norm, norm), (.distanceToWStar, distanceToWStar),
+                                               (.cosineMM, cosineMM), (.cosineShiftedMM, cosineShiftedMM),
+                                               (.marginInfRatio, marginInfRatio), (.marginL2Ratio, marginL2Ratio)]
+        for (key, value) in values {
+            guard let value else { continue }
+            if value.isFinite { try c.encode(value, forKey: key) } else { try c.encodeNil(forKey: key) }
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value(_ key: CodingKeys) throws -> Double? {
+            guard c.contains(key) else { return nil }
+            return try c.decodeNil(forKey: key) ? .nan : c.decode(Double.self, forKey: key)
+        }
+        self.init(step: try c.decode(Int.self, forKey: .step), ce: try value(.ce) ?? .nan, gap: try value(.gap) ?? .nan,
+                  norm: try value(.norm) ?? .nan, distanceToWStar: try value(.distanceToWStar),
+                  cosineMM: try value(.cosineMM), cosineShiftedMM: try value(.cosineShiftedMM))
+        marginInfRatio = try value(.marginInfRatio)
+        marginL2Ratio = try value(.marginL2Ratio)
+    }
+}
+
 /// The limits GD selects (theory.md §3), supplied by the theory solvers, for the alignment columns.
 public struct TrainingReference {
     /// W*, V × d row-major.

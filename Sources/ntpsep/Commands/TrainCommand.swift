@@ -17,7 +17,11 @@ struct Train: ParsableCommand {
         when the data are separable, W^mm in-process if V·max(d, m) ≤ 5,000,000 and m ≤ 12,000 \
         (else none; pass a `ntpsep solve` output instead). One-hot GD/Adam runs stream over \
         context blocks and never hold V × m (not with --reference SOL.npz).
-        Ctrl-C writes a checkpoint; continue with --resume CKPT and the same DATA/--embedding.
+        Ctrl-C writes a checkpoint (CRC-32-checked; non-finite log values as JSON null) and the \
+        --log/--plot so far; continue with --resume CKPT and the same DATA/--embedding: the result is \
+        bit-identical to an uninterrupted run. A second Ctrl-C ends the run at once. Streamed one-hot \
+        runs cannot be resumed: they finish each context's column through all steps before the next, \
+        so Ctrl-C stops them without a checkpoint (exit status 130, no output written).
         """)
 
     @Argument(help: "A data set (.npz) written by `ntpsep ingest`.")
@@ -99,6 +103,8 @@ struct Train: ParsableCommand {
         setBLASThreads(threads)
         InterruptFlag.install()
 
+        // Read (and checksummed) before any line is printed, so a damaged file gives one error line.
+        let resumed = try resume.map { try TrainingCheckpoint(contentsOf: $0) }
         let dataSet = try DataSet(contentsOfNPZ: data)
         let features = try ContextFeatures.make(spec, for: dataSet)
         // A reference file is checked before any work is done.
@@ -107,13 +113,8 @@ struct Train: ParsableCommand {
         let v = loss.vocabularySize, d = loss.dimension, m = loss.contextCount
         note("data: V = \(v), m = \(m), d = \(d), 𝓗 = \(String(format: "%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
 
-        var resumed: TrainingCheckpoint?
-        if let resume {
-            let c = try TrainingCheckpoint(contentsOf: resume)
-            guard c.weights.count == loss.parameterCount else {
-                throw CLIError("checkpoint \(resume) has \(c.weights.count) weights but DATA/--embedding give V·d = \(loss.parameterCount)")
-            }
-            resumed = c
+        if let resumed, resumed.weights.count != loss.parameterCount {
+            throw CLIError("checkpoint \(resume ?? "") has \(resumed.weights.count) weights but DATA/--embedding give V·d = \(loss.parameterCount); resume with the DATA and --embedding of the interrupted run")
         }
         let options: TrainingOptions
         if let c = resumed {
@@ -230,6 +231,10 @@ struct Train: ParsableCommand {
             try writer?.finish()
         } catch {
             writer?.abandon()
+            if InterruptFlag.isRaised {
+                note("interrupted: a streamed one-hot run cannot be resumed (see --help); nothing written")
+                throw ExitCode(130)
+            }
             throw error
         }
         rows.forEach(printer.print)
