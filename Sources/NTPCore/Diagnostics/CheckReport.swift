@@ -87,6 +87,62 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
         case relativeResidual = "relative_residual", normLowerBound = "norm_lower_bound"
         case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers", firstOrder = "first_order"
     }
+
+    fileprivate enum LPKeys: String, CodingKey {
+        case columns, rounds, tieRows = "tie_rows", marginRows = "margin_rows", fullMarginRows = "full_margin_rows"
+    }
+
+    /// As synthesized, except that the LP's seconds are left out: they change run to run, and the
+    /// report's `timing` holds them (separability_simplex), so the rest is byte-identical.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(verified, forKey: .verified)
+        try c.encodeIfPresent(minMargin, forKey: .minMargin)
+        try c.encodeIfPresent(maxTieViolation, forKey: .maxTieViolation)
+        try c.encodeIfPresent(residualNorm, forKey: .residualNorm)
+        try c.encodeIfPresent(relativeResidual, forKey: .relativeResidual)
+        try c.encodeIfPresent(normLowerBound, forKey: .normLowerBound)
+        try c.encode(marginMultipliers, forKey: .marginMultipliers)
+        try c.encode(tieMultipliers, forKey: .tieMultipliers)
+        if let lp {
+            var n = c.nestedContainer(keyedBy: LPKeys.self, forKey: .lp)
+            try n.encode(lp.columns, forKey: .columns)
+            try n.encode(lp.rounds, forKey: .rounds)
+            try n.encode(lp.tieRows, forKey: .tieRows)
+            try n.encode(lp.marginRows, forKey: .marginRows)
+            try n.encode(lp.fullMarginRows, forKey: .fullMarginRows)
+        }
+        try c.encodeIfPresent(firstOrder, forKey: .firstOrder)
+        try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encodeIfPresent(method, forKey: .method)
+    }
+}
+
+extension CertificateSummary {
+    /// Reads what `encode(to:)` writes (the LP's seconds, left to `timing`, are 0).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(String.self, forKey: .kind)
+        verified = try c.decode(Bool.self, forKey: .verified)
+        minMargin = try c.decodeIfPresent(Double.self, forKey: .minMargin)
+        maxTieViolation = try c.decodeIfPresent(Double.self, forKey: .maxTieViolation)
+        residualNorm = try c.decodeIfPresent(Double.self, forKey: .residualNorm)
+        relativeResidual = try c.decodeIfPresent(Double.self, forKey: .relativeResidual)
+        normLowerBound = try c.decodeIfPresent(Double.self, forKey: .normLowerBound)
+        marginMultipliers = try c.decode(Int.self, forKey: .marginMultipliers)
+        tieMultipliers = try c.decode(Int.self, forKey: .tieMultipliers)
+        if c.contains(.lp) {
+            let n = try c.nestedContainer(keyedBy: LPKeys.self, forKey: .lp)
+            lp = SeparabilityLPStatistics(columns: try n.decode(Int.self, forKey: .columns), tieRows: try n.decode(Int.self, forKey: .tieRows),
+                                          marginRows: try n.decode(Int.self, forKey: .marginRows),
+                                          fullMarginRows: try n.decode(Int.self, forKey: .fullMarginRows),
+                                          rounds: try n.decode(Int.self, forKey: .rounds), simplexSeconds: 0, totalSeconds: 0)
+        }
+        firstOrder = try c.decodeIfPresent(FirstOrderSeparabilityStatistics.self, forKey: .firstOrder)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        method = try c.decodeIfPresent(String.self, forKey: .method)
+    }
 }
 
 /// Everything `ntpsep check` reports (JSON keys in snake_case; unknown values are null).
@@ -138,13 +194,17 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var involvedContextCount: Int
     /// Contexts with the largest π̂_j (CE_j − H_j) at the minimiser's W.
     public var excessLossContexts: [ReportedContext]
-    /// Seconds per stage ("separability", "compatibility", "entropy_gap", "max_margin", "total").
+    /// Seconds per stage ("separability", "separability_simplex", "compatibility", "entropy_gap",
+    /// "max_margin", "total"): JSON key `timing`, the only part of the report that changes run to run.
     public var timings: [String: Double]
+    /// The command's options and seeds as given (JSON key `options`), so a report says how to rerun it.
+    public var options: [String: String] = [:]
     /// The certificate file written (`CheckOptions.certificatePath`); null when none was asked for.
     public var certificateFile: CertificateFileSummary? = nil
 
     enum CodingKeys: String, CodingKey {
-        case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, timings
+        case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, options
+        case timings = "timing"
         case verdict, tolerance, marginBracket = "margin_bracket"
         case compatResidual = "compat_residual", entropyGap = "entropy_gap", entropyGapTrend = "entropy_gap_trend"
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
@@ -194,6 +254,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(involvedContextCount, forKey: .involvedContextCount)
         try c.encode(excessLossContexts, forKey: .excessLossContexts)
         try c.encode(timings, forKey: .timings)
+        try c.encode(options, forKey: .options)
         try c.encode(certificateFile, forKey: .certificateFile)
     }
 }
@@ -335,6 +396,7 @@ public enum CheckRunner {
             report.separatedShareEvents = share.events
             report.separatedShareMethod = share.method
         }
+        if let lp = sep.lp { timings["separability_simplex"] = lp.simplexSeconds }
         timings["total"] = monotonicSeconds() - start
         report.timings = timings
         return report

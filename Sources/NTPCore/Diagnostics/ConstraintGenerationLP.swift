@@ -219,7 +219,7 @@ final class ConstraintGenerationLP {
                 for e in range { inSupport[Int(data.columns[e])] = false }
             }
         }
-        let sum = alpha.values.reduce(0, +)
+        let sum = alpha.keys.sorted().reduce(0) { $0 + alpha[$1]! }   // in key order: a Dictionary's order changes run to run
         guard sum > 0 else { return .failed("optimum t = 0 but the margin-row duals vanish") }
         let a = alpha.keys.sorted().map { ConstraintMultiplier(context: $0 / V, token: $0 % V, weight: alpha[$0]! / sum) }
         for i in beta.indices { beta[i].weight /= sum }

@@ -74,7 +74,7 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
         try c.encode(hessianProducts, forKey: .hessianProducts)
         try c.encode(zeroedEntries, forKey: .zeroedEntries)
         try c.encode(mixing, forKey: .mixing)
-        try c.encode(seconds, forKey: .seconds)
+        // `seconds` is not written: the check report's `timing` holds it (entropy_gap_bound).
     }
 }
 
@@ -493,4 +493,19 @@ private func general(_ x: Double) -> String {
     var s = String(format: "%.3g", x)
     if s == "-0" { s = "0" }
     return s
+}
+
+extension EntropyGapInterval {
+    /// Reads what `encode(to:)` writes; `seconds`, which it leaves to the report's `timing`, is 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(lower: try c.decode(Double.self, forKey: .lower), upper: try c.decode(Double.self, forKey: .upper),
+                  rawLower: try c.decodeIfPresent(Double.self, forKey: .rawLower),
+                  residual: try c.decode(Double.self, forKey: .residual), tolerance: try c.decode(Double.self, forKey: .tolerance),
+                  slack: try c.decode(Double.self, forKey: .slack), method: try c.decode(String.self, forKey: .method),
+                  refinedUpper: try c.decodeIfPresent(Double.self, forKey: .refinedUpper),
+                  rounds: try c.decode(Int.self, forKey: .rounds), hessianProducts: try c.decode(Int.self, forKey: .hessianProducts),
+                  zeroedEntries: try c.decode(Int.self, forKey: .zeroedEntries), mixing: try c.decode(Double.self, forKey: .mixing),
+                  seconds: try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0)
+    }
 }

@@ -538,7 +538,7 @@ public enum Separability {
             scale += abs(b.weight) * 2.0.squareRoot() * cols.norm(b.context)
         }
         var r2 = 0.0
-        for (_, x) in residual { r2 += x * x }
+        for key in residual.keys.sorted() { let x = residual[key]!; r2 += x * x }   // in key order: a Dictionary's order changes run to run
         let rn = r2.squareRoot()
         // A residual of exactly 0 is valid even when every term vanishes (h̄_j = 0 contexts).
         let rel = scale > 0 ? rn / scale : (rn == 0 ? 0 : .infinity)

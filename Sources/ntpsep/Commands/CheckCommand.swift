@@ -63,7 +63,7 @@ struct Check: ParsableCommand {
     @Option(help: "Context embedding: onehot, gaussian:D[:SEED], positional-onehot, positional-gaussian:D[:SEED], file:H.npy.")
     var embedding: String
 
-    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, involved_contexts, timings, …).")
+    @Flag(help: "Print the report as JSON (keys: compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options, …).")
     var json = false
 
     @OptionGroup var selection: ContextSelectionArguments
@@ -115,8 +115,9 @@ struct Check: ParsableCommand {
             guard values.allSatisfy(\.isFinite) else { throw CLIError("\(path): W contains NaN or infinite values") }
             options.candidateWeights = CandidateWeights(weights: values, source: path)
         }
-        let report = try CheckRunner.run(ds, features: features, embedding: spec.description,
+        var report = try CheckRunner.run(ds, features: features, embedding: spec.description,
                                          options: options, hooks: hooks())
+        report.options = recordedOptions()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -124,6 +125,15 @@ struct Check: ParsableCommand {
         } else {
             print(render(report, note: note))
         }
+    }
+
+    /// Every option and seed as given (absent optional ones as ""), for the JSON report.
+    func recordedOptions() -> [String: String] {
+        ["data": data, "embedding": embedding, "seed": "\(selection.seed)",
+         "max_contexts": selection.maxContexts.map(String.init) ?? "", "min_context_count": "\(selection.minContextCount)",
+         "context_choice": selection.contextChoice?.rawValue ?? "", "top": "\(top)", "time_limit": "\(timeLimit)",
+         "gap_steps": "\(gapSteps)", "gap_bound_products": "\(gapBoundProducts)", "certificate": certificate ?? "",
+         "grow_from": growFrom.map(String.init) ?? "", "weights": weights ?? "", "no_compat": "\(noCompat)"]
     }
 
     /// The standard hooks, minus what the options turn off.
