@@ -253,7 +253,8 @@ public struct CheckReport: Codable, Equatable, Sendable {
         try c.encode(involvedContexts, forKey: .involvedContexts)
         try c.encode(involvedContextCount, forKey: .involvedContextCount)
         try c.encode(excessLossContexts, forKey: .excessLossContexts)
-        try c.encode(timings, forKey: .timings)
+        // Empty when a caller gathered the seconds elsewhere (analyze's one `timing` key).
+        if !timings.isEmpty { try c.encode(timings, forKey: .timings) }
         try c.encode(options, forKey: .options)
         try c.encode(certificateFile, forKey: .certificateFile)
     }

@@ -152,9 +152,17 @@ public struct SweepResult: Codable, Equatable, Sendable {
     public var trialsPerPoint: Int
     public var points: [SweepPoint]
     public var trials: [SweepTrial]
+    /// The command's options and seeds as given (set by the caller; JSON key `options`).
+    public var options: [String: String] = [:]
+    /// Seconds ("decisions": all separability decisions, "total"; set by the caller): the only
+    /// part of the JSON that changes run to run.
+    public var timing: [String: Double]? = nil
+
+    /// Wall-clock seconds of all the separability decisions of the trials.
+    public var decisionSeconds: Double { trials.reduce(0) { $0 + $1.bracket.evaluations.reduce(0) { $0 + $1.seconds } } }
 
     enum CodingKeys: String, CodingKey {
-        case vocabulary, embedding, nulls, points, trials
+        case vocabulary, embedding, nulls, points, trials, options, timing
         case contextChoice = "context_choice", trialsPerPoint = "trials_per_point"
     }
 

@@ -3,8 +3,11 @@ public struct ThresholdEvaluation: Codable, Equatable, Sendable {
     /// The embedding's dimension parameter D (d = D for gaussian, (N−1)·D for positional-gaussian).
     public var dimension: Int
     public var verdict: SeparabilityVerdict
-    /// Wall-clock seconds of the decision (not part of the result's identity: see `==`).
-    public var seconds: Double
+    /// Wall-clock seconds of the decision (not part of the result's identity: see `==`; not written
+    /// to JSON, whose only varying part is the sweep's `timing`).
+    public var seconds: Double = 0
+
+    enum CodingKeys: String, CodingKey { case dimension, verdict }
 
     public init(dimension: Int, verdict: SeparabilityVerdict, seconds: Double) {
         self.dimension = dimension; self.verdict = verdict; self.seconds = seconds

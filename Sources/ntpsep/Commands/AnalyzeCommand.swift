@@ -119,9 +119,17 @@ struct Analyze: ParsableCommand {
 
         // 5. JSON and HTML.
         progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
+        // Seconds move to the one `timing` key; the rest of analysis.json is the same every run.
+        let timing = AnalysisTiming(total: clock.elapsed, checks: checks.map(\.timings), sweep: ["decisions": sweep.decisionSeconds])
+        for i in checks.indices { checks[i].timings = [:] }
+        var untimedSweep = sweep
+        untimedSweep.timing = nil
+        let analyzeOptions = ["check_vocab": "\(checkVocab)", "check_contexts": "\(checkContexts)", "sweep_contexts": "\(sweepContexts)",
+                              "threshold_contexts": "\(thresholdContexts)", "trials": "\(trials)", "steps": "\(steps)",
+                              "gap_steps": "\(gapSteps)", "sweep_time_limit": "\(sweepTimeLimit)", "seed": "\(seed)"]
         let summary = AnalysisSummary(corpus: corpus, name: name, options: ingest.optionsDescription, statistics: stats,
                                       checkContexts: m, checkVocabulary: checkData.vocabularySize, checks: checks,
-                                      training: training.summary, sweep: sweep, seconds: clock.elapsed)
+                                      training: training.summary, sweep: untimedSweep, analyzeOptions: analyzeOptions, timing: timing)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try writeFileAtomically(path: folder.file("analysis.json"), contents: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
@@ -239,11 +247,23 @@ struct AnalysisSummary: Codable {
     var checks: [CheckReport]
     var training: [TrainingSummary]
     var sweep: SweepResult
-    var seconds: Double
+    /// This command's own options and seeds (`options` holds the ingest options).
+    var analyzeOptions: [String: String]
+    /// Every second measured (the whole run, each check's stages, the sweep): the only key of
+    /// analysis.json that changes run to run.
+    var timing: AnalysisTiming
+    var seconds: Double { timing.total }
     enum CodingKeys: String, CodingKey {
         case corpus, name, options, statistics, checkContexts = "check_contexts", checkVocabulary = "check_vocabulary"
-        case checks, training, sweep, seconds
+        case checks, training, sweep, timing, analyzeOptions = "analyze_options"
     }
+}
+
+/// The seconds of an `analyze` run, gathered under one key.
+struct AnalysisTiming: Codable {
+    var total: Double
+    var checks: [[String: Double]]
+    var sweep: [String: Double]
 }
 
 extension IngestArguments {

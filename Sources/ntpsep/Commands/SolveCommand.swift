@@ -11,11 +11,13 @@ struct Solve: ParsableCommand {
         logits_mm (V × m = W_mm H), residual (‖P_U(W* H) − c‖/‖c‖), compatible (residual ≤ 1e-8),
         status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖),
         norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]),
-        seconds ([W*, W_mm, minimum-norm point]), gamma_min_norm_point (γ* = ‖x*‖ from Wolfe's method, NaN
-        past its size limit), gamma_inf (γ*_∞, the entrywise max-norm max margin, by an LP; NaN when not
-        separable, undecided or V·d > 300,000), W_inf (V × d, its minimiser with margins ≥ 1; zeros when
-        gamma_inf is NaN; not unique), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, ‖P_F(W*) − W*‖/‖W*‖]) and
-        options (JSON).
+        gamma_min_norm_point (γ* = ‖x*‖ from Wolfe's method, NaN past its size limit), gamma_inf (γ*_∞,
+        the entrywise max-norm max margin, by an LP; NaN when not separable, undecided or V·d > 300,000),
+        gamma_inf_status (why: separable, not-separable, "undecided: time limit …" when
+        --linf-time-limit aborted the LP, too-large), W_inf (V × d, its minimiser with margins ≥ 1;
+        zeros when gamma_inf is NaN; not unique), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖,
+        ‖P_F(W*) − W*‖/‖W*‖]) and options (JSON: every option and seed). No timings are stored (they
+        are printed), so the same inputs and options give the same bytes.
         """)
 
     @Argument(help: "Data set (.npz).")
@@ -82,9 +84,9 @@ struct Solve: ParsableCommand {
             ("norm_mm", NPYArray(doubles: [mm.normSquared.squareRoot()], shape: [])),
             ("margin_upper_bound", NPYArray(doubles: [mm.marginUpperBound], shape: [])),
             ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
-            ("seconds", NPYArray(doubles: [tStar, tMM, tWolfe], shape: [3])),
             ("gamma_min_norm_point", NPYArray(doubles: [wolfe?.gamma ?? .nan], shape: [])),
             ("gamma_inf", NPYArray(doubles: [inf.gamma], shape: [])),
+            ("gamma_inf_status", NPYArray(bytesString: inf.status.rawValue + (inf.message.isEmpty ? "" : ": " + inf.message))),
             ("W_inf", NPYArray(doubles: inf.status == .separable ? inf.weights : [Double](repeating: 0, count: v * d), shape: [v, d])),
             ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
         ]
@@ -94,6 +96,7 @@ struct Solve: ParsableCommand {
         }
         let opts: [String: Any] = ["data": data, "embedding": spec.description, "tolerance": tolerance,
                                    "non_separable_margin": nonSeparableMargin, "max_epochs": maxEpochs,
+                                   "linf_time_limit": linfTimeLimit,
                                    "epochs": mm.epochs, "cgls_iterations": star.iterations]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: opts, options: [.sortedKeys]), as: UTF8.self)
         members.append(("options", NPYArray(bytesString: json)))

@@ -49,7 +49,7 @@ struct Sweep: ParsableCommand {
     @Option(help: "Write the figure (median d*/m against m with its 95 % CI band) as SVG here.")
     var plot: String?
 
-    @Flag(help: "Print the result as JSON (keys: vocabulary, embedding, context_choice, nulls, trials_per_point, points, trials).")
+    @Flag(help: "Print the result as JSON (keys: vocabulary, embedding, context_choice, nulls, trials_per_point, points, trials, options, timing: all seconds; nothing else varies run to run).")
     var json = false
 
     @OptionGroup var selection: ContextSelectionArguments
@@ -61,9 +61,14 @@ struct Sweep: ParsableCommand {
         let full = try DataSet(contentsOfNPZ: data)
         try full.validate()
         let clock = Stopwatch()
-        let result = try NTPCore.Sweep.run(full, options: options) { line in
+        var result = try NTPCore.Sweep.run(full, options: options) { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
         }
+        result.options = ["data": data, "embedding": embedding.rawValue, "contexts": options.contextCounts.map(String.init).joined(separator: ","),
+                          "trials": "\(trials)", "null": null, "max_dim": maxDim.map(String.init) ?? "", "time_limit": "\(timeLimit)",
+                          "seed": "\(selection.seed)", "min_context_count": "\(selection.minContextCount)",
+                          "context_choice": options.contextChoice.rawValue]
+        result.timing = ["decisions": result.decisionSeconds, "total": clock.elapsed]
         if let p = csv { try writeFileAtomically(path: p, contents: result.trialsCSV()) }
         if let p = summaryPath { try writeFileAtomically(path: p, contents: result.summaryCSV()) }
         if let p = plot { try writeFileAtomically(path: p, contents: sweepFigure(result)) }

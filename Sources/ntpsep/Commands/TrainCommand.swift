@@ -186,7 +186,10 @@ struct Train: ParsableCommand {
                 ("lr", String(format: "%.12e", options.optimizer.learningRate)),
                 ("steps", "\(options.steps)"), ("embedding", quoted(embedding)), ("reference", quoted(reference)),
                 ("V", "\(v)"), ("m", "\(m)"), ("d", "\(d)"),
-                ("batch_contexts", "\(min(options.batchContexts ?? m, m))")]), terminator: "")
+                ("batch_contexts", "\(min(options.batchContexts ?? m, m))"),
+                ("data", quoted(data)), ("seed", "\(options.seed)"), ("init", quoted(options.initialization.description)),
+                ("log_every", "\(options.logEvery)"), ("precision", quoted(precision)),
+                ("resumed_from", resume.map(quoted) ?? "null")]), terminator: "")
         }
     }
 
