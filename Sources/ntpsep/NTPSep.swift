@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct NTPSep: ParsableCommand {
@@ -7,4 +8,20 @@ struct NTPSep: ParsableCommand {
         abstract: "Next-token prediction on real text through the lens of NTP-separability.",
         version: "0.1.0",
         subcommands: [Analyze.self, Ingest.self, Stats.self, Train.self, Solve.self, Synth.self, Reproduce.self, Check.self, Sweep.self])
+
+    /// As ArgumentParser's, except that an error is one line on stderr ("Error: …", no usage
+    /// block), as for every other bad input; help, --version and exit codes are unchanged.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let text = message(for: error)
+            if code == .success || text.isEmpty { exit(withError: error) }
+            let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            FileHandle.standardError.write(Data(("Error: " + line + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

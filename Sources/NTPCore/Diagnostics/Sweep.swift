@@ -199,6 +199,10 @@ public enum Sweep {
                            progress: ((String) -> Void)? = nil) throws -> SweepResult {
         let ms = options.contextCounts
         precondition(!ms.isEmpty && ms.allSatisfy { $0 > 0 } && options.trials > 0, "sweep needs m > 0 and trials > 0")
+        // One BLAS thread, as in `CheckRunner`: threaded reductions made verdicts depend on the core count.
+        let blasThreads = blasThreadCount()
+        setBLASThreads(1)
+        defer { setBLASThreads(blasThreads) }
         let ranked = DataSetSampling.rankedContexts(data, choice: options.contextChoice, limit: ms.max()!,
                                                     minContextCount: options.minContextCount, seed: options.seed)
         var trials: [SweepTrial] = [], points: [SweepPoint] = []

@@ -58,6 +58,9 @@ struct Analyze: ParsableCommand {
         let dir = out ?? "ntpsep-out/\(name)"
         // Built in a staging folder and renamed into place at the end: a failed run leaves no DIR.
         try checkOutputs([], inputs: corpus)
+        for path in corpus where path != "-" && access(path, R_OK) != 0 {
+            throw CLIError("cannot read \(path): \(String(cString: strerror(errno))) (check the path)")
+        }
         let folder = try OutputFolder(path: dir)
 
         // 1. Count the whole corpus; statistics by context length.

@@ -37,14 +37,15 @@ struct Reproduce: ParsableCommand {
 
     func run() throws {
         guard steps >= 1, logEvery >= 1 else { throw CLIError("--steps and --log-every must be ≥ 1") }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try checkOutputPath(path("summary.json"))
+        // Built in a staging folder and renamed into place at the end: a failed run leaves no OUT.
+        let folder = try OutputFolder(path: out)
         setBLASThreads(1)
-        let toy = try runToy()
-        let paper = try runPaper()
+        let toy = try runToy(folder)
+        let paper = try runPaper(folder)
         let summary: [String: Any] = ["toy": toy, "paper_m50": paper]
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted])
-        try writeFileAtomically(path: path("summary.json"), contents: String(decoding: json, as: UTF8.self) + "\n")
+        try writeFileAtomically(path: folder.file("summary.json"), contents: String(decoding: json, as: UTF8.self) + "\n")
+        try folder.commit()
         print("wrote      \(path("summary.json"))")
     }
 
@@ -52,7 +53,7 @@ struct Reproduce: ParsableCommand {
 
     // MARK: (a) 2-D toy
 
-    private func runToy() throws -> [String: Any] {
+    private func runToy(_ folder: OutputFolder) throws -> [String: Any] {
         let v = 5, m = 3, d = 2
         for s in toySeed..<(toySeed &+ 1000) {
             let data = try SyntheticData.generate(SyntheticSpec(contexts: m, vocabulary: v, support: .fixed(3), seed: s))
@@ -82,7 +83,7 @@ struct Reproduce: ParsableCommand {
                 return ArrowPlot.Item(label: "h\(j) {\(support)}", x: h[j * d], y: h[j * d + 1])
             }
             let title = "2-D toy: rows of W^mm (×\(general(c, 3))) and contexts h_j {S_j}"
-            try writeFileAtomically(path: path("toy.svg"), contents: ArrowPlot(title: title, arrows: arrows, points: points).svg())
+            try writeFileAtomically(path: folder.file("toy.svg"), contents: ArrowPlot(title: title, arrows: arrows, points: points).svg())
             let entropy = data.entropy()
             print("toy        seed \(s) (ntpsep synth --contexts 3 --vocab 5 --support 3 --seed \(s) --dim 2 --embeddings-out H.npy): 𝓗 = \(fixed(entropy, 4)) nats, ‖W^mm‖ = \(general(mm.normSquared.squareRoot(), 6)), margin = \(general(mm.margin, 6))")
             print("wrote      \(path("toy.svg"))")
@@ -96,13 +97,13 @@ struct Reproduce: ParsableCommand {
 
     // MARK: (b) m = 50
 
-    private func runPaper() throws -> [String: Any] {
+    private func runPaper(_ folder: OutputFolder) throws -> [String: Any] {
         let n = 5000, d = 60
         var data = try SyntheticData.generate(SyntheticSpec(contexts: 50, vocabulary: 10, support: .fixed(6), samples: n, seed: seed))
         let features = SyntheticData.gaussianEmbeddings(dimension: d, contexts: data.contextCount, scale: 1, seed: seed &+ 1)
         try SyntheticData.recordEmbedding(in: &data, dimension: d, scale: 1, seed: seed &+ 1)
-        try data.writeNPZ(to: path("paper-m50.npz"))
-        try writeNPY(NPYArray(doubles: features.denseMatrix(), shape: [d, data.contextCount], fortranOrder: true), to: path("paper-m50-H.npy"))
+        try data.writeNPZ(to: folder.file("paper-m50.npz"))
+        try writeNPY(NPYArray(doubles: features.denseMatrix(), shape: [d, data.contextCount], fortranOrder: true), to: folder.file("paper-m50-H.npy"))
         let loss = try NTPLoss(data: data, features: features, threads: 1)
         print("m = 50     seed \(seed) (ntpsep synth --contexts 50 --vocab 10 --support 6 --samples \(n) --seed \(seed) --dim \(d) --embeddings-out H.npy): m = \(data.contextCount), V = 10, d = \(d), 𝓗 = \(fixed(loss.entropy, 4)) nats")
         let resolved = try solveReference(data: data, features: features)
@@ -125,7 +126,7 @@ struct Reproduce: ParsableCommand {
             let options = TrainingOptions(optimizer: config, steps: steps, logEvery: logEvery)
             let rows = try Trainer(loss: loss, options: options, reference: reference).run().log
             let file = "paper-m50-\(config.kind.rawValue).csv"
-            try writeFileAtomically(path: path(file), contents: TrainingLogFormat.csv(rows))
+            try writeFileAtomically(path: folder.file(file), contents: TrainingLogFormat.csv(rows))
             runs.append((name, rows))
             let last = rows.last!
             let dist = last.distanceToWStar ?? .nan, c1 = last.cosineMM ?? .nan, c2 = last.cosineShiftedMM ?? .nan
@@ -137,7 +138,7 @@ struct Reproduce: ParsableCommand {
                 "cos_w_wmm": c1, "cos_w_minus_wstar_wmm": c2,
             ] as [String: Any]
         }
-        try writeFileAtomically(path: path("paper-m50.svg"), contents: trainingFigure(runs: runs, entropy: loss.entropy))
+        try writeFileAtomically(path: folder.file("paper-m50.svg"), contents: trainingFigure(runs: runs, entropy: loss.entropy))
         print("wrote      \(path("paper-m50.svg")), \(configs.map { path("paper-m50-\($0.1.kind.rawValue).csv") }.joined(separator: ", "))")
         return ["seed": seed, "embedding_seed": seed &+ 1, "m": data.contextCount, "V": 10, "d": d, "samples": n,
                 "entropy": loss.entropy, "norm_wstar": starNorm, "norm_wmm": mmNorm, "log_every": logEvery, "runs": results]

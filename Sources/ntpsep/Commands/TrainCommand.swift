@@ -39,8 +39,8 @@ struct Train: ParsableCommand {
     @Option(help: "Step size η (default: 1/λ_max(H diag(π̂) Hᵀ) for gd, 0.01 for ngd and adam).")
     var lr: Double?
 
-    @Option(help: "Number of updates.")
-    var steps: Int = 1000
+    @Option(help: "Number of updates (default 1000; with --resume, the checkpoint's, which this can change).")
+    var steps: Int?
 
     @Option(help: "Starting point: zero or gaussian:SEED (entries N(0, 1/d)).")
     var `init`: String = "zero"
@@ -93,7 +93,7 @@ struct Train: ParsableCommand {
         let spec = try EmbeddingSpec(parsing: embedding)
         let initialization = try Initialization(parsing: `init`)
         let refMode = ReferenceMode(parsing: reference)
-        guard steps >= 0, logEvery >= 1, threads >= 1, (blockSize ?? 1) >= 1 else {
+        guard (steps ?? 0) >= 0, logEvery >= 1, threads >= 1, (blockSize ?? 1) >= 1 else {
             throw CLIError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
         }
         // The checkpoint may replace the one this run resumes from (interrupt, resume, interrupt again).
@@ -118,8 +118,15 @@ struct Train: ParsableCommand {
         }
         let options: TrainingOptions
         if let c = resumed {
-            options = c.options
-            note("resuming at step \(c.step) of \(c.options.steps) (options from the checkpoint)")
+            var o = c.options
+            if let steps {
+                guard steps >= c.step else {
+                    throw CLIError("--steps \(steps) is before the checkpoint's step \(c.step); give at least \(c.step) or leave --steps out")
+                }
+                o.steps = steps
+            }
+            options = o
+            note("resuming at step \(c.step) of \(o.steps) (options from the checkpoint\(steps == nil ? "" : ", --steps from the command line"))")
         } else {
             let eta: Double
             if let lr { eta = lr } else if kind == .gd {
@@ -129,7 +136,7 @@ struct Train: ParsableCommand {
             } else {
                 eta = OptimizerConfig.defaultLearningRate(for: kind, curvature: 0)
             }
-            options = TrainingOptions(optimizer: OptimizerConfig(kind: kind, learningRate: eta), steps: steps,
+            options = TrainingOptions(optimizer: OptimizerConfig(kind: kind, learningRate: eta), steps: steps ?? 1000,
                                       logEvery: logEvery, initialization: initialization,
                                       batchContexts: batchContexts, seed: seed)
         }

@@ -1,0 +1,42 @@
+import XCTest
+import Foundation
+
+/// `check`: the certificate output never overwrites an input, and the report and certificate are
+/// the same bytes every run and for any BLAS thread count (all seconds under `timing`).
+final class CheckRobustnessTests: XCTestCase {
+    private let base = ["check", "d.npz", "--embedding", "gaussian:8:1", "--gap-steps", "20", "--gap-bound-products", "200"]
+
+    func testCertificateOutputsThatAreInputsOrNotFilesAreRefused() throws {
+        let dir = try folderWithData()
+        try assertOutputPathsRefused(in: dir, input: "d.npz") { self.base + ["--certificate", $0] }
+        try assertRefused(base + ["--embedding", "file:h.npy", "--certificate", "h.npy"], in: dir, untouched: ["h.npy"],
+                          fragment: "it is an input of this command")
+    }
+
+    func testDevFullIsReportedAndNotReplaced() throws {
+        try assertDevFullReported(in: try folderWithData(), base + ["--certificate", "/dev/full"])
+    }
+
+    func testSignalsLeaveNoTemporaryFiles() throws {
+        try assertSignalsLeaveNothing(in: try folderWithData(), base + ["--certificate", "c.npz"])
+    }
+
+    /// Not separable (d = 8 < what 30 contexts need) and separable (d = 40): the Farkas weights,
+    /// residuals and bounds used to change run to run (a Dictionary's order fed a sum).
+    func testSameBytesEveryRunAndThreadCount() throws {
+        let dir = try folderWithData()
+        for embedding in ["gaussian:8:1", "gaussian:40:1"] {
+            let runs = try repeatedRuns(["check", "d.npz", "--embedding", embedding, "--json", "--certificate", "c.npz",
+                                         "--gap-steps", "50", "--max-contexts", "25", "--seed", "3"], in: dir,
+                                        outputs: ["c.npz"], times: 4) { ["OPENBLAS_NUM_THREADS": "\($0 % 2 + 1)"] }
+            let first = try JSONSerialization.jsonObject(with: runs[0][0]) as! [String: Any]
+            XCTAssertNotNil(first["timing"])
+            XCTAssertEqual((first["options"] as? [String: String])?["seed"], "3")
+            XCTAssertFalse(String(decoding: try withoutTiming(runs[0][0]), as: UTF8.self).contains("seconds"))
+            for run in runs.dropFirst() {
+                XCTAssertEqual(try withoutTiming(run[0]), try withoutTiming(runs[0][0]), embedding)
+                XCTAssertEqual(run[1], runs[0][1], embedding)
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import XCTest
+import Foundation
+
+/// `synth` (no inputs) on bad outputs and signals.
+final class SynthRobustnessTests: XCTestCase {
+    private let args = ["synth", "--contexts", "5", "--vocab", "4", "--support", "2", "-q"]
+
+    func testNonFileOutputsAreRefused() throws {
+        let dir = scratchDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder"), withIntermediateDirectories: false)
+        XCTAssertEqual(mkfifo(dir.appendingPathComponent("fifo").path, 0o644), 0)
+        try assertRefused(args + ["-o", "folder"], in: dir, fragment: "it is a directory")
+        try assertRefused(args + ["-o", "fifo"], in: dir, fragment: "it is a FIFO")
+        try assertRefused(args + ["-o", "missing/d.npz"], in: dir, fragment: "folder missing does not exist")
+        try assertRefused(args + ["-o", "x.npz", "--dim", "2", "--embeddings-out", "x.npz"], in: dir, fragment: "cannot write x.npz twice")
+    }
+
+    func testDevFullIsReportedAndNotReplaced() throws {
+        try assertDevFullReported(in: scratchDirectory(), args + ["-o", "/dev/full"])
+    }
+
+    func testSignalsLeaveNoTemporaryFiles() throws {
+        try assertSignalsLeaveNothing(in: scratchDirectory(), args + ["-o", "d.npz"])
+    }
+}

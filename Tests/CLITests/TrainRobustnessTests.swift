@@ -1,0 +1,120 @@
+import XCTest
+import Foundation
+
+/// `train`: outputs never overwrite inputs, Ctrl-C checkpoints (also with the default
+/// --reference auto, whose first log row holds a 0/0 cosine), damaged checkpoints are refused,
+/// resuming is bit-identical, and the outputs do not depend on the run or the thread count.
+final class TrainRobustnessTests: XCTestCase {
+    private let base = ["train", "d.npz", "--embedding", "gaussian:8:1", "--steps", "20"]
+
+    func testOutputsThatAreInputsOrNotFilesAreRefused() throws {
+        let dir = try folderWithData()
+        try assertOutputPathsRefused(in: dir, input: "d.npz") { self.base + ["--out", $0] }
+        for flag in ["--log", "--plot", "--checkpoint"] {
+            try assertRefused(base + [flag, "d.npz"], in: dir, untouched: ["d.npz"], fragment: "it is an input of this command")
+        }
+        try assertRefused(base + ["--embedding", "file:h.npy", "--out", "h.npy"], in: dir, untouched: ["h.npy"],
+                          fragment: "it is an input of this command")
+        try assertRefused(base + ["--log", "x.csv", "--plot", "x.csv"], in: dir, fragment: "cannot write x.csv twice")
+    }
+
+    func testDevFullIsReportedAndNotReplaced() throws {
+        let dir = try folderWithData()
+        let run = try watchedRun(base + ["--log", "/dev/full"], in: dir)
+        XCTAssertEqual(run.process.terminationReason, .exit)
+        XCTAssertNotEqual(run.process.terminationStatus, 0)
+        XCTAssertTrue(run.stderr.hasSuffix("Error: cannot write /dev/full: No space left on device\n"), run.stderr)
+        var st = stat()
+        XCTAssertEqual(stat("/dev/full", &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR)
+    }
+
+    func testSignalsLeaveNoTemporaryFiles() throws {
+        try assertSignalsLeaveNothing(in: try folderWithData(), base + ["--out", "w.npy"])
+    }
+
+    /// Ctrl-C with --reference auto on separable data (d = 40 > m = 30): the log's first cosine is
+    /// 0/0 and used to abort the checkpoint ("EncodingError.invalidValue: -nan"). Now the checkpoint
+    /// and log are written, exit status 130, and resuming it gives exactly the bytes of W and of the
+    /// CSV log of an uninterrupted run. A flipped byte in the checkpoint is refused in one line.
+    func testCtrlCCheckpointsAndResumeIsBitIdentical() throws {
+        for optimizer in ["gd", "adam"] {
+            let dir = try folderWithData()
+            func args(steps: String) -> [String] {
+                ["train", "d.npz", "--embedding", "gaussian:40:1", "--optimizer", optimizer, "--steps", steps,
+                 "--log-every", "1000", "--out", "w.npy", "--log", "log.csv"]
+            }
+            let run = try WatchedRun(args(steps: "3000000"), in: dir)
+            XCTAssertTrue(run.wait { run.stderr.contains("step        0") }, run.stderr)
+            run.signal(SIGINT)
+            XCTAssertEqual(run.process.terminationReason, .exit, run.stderr)
+            XCTAssertEqual(run.process.terminationStatus, 130, run.stderr)
+            XCTAssertTrue(run.stderr.contains("checkpoint written to w.npy.ckpt"), run.stderr)
+            let log = try String(contentsOf: dir.appendingPathComponent("log.csv"), encoding: .utf8)
+            XCTAssertTrue(log.hasPrefix(TrainingLogHeader + "\n0,"), log)
+            XCTAssertEqual(temporaries(dir), [])
+            let ckpt = try Data(contentsOf: dir.appendingPathComponent("w.npy.ckpt"))
+            XCTAssertEqual(Array(ckpt.prefix(8)), Array("NTPCKPT2".utf8))
+            let header = String(decoding: ckpt.prefix(600), as: UTF8.self)
+            XCTAssertTrue(header.contains("\"cosineMM\":null"), header)
+
+            var damaged = ckpt
+            damaged[ckpt.count / 2] ^= 0x01
+            try damaged.write(to: dir.appendingPathComponent("bad.ckpt"))
+            try assertRefused(args(steps: "3000000") + ["--resume", "bad.ckpt"], in: dir, untouched: ["bad.ckpt", "w.npy.ckpt", "log.csv"],
+                              fragment: "checksum mismatch")
+
+            // Resume to K = (interrupted step) + 700 against a straight run of K steps: same bytes.
+            let stopped = try XCTUnwrap(run.stderr.range(of: #"interrupted at step (\d+)"#, options: .regularExpression))
+            let step = Int(run.stderr[stopped].split(separator: " ").last!)!
+            let k = "\(step + 700)"
+            let resumed = try watchedRun(args(steps: k) + ["--resume", "w.npy.ckpt"], in: dir)
+            XCTAssertEqual(resumed.process.terminationStatus, 0, resumed.stderr)
+            let resumedBytes = try [Data(contentsOf: dir.appendingPathComponent("w.npy")), Data(contentsOf: dir.appendingPathComponent("log.csv"))]
+            let straight = try watchedRun(args(steps: k), in: dir)
+            XCTAssertEqual(straight.process.terminationStatus, 0, straight.stderr)
+            let straightBytes = try [Data(contentsOf: dir.appendingPathComponent("w.npy")), Data(contentsOf: dir.appendingPathComponent("log.csv"))]
+            XCTAssertEqual(resumedBytes[0].count, 128 + 8 * 10 * 40)
+            XCTAssertEqual(resumedBytes, straightBytes, optimizer)
+        }
+    }
+
+    /// A streamed one-hot run cannot be resumed (--help says so): Ctrl-C ends it with status 130,
+    /// one explanation, and no output or temporary file.
+    func testStreamedOnehotCtrlCExits130AndWritesNothing() throws {
+        // 400 contexts: 13 blocks of 32 columns, each taken through all steps before Ctrl-C is looked at.
+        let dir = scratchDirectory()
+        XCTAssertEqual(try watchedRun(["synth", "--contexts", "400", "--vocab", "10", "--support", "3", "-o", "d.npz", "-q"], in: dir)
+            .process.terminationStatus, 0)
+        let before = entries(dir)
+        let run = try WatchedRun(["train", "d.npz", "--embedding", "onehot", "--steps", "1000000", "--out", "w.npy"], in: dir)
+        XCTAssertTrue(run.wait { run.stderr.contains("streaming") }, run.stderr)
+        usleep(200_000)
+        run.signal(SIGINT)
+        XCTAssertEqual(run.process.terminationReason, .exit)
+        XCTAssertEqual(run.process.terminationStatus, 130, run.stderr)
+        XCTAssertTrue(run.stderr.contains("a streamed one-hot run cannot be resumed"), run.stderr)
+        XCTAssertEqual(entries(dir), before)
+        let help = try watchedRun(["train", "--help"], in: dir)
+        XCTAssertTrue(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("Streamed one-hot runs cannot be resumed"), help.stdout)
+    }
+
+    /// W, the CSV log and the JSON log are the same bytes for 1, 2 and 3 threads.
+    func testSameBytesEveryRunAndThreadCount() throws {
+        let dir = try folderWithData()
+        for embedding in ["gaussian:8:1", "onehot"] {
+            var outputs: [[Data]] = []
+            for threads in ["1", "2", "3"] {
+                outputs += try repeatedRuns(["train", "d.npz", "--embedding", embedding, "--optimizer", "adam", "--steps", "200",
+                                             "--log-every", "50", "--threads", threads, "--json", "--out", "w.npy", "--log", "l.csv"],
+                                            in: dir, outputs: ["w.npy", "l.csv"], times: 1)
+            }
+            XCTAssertTrue(String(decoding: outputs[0][0], as: UTF8.self).contains("\"seed\":0"))
+            XCTAssertEqual(outputs[1], outputs[0], embedding)
+            XCTAssertEqual(outputs[2], outputs[0], embedding)
+        }
+    }
+}
+
+/// The CSV header of training logs.
+let TrainingLogHeader = "step,ce,ce_minus_entropy,norm_w,dist_pf_w_wstar,cos_w_wmm,cos_w_minus_wstar_wmm,margin_inf_ratio,margin_l2_ratio"
