@@ -299,18 +299,14 @@ public enum CheckRunner {
                            options: CheckOptions = CheckOptions(), hooks: CheckHooks = CheckHooks()) throws -> CheckReport {
         let start = monotonicSeconds()
         var timings: [String: Double] = [:]
-        // The decision, its certificates and the residuals run with one BLAS thread, as the Wolfe
-        // solver does: OpenBLAS splits reductions by thread, so with more threads the active set, the
-        // Farkas weights and every number after them changed with the core count. The training-style
-        // runs (entropy gap), whose GEMMs do not split reductions, keep the caller's threads.
+        // One BLAS thread, as the Wolfe solver already does: with OpenBLAS's threads (the machine's
+        // cores by default) the decision's active set, the Farkas weights, the Adam run of the entropy
+        // gap and every number after them changed with the core count. The loss keeps its own
+        // `threads` workers (a fixed 2 in `CheckHooks.standard`), so the report does not depend on
+        // the machine.
         let blasThreads = blasThreadCount()
         setBLASThreads(1)
         defer { setBLASThreads(blasThreads) }
-        func withCallerThreads<T>(_ body: () throws -> T) rethrows -> T {
-            setBLASThreads(blasThreads)
-            defer { setBLASThreads(1) }
-            return try body()
-        }
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
         var sep = options.candidateWeights.flatMap {
@@ -324,7 +320,7 @@ public enum CheckRunner {
         if sep.verdict == .undecided, let minimize = hooks.minimizeCrossEntropy {
             // The entropy-gap run's W is one more source of a separating W (projected onto 𝓕⊥).
             t0 = monotonicSeconds()
-            trained = try withCallerThreads { try minimize(data, features) }
+            trained = try minimize(data, features)
             timings["entropy_gap"] = monotonicSeconds() - t0
             if let r = Separability.certify(weights: trained!.weights, data: data, features: features, options: options.separability,
                                             projector: projector, source: "the entropy-gap run's W projected onto 𝓕⊥") {
@@ -370,7 +366,7 @@ public enum CheckRunner {
         }
         if let minimize = hooks.minimizeCrossEntropy {
             t0 = monotonicSeconds()
-            let run = try trained ?? withCallerThreads { try minimize(data, features) }
+            let run = try trained ?? minimize(data, features)
             let h = report.entropy
             let excess = perContextExcessLoss(data, features: features, weights: run.weights)
             report.entropyGap = excess.reduce(0, +)
