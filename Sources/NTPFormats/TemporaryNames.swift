@@ -68,15 +68,23 @@ enum StaleTemporaries {
     /// Sweeps `directory` ("" = the working directory) unless this run already did.
     static func sweepOnce(_ directory: String) {
         let first = swept.withLock { $0.insert(directory).inserted }
-        guard first, let dir = opendir(directory.isEmpty ? "." : directory) else { return }
-        var stale: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if TemporaryName.isStale(name) { stale.append(name) }
+        guard first else { return }
+        for name in entryNames(directory.isEmpty ? "." : directory) where TemporaryName.isStale(name) {
+            removeTree(directory.isEmpty ? name : directory + "/" + name)
         }
-        closedir(dir)
-        for name in stale { removeTree(directory.isEmpty ? name : directory + "/" + name) }
     }
+}
+
+/// The names in a folder, without "." and ".." (empty when it cannot be read).
+private func entryNames(_ directory: String) -> [String] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }
 
 /// Deletes a file, or a folder with everything in it (symlinks are removed, never followed).
@@ -84,15 +92,7 @@ func removeTree(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {
-        if let dir = opendir(path) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(dir)
-            for name in names { removeTree(path + "/" + name) }
-        }
+        for name in entryNames(path) { removeTree(path + "/" + name) }
         rmdir(path)
     } else {
         unlink(path)
