@@ -32,12 +32,12 @@ final class AtomicFileTests: TempDirTestCase {
 
     func testUnwritableDirectory() throws {
         XCTAssertEqual(errorText { try writeFileAtomically(path: path("no/such/x.csv"), contents: "") },
-                       "cannot write \(path("no/such/x.csv")): No such file or directory")
+                       "cannot write \(path("no/such/x.csv")): folder \(path("no/such")) does not exist; create it first")
         XCTAssertEqual(errorText { try writeFileAtomically(path: dir, contents: "") }.map { $0.hasPrefix("cannot write ") }, true)
         if getuid() != 0 {
             XCTAssertEqual(chmod(dir, 0o555), 0)
             XCTAssertEqual(errorText { try writeFileAtomically(path: path("out.npz"), contents: "") },
-                           "cannot write \(path("out.npz")): Permission denied")
+                           "cannot write \(path("out.npz")): Permission denied (folder \(dir))")
         }
     }
 }

@@ -46,6 +46,10 @@ struct Solve: ParsableCommand {
 
     func run() throws {
         try checkOutputs([out], inputs: [data], embedding: embedding)
+        // One BLAS thread: OpenBLAS's threaded reductions made CGLS take another path with another
+        // core count (on KJV, 1032 vs 1021 iterations and a different W*), and the file must not
+        // depend on the machine.
+        setBLASThreads(1)
         let ds = try DataSet(contentsOfNPZ: data)
         let spec = try EmbeddingSpec(parsing: embedding)
         let features = try ContextFeatures.make(spec, for: ds)
