@@ -98,13 +98,14 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(budget["steps"] as? Int, 1000)
         XCTAssertEqual(budget["gap_steps"] as? Int, 500)
         XCTAssertEqual(budget["sweep_time_limit"] as? Double, 2)
+        XCTAssertEqual(budget["check_time_limit"] as? Double, 10)
         XCTAssertEqual(budget["trials"] as? Int, 6)
         XCTAssertEqual(budget["check_contexts"] as? Int, 40)
         XCTAssertEqual(budget["sweep_contexts"] as? Int, 12)
         XCTAssertEqual((json["training"] as! [[String: Any]]).map { $0["steps"] as! Int }, [1000, 1000, 1000])
         let timing = json["timing"] as! [String: Double]
         XCTAssertEqual(Set(timing.keys), ["count", "check_data", "check onehot", "check positional-onehot", "check gaussian:3:0",
-                                          "check gaussian:6:0", "check gaussian:24:0", "training", "sweep", "report", "total"])
+                                          "check gaussian:6:0", "check gaussian:24:0", "training", "sweep", "total"])
         XCTAssertTrue(timing.values.allSatisfy { $0 >= 0 })
         let stages = timing.filter { $0.key != "total" }.values.reduce(0, +)
         XCTAssertLessThanOrEqual(stages, timing["total"]!)
