@@ -90,8 +90,8 @@ public struct SeparabilityOptions: Sendable {
     public var useMinNormPoint = true
     /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.
     public var maxMinNormPointTies = 6_000
-    /// Decide by the logit-space LP over null(H̄) (`NullSpaceSeparability`) when the minimum-norm point
-    /// is out of reach, before the W-space LP.
+    /// Decide first by the logit-space LP over null(H̄) (`NullSpaceSeparability`) when dim null(H̄) is
+    /// small (`maxNullityShare`): with few null directions it is one small LP whatever the number of ties.
     public var useNullSpaceLP = true
     /// Largest number of contexts (with nonempty support) for the null-space route's m × m SVD.
     public var maxNullSpaceContexts = 4_000
@@ -211,11 +211,15 @@ public enum Separability {
 
     /// Decides NTP-separability of `data` under `features`.
     ///
-    /// Solves  max t  s.t.  (e_a − e_v)ᵀ W h̄_j ≥ t (v ∉ S_j),  (e_z − e_a)ᵀ W h̄_j = 0 (z ∈ S_j),  0 ≤ t ≤ 1
+    /// Routes, first that applies: closed forms (H = I, or full column rank); the null-space LP when
+    /// dim null(H̄) is small (`NullSpaceSeparability`); Wolfe's minimum-norm point when the ties fit its
+    /// basis (`WolfeMinNormPoint`); and the W-space LP
+    ///     max t  s.t.  (e_a − e_v)ᵀ W h̄_j ≥ t (v ∉ S_j),  (e_z − e_a)ᵀ W h̄_j = 0 (z ∈ S_j),  0 ≤ t ≤ 1
     /// by constraint generation with GLPK's simplex (margin rows are added only where violated; the
     /// optimum is t = 1 or t = 0 by scaling). t = 1 gives W; t = 0 gives α, β from the row duals
-    /// (a relaxation with t = 0 already proves the full LP has t = 0). Both certificates are
-    /// re-verified from `data` and `features` alone; a failed check returns `.undecided`.
+    /// (a relaxation with t = 0 already proves the full LP has t = 0). Every certificate is
+    /// re-verified from `data` and `features` alone; a failed check returns `.undecided`. All routes
+    /// share one deadline, `options.timeLimit` from the call.
     /// `complementProjector`, when given, projects a V × d row-major W onto 𝓕^⊥ (used only by the
     /// first-order fallback).
     public static func decide(_ data: DataSet, features: ContextFeatures,
@@ -225,12 +229,12 @@ public enum Separability {
         var result: SeparabilityResult
         if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
             result = closed
-        } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
-                                                                           deadline: start + options.timeLimit) {
-            result = wolfe
         } else if options.useNullSpaceLP, let viaNullSpace = decideByNullSpace(data, features: features, options: options,
                                                                                deadline: start + options.timeLimit) {
             result = viaNullSpace
+        } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
+                                                                           deadline: start + options.timeLimit) {
+            result = wolfe
         } else {
             result = decideByLP(data, features: features, options: options, deadline: start + options.timeLimit,
                                 complementProjector: complementProjector)
