@@ -9,8 +9,15 @@ public final class Ingestor {
     public let options: IngestOptions
     /// Shown while reading, when stderr is a terminal.
     public var progress: ProgressReporter?
-    private var processor: TextProcessor?
-    private var inputs: [String] = []
+    /// Bytes the counts may hold in RAM before sorted runs go to disk (`nil`: no limit, no
+    /// spilling). Set before the first input; see `writeDataSet(to:)`.
+    public var memoryBudget: Int?
+    /// Where spilled runs go (default: the system temp folder).
+    public var temporaryParent: String?
+    var processor: TextProcessor?
+    var inputs: [String] = []
+    /// The folder of spilled runs (with a memory budget).
+    var spillFolder: SpillFolder?
     private let buffer: UnsafeMutableRawBufferPointer
     private var bytesBefore: Int64 = 0
     private var idMap: [UInt32] = []
@@ -36,10 +43,10 @@ public final class Ingestor {
         progress?.finish()
     }
 
-    /// Reads one file or "-" (standard input).
-    public func ingestFile(_ path: String) throws {
+    /// Reads one file or "-" (standard input); with `byteRange`, only those bytes of a plain file.
+    public func ingestFile(_ path: String, byteRange: Range<Int64>? = nil) throws {
         precondition(built == nil, "the data set was already built; use a new Ingestor for more input")
-        let source = try ByteSource(path: path)
+        let source = try byteRange.map { try ByteSource(path: path, byteRange: $0) } ?? ByteSource(path: path)
         let name = path == "-" ? "<stdin>" : path
         inputs.append(path)
         var filled = try fill(source, from: 0, atLeast: 4096)
@@ -103,11 +110,20 @@ public final class Ingestor {
             throw CorpusError.option("--boundary \(boundary.rawValue) needs text input; token id streams use --boundary document (with --separator-id) or none")
         }
         let contextLength = options.order - 1
+        // Under a budget the event buffers (three of them) take at most an eighth of it.
+        let bufferCapacity = memoryBudget.map { min(NGramRuns.defaultBufferCapacity, max(1 << 16, $0 / 8 / 24)) }
         processor = try TextProcessor(options: options, boundary: boundary, interner: TokenInterner(),
-                                      sequences: SequenceCounter(contextLength: contextLength, padded: boundary != .none))
+                                      sequences: SequenceCounter(contextLength: contextLength, padded: boundary != .none,
+                                                                 runBufferCapacity: bufferCapacity))
+        if memoryBudget != nil {
+            spillFolder = try SpillFolder(parent: temporaryParent)
+            processor!.sequences.packed?.spillFolder = spillFolder
+            updateSpillLimit()
+        }
     }
 
     private func report(_ source: ByteSource, _ name: String) {
+        updateSpillLimit()
         guard let progress else { return }
         let p = processor!
         progress.update(file: name, bytes: bytesBefore + source.compressedBytesRead,

@@ -24,22 +24,37 @@ public struct NPZArchive {
     /// numpy pads every string to the longest, so a vocabulary with one 464-character token is
     /// mostly zeros (2.4 GB stored, 27 MB deflated, for 1.28 M whitespace tokens).
     public static func write(_ members: [(String, NPYArray)], to path: String) throws {
+        try write(members.map { ($0.0, NPZMember.array($0.1)) }, to: path)
+    }
+
+    /// `write(_:to:)` for members that may be too large for memory: a `.file` member's payload is
+    /// read from a file twice (CRC-32, then copy). The bytes equal those of `write(_:to:)` with
+    /// the same arrays in memory.
+    public static func write(_ members: [(String, NPZMember)], to path: String) throws {
         var seen = Set<String>()
-        for (name, a) in members {
+        for (name, member) in members {
             guard !name.isEmpty, seen.insert(name).inserted else {
                 throw NTPFormatError("cannot write \(path): member name '\(name)' is empty or repeated")
             }
-            _ = try encodeCheck(a, path: path)
+            if case .array(let a) = member { _ = try encodeCheck(a, path: path) }
         }
         try writeFileAtomically(path: path) { sink in
             var central: [UInt8] = []
             var offset: UInt64 = 0
-            for (name, a) in members {
-                let header = npyHeader(descr: a.descr, fortranOrder: a.fortranOrder, shape: a.shape)
+            for (name, member) in members {
+                let header = npyHeader(descr: member.descr, fortranOrder: member.fortranOrder, shape: member.shape)
                 var crc = header.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
-                crc = a.data.withUnsafeBytes { czip_crc32(crc, $0.baseAddress, $0.count) }
-                let size = UInt64(header.count + a.data.count)
-                let deflated = a.descr.dropFirst().hasPrefix("U") ? try deflate(header, a.data, path: path) : nil
+                let payloadSize: UInt64
+                switch member {
+                case .array(let a):
+                    crc = a.data.withUnsafeBytes { czip_crc32(crc, $0.baseAddress, $0.count) }
+                    payloadSize = UInt64(a.data.count)
+                case .file(_, _, let file):
+                    (crc, payloadSize) = try PayloadFile.crc32(file, seed: crc, writing: path)
+                }
+                let size = UInt64(header.count) + payloadSize
+                var deflated: UnsafeRawBufferPointer? = nil
+                if case .array(let a) = member, a.descr.dropFirst().hasPrefix("U") { deflated = try deflate(header, a.data, path: path) }
                 defer { if let deflated { czip_free(UnsafeMutableRawPointer(mutating: deflated.baseAddress)) } }
                 let method: UInt16 = deflated == nil ? 0 : 8
                 let stored = deflated.map { UInt64($0.count) } ?? size
@@ -66,7 +81,10 @@ public struct NPZArchive {
                     try sink.write(UnsafeRawBufferPointer(deflated))
                 } else {
                     try sink.write(header)
-                    try sink.write(a.data)
+                    switch member {
+                    case .array(let a): try sink.write(a.data)
+                    case .file(_, _, let file): try PayloadFile.copy(file, to: sink)
+                    }
                 }
 
                 var extra: [UInt8] = []
