@@ -159,7 +159,8 @@ extension Ingestor {
         let readers = try runs.map { try RunReader(path: $0, folder: folder) }
         try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: p.sequences.bits, map: newID),
                            budgetBytes: budgetLeft(), folder: folder) { try writer.add($0, $1) }
-        let summary = try writer.finish(to: path)
+        var summary = try writer.finish(to: path)
+        summary.spilledRuns = runs.count
         folder.remove()
         return summary
     }

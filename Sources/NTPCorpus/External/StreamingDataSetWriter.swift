@@ -9,6 +9,8 @@ public struct DataSetSummary: Sendable {
     public var order: Int
     /// 𝓗 in nats, bit for bit what `DataSet.entropy()` returns for the same data set.
     public var entropy: Double
+    /// Sorted runs that went to disk while counting (0: everything stayed in memory).
+    public var spilledRuns = 0
 }
 
 /// Writes the `.npz` of a data set from its n-grams in final ids, ascending and distinct,

@@ -47,7 +47,8 @@ struct Ingest: ParsableCommand {
         try ingestor.ingest(inputs)
         let written = try ingestor.writeDataSet(to: output)
         if !quiet {
-            print("wrote \(output): \(summary(written)) in \(clock.elapsedText)")
+            let spilled = written.spilledRuns > 0 ? " (\(written.spilledRuns) sorted runs went to \(memory.tempDir ?? SpillFolder.systemTempFolder))" : ""
+            print("wrote \(output): \(summary(written)) in \(clock.elapsedText)\(spilled)")
         }
     }
 }
