@@ -44,20 +44,23 @@ public struct NPZArchive {
             for (name, member) in members {
                 let header = npyHeader(descr: member.descr, fortranOrder: member.fortranOrder, shape: member.shape)
                 var crc = header.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
-                let payloadSize: UInt64
+                var size = UInt64(header.count)
+                var deflated: UnsafeRawBufferPointer? = nil
+                var streamed: [UInt8]? = nil
                 switch member {
                 case .array(let a):
                     crc = a.data.withUnsafeBytes { czip_crc32(crc, $0.baseAddress, $0.count) }
-                    payloadSize = UInt64(a.data.count)
+                    size += UInt64(a.data.count)
+                    if a.descr.dropFirst().hasPrefix("U") { deflated = try deflate(header, a.data, path: path) }
                 case .file(_, _, let file):
-                    (crc, payloadSize) = try PayloadFile.crc32(file, seed: crc, writing: path)
+                    let (c, payload) = try PayloadFile.crc32(file, seed: crc, writing: path)
+                    crc = c; size += payload
+                case .strings(let values):
+                    (streamed, crc, size) = try PaddedStrings.deflate(values, header: header, writing: path)
                 }
-                let size = UInt64(header.count) + payloadSize
-                var deflated: UnsafeRawBufferPointer? = nil
-                if case .array(let a) = member, a.descr.dropFirst().hasPrefix("U") { deflated = try deflate(header, a.data, path: path) }
                 defer { if let deflated { czip_free(UnsafeMutableRawPointer(mutating: deflated.baseAddress)) } }
-                let method: UInt16 = deflated == nil ? 0 : 8
-                let stored = deflated.map { UInt64($0.count) } ?? size
+                let method: UInt16 = deflated == nil && streamed == nil ? 0 : 8
+                let stored = deflated.map { UInt64($0.count) } ?? streamed.map { UInt64($0.count) } ?? size
                 let fileName = Array((name + ".npy").utf8)
                 let utf8Flag: UInt16 = fileName.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 // as Python's zipfile
                 let big = size >= 0xffff_ffff || stored >= 0xffff_ffff
@@ -79,11 +82,14 @@ public struct NPZArchive {
                 try sink.write(local)
                 if let deflated {
                     try sink.write(UnsafeRawBufferPointer(deflated))
+                } else if let streamed {
+                    try sink.write(streamed)
                 } else {
                     try sink.write(header)
                     switch member {
                     case .array(let a): try sink.write(a.data)
                     case .file(_, _, let file): try PayloadFile.copy(file, to: sink)
+                    case .strings: break
                     }
                 }
 

@@ -100,7 +100,7 @@ final class StreamingDataSetWriter {
             ("format", .array(NPYArray(bytesString: "csr"))),
             ("shape", .array(NPYArray(int64: [Int64(rows), Int64(vocabulary.count)], shape: [2]))),
             ("data", .file(descr: "<i8", shape: [pairs], path: data.path)),
-            ("vocab", .array(NPYArray(strings: vocabulary, shape: [vocabulary.count]))),
+            ("vocab", .strings(vocabulary)),
             ("contexts", .file(descr: "<i4", shape: [rows, n], path: contexts.path)),
             ("options", .array(NPYArray(strings: [optionsJSON], shape: []))),
         ]
