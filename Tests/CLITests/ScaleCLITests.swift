@@ -133,3 +133,31 @@ final class ScaleCLITests: XCTestCase {
         XCTAssertFalse(again.stderr.contains("/nonexistent/ntpsep ingest "), again.stderr)
     }
 }
+
+extension ScaleCLITests {
+    /// `stats --orders` on a merged data set: per-order single-token shares equal numpy's on an
+    /// order-2 ingest of the same text (marginalizing is exact with padding).
+    func testStatsOrdersOnAMergedDataSetMatchNumpy() throws {
+        let dir = scratchDirectory()
+        let parts = try (0..<2).map { i -> String in
+            let p = dir.appendingPathComponent("\(i).part").path
+            _ = try ok(["ingest", Self.kjv, "--shard", "\(i)/2", "-o", p, "-q"])
+            return p
+        }
+        let merged = dir.appendingPathComponent("m.npz"), order2 = dir.appendingPathComponent("o2.npz")
+        _ = try ok(["merge"] + parts + ["-o", merged.path, "-q"])
+        _ = try ok(["ingest", Self.kjv, "--order", "2", "-o", order2.path, "-q"])
+        let json = try ok(["stats", merged.path, "--orders", "1-3", "--json"]).stdout
+        let stats = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        let rows = stats["orders"] as! [[String: Any]]
+        let numpy = try shell("""
+            python3 -c "import scipy.sparse as sp, numpy as np; M = sp.load_npz('\(order2.path)'); k = np.diff(M.indptr); \
+            t = np.asarray(M.sum(axis=1)).ravel(); print(M.shape[0], repr(float((k == 1).mean())), repr(float(t[k == 1].sum() / t.sum())))"
+            """).split(separator: " ").map(String.init)
+        XCTAssertEqual(rows[1]["contexts"] as? Int, Int(numpy[0]))
+        XCTAssertEqual(rows[1]["single_support_context_share"] as! Double, Double(numpy[1])!, accuracy: 1e-12)
+        XCTAssertEqual(rows[1]["single_support_event_share"] as! Double, Double(numpy[2].trimmingCharacters(in: .whitespacesAndNewlines))!, accuracy: 1e-12)
+        XCTAssertEqual(rows[2]["contexts"] as? Int, 148_464)
+        XCTAssertEqual(rows[2]["single_support_context_share"] as! Double, stats["single_support_context_share"] as! Double)
+    }
+}

@@ -81,10 +81,28 @@ extension Ingestor {
 
     /// Writes the counts as a part of shards `shards` of `shardCount` (see `CountPart`).
     public func writePart(to path: String, shards: [Int], of shardCount: Int) throws {
-        guard let table = try finishedTable(forPart: true), let p = processor else { return }
+        guard let table = try finishedTable(forPart: true) else { return }
         let folder = try spillFolder ?? SpillFolder(parent: temporaryParent)
         let runs = try runsOnDisk(table, folder: folder)
-        let interner = p.interner, n = p.sequences.contextLength
+        let (n, bits, events) = shape()
+        let (writer, rank) = try partWriter(path, shards: shards, of: shardCount)
+        processor = nil   // the vocabulary is in the writer now: its memory goes to sorting
+        let readers = try runs.map { try RunReader(path: $0, folder: folder) }
+        try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: bits, map: rank),
+                           budgetBytes: memoryBudget ?? (1 << 30), pairsAtMost: Int(events), folder: folder) { try writer.append($0, $1) }
+        try writer.commit()
+        folder.remove()
+    }
+
+    /// Context length, key bits and event count of the counts.
+    private func shape() -> (Int, Int, Int64) {
+        let s = processor!.sequences
+        return (s.contextLength, s.bits, s.eventCount)
+    }
+
+    /// The part's writer (header and byte-sorted vocabulary written) and interner id -> rank.
+    private func partWriter(_ path: String, shards: [Int], of shardCount: Int) throws -> (CountPartWriter, [UInt32]) {
+        let p = processor!, interner = p.interner, n = p.sequences.contextLength
         let used = DataSetBuilder.usedTokens(interner: interner, padded: p.sequences.padded,
                                              sequenceCount: p.sequences.sequenceCount, contextLength: n)
         var ids = (0..<interner.count).filter { used[$0] }
@@ -100,11 +118,7 @@ extension Ingestor {
         let occurrences = interner.occurrences
         let writer = try CountPartWriter(path: path, header: header, vocabulary: ids.map { Array(interner.bytes(of: $0)) },
                                          occurrences: ids.map { occurrences[$0] })
-        let readers = try runs.map { try RunReader(path: $0, folder: folder) }
-        try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: p.sequences.bits, map: rank),
-                           budgetBytes: budgetLeft(), folder: folder) { try writer.append($0, $1) }
-        try writer.commit()
-        folder.remove()
+        return (writer, rank)
     }
 
     /// The packed counts with everything merged, after checking they are complete; `nil` when
@@ -139,33 +153,34 @@ extension Ingestor {
         return runs
     }
 
-    /// The budget left for sorting once the vocabulary is accounted for.
-    private func budgetLeft() -> Int {
-        let vocabularyBytes = processor.map { 2 * $0.interner.approximateBytes } ?? 0
-        return max(16 << 20, (memoryBudget ?? (1 << 30)) - vocabularyBytes)
-    }
-
     private func writeDataSetFromRuns(to path: String, table: NGramRuns, budget: Int) throws -> DataSetSummary {
-        let p = processor!, folder = spillFolder!
+        let folder = spillFolder!
         let runs = try runsOnDisk(table, folder: folder)
-        let (newID, vocabulary) = DataSetBuilder.finalTokenIDs(interner: p.interner, sequences: p.sequences,
-                                                               maxVocabulary: options.maxVocabulary, minCount: options.minCount)
-        var resolved = options
-        resolved.boundary = p.boundary
-        let n = p.sequences.contextLength
-        let writer = try StreamingDataSetWriter(folder: folder, contextLength: n, bits: p.sequences.bits,
-                                                eventCount: p.sequences.eventCount, vocabulary: vocabulary,
-                                                optionsJSON: resolved.jsonObject(inputs: inputs))
+        let (n, bits, events) = shape()
+        let (newID, writer) = try dataSetWriter(folder: folder)
+        processor = nil   // the vocabulary is in the writer now: its memory goes to sorting
         let readers = try runs.map { try RunReader(path: $0, folder: folder) }
-        try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: p.sequences.bits, map: newID),
-                           budgetBytes: budgetLeft(), folder: folder) { try writer.add($0, $1) }
+        try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: bits, map: newID),
+                           budgetBytes: budget - writer.vocabularyBytes, pairsAtMost: Int(events), folder: folder) { try writer.add($0, $1) }
         var summary = try writer.finish(to: path)
         summary.spilledRuns = runs.count
         folder.remove()
         return summary
     }
-}
 
+    /// Interner id -> final id, and the writer of the data set holding the final vocabulary.
+    private func dataSetWriter(folder: SpillFolder) throws -> ([UInt32], StreamingDataSetWriter) {
+        let p = processor!
+        let (newID, vocabulary) = DataSetBuilder.finalTokenIDs(interner: p.interner, sequences: p.sequences,
+                                                               maxVocabulary: options.maxVocabulary, minCount: options.minCount)
+        var resolved = options
+        resolved.boundary = p.boundary
+        let writer = try StreamingDataSetWriter(folder: folder, contextLength: p.sequences.contextLength, bits: p.sequences.bits,
+                                                eventCount: p.sequences.eventCount, vocabulary: vocabulary,
+                                                optionsJSON: resolved.jsonObject(inputs: inputs))
+        return (newID, writer)
+    }
+}
 extension DataSetSummary {
     /// The summary of a data set in memory.
     public init(_ d: DataSet) {

@@ -27,10 +27,11 @@ struct PackedKeyMap {
 
 /// The last step of out-of-core counting: merges sorted runs, renumbers their keys with `map`
 /// (which breaks their order) and sorts again in bounded memory, calling `body` with the keys
-/// ascending and distinct.
-func sortRenumbered(_ merger: RunMerger, map: PackedKeyMap, budgetBytes: Int, folder: SpillFolder,
+/// ascending and distinct. `pairsAtMost` (the event count) caps the sort buffer.
+func sortRenumbered(_ merger: RunMerger, map: PackedKeyMap, budgetBytes: Int, pairsAtMost: Int, folder: SpillFolder,
                     _ body: (UInt64, Int64) throws -> Void) throws {
-    let sorter = ExternalSorter(capacity: ExternalSorter.capacity(forBudget: budgetBytes), folder: folder)
+    let capacity = min(ExternalSorter.capacity(forBudget: max(16 << 20, budgetBytes)), max(pairsAtMost, 1))
+    let sorter = ExternalSorter(capacity: capacity, folder: folder)
     try merger.forEach { key, count in try sorter.add(map(key), count) }
     try sorter.forEachSorted(body)
 }

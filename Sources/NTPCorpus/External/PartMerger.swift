@@ -10,7 +10,7 @@ public enum PartMerger {
     public static func merge(_ paths: [String], to output: String, asDataSet: Bool, memoryBudget: Int,
                              temporaryParent: String?) throws -> DataSetSummary? {
         guard !paths.isEmpty else { throw CorpusError.option("merge: name at least one part") }
-        let parts = try paths.map { try CountPart(path: $0) }
+        var parts = try paths.map { try CountPart(path: $0) }
         let first = parts[0].header
         var shards: [Int] = []
         for part in parts {
@@ -50,6 +50,7 @@ public enum PartMerger {
         let sequences = parts.reduce(Int64(0)) { $0 + $1.header.sequences }
         let events = parts.reduce(Int64(0)) { $0 + $1.header.events }
         let merger = RunMerger(try parts.map { try $0.pairs() }, remaps: maps.map { m in { m($0) } })
+        parts = []   // their vocabularies are in `unique` and `maps` now
         if !asDataSet {
             var header = first
             header.shards = shards
@@ -66,22 +67,26 @@ public enum PartMerger {
         // --max-vocab and --min-count act on the merged counts.
         let recorded = (try? JSONSerialization.jsonObject(with: Data(first.options.utf8))) as? [String: Any] ?? [:]
         let maxVocabulary = recorded["max_vocab"] as? Int, minCount = recorded["min_count"] as? Int ?? 1
-        let interner = TokenInterner()
-        var internerID = [UInt32](repeating: 0, count: unique.count)
-        for (u, token) in unique.enumerated() {
-            internerID[u] = token.withUnsafeBufferPointer { interner.intern($0, occurrences: occurrences[u]) }
-        }
+        // The interner only orders the vocabulary; it is gone before sorting starts.
+        let (newID, vocabulary): ([UInt32], [String]) = {
+            let interner = TokenInterner()
+            var internerID = [UInt32](repeating: 0, count: unique.count)
+            for (u, token) in unique.enumerated() {
+                internerID[u] = token.withUnsafeBufferPointer { interner.intern($0, occurrences: occurrences[u]) }
+            }
+            let (byInterner, vocabulary) = DataSetBuilder.finalTokenIDs(
+                interner: interner, padded: first.padded, sequenceCount: Int(sequences), contextLength: first.contextLength,
+                maxVocabulary: maxVocabulary, minCount: minCount)
+            return (internerID.map { byInterner[Int($0)] }, vocabulary)
+        }()
         unique = []
-        let (newID, vocabulary) = DataSetBuilder.finalTokenIDs(
-            interner: interner, padded: first.padded, sequenceCount: Int(sequences), contextLength: first.contextLength,
-            maxVocabulary: maxVocabulary, minCount: minCount)
-        let final = PackedKeyMap(order: first.contextLength + 1, bits: first.bits, map: internerID.map { newID[Int($0)] })
+        let final = PackedKeyMap(order: first.contextLength + 1, bits: first.bits, map: newID)
         let folder = try SpillFolder(parent: temporaryParent)
         defer { folder.remove() }
         let writer = try StreamingDataSetWriter(folder: folder, contextLength: first.contextLength, bits: first.bits,
                                                 eventCount: events, vocabulary: vocabulary, optionsJSON: first.options)
-        let budget = max(16 << 20, memoryBudget - 2 * interner.approximateBytes)
-        try sortRenumbered(merger, map: final, budgetBytes: budget, folder: folder) { try writer.add($0, $1) }
+        try sortRenumbered(merger, map: final, budgetBytes: memoryBudget - writer.vocabularyBytes, pairsAtMost: Int(events),
+                           folder: folder) { try writer.add($0, $1) }
         return try writer.finish(to: output)
     }
 }

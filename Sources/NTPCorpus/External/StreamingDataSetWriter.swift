@@ -49,6 +49,11 @@ final class StreamingDataSetWriter {
         rowCounts = [Double](repeating: 0, count: 1024)
     }
 
+    /// Approximate bytes the vocabulary strings hold (outside the sorting budget).
+    var vocabularyBytes: Int {
+        vocabulary.reduce(16 * vocabulary.count) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+    }
+
     /// Adds one (context, token) pair; keys strictly ascending.
     @inline(__always)
     func add(_ key: UInt64, _ count: Int64) throws {
