@@ -23,13 +23,13 @@ import sys
 import time
 
 
-def run_ntpsep(arguments, output, *dependencies):
-    """Runs one ntpsep command on a worker unless its output exists; returns the output path.
-    `dependencies` (finished tasks' outputs) only order the task after them."""
+def run_ntpsep(arguments, output, folder, *dependencies):
+    """Runs one ntpsep command in `folder` on a worker unless its output exists; returns the
+    output path. `dependencies` (finished tasks' outputs) only order the task after them."""
     if os.path.exists(output):
         return output
     try:
-        done = subprocess.run(arguments, capture_output=True, text=True)
+        done = subprocess.run(arguments, capture_output=True, text=True, cwd=folder)
     except OSError as e:
         raise RuntimeError(f"{' '.join(arguments)} could not start: {e}") from None
     if done.returncode != 0:
@@ -96,7 +96,10 @@ def main():
     work = os.path.abspath(args.work_dir or output + ".parts")
     os.makedirs(work, exist_ok=True)
     binary = os.path.abspath(args.ntpsep) if os.sep in args.ntpsep else args.ntpsep
-    inputs = [os.path.abspath(p) for p in args.inputs]
+    # Inputs stay as given (the data set records them, as `ntpsep ingest` does); every task
+    # runs in this folder, so relative paths work on a LocalCluster and on a shared file system.
+    inputs = args.inputs
+    folder = os.getcwd()
     tasks = plan(inputs, output, args.shards, args.fan_in, work, binary, ingest_options, merge_options)
 
     from dask.distributed import Client, LocalCluster, progress, wait
@@ -111,7 +114,7 @@ def main():
     try:
         futures = {}
         for key, arguments, target, dependencies in tasks:
-            futures[key] = client.submit(run_ntpsep, arguments, target, *[futures[d] for d in dependencies],
+            futures[key] = client.submit(run_ntpsep, arguments, target, folder, *[futures[d] for d in dependencies],
                                          key=key, pure=False)
         final = futures[tasks[-1][0]]
         if not args.quiet:

@@ -10,6 +10,22 @@ public enum PartMerger {
     public static func merge(_ paths: [String], to output: String, asDataSet: Bool, memoryBudget: Int,
                              temporaryParent: String?) throws -> DataSetSummary? {
         guard !paths.isEmpty else { throw CorpusError.option("merge: name at least one part") }
+        /// "order 2 here, 3 there; shards of 4 here, of 8 there" for two headers.
+        func differences(_ a: CountPartHeader, _ b: CountPartHeader) -> String {
+            func fields(_ json: String) -> [String: String] {
+                let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+                return object.mapValues { value -> String in
+                    guard JSONSerialization.isValidJSONObject([value]),
+                          let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) else { return "\(value)" }
+                    return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+                }
+            }
+            let x = fields(a.options), y = fields(b.options)
+            var out = Set(x.keys).union(y.keys).sorted().filter { x[$0] != y[$0] }
+                .map { "\($0) \(x[$0] ?? "absent") here, \(y[$0] ?? "absent") there" }
+            if a.shardCount != b.shardCount { out.append("shards of \(a.shardCount) here, of \(b.shardCount) there") }
+            return out.isEmpty ? "context length or padding differ" : out.joined(separator: "; ")
+        }
         var parts = try paths.map { try CountPart(path: $0) }
         let first = parts[0].header
         var shards: [Int] = []
@@ -17,7 +33,7 @@ public enum PartMerger {
             let h = part.header
             if h.options != first.options || h.shardCount != first.shardCount || h.contextLength != first.contextLength
                 || h.bits != first.bits || h.padded != first.padded {
-                throw CorpusError.input(part.path, "was made with other options than \(parts[0].path) (\(h.options) of \(h.shardCount) shards, against \(first.options) of \(first.shardCount)); parts to merge must come from the same ingest options and inputs")
+                throw CorpusError.input(part.path, "was made with other options than \(parts[0].path) (\(differences(h, first))); parts to merge must come from the same ingest options and inputs")
             }
             shards += h.shards
         }
