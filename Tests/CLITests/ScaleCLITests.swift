@@ -28,12 +28,13 @@ final class ScaleCLITests: XCTestCase {
         let temp = dir.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
         let free = dir.appendingPathComponent("free.npz"), tight = dir.appendingPathComponent("tight.npz")
-        for extra in [["--order", "3"], ["--order", "2", "--max-vocab", "300", "--min-count", "5"]] {
+        // ~0.5 M distinct trigrams do not fit 16 MB: runs go to disk. With <unk>, n-grams that
+        // differ only in rare tokens coincide after the renumbering and are summed.
+        for extra in [["--order", "3"], ["--order", "3", "--max-vocab", "300", "--min-count", "5"]] {
             _ = try ok(["ingest", Self.kjv, "-o", free.path, "-q"] + extra)
             let r = try ok(["ingest", Self.kjv, "-o", tight.path, "--memory", "16M", "--temp-dir", temp.path] + extra)
-            if extra[1] == "3" {
-                // 148,464 contexts and ~0.5 M distinct trigrams do not fit 16 MB: runs went to disk.
-                XCTAssertTrue(r.stdout.contains("sorted runs went to \(temp.path))"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("sorted runs went to \(temp.path))"), r.stdout)
+            if extra.count == 2 {
                 XCTAssertTrue(r.stdout.contains("944,810 events, 148,464 contexts, 13,746 tokens, order 3, 𝓗 = 2.2680 nats"), r.stdout)
             }
             XCTAssertEqual(try bytes(tight), try bytes(free), "\(extra)")
