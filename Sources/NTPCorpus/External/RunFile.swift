@@ -8,15 +8,11 @@ import Darwin
 /// difference to the previous key, then the count as a varint (a trigram run of English text
 /// takes about 4 bytes per pair instead of 16). Buffered (1 MiB).
 final class RunWriter {
-    let path: String
-    private let failure: (Int32) -> Error
-    private var fd: Int32
-    private let buffer: UnsafeMutablePointer<UInt8>
-    private var used = 0
+    private let file: BufferedFile
+    var path: String { file.path }
     private var previous: UInt64 = 0
     /// Pairs written.
     private(set) var count = 0
-    static let bufferSize = 1 << 20
 
     /// A run file in the spill folder.
     convenience init(in folder: SpillFolder, stem: String) throws {
@@ -26,21 +22,13 @@ final class RunWriter {
 
     /// A new file at `path` that starts with `header`; `failure` turns an errno into the error.
     init(path: String, header: [UInt8], failure: @escaping (Int32) -> Error) throws {
-        self.path = path
-        self.failure = failure
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure(errno) }
-        buffer = .allocate(capacity: max(Self.bufferSize, header.count + 32))
-        header.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: $0.count) }
-        used = header.count
+        file = try BufferedFile(path: path, header: header, capacity: 1 << 20, failure: failure)
     }
-
-    deinit { buffer.deallocate(); if fd >= 0 { Glibc.close(fd) } }
 
     /// Appends a pair; keys must not decrease.
     @inline(__always)
     func append(_ key: UInt64, _ count: Int64) throws {
-        if used > Self.bufferSize - 20 { try flush() }
+        try file.reserve(20)
         assert(key >= previous)
         put(key &- previous)
         put(UInt64(count))
@@ -51,31 +39,15 @@ final class RunWriter {
     @inline(__always)
     private func put(_ value: UInt64) {
         var v = value
+        let buffer = file.buffer
+        var used = file.used
         while v >= 0x80 { buffer[used] = UInt8(truncatingIfNeeded: v) | 0x80; used += 1; v >>= 7 }
-        buffer[used] = UInt8(v); used += 1
-    }
-
-    private func flush() throws {
-        var offset = 0
-        while offset < used {
-            let n = write(fd, buffer + offset, used - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure(errno)
-            }
-            offset += n
-        }
-        used = 0
+        buffer[used] = UInt8(v)
+        file.used = used + 1
     }
 
     /// Flushes and closes the file.
-    func close() throws {
-        try flush()
-        let failed = Glibc.close(fd) != 0
-        let code = errno
-        fd = -1
-        if failed { throw failure(code) }
-    }
+    func close() throws { try file.close() }
 }
 
 /// Reads a run written by `RunWriter`, pair by pair, through a buffer of `bufferSize` bytes.
