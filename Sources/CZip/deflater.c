@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 struct czip_deflater {
     z_stream zs;
@@ -61,4 +62,53 @@ void czip_deflater_free(czip_deflater *d) {
     deflateEnd(&d->zs);
     free(d->out);
     free(d);
+}
+
+struct czip_inflater {
+    z_stream zs;
+    const unsigned char *src;
+    size_t left;
+    int done;
+};
+
+czip_inflater *czip_inflater_new(const void *src, size_t src_len) {
+    czip_inflater *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    if (inflateInit2(&f->zs, -15) != Z_OK) { free(f); return NULL; }
+    f->src = src;
+    f->left = src_len;
+    return f;
+}
+
+long czip_inflater_read(czip_inflater *f, void *dst, size_t dst_len, char *err, size_t err_len) {
+    if (f->done || dst_len == 0) return 0;
+    const uInt room = (uInt)(dst_len < (1u << 30) ? dst_len : (1u << 30));
+    f->zs.next_out = dst;
+    f->zs.avail_out = room;
+    while (f->zs.avail_out > 0) {
+        if (f->zs.avail_in == 0 && f->left > 0) {
+            const uInt chunk = (uInt)(f->left < (1u << 30) ? f->left : (1u << 30));
+            f->zs.next_in = (Bytef *)f->src;
+            f->zs.avail_in = chunk;
+            f->src += chunk;
+            f->left -= chunk;
+        }
+        const int rc = inflate(&f->zs, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) { f->done = 1; break; }
+        if (rc != Z_OK) {
+            snprintf(err, err_len, "corrupt deflate data (%s)", f->zs.msg ? f->zs.msg : "zlib error");
+            return -1;
+        }
+        if (f->zs.avail_in == 0 && f->left == 0 && f->zs.avail_out > 0) {
+            snprintf(err, err_len, "truncated deflate data");
+            return -1;
+        }
+    }
+    return (long)(room - f->zs.avail_out);
+}
+
+void czip_inflater_free(czip_inflater *f) {
+    if (!f) return;
+    inflateEnd(&f->zs);
+    free(f);
 }

@@ -5,7 +5,7 @@ extension DataSet {
     /// (1-D strings), `contexts` (2-D integers m × (N−1); sets `contextLength`), `options`
     /// (0-d string holding JSON). Errors are one line naming the file.
     public init(contentsOfNPZ path: String) throws {
-        let members = try NPZArchive.read(path: path)
+        let members = try NPZArchive.read(path: path, decodingStrings: true)
         func bad(_ what: String) -> NTPFormatError { NTPFormatError("\(path): \(what)") }
         func need(_ key: String) throws -> NPYArray {
             guard let a = members[key] else {

@@ -69,6 +69,14 @@ int czip_deflater_feed(czip_deflater *d, const void *in, size_t len, int finish)
 const void *czip_deflater_output(const czip_deflater *d, size_t *len);
 void czip_deflater_free(czip_deflater *d);
 
+/* Streaming raw inflate of `src` (kept by the caller until czip_inflater_free), for members too
+ * large to inflate at once. czip_inflater_read fills up to `dst_len` bytes and returns how many
+ * (0 at the end of the stream), or -1 with a message in `err`. */
+typedef struct czip_inflater czip_inflater;
+czip_inflater *czip_inflater_new(const void *src, size_t src_len);
+long czip_inflater_read(czip_inflater *f, void *dst, size_t dst_len, char *err, size_t err_len);
+void czip_inflater_free(czip_inflater *f);
+
 /* Frees a buffer returned by czip_deflate_raw. */
 void czip_free(void *p);
 
