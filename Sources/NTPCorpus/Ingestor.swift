@@ -16,7 +16,7 @@ public final class Ingestor {
     public var temporaryParent: String?
     var processor: TextProcessor?
     var inputs: [String] = []
-    /// The folder of spilled runs (with a memory budget).
+    /// The folder of spilled runs, once one was needed (see `temporaryFolder()`).
     var spillFolder: SpillFolder?
     private let buffer: UnsafeMutableRawBufferPointer
     private var bytesBefore: Int64 = 0
@@ -116,8 +116,9 @@ public final class Ingestor {
                                       sequences: SequenceCounter(contextLength: contextLength, padded: boundary != .none,
                                                                  runBufferCapacity: bufferCapacity))
         if memoryBudget != nil {
-            spillFolder = try SpillFolder(parent: temporaryParent)
-            processor!.sequences.packed?.spillFolder = spillFolder
+            // Called on the counting worker at the first spill; the reading thread looks at the
+            // folder only after waiting for that worker.
+            processor!.sequences.packed?.spillFolder = { [unowned self] in try self.temporaryFolder() }
             updateSpillLimit()
         }
     }

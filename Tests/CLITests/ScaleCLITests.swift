@@ -98,12 +98,12 @@ final class ScaleCLITests: XCTestCase {
         process.standardInput = input
         process.standardError = Pipe()
         try process.run()
-        // More than the 4 KiB ingest sniffs the format from; stdin stays open, so ingest is still
-        // reading when the signal comes.
-        input.fileHandleForWriting.write(Data(String(repeating: "in the beginning God created the heaven and the earth\n", count: 100).utf8))
+        // The whole Bible: ~0.5 M distinct trigrams overflow 16 MB, so a run goes to disk (and
+        // the folder appears); stdin stays open, so ingest is still reading when the signal comes.
+        input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: Self.kjv)))
         var waited = 0
         while try FileManager.default.contentsOfDirectory(atPath: temp.path).isEmpty && waited < 600 { usleep(50_000); waited += 1 }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temp.path).count, 1, "the run folder was never created")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temp.path).count, 1, "no run went to disk")
         process.terminate()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .uncaughtSignal)

@@ -22,8 +22,9 @@ final class NGramRuns {
     private let worker = DispatchQueue(label: "ntpsep.ngram-runs")
     private let idle = DispatchSemaphore(value: 1)
     private var released = false
-    /// Where full runs go under a memory budget (`nil`: everything stays in memory).
-    var spillFolder: SpillFolder?
+    /// Gives the folder full runs go to under a memory budget, created on the first spill
+    /// (`nil`: everything stays in memory).
+    var spillFolder: (() throws -> SpillFolder)?
     /// A merged run of at least this many pairs is written to `spillFolder` and emptied (set by
     /// the reading thread; each merge takes the value current when it was handed off).
     var spillLimit = Int.max
@@ -98,7 +99,7 @@ final class NGramRuns {
     func spillRun() {
         guard spillError == nil, run.count > 0, let folder = spillFolder else { return }
         do {
-            let writer = try RunWriter(in: folder, stem: "counts")
+            let writer = try RunWriter(in: try folder(), stem: "counts")
             for i in 0..<run.count { try writer.append(run.keys[i], run.counts[i]) }
             try writer.close()
             spilledRuns.append(writer.path)

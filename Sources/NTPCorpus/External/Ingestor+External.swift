@@ -8,6 +8,14 @@ extension Ingestor {
     /// slack, ICU, and the binary itself (see README, "Out-of-core counting").
     public static let memoryOverhead = 64 << 20
 
+    /// The folder for sorted runs in `temporaryParent`, created on first use.
+    func temporaryFolder() throws -> SpillFolder {
+        if let spillFolder { return spillFolder }
+        let folder = try SpillFolder(parent: temporaryParent)
+        spillFolder = folder
+        return folder
+    }
+
     /// Under a budget, the merged run may grow until it, its merge target (1.5× growth) and the
     /// event buffers plus the vocabulary reach the budget.
     func updateSpillLimit() {
@@ -67,7 +75,7 @@ extension Ingestor {
     /// counts stayed small, this is `makeDataSet()` + `writeNPZ`; otherwise the counts are
     /// finished on disk (same bytes).
     public func writeDataSet(to path: String) throws -> DataSetSummary {
-        if let table = try finishedTable(), let budget = memoryBudget, spillFolder != nil {
+        if let table = try finishedTable(), let budget = memoryBudget {
             // The in-memory build needs about 60 bytes per distinct n-gram.
             if !table.spilledRuns.isEmpty || table.run.count * 60 + processor!.interner.approximateBytes > budget {
                 return try writeDataSetFromRuns(to: path, table: table, budget: budget)
@@ -82,7 +90,7 @@ extension Ingestor {
     /// Writes the counts as a part of shards `shards` of `shardCount` (see `CountPart`).
     public func writePart(to path: String, shards: [Int], of shardCount: Int) throws {
         guard let table = try finishedTable(forPart: true) else { return }
-        let folder = try spillFolder ?? SpillFolder(parent: temporaryParent)
+        let folder = try temporaryFolder()
         let runs = try runsOnDisk(table, folder: folder)
         let (n, bits, events) = shape()
         let (writer, rank) = try partWriter(path, shards: shards, of: shardCount)
@@ -145,7 +153,7 @@ extension Ingestor {
 
     /// Every count as sorted runs on disk (the merged run in memory goes last); frees the table.
     private func runsOnDisk(_ table: NGramRuns, folder: SpillFolder) throws -> [String] {
-        table.spillFolder = folder
+        table.spillFolder = { folder }
         table.spillRun()
         try table.takeSpillError()
         let runs = table.spilledRuns
@@ -154,7 +162,7 @@ extension Ingestor {
     }
 
     private func writeDataSetFromRuns(to path: String, table: NGramRuns, budget: Int) throws -> DataSetSummary {
-        let folder = spillFolder!
+        let folder = try temporaryFolder()
         let runs = try runsOnDisk(table, folder: folder)
         let (n, bits, events) = shape()
         let (newID, writer) = try dataSetWriter(folder: folder)
