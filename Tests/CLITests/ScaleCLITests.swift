@@ -85,6 +85,8 @@ final class ScaleCLITests: XCTestCase {
         assertFails(try ntpsep(["merge", a, a2, "-o", out.path]), with: "shard 0/2 is in more than one part", noFileAt: out)
         assertFails(try ntpsep(["merge", a, "-o", out.path]), with: "needs all 2 shards; missing 1", noFileAt: out)
         assertFails(try ntpsep(["merge", Self.kjv, "-o", out.path]), with: "not a part file", noFileAt: out)
+        assertFails(try ntpsep(["ingest", input.path, "--shard", "0/2", "-o", out.path]), with: "name it like", noFileAt: out)
+        assertFails(try ntpsep(["ingest", input.path, "--shard", "2/2", "-o", a]), with: "expected I/N with 0 ≤ I < N")
     }
 
     func testSignalRemovesTheTemporaryFolder() throws {

@@ -39,6 +39,9 @@ struct Ingest: ParsableCommand {
         ingestor.temporaryParent = memory.tempDir
         if let shard {
             let (i, n) = try parseShard(shard)
+            guard !output.hasSuffix(".npz") else {
+                throw CLIError("--shard writes a part for `ntpsep merge`, not a data set: name it like \(output.dropLast(4)).part")
+            }
             try ingestor.ingest(inputs, shard: i, of: n)
             try ingestor.writePart(to: output, shards: [i], of: n)
             if !quiet { print("wrote \(output): part \(i)/\(n) in \(clock.elapsedText)") }
