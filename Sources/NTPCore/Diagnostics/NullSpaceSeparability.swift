@@ -30,12 +30,14 @@ struct NullSpaceSeparability {
     let rank: Int
     var nullity: Int { contexts.count - rank }
 
-    /// nil when the problem is outside this route's reach: too many contexts for the m' × m' SVD,
-    /// or an SVD failure.
+    /// nil when the problem is outside this route's reach: too many contexts for the m' × m' SVD, a
+    /// null space larger than `maxNullityShare` allows even at full rank, or an SVD failure.
     init?(data: DataSet, features: ContextFeatures, options: SeparabilityOptions) {
         let contexts = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
         let m = contexts.count, d = features.dimension
-        guard m > 0, m <= options.maxNullSpaceContexts, d * m <= 64_000_000 else { return nil }
+        // rank ≤ min(d, m), so k ≥ m − d: skip the SVD when the route would be declined anyway.
+        guard m > 0, m <= options.maxNullSpaceContexts, d * m <= 64_000_000,
+              Double(m - min(d, m)) <= options.maxNullityShare * Double(min(d, m)) else { return nil }
         var h = [Double](repeating: 0, count: d * m)
         h.withUnsafeMutableBufferPointer { p in
             for (c, j) in contexts.enumerated() { features.column(j, into: p.baseAddress! + c * d) }
@@ -127,7 +129,6 @@ struct NullSpaceSeparability {
         var simplexSeconds = 0.0
         if solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &simplexSeconds) != nil { return nil }
         let t = glp_get_obj_val(lp)
-        debugLog("nullspace: t = \(t), simplex \(simplexSeconds) s")
         let method = "null-space LP (GLPK): dim null(H̄) = \(k), \(rows) rows, \(offPairs.count + k + 1) columns, "
             + "simplex \(String(format: "%.2f", simplexSeconds)) s of \(String(format: "%.2f", monotonicSeconds() - start)) s"
         var result: SeparabilityResult?
@@ -135,7 +136,6 @@ struct NullSpaceSeparability {
             var s = offPairs.indices.map { (glp_get_col_prim(lp, Int32(k + 2 + $0)) + t) / t }
             let uVector = (0..<k).map { glp_get_col_prim(lp, Int32($0 + 1)) / t }
             result = separable(offPairs: offPairs, margins: &s, u: uVector, holds: holds)
-            debugLog("nullspace separable: \(result == nil ? "nil" : "ok")")
         } else if t < 1e-9 {
             result = farkas(duals: (0..<rows).map { glp_get_row_dual(lp, Int32($0 + 1)) })
         }
@@ -189,10 +189,10 @@ struct NullSpaceSeparability {
         var w = [Double](repeating: 0, count: d * V)
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(V), Int32(r), 1, leftVectors, Int32(d),
                     lv, Int32(V), 0, &w, Int32(d))
-        guard w.allSatisfy(\.isFinite) else { debugLog("nullspace W: not finite"); return nil }
+        guard w.allSatisfy(\.isFinite) else { return nil }
         let cert = SeparatingCertificate(weights: w, anchors: anchors())
         let check = Separability.verify(cert, data: data, features: features, tolerance: options.tolerance)
-        guard check.valid else { debugLog("nullspace W: \(check)"); return nil }
+        guard check.valid else { return nil }
         return Separability.separableResult(cert, check, features: features, options: options, lp: nil)
     }
 
@@ -237,7 +237,7 @@ struct NullSpaceSeparability {
         let (cert, check) = Separability.refinedFarkas(FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta,
                                                                          anchors: anchors()),
                                                        data: data, features: features, options: options)
-        guard check.valid else { debugLog("nullspace farkas: \(check)"); return nil }
+        guard check.valid else { return nil }
         return Separability.notSeparableResult(cert, check, upper: check.residualNorm,
                                                scale: Separability.constraintScale(features))
     }
