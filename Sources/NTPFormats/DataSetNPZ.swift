@@ -5,7 +5,7 @@ extension DataSet {
     /// (1-D strings), `contexts` (2-D integers m × (N−1); sets `contextLength`), `options`
     /// (0-d string holding JSON). Errors are one line naming the file.
     public init(contentsOfNPZ path: String) throws {
-        let members = try NPZArchive.read(path: path)
+        let members = try NPZArchive.read(path: path, decodingStrings: true)
         func bad(_ what: String) -> NTPFormatError { NTPFormatError("\(path): \(what)") }
         func need(_ key: String) throws -> NPYArray {
             guard let a = members[key] else {
@@ -139,6 +139,7 @@ extension DataSet {
     public func writeNPZ(to path: String) throws {
         do { try validate() } catch let e as DataSetError { throw NTPFormatError("cannot write \(path): \(e.description)") }
         var members: [(String, NPYArray)] = []
+        var vocabularyMember: [(String, NPZMember)] = []
         members.append(("indices", NPYArray(int32: columns, shape: [columns.count])))
         if let last = rowOffsets.last, last > Int(Int32.max) {
             members.append(("indptr", NPYArray(int64: rowOffsets.map { Int64($0) }, shape: [rowOffsets.count])))
@@ -153,9 +154,11 @@ extension DataSet {
         } else {
             members.append(("data", NPYArray(doubles: counts, shape: [counts.count])))
         }
-        if let vocabulary { members.append(("vocab", NPYArray(strings: vocabulary, shape: [vocabulary.count]))) }
-        if let contexts { members.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
-        if let optionsJSON { members.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
-        try NPZArchive.write(members, to: path)
+        // The vocabulary is padded and compressed in pieces (see `NPZMember.strings`).
+        if let vocabulary { vocabularyMember = [("vocab", .strings(vocabulary))] }
+        var tail: [(String, NPYArray)] = []
+        if let contexts { tail.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
+        if let optionsJSON { tail.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
+        try NPZArchive.write(members.map { ($0.0, NPZMember.array($0.1)) } + vocabularyMember + tail.map { ($0.0, NPZMember.array($0.1)) }, to: path)
     }
 }

@@ -107,3 +107,49 @@ enum OutputTarget {
 public func checkOutputPath(_ path: String) throws {
     _ = try OutputTarget.resolve(path)
 }
+
+/// A temporary name next to an output, for writers with their own file code (count parts): the
+/// target is checked as for `AtomicFileSink` (inputs, non-regular files, symlinks followed), the
+/// name follows `TemporaryName` and is registered with `SignalCleanup`, and stale temporaries of
+/// the folder are swept. The caller creates the file at `path`, then calls `commit()` (rename
+/// into place) or `abandon()` (delete).
+public final class TemporaryOutputPath {
+    /// Where the caller writes.
+    public let path: String
+    /// The output, symlinks resolved.
+    public let target: String
+    private var slot: Int32
+    private var done = false
+
+    /// Reserves the name; throws a one-line error when `output` must not be written.
+    public init(for output: String) throws {
+        guard case .replace(let resolved, let dir, let base) = try OutputTarget.resolve(output) else {
+            throw NTPFormatError("cannot write \(output): it is a device; give a regular file name")
+        }
+        StaleTemporaries.sweepOnce(dir)
+        let name = TemporaryName.make(for: base)
+        path = dir.isEmpty ? name : (dir == "/" ? "/" : dir + "/") + name
+        target = resolved
+        slot = SignalCleanup.register(path)
+    }
+
+    deinit { if !done { abandon() } }
+
+    /// Renames the written file to the output.
+    public func commit() throws {
+        guard rename(path, target) == 0 else {
+            let e = errno; abandon()
+            throw NTPFormatError("cannot write \(target): \(errnoText(e))")
+        }
+        done = true
+        SignalCleanup.unregister(slot)
+    }
+
+    /// Deletes the temporary file (if written). Idempotent.
+    public func abandon() {
+        if done { return }
+        done = true
+        unlink(path)
+        SignalCleanup.unregister(slot)
+    }
+}

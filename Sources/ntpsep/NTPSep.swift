@@ -7,11 +7,14 @@ struct NTPSep: ParsableCommand {
         commandName: "ntpsep",
         abstract: "Next-token prediction on real text through the lens of NTP-separability.",
         version: "0.1.0",
-        subcommands: [Analyze.self, Ingest.self, Stats.self, Train.self, Solve.self, Synth.self, Reproduce.self, Check.self, Sweep.self])
+        subcommands: [Analyze.self, Ingest.self, Merge.self, Stats.self, Train.self, Solve.self, Synth.self, Reproduce.self, Check.self, Sweep.self, Doctor.self])
 
-    /// As ArgumentParser's, except that an error is one line on stderr ("Error: …", no usage
-    /// block), as for every other bad input; help, --version and exit codes are unchanged.
+    /// Restarts once with a stronger OpenBLAS kernel when needed (see BLASKernelStartup), then runs
+    /// the command as ArgumentParser's `main` does, except that an error is one line on stderr
+    /// ("Error: …", no usage block), as for every other bad input; help, --version and exit codes
+    /// are unchanged.
     static func main() {
+        BLASKernelStartup.restartWithBestKernelIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()
