@@ -1,5 +1,6 @@
 #include "ntp_cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,11 +25,29 @@ static pthread_once_t installed = PTHREAD_ONCE_INIT;
 static volatile sig_atomic_t defer_sigint = 0;
 static volatile sig_atomic_t interrupt_requested = 0;
 
+/* Kind 2: a folder without subfolders (an ingest spill folder), emptied then removed. */
+static void remove_flat_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return;
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return; }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        unlinkat(fd, e->d_name, 0);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 static void remove_registered(void) {
     for (int i = 0; i < SLOTS; i++)
-        if (table[i].used && !table[i].is_dir) unlink(table[i].path);
-    for (int i = SLOTS - 1; i >= 0; i--)
-        if (table[i].used && table[i].is_dir) rmdir(table[i].path);
+        if (table[i].used && table[i].is_dir == 0) unlink(table[i].path);
+    for (int i = SLOTS - 1; i >= 0; i--) {
+        if (!table[i].used) continue;
+        if (table[i].is_dir == 1) rmdir(table[i].path);
+        else if (table[i].is_dir == 2) remove_flat_dir(table[i].path);
+    }
 }
 
 static void on_signal(int sig) {
@@ -48,7 +67,7 @@ static void on_signal(int sig) {
 }
 
 static void install_once(void) {
-    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old;
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;

@@ -3,15 +3,16 @@
 /* Temporary outputs removed when a catchable signal ends the process.
 
    A fixed table of paths (no allocation, so the handler stays async-signal-safe): the handler for
-   SIGINT, SIGTERM and SIGHUP unlinks every registered file, then removes every registered
+   SIGINT, SIGTERM, SIGHUP and SIGQUIT unlinks every registered file, then removes every registered
    directory (rmdir, so only once emptied), restores the default action and re-raises the signal,
    so the exit status still says which signal ended the run. */
 
-/* Installs the handler for SIGINT, SIGTERM and SIGHUP (idempotent; a signal that was ignored at
+/* Installs the handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT (idempotent; a signal that was ignored at
    start, e.g. SIGINT under `nohup`/`&`, stays ignored). */
 void ntp_cleanup_install(void);
 
-/* Registers `path` (a file, or an empty-at-the-end directory when is_dir != 0); returns the slot
+/* Registers `path` (is_dir 0: a file; 1: a folder removed with rmdir once emptied; 2: a folder
+   without subfolders, emptied then removed — the ingest spill folders); returns the slot
    for ntp_cleanup_remove, or -1 when the path is too long or the table is full (then it is not
    removed on a signal, which is the old behaviour). Thread-safe. */
 int ntp_cleanup_add(const char *path, int is_dir);

@@ -157,14 +157,10 @@ struct Analyze: ParsableCommand {
 
         // 5. JSON and HTML.
         progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
-        // Every second goes to the one `timing` key (the checks' stages too); the rest of
-        // analysis.json is the same every run.
+        // Seconds are only in the one `timing` key (stage by stage; a check's own stages are
+        // dropped from its report), so the rest of analysis.json is the same every run.
         var stageSeconds = timing.seconds
-        for (i, spec) in specs.map(\.0).enumerated() {
-            for (stage, seconds) in checks[i].timings { stageSeconds["check \(spec): \(stage)"] = seconds }
-            checks[i].timings = [:]
-        }
-        stageSeconds["sweep decisions"] = sweep.decisionSeconds
+        for i in checks.indices { checks[i].timings = [:] }
         stageSeconds["total"] = clock.elapsed
         let summary = AnalysisSummary(corpus: corpus, name: name, options: ingest.optionsDescription, statistics: stats,
                                       checkContexts: m, checkVocabulary: checkData.vocabularySize, checks: checks,
@@ -292,10 +288,9 @@ struct AnalysisSummary: Codable {
     var budget: AnalyzeBudget
     /// Seed of the Gaussian embeddings and of the sweep.
     var seed: UInt64
-    /// Wall seconds per stage: count, check_data, "check EMBEDDING" for each check and
-    /// "check EMBEDDING: STAGE" for its stages, training, sweep, "sweep decisions" (each with the
-    /// files it writes) and total (up to writing analysis.json and report.html): the only key of
-    /// analysis.json that changes run to run.
+    /// Wall seconds per stage: count, check_data, "check EMBEDDING" for each check, training, sweep
+    /// (each with the files it writes) and total (up to writing analysis.json and report.html): the
+    /// only key of analysis.json that changes run to run.
     var timing: [String: Double]
     var seconds: Double { timing["total"] ?? 0 }
     enum CodingKeys: String, CodingKey {
