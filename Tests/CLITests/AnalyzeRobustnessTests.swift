@@ -46,8 +46,9 @@ final class AnalyzeRobustnessTests: XCTestCase {
             XCTAssertEqual(temporaries(dir), [])
         }
         let first = try JSONSerialization.jsonObject(with: jsons[0]) as! [String: Any]
-        XCTAssertNotNil((first["timing"] as? [String: Any])?["total"])
-        XCTAssertEqual((first["analyze_options"] as? [String: String])?["seed"], "0")
+        XCTAssertNotNil((first["timing"] as? [String: Double])?["total"])
+        XCTAssertEqual(first["seed"] as? Int, 0)
+        XCTAssertNotNil(first["budget"])
         XCTAssertEqual(try withoutTiming(jsons[1]), try withoutTiming(jsons[0]))
     }
 }
