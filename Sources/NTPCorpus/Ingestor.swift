@@ -13,9 +13,14 @@ public final class Ingestor {
     private var inputs: [String] = []
     private let buffer: UnsafeMutableRawBufferPointer
     private var bytesBefore: Int64 = 0
+    /// Raw id -> interned id + 1 (0 = not seen yet) for raw ids below `denseIDLimit`.
     private var idMap: [UInt32] = []
+    /// Raw id -> interned id for larger raw ids, so memory follows the distinct ids, not their values.
+    private var sparseIDs: [Int: UInt32] = [:]
     /// The data set, once built (see `makeDataSet`).
-    private var built: DataSet?   // raw id -> interned id + 1 (0 = not seen yet)
+    private var built: DataSet?
+    /// Raw ids up to this (16 MiB of table) are looked up in a plain array (GPT-2's 50,257 ids fit).
+    static let denseIDLimit = 1 << 22
 
     public static let chunkSize = 1 << 20
 
@@ -210,10 +215,11 @@ public final class Ingestor {
                     raw = signed ? Int64(Int32(bitPattern: u)) : Int64(u)
                 default:
                     raw = Int64(bitPattern: UnsafeRawPointer(bytes + e).loadUnaligned(as: UInt64.self).littleEndian)
-                    if !signed && raw < 0 { raw = .max }
                 }
                 if raw < 0 || raw >= Int64(UInt32.max) {
-                    throw CorpusError.content(name, offset: offset + Int64(e - start), "token id \(raw) out of range (ids must be in 0..<2^32)")
+                    // An unsigned 64-bit id above 2^63 − 1 has wrapped to a negative raw: print its real value.
+                    let shown = width == 8 && !signed ? String(UInt64(bitPattern: raw)) : String(raw)
+                    throw CorpusError.content(name, offset: offset + Int64(e - start), "token id \(shown) out of range (ids must be in 0…4294967294)")
                 }
                 if let s = separator, raw == Int64(s) { processor!.endDocument(); continue }
                 processor!.countToken(internID(Int(raw)))
@@ -240,10 +246,20 @@ public final class Ingestor {
             processor!.interner.countOccurrence(of: id)
             return id
         }
-        if raw >= idMap.count { idMap.append(contentsOf: repeatElement(0, count: max(raw + 1 - idMap.count, idMap.count))) }
+        if raw >= Self.denseIDLimit, let id = sparseIDs[raw] {
+            processor!.interner.countOccurrence(of: id)
+            return id
+        }
         var text = Array(String(raw).utf8)
         let id = text.withUnsafeMutableBufferPointer { processor!.interner.intern(UnsafeBufferPointer($0)) }
-        idMap[raw] = id + 1
+        if raw >= Self.denseIDLimit {
+            sparseIDs[raw] = id
+        } else {
+            if raw >= idMap.count {
+                idMap.append(contentsOf: repeatElement(0, count: min(max(raw + 1 - idMap.count, idMap.count), Self.denseIDLimit - idMap.count)))
+            }
+            idMap[raw] = id + 1
+        }
         return id
     }
 }

@@ -44,6 +44,15 @@ public enum AvailableMemory {
         try require(total, for: what, advice: advice)
     }
 
+    /// Like `require(_:for:advice:)` for an estimate computed in floating point (sums of
+    /// products that could overflow an integer); non-finite or ≥ 2⁶⁴ estimates are too large.
+    public static func require(approximately estimate: Double, for what: String, advice: String) throws {
+        guard estimate.isFinite, estimate < 18_446_744_073_709_551_616.0 else {
+            throw NTPFormatError("\(what) needs more than 2^64 bytes of memory; \(advice)")
+        }
+        try require(UInt64(max(0, estimate)), for: what, advice: advice)
+    }
+
     /// A byte count in binary units with three significant digits ("1.50 GiB").
     public static func byteText(_ n: UInt64) -> String {
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]

@@ -17,7 +17,12 @@ extension DataSet {
     /// total below 2⁵³; context ids in 0..<V; memory for the CSR arrays available. Each violation
     /// is one line naming the file, the member, the position and what to do.
     public init(contentsOfNPZ path: String) throws {
-        let members = try NPZArchive.read(path: path)
+        try self.init(npzMembers: NPZArchive.read(path: path), name: path)
+    }
+
+    /// The data set held by the members of an `.npz` (see `init(contentsOfNPZ:)`, which checks
+    /// the same invariants); `name` is the file name used in messages.
+    public init(npzMembers members: [String: NPYArray], name path: String) throws {
         let file = NPZMembers(path: path, members: members)
         try file.checkFormatVersion(accepting: DataSet.formatVersion, kind: "data set")
         let format = try file.strings("format").first ?? ""
@@ -209,7 +214,7 @@ extension DataSet {
         if let vocabulary { members += Self.vocabularyMembers(vocabulary) }
         if let contexts { members.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
         if let optionsJSON { members.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
-        members.append(("format_version", NPYArray(int64: [Self.formatVersion], shape: [])))
+        members.append(FormatVersion.member(Self.formatVersion))
         try NPZArchive.write(members, to: path)
     }
 
@@ -272,16 +277,8 @@ struct NPZMembers {
         do { return try convert(a) } catch let e as NTPFormatError { throw error("array '\(key)': \(e.description)") }
     }
 
-    /// Accepts files without `format_version` (version 1, the legacy layout) and versions up to
-    /// `newest`; a newer file gets an error saying to upgrade.
+    /// Accepts files without `format_version` (version 1) and versions up to `newest`.
     func checkFormatVersion(accepting newest: Int64, kind: String) throws {
-        guard let a = members["format_version"] else { return }
-        let version = try ints("format_version")
-        guard a.shape.isEmpty || a.count == 1, let v = version.first, v >= 1 else {
-            throw error("'format_version' must be one positive integer, found \(version) of shape \(a.shape)")
-        }
-        guard v <= newest else {
-            throw error("\(kind) format version \(v) is newer than this ntpsep reads (up to \(newest)); upgrade ntpsep to read it")
-        }
+        try FormatVersion.check(npz: members, newest: newest, kind: kind, path: path)
     }
 }

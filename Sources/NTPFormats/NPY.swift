@@ -452,6 +452,11 @@ public func readNPY(path: String) throws -> NPYArray {
     try decodeNPY(try readWholeFile(path), name: path)
 }
 
+/// Decodes a `.npy` image held in memory; `name` appears in messages.
+public func readNPY(bytes: [UInt8], name: String) throws -> NPYArray {
+    try decodeNPY(bytes, name: name)
+}
+
 /// Writes a `.npy` file atomically, byte-identical to numpy's `np.save` of the same array.
 public func writeNPY(_ a: NPYArray, to path: String) throws {
     try checkWritable(a)

@@ -11,6 +11,13 @@ public struct NPZArchive {
         return d
     }
 
+    /// Reads the `.npy` members of an archive held in memory; `name` appears in messages.
+    public static func read(bytes: [UInt8], name: String) throws -> [String: NPYArray] {
+        var d: [String: NPYArray] = [:]
+        for (k, v) in try bytes.withUnsafeBytes({ try parseZip($0, path: name) }) { d[k] = v }
+        return d
+    }
+
     /// Like `read(path:)` but keeps the archive's member order.
     public static func readOrdered(path: String) throws -> [(String, NPYArray)] {
         let bytes = try readWholeFile(path)

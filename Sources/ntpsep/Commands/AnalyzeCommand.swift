@@ -50,6 +50,15 @@ struct Analyze: ParsableCommand {
     @Option(help: "Seed of the Gaussian embeddings.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        for (value, flag) in [(checkVocab, "--check-vocab"), (checkContexts, "--check-contexts"), (sweepContexts, "--sweep-contexts"),
+                              (thresholdContexts, "--threshold-contexts"), (trials, "--trials"), (steps, "--steps")] {
+            try OptionCheck.positive(value, flag)
+        }
+        try OptionCheck.nonNegative(gapSteps, "--gap-steps")
+        try OptionCheck.positive(sweepTimeLimit, "--sweep-time-limit")
+    }
+
     mutating func run() throws {
         let clock = Stopwatch()
         let progress = StepPrinter(total: 6, clock: clock)
