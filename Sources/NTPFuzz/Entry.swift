@@ -8,6 +8,18 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+/// SwiftPM links executables with `main` = `NTPFuzz_main`: hand control to libFuzzer's driver.
+@_cdecl("NTPFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runFuzzerDriver(&count, &arguments, fuzzOneInput)
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
 private let selectedTarget: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["NTPSEP_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
