@@ -127,6 +127,9 @@ public final class Ingestor {
         if filled >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) {
             throw CorpusError.input(name, "UTF-16 text (byte order mark at byte 0); convert it with iconv -f UTF-16 -t UTF-8, or read XML with --format xml")
         }
+        if let order = Self.utf16WithoutBOM(UnsafeBufferPointer(start: bytes, count: min(filled, 4096))) {
+            throw CorpusError.input(name, "looks like UTF-16\(order) text without a byte order mark (every other byte is NUL); convert it with iconv -f UTF-16\(order) -t UTF-8")
+        }
         if filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
         var validator = UTF8Validator(offset: Int64(start))
         while true {
@@ -148,6 +151,21 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
+    }
+
+    /// "LE" or "BE" when the head looks like BOM-less UTF-16 text: at least 8 code units, nearly
+    /// all NUL in one byte of each pair and none in the other (ASCII-range text in UTF-16).
+    static func utf16WithoutBOM(_ head: UnsafeBufferPointer<UInt8>) -> String? {
+        let pairs = head.count / 2
+        guard pairs >= 8 else { return nil }
+        var evenZeros = 0, oddZeros = 0
+        for k in 0..<pairs {
+            if head[2 * k] == 0 { evenZeros += 1 }
+            if head[2 * k + 1] == 0 { oddZeros += 1 }
+        }
+        if oddZeros * 10 >= pairs * 9 && evenZeros == 0 { return "LE" }
+        if evenZeros * 10 >= pairs * 9 && oddZeros == 0 { return "BE" }
+        return nil
     }
 
     static func describe(_ failure: UTF8Validator.Failure, _ name: String) -> CorpusError {
