@@ -142,4 +142,14 @@ final class DataRobustnessCLITests: XCTestCase {
         assertFails(try ntpsep(["ingest", u64, "-o", out + "2"]),
                     with: "\(u64): byte 136: token id 18446744073709551615 out of range (ids must be in 0…4294967294)")
     }
+
+    /// An output folder that is a file, or under one, is named in one line (no NSCocoaErrorDomain).
+    func testOutputFolderErrorsAreOneLine() throws {
+        let dir = scratchDirectory()
+        let file = dir.appendingPathComponent("taken").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        assertFails(try ntpsep(["reproduce", "--out", file]), with: "Error: --out \(file): \(file) is a file, not a folder; give another folder name")
+        assertFails(try ntpsep(["reproduce", "--out", file + "/sub"]), with: "Error: --out \(file)/sub: \(file) is a file, not a folder; give another folder name")
+        assertFails(try ntpsep(["analyze", "--out", file]), with: "Error: --out \(file): \(file) is a file, not a folder; give another folder name")
+    }
 }

@@ -65,7 +65,7 @@ struct Analyze: ParsableCommand {
         let corpus = try inputs.isEmpty ? [try defaultCorpus()] : inputs
         let name = corpusName(corpus)
         let dir = out ?? "ntpsep-out/\(name)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try createOutputDirectory(dir, option: "--out")
         try checkWritable(dir + "/report.html")
 
         // 1. Count the whole corpus; statistics by context length.

@@ -37,7 +37,7 @@ struct Reproduce: ParsableCommand {
 
     func run() throws {
         guard steps >= 1, logEvery >= 1 else { throw CLIError("--steps and --log-every must be ≥ 1") }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try createOutputDirectory(out, option: "--out")
         try checkWritable(path("summary.json"))
         setBLASThreads(1)
         let toy = try runToy()
