@@ -67,6 +67,9 @@ public struct NPYArray: Equatable, Sendable {
     /// unsigned integers of 1–8 bytes and float32/float64, either byte order.
     public func doubles() throws -> [Double] {
         let t = try NPYType(descr)
+        guard t.kind != .unicode && t.kind != .bytes else {
+            throw NTPFormatError("array of dtype \(descr) holds strings, not numbers (expected a bool, integer or float dtype)")
+        }
         try checkSize(t)
         let n = count
         var out = [Double](repeating: 0, count: n)
