@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fuzzes one reader with libFuzzer for SECONDS seconds: scripts/fuzz.sh TARGET SECONDS [libFuzzer options…]
-# TARGET: npy, npz, text, xml, stream (see Sources/NTPFuzz/FuzzTargets.swift).
+# TARGET: npy, npz, text, ingest, xml, stream (see Sources/NTPFuzz/FuzzTargets.swift).
 # Builds the NTPFuzz harness with -sanitize=fuzzer,address in .build-fuzz (apart from the normal
 # .build), seeds .build-fuzz/corpus/TARGET from corpora/ and generated fixtures, runs libFuzzer,
 # and prints one summary line: target, executions, seconds, crashes. Crashing inputs are written

@@ -54,7 +54,7 @@ elif target == 'npz':
     np.savez(b, indices=np.array([1], 'i4'), indptr=np.array([0, 1], 'i4'), format=np.array(b'csr'), shape=np.array([1, 2]),
              data=np.array([1.5]), vocab_utf8=np.frombuffer('aé'.encode(), 'u1'), vocab_offsets=np.array([0, 1, 3]))
     put('utf8.npz', b.getvalue())
-elif target == 'text':
+elif target in ('text', 'ingest'):
     for i, t in enumerate(corpus_slices()):
         for selector in (0, 1, 0x4a, 0x83):
             put(f'{i}-{selector}.txt', bytes([selector]) + t)
@@ -71,4 +71,4 @@ elif target == 'stream':
         put(f'{i}.gz', gzip.compress(t, mtime=0)); put(f'{i}.bz2', bz2.compress(t)); put(f'{i}.txt', t)
     put('multi.gz', gzip.compress(b'one\n', mtime=0) + gzip.compress(b'two\n', mtime=0))
 else:
-    sys.exit(f'unknown fuzz target {target!r} (npy, npz, text, xml, stream)')
+    sys.exit(f'unknown fuzz target {target!r} (npy, npz, text, ingest, xml, stream)')

@@ -10,8 +10,11 @@ enum FuzzTarget: String, CaseIterable {
     case npy
     /// `.npz` archives read as data sets (zip parsing, inflate, every data-set invariant).
     case npz
-    /// Text corpora through `ingest` (sniffing, UTF-8 checks, ICU and whitespace tokenizers, counting).
+    /// The tokenizers and transforms on text (ICU words and sentences, whitespace, NFC/NFKC, case
+    /// folding), as the ingestor calls them on validated UTF-8.
     case text
+    /// Whole files through `ingest` (sniffing, UTF-8 checks, tokenizing, counting; slower per input).
+    case ingest
     /// The XML text extractor (libxml2 push parser, entity limits, element selection).
     case xml
     /// gzip and bzip2 streams through `ByteSource` (auto-detected by magic bytes).
@@ -27,6 +30,21 @@ enum FuzzTarget: String, CaseIterable {
             guard let members = try? NPZArchive.read(bytes: input, name: "fuzz.npz") else { return }
             _ = try? DataSet(npzMembers: members, name: "fuzz.npz")
         case .text:
+            // The ingestor hands the tokenizers validated UTF-8: invalid bytes become U+FFFD here.
+            let text = Array(String(decoding: input.dropFirst(), as: UTF8.self).utf8)
+            let selector = input.first ?? 0
+            text.withUnsafeBufferPointer { buffer in
+                var tokens = 0
+                Tokenizers.shared.words.forEachToken(in: buffer) { _ in tokens += 1 }
+                Tokenizers.shared.sentences.forEachSentence(in: buffer) { _ in tokens += 1 }
+                var whitespace = WhitespaceTokenizer()
+                whitespace.forEachToken(in: buffer) { _ in tokens += 1 }
+                let transform = Tokenizers.shared.transforms[Int(selector) % Tokenizers.shared.transforms.count]
+                var copy = transform
+                let out = copy.apply(buffer)
+                Tokenizers.shared.words.forEachToken(in: out) { _ in tokens += 1 }
+            }
+        case .ingest:
             guard let path = scratchFile(input) else { return }
             var options = IngestOptions()
             let selector = input.first ?? 0
@@ -57,6 +75,15 @@ enum FuzzTarget: String, CaseIterable {
             while total < 64 << 20, let n = try? source.read(into: buffer), n > 0 { total += n }
         }
     }
+}
+
+/// Tokenizers are costly to open (ICU rule compilation): one set per process.
+final class Tokenizers: @unchecked Sendable {
+    nonisolated(unsafe) static let shared = Tokenizers()
+    var words = try! ICUWordTokenizer()
+    var sentences = try! ICUSentenceSplitter()
+    let transforms = [try! TextTransform(normalization: .nfc, caseFold: false), try! TextTransform(normalization: .nfkc, caseFold: true),
+                      try! TextTransform(normalization: nil, caseFold: true)]
 }
 
 /// Writes the input to this process's scratch file (readers that take a path); nil on failure.
