@@ -438,6 +438,14 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
         xmlParseChunk(x->ctxt, (const char *)bytes, n, 0);
         bytes += n; length -= n;
     }
+    if (x->failed && x->err_code == XML_ERR_INTERNAL_ERROR && strstr(x->err_msg, "Huge input lookup")) {
+        /* libxml2 2.9 names its 10 MB item limit (without XML_PARSE_HUGE) as an internal error;
+         * inside a start tag, report the tag's line rather than where the parser gave up. */
+        if (x->scan.state == SCAN_TAG || x->scan.state == SCAN_QUOTE) { x->err_line = x->scan.line; x->err_col = 0; }
+        snprintf(x->err_msg, sizeof x->err_msg, "%s longer than 10,000,000 bytes, libxml2's limit for one item; "
+                 "split it or leave the file out", x->scan.state == SCAN_QUOTE ? "an attribute value" : "a name, text run or tag");
+        x->err_code = -1;
+    }
     if (terminate && !x->failed) {
         xmlParseChunk(x->ctxt, NULL, 0, 1);
         if (x->failed && x->err_code == XML_ERR_DOCUMENT_END) {

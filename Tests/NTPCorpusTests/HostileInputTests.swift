@@ -47,6 +47,15 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNil(xmlError("<d><!-- \(equalsElsewhere) --><p a=\"\(equalsElsewhere)\">x</p><![CDATA[\(equalsElsewhere)]]><?pi \(equalsElsewhere)?></d>"))
     }
 
+    /// An 11 MB attribute value spanning many lines passes libxml2's 10 MB item limit: the error
+    /// names the limit and the line of the start tag (3), not an "internal error" where parsing stopped.
+    func testHugeAttributeValueIsReportedAtItsStartTag() throws {
+        let doc = "<d>\n<p>a</p>\n<p x=\"" + String(repeating: "v\n", count: 5_500_000) + "\">b</p>\n</d>\n"
+        let e = try XCTUnwrap(xmlError(doc))
+        XCTAssertEqual(e.message, "an attribute value longer than 10,000,000 bytes, libxml2's limit for one item; split it or leave the file out")
+        XCTAssertEqual(e.line, 3)
+    }
+
     /// UTF-16 without a byte order mark is named as such (it used to be "NUL byte … binary").
     func testUTF16WithoutByteOrderMarkIsNamed() throws {
         for (encoding, order) in [(String.Encoding.utf16LittleEndian, "LE"), (.utf16BigEndian, "BE")] {
