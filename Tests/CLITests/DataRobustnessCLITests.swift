@@ -105,8 +105,8 @@ final class DataRobustnessCLITests: XCTestCase {
         let cases: [([String], String)] = [
             (["stats", data, "--top=-1"], "Error: --top must be 0 or more (got -1)"),
             (["check", data, "--embedding", "onehot", "--top=-1"], "Error: --top must be 0 or more (got -1)"),
-            (["check", data, "--embedding", "onehot", "--time-limit=-1"], "Error: --time-limit must be a positive finite number (got -1.0)"),
-            (["check", data, "--embedding", "onehot", "--time-limit", "nan"], "Error: --time-limit must be a positive finite number (got nan)"),
+            (["check", data, "--embedding", "onehot", "--time-limit=-1"], "Error: --time-limit must be a finite number, 0 or more (got -1.0)"),
+            (["check", data, "--embedding", "onehot", "--time-limit", "nan"], "Error: --time-limit must be a finite number, 0 or more (got nan)"),
             (["check", data, "--embedding", "onehot", "--gap-steps=-1"], "Error: --gap-steps must be 0 or more (got -1)"),
             (["check", data, "--embedding", "onehot", "--max-contexts", "0"], "Error: --max-contexts must be a positive integer (got 0)"),
             (["solve", data, "--tolerance", "nan", "-o", dir.appendingPathComponent("s.npz").path], "Error: --tolerance must be a positive finite number (got nan)"),

@@ -99,7 +99,7 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.nonNegative(top, "--top")
-        try OptionCheck.positive(timeLimit, "--time-limit")
+        try OptionCheck.nonNegative(timeLimit, "--time-limit")   // 0: stop at the first budget check (undecided)
         try OptionCheck.nonNegative(gapSteps, "--gap-steps")
         try OptionCheck.nonNegative(gapBoundProducts, "--gap-bound-products")
         if let n = growFrom { try OptionCheck.positive(n, "--grow-from") }
