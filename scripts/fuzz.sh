@@ -25,10 +25,11 @@ if [ -d "Tests/Fixtures/fuzz/$target" ]; then cp Tests/Fixtures/fuzz/"$target"/*
 log="$build/fuzz-$target.log"
 export NTPSEP_FUZZ_TARGET="$target" TMPDIR="${TMPDIR:-/tmp}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:symbolize=1}"
+before=$(find "$crashes" -type f | wc -l)
 status=0
 "$binary" "$corpus" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 -max_len=16384 \
     -artifact_prefix="$crashes/" -print_final_stats=1 "$@" </dev/null >"$log" 2>&1 || status=$?
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-found=$(find "$crashes" -type f | wc -l)
-echo "$target: ${runs:-?} executions in $seconds s, libFuzzer exit $status, $found crashing inputs in $crashes (log: $log)"
+found=$(( $(find "$crashes" -type f | wc -l) - before ))
+echo "$target: ${runs:-?} executions in $seconds s, libFuzzer exit $status, $found new crashing inputs in $crashes (log: $log)"
 [ "$status" -eq 0 ]

@@ -103,8 +103,13 @@ static void record_end(struct cxml_extractor *x) {
 
 /* ------------------------------------------------------------------ SAX callbacks */
 
+/* The extractor whose parser xmlCreatePushParserCtxt is creating: errors raised in there (an
+ * unsupported encoding such as UCS-4 "\0<\0\0") arrive before ctxt->_private is set. */
+static __thread struct cxml_extractor *creating;
+
 static inline struct cxml_extractor *ext(void *ctx) {
-    return (struct cxml_extractor *)((xmlParserCtxtPtr)ctx)->_private;
+    struct cxml_extractor *x = ctx ? (struct cxml_extractor *)((xmlParserCtxtPtr)ctx)->_private : NULL;
+    return x ? x : creating;
 }
 
 static inline int member(const xmlChar *name, const xmlChar **set, int32_t n) {
@@ -304,7 +309,7 @@ static void on_error(void *ctx, xmlErrorPtr err) {
     if (x->failed) return;
     x->failed = 1;
     x->err_code = err->code;
-    if ((xmlParserCtxtPtr)ctx != x->ctxt && x->ctxt->input) {
+    if (x->ctxt && (xmlParserCtxtPtr)ctx != x->ctxt && x->ctxt->input) {
         /* raised while parsing an entity's replacement text: report where the document
          * references it, not a position inside the entity */
         x->err_line = x->ctxt->input->line;
@@ -317,7 +322,7 @@ static void on_error(void *ctx, xmlErrorPtr err) {
     snprintf(x->err_msg, sizeof x->err_msg, "%s", m);
     size_t n = strlen(x->err_msg);
     while (n > 0 && (x->err_msg[n - 1] == '\n' || x->err_msg[n - 1] == ' ')) x->err_msg[--n] = 0;
-    xmlStopParser(x->ctxt);
+    if (x->ctxt) xmlStopParser(x->ctxt);
 }
 
 /* No external entity, DTD or XInclude is ever loaded, whatever the options say. */
@@ -397,10 +402,12 @@ void cxml_close(cxml_extractor *x) {
 }
 
 static int create_ctxt(struct cxml_extractor *x) {
+    creating = x;
     x->ctxt = xmlCreatePushParserCtxt(&x->sax, NULL, (const char *)x->head, x->n_head, x->file_name);
+    creating = NULL;
     if (!x->ctxt) {
+        if (!x->failed) snprintf(x->err_msg, sizeof x->err_msg, "cannot create the XML parser (out of memory?)");
         x->failed = 1;
-        snprintf(x->err_msg, sizeof x->err_msg, "cannot create the XML parser (out of memory?)");
         return 0;
     }
     x->ctxt->_private = x;

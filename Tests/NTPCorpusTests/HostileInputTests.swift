@@ -56,6 +56,17 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(e.line, 3)
     }
 
+    /// Found by the xml fuzz target: "\0<\0\0" (UCS-4 3412) makes libxml2 report an encoding error
+    /// while the parser is being created, before our state was attached to it (a NULL dereference).
+    func testEncodingErrorWhileCreatingTheParserIsAnError() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/xml/ucs4-encoding-error-during-parser-creation")
+        let bytes = Array(try Data(contentsOf: fixture))
+        XCTAssertEqual(bytes, [0, 0x3C, 0, 0])
+        let e = try XCTUnwrap(xmlError(String(decoding: bytes, as: UTF8.self)))
+        XCTAssertEqual(e.message, "encoding not supported UCS4 3412 (not well-formed XML: fix the file or leave it out)")
+    }
+
     /// UTF-16 without a byte order mark is named as such (it used to be "NUL byte … binary").
     func testUTF16WithoutByteOrderMarkIsNamed() throws {
         for (encoding, order) in [(String.Encoding.utf16LittleEndian, "LE"), (.utf16BigEndian, "BE")] {
