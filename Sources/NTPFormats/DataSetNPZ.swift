@@ -33,6 +33,9 @@ extension DataSet {
         let m = Int(shape[0]), v = Int(shape[1])
         guard v <= Int(Int32.max) + 1 else { throw file.error("vocabulary size \(v) in 'shape' exceeds the supported 2^31 columns") }
         let values = try file.doubles("data")
+        guard !values.isEmpty else {
+            throw file.error("holds no counts ('data' is empty), so there is nothing to analyze; ingest a corpus with at least one token")
+        }
         try Self.checkCounts(values, file)
 
         // Gather (row, column) pairs in whatever order the format stores them; `member` names

@@ -53,6 +53,8 @@ final class CorruptDataSetTests: TempDirTestCase {
             ("ctxhigh", "contexts=np.array([[0], [1], [4]], 'i4')", "'contexts' holds token id 4 at row 2, position 0, outside the vocabulary 0..<4" + corrupt),
             ("ctxneg", "contexts=np.array([[0, 0], [0, -5], [3, 3]], 'i8')", "'contexts' holds token id -5 at row 1, position 1, outside the vocabulary 0..<4" + corrupt),
             ("ctxrows", "contexts=np.array([[0], [1]], 'i4')", "'contexts' must have shape (3, N−1), found [2, 1]"),
+            ("nodata", "indices=np.array([], 'i4'), indptr=np.array([0, 0, 0, 0], 'i4'), data=np.array([], 'i8'), contexts=None",
+             "holds no counts ('data' is empty), so there is nothing to analyze; ingest a corpus with at least one token"),
             // shape and version.
             ("shape", "shape=np.array([3, -4])", "member 'shape' must hold two non-negative numbers, found [3, -4]"),
             ("newer", "format_version=np.array(99)", "data set format version 99 is newer than this ntpsep reads (up to 2); upgrade ntpsep to read it"),
