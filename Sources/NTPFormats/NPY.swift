@@ -229,10 +229,16 @@ struct NPYType {
         case UInt8(ascii: "i"): kind = .int; size = n; guard [1, 2, 4, 8].contains(n) else { throw Self.bad(descr) }
         case UInt8(ascii: "u"): kind = .uint; size = n; guard [1, 2, 4, 8].contains(n) else { throw Self.bad(descr) }
         case UInt8(ascii: "f"): kind = .float; size = n; guard n == 4 || n == 8 else { throw Self.bad(descr) }
-        case UInt8(ascii: "U"): kind = .unicode; size = 4 * n
-        case UInt8(ascii: "S"): kind = .bytes; size = n
+        // Zero-width strings would let a tiny payload claim billions of elements (numpy saves
+        // empty strings as <U1 / |S1).
+        case UInt8(ascii: "U"): kind = .unicode; size = 4 * n; guard n >= 1 else { throw Self.zeroWidth(descr) }
+        case UInt8(ascii: "S"): kind = .bytes; size = n; guard n >= 1 else { throw Self.zeroWidth(descr) }
         default: throw Self.bad(descr)
         }
+    }
+
+    private static func zeroWidth(_ descr: String) -> NTPFormatError {
+        NTPFormatError("zero-width string dtype '\(descr)' is not supported (numpy saves strings as <U1 or |S1 at least)")
     }
 
     private static func bad(_ descr: String) -> NTPFormatError {

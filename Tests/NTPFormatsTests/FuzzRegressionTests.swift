@@ -25,6 +25,14 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// '<U0' with shape (92222222225,): zero bytes of payload for 9·10¹⁰ elements, and `strings()`
+    /// reserved room for all of them (a 1.5 TB allocation). Zero-width strings are refused.
+    func testZeroWidthStringsAreRefused() throws {
+        XCTAssertThrowsError(try readNPY(bytes: try bytes("npy", "zero-width-strings-huge-shape"), name: "z.npy")) { error in
+            XCTAssertEqual("\(error)", "z.npy: zero-width string dtype '<U0' is not supported (numpy saves strings as <U1 or |S1 at least)")
+        }
+    }
+
     /// Every committed input of every target goes through its reader without crashing.
     func testEveryCommittedInputIsReadWithoutCrashing() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent("npy").path)
