@@ -18,15 +18,18 @@ mkdir -p "$work"
 bin="$root/.build/release/ntpsep"
 [ -f "$work/data.npz" ] || python3 "$here/core_step_numpy.py" make-data "$work"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+# The system OpenBLAS called from Python runs the kernel ntpsep runs (ntpsep doctor: its choice by CPU features).
+kernel=$("$bin" doctor | sed -n 's/^blas kernel: *//p')
+echo "ntpsep BLAS kernel: $kernel ($("$bin" doctor | sed -n 's/^kernel reason: *//p'))"
 # numpy's bundled OpenBLAS must pick its own kernel (see .library/env/README.md): unset both here.
-(unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" dgemm)
+(unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" dgemm --system-coretype "$kernel")
 
 rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
 
 echo "== dense gaussian (d=256), float64"
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --steps "$steps" --benchmark --threads "$threads" --lr 1e-3 2>/dev/null
 (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" time "$work" --steps "$steps")
-python3 "$here/core_step_numpy.py" full-gemms
+OPENBLAS_CORETYPE=$kernel python3 "$here/core_step_numpy.py" full-gemms
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --precision float32 --steps "$steps" --benchmark --threads "$threads" --lr 1e-3 2>/dev/null
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --steps 2 --lr 50 --init zero --out "$work/W_dense.npy" --threads "$threads" 2>/dev/null
 (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" time "$work" --steps 1 --check "$work/W_dense.npy" --lr 50 | tail -1)

@@ -7,7 +7,7 @@
   core_step_numpy.py time DIR [--steps 5] [--check W2.npy --lr ETA]
       times CE + gradient + update the plain NumPy way (two matmuls, softmax over V × m), and
       with --check compares 2 GD steps from W = 0 with the Swift result.
-  core_step_numpy.py dgemm [--n 2048]   GFLOP/s of numpy's dgemm and the system libopenblas.
+  core_step_numpy.py dgemm [--n 2048] [--system-coretype K]   GFLOP/s of numpy's dgemm and the system libopenblas.
   core_step_numpy.py full-gemms [--V --d --m]   the step's two DGEMMs alone as full-size calls.
 """
 import argparse, ctypes, glob, os, sys, time
@@ -86,13 +86,15 @@ def time_steps(d_in, steps, check, lr):
             sys.exit("cross-check FAILED")
 
 
-def dgemm(n):
+def dgemm(n, system_coretype=None):
     a = np.random.default_rng(0).standard_normal((n, n)); b = a.copy(); c = np.empty((n, n))
     np.matmul(a, b, out=c)
     ts = []
     for _ in range(3):
         t0 = time.perf_counter(); np.matmul(a, b, out=c); ts.append(time.perf_counter() - t0)
     print(f"dgemm {n}^3 numpy ({numpy_core()}): {2 * n**3 / min(ts) / 1e9:.1f} GFLOP/s")
+    if system_coretype:   # read by the system OpenBLAS when it loads, below (numpy's own has loaded already)
+        os.environ["OPENBLAS_CORETYPE"] = system_coretype
     lib = ctypes.CDLL("libopenblas.so.0")
     lib.openblas_get_corename.restype = ctypes.c_char_p
     lib.openblas_set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
@@ -151,8 +153,9 @@ if __name__ == "__main__":
     ap.add_argument("--d", type=int, default=256); ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=5); ap.add_argument("--check"); ap.add_argument("--lr", type=float, default=1.0)
     ap.add_argument("--n", type=int, default=2048)
+    ap.add_argument("--system-coretype", help="OPENBLAS_CORETYPE for the system OpenBLAS in dgemm mode (the kernel ntpsep runs)")
     a = ap.parse_args()
     if a.mode == "make-data": make_data(a.dir, a.V, a.m, a.d, a.seed)
     elif a.mode == "time": time_steps(a.dir, a.steps, a.check, a.lr)
     elif a.mode == "full-gemms": full_gemms(a.V, a.d, a.m)
-    else: dgemm(a.n)
+    else: dgemm(a.n, a.system_coretype)

@@ -14,3 +14,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # numpy and scipy: the tests check that our files are what numpy/scipy read and write.
 python3 -c 'import numpy, scipy' 2>/dev/null || python3 -m pip install -q numpy scipy
+# dask and distributed: the Dask driver of sharded ingest (scale/ntpsep_dask.py) and its test.
+python3 -c 'import dask, distributed' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/../scale/requirements.txt"

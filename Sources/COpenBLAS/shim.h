@@ -12,3 +12,6 @@ void dgeqp3_(const int *m, const int *n, double *a, const int *lda, int *jpvt, d
              double *work, const int *lwork, int *info);
 void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv, int *rank,
              const double *tol, double *work, int *info);
+void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s,
+             double *u, const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork,
+             int *iwork, int *info);

@@ -9,8 +9,15 @@ public final class Ingestor {
     public let options: IngestOptions
     /// Shown while reading, when stderr is a terminal.
     public var progress: ProgressReporter?
-    private var processor: TextProcessor?
-    private var inputs: [String] = []
+    /// Bytes the counts may hold in RAM before sorted runs go to disk (`nil`: no limit, no
+    /// spilling). Set before the first input; see `writeDataSet(to:)`.
+    public var memoryBudget: Int?
+    /// Where spilled runs go (default: the system temp folder).
+    public var temporaryParent: String?
+    var processor: TextProcessor?
+    var inputs: [String] = []
+    /// The folder of spilled runs, once one was needed (see `temporaryFolder()`).
+    var spillFolder: SpillFolder?
     private let buffer: UnsafeMutableRawBufferPointer
     private var bytesBefore: Int64 = 0
     /// Raw id -> interned id + 1 (0 = not seen yet) for raw ids below `denseIDLimit`.
@@ -41,10 +48,10 @@ public final class Ingestor {
         progress?.finish()
     }
 
-    /// Reads one file or "-" (standard input).
-    public func ingestFile(_ path: String) throws {
+    /// Reads one file or "-" (standard input); with `byteRange`, only those bytes of a plain file.
+    public func ingestFile(_ path: String, byteRange: Range<Int64>? = nil) throws {
         precondition(built == nil, "the data set was already built; use a new Ingestor for more input")
-        let source = try ByteSource(path: path)
+        let source = try byteRange.map { try ByteSource(path: path, byteRange: $0) } ?? ByteSource(path: path)
         let name = path == "-" ? "<stdin>" : path
         inputs.append(path)
         var filled = try fill(source, from: 0, atLeast: 4096)
@@ -108,11 +115,21 @@ public final class Ingestor {
             throw CorpusError.option("--boundary \(boundary.rawValue) needs text input; token id streams use --boundary document (with --separator-id) or none")
         }
         let contextLength = options.order - 1
+        // Under a budget the event buffers (three of them) take at most an eighth of it.
+        let bufferCapacity = memoryBudget.map { min(NGramRuns.defaultBufferCapacity, max(1 << 16, $0 / 8 / 24)) }
         processor = try TextProcessor(options: options, boundary: boundary, interner: TokenInterner(),
-                                      sequences: SequenceCounter(contextLength: contextLength, padded: boundary != .none))
+                                      sequences: SequenceCounter(contextLength: contextLength, padded: boundary != .none,
+                                                                 runBufferCapacity: bufferCapacity))
+        if memoryBudget != nil {
+            // Called on the counting worker at the first spill; the reading thread looks at the
+            // folder only after waiting for that worker.
+            processor!.sequences.packed?.spillFolder = { [unowned self] in try self.temporaryFolder() }
+            updateSpillLimit()
+        }
     }
 
     private func report(_ source: ByteSource, _ name: String) {
+        updateSpillLimit()
         guard let progress else { return }
         let p = processor!
         progress.update(file: name, bytes: bytesBefore + source.compressedBytesRead,

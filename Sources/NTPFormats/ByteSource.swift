@@ -13,6 +13,10 @@ public final class ByteSource {
     /// The path given to `init` ("-" for standard input).
     public let path: String
     private let reader: OpaquePointer
+    /// The descriptor opened for a byte range (closed with the reader), else -1.
+    private var ownedDescriptor: Int32 = -1
+    /// Bytes still allowed from a byte range; `nil` reads to the end.
+    private var remaining: Int64?
 
     /// Opens `path` ("-" = standard input). Throws a one-line `NTPFormatError` naming the path
     /// for a nonexistent file, a directory or permission problems.
@@ -33,7 +37,33 @@ public final class ByteSource {
         reader = r
     }
 
-    deinit { czip_close(reader) }
+    /// Opens bytes `range` of the uncompressed file `path` (for sharding one large file).
+    /// Throws when the file is compressed: its byte offsets do not map onto the text.
+    public init(path: String, byteRange range: Range<Int64>) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NTPFormatError("cannot read \(displayName(path)): \(errnoText(errno)) (check the path)") }
+        guard lseek(fd, off_t(range.lowerBound), SEEK_SET) == off_t(range.lowerBound) else {
+            let e = errno; close(fd)
+            throw NTPFormatError("cannot read \(displayName(path)): \(errnoText(e))")
+        }
+        var err: Int32 = 0
+        guard let r = czip_open_fd(fd, &err) else {
+            close(fd)
+            throw NTPFormatError("cannot read \(displayName(path)): \(errnoText(err))")
+        }
+        reader = r
+        ownedDescriptor = fd
+        remaining = Int64(range.count)
+        if range.lowerBound == 0 && czip_compression(r) != Int32(CZIP_NONE) {
+            throw NTPFormatError("\(displayName(path)): a compressed file cannot be cut into byte ranges; decompress it or split it into several files")
+        }
+    }
+
+    deinit {
+        czip_close(reader)
+        if ownedDescriptor >= 0 { close(ownedDescriptor) }
+    }
 
     /// Compression detected from the magic bytes (gzip 1f 8b, bzip2 "BZh", otherwise none).
     public var compression: Compression {
@@ -48,7 +78,10 @@ public final class ByteSource {
     /// Throws on corrupt or truncated compressed data, naming the path and compressed offset.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        let n = czip_read(reader, base, buffer.count)
+        let wanted = remaining.map { min(Int64(buffer.count), $0) } ?? Int64(buffer.count)
+        if wanted == 0 { return 0 }
+        let n = czip_read(reader, base, Int(wanted))
+        if n > 0, let r = remaining { remaining = r - Int64(n) }
         if n < 0 {
             let message = String(cString: czip_error_message(reader))
             throw NTPFormatError("\(displayName(path)): \(message) at compressed byte \(czip_error_offset(reader)); the file is damaged or incomplete, re-create or re-download it")

@@ -166,14 +166,15 @@ import Darwin
 #endif
 
 /// A Neumaier-compensated running sum.
-struct CompensatedSum {
-    var sum = 0.0, compensation = 0.0
-    @inline(__always) mutating func add(_ term: Double) {
+public struct CompensatedSum: Sendable {
+    public var sum = 0.0, compensation = 0.0
+    public init() {}
+    @inline(__always) public mutating func add(_ term: Double) {
         let s = sum + term
         compensation += abs(sum) >= abs(term) ? (sum - s) + term : (term - s) + sum
         sum = s
     }
-    var value: Double { sum + compensation }
+    public var value: Double { sum + compensation }
 }
 
 /// The buffers the entropy workers share (each writes its own blocks of `out`).

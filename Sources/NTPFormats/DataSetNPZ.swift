@@ -17,7 +17,7 @@ extension DataSet {
     /// total below 2⁵³; context ids in 0..<V; memory for the CSR arrays available. Each violation
     /// is one line naming the file, the member, the position and what to do.
     public init(contentsOfNPZ path: String) throws {
-        try self.init(npzMembers: NPZArchive.read(path: path), name: path)
+        try self.init(npzMembers: NPZArchive.read(path: path, decodingStrings: true), name: path)
     }
 
     /// The data set held by the members of an `.npz` (see `init(contentsOfNPZ:)`, which checks
@@ -193,13 +193,14 @@ extension DataSet {
     /// '<U' JSON) when present, and format_version (int64 0-d, `DataSet.formatVersion`).
     ///
     /// The vocabulary is `vocab` ('<U', what `np.load(f)['vocab']` shows as strings) unless numpy's
-    /// padding of every token to the longest would more than quadruple it (and exceed 2²⁰
+    /// padding of every token to the longest would more than quadruple it (and exceed 2²⁴
     /// characters): then it is `vocab_utf8` (uint8, the tokens' UTF-8 bytes back to back) plus
     /// `vocab_offsets` (int64, V + 1; token t is `bytes[offsets[t]:offsets[t+1]].tobytes().decode()`),
     /// so memory follows the bytes of the tokens. Atomic and byte-identical for identical data sets.
     public func writeNPZ(to path: String) throws {
         do { try validate() } catch let e as DataSetError { throw NTPFormatError("cannot write \(path): \(e.description)") }
         var members: [(String, NPYArray)] = []
+        var vocabularyMember: [(String, NPZMember)] = []
         members.append(("indices", NPYArray(int32: columns, shape: [columns.count])))
         if let last = rowOffsets.last, last > Int(Int32.max) {
             members.append(("indptr", NPYArray(int64: rowOffsets.map { Int64($0) }, shape: [rowOffsets.count])))
@@ -214,27 +215,30 @@ extension DataSet {
         } else {
             members.append(("data", NPYArray(doubles: counts, shape: [counts.count])))
         }
-        if let vocabulary { members += Self.vocabularyMembers(vocabulary) }
-        if let contexts { members.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
-        if let optionsJSON { members.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
-        members.append(FormatVersion.member(Self.formatVersion))
-        try NPZArchive.write(members, to: path)
+        // A '<U' vocabulary is padded and compressed in pieces (see `NPZMember.strings`).
+        if let vocabulary { vocabularyMember = Self.vocabularyMembers(vocabulary) }
+        var tail: [(String, NPYArray)] = []
+        if let contexts { tail.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
+        if let optionsJSON { tail.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
+        tail.append(FormatVersion.member(Self.formatVersion))
+        try NPZArchive.write(members.map { ($0.0, NPZMember.array($0.1)) } + vocabularyMember + tail.map { ($0.0, NPZMember.array($0.1)) }, to: path)
     }
 
-    /// `vocab` as '<U' when padding costs at most 4× (or under 2²⁰ characters), else the
-    /// unpadded `vocab_utf8` + `vocab_offsets` pair.
-    static func vocabularyMembers(_ vocabulary: [String]) -> [(String, NPYArray)] {
+    /// `vocab` as '<U' when padding costs at most 4× (or under 2²⁴ characters), else the
+    /// unpadded `vocab_utf8` + `vocab_offsets` pair: the vocabulary members of every data set
+    /// file (in-memory and streamed writers alike).
+    public static func vocabularyMembers(_ vocabulary: [String]) -> [(String, NPZMember)] {
         var characters = 0, longest = 0
         for word in vocabulary { let n = word.unicodeScalars.count; characters += n; longest = max(longest, n) }
         let padded = vocabulary.count.multipliedReportingOverflow(by: max(1, longest))
-        if !padded.overflow, padded.partialValue <= max(4 * characters, 1 << 20) {
-            return [("vocab", NPYArray(strings: vocabulary, shape: [vocabulary.count]))]
+        if !padded.overflow, padded.partialValue <= max(4 * characters, 1 << 24) {
+            return [("vocab", .strings(vocabulary))]
         }
         var bytes: [UInt8] = [], offsets: [Int64] = [0]
         offsets.reserveCapacity(vocabulary.count + 1)
         for word in vocabulary { bytes += word.utf8; offsets.append(Int64(bytes.count)) }
-        return [("vocab_utf8", NPYArray(descr: "|u1", shape: [bytes.count], data: bytes)),
-                ("vocab_offsets", NPYArray(int64: offsets, shape: [offsets.count]))]
+        return [("vocab_utf8", .array(NPYArray(descr: "|u1", shape: [bytes.count], data: bytes))),
+                ("vocab_offsets", .array(NPYArray(int64: offsets, shape: [offsets.count])))]
     }
 }
 

@@ -7,8 +7,12 @@ public struct NPYArray: Equatable, Sendable {
     public var shape: [Int]
     /// True when the payload is in Fortran (column-major) order.
     public var fortranOrder: Bool
-    /// Raw payload bytes, `shape.product × itemsize` of them.
+    /// Raw payload bytes, `shape.product × itemsize` of them (empty when `decodedStrings` holds
+    /// the elements instead).
     public var data: [UInt8]
+    /// A string array's elements in C order, decoded while its member was inflated (see
+    /// `NPZArchive.read(path:decodingStrings:)`); then `data` is empty.
+    var decodedStrings: [String]? = nil
 
     /// Wraps raw parts without checking them (`readNPY`/`writeNPY` check).
     public init(descr: String, shape: [Int], fortranOrder: Bool = false, data: [UInt8]) {
@@ -120,37 +124,43 @@ public struct NPYArray: Equatable, Sendable {
         guard t.kind == .unicode || t.kind == .bytes else {
             throw NTPFormatError("array of dtype \(descr) is not a string array (expected <U or |S)")
         }
+        if let decodedStrings { return decodedStrings }
         try checkSize(t)
         let n = count
         var out: [String] = []
         out.reserveCapacity(n)
-        for i in 0..<n {
-            let base = i * t.size
-            if t.kind == .bytes {
-                var end = base + t.size
-                while end > base && data[end - 1] == 0 { end -= 1 }
-                out.append(String(decoding: data[base..<end], as: UTF8.self))
-            } else {
-                var scalars = String.UnicodeScalarView()
-                var chars: [UInt32] = []
-                for k in 0..<(t.size / 4) {
-                    let o = base + 4 * k
-                    let v = t.bigEndian
-                        ? UInt32(data[o]) << 24 | UInt32(data[o + 1]) << 16 | UInt32(data[o + 2]) << 8 | UInt32(data[o + 3])
-                        : UInt32(data[o]) | UInt32(data[o + 1]) << 8 | UInt32(data[o + 2]) << 16 | UInt32(data[o + 3]) << 24
-                    chars.append(v)
-                }
-                while let last = chars.last, last == 0 { chars.removeLast() }
-                for v in chars {
-                    guard let s = Unicode.Scalar(v) else {
-                        throw NTPFormatError("string array holds an invalid code point U+\(String(v, radix: 16, uppercase: true))")
-                    }
-                    scalars.append(s)
-                }
-                out.append(String(scalars))
+        try data.withUnsafeBytes { raw in
+            for i in 0..<n {
+                out.append(try Self.decodeString(UnsafeRawBufferPointer(rebasing: raw[(i * t.size)..<((i + 1) * t.size)]), t))
             }
         }
         return cOrder(out)
+    }
+
+    /// One element of a "<U"/">U" or "|S" array, trailing NULs stripped.
+    static func decodeString(_ element: UnsafeRawBufferPointer, _ t: NPYType) throws -> String {
+        if t.kind == .bytes {
+            var end = element.count
+            while end > 0 && element[end - 1] == 0 { end -= 1 }
+            return String(decoding: element[0..<end], as: UTF8.self)
+        }
+        var end = element.count / 4
+        func code(_ k: Int) -> UInt32 {
+            let o = 4 * k
+            return t.bigEndian
+                ? UInt32(element[o]) << 24 | UInt32(element[o + 1]) << 16 | UInt32(element[o + 2]) << 8 | UInt32(element[o + 3])
+                : UInt32(element[o]) | UInt32(element[o + 1]) << 8 | UInt32(element[o + 2]) << 16 | UInt32(element[o + 3]) << 24
+        }
+        while end > 0 && code(end - 1) == 0 { end -= 1 }
+        var scalars = String.UnicodeScalarView()
+        for k in 0..<end {
+            let v = code(k)
+            guard let scalar = Unicode.Scalar(v) else {
+                throw NTPFormatError("string array holds an invalid code point U+\(String(v, radix: 16, uppercase: true))")
+            }
+            scalars.append(scalar)
+        }
+        return String(scalars)
     }
 
     private func checkSize(_ t: NPYType) throws {

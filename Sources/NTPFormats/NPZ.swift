@@ -5,23 +5,26 @@ public struct NPZArchive {
     /// Reads every `.npy` member, keyed by name without ".npy" (as `np.load` does).
     /// Supports stored and deflate members (np.savez / np.savez_compressed), ZIP64 and data
     /// descriptors. Members not ending in ".npy" are ignored.
-    public static func read(path: String) throws -> [String: NPYArray] {
+    /// With `decodingStrings`, deflated string members are decoded while they are inflated,
+    /// never held padded (a 1.28 M-token vocabulary is 2.4 GB padded); such arrays answer
+    /// `strings()` only (their `data` is empty), so read that way only to use them.
+    public static func read(path: String, decodingStrings: Bool = false) throws -> [String: NPYArray] {
         var d: [String: NPYArray] = [:]
-        for (k, v) in try readOrdered(path: path) { d[k] = v }
+        for (k, v) in try readOrdered(path: path, decodingStrings: decodingStrings) { d[k] = v }
         return d
     }
 
     /// Reads the `.npy` members of an archive held in memory; `name` appears in messages.
     public static func read(bytes: [UInt8], name: String) throws -> [String: NPYArray] {
         var d: [String: NPYArray] = [:]
-        for (k, v) in try bytes.withUnsafeBytes({ try parseZip($0, path: name) }) { d[k] = v }
+        for (k, v) in try bytes.withUnsafeBytes({ try parseZip($0, path: name, decodingStrings: false) }) { d[k] = v }
         return d
     }
 
     /// Like `read(path:)` but keeps the archive's member order.
-    public static func readOrdered(path: String) throws -> [(String, NPYArray)] {
+    public static func readOrdered(path: String, decodingStrings: Bool = false) throws -> [(String, NPYArray)] {
         let bytes = try readWholeFile(path)
-        return try bytes.withUnsafeBytes { try parseZip($0, path: path) }
+        return try bytes.withUnsafeBytes { try parseZip($0, path: path, decodingStrings: decodingStrings) }
     }
 
     /// Writes an `.npz` archive atomically, with members "NAME.npy" in the given order, like
@@ -31,25 +34,43 @@ public struct NPZArchive {
     /// numpy pads every string to the longest, so a vocabulary with one 464-character token is
     /// mostly zeros (2.4 GB stored, 27 MB deflated, for 1.28 M whitespace tokens).
     public static func write(_ members: [(String, NPYArray)], to path: String) throws {
+        try write(members.map { ($0.0, NPZMember.array($0.1)) }, to: path)
+    }
+
+    /// `write(_:to:)` for members that may be too large for memory: a `.file` member's payload is
+    /// read from a file twice (CRC-32, then copy). The bytes equal those of `write(_:to:)` with
+    /// the same arrays in memory.
+    public static func write(_ members: [(String, NPZMember)], to path: String) throws {
         var seen = Set<String>()
-        for (name, a) in members {
+        for (name, member) in members {
             guard !name.isEmpty, seen.insert(name).inserted else {
                 throw NTPFormatError("cannot write \(path): member name '\(name)' is empty or repeated")
             }
-            _ = try encodeCheck(a, path: path)
+            if case .array(let a) = member { _ = try encodeCheck(a, path: path) }
         }
         try writeFileAtomically(path: path) { sink in
             var central: [UInt8] = []
             var offset: UInt64 = 0
-            for (name, a) in members {
-                let header = npyHeader(descr: a.descr, fortranOrder: a.fortranOrder, shape: a.shape)
+            for (name, member) in members {
+                let header = npyHeader(descr: member.descr, fortranOrder: member.fortranOrder, shape: member.shape)
                 var crc = header.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
-                crc = a.data.withUnsafeBytes { czip_crc32(crc, $0.baseAddress, $0.count) }
-                let size = UInt64(header.count + a.data.count)
-                let deflated = a.descr.dropFirst().hasPrefix("U") ? try deflate(header, a.data, path: path) : nil
+                var size = UInt64(header.count)
+                var deflated: UnsafeRawBufferPointer? = nil
+                var streamed: [UInt8]? = nil
+                switch member {
+                case .array(let a):
+                    crc = a.data.withUnsafeBytes { czip_crc32(crc, $0.baseAddress, $0.count) }
+                    size += UInt64(a.data.count)
+                    if a.descr.dropFirst().hasPrefix("U") { deflated = try deflate(header, a.data, path: path) }
+                case .file(_, _, let file):
+                    let (c, payload) = try PayloadFile.crc32(file, seed: crc, writing: path)
+                    crc = c; size += payload
+                case .strings(let values):
+                    (streamed, crc, size) = try PaddedStrings.deflate(values, header: header, writing: path)
+                }
                 defer { if let deflated { czip_free(UnsafeMutableRawPointer(mutating: deflated.baseAddress)) } }
-                let method: UInt16 = deflated == nil ? 0 : 8
-                let stored = deflated.map { UInt64($0.count) } ?? size
+                let method: UInt16 = deflated == nil && streamed == nil ? 0 : 8
+                let stored = deflated.map { UInt64($0.count) } ?? streamed.map { UInt64($0.count) } ?? size
                 let fileName = Array((name + ".npy").utf8)
                 let utf8Flag: UInt16 = fileName.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 // as Python's zipfile
                 let big = size >= 0xffff_ffff || stored >= 0xffff_ffff
@@ -71,9 +92,15 @@ public struct NPZArchive {
                 try sink.write(local)
                 if let deflated {
                     try sink.write(UnsafeRawBufferPointer(deflated))
+                } else if let streamed {
+                    try sink.write(streamed)
                 } else {
                     try sink.write(header)
-                    try sink.write(a.data)
+                    switch member {
+                    case .array(let a): try sink.write(a.data)
+                    case .file(_, _, let file): try PayloadFile.copy(file, to: sink)
+                    case .strings: break
+                    }
                 }
 
                 var extra: [UInt8] = []
@@ -151,7 +178,7 @@ private extension UnsafeRawBufferPointer {
     func u64(_ o: Int) -> UInt64 { u32(o) | u32(o + 4) << 32 }
 }
 
-private func parseZip(_ z: UnsafeRawBufferPointer, path: String) throws -> [(String, NPYArray)] {
+private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings: Bool) throws -> [(String, NPYArray)] {
     func bad(_ what: String, _ offset: Int? = nil) -> NTPFormatError {
         NTPFormatError("\(path): \(what)\(offset.map { " at byte \($0)" } ?? ""); expected an .npz (zip) archive as written by numpy/scipy or ntpsep")
     }
@@ -227,6 +254,10 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String) throws -> [(Str
             guard usize <= csize * 1032 + 1024 else {
                 throw bad("member '\(name)' claims \(usize) bytes from \(csize) compressed, beyond deflate's 1032:1 limit (corrupt header)", p)
             }
+            if decodingStrings, let strings = try inflateStrings(comp, size: Int(usize), crc: crc, name: memberName) {
+                out.append((key, strings))
+                continue
+            }
             try AvailableMemory.require(usize, for: "\(path): member '\(name)'", advice: "load it on a machine with more memory")
             var raw = [UInt8](repeating: 0, count: Int(usize))
             var msg = [CChar](repeating: 0, count: 256)
@@ -242,4 +273,56 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String) throws -> [(Str
         }
     }
     return out
+}
+
+/// A deflated `.npy` member holding a C-ordered string array, decoded while inflating (1 MiB at a
+/// time); `nil` when the member is another kind of array.
+private func inflateStrings(_ compressed: UnsafeRawBufferPointer, size: Int, crc expected: UInt32, name: String) throws -> NPYArray? {
+    guard let inflater = czip_inflater_new(compressed.baseAddress, compressed.count) else {
+        throw NTPFormatError("\(name): out of memory")
+    }
+    defer { czip_inflater_free(inflater) }
+    var message = [CChar](repeating: 0, count: 256)
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    var filled = 0, total = 0, crc: UInt32 = 0
+    /// Inflates more bytes after `filled`; returns how many.
+    func more() throws -> Int {
+        let n = buffer.withUnsafeMutableBytes { czip_inflater_read(inflater, $0.baseAddress! + filled, $0.count - filled, &message, message.count) }
+        guard n >= 0 else { throw NTPFormatError("\(name): \(String(cString: message))") }
+        crc = buffer.withUnsafeBytes { czip_crc32(crc, $0.baseAddress! + filled, Int(n)) }
+        filled += Int(n); total += Int(n)
+        return Int(n)
+    }
+    while filled < min(size, buffer.count), try more() > 0 {}
+    let header = try buffer.withUnsafeBytes { try parseNPYHeader(UnsafeRawBufferPointer(rebasing: $0[0..<filled]), name: name) }
+    let type: NPYType
+    do { type = try NPYType(header.descr) } catch { return nil }
+    guard type.kind == .unicode || type.kind == .bytes, !header.fortranOrder || header.shape.count < 2, type.size > 0 else { return nil }
+    let count = header.shape.reduce(1, *)
+    if type.size > buffer.count { buffer += [UInt8](repeating: 0, count: type.size) }
+    var strings: [String] = []
+    strings.reserveCapacity(count)
+    var start = header.dataOffset
+    while strings.count < count {
+        while filled - start < type.size {
+            buffer.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: filled - start) }
+            filled -= start; start = 0
+            guard try more() > 0 else {
+                throw NTPFormatError("\(name): truncated .npy payload: \(count) strings of \(type.size) bytes, found \(strings.count)")
+            }
+        }
+        try buffer.withUnsafeBytes { raw in
+            while filled - start >= type.size && strings.count < count {
+                strings.append(try NPYArray.decodeString(UnsafeRawBufferPointer(rebasing: raw[start..<(start + type.size)]), type))
+                start += type.size
+            }
+        }
+    }
+    filled = 0
+    while try more() > 0 { filled = 0 }
+    guard total == size else { throw NTPFormatError("\(name): inflated to \(total) bytes, the archive says \(size)") }
+    guard crc == expected else { throw NTPFormatError("\(name): CRC-32 mismatch (data corrupt)") }
+    var array = NPYArray(descr: header.descr, shape: header.shape, fortranOrder: header.fortranOrder, data: [])
+    array.decodedStrings = strings
+    return array
 }

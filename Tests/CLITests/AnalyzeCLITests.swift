@@ -81,4 +81,34 @@ final class AnalyzeCLITests: XCTestCase {
         // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
         XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
     }
+
+    /// `--quick` takes its budget from the preset, options given override it, and analysis.json
+    /// has the wall seconds of every stage under `timing`, adding up to no more than the total.
+    func testQuickPresetAndStageTiming() throws {
+        let dir = scratchDirectory()
+        let input = dir.appendingPathComponent("tiny.txt")
+        try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        let run = try ntpsep(["analyze", input.path, "-o", out.path, "--quick", "--check-contexts", "40", "--check-vocab", "20",
+                              "--sweep-contexts", "12", "--threshold-contexts", "12"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("analysis.json"))) as! [String: Any]
+        XCTAssertEqual(json["preset"] as? String, "quick")
+        let budget = json["budget"] as! [String: Any]
+        XCTAssertEqual(budget["steps"] as? Int, 1000)
+        XCTAssertEqual(budget["gap_steps"] as? Int, 500)
+        XCTAssertEqual(budget["sweep_time_limit"] as? Double, 2)
+        XCTAssertEqual(budget["check_time_limit"] as? Double, 10)
+        XCTAssertEqual(budget["trials"] as? Int, 6)
+        XCTAssertEqual(budget["check_contexts"] as? Int, 40)
+        XCTAssertEqual(budget["sweep_contexts"] as? Int, 12)
+        XCTAssertEqual((json["training"] as! [[String: Any]]).map { $0["steps"] as! Int }, [1000, 1000, 1000])
+        let timing = json["timing"] as! [String: Double]
+        XCTAssertEqual(Set(timing.keys), ["count", "check_data", "check onehot", "check positional-onehot", "check gaussian:3:0",
+                                          "check gaussian:6:0", "check gaussian:24:0", "training", "sweep", "total"])
+        XCTAssertTrue(timing.values.allSatisfy { $0 >= 0 })
+        let stages = timing.filter { $0.key != "total" }.values.reduce(0, +)
+        XCTAssertLessThanOrEqual(stages, timing["total"]!)
+        XCTAssertEqual(timing["total"]!, json["seconds"] as! Double, accuracy: 1e-9)
+    }
 }

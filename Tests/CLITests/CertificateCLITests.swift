@@ -264,6 +264,32 @@ final class CertificateCLITests: XCTestCase {
         return out.path
     }
 
+    /// The 200 most frequent KJV contexts over the 200 most frequent tokens carry 12,827 ties, beyond the
+    /// minimum-norm point's tie basis; with d close to m the null-space LP decides both ways, and the
+    /// script re-checks its W (d = 199) and its Farkas pair (d = 160) from the files alone.
+    func testNullSpaceCertificatesOnKJV() throws {
+        let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("corpora/data/kjv.txt").path
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: kjv), "corpora/fetch.sh default fetches the KJV")
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("kjv200.npz").path
+        XCTAssertEqual(try ntpsep(["ingest", kjv, "--max-vocab", "200", "-o", data, "-q"]).status, 0)
+        for (d, verdict) in [(199, "separable"), (160, "not-separable")] {
+            let cert = dir.appendingPathComponent("c\(d).npz")
+            let run = try ntpsep(["check", data, "--max-contexts", "200", "--context-choice", "most-frequent",
+                                  "--embedding", "gaussian:\(d):0", "--gap-steps", "0", "--no-compat", "--json",
+                                  "--certificate", cert.path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            let method = (json["certificate"] as? [String: Any])?["method"] as? String ?? "none"
+            XCTAssertTrue(method.hasPrefix("null-space LP (GLPK): dim null(H̄) = \(200 - d),"), method)
+            XCTAssertEqual(try members(cert)["verdict"] as? String, verdict)
+            let ok = try verify(cert, data)
+            XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+            XCTAssertTrue(ok.stdout.hasPrefix("VALID \(verdict)"), ok.stdout)
+        }
+    }
+
     /// Every member of an .npz as JSON values (scalars unwrapped, arrays as nested lists).
     func members(_ cert: URL) throws -> [String: Any] {
         let text = try python("""

@@ -22,7 +22,7 @@ final class FullRankSeparabilityTests: XCTestCase {
         var options = SeparabilityOptions(); options.useClosedForms = false
         XCTAssertEqual(Separability.decide(data, features: features, options: options).verdict, .separable)
         let narrow = try ContextFeatures.make(.gaussian(dimension: 5, seed: 9), for: data)
-        var lpOnly = SeparabilityOptions(); lpOnly.useMinNormPoint = false
+        var lpOnly = SeparabilityOptions(); lpOnly.useMinNormPoint = false; lpOnly.useNullSpaceLP = false
         XCTAssertNotNil(Separability.decide(data, features: narrow, options: lpOnly).lp)
     }
 }

@@ -64,6 +64,7 @@ final class MinNormPointTests: XCTestCase {
             let h = gaussian(d: d, m: 24, seed: UInt64(200 + i))
             var lpOnly = SeparabilityOptions()
             lpOnly.useMinNormPoint = false
+            lpOnly.useNullSpaceLP = false
             let lp = Separability.decide(data, features: h, options: lpOnly)
             let wolfe = Separability.decide(data, features: h)
             XCTAssertNil(wolfe.lp, "d = \(d) must be decided without the LP")

@@ -206,6 +206,7 @@ final class SeparabilityTests: XCTestCase {
         let data = makeData(V: 3, rows: [[0: 1], [1: 1], [2: 1]])
         var o = SeparabilityOptions()
         o.useMinNormPoint = false
+        o.useNullSpaceLP = false
         o.maxColumns = 5
         o.firstOrderIterations = 50
         let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [-1, -1]]), options: o)

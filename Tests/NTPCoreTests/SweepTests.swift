@@ -59,6 +59,7 @@ final class SweepTests: XCTestCase {
         var o = CheckOptions()
         o.separability.maxColumns = 1
         o.separability.useMinNormPoint = false
+        o.separability.useNullSpaceLP = false
         o.separability.firstOrderIterations = 0
         let hooks = CheckHooks(minimizeCrossEntropy: { _, f in
             CrossEntropyRun(weights: [Double](repeating: 0, count: 4 * f.dimension),

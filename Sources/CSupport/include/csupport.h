@@ -25,6 +25,20 @@ static inline void ntp_keep_large_blocks(void) {
 }
 #else
 static inline void ntp_keep_large_blocks(void) {}
+/* Temporary folders to empty and remove when SIGINT, SIGTERM, SIGHUP or SIGQUIT arrives (the
+   signal is then re-raised with its default action). At most 16 at a time; the folders must
+   be flat (files only). Returns 0, or -1 when the table is full. */
+int ntp_remove_on_signal(const char *dir);
+/* Stops watching `dir` (after it was removed normally). */
+void ntp_forget_on_signal(const char *dir);
+
 #endif
+
+/* Temporary folders to empty and remove when SIGINT, SIGTERM, SIGHUP or SIGQUIT arrives (the
+   signal is then re-raised with its default action). At most 16 at a time; the folders must
+   be flat (files only). Returns 0, or -1 when the table is full. */
+int ntp_remove_on_signal(const char *dir);
+/* Stops watching `dir` (after it was removed normally). */
+void ntp_forget_on_signal(const char *dir);
 
 #endif

@@ -58,6 +58,25 @@ int czip_inflate_raw(const void *src, size_t src_len, void *dst, size_t dst_len,
  * Deterministic for a given zlib version and level. */
 void *czip_deflate_raw(const void *a, size_t alen, const void *b, size_t blen, int level, size_t *out_len);
 
+/* Streaming raw deflate, for inputs too large to hold (a padded vocabulary): feed the bytes in
+ * any number of calls (finish = 1 on the last); the compressed bytes accumulate in memory.
+ * Same bytes as czip_deflate_raw of the concatenated input at the same level. */
+typedef struct czip_deflater czip_deflater;
+czip_deflater *czip_deflater_new(int level);
+/* Returns 0, or -1 when out of memory or on a zlib error. */
+int czip_deflater_feed(czip_deflater *d, const void *in, size_t len, int finish);
+/* The compressed bytes so far. */
+const void *czip_deflater_output(const czip_deflater *d, size_t *len);
+void czip_deflater_free(czip_deflater *d);
+
+/* Streaming raw inflate of `src` (kept by the caller until czip_inflater_free), for members too
+ * large to inflate at once. czip_inflater_read fills up to `dst_len` bytes and returns how many
+ * (0 at the end of the stream), or -1 with a message in `err`. */
+typedef struct czip_inflater czip_inflater;
+czip_inflater *czip_inflater_new(const void *src, size_t src_len);
+long czip_inflater_read(czip_inflater *f, void *dst, size_t dst_len, char *err, size_t err_len);
+void czip_inflater_free(czip_inflater *f);
+
 /* Frees a buffer returned by czip_deflate_raw. */
 void czip_free(void *p);
 

@@ -52,8 +52,9 @@ public enum ThresholdSearch {
     /// Finds D* in 1…cap with `decide(D)`, which must be monotone (separable at D ⇒ at every D' > D).
     ///
     /// Keeps the bracket (lower, upper) of proven verdicts and probes the untried D closest to its
-    /// middle; a `hint` (for example the median D* of earlier trials) is probed first and then its
-    /// neighbour, which settles a trial in two decisions when the hint is right. Without a hint,
+    /// middle; a `hint` (for example the median D* of earlier trials) is probed first, then D moves away
+    /// from it by 1, 2, 4, … while the verdict repeats (a right hint settles a trial in two decisions),
+    /// and bisection finishes inside the bracket found. Without a hint,
     /// `probeCapFirst` tries the cap first (cheap where it has a closed form, e.g. Gaussian d = m),
     /// so that an unfinished search still has an upper end. A decision that is neither yes nor no
     /// (.undecided, .atThreshold) proves nothing: that D is skipped, and after `maxUnresolved` of
@@ -74,8 +75,9 @@ public enum ThresholdSearch {
             case .atThreshold, .undecided: unresolved.insert(d)
             }
         }
-        // The next D to try: the hint, then the hint's neighbour on the open side, then bisection.
+        // The next D to try: the hint, then steps away from it on the open side, then bisection.
         var queue: [Int] = []
+        var galloping = hint != nil, direction = 0, step = 1
         if let h = hint { queue.append(min(max(h, 1), cap)) } else if probeCapFirst { queue.append(cap) }
         while upperBound() - lower > 1 && unresolved.count < maxUnresolved {
             var next: Int? = nil
@@ -84,18 +86,22 @@ public enum ThresholdSearch {
                 if q > lower && q < upperBound() && !unresolved.contains(q) { next = q; break }
             }
             if next == nil {
+                galloping = false
                 let open = (lower + 1)..<upperBound()
                 let mid = (lower + upperBound()) / 2
                 next = open.filter { !unresolved.contains($0) }.min { abs($0 - mid) != abs($1 - mid) ? abs($0 - mid) < abs($1 - mid) : $0 < $1 }
             }
             guard let d = next else { break }
             try probe(d)
-            if hint != nil, evaluations.count == 1 {
-                switch evaluations[0].verdict {
-                case .separable: queue.append(d - 1)
-                case .notSeparable: queue.append(d + 1)
-                default: break
+            if galloping {
+                // While the verdict repeats, move away from the hint by 1, 2, 4, …: a hint that is off
+                // by δ costs about 2 log₂ δ decisions instead of a bisection over the whole range.
+                switch (evaluations.last!.verdict, direction) {
+                case (.separable, 0), (.separable, -1): direction = -1; queue.append(max(d - step, 1))
+                case (.notSeparable, 0), (.notSeparable, 1): direction = 1; queue.append(min(d + step, cap))
+                default: galloping = false
                 }
+                step *= 2
             }
         }
         return ThresholdBracket(lower: lower, upper: upperOrNil, cap: cap, evaluations: evaluations)

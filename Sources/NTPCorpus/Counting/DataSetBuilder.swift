@@ -56,14 +56,27 @@ public enum DataSetBuilder {
 
     /// Old interner id -> final id, and the final vocabulary.
     static func finalTokenIDs(interner: TokenInterner, sequences: SequenceCounter, maxVocabulary: Int?, minCount: Int) -> ([UInt32], [String]) {
+        finalTokenIDs(interner: interner, padded: sequences.padded, sequenceCount: sequences.sequenceCount,
+                      contextLength: sequences.contextLength, maxVocabulary: maxVocabulary, minCount: minCount)
+    }
+
+    /// Which interner ids occur in the counts: every token of the text was counted when
+    /// interned; padding adds <s> (in contexts) and </s>.
+    static func usedTokens(interner: TokenInterner, padded: Bool, sequenceCount: Int, contextLength: Int) -> [Bool] {
+        var used = interner.occurrences.map { $0 > 0 }
+        if padded && sequenceCount > 0 {
+            used[Int(TokenInterner.sentenceEnd)] = true
+            if contextLength > 0 { used[Int(TokenInterner.sentenceStart)] = true }
+        }
+        return used
+    }
+
+    /// `finalTokenIDs` from the counts' shape rather than a `SequenceCounter` (merged parts).
+    static func finalTokenIDs(interner: TokenInterner, padded: Bool, sequenceCount: Int, contextLength: Int,
+                              maxVocabulary: Int?, minCount: Int) -> ([UInt32], [String]) {
         let oldCount = interner.count
         let occurrences = interner.occurrences
-        // Every token of the text was counted when interned; padding adds <s> (in contexts) and </s>.
-        var used = occurrences.map { $0 > 0 }
-        if sequences.padded && sequences.sequenceCount > 0 {
-            used[Int(TokenInterner.sentenceEnd)] = true
-            if sequences.contextLength > 0 { used[Int(TokenInterner.sentenceStart)] = true }
-        }
+        var used = usedTokens(interner: interner, padded: padded, sequenceCount: sequenceCount, contextLength: contextLength)
         let ordinary = tokensByFrequency((TokenInterner.specials.count..<oldCount).filter { used[$0] },
                                          occurrences: occurrences, interner: interner)
         var kept = ordinary.filter { occurrences[$0] >= Int64(minCount) }

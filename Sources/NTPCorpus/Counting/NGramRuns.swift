@@ -11,7 +11,7 @@ final class NGramRuns {
     private var buffer: UnsafeMutablePointer<UInt64>
     /// The buffer being sorted in the background while `buffer` fills.
     private var spare: UnsafeMutablePointer<UInt64>
-    private let bufferCapacity: Int
+    let bufferCapacity: Int
     private var buffered = 0
     private let scratch: UnsafeMutablePointer<UInt64>
     /// The merged run: distinct keys ascending, with their counts (owned by the worker while a merge runs).
@@ -22,6 +22,16 @@ final class NGramRuns {
     private let worker = DispatchQueue(label: "ntpsep.ngram-runs")
     private let idle = DispatchSemaphore(value: 1)
     private var released = false
+    /// Gives the folder full runs go to under a memory budget, created on the first spill
+    /// (`nil`: everything stays in memory).
+    var spillFolder: (() throws -> SpillFolder)?
+    /// A merged run of at least this many pairs is written to `spillFolder` and emptied (set by
+    /// the reading thread; each merge takes the value current when it was handed off).
+    var spillLimit = Int.max
+    /// The runs written so far, each sorted by key with distinct keys.
+    private(set) var spilledRuns: [String] = []
+    /// The first error of a spill on the worker, thrown by `takeSpillError()`.
+    private var spillError: Error?
 
     /// 4 M events (32 MB) when a second CPU can sort full buffers while tokenizing goes on. With
     /// one CPU nothing overlaps, and every sort here is repeated by the final one after the remap
@@ -58,11 +68,12 @@ final class NGramRuns {
         idle.wait()
         swap(&buffer, &spare)
         // The worker owns `spare` until it signals `idle`; nothing else touches it meanwhile.
-        struct Handoff: @unchecked Sendable { let events: UnsafeMutablePointer<UInt64>; let count: Int; let runs: NGramRuns }
-        let handoff = Handoff(events: spare, count: buffered, runs: self)
+        struct Handoff: @unchecked Sendable { let events: UnsafeMutablePointer<UInt64>; let count: Int; let runs: NGramRuns; let limit: Int }
+        let handoff = Handoff(events: spare, count: buffered, runs: self, limit: spillLimit)
         buffered = 0
         worker.async {
             handoff.runs.merge(handoff.events, count: handoff.count)
+            if handoff.runs.run.count >= handoff.limit { handoff.runs.spillRun() }
             handoff.runs.idle.signal()
         }
     }
@@ -81,6 +92,26 @@ final class NGramRuns {
         idle.signal()
         nextRun.release()   // stale storage of the previous merge; a later merge allocates again
         return UnsafeBufferPointer(start: buffer, count: buffered)
+    }
+
+    /// Writes the merged run to the spill folder and empties it (after `finish()`, or on the
+    /// worker). A failure is kept for `takeSpillError()`.
+    func spillRun() {
+        guard spillError == nil, run.count > 0, let folder = spillFolder else { return }
+        do {
+            let writer = try RunWriter(in: try folder(), stem: "counts")
+            for i in 0..<run.count { try writer.append(run.keys[i], run.counts[i]) }
+            try writer.close()
+            spilledRuns.append(writer.path)
+            run.count = 0
+        } catch {
+            spillError = error
+        }
+    }
+
+    /// Throws the first spill failure (after `finish()`).
+    func takeSpillError() throws {
+        if let e = spillError { spillError = nil; throw e }
     }
 
     /// Frees every buffer once the caller has taken the counts (after `finish()`); the table

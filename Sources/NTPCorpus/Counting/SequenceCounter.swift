@@ -28,6 +28,9 @@ public struct SequenceCounter {
     public private(set) var sequenceCount = 0
     /// Total number of events counted.
     public private(set) var eventCount: Int64 = 0
+    /// Set when an id outgrew the packed keys after runs had gone to disk: those runs cannot
+    /// be moved into the general counter, so the counts are incomplete (reported as an error).
+    public private(set) var outgrewSpilledRuns = false
 
     /// `packing: false` counts in the general store from the start, and a small
     /// `runBufferCapacity` makes the packed store sort and merge often (tests compare the paths).
@@ -113,6 +116,7 @@ public struct SequenceCounter {
 
     /// Moves packed counts into a general counter (an id no longer fits in `bits`).
     private mutating func unpack() {
+        if !(packed?.spilledRuns.isEmpty ?? true) { outgrewSpilledRuns = true }
         var counter = ContextCounter(contextLength: contextLength)
         let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: contextLength + 1)
         defer { ids.deallocate() }

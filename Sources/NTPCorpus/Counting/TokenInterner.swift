@@ -72,6 +72,12 @@ public final class TokenInterner {
     /// The string of token `id` (invalid UTF-8 is repaired, which cannot happen for validated input).
     public func string(of id: Int) -> String { String(decoding: bytes(of: id), as: UTF8.self) }
 
+    /// Returns the id of `token`, adding it if new, and counts `occurrences` of it (merging parts).
+    func intern(_ token: UnsafeBufferPointer<UInt8>, occurrences: Int64) -> UInt32 { lookup(token, occurrence: occurrences) }
+
+    /// Bytes of memory the table holds (arena, entries and probe slots), for memory budgets.
+    var approximateBytes: Int { arenaCapacity + entryCapacity * MemoryLayout<Entry>.stride + slotCount * MemoryLayout<Slot>.stride }
+
     /// Returns the id of `token`, adding it if new, and counts one occurrence.
     @inline(__always)
     public func intern(_ token: UnsafeBufferPointer<UInt8>) -> UInt32 { lookup(token, occurrence: 1) }

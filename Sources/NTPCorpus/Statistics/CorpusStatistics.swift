@@ -9,8 +9,12 @@ public struct CorpusStatistics: Codable, Equatable {
         public var entropy: Double
         public var entropyBits: Double
         public var meanSupport: Double
+        /// Share of contexts with a single next token, and of the events that follow them.
+        public var singleSupportContextShare: Double
+        public var singleSupportEventShare: Double
         enum CodingKeys: String, CodingKey {
             case order, contexts, entropy, entropyBits = "entropy_bits", meanSupport = "mean_support"
+            case singleSupportContextShare = "single_support_context_share", singleSupportEventShare = "single_support_event_share"
         }
     }
     /// A context with a large support.
@@ -85,10 +89,7 @@ public struct CorpusStatistics: Codable, Equatable {
         }
         supportQuantiles = ["min": quantile(0), "p25": quantile(0.25), "p50": quantile(0.5), "p75": quantile(0.75),
                             "p90": quantile(0.9), "p99": quantile(0.99), "max": quantile(1)]
-        var singleContexts = 0, singleEvents = 0.0
-        for j in 0..<d.contextCount where k[j] == 1 { singleContexts += 1; singleEvents += d.counts[d.rowOffsets[j]] }
-        singleSupportContextShare = Double(singleContexts) / Double(max(d.contextCount, 1))
-        singleSupportEventShare = singleEvents / max(events, 1)
+        (singleSupportContextShare, singleSupportEventShare) = Self.singleSupportShares(d, events: events)
         // Top `largest` by (support desc, count desc, index asc) without sorting every context.
         var top: [Int] = []
         k.withUnsafeBufferPointer { k in
@@ -113,10 +114,19 @@ public struct CorpusStatistics: Codable, Equatable {
                 }
                 let m = try d.marginalized(toContextLength: o - 1)
                 let h = m.entropy()
+                let single = Self.singleSupportShares(m, events: events)
                 return OrderRow(order: o, contexts: m.contextCount, entropy: h, entropyBits: h / log(2.0),
-                                meanSupport: Double(m.storedCount) / Double(m.contextCount))
+                                meanSupport: Double(m.storedCount) / Double(m.contextCount),
+                                singleSupportContextShare: single.contexts, singleSupportEventShare: single.events)
             }
         }
+    }
+
+    /// Share of contexts with one next token (support k_j = 1), and of the events after them.
+    static func singleSupportShares(_ d: DataSet, events: Double) -> (contexts: Double, events: Double) {
+        var singleContexts = 0, singleEvents = 0.0
+        for j in 0..<d.contextCount where d.supportSize(j) == 1 { singleContexts += 1; singleEvents += d.counts[d.rowOffsets[j]] }
+        return (Double(singleContexts) / Double(max(d.contextCount, 1)), singleEvents / max(events, 1))
     }
 }
 

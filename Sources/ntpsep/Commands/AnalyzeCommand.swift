@@ -23,44 +23,76 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var ingest: IngestArguments
 
-    @Option(help: "Tokens kept for the condition checks (the others become <unk>).")
-    var checkVocab = 200
+    @Flag(help: "A first look in under a minute: the standard sizes with shorter optimizer runs and LP time limits (see README).")
+    var quick = false
 
-    @Option(help: "Most frequent contexts used for the condition checks.")
-    var checkContexts = 1000
+    @Option(help: "Tokens kept for the condition checks (the others become <unk>; default 200).")
+    var checkVocab: Int?
 
-    @Option(help: "Most frequent contexts used for the training run and the Gaussian condition checks.")
-    var sweepContexts = 100
+    @Option(help: "Most frequent contexts used for the condition checks (default 1000).")
+    var checkContexts: Int?
 
-    @Option(help: "Most frequent contexts m of the threshold sweep (sweep's own default is 200).")
-    var thresholdContexts = 20
+    @Option(help: "Most frequent contexts used for the training run and the Gaussian condition checks (default 100).")
+    var sweepContexts: Int?
 
-    @Option(help: "Seeded trials per model in the threshold sweep (sweep's own default is 20; 6 is the fewest with a 95 % interval).")
-    var trials = 6
+    @Option(help: "Most frequent contexts m of the threshold sweep (default 20; sweep's own default is 200).")
+    var thresholdContexts: Int?
 
-    @Option(help: "Steps of each training run (GD, NGD, Adam).")
-    var steps = 10_000
+    @Option(help: "Seeded trials per model in the threshold sweep (default 6, the fewest with a 95 % interval; sweep's own default is 20).")
+    var trials: Int?
 
-    @Option(help: "Adam steps of the entropy-gap minimiser in the condition checks.")
-    var gapSteps = 2_000
+    @Option(help: "Steps of each training run (GD, NGD, Adam; default 10000, --quick 1000).")
+    var steps: Int?
 
-    @Option(help: "Time limit of each separability decision in the sweep, seconds (a trial without both certificates is reported as undecided).")
-    var sweepTimeLimit = 10.0
+    @Option(help: "Adam steps of the entropy-gap minimiser in the condition checks (default 2000, --quick 500).")
+    var gapSteps: Int?
+
+    @Option(help: "Time limit of each separability decision in the sweep, seconds (default 10, --quick 2; a trial without both certificates is reported as undecided).")
+    var sweepTimeLimit: Double?
+
+    @Option(help: "Time limit of the separability decision of each Gaussian condition check, seconds (default 10, also with --quick).")
+    var checkTimeLimit: Double?
 
     @Option(help: "Seed of the Gaussian embeddings.")
     var seed: UInt64 = 0
 
     func validate() throws {
-        for (value, flag) in [(checkVocab, "--check-vocab"), (checkContexts, "--check-contexts"), (sweepContexts, "--sweep-contexts"),
-                              (thresholdContexts, "--threshold-contexts"), (trials, "--trials"), (steps, "--steps")] {
+        let b = budget
+        for (value, flag) in [(b.checkVocab, "--check-vocab"), (b.checkContexts, "--check-contexts"), (b.sweepContexts, "--sweep-contexts"),
+                              (b.thresholdContexts, "--threshold-contexts"), (b.trials, "--trials"), (b.steps, "--steps")] {
             try OptionCheck.positive(value, flag)
         }
-        try OptionCheck.nonNegative(gapSteps, "--gap-steps")
-        try OptionCheck.positive(sweepTimeLimit, "--sweep-time-limit")
+        try OptionCheck.nonNegative(b.gapSteps, "--gap-steps")
+        try OptionCheck.positive(b.sweepTimeLimit, "--sweep-time-limit")
+        try OptionCheck.positive(b.checkTimeLimit, "--check-time-limit")
+    }
+
+    /// The preset (`--quick` or the standard one) with the options given on the command line.
+    var budget: AnalyzeBudget {
+        var b = quick ? AnalyzeBudget.quick : AnalyzeBudget.standard
+        if let checkVocab { b.checkVocab = checkVocab }
+        if let checkContexts { b.checkContexts = checkContexts }
+        if let sweepContexts { b.sweepContexts = sweepContexts }
+        if let thresholdContexts { b.thresholdContexts = thresholdContexts }
+        if let trials { b.trials = trials }
+        if let steps { b.steps = steps }
+        if let gapSteps { b.gapSteps = gapSteps }
+        if let sweepTimeLimit { b.sweepTimeLimit = sweepTimeLimit }
+        if let checkTimeLimit { b.checkTimeLimit = checkTimeLimit }
+        return b
     }
 
     mutating func run() throws {
         let clock = Stopwatch()
+        let budget = self.budget
+        let timing = StageTimes()
+        let checkVocab = budget.checkVocab, checkContexts = budget.checkContexts, sweepContexts = budget.sweepContexts
+        let thresholdContexts = budget.thresholdContexts, trials = budget.trials, gapSteps = budget.gapSteps
+        let sweepTimeLimit = budget.sweepTimeLimit
+        // Every product here is small (m ≤ 1,000 contexts, V ≈ 200) and the loss runs its own two
+        // workers: a second BLAS thread per call only spins. Measured on `--quick` (KJV, 2 cores):
+        // 62 CPU-s (8.6 of them system time) with OpenBLAS's default 2 threads, 45 CPU-s with 1.
+        setBLASThreads(1)
         let progress = StepPrinter(total: 6, clock: clock)
         let corpus = try inputs.isEmpty ? [try defaultCorpus()] : inputs
         let name = corpusName(corpus)
@@ -75,6 +107,7 @@ struct Analyze: ParsableCommand {
         let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
         let corpusSVG = corpusFigure(full, orders: stats.orders ?? [])
         try writeFileAtomically(path: dir + "/corpus.svg", contents: corpusSVG)
+        timing.lap("count")
 
         // 2. The check data: frequent tokens, frequent contexts.
         progress.step("condition checks on the \(checkContexts) (one-hot features) and \(sweepContexts) (Gaussian) most frequent contexts, \(checkVocab) most frequent tokens")
@@ -88,9 +121,10 @@ struct Analyze: ParsableCommand {
         // the NTP-SVM with dense features are slow at m = 1,000.
         let trainData = mostFrequentContexts(small, sweepContexts)
         let mm = trainData.contextCount
+        timing.lap("check_data")
         var specs: [(String, DataSet, Double)] = [("onehot", checkData, 300), ("positional-onehot", checkData, 300)]
         if full.contextLength == 0 { specs.removeAll { $0.0.hasPrefix("positional") } }
-        for d in [mm / 4, mm / 2, 2 * mm] where d > 0 { specs.append(("gaussian:\(d):\(seed)", trainData, sweepTimeLimit)) }
+        for d in [mm / 4, mm / 2, 2 * mm] where d > 0 { specs.append(("gaussian:\(d):\(seed)", trainData, budget.checkTimeLimit)) }
         var checks: [CheckReport] = []
         for (spec, data, timeLimit) in specs {
             let embedding = try EmbeddingSpec(parsing: spec)
@@ -101,17 +135,19 @@ struct Analyze: ParsableCommand {
                                              options: options, hooks: .standard(crossEntropySteps: gapSteps))
             progress.detail("\(spec) (m = \(data.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(report.entropyGap.map { general($0, 3) } ?? "–")\(report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? "")")
             checks.append(report)
+            timing.lap("check \(spec)")
         }
 
         // 3. Training curves where both conditions hold (d > m Gaussian features).
         let trainDim = 2 * trainData.contextCount
-        progress.step("training GD, NGD, Adam for \(steps) steps on \(trainData.contextCount) contexts, gaussian:\(trainDim)")
-        let training = try trainThreeOptimizers(trainData, dimension: trainDim)
+        progress.step("training GD, NGD, Adam for \(budget.steps) steps on \(trainData.contextCount) contexts, gaussian:\(trainDim)")
+        let training = try trainThreeOptimizers(trainData, dimension: trainDim, steps: budget.steps)
         let trainingSVG = trainingFigure(runs: training.runs.map { ($0.name, $0.rows) }, entropy: trainData.entropy())
         try writeFileAtomically(path: dir + "/training.svg", contents: trainingSVG)
         for run in training.runs {
             try writeFileAtomically(path: dir + "/training-\(run.name.lowercased()).csv", contents: TrainingLogFormat.csv(run.rows))
         }
+        timing.lap("training")
 
         // 4. The separability threshold d*/m: real supports against both null models.
         // Smaller than `sweep`'s defaults (m = 200, 20 trials) to stay within minutes; the report says so.
@@ -124,12 +160,17 @@ struct Analyze: ParsableCommand {
         try writeFileAtomically(path: dir + "/sweep-summary.csv", contents: sweep.summaryCSV())
         let sweepSVG = sweepFigure(sweep)
         try writeFileAtomically(path: dir + "/sweep.svg", contents: sweepSVG)
+        timing.lap("sweep")
 
         // 5. JSON and HTML.
         progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
+        let total = clock.elapsed
+        var stageSeconds = timing.seconds
+        stageSeconds["total"] = total
         let summary = AnalysisSummary(corpus: corpus, name: name, options: ingest.optionsDescription, statistics: stats,
                                       checkContexts: m, checkVocabulary: checkData.vocabularySize, checks: checks,
-                                      training: training.summary, sweep: sweep, seconds: clock.elapsed)
+                                      training: training.summary, sweep: sweep, seconds: total,
+                                      preset: quick ? "quick" : "standard", budget: budget, timing: stageSeconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try writeFileAtomically(path: dir + "/analysis.json", contents: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
@@ -142,7 +183,7 @@ struct Analyze: ParsableCommand {
     }
 
     /// GD (safe step), NGD and Adam (η = 0.01) from zero, logged against W* and W^mm.
-    private func trainThreeOptimizers(_ data: DataSet, dimension: Int) throws -> (runs: [NamedRun], summary: [TrainingSummary]) {
+    private func trainThreeOptimizers(_ data: DataSet, dimension: Int, steps: Int) throws -> (runs: [NamedRun], summary: [TrainingSummary]) {
         let features = try ContextFeatures.make(.gaussian(dimension: dimension, seed: seed), for: data)
         let loss = try NTPLoss(data: data, features: features)
         // analyze's figures use W* and W^mm only; γ*_∞'s LP would add up to a minute.
@@ -247,9 +288,15 @@ struct AnalysisSummary: Codable {
     var training: [TrainingSummary]
     var sweep: SweepResult
     var seconds: Double
+    /// "standard" or "quick" (`--quick`), and the sizes and budgets actually used.
+    var preset: String
+    var budget: AnalyzeBudget
+    /// Wall seconds per stage: count, check_data, "check EMBEDDING" for each check, training, sweep
+    /// (each with the files it writes) and total (up to writing analysis.json and report.html).
+    var timing: [String: Double]
     enum CodingKeys: String, CodingKey {
         case corpus, name, options, statistics, checkContexts = "check_contexts", checkVocabulary = "check_vocabulary"
-        case checks, training, sweep, seconds
+        case checks, training, sweep, seconds, preset, budget, timing
     }
 }
 

@@ -65,10 +65,13 @@ struct Stats: ParsableCommand {
         }
         if let rows = s.orders {
             lines.append("by context length:")
-            lines.append("  " + "order".leftPad(5) + "contexts".leftPad(12) + "mean k".leftPad(11) + "𝓗 nats".leftPad(10) + "𝓗 bits".leftPad(10))
+            lines.append("  " + "order".leftPad(5) + "contexts".leftPad(14) + "mean k".leftPad(14) + "𝓗 nats".leftPad(10) + "𝓗 bits".leftPad(10)
+                         + "k=1 ctx".leftPad(9) + "k=1 ev".leftPad(8))
             for r in rows {
-                lines.append("  " + String(r.order).leftPad(5) + grouped(r.contexts).leftPad(12) + fixed(r.meanSupport, 3).leftPad(11)
-                             + fixed(r.entropy, 4).leftPad(10) + fixed(r.entropyBits, 4).leftPad(10))
+                lines.append("  " + String(r.order).leftPad(5) + grouped(r.contexts).leftPad(14) + fixed(r.meanSupport, 3).leftPad(14)
+                             + fixed(r.entropy, 4).leftPad(10) + fixed(r.entropyBits, 4).leftPad(10)
+                             + (fixed(100 * r.singleSupportContextShare, 1) + "%").leftPad(9)
+                             + (fixed(100 * r.singleSupportEventShare, 1) + "%").leftPad(8))
             }
         }
         return lines.joined(separator: "\n")

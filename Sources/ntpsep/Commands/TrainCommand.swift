@@ -71,8 +71,11 @@ struct Train: ParsableCommand {
     @Option(help: "Where Ctrl-C writes the checkpoint (default: OUT.ckpt or ntpsep-train.ckpt).")
     var checkpoint: String?
 
+    /// `--threads` when not given (also shown by `ntpsep doctor`).
+    static let defaultThreads = 2
+
     @Option(help: "Threads for BLAS and the softmax pass.")
-    var threads: Int = 2
+    var threads: Int = Train.defaultThreads
 
     @Option(help: "Contexts per block (memory O(V × block); default 512 dense, 64 one-hot/positional).")
     var blockSize: Int?

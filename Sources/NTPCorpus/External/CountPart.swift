@@ -1,0 +1,156 @@
+import Foundation
+
+/// A partial count file: the counts of some shards of a corpus with the token strings, so that
+/// parts made by different processes or machines can be merged exactly (`PartMerger`).
+///
+/// Layout: the line `NTPSEP-PART`, one line of header JSON (`format_version`, the ingest
+/// `options` as a JSON string, `shards` held out of `shard_count`, context length, key bits,
+/// padding, sequence and event counts, vocabulary size), then the vocabulary sorted by UTF-8
+/// bytes (each token: varint byte length, bytes, varint occurrences), then the n-grams as a
+/// run: packed keys of vocabulary ranks ascending, delta-varint coded, each with a varint count.
+public struct CountPartHeader: Equatable, Sendable {
+    public static let magic = "NTPSEP-PART"
+    public static let formatVersion = 1
+    public var options: String
+    /// The shard indices this part holds, ascending.
+    public var shards: [Int]
+    public var shardCount: Int
+    public var contextLength: Int
+    public var bits: Int
+    public var padded: Bool
+    public var sequences: Int64
+    public var events: Int64
+    public var vocabularySize: Int
+
+    func encoded() -> [UInt8] {
+        let json = "{\"format_version\":\(Self.formatVersion),\"options\":\(quoted(options)),\"shards\":[\(shards.map(String.init).joined(separator: ","))],"
+            + "\"shard_count\":\(shardCount),\"context_length\":\(contextLength),\"bits\":\(bits),\"padded\":\(padded),"
+            + "\"sequences\":\(sequences),\"events\":\(events),\"vocabulary\":\(vocabularySize)}"
+        return Array((Self.magic + "\n" + json + "\n").utf8)
+    }
+
+    static func decode(_ line: [UInt8], path: String) throws -> CountPartHeader {
+        func bad(_ what: String) -> CorpusError { .input(path, "not a readable part file (\(what)); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART") }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { throw bad("header is not JSON") }
+        guard let version = object["format_version"] as? Int else { throw bad("no format_version") }
+        guard version == formatVersion else {
+            throw CorpusError.input(path, "part format_version \(version), this ntpsep reads version \(formatVersion); re-run its ingest --shard with this ntpsep")
+        }
+        guard let options = object["options"] as? String, let shards = object["shards"] as? [Int],
+              let shardCount = object["shard_count"] as? Int, let n = object["context_length"] as? Int,
+              let bits = object["bits"] as? Int, let padded = object["padded"] as? Bool,
+              let sequences = (object["sequences"] as? NSNumber)?.int64Value, let events = (object["events"] as? NSNumber)?.int64Value,
+              let v = object["vocabulary"] as? Int else { throw bad("header field missing") }
+        return CountPartHeader(options: options, shards: shards, shardCount: shardCount, contextLength: n, bits: bits,
+                               padded: padded, sequences: sequences, events: events, vocabularySize: v)
+    }
+}
+
+/// Writes a part atomically: header and vocabulary first, then pairs in ascending key order.
+final class CountPartWriter {
+    private let path: String
+    private let temporary: String
+    private let writer: RunWriter
+    private var committed = false
+
+    init(path: String, header: CountPartHeader, vocabulary: [[UInt8]], occurrences: [Int64]) throws {
+        self.path = path
+        temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var bytes = header.encoded()
+        for (token, count) in zip(vocabulary, occurrences) {
+            appendVarint(&bytes, UInt64(token.count)); bytes += token; appendVarint(&bytes, UInt64(count))
+        }
+        let target = path
+        writer = try RunWriter(path: temporary, header: bytes, failure: { CorpusError.input(target, "cannot write: \(String(cString: strerror($0)))") })
+    }
+
+    deinit { if !committed { unlink(temporary) } }
+
+    @inline(__always)
+    func append(_ key: UInt64, _ count: Int64) throws { try writer.append(key, count) }
+
+    /// Closes the file and renames it into place.
+    func commit() throws {
+        try writer.close()
+        guard rename(temporary, path) == 0 else { throw CorpusError.input(path, "cannot write: \(String(cString: strerror(errno)))") }
+        committed = true
+    }
+}
+
+func appendVarint(_ bytes: inout [UInt8], _ value: UInt64) {
+    var v = value
+    while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+    bytes.append(UInt8(v))
+}
+
+/// A part's header and vocabulary, read eagerly; its pairs are streamed with `pairs()`.
+public struct CountPart {
+    public let path: String
+    public let header: CountPartHeader
+    /// Token bytes in ascending byte order (the part's ids are ranks in this list).
+    public let vocabulary: [[UInt8]]
+    public let occurrences: [Int64]
+    /// Where the pairs start.
+    let pairsOffset: Int64
+
+    public init(path: String) throws {
+        self.path = path
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CorpusError.input(path, "\(String(cString: strerror(errno))) (check the path)")
+        }
+        defer { try? handle.close() }
+        var data = [UInt8](try handle.read(upToCount: 1 << 20) ?? Data())
+        var position = 0, pairsBase = 0
+        func line() throws -> [UInt8] {
+            while true {
+                if let nl = data[position...].firstIndex(of: 0x0A) {
+                    defer { position = nl + 1 }
+                    return Array(data[position..<nl])
+                }
+                guard let more = try handle.read(upToCount: 1 << 20), !more.isEmpty else {
+                    throw CorpusError.input(path, "not a part file (truncated header); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART")
+                }
+                data += more
+            }
+        }
+        guard try line() == Array(CountPartHeader.magic.utf8) else {
+            throw CorpusError.input(path, "not a part file (no NTPSEP-PART line); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART")
+        }
+        header = try CountPartHeader.decode(try line(), path: path)
+        func ensure(_ bytes: Int) throws {
+            while data.count - position < bytes {
+                guard let more = try handle.read(upToCount: 1 << 20), !more.isEmpty else {
+                    throw CorpusError.input(path, "truncated part file (vocabulary ends early)")
+                }
+                data += more
+            }
+        }
+        func varint() throws -> UInt64 {
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while true {
+                try ensure(1)
+                let b = data[position]; position += 1
+                v |= UInt64(b & 0x7F) << shift
+                if b < 0x80 { return v }
+                shift += 7
+                if shift >= 64 { throw CorpusError.input(path, "damaged part file (bad number in the vocabulary)") }
+            }
+        }
+        var vocabulary: [[UInt8]] = [], occurrences: [Int64] = []
+        vocabulary.reserveCapacity(header.vocabularySize); occurrences.reserveCapacity(header.vocabularySize)
+        for _ in 0..<header.vocabularySize {
+            let length = Int(try varint())
+            try ensure(length)
+            vocabulary.append(Array(data[position..<(position + length)])); position += length
+            occurrences.append(Int64(try varint()))
+            // Keep the buffer small: drop what was read.
+            if position > 1 << 20 { data.removeFirst(position); pairsBase += position; position = 0 }
+        }
+        self.vocabulary = vocabulary
+        self.occurrences = occurrences
+        pairsOffset = Int64(pairsBase + position)
+    }
+
+    /// A reader of the part's pairs.
+    func pairs() throws -> RunReader { try RunReader(path: path, folder: nil, offset: pairsOffset) }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import NTPFormats
+
+/// Out-of-core counting: spilling sorted runs under `memoryBudget`, shards, and writing the
+/// data set or a part from runs on disk.
+extension Ingestor {
+    /// Bytes outside the budget's accounting: the 1 MiB read buffer, per-thread and allocator
+    /// slack, ICU, and the binary itself (see README, "Out-of-core counting").
+    public static let memoryOverhead = 64 << 20
+
+    /// The folder for sorted runs in `temporaryParent`, created on first use.
+    func temporaryFolder() throws -> SpillFolder {
+        if let spillFolder { return spillFolder }
+        let folder = try SpillFolder(parent: temporaryParent)
+        spillFolder = folder
+        return folder
+    }
+
+    /// Under a budget, the merged run may grow until it, its merge target (1.5× growth) and the
+    /// event buffers plus the vocabulary reach the budget.
+    func updateSpillLimit() {
+        guard let budget = memoryBudget, let p = processor, let table = p.sequences.packed else { return }
+        let fixed = 3 * table.bufferCapacity * 8 + p.interner.approximateBytes
+        table.spillLimit = max(1 << 16, (budget - fixed) / 48)
+    }
+
+    /// Reads shard `shard` of `count` of `inputs`: every `count`-th file starting at `shard`
+    /// when there are at least `count` files, else, for one plain-text file read by lines,
+    /// bytes `[size·shard/count, size·(shard+1)/count)` with both ends moved forward to just
+    /// after a newline. The options record all inputs, as one process reading them would.
+    public func ingest(_ inputs: [String], shard: Int, of count: Int) throws {
+        guard count >= 1, shard >= 0, shard < count else {
+            throw CorpusError.option("--shard \(shard)/\(count): expected I/N with 0 ≤ I < N")
+        }
+        let files = try InputFiles.expand(inputs)
+        if files.count >= count {
+            for (i, file) in files.enumerated() where i % count == shard { try ingestFile(file) }
+        } else {
+            guard files.count == 1, files[0] != "-" else {
+                throw CorpusError.option("--shard \(shard)/\(count): \(files.count) input files cannot make \(count) shards; give at least \(count) files, or one plain-text file to cut by lines")
+            }
+            let file = files[0]
+            let format = options.format
+            guard (format == .auto || format == .text), options.boundary == .auto || options.boundary == .line else {
+                throw CorpusError.option("--shard on a single file cuts it at line ends, which needs text read with --boundary line; split the corpus into \(count) or more files instead")
+            }
+            let whole = try ByteSource(path: file)
+            guard whole.compression == .none, let size = whole.compressedSize else {
+                throw CorpusError.input(file, "a compressed file or a pipe cannot be cut into byte ranges; decompress it or split it into several files")
+            }
+            let start = try Self.lineStart(file, at: size * Int64(shard) / Int64(count), size: size)
+            let end = try Self.lineStart(file, at: size * Int64(shard + 1) / Int64(count), size: size)
+            try ingestFile(file, byteRange: start..<max(start, end))
+        }
+        self.inputs = files
+        progress?.finish()
+    }
+
+    /// The first offset ≥ `position` that starts a line (0, just after a '\n', or the end).
+    static func lineStart(_ path: String, at position: Int64, size: Int64) throws -> Int64 {
+        if position <= 0 { return 0 }
+        if position >= size { return size }
+        let source = try ByteSource(path: path, byteRange: (position - 1)..<size)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = position - 1
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { return size }
+            if let nl = chunk[0..<n].firstIndex(of: 0x0A) { return offset + Int64(nl) + 1 }
+            offset += Int64(n)
+        }
+    }
+
+    /// Writes the data set to `path` and returns its summary. Without a budget, or when the
+    /// counts stayed small, this is `makeDataSet()` + `writeNPZ`; otherwise the counts are
+    /// finished on disk (same bytes).
+    public func writeDataSet(to path: String) throws -> DataSetSummary {
+        if let table = try finishedTable(), let budget = memoryBudget {
+            // The in-memory build needs about 60 bytes per distinct n-gram.
+            if !table.spilledRuns.isEmpty || table.run.count * 60 + processor!.interner.approximateBytes > budget {
+                return try writeDataSetFromRuns(to: path, table: table, budget: budget)
+            }
+        }
+        let data = try makeDataSet()
+        try data.writeNPZ(to: path)
+        spillFolder?.remove()
+        return DataSetSummary(data)
+    }
+
+    /// Writes the counts as a part of shards `shards` of `shardCount` (see `CountPart`).
+    public func writePart(to path: String, shards: [Int], of shardCount: Int) throws {
+        guard let table = try finishedTable(forPart: true) else { return }
+        let folder = try temporaryFolder()
+        let runs = try runsOnDisk(table, folder: folder)
+        let (n, bits, events) = shape()
+        let (writer, rank) = try partWriter(path, shards: shards, of: shardCount)
+        processor = nil   // the vocabulary is in the writer now: its memory goes to sorting
+        let readers = try runs.map { try RunReader(path: $0, folder: folder) }
+        try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: bits, map: rank),
+                           budgetBytes: memoryBudget ?? (1 << 30), pairsAtMost: Int(events), folder: folder) { try writer.append($0, $1) }
+        try writer.commit()
+        folder.remove()
+    }
+
+    /// Context length, key bits and event count of the counts.
+    private func shape() -> (Int, Int, Int64) {
+        let s = processor!.sequences
+        return (s.contextLength, s.bits, s.eventCount)
+    }
+
+    /// The part's writer (header and byte-sorted vocabulary written) and interner id -> rank.
+    private func partWriter(_ path: String, shards: [Int], of shardCount: Int) throws -> (CountPartWriter, [UInt32]) {
+        let p = processor!, interner = p.interner, n = p.sequences.contextLength
+        let used = DataSetBuilder.usedTokens(interner: interner, padded: p.sequences.padded,
+                                             sequenceCount: p.sequences.sequenceCount, contextLength: n)
+        var ids = (0..<interner.count).filter { used[$0] }
+        ids.sort { interner.bytes(of: $0).lexicographicallyPrecedes(interner.bytes(of: $1)) }
+        var rank = [UInt32](repeating: 0, count: interner.count)
+        for (r, id) in ids.enumerated() { rank[id] = UInt32(r) }
+        var resolved = options
+        resolved.boundary = p.boundary
+        let header = CountPartHeader(options: resolved.jsonObject(inputs: inputs), shards: shards, shardCount: shardCount,
+                                     contextLength: n, bits: p.sequences.bits, padded: p.sequences.padded,
+                                     sequences: Int64(p.sequences.sequenceCount), events: p.sequences.eventCount,
+                                     vocabularySize: ids.count)
+        let occurrences = interner.occurrences
+        let writer = try CountPartWriter(path: path, header: header, vocabulary: ids.map { Array(interner.bytes(of: $0)) },
+                                         occurrences: ids.map { occurrences[$0] })
+        return (writer, rank)
+    }
+
+    /// The packed counts with everything merged, after checking they are complete; `nil` when
+    /// the counts are in the general (unpacked) counter, which only the in-memory build takes.
+    private func finishedTable(forPart: Bool = false) throws -> NGramRuns? {
+        guard let p = processor else {
+            if forPart { throw CorpusError.empty("no input read for this shard") }
+            _ = try makeDataSet()   // throws the "no tokens" error
+            return nil
+        }
+        if !forPart && p.sequences.eventCount == 0 { _ = try makeDataSet() }
+        let tooMany = "more than \(1 << p.sequences.bits) distinct tokens at order \(p.sequences.contextLength + 1)"
+        if p.sequences.outgrewSpilledRuns {
+            throw CorpusError.option("\(tooMany) after counts went to disk: out-of-core counting packs an n-gram into 64 bits; raise --memory so the counts fit in RAM, or lower --order")
+        }
+        guard let table = p.sequences.packed else {
+            if forPart { throw CorpusError.option("\(tooMany): parts pack an n-gram into 64 bits; lower --order") }
+            return nil
+        }
+        table.flush()
+        try table.takeSpillError()
+        return table
+    }
+
+    /// Every count as sorted runs on disk (the merged run in memory goes last); frees the table.
+    private func runsOnDisk(_ table: NGramRuns, folder: SpillFolder) throws -> [String] {
+        table.spillFolder = { folder }
+        table.spillRun()
+        try table.takeSpillError()
+        let runs = table.spilledRuns
+        table.release()
+        return runs
+    }
+
+    private func writeDataSetFromRuns(to path: String, table: NGramRuns, budget: Int) throws -> DataSetSummary {
+        let folder = try temporaryFolder()
+        let runs = try runsOnDisk(table, folder: folder)
+        let (n, bits, events) = shape()
+        let (newID, writer) = try dataSetWriter(folder: folder)
+        processor = nil   // the vocabulary is in the writer now: its memory goes to sorting
+        let readers = try runs.map { try RunReader(path: $0, folder: folder) }
+        try sortRenumbered(RunMerger(readers), map: PackedKeyMap(order: n + 1, bits: bits, map: newID),
+                           budgetBytes: budget - writer.vocabularyBytes, pairsAtMost: Int(events), folder: folder) { try writer.add($0, $1) }
+        var summary = try writer.finish(to: path)
+        summary.spilledRuns = runs.count
+        folder.remove()
+        return summary
+    }
+
+    /// Interner id -> final id, and the writer of the data set holding the final vocabulary.
+    private func dataSetWriter(folder: SpillFolder) throws -> ([UInt32], StreamingDataSetWriter) {
+        let p = processor!
+        let (newID, vocabulary) = DataSetBuilder.finalTokenIDs(interner: p.interner, sequences: p.sequences,
+                                                               maxVocabulary: options.maxVocabulary, minCount: options.minCount)
+        var resolved = options
+        resolved.boundary = p.boundary
+        let writer = try StreamingDataSetWriter(folder: folder, contextLength: p.sequences.contextLength, bits: p.sequences.bits,
+                                                eventCount: p.sequences.eventCount, vocabulary: vocabulary,
+                                                optionsJSON: resolved.jsonObject(inputs: inputs))
+        return (newID, writer)
+    }
+}
+extension DataSetSummary {
+    /// The summary of a data set in memory.
+    public init(_ d: DataSet) {
+        self.init(events: Int64(d.eventCount), contexts: d.contextCount, vocabulary: d.vocabularySize,
+                  order: d.contextLength + 1, entropy: d.entropy())
+    }
+}

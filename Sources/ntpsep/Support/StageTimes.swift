@@ -1,0 +1,14 @@
+/// Seconds per named stage of a command, for the `timing` object (stage → seconds) of its JSON output.
+final class StageTimes {
+    /// Seconds charged to each stage so far.
+    private(set) var seconds: [String: Double] = [:]
+    private var last = Stopwatch.now()
+
+    /// Charges the time since the previous lap (or since creation) to `stage`, adding to it when
+    /// the stage repeats.
+    func lap(_ stage: String) {
+        let now = Stopwatch.now()
+        seconds[stage, default: 0] += now - last
+        last = now
+    }
+}

@@ -1,0 +1,166 @@
+import XCTest
+import Foundation
+
+/// Out-of-core counting, shards, merges and the Dask driver, all checked against one
+/// in-memory `ingest` of the same inputs (byte for byte).
+final class ScaleCLITests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let kjv = root.appendingPathComponent("corpora/data/kjv.txt").path
+
+    private func ok(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        let r = try ntpsep(arguments)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+        return r
+    }
+
+    private func bytes(_ url: URL) throws -> Data { try Data(contentsOf: url) }
+
+    /// The Bible in `pieces` files (cut at line ends), in `dir/in`.
+    private func splitKJV(_ dir: URL, pieces: Int) throws -> URL {
+        let input = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        try shell("cd \(input.path) && split -n l/\(pieces) -d '\(Self.kjv)' kjv-")
+        return input
+    }
+
+    func testSmallMemoryBudgetSpillsRunsAndWritesTheSameBytes() throws {
+        let dir = scratchDirectory()
+        let temp = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+        let free = dir.appendingPathComponent("free.npz"), tight = dir.appendingPathComponent("tight.npz")
+        // ~0.5 M distinct trigrams do not fit 16 MB: runs go to disk. With <unk>, n-grams that
+        // differ only in rare tokens coincide after the renumbering and are summed.
+        for extra in [["--order", "3"], ["--order", "3", "--max-vocab", "300", "--min-count", "5"]] {
+            _ = try ok(["ingest", Self.kjv, "-o", free.path, "-q"] + extra)
+            let r = try ok(["ingest", Self.kjv, "-o", tight.path, "--memory", "16M", "--temp-dir", temp.path] + extra)
+            XCTAssertTrue(r.stdout.contains("sorted runs went to \(temp.path))"), r.stdout)
+            if extra.count == 2 {
+                XCTAssertTrue(r.stdout.contains("944,810 events, 148,464 contexts, 13,746 tokens, order 3, 𝓗 = 2.2680 nats"), r.stdout)
+            }
+            XCTAssertEqual(try bytes(tight), try bytes(free), "\(extra)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temp.path), [], "temporary runs left behind")
+        }
+    }
+
+    func testShardsMergedInAnyGroupingEqualOneIngest() throws {
+        let dir = scratchDirectory()
+        let input = try splitKJV(dir, pieces: 5)
+        let options = ["--order", "3", "--max-vocab", "2000", "--min-count", "2"]
+        let single = dir.appendingPathComponent("single.npz")
+        _ = try ok(["ingest", input.path, "-o", single.path, "-q"] + options)
+        func part(_ i: Int, of n: Int, _ source: String) throws -> String {
+            let p = dir.appendingPathComponent("\(source.hasSuffix(".txt") ? "b" : "f")\(i)of\(n).part").path
+            _ = try ok(["ingest", source, "--shard", "\(i)/\(n)", "-o", p, "-q", "--memory", "16M"] + options)
+            return p
+        }
+        let parts = try (0..<3).map { try part($0, of: 3, input.path) }
+        let left = dir.appendingPathComponent("01.part").path, right = dir.appendingPathComponent("21.part").path
+        _ = try ok(["merge", parts[0], parts[1], "-o", left, "-q"])
+        _ = try ok(["merge", parts[2], parts[1], "-o", right, "-q"])
+        for (k, grouping) in [[left, parts[2]], [parts[0], right], [parts[2], parts[0], parts[1]]].enumerated() {
+            let out = dir.appendingPathComponent("merged\(k).npz")
+            _ = try ok(["merge"] + grouping + ["-o", out.path, "--memory", "16M"])
+            XCTAssertEqual(try bytes(out), try bytes(single), "grouping \(k)")
+        }
+        // One big file cut into byte ranges at line ends gives the same data set as reading it whole.
+        let whole = dir.appendingPathComponent("whole.npz"), ranges = dir.appendingPathComponent("ranges.npz")
+        _ = try ok(["ingest", Self.kjv, "-o", whole.path, "-q"] + options)
+        let byteParts = try (0..<4).map { try part($0, of: 4, Self.kjv) }
+        _ = try ok(["merge"] + byteParts.reversed() + ["-o", ranges.path, "-q"])
+        XCTAssertEqual(try bytes(ranges), try bytes(whole))
+    }
+
+    func testMergeRefusesMismatchedDuplicateAndMissingShards() throws {
+        let dir = scratchDirectory()
+        let input = try splitKJV(dir, pieces: 2)
+        func part(_ name: String, _ shard: String, _ options: [String]) throws -> String {
+            let p = dir.appendingPathComponent(name).path
+            _ = try ok(["ingest", input.path, "--shard", shard, "-o", p, "-q"] + options)
+            return p
+        }
+        let a = try part("a.part", "0/2", ["--order", "2"]), b = try part("b.part", "1/2", ["--order", "3"])
+        let a2 = try part("a2.part", "0/2", ["--order", "2"])
+        let out = dir.appendingPathComponent("m.npz")
+        assertFails(try ntpsep(["merge", a, b, "-o", out.path]), with: "was made with other options", noFileAt: out)
+        assertFails(try ntpsep(["merge", a, a2, "-o", out.path]), with: "shard 0/2 is in more than one part", noFileAt: out)
+        assertFails(try ntpsep(["merge", a, "-o", out.path]), with: "needs all 2 shards; missing 1", noFileAt: out)
+        assertFails(try ntpsep(["merge", Self.kjv, "-o", out.path]), with: "not a part file", noFileAt: out)
+        assertFails(try ntpsep(["ingest", input.path, "--shard", "0/2", "-o", out.path]), with: "name it like", noFileAt: out)
+        assertFails(try ntpsep(["ingest", input.path, "--shard", "2/2", "-o", a]), with: "expected I/N with 0 ≤ I < N")
+    }
+
+    func testSignalRemovesTheTemporaryFolder() throws {
+        let dir = scratchDirectory()
+        let temp = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("ntpsep")
+        process.arguments = ["ingest", "-", "-o", dir.appendingPathComponent("x.npz").path, "--memory", "16M", "--temp-dir", temp.path]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardError = Pipe()
+        try process.run()
+        // The whole Bible: ~0.5 M distinct trigrams overflow 16 MB, so a run goes to disk (and
+        // the folder appears); stdin stays open, so ingest is still reading when the signal comes.
+        input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: Self.kjv)))
+        var waited = 0
+        while try FileManager.default.contentsOfDirectory(atPath: temp.path).isEmpty && waited < 600 { usleep(50_000); waited += 1 }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temp.path).count, 1, "no run went to disk")
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(process.terminationStatus, SIGTERM)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temp.path), [])
+    }
+
+    func testDaskDriverOnTwoWorkersEqualsOneIngest() throws {
+        let dir = scratchDirectory()
+        let input = try splitKJV(dir, pieces: 6)
+        let single = dir.appendingPathComponent("single.npz"), dask = dir.appendingPathComponent("dask.npz")
+        _ = try ok(["ingest", input.path, "-o", single.path, "-q", "--order", "3"])
+        let driver = Self.root.appendingPathComponent("scale/ntpsep_dask.py").path
+        let binary = Bundle.main.bundleURL.appendingPathComponent("ntpsep").path
+        let r = try runTool(["python3", driver, input.path, "-o", dask.path, "--shards", "5", "--fan-in", "2",
+                             "--workers", "2", "--ntpsep", binary, "--quiet", "--keep-parts", "--order", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("wrote \(dask.path): 5 shards, 4 merges in "), r.stdout)
+        XCTAssertEqual(try bytes(dask), try bytes(single))
+        // A rerun finds every part and merge in place and only rewrites the data set.
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dask.path + ".parts").sorted()
+        XCTAssertEqual(parts.count, 5 + 3, "\(parts)")
+        try FileManager.default.removeItem(at: dask)
+        let again = try runTool(["python3", driver, input.path, "-o", dask.path, "--shards", "5", "--fan-in", "2",
+                                 "--workers", "2", "--ntpsep", "/nonexistent/ntpsep", "--quiet", "--keep-parts", "--order", "3"])
+        XCTAssertNotEqual(again.status, 0, "the final merge must run again (its output was removed)")
+        XCTAssertTrue(again.stderr.contains("/nonexistent/ntpsep merge "), again.stderr)
+        XCTAssertFalse(again.stderr.contains("/nonexistent/ntpsep ingest "), again.stderr)
+    }
+}
+
+extension ScaleCLITests {
+    /// `stats --orders` on a merged data set: per-order single-token shares equal numpy's on an
+    /// order-2 ingest of the same text (marginalizing is exact with padding).
+    func testStatsOrdersOnAMergedDataSetMatchNumpy() throws {
+        let dir = scratchDirectory()
+        let parts = try (0..<2).map { i -> String in
+            let p = dir.appendingPathComponent("\(i).part").path
+            _ = try ok(["ingest", Self.kjv, "--shard", "\(i)/2", "-o", p, "-q"])
+            return p
+        }
+        let merged = dir.appendingPathComponent("m.npz"), order2 = dir.appendingPathComponent("o2.npz")
+        _ = try ok(["merge"] + parts + ["-o", merged.path, "-q"])
+        _ = try ok(["ingest", Self.kjv, "--order", "2", "-o", order2.path, "-q"])
+        let json = try ok(["stats", merged.path, "--orders", "1-3", "--json"]).stdout
+        let stats = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        let rows = stats["orders"] as! [[String: Any]]
+        let numpy = try shell("""
+            python3 -c "import scipy.sparse as sp, numpy as np; M = sp.load_npz('\(order2.path)'); k = np.diff(M.indptr); \
+            t = np.asarray(M.sum(axis=1)).ravel(); print(M.shape[0], repr(float((k == 1).mean())), repr(float(t[k == 1].sum() / t.sum())))"
+            """).split(separator: " ").map(String.init)
+        XCTAssertEqual(rows[1]["contexts"] as? Int, Int(numpy[0]))
+        XCTAssertEqual(rows[1]["single_support_context_share"] as! Double, Double(numpy[1])!, accuracy: 1e-12)
+        XCTAssertEqual(rows[1]["single_support_event_share"] as! Double, Double(numpy[2].trimmingCharacters(in: .whitespacesAndNewlines))!, accuracy: 1e-12)
+        XCTAssertEqual(rows[2]["contexts"] as? Int, 148_464)
+        XCTAssertEqual(rows[2]["single_support_context_share"] as! Double, stats["single_support_context_share"] as! Double)
+    }
+}

@@ -1,0 +1,51 @@
+import XCTest
+@testable import NTPCorpus
+
+/// The pieces of out-of-core counting against plain dictionaries.
+final class ExternalCountingTests: XCTestCase {
+    func testRunFileRoundTripsKeysOfEveryMagnitude() throws {
+        let folder = try SpillFolder()
+        let pairs: [(UInt64, Int64)] = [(0, 1), (1, 127), (128, 128), (300, 16_384), (1 << 35, 1 << 40), (.max - 1, 7), (.max, 1)]
+        let writer = try RunWriter(in: folder, stem: "t")
+        for (k, c) in pairs { try writer.append(k, c) }
+        try writer.close()
+        // Delta and count varints: 1+1, 1+1, 1+2 (delta 127, count 128), 2+3, 5+6, 10+1, 1+1 bytes.
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: writer.path)[.size] as? Int, 36)
+        let reader = try RunReader(path: writer.path, folder: folder, bufferSize: 24)
+        var read: [(UInt64, Int64)] = []
+        while try reader.advance() { read.append((reader.key, reader.count)) }
+        XCTAssertEqual(read.map(\.0), pairs.map(\.0))
+        XCTAssertEqual(read.map(\.1), pairs.map(\.1))
+        let path = folder.path
+        folder.remove()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    func testExternalSorterWithTinyBuffersSumsLikeADictionary() throws {
+        let folder = try SpillFolder()
+        var state: UInt64 = 12345
+        var expected: [UInt64: Int64] = [:]
+        for capacity in [2, 7, 1000, 1 << 20] {
+            let sorter = ExternalSorter(capacity: capacity, folder: folder)
+            expected = [:]
+            for i in 0..<20_000 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let key = (state >> 40) % 3000, count = Int64(i % 5 + 1)
+                try sorter.add(key, count)
+                expected[key, default: 0] += count
+            }
+            var got: [(UInt64, Int64)] = []
+            try sorter.forEachSorted { got.append(($0, $1)) }
+            XCTAssertEqual(got.map(\.0), expected.keys.sorted(), "capacity \(capacity)")
+            XCTAssertEqual(got.map(\.1), expected.keys.sorted().map { expected[$0]! }, "capacity \(capacity)")
+            XCTAssertEqual(sorter.runCount > 0, capacity < 20_000, "capacity \(capacity)")
+        }
+    }
+
+    func testPackedKeyMapRenumbersEveryPosition() {
+        // Order 3, 21-bit ids: (2, 0, 1) -> (map[2], map[0], map[1]) = (9, 5, 7).
+        let map = PackedKeyMap(order: 3, bits: 21, map: [5, 7, 9])
+        let key: UInt64 = 2 << 42 | 0 << 21 | 1
+        XCTAssertEqual(map(key), 9 << 42 | 5 << 21 | 7)
+    }
+}
