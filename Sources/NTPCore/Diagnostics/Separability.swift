@@ -306,10 +306,8 @@ public enum Separability {
     /// `maxNullSpaceNonzeros`; nil when out of reach or without a verified certificate.
     static func decideByNullSpace(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
                                   deadline: Double) -> SeparabilityResult? {
-        if getenv("NTPSEP_NO_NULLSPACE") != nil { return nil }
-        guard let route = NullSpaceSeparability(data: data, features: features, options: options) else { debugLog("nullspace: init nil"); return nil }
-        debugLog("nullspace: rank \(route.rank) nullity \(route.nullity) nnz \(route.marginNonzeros)")
-        guard route.nullity > 0, Double(route.nullity) <= options.maxNullityShare * Double(route.rank),
+        guard let route = NullSpaceSeparability(data: data, features: features, options: options),
+              route.nullity > 0, Double(route.nullity) <= options.maxNullityShare * Double(route.rank),
               route.marginNonzeros <= options.maxNullSpaceNonzeros else { return nil }
         return route.decide(deadline: deadline)
     }
@@ -603,5 +601,3 @@ public enum Separability {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
-
-func debugLog(_ s: String) { if getenv("NTPSEP_DEBUG") != nil { fputs(s + "\n", stderr) } }
