@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ntpsep", targets: ["ntpsep"]),
+        .executable(name: "ntpsep-fuzz", targets: ["NTPFuzz"]),
         .library(name: "NTPFormats", targets: ["NTPFormats"]),
         .library(name: "NTPCorpus", targets: ["NTPCorpus"]),
         .library(name: "NTPCore", targets: ["NTPCore"]),
@@ -46,6 +47,10 @@ let package = Package(
             "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // libFuzzer harnesses: scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DFUZZING;
+        // a normal build makes `ntpsep-fuzz TARGET FILE…`, which replays inputs.
+        .executableTarget(name: "NTPFuzz", dependencies: ["NTPFormats", "NTPCorpus"]),
 
         .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
         .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),

@@ -13,6 +13,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utext.h>
+#include <unicode/uloc.h>
 #include <unicode/utf8.h>
 
 /* ------------------------------------------------------------------ break iteration */
@@ -500,4 +501,22 @@ int64_t cicu_transform_apply(cicu_transform *t, const uint8_t *text, int64_t len
 
 const char *cicu_error_name(int32_t status) {
     return u_errorName((UErrorCode)status);
+}
+
+int32_t cicu_locale_is_known(const char *locale) {
+    UErrorCode status = U_ZERO_ERROR;
+    char canonical[ULOC_FULLNAME_CAPACITY], language[ULOC_LANG_CAPACITY];
+    uloc_canonicalize(locale, canonical, (int32_t)sizeof canonical, &status);
+    if (U_FAILURE(status) || status == U_STRING_NOT_TERMINATED_WARNING) return 0;
+    uloc_getLanguage(canonical, language, (int32_t)sizeof language, &status);
+    if (U_FAILURE(status) || status == U_STRING_NOT_TERMINATED_WARNING) return 0;
+    if (language[0] == 0) return canonical[0] == 0;   /* "" is root; "_XX" alone is not a locale */
+    int32_t n = uloc_countAvailable();
+    for (int32_t i = 0; i < n; i++) {
+        char other[ULOC_LANG_CAPACITY];
+        UErrorCode s2 = U_ZERO_ERROR;
+        uloc_getLanguage(uloc_getAvailable(i), other, (int32_t)sizeof other, &s2);
+        if (U_SUCCESS(s2) && strcmp(other, language) == 0) return 1;
+    }
+    return 0;
 }

@@ -16,6 +16,30 @@ enum { KIND_PLAIN = 0, KIND_SELECTED = 1, KIND_EXCLUDED = 2, KIND_MILESTONE = 3 
 
 #define OUT_CAP 65536
 
+/* Entity expansion bound, as libxml2's own amplification guard (2.11+) does it: the character
+ * data produced may exceed the input consumed by at most this factor plus a fixed allowance.
+ * Ordinary text produces at most ~1.5 bytes per input byte (UTF-16 to UTF-8). */
+#define MAX_AMPLIFICATION 10
+#define AMPLIFICATION_ALLOWANCE (1 << 20)
+
+/* libxml2 2.9 checks attribute names for duplicates pairwise: n attributes cost n² steps
+ * (200,000 take half a minute), so larger start tags are refused before the parser sees them. */
+#define MAX_ATTRIBUTES 10000
+
+/* A byte-level lexer over the raw input that counts the '=' of attributes in each start tag,
+ * skipping quoted values, comments, CDATA sections, processing instructions and declarations.
+ * Only meaningful for ASCII-compatible encodings; it is off for UTF-16/32 input. */
+enum { SCAN_TEXT, SCAN_OPEN, SCAN_TAG, SCAN_QUOTE, SCAN_BANG, SCAN_COMMENT, SCAN_CDATA, SCAN_PI, SCAN_DECL, SCAN_OFF };
+struct markup_scan {
+    int state;
+    uint8_t quote;       /* the quote character of SCAN_QUOTE */
+    int run;             /* progress through a terminator ("-->", "]]>", "?>") or "<!" prefix */
+    uint8_t bang[8];     /* bytes after "<!" until the kind is known */
+    int64_t attributes;  /* '=' seen in the current start tag */
+    int64_t line;        /* line of the current start tag (1-based) */
+    int64_t lines;       /* newlines seen so far */
+};
+
 struct cxml_extractor {
     xmlParserCtxtPtr ctxt;      /* created on the first 4 bytes (encoding detection) */
     xmlSAXHandler sax;
@@ -46,6 +70,10 @@ struct cxml_extractor {
     int64_t err_line, err_col;
     char err_msg[512];
     int64_t undefined_entities, warnings;
+
+    int64_t fed;                /* input bytes given to the parser so far */
+    int64_t characters;         /* bytes of character data the parser produced (entities expanded) */
+    struct markup_scan scan;    /* attribute counter over the raw input (see scan_markup) */
 };
 
 /* ------------------------------------------------------------------ output */
@@ -75,8 +103,13 @@ static void record_end(struct cxml_extractor *x) {
 
 /* ------------------------------------------------------------------ SAX callbacks */
 
+/* The extractor whose parser xmlCreatePushParserCtxt is creating: errors raised in there (an
+ * unsupported encoding such as UCS-4 "\0<\0\0") arrive before ctxt->_private is set. */
+static __thread struct cxml_extractor *creating;
+
 static inline struct cxml_extractor *ext(void *ctx) {
-    return (struct cxml_extractor *)((xmlParserCtxtPtr)ctx)->_private;
+    struct cxml_extractor *x = ctx ? (struct cxml_extractor *)((xmlParserCtxtPtr)ctx)->_private : NULL;
+    return x ? x : creating;
 }
 
 static inline int member(const xmlChar *name, const xmlChar **set, int32_t n) {
@@ -156,9 +189,87 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
     }
 }
 
+static void fail(struct cxml_extractor *x, int64_t line, int64_t column, const char *message) {
+    if (x->failed) return;
+    x->failed = 1;
+    x->err_code = -1;
+    x->err_line = line;
+    x->err_col = column;
+    snprintf(x->err_msg, sizeof x->err_msg, "%s", message);
+    if (x->ctxt) xmlStopParser(x->ctxt);
+}
+
 static void on_chars(void *ctx, const xmlChar *ch, int len) {
     struct cxml_extractor *x = ext(ctx);
+    x->characters += len;
+    if (x->characters > MAX_AMPLIFICATION * x->fed + AMPLIFICATION_ALLOWANCE) {
+        char m[300];
+        snprintf(m, sizeof m, "entity expansion produced %lld bytes of text from %lld bytes of XML, more than %d times the input "
+                 "(an entity bomb?); if the document is genuine, expand its entities first (xmllint --noent)",
+                 (long long)x->characters, (long long)x->fed, MAX_AMPLIFICATION);
+        fail(x, xmlSAX2GetLineNumber(x->ctxt), xmlSAX2GetColumnNumber(x->ctxt), m);
+        return;
+    }
     if (x->selected > 0 && x->excluded == 0) put(x, ch, (size_t)len);
+}
+
+/* Runs the markup lexer over one chunk; 0 when a start tag has too many attributes. */
+static int scan_markup(struct cxml_extractor *x, const uint8_t *b, int64_t n) {
+    struct markup_scan *m = &x->scan;
+    for (int64_t i = 0; i < n && m->state != SCAN_OFF; i++) {
+        uint8_t c = b[i];
+        if (c == '\n') m->lines++;
+        switch (m->state) {
+        case SCAN_TEXT:
+            if (c == '<') m->state = SCAN_OPEN;
+            break;
+        case SCAN_OPEN:
+            if (c == '!') { m->state = SCAN_BANG; m->run = 0; }
+            else if (c == '?') { m->state = SCAN_PI; m->run = 0; }
+            else if (c == '/' || c == '<') m->state = c == '<' ? SCAN_OPEN : SCAN_DECL;
+            else { m->state = SCAN_TAG; m->attributes = 0; m->line = m->lines + 1; }
+            break;
+        case SCAN_TAG:
+            if (c == '"' || c == '\'') { m->state = SCAN_QUOTE; m->quote = c; }
+            else if (c == '>') m->state = SCAN_TEXT;
+            else if (c == '=' && ++m->attributes > MAX_ATTRIBUTES) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "a start tag with more than %d attributes; split the element or remove attributes "
+                         "(this many make the parser quadratically slow)", MAX_ATTRIBUTES);
+                fail(x, m->line, 0, msg);
+                return 0;
+            }
+            break;
+        case SCAN_QUOTE:
+            if (c == m->quote) m->state = SCAN_TAG;
+            break;
+        case SCAN_BANG: { /* "<!" seen: "--" starts a comment, "[CDATA[" a CDATA section, else a declaration */
+            static const char cdata[] = "[CDATA[";
+            m->bang[m->run++] = c;
+            int comment = m->bang[0] == '-', section = memcmp(m->bang, cdata, (size_t)m->run) == 0;
+            if (comment && m->run == 2) { m->state = c == '-' ? SCAN_COMMENT : SCAN_DECL; m->run = 0; }
+            else if (section && m->run == 7) { m->state = SCAN_CDATA; m->run = 0; }
+            else if (!comment && !section) m->state = c == '>' ? SCAN_TEXT : SCAN_DECL;
+            break;
+        }
+        case SCAN_COMMENT:  /* until "-->" */
+            if (c == '-') m->run++;
+            else { if (c == '>' && m->run >= 2) m->state = SCAN_TEXT; m->run = 0; }
+            break;
+        case SCAN_CDATA:    /* until "]]>" */
+            if (c == ']') m->run++;
+            else { if (c == '>' && m->run >= 2) m->state = SCAN_TEXT; m->run = 0; }
+            break;
+        case SCAN_PI:       /* until "?>" */
+            if (c == '>' && m->run) m->state = SCAN_TEXT;
+            m->run = c == '?';
+            break;
+        case SCAN_DECL:     /* end tags and declarations: until '>' (internal subsets go back to text) */
+            if (c == '>' || c == '[') m->state = SCAN_TEXT;
+            break;
+        }
+    }
+    return 1;
 }
 
 /* Entity references: declared internal entities are replayed through on_chars (nothing builds
@@ -198,7 +309,7 @@ static void on_error(void *ctx, xmlErrorPtr err) {
     if (x->failed) return;
     x->failed = 1;
     x->err_code = err->code;
-    if ((xmlParserCtxtPtr)ctx != x->ctxt && x->ctxt->input) {
+    if (x->ctxt && (xmlParserCtxtPtr)ctx != x->ctxt && x->ctxt->input) {
         /* raised while parsing an entity's replacement text: report where the document
          * references it, not a position inside the entity */
         x->err_line = x->ctxt->input->line;
@@ -211,7 +322,7 @@ static void on_error(void *ctx, xmlErrorPtr err) {
     snprintf(x->err_msg, sizeof x->err_msg, "%s", m);
     size_t n = strlen(x->err_msg);
     while (n > 0 && (x->err_msg[n - 1] == '\n' || x->err_msg[n - 1] == ' ')) x->err_msg[--n] = 0;
-    xmlStopParser(x->ctxt);
+    if (x->ctxt) xmlStopParser(x->ctxt);
 }
 
 /* No external entity, DTD or XInclude is ever loaded, whatever the options say. */
@@ -291,10 +402,12 @@ void cxml_close(cxml_extractor *x) {
 }
 
 static int create_ctxt(struct cxml_extractor *x) {
+    creating = x;
     x->ctxt = xmlCreatePushParserCtxt(&x->sax, NULL, (const char *)x->head, x->n_head, x->file_name);
+    creating = NULL;
     if (!x->ctxt) {
+        if (!x->failed) snprintf(x->err_msg, sizeof x->err_msg, "cannot create the XML parser (out of memory?)");
         x->failed = 1;
-        snprintf(x->err_msg, sizeof x->err_msg, "cannot create the XML parser (out of memory?)");
         return 0;
     }
     x->ctxt->_private = x;
@@ -320,12 +433,25 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
         if (x->n_head < 4 && !terminate) return 0;
         if (!create_ctxt(x)) return -1;
     }
+    if (x->fed == 0 && x->n_head >= 2 && (x->head[0] == 0 || x->head[1] == 0 || x->head[0] >= 0xfe))
+        x->scan.state = SCAN_OFF;   /* UTF-16/32 (BOM or NUL bytes): the byte lexer does not apply */
     while (length > 0 && !x->failed) {
         /* small pieces: libxml2 halts with "Huge input lookup" once more than 10 MB
          * (XML_MAX_LOOKUP_LIMIT) sit unparsed in its buffer, and we never set XML_PARSE_HUGE */
         int n = length > (1 << 20) ? (1 << 20) : (int)length;
+        if (x->fed == 0 && !scan_markup(x, x->head, x->n_head)) break;
+        if (!scan_markup(x, bytes, n)) break;
+        x->fed += n + (x->fed == 0 ? x->n_head : 0);
         xmlParseChunk(x->ctxt, (const char *)bytes, n, 0);
         bytes += n; length -= n;
+    }
+    if (x->failed && x->err_code == XML_ERR_INTERNAL_ERROR && strstr(x->err_msg, "Huge input lookup")) {
+        /* libxml2 2.9 names its 10 MB item limit (without XML_PARSE_HUGE) as an internal error;
+         * inside a start tag, report the tag's line rather than where the parser gave up. */
+        if (x->scan.state == SCAN_TAG || x->scan.state == SCAN_QUOTE) { x->err_line = x->scan.line; x->err_col = 0; }
+        snprintf(x->err_msg, sizeof x->err_msg, "%s longer than 10,000,000 bytes, libxml2's limit for one item; "
+                 "split it or leave the file out", x->scan.state == SCAN_QUOTE ? "an attribute value" : "a name, text run or tag");
+        x->err_code = -1;
     }
     if (terminate && !x->failed) {
         xmlParseChunk(x->ctxt, NULL, 0, 1);
@@ -361,5 +487,6 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
 int64_t cxml_error_line(const cxml_extractor *x) { return x->err_line; }
 int64_t cxml_error_column(const cxml_extractor *x) { return x->err_col; }
 const char *cxml_error_message(const cxml_extractor *x) { return x->err_msg; }
+int32_t cxml_error_is_limit(const cxml_extractor *x) { return x->failed && x->err_code == -1; }
 int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
 int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }

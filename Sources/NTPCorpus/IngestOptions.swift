@@ -1,3 +1,4 @@
+import CICU
 /// Everything that decides how a corpus becomes a data set. Part of every output's `options`.
 public struct IngestOptions: Equatable, Sendable {
     /// How the input bytes are read.
@@ -49,6 +50,9 @@ public struct IngestOptions: Equatable, Sendable {
         guard minCount >= 1 else { throw CorpusError.option("--min-count must be at least 1 (got \(minCount))") }
         if let k = maxVocabulary, k < 1 { throw CorpusError.option("--max-vocab must be at least 1 (got \(k))") }
         if let s = separatorID, s < 0 { throw CorpusError.option("--separator-id must be non-negative (got \(s))") }
+        guard cicu_locale_is_known(locale) != 0 else {
+            throw CorpusError.option("--locale '\(locale)': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)")
+        }
     }
 
     /// The options as a JSON object text with sorted keys (stored in the data set).

@@ -20,9 +20,14 @@ public final class Ingestor {
     var spillFolder: SpillFolder?
     private let buffer: UnsafeMutableRawBufferPointer
     private var bytesBefore: Int64 = 0
+    /// Raw id -> interned id + 1 (0 = not seen yet) for raw ids below `denseIDLimit`.
     private var idMap: [UInt32] = []
+    /// Raw id -> interned id for larger raw ids, so memory follows the distinct ids, not their values.
+    private var sparseIDs: [Int: UInt32] = [:]
     /// The data set, once built (see `makeDataSet`).
-    private var built: DataSet?   // raw id -> interned id + 1 (0 = not seen yet)
+    private var built: DataSet?
+    /// Raw ids up to this (16 MiB of table) are looked up in a plain array (GPT-2's 50,257 ids fit).
+    static let denseIDLimit = 1 << 22
 
     public static let chunkSize = 1 << 20
 
@@ -139,6 +144,9 @@ public final class Ingestor {
         if filled >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) {
             throw CorpusError.input(name, "UTF-16 text (byte order mark at byte 0); convert it with iconv -f UTF-16 -t UTF-8, or read XML with --format xml")
         }
+        if let order = Self.utf16WithoutBOM(UnsafeBufferPointer(start: bytes, count: min(filled, 4096))) {
+            throw CorpusError.input(name, "looks like UTF-16\(order) text without a byte order mark (every other byte is NUL); convert it with iconv -f UTF-16\(order) -t UTF-8")
+        }
         if filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
         var validator = UTF8Validator(offset: Int64(start))
         while true {
@@ -160,6 +168,21 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
+    }
+
+    /// "LE" or "BE" when the head looks like BOM-less UTF-16 text: at least 8 code units, nearly
+    /// all NUL in one byte of each pair and none in the other (ASCII-range text in UTF-16).
+    static func utf16WithoutBOM(_ head: UnsafeBufferPointer<UInt8>) -> String? {
+        let pairs = head.count / 2
+        guard pairs >= 8 else { return nil }
+        var evenZeros = 0, oddZeros = 0
+        for k in 0..<pairs {
+            if head[2 * k] == 0 { evenZeros += 1 }
+            if head[2 * k + 1] == 0 { oddZeros += 1 }
+        }
+        if oddZeros * 10 >= pairs * 9 && evenZeros == 0 { return "LE" }
+        if evenZeros * 10 >= pairs * 9 && oddZeros == 0 { return "BE" }
+        return nil
     }
 
     static func describe(_ failure: UTF8Validator.Failure, _ name: String) -> CorpusError {
@@ -227,10 +250,11 @@ public final class Ingestor {
                     raw = signed ? Int64(Int32(bitPattern: u)) : Int64(u)
                 default:
                     raw = Int64(bitPattern: UnsafeRawPointer(bytes + e).loadUnaligned(as: UInt64.self).littleEndian)
-                    if !signed && raw < 0 { raw = .max }
                 }
                 if raw < 0 || raw >= Int64(UInt32.max) {
-                    throw CorpusError.content(name, offset: offset + Int64(e - start), "token id \(raw) out of range (ids must be in 0..<2^32)")
+                    // An unsigned 64-bit id above 2^63 − 1 has wrapped to a negative raw: print its real value.
+                    let shown = width == 8 && !signed ? String(UInt64(bitPattern: raw)) : String(raw)
+                    throw CorpusError.content(name, offset: offset + Int64(e - start), "token id \(shown) out of range (ids must be in 0…4294967294)")
                 }
                 if let s = separator, raw == Int64(s) { processor!.endDocument(); continue }
                 processor!.countToken(internID(Int(raw)))
@@ -257,10 +281,20 @@ public final class Ingestor {
             processor!.interner.countOccurrence(of: id)
             return id
         }
-        if raw >= idMap.count { idMap.append(contentsOf: repeatElement(0, count: max(raw + 1 - idMap.count, idMap.count))) }
+        if raw >= Self.denseIDLimit, let id = sparseIDs[raw] {
+            processor!.interner.countOccurrence(of: id)
+            return id
+        }
         var text = Array(String(raw).utf8)
         let id = text.withUnsafeMutableBufferPointer { processor!.interner.intern(UnsafeBufferPointer($0)) }
-        idMap[raw] = id + 1
+        if raw >= Self.denseIDLimit {
+            sparseIDs[raw] = id
+        } else {
+            if raw >= idMap.count {
+                idMap.append(contentsOf: repeatElement(0, count: min(max(raw + 1 - idMap.count, idMap.count), Self.denseIDLimit - idMap.count)))
+            }
+            idMap[raw] = id + 1
+        }
         return id
     }
 }

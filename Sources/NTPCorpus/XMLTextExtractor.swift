@@ -146,7 +146,7 @@ public final class XMLTextExtractor {
             let libxml = String(cString: cxml_error_message(handle))
             throw XMLExtractionError(file: fileName, line: Int(cxml_error_line(handle)),
                                      column: Int(cxml_error_column(handle)),
-                                     message: "\(libxml) (not well-formed XML: fix the file or leave it out)")
+                                     message: cxml_error_is_limit(handle) != 0 ? libxml : "\(libxml) (not well-formed XML: fix the file or leave it out)")
         }
     }
 }

@@ -14,7 +14,8 @@ public struct DataSet: Equatable, Sendable {
     public var rowOffsets: [Int]
     /// CSR column (token) ids, one per stored entry, increasing within each row.
     public var columns: [Int32]
-    /// Counts (or, for user-supplied files, non-negative weights), one per stored entry.
+    /// Counts (or, for user-supplied files, positive weights), one per stored entry, each and
+    /// their sum below 2⁵³.
     public var counts: [Double]
     /// Token strings, index = token id; `nil` when the archive carries none.
     public var vocabulary: [String]?
@@ -127,8 +128,8 @@ public struct DataSet: Equatable, Sendable {
                 guard c > previous, Int(c) < vocabularySize else {
                     throw DataSetError.invalid("row \(j): column \(c) out of range or not strictly increasing (V = \(vocabularySize))")
                 }
-                guard counts[e] >= 0, counts[e].isFinite else {
-                    throw DataSetError.invalid("row \(j): count \(counts[e]) is negative or not finite")
+                guard counts[e] > 0, counts[e] < countLimit else {
+                    throw DataSetError.invalid("row \(j): count \(counts[e]) is not positive, finite and below 2^53")
                 }
                 previous = c
             }
@@ -136,8 +137,14 @@ public struct DataSet: Equatable, Sendable {
         if let v = vocabulary, v.count != vocabularySize {
             throw DataSetError.invalid("vocab has \(v.count) entries but the matrix has \(vocabularySize) columns")
         }
+        guard eventCount < countLimit else {
+            throw DataSetError.invalid("the counts sum to \(eventCount), at or above 2^53, so totals would not be exact")
+        }
         if let c = contexts, c.count != contextCount * contextLength {
             throw DataSetError.invalid("contexts has \(c.count) ids, expected m × (N−1) = \(contextCount) × \(contextLength)")
+        }
+        if let c = contexts, let e = c.firstIndex(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+            throw DataSetError.invalid("contexts holds token id \(c[e]) at row \(e / max(1, contextLength)), outside the vocabulary 0..<\(vocabularySize)")
         }
     }
 }

@@ -1,95 +1,111 @@
 extension DataSet {
+    /// The data-set file format version this build writes (int64 scalar member `format_version`).
+    /// 1: the legacy layout without the member (vocabulary only as `vocab`, '<U').
+    /// 2: `format_version` present; the vocabulary is either `vocab` ('<U') or, when padding every
+    ///    token to the longest would waste memory, `vocab_utf8` + `vocab_offsets` (see `writeNPZ`).
+    public static let formatVersion: Int64 = 2
+
     /// Loads a data set from any `scipy.sparse.save_npz` file (compressed or not) in csr, csc or
     /// coo format, with data of any bool/int/uint/float dtype and int32/int64 indices. The matrix
-    /// is converted to CSR with sorted columns and duplicates summed. Optional members: `vocab`
-    /// (1-D strings), `contexts` (2-D integers m × (N−1); sets `contextLength`), `options`
-    /// (0-d string holding JSON). Errors are one line naming the file.
+    /// is converted to CSR with sorted columns. Optional members: `vocab` (1-D strings) or
+    /// `vocab_utf8` + `vocab_offsets`, `contexts` (2-D integers m × (N−1); sets `contextLength`),
+    /// `options` (0-d string holding JSON), `format_version`.
+    ///
+    /// Every invariant the readers rely on is checked here, once: a known format version;
+    /// consistent shapes; `indptr` starting at 0, never decreasing and ending at nnz; indices in
+    /// range; no (row, column) pair stored twice; counts positive, finite and below 2⁵³ with a
+    /// total below 2⁵³; context ids in 0..<V; memory for the CSR arrays available. Each violation
+    /// is one line naming the file, the member, the position and what to do.
     public init(contentsOfNPZ path: String) throws {
-        let members = try NPZArchive.read(path: path, decodingStrings: true)
-        func bad(_ what: String) -> NTPFormatError { NTPFormatError("\(path): \(what)") }
-        func need(_ key: String) throws -> NPYArray {
-            guard let a = members[key] else {
-                throw bad("missing array '\(key)' (expected a scipy.sparse.save_npz file; has \(members.keys.sorted().joined(separator: ", ")))")
-            }
-            return a
-        }
-        func ints(_ key: String) throws -> [Int64] {
-            do { return try need(key).int64s() } catch let e as NTPFormatError where !e.description.hasPrefix(path) {
-                throw bad("array '\(key)': \(e.description)")
-            }
-        }
-        let format: String
-        do { format = try need("format").strings().first ?? "" } catch let e as NTPFormatError where !e.description.hasPrefix(path) {
-            throw bad("array 'format': \(e.description)")
-        }
-        let shape = try ints("shape")
-        guard shape.count == 2, shape[0] >= 0, shape[1] >= 0 else { throw bad("'shape' must hold two non-negative numbers, found \(shape)") }
-        let m = Int(shape[0]), v = Int(shape[1])
-        guard v <= Int(Int32.max) + 1 else { throw bad("vocabulary size \(v) exceeds the supported 2^31 columns") }
-        let values: [Double]
-        do { values = try need("data").doubles() } catch let e as NTPFormatError where !e.description.hasPrefix(path) {
-            throw bad("array 'data': \(e.description)")
-        }
+        try self.init(npzMembers: NPZArchive.read(path: path, decodingStrings: true), name: path)
+    }
 
-        // Gather (row, column, value) triplets in whatever order the format stores them.
+    /// The data set held by the members of an `.npz` (see `init(contentsOfNPZ:)`, which checks
+    /// the same invariants); `name` is the file name used in messages.
+    public init(npzMembers members: [String: NPYArray], name path: String) throws {
+        let file = NPZMembers(path: path, members: members)
+        try file.checkFormatVersion(accepting: DataSet.formatVersion, kind: "data set")
+        let format = try file.strings("format").first ?? ""
+        let shape = try file.ints("shape")
+        guard shape.count == 2, shape[0] >= 0, shape[1] >= 0 else {
+            throw file.error("member 'shape' must hold two non-negative numbers, found \(shape)")
+        }
+        let m = Int(shape[0]), v = Int(shape[1])
+        guard v <= Int(Int32.max) + 1 else { throw file.error("vocabulary size \(v) in 'shape' exceeds the supported 2^31 columns") }
+        let values = try file.doubles("data")
+        guard !values.isEmpty else {
+            throw file.error("holds no counts ('data' is empty), so there is nothing to analyze; ingest a corpus with at least one token")
+        }
+        try Self.checkCounts(values, file)
+
+        // Gather (row, column) pairs in whatever order the format stores them; `member` names
+        // the array whose positions the pairs have, for messages.
         var rows: [Int], cols: [Int]
+        let member: String
         switch format {
         case "csr", "csc":
-            let indptr = try ints("indptr"), indices = try ints("indices")
+            let indptr = try file.ints("indptr"), indices = try file.ints("indices")
             let major = format == "csr" ? m : v, minor = format == "csr" ? v : m
-            guard indptr.count == major + 1 else { throw bad("'indptr' has \(indptr.count) entries, expected \(major + 1) for shape (\(m), \(v)) \(format)") }
-            guard indices.count == values.count else { throw bad("'indices' has \(indices.count) entries but 'data' has \(values.count)") }
+            guard indptr.count == major + 1 else { throw file.error("'indptr' has \(indptr.count) entries, expected \(major + 1) for shape (\(m), \(v)) \(format)") }
+            guard indices.count == values.count else { throw file.error("'indices' has \(indices.count) entries but 'data' has \(values.count)") }
             guard indptr[0] == 0, indptr[major] == Int64(indices.count) else {
-                throw bad("'indptr' must start at 0 and end at nnz = \(indices.count), found \(indptr[0])…\(indptr[major])")
+                throw file.corrupt("'indptr' must start at 0 and end at nnz = \(indices.count), found \(indptr[0])…\(indptr[major])")
             }
+            // Monotone from 0 to nnz means every entry lies in 0...nnz: check all before using any.
+            for j in 0..<major where indptr[j] > indptr[j + 1] {
+                throw file.corrupt("'indptr' decreases at position \(j + 1) (\(indptr[j]) then \(indptr[j + 1]))")
+            }
+            try AvailableMemory.require(product: [indices.count, 4 * MemoryLayout<Int>.size], for: "\(path): loading \(indices.count) entries",
+                                        advice: "load it on a machine with more memory")
             var r = [Int](repeating: 0, count: indices.count)
-            for j in 0..<major {
-                guard indptr[j] <= indptr[j + 1] else { throw bad("'indptr' decreases at \(j)") }
-                for e in Int(indptr[j])..<Int(indptr[j + 1]) { r[e] = j }
-            }
+            for j in 0..<major { for e in Int(indptr[j])..<Int(indptr[j + 1]) { r[e] = j } }
             var c = [Int](repeating: 0, count: indices.count)
             for (e, x) in indices.enumerated() {
-                guard x >= 0, x < Int64(minor) else { throw bad("index \(x) out of range 0..<\(minor) at position \(e) of 'indices'") }
+                guard x >= 0, x < Int64(minor) else { throw file.corrupt("index \(x) out of range 0..<\(minor) at position \(e) of 'indices'") }
                 c[e] = Int(x)
             }
             (rows, cols) = format == "csr" ? (r, c) : (c, r)
+            member = "indices"
         case "coo":
             var r: [Int64], c: [Int64]
             if members["row"] != nil || members["coords"] == nil {
-                r = try ints("row"); c = try ints("col")
+                r = try file.ints("row"); c = try file.ints("col")
             } else {
-                let coords = try need("coords")
-                let flat = try ints("coords")
-                guard coords.shape.count == 2, coords.shape[0] == 2 else { throw bad("'coords' must have shape (2, nnz), found \(coords.shape)") }
+                let coords = try file.need("coords")
+                let flat = try file.ints("coords")
+                guard coords.shape.count == 2, coords.shape[0] == 2 else { throw file.error("'coords' must have shape (2, nnz), found \(coords.shape)") }
                 let nnz = coords.shape[1]
                 r = Array(flat[0..<nnz]); c = Array(flat[nnz..<(2 * nnz)])
             }
             guard r.count == values.count, c.count == values.count else {
-                throw bad("coo arrays disagree: \(r.count) rows, \(c.count) columns, \(values.count) values")
+                throw file.error("coo arrays disagree: \(r.count) rows, \(c.count) columns, \(values.count) values")
             }
             rows = []; cols = []
             rows.reserveCapacity(r.count); cols.reserveCapacity(c.count)
             for e in 0..<r.count {
                 guard r[e] >= 0, r[e] < Int64(m), c[e] >= 0, c[e] < Int64(v) else {
-                    throw bad("coo entry \(e) at (\(r[e]), \(c[e])) is outside shape (\(m), \(v))")
+                    throw file.corrupt("coo entry \(e) at (\(r[e]), \(c[e])) is outside shape (\(m), \(v))")
                 }
                 rows.append(Int(r[e])); cols.append(Int(c[e]))
             }
+            member = members["row"] != nil ? "row/col" : "coords"
         case "bsr", "dia":
-            throw bad("sparse format '\(format)' is not supported; convert with .tocsr() before save_npz")
+            throw file.error("sparse format '\(format)' is not supported; convert with .tocsr() before save_npz")
         default:
-            throw bad("unknown sparse format '\(format)' (expected csr, csc or coo)")
+            throw file.error("unknown sparse format '\(format)' (expected csr, csc or coo)")
         }
+        // The row pointer and the sort below: (m + 1) + (m + 1) + nnz words.
+        try AvailableMemory.require(product: [m + 1 + m + 1 + rows.count, MemoryLayout<Int>.size],
+                                    for: "\(path): a CSR matrix of \(m) rows", advice: "load it on a machine with more memory")
 
-        // Counting sort by row (stable), then sort each row by column and sum duplicates.
+        // Counting sort by row (stable), then sort each row by column; a pair stored twice is an error.
         var offsets = [Int](repeating: 0, count: m + 1)
         for r in rows { offsets[r + 1] += 1 }
         for j in 0..<m { offsets[j + 1] += offsets[j] }
         var next = offsets
         var order = [Int](repeating: 0, count: rows.count)
         for (e, r) in rows.enumerated() { order[next[r]] = e; next[r] += 1 }
-        var outOffsets = [Int](repeating: 0, count: m + 1)
-        var outCols: [Int32] = [], outVals: [Double] = []
+        var outCols = [Int32](), outVals = [Double]()
         outCols.reserveCapacity(rows.count); outVals.reserveCapacity(rows.count)
         for j in 0..<m {
             let lo = offsets[j], hi = offsets[j + 1]
@@ -97,45 +113,90 @@ extension DataSet {
             if hi - lo > 1 { for k in (lo + 1)..<hi where cols[order[k - 1]] >= cols[order[k]] { sorted = false; break } }
             // Canonical input (scipy's usual output) needs no sort; otherwise sort this row only.
             if !sorted { order[lo..<hi].sort { (cols[$0], $0) < (cols[$1], $1) } }
-            for e in order[lo..<hi] {
-                if let last = outCols.last, outCols.count > outOffsets[j], Int(last) == cols[e] {
-                    outVals[outVals.count - 1] += values[e]
-                } else {
-                    outCols.append(Int32(cols[e])); outVals.append(values[e])
+            if hi - lo > 1 {
+                for k in (lo + 1)..<hi where cols[order[k - 1]] == cols[order[k]] {
+                    throw file.corrupt("positions \(order[k - 1]) and \(order[k]) of '\(member)' both store a count for row \(j), column \(cols[order[k]]) (call .sum_duplicates() before save_npz)")
                 }
             }
-            outOffsets[j + 1] = outCols.count
+            for e in order[lo..<hi] { outCols.append(Int32(cols[e])); outVals.append(values[e]) }
         }
 
-        var vocabulary: [String]? = nil
-        if let a = members["vocab"] {
-            guard a.shape.count == 1 else { throw bad("'vocab' must be 1-D, found shape \(a.shape)") }
-            do { vocabulary = try a.strings() } catch let e as NTPFormatError { throw bad("array 'vocab': \(e.description)") }
-        }
+        let vocabulary = try Self.readVocabulary(file, size: v)
         var contexts: [Int32]? = nil
         var contextLength = 0
         if let a = members["contexts"] {
-            guard a.shape.count == 2, a.shape[0] == m else { throw bad("'contexts' must have shape (\(m), N−1), found \(a.shape)") }
-            let ids = try ints("contexts")
-            guard ids.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else { throw bad("'contexts' holds ids outside 0…\(Int32.max)") }
+            guard a.shape.count == 2, a.shape[0] == m else { throw file.error("'contexts' must have shape (\(m), N−1), found \(a.shape)") }
+            let ids = try file.ints("contexts")
+            if let e = ids.firstIndex(where: { $0 < 0 || $0 >= Int64(v) }) {
+                throw file.corrupt("'contexts' holds token id \(ids[e]) at row \(e / max(1, a.shape[1])), position \(e % max(1, a.shape[1])), outside the vocabulary 0..<\(v)")
+            }
             contexts = ids.map { Int32($0) }
             contextLength = a.shape[1]
         }
         var options: String? = nil
         if let a = members["options"] {
-            guard a.shape.isEmpty || a.count == 1 else { throw bad("'options' must be a single (0-d) string, found shape \(a.shape)") }
-            do { options = try a.strings().first } catch let e as NTPFormatError { throw bad("array 'options': \(e.description)") }
+            guard a.shape.isEmpty || a.count == 1 else { throw file.error("'options' must be a single (0-d) string, found shape \(a.shape)") }
+            options = try file.strings("options").first
         }
-        self.init(contextCount: m, vocabularySize: v, rowOffsets: outOffsets, columns: outCols, counts: outVals,
+        self.init(contextCount: m, vocabularySize: v, rowOffsets: offsets, columns: outCols, counts: outVals,
                   vocabulary: vocabulary, contexts: contexts, contextLength: contextLength, optionsJSON: options)
-        do { try validate() } catch let e as DataSetError { throw bad(e.description) }
+        do { try validate() } catch let e as DataSetError { throw file.error(e.description) }
+    }
+
+    /// Counts must be positive, finite and below 2⁵³ (so integral counts and their totals are
+    /// exact in float64), and so must their sum.
+    private static func checkCounts(_ values: [Double], _ file: NPZMembers) throws {
+        var total = 0.0
+        for (e, x) in values.enumerated() {
+            guard x > 0, x < countLimit else {
+                throw file.corrupt("'data'[\(e)] = \(x) is not a count: counts must be positive, finite and below 2^53 (drop zeros with .eliminate_zeros(), rescale large weights)")
+            }
+            total += x
+        }
+        guard total < countLimit else {
+            throw file.corrupt("the counts in 'data' sum to \(total), at or above 2^53, so totals would not be exact in float64 (rescale the weights)")
+        }
+    }
+
+    /// `vocab` ('<U' or '|S') or the pair `vocab_utf8` (uint8 bytes) + `vocab_offsets` (V + 1
+    /// byte offsets from 0 to the byte count, never decreasing); nil when neither is stored.
+    private static func readVocabulary(_ file: NPZMembers, size v: Int) throws -> [String]? {
+        if file.members["vocab_utf8"] != nil || file.members["vocab_offsets"] != nil {
+            let bytes = try file.need("vocab_utf8"), offsets = try file.ints("vocab_offsets")
+            guard bytes.descr == "|u1", bytes.shape.count == 1, bytes.data.count == bytes.count else {
+                throw file.error("'vocab_utf8' must be a 1-D uint8 array, found \(bytes.descr) of shape \(bytes.shape)")
+            }
+            guard offsets.count == v + 1, offsets.first == 0, offsets.last == Int64(bytes.count) else {
+                throw file.corrupt("'vocab_offsets' must hold V + 1 = \(v + 1) offsets from 0 to \(bytes.count) (the length of 'vocab_utf8'), found \(offsets.count) ending at \(offsets.last ?? -1)")
+            }
+            var words: [String] = []
+            words.reserveCapacity(v)
+            for t in 0..<v {
+                guard offsets[t] <= offsets[t + 1] else { throw file.corrupt("'vocab_offsets' decreases at position \(t + 1)") }
+                let token = bytes.data[Int(offsets[t])..<Int(offsets[t + 1])]
+                guard let word = validUTF8(token) else {
+                    throw file.corrupt("token \(t) (bytes \(offsets[t])..<\(offsets[t + 1]) of 'vocab_utf8') is not valid UTF-8")
+                }
+                words.append(word)
+            }
+            return words
+        }
+        guard let a = file.members["vocab"] else { return nil }
+        guard a.shape.count == 1 else { throw file.error("'vocab' must be 1-D, found shape \(a.shape)") }
+        return try file.strings("vocab")
     }
 
     /// Writes the data set as an `.npz` that `scipy.sparse.load_npz` reads as the m × V CSR count
     /// matrix, with members in this order: indices (int32), indptr (int32 if it fits, else
     /// int64), format (b"csr"), shape (int64 (2,)), data (int64 when every count is integral,
-    /// else float64), then vocab ('<U'), contexts ('<i4' m × contextLength) and options (0-d
-    /// '<U' JSON) when present. Atomic and byte-identical for identical data sets.
+    /// else float64), then the vocabulary, contexts ('<i4' m × contextLength) and options (0-d
+    /// '<U' JSON) when present, and format_version (int64 0-d, `DataSet.formatVersion`).
+    ///
+    /// The vocabulary is `vocab` ('<U', what `np.load(f)['vocab']` shows as strings) unless numpy's
+    /// padding of every token to the longest would more than quadruple it (and exceed 2²⁴
+    /// characters): then it is `vocab_utf8` (uint8, the tokens' UTF-8 bytes back to back) plus
+    /// `vocab_offsets` (int64, V + 1; token t is `bytes[offsets[t]:offsets[t+1]].tobytes().decode()`),
+    /// so memory follows the bytes of the tokens. Atomic and byte-identical for identical data sets.
     public func writeNPZ(to path: String) throws {
         do { try validate() } catch let e as DataSetError { throw NTPFormatError("cannot write \(path): \(e.description)") }
         var members: [(String, NPYArray)] = []
@@ -148,17 +209,83 @@ extension DataSet {
         }
         members.append(("format", NPYArray(bytesString: "csr")))
         members.append(("shape", NPYArray(int64: [Int64(contextCount), Int64(vocabularySize)], shape: [2])))
-        let limit = 9.2e18 // below Int64.max, so the conversion is exact for integral doubles
-        if counts.allSatisfy({ $0 == $0.rounded() && abs($0) < limit }) {
+        // validate() keeps counts below 2^53, so the Int64 conversion of integral counts is exact.
+        if counts.allSatisfy({ $0 == $0.rounded() }) {
             members.append(("data", NPYArray(int64: counts.map { Int64($0) }, shape: [counts.count])))
         } else {
             members.append(("data", NPYArray(doubles: counts, shape: [counts.count])))
         }
-        // The vocabulary is padded and compressed in pieces (see `NPZMember.strings`).
-        if let vocabulary { vocabularyMember = [("vocab", .strings(vocabulary))] }
+        // A '<U' vocabulary is padded and compressed in pieces (see `NPZMember.strings`).
+        if let vocabulary { vocabularyMember = Self.vocabularyMembers(vocabulary) }
         var tail: [(String, NPYArray)] = []
         if let contexts { tail.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
         if let optionsJSON { tail.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
+        tail.append(FormatVersion.member(Self.formatVersion))
         try NPZArchive.write(members.map { ($0.0, NPZMember.array($0.1)) } + vocabularyMember + tail.map { ($0.0, NPZMember.array($0.1)) }, to: path)
+    }
+
+    /// `vocab` as '<U' when padding costs at most 4× (or under 2²⁴ characters), else the
+    /// unpadded `vocab_utf8` + `vocab_offsets` pair: the vocabulary members of every data set
+    /// file (in-memory and streamed writers alike).
+    public static func vocabularyMembers(_ vocabulary: [String]) -> [(String, NPZMember)] {
+        var characters = 0, longest = 0
+        for word in vocabulary { let n = word.unicodeScalars.count; characters += n; longest = max(longest, n) }
+        let padded = vocabulary.count.multipliedReportingOverflow(by: max(1, longest))
+        if !padded.overflow, padded.partialValue <= max(4 * characters, 1 << 24) {
+            return [("vocab", .strings(vocabulary))]
+        }
+        var bytes: [UInt8] = [], offsets: [Int64] = [0]
+        offsets.reserveCapacity(vocabulary.count + 1)
+        for word in vocabulary { bytes += word.utf8; offsets.append(Int64(bytes.count)) }
+        return [("vocab_utf8", .array(NPYArray(descr: "|u1", shape: [bytes.count], data: bytes))),
+                ("vocab_offsets", .array(NPYArray(int64: offsets, shape: [offsets.count])))]
+    }
+}
+
+/// Counts and their totals must stay below 2⁵³: every integer up to it is exact in float64.
+let countLimit = 9_007_199_254_740_992.0
+
+/// The bytes as a String when they are valid UTF-8, else nil.
+func validUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
+    var failed = false
+    var scalars = String.UnicodeScalarView()
+    failed = transcode(bytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true) {
+        scalars.append(Unicode.Scalar($0)!)
+    }
+    return failed ? nil : String(scalars)
+}
+
+/// The members of one `.npz` file, with typed accessors whose errors name the file and member.
+struct NPZMembers {
+    let path: String
+    let members: [String: NPYArray]
+
+    /// A one-line error about this file.
+    func error(_ what: String) -> NTPFormatError { NTPFormatError("\(path): \(what)") }
+
+    /// An error about content that cannot be a valid data set, with what to do.
+    func corrupt(_ what: String) -> NTPFormatError {
+        error("\(what); the file is corrupt: write it again (ntpsep ingest/synth, or scipy.sparse.save_npz of a canonical matrix)")
+    }
+
+    func need(_ key: String) throws -> NPYArray {
+        guard let a = members[key] else {
+            throw error("missing array '\(key)' (expected a scipy.sparse.save_npz file; has \(members.keys.sorted().joined(separator: ", ")))")
+        }
+        return a
+    }
+
+    func ints(_ key: String) throws -> [Int64] { try typed(key) { try $0.int64s() } }
+    func doubles(_ key: String) throws -> [Double] { try typed(key) { try $0.doubles() } }
+    func strings(_ key: String) throws -> [String] { try typed(key) { try $0.strings() } }
+
+    private func typed<T>(_ key: String, _ convert: (NPYArray) throws -> T) throws -> T {
+        let a = try need(key)
+        do { return try convert(a) } catch let e as NTPFormatError { throw error("array '\(key)': \(e.description)") }
+    }
+
+    /// Accepts files without `format_version` (version 1) and versions up to `newest`.
+    func checkFormatVersion(accepting newest: Int64, kind: String) throws {
+        try FormatVersion.check(npz: members, newest: newest, kind: kind, path: path)
     }
 }

@@ -71,6 +71,9 @@ public struct NPYArray: Equatable, Sendable {
     /// unsigned integers of 1–8 bytes and float32/float64, either byte order.
     public func doubles() throws -> [Double] {
         let t = try NPYType(descr)
+        guard t.kind != .unicode && t.kind != .bytes else {
+            throw NTPFormatError("array of dtype \(descr) holds strings, not numbers (expected a bool, integer or float dtype)")
+        }
         try checkSize(t)
         let n = count
         var out = [Double](repeating: 0, count: n)
@@ -236,10 +239,16 @@ struct NPYType {
         case UInt8(ascii: "i"): kind = .int; size = n; guard [1, 2, 4, 8].contains(n) else { throw Self.bad(descr) }
         case UInt8(ascii: "u"): kind = .uint; size = n; guard [1, 2, 4, 8].contains(n) else { throw Self.bad(descr) }
         case UInt8(ascii: "f"): kind = .float; size = n; guard n == 4 || n == 8 else { throw Self.bad(descr) }
-        case UInt8(ascii: "U"): kind = .unicode; size = 4 * n
-        case UInt8(ascii: "S"): kind = .bytes; size = n
+        // Zero-width strings would let a tiny payload claim billions of elements (numpy saves
+        // empty strings as <U1 / |S1).
+        case UInt8(ascii: "U"): kind = .unicode; size = 4 * n; guard n >= 1 else { throw Self.zeroWidth(descr) }
+        case UInt8(ascii: "S"): kind = .bytes; size = n; guard n >= 1 else { throw Self.zeroWidth(descr) }
         default: throw Self.bad(descr)
         }
+    }
+
+    private static func zeroWidth(_ descr: String) -> NTPFormatError {
+        NTPFormatError("zero-width string dtype '\(descr)' is not supported (numpy saves strings as <U1 or |S1 at least)")
     }
 
     private static func bad(_ descr: String) -> NTPFormatError {
@@ -460,6 +469,11 @@ private func checkWritable(_ a: NPYArray) throws {
 /// Reads a `.npy` file (format versions 1.0, 2.0 and 3.0).
 public func readNPY(path: String) throws -> NPYArray {
     try decodeNPY(try readWholeFile(path), name: path)
+}
+
+/// Decodes a `.npy` image held in memory; `name` appears in messages.
+public func readNPY(bytes: [UInt8], name: String) throws -> NPYArray {
+    try decodeNPY(bytes, name: name)
 }
 
 /// Writes a `.npy` file atomically, byte-identical to numpy's `np.save` of the same array.

@@ -14,6 +14,13 @@ public struct NPZArchive {
         return d
     }
 
+    /// Reads the `.npy` members of an archive held in memory; `name` appears in messages.
+    public static func read(bytes: [UInt8], name: String) throws -> [String: NPYArray] {
+        var d: [String: NPYArray] = [:]
+        for (k, v) in try bytes.withUnsafeBytes({ try parseZip($0, path: name, decodingStrings: false) }) { d[k] = v }
+        return d
+    }
+
     /// Like `read(path:)` but keeps the archive's member order.
     public static func readOrdered(path: String, decodingStrings: Bool = false) throws -> [(String, NPYArray)] {
         let bytes = try readWholeFile(path)
@@ -196,10 +203,10 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
     var cdOffset = z.u32(eocd + 16)
     if eocd >= 20, z.u32(eocd - 20) == 0x0706_4b50 {
         let rec = Int(clamping: z.u64(eocd - 20 + 8))
-        guard rec >= 0, rec + 56 <= z.count, z.u32(rec) == 0x0606_4b50 else { throw bad("damaged ZIP64 end record", rec) }
+        guard rec >= 0, rec <= z.count - 56, z.u32(rec) == 0x0606_4b50 else { throw bad("damaged ZIP64 end record", rec) }
         count = z.u64(rec + 32); cdSize = z.u64(rec + 40); cdOffset = z.u64(rec + 48)
     }
-    guard cdOffset + cdSize <= UInt64(z.count) else {
+    guard cdOffset <= UInt64(z.count), cdSize <= UInt64(z.count) - cdOffset else {
         throw bad("truncated zip archive (central directory at \(cdOffset)+\(cdSize) is beyond the end of the \(z.count)-byte file)")
     }
     var out: [(String, NPYArray)] = []
@@ -230,9 +237,9 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
         let key = String(name.dropLast(4))
         guard flags & 1 == 0 else { throw bad("member '\(name)' is encrypted") }
         let l = Int(clamping: lho)
-        guard l + 30 <= z.count, z.u32(l) == 0x0403_4b50 else { throw bad("member '\(name)': damaged local header", l) }
+        guard l <= z.count - 30, z.u32(l) == 0x0403_4b50 else { throw bad("member '\(name)': damaged local header", l) }
         let start = l + 30 + Int(z.u16(l + 26)) + Int(z.u16(l + 28))
-        guard csize <= UInt64(Int.max), usize <= UInt64(Int.max), start + Int(csize) <= z.count else {
+        guard csize <= UInt64(Int.max), usize <= UInt64(Int.max), start <= z.count, Int(csize) <= z.count - start else {
             throw bad("truncated zip archive: member '\(name)' needs \(csize) bytes from byte \(start), file has \(z.count)")
         }
         let comp = UnsafeRawBufferPointer(rebasing: z[start..<(start + Int(csize))])
@@ -243,10 +250,15 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
             guard czip_crc32(0, comp.baseAddress, comp.count) == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
             out.append((key, try decodeNPY(comp, name: memberName))) // no intermediate copy
         case 8:
+            // Deflate expands at most 1032:1, so a larger claim is a corrupt (or hostile) header.
+            guard usize <= csize * 1032 + 1024 else {
+                throw bad("member '\(name)' claims \(usize) bytes from \(csize) compressed, beyond deflate's 1032:1 limit (corrupt header)", p)
+            }
             if decodingStrings, let strings = try inflateStrings(comp, size: Int(usize), crc: crc, name: memberName) {
                 out.append((key, strings))
                 continue
             }
+            try AvailableMemory.require(usize, for: "\(path): member '\(name)'", advice: "load it on a machine with more memory")
             var raw = [UInt8](repeating: 0, count: Int(usize))
             var msg = [CChar](repeating: 0, count: 256)
             let rc = raw.withUnsafeMutableBytes { czip_inflate_raw(comp.baseAddress, comp.count, $0.baseAddress, $0.count, &msg, msg.count) }

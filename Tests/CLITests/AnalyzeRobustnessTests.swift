@@ -18,7 +18,7 @@ final class AnalyzeRobustnessTests: XCTestCase {
         XCTAssertTrue(run.stderr.hasSuffix("Error: no tokens found in empty.txt\n"), run.stderr)
         XCTAssertEqual(entries(dir), ["empty.txt"])
         try "x".write(to: dir.appendingPathComponent("file"), atomically: true, encoding: .utf8)
-        try assertRefused(["analyze", "empty.txt", "-o", "file"], in: dir, untouched: ["file"], fragment: "it exists and is not a folder")
+        try assertRefused(["analyze", "empty.txt", "-o", "file"], in: dir, untouched: ["file"], fragment: "file is a file, not a folder")
         try assertRefused(["analyze", "empty.txt", "-o", "empty.txt"], in: dir, untouched: ["empty.txt"], fragment: "not a folder")
     }
 

@@ -8,7 +8,7 @@ final class ReproduceRobustnessTests: XCTestCase {
         let dir = scratchDirectory()
         try "x".write(to: dir.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
         try assertRefused(["reproduce", "--out", "t.txt", "--steps", "1"], in: dir, untouched: ["t.txt"],
-                          fragment: "cannot write folder t.txt: it exists and is not a folder")
+                          fragment: "--out t.txt: t.txt is a file, not a folder")
     }
 
     func testBadOptionLeavesNoFolder() throws {

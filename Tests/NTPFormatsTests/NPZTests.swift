@@ -22,7 +22,7 @@ final class NPZTests: TempDirTestCase {
         XCTAssertEqual(out, """
         csr_matrix csr (3, 4) [[0, 2, 0, 1], [0, 0, 0, 0], [3, 0, 5, 0]] int64
         ['the', 'cat', 'naïve', '日本'] <U5 [[0], [1], [3]] <i4 {"order": 2}
-        ['indices.npy', 'indptr.npy', 'format.npy', 'shape.npy', 'data.npy', 'vocab.npy', 'contexts.npy', 'options.npy'] ['<i4', '<i4', '|S3', '<i8', '<i8']
+        ['indices.npy', 'indptr.npy', 'format.npy', 'shape.npy', 'data.npy', 'vocab.npy', 'contexts.npy', 'options.npy', 'format_version.npy'] ['<i4', '<i4', '|S3', '<i8', '<i8']
         None (1980, 1, 1, 0, 0, 0)
         """)
         XCTAssertEqual(try DataSet(contentsOfNPZ: path("d.npz")), sample)
@@ -31,7 +31,7 @@ final class NPZTests: TempDirTestCase {
         XCTAssertEqual(try bytes("d.npz"), try bytes("e.npz"))
         // Member order is kept.
         XCTAssertEqual(try NPZArchive.readOrdered(path: path("d.npz")).map(\.0),
-                       ["indices", "indptr", "format", "shape", "data", "vocab", "contexts", "options"])
+                       ["indices", "indptr", "format", "shape", "data", "vocab", "contexts", "options", "format_version"])
     }
 
     func testFloatCountsAndNoExtras() throws {
@@ -41,11 +41,11 @@ final class NPZTests: TempDirTestCase {
         import numpy as np, scipy.sparse as sp
         print(sp.load_npz('f.npz').toarray().tolist(), sorted(np.load('f.npz').files), np.load('f.npz')['data'].dtype.str)
         """)
-        XCTAssertEqual(out, "[[0.0, 0.0, 0.5], [1.0, 2.25, 0.0]] ['data', 'format', 'indices', 'indptr', 'shape'] <f8")
+        XCTAssertEqual(out, "[[0.0, 0.0, 0.5], [1.0, 2.25, 0.0]] ['data', 'format', 'format_version', 'indices', 'indptr', 'shape'] <f8")
         XCTAssertEqual(try DataSet(contentsOfNPZ: path("f.npz")), d)
     }
 
-    /// Every scipy layout converts to the same CSR (sorted columns, duplicates summed).
+    /// Every scipy layout converts to the same CSR (sorted columns); a pair stored twice is refused.
     func testReadScipyFiles() throws {
         try python("""
         import numpy as np, scipy.sparse as sp
@@ -69,9 +69,12 @@ final class NPZTests: TempDirTestCase {
         sp.save_npz('bsr.npz', sp.bsr_matrix(dense))
         """)
         let expected = DataSet(contextCount: 3, vocabularySize: 4, rowOffsets: [0, 2, 2, 4], columns: [1, 3, 0, 2], counts: [2, 1.5, 3, 5])
-        var names = ["dup.npz", "arr.npz", "unsorted.npz"]
+        var names = ["arr.npz", "unsorted.npz"]
         for c in 0...1 { for f in ["csr", "csc", "coo"] { for t in ["int32", "int64"] { names.append("\(f)_\(t)_\(c).npz") } } }
         for n in names { XCTAssertEqual(try DataSet(contentsOfNPZ: path(n)), expected, n) }
+        // scipy would sum the two counts of (0, 3); a data set has one count per pair.
+        XCTAssertEqual(errorText { _ = try DataSet(contentsOfNPZ: path("dup.npz")) },
+                       "\(path("dup.npz")): positions 0 and 3 of 'row/col' both store a count for row 0, column 3 (call .sum_duplicates() before save_npz); the file is corrupt: write it again (ntpsep ingest/synth, or scipy.sparse.save_npz of a canonical matrix)")
         XCTAssertEqual(errorText { _ = try DataSet(contentsOfNPZ: path("bsr.npz")) },
                        "\(path("bsr.npz")): sparse format 'bsr' is not supported; convert with .tocsr() before save_npz")
     }
@@ -89,13 +92,14 @@ final class NPZTests: TempDirTestCase {
         np.savez('badidx.npz', indices=np.array([5], 'i4'), indptr=np.array([0, 1], 'i4'), format=b'csr',
                  shape=np.array([1, 2]), data=np.array([1]))
         """)
+        let corruptAdvice = "; the file is corrupt: write it again (ntpsep ingest/synth, or scipy.sparse.save_npz of a canonical matrix)"
         let cases: [(String, String)] = [
-            ("neg.npz", "invalid data set: row 0: count -2.0 is negative or not finite"),
-            ("nan.npz", "invalid data set: row 0: count nan is negative or not finite"),
+            ("neg.npz", "'data'[1] = -2.0 is not a count: counts must be positive, finite and below 2^53 (drop zeros with .eliminate_zeros(), rescale large weights)" + corruptAdvice),
+            ("nan.npz", "'data'[1] = nan is not a count: counts must be positive, finite and below 2^53 (drop zeros with .eliminate_zeros(), rescale large weights)" + corruptAdvice),
             ("nokeys.npz", "missing array 'format' (expected a scipy.sparse.save_npz file; has a)"),
             ("badvocab.npz", "invalid data set: vocab has 1 entries but the matrix has 2 columns"),
             ("badptr.npz", "'indptr' has 3 entries, expected 2 for shape (1, 2) csr"),
-            ("badidx.npz", "index 5 out of range 0..<2 at position 0 of 'indices'"),
+            ("badidx.npz", "index 5 out of range 0..<2 at position 0 of 'indices'" + corruptAdvice),
         ]
         for (n, msg) in cases {
             XCTAssertEqual(errorText { _ = try DataSet(contentsOfNPZ: path(n)) }, "\(path(n)): \(msg)")

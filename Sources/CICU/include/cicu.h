@@ -68,6 +68,9 @@ int64_t cicu_transform_apply(cicu_transform *t, const uint8_t *text, int64_t len
 /* Human-readable name of an ICU status code (e.g. "U_MISSING_RESOURCE_ERROR"). */
 const char *cicu_error_name(int32_t status);
 
+/* 1 when ICU has data for the language of `locale` ("" = root counts as known), else 0. */
+int32_t cicu_locale_is_known(const char *locale);
+
 #ifdef __cplusplus
 }
 #endif

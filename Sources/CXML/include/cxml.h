@@ -42,6 +42,8 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
 int64_t cxml_error_line(const cxml_extractor *x);
 int64_t cxml_error_column(const cxml_extractor *x);
 const char *cxml_error_message(const cxml_extractor *x);
+/* 1 when the error is one of our resource limits (entity expansion, attributes), not malformed XML. */
+int32_t cxml_error_is_limit(const cxml_extractor *x);
 
 /* References to entities that are not declared (their DTD is never loaded, or there is none):
  * not fatal, they produce no text. */

@@ -24,19 +24,23 @@ struct NullSpaceSeparability {
     private let options: SeparabilityOptions
     private let d: Int
     private let V: Int
-    /// The singular value decomposition H̄_J = U Σ Vᵀ (d × m'), with U d × d and Vᵀ m' × m' column-major.
+    /// The singular value decomposition H̄_J = U Σ Vᵀ (d × m'): U's first min(d, m') columns and all of
+    /// Vᵀ (m' × m'), column-major.
     private let leftVectors: [Double], sigma: [Double], vt: [Double]
     /// rank H̄_J and the null-space dimension k = m' − rank.
     let rank: Int
     var nullity: Int { contexts.count - rank }
 
-    /// nil when the problem is outside this route's reach: too many contexts for the m' × m' SVD, a
-    /// null space larger than `maxNullityShare` allows even at full rank, or an SVD failure.
+    /// nil when the problem is outside this route's reach: features not stored dense, too many contexts
+    /// for the m' × m' SVD, a null space larger than `maxNullityShare` allows even at full rank, or an
+    /// SVD failure.
     init?(data: DataSet, features: ContextFeatures, options: SeparabilityOptions) {
         let contexts = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
         let m = contexts.count, d = features.dimension
-        // rank ≤ min(d, m), so k ≥ m − d: skip the SVD when the route would be declined anyway.
-        guard m > 0, m <= options.maxNullSpaceContexts, d * m <= 64_000_000,
+        // Dense features only: one-hot features have closed forms, and the SVD of a wide sparse
+        // positional one-hot H̄ would cost more than the other routes. rank ≤ min(d, m), so k ≥ m − d:
+        // skip the SVD when the route would be declined anyway.
+        guard case .dense = features.storage, m > 0, m <= options.maxNullSpaceContexts, d * m <= 64_000_000,
               Double(m - min(d, m)) <= options.maxNullityShare * Double(min(d, m)) else { return nil }
         var h = [Double](repeating: 0, count: d * m)
         h.withUnsafeMutableBufferPointer { p in
@@ -246,12 +250,16 @@ struct NullSpaceSeparability {
         (0..<data.contextCount).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
     }
 
-    /// H = U Σ Vᵀ with dgesdd (all of U and Vᵀ); `h` (rows × columns, column-major) is destroyed.
+    /// H = U Σ Vᵀ with dgesdd: all of Vᵀ (columns × columns, the null space needs every right vector)
+    /// and the first min(rows, columns) columns of U, so that a tall H never costs a rows × rows U.
+    /// `h` (rows × columns, column-major) is destroyed.
     private static func fullSVD(_ h: inout [Double], rows: Int, columns: Int) -> (u: [Double], sigma: [Double], vt: [Double])? {
-        var jobz = Int8(UInt8(ascii: "A"))
+        let economy = rows >= columns
+        var jobz = Int8(UInt8(ascii: economy ? "S" : "A"))
+        let uColumns = economy ? columns : rows
         var mm = Int32(rows), nn = Int32(columns), lda = Int32(rows), ldu = Int32(rows), ldvt = Int32(columns)
         var sigma = [Double](repeating: 0, count: min(rows, columns))
-        var u = [Double](repeating: 0, count: rows * rows), vt = [Double](repeating: 0, count: columns * columns)
+        var u = [Double](repeating: 0, count: rows * uColumns), vt = [Double](repeating: 0, count: columns * columns)
         var iwork = [Int32](repeating: 0, count: 8 * min(rows, columns))
         var query = 0.0, lwork: Int32 = -1, info: Int32 = 0
         dgesdd_(&jobz, &mm, &nn, &h, &lda, &sigma, &u, &ldu, &vt, &ldvt, &query, &lwork, &iwork, &info)

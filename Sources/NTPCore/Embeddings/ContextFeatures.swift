@@ -138,6 +138,8 @@ extension ContextFeatures {
             // Drawn feature row by feature row (row i = one draw per context, in context order), so
             // gaussian:d:S is gaussian:D:S's first d rows times √(D/d) for every D ≥ d: a dimension
             // sweep sees nested embeddings, whose separability is monotone in d (theory.md §7).
+            try AvailableMemory.require(product: [d, m, MemoryLayout<Double>.size], for: "--embedding \(spec) on \(m) contexts",
+                                        advice: "use a smaller D")
             var rng = SeededGenerator(seed: seed)
             let scale = 1 / Double(d).squareRoot()
             var h = [Double](repeating: 0, count: d * m)
@@ -149,6 +151,9 @@ extension ContextFeatures {
             }
             let r = data.contextLength, v = data.vocabularySize
             if case .positionalGaussian(let dd, let seed) = spec {
+                // The (position, token) table and H: (N−1)·D·(V + m) doubles.
+                try AvailableMemory.require(approximately: 8 * Double(r) * Double(dd) * (Double(v) + Double(m)),
+                                            for: "--embedding \(spec) on \(m) contexts of length \(r), V = \(v)", advice: "use a smaller D")
                 var rng = SeededGenerator(seed: seed)
                 let scale = 1 / Double(dd).squareRoot()
                 // table[p][token] is a D-vector. Drawn coordinate by coordinate (then position, then
@@ -176,7 +181,11 @@ extension ContextFeatures {
         }
     }
 
-    /// Reads a d × m array of context embeddings (columns = contexts, any real dtype).
+    /// The accepted range of the largest |entry| of an embedding read from a file.
+    public static let scaleRange: ClosedRange<Double> = 1e-100...1e100
+
+    /// Reads a d × m array of context embeddings (columns = contexts, any real dtype): finite,
+    /// with the largest |entry| in `scaleRange` (or all zero).
     public static func load(npyPath path: String, contextCount m: Int) throws -> ContextFeatures {
         let a = try readNPY(path: path)
         guard a.shape.count == 2, a.shape[1] == m, a.shape[0] > 0 else {
@@ -186,8 +195,14 @@ extension ContextFeatures {
         let c = try a.doubles()   // C order whatever the file's order: element (i, j) at i*m + j
         var h = [Double](repeating: 0, count: d * m)
         for i in 0..<d { for j in 0..<m { h[j * d + i] = c[i * m + j] } }
-        guard h.allSatisfy(\.isFinite) else {
-            throw EmbeddingSpecError.incompatible("\(path): the embeddings contain NaN or infinite values")
+        if let e = c.firstIndex(where: { !$0.isFinite }) {
+            throw EmbeddingSpecError.incompatible("\(path): entry (\(e / m), \(e % m)) of H is \(c[e]); embeddings must be finite (replace NaN/inf before np.save)")
+        }
+        // The LPs and the solvers square and multiply entries of H: far from 1 they overflow or
+        // lose every digit (GLPK aborts on such a matrix). Separability does not depend on the scale of H.
+        let largest = c.reduce(0) { max($0, abs($1)) }
+        guard largest == 0 || (largest >= Self.scaleRange.lowerBound && largest <= Self.scaleRange.upperBound) else {
+            throw EmbeddingSpecError.incompatible("\(path): the largest |entry| of H is \(largest), outside \(Self.scaleRange.lowerBound)…\(Self.scaleRange.upperBound); rescale H (e.g. H / np.abs(H).max()): separability does not depend on the scale of H")
         }
         return ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
     }

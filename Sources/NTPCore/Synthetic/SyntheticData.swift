@@ -80,6 +80,12 @@ public enum SyntheticData {
         guard m > 0, v > 1 else { throw SyntheticError.invalid("need at least 1 context and 2 tokens") }
         guard spec.support.maximum <= v else { throw SyntheticError.invalid("support size \(spec.support.maximum) exceeds the vocabulary \(v)") }
         if let n = spec.samples, n <= 0 { throw SyntheticError.invalid("samples must be positive") }
+        guard v <= Int(Int32.max) + 1 else { throw SyntheticError.invalid("vocabulary \(v) exceeds the supported 2^31 tokens") }
+        // Per context: support, probabilities, counts and the CSR entry (36 bytes per token) plus
+        // array headers; per token: the permutation and its name.
+        try AvailableMemory.require(approximately: Double(m) * (36 * Double(spec.support.maximum) + 112) + 48 * Double(v),
+                                    for: "synth with \(m) contexts, V = \(v), support up to \(spec.support.maximum)",
+                                    advice: "use fewer --contexts or a smaller --vocab/--support")
         var rng = SeededGenerator(seed: spec.seed)
         var supports = [[Int]](), probs = [[Double]]()
         var perm = Array(0..<v)

@@ -105,9 +105,10 @@ final class StreamingDataSetWriter {
             ("format", .array(NPYArray(bytesString: "csr"))),
             ("shape", .array(NPYArray(int64: [Int64(rows), Int64(vocabulary.count)], shape: [2]))),
             ("data", .file(descr: "<i8", shape: [pairs], path: data.path)),
-            ("vocab", .strings(vocabulary)),
+        ] + DataSet.vocabularyMembers(vocabulary) + [
             ("contexts", .file(descr: "<i4", shape: [rows, n], path: contexts.path)),
             ("options", .array(NPYArray(strings: [optionsJSON], shape: []))),
+            ("format_version", .array(FormatVersion.member(DataSet.formatVersion).1)),
         ]
         try NPZArchive.write(members, to: path)
         return DataSetSummary(events: Int64(events), contexts: rows, vocabulary: vocabulary.count, order: n + 1, entropy: total.value)

@@ -5,11 +5,14 @@ import Glibc
 /// Expands command-line inputs into the files to read, in a deterministic order.
 ///
 /// Directories are walked recursively; their entries are sorted bytewise and hidden entries
-/// (names starting with ".") are skipped. "-" stands for standard input.
+/// (names starting with ".") are skipped. Symbolic links are followed, but each directory is
+/// walked once, identified by device and inode: a link to "." or "..", or a cycle of links,
+/// adds nothing. "-" stands for standard input.
 public enum InputFiles {
     public static func expand(_ inputs: [String]) throws -> [String] {
         guard !inputs.isEmpty else { throw CorpusError.option("no input given: name files, directories or - for standard input") }
         var files: [String] = []
+        var walked = Set<DirectoryID>()
         for input in inputs {
             if input == "-" { files.append(input); continue }
             var st = stat()
@@ -18,7 +21,7 @@ public enum InputFiles {
             }
             if st.st_mode & S_IFMT == S_IFDIR {
                 let before = files.count
-                try walk(input, into: &files)
+                try walk(input, into: &files, walked: &walked)
                 if files.count == before { throw CorpusError.input(input, "directory contains no files") }
             } else {
                 files.append(input)
@@ -27,7 +30,12 @@ public enum InputFiles {
         return files
     }
 
-    private static func walk(_ dir: String, into files: inout [String]) throws {
+    /// A directory's identity, so that links cannot make the walk visit it twice.
+    private struct DirectoryID: Hashable { let device: UInt64, inode: UInt64 }
+
+    private static func walk(_ dir: String, into files: inout [String], walked: inout Set<DirectoryID>) throws {
+        var own = stat()
+        guard stat(dir, &own) == 0, walked.insert(DirectoryID(device: UInt64(own.st_dev), inode: UInt64(own.st_ino))).inserted else { return }
         guard let d = opendir(dir) else {
             throw CorpusError.input(dir, "cannot list directory: \(String(cString: strerror(errno)))")
         }
@@ -45,7 +53,7 @@ public enum InputFiles {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
             guard stat(path, &st) == 0 else { continue }
-            if st.st_mode & S_IFMT == S_IFDIR { try walk(path, into: &files) }
+            if st.st_mode & S_IFMT == S_IFDIR { try walk(path, into: &files, walked: &walked) }
             else if st.st_mode & S_IFMT == S_IFREG { files.append(path) }
         }
     }

@@ -56,6 +56,17 @@ struct Analyze: ParsableCommand {
     @Option(help: "Seed of the Gaussian embeddings.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        let b = budget
+        for (value, flag) in [(b.checkVocab, "--check-vocab"), (b.checkContexts, "--check-contexts"), (b.sweepContexts, "--sweep-contexts"),
+                              (b.thresholdContexts, "--threshold-contexts"), (b.trials, "--trials"), (b.steps, "--steps")] {
+            try OptionCheck.positive(value, flag)
+        }
+        try OptionCheck.nonNegative(b.gapSteps, "--gap-steps")
+        try OptionCheck.positive(b.sweepTimeLimit, "--sweep-time-limit")
+        try OptionCheck.positive(b.checkTimeLimit, "--check-time-limit")
+    }
+
     /// The preset (`--quick` or the standard one) with the options given on the command line.
     var budget: AnalyzeBudget {
         var b = quick ? AnalyzeBudget.quick : AnalyzeBudget.standard
@@ -91,6 +102,7 @@ struct Analyze: ParsableCommand {
         for path in corpus where path != "-" && access(path, R_OK) != 0 {
             throw CLIError("cannot read \(path): \(String(cString: strerror(errno))) (check the path)")
         }
+        try checkOutputDirectory(dir, option: "--out")
         let folder = try OutputFolder(path: dir)
 
         // 1. Count the whole corpus; statistics by context length.

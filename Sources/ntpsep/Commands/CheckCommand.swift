@@ -19,6 +19,11 @@ struct ContextSelectionArguments: ParsableArguments {
     @Option(help: "How capped contexts are chosen: most-frequent (largest counts), random-events (seeded, probability ∝ count, without replacement) or random-contexts (seeded, uniform). Default: random-contexts for check, most-frequent for sweep.")
     var contextChoice: ContextChoice?
 
+    func validate() throws {
+        if let n = maxContexts { try OptionCheck.positive(n, "--max-contexts") }
+        try OptionCheck.nonNegative(minContextCount, "--min-context-count")
+    }
+
     /// Loads DATA and applies the selection; returns the data set, the original m, and a one-line note.
     func load(_ path: String) throws -> (data: DataSet, originalCount: Int, note: String) {
         let s = try loadSelection(path)
@@ -91,6 +96,14 @@ struct Check: ParsableCommand {
 
     @Flag(help: "Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection of the first-order fallback (ties relaxed): for very large data sets.")
     var noCompat = false
+
+    func validate() throws {
+        try OptionCheck.nonNegative(top, "--top")
+        try OptionCheck.nonNegative(timeLimit, "--time-limit")   // 0: stop at the first budget check (undecided)
+        try OptionCheck.nonNegative(gapSteps, "--gap-steps")
+        try OptionCheck.nonNegative(gapBoundProducts, "--gap-bound-products")
+        if let n = growFrom { try OptionCheck.positive(n, "--grow-from") }
+    }
 
     func run() throws {
         let spec = try EmbeddingSpec(parsing: embedding)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NTPCorpus
+import NTPFormats
 
 /// `--memory SIZE` and `--temp-dir DIR`: the RAM budget of counting and where sorted runs go
 /// beyond it (ingest, merge).
@@ -16,7 +17,7 @@ struct MemoryArguments: ParsableArguments {
     /// The budget in bytes.
     func budget() throws -> Int {
         if let memory { return try parseByteSize(memory, option: "--memory") }
-        let available = availableMemoryBytes() ?? (4 << 30)
+        let available = AvailableMemory.bytes().map { Int(clamping: $0) } ?? (4 << 30)
         return Int(Double(available) * Self.defaultFraction)
     }
 }

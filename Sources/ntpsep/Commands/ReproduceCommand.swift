@@ -38,6 +38,7 @@ struct Reproduce: ParsableCommand {
     func run() throws {
         guard steps >= 1, logEvery >= 1 else { throw CLIError("--steps and --log-every must be ≥ 1") }
         // Built in a staging folder and renamed into place at the end: a failed run leaves no OUT.
+        try checkOutputDirectory(out, option: "--out")
         let folder = try OutputFolder(path: out)
         setBLASThreads(1)
         let toy = try runToy(folder)

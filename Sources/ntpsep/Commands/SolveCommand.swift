@@ -20,6 +20,9 @@ struct Solve: ParsableCommand {
         are printed), so the same inputs and options give the same bytes.
         """)
 
+    /// Version of the solution .npz layout (`format_version`; files from before it are version 1).
+    static let formatVersion: Int64 = 1
+
     @Argument(help: "Data set (.npz).")
     var data: String
 
@@ -43,6 +46,13 @@ struct Solve: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print nothing on success.")
     var quiet = false
+
+    func validate() throws {
+        try OptionCheck.positive(tolerance, "--tolerance")
+        try OptionCheck.nonNegative(nonSeparableMargin, "--non-separable-margin")
+        try OptionCheck.positive(maxEpochs, "--max-epochs")
+        try OptionCheck.positive(linfTimeLimit, "--linf-time-limit")
+    }
 
     func run() throws {
         try checkOutputs([out], inputs: [data], embedding: embedding)
@@ -68,6 +78,10 @@ struct Solve: ParsableCommand {
         let tWolfe = t3.elapsed
         let inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(ds, features: features)
 
+        // A solver that lost every digit must not write weights labelled with a verdict.
+        guard star.weights.allSatisfy(\.isFinite), mm.weights.allSatisfy(\.isFinite) else {
+            throw CLIError("\(data): the solvers produced non-finite weights for --embedding \(spec); nothing written to \(out) (rescale the embedding so its entries are near 1)")
+        }
         // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
         let t2 = Stopwatch()
         let pMM = subspace.project(mm.weights)
@@ -104,6 +118,7 @@ struct Solve: ParsableCommand {
                                    "epochs": mm.epochs, "cgls_iterations": star.iterations]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: opts, options: [.sortedKeys]), as: UTF8.self)
         members.append(("options", NPYArray(bytesString: json)))
+        members.append(FormatVersion.member(Solve.formatVersion))
         try NPZArchive.write(members, to: out)
 
         if !quiet {

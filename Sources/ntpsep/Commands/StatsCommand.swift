@@ -22,6 +22,10 @@ struct Stats: ParsableCommand {
 
     @OptionGroup var ingest: IngestArguments
 
+    func validate() throws {
+        try OptionCheck.nonNegative(top, "--top")
+    }
+
     func run() throws {
         let requested = try orders.map(parseOrderList) ?? []
         let data = try loadDataSet(inputs, ingest: ingest, minimumOrder: requested.max())

@@ -54,12 +54,24 @@ struct Sweep: ParsableCommand {
 
     @OptionGroup var selection: ContextSelectionArguments
 
+    func validate() throws {
+        try OptionCheck.positive(trials, "--trials")
+        try OptionCheck.positive(timeLimit, "--time-limit")
+        if let d = maxDim { try OptionCheck.positive(d, "--max-dim") }
+    }
+
     func run() throws {
         let options = try sweepOptions()
         let summaryPath = csv.map(Self.summaryPath)
         try checkOutputs([csv, summaryPath, plot], inputs: [data])
         let full = try DataSet(contentsOfNPZ: data)
         try full.validate()
+        if let d = maxDim {
+            // The largest nested embedding: D·(N−1) × m features (positional: plus the (N−1)·V × D table).
+            let m = Double(min(options.contextCounts.max() ?? 1, full.contextCount)), r = Double(max(1, full.contextLength))
+            let doubles = embedding == .gaussian ? Double(d) * m : Double(d) * r * (m + Double(full.vocabularySize))
+            try AvailableMemory.require(approximately: 8 * doubles, for: "--max-dim \(d) with m = \(Int(m)) contexts", advice: "use a smaller --max-dim")
+        }
         let clock = Stopwatch()
         var result = try NTPCore.Sweep.run(full, options: options) { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))

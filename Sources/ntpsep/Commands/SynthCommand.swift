@@ -58,6 +58,8 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         try checkOutputs([output, embeddingsOut], inputs: [])
+        // H (d × m doubles) and its dense copy for the .npy.
+        if let d = dim { try AvailableMemory.require(product: [d, contexts, 16], for: "--dim \(d) with \(contexts) contexts", advice: "use a smaller --dim") }
         let spec = SyntheticSpec(contexts: contexts, vocabulary: vocab, support: try SyntheticSpec.SupportSize(parsing: support),
                                  probabilities: try SyntheticSpec.Probabilities(parsing: probabilities),
                                  samples: samples, seed: seed)

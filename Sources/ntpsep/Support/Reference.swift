@@ -65,7 +65,10 @@ func solveReference(data: DataSet, features: ContextFeatures, maxNormMargin: Boo
 /// W_mm is used only when the file says `separable`.
 func loadReference(path: String, data: DataSet, features: ContextFeatures) throws -> ResolvedReference {
     let members: [String: NPYArray]
-    do { members = try NPZArchive.read(path: path) } catch { throw CLIError("--reference \(path): \(error)") }
+    do {
+        members = try NPZArchive.read(path: path)
+        try FormatVersion.check(npz: members, newest: Solve.formatVersion, kind: "solution", path: path)
+    } catch { throw CLIError("--reference \(path): \(error)") }
     let v = data.vocabularySize, d = features.dimension, m = data.contextCount
     func matrix(_ name: String) throws -> [Double] {
         guard let a = members[name] else { throw CLIError("--reference \(path): no \(name) (expected a file written by `ntpsep solve`)") }

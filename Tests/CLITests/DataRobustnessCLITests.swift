@@ -1,0 +1,155 @@
+import XCTest
+import Foundation
+
+/// Corrupt data sets, extreme embeddings, absurd sizes and out-of-range options: every command
+/// exits 1 (not a signal, not 0) with one line on stderr that names the problem.
+final class DataRobustnessCLITests: XCTestCase {
+    let corruptAdvice = "the file is corrupt: write it again (ntpsep ingest/synth, or scipy.sparse.save_npz of a canonical matrix)"
+
+    /// A 6-context, V = 4 data set from synth plus corrupted copies made by numpy.
+    func makeDataSets(in dir: URL) throws {
+        let good = dir.appendingPathComponent("good.npz").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "6", "--vocab", "4", "--support", "2", "--samples", "200", "--seed", "3", "-o", good, "-q"]).status, 0)
+        try shell("""
+        cd '\(dir.path)' && python3 -c "
+        import numpy as np
+        z = dict(np.load('good.npz'))
+        p = z['indptr'].copy(); p[3] += 1000; np.savez('shifted.npz', **{**z, 'indptr': p})
+        d = z['data'].astype('i8'); d[1] = 2**62; np.savez('huge.npz', **{**z, 'data': d})
+        np.savez('contexts.npz', **z, contexts=np.array([[0], [1], [2], [3], [4], [0]], 'i4'))
+        i = z['indices'].copy(); i[1] = i[0]; np.savez('repeated.npz', **{**z, 'indices': i})
+        np.savez('newer.npz', **{**z, 'format_version': np.array(7)})
+        "
+        """)
+    }
+
+    func testCorruptDataSetsFailCleanlyInEveryCommand() throws {
+        let dir = scratchDirectory()
+        try makeDataSets(in: dir)
+        let expected: [(String, String)] = [
+            ("shifted", "'indptr' decreases at position 4"),
+            ("huge", "'data'[1] = 4.611686018427388e+18 is not a count: counts must be positive, finite and below 2^53"),
+            ("contexts", "'contexts' holds token id 4 at row 4, position 0, outside the vocabulary 0..<4"),
+            ("repeated", "positions 0 and 1 of 'indices' both store a count for row 0, column"),
+            ("newer", "data set format version 7 is newer than this ntpsep reads (up to 2); upgrade ntpsep to read it"),
+        ]
+        for (name, fragment) in expected {
+            let file = dir.appendingPathComponent(name + ".npz").path
+            let out = dir.appendingPathComponent("out-\(name).npz")
+            let before = try Data(contentsOf: URL(fileURLWithPath: file))
+            let commands: [[String]] = [
+                ["stats", file], ["check", file, "--embedding", "onehot"], ["train", file, "--embedding", "onehot", "--steps", "3"],
+                ["solve", file, "-o", out.path], ["sweep", file, "--contexts", "3", "--trials", "1"],
+            ]
+            for command in commands {
+                let run = try ntpsep(command)
+                XCTAssertEqual(run.status, 1, "\(command): \(run.stderr)")   // 1, not a signal's 128 + n
+                assertFails(run, with: "\(file): \(fragment)", noFileAt: out)
+                if name != "newer" { XCTAssertTrue(run.stderr.contains(corruptAdvice), run.stderr) }
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), before, "input changed")
+        }
+    }
+
+    /// An embedding scaled by 1e300 never reaches GLPK (which aborts on it) and solve writes no
+    /// NaN weights; NaN entries are named by position.
+    func testExtremeEmbeddingsAreRejectedBeforeAnySolver() throws {
+        let dir = scratchDirectory()
+        try makeDataSets(in: dir)
+        try shell("""
+        cd '\(dir.path)' && python3 -c "
+        import numpy as np
+        H = np.arange(1, 13, dtype=float).reshape(2, 6)
+        np.save('huge.npy', H * 1e300); np.save('tiny.npy', H * 1e-300)
+        H[1, 4] = np.nan; np.save('nan.npy', H)
+        "
+        """)
+        let data = dir.appendingPathComponent("good.npz").path
+        let out = dir.appendingPathComponent("sol.npz")
+        for (file, fragment) in [("huge.npy", "the largest |entry| of H is 1.2e+301, outside 1e-100…1e+100; rescale H"),
+                                 ("tiny.npy", "the largest |entry| of H is 1.2e-299, outside 1e-100…1e+100; rescale H"),
+                                 ("nan.npy", "entry (1, 4) of H is nan; embeddings must be finite")] {
+            let h = "file:" + dir.appendingPathComponent(file).path
+            assertFails(try ntpsep(["solve", data, "--embedding", h, "-o", out.path]), with: fragment, noFileAt: out)
+            assertFails(try ntpsep(["check", data, "--embedding", h]), with: fragment)
+            assertFails(try ntpsep(["train", data, "--embedding", h, "--steps", "3"]), with: fragment)
+        }
+    }
+
+    /// Sizes far beyond any memory are refused before allocating, naming the need and the supply.
+    func testAbsurdSizesAreCheckedAgainstAvailableMemory() throws {
+        let dir = scratchDirectory()
+        try makeDataSets(in: dir)
+        let data = dir.appendingPathComponent("good.npz").path
+        let out = dir.appendingPathComponent("big.npz")
+        let cases: [([String], String)] = [
+            (["check", data, "--embedding", "gaussian:1000000000000"], "--embedding gaussian:1000000000000:0 on 6 contexts needs 43.7 TiB of memory but only "),
+            (["synth", "--contexts", "100000000000", "--vocab", "6", "--support", "3", "-o", out.path],
+             "synth with 100000000000 contexts, V = 6, support up to 3 needs 20.0 TiB of memory but only "),
+            (["sweep", data, "--max-dim", "1000000000000"], "--max-dim 1000000000000 with m = 6 contexts needs 43.7 TiB of memory but only "),
+        ]
+        for (arguments, fragment) in cases {
+            let run = try ntpsep(arguments)
+            assertFails(run, with: fragment, noFileAt: out)
+            XCTAssertTrue(run.stderr.contains(" is available (MemAvailable or the cgroup limit)"), run.stderr)
+        }
+    }
+
+    /// Negative, NaN and zero values where a count or a time is expected, and unknown locales.
+    func testOutOfRangeOptionsAreRejectedAtParse() throws {
+        let dir = scratchDirectory()
+        try makeDataSets(in: dir)
+        let data = dir.appendingPathComponent("good.npz").path
+        let text = dir.appendingPathComponent("c.txt").path
+        try "Grüezi mitenand.\n".write(toFile: text, atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["stats", data, "--top=-1"], "Error: --top must be 0 or more (got -1)"),
+            (["check", data, "--embedding", "onehot", "--top=-1"], "Error: --top must be 0 or more (got -1)"),
+            (["check", data, "--embedding", "onehot", "--time-limit=-1"], "Error: --time-limit must be a finite number, 0 or more (got -1.0)"),
+            (["check", data, "--embedding", "onehot", "--time-limit", "nan"], "Error: --time-limit must be a finite number, 0 or more (got nan)"),
+            (["check", data, "--embedding", "onehot", "--gap-steps=-1"], "Error: --gap-steps must be 0 or more (got -1)"),
+            (["check", data, "--embedding", "onehot", "--max-contexts", "0"], "Error: --max-contexts must be a positive integer (got 0)"),
+            (["solve", data, "--tolerance", "nan", "-o", dir.appendingPathComponent("s.npz").path], "Error: --tolerance must be a positive finite number (got nan)"),
+            (["solve", data, "--max-epochs", "0", "-o", dir.appendingPathComponent("s.npz").path], "Error: --max-epochs must be a positive integer (got 0)"),
+            (["sweep", data, "--trials", "0"], "Error: --trials must be a positive integer (got 0)"),
+            (["stats", text, "--locale", "xx"], "--locale 'xx': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
+        ]
+        for (arguments, fragment) in cases {
+            let run = try ntpsep(arguments)
+            XCTAssertEqual(run.status, 1, "\(arguments): \(run.stderr)")
+            assertFails(run, with: fragment)
+        }
+        XCTAssertEqual(try ntpsep(["stats", text, "--locale", "de_CH", "--top", "0"]).status, 0)
+    }
+
+    /// One token id of 4·10⁹ in a 200-byte u32 file: ids are interned as they come (memory
+    /// follows the 3 distinct ids, not the largest value), and u64 ids above 2⁶³ are shown exactly.
+    func testLargeTokenIdsFollowDistinctIds() throws {
+        let dir = scratchDirectory()
+        try shell("""
+        cd '\(dir.path)' && python3 -c "
+        import numpy as np
+        np.array([5, 7, 4000000000] * 16 + [5, 7], '<u4').tofile('ids.bin')
+        np.save('u64.npy', np.array([1, 2**64 - 1], '<u8'))
+        "
+        """)
+        let out = dir.appendingPathComponent("ids.npz").path
+        let run = try ntpsep(["ingest", dir.appendingPathComponent("ids.bin").path, "--format", "u32", "--order", "2", "-o", out, "-q"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let vocab = try shell("cd '\(dir.path)' && python3 -c \"import numpy as np; print(np.load('ids.npz')['vocab'].tolist())\"")
+        XCTAssertEqual(vocab, "['5', '7', '4000000000']\n")
+        let u64 = dir.appendingPathComponent("u64.npy").path
+        assertFails(try ntpsep(["ingest", u64, "-o", out + "2"]),
+                    with: "\(u64): byte 136: token id 18446744073709551615 out of range (ids must be in 0…4294967294)")
+    }
+
+    /// An output folder that is a file, or under one, is named in one line (no NSCocoaErrorDomain).
+    func testOutputFolderErrorsAreOneLine() throws {
+        let dir = scratchDirectory()
+        let file = dir.appendingPathComponent("taken").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        assertFails(try ntpsep(["reproduce", "--out", file]), with: "Error: --out \(file): \(file) is a file, not a folder; give another folder name")
+        assertFails(try ntpsep(["reproduce", "--out", file + "/sub"]), with: "Error: --out \(file)/sub: \(file) is a file, not a folder; give another folder name")
+        assertFails(try ntpsep(["analyze", "--out", file]), with: "Error: --out \(file): \(file) is a file, not a folder; give another folder name")
+    }
+}

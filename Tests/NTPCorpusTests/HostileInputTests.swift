@@ -1,0 +1,94 @@
+import XCTest
+import Foundation
+@testable import NTPCorpus
+import NTPFormats
+
+/// Inputs built to exhaust time or memory, or to mislead: each is refused quickly with a
+/// message that says what it is, or read exactly once.
+final class HostileInputTests: XCTestCase {
+    private func xmlError(_ doc: String) -> XMLExtractionError? {
+        let x = try! XMLTextExtractor(selection: .init(include: ["p"]), fileName: "doc.xml")
+        do {
+            try Array(doc.utf8).withUnsafeBytes { try x.feed($0, onText: { _ in }, onRecordEnd: {}) }
+            try x.finish(onText: { _ in }, onRecordEnd: {})
+        } catch let e as XMLExtractionError { return e } catch { XCTFail("unexpected \(error)") }
+        return nil
+    }
+
+    /// One 100,000-byte entity referenced 3,000 times (quadratic, not exponential: libxml2 2.9's
+    /// loop guard does not fire). Expansion stops at 10 × the input + 1 MiB: the text produced
+    /// when it stops is 22 references × 100,000 bytes = 2,200,000 > 10 × 109,064 + 1,048,576.
+    func testQuadraticEntityExpansionIsBoundedByTheInputSize() throws {
+        let doc = "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY e \"" + String(repeating: "x", count: 100_000) + "\">]><d><p>"
+            + String(repeating: "&e;", count: 3000) + "</p></d>"
+        XCTAssertEqual(doc.utf8.count, 109_064)
+        let e = try XCTUnwrap(xmlError(doc))
+        XCTAssertEqual(e.message, "entity expansion produced 2200000 bytes of text from 109064 bytes of XML, more than 10 times the input (an entity bomb?); if the document is genuine, expand its entities first (xmllint --noent)")
+        XCTAssertEqual(e.line, 1)
+        // 10 references of a 100-byte entity are ordinary: all 1,000 bytes arrive.
+        let x = try XMLTextExtractor(selection: .init(include: ["p"]), fileName: "ok.xml")
+        var text = 0
+        let ok = "<!DOCTYPE d [<!ENTITY e \"" + String(repeating: "y", count: 100) + "\">]><p>" + String(repeating: "&e;", count: 10) + "</p>"
+        try Array(ok.utf8).withUnsafeBytes { try x.feed($0, onText: { text += $0.count }, onRecordEnd: {}) }
+        try x.finish(onText: { text += $0.count }, onRecordEnd: {})
+        XCTAssertEqual(text, 1000)
+    }
+
+    /// 200,000 attributes on one element (libxml2 2.9 compares them pairwise) are refused on
+    /// the line of the start tag; 10,000 (the limit) are parsed, as are '=' signs in comments,
+    /// quoted values and CDATA, which are not attributes.
+    func testTooManyAttributesAreRefusedBeforeTheParser() throws {
+        func element(_ n: Int) -> String { "<p " + (0..<n).map { "a\($0)=\"v\"" }.joined(separator: " ") + ">t</p>" }
+        let e = try XCTUnwrap(xmlError("<d>\n\n" + element(200_000) + "</d>"))
+        XCTAssertEqual(e.message, "a start tag with more than 10000 attributes; split the element or remove attributes (this many make the parser quadratically slow)")
+        XCTAssertEqual(e.line, 3)
+        XCTAssertNil(xmlError("<d>" + element(10_000) + "</d>"))
+        let equalsElsewhere = String(repeating: "=", count: 20_000)
+        XCTAssertNil(xmlError("<d><!-- \(equalsElsewhere) --><p a=\"\(equalsElsewhere)\">x</p><![CDATA[\(equalsElsewhere)]]><?pi \(equalsElsewhere)?></d>"))
+    }
+
+    /// An 11 MB attribute value spanning many lines passes libxml2's 10 MB item limit: the error
+    /// names the limit and the line of the start tag (3), not an "internal error" where parsing stopped.
+    func testHugeAttributeValueIsReportedAtItsStartTag() throws {
+        let doc = "<d>\n<p>a</p>\n<p x=\"" + String(repeating: "v\n", count: 5_500_000) + "\">b</p>\n</d>\n"
+        let e = try XCTUnwrap(xmlError(doc))
+        XCTAssertEqual(e.message, "an attribute value longer than 10,000,000 bytes, libxml2's limit for one item; split it or leave the file out")
+        XCTAssertEqual(e.line, 3)
+    }
+
+    /// Found by the xml fuzz target: "\0<\0\0" (UCS-4 3412) makes libxml2 report an encoding error
+    /// while the parser is being created, before our state was attached to it (a NULL dereference).
+    func testEncodingErrorWhileCreatingTheParserIsAnError() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/xml/ucs4-encoding-error-during-parser-creation")
+        let bytes = Array(try Data(contentsOf: fixture))
+        XCTAssertEqual(bytes, [0, 0x3C, 0, 0])
+        let e = try XCTUnwrap(xmlError(String(decoding: bytes, as: UTF8.self)))
+        XCTAssertEqual(e.message, "encoding not supported UCS4 3412 (not well-formed XML: fix the file or leave it out)")
+    }
+
+    /// UTF-16 without a byte order mark is named as such (it used to be "NUL byte … binary").
+    func testUTF16WithoutByteOrderMarkIsNamed() throws {
+        for (encoding, order) in [(String.Encoding.utf16LittleEndian, "LE"), (.utf16BigEndian, "BE")] {
+            let path = temporaryFile(Array("In the beginning was the word\n".data(using: encoding)!))
+            XCTAssertThrowsError(try ingest([path])) { error in
+                XCTAssertEqual("\(error)", "\(path): looks like UTF-16\(order) text without a byte order mark (every other byte is NUL); convert it with iconv -f UTF-16\(order) -t UTF-8")
+            }
+        }
+    }
+
+    /// Links to ".", ".." and a cycle between two folders: each directory is walked once, so the
+    /// one file (3 tokens + </s> at order 1) is counted once and the walk ends.
+    func testDirectoryLinksAreFollowedOnce() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-walk-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sub = root.appendingPathComponent("a/b")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try "x y z\n".write(to: sub.appendingPathComponent("f.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: sub.appendingPathComponent("self").path, withDestinationPath: ".")
+        try FileManager.default.createSymbolicLink(atPath: sub.appendingPathComponent("up").path, withDestinationPath: "..")
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("a/loop").path, withDestinationPath: sub.path)
+        XCTAssertEqual(try InputFiles.expand([root.path]), [sub.appendingPathComponent("f.txt").path])
+        XCTAssertEqual(try ingest([root.path]) { $0.order = 1 }.eventCount, 4)
+    }
+}
