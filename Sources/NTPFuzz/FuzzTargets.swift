@@ -79,7 +79,7 @@ enum FuzzTarget: String, CaseIterable {
 
 /// Tokenizers are costly to open (ICU rule compilation): one set per process.
 final class Tokenizers: @unchecked Sendable {
-    nonisolated(unsafe) static let shared = Tokenizers()
+    static let shared = Tokenizers()
     var words = try! ICUWordTokenizer()
     var sentences = try! ICUSentenceSplitter()
     let transforms = [try! TextTransform(normalization: .nfc, caseFold: false), try! TextTransform(normalization: .nfkc, caseFold: true),

@@ -94,7 +94,7 @@ struct Analyze: ParsableCommand {
         // 62 CPU-s (8.6 of them system time) with OpenBLAS's default 2 threads, 45 CPU-s with 1.
         setBLASThreads(1)
         let progress = StepPrinter(total: 6, clock: clock)
-        let corpus = try inputs.isEmpty ? [try defaultCorpus()] : inputs
+        let corpus = inputs.isEmpty ? [try defaultCorpus()] : inputs
         let name = corpusName(corpus)
         let dir = out ?? "ntpsep-out/\(name)"
         // Built in a staging folder and renamed into place at the end: a failed run leaves no DIR.
