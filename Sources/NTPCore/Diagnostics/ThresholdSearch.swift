@@ -57,9 +57,10 @@ public enum ThresholdSearch {
     /// Keeps the bracket (lower, upper) of proven verdicts and probes the untried D closest to its
     /// middle; a `hint` (for example the median D* of earlier trials) is probed first, then D moves away
     /// from it by 1, 2, 4, … while the verdict repeats (a right hint settles a trial in two decisions),
-    /// and bisection finishes inside the bracket found. Without a hint,
-    /// `probeCapFirst` tries the cap first (cheap where it has a closed form, e.g. Gaussian d = m),
-    /// so that an unfinished search still has an upper end. A decision that is neither yes nor no
+    /// and bisection finishes inside the bracket found. Without a hint, `probeCapFirst` tries the cap
+    /// first (cheap where it has a closed form, e.g. Gaussian d = m) and gallops down from it the same
+    /// way: an unfinished search still has an upper end, and the first decisions stay where the null
+    /// space of H̄ is small (the fast route of `Separability.decide`). A decision that is neither yes nor no
     /// (.undecided, .atThreshold) proves nothing: that D is skipped, and after `maxUnresolved` of
     /// them the search stops with D* reported as [lower + 1, upper].
     public static func run(cap: Int, hint: Int? = nil, probeCapFirst: Bool = false, maxUnresolved: Int = 3,
@@ -80,7 +81,7 @@ public enum ThresholdSearch {
         }
         // The next D to try: the hint, then steps away from it on the open side, then bisection.
         var queue: [Int] = []
-        var galloping = hint != nil, direction = 0, step = 1
+        var galloping = hint != nil || probeCapFirst, direction = 0, step = 1
         if let h = hint { queue.append(min(max(h, 1), cap)) } else if probeCapFirst { queue.append(cap) }
         while upperBound() - lower > 1 && unresolved.count < maxUnresolved {
             var next: Int? = nil
