@@ -194,7 +194,7 @@ struct NullSpaceSeparability {
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(V), Int32(r), 1, leftVectors, Int32(d),
                     lv, Int32(V), 0, &w, Int32(d))
         guard w.allSatisfy(\.isFinite) else { return nil }
-        let cert = SeparatingCertificate(weights: w, anchors: anchors())
+        let cert = SeparatingCertificate(weights: w, anchors: Separability.anchors(data))
         let check = Separability.verify(cert, data: data, features: features, tolerance: options.tolerance)
         guard check.valid else { return nil }
         return Separability.separableResult(cert, check, features: features, options: options, lp: nil)
@@ -239,15 +239,11 @@ struct NullSpaceSeparability {
         for i in alpha.indices { alpha[i].weight /= alphaSum }
         for i in beta.indices { beta[i].weight /= alphaSum }
         let (cert, check) = Separability.refinedFarkas(FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta,
-                                                                         anchors: anchors()),
+                                                                         anchors: Separability.anchors(data)),
                                                        data: data, features: features, options: options)
         guard check.valid else { return nil }
         return Separability.notSeparableResult(cert, check, upper: check.residualNorm,
                                                scale: Separability.constraintScale(features))
-    }
-
-    private func anchors() -> [Int] {
-        (0..<data.contextCount).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
     }
 
     /// H = U Σ Vᵀ with dgesdd: all of Vᵀ (columns × columns, the null space needs every right vector)

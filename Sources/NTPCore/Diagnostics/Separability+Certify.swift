@@ -14,7 +14,7 @@ extension Separability {
         guard weights.count == data.vocabularySize * features.dimension else { return nil }
         var w = weights
         projector?(&w)
-        let anchors = (0..<data.contextCount).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+        let anchors = Separability.anchors(data)
         let first = verify(SeparatingCertificate(weights: w, anchors: anchors), data: data, features: features,
                            tolerance: options.tolerance)
         guard first.minMargin > 0, first.minMargin.isFinite else { return nil }

@@ -244,10 +244,16 @@ public enum Separability {
         return result
     }
 
+    /// The anchor a_j of every context: its smallest support token (supports are sorted), −1 for an
+    /// empty row. Every route and every check uses these anchors for the margin and tie rows.
+    static func anchors(_ data: DataSet) -> [Int] {
+        (0..<data.contextCount).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+    }
+
     /// One-hot contexts and full column rank H: separating W in closed form (theory.md §2), verified.
     static func decideByClosedForm(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
         let m = data.contextCount, V = data.vocabularySize
-        let anchors = (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+        let anchors = Separability.anchors(data)
         var weights: [Double]?
         if case .identity = features.storage {
             // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1.
@@ -383,7 +389,7 @@ public enum Separability {
         let cols = SparseContextColumns(features)
         let m = data.contextCount, V = data.vocabularySize
         precondition(features.contextCount == m, "features have \(features.contextCount) contexts, data has \(m)")
-        let anchors = (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+        let anchors = Separability.anchors(data)
 
         let usedCount = cols.usedFeatureSlots().count
         var fullMarginRows = 0, marginNonzeros = 0, tieRows = 0

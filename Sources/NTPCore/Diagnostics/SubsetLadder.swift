@@ -88,7 +88,7 @@ public enum SubsetLadder {
                 let cert = FarkasCertificate(
                     marginMultipliers: f.marginMultipliers.map { ConstraintMultiplier(context: rows[$0.context], token: $0.token, weight: $0.weight) },
                     tieMultipliers: f.tieMultipliers.map { ConstraintMultiplier(context: rows[$0.context], token: $0.token, weight: $0.weight) },
-                    anchors: (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 })
+                    anchors: Separability.anchors(data))
                 let check = Separability.verify(cert, data: data, features: features, tolerance: options.tolerance)
                 if check.valid {
                     var out = SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,

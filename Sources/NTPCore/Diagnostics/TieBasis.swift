@@ -43,7 +43,7 @@ final class TieBasis {
         guard all.count <= maxTies else { return nil }
         vocabularySize = V; contextCount = m; dimension = features.dimension
         columns = SparseContextColumns(features)
-        anchors = (0..<m).map { data.supportSize($0) > 0 ? Int(data.columns[data.rowOffsets[$0]]) : -1 }
+        anchors = Separability.anchors(data)
         contextGram = TheoryKernels.gram(features) ?? TieBasis.identityGram(m)
         tieCount = all.count
 
