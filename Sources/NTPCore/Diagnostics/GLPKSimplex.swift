@@ -1,4 +1,5 @@
 import CGLPK
+import NTPFormats
 
 /// One round of simplex on a constraint-generation LP, within the time left until `deadline`.
 ///

@@ -1,8 +1,5 @@
 import COpenBLAS
 import NTPFormats
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// NTP-separability: LP decision with certificates (see theory.md §2 and §4).
 public enum Separability {
@@ -398,10 +395,4 @@ public enum Separability {
         return CertificateCheck(valid: failure == nil, minMargin: sumAlpha, maxTieViolation: 0,
                                 residualNorm: rn, relativeResidual: rel, failure: failure)
     }
-}
-
-@inline(__always) func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
