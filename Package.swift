@@ -3,10 +3,15 @@ import PackageDescription
 
 // Layers, dependencies pointing one way:
 //   C shims (CICU, CXML, CZip, CSupport, CKernels, COpenBLAS, CGLPK)
-//   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
+//   -> NTPFormats (npy/npz, the data-set type and its entropy, atomic files, the clock) [no text]
 //   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
 //   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
 //   -> ntpsep     (thin commands)
+
+// The library targets are checked in Swift 6 mode (strict concurrency: data races are compile errors).
+// The package-wide mode below stays 5 until the command layer is converted too.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "ntpsep",
     platforms: [.macOS(.v13)],
@@ -39,10 +44,10 @@ let package = Package(
         .target(name: "CZip",
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
 
-        .target(name: "NTPFormats", dependencies: ["CZip", "CSupport"]),
-        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
-        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"]),
-        .target(name: "NTPPlot"),
+        .target(name: "NTPFormats", dependencies: ["CZip", "CSupport"], swiftSettings: swift6),
+        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CSupport"], swiftSettings: swift6),
+        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"], swiftSettings: swift6),
+        .target(name: "NTPPlot", swiftSettings: swift6),
         .executableTarget(name: "ntpsep", dependencies: [
             "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -50,7 +55,7 @@ let package = Package(
 
         // libFuzzer harnesses: scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DFUZZING;
         // a normal build makes `ntpsep-fuzz TARGET FILE…`, which replays inputs.
-        .executableTarget(name: "NTPFuzz", dependencies: ["NTPFormats", "NTPCorpus"]),
+        .executableTarget(name: "NTPFuzz", dependencies: ["NTPFormats", "NTPCorpus"], swiftSettings: swift6),
 
         .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
         .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),

@@ -263,7 +263,7 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
             var msg = [CChar](repeating: 0, count: 256)
             let rc = raw.withUnsafeMutableBytes { czip_inflate_raw(comp.baseAddress, comp.count, $0.baseAddress, $0.count, &msg, msg.count) }
             if rc != 0 {
-                throw bad("member '\(name)': \(String(cString: msg))", start)
+                throw bad("member '\(name)': \(cMessage(msg))", start)
             }
             let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
             guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
@@ -273,6 +273,11 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
         }
     }
     return out
+}
+
+/// The NUL-terminated message a C shim wrote into `buffer`.
+private func cMessage(_ buffer: [CChar]) -> String {
+    buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
 /// A deflated `.npy` member holding a C-ordered string array, decoded while inflating (1 MiB at a
@@ -288,7 +293,7 @@ private func inflateStrings(_ compressed: UnsafeRawBufferPointer, size: Int, crc
     /// Inflates more bytes after `filled`; returns how many.
     func more() throws -> Int {
         let n = buffer.withUnsafeMutableBytes { czip_inflater_read(inflater, $0.baseAddress! + filled, $0.count - filled, &message, message.count) }
-        guard n >= 0 else { throw NTPFormatError("\(name): \(String(cString: message))") }
+        guard n >= 0 else { throw NTPFormatError("\(name): \(cMessage(message))") }
         crc = buffer.withUnsafeBytes { czip_crc32(crc, $0.baseAddress! + filled, Int(n)) }
         filled += Int(n); total += Int(n)
         return Int(n)

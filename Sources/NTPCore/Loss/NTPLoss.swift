@@ -273,7 +273,8 @@ public final class NTPLoss {
                 defer { setBLASThreads(blasThreads) }
                 var partial = [Double](repeating: 0, count: parts)
                 partial.withUnsafeMutableBufferPointer { out in
-                    DispatchQueue.concurrentPerform(iterations: parts) { t in
+                    let sums = out.baseAddress!
+                    let work: (Int) -> Void = { [self] t in
                         let wst = t == 0 ? ws : ws.helpers[t - 1]
                         let gt: UnsafeMutablePointer<T>? = g == nil ? nil : (t == 0 ? g : ws.helperGradients[t - 1])
                         if t > 0, let gt { gt.initialize(repeating: 0, count: vd) }
@@ -286,8 +287,11 @@ public final class NTPLoss {
                             for i in 0..<b { sum += wst.terms[i] }
                             start += b
                         }
-                        out[t] = sum
+                        sums[t] = sum
                     }
+                    // Worker t uses only its own workspace, gradient accumulator and sums[t].
+                    let shared = WorkerShared(work)
+                    DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
                 }
                 if let g {
                     for t in 1..<parts {
@@ -307,7 +311,10 @@ public final class NTPLoss {
             total = indices.withUnsafeBufferPointer { idx in
                 blocks(count: count) { start, b in
                     let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
+                    // Each part writes only its own rows of ws.logits; W and the indices are read only.
+                    let shared = WorkerShared((contexts, ws, wT, idx))
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let (contexts, ws, wT, idx) = shared.value
                     for i in (part * b / parts)..<((part + 1) * b / parts) {
                         let j = contexts?[start + i] ?? (start + i)
                         let row = ws.logits + i * v
@@ -328,7 +335,10 @@ public final class NTPLoss {
                         // Scatter split by vocabulary range: conflict-free across workers and the
                         // additions into each entry happen in context order (deterministic).
                         let parts = min(threads, max(1, v / 64))
+                        // Each part writes only its own vocabulary range lo..<hi of every gT row.
+                        let shared = WorkerShared((contexts, ws, gT, idx))
                         DispatchQueue.concurrentPerform(iterations: parts) { part in
+                            let (contexts, ws, gT, idx) = shared.value
                             let lo = part * v / parts, hi = (part + 1) * v / parts
                             for i in 0..<b {
                                 let j = contexts?[start + i] ?? (start + i)
@@ -406,7 +416,9 @@ public final class NTPLoss {
                     }
                 }
             }
-            if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+            // Part p writes only rows lo..<hi of ws.logits and ws.terms.
+            let shared = WorkerShared(work)
+            if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) } }
         }}}}
     }
 

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import NTPFormats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,7 +96,9 @@ public final class OnehotStreamingTrainer {
             loss.supportTokens.withUnsafeBufferPointer { tokens in
             loss.targetProbabilities.withUnsafeBufferPointer { probs in
             adam.withUnsafeBufferPointer { adam in
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                // Worker t writes only its own scratch slice and the batch columns t·per ..< (t + 1)·per
+                // of w, records, refShares and failures; everything else is read only.
+                let work: (Int) -> Void = { worker in
                     let base = scratch + worker * scratchCount
                     let row = base, save = base + v
                     let mom1 = save + maxSupport, mom2 = mom1 + (isAdam ? v : 0)
@@ -174,6 +177,8 @@ public final class OnehotStreamingTrainer {
                         i += 1
                     }
                 }
+                let shared = WorkerShared(work)
+                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
             }}}}
             for i in 0..<c where failures[i].step >= 0 {
                 throw TrainingError.diverged(step: failures[i].step, reason: "loss of context \(start + i) is \(failures[i].term)")
