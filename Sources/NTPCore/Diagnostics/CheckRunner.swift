@@ -18,6 +18,57 @@ public enum CheckRunner {
         let blasThreads = blasThreadCount()
         setBLASThreads(1)
         defer { setBLASThreads(blasThreads) }
+        let (sep, trained, projector) = try decide(data, features: features, options: options, hooks: hooks, timings: &timings)
+        var certificateFile: CertificateFileSummary? = nil
+        if let path = options.certificatePath {
+            let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
+            try file.write(to: path)
+            certificateFile = file.summary
+        }
+        var report = initialReport(sep, data: data, features: features, embedding: embedding, options: options,
+                                   certificateFile: certificateFile)
+        if sep.verdict == .separable {
+            report.margin = sep.normalizedMargin
+            report.marginKind = "certificate-lower-bound"
+            if let mm = hooks.maxMarginNorm {
+                let t0 = monotonicSeconds()
+                let norm = try mm(data, features)
+                timings["max_margin"] = monotonicSeconds() - t0
+                if norm > 0 { report.margin = 1 / norm; report.marginKind = "max-margin" }
+            }
+        }
+        if let compat = hooks.compatibilityResidual {
+            let t0 = monotonicSeconds()
+            let r = try compat(data, features)
+            timings["compatibility"] = monotonicSeconds() - t0
+            report.compatResidual = r
+            report.compatible = r <= options.compatibilityTolerance
+        }
+        if let minimize = hooks.minimizeCrossEntropy {
+            let t0 = monotonicSeconds()
+            let run = try trained ?? minimize(data, features)
+            addEntropyGap(&report, run: run, since: t0, sep: sep, projector: projector,
+                          data: data, features: features, options: options, timings: &timings)
+        }
+        if sep.verdict == .separable, let c = sep.separating {
+            let share = SeparatedShare.count(data, features: features, weights: c.weights, tolerance: sep.tolerance,
+                                             method: "the verified separating W (every context)")
+            report.separatedShareContexts = share.contexts
+            report.separatedShareEvents = share.events
+            report.separatedShareMethod = share.method
+        }
+        if let lp = sep.lp { timings["separability_simplex"] = lp.simplexSeconds }
+        timings["total"] = monotonicSeconds() - start
+        report.timings = timings
+        return report
+    }
+
+    /// The separability verdict: a candidate W, the subset ladder or `Separability.decide`, and when
+    /// that is undecided the entropy-gap run's W (returned, so that it is not run twice), with the
+    /// projector onto 𝓕⊥ they used.
+    private static func decide(_ data: DataSet, features: ContextFeatures, options: CheckOptions, hooks: CheckHooks,
+                               timings: inout [String: Double])
+        throws -> (SeparabilityResult, CrossEntropyRun?, ((inout [Double]) -> Void)?) {
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
         var sep = options.candidateWeights.flatMap {
@@ -38,88 +89,63 @@ public enum CheckRunner {
                 sep = r
             }
         }
-        var certificateFile: CertificateFileSummary? = nil
-        if let path = options.certificatePath {
-            let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
-            try file.write(to: path)
-            certificateFile = file.summary
-        }
+        return (sep, trained, projector)
+    }
 
-        var report = CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
-                                 dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
-                                 compatible: nil, compatResidual: nil,
-                                 separable: sep.verdict == .separable ? true : sep.verdict == .notSeparable ? false : nil,
-                                 verdict: sep.verdict.rawValue, tolerance: sep.tolerance, marginBracket: sep.marginBracket,
-                                 entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
-                                 entropyGapInterval: nil, entropyGapBound: nil,
-                                 separatedShareContexts: nil, separatedShareEvents: nil, separatedShareMethod: nil,
-                                 margin: nil, marginKind: nil, certificate: summary(sep),
-                                 involvedContexts: sep.involvedContexts.prefix(options.top).map {
-                                     reported(data, $0.context, $0.weight, originalRows: options.originalRows) },
-                                 involvedContextCount: sep.involvedContexts.count,
-                                 excessLossContexts: [], timings: [:], certificateFile: certificateFile)
-        if sep.verdict == .separable {
-            report.margin = sep.normalizedMargin
-            report.marginKind = "certificate-lower-bound"
-            if let mm = hooks.maxMarginNorm {
-                t0 = monotonicSeconds()
-                let norm = try mm(data, features)
-                timings["max_margin"] = monotonicSeconds() - t0
-                if norm > 0 { report.margin = 1 / norm; report.marginKind = "max-margin" }
-            }
-        }
-        if let compat = hooks.compatibilityResidual {
+    /// The report of a verdict, before the margin, compatibility and entropy gap are filled in.
+    private static func initialReport(_ sep: SeparabilityResult, data: DataSet, features: ContextFeatures, embedding: String,
+                                      options: CheckOptions, certificateFile: CertificateFileSummary?) -> CheckReport {
+        CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
+                    dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
+                    compatible: nil, compatResidual: nil,
+                    separable: sep.verdict == .separable ? true : sep.verdict == .notSeparable ? false : nil,
+                    verdict: sep.verdict.rawValue, tolerance: sep.tolerance, marginBracket: sep.marginBracket,
+                    entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
+                    entropyGapInterval: nil, entropyGapBound: nil,
+                    separatedShareContexts: nil, separatedShareEvents: nil, separatedShareMethod: nil,
+                    margin: nil, marginKind: nil, certificate: summary(sep),
+                    involvedContexts: sep.involvedContexts.prefix(options.top).map {
+                        reported(data, $0.context, $0.weight, originalRows: options.originalRows) },
+                    involvedContextCount: sep.involvedContexts.count,
+                    excessLossContexts: [], timings: [:], certificateFile: certificateFile)
+    }
+
+    /// The entropy gap of the minimiser's `run` (obtained from time `started` on), its certified
+    /// interval, and (when not separable) the share of contexts its W separates once projected onto 𝓕⊥.
+    private static func addEntropyGap(_ report: inout CheckReport, run: CrossEntropyRun, since started: Double,
+                                      sep: SeparabilityResult, projector: ((inout [Double]) -> Void)?, data: DataSet,
+                                      features: ContextFeatures, options: CheckOptions, timings: inout [String: Double]) {
+        var t0 = started
+        let h = report.entropy
+        let excess = perContextExcessLoss(data, features: features, weights: run.weights)
+        report.entropyGap = excess.reduce(0, +)
+        report.entropyGapTrend = run.history.map { LossPoint(iteration: $0.iteration, value: $0.value - h) }
+        report.entropyGapMethod = run.description
+        let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
+        report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
+        timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
+        if options.entropyGapBound {
             t0 = monotonicSeconds()
-            let r = try compat(data, features)
-            timings["compatibility"] = monotonicSeconds() - t0
-            report.compatResidual = r
-            report.compatible = r <= options.compatibilityTolerance
+            var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
+                                                separable: report.separable, compatible: report.compatible,
+                                                options: options.entropyGapBoundOptions)
+            // Adam's gap as summed per context above, unless the search's last W did better.
+            bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)
+            report.entropyGapBound = bound
+            report.entropyGapInterval = [bound.lower, bound.upper]
+            timings["entropy_gap_bound"] = monotonicSeconds() - t0
         }
-        if let minimize = hooks.minimizeCrossEntropy {
+        if sep.verdict != .separable, let projector {
             t0 = monotonicSeconds()
-            let run = try trained ?? minimize(data, features)
-            let h = report.entropy
-            let excess = perContextExcessLoss(data, features: features, weights: run.weights)
-            report.entropyGap = excess.reduce(0, +)
-            report.entropyGapTrend = run.history.map { LossPoint(iteration: $0.iteration, value: $0.value - h) }
-            report.entropyGapMethod = run.description
-            let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
-            report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
-            timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
-            if options.entropyGapBound {
-                t0 = monotonicSeconds()
-                var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
-                                                    separable: report.separable, compatible: report.compatible,
-                                                    options: options.entropyGapBoundOptions)
-                // Adam's gap as summed per context above, unless the search's last W did better.
-                bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)
-                report.entropyGapBound = bound
-                report.entropyGapInterval = [bound.lower, bound.upper]
-                timings["entropy_gap_bound"] = monotonicSeconds() - t0
-            }
-            if sep.verdict != .separable, let projector {
-                t0 = monotonicSeconds()
-                var w = run.weights
-                projector(&w)
-                let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
-                                                 method: "the minimiser's W projected onto 𝓕⊥")
-                report.separatedShareContexts = share.contexts
-                report.separatedShareEvents = share.events
-                report.separatedShareMethod = share.method
-                timings["separated_share"] = monotonicSeconds() - t0
-            }
-        }
-        if sep.verdict == .separable, let c = sep.separating {
-            let share = SeparatedShare.count(data, features: features, weights: c.weights, tolerance: sep.tolerance,
-                                             method: "the verified separating W (every context)")
+            var w = run.weights
+            projector(&w)
+            let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
+                                             method: "the minimiser's W projected onto 𝓕⊥")
             report.separatedShareContexts = share.contexts
             report.separatedShareEvents = share.events
             report.separatedShareMethod = share.method
+            timings["separated_share"] = monotonicSeconds() - t0
         }
-        if let lp = sep.lp { timings["separability_simplex"] = lp.simplexSeconds }
-        timings["total"] = monotonicSeconds() - start
-        report.timings = timings
-        return report
     }
 
     /// π̂_j (CE_j(W) − H_j) for every context: CE_j = logsumexp(ℓ_j) − Σ_z p̂_{j,z} ℓ_{j,z},
