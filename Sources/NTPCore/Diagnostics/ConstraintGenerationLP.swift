@@ -43,11 +43,8 @@ final class ConstraintGenerationLP {
         self.options = options
         self.V = data.vocabularySize
         (featureSlot, usedCount) = cols.usedFeatureSlots()
-        glp_term_out(GLP_OFF)
-        lp = glp_create_prob()
-        glp_set_obj_dir(lp, GLP_MAX)
+        lp = makeWeightSpaceLP(vocabularySize: V, usedFeatures: usedCount)
         let nc = V * usedCount + 1
-        glp_add_cols(lp, Int32(nc))
         for c in 1..<nc { glp_set_col_bnds(lp, Int32(c), GLP_FR, 0, 0) }
         glp_set_col_bnds(lp, Int32(nc), GLP_DB, 0, 1)
         glp_set_obj_coef(lp, Int32(nc), 1)
