@@ -6,7 +6,8 @@ import PackageDescription
 //   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
 //   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
 //   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
-//   -> ntpsep     (thin commands)
+//   -> NTPReport  (the work behind each command: reports, figures, the analysis) [with NTPCorpus, NTPPlot]
+//   -> ntpsep     (thin commands: options, one library call, print)
 let package = Package(
     name: "ntpsep",
     platforms: [.macOS(.v13)],
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "NTPCorpus", targets: ["NTPCorpus"]),
         .library(name: "NTPCore", targets: ["NTPCore"]),
         .library(name: "NTPPlot", targets: ["NTPPlot"]),
+        .library(name: "NTPReport", targets: ["NTPReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,20 +45,27 @@ let package = Package(
         .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
         .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"]),
         .target(name: "NTPPlot"),
+        // The work behind each command, and the reports and figures. It imports NTPCorpus because
+        // `analyze` counts a corpus and reports its CorpusStatistics.
+        .target(name: "NTPReport", dependencies: ["NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "ntpsep", dependencies: [
-            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport",
+            "NTPReport", "NTPFormats", "NTPCorpus", "NTPCore", "CSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // libFuzzer harnesses: scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DFUZZING;
         // a normal build makes `ntpsep-fuzz TARGET FILE…`, which replays inputs.
         .executableTarget(name: "NTPFuzz", dependencies: ["NTPFormats", "NTPCorpus"]),
 
-        .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
-        .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),
-        .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats"]),
+        // Fixtures shared by the test targets: temporary folders, data sets from supports, python3.
+        .target(name: "TestSupport", dependencies: ["NTPFormats"], path: "Tests/TestSupport"),
+        .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats", "TestSupport"]),
+        .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats", "TestSupport"]),
+        .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats", "TestSupport"]),
         .testTarget(name: "NTPPlotTests", dependencies: ["NTPPlot"]),
-        .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats"]),
+        .testTarget(name: "NTPReportTests", dependencies: ["NTPReport", "NTPCore", "NTPFormats", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import CSupport
 import Foundation
 import NTPCore
+import NTPReport
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,9 +33,9 @@ struct Doctor: ParsableCommand {
         lines += [
             ("ckernels", "\(ckernels.current) (widest supported: \(ckernels.supported))"),
             ("blas threads", "\(blasThreadCount())" + (threadSettings.isEmpty ? " (OpenBLAS default)" : " (" + threadSettings.joined(separator: ", ") + ")")),
-            ("train threads", "\(Train.defaultThreads) by default (--threads sets BLAS and softmax threads)"),
+            ("train threads", "\(ThreadsOption.defaultThreads) by default (--threads sets BLAS and softmax threads)"),
         ]
-        for (key, value) in lines { print("\(key):".padding(toLength: 15, withPad: " ", startingAt: 0) + value) }
+        for (key, value) in lines { print("\(key):".padded(15) + value) }
     }
 
     /// The "model name" line of /proc/cpuinfo (Linux), nil elsewhere.
