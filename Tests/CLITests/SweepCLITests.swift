@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 final class SweepCLITests: XCTestCase {
@@ -16,7 +17,7 @@ final class SweepCLITests: XCTestCase {
     /// model; and `check` with the printed recipe reproduces a real trial's H: separable at d*, not at
     /// d* − 1.
     func testSweepCSVSummaryFigureAndReproduction() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let npz = try dataSet(dir)
         let csv = dir.appendingPathComponent("t.csv").path, svg = dir.appendingPathComponent("f.svg").path
         let run = try ntpsep(["sweep", npz, "--contexts", "16,24", "--trials", "6", "--null", "uniform,frequency",
@@ -65,7 +66,7 @@ final class SweepCLITests: XCTestCase {
 
     /// Same inputs and seed: byte-identical CSV and figure (no timings in either).
     func testSweepOutputsAreDeterministic() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let npz = try dataSet(dir)
         var outputs: [String] = []
         for k in 0..<2 {
@@ -79,7 +80,7 @@ final class SweepCLITests: XCTestCase {
 
     /// Bad options: one line naming the option.
     func testSweepRejectsBadOptions() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let npz = try dataSet(dir)
         let a = try ntpsep(["sweep", npz, "--null", "zipf"])
         XCTAssertNotEqual(a.status, 0)
