@@ -111,7 +111,7 @@ final class TrainRobustnessTests: XCTestCase {
             let outputs = try repeatedRuns(["train", "d.npz", "--embedding", embedding, "--optimizer", "adam", "--steps", "100",
                                             "--log-every", "25", "--threads", "2", "--json", "--out", "w.npy", "--log", "l.csv"],
                                            in: dir, outputs: ["w.npy", "l.csv"], times: 3)
-            XCTAssertTrue(String(decoding: outputs[0][0], as: UTF8.self).contains("\"seed\":0"))
+            XCTAssertTrue(String(decoding: outputs[0][0], as: UTF8.self).contains("\"seed\" : 0"))
             XCTAssertEqual(outputs[1], outputs[0], embedding)
             XCTAssertEqual(outputs[2], outputs[0], embedding)
         }

@@ -10,19 +10,19 @@ import NTPFormats
 /// folder is built in a staging folder and renamed into place at the end: a failed run leaves none.
 public struct Analysis {
     /// Corpus files or folders; empty: the default corpus (`defaultCorpus()`).
-    public var corpus: [String]
+    var corpus: [String]
     /// How the corpus becomes a data set.
-    public var ingest: IngestOptions
+    var ingest: IngestOptions
     /// Progress bar while counting (nil: when stderr is a terminal).
-    public var progress: Bool?
+    var progress: Bool?
     /// Sizes and time budgets.
-    public var budget: AnalysisBudget
+    var budget: AnalysisBudget
     /// "standard" or "quick", recorded in analysis.json.
-    public var preset: String
+    var preset: String
     /// Seed of the Gaussian embeddings and of the sweep.
-    public var seed: UInt64
+    var seed: UInt64
     /// Output folder (nil: ntpsep-out/NAME).
-    public var directory: String?
+    var directory: String?
 
     /// An analysis of `corpus` with `ingest`'s options.
     public init(corpus: [String], ingest: IngestOptions, progress: Bool?, budget: AnalysisBudget, preset: String,
@@ -34,9 +34,9 @@ public struct Analysis {
     /// What `analyze` prints: the summary and where the report is.
     public struct Outcome {
         /// Everything found (analysis.json).
-        public var summary: AnalysisSummary
+        var summary: AnalysisSummary
         /// The folder written.
-        public var directory: String
+        var directory: String
         /// The answer on the terminal.
         public var text: String { AnalysisReport.terminal(summary, directory: directory) }
     }

@@ -5,10 +5,10 @@ import NTPFormats
 /// compatibility and the entropy gap, on a selection of a data set's contexts.
 public struct SeparabilityCheck {
     /// The data set (.npz).
-    public var data: String
+    var data: String
     /// The --embedding spec, as given.
-    public var embedding: String
-    public var selection: ContextSelection
+    var embedding: String
+    var selection: ContextSelection
     /// How many contexts each list shows.
     public var top = 10
     /// Seconds of the separability decision.
@@ -84,9 +84,9 @@ public struct SeparabilityCheck {
 /// What `check` prints: the report as text, or as JSON (the `CheckReport` itself).
 public struct CheckOutcome: CommandReport {
     /// The report (analysis.json's `checks` entries have the same keys).
-    public var report: CheckReport
+    var report: CheckReport
     /// Which contexts were kept, for the text's first line.
-    public var note: String
+    var note: String
 
     public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options, …"
 

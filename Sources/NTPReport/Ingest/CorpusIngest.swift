@@ -17,16 +17,16 @@ public enum CorpusIngest {
     /// What `ingest` writes and how.
     public struct Request {
         /// Corpus files, folders or "-".
-        public var inputs: [String]
+        var inputs: [String]
         /// The .npz data set, or with `shard` the part file.
-        public var output: String
-        public var options: IngestOptions
-        public var progress: Bool?
+        var output: String
+        var options: IngestOptions
+        var progress: Bool?
         /// Bytes of RAM for the counts, and where sorted runs go beyond it (nil: the system's temp folder).
-        public var memoryBudget: Int
-        public var temporaryParent: String?
+        var memoryBudget: Int
+        var temporaryParent: String?
         /// Count only shard I of N (a part for `merge`).
-        public var shard: (index: Int, count: Int)?
+        var shard: (index: Int, count: Int)?
 
         /// A request with every field given.
         public init(inputs: [String], output: String, options: IngestOptions, progress: Bool?, memoryBudget: Int,

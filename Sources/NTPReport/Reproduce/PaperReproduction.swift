@@ -6,13 +6,13 @@ import NTPFormats
 /// written to a folder that appears only when complete. Outputs depend only on the options.
 public struct PaperReproduction {
     /// The output folder.
-    public var output: String
+    var output: String
     /// Seed of the m = 50 data (embeddings: seed + 1), first seed tried for the toy.
-    public var seed: UInt64
-    public var toySeed: UInt64
+    var seed: UInt64
+    var toySeed: UInt64
     /// Updates per optimizer, and the log interval.
-    public var steps: Int
-    public var logEvery: Int
+    var steps: Int
+    var logEvery: Int
 
     /// The experiments with these seeds and step counts, written to `output`.
     public init(output: String, seed: UInt64, toySeed: UInt64, steps: Int, logEvery: Int) {
@@ -21,7 +21,7 @@ public struct PaperReproduction {
 
     /// What `reproduce` prints: the seeds and recipes, the optimizer table, the files written.
     public struct Outcome {
-        public var summary: ReproductionSummary
+        var summary: ReproductionSummary
         public var text: String
     }
 

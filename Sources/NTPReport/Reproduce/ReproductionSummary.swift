@@ -1,21 +1,21 @@
 /// summary.json of `reproduce` (keys in `CodingKeys`, sorted in the file).
 public struct ReproductionSummary: Codable, Sendable {
     /// The 2-D toy.
-    public var toy: Toy
+    var toy: Toy
     /// The m = 50 experiment.
-    public var paperM50: Paper
+    var paperM50: Paper
     enum CodingKeys: String, CodingKey { case toy, paperM50 = "paper_m50" }
 
     /// The first separable and compatible 2-D draw.
     public struct Toy: Codable, Sendable {
-        public var seed: UInt64
-        public var entropy: Double
-        public var normWMM: Double
-        public var normWStar: Double
+        var seed: UInt64
+        var entropy: Double
+        var normWMM: Double
+        var normWStar: Double
         /// Rows of W^mm, columns of H, and each context's support.
-        public var wMM: [[Double]]
-        public var h: [[Double]]
-        public var supports: [[Int]]
+        var wMM: [[Double]]
+        var h: [[Double]]
+        var supports: [[Int]]
         enum CodingKeys: String, CodingKey {
             case seed, entropy, normWMM = "norm_wmm", normWStar = "norm_wstar", wMM = "W_mm", h = "H", supports
         }
@@ -23,18 +23,18 @@ public struct ReproductionSummary: Codable, Sendable {
 
     /// The m = 50 data and the three optimizers' last log rows.
     public struct Paper: Codable, Sendable {
-        public var seed: UInt64
-        public var embeddingSeed: UInt64
-        public var m: Int
-        public var vocabulary: Int
-        public var d: Int
-        public var samples: Int
-        public var entropy: Double
-        public var normWStar: Double
-        public var normWMM: Double
-        public var logEvery: Int
+        var seed: UInt64
+        var embeddingSeed: UInt64
+        var m: Int
+        var vocabulary: Int
+        var d: Int
+        var samples: Int
+        var entropy: Double
+        var normWStar: Double
+        var normWMM: Double
+        var logEvery: Int
         /// By optimizer: "gd", "ngd", "adam".
-        public var runs: [String: Run]
+        var runs: [String: Run]
         enum CodingKeys: String, CodingKey {
             case seed, embeddingSeed = "embedding_seed", m, vocabulary = "V", d, samples, entropy
             case normWStar = "norm_wstar", normWMM = "norm_wmm", logEvery = "log_every", runs
@@ -43,16 +43,16 @@ public struct ReproductionSummary: Codable, Sendable {
 
     /// One optimizer's step size, steps, CSV log and last values.
     public struct Run: Codable, Sendable {
-        public var lr: Double
-        public var steps: Int
-        public var csv: String
-        public var ce: Double
-        public var gap: Double
-        public var norm: Double
-        public var distance: Double
-        public var relativeDistance: Double
-        public var cosine: Double
-        public var shiftedCosine: Double
+        var lr: Double
+        var steps: Int
+        var csv: String
+        var ce: Double
+        var gap: Double
+        var norm: Double
+        var distance: Double
+        var relativeDistance: Double
+        var cosine: Double
+        var shiftedCosine: Double
         enum CodingKeys: String, CodingKey {
             case lr, steps, csv, ce, gap = "ce_minus_entropy", norm = "norm_w", distance = "dist_pf_w_wstar"
             case relativeDistance = "rel_dist_pf_w_wstar", cosine = "cos_w_wmm", shiftedCosine = "cos_w_minus_wstar_wmm"

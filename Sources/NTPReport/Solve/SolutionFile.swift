@@ -8,16 +8,16 @@ public struct SolutionFile {
     /// Version of the solution .npz layout (`format_version`; files from before it are version 1).
     public static let formatVersion: Int64 = 1
 
-    public var data: String
+    var data: String
     /// The --embedding spec, as given.
-    public var embedding: String
-    public var output: String
+    var embedding: String
+    var output: String
     /// KKT tolerance, non-separable margin threshold and epoch cap of the NTP-SVM.
-    public var tolerance: Double
-    public var nonSeparableMargin: Double
-    public var maxEpochs: Int
+    var tolerance: Double
+    var nonSeparableMargin: Double
+    var maxEpochs: Int
     /// Seconds of the ℓ∞ max-margin LP.
-    public var linfTimeLimit: Double
+    var linfTimeLimit: Double
 
     /// A solution of `data` under `embedding`, written to `output`.
     public init(data: String, embedding: String, output: String, tolerance: Double, nonSeparableMargin: Double,

@@ -5,14 +5,14 @@ import NTPFormats
 /// `ntpsep stats`: corpus statistics of a data set, or of corpus files counted with the ingest options.
 public struct CorpusSummary {
     /// A data set (.npz), or corpus files, folders or "-".
-    public var inputs: [String]
+    var inputs: [String]
     /// How corpus files are counted (not used for a data set).
-    public var options: IngestOptions
-    public var progress: Bool?
+    var options: IngestOptions
+    var progress: Bool?
     /// The per-context-length table's orders (empty: none).
-    public var orders: [Int]
+    var orders: [Int]
     /// How many of the largest supports to list.
-    public var top: Int
+    var top: Int
 
     /// Statistics of `inputs`.
     public init(inputs: [String], options: IngestOptions, progress: Bool?, orders: [Int], top: Int) {
@@ -32,7 +32,7 @@ public struct CorpusSummary {
 /// What `stats` prints: the table, or as JSON the `CorpusStatistics` itself.
 public struct StatisticsOutcome: CommandReport {
     /// The statistics (analysis.json's `statistics` has the same keys).
-    public var statistics: CorpusStatistics
+    var statistics: CorpusStatistics
 
     public static let jsonKeys = "events, contexts, vocabulary, entropy in nats, …"
 

@@ -4,11 +4,11 @@ import NTPFormats
 /// Which contexts of a data set `check` and `sweep` keep: a seeded subset of at most `maxContexts`,
 /// chosen by `choice`, among those seen at least `minContextCount` times.
 public struct ContextSelection: Sendable {
-    public var maxContexts: Int?
-    public var minContextCount: Double
-    public var seed: UInt64
+    var maxContexts: Int?
+    var minContextCount: Double
+    var seed: UInt64
     /// nil: the command's default (random-contexts for check, most-frequent for sweep).
-    public var choice: ContextChoice?
+    var choice: ContextChoice?
 
     /// A selection with every field given.
     public init(maxContexts: Int?, minContextCount: Double, seed: UInt64, choice: ContextChoice?) {

@@ -1,15 +1,15 @@
 /// Wall-clock time since creation, on `ContinuousClock` (monotonic), the one clock of the reports.
-public struct Stopwatch: Sendable {
+struct Stopwatch: Sendable {
     private let start: ContinuousClock.Instant
 
     /// Starts now.
-    public init() { start = ContinuousClock.now }
+    init() { start = ContinuousClock.now }
 
     /// Seconds since creation.
-    public var elapsed: Double { seconds(start.duration(to: ContinuousClock.now)) }
+    var elapsed: Double { seconds(start.duration(to: ContinuousClock.now)) }
 
     /// "12.34 s".
-    public var elapsedText: String { fixed(elapsed, 2) + " s" }
+    var elapsedText: String { fixed(elapsed, 2) + " s" }
 }
 
 /// A duration in seconds.

@@ -7,17 +7,17 @@ import NTPFormats
 /// summary and the figure.
 public struct ThresholdSweep {
     /// The data set (.npz).
-    public var data: String
+    var data: String
     /// The options of `Sweep.run` (context counts, trials, nulls, seed, selection, time limit).
-    public var options: SweepOptions
+    var options: SweepOptions
     /// Every option as given, recorded in the JSON's `options`.
-    public var recordedOptions: [String: String]
+    var recordedOptions: [String: String]
     /// Largest D tried when given (checked against the available memory first).
-    public var maxDimension: Int?
+    var maxDimension: Int?
     /// One CSV row per (model, m, trial); the summary goes to the same name with -summary.csv.
-    public var csv: String?
+    var csv: String?
     /// The figure (SVG).
-    public var plot: String?
+    var plot: String?
 
     /// A sweep of `data` with `options`.
     public init(data: String, options: SweepOptions, recordedOptions: [String: String], maxDimension: Int?,
@@ -59,11 +59,11 @@ public struct ThresholdSweep {
 /// What `sweep` prints: the table, or as JSON the `SweepResult` itself.
 public struct SweepOutcome: CommandReport {
     /// Per-point medians and intervals, and every trial's bracket.
-    public var result: SweepResult
+    var result: SweepResult
     /// The seed, the count threshold and the data set's m, for the text's first and last lines.
-    public var seed: UInt64
-    public var minContextCount: Double
-    public var total: Int
+    var seed: UInt64
+    var minContextCount: Double
+    var total: Int
 
     public static let jsonKeys = "vocabulary, embedding, context_choice, nulls, trials_per_point, points, trials, options, timing: all seconds; nothing else varies run to run"
 

@@ -5,14 +5,14 @@ import NTPFormats
 /// embeddings H written as .npy (for `--embedding file:H.npy`).
 public struct SyntheticDataFile {
     /// What to draw.
-    public var spec: SyntheticSpec
+    var spec: SyntheticSpec
     /// The data set (.npz).
-    public var output: String
+    var output: String
     /// Embedding dimension, entry scale, seed (nil: the data seed + 1) and where H goes.
-    public var dimension: Int?
-    public var embeddingScale: Double
-    public var embeddingSeed: UInt64?
-    public var embeddingsOutput: String?
+    var dimension: Int?
+    var embeddingScale: Double
+    var embeddingSeed: UInt64?
+    var embeddingsOutput: String?
 
     /// A draw of `spec` written to `output`.
     public init(spec: SyntheticSpec, output: String, dimension: Int?, embeddingScale: Double, embeddingSeed: UInt64?,

@@ -2,27 +2,27 @@ import NTPPlot
 
 /// A self-contained HTML document: inline CSS and inline SVG, no scripts, fonts or links to
 /// anything outside the file, so it renders offline and can go into a paper's supplement as is.
-public struct HTMLReport {
+struct HTMLReport {
     /// The <title> and <h1>.
-    public var title: String
+    var title: String
     /// The line under the heading.
-    public var subtitle: String
+    var subtitle: String
     private var body: [String] = []
 
     /// An empty document.
-    public init(title: String, subtitle: String) {
+    init(title: String, subtitle: String) {
         self.title = title
         self.subtitle = subtitle
     }
 
     /// Adds a section heading.
-    public mutating func section(_ heading: String) { body.append("<h2>\(escapeXML(heading))</h2>") }
+    mutating func section(_ heading: String) { body.append("<h2>\(escapeXML(heading))</h2>") }
 
     /// Adds a paragraph of plain text.
-    public mutating func paragraph(_ text: String) { body.append("<p>\(escapeXML(text))</p>") }
+    mutating func paragraph(_ text: String) { body.append("<p>\(escapeXML(text))</p>") }
 
     /// Adds a table; cells are plain text. `numeric` columns are right-aligned.
-    public mutating func table(header: [String], rows: [[String]], numeric: Set<Int> = [], caption: String? = nil) {
+    mutating func table(header: [String], rows: [[String]], numeric: Set<Int> = [], caption: String? = nil) {
         var html = "<table>"
         if let caption { html += "<caption>\(escapeXML(caption))</caption>" }
         html += "<thead><tr>" + header.map { "<th>\(escapeXML($0))</th>" }.joined() + "</tr></thead><tbody>"
@@ -35,7 +35,7 @@ public struct HTMLReport {
     }
 
     /// Adds an SVG figure (the SVG text must be self-contained) with a caption.
-    public mutating func figure(svg: String, caption: String) {
+    mutating func figure(svg: String, caption: String) {
         // Drop an XML declaration: inside HTML the <svg> element stands on its own.
         var inline = svg
         if inline.hasPrefix("<?xml"), let end = inline.firstIndex(of: ">") { inline = String(inline[inline.index(after: end)...]) }
@@ -43,12 +43,12 @@ public struct HTMLReport {
     }
 
     /// Adds a definition-style list of key facts.
-    public mutating func facts(_ items: [(String, String)]) {
+    mutating func facts(_ items: [(String, String)]) {
         body.append("<dl>" + items.map { "<dt>\(escapeXML($0.0))</dt><dd>\(escapeXML($0.1))</dd>" }.joined() + "</dl>")
     }
 
     /// The whole document.
-    public func render() -> String {
+    func render() -> String {
         """
         <!DOCTYPE html>
         <html lang="en">

@@ -42,10 +42,10 @@ public struct TrainingOutcome: CommandReport {
     }
 
     /// 𝓗 of the data (null when not finite).
-    public var entropy: Double?
-    public var meta: Meta?
+    var entropy: Double?
+    var meta: Meta?
     /// One entry per logged step.
-    public var rows: [LogEntry]
+    var rows: [LogEntry]
     /// The `--benchmark` line.
     public var benchmark: String?
 

@@ -5,9 +5,11 @@ import NTPFormats
 /// `ntpsep train`: trains the linear decoder W (V × d) with GD, normalized GD or Adam, logging
 /// against the reference limits W* and W^mm; Ctrl-C writes a checkpoint (see `Train`'s help).
 public struct TrainingRun {
+    /// The data set (.npz).
     public var data: String
     /// The --embedding spec, as given.
     public var embedding: String
+    /// GD, NGD or Adam (a resumed run takes the checkpoint's).
     public var optimizer: OptimizerKind
     /// "auto", "none" or a `ntpsep solve` output.
     public var reference: String
@@ -15,19 +17,29 @@ public struct TrainingRun {
     public var learningRate: Double?
     /// Updates (nil: 1000, or the checkpoint's).
     public var steps: Int?
+    /// "zero" or "gaussian:SEED".
     public var initialization: String
+    /// Contexts per stochastic step (nil: full batch).
     public var batchContexts: Int?
+    /// Updates between log rows.
     public var logEvery: Int
-    /// The CSV log, the final W (.npy) and the four panels (SVG).
+    /// The CSV log.
     public var log: String?
+    /// The final W (.npy).
     public var output: String?
+    /// The four panels (SVG).
     public var plot: String?
+    /// Precision of the loss kernels.
     public var precision: Precision
+    /// Seed of the stochastic context sampling.
     public var seed: UInt64
-    /// A checkpoint to resume from, and where Ctrl-C writes one (nil: OUT.ckpt or ntpsep-train.ckpt).
+    /// A checkpoint to resume from.
     public var resume: String?
+    /// Where Ctrl-C writes a checkpoint (nil: OUTPUT.ckpt or ntpsep-train.ckpt).
     public var checkpoint: String?
+    /// Threads for BLAS and the softmax pass.
     public var threads: Int
+    /// Contexts per block of the loss (nil: its default).
     public var blockSize: Int?
     /// Largest dense one-hot W with optimizer state, GiB.
     public var memoryBudget: Double
