@@ -1,4 +1,5 @@
-/// summary.json of `reproduce` (keys in `CodingKeys`, sorted in the file).
+/// summary.json of `reproduce` (keys in `CodingKeys`, sorted by their bytes in the file like every
+/// JSON output, so "V", "H" and "W_mm" come before the lowercase keys of their object).
 public struct ReproductionSummary: Codable, Sendable {
     /// The 2-D toy.
     var toy: Toy
