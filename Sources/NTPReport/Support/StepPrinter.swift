@@ -1,3 +1,4 @@
+import NTPFormats
 import Foundation
 
 /// Numbered progress lines on stderr ("[2/6] … (3.10 s)") with indented detail lines.

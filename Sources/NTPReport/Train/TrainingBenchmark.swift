@@ -1,3 +1,4 @@
+import NTPFormats
 import NTPCore
 
 /// `train --benchmark`: seconds per full-batch step (loss, gradient, update), no log.
