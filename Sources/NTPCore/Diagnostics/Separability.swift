@@ -30,6 +30,10 @@ public enum Separability {
         } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
                                                                            deadline: start + options.timeLimit) {
             result = wolfe
+        } else if options.useNullSpaceLP, options.useNullSpaceCuttingPlanes,
+                  let viaCuts = decideByNullSpace(data, features: features, options: options, deadline: start + options.timeLimit,
+                                                  maxNullityShare: .infinity) {
+            result = viaCuts
         } else {
             result = decideByLP(data, features: features, options: options, deadline: start + options.timeLimit,
                                 complementProjector: complementProjector)
@@ -103,13 +107,19 @@ public enum Separability {
         return result
     }
 
-    /// The logit-space LP over null(H̄) (`NullSpaceSeparability`), when its off-support block is within
-    /// `maxNullSpaceNonzeros`; nil when out of reach or without a verified certificate.
+    /// The null-space route (`NullSpaceSeparability`) when k = dim null(H̄) ≤ `maxNullityShare` · rank and
+    /// its off-support block is within `maxNullSpaceNonzeros`: cutting planes in R^k first, then (for
+    /// k ≤ `options.maxNullityShare` · rank) the full LP. nil when out of reach or without a verified
+    /// certificate. Called first with the options' share (small k, where the route beats the others) and,
+    /// when neither Wolfe's minimum-norm point nor this decided, with no limit on k.
     static func decideByNullSpace(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
-                                  deadline: Double) -> SeparabilityResult? {
-        guard let route = NullSpaceSeparability(data: data, features: features, options: options),
-              route.nullity > 0, Double(route.nullity) <= options.maxNullityShare * Double(route.rank),
+                                  deadline: Double, maxNullityShare: Double? = nil) -> SeparabilityResult? {
+        let share = maxNullityShare ?? options.maxNullityShare
+        guard let route = NullSpaceSeparability(data: data, features: features, options: options, maxNullityShare: share),
+              route.nullity > 0, Double(route.nullity) <= share * Double(route.rank),
               route.marginNonzeros <= options.maxNullSpaceNonzeros else { return nil }
+        if options.useNullSpaceCuttingPlanes, let decided = route.decideByCuttingPlanes(deadline: deadline) { return decided }
+        guard Double(route.nullity) <= options.maxNullityShare * Double(route.rank), monotonicSeconds() < deadline else { return nil }
         return route.decide(deadline: deadline)
     }
 
