@@ -262,8 +262,8 @@ final class CertificateCLITests: XCTestCase {
     }
 
     /// The 200 most frequent KJV contexts over the 200 most frequent tokens carry 12,827 ties, beyond the
-    /// minimum-norm point's tie basis; with d close to m the null-space LP decides both ways, and the
-    /// script re-checks its W (d = 199) and its Farkas pair (d = 160) from the files alone.
+    /// minimum-norm point's tie basis; with d close to m the null-space route (by cutting planes) decides
+    /// both ways, and the script re-checks its W (d = 199) and its Farkas pair (d = 160) from the files alone.
     func testNullSpaceCertificatesOnKJV() throws {
         let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("corpora/data/kjv.txt").path
@@ -279,7 +279,7 @@ final class CertificateCLITests: XCTestCase {
             XCTAssertEqual(run.status, 0, run.stderr)
             let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
             let method = (json["certificate"] as? [String: Any])?["method"] as? String ?? "none"
-            XCTAssertTrue(method.hasPrefix("null-space LP (GLPK): dim null(H̄) = \(200 - d),"), method)
+            XCTAssertTrue(method.hasPrefix("null-space cutting planes (GLPK): dim null(H̄) = \(200 - d),"), method)
             XCTAssertEqual(try members(cert)["verdict"] as? String, verdict)
             let ok = try verify(cert, data)
             XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)

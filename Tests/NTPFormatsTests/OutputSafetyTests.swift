@@ -28,9 +28,9 @@ final class OutputSafetyTests: TempDirTestCase {
         let deadFolder = ".report.tmp-\(host)-\(getpid())-\(TemporaryName.start + 6)-yy"
         let foreign = ".out.npz.tmp-elsewhere-\(getpid())-1-xx"
         let live = TemporaryName.make(for: "live.npz")
-        for f in [deadFile, foreign, live] { FileManager.default.createFile(atPath: path(f), contents: Data("x".utf8)) }
+        for f in [deadFile, foreign, live] { XCTAssertTrue(FileManager.default.createFile(atPath: path(f), contents: Data("x".utf8))) }
         try FileManager.default.createDirectory(atPath: path(deadFolder), withIntermediateDirectories: false)
-        FileManager.default.createFile(atPath: path(deadFolder) + "/a.svg", contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path(deadFolder) + "/a.svg", contents: nil))
         try writeFileAtomically(path: path("new.txt"), contents: "ok")
         XCTAssertEqual(try listing().sorted(), [foreign, live, "new.txt"].sorted())
     }
