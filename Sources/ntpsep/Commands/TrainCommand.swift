@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
     /// `--threads` when not given (also shown by `ntpsep doctor`).
     static let defaultThreads = 2
 
-    @Option(help: "Threads for BLAS and the softmax pass.")
+    @Option(help: "Worker threads of the loss (outputs are the same bytes for any count).")
     var threads: Int = Train.defaultThreads
 
     @Option(help: "Contexts per block (memory O(V × block); default 512 dense, 64 one-hot/positional).")
@@ -103,7 +103,9 @@ struct Train: ParsableCommand {
         let checkpointPath = checkpoint ?? ((out ?? "ntpsep-train") + ".ckpt")
         try checkOutputs([log, out, plot], inputs: [data, resume, refMode.isFile ? reference : nil], embedding: embedding)
         if resume.map({ !sameFile($0, checkpointPath) }) ?? true { try checkOutputs([log, out, plot, checkpointPath], inputs: []) }
-        setBLASThreads(threads)
+        // One BLAS thread: the loss runs its own workers, and a threaded OpenBLAS may round
+        // differently with another thread count (the in-process W*/W^mm solve too).
+        setBLASThreads(1)
         InterruptFlag.install()
 
         // Read (and checksummed) before any line is printed, so a damaged file gives one error line.
