@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// How the dense path cuts `count` contexts: blocks of `blockSize` contexts, and groups of
 /// consecutive blocks. Each group's gradient Σ_{b ∈ group} R_bᵀ H_b is formed on its own (one
@@ -26,38 +27,90 @@ struct DenseReductionPlan {
     }
 }
 
+/// Hands the groups of a `DenseReductionPlan` to workers in order and adds their gradients to
+/// the result in group order, without barriers: group 0 writes the result itself; every other
+/// group gets a free accumulator, and whichever worker finishes the next group due adds it
+/// (and any finished ones after it) and frees their accumulators. A worker waits only for a free
+/// accumulator, which a group already running will release, so it cannot deadlock.
+final class OrderedGroups: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var groupCount = 0, next = 0, merged = 0, merging = false, accumulating = false
+    private var free: [Int] = []
+    private var finished: [Int] = []   // accumulator of each finished, not yet added group (−1: none)
+
+    /// Starts an evaluation with `groups` groups and accumulators 0..<accumulators (none: no
+    /// gradient, nothing to add up).
+    func reset(groups: Int, accumulators: Int) {
+        groupCount = groups; next = 0; merged = 0; merging = false; accumulating = accumulators > 0
+        free.removeAll(keepingCapacity: true)
+        free.append(contentsOf: (0..<accumulators).reversed())
+        finished.removeAll(keepingCapacity: true)
+        finished.append(contentsOf: repeatElement(-1, count: groups))
+    }
+
+    /// The next group and its accumulator (−1: the result itself), or nil when all are taken.
+    func take() -> (group: Int, accumulator: Int)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while accumulating && next > 0 && next < groupCount && free.isEmpty { condition.wait() }
+        guard next < groupCount else { return nil }
+        next += 1
+        return (next - 1, next == 1 || !accumulating ? -1 : free.removeLast())
+    }
+
+    /// Reports group `k` finished in `accumulator`; adds every group now due with `add(accumulator)`.
+    func finish(_ k: Int, accumulator: Int, add: (Int) -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard accumulating else { return }
+        if k == 0 { merged = 1 } else { finished[k] = accumulator }
+        while !merging && merged < groupCount && finished[merged] >= 0 {
+            let a = finished[merged]
+            merging = true
+            condition.unlock()
+            add(a)
+            condition.lock()
+            merging = false
+            merged += 1
+            free.append(a)
+            condition.broadcast()
+        }
+    }
+}
+
 extension NTPLoss {
-    /// Dense features: per block, logits H_bᵀ Wᵀ, softmax, and the gradient R_bᵀ H_b (see
-    /// `DenseReductionPlan` for why the result does not depend on `threads`). Groups run in waves
-    /// of up to `threads` workers; after a wave its groups' gradients are added to `g` in group
-    /// order (group 0 writes `g` itself). Leaves per-context loss terms in `contextTerms`.
-    /// Extra memory: one V × d accumulator and one block workspace per worker.
+    /// Dense features: per block, logits H_bᵀ Wᵀ, softmax, and the gradient R_bᵀ H_b, by groups
+    /// of blocks (`DenseReductionPlan`: the result does not depend on `threads`) that up to
+    /// `threads` workers take in order (`OrderedGroups`). Leaves per-context loss terms in
+    /// `contextTerms`. Extra memory: one V × d accumulator and one block workspace per worker.
     func denseTerms<T: LossScalar>(_ ws: Workspace<T>, w: UnsafePointer<T>, g: UnsafeMutablePointer<T>?,
                                    h: UnsafePointer<T>, contexts: UnsafeBufferPointer<Int>?, count: Int, scale: Double) {
         let plan = DenseReductionPlan(count: count, blockSize: blockSize)
         let workers = max(1, min(threads, plan.groupCount))
-        ws.ensureHelpers(workers - 1, accumulators: g == nil ? 0 : (plan.groupCount > workers ? workers : workers - 1))
+        let accumulators = g == nil ? 0 : min(workers, plan.groupCount - 1)
+        ws.ensureHelpers(workers - 1, accumulators: accumulators)
         if plan.groupCount == 0, let g { g.initialize(repeating: 0, count: vocabularySize * dimension) }
+        ws.groups.reset(groups: plan.groupCount, accumulators: accumulators)
         // Every GEMM single-threaded: OpenBLAS's threaded kernels may split sums differently.
         let blasThreads = blasThreadCount()
         setBLASThreads(1)
         defer { setBLASThreads(blasThreads) }
-        var first = 0
-        while first < plan.groupCount {
-            let wave = min(workers, plan.groupCount - first)
-            let run: (Int) -> Void = { t in
-                let group = first + t
-                let target: UnsafeMutablePointer<T>? = g == nil ? nil : (group == 0 ? g : ws.accumulator(first == 0 ? t - 1 : t))
-                self.denseGroup(t == 0 ? ws : ws.helpers[t - 1], target, w: w, h: h, contexts: contexts,
-                                range: plan.contexts(ofGroup: group), scale: scale, softmaxWorkers: wave == 1 ? self.threads : 1)
+        let n = vocabularySize * dimension
+        let run: (Int) -> Void = { worker in
+            let wsw = worker == 0 ? ws : ws.helpers[worker - 1]
+            while let taken = ws.groups.take() {
+                let k = taken.group, a = taken.accumulator
+                let target: UnsafeMutablePointer<T>? = g == nil ? nil : (a < 0 ? g : ws.accumulator(a))
+                self.denseGroup(wsw, target, w: w, h: h, contexts: contexts, range: plan.contexts(ofGroup: k), scale: scale,
+                                softmaxWorkers: workers == 1 ? self.threads : 1)
+                ws.groups.finish(k, accumulator: a) { a in
+                    guard let g else { return }
+                    let src = ws.accumulator(a)
+                    for i in 0..<n { g[i] += src[i] }
+                }
             }
-            if wave == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: wave, execute: run) }
-            if let g {
-                let slots = first == 0 ? 0..<(wave - 1) : 0..<wave
-                if !slots.isEmpty { addInOrder(ws, slots: slots, into: g) }
-            }
-            first += wave
         }
+        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
     }
 
     /// One group of blocks into `gradient` (overwritten: the first block's GEMM has β = 0).
@@ -87,26 +140,5 @@ extension NTPLoss {
             }
             start += b
         }
-    }
-
-    /// g += accumulator[s] for s in `slots`, in that order for every entry; the entries are split
-    /// over the workers in fixed chunks, which changes no sum.
-    private func addInOrder<T: LossScalar>(_ ws: Workspace<T>, slots: Range<Int>, into g: UnsafeMutablePointer<T>) {
-        let n = vocabularySize * dimension
-        let chunk = 1 << 14
-        let chunks = (n + chunk - 1) / chunk
-        let parts = max(1, min(threads, chunks))
-        let add: (Int) -> Void = { part in
-            var c = part
-            while c < chunks {
-                let lo = c * chunk, hi = min(n, lo + chunk)
-                for s in slots {
-                    let src = ws.accumulator(s)
-                    for i in lo..<hi { g[i] += src[i] }
-                }
-                c += parts
-            }
-        }
-        if parts == 1 { add(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: add) }
     }
 }

@@ -179,8 +179,8 @@ public final class NTPLoss {
             if wT == nil { wT = .allocate(capacity: max(1, sizes.v * sizes.d)) }
             if gT == nil { gT = .allocate(capacity: max(1, sizes.v * sizes.d)) }
         }
-        /// Extra workspaces (one per extra worker) and V × d gradient accumulators (one per
-        /// group of a wave that does not write the gradient itself) for the dense path.
+        /// Extra workspaces (one per extra worker) and V × d gradient accumulators (at most one
+        /// per worker, see `OrderedGroups`) for the dense path.
         var helpers: [Workspace<T>] = []
         private var accumulators: [UnsafeMutablePointer<T>] = []
         func ensureHelpers(_ n: Int, accumulators count: Int) {
@@ -191,6 +191,8 @@ public final class NTPLoss {
                 accumulators.append(.allocate(capacity: max(1, sizes.v * sizes.d)))
             }
         }
+        /// The dense path's group scheduler (reused by every evaluation).
+        let groups = OrderedGroups()
         /// Accumulator `i` (see `ensureHelpers`).
         func accumulator(_ i: Int) -> UnsafeMutablePointer<T> { accumulators[i] }
         deinit {

@@ -32,7 +32,7 @@ struct Doctor: ParsableCommand {
         lines += [
             ("ckernels", "\(ckernels.current) (widest supported: \(ckernels.supported))"),
             ("blas threads", "\(blasThreadCount())" + (threadSettings.isEmpty ? " (OpenBLAS default)" : " (" + threadSettings.joined(separator: ", ") + ")")),
-            ("train threads", "\(Train.defaultThreads) by default (--threads sets BLAS and softmax threads)"),
+            ("train threads", "\(Train.defaultThreads) by default (--threads: the loss's workers; its GEMMs run on one BLAS thread each)"),
         ]
         for (key, value) in lines { print("\(key):".padding(toLength: 15, withPad: " ", startingAt: 0) + value) }
     }
