@@ -78,7 +78,7 @@ public final class OnehotStreamingTrainer {
             let c = min(workers * per, m - start)
             adam.withUnsafeBufferPointer { adam in
                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    for i in (worker * per)..<min(c, (worker + 1) * per) {
+                    for i in min(c, worker * per)..<min(c, (worker + 1) * per) {
                         self.trainColumn(start + i, slot: i, buffers, scratch: worker, logSteps: logSteps, adam: adam)
                     }
                 }
