@@ -32,6 +32,7 @@ struct DenseReductionPlan {
 /// group gets a free accumulator, and whichever worker finishes the next group due adds it
 /// (and any finished ones after it) and frees their accumulators. A worker waits only for a free
 /// accumulator, which a group already running will release, so it cannot deadlock.
+/// Sendable by hand: every stored property is read and written only under `condition`'s lock.
 final class OrderedGroups: @unchecked Sendable {
     private let condition = NSCondition()
     private var groupCount = 0, next = 0, merged = 0, merging = false, accumulating = false
