@@ -3,10 +3,16 @@ import PackageDescription
 
 // Layers, dependencies pointing one way:
 //   C shims (CICU, CXML, CZip, CSupport, CKernels, COpenBLAS, CGLPK)
-//   -> NTPFormats (npy/npz, the data-set type)          [no text, no math]
+//   -> NTPFormats (npy/npz, the data-set type and its entropy, atomic files, the clock) [no text]
 //   -> NTPCorpus  (readers, tokenizers, vocabulary, context counting)
 //   -> NTPCore    (embeddings, loss, optimizers, theory solvers, diagnostics) [never imports NTPCorpus]
-//   -> ntpsep     (thin commands)
+//   -> NTPReport  (the work behind each command: reports, figures, the analysis) [with NTPCorpus, NTPPlot]
+//   -> ntpsep     (thin commands: options, one library call, print)
+
+// Every library and the executable are checked in Swift 6 mode (strict concurrency: data races are
+// compile errors); the test targets stay in the package-wide mode 5.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "ntpsep",
     platforms: [.macOS(.v13)],
@@ -17,6 +23,7 @@ let package = Package(
         .library(name: "NTPCorpus", targets: ["NTPCorpus"]),
         .library(name: "NTPCore", targets: ["NTPCore"]),
         .library(name: "NTPPlot", targets: ["NTPPlot"]),
+        .library(name: "NTPReport", targets: ["NTPReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,24 +46,31 @@ let package = Package(
         .target(name: "CZip",
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("bz2")]),
 
-        .target(name: "NTPFormats", dependencies: ["CZip", "CSupport"]),
-        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CZip", "CSupport"]),
-        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"]),
-        .target(name: "NTPPlot"),
+        .target(name: "NTPFormats", dependencies: ["CZip", "CSupport"], swiftSettings: swift6),
+        .target(name: "NTPCorpus", dependencies: ["NTPFormats", "CICU", "CXML", "CSupport"], swiftSettings: swift6),
+        .target(name: "NTPCore", dependencies: ["NTPFormats", "COpenBLAS", "CGLPK", "CKernels"], swiftSettings: swift6),
+        .target(name: "NTPPlot", swiftSettings: swift6),
+        // The work behind each command, and the reports and figures. It imports NTPCorpus because
+        // `analyze` counts a corpus and reports its CorpusStatistics.
+        .target(name: "NTPReport", dependencies: ["NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport"],
+                swiftSettings: swift6),
         .executableTarget(name: "ntpsep", dependencies: [
-            "NTPFormats", "NTPCorpus", "NTPCore", "NTPPlot", "CSupport",
+            "NTPReport", "NTPFormats", "NTPCorpus", "NTPCore", "CSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: swift6),
 
         // libFuzzer harnesses: scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DFUZZING;
         // a normal build makes `ntpsep-fuzz TARGET FILE…`, which replays inputs.
-        .executableTarget(name: "NTPFuzz", dependencies: ["NTPFormats", "NTPCorpus"]),
+        .executableTarget(name: "NTPFuzz", dependencies: ["NTPFormats", "NTPCorpus"], swiftSettings: swift6),
 
-        .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats"]),
-        .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats"]),
-        .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats"]),
+        // Fixtures shared by the test targets: temporary folders, data sets from supports, python3.
+        .target(name: "TestSupport", dependencies: ["NTPFormats"], path: "Tests/TestSupport"),
+        .testTarget(name: "NTPFormatsTests", dependencies: ["NTPFormats", "TestSupport"]),
+        .testTarget(name: "NTPCorpusTests", dependencies: ["NTPCorpus", "NTPFormats", "TestSupport"]),
+        .testTarget(name: "NTPCoreTests", dependencies: ["NTPCore", "NTPFormats", "TestSupport"]),
         .testTarget(name: "NTPPlotTests", dependencies: ["NTPPlot"]),
-        .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats"]),
+        .testTarget(name: "NTPReportTests", dependencies: ["NTPReport", "NTPCore", "NTPFormats", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ntpsep", "NTPFormats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

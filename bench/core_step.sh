@@ -31,14 +31,14 @@ echo "== dense gaussian (d=256), float64"
 (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" time "$work" --steps "$steps")
 OPENBLAS_CORETYPE=$kernel python3 "$here/core_step_numpy.py" full-gemms
 "$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --precision float32 --steps "$steps" --benchmark --threads "$threads" --lr 1e-3 2>/dev/null
-"$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --steps 2 --lr 50 --init zero --out "$work/W_dense.npy" --threads "$threads" 2>/dev/null
+"$bin" train "$work/data.npz" --embedding "file:$work/H.npy" --steps 2 --lr 50 --init zero -o "$work/W_dense.npy" --threads "$threads" 2>/dev/null
 (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_numpy.py" time "$work" --steps 1 --check "$work/W_dense.npy" --lr 50 | tail -1)
 
 for emb in onehot positional-onehot; do
   echo "== $emb"
   "$bin" train "$work/data.npz" --embedding "$emb" --steps "$steps" --benchmark --threads "$threads" --lr 1 2>/dev/null
   (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_scipy.py" "$work" --embedding "$emb" --steps "$steps")
-  "$bin" train "$work/data.npz" --embedding "$emb" --steps 2 --lr 50 --out "$work/W_$emb.npy" --threads "$threads" 2>/dev/null
+  "$bin" train "$work/data.npz" --embedding "$emb" --steps 2 --lr 50 -o "$work/W_$emb.npy" --threads "$threads" 2>/dev/null
   (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; python3 "$here/core_step_scipy.py" "$work" --embedding "$emb" --steps 1 --check "$work/W_$emb.npy" --lr 50 | tail -1)
   if [ -x /usr/bin/time ]; then
     echo "peak RSS Swift $emb, $steps steps: $(rss "$bin" train "$work/data.npz" --embedding "$emb" --steps "$steps" --lr 1 --threads "$threads") KiB (dense V×m float64 would be $((2000*20000*8/1024)) KiB)"

@@ -316,29 +316,18 @@ struct NPYStreamHeader {
     var signed: Bool
     var dataOffset: Int
 
+    /// Reads the header with NTPFormats' parser, then checks that the payload is a C-ordered
+    /// little-endian integer stream.
     static func parse(_ head: UnsafeBufferPointer<UInt8>, name: String) throws -> NPYStreamHeader {
-        guard head.count >= 10 else { throw CorpusError.input(name, "truncated .npy header") }
-        let major = head[6]
-        let headerLength: Int, start: Int
-        if major == 1 { headerLength = Int(head[8]) | Int(head[9]) << 8; start = 10 }
-        else {
-            guard head.count >= 12 else { throw CorpusError.input(name, "truncated .npy header") }
-            headerLength = Int(head[8]) | Int(head[9]) << 8 | Int(head[10]) << 16 | Int(head[11]) << 24; start = 12
-        }
-        guard start + headerLength <= head.count else { throw CorpusError.input(name, ".npy header longer than \(head.count) bytes") }
-        let text = String(decoding: head[start..<(start + headerLength)], as: UTF8.self)
-        guard let r = text.range(of: "'descr':") else { throw CorpusError.input(name, ".npy header has no 'descr'") }
-        let after = text[r.upperBound...].drop { $0 == " " }
-        guard let q = after.first, q == "'" || q == "\"" else { throw CorpusError.input(name, "cannot read the .npy dtype") }
-        let descr = after.dropFirst().prefix { $0 != q }
+        let header = try parseNPYHeader(UnsafeRawBufferPointer(head), name: name)
         let kinds: [String: (Int, Bool)] = ["|u1": (1, false), "|i1": (1, true), "<u2": (2, false), "<i2": (2, true),
                                             "<u4": (4, false), "<i4": (4, true), "<u8": (8, false), "<i8": (8, true)]
-        guard let (w, s) = kinds[String(descr)] else {
-            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(descr)')")
+        guard let (w, s) = kinds[header.descr] else {
+            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(header.descr)')")
         }
-        if text.contains("'fortran_order': True") {
+        if header.fortranOrder {
             throw CorpusError.input(name, "a .npy token stream must be C-ordered (save it with np.save(path, np.ascontiguousarray(ids)))")
         }
-        return NPYStreamHeader(width: w, signed: s, dataOffset: start + headerLength)
+        return NPYStreamHeader(width: w, signed: s, dataOffset: header.dataOffset)
     }
 }

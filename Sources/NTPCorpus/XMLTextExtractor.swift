@@ -53,7 +53,7 @@ public struct XMLExtractionError: Error, CustomStringConvertible {
 /// Measured on the OSIS KJV (28 MB, 31,102 verses): ≈ 120–190 MB/s on one core.
 public final class XMLTextExtractor {
     /// Which elements to extract text from (local names).
-    public struct Selection {
+    public struct Selection: Sendable {
         /// Elements whose text is extracted.
         public var include: [String]
         /// Elements whose whole subtree is skipped.

@@ -85,22 +85,24 @@ public struct DataSet: Equatable, Sendable {
         rowOffsets.withUnsafeBufferPointer { offsets in
             counts.withUnsafeBufferPointer { counts in
                 partial.withUnsafeMutableBufferPointer { out in
-                    let shared = EntropyBlocks(offsets: offsets, counts: counts, out: out)
+                    // Worker w writes only the blocks w, w + workers, … of `out`; the data is read only.
+                    let shared = WorkerShared((offsets: offsets, counts: counts, out: out))
                     let workers = min(2, blocks)
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let (offsets, counts, out) = shared.value
                         var b = worker
                         while b < blocks {
                             var sum = CompensatedSum()
                             for j in (b * blockRows)..<min((b + 1) * blockRows, contextCount) {
-                                let lo = shared.offsets[j], hi = shared.offsets[j + 1]
+                                let lo = offsets[j], hi = offsets[j + 1]
                                 var t = 0.0
-                                for e in lo..<hi { t += shared.counts[e] }
+                                for e in lo..<hi { t += counts[e] }
                                 // A single-token row adds −π̂·log 1 = −0: skipping it changes no bit.
-                                for e in lo..<hi where shared.counts[e] > 0 && shared.counts[e] != t {
-                                    sum.add(-shared.counts[e] / n * Foundation_log(shared.counts[e] / t))
+                                for e in lo..<hi where counts[e] > 0 && counts[e] != t {
+                                    sum.add(-counts[e] / n * Foundation_log(counts[e] / t))
                                 }
                             }
-                            shared.out[b] = sum
+                            out[b] = sum
                             b += workers
                         }
                     }
@@ -175,11 +177,4 @@ public struct CompensatedSum: Sendable {
         sum = s
     }
     public var value: Double { sum + compensation }
-}
-
-/// The buffers the entropy workers share (each writes its own blocks of `out`).
-private struct EntropyBlocks: @unchecked Sendable {
-    let offsets: UnsafeBufferPointer<Int>
-    let counts: UnsafeBufferPointer<Double>
-    let out: UnsafeMutableBufferPointer<CompensatedSum>
 }

@@ -37,68 +37,102 @@ extension DataSet {
             throw file.error("holds no counts ('data' is empty), so there is nothing to analyze; ingest a corpus with at least one token")
         }
         try Self.checkCounts(values, file)
+        let pairs = try Self.readPairs(file, format: format, m: m, v: v, count: values.count)
+        // The row pointer and the sort below: (m + 1) + (m + 1) + nnz words.
+        try AvailableMemory.require(product: [m + 1 + m + 1 + pairs.rows.count, MemoryLayout<Int>.size],
+                                    for: "\(path): a CSR matrix of \(m) rows", advice: "load it on a machine with more memory")
+        let csr = try Self.sortedRows(pairs, values: values, m: m, file)
+        let vocabulary = try Self.readVocabulary(file, size: v)
+        let (contexts, contextLength) = try Self.readContexts(file, m: m, v: v)
+        var options: String? = nil
+        if let a = members["options"] {
+            guard a.shape.isEmpty || a.count == 1 else { throw file.error("'options' must be a single (0-d) string, found shape \(a.shape)") }
+            options = try file.strings("options").first
+        }
+        self.init(contextCount: m, vocabularySize: v, rowOffsets: csr.offsets, columns: csr.columns, counts: csr.counts,
+                  vocabulary: vocabulary, contexts: contexts, contextLength: contextLength, optionsJSON: options)
+        do { try validate() } catch let e as DataSetError { throw file.error(e.description) }
+    }
 
-        // Gather (row, column) pairs in whatever order the format stores them; `member` names
-        // the array whose positions the pairs have, for messages.
+    /// (row, column) pairs in whatever order the format stores them; `member` names the array
+    /// whose positions the pairs have, for messages.
+    private struct StoredPairs {
         var rows: [Int], cols: [Int]
-        let member: String
+        var member: String
+    }
+
+    /// The pairs of a csr, csc or coo matrix of shape (m, v) with `count` entries, every index checked.
+    private static func readPairs(_ file: NPZMembers, format: String, m: Int, v: Int, count: Int) throws -> StoredPairs {
         switch format {
         case "csr", "csc":
-            let indptr = try file.ints("indptr"), indices = try file.ints("indices")
-            let major = format == "csr" ? m : v, minor = format == "csr" ? v : m
-            guard indptr.count == major + 1 else { throw file.error("'indptr' has \(indptr.count) entries, expected \(major + 1) for shape (\(m), \(v)) \(format)") }
-            guard indices.count == values.count else { throw file.error("'indices' has \(indices.count) entries but 'data' has \(values.count)") }
-            guard indptr[0] == 0, indptr[major] == Int64(indices.count) else {
-                throw file.corrupt("'indptr' must start at 0 and end at nnz = \(indices.count), found \(indptr[0])…\(indptr[major])")
-            }
-            // Monotone from 0 to nnz means every entry lies in 0...nnz: check all before using any.
-            for j in 0..<major where indptr[j] > indptr[j + 1] {
-                throw file.corrupt("'indptr' decreases at position \(j + 1) (\(indptr[j]) then \(indptr[j + 1]))")
-            }
-            try AvailableMemory.require(product: [indices.count, 4 * MemoryLayout<Int>.size], for: "\(path): loading \(indices.count) entries",
-                                        advice: "load it on a machine with more memory")
-            var r = [Int](repeating: 0, count: indices.count)
-            for j in 0..<major { for e in Int(indptr[j])..<Int(indptr[j + 1]) { r[e] = j } }
-            var c = [Int](repeating: 0, count: indices.count)
-            for (e, x) in indices.enumerated() {
-                guard x >= 0, x < Int64(minor) else { throw file.corrupt("index \(x) out of range 0..<\(minor) at position \(e) of 'indices'") }
-                c[e] = Int(x)
-            }
-            (rows, cols) = format == "csr" ? (r, c) : (c, r)
-            member = "indices"
+            return try compressedPairs(file, format: format, m: m, v: v, count: count)
         case "coo":
-            var r: [Int64], c: [Int64]
-            if members["row"] != nil || members["coords"] == nil {
-                r = try file.ints("row"); c = try file.ints("col")
-            } else {
-                let coords = try file.need("coords")
-                let flat = try file.ints("coords")
-                guard coords.shape.count == 2, coords.shape[0] == 2 else { throw file.error("'coords' must have shape (2, nnz), found \(coords.shape)") }
-                let nnz = coords.shape[1]
-                r = Array(flat[0..<nnz]); c = Array(flat[nnz..<(2 * nnz)])
-            }
-            guard r.count == values.count, c.count == values.count else {
-                throw file.error("coo arrays disagree: \(r.count) rows, \(c.count) columns, \(values.count) values")
-            }
-            rows = []; cols = []
-            rows.reserveCapacity(r.count); cols.reserveCapacity(c.count)
-            for e in 0..<r.count {
-                guard r[e] >= 0, r[e] < Int64(m), c[e] >= 0, c[e] < Int64(v) else {
-                    throw file.corrupt("coo entry \(e) at (\(r[e]), \(c[e])) is outside shape (\(m), \(v))")
-                }
-                rows.append(Int(r[e])); cols.append(Int(c[e]))
-            }
-            member = members["row"] != nil ? "row/col" : "coords"
+            return try coordinatePairs(file, m: m, v: v, count: count)
         case "bsr", "dia":
             throw file.error("sparse format '\(format)' is not supported; convert with .tocsr() before save_npz")
         default:
             throw file.error("unknown sparse format '\(format)' (expected csr, csc or coo)")
         }
-        // The row pointer and the sort below: (m + 1) + (m + 1) + nnz words.
-        try AvailableMemory.require(product: [m + 1 + m + 1 + rows.count, MemoryLayout<Int>.size],
-                                    for: "\(path): a CSR matrix of \(m) rows", advice: "load it on a machine with more memory")
+    }
 
-        // Counting sort by row (stable), then sort each row by column; a pair stored twice is an error.
+    /// csr or csc: `indptr` over the major axis, `indices` on the minor one.
+    private static func compressedPairs(_ file: NPZMembers, format: String, m: Int, v: Int, count: Int) throws -> StoredPairs {
+        let indptr = try file.ints("indptr"), indices = try file.ints("indices")
+        let major = format == "csr" ? m : v, minor = format == "csr" ? v : m
+        guard indptr.count == major + 1 else { throw file.error("'indptr' has \(indptr.count) entries, expected \(major + 1) for shape (\(m), \(v)) \(format)") }
+        guard indices.count == count else { throw file.error("'indices' has \(indices.count) entries but 'data' has \(count)") }
+        guard indptr[0] == 0, indptr[major] == Int64(indices.count) else {
+            throw file.corrupt("'indptr' must start at 0 and end at nnz = \(indices.count), found \(indptr[0])…\(indptr[major])")
+        }
+        // Monotone from 0 to nnz means every entry lies in 0...nnz: check all before using any.
+        for j in 0..<major where indptr[j] > indptr[j + 1] {
+            throw file.corrupt("'indptr' decreases at position \(j + 1) (\(indptr[j]) then \(indptr[j + 1]))")
+        }
+        try AvailableMemory.require(product: [indices.count, 4 * MemoryLayout<Int>.size], for: "\(file.path): loading \(indices.count) entries",
+                                    advice: "load it on a machine with more memory")
+        var r = [Int](repeating: 0, count: indices.count)
+        for j in 0..<major { for e in Int(indptr[j])..<Int(indptr[j + 1]) { r[e] = j } }
+        var c = [Int](repeating: 0, count: indices.count)
+        for (e, x) in indices.enumerated() {
+            guard x >= 0, x < Int64(minor) else { throw file.corrupt("index \(x) out of range 0..<\(minor) at position \(e) of 'indices'") }
+            c[e] = Int(x)
+        }
+        let (rows, cols) = format == "csr" ? (r, c) : (c, r)
+        return StoredPairs(rows: rows, cols: cols, member: "indices")
+    }
+
+    /// coo: `row` and `col`, or `coords` (2 × nnz).
+    private static func coordinatePairs(_ file: NPZMembers, m: Int, v: Int, count: Int) throws -> StoredPairs {
+        let members = file.members
+        var r: [Int64], c: [Int64]
+        if members["row"] != nil || members["coords"] == nil {
+            r = try file.ints("row"); c = try file.ints("col")
+        } else {
+            let coords = try file.need("coords")
+            let flat = try file.ints("coords")
+            guard coords.shape.count == 2, coords.shape[0] == 2 else { throw file.error("'coords' must have shape (2, nnz), found \(coords.shape)") }
+            let nnz = coords.shape[1]
+            r = Array(flat[0..<nnz]); c = Array(flat[nnz..<(2 * nnz)])
+        }
+        guard r.count == count, c.count == count else {
+            throw file.error("coo arrays disagree: \(r.count) rows, \(c.count) columns, \(count) values")
+        }
+        var rows: [Int] = [], cols: [Int] = []
+        rows.reserveCapacity(r.count); cols.reserveCapacity(c.count)
+        for e in 0..<r.count {
+            guard r[e] >= 0, r[e] < Int64(m), c[e] >= 0, c[e] < Int64(v) else {
+                throw file.corrupt("coo entry \(e) at (\(r[e]), \(c[e])) is outside shape (\(m), \(v))")
+            }
+            rows.append(Int(r[e])); cols.append(Int(c[e]))
+        }
+        return StoredPairs(rows: rows, cols: cols, member: members["row"] != nil ? "row/col" : "coords")
+    }
+
+    /// CSR arrays of the pairs: counting sort by row (stable), then each row sorted by column; a
+    /// pair stored twice is an error.
+    private static func sortedRows(_ pairs: StoredPairs, values: [Double], m: Int,
+                                   _ file: NPZMembers) throws -> (offsets: [Int], columns: [Int32], counts: [Double]) {
+        let rows = pairs.rows, cols = pairs.cols
         var offsets = [Int](repeating: 0, count: m + 1)
         for r in rows { offsets[r + 1] += 1 }
         for j in 0..<m { offsets[j + 1] += offsets[j] }
@@ -115,32 +149,23 @@ extension DataSet {
             if !sorted { order[lo..<hi].sort { (cols[$0], $0) < (cols[$1], $1) } }
             if hi - lo > 1 {
                 for k in (lo + 1)..<hi where cols[order[k - 1]] == cols[order[k]] {
-                    throw file.corrupt("positions \(order[k - 1]) and \(order[k]) of '\(member)' both store a count for row \(j), column \(cols[order[k]]) (call .sum_duplicates() before save_npz)")
+                    throw file.corrupt("positions \(order[k - 1]) and \(order[k]) of '\(pairs.member)' both store a count for row \(j), column \(cols[order[k]]) (call .sum_duplicates() before save_npz)")
                 }
             }
             for e in order[lo..<hi] { outCols.append(Int32(cols[e])); outVals.append(values[e]) }
         }
+        return (offsets, outCols, outVals)
+    }
 
-        let vocabulary = try Self.readVocabulary(file, size: v)
-        var contexts: [Int32]? = nil
-        var contextLength = 0
-        if let a = members["contexts"] {
-            guard a.shape.count == 2, a.shape[0] == m else { throw file.error("'contexts' must have shape (\(m), N−1), found \(a.shape)") }
-            let ids = try file.ints("contexts")
-            if let e = ids.firstIndex(where: { $0 < 0 || $0 >= Int64(v) }) {
-                throw file.corrupt("'contexts' holds token id \(ids[e]) at row \(e / max(1, a.shape[1])), position \(e % max(1, a.shape[1])), outside the vocabulary 0..<\(v)")
-            }
-            contexts = ids.map { Int32($0) }
-            contextLength = a.shape[1]
+    /// The optional `contexts` member (m × (N−1) token ids) and its width; (nil, 0) when absent.
+    private static func readContexts(_ file: NPZMembers, m: Int, v: Int) throws -> ([Int32]?, Int) {
+        guard let a = file.members["contexts"] else { return (nil, 0) }
+        guard a.shape.count == 2, a.shape[0] == m else { throw file.error("'contexts' must have shape (\(m), N−1), found \(a.shape)") }
+        let ids = try file.ints("contexts")
+        if let e = ids.firstIndex(where: { $0 < 0 || $0 >= Int64(v) }) {
+            throw file.corrupt("'contexts' holds token id \(ids[e]) at row \(e / max(1, a.shape[1])), position \(e % max(1, a.shape[1])), outside the vocabulary 0..<\(v)")
         }
-        var options: String? = nil
-        if let a = members["options"] {
-            guard a.shape.isEmpty || a.count == 1 else { throw file.error("'options' must be a single (0-d) string, found shape \(a.shape)") }
-            options = try file.strings("options").first
-        }
-        self.init(contextCount: m, vocabularySize: v, rowOffsets: offsets, columns: outCols, counts: outVals,
-                  vocabulary: vocabulary, contexts: contexts, contextLength: contextLength, optionsJSON: options)
-        do { try validate() } catch let e as DataSetError { throw file.error(e.description) }
+        return (ids.map { Int32($0) }, a.shape[1])
     }
 
     /// Counts must be positive, finite and below 2⁵³ (so integral counts and their totals are

@@ -306,8 +306,9 @@ func npyHeader(descr: String, fortranOrder: Bool, shape: [Int]) -> [UInt8] {
     return wrap(1, 2) ?? wrap(2, 4)!
 }
 
-/// Parses the header at the start of `bytes`. Returns descr, order, shape and payload offset.
-func parseNPYHeader(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (descr: String, fortranOrder: Bool, shape: [Int], dataOffset: Int) {
+/// Parses the header at the start of `bytes` (the whole header must be there). Returns descr,
+/// order, shape and payload offset; readers of streamed .npy files (NTPCorpus) use it too.
+public func parseNPYHeader(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (descr: String, fortranOrder: Bool, shape: [Int], dataOffset: Int) {
     let magic: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
         throw NTPFormatError("\(name): not a .npy file (missing the \\x93NUMPY magic at byte 0)")

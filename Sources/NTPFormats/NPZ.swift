@@ -71,24 +71,8 @@ public struct NPZArchive {
                 defer { if let deflated { czip_free(UnsafeMutableRawPointer(mutating: deflated.baseAddress)) } }
                 let method: UInt16 = deflated == nil && streamed == nil ? 0 : 8
                 let stored = deflated.map { UInt64($0.count) } ?? streamed.map { UInt64($0.count) } ?? size
-                let fileName = Array((name + ".npy").utf8)
-                let utf8Flag: UInt16 = fileName.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 // as Python's zipfile
-                let big = size >= 0xffff_ffff || stored >= 0xffff_ffff
-                let bigOffset = offset >= 0xffff_ffff
-
-                var local: [UInt8] = []
-                local.le32(0x0403_4b50)
-                local.le16(big ? 45 : 20)               // version needed
-                local.le16(utf8Flag)                    // flags: bit 11 = UTF-8 name
-                local.le16(method)                      // 0 stored, 8 deflate
-                local.le16(0); local.le16(0x0021)       // time 00:00:00, date 1980-01-01
-                local.le32(crc)
-                local.le32(big ? 0xffff_ffff : UInt32(stored))
-                local.le32(big ? 0xffff_ffff : UInt32(size))
-                local.le16(UInt16(fileName.count))
-                local.le16(big ? 20 : 0)
-                local += fileName
-                if big { local.le16(1); local.le16(16); local.le64(size); local.le64(stored) }
+                let entry = ZipEntry(name: name, method: method, crc: crc, size: size, stored: stored)
+                let local = entry.localHeader()
                 try sink.write(local)
                 if let deflated {
                     try sink.write(UnsafeRawBufferPointer(deflated))
@@ -102,44 +86,91 @@ public struct NPZArchive {
                     case .strings: break
                     }
                 }
-
-                var extra: [UInt8] = []
-                if big { extra.le64(size); extra.le64(stored) }
-                if bigOffset { extra.le64(offset) }
-                central.le32(0x0201_4b50)
-                central.le16(big || bigOffset ? 45 : 20) // version made by (MS-DOS)
-                central.le16(big || bigOffset ? 45 : 20) // version needed
-                central.le16(utf8Flag)
-                central.le16(method)
-                central.le16(0); central.le16(0x0021)
-                central.le32(crc)
-                central.le32(big ? 0xffff_ffff : UInt32(stored))
-                central.le32(big ? 0xffff_ffff : UInt32(size))
-                central.le16(UInt16(fileName.count))
-                central.le16(extra.isEmpty ? 0 : UInt16(4 + extra.count))
-                central.le16(0); central.le16(0); central.le16(0) // comment, disk, internal attrs
-                central.le32(0)                                    // external attrs
-                central.le32(bigOffset ? 0xffff_ffff : UInt32(offset))
-                central += fileName
-                if !extra.isEmpty { central.le16(1); central.le16(UInt16(extra.count)); central += extra }
+                central += entry.centralHeader(at: offset)
                 offset += UInt64(local.count) + stored
             }
-            let cdOffset = offset, cdSize = UInt64(central.count), n = UInt64(members.count)
             try sink.write(central)
-            var end: [UInt8] = []
-            let zip64 = cdOffset >= 0xffff_ffff || cdSize >= 0xffff_ffff || n >= 0xffff
-            if zip64 {
-                end.le32(0x0606_4b50); end.le64(44); end.le16(45); end.le16(45)
-                end.le32(0); end.le32(0); end.le64(n); end.le64(n); end.le64(cdSize); end.le64(cdOffset)
-                end.le32(0x0706_4b50); end.le32(0); end.le64(cdOffset + cdSize); end.le32(1)
-            }
-            end.le32(0x0605_4b50)
-            end.le16(0); end.le16(0)
-            end.le16(zip64 ? 0xffff : UInt16(n)); end.le16(zip64 ? 0xffff : UInt16(n))
-            end.le32(zip64 ? 0xffff_ffff : UInt32(cdSize)); end.le32(zip64 ? 0xffff_ffff : UInt32(cdOffset))
-            end.le16(0)
-            try sink.write(end)
+            try sink.write(endRecords(centralOffset: offset, centralSize: UInt64(central.count), entries: UInt64(members.count)))
         }
+    }
+
+    /// One member's zip headers: the local one before its data, the central one at the end.
+    private struct ZipEntry {
+        let fileName: [UInt8]
+        let utf8Flag: UInt16
+        let method: UInt16          // 0 stored, 8 deflate
+        let crc: UInt32
+        let size: UInt64, stored: UInt64
+        /// Sizes that need the zip64 extra field.
+        let big: Bool
+
+        init(name: String, method: UInt16, crc: UInt32, size: UInt64, stored: UInt64) {
+            fileName = Array((name + ".npy").utf8)
+            utf8Flag = fileName.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 // as Python's zipfile
+            self.method = method; self.crc = crc; self.size = size; self.stored = stored
+            big = size >= 0xffff_ffff || stored >= 0xffff_ffff
+        }
+
+        func localHeader() -> [UInt8] {
+            var local: [UInt8] = []
+            local.le32(0x0403_4b50)
+            local.le16(big ? 45 : 20)               // version needed
+            local.le16(utf8Flag)                    // flags: bit 11 = UTF-8 name
+            local.le16(method)                      // 0 stored, 8 deflate
+            local.le16(0); local.le16(0x0021)       // time 00:00:00, date 1980-01-01
+            local.le32(crc)
+            local.le32(big ? 0xffff_ffff : UInt32(stored))
+            local.le32(big ? 0xffff_ffff : UInt32(size))
+            local.le16(UInt16(fileName.count))
+            local.le16(big ? 20 : 0)
+            local += fileName
+            if big { local.le16(1); local.le16(16); local.le64(size); local.le64(stored) }
+            return local
+        }
+
+        /// The central directory entry of the member whose local header starts at `offset`.
+        func centralHeader(at offset: UInt64) -> [UInt8] {
+            let bigOffset = offset >= 0xffff_ffff
+            var extra: [UInt8] = []
+            if big { extra.le64(size); extra.le64(stored) }
+            if bigOffset { extra.le64(offset) }
+            var central: [UInt8] = []
+            central.le32(0x0201_4b50)
+            central.le16(big || bigOffset ? 45 : 20) // version made by (MS-DOS)
+            central.le16(big || bigOffset ? 45 : 20) // version needed
+            central.le16(utf8Flag)
+            central.le16(method)
+            central.le16(0); central.le16(0x0021)
+            central.le32(crc)
+            central.le32(big ? 0xffff_ffff : UInt32(stored))
+            central.le32(big ? 0xffff_ffff : UInt32(size))
+            central.le16(UInt16(fileName.count))
+            central.le16(extra.isEmpty ? 0 : UInt16(4 + extra.count))
+            central.le16(0); central.le16(0); central.le16(0) // comment, disk, internal attrs
+            central.le32(0)                                    // external attrs
+            central.le32(bigOffset ? 0xffff_ffff : UInt32(offset))
+            central += fileName
+            if !extra.isEmpty { central.le16(1); central.le16(UInt16(extra.count)); central += extra }
+            return central
+        }
+    }
+
+    /// The end of central directory record, preceded by the zip64 record and locator when the
+    /// directory's offset, size or entry count does not fit the classic one.
+    private static func endRecords(centralOffset cdOffset: UInt64, centralSize cdSize: UInt64, entries n: UInt64) -> [UInt8] {
+        var end: [UInt8] = []
+        let zip64 = cdOffset >= 0xffff_ffff || cdSize >= 0xffff_ffff || n >= 0xffff
+        if zip64 {
+            end.le32(0x0606_4b50); end.le64(44); end.le16(45); end.le16(45)
+            end.le32(0); end.le32(0); end.le64(n); end.le64(n); end.le64(cdSize); end.le64(cdOffset)
+            end.le32(0x0706_4b50); end.le32(0); end.le64(cdOffset + cdSize); end.le32(1)
+        }
+        end.le32(0x0605_4b50)
+        end.le16(0); end.le16(0)
+        end.le16(zip64 ? 0xffff : UInt16(n)); end.le16(zip64 ? 0xffff : UInt16(n))
+        end.le32(zip64 ? 0xffff_ffff : UInt32(cdSize)); end.le32(zip64 ? 0xffff_ffff : UInt32(cdOffset))
+        end.le16(0)
+        return end
     }
 
     /// Raw deflate of the member's header and data (zlib level 1: string padding compresses
@@ -179,10 +210,31 @@ private extension UnsafeRawBufferPointer {
 }
 
 private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings: Bool) throws -> [(String, NPYArray)] {
-    func bad(_ what: String, _ offset: Int? = nil) -> NTPFormatError {
+    let bad = ZipError(path: path)
+    let (count, cdOffset) = try centralDirectory(z, bad)
+    var out: [(String, NPYArray)] = []
+    var p = Int(cdOffset)
+    for _ in 0..<count {
+        let entry = try CentralEntry(z, at: p, bad)
+        p = entry.next
+        guard entry.name.hasSuffix(".npy") else { continue }
+        let key = String(entry.name.dropLast(4))
+        out.append((key, try readMember(entry, of: z, path: path, decodingStrings: decodingStrings, bad)))
+    }
+    return out
+}
+
+/// One-line errors about an archive that is not a valid `.npz`.
+private struct ZipError {
+    let path: String
+    func callAsFunction(_ what: String, _ offset: Int? = nil) -> NTPFormatError {
         NTPFormatError("\(path): \(what)\(offset.map { " at byte \($0)" } ?? ""); expected an .npz (zip) archive as written by numpy/scipy or ntpsep")
     }
-    // End of central directory: within the last 22 + 65535 bytes.
+}
+
+/// The entry count and offset of the central directory, from the end of central directory record
+/// (within the last 22 + 65535 bytes) or its zip64 record.
+private func centralDirectory(_ z: UnsafeRawBufferPointer, _ bad: ZipError) throws -> (count: UInt64, offset: UInt64) {
     var eocd = -1
     if z.count >= 22 {
         var i = z.count - 22
@@ -209,16 +261,26 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
     guard cdOffset <= UInt64(z.count), cdSize <= UInt64(z.count) - cdOffset else {
         throw bad("truncated zip archive (central directory at \(cdOffset)+\(cdSize) is beyond the end of the \(z.count)-byte file)")
     }
-    var out: [(String, NPYArray)] = []
-    var p = Int(cdOffset)
-    for _ in 0..<count {
+    return (count, cdOffset)
+}
+
+/// A central directory entry, with its zip64 sizes and offset applied.
+private struct CentralEntry {
+    let name: String
+    let flags: UInt64, method: UInt64
+    let crc: UInt32
+    var csize: UInt64, usize: UInt64, localHeader: UInt64
+    /// Where the next entry starts.
+    let next: Int
+
+    init(_ z: UnsafeRawBufferPointer, at p: Int, _ bad: ZipError) throws {
         guard p + 46 <= z.count, z.u32(p) == 0x0201_4b50 else { throw bad("damaged central directory entry", p) }
-        let flags = z.u16(p + 8), method = z.u16(p + 10), crc = UInt32(z.u32(p + 16))
-        var csize = z.u32(p + 20), usize = z.u32(p + 24)
+        flags = z.u16(p + 8); method = z.u16(p + 10); crc = UInt32(z.u32(p + 16))
+        csize = z.u32(p + 20); usize = z.u32(p + 24)
         let nlen = Int(z.u16(p + 28)), elen = Int(z.u16(p + 30)), clen = Int(z.u16(p + 32))
-        var lho = z.u32(p + 42)
+        localHeader = z.u32(p + 42)
         guard p + 46 + nlen + elen + clen <= z.count else { throw bad("damaged central directory entry", p) }
-        let name = String(decoding: UnsafeRawBufferPointer(rebasing: z[(p + 46)..<(p + 46 + nlen)]), as: UTF8.self)
+        name = String(decoding: UnsafeRawBufferPointer(rebasing: z[(p + 46)..<(p + 46 + nlen)]), as: UTF8.self)
         // ZIP64 extended information: present fields appear in this fixed order.
         var e = p + 46 + nlen
         let eEnd = e + elen
@@ -228,51 +290,59 @@ private func parseZip(_ z: UnsafeRawBufferPointer, path: String, decodingStrings
                 var f = e + 4
                 if usize == 0xffff_ffff, f + 8 <= e + 4 + len { usize = z.u64(f); f += 8 }
                 if csize == 0xffff_ffff, f + 8 <= e + 4 + len { csize = z.u64(f); f += 8 }
-                if lho == 0xffff_ffff, f + 8 <= e + 4 + len { lho = z.u64(f); f += 8 }
+                if localHeader == 0xffff_ffff, f + 8 <= e + 4 + len { localHeader = z.u64(f); f += 8 }
             }
             e += 4 + len
         }
-        p = eEnd + clen
-        guard name.hasSuffix(".npy") else { continue }
-        let key = String(name.dropLast(4))
-        guard flags & 1 == 0 else { throw bad("member '\(name)' is encrypted") }
-        let l = Int(clamping: lho)
-        guard l <= z.count - 30, z.u32(l) == 0x0403_4b50 else { throw bad("member '\(name)': damaged local header", l) }
-        let start = l + 30 + Int(z.u16(l + 26)) + Int(z.u16(l + 28))
-        guard csize <= UInt64(Int.max), usize <= UInt64(Int.max), start <= z.count, Int(csize) <= z.count - start else {
-            throw bad("truncated zip archive: member '\(name)' needs \(csize) bytes from byte \(start), file has \(z.count)")
-        }
-        let comp = UnsafeRawBufferPointer(rebasing: z[start..<(start + Int(csize))])
-        let memberName = "\(path) member '\(name)'"
-        switch method {
-        case 0:
-            guard csize == usize else { throw bad("member '\(name)': stored sizes disagree", p) }
-            guard czip_crc32(0, comp.baseAddress, comp.count) == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
-            out.append((key, try decodeNPY(comp, name: memberName))) // no intermediate copy
-        case 8:
-            // Deflate expands at most 1032:1, so a larger claim is a corrupt (or hostile) header.
-            guard usize <= csize * 1032 + 1024 else {
-                throw bad("member '\(name)' claims \(usize) bytes from \(csize) compressed, beyond deflate's 1032:1 limit (corrupt header)", p)
-            }
-            if decodingStrings, let strings = try inflateStrings(comp, size: Int(usize), crc: crc, name: memberName) {
-                out.append((key, strings))
-                continue
-            }
-            try AvailableMemory.require(usize, for: "\(path): member '\(name)'", advice: "load it on a machine with more memory")
-            var raw = [UInt8](repeating: 0, count: Int(usize))
-            var msg = [CChar](repeating: 0, count: 256)
-            let rc = raw.withUnsafeMutableBytes { czip_inflate_raw(comp.baseAddress, comp.count, $0.baseAddress, $0.count, &msg, msg.count) }
-            if rc != 0 {
-                throw bad("member '\(name)': \(String(cString: msg))", start)
-            }
-            let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
-            guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
-            out.append((key, try decodeNPY(raw, name: memberName)))
-        default:
-            throw bad("member '\(name)' uses unsupported compression method \(method) (only stored and deflate)")
-        }
+        next = eEnd + clen
     }
-    return out
+}
+
+/// The array of one `.npy` member: stored or deflated, CRC-checked (string arrays are decoded
+/// while inflating when `decodingStrings`).
+private func readMember(_ entry: CentralEntry, of z: UnsafeRawBufferPointer, path: String, decodingStrings: Bool,
+                        _ bad: ZipError) throws -> NPYArray {
+    let name = entry.name, crc = entry.crc, csize = entry.csize, usize = entry.usize, p = entry.next
+    guard entry.flags & 1 == 0 else { throw bad("member '\(name)' is encrypted") }
+    let l = Int(clamping: entry.localHeader)
+    guard l <= z.count - 30, z.u32(l) == 0x0403_4b50 else { throw bad("member '\(name)': damaged local header", l) }
+    let start = l + 30 + Int(z.u16(l + 26)) + Int(z.u16(l + 28))
+    guard csize <= UInt64(Int.max), usize <= UInt64(Int.max), start <= z.count, Int(csize) <= z.count - start else {
+        throw bad("truncated zip archive: member '\(name)' needs \(csize) bytes from byte \(start), file has \(z.count)")
+    }
+    let comp = UnsafeRawBufferPointer(rebasing: z[start..<(start + Int(csize))])
+    let memberName = "\(path) member '\(name)'"
+    switch entry.method {
+    case 0:
+        guard csize == usize else { throw bad("member '\(name)': stored sizes disagree", p) }
+        guard czip_crc32(0, comp.baseAddress, comp.count) == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+        return try decodeNPY(comp, name: memberName) // no intermediate copy
+    case 8:
+        // Deflate expands at most 1032:1, so a larger claim is a corrupt (or hostile) header.
+        guard usize <= csize * 1032 + 1024 else {
+            throw bad("member '\(name)' claims \(usize) bytes from \(csize) compressed, beyond deflate's 1032:1 limit (corrupt header)", p)
+        }
+        if decodingStrings, let strings = try inflateStrings(comp, size: Int(usize), crc: crc, name: memberName) {
+            return strings
+        }
+        try AvailableMemory.require(usize, for: "\(path): member '\(name)'", advice: "load it on a machine with more memory")
+        var raw = [UInt8](repeating: 0, count: Int(usize))
+        var msg = [CChar](repeating: 0, count: 256)
+        let rc = raw.withUnsafeMutableBytes { czip_inflate_raw(comp.baseAddress, comp.count, $0.baseAddress, $0.count, &msg, msg.count) }
+        if rc != 0 {
+            throw bad("member '\(name)': \(cMessage(msg))", start)
+        }
+        let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
+        guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+        return try decodeNPY(raw, name: memberName)
+    default:
+        throw bad("member '\(name)' uses unsupported compression method \(entry.method) (only stored and deflate)")
+    }
+}
+
+/// The NUL-terminated message a C shim wrote into `buffer`.
+private func cMessage(_ buffer: [CChar]) -> String {
+    buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
 /// A deflated `.npy` member holding a C-ordered string array, decoded while inflating (1 MiB at a
@@ -288,7 +358,7 @@ private func inflateStrings(_ compressed: UnsafeRawBufferPointer, size: Int, crc
     /// Inflates more bytes after `filled`; returns how many.
     func more() throws -> Int {
         let n = buffer.withUnsafeMutableBytes { czip_inflater_read(inflater, $0.baseAddress! + filled, $0.count - filled, &message, message.count) }
-        guard n >= 0 else { throw NTPFormatError("\(name): \(String(cString: message))") }
+        guard n >= 0 else { throw NTPFormatError("\(name): \(cMessage(message))") }
         crc = buffer.withUnsafeBytes { czip_crc32(crc, $0.baseAddress! + filled, Int(n)) }
         filled += Int(n); total += Int(n)
         return Int(n)

@@ -79,7 +79,9 @@ enum FuzzTarget: String, CaseIterable {
     }
 }
 
-/// Tokenizers are costly to open (ICU rule compilation): one set per process.
+/// Tokenizers are costly to open (ICU rule compilation): one set per process. Unchecked because a
+/// `static let` must be Sendable and these are mutable: libFuzzer and the replay driver run one
+/// input at a time on one thread, so no two threads ever use them.
 final class Tokenizers: @unchecked Sendable {
     static let shared = Tokenizers()
     var words = try! ICUWordTokenizer()

@@ -71,15 +71,19 @@ func tickLabel(_ v: Double) -> String {
     return String(format: "%.0e", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e+", with: "e")
 }
 
-func escapeXML(_ s: String) -> String {
+/// Escapes text for XML and HTML element content and attribute values (SVG labels, the HTML
+/// report): the one markup escaper.
+public func escapeXML(_ s: String) -> String {
     var out = ""
-    for c in s {
+    out.reserveCapacity(s.utf8.count)
+    for c in s.unicodeScalars {
         switch c {
         case "&": out += "&amp;"
         case "<": out += "&lt;"
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
-        default: out.append(c)
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(c)
         }
     }
     return out

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 final class AnalyzeCLITests: XCTestCase {
@@ -13,7 +14,7 @@ final class AnalyzeCLITests: XCTestCase {
     }
 
     func testAnalyzeWritesSelfContainedWellFormedReportAndJSON() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let input = dir.appendingPathComponent("tiny.txt")
         try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
@@ -85,7 +86,7 @@ final class AnalyzeCLITests: XCTestCase {
     /// `--quick` takes its budget from the preset, options given override it, and analysis.json
     /// has the wall seconds of every stage under `timing`, adding up to no more than the total.
     func testQuickPresetAndStageTiming() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let input = dir.appendingPathComponent("tiny.txt")
         try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// `analyze -o DIR`: a failed run leaves no folder (it is built in a staging folder and renamed),
@@ -8,7 +9,7 @@ final class AnalyzeRobustnessTests: XCTestCase {
                          "--gap-steps", "30", "--threshold-contexts", "12", "--trials", "6", "--sweep-time-limit", "5"]
 
     func testFailuresLeaveNoFolder() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try assertRefused(["analyze", "none.txt", "-o", "new/out"], in: dir, fragment: "none.txt")
         try Data().write(to: dir.appendingPathComponent("empty.txt"))
         // Fails after the staging folder exists (no tokens): no DIR, no parent, no staging folder.
@@ -24,7 +25,7 @@ final class AnalyzeRobustnessTests: XCTestCase {
 
     /// SIGTERM while a file of the folder is being written: nothing remains.
     func testSignalLeavesNoFolder() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try AnalyzeCLITests.corpus().write(to: dir.appendingPathComponent("tiny.txt"), atomically: true, encoding: .utf8)
         let run = try WatchedRun(["analyze", "tiny.txt", "-o", "new/out"] + small, in: dir, environment: ["NTPSEP_TEST_HOLD_WRITE": "30"])
         XCTAssertTrue(run.wait { run.stderr.contains("[1/6]") }, run.stderr)
@@ -35,7 +36,7 @@ final class AnalyzeRobustnessTests: XCTestCase {
     }
 
     func testAnalysisJSONIsTheSameEveryRunApartFromTiming() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try AnalyzeCLITests.corpus().write(to: dir.appendingPathComponent("tiny.txt"), atomically: true, encoding: .utf8)
         var jsons: [Data] = []
         for i in 0..<2 {

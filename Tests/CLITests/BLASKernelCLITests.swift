@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 import NTPFormats
 
@@ -39,7 +40,7 @@ final class BLASKernelCLITests: XCTestCase {
     /// The chosen kernel and the generic one give the same GD iterates to 1e-12 relative
     /// (dgemm-heavy: dense Gaussian features, V = 60, d = 96, m = 400).
     func testChosenKernelMatchesGenericKernel() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("d.npz").path, h = dir.appendingPathComponent("H.npy").path
         XCTAssertEqual(try ntpsep(["synth", "--contexts", "400", "--vocab", "60", "--support", "uniform:1-8", "--samples", "20000",
                                    "--seed", "3", "--dim", "96", "--embeddings-out", h, "-o", data, "-q"]).status, 0)

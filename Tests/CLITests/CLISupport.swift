@@ -46,13 +46,6 @@ func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, environme
                stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// A fresh empty directory for one test.
-func scratchDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-cli-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// Runs a shell command (for gzip/bzip2/python helpers in tests); fails the test on error.
 @discardableResult
 func shell(_ command: String) throws -> String {

@@ -1,4 +1,6 @@
 import XCTest
+import NTPFormats
+import TestSupport
 import Foundation
 
 /// `check --certificate` and `scripts/verify_certificate.py`: the certificates of hand-made data sets,
@@ -10,7 +12,7 @@ final class CertificateCLITests: XCTestCase {
     /// so B's margin w_0 − w_1 ≥ 1 is impossible: α = 1 on (B, v = 1), and β = 1 on A's tie (z = 1,
     /// anchor 0) cancels it: (e_0 − e_1)·1 + (e_1 − e_0)·1 = 0.
     func testTheoryExampleFarkasCertificateHasTheHandDerivedMultipliers() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try dataSet(dir, "ex", supports: [[0, 1], [0]], V: 3)
         let h = try embedding(dir, [[1, 1]])
         let cert = dir.appendingPathComponent("c.npz")
@@ -50,7 +52,7 @@ final class CertificateCLITests: XCTestCase {
     /// The same pair as rows 1 and 3 of a five-row data set whose other rows are seen once:
     /// --min-context-count 2 keeps rows 1 and 3, and everything the report and the file name is an input row.
     func testSubsampledRunNamesInputRows() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try dataSet(dir, "five", supports: [[2], [0, 1], [1], [0], [2]], V: 3,
                                counts: [[1], [1, 1], [1], [2], [1]])
         let h = try embedding(dir, [[1, 1]])
@@ -81,7 +83,7 @@ final class CertificateCLITests: XCTestCase {
     /// Row j of a 20-row data set has support {j}, so the file itself shows which input row each of its
     /// contexts is: a random --max-contexts 5 must give rows[k] = support token k, not 0…4.
     func testMaxContextsSubsampleKeepsInputRowIndices() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try dataSet(dir, "diag", supports: (0..<20).map { [$0] }, V: 20)
         let cert = dir.appendingPathComponent("c.npz")
         let run = try ntpsep(["check", data, "--embedding", "onehot", "--max-contexts", "5", "--seed", "3", "--gap-steps", "20",
@@ -104,7 +106,7 @@ final class CertificateCLITests: XCTestCase {
 
     /// One-hot contexts: H = I and W = the support indicator (theory.md §2), both written sparse.
     func testOnehotWritesTheSupportIndicatorSparse() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try dataSet(dir, "oh", supports: [[0, 2], [1], [0, 1, 3]], V: 4)
         let cert = dir.appendingPathComponent("c.npz")
         XCTAssertEqual(try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--certificate", cert.path]).status, 0)
@@ -132,7 +134,7 @@ final class CertificateCLITests: XCTestCase {
     /// Positional one-hot on "a c p / a d q / b c q / b d p": h̄(ac) + h̄(bd) = h̄(ad) + h̄(bc), so the four
     /// margins w_p − w_q (ac, bd) and w_q − w_p (ad, bc) sum to 0: α = 1/4 on each, no β.
     func testPositionalOnehotXorFarkasCertificate() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try ingest(dir, "a c p\na d q\nb c q\nb d p\n")
         let cert = dir.appendingPathComponent("c.npz")
         let run = try ntpsep(["check", data, "--embedding", "positional-onehot", "--gap-steps", "0", "--certificate", cert.path])
@@ -155,7 +157,7 @@ final class CertificateCLITests: XCTestCase {
 
     /// "a c p / b d q": distinct positional one-hot features, separable; W written sparse.
     func testPositionalOnehotSeparableCertificate() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try ingest(dir, "a c p\nb d q\n")
         let cert = dir.appendingPathComponent("c.npz")
         let run = try ntpsep(["check", data, "--embedding", "positional-onehot", "--gap-steps", "0", "--certificate", cert.path])
@@ -173,7 +175,7 @@ final class CertificateCLITests: XCTestCase {
     /// (40 contexts cannot be separated in 4 dimensions here), d = 60 ≥ m is (W = L G⁻¹ Hᵀ).
     /// numpy recomputes the margins of W independently of the script.
     func testGaussianCertificatesBothWays() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("s.npz").path
         XCTAssertEqual(try ntpsep(["synth", "--contexts", "40", "--vocab", "12", "--support", "uniform:1-4", "-o", data, "-q"]).status, 0)
 
@@ -205,7 +207,7 @@ final class CertificateCLITests: XCTestCase {
 
     /// Undecided (no time for the LP): the file holds the verdict only, check still exits 0, the script 1.
     func testUndecidedWritesNoCertificateAndTheScriptSaysSo() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("s.npz").path
         XCTAssertEqual(try ntpsep(["synth", "--contexts", "40", "--vocab", "12", "--support", "uniform:1-4", "-o", data, "-q"]).status, 0)
         let cert = dir.appendingPathComponent("u.npz")
@@ -223,7 +225,7 @@ final class CertificateCLITests: XCTestCase {
 
     /// Determinism (same inputs, same bytes) and a bad path failing before any work with one line.
     func testCertificateIsByteIdenticalAndBadPathFails() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = try dataSet(dir, "ex", supports: [[0, 1], [0], [2]], V: 3)
         let a = dir.appendingPathComponent("a.npz"), b = dir.appendingPathComponent("b.npz")
         for out in [a, b] {
@@ -237,15 +239,10 @@ final class CertificateCLITests: XCTestCase {
 
     // MARK: - fixtures
 
-    /// A CSR data set (.npz as ntpsep ingest writes it) with the given supports (counts 1 unless given).
+    /// A data set (.npz) with the given supports (counts 1 unless given).
     func dataSet(_ dir: URL, _ name: String, supports: [[Int]], V: Int, counts: [[Int]]? = nil) throws -> String {
         let path = dir.appendingPathComponent(name + ".npz").path
-        let counts = counts ?? supports.map { $0.map { _ in 1 } }
-        try python("""
-            s, c = \(supports), \(counts)
-            np.savez('\(path)', indices=np.array(sum(s, []), np.int32), indptr=np.cumsum([0] + [len(x) for x in s]).astype(np.int32),
-                     format=np.array(b'csr'), shape=np.array([len(s), \(V)]), data=np.array(sum(c, []), np.int64))
-            """)
+        try DataSet.fromSupports(supports, vocabulary: V, counts: counts?.map { $0.map(Double.init) }).writeNPZ(to: path)
         return path
     }
 
@@ -271,7 +268,7 @@ final class CertificateCLITests: XCTestCase {
         let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("corpora/data/kjv.txt").path
         try XCTSkipUnless(FileManager.default.fileExists(atPath: kjv), "corpora/fetch.sh default fetches the KJV")
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("kjv200.npz").path
         XCTAssertEqual(try ntpsep(["ingest", kjv, "--max-vocab", "200", "-o", data, "-q"]).status, 0)
         for (d, verdict) in [(199, "separable"), (160, "not-separable")] {
@@ -318,11 +315,9 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout, file: file, line: line)
     }
 
-    /// Runs Python code (numpy imported as np); fails the test on a non-zero exit.
+    /// Runs Python code (numpy imported as np); throws on a non-zero exit.
     @discardableResult
     func python(_ code: String) throws -> String {
-        let r = try runTool(["python3", "-c", "import numpy as np\n" + code])
-        guard r.status == 0 else { throw NSError(domain: "python", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
-        return r.stdout
+        try Python.run("import numpy as np\n" + code)
     }
 }

@@ -1,11 +1,12 @@
 import XCTest
+import TestSupport
 import Foundation
 
 final class CheckCLITests: XCTestCase {
     /// "x a" / "y a" / "x b" / "y b" at order 2 with positional one-hot features: contexts x and y
     /// both have support {a, b}; ties make them separable (tie a and b) — one-hot always is.
     func testCheckJSONKeysAndVerdicts() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let corpus = dir.appendingPathComponent("c.txt")
         try "x a\ny a\nx b\ny b\n".write(to: corpus, atomically: true, encoding: .utf8)
         let data = dir.appendingPathComponent("c.npz")
@@ -30,7 +31,7 @@ final class CheckCLITests: XCTestCase {
     /// = (3, 3, 5, 1, 6)/18 over 18 events. The certified interval must contain H(pooled) − 𝓗 with its
     /// lower end within 1e-6 of it, and the text report prints the interval line.
     func testCertifiedIntervalOnPooledContextsMatchesClosedForm() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let corpus = dir.appendingPathComponent("c.txt")
         try "x a\nx a\nx b\ny a\ny a\ny a\n".write(to: corpus, atomically: true, encoding: .utf8)
         let data = dir.appendingPathComponent("c.npz")
@@ -68,7 +69,7 @@ final class CheckCLITests: XCTestCase {
     /// A trained W certifies separability once projected onto 𝓕⊥ (its 𝓕 part tends to W*, not 0), and the
     /// numpy script accepts the certificate; a W that separates nothing (zeros) leaves the decision to the solvers.
     func testTrainedWeightsCertifySeparability() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("p.npz").path, h = dir.appendingPathComponent("H.npy").path
         let w = dir.appendingPathComponent("W.npy").path, cert = dir.appendingPathComponent("cert.npz").path
         XCTAssertEqual(try ntpsep(["synth", "--contexts", "50", "--vocab", "10", "--support", "6", "--samples", "5000",

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// Corrupt data sets, extreme embeddings, absurd sizes and out-of-range options: every command
@@ -24,7 +25,7 @@ final class DataRobustnessCLITests: XCTestCase {
     }
 
     func testCorruptDataSetsFailCleanlyInEveryCommand() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try makeDataSets(in: dir)
         let expected: [(String, String)] = [
             ("shifted", "'indptr' decreases at position 4"),
@@ -54,7 +55,7 @@ final class DataRobustnessCLITests: XCTestCase {
     /// An embedding scaled by 1e300 never reaches GLPK (which aborts on it) and solve writes no
     /// NaN weights; NaN entries are named by position.
     func testExtremeEmbeddingsAreRejectedBeforeAnySolver() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try makeDataSets(in: dir)
         try shell("""
         cd '\(dir.path)' && python3 -c "
@@ -78,7 +79,7 @@ final class DataRobustnessCLITests: XCTestCase {
 
     /// Sizes far beyond any memory are refused before allocating, naming the need and the supply.
     func testAbsurdSizesAreCheckedAgainstAvailableMemory() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try makeDataSets(in: dir)
         let data = dir.appendingPathComponent("good.npz").path
         let out = dir.appendingPathComponent("big.npz")
@@ -97,7 +98,7 @@ final class DataRobustnessCLITests: XCTestCase {
 
     /// Negative, NaN and zero values where a count or a time is expected, and unknown locales.
     func testOutOfRangeOptionsAreRejectedAtParse() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try makeDataSets(in: dir)
         let data = dir.appendingPathComponent("good.npz").path
         let text = dir.appendingPathComponent("c.txt").path
@@ -125,7 +126,7 @@ final class DataRobustnessCLITests: XCTestCase {
     /// One token id of 4·10⁹ in a 200-byte u32 file: ids are interned as they come (memory
     /// follows the 3 distinct ids, not the largest value), and u64 ids above 2⁶³ are shown exactly.
     func testLargeTokenIdsFollowDistinctIds() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try shell("""
         cd '\(dir.path)' && python3 -c "
         import numpy as np
@@ -145,11 +146,12 @@ final class DataRobustnessCLITests: XCTestCase {
 
     /// An output folder that is a file, or under one, is named in one line (no NSCocoaErrorDomain).
     func testOutputFolderErrorsAreOneLine() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let file = dir.appendingPathComponent("taken").path
         try "x".write(toFile: file, atomically: true, encoding: .utf8)
-        assertFails(try ntpsep(["reproduce", "--out", file]), with: "Error: --out \(file): \(file) is a file, not a folder; give another folder name")
-        assertFails(try ntpsep(["reproduce", "--out", file + "/sub"]), with: "Error: --out \(file)/sub: \(file) is a file, not a folder; give another folder name")
-        assertFails(try ntpsep(["analyze", "--out", file]), with: "Error: --out \(file): \(file) is a file, not a folder; give another folder name")
+        assertFails(try ntpsep(["reproduce", "-o", file]), with: "Error: --output \(file): \(file) is a file, not a folder; give another folder name")
+        assertFails(try ntpsep(["reproduce", "--output", file + "/sub"]), with: "Error: --output \(file)/sub: \(file) is a file, not a folder; give another folder name")
+        // --out is the former spelling, kept as a hidden alias.
+        assertFails(try ntpsep(["analyze", "--out", file]), with: "Error: --output \(file): \(file) is a file, not a folder; give another folder name")
     }
 }

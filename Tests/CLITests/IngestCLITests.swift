@@ -1,10 +1,11 @@
 import XCTest
+import TestSupport
 import Foundation
 import NTPFormats
 
 final class IngestCLITests: XCTestCase {
     func testIngestWritesScipyReadableDataSetAndIsByteIdentical() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let corpus = dir.appendingPathComponent("c.txt")
         try "a b a\nb a\n".write(to: corpus, atomically: true, encoding: .utf8)
         let a = dir.appendingPathComponent("a.npz"), b = dir.appendingPathComponent("b.npz")
@@ -21,7 +22,7 @@ final class IngestCLITests: XCTestCase {
     }
 
     func testStdinGzipBzip2AndDirectoriesGiveTheSameCounts() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let text = "the cat sat on the mat\nthe dog sat\n"
         let sub = dir.appendingPathComponent("corpus/sub")
         try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
@@ -38,7 +39,7 @@ final class IngestCLITests: XCTestCase {
     }
 
     func testBadInputsGiveOneLineErrorsAndNoOutput() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let out = dir.appendingPathComponent("out.npz")
         let good = dir.appendingPathComponent("good.txt")
         try "fine text\n".write(to: good, atomically: true, encoding: .utf8)
@@ -61,11 +62,11 @@ final class IngestCLITests: XCTestCase {
             assertFails(try ntpsep(["ingest", good.path, "-o", readonly.appendingPathComponent("x.npz").path]), with: "Permission denied")
         }
         assertFails(try ntpsep(["ingest", good.path, "--tokenizer", "spaces", "-o", out.path]),
-                    with: "--tokenizer spaces is not one of: icu, whitespace", noFileAt: out)
+                    with: "The value 'spaces' is invalid for '--tokenizer <tokenizer>'. Please provide one of 'icu' and 'whitespace'.", noFileAt: out)
     }
 
     func testStatsOrdersTableOnHandCountedCorpus() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let corpus = dir.appendingPathComponent("c.txt")
         try "a b a\nb a\n".write(to: corpus, atomically: true, encoding: .utf8)
         let r = try ntpsep(["stats", corpus.path, "--tokenizer", "whitespace", "--orders", "1-2", "--order", "2", "--json"])

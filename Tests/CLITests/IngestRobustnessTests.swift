@@ -1,10 +1,11 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// `ingest` on bad outputs and signals: inputs are never overwritten, nothing is left behind.
 final class IngestRobustnessTests: XCTestCase {
     private func folderWithCorpus() throws -> URL {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try "a b c\na b d\n".write(to: dir.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
         return dir
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// γ*_∞ in `ntpsep solve` and the margin-ratio columns of `ntpsep train` (theory.md §7), on the
 /// paper's m = 50, V = 10, d = 60 setting, checked against numpy/scipy computations.
@@ -52,7 +53,7 @@ final class LinfCLITests: XCTestCase {
     /// solve writes gamma_inf and W_inf; γ*_∞ agrees with HiGHS to 1e-6 relative, and W_inf has
     /// margins ≥ 1 − 1e-9, ties ≤ 1e-9 and ‖W_inf‖_max = 1/γ*_∞.
     func testSolveWritesGammaInfMatchingHiGHS() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let (data, h) = try paperSetting(dir)
         let sol = dir.appendingPathComponent("sol.npz").path
         let r = try ntpsep(["solve", data, "--embedding", "file:\(h)", "-o", sol])
@@ -82,7 +83,7 @@ final class LinfCLITests: XCTestCase {
     /// NGD and Adam (10⁴ full-batch steps), null at W = 0; the last GD row agrees with numpy's
     /// recomputation from the final W (explicit projection, HiGHS γ*_∞) to 1e-6.
     func testTrainMarginRatiosNeverExceedOne() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let (data, h) = try paperSetting(dir)
         var last: [String: [Double]] = [:]
         for (opt, lr) in [("gd", "0.5"), ("ngd", "0.01"), ("adam", "0.01")] {
@@ -126,7 +127,7 @@ final class LinfCLITests: XCTestCase {
     /// One-hot NGD (dense path) uses the closed form γ*_∞ = 2; the same run with H = I from a file
     /// goes through the LP and the projection solver, and logs the same ratios (to 1e-8).
     func testOnehotClosedFormMatchesLPPath() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("d.npz").path, eye = dir.appendingPathComponent("I.npy").path
         var r = try ntpsep(["synth", "--contexts", "12", "--vocab", "7", "--support", "3", "--samples", "300", "--seed", "4",
                             "-o", data, "--quiet"])

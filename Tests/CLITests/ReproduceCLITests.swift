@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 final class ReproduceCLITests: XCTestCase {
     private func rows(_ run: Run) throws -> [[String: Any]] {
@@ -9,7 +10,7 @@ final class ReproduceCLITests: XCTestCase {
     }
 
     func testTrainReferenceFromSolveEqualsAutoAndNoneOmitsColumns() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("d.npz").path, h = dir.appendingPathComponent("H.npy").path
         let sol = dir.appendingPathComponent("sol.npz").path
         var r = try ntpsep(["synth", "--contexts", "20", "--vocab", "6", "--support", "3", "--samples", "400", "--seed", "3",
@@ -45,7 +46,7 @@ final class ReproduceCLITests: XCTestCase {
     }
 
     func testReproduceWritesFiguresLogsSummaryAndSynthData() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let out = dir.appendingPathComponent("repro").path
         let r = try ntpsep(["reproduce", "--out", out, "--steps", "100", "--log-every", "50"])
         XCTAssertEqual(r.status, 0, r.stderr)

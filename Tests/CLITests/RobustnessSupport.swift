@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// How a run of the built binary ended, with stderr kept in a file (so a test can watch it while
@@ -66,14 +67,16 @@ func temporaries(_ directory: URL) -> [String] {
     entries(directory).filter { $0.hasPrefix(".") && $0.contains(".tmp-") }
 }
 
-/// A scratch folder with a small data set `d.npz` (30 contexts, V = 10, support 3, seed 0) and
-/// its 8-dimensional Gaussian embedding `h.npy`, made by `ntpsep synth`.
-func folderWithData() throws -> URL {
-    let dir = scratchDirectory()
-    let made = try watchedRun(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "-o", "d.npz",
-                               "--dim", "8", "--embeddings-out", "h.npy", "-q"], in: dir)
-    precondition(made.process.terminationStatus == 0, made.stderr)
-    return dir
+extension XCTestCase {
+    /// A scratch folder (removed after the test) with a small data set `d.npz` (30 contexts, V = 10,
+    /// support 3, seed 0) and its 8-dimensional Gaussian embedding `h.npy`, made by `ntpsep synth`.
+    func folderWithData() throws -> URL {
+        let dir = temporaryDirectory()
+        let made = try watchedRun(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "-o", "d.npz",
+                                   "--dim", "8", "--embeddings-out", "h.npy", "-q"], in: dir)
+        precondition(made.process.terminationStatus == 0, made.stderr)
+        return dir
+    }
 }
 
 extension XCTestCase {

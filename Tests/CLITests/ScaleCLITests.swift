@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// Out-of-core counting, shards, merges and the Dask driver, all checked against one
@@ -24,7 +25,7 @@ final class ScaleCLITests: XCTestCase {
     }
 
     func testSmallMemoryBudgetSpillsRunsAndWritesTheSameBytes() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let temp = dir.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
         let free = dir.appendingPathComponent("free.npz"), tight = dir.appendingPathComponent("tight.npz")
@@ -43,7 +44,7 @@ final class ScaleCLITests: XCTestCase {
     }
 
     func testShardsMergedInAnyGroupingEqualOneIngest() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let input = try splitKJV(dir, pieces: 5)
         let options = ["--order", "3", "--max-vocab", "2000", "--min-count", "2"]
         let single = dir.appendingPathComponent("single.npz")
@@ -71,7 +72,7 @@ final class ScaleCLITests: XCTestCase {
     }
 
     func testMergeRefusesMismatchedDuplicateAndMissingShards() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let input = try splitKJV(dir, pieces: 2)
         func part(_ name: String, _ shard: String, _ options: [String]) throws -> String {
             let p = dir.appendingPathComponent(name).path
@@ -90,7 +91,7 @@ final class ScaleCLITests: XCTestCase {
     }
 
     func testSignalRemovesTheTemporaryFolder() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let temp = dir.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
         let process = Process()
@@ -114,7 +115,7 @@ final class ScaleCLITests: XCTestCase {
     }
 
     func testDaskDriverOnTwoWorkersEqualsOneIngest() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let input = try splitKJV(dir, pieces: 6)
         let single = dir.appendingPathComponent("single.npz"), dask = dir.appendingPathComponent("dask.npz")
         _ = try ok(["ingest", input.path, "-o", single.path, "-q", "--order", "3"])
@@ -141,7 +142,7 @@ extension ScaleCLITests {
     /// `stats --orders` on a merged data set: per-order single-token shares equal numpy's on an
     /// order-2 ingest of the same text (marginalizing is exact with padding).
     func testStatsOrdersOnAMergedDataSetMatchNumpy() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let parts = try (0..<2).map { i -> String in
             let p = dir.appendingPathComponent("\(i).part").path
             _ = try ok(["ingest", Self.kjv, "--shard", "\(i)/2", "-o", p, "-q"])

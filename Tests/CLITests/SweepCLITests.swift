@@ -1,4 +1,6 @@
 import XCTest
+import NTPFormats
+import TestSupport
 import Foundation
 
 final class SweepCLITests: XCTestCase {
@@ -16,7 +18,7 @@ final class SweepCLITests: XCTestCase {
     /// model; and `check` with the printed recipe reproduces a real trial's H: separable at d*, not at
     /// d* − 1.
     func testSweepCSVSummaryFigureAndReproduction() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let npz = try dataSet(dir)
         let csv = dir.appendingPathComponent("t.csv").path, svg = dir.appendingPathComponent("f.svg").path
         let run = try ntpsep(["sweep", npz, "--contexts", "16,24", "--trials", "6", "--null", "uniform,frequency",
@@ -65,7 +67,7 @@ final class SweepCLITests: XCTestCase {
 
     /// Same inputs and seed: byte-identical CSV and figure (no timings in either).
     func testSweepOutputsAreDeterministic() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let npz = try dataSet(dir)
         var outputs: [String] = []
         for k in 0..<2 {
@@ -79,7 +81,7 @@ final class SweepCLITests: XCTestCase {
 
     /// Bad options: one line naming the option.
     func testSweepRejectsBadOptions() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         let npz = try dataSet(dir)
         let a = try ntpsep(["sweep", npz, "--null", "zipf"])
         XCTAssertNotEqual(a.status, 0)
@@ -88,5 +90,60 @@ final class SweepCLITests: XCTestCase {
         XCTAssertTrue(b.stderr.contains("--contexts: cannot read 'x'"), b.stderr)
         let c = try ntpsep(["sweep", npz, "--contexts", "10", "--max-contexts", "10"])
         XCTAssertTrue(c.stderr.contains("either --contexts LIST or --max-contexts N"), c.stderr)
+    }
+
+    /// `--json` on the tiny corpus (m = 12, real and uniform-null supports, 6 trials): every trial is
+    /// decided and its bracket is proven by the decisions it lists (a W at d* and, for d* > 1, a
+    /// Farkas certificate at d* − 1); each point's median is the median of its trials' d*/m; and the
+    /// options and keys scripts read are there.
+    func testSweepJSONBracketsAreProvenByTheirCertificates() throws {
+        let dir = temporaryDirectory()
+        let npz = try dataSet(dir)
+        let run = try ntpsep(["sweep", npz, "--contexts", "12", "--trials", "6", "--null", "uniform", "--seed", "1",
+                              "--time-limit", "20", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["trials_per_point"] as? Int, 6)
+        XCTAssertEqual(json["context_choice"] as? String, "most-frequent")
+        XCTAssertEqual((json["options"] as? [String: String])?["null"], "uniform")
+        let trials = try XCTUnwrap(json["trials"] as? [[String: Any]])
+        XCTAssertEqual(trials.count, 12)
+        var ratios: [String: [Double]] = [:]
+        for t in trials {
+            let b = try XCTUnwrap(t["bracket"] as? [String: Any])
+            let lower = try XCTUnwrap(b["lower"] as? Int), upper = try XCTUnwrap(b["upper"] as? Int)
+            XCTAssertEqual(upper, lower + 1, "\(t)")
+            let verdicts = Dictionary(((b["evaluations"] as? [[String: Any]]) ?? []).map { ($0["dimension"] as! Int, $0["verdict"] as! String) },
+                                      uniquingKeysWith: { a, _ in a })
+            XCTAssertEqual(verdicts[upper], "separable", "\(t)")
+            if lower > 0 { XCTAssertEqual(verdicts[lower], "not-separable", "\(t)") }
+            ratios[t["model"] as! String, default: []].append(Double(upper) / 12)
+        }
+        let points = try XCTUnwrap(json["points"] as? [[String: Any]])
+        XCTAssertEqual(points.map { $0["model"] as? String }, ["real", "null-uniform"])
+        for p in points {
+            XCTAssertEqual(p["undecided"] as? Int, 0)
+            XCTAssertEqual(p["decided"] as? Int, 6)
+            let x = ratios[p["model"] as! String]!.sorted()
+            XCTAssertEqual(try XCTUnwrap(p["median"] as? Double), (x[2] + x[3]) / 2, accuracy: 1e-15)
+            XCTAssertEqual(p["ci_lower"] as? Double, x[0])      // 6 trials: [X₍₁₎, X₍₆₎]
+            XCTAssertEqual(p["ci_upper"] as? Double, x[5])
+        }
+    }
+
+    /// A known case: every context's support is the whole vocabulary, so there is no margin to
+    /// make and one feature separates (d* = 1, no Farkas certificate needed): d*/m = 1/m for every
+    /// trial of the real and the null supports (which keep the support sizes).
+    func testSweepOfFullSupportsFindsDStarOne() throws {
+        let dir = temporaryDirectory()
+        let npz = dir.appendingPathComponent("full.npz").path
+        try DataSet.fromSupports(Array(repeating: [0, 1, 2], count: 8), vocabulary: 3).writeNPZ(to: npz)
+        let run = try ntpsep(["sweep", npz, "--contexts", "8", "--trials", "6", "--null", "frequency", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        for p in try XCTUnwrap(json["points"] as? [[String: Any]]) {
+            XCTAssertEqual(p["median"] as? Double, 0.125, "\(p)")
+            XCTAssertEqual(p["undecided"] as? Int, 0)
+        }
     }
 }

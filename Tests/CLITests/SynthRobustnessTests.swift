@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// `synth` (no inputs) on bad outputs and signals.
@@ -6,7 +7,7 @@ final class SynthRobustnessTests: XCTestCase {
     private let args = ["synth", "--contexts", "5", "--vocab", "4", "--support", "2", "-q"]
 
     func testNonFileOutputsAreRefused() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder"), withIntermediateDirectories: false)
         XCTAssertEqual(mkfifo(dir.appendingPathComponent("fifo").path, 0o644), 0)
         try assertRefused(args + ["-o", "folder"], in: dir, fragment: "it is a directory")
@@ -16,10 +17,10 @@ final class SynthRobustnessTests: XCTestCase {
     }
 
     func testDevFullIsReportedAndNotReplaced() throws {
-        try assertDevFullReported(in: scratchDirectory(), args + ["-o", "/dev/full"])
+        try assertDevFullReported(in: temporaryDirectory(), args + ["-o", "/dev/full"])
     }
 
     func testSignalsLeaveNoTemporaryFiles() throws {
-        try assertSignalsLeaveNothing(in: scratchDirectory(), args + ["-o", "d.npz"])
+        try assertSignalsLeaveNothing(in: temporaryDirectory(), args + ["-o", "d.npz"])
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// `train`: outputs never overwrite inputs, Ctrl-C checkpoints (also with the default
@@ -83,7 +84,7 @@ final class TrainRobustnessTests: XCTestCase {
     /// one explanation, and no output or temporary file.
     func testStreamedOnehotCtrlCExits130AndWritesNothing() throws {
         // 400 contexts: 13 blocks of 32 columns, each taken through all steps before Ctrl-C is looked at.
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         XCTAssertEqual(try watchedRun(["synth", "--contexts", "400", "--vocab", "10", "--support", "3", "-o", "d.npz", "-q"], in: dir)
             .process.terminationStatus, 0)
         let before = entries(dir)
@@ -102,14 +103,14 @@ final class TrainRobustnessTests: XCTestCase {
     /// W, the CSV log and the JSON log are the same bytes run after run, with 1100 contexts so
     /// that the loss runs in several groups of blocks (block size 512).
     func testSameBytesEveryRun() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         XCTAssertEqual(try watchedRun(["synth", "--contexts", "1100", "--vocab", "10", "--support", "3", "-o", "d.npz", "-q"], in: dir)
             .process.terminationStatus, 0)
         for embedding in ["gaussian:8:1", "onehot"] {
             let outputs = try repeatedRuns(["train", "d.npz", "--embedding", embedding, "--optimizer", "adam", "--steps", "100",
                                             "--log-every", "25", "--threads", "2", "--json", "--out", "w.npy", "--log", "l.csv"],
                                            in: dir, outputs: ["w.npy", "l.csv"], times: 3)
-            XCTAssertTrue(String(decoding: outputs[0][0], as: UTF8.self).contains("\"seed\":0"))
+            XCTAssertTrue(String(decoding: outputs[0][0], as: UTF8.self).contains("\"seed\" : 0"))
             XCTAssertEqual(outputs[1], outputs[0], embedding)
             XCTAssertEqual(outputs[2], outputs[0], embedding)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import NTPFormats
 @testable import NTPCore
 
@@ -14,9 +15,7 @@ final class CertificateFileTests: XCTestCase {
             return row
         }
         let data = makeData(V: 8, rows: rows)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-cert-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = temporaryDirectory()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/verify_certificate.py").path
         // The input rows of a pretend subsample: every third row of a 90-row data set.
@@ -31,7 +30,7 @@ final class CertificateFileTests: XCTestCase {
             let file = CertificateFile(result, data: data, features: features, originalRows: original, denseEntryLimit: 0)
             XCTAssertEqual(file.summary.layout, "sparse")
             try file.write(to: sparse)
-            let out = try runPython("""
+            let out = try Python.run("""
                 import numpy as np, scipy.sparse as sp, subprocess, sys
                 a, b = np.load('\(dense)'), np.load('\(sparse)')
                 csc = lambda z, n: sp.csc_matrix((z[n + '_data'], z[n + '_indices'], z[n + '_indptr']), shape=z[n + '_shape']).toarray()

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import NTPFormats
 @testable import NTPCore
 
@@ -157,7 +158,7 @@ final class EntropyGapBoundTests: XCTestCase {
             out.append([best - ent(P), ent(q) - ent(P), residual, float(q.min()), float(np.abs(q.sum(0) - 1).max())])
         print(json.dumps(out))
         """
-        let theirs = try JSONDecoder().decode([[Double]].self, from: Data(try runPython(script, input: try JSONSerialization.data(withJSONObject: instances)).utf8))
+        let theirs = try JSONDecoder().decode([[Double]].self, from: Data(try Python.run(script, input: try JSONSerialization.data(withJSONObject: instances)).utf8))
         for (o, t) in zip(ours, theirs) {
             let (lower, upper, raw, residual) = (o[0], o[1], o[2], o[3])
             let (truth, entropyOfQ, residualOfQ, minQ, sumError) = (t[0], t[1], t[2], t[3], t[4])

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 @testable import NTPCore
 import NTPFormats
@@ -141,7 +142,7 @@ final class MaxNormMarginTests: XCTestCase {
                 out.append(1.0 / res.fun)
         print(json.dumps(out))
         """
-        let theirs = try runPython(script, input: try JSONSerialization.data(withJSONObject: instances))
+        let theirs = try Python.run(script, input: try JSONSerialization.data(withJSONObject: instances))
         let gammas = try JSONSerialization.jsonObject(with: Data(theirs.utf8)) as! [Any]
         var separable = 0, notSeparable = 0
         for (i, (r, g)) in zip(ours, gammas).enumerated() {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import NTPCore
 
 final class MedianIntervalTests: XCTestCase {
@@ -23,7 +24,7 @@ final class MedianIntervalTests: XCTestCase {
 
     /// Against scipy.stats.binom for n = 1…300: the largest r with 1 − 2·cdf(r − 1) ≥ 0.95.
     func testRanksAgreeWithScipy() throws {
-        let text = try runPython("""
+        let text = try Python.run("""
             from scipy.stats import binom
             out = []
             for n in range(1, 301):

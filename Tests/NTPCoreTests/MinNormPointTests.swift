@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import NTPFormats
 @testable import NTPCore
 

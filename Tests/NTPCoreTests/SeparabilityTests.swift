@@ -1,18 +1,8 @@
 import Foundation
 import XCTest
+import TestSupport
 import NTPFormats
 @testable import NTPCore
-
-/// Builds a data set from per-context supports (token → count).
-func makeData(V: Int, rows: [[Int: Double]], contexts: [Int32]? = nil, contextLength: Int = 0) -> DataSet {
-    var offsets = [0], columns: [Int32] = [], counts: [Double] = []
-    for row in rows {
-        for (c, x) in row.sorted(by: { $0.key < $1.key }) { columns.append(Int32(c)); counts.append(x) }
-        offsets.append(columns.count)
-    }
-    return DataSet(contextCount: rows.count, vocabularySize: V, rowOffsets: offsets, columns: columns,
-                   counts: counts, contexts: contexts, contextLength: contextLength)
-}
 
 /// d × m dense features from columns.
 func denseFeatures(_ columns: [[Double]]) -> ContextFeatures {
@@ -179,7 +169,7 @@ final class SeparabilityTests: XCTestCase {
             out.append("separable" if -res.fun > 0.5 else "not-separable")
         print(json.dumps(out))
         """
-        let outData = Data(try runPython(script, input: json).utf8)
+        let outData = Data(try Python.run(script, input: json).utf8)
         let theirs = try JSONDecoder().decode([String].self, from: outData)
         XCTAssertEqual(ours.map { $0.rawValue }, theirs)
         XCTAssertTrue(ours.contains(.separable) && ours.contains(.notSeparable), "\(ours)")

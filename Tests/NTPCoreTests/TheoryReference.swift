@@ -142,16 +142,6 @@ func refDot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 +
 func refNorm(_ a: [Double]) -> Double { refDot(a, a).squareRoot() }
 func maxAbsDiff(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } }
 
-/// A data set from explicit supports and positive counts.
-func makeDataSet(v: Int, rows: [[(Int, Double)]]) -> DataSet {
-    var offs = [0], cols = [Int32](), vals = [Double]()
-    for r in rows {
-        for (t, c) in r.sorted(by: { $0.0 < $1.0 }) { cols.append(Int32(t)); vals.append(c) }
-        offs.append(cols.count)
-    }
-    return DataSet(contextCount: rows.count, vocabularySize: v, rowOffsets: offs, columns: cols, counts: vals)
-}
-
 /// d × m column-major matrix with orthonormal columns (modified Gram–Schmidt of Gaussian draws).
 func orthonormalColumns(d: Int, m: Int, seed: UInt64) -> [Double] {
     var rng = SeededGenerator(seed: seed)

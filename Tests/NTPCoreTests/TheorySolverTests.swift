@@ -1,6 +1,7 @@
 @testable import NTPCore
 import NTPFormats
 import XCTest
+import TestSupport
 
 final class TheorySolverTests: XCTestCase {
     /// V = 5, m = 4, supports of sizes 1, 2, 3, 5 with unequal counts.

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 @testable import NTPCorpus
 import NTPFormats
@@ -80,8 +81,7 @@ final class HostileInputTests: XCTestCase {
     /// Links to ".", ".." and a cycle between two folders: each directory is walked once, so the
     /// one file (3 tokens + </s> at order 1) is counted once and the walk ends.
     func testDirectoryLinksAreFollowedOnce() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-walk-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = temporaryDirectory()
         let sub = root.appendingPathComponent("a/b")
         try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
         try "x y z\n".write(to: sub.appendingPathComponent("f.txt"), atomically: true, encoding: .utf8)

@@ -1,18 +1,19 @@
 import XCTest
+import TestSupport
 import Foundation
 @testable import NTPCorpus
 import NTPFormats
 
-/// Writes `bytes` to a fresh temporary file and returns its path.
-func temporaryFile(_ bytes: [UInt8], suffix: String = ".txt") -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-tests-\(getpid())")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let path = dir.appendingPathComponent(UUID().uuidString + suffix).path
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
-    return path
-}
+extension XCTestCase {
+    /// Writes `bytes` to a fresh file in this test's temporary folder and returns its path.
+    func temporaryFile(_ bytes: [UInt8], suffix: String = ".txt") -> String {
+        let path = temporaryDirectory("ntpsep-corpus").appendingPathComponent("input" + suffix).path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
 
-func temporaryFile(_ text: String, suffix: String = ".txt") -> String { temporaryFile(Array(text.utf8), suffix: suffix) }
+    func temporaryFile(_ text: String, suffix: String = ".txt") -> String { temporaryFile(Array(text.utf8), suffix: suffix) }
+}
 
 /// Ingests `paths` with `configure` applied to default whitespace-tokenizer options.
 func ingest(_ paths: [String], _ configure: (inout IngestOptions) -> Void = { _ in }) throws -> DataSet {

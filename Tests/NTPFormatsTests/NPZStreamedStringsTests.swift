@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import NTPFormats
 
 /// String members written and read in pieces give what the whole-array paths give.
@@ -12,8 +13,7 @@ final class NPZStreamedStringsTests: XCTestCase {
         vocabulary[2999] = ""
         let data = DataSet(contextCount: 1, vocabularySize: vocabulary.count, rowOffsets: [0, 2], columns: [3, 2999],
                            counts: [2, 1], vocabulary: vocabulary, contexts: [0], contextLength: 1, optionsJSON: "{\"a\":1}")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-strings-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = temporaryDirectory()
         let streamed = dir.appendingPathComponent("s.npz").path, whole = dir.appendingPathComponent("w.npz").path
         try data.writeNPZ(to: streamed)
         // The same members through the in-memory array path: the same bytes.

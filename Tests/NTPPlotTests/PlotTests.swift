@@ -17,12 +17,16 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(tickLabel(100000), "1e5")
     }
 
-    func testLineChartContentAndDeterminism() {
+    func testLineChartContentAndPixels() {
         let chart = LineChart(title: "CE vs 𝓗 <GD>", xLabel: "step", yLabel: "nats", xScale: .log, yScale: .linear,
                               series: [Series(name: "GD", x: [1, 10, 100], y: [2, 1, 0.5]),
                                        Series(name: "𝓗", x: [1, 100], y: [0.4, 0.4], dashed: true)])
         let svg = chart.svg()
-        XCTAssertEqual(svg, chart.svg())
+        // Frame x 70…540, y 36 (top) … 330 (bottom). x is log10 over [0, 2]: 1, 10, 100 → 70, 305, 540.
+        // y spans 0.4…2, widened to multiples of the nice step 0.5 (0.32 rounds up to 0.5): [0, 2],
+        // so y ↦ 330 − 147·y: 2 → 36, 1 → 183, 0.5 → 256.5, 0.4 → 271.2.
+        XCTAssertTrue(svg.contains("points=\"70,36 305,183 540,256.50\""), svg)
+        XCTAssertTrue(svg.contains("points=\"70,271.20 540,271.20\""), svg)
         XCTAssertTrue(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         XCTAssertTrue(svg.contains("CE vs 𝓗 &lt;GD&gt;"))
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)

@@ -43,11 +43,8 @@ final class ConstraintGenerationLP {
         self.options = options
         self.V = data.vocabularySize
         (featureSlot, usedCount) = cols.usedFeatureSlots()
-        glp_term_out(GLP_OFF)
-        lp = glp_create_prob()
-        glp_set_obj_dir(lp, GLP_MAX)
+        lp = makeWeightSpaceLP(vocabularySize: V, usedFeatures: usedCount)
         let nc = V * usedCount + 1
-        glp_add_cols(lp, Int32(nc))
         for c in 1..<nc { glp_set_col_bnds(lp, Int32(c), GLP_FR, 0, 0) }
         glp_set_col_bnds(lp, Int32(nc), GLP_DB, 0, 1)
         glp_set_obj_coef(lp, Int32(nc), 1)
@@ -103,6 +100,43 @@ final class ConstraintGenerationLP {
     }
 
     func solve(deadline: Double) -> Outcome {
+        addRows(initialRows())
+        if options.scale { glp_scale_prob(lp, GLP_SF_AUTO) }
+        glp_std_basis(lp)
+
+        var parm = glp_smcp()
+        glp_init_smcp(&parm)
+        parm.msg_lev = GLP_MSG_OFF
+        parm.presolve = GLP_OFF
+        parm.meth = GLP_PRIMAL
+
+        let nc = V * usedCount + 1
+        var w = [Double](repeating: 0, count: V * cols.dimension)
+        var scratch = RoundScratch(vocabularySize: V)
+        while true {
+            rounds += 1
+            if rounds > options.maxRounds { return .failed("no decision after \(options.maxRounds) constraint-generation rounds") }
+            if let failure = solveSimplexRound(lp, &parm, deadline: deadline, round: rounds, seconds: &simplexSeconds) {
+                return .failed(failure)
+            }
+            let t = glp_get_col_prim(lp, Int32(nc))
+            if t < 0.5 {
+                return farkas()
+            }
+            // Read W (scaled so that t = 1) into the full V × d layout.
+            for i in 0..<w.count { w[i] = 0 }
+            for f in 0..<cols.dimension where featureSlot[f] >= 0 {
+                for r in 0..<V { w[r * cols.dimension + f] = glp_get_col_prim(lp, column(r, featureSlot[f])) / t }
+            }
+            let newRows = violatedRows(w, &scratch)
+            if newRows.isEmpty { return .separable(w) }
+            addRows(newRows)
+        }
+    }
+
+    /// The first LP's rows: every tie row, and per context the margin rows of the globally most
+    /// frequent off-support tokens (all of them when the full LP is small).
+    private func initialRows() -> [(Int, Int, RowKind)] {
         let m = data.contextCount
         // Token order by global count, most frequent first: frequent tokens are the likeliest
         // off-support competitors, so they seed the first LP.
@@ -129,69 +163,54 @@ final class ConstraintGenerationLP {
 
             for e in range { inSupport[Int(data.columns[e])] = false }
         }
-        addRows(initial)
-        if options.scale { glp_scale_prob(lp, GLP_SF_AUTO) }
-        glp_std_basis(lp)
+        return initial
+    }
 
-        var parm = glp_smcp()
-        glp_init_smcp(&parm)
-        parm.msg_lev = GLP_MSG_OFF
-        parm.presolve = GLP_OFF
-        parm.meth = GLP_PRIMAL
-
-        let nc = V * usedCount + 1
-        var w = [Double](repeating: 0, count: V * cols.dimension)
-        var logits = [Double](repeating: 0, count: V)
+    /// Buffers of `violatedRows`, kept across rounds.
+    private struct RoundScratch {
+        var inSupport: [Bool]
+        var logits: [Double]
+        var violated: [(Double, Int)] = []
         var aggregated = Set<Int>()
-        while true {
-            rounds += 1
-            if rounds > options.maxRounds { return .failed("no decision after \(options.maxRounds) constraint-generation rounds") }
-            if let failure = solveSimplexRound(lp, &parm, deadline: deadline, round: rounds, seconds: &simplexSeconds) {
-                return .failed(failure)
-            }
-            let t = glp_get_col_prim(lp, Int32(nc))
-            if t < 0.5 {
-                return farkas()
-            }
-            // Read W (scaled so that t = 1) into the full V × d layout.
-            for i in 0..<w.count { w[i] = 0 }
-            for f in 0..<cols.dimension where featureSlot[f] >= 0 {
-                for r in 0..<V { w[r * cols.dimension + f] = glp_get_col_prim(lp, column(r, featureSlot[f])) / t }
-            }
-            // Most violated margin rows of the full LP, per context.
-            var newRows: [(Int, Int, RowKind)] = []
-            var violated: [(Double, Int)] = []
-            w.withUnsafeBufferPointer { wp in
-                for j in 0..<m where data.supportSize(j) > 0 {
-                    let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
-                    for e in range { inSupport[Int(data.columns[e])] = true }
-                    for r in 0..<V { logits[r] = cols.logit(wp, row: r, context: j) }
-                    let la = logits[anchors[j]]
-                    violated.removeAll(keepingCapacity: true)
-                    for v in 0..<V where !inSupport[v] {
-                        let margin = la - logits[v]
-                        if margin < 1 - 1e-7 && !present.contains(j * V + v) { violated.append((margin, v)) }
-                    }
-                    for e in range { inSupport[Int(data.columns[e])] = false }
-                    if violated.count > options.rowsAddedPerContext && options.aggregateRows && !aggregated.contains(j)
-                        && cols.offsets[j + 1] - cols.offsets[j] <= options.aggregateMaxFeatureNonzeros {
-                        // Many violations: add the sum of all margin rows of j. It keeps the anchor above
-                        // the mean off-support logit, so the next vertex does not leave most off-support
-                        // logits at the anchor's level (one round per handful of tokens otherwise). Added
-                        // lazily, and only for sparse h̄_j, because these rows are dense in tokens and slow
-                        // the simplex down (measured: 3× slower on dense Gaussian features).
-                        newRows.append((j, -1, .aggregate)); aggregated.insert(j)
-                    }
-                    if violated.count > options.rowsAddedPerContext {
-                        violated.sort { $0.0 < $1.0 }
-                        violated.removeLast(violated.count - options.rowsAddedPerContext)
-                    }
-                    for (_, v) in violated { newRows.append((j, v, .margin)) }
-                }
-            }
-            if newRows.isEmpty { return .separable(w) }
-            addRows(newRows)
+        init(vocabularySize v: Int) {
+            inSupport = [Bool](repeating: false, count: v)
+            logits = [Double](repeating: 0, count: v)
         }
+    }
+
+    /// The most violated margin rows of the full LP at `w`, per context (empty: `w` separates).
+    private func violatedRows(_ w: [Double], _ scratch: inout RoundScratch) -> [(Int, Int, RowKind)] {
+        let m = data.contextCount
+        var newRows: [(Int, Int, RowKind)] = []
+        w.withUnsafeBufferPointer { wp in
+            for j in 0..<m where data.supportSize(j) > 0 {
+                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+                for e in range { scratch.inSupport[Int(data.columns[e])] = true }
+                for r in 0..<V { scratch.logits[r] = cols.logit(wp, row: r, context: j) }
+                let la = scratch.logits[anchors[j]]
+                scratch.violated.removeAll(keepingCapacity: true)
+                for v in 0..<V where !scratch.inSupport[v] {
+                    let margin = la - scratch.logits[v]
+                    if margin < 1 - 1e-7 && !present.contains(j * V + v) { scratch.violated.append((margin, v)) }
+                }
+                for e in range { scratch.inSupport[Int(data.columns[e])] = false }
+                if scratch.violated.count > options.rowsAddedPerContext && options.aggregateRows && !scratch.aggregated.contains(j)
+                    && cols.offsets[j + 1] - cols.offsets[j] <= options.aggregateMaxFeatureNonzeros {
+                    // Many violations: add the sum of all margin rows of j. It keeps the anchor above
+                    // the mean off-support logit, so the next vertex does not leave most off-support
+                    // logits at the anchor's level (one round per handful of tokens otherwise). Added
+                    // lazily, and only for sparse h̄_j, because these rows are dense in tokens and slow
+                    // the simplex down (measured: 3× slower on dense Gaussian features).
+                    newRows.append((j, -1, .aggregate)); scratch.aggregated.insert(j)
+                }
+                if scratch.violated.count > options.rowsAddedPerContext {
+                    scratch.violated.sort { $0.0 < $1.0 }
+                    scratch.violated.removeLast(scratch.violated.count - options.rowsAddedPerContext)
+                }
+                for (_, v) in scratch.violated { newRows.append((j, v, .margin)) }
+            }
+        }
+        return newRows
     }
 
     /// α = −(row duals of margin rows), β = −(row duals of tie rows), normalised to Σα = 1; an

@@ -348,10 +348,13 @@ public enum EntropyGapBound {
             return weights(correction(u, q: q, weighted: true))
         }
 
+        /// The best accepted candidate so far: its entropy gap (raw, and lowered by the slack), residual, mixing t and round.
+        typealias Candidate = (raw: Double, lower: Double, residual: Double, slack: Double, t: Double, round: Int)
+
         /// Runs the rounds, fills `result` and returns the best feasible q (nil when none beats p̂).
         mutating func run(weights w0: [Double], entropy: Double, into result: inout EntropyGapInterval) -> [Double]? {
             var w = w0
-            var best: (raw: Double, lower: Double, residual: Double, slack: Double, t: Double, round: Int)? = nil
+            var best: Candidate? = nil
             var bestPoint: [Double]? = nil
             var stopReason = "\(options.maxRounds) rounds"
             let vd = v * d
@@ -365,38 +368,7 @@ public enum EntropyGapBound {
                 for i in 0..<(v * m) where !zero[i] && !onSupport[i] && q0[i] < 1e-12 { zero[i] = true; tiny = true }
                 if tiny { q0 = restrictedSoftmax(w) }
                 let r = moment(q0)
-                let rNorm = norm(r)
-                // Jacobi preconditioner.
-                var x = q0
-                for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
-                let diag = weights(x, squaredFeatures: true)
-                let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
-                // PCG on 𝓗ess U = −R, inexact while far from the optimum (forcing term 1e-3), to τ/100 near it.
-                var u = [Double](repeating: 0, count: vd)
-                var res = r.map { -$0 }
-                var z = zip(inv, res).map { $0 * $1 }
-                var p = z
-                var rz = dot(res, z)
-                let cgTarget = max(options.tolerance * 0.01 * scale, 1e-3 * rNorm)
-                var outOfBudget = false
-                // Far from feasibility a round only moves W and finds zeros: truncated CG is enough there,
-                // with a cap that grows by 100 per round so that Newton still converges.
-                let cgCap = rNorm > 1e3 * options.tolerance * scale
-                    ? min(100 * (round + 1), options.maxCGIterations) : options.maxCGIterations
-                for _ in 0..<cgCap {
-                    if norm(res) <= cgTarget { break }
-                    if products >= options.maxHessianProducts { outOfBudget = true; break }
-                    let hp = hessian(p, q: q0)
-                    let php = dot(p, hp)
-                    if !(php > 0) { break }
-                    let alpha = rz / php
-                    for i in 0..<vd { u[i] += alpha * p[i]; res[i] -= alpha * hp[i] }
-                    for i in 0..<vd { z[i] = inv[i] * res[i] }
-                    let rzNew = dot(res, z)
-                    let beta = rzNew / rz
-                    rz = rzNew
-                    for i in 0..<vd { p[i] = z[i] + beta * p[i] }
-                }
+                let (u, res, outOfBudget) = newtonDirection(q0: q0, r: r, round: round)
                 // The candidate q = q̃ + δ and the off-support entries the step drives to (or near) 0.
                 let delta = correction(u, q: q0, weighted: false)
                 var q = q0
@@ -412,18 +384,8 @@ public enum EntropyGapBound {
                 let decrement = -dot(r, u)
                 var accepted = false
                 if norm(res) <= options.tolerance * scale {
-                    // Feasible to τ up to its negative entries. Clamping them is accepted when the residual,
-                    // recomputed from the clamped q, stays within τ; support negatives can instead be
-                    // removed exactly by mixing with p̂ (feasible, positive on the supports).
-                    var t = 0.0
-                    var candidate = q
-                    for i in 0..<(v * m) where candidate[i] < 0 { candidate[i] = 0 }
-                    var absResidual = norm(moment(candidate))
-                    if absResidual > options.tolerance * scale && negative.isEmpty && supportNegative {
-                        for i in 0..<(v * m) where q[i] < 0 { t = max(t, -q[i] / (self.target[i] - q[i])) }
-                        for i in 0..<(v * m) { candidate[i] = max(0, (1 - t) * q[i] + t * self.target[i]) }
-                        absResidual = norm(moment(candidate))
-                    }
+                    let (candidate, t, absResidual) = feasibleCandidate(q, offSupportNegative: !negative.isEmpty,
+                                                                        supportNegative: supportNegative)
                     let relResidual = scale > 0 ? absResidual / scale : 0
                     if relResidual <= options.tolerance {
                         accepted = true
@@ -444,19 +406,87 @@ public enum EntropyGapBound {
                 if outOfBudget { stopReason = "budget of \(options.maxHessianProducts) Hessian products"; break }
                 // An accepted candidate is then within about 1e-10 nats of the restricted optimum.
                 if accepted && decrement <= 1e-10 { stopReason = "Newton decrement \(general(decrement))"; break }
-                // Damped Newton step on the restricted CE (Z may have grown: evaluated there).
-                let f0 = restrictedCrossEntropy(w)
-                var step = 1.0
-                var moved = false
-                while step >= 1.0 / 1024 {
-                    var trial = w
-                    for i in 0..<vd { trial[i] += step * u[i] }
-                    let f = restrictedCrossEntropy(trial)
-                    if f <= f0 - 1e-4 * step * max(decrement, 0) { w = trial; moved = true; break }
-                    step /= 2
-                }
-                if !moved && !grew { stopReason = "no descent along the Newton direction"; break }
+                if let next = dampedStep(from: w, along: u, decrement: decrement) { w = next }
+                else if !grew { stopReason = "no descent along the Newton direction"; break }
             }
+            return report(best, point: bestPoint, rounds: rounds, stopReason: stopReason, weights: w, entropy: entropy, into: &result)
+        }
+
+        /// PCG on 𝓗ess U = −R at q̃ = `q0` with a Jacobi preconditioner, inexact while far from the
+        /// optimum (forcing term 1e-3), to τ/100 near it. Returns U, the CG residual, and whether the
+        /// budget of Hessian products ran out.
+        mutating func newtonDirection(q0: [Double], r: [Double], round: Int) -> (u: [Double], residual: [Double], outOfBudget: Bool) {
+            let vd = v * d
+            let rNorm = norm(r)
+            // Jacobi preconditioner.
+            var x = q0
+            for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
+            let diag = weights(x, squaredFeatures: true)
+            let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
+            var u = [Double](repeating: 0, count: vd)
+            var res = r.map { -$0 }
+            var z = zip(inv, res).map { $0 * $1 }
+            var p = z
+            var rz = dot(res, z)
+            let cgTarget = max(options.tolerance * 0.01 * scale, 1e-3 * rNorm)
+            var outOfBudget = false
+            // Far from feasibility a round only moves W and finds zeros: truncated CG is enough there,
+            // with a cap that grows by 100 per round so that Newton still converges.
+            let cgCap = rNorm > 1e3 * options.tolerance * scale
+                ? min(100 * (round + 1), options.maxCGIterations) : options.maxCGIterations
+            for _ in 0..<cgCap {
+                if norm(res) <= cgTarget { break }
+                if products >= options.maxHessianProducts { outOfBudget = true; break }
+                let hp = hessian(p, q: q0)
+                let php = dot(p, hp)
+                if !(php > 0) { break }
+                let alpha = rz / php
+                for i in 0..<vd { u[i] += alpha * p[i]; res[i] -= alpha * hp[i] }
+                for i in 0..<vd { z[i] = inv[i] * res[i] }
+                let rzNew = dot(res, z)
+                let beta = rzNew / rz
+                rz = rzNew
+                for i in 0..<vd { p[i] = z[i] + beta * p[i] }
+            }
+            return (u, res, outOfBudget)
+        }
+
+        /// A q feasible to τ up to its negative entries, made non-negative: clamping them is accepted
+        /// when the residual, recomputed from the clamped q, stays within τ; support negatives can
+        /// instead be removed exactly by mixing with p̂ (feasible, positive on the supports). Returns
+        /// the candidate, the mixing t and its absolute residual.
+        func feasibleCandidate(_ q: [Double], offSupportNegative: Bool, supportNegative: Bool) -> ([Double], Double, Double) {
+            var t = 0.0
+            var candidate = q
+            for i in 0..<(v * m) where candidate[i] < 0 { candidate[i] = 0 }
+            var absResidual = norm(moment(candidate))
+            if absResidual > options.tolerance * scale && !offSupportNegative && supportNegative {
+                for i in 0..<(v * m) where q[i] < 0 { t = max(t, -q[i] / (self.target[i] - q[i])) }
+                for i in 0..<(v * m) { candidate[i] = max(0, (1 - t) * q[i] + t * self.target[i]) }
+                absResidual = norm(moment(candidate))
+            }
+            return (candidate, t, absResidual)
+        }
+
+        /// Damped Newton step on the restricted CE (Z may have grown: evaluated there): the first of
+        /// steps 1, 1/2, …, 1/1024 along `u` with sufficient decrease; nil when none has.
+        func dampedStep(from w: [Double], along u: [Double], decrement: Double) -> [Double]? {
+            let f0 = restrictedCrossEntropy(w)
+            var step = 1.0
+            while step >= 1.0 / 1024 {
+                var trial = w
+                for i in 0..<(v * d) { trial[i] += step * u[i] }
+                let f = restrictedCrossEntropy(trial)
+                if f <= f0 - 1e-4 * step * max(decrement, 0) { return trial }
+                step /= 2
+            }
+            return nil
+        }
+
+        /// Fills `result` from the best candidate and the last W; returns the candidate's q (nil when
+        /// none beats p̂).
+        func report(_ best: Candidate?, point bestPoint: [Double]?, rounds: Int, stopReason: String, weights w: [Double],
+                    entropy: Double, into result: inout EntropyGapInterval) -> [Double]? {
             result.rounds = rounds
             result.hessianProducts = products
             result.zeroedEntries = zero.enumerated().reduce(0) { $0 + ($1.element && !onSupport[$1.offset] ? 1 : 0) }

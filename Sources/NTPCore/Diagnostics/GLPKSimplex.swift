@@ -1,4 +1,16 @@
 import CGLPK
+import NTPFormats
+
+/// The W-space LP of both constraint-generation solvers: a GLPK maximisation (messages off) with one
+/// column per (token, used feature slot) and a last column for the objective variable, whose
+/// bounds the caller sets.
+func makeWeightSpaceLP(vocabularySize v: Int, usedFeatures: Int) -> OpaquePointer {
+    glp_term_out(GLP_OFF)
+    let lp = glp_create_prob()!
+    glp_set_obj_dir(lp, GLP_MAX)
+    glp_add_cols(lp, Int32(v * usedFeatures + 1))
+    return lp
+}
 
 /// One round of simplex on a constraint-generation LP, within the time left until `deadline`.
 ///

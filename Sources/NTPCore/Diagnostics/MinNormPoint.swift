@@ -87,69 +87,15 @@ final class WolfeMinNormPoint {
         var inSupport = [Bool](repeating: false, count: V)
         var worstPerContext = [(margin: Double, v: Int)](repeating: (0, -1), count: m)
 
-        /// Appends the pairs that keep the active set affinely independent, with weight 0.
-        func append(_ pairs: [(j: Int, v: Int)]) {
-            let k = pairs.count
-            guard k > 0 else { return }
-            // c_l = G_BB⁻¹ T_Bᵀ C_l, so ⟨A_i, A_l⟩ = ⟨C_i, C_l⟩ − ⟨C_i, T_B c_l⟩.
-            var coefficients = [Double](repeating: 0, count: k * max(r, 1))
-            if r > 0 {
-                coefficients.withUnsafeMutableBufferPointer { cp in
-                    for (l, p) in pairs.enumerated() {
-                        let c = cp.baseAddress! + l * r
-                        basis.forEachTieProduct(context: p.j, token: p.v) { t, value in c[t] = value }
-                    }
-                    basis.solveGram(cp.baseAddress!, count: k)
-                }
-            }
-            func gramPlusOne(_ i: (j: Int, v: Int), _ l: Int) -> Double {
-                var g = basis.constraintDot(i.j, i.v, pairs[l].j, pairs[l].v) + 1
-                if r > 0 { basis.forEachTieProduct(context: i.j, token: i.v) { t, value in g -= value * coefficients[l * r + t] } }
-                return g
-            }
-            var cross = [Double](repeating: 0, count: max(active.count * k, 1))
-            for (i, p) in active.enumerated() { for l in 0..<k { cross[i * k + l] = gramPlusOne(p, l) } }
-            for l in hull.append(count: k, cross: cross, block: { gramPlusOne(pairs[$0], $1) }) {
-                active.append(pairs[l]); lambda.append(0)
-            }
-        }
-
-        /// Removes the active pairs whose weight is ≤ `floor`.
-        func removeZeroWeights(floor: Double) {
-            let keep = lambda.indices.filter { lambda[$0] > floor }
-            guard keep.count < active.count else { return }
-            hull.remove(keeping: keep)
-            active = keep.map { active[$0] }
-            lambda = keep.map { lambda[$0] }
-        }
-
-        append([(first, firstOffSupport(first))])
+        append([(first, firstOffSupport(first))], active: &active, lambda: &lambda, hull: &hull)
         lambda[0] = 1
         var iteration = 0
         var bestNorm = Double.infinity, stalled = 0
         while true {
             iteration += 1
             if iteration % 64 == 0 { hull.refreshForward() }
-            // x = Σ λ_i C_i − Σ_t c_t T_t with c = G_BB⁻¹ T_Bᵀ Σ λ_i C_i.
             let n = active.count
-            if r > 0 {
-                for t in 0..<r { tieSum[t] = 0 }
-                for (i, p) in active.enumerated() {
-                    let weight = lambda[i]
-                    basis.forEachTieProduct(context: p.j, token: p.v) { t, value in tieSum[t] += weight * value }
-                }
-                tieSum.withUnsafeMutableBufferPointer { basis.solveGram($0.baseAddress!, count: 1) }
-            }
-            for i in 0..<x.count { x[i] = 0 }
-            x.withUnsafeMutableBufferPointer { xp in
-                for (i, p) in active.enumerated() {
-                    basis.addRankOne(xp.baseAddress!, context: p.j, plus: basis.anchors[p.j], minus: p.v, weight: lambda[i])
-                }
-                for t in 0..<r where tieSum[t] != 0 {
-                    let tie = basis.ties[t]
-                    basis.addRankOne(xp.baseAddress!, context: tie.context, plus: tie.token, minus: basis.anchors[tie.context], weight: -tieSum[t])
-                }
-            }
+            point(active: active, lambda: lambda, x: &x, tieSum: &tieSum)
             let norm = cblas_dnrm2(Int32(x.count), x, 1)
             oracle(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worstPerContext)
             var mu = Double.infinity
@@ -159,27 +105,7 @@ final class WolfeMinNormPoint {
             outcome.iterations = iteration; outcome.activeSize = n
             if norm < bestNorm * (1 - 1e-12) { bestNorm = norm; stalled = 0 } else { stalled += 1 }
 
-            let tau = tolerance * scale
-            let optimal = mu >= norm * norm - 1e-12 * scale * scale
-            var stop = true
-            if norm <= tau {
-                // Tested first: at x ≈ 0 the ratio μ/‖x‖ is round-off and may look like a margin.
-                outcome.kind = .notSeparable
-            } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
-                outcome.kind = .separable
-            } else if optimal || stalled >= 50 {
-                // The minimum-norm point is reached (or float64 cannot improve it) with ‖x‖ = γ* above τ but
-                // its margins not clear of 10τ: too close to zero to call.
-                outcome.kind = norm < 10 * tau ? .atThreshold : .undecided
-                outcome.reason = "minimum-norm point \(optimal ? "reached" : "stalled") at ‖x‖ = \(norm) with min margin \(mu)"
-            } else if monotonicSeconds() > deadline {
-                outcome.reason = "time limit reached after \(iteration) Wolfe iterations (active set \(n))"
-            } else if iteration >= maxIterations {
-                outcome.reason = "iteration limit \(maxIterations) reached"
-            } else {
-                stop = false
-            }
-            if stop {
+            if stops(&outcome, norm: norm, mu: mu, stalled: stalled, iteration: iteration, activeSize: n, deadline: deadline) {
                 outcome.point = x
                 outcome.minMargin = mu
                 outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
@@ -193,33 +119,130 @@ final class WolfeMinNormPoint {
             var candidates = live.filter { worstPerContext[$0].margin < cutoff }
             candidates.sort { worstPerContext[$0].margin != worstPerContext[$1].margin ? worstPerContext[$0].margin < worstPerContext[$1].margin : $0 < $1 }
             let firstNew = active.count
-            append(candidates.prefix(pairsPerIteration).map { (j: $0, v: worstPerContext[$0].v) })
+            append(candidates.prefix(pairsPerIteration).map { (j: $0, v: worstPerContext[$0].v) },
+                   active: &active, lambda: &lambda, hull: &hull)
             if active.count == firstNew { stalled = 50; continue }
-            // Minor cycles: move to the affine minimum-norm point, stepping back to the hull when needed.
-            var fresh = active.count - firstNew
-            while true {
-                var w = hull.affineWeights()
-                while fresh > 1 && (firstNew..<active.count).contains(where: { w[$0] <= 0 }) {
-                    // One new pair alone always gets a positive affine weight (x is the affine minimum-norm
-                    // point of the old set and the pair improves on it); several together need not, and a
-                    // zero-weight pair would block every step. Drop the new pairs that do not, or all but
-                    // the most violated one when it is among them.
-                    let dropAll = w[firstNew] <= 0
-                    for i in (firstNew + 1)..<active.count where dropAll || w[i] <= 0 { lambda[i] = -1 }
-                    removeZeroWeights(floor: -0.5)
-                    fresh = active.count - firstNew
-                    w = hull.affineWeights()
-                }
-                fresh = 0
-                if w.allSatisfy({ $0 > 0 }) { lambda = w; break }
-                var theta = 1.0
-                for i in 0..<w.count where w[i] <= 0 { theta = min(theta, lambda[i] / (lambda[i] - w[i])) }
-                for i in 0..<w.count { lambda[i] += theta * (w[i] - lambda[i]) }
-                removeZeroWeights(floor: 1e-15)
-                let s = lambda.reduce(0, +)
-                for i in 0..<lambda.count { lambda[i] /= s }
-                if active.count <= 1 { if active.count == 1 { lambda[0] = 1 }; break }
+            minorCycles(firstNew: firstNew, active: &active, lambda: &lambda, hull: &hull)
+        }
+    }
+
+    /// x = Σ λ_i C_i − Σ_t c_t T_t with c = G_BB⁻¹ T_Bᵀ Σ λ_i C_i (c is left in `tieSum`).
+    private func point(active: [(j: Int, v: Int)], lambda: [Double], x: inout [Double], tieSum: inout [Double]) {
+        let r = basis.rank
+        if r > 0 {
+            for t in 0..<r { tieSum[t] = 0 }
+            for (i, p) in active.enumerated() {
+                let weight = lambda[i]
+                basis.forEachTieProduct(context: p.j, token: p.v) { t, value in tieSum[t] += weight * value }
             }
+            tieSum.withUnsafeMutableBufferPointer { basis.solveGram($0.baseAddress!, count: 1) }
+        }
+        for i in 0..<x.count { x[i] = 0 }
+        let c = tieSum
+        x.withUnsafeMutableBufferPointer { xp in
+            for (i, p) in active.enumerated() {
+                basis.addRankOne(xp.baseAddress!, context: p.j, plus: basis.anchors[p.j], minus: p.v, weight: lambda[i])
+            }
+            for t in 0..<r where c[t] != 0 {
+                let tie = basis.ties[t]
+                basis.addRankOne(xp.baseAddress!, context: tie.context, plus: tie.token, minus: basis.anchors[tie.context], weight: -c[t])
+            }
+        }
+    }
+
+    /// Whether the iteration ends at this point x (‖x‖ = `norm`, smallest margin `mu`), and with which
+    /// verdict (set in `outcome`).
+    private func stops(_ outcome: inout MinNormPointOutcome, norm: Double, mu: Double, stalled: Int, iteration: Int,
+                       activeSize n: Int, deadline: Double) -> Bool {
+        let scale = outcome.scale
+        let tau = tolerance * scale
+        let optimal = mu >= norm * norm - 1e-12 * scale * scale
+        if norm <= tau {
+            // Tested first: at x ≈ 0 the ratio μ/‖x‖ is round-off and may look like a margin.
+            outcome.kind = .notSeparable
+        } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
+            outcome.kind = .separable
+        } else if optimal || stalled >= 50 {
+            // The minimum-norm point is reached (or float64 cannot improve it) with ‖x‖ = γ* above τ but
+            // its margins not clear of 10τ: too close to zero to call.
+            outcome.kind = norm < 10 * tau ? .atThreshold : .undecided
+            outcome.reason = "minimum-norm point \(optimal ? "reached" : "stalled") at ‖x‖ = \(norm) with min margin \(mu)"
+        } else if monotonicSeconds() > deadline {
+            outcome.reason = "time limit reached after \(iteration) Wolfe iterations (active set \(n))"
+        } else if iteration >= maxIterations {
+            outcome.reason = "iteration limit \(maxIterations) reached"
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// Appends the pairs that keep the active set affinely independent, with weight 0.
+    private func append(_ pairs: [(j: Int, v: Int)], active: inout [(j: Int, v: Int)], lambda: inout [Double],
+                        hull: inout AffineHullFactor) {
+        let r = basis.rank
+        let k = pairs.count
+        guard k > 0 else { return }
+        // c_l = G_BB⁻¹ T_Bᵀ C_l, so ⟨A_i, A_l⟩ = ⟨C_i, C_l⟩ − ⟨C_i, T_B c_l⟩.
+        var coefficients = [Double](repeating: 0, count: k * max(r, 1))
+        if r > 0 {
+            coefficients.withUnsafeMutableBufferPointer { cp in
+                for (l, p) in pairs.enumerated() {
+                    let c = cp.baseAddress! + l * r
+                    basis.forEachTieProduct(context: p.j, token: p.v) { t, value in c[t] = value }
+                }
+                basis.solveGram(cp.baseAddress!, count: k)
+            }
+        }
+        func gramPlusOne(_ i: (j: Int, v: Int), _ l: Int) -> Double {
+            var g = basis.constraintDot(i.j, i.v, pairs[l].j, pairs[l].v) + 1
+            if r > 0 { basis.forEachTieProduct(context: i.j, token: i.v) { t, value in g -= value * coefficients[l * r + t] } }
+            return g
+        }
+        var cross = [Double](repeating: 0, count: max(active.count * k, 1))
+        for (i, p) in active.enumerated() { for l in 0..<k { cross[i * k + l] = gramPlusOne(p, l) } }
+        for l in hull.append(count: k, cross: cross, block: { gramPlusOne(pairs[$0], $1) }) {
+            active.append(pairs[l]); lambda.append(0)
+        }
+    }
+
+    /// Removes the active pairs whose weight is ≤ `floor`.
+    private func removeZeroWeights(floor: Double, active: inout [(j: Int, v: Int)], lambda: inout [Double],
+                                   hull: inout AffineHullFactor) {
+        let keep = lambda.indices.filter { lambda[$0] > floor }
+        guard keep.count < active.count else { return }
+        hull.remove(keeping: keep)
+        active = keep.map { active[$0] }
+        lambda = keep.map { lambda[$0] }
+    }
+
+    /// Minor cycles: moves λ to the affine minimum-norm point of the active set (whose pairs from
+    /// `firstNew` on are new), stepping back to the hull when a weight would turn negative.
+    private func minorCycles(firstNew: Int, active: inout [(j: Int, v: Int)], lambda: inout [Double],
+                             hull: inout AffineHullFactor) {
+        var fresh = active.count - firstNew
+        while true {
+            var w = hull.affineWeights()
+            while fresh > 1 && (firstNew..<active.count).contains(where: { w[$0] <= 0 }) {
+                // One new pair alone always gets a positive affine weight (x is the affine minimum-norm
+                // point of the old set and the pair improves on it); several together need not, and a
+                // zero-weight pair would block every step. Drop the new pairs that do not, or all but
+                // the most violated one when it is among them.
+                let dropAll = w[firstNew] <= 0
+                for i in (firstNew + 1)..<active.count where dropAll || w[i] <= 0 { lambda[i] = -1 }
+                removeZeroWeights(floor: -0.5, active: &active, lambda: &lambda, hull: &hull)
+                fresh = active.count - firstNew
+                w = hull.affineWeights()
+            }
+            fresh = 0
+            if w.allSatisfy({ $0 > 0 }) { lambda = w; break }
+            var theta = 1.0
+            for i in 0..<w.count where w[i] <= 0 { theta = min(theta, lambda[i] / (lambda[i] - w[i])) }
+            for i in 0..<w.count { lambda[i] += theta * (w[i] - lambda[i]) }
+            removeZeroWeights(floor: 1e-15, active: &active, lambda: &lambda, hull: &hull)
+            let s = lambda.reduce(0, +)
+            for i in 0..<lambda.count { lambda[i] /= s }
+            if active.count <= 1 { if active.count == 1 { lambda[0] = 1 }; break }
         }
     }
 

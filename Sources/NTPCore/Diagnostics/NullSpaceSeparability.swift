@@ -18,30 +18,30 @@ import NTPFormats
 /// minimum-norm point and the W-space LP (V·d columns, every tie a row) are out of reach.
 struct NullSpaceSeparability {
     /// Contexts with a nonempty support (the others constrain nothing), in input order.
-    private let contexts: [Int]
-    private let data: DataSet
-    private let features: ContextFeatures
-    private let options: SeparabilityOptions
-    private let d: Int
-    private let V: Int
+    let contexts: [Int]
+    let data: DataSet
+    let features: ContextFeatures
+    let options: SeparabilityOptions
+    let d: Int
+    let V: Int
     /// The singular value decomposition H̄_J = U Σ Vᵀ (d × m'): U's first min(d, m') columns and all of
     /// Vᵀ (m' × m'), column-major.
-    private let leftVectors: [Double], sigma: [Double], vt: [Double]
+    let leftVectors: [Double], sigma: [Double], vt: [Double]
     /// rank H̄_J and the null-space dimension k = m' − rank.
     let rank: Int
     var nullity: Int { contexts.count - rank }
 
     /// nil when the problem is outside this route's reach: features not stored dense, too many contexts
-    /// for the m' × m' SVD, a null space larger than `maxNullityShare` allows even at full rank, or an
-    /// SVD failure.
-    init?(data: DataSet, features: ContextFeatures, options: SeparabilityOptions) {
+    /// for the m' × m' SVD, a null space larger than `maxNullityShare` of the rank even at full rank,
+    /// or an SVD failure.
+    init?(data: DataSet, features: ContextFeatures, options: SeparabilityOptions, maxNullityShare: Double) {
         let contexts = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
         let m = contexts.count, d = features.dimension
         // Dense features only: one-hot features have closed forms, and the SVD of a wide sparse
         // positional one-hot H̄ would cost more than the other routes. rank ≤ min(d, m), so k ≥ m − d:
         // skip the SVD when the route would be declined anyway.
         guard case .dense = features.storage, m > 0, m <= options.maxNullSpaceContexts, d * m <= 64_000_000,
-              Double(m - min(d, m)) <= options.maxNullityShare * Double(min(d, m)) else { return nil }
+              Double(m - min(d, m)) <= maxNullityShare * Double(min(d, m)) else { return nil }
         var h = [Double](repeating: 0, count: d * m)
         h.withUnsafeMutableBufferPointer { p in
             for (c, j) in contexts.enumerated() { features.column(j, into: p.baseAddress! + c * d) }
@@ -61,7 +61,7 @@ struct NullSpaceSeparability {
     }
 
     /// N[j, c]: entry j of the c-th null-space basis vector (row rank + c of Vᵀ).
-    @inline(__always) private func null(_ j: Int, _ c: Int) -> Double { vt[(rank + c) + j * contexts.count] }
+    @inline(__always) func null(_ j: Int, _ c: Int) -> Double { vt[(rank + c) + j * contexts.count] }
 
     /// Nonzeros of the LP's off-support block, k · Σ_j (V − k_j): what the route costs.
     var marginNonzeros: Int {
@@ -73,21 +73,9 @@ struct NullSpaceSeparability {
     /// Decides, or returns nil when the LP fails or runs out of time (the caller falls back).
     func decide(deadline: Double) -> SeparabilityResult? {
         let start = monotonicSeconds()
-        let m = contexts.count, k = nullity
+        let k = nullity
         guard k > 0 else { return nil }
-        // Token v's contexts: those whose support holds v (the rest are v's off-support pairs).
-        var holds = [[Int]](repeating: [], count: V)
-        for (c, j) in contexts.enumerated() {
-            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { holds[Int(data.columns[e])].append(c) }
-        }
-        var offPairs: [(token: Int, context: Int)] = []
-        var isHeld = [Bool](repeating: false, count: m)
-        for v in 0..<V {
-            for c in holds[v] { isHeld[c] = true }
-            for c in 0..<m where !isHeld[c] { offPairs.append((v, c)) }
-            for c in holds[v] { isHeld[c] = false }
-        }
-
+        let (holds, offPairs) = tokenPairs()
         glp_term_out(GLP_OFF)
         let lp = glp_create_prob()!
         defer { glp_delete_prob(lp) }
@@ -147,8 +135,26 @@ struct NullSpaceSeparability {
         return result
     }
 
+    /// Per token v, the context positions whose support holds v, and every off-support pair (v, c),
+    /// grouped by token and ascending in c: the order of the LP columns and of `separable`'s margins.
+    func tokenPairs() -> (holds: [[Int]], offPairs: [(token: Int, context: Int)]) {
+        let m = contexts.count
+        var holds = [[Int]](repeating: [], count: V)
+        for (c, j) in contexts.enumerated() {
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { holds[Int(data.columns[e])].append(c) }
+        }
+        var offPairs: [(token: Int, context: Int)] = []
+        var isHeld = [Bool](repeating: false, count: m)
+        for v in 0..<V {
+            for c in holds[v] { isHeld[c] = true }
+            for c in 0..<m where !isHeld[c] { offPairs.append((v, c)) }
+            for c in holds[v] { isHeld[c] = false }
+        }
+        return (holds, offPairs)
+    }
+
     /// W from the LP's margins: exact null-space rows per token, the logits L, then W = L H̄⁺.
-    private func separable(offPairs: [(token: Int, context: Int)], margins s: inout [Double], u: [Double],
+    func separable(offPairs: [(token: Int, context: Int)], margins s: inout [Double], u: [Double],
                            holds: [[Int]]) -> SeparabilityResult? {
         let m = contexts.count, k = nullity
         // The simplex meets L N = 0 only to its feasibility tolerance, and a residual e_v shows up as
@@ -201,7 +207,7 @@ struct NullSpaceSeparability {
     }
 
     /// The Farkas pair from the duals: R = Y Nᵀ, α = R off the supports, β = −R on them (anchors excluded).
-    private func farkas(duals y: [Double]) -> SeparabilityResult? {
+    func farkas(duals y: [Double]) -> SeparabilityResult? {
         let m = contexts.count, k = nullity
         // R (V × m', column-major) = Y Nᵀ: Y is V × k row-major (k × V column-major, transposed), and
         // rows rank… of Vᵀ are Nᵀ (k × m', leading dimension m').

@@ -1,210 +1,5 @@
 import COpenBLAS
 import NTPFormats
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The outcome of an NTP-separability decision.
-public enum SeparabilityVerdict: String, Codable, Sendable {
-    /// A W with tied in-support logits and all margins ≥ 1 was found and re-verified.
-    case separable
-    /// A Farkas certificate (α ≥ 0, Σα = 1, Σ α C + Σ β T = 0) was found and re-verified.
-    case notSeparable = "not-separable"
-    /// The bracket on the normalized max margin γ*/scale stayed below 10τ: too close to zero to call
-    /// either way in float64 (reported, never counted as yes or no).
-    case atThreshold = "at-threshold"
-    /// Neither certificate is available (problem too large, solver failure, or verification failed).
-    case undecided
-}
-
-/// One weighted constraint of the separability LP: the margin row (e_a − e_v)ᵀ W h̄_j (token = v ∉ S_j)
-/// or the tie row (e_z − e_a)ᵀ W h̄_j (token = z ∈ S_j), where a = a_j is the context's anchor.
-public struct ConstraintMultiplier: Codable, Equatable, Sendable {
-    /// Context index j.
-    public var context: Int
-    /// The off-support token v (margin rows) or the in-support token z (tie rows).
-    public var token: Int
-    /// α_{j,v} (≥ 0) or β_{j,z} (any sign).
-    public var weight: Double
-    public init(context: Int, token: Int, weight: Double) {
-        self.context = context; self.token = token; self.weight = weight
-    }
-}
-
-/// A "yes" certificate: W (V × d, row-major) whose in-support logits are tied and whose margins are ≥ 1.
-public struct SeparatingCertificate: Sendable {
-    /// The decoder, V × d row-major.
-    public var weights: [Double]
-    /// Anchor token a_j ∈ S_j per context (the smallest token id of S_j; −1 for empty rows).
-    public var anchors: [Int]
-}
-
-/// A "no" certificate (Farkas): α ≥ 0 on margin rows with Σα = 1 and β on tie rows such that
-/// Σ α_{j,v} (e_{a_j} − e_v) h̄_jᵀ + Σ β_{j,z} (e_z − e_{a_j}) h̄_jᵀ = 0.
-///
-/// Then every W with tied in-support logits has Σ α · margins = 0, so some margin is ≤ 0.
-public struct FarkasCertificate: Sendable {
-    /// α, normalised to Σα = 1, only nonzero entries.
-    public var marginMultipliers: [ConstraintMultiplier]
-    /// β, scaled with α, only nonzero entries.
-    public var tieMultipliers: [ConstraintMultiplier]
-    /// Anchor token a_j per context (as in the LP).
-    public var anchors: [Int]
-}
-
-/// What an independent re-check of a certificate measured.
-public struct CertificateCheck: Codable, Equatable, Sendable {
-    /// Whether the certificate passed with the stated tolerances.
-    public var valid: Bool
-    /// Separating: the smallest margin ℓ_a − ℓ_v over all j, v ∉ S_j. Farkas: Σα (should be 1).
-    public var minMargin: Double
-    /// Separating: the largest |ℓ_z − ℓ_a| over in-support pairs. Farkas: unused (0).
-    public var maxTieViolation: Double
-    /// Farkas: ‖Σ α C + Σ β T‖_F. Separating: unused (0).
-    public var residualNorm: Double
-    /// Farkas: residualNorm / (Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F + Σ |β_{j,z}| ‖(e_z − e_a) h̄_jᵀ‖_F), the size of
-    /// the residual against the terms it sums (round-off scales with those). Separating: unused (0).
-    public var relativeResidual: Double
-    /// One-line description of the first failed condition, or nil.
-    public var failure: String?
-}
-
-/// Tolerances of the decision and of the certificate checks.
-public struct SeparabilityOptions: Sendable {
-    /// Margin rows per context in the first LP (the globally most frequent off-support tokens).
-    public var initialRowsPerContext = 3
-    /// At most this many violated margin rows are added per context and round (most violated first).
-    public var rowsAddedPerContext = 6
-    /// Add per context the sum of all its margin rows (valid, dense in tokens) to the first LP;
-    /// it avoids one round per few tokens when the answer is "separable".
-    public var aggregateRows = true
-    /// Aggregate rows only for contexts with nnz(h̄_j) ≤ this (one-hot, positional one-hot).
-    public var aggregateMaxFeatureNonzeros = 8
-    /// Full LPs with at most this many margin-block nonzeros get all margin rows at once (no rounds).
-    public var fullLPNonzeros = 0
-    /// Let GLPK scale the LP (glp_scale_prob, automatic) before the first solve.
-    public var scale = false
-    /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
-    public var useClosedForms = true
-    /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
-    public var useMinNormPoint = true
-    /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.
-    public var maxMinNormPointTies = 6_000
-    /// Decide first by the logit-space LP over null(H̄) (`NullSpaceSeparability`) when dim null(H̄) is
-    /// small (`maxNullityShare`): with few null directions it is one small LP whatever the number of ties.
-    public var useNullSpaceLP = true
-    /// Largest number of contexts (with nonempty support) for the null-space route's m × m SVD.
-    public var maxNullSpaceContexts = 4_000
-    /// The null-space route is taken when k = dim null(H̄) ≤ this share of rank H̄: its LP has V·k rows
-    /// against the W-space LP's V·rank columns, and measured on 200 KJV contexts it was the faster
-    /// one up to about k = rank/4 (and the only one to finish on the separable side near the threshold).
-    public var maxNullityShare = 0.25
-    /// Largest k · Σ_j (V − k_j), the nonzeros of the null-space LP's off-support block (k = dim null H̄).
-    public var maxNullSpaceNonzeros = 20_000_000
-    /// Constraint-generation rounds before giving up ("undecided").
-    public var maxRounds = 500
-    /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
-    public var maxColumns = 2_000_000
-    /// Largest Σ_j (V − k_j) · 2 nnz(h̄_j), a bound on the nonzeros of the full margin block.
-    public var maxMarginNonzeros = 2_000_000_000
-    /// Wall-clock budget for all simplex calls together, seconds.
-    public var timeLimit: Double = 600
-    /// Iterations of the first-order fallback when the LP is not attempted or fails (0 = skip).
-    public var firstOrderIterations = 300
-    /// Seed of the first-order fallback.
-    public var seed: UInt64 = 0
-    /// τ: the relative tolerance every verdict is decided to. Margins, ties and Farkas residuals are
-    /// measured relative to the scale √2 · max_j ‖h̄_j‖ (times ‖W‖_F for a W); see `Separability`.
-    public var tolerance = 1e-9
-    public init() {}
-}
-
-/// Statistics about the LP solve.
-public struct SeparabilityLPStatistics: Codable, Equatable, Sendable {
-    /// LP columns (V · #used features + 1).
-    public var columns: Int
-    /// Tie rows Σ_j (k_j − 1).
-    public var tieRows: Int
-    /// Margin rows in the final LP (of `fullMarginRows`).
-    public var marginRows: Int
-    /// Σ_j (V − k_j): margin rows of the full LP.
-    public var fullMarginRows: Int
-    /// Constraint-generation rounds.
-    public var rounds: Int
-    /// Seconds spent in simplex.
-    public var simplexSeconds: Double
-    /// Seconds for the whole decision, including verification.
-    public var totalSeconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case columns, rounds
-        case tieRows = "tie_rows", marginRows = "margin_rows", fullMarginRows = "full_margin_rows"
-        case simplexSeconds = "simplex_seconds", totalSeconds = "total_seconds"
-    }
-}
-
-/// The result of `Separability.decide`.
-public struct SeparabilityResult: Sendable {
-    /// The verdict.
-    public var verdict: SeparabilityVerdict
-    /// Present when separable.
-    public var separating: SeparatingCertificate?
-    /// Present when not separable.
-    public var farkas: FarkasCertificate?
-    /// The independent re-check of whichever certificate was produced.
-    public var check: CertificateCheck?
-    /// Contexts with α_j = Σ_v α_{j,v} > 0, by decreasing weight (only for "not separable").
-    public var involvedContexts: [ContextWeight]
-    /// min margin / ‖W‖_F of the separating W: a lower bound on the max-margin 1/‖W^mm‖.
-    public var normalizedMargin: Double?
-    /// LP statistics (nil when the LP was not attempted).
-    public var lp: SeparabilityLPStatistics?
-    /// First-order statistics (only when undecided).
-    public var firstOrder: FirstOrderSeparabilityStatistics?
-    /// Why the verdict is undecided, one line.
-    public var reason: String?
-    /// τ used for the decision (`SeparabilityOptions.tolerance`).
-    public var tolerance: Double = SeparabilityOptions().tolerance
-    /// Certified bracket [lower, upper] on γ* = max_{‖W‖_F = 1, W ⊥ 𝓕} min margin, when known.
-    public var marginBracket: MarginBracket?
-    /// Which route decided, e.g. "minimum-norm point (Wolfe): 212 oracle passes, 1,804 active pairs".
-    public var method: String = ""
-}
-
-/// A certified interval on the max normalized margin γ* (theory.md §7), in the units of H.
-/// In JSON an infinite end (no bound known) is null.
-public struct MarginBracket: Codable, Equatable, Sendable {
-    /// From a W ⊥ 𝓕: min margin / ‖W‖_F (0 when no separating W is known).
-    public var lower: Double
-    /// From a point x of conv{A_{j,v}}: ‖x‖_F, or ‖Σ α C + Σ β T‖_F of a Farkas pair.
-    public var upper: Double
-    /// √2 · max_j ‖h̄_j‖: the largest ‖A_{j,v}‖, the unit in which τ is measured.
-    public var scale: Double
-    public init(lower: Double, upper: Double, scale: Double) { self.lower = lower; self.upper = upper; self.scale = scale }
-
-    enum CodingKeys: String, CodingKey { case lower, upper, scale }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        lower = try c.decodeIfPresent(Double.self, forKey: .lower) ?? .infinity
-        upper = try c.decodeIfPresent(Double.self, forKey: .upper) ?? .infinity
-        scale = try c.decode(Double.self, forKey: .scale)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(lower.isFinite ? lower : nil, forKey: .lower)
-        try c.encode(upper.isFinite ? upper : nil, forKey: .upper)
-        try c.encode(scale, forKey: .scale)
-    }
-}
-
-/// A context index with a non-negative weight.
-public struct ContextWeight: Codable, Equatable, Sendable {
-    public var context: Int
-    public var weight: Double
-    public init(context: Int, weight: Double) { self.context = context; self.weight = weight }
-}
 
 /// NTP-separability: LP decision with certificates (see theory.md §2 and §4).
 public enum Separability {
@@ -235,6 +30,10 @@ public enum Separability {
         } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
                                                                            deadline: start + options.timeLimit) {
             result = wolfe
+        } else if options.useNullSpaceLP, options.useNullSpaceCuttingPlanes,
+                  let viaCuts = decideByNullSpace(data, features: features, options: options, deadline: start + options.timeLimit,
+                                                  maxNullityShare: .infinity) {
+            result = viaCuts
         } else {
             result = decideByLP(data, features: features, options: options, deadline: start + options.timeLimit,
                                 complementProjector: complementProjector)
@@ -308,13 +107,19 @@ public enum Separability {
         return result
     }
 
-    /// The logit-space LP over null(H̄) (`NullSpaceSeparability`), when its off-support block is within
-    /// `maxNullSpaceNonzeros`; nil when out of reach or without a verified certificate.
+    /// The null-space route (`NullSpaceSeparability`) when k = dim null(H̄) ≤ `maxNullityShare` · rank and
+    /// its off-support block is within `maxNullSpaceNonzeros`: cutting planes in R^k first, then (for
+    /// k ≤ `options.maxNullityShare` · rank) the full LP. nil when out of reach or without a verified
+    /// certificate. Called first with the options' share (small k, where the route beats the others) and,
+    /// when neither Wolfe's minimum-norm point nor this decided, with no limit on k.
     static func decideByNullSpace(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
-                                  deadline: Double) -> SeparabilityResult? {
-        guard let route = NullSpaceSeparability(data: data, features: features, options: options),
-              route.nullity > 0, Double(route.nullity) <= options.maxNullityShare * Double(route.rank),
+                                  deadline: Double, maxNullityShare: Double? = nil) -> SeparabilityResult? {
+        let share = maxNullityShare ?? options.maxNullityShare
+        guard let route = NullSpaceSeparability(data: data, features: features, options: options, maxNullityShare: share),
+              route.nullity > 0, Double(route.nullity) <= share * Double(route.rank),
               route.marginNonzeros <= options.maxNullSpaceNonzeros else { return nil }
+        if options.useNullSpaceCuttingPlanes, let decided = route.decideByCuttingPlanes(deadline: deadline) { return decided }
+        guard Double(route.nullity) <= options.maxNullityShare * Double(route.rank), monotonicSeconds() < deadline else { return nil }
         return route.decide(deadline: deadline)
     }
 
@@ -600,10 +405,4 @@ public enum Separability {
         return CertificateCheck(valid: failure == nil, minMargin: sumAlpha, maxTieViolation: 0,
                                 residualNorm: rn, relativeResidual: rel, failure: failure)
     }
-}
-
-@inline(__always) func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

@@ -134,8 +134,8 @@ public struct SweepPoint: Codable, Equatable, Sendable {
         let b = ci.bounds(values)
         ciLower = b?.lower; ciUpper = b?.upper; coverage = ci.coverage
         undecidedIntervals = trials.filter { !$0.bracket.isDecided }.map { t in
-            let f = Double(t.dimensionFactor), mm = Double(m)
-            return [Double(t.bracket.lower + 1) * f / mm, t.bracket.upper.map { Double($0) * f / mm }]
+            let f = Double(t.dimensionFactor), contextCount = Double(m)
+            return [Double(t.bracket.lower + 1) * f / contextCount, t.bracket.upper.map { Double($0) * f / contextCount }]
         }
     }
 

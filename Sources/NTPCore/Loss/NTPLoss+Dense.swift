@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NTPFormats
 
 /// How the dense path cuts `count` contexts: blocks of `blockSize` contexts, and groups of
 /// consecutive blocks. Each group's gradient Σ_{b ∈ group} R_bᵀ H_b is formed on its own (one
@@ -111,7 +112,10 @@ extension NTPLoss {
                 }
             }
         }
-        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+        // A worker writes only its own workspace, the accumulator it took and the contextTerms of
+        // its groups; g is written by group 0 and by the merges, which OrderedGroups serializes.
+        let shared = WorkerShared(run)
+        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) } }
     }
 
     /// One group of blocks into `gradient` (overwritten: the first block's GEMM has β = 0).

@@ -287,7 +287,10 @@ public final class NTPLoss {
         forEachBlock(ws, count: count) { start, b in
             // Rows are independent: any split over workers gives the same bits.
             let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
+            // Each part writes only its own rows of ws.logits; W and the indices are read only.
+            let shared = WorkerShared((contexts, ws, wT, idx))
             DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let (contexts, ws, wT, idx) = shared.value
                 for i in (part * b / parts)..<((part + 1) * b / parts) {
                     let j = contexts?[start + i] ?? (start + i)
                     let row = ws.logits + i * v
@@ -317,7 +320,10 @@ public final class NTPLoss {
                                         contexts: UnsafeBufferPointer<Int>?, start: Int, count b: Int) {
         let v = vocabularySize
         let parts = min(threads, max(1, v / 64))
+        // Each part writes only its own vocabulary range lo..<hi of every gT row.
+        let shared = WorkerShared((contexts, ws, gT, idx))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let (contexts, ws, gT, idx) = shared.value
             let lo = part * v / parts, hi = (part + 1) * v / parts
             for i in 0..<b {
                 let j = contexts?[start + i] ?? (start + i)
@@ -383,7 +389,9 @@ public final class NTPLoss {
                     }
                 }
             }
-            if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+            // Part p writes only rows lo..<hi of ws.logits and ws.terms.
+            let shared = WorkerShared(work)
+            if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) } }
         }}}}
     }
 

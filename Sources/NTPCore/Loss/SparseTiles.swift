@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import NTPFormats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -140,43 +141,20 @@ final class SparseTiles {
         let k = chunks.count
         let workers = max(1, min(loss.threads, k))
         prepare(workers: workers, dimension: d)
-        if colMaxSlots < workers + 1 || tileDimension != d {
-            colMax?.deallocate()
-            colMaxSlots = workers + 1
-            colMax = .allocate(capacity: max(1, colMaxSlots * d))
-        }
-        let st = stats!, cm = colMax!
+        let st = stats!, cm = columnMaxima(w, dimension: d, workers: workers)
         if position.count != m { sortContexts(r: r, indices: indices) }
-        // c_f = max_t W[t, f]: partial maxima over row ranges, combined (max is exact: any split).
-        let rowWorkers = max(1, min(workers, v))
-        let colRun: (Int) -> Void = { t in
-            let part = cm + (t + 1) * d
-            part.initialize(repeating: -.infinity, count: d)
-            ck_colmax(w, Int64(d), Int64(t * v / rowWorkers), Int64((t + 1) * v / rowWorkers), part)
-        }
-        if rowWorkers == 1 { colRun(0) } else { DispatchQueue.concurrentPerform(iterations: rowWorkers, execute: colRun) }
-        cm.update(from: cm + d, count: d)
-        for t in 1..<rowWorkers {
-            let part = cm + (t + 1) * d
-            for f in 0..<d { cm[f] = part[f] > cm[f] ? part[f] : cm[f] }
-        }
         colPtr.withUnsafeBufferPointer { cp in
         colPosition.withUnsafeBufferPointer { cc in
         colProb.withUnsafeBufferPointer { pr in
         sortedIndices.withUnsafeBufferPointer { sorted in
-            let indices = sorted.baseAddress!
-            let run: (Int) -> Void = { worker in
-                var c = worker
-                while c < k {
-                    let base = st + c * 3 * m
-                    ck_onehot_stats(w, Int64(v), Int64(d), Int64(m), Int64(r), indices,
-                                    cp.baseAddress, cc.baseAddress, pr.baseAddress, cm,
-                                    Int64(self.chunks[c].0), Int64(self.chunks[c].1), self.tileBuffer(worker),
-                                    base, base + m)
-                    c += workers
-                }
+            // Read only, except chunk c's statistics block st + c·3m.
+            let shared = WorkerShared((w: w, indices: sorted.baseAddress!, cp: cp.baseAddress, cc: cc.baseAddress,
+                                       pr: pr.baseAddress, cm: UnsafePointer(cm), st: st))
+            forEachChunk(workers: workers) { c, lo, hi, tile in
+                let s = shared.value, base = s.st + c * 3 * m
+                ck_onehot_stats(s.w, Int64(v), Int64(d), Int64(m), Int64(r), s.indices, s.cp, s.cc, s.pr, s.cm,
+                                Int64(lo), Int64(hi), tile, base, base + m)
             }
-            if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
         }}}}
         // Merge the chunks in order; per-context terms are added in context order.
         var total = 0.0
@@ -206,14 +184,43 @@ final class SparseTiles {
         scaledProb.withUnsafeBufferPointer { sp in
         coef.withUnsafeBufferPointer { cf in
         sortedIndices.withUnsafeBufferPointer { sorted in
-            let indices = sorted.baseAddress!
-            forEachTileRange(threads: loss.threads, dimension: d) { worker, t0, t1 in
-                ck_onehot_grad(w, gradient, Int64(v), Int64(d), Int64(m), Int64(r), indices,
-                               cp.baseAddress, cc.baseAddress, sp.baseAddress, cm, cf.baseAddress,
-                               Int64(t0), Int64(t1), self.tileBuffer(2 * worker), self.tileBuffer(2 * worker + 1))
+            // Read only, except rows t0..<t1 of the gradient, which belong to one worker.
+            let shared = WorkerShared((w: w, gradient: gradient, indices: sorted.baseAddress!, cp: cp.baseAddress,
+                                       cc: cc.baseAddress, sp: sp.baseAddress, cm: UnsafePointer(cm), cf: cf.baseAddress))
+            forEachTileRange(threads: loss.threads, dimension: d) { t0, t1, tile, gradientTile in
+                let s = shared.value
+                ck_onehot_grad(s.w, s.gradient, Int64(v), Int64(d), Int64(m), Int64(r), s.indices,
+                               s.cp, s.cc, s.sp, s.cm, s.cf, Int64(t0), Int64(t1), tile, gradientTile)
             }
         }}}}}
         return total
+    }
+
+    /// c_f = max_t W[t, f], from partial maxima over row ranges, one per worker, combined (max is
+    /// exact: any split). The result is the first d entries of `colMax`.
+    private func columnMaxima(_ w: UnsafePointer<Double>, dimension d: Int, workers: Int) -> UnsafeMutablePointer<Double> {
+        let v = vocabulary
+        if colMaxSlots < workers + 1 || tileDimension != d {
+            colMax?.deallocate()
+            colMaxSlots = workers + 1
+            colMax = .allocate(capacity: max(1, colMaxSlots * d))
+        }
+        let cm = colMax!
+        let rowWorkers = max(1, min(workers, v))
+        // Worker t writes only its slot t + 1 of `colMax`; W is read only.
+        let shared = WorkerShared((w: w, cm: cm))
+        let colRun: @Sendable (Int) -> Void = { t in
+            let part = shared.value.cm + (t + 1) * d
+            part.initialize(repeating: -.infinity, count: d)
+            ck_colmax(shared.value.w, Int64(d), Int64(t * v / rowWorkers), Int64((t + 1) * v / rowWorkers), part)
+        }
+        if rowWorkers == 1 { colRun(0) } else { DispatchQueue.concurrentPerform(iterations: rowWorkers, execute: colRun) }
+        cm.update(from: cm + d, count: d)
+        for t in 1..<rowWorkers {
+            let part = cm + (t + 1) * d
+            for f in 0..<d { cm[f] = part[f] > cm[f] ? part[f] : cm[f] }
+        }
+        return cm
     }
 
     /// The general path: online max and exponentials per (token, context).
@@ -227,18 +234,14 @@ final class SparseTiles {
         colPtr.withUnsafeBufferPointer { cp in
         colCtx.withUnsafeBufferPointer { cc in
         colProb.withUnsafeBufferPointer { pr in
-            let run: (Int) -> Void = { worker in
-                var c = worker
-                while c < k {
-                    let base = st + c * 3 * m
-                    ck_sparse_stats(w, Int64(v), Int64(d), Int64(m), Int64(r), indices, values,
-                                    cp.baseAddress, cc.baseAddress, pr.baseAddress,
-                                    Int64(self.chunks[c].0), Int64(self.chunks[c].1), self.tileBuffer(worker),
-                                    base, base + m, base + 2 * m)
-                    c += workers
-                }
+            // Read only, except chunk c's statistics block st + c·3m.
+            let shared = WorkerShared((w: w, indices: indices, values: values, cp: cp.baseAddress, cc: cc.baseAddress,
+                                       pr: pr.baseAddress, st: st))
+            forEachChunk(workers: workers) { c, lo, hi, tile in
+                let s = shared.value, base = s.st + c * 3 * m
+                ck_sparse_stats(s.w, Int64(v), Int64(d), Int64(m), Int64(r), s.indices, s.values, s.cp, s.cc, s.pr,
+                                Int64(lo), Int64(hi), tile, base, base + m, base + 2 * m)
             }
-            if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
         }}}
         // Merge the chunks in order; per-context terms are added in context order.
         var total = 0.0
@@ -266,10 +269,13 @@ final class SparseTiles {
         scaledProb.withUnsafeBufferPointer { sp in
         mx.withUnsafeBufferPointer { mxp in
         coef.withUnsafeBufferPointer { cf in
-            forEachTileRange(threads: loss.threads, dimension: d) { worker, t0, t1 in
-                ck_sparse_grad(w, gradient, Int64(v), Int64(d), Int64(m), Int64(r), indices, values,
-                               cp.baseAddress, cc.baseAddress, sp.baseAddress, mxp.baseAddress, cf.baseAddress,
-                               Int64(t0), Int64(t1), self.tileBuffer(2 * worker), self.tileBuffer(2 * worker + 1))
+            // Read only, except rows t0..<t1 of the gradient, which belong to one worker.
+            let shared = WorkerShared((w: w, gradient: gradient, indices: indices, values: values, cp: cp.baseAddress,
+                                       cc: cc.baseAddress, sp: sp.baseAddress, mx: mxp.baseAddress, cf: cf.baseAddress))
+            forEachTileRange(threads: loss.threads, dimension: d) { t0, t1, tile, gradientTile in
+                let s = shared.value
+                ck_sparse_grad(s.w, s.gradient, Int64(v), Int64(d), Int64(m), Int64(r), s.indices, s.values,
+                               s.cp, s.cc, s.sp, s.mx, s.cf, Int64(t0), Int64(t1), tile, gradientTile)
             }
         }}}}}
         return total
@@ -277,18 +283,38 @@ final class SparseTiles {
 }
 
 extension SparseTiles {
+    /// Calls `body(c, firstRow, endRow, tile)` for every vocabulary chunk c, on `workers` workers in
+    /// parallel (chunk c on worker c mod `workers`, `tile` that worker's tile buffer).
+    func forEachChunk(workers: Int, _ body: @Sendable (Int, Int, Int, UnsafeMutablePointer<Double>) -> Void) {
+        let chunks = self.chunks
+        // Worker t uses only tile buffer t.
+        let tiles = SharedPointer(base: tileBuffer(0)), tileSize = tileDimension * Int(CK_TILE)
+        @Sendable func run(_ worker: Int) {
+            var c = worker
+            while c < chunks.count {
+                body(c, chunks[c].0, chunks[c].1, tiles.base + worker * tileSize)
+                c += workers
+            }
+        }
+        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    }
+
     /// Splits the V gradient rows into CK_TILE-row tiles, gives each worker a contiguous run of
-    /// them, and calls `body(worker, firstRow, endRow)` on the workers in parallel.
-    func forEachTileRange(threads: Int, dimension d: Int, _ body: (Int, Int, Int) -> Void) {
+    /// them, and calls `body(firstRow, endRow, tile, gradientTile)` on the workers in parallel
+    /// (the two tile buffers are the worker's own).
+    func forEachTileRange(threads: Int, dimension d: Int,
+                          _ body: @Sendable (Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
         let v = vocabulary, tile = Int(CK_TILE)
         let tileCount = (v + tile - 1) / tile
         let workers = max(1, min(threads, tileCount))
         prepare(workers: workers, dimension: d)
-        func range(_ worker: Int) -> (Int, Int) {
-            (worker * tileCount / workers * tile, min(v, (worker + 1) * tileCount / workers * tile))
+        // Worker t uses only tile buffers 2t and 2t + 1.
+        let tiles = SharedPointer(base: tileBuffer(0)), tileSize = tileDimension * tile
+        @Sendable func run(_ worker: Int) {
+            let t0 = worker * tileCount / workers * tile, t1 = min(v, (worker + 1) * tileCount / workers * tile)
+            body(t0, t1, tiles.base + 2 * worker * tileSize, tiles.base + (2 * worker + 1) * tileSize)
         }
-        if workers == 1 { let (t0, t1) = range(0); body(0, t0, t1); return }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in let (t0, t1) = range(worker); body(worker, t0, t1) }
+        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
     }
 }
 

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import NTPFormats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,11 +78,15 @@ public final class OnehotStreamingTrainer {
             if shouldStop() { throw TrainingError.invalidOption("interrupted; a streamed one-hot run cannot be resumed, rerun it") }
             let c = min(workers * per, m - start)
             adam.withUnsafeBufferPointer { adam in
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                // Worker t writes only its own scratch and the batch slots t·per ..< (t + 1)·per of
+                // `buffers`; everything else is read only.
+                let work: (Int) -> Void = { worker in
                     for i in min(c, worker * per)..<min(c, (worker + 1) * per) {
                         self.trainColumn(start + i, slot: i, buffers, scratch: worker, logSteps: logSteps, adam: adam)
                     }
                 }
+                let shared = WorkerShared(work)
+                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
             }
             for i in 0..<c where buffers.failures[i].step >= 0 {
                 throw TrainingError.diverged(step: buffers.failures[i].step, reason: "loss of context \(start + i) is \(buffers.failures[i].term)")

@@ -70,9 +70,7 @@ public struct MaxMarginSolver {
 
         var mm = [Double](repeating: 0, count: v * m)   // M, V × m row-major
         var l = [Double](repeating: 0, count: v * m)    // L = M G
-        var inSupport = [Bool](repeating: false, count: v)
-        var y = [Double](repeating: 0, count: v)
-        var cand = [Int](); cand.reserveCapacity(v)
+        var scratch = BlockScratch(vocabularySize: v)
         var order = Array(0..<m)
         var rng = SeededGenerator(seed: seed)
         var status = MaxMarginSolution.Status.undecided
@@ -94,41 +92,9 @@ public struct MaxMarginSolver {
         while epoch < maxEpochs {
             for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             mm.withUnsafeMutableBufferPointer { mp in l.withUnsafeMutableBufferPointer { lp in gram.withUnsafeBufferPointer { gp in
-                let M = mp.baseAddress!, L = lp.baseAddress!
                 for j in order {
-                    // k_j = V has no margin constraint but still its ties: the block step centres L_j.
-                    let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1], k = b - a
-                    let gjj = diag[j]
-                    for e in a..<b { inSupport[lay.columns[e]] = true }
-                    // Unconstrained block maximiser y = M_j + (1_S − L_j)/G_jj, then project.
-                    var ysum = 0.0
-                    for t in 0..<v {
-                        let g = (inSupport[t] ? 1.0 : 0.0) - L[t * m + j]
-                        y[t] = M[t * m + j] + g / gjj
-                        if inSupport[t] { ysum += y[t] }
-                    }
-                    var tau = ysum / Double(k)
-                    cand.removeAll(keepingCapacity: true)
-                    for t in 0..<v where !inSupport[t] && y[t] < tau { cand.append(t) }
-                    if !cand.isEmpty {
-                        cand.sort { y[$0] < y[$1] }
-                        var sum = ysum, cnt = Double(k)
-                        tau = sum / cnt
-                        for t in cand {
-                            if y[t] >= tau { break }
-                            sum += y[t]; cnt += 1; tau = sum / cnt
-                        }
-                    }
-                    for t in 0..<v {
-                        let x = inSupport[t] ? y[t] - tau : min(y[t] - tau, 0)
-                        let delta = x - M[t * m + j]
-                        if delta != 0 {
-                            M[t * m + j] = x
-                            if identity { L[t * m + j] += delta }
-                            else { cblas_daxpy(Int32(m), delta, gp.baseAddress! + j * m, 1, L + t * m, 1) }
-                        }
-                    }
-                    for e in a..<b { inSupport[lay.columns[e]] = false }
+                    MaxMarginSolver.maximiseBlock(j, M: mp.baseAddress!, L: lp.baseAddress!, gram: identity ? nil : gp.baseAddress!,
+                                                  gjj: diag[j], layout: lay, v: v, m: m, scratch: &scratch)
                 }
             } } }
             epoch += 1
@@ -156,6 +122,59 @@ public struct MaxMarginSolver {
         } }
         return MaxMarginSolution(status: status, weights: w, logits: l, normSquared: kkt.normSquared,
                                  dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
+    }
+
+    /// Work buffers of `maximiseBlock`, allocated once per solve.
+    private struct BlockScratch {
+        var inSupport: [Bool]
+        var y: [Double]
+        var candidates: [Int] = []
+        init(vocabularySize v: Int) {
+            inSupport = [Bool](repeating: false, count: v)
+            y = [Double](repeating: 0, count: v)
+            candidates.reserveCapacity(v)
+        }
+    }
+
+    /// Maximises the dual over context j's block M_j exactly: the Euclidean projection of
+    /// M_j + (1_{S_j} − L_j)/G_jj onto {Σx = 0, x_v ≤ 0 off S_j}, found by sorting the off-support
+    /// candidates; L = M G follows by one axpy of row j of G per changed entry (`gram` nil: G = I).
+    /// k_j = V has no margin constraint but still its ties: the block step centres L_j.
+    private static func maximiseBlock(_ j: Int, M: UnsafeMutablePointer<Double>, L: UnsafeMutablePointer<Double>,
+                                      gram: UnsafePointer<Double>?, gjj: Double, layout lay: SupportLayout, v: Int, m: Int,
+                                      scratch: inout BlockScratch) {
+        let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1], k = b - a
+        for e in a..<b { scratch.inSupport[lay.columns[e]] = true }
+        // Unconstrained block maximiser y = M_j + (1_S − L_j)/G_jj, then project.
+        var ysum = 0.0
+        for t in 0..<v {
+            let g = (scratch.inSupport[t] ? 1.0 : 0.0) - L[t * m + j]
+            scratch.y[t] = M[t * m + j] + g / gjj
+            if scratch.inSupport[t] { ysum += scratch.y[t] }
+        }
+        var tau = ysum / Double(k)
+        scratch.candidates.removeAll(keepingCapacity: true)
+        for t in 0..<v where !scratch.inSupport[t] && scratch.y[t] < tau { scratch.candidates.append(t) }
+        if !scratch.candidates.isEmpty {
+            let y = scratch.y
+            scratch.candidates.sort { y[$0] < y[$1] }
+            var sum = ysum, cnt = Double(k)
+            tau = sum / cnt
+            for t in scratch.candidates {
+                if y[t] >= tau { break }
+                sum += y[t]; cnt += 1; tau = sum / cnt
+            }
+        }
+        for t in 0..<v {
+            let x = scratch.inSupport[t] ? scratch.y[t] - tau : min(scratch.y[t] - tau, 0)
+            let delta = x - M[t * m + j]
+            if delta != 0 {
+                M[t * m + j] = x
+                if let gram { cblas_daxpy(Int32(m), delta, gram + j * m, 1, L + t * m, 1) }
+                else { L[t * m + j] += delta }
+            }
+        }
+        for e in a..<b { scratch.inSupport[lay.columns[e]] = false }
     }
 
     /// Cholesky of a copy of G succeeds with every pivot² ≥ 1e-10·max G_jj (numerically full rank).

@@ -187,11 +187,8 @@ private final class MaxNormLP {
         self.data = data; self.cols = cols; self.solver = solver
         V = data.vocabularySize
         (featureSlot, usedCount) = cols.usedFeatureSlots()
-        glp_term_out(GLP_OFF)
-        lp = glp_create_prob()
-        glp_set_obj_dir(lp, GLP_MAX)
+        lp = makeWeightSpaceLP(vocabularySize: V, usedFeatures: usedCount)
         let nc = V * usedCount + 1
-        glp_add_cols(lp, Int32(nc))
         for c in 1..<nc { glp_set_col_bnds(lp, Int32(c), GLP_DB, -1, 1) }
         // Under |W| ≤ 1 every margin is ≤ 2‖h̄_j‖₁, so this upper bound on s never binds; with s at
         // it, the all-slack basis is dual feasible and the dual simplex can start at once.

@@ -102,7 +102,10 @@ public enum DataSetBuilder {
                             optionsJSON: String) -> DataSet {
         let n = sequences.contextLength, bits = UInt64(sequences.bits)
         let unmerged = table.finish()
-        let run = table.run
+        // The merged run's keys and counts, then the unmerged events: read only by the workers.
+        let run = (keys: SharedConstPointer(base: table.run.keys), counts: SharedConstPointer(base: table.run.counts),
+                   count: table.run.count)
+        let events = SharedConstPointer(base: unmerged.baseAddress!)
         let total = run.count + unmerged.count
         // Nothing merged yet (small input, or one CPU): every count is 1, so the keys go alone.
         let buffers = PairBuffers(count: total, withValues: run.count > 0)
@@ -118,12 +121,14 @@ public enum DataSetBuilder {
             // with the previous one's last N−1: then one lookup remaps it.
             let contextMask: UInt64 = n * Int(bits) >= 64 ? .max : (1 << (UInt64(n) * bits)) - 1
             let keyMask: UInt64 = (n + 1) * Int(bits) >= 64 ? .max : (1 << (UInt64(n + 1) * bits)) - 1
+            // Each half writes its own positions of the keys and values and its own half of the histogram.
+            let keysOut = SharedPointer(base: buffers.keys), valuesOut = buffers.values.map { SharedPointer(base: $0) }
             DispatchQueue.concurrentPerform(iterations: 2) { part in
-                let counts = histogram.counts + part * RadixSort.prefixCount
+                let counts = histogram.counts.base + part * RadixSort.prefixCount
                 var previous: UInt64 = 0, previousRemapped: UInt64 = 0, chained = false
                 for i in (part * total / 2)..<((part + 1) * total / 2) {
                     let key: UInt64, count: Int64
-                    if i < run.count { key = run.keys[i]; count = run.counts[i] } else { key = unmerged[i - run.count]; count = 1 }
+                    if i < run.count { key = run.keys[i]; count = run.counts[i] } else { key = events[i - run.count]; count = 1 }
                     var remapped: UInt64 = 0
                     if n > 0 && chained && key >> bits == previous & contextMask {
                         remapped = ((previousRemapped << bits) | UInt64(ids.base[Int(key & mask)])) & keyMask
@@ -133,8 +138,8 @@ public enum DataSetBuilder {
                         }
                     }
                     previous = key; previousRemapped = remapped; chained = i >= run.count
-                    buffers.keys[i] = remapped
-                    buffers.values?[i] = count
+                    keysOut[i] = remapped
+                    valuesOut?[i] = count
                     counts[Int((remapped &>> histogram.shift) & RadixSort.prefixMask)] &+= 1
                 }
             }
@@ -152,7 +157,8 @@ public enum DataSetBuilder {
     /// then each half fills its own part of the final arrays.
     static func rows(_ buffers: PairBuffers, count total: Int, contextLength n: Int, bits: UInt64,
                      vocabulary: [String], optionsJSON: String) -> DataSet {
-        let keys = buffers.keys, values = buffers.values
+        // Read only by the workers; each fills its own range of rows and pairs.
+        let keys = SharedConstPointer(base: buffers.keys), values = buffers.values.map { SharedConstPointer(base: UnsafePointer($0)) }
         let tokenMask: UInt64 = (1 << bits) - 1
         var mid = total / 2
         while mid > 0 && mid < total && keys[mid] >> bits == keys[mid - 1] >> bits { mid += 1 }
@@ -160,7 +166,7 @@ public enum DataSetBuilder {
         // Distinct keys (pairs) and distinct contexts (rows) of each half.
         var shapes = [(pairs: Int, rows: Int)](repeating: (0, 0), count: 2)
         shapes.withUnsafeMutableBufferPointer { out in
-            let out = SharedPointer(base: out.baseAddress!)
+            let out = SharedPointer(base: out.baseAddress!)   // entry `part` per worker
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 var pairs = 0, rows = 0
                 for i in ranges[part] {
@@ -177,7 +183,7 @@ public enum DataSetBuilder {
         withUninitialized(&counts, pairs) { counts in
         withUninitialized(&contexts, rowCount * n) { contexts in
             offsets[0] = 0
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
+            DispatchQueue.concurrentPerform(iterations: 2) { [shapes] part in
                 var pair = part == 0 ? -1 : shapes[0].pairs - 1
                 var row = part == 0 ? -1 : shapes[0].rows - 1
                 for i in ranges[part] {
@@ -200,26 +206,19 @@ public enum DataSetBuilder {
                        optionsJSON: optionsJSON)
     }
 
-    /// Sets `array` to `count` elements that `fill` writes through the pointer (no zeroing pass).
-    private static func withUninitialized<T>(_ array: inout [T], _ count: Int, _ fill: (SendableBuffer<T>) -> Void) {
-        array = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(SendableBuffer(base: buffer.baseAddress))
+    /// Sets `array` to `count` elements that `fill` writes through the pointer (no zeroing pass; a
+    /// trivial `T` is initialized by assignment). The row-filling workers write disjoint indices.
+    /// One element of capacity more, so that the pointer exists even for `count` 0.
+    private static func withUninitialized<T: BitwiseCopyable>(_ array: inout [T], _ count: Int, _ fill: (SharedPointer<T>) -> Void) {
+        array = [T](unsafeUninitializedCapacity: count + 1) { buffer, initialized in
+            fill(SharedPointer(base: buffer.baseAddress!))
             initialized = count
-        }
-    }
-    /// A raw element pointer the row-filling workers share (disjoint indices).
-    struct SendableBuffer<T>: @unchecked Sendable {
-        let base: UnsafeMutablePointer<T>?
-        subscript(i: Int) -> T {
-            get { base![i] }
-            nonmutating set { (base! + i).initialize(to: newValue) }
         }
     }
 
     /// Keys and values plus radix-sort scratch (allocated only while sorting, to keep the peak
-    /// low), shared by the worker threads (disjoint ranges).
-    /// Without values every count is 1 (nothing was merged before the final sort).
-    final class PairBuffers: @unchecked Sendable {
+    /// low). Without values every count is 1 (nothing was merged before the final sort).
+    final class PairBuffers {
         let keys: UnsafeMutablePointer<UInt64>
         let values: UnsafeMutablePointer<Int64>?
         private(set) var tmpKeys: UnsafeMutablePointer<UInt64>?
@@ -249,11 +248,13 @@ public enum DataSetBuilder {
         let parts = n >= 1 << 14 ? 2 : 1
         return [String](unsafeUninitializedCapacity: n) { buffer, initialized in
             let out = SharedPointer(base: buffer.baseAddress!)
+            // `string(of:)` only reads the table; each part initializes its own range of `out`.
+            let table = WorkerShared(interner)
             ids.withUnsafeBufferPointer { ids in
                 let ids = SharedConstPointer(base: ids.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
                     for i in (part * n / parts)..<((part + 1) * n / parts) {
-                        (out.base + i).initialize(to: interner.string(of: ids.base[i]))
+                        (out.base + i).initialize(to: table.value.string(of: ids.base[i]))
                     }
                 }
             }

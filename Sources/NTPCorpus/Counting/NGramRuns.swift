@@ -1,5 +1,7 @@
 import CSupport
 import Dispatch
+import NTPFormats
+import Synchronization
 
 /// Counts packed n-grams (all N ids in one UInt64) by sorting, as KenLM does.
 ///
@@ -21,6 +23,9 @@ final class NGramRuns {
     /// Sorting and merging run on a second thread, overlapped with tokenization.
     private let worker = DispatchQueue(label: "ntpsep.ngram-runs")
     private let idle = DispatchSemaphore(value: 1)
+    /// `run.count` as of the last merge, for `approximateCount`: the reading thread may ask while the
+    /// worker is merging, so it must not read `run` itself.
+    private let mergedCount = Atomic<Int>(0)
     private var released = false
     /// Gives the folder full runs go to under a memory budget, created on the first spill
     /// (`nil`: everything stays in memory).
@@ -53,7 +58,7 @@ final class NGramRuns {
     }
 
     /// Distinct n-grams merged so far plus events still buffered (for progress display).
-    var approximateCount: Int { run.count + buffered }
+    var approximateCount: Int { mergedCount.load(ordering: .relaxed) + buffered }
 
     @inline(__always)
     func add(_ key: UInt64) {
@@ -67,14 +72,16 @@ final class NGramRuns {
     private func startMerge() {
         idle.wait()
         swap(&buffer, &spare)
-        // The worker owns `spare` until it signals `idle`; nothing else touches it meanwhile.
-        struct Handoff: @unchecked Sendable { let events: UnsafeMutablePointer<UInt64>; let count: Int; let runs: NGramRuns; let limit: Int }
-        let handoff = Handoff(events: spare, count: buffered, runs: self, limit: spillLimit)
+        // The worker owns `spare`, `scratch`, the runs and the spill state until it signals `idle`;
+        // meanwhile this thread touches only `buffer`, `buffered` and the atomic `mergedCount`.
+        let runs = WorkerShared(self), events = SharedPointer(base: spare), count = buffered, limit = spillLimit
         buffered = 0
         worker.async {
-            handoff.runs.merge(handoff.events, count: handoff.count)
-            if handoff.runs.run.count >= handoff.limit { handoff.runs.spillRun() }
-            handoff.runs.idle.signal()
+            let runs = runs.value
+            runs.merge(events.base, count: count)
+            runs.mergedCount.store(runs.run.count, ordering: .relaxed)
+            if runs.run.count >= limit { runs.spillRun() }
+            runs.idle.signal()
         }
     }
 
@@ -104,6 +111,7 @@ final class NGramRuns {
             try writer.close()
             spilledRuns.append(writer.path)
             run.count = 0
+            mergedCount.store(0, ordering: .relaxed)
         } catch {
             spillError = error
         }

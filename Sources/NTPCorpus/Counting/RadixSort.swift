@@ -1,4 +1,5 @@
 import Dispatch
+import NTPFormats
 
 /// Radix sort of UInt64 keys (with Int64 values alongside) on raw buffers; stable.
 ///
@@ -17,20 +18,28 @@ enum RadixSort {
 
     /// Top-16-bit counts of keys the caller produced itself (fusing this pass into its own):
     /// `counts[part * 65,536 + (key >> shift) & 0xFFFF]` over the parts
-    /// `part * n / parts ..< (part + 1) * n / parts`.
-    struct PrefixHistogram {
+    /// `part * n / parts ..< (part + 1) * n / parts`. Part p's workers write only its own 65,536
+    /// counters, so the histogram can be filled by `parts` workers at once.
+    struct PrefixHistogram: Sendable {
         let shift: UInt64
         let parts: Int
-        let counts: UnsafeMutablePointer<Int>
+        let counts: SharedPointer<Int>
 
         /// A zeroed histogram whose prefixes are the top 16 bits of `maxKey`'s width.
         init(maxKey: UInt64, parts: Int) {
             shift = UInt64(max(0, 64 - maxKey.leadingZeroBitCount - RadixSort.prefixBits))
             self.parts = parts
-            counts = .allocate(capacity: parts * RadixSort.prefixCount)
-            counts.initialize(repeating: 0, count: parts * RadixSort.prefixCount)
+            counts = SharedPointer(base: .allocate(capacity: parts * RadixSort.prefixCount))
+            counts.base.initialize(repeating: 0, count: parts * RadixSort.prefixCount)
         }
-        func deallocate() { counts.deallocate() }
+        func deallocate() { counts.base.deallocate() }
+
+        /// Keys with `prefix` over all parts.
+        func total(_ prefix: Int) -> Int {
+            var c = 0
+            for part in 0..<parts { c += counts[part * prefixCount + prefix] }
+            return c
+        }
     }
 
     /// Sorts `keys[0..<n]` ascending, permuting `values` alongside when given. `tmpKeys` (and
@@ -43,35 +52,43 @@ enum RadixSort {
             sortInCache(keys, values, count: n, scratch: tmpKeys, scratchValues: tmpValues, into: keys, values)
             return
         }
-        let histogram: PrefixHistogram
-        if let given {
-            histogram = given
-        } else {
-            let parts = threads > 1 && n >= 1 << 16 ? 2 : 1
-            var orAll: UInt64 = 0, andAll: UInt64 = .max
-            for i in 0..<n { orAll |= keys[i]; andAll &= keys[i] }
-            // The prefix is the top 16 bits where keys differ (so a bucket sorted again by this
-            // function always splits further); bits above them are the same in every key.
-            let varying = orAll ^ andAll
-            guard varying != 0 else { return }
-            histogram = PrefixHistogram(maxKey: varying, parts: parts)
-            let h = histogram
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let c = h.counts + part * prefixCount
-                for i in (part * n / parts)..<((part + 1) * n / parts) { c[Int((keys[i] &>> h.shift) & prefixMask)] &+= 1 }
-            }
-        }
+        guard let histogram = given ?? prefixHistogram(keys, count: n, threads: threads) else { return }
         defer { if given == nil { histogram.deallocate() } }
-        let parts = histogram.parts, shift = histogram.shift
         // Contiguous prefix ranges of about n / 2,048 keys: prefix -> bucket, and bucket starts.
         let bucketOf = UnsafeMutablePointer<UInt16>.allocate(capacity: prefixCount)
         defer { bucketOf.deallocate() }
+        let bucketStart = buckets(histogram, count: n, bucketOf: bucketOf)
+        let p = Buffers(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues)
+        scatter(p, count: n, histogram: histogram, bucketOf: SharedConstPointer(base: bucketOf), buckets: bucketStart.count - 1)
+        sortBuckets(p, count: n, parts: histogram.parts, bucketStart: bucketStart)
+    }
+
+    /// The histogram of the top 16 bits where `keys[0..<n]` differ (so a bucket sorted again by
+    /// `sort` always splits further; bits above them are the same in every key), on two workers
+    /// when `threads` allows; nil when all keys are equal (already sorted).
+    private static func prefixHistogram(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: Int) -> PrefixHistogram? {
+        let parts = threads > 1 && n >= 1 << 16 ? 2 : 1
+        var orAll: UInt64 = 0, andAll: UInt64 = .max
+        for i in 0..<n { orAll |= keys[i]; andAll &= keys[i] }
+        let varying = orAll ^ andAll
+        guard varying != 0 else { return nil }
+        let h = PrefixHistogram(maxKey: varying, parts: parts)
+        let keys = SharedConstPointer(base: keys)   // read only
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let c = h.counts.base + part * prefixCount
+            for i in (part * n / parts)..<((part + 1) * n / parts) { c[Int((keys[i] &>> h.shift) & prefixMask)] &+= 1 }
+        }
+        return h
+    }
+
+    /// Cuts the prefixes into contiguous ranges of about n / 2,048 keys: fills `bucketOf[prefix]`
+    /// and returns the buckets' start positions, with n appended.
+    private static func buckets(_ histogram: PrefixHistogram, count n: Int, bucketOf: UnsafeMutablePointer<UInt16>) -> [Int] {
         var bucketStart = [0]
         let target = max(1, n / targetBuckets)
         var inBucket = 0, total = 0
         for prefix in 0..<prefixCount {
-            var c = 0
-            for part in 0..<parts { c += histogram.counts[part * prefixCount + prefix] }
+            let c = histogram.total(prefix)
             if inBucket > 0 && inBucket + c > target && bucketStart.count < Int(UInt16.max) {
                 bucketStart.append(total); inBucket = 0
             }
@@ -79,27 +96,32 @@ enum RadixSort {
             inBucket += c; total += c
         }
         bucketStart.append(n)
-        let buckets = bucketStart.count - 1
-        // Write offsets per (part, bucket): bucket by bucket, the first part's keys first (stable).
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: parts * buckets)
-        defer { offsets.deallocate() }
-        offsets.initialize(repeating: 0, count: parts * buckets)
+        return bucketStart
+    }
+
+    /// The most-significant pass: moves `keys` (and values) into their buckets in `tmpKeys`, each
+    /// part of the input by its own worker. Write offsets per (part, bucket) go bucket by bucket, the
+    /// first part's keys first, so the pass is stable and the parts write disjoint positions.
+    private static func scatter(_ p: Buffers, count n: Int, histogram: PrefixHistogram,
+                                bucketOf table: SharedConstPointer<UInt16>, buckets: Int) {
+        let parts = histogram.parts, shift = histogram.shift
+        let offsets = SharedPointer(base: UnsafeMutablePointer<Int>.allocate(capacity: parts * buckets))
+        defer { offsets.base.deallocate() }
+        offsets.base.initialize(repeating: 0, count: parts * buckets)
         for part in 0..<parts {
-            for prefix in 0..<prefixCount { offsets[part * buckets + Int(bucketOf[prefix])] += histogram.counts[part * prefixCount + prefix] }
+            for prefix in 0..<prefixCount { offsets[part * buckets + Int(table[prefix])] += histogram.counts[part * prefixCount + prefix] }
         }
         var sum = 0
         for b in 0..<buckets {
             for part in 0..<parts { let c = offsets[part * buckets + b]; offsets[part * buckets + b] = sum; sum += c }
         }
-        let p = Shared(keys: keys, values: values, tmpKeys: tmpKeys, tmpValues: tmpValues, offsets: offsets)
-        let table = SharedConstPointer(base: UnsafePointer(bucketOf))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let h = p.offsets + part * buckets
+            let h = offsets.base + part * buckets
             let range = (part * n / parts)..<((part + 1) * n / parts)
             if let v = p.values, let tv = p.tmpValues {
                 for i in range {
                     let k = p.keys[i]
-                    let b = Int(table.base[Int((k &>> shift) & prefixMask)])
+                    let b = Int(table[Int((k &>> shift) & prefixMask)])
                     let at = h[b]
                     p.tmpKeys[at] = k; tv[at] = v[i]
                     h[b] = at &+ 1
@@ -107,14 +129,19 @@ enum RadixSort {
             } else {
                 for i in range {
                     let k = p.keys[i]
-                    let b = Int(table.base[Int((k &>> shift) & prefixMask)])
+                    let b = Int(table[Int((k &>> shift) & prefixMask)])
                     let at = h[b]
                     p.tmpKeys[at] = k
                     h[b] = at &+ 1
                 }
             }
         }
-        // Each part sorts a contiguous run of buckets holding about n / parts keys.
+    }
+
+    /// Sorts every bucket of `tmpKeys` back into `keys`; each part sorts a contiguous run of buckets
+    /// holding about n / parts keys (disjoint ranges of both buffers).
+    private static func sortBuckets(_ p: Buffers, count n: Int, parts: Int, bucketStart: [Int]) {
+        let buckets = bucketStart.count - 1
         var firstBucket = [0]
         for part in 1..<max(parts, 1) where parts > 1 {
             var b = firstBucket[part - 1]
@@ -124,21 +151,20 @@ enum RadixSort {
         firstBucket.append(buckets)
         bucketStart.withUnsafeBufferPointer { starts in
             let s = SharedConstPointer(base: starts.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
+            DispatchQueue.concurrentPerform(iterations: parts) { [firstBucket] part in
                 for b in firstBucket[part]..<firstBucket[part + 1] {
                     let lo = s.base[b], count = s.base[b + 1] - lo
                     guard count > 0 else { continue }
+                    let keys = p.keys.base + lo, values = p.values.map { $0.base + lo }
+                    let tmpKeys = p.tmpKeys.base + lo, tmpValues = p.tmpValues.map { $0.base + lo }
                     if count > 1 << 16 {
                         // One 16-bit prefix holds this many keys: it gets its own most-significant pass.
-                        sort(p.tmpKeys + lo, p.tmpValues.map { $0 + lo }, count: count,
-                             tmpKeys: p.keys + lo, tmpValues: p.values.map { $0 + lo })
-                        (p.keys + lo).update(from: p.tmpKeys + lo, count: count)
-                        if let v = p.values, let tv = p.tmpValues { (v + lo).update(from: tv + lo, count: count) }
+                        sort(tmpKeys, tmpValues, count: count, tmpKeys: keys, tmpValues: values)
+                        keys.update(from: tmpKeys, count: count)
+                        if let values, let tmpValues { values.update(from: tmpValues, count: count) }
                         continue
                     }
-                    sortInCache(p.tmpKeys + lo, p.tmpValues.map { $0 + lo }, count: count,
-                                scratch: p.keys + lo, scratchValues: p.values.map { $0 + lo },
-                                into: p.keys + lo, p.values.map { $0 + lo })
+                    sortInCache(tmpKeys, tmpValues, count: count, scratch: keys, scratchValues: values, into: keys, values)
                 }
             }
         }
@@ -216,10 +242,15 @@ enum RadixSort {
         }
     }
 
-    /// The buffers the workers share; each worker touches disjoint ranges.
-    private struct Shared: @unchecked Sendable {
-        let keys: UnsafeMutablePointer<UInt64>, values: UnsafeMutablePointer<Int64>?
-        let tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?
-        let offsets: UnsafeMutablePointer<Int>
+    /// The keys, values and their scratch, as the workers share them: the scatter's parts write
+    /// disjoint positions of the scratch, and each bucket is sorted by one worker.
+    private struct Buffers: Sendable {
+        let keys: SharedPointer<UInt64>, values: SharedPointer<Int64>?
+        let tmpKeys: SharedPointer<UInt64>, tmpValues: SharedPointer<Int64>?
+        init(keys: UnsafeMutablePointer<UInt64>, values: UnsafeMutablePointer<Int64>?,
+             tmpKeys: UnsafeMutablePointer<UInt64>, tmpValues: UnsafeMutablePointer<Int64>?) {
+            self.keys = SharedPointer(base: keys); self.values = values.map { SharedPointer(base: $0) }
+            self.tmpKeys = SharedPointer(base: tmpKeys); self.tmpValues = tmpValues.map { SharedPointer(base: $0) }
+        }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NTPFormats
 
 /// A one-line progress display on stderr, shown only when stderr is a terminal.
 public final class ProgressReporter {
@@ -12,19 +13,13 @@ public final class ProgressReporter {
     /// `enabled: nil` means "when stderr is a terminal".
     public init(enabled: Bool? = nil) {
         self.enabled = enabled ?? (isatty(2) == 1)
-        start = Self.now()
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        start = monotonicSeconds()
     }
 
     /// Redraws at most every 0.2 s.
     public func update(file: String, bytes: Int64, totalBytes: Int64?, tokens: Int64, ngrams: Int) {
         guard enabled else { return }
-        let t = Self.now()
+        let t = monotonicSeconds()
         guard t - lastDraw >= 0.2 else { return }
         lastDraw = t
         let mb = Double(bytes) / 1e6
@@ -37,13 +32,20 @@ public final class ProgressReporter {
         }
         let name = file.count > 30 ? "…" + file.suffix(29) : file
         line += "\(name)  \(fmt1(mb)) MB  \(tokens) tokens  \(ngrams) n-grams  \(fmt1(mb / max(t - start, 1e-9))) MB/s"
-        fputs(line, stderr)
+        writeStandardError(line)
         drawn = true
     }
 
     /// Clears the progress line.
     public func finish() {
-        if drawn { fputs("\r\u{1B}[2K", stderr); drawn = false }
+        if drawn { writeStandardError("\r\u{1B}[2K"); drawn = false }
+    }
+
+    /// Writes `text` to file descriptor 2 at once (C's `stderr` is unbuffered too; its global
+    /// `FILE *` is not visible to Swift 6's concurrency checking).
+    private func writeStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
     }
 
     private func fmt1(_ x: Double) -> String {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import NTPCorpus
+import NTPReport
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,24 +13,12 @@ struct Merge: ParsableCommand {
     @Argument(help: "Part files written by `ntpsep ingest --shard I/N` or `ntpsep merge -o PART`.")
     var parts: [String]
 
-    @Option(name: .shortAndLong, help: "Output: a data set (.npz) or a part (any other name).")
-    var output: String
-
+    @OptionGroup var output: OutputOption<MergedFile>
     @OptionGroup var memory: MemoryArguments
-
-    @Flag(name: .shortAndLong, help: "Print nothing on success.")
-    var quiet = false
+    @OptionGroup var console: QuietFlag
 
     func run() throws {
-        try checkOutputs([output], inputs: parts)
-        let clock = Stopwatch()
-        Allocator.keepLargeBlocks()
-        let asDataSet = output.hasSuffix(".npz")
-        let written = try PartMerger.merge(parts, to: output, asDataSet: asDataSet, memoryBudget: try memory.budget(),
-                                           temporaryParent: memory.tempDir)
-        if !quiet {
-            if let written { print("wrote \(output): \(summary(written)) in \(clock.elapsedText)") }
-            else { print("wrote \(output): part of \(parts.count) parts in \(clock.elapsedText)") }
-        }
+        console.emit(try CorpusIngest.merge(parts, to: output.requiredPath, memoryBudget: try memory.budget(),
+                                            temporaryParent: memory.tempDir))
     }
 }

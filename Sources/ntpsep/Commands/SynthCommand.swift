@@ -1,7 +1,6 @@
 import ArgumentParser
-import Foundation
 import NTPCore
-import NTPFormats
+import NTPReport
 
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,41 +13,18 @@ struct Synth: ParsableCommand {
         i.i.d. N(0, scale²), for --embedding file:H.npy). Seeds are recorded in the data set's options.
         """)
 
-    @Option(help: "Number of contexts m.")
-    var contexts: Int
-
-    @Option(help: "Vocabulary size V.")
-    var vocab: Int
-
-    @Option(help: "Support size: K or uniform:LO-HI.")
-    var support: String
-
-    @Option(help: "Next-token probabilities: dirichlet[:ALPHA] (default α = 1) or uniform.")
-    var probabilities: String = "dirichlet"
-
-    @Option(help: "Number of sampled (context, token) pairs; omit for exact probabilities as counts.")
-    var samples: Int?
-
-    @Option(help: "Seed of the data draws.")
-    var seed: UInt64 = 0
-
-    @Option(name: .shortAndLong, help: "Output data set (.npz).")
-    var output: String
-
-    @Option(help: "Embedding dimension d (needs --embeddings-out).")
-    var dim: Int?
-
-    @Option(help: "Standard deviation of the embedding entries (the paper uses 1).")
-    var embeddingScale: Double = 1
-
-    @Option(help: "Seed of the embeddings (default: --seed + 1).")
-    var embeddingSeed: UInt64?
-
-    @Option(help: "Where to write H (d × m .npy).")
-    var embeddingsOut: String?
-
-    @Flag(name: .shortAndLong, help: "Print nothing on success.")
-    var quiet = false
+    @Option(help: "Number of contexts m.") var contexts: Int
+    @Option(help: "Vocabulary size V.") var vocab: Int
+    @Option(help: "Support size: K or uniform:LO-HI.") var support: String
+    @Option(help: "Next-token probabilities: dirichlet[:ALPHA] (default α = 1) or uniform.") var probabilities: String = "dirichlet"
+    @Option(help: "Number of sampled (context, token) pairs; omit for exact probabilities as counts.") var samples: Int?
+    @Option(help: "Seed of the data draws.") var seed: UInt64 = 0
+    @OptionGroup var output: OutputOption<DataSetFile>
+    @Option(help: "Embedding dimension d (needs --embeddings-out).") var dim: Int?
+    @Option(help: "Standard deviation of the embedding entries (the paper uses 1).") var embeddingScale: Double = 1
+    @Option(help: "Seed of the embeddings (default: --seed + 1).") var embeddingSeed: UInt64?
+    @Option(help: "Where to write H (d × m .npy).") var embeddingsOut: String?
+    @OptionGroup var console: QuietFlag
 
     func validate() throws {
         if (dim == nil) != (embeddingsOut == nil) { throw ValidationError("--dim and --embeddings-out go together") }
@@ -57,24 +33,10 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutputs([output, embeddingsOut], inputs: [])
-        // H (d × m doubles) and its dense copy for the .npy.
-        if let d = dim { try AvailableMemory.require(product: [d, contexts, 16], for: "--dim \(d) with \(contexts) contexts", advice: "use a smaller --dim") }
         let spec = SyntheticSpec(contexts: contexts, vocabulary: vocab, support: try SyntheticSpec.SupportSize(parsing: support),
-                                 probabilities: try SyntheticSpec.Probabilities(parsing: probabilities),
-                                 samples: samples, seed: seed)
-        var data = try SyntheticData.generate(spec)
-        var hNote = ""
-        if let d = dim, let path = embeddingsOut {
-            let eSeed = embeddingSeed ?? (seed &+ 1)
-            let f = SyntheticData.gaussianEmbeddings(dimension: d, contexts: data.contextCount, scale: embeddingScale, seed: eSeed)
-            try SyntheticData.recordEmbedding(in: &data, dimension: d, scale: embeddingScale, seed: eSeed)
-            try writeNPY(NPYArray(doubles: f.denseMatrix(), shape: [d, data.contextCount], fortranOrder: true), to: path)
-            hNote = "; H \(d) × \(data.contextCount) (scale \(embeddingScale), seed \(eSeed)) -> \(path)"
-        }
-        try data.writeNPZ(to: output)
-        if !quiet {
-            print("m = \(data.contextCount), V = \(vocab), n = \(samples.map(String.init) ?? "exact"), 𝓗 = \(fixed(data.entropy(), 4)) nats -> \(output)\(hNote)")
-        }
+                                 probabilities: try SyntheticSpec.Probabilities(parsing: probabilities), samples: samples, seed: seed)
+        let file = SyntheticDataFile(spec: spec, output: output.requiredPath, dimension: dim, embeddingScale: embeddingScale,
+                                     embeddingSeed: embeddingSeed, embeddingsOutput: embeddingsOut)
+        console.emit(try file.run())
     }
 }

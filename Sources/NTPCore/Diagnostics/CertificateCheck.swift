@@ -1,0 +1,16 @@
+/// What an independent re-check of a certificate measured.
+public struct CertificateCheck: Codable, Equatable, Sendable {
+    /// Whether the certificate passed with the stated tolerances.
+    public var valid: Bool
+    /// Separating: the smallest margin ℓ_a − ℓ_v over all j, v ∉ S_j. Farkas: Σα (should be 1).
+    public var minMargin: Double
+    /// Separating: the largest |ℓ_z − ℓ_a| over in-support pairs. Farkas: unused (0).
+    public var maxTieViolation: Double
+    /// Farkas: ‖Σ α C + Σ β T‖_F. Separating: unused (0).
+    public var residualNorm: Double
+    /// Farkas: residualNorm / (Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F + Σ |β_{j,z}| ‖(e_z − e_a) h̄_jᵀ‖_F), the size of
+    /// the residual against the terms it sums (round-off scales with those). Separating: unused (0).
+    public var relativeResidual: Double
+    /// One-line description of the first failed condition, or nil.
+    public var failure: String?
+}

@@ -1,0 +1,23 @@
+import NTPFormats
+
+/// The solvers `check` borrows from other parts of NTPCore, as closures so that the diagnostics
+/// do not depend on their types. Every hook is optional; a missing one leaves its report keys null.
+public struct CheckHooks {
+    /// Relative residual of the compatibility (log-odds) system; 0 means NTP_𝓗-compatible.
+    public var compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)?
+    /// Minimises CE(W) to the hook's own tolerance and returns W and the trajectory.
+    public var minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)?
+    /// ‖W^mm‖_F of the NTP-SVM (only called when separable); the report's margin is then 1/‖W^mm‖.
+    public var maxMarginNorm: ((DataSet, ContextFeatures) throws -> Double)?
+    /// Builds a projector onto 𝓕^⊥ for the first-order fallback of large problems.
+    public var complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))?
+    public init(compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)? = nil,
+                minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)? = nil,
+                maxMarginNorm: ((DataSet, ContextFeatures) throws -> Double)? = nil,
+                complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))? = nil) {
+        self.compatibilityResidual = compatibilityResidual
+        self.minimizeCrossEntropy = minimizeCrossEntropy
+        self.maxMarginNorm = maxMarginNorm
+        self.complementProjector = complementProjector
+    }
+}

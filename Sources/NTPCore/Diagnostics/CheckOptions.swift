@@ -1,0 +1,22 @@
+/// Options of `CheckRunner.run`.
+public struct CheckOptions: Sendable {
+    public var separability = SeparabilityOptions()
+    /// compatible ⇔ compat_residual ≤ this.
+    public var compatibilityTolerance = 1e-6
+    /// How many contexts each list of the report shows.
+    public var top = 10
+    /// Options of the certified lower end of the entropy gap; `entropyGapBound = false` skips it.
+    public var entropyGapBoundOptions = EntropyGapBoundOptions()
+    public var entropyGapBound = true
+    /// Input-data-set row of each context of the data set checked (`DataSetSampling.subsample`'s
+    /// `rows`), so that reports and certificates name input rows; nil = the data set is the input.
+    public var originalRows: [Int]? = nil
+    /// Write the certificate behind the verdict here (`CertificateFile`) right after the decision.
+    public var certificatePath: String? = nil
+    /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
+    /// when it does not separate.
+    public var candidateWeights: CandidateWeights? = nil
+    /// Decide through the most frequent contexts first (`SubsetLadder`), starting with this many.
+    public var subsetLadderStart: Int? = nil
+    public init() {}
+}

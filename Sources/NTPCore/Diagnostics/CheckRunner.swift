@@ -1,0 +1,212 @@
+import NTPFormats
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the `check` diagnostics on one data set and embedding.
+public enum CheckRunner {
+    /// Separability (always), compatibility / entropy gap / max margin (when the hooks are given).
+    public static func run(_ data: DataSet, features: ContextFeatures, embedding: String,
+                           options: CheckOptions = CheckOptions(), hooks: CheckHooks = CheckHooks()) throws -> CheckReport {
+        let start = monotonicSeconds()
+        var timings: [String: Double] = [:]
+        // One BLAS thread, as the Wolfe solver already does: with OpenBLAS's threads (the machine's
+        // cores by default) the decision's active set, the Farkas weights, the Adam run of the entropy
+        // gap and every number after them changed with the core count. The loss keeps its own
+        // `threads` workers (a fixed 2 in `CheckHooks.standard`), so the report does not depend on
+        // the machine.
+        let blasThreads = blasThreadCount()
+        setBLASThreads(1)
+        defer { setBLASThreads(blasThreads) }
+        let (sep, trained, projector) = try decide(data, features: features, options: options, hooks: hooks, timings: &timings)
+        var certificateFile: CertificateFileSummary? = nil
+        if let path = options.certificatePath {
+            let file = CertificateFile(sep, data: data, features: features, originalRows: options.originalRows, path: path)
+            try file.write(to: path)
+            certificateFile = file.summary
+        }
+        var report = initialReport(sep, data: data, features: features, embedding: embedding, options: options,
+                                   certificateFile: certificateFile)
+        if sep.verdict == .separable {
+            report.margin = sep.normalizedMargin
+            report.marginKind = "certificate-lower-bound"
+            if let mm = hooks.maxMarginNorm {
+                let t0 = monotonicSeconds()
+                let norm = try mm(data, features)
+                timings["max_margin"] = monotonicSeconds() - t0
+                if norm > 0 { report.margin = 1 / norm; report.marginKind = "max-margin" }
+            }
+        }
+        if let compat = hooks.compatibilityResidual {
+            let t0 = monotonicSeconds()
+            let r = try compat(data, features)
+            timings["compatibility"] = monotonicSeconds() - t0
+            report.compatResidual = r
+            report.compatible = r <= options.compatibilityTolerance
+        }
+        if let minimize = hooks.minimizeCrossEntropy {
+            let t0 = monotonicSeconds()
+            let run = try trained ?? minimize(data, features)
+            addEntropyGap(&report, run: run, since: t0, sep: sep, projector: projector,
+                          data: data, features: features, options: options, timings: &timings)
+        }
+        if sep.verdict == .separable, let c = sep.separating {
+            let share = SeparatedShare.count(data, features: features, weights: c.weights, tolerance: sep.tolerance,
+                                             method: "the verified separating W (every context)")
+            report.separatedShareContexts = share.contexts
+            report.separatedShareEvents = share.events
+            report.separatedShareMethod = share.method
+        }
+        if let lp = sep.lp { timings["separability_simplex"] = lp.simplexSeconds }
+        timings["total"] = monotonicSeconds() - start
+        report.timings = timings
+        return report
+    }
+
+    /// The separability verdict: a candidate W, the subset ladder or `Separability.decide`, and when
+    /// that is undecided the entropy-gap run's W (returned, so that it is not run twice), with the
+    /// projector onto 𝓕⊥ they used.
+    private static func decide(_ data: DataSet, features: ContextFeatures, options: CheckOptions, hooks: CheckHooks,
+                               timings: inout [String: Double])
+        throws -> (SeparabilityResult, CrossEntropyRun?, ((inout [Double]) -> Void)?) {
+        var t0 = monotonicSeconds()
+        let projector = try hooks.complementProjector?(data, features)
+        var sep = options.candidateWeights.flatMap {
+            Separability.certify(weights: $0.weights, data: data, features: features, options: options.separability,
+                                 projector: projector, source: $0.source)
+        } ?? options.subsetLadderStart.map {
+            SubsetLadder.decide(data, features: features, options: options.separability, start: $0).result
+        } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
+        timings["separability"] = monotonicSeconds() - t0
+        var trained: CrossEntropyRun? = nil
+        if sep.verdict == .undecided, let minimize = hooks.minimizeCrossEntropy {
+            // The entropy-gap run's W is one more source of a separating W (projected onto 𝓕⊥).
+            t0 = monotonicSeconds()
+            trained = try minimize(data, features)
+            timings["entropy_gap"] = monotonicSeconds() - t0
+            if let r = Separability.certify(weights: trained!.weights, data: data, features: features, options: options.separability,
+                                            projector: projector, source: "the entropy-gap run's W projected onto 𝓕⊥") {
+                sep = r
+            }
+        }
+        return (sep, trained, projector)
+    }
+
+    /// The report of a verdict, before the margin, compatibility and entropy gap are filled in.
+    private static func initialReport(_ sep: SeparabilityResult, data: DataSet, features: ContextFeatures, embedding: String,
+                                      options: CheckOptions, certificateFile: CertificateFileSummary?) -> CheckReport {
+        CheckReport(contexts: data.contextCount, vocabulary: data.vocabularySize,
+                    dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
+                    compatible: nil, compatResidual: nil,
+                    separable: sep.verdict == .separable ? true : sep.verdict == .notSeparable ? false : nil,
+                    verdict: sep.verdict.rawValue, tolerance: sep.tolerance, marginBracket: sep.marginBracket,
+                    entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
+                    entropyGapInterval: nil, entropyGapBound: nil,
+                    separatedShareContexts: nil, separatedShareEvents: nil, separatedShareMethod: nil,
+                    margin: nil, marginKind: nil, certificate: summary(sep),
+                    involvedContexts: sep.involvedContexts.prefix(options.top).map {
+                        reported(data, $0.context, $0.weight, originalRows: options.originalRows) },
+                    involvedContextCount: sep.involvedContexts.count,
+                    excessLossContexts: [], timings: [:], certificateFile: certificateFile)
+    }
+
+    /// The entropy gap of the minimiser's `run` (obtained from time `started` on), its certified
+    /// interval, and (when not separable) the share of contexts its W separates once projected onto 𝓕⊥.
+    private static func addEntropyGap(_ report: inout CheckReport, run: CrossEntropyRun, since started: Double,
+                                      sep: SeparabilityResult, projector: ((inout [Double]) -> Void)?, data: DataSet,
+                                      features: ContextFeatures, options: CheckOptions, timings: inout [String: Double]) {
+        var t0 = started
+        let h = report.entropy
+        let excess = perContextExcessLoss(data, features: features, weights: run.weights)
+        report.entropyGap = excess.reduce(0, +)
+        report.entropyGapTrend = run.history.map { LossPoint(iteration: $0.iteration, value: $0.value - h) }
+        report.entropyGapMethod = run.description
+        let order = excess.indices.sorted { excess[$0] != excess[$1] ? excess[$0] > excess[$1] : $0 < $1 }
+        report.excessLossContexts = order.prefix(options.top).map { reported(data, $0, excess[$0], originalRows: options.originalRows) }
+        timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
+        if options.entropyGapBound {
+            t0 = monotonicSeconds()
+            var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
+                                                separable: report.separable, compatible: report.compatible,
+                                                options: options.entropyGapBoundOptions)
+            // Adam's gap as summed per context above, unless the search's last W did better.
+            bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)
+            report.entropyGapBound = bound
+            report.entropyGapInterval = [bound.lower, bound.upper]
+            timings["entropy_gap_bound"] = monotonicSeconds() - t0
+        }
+        if sep.verdict != .separable, let projector {
+            t0 = monotonicSeconds()
+            var w = run.weights
+            projector(&w)
+            let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
+                                             method: "the minimiser's W projected onto 𝓕⊥")
+            report.separatedShareContexts = share.contexts
+            report.separatedShareEvents = share.events
+            report.separatedShareMethod = share.method
+            timings["separated_share"] = monotonicSeconds() - t0
+        }
+    }
+
+    /// π̂_j (CE_j(W) − H_j) for every context: CE_j = logsumexp(ℓ_j) − Σ_z p̂_{j,z} ℓ_{j,z},
+    /// H_j = −Σ_z p̂_{j,z} log p̂_{j,z}, ℓ_j = W h̄_j. Their sum is CE(W) − 𝓗 ≥ 0.
+    public static func perContextExcessLoss(_ data: DataSet, features: ContextFeatures, weights: [Double]) -> [Double] {
+        let cols = SparseContextColumns(features)
+        let V = data.vocabularySize
+        precondition(weights.count == V * cols.dimension, "W must be V × d")
+        let pi = data.contextFrequencies()
+        var logits = [Double](repeating: 0, count: V)
+        var out = [Double](repeating: 0, count: data.contextCount)
+        weights.withUnsafeBufferPointer { w in
+            for j in 0..<data.contextCount where data.supportSize(j) > 0 {
+                for r in 0..<V { logits[r] = cols.logit(w, row: r, context: j) }
+                let mx = logits.max()!
+                var s = 0.0
+                for r in 0..<V { s += exp(logits[r] - mx) }
+                let lse = mx + log(s)
+                let total = data.rowTotal(j)
+                var ce = lse, hj = 0.0
+                for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where data.counts[e] > 0 {
+                    let p = data.counts[e] / total
+                    ce -= p * logits[Int(data.columns[e])]
+                    hj -= p * log(p)
+                }
+                out[j] = pi[j] * (ce - hj)
+            }
+        }
+        return out
+    }
+
+    static func summary(_ r: SeparabilityResult) -> CertificateSummary {
+        var s = CertificateSummary(kind: "none", verified: false, marginMultipliers: 0, tieMultipliers: 0,
+                                   lp: r.lp, firstOrder: r.firstOrder, reason: r.reason, method: r.method)
+        if let c = r.separating, let k = r.check {
+            _ = c
+            s.kind = "separating-W"; s.verified = k.valid
+            s.minMargin = k.minMargin; s.maxTieViolation = k.maxTieViolation
+        } else if let f = r.farkas, let k = r.check {
+            s.kind = "farkas"; s.verified = k.valid
+            s.residualNorm = k.residualNorm; s.relativeResidual = k.relativeResidual
+            s.normLowerBound = k.residualNorm > 0 ? 1 / k.residualNorm : nil
+            s.marginMultipliers = f.marginMultipliers.count; s.tieMultipliers = f.tieMultipliers.count
+        }
+        return s
+    }
+
+    /// A context with its text and support, read from the data set's vocabulary and contexts; its
+    /// index is `originalRows[j]` (the input row) when given.
+    public static func reported(_ data: DataSet, _ j: Int, _ weight: Double, originalRows: [Int]? = nil) -> ReportedContext {
+        let index = originalRows?[j] ?? j
+        var text = "#\(index)"
+        if let v = data.vocabulary, let c = data.contexts, data.contextLength > 0 {
+            text = (0..<data.contextLength).map { v[Int(c[j * data.contextLength + $0])] }.joined(separator: " ")
+        }
+        let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+        let support = range.sorted { data.counts[$0] != data.counts[$1] ? data.counts[$0] > data.counts[$1] : $0 < $1 }
+            .map { e -> String in
+                let t = Int(data.columns[e])
+                return data.vocabulary?[t] ?? String(t)
+            }
+        return ReportedContext(index: index, weight: weight, text: text, support: support)
+    }
+}

@@ -1,0 +1,134 @@
+import COpenBLAS
+import NTPFormats
+
+/// The null-space route by cutting planes in k = dim null(H̄) dimensions (theory.md §7).
+///
+/// With u = Nᵀ T the LP of `decide` asks for one point u that lies, for every token v, in
+/// a_v + cone{N_j : j ∈ O_v} (O_v: the contexts whose support lacks v, a_v = Σ_{j ∈ O_v} N_j). a_v lies
+/// inside that cone, so — cones being invariant under scaling — the data are separable iff the V cones
+/// have a common interior point. This decides that in R^k instead of solving the V·k-row LP:
+/// a master LP proposes c, every token's small depth LP (`TokenDepthLP`, k rows) either places c
+/// strictly inside its cone or returns a cut, and the master learns the cut. It ends with
+///   * every depth t_v(c) > 0: margins λ_v/t_min and u = c/t_min are the LP's solution, and
+///     `separable` turns them into a verified W;
+///   * master value 0: its duals combine cuts of each token into Y_v (each in token v's dual cone) with
+///     Σ_v Y_v = 0, the Farkas pair R = Y Nᵀ of `farkas`.
+/// Why: random supports of real sizes put the threshold at k ≈ m/3, where the V·k-row LP is
+/// degenerate and slow, while the cones of most tokens already contain every c (they need no cut).
+extension NullSpaceSeparability {
+    /// Decides, or returns nil when an LP fails, the deadline passes, or a certificate fails to verify.
+    func decideByCuttingPlanes(deadline: Double) -> SeparabilityResult? {
+        let start = monotonicSeconds()
+        let k = nullity
+        guard k > 0 else { return nil }
+        let (holds, offPairs) = tokenPairs()
+        var firstPair = [Int](repeating: offPairs.count, count: V + 1)
+        for (i, pair) in offPairs.enumerated().reversed() { firstPair[pair.token] = i }
+        for v in stride(from: V - 1, through: 0, by: -1) { firstPair[v] = min(firstPair[v], firstPair[v + 1]) }
+
+        let master = CutMaster(k: k)
+        var tokens: [TokenDepthLP?] = []
+        var center = [Double](repeating: 0, count: k)
+        var missing: [[Double]] = []
+        for v in 0..<V {
+            let off = (firstPair[v]..<firstPair[v + 1]).map { i in (0..<k).map { null(offPairs[i].context, $0) } }
+            for row in off { for c in 0..<k { center[c] += row[c] } }
+            for z in missingDirections(holding: holds[v]) { master.add(token: v, normal: z, isEquality: true); missing.append(z) }
+            tokens.append(off.isEmpty ? nil : TokenDepthLP(offRows: off, k: k))
+        }
+        // Start at the sum of the a_v (central for the cones), on the subspace every cone spans, in the box.
+        let before = center.map(abs).max() ?? 0
+        Self.removeComponents(along: missing, from: &center)
+        let scale = center.map(abs).max() ?? 0
+        // The missing directions may span R^k: then c = 0 is the only point, and every cone gets its cut.
+        var point = scale > 1e-9 * before ? center.map { $0 / scale } : [Double](repeating: 0, count: k)
+        var iterations = 0, tokenSolves = 0
+        var depths = [Double](repeating: 0, count: V)
+        while monotonicSeconds() < deadline {
+            iterations += 1
+            var violated = 0
+            for v in 0..<V {
+                guard let lp = tokens[v] else { depths[v] = 1; continue }
+                guard let t = lp.depth(at: point, deadline: deadline) else { return nil }
+                tokenSolves += 1
+                depths[v] = t
+                if t <= Self.cutDepth { master.add(token: v, normal: lp.cut()); violated += 1 }
+            }
+            let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
+                + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
+            if violated == 0 {
+                var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds)
+                result?.method = method()
+                return result
+            }
+            guard let (value, next) = master.solve(deadline: deadline) else { return nil }
+            if value <= Self.masterZero {
+                var result = farkas(fromCutDuals: master.duals(), rows: master.rows)
+                result?.method = method()
+                return result
+            }
+            point = next
+        }
+        return nil
+    }
+
+    /// A token is cut when its depth is at most this (c on or outside its cone, to round-off).
+    static var cutDepth: Double { 1e-9 }
+    /// The master's value counts as 0 (no point strictly inside every cut) below this.
+    static var masterZero: Double { 1e-11 }
+
+    /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min.
+    private func separable(at point: [Double], depths: [Double], tokens: [TokenDepthLP?],
+                           offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
+        let tMin = depths.min() ?? 0
+        guard tMin > 0 else { return nil }
+        var margins: [Double] = []
+        margins.reserveCapacity(offPairs.count)
+        for v in 0..<V { if let lp = tokens[v] { margins += lp.margins(depth: depths[v]).map { $0 / tMin } } }
+        guard margins.count == offPairs.count else { return nil }
+        return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
+    }
+
+    /// The Farkas pair from the master's duals: Y_v = Σ over v's rows of dual · normal (V × k row-major).
+    private func farkas(fromCutDuals duals: [Double], rows: [(token: Int, normal: [Double])]) -> SeparabilityResult? {
+        let k = nullity
+        var y = [Double](repeating: 0, count: V * k)
+        for (i, row) in rows.enumerated() where duals[i] != 0 {
+            for c in 0..<k { y[row.token * k + c] += duals[i] * row.normal[c] }
+        }
+        return farkas(duals: y)
+    }
+
+    /// x minus its projection on span(directions) (modified Gram–Schmidt on the directions).
+    static func removeComponents(along directions: [[Double]], from x: inout [Double]) {
+        var basis: [[Double]] = []
+        for z in directions {
+            var q = z
+            for b in basis { let p = zip(q, b).reduce(0) { $0 + $1.0 * $1.1 }; for i in q.indices { q[i] -= p * b[i] } }
+            let norm = q.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 1e-8 else { continue }
+            basis.append(q.map { $0 / norm })
+        }
+        for b in basis { let p = zip(x, b).reduce(0) { $0 + $1.0 * $1.1 }; for i in x.indices { x[i] -= p * b[i] } }
+    }
+
+    /// Unit directions z ⊥ every N_j with j ∉ `holding` (the token's cone lacks them, so every point
+    /// must have z·c = 0): eigenvectors of N_Oᵀ N_O = I − Σ_{j ∈ holding} N_j N_jᵀ with eigenvalue ≈ 0.
+    private func missingDirections(holding: [Int]) -> [[Double]] {
+        let k = nullity
+        guard !holding.isEmpty else { return [] }
+        var gram = [Double](repeating: 0, count: k * k)
+        for a in 0..<k { gram[a * k + a] = 1 }
+        for j in holding { for a in 0..<k { let x = null(j, a); for b in 0..<k { gram[a * k + b] -= x * null(j, b) } } }
+        var eigen = [Double](repeating: 0, count: k)
+        var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))
+        var n = Int32(k), lda = Int32(k), info: Int32 = 0, lwork: Int32 = -1, query = 0.0
+        dsyev_(&jobz, &uplo, &n, &gram, &lda, &eigen, &query, &lwork, &info)
+        lwork = Int32(query)
+        var work = [Double](repeating: 0, count: max(1, Int(lwork)))
+        dsyev_(&jobz, &uplo, &n, &gram, &lda, &eigen, &work, &lwork, &info)
+        guard info == 0 else { return [] }
+        // Eigenvalues ascend; the Gram's entries are O(1), so 1e-9 separates round-off from a direction.
+        return eigen.indices.filter { eigen[$0] < 1e-9 }.map { i in Array(gram[(i * k)..<(i * k + k)]) }
+    }
+}

@@ -1,0 +1,53 @@
+/// Tolerances of the decision and of the certificate checks.
+public struct SeparabilityOptions: Sendable {
+    /// Margin rows per context in the first LP (the globally most frequent off-support tokens).
+    public var initialRowsPerContext = 3
+    /// At most this many violated margin rows are added per context and round (most violated first).
+    public var rowsAddedPerContext = 6
+    /// Add per context the sum of all its margin rows (valid, dense in tokens) to the first LP;
+    /// it avoids one round per few tokens when the answer is "separable".
+    public var aggregateRows = true
+    /// Aggregate rows only for contexts with nnz(h̄_j) ≤ this (one-hot, positional one-hot).
+    public var aggregateMaxFeatureNonzeros = 8
+    /// Full LPs with at most this many margin-block nonzeros get all margin rows at once (no rounds).
+    public var fullLPNonzeros = 0
+    /// Let GLPK scale the LP (glp_scale_prob, automatic) before the first solve.
+    public var scale = false
+    /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
+    public var useClosedForms = true
+    /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
+    public var useMinNormPoint = true
+    /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.
+    public var maxMinNormPointTies = 6_000
+    /// Decide first by the logit-space LP over null(H̄) (`NullSpaceSeparability`) when dim null(H̄) is
+    /// small (`maxNullityShare`): with few null directions it is one small LP whatever the number of ties.
+    public var useNullSpaceLP = true
+    /// Decide the null-space route by cutting planes in R^k (`decideByCuttingPlanes`) before its full
+    /// LP, and at any k: measured on 200 KJV contexts it decides both sides in 0.1–30 s, where the full
+    /// LP took 60–80 s near the threshold and could not be built for k > rank/4.
+    public var useNullSpaceCuttingPlanes = true
+    /// Largest number of contexts (with nonempty support) for the null-space route's m × m SVD.
+    public var maxNullSpaceContexts = 4_000
+    /// The null-space route is taken first when k = dim null(H̄) ≤ this share of rank H̄ (its LP has V·k rows
+    /// against the W-space LP's V·rank columns, and measured on 200 KJV contexts it was the faster
+    /// one up to about k = rank/4 (and the only one to finish on the separable side near the threshold).
+    public var maxNullityShare = 0.25
+    /// Largest k · Σ_j (V − k_j), the nonzeros of the null-space LP's off-support block (k = dim null H̄).
+    public var maxNullSpaceNonzeros = 20_000_000
+    /// Constraint-generation rounds before giving up ("undecided").
+    public var maxRounds = 500
+    /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
+    public var maxColumns = 2_000_000
+    /// Largest Σ_j (V − k_j) · 2 nnz(h̄_j), a bound on the nonzeros of the full margin block.
+    public var maxMarginNonzeros = 2_000_000_000
+    /// Wall-clock budget for all simplex calls together, seconds.
+    public var timeLimit: Double = 600
+    /// Iterations of the first-order fallback when the LP is not attempted or fails (0 = skip).
+    public var firstOrderIterations = 300
+    /// Seed of the first-order fallback.
+    public var seed: UInt64 = 0
+    /// τ: the relative tolerance every verdict is decided to. Margins, ties and Farkas residuals are
+    /// measured relative to the scale √2 · max_j ‖h̄_j‖ (times ‖W‖_F for a W); see `Separability`.
+    public var tolerance = 1e-9
+    public init() {}
+}

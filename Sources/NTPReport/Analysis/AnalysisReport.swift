@@ -1,0 +1,123 @@
+import NTPCore
+
+/// Renders an `AnalysisSummary` for the terminal and as the HTML report.
+enum AnalysisReport {
+    static func conditionRows(_ s: AnalysisSummary) -> [[String]] {
+        s.checks.map { c in
+            var separable = verdict(c.separable)
+            if c.separable == false { separable += " (\(c.involvedContextCount) contexts in the certificate)" }
+            return [c.embedding, grouped(c.contexts), grouped(c.dimension), separable, verdict(c.compatible),
+                    c.compatResidual.map { general($0, 2) } ?? "–", c.entropyGap.map { general($0, 3) } ?? "–",
+                    c.entropyGapInterval.map { intervalText($0[0], $0[1], 3) } ?? "–",
+                    c.margin.map { general($0, 3) } ?? "–"]
+        }
+    }
+
+    static let conditionHeader = ["embedding", "m", "d", "NTP-separable", "NTP_𝓗-compatible", "compat. residual", "CE − 𝓗 ≤ (nats)",
+                                  "inf CE − 𝓗 ∈ (certified, nats)", "margin"]
+
+    static func terminal(_ s: AnalysisSummary, directory: String) -> String {
+        let st = s.statistics
+        var lines: [String] = []
+        lines.append("\(s.name): n = \(grouped(Int(st.events))) events, m = \(grouped(st.contexts)) contexts, V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (order \(st.order))")
+        lines.append("contexts with one next token: \(fixed(100 * st.singleSupportContextShare, 1))% (\(fixed(100 * st.singleSupportEventShare, 1))% of events)")
+        lines.append("")
+        lines.append("conditions on the most frequent contexts (V = \(s.checkVocabulary)):")
+        let rows = conditionRows(s)
+        let header = ["embedding", "m", "d", "separable", "compatible", "residual", "CE−𝓗 ≤", "inf CE−𝓗 ∈", "margin"]
+        var widths = header.map(\.count)
+        for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            "  " + cells.enumerated().map { i, c in c.padded(widths[i], i == 0 || i == 3 ? .left : .right) }.joined(separator: "  ")
+        }
+        lines.append(line(header))
+        for r in rows { lines.append(line(r)) }
+        if let t = s.training.first {
+            lines.append("")
+            lines.append("training on \(t.contexts) contexts, gaussian:\(t.dimension), \(t.steps) steps:")
+            for r in s.training {
+                lines.append("  \(r.optimizer.padded(4))  CE−𝓗 \(general(r.gap, 3))  ‖W‖ \(general(r.norm, 3))"
+                             + (r.distanceToWStar.map { "  ‖P_F(W)−W*‖ \(general($0, 3))" } ?? "")
+                             + (r.cosineShiftedMM.map { "  cos(W−W*, W^mm) \(fixed($0, 3))" } ?? ""))
+            }
+        }
+        lines.append("")
+        lines.append(sweepSentence(s.sweep) + ":")
+        lines += SweepTable.rows(s.sweep).map { "  " + $0 }
+        lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func html(_ s: AnalysisSummary, corpusSVG: String, trainingSVG: String, sweepSVG: String) -> String {
+        let st = s.statistics
+        var r = HTMLReport(title: "NTP-separability of \(s.name)",
+                           subtitle: "ntpsep analyze — \(s.corpus.joined(separator: ", ")) — \(fixed(s.seconds, 1)) s")
+        r.section("Corpus")
+        r.facts([
+            ("events n", grouped(Int(st.events))),
+            ("distinct contexts m", "\(grouped(st.contexts)) (order \(st.order))"),
+            ("vocabulary V", grouped(st.vocabulary)),
+            ("entropy bound 𝓗", "\(fixed(st.entropy, 4)) nats/token = \(fixed(st.entropyBits, 4)) bits/token"),
+            ("mean support size", fixed(st.meanSupport, 3)),
+            ("single-token supports", "\(fixed(100 * st.singleSupportContextShare, 1))% of contexts, \(fixed(100 * st.singleSupportEventShare, 1))% of events"),
+        ])
+        if let orders = st.orders {
+            r.table(header: ["order", "contexts", "mean support", "𝓗 (nats)", "𝓗 (bits)"],
+                    rows: orders.map { [String($0.order), grouped($0.contexts), fixed($0.meanSupport, 3), fixed($0.entropy, 4), fixed($0.entropyBits, 4)] },
+                    numeric: [0, 1, 2, 3, 4], caption: "Conditional entropy and support size by context length")
+        }
+        r.figure(svg: corpusSVG, caption: "Left: the share of contexts (solid) and of events (dashed) whose next-token support has at least k tokens. Right: the conditional entropy of the next token against the context length (order − 1).")
+        r.table(header: ["context", "support k", "count"],
+                rows: st.largestSupports.map { [$0.context, grouped($0.support), grouped(Int($0.count))] },
+                numeric: [1, 2], caption: "Contexts with the largest supports")
+
+        r.section("The two conditions")
+        r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided by Wolfe's minimum-norm point (the exact LP when the problem is out of its reach) to τ = 1e-9, and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W.")
+        r.table(header: conditionHeader, rows: conditionRows(s), numeric: [1, 2, 5, 6, 7, 8])
+        for c in s.checks where !c.involvedContexts.isEmpty {
+            r.table(header: ["α_j", "context", "support"],
+                    rows: c.involvedContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
+                    numeric: [0], caption: "\(c.embedding): contexts in the Farkas certificate (why these features cannot separate the data)")
+        }
+        for c in s.checks.prefix(3) where !c.excessLossContexts.isEmpty {
+            r.table(header: ["π̂_j (CE_j − H_j)", "context", "support"],
+                    rows: c.excessLossContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
+                    numeric: [0], caption: "\(c.embedding): contexts with the largest remaining excess loss")
+        }
+
+        if let t = s.training.first {
+            r.section("Training: the implicit bias")
+            r.figure(svg: trainingSVG, caption: "GD (η = 1/λ_max), normalized GD and Adam (η = 0.01) from W = 0 on \(t.contexts) contexts with gaussian:\(t.dimension) features (d > m, so both conditions hold): CE approaches 𝓗, ‖W‖ grows, P_𝓕(W) approaches W* and W − W* aligns with the NTP-SVM direction W^mm.")
+            r.table(header: ["optimizer", "η", "CE − 𝓗", "‖W‖", "‖P_𝓕(W) − W*‖", "cos(W, W^mm)", "cos(W − W*, W^mm)"],
+                    rows: s.training.map { [$0.optimizer, general($0.learningRate, 4), general($0.gap, 3), general($0.norm, 4),
+                                             $0.distanceToWStar.map { general($0, 3) } ?? "–", $0.cosineMM.map { fixed($0, 4) } ?? "–",
+                                             $0.cosineShiftedMM.map { fixed($0, 4) } ?? "–"] },
+                    numeric: [1, 2, 3, 4, 5, 6], caption: "After \(t.steps) steps")
+        }
+
+        r.section("The separability threshold d*/m")
+        r.paragraph("The " + sweepSentence(s.sweep) + ". Per trial, the rows of a Gaussian H are drawn once and d uses the first d of them; bisection over d finds the smallest separable d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial without both certificates is undecided and is counted on its own, never as not separable. The null models keep m, V, every support size and the counts; uniform redraws each support uniformly, frequency draws its tokens with probability ∝ their total count.")
+        r.figure(svg: sweepSVG, caption: "Median d*/m over the decided trials with its 95 % order-statistic confidence interval, real supports against the null models.")
+        r.table(header: ["model", "m", "trials", "decided", "undecided", "median d*/m", "95 % CI", "coverage"],
+                rows: s.sweep.points.map { p in
+                    [p.model, String(p.contexts), String(p.trials), String(p.decided), String(p.undecided),
+                     SweepTable.ratio(p.median, p),
+                     p.ciLower.map { "[\(SweepTable.ratio($0, p)), \(SweepTable.ratio(p.ciUpper, p))]" } ?? "–",
+                     p.coverage.map { fixed($0, 3) } ?? "–"]
+                },
+                numeric: [1, 2, 3, 4, 5, 7])
+
+        r.section("Method")
+        r.paragraph("Ingest options: \(s.options)")
+        r.paragraph("Files: data.npz (scipy.sparse.load_npz), analysis.json, corpus.svg, training-*.csv, training.svg, sweep.csv (one row per trial), sweep-summary.csv, sweep.svg.")
+        return r.render()
+    }
+}
+
+/// "d*/m on the 100 most frequent contexts, 10 trials per model (sweep's default: 20), 0 undecided".
+func sweepSentence(_ r: SweepResult) -> String {
+    let m = Array(Set(r.points.map(\.contexts))).sorted().map(String.init).joined(separator: ", ")
+    let undecided = r.points.reduce(0) { $0 + $1.undecided }
+    return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts, \(r.trialsPerPoint) trials per model"
+        + (r.trialsPerPoint < 20 ? " (sweep's default: 20)" : "") + ", \(undecided) undecided"
+}

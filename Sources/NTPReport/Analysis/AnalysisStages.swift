@@ -1,0 +1,116 @@
+import Foundation
+import NTPCore
+import NTPCorpus
+import NTPFormats
+
+/// The stages of `Analysis.run`, in order, each charging its seconds to `timing`.
+struct AnalysisStages {
+    let budget: AnalysisBudget
+    let seed: UInt64
+    let progress: StepPrinter
+    var timing = StageTimes()
+
+    init(budget: AnalysisBudget, seed: UInt64, progress: StepPrinter) {
+        self.budget = budget; self.seed = seed; self.progress = progress
+    }
+
+    /// The data sets of the condition checks: the corpus over its most frequent tokens, its most
+    /// frequent contexts for the one-hot checks, and a smaller set for the Gaussian checks and training.
+    struct CheckData {
+        var reduced: DataSet
+        var onehot: DataSet
+        var gaussian: DataSet
+    }
+
+    /// 1. Counts the whole corpus: data.npz, statistics by context length, corpus.svg.
+    mutating func count(_ corpus: [String], options: IngestOptions, progressBar: Bool?,
+                        into folder: OutputFolder) throws -> (data: DataSet, statistics: CorpusStatistics, figure: String) {
+        progress.step("counting \(corpus.joined(separator: ", ")) (order \(options.order))")
+        let full = try CorpusIngest.dataSet(corpus, options: options, progress: progressBar)
+        try full.writeNPZ(to: folder.file("data.npz"))
+        let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
+        let figure = corpusFigure(full, orders: stats.orders ?? [])
+        try writeFileAtomically(path: folder.file("corpus.svg"), contents: figure)
+        timing.lap("count")
+        return (full, stats, figure)
+    }
+
+    /// 2a. The check data: frequent tokens, frequent contexts.
+    mutating func checkData(_ corpus: [String], options: IngestOptions) throws -> CheckData {
+        progress.step("condition checks on the \(budget.checkContexts) (one-hot features) and \(budget.sweepContexts) (Gaussian) most frequent contexts, \(budget.checkVocab) most frequent tokens")
+        var reducedOptions = options
+        reducedOptions.maxVocabulary = min(options.maxVocabulary ?? budget.checkVocab, budget.checkVocab)
+        let small = try CorpusIngest.dataSet(corpus, options: reducedOptions, progress: false)
+        // Gaussian features are checked on the sweep's smaller set: exact LPs near the threshold and
+        // the NTP-SVM with dense features are slow at m = 1,000.
+        let data = CheckData(reduced: small, onehot: mostFrequentContexts(small, budget.checkContexts),
+                             gaussian: mostFrequentContexts(small, budget.sweepContexts))
+        timing.lap("check_data")
+        return data
+    }
+
+    /// 2b. Both conditions for one-hot features (m = checkContexts) and Gaussian ones of m/4, m/2
+    /// and 2m dimensions (m = sweepContexts). A check's own stage times are dropped from its report.
+    mutating func conditionChecks(_ data: CheckData) throws -> [CheckReport] {
+        var specs: [(String, DataSet, Double)] = [("onehot", data.onehot, 300), ("positional-onehot", data.onehot, 300)]
+        if data.reduced.contextLength == 0 { specs.removeAll { $0.0.hasPrefix("positional") } }
+        let m = data.gaussian.contextCount
+        for d in [m / 4, m / 2, 2 * m] where d > 0 { specs.append(("gaussian:\(d):\(seed)", data.gaussian, budget.checkTimeLimit)) }
+        var checks: [CheckReport] = []
+        for (spec, subset, timeLimit) in specs {
+            let embedding = try EmbeddingSpec(parsing: spec)
+            let features = try ContextFeatures.make(embedding, for: subset)
+            var options = CheckOptions()
+            options.separability.timeLimit = timeLimit
+            var report = try CheckRunner.run(subset, features: features, embedding: embedding.description,
+                                             options: options, hooks: .standard(crossEntropySteps: budget.gapSteps))
+            let gap = report.entropyGap.map { general($0, 3) } ?? "–"
+            let interval = report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? ""
+            progress.detail("\(spec) (m = \(subset.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(gap)\(interval)")
+            report.timings = [:]
+            checks.append(report)
+            timing.lap("check \(spec)")
+        }
+        return checks
+    }
+
+    /// 3. Training curves where both conditions hold (d = 2m Gaussian features): training.svg and
+    /// one CSV log per optimizer.
+    mutating func training(_ data: DataSet, into folder: OutputFolder) throws -> (summary: [TrainingSummary], figure: String) {
+        let dimension = 2 * data.contextCount
+        progress.step("training GD, NGD, Adam for \(budget.steps) steps on \(data.contextCount) contexts, gaussian:\(dimension)")
+        let training = try ThreeOptimizers.train(data, dimension: dimension, steps: budget.steps, seed: seed)
+        let figure = trainingFigure(runs: training.runs, entropy: data.entropy())
+        try writeFileAtomically(path: folder.file("training.svg"), contents: figure)
+        for run in training.runs {
+            try writeFileAtomically(path: folder.file("training-\(run.name.lowercased()).csv"), contents: TrainingLogFormat.csv(run.rows))
+        }
+        timing.lap("training")
+        return (training.summary, figure)
+    }
+
+    /// 4. The separability threshold d*/m: real supports against both null models. Smaller than
+    /// `sweep`'s defaults (m = 200, 20 trials) to stay within minutes; the report says so.
+    mutating func sweep(_ data: DataSet, into folder: OutputFolder) throws -> (result: SweepResult, figure: String) {
+        var options = SweepOptions(contextCounts: [budget.thresholdContexts], trials: budget.trials, seed: seed)
+        options.nulls = [.uniform, .frequency]
+        options.separability.timeLimit = budget.sweepTimeLimit
+        progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts: \(budget.trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
+        let printer = progress
+        let result = try Sweep.run(data, options: options) { line in printer.detail(line) }
+        try writeFileAtomically(path: folder.file("sweep.csv"), contents: result.trialsCSV())
+        try writeFileAtomically(path: folder.file("sweep-summary.csv"), contents: result.summaryCSV())
+        let figure = sweepFigure(result)
+        try writeFileAtomically(path: folder.file("sweep.svg"), contents: figure)
+        timing.lap("sweep")
+        return (result, figure)
+    }
+}
+
+/// The `count` contexts with the largest counts (ties by row), in row order.
+func mostFrequentContexts(_ data: DataSet, _ count: Int) -> DataSet {
+    guard data.contextCount > count else { return data }
+    let totals = (0..<data.contextCount).map(data.rowTotal)
+    let rows = (0..<data.contextCount).sorted { totals[$0] != totals[$1] ? totals[$0] > totals[$1] : $0 < $1 }
+    return DataSetSampling.select(data, rows: Array(rows.prefix(count)).sorted())
+}

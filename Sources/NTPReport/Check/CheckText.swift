@@ -1,0 +1,75 @@
+import NTPCore
+
+/// `check`'s text output.
+enum CheckText {
+    /// The report as aligned "key  value" lines, then the contexts of the certificate and of the
+    /// largest excess loss, then the timings.
+    static func render(_ r: CheckReport, note: String) -> String {
+        var lines: [String] = []
+        func row(_ k: String, _ v: String) { lines.append(k.padded(13) + " " + v) }
+        func context(_ c: ReportedContext) -> String {
+            let s = c.support.prefix(8).joined(separator: ", ") + (c.support.count > 8 ? ", … (\(c.support.count))" : "")
+            return "\(c.text) → {\(s)}"
+        }
+        row("data", "m = \(grouped(r.contexts))\(note), V = \(grouped(r.vocabulary)), d = \(grouped(r.dimension)) (\(r.embedding))")
+        row("entropy 𝓗", "\(fixed(r.entropy, 4)) nats")
+        let c = r.certificate
+        switch r.verdict {
+        case "separable":
+            row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
+        case "not-separable":
+            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); \(grouped(r.involvedContextCount)) contexts involved)")
+        case "at-threshold":
+            row("separable", "at the threshold — γ* is within 10τ of 0 (τ = \(general(r.tolerance, 2))): neither yes nor no in float64")
+        default:
+            row("separable", "undecided — \(c.reason ?? "")")
+            if let f = c.firstOrder {
+                row("", "first-order (\(f.iterations) iterations\(f.projected ? ", W ⊥ 𝓕" : ", ties relaxed")): best min margin/‖W‖ \(general(f.bestNormalizedMinMargin, 3)), contexts separated \(fixed(100 * f.bestFractionSeparated, 1))%")
+            }
+        }
+        if let b = r.marginBracket {
+            let hi = b.upper.isFinite ? general(b.upper, 4) : "∞"
+            row("γ*", "∈ [\(general(b.lower, 4)), \(hi)] (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
+        }
+        if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the certificate's W, a lower bound on 1/‖W^mm‖"))") }
+        if let how = c.method, !how.isEmpty { row("method", how) }
+        if let lp = c.lp {
+            row("LP", "\(grouped(lp.columns)) columns, \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
+        }
+        if let comp = r.compatible {
+            row("compatible", "\(comp ? "yes" : "no") (relative residual \(general(r.compatResidual ?? .nan, 3)))")
+        } else {
+            row("compatible", "not computed (--no-compat)")
+        }
+        if let gap = r.entropyGap {
+            row("entropy gap", "CE − 𝓗 ≤ \(general(gap, 4)) nats (\(r.entropyGapMethod ?? ""))")
+            if let t = r.entropyGapTrend, t.count >= 2 {
+                var pts = t.count <= 6 ? t : stride(from: 0, to: t.count, by: max(1, t.count / 5)).map { t[$0] }
+                if pts.last != t.last { pts.append(t.last!) }
+                row("", "trend: " + pts.map { "\($0.iteration): \(general($0.value, 3))" }.joined(separator: "  "))
+            }
+            if let i = r.entropyGapInterval, let b = r.entropyGapBound {
+                let refined = i[1] < (r.entropyGap ?? .infinity)
+                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from Adam's W\(refined ? " after \(b.rounds) Newton rounds" : ""))")
+                row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2))), \(fixed(b.seconds, 2)) s")
+            }
+        } else {
+            row("entropy gap", "not computed (--gap-steps 0)")
+        }
+        if let c = r.separatedShareContexts, let e = r.separatedShareEvents {
+            row("separated", "≥ \(fixed(100 * c, 1))% of contexts, ≥ \(fixed(100 * e, 1))% of events (lower bounds from a heuristic: \(r.separatedShareMethod ?? ""))")
+        }
+        if !r.involvedContexts.isEmpty {
+            lines.append("contexts in the Farkas certificate (α_j, \(r.involvedContexts.count) of \(r.involvedContextCount)):")
+            for x in r.involvedContexts { lines.append("  " + fixed(x.weight, 4).padded(8, .right) + "  " + context(x)) }
+        }
+        if !r.excessLossContexts.isEmpty {
+            lines.append("contexts with the largest excess loss π̂_j (CE_j − H_j):")
+            for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).padded(9, .right) + "  " + context(x)) }
+        }
+        if let f = r.certificateFile { row("certificate", "wrote \(f.path) (\(f.description))") }
+        let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
+        row("timings", order.compactMap { k in r.timings[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,96 @@
+import NTPCore
+import NTPFormats
+
+/// `ntpsep check`: decides NTP-separability with a verified certificate, and reports
+/// compatibility and the entropy gap, on a selection of a data set's contexts.
+public struct SeparabilityCheck {
+    /// The data set (.npz).
+    var data: String
+    /// The --embedding spec, as given.
+    var embedding: String
+    var selection: ContextSelection
+    /// How many contexts each list shows.
+    public var top = 10
+    /// Seconds of the separability decision.
+    public var timeLimit = 600.0
+    /// Adam steps of the entropy-gap minimiser (0 skips it).
+    public var gapSteps = 2000
+    /// Hessian-vector products of the certified lower end of CE − 𝓗 (0 skips it).
+    public var gapBoundProducts = 20_000
+    /// Where to write the certificate (.npz).
+    public var certificate: String?
+    /// Decide the N most frequent contexts first (nil: 1000 when more than 8,000 are checked).
+    public var growFrom: Int?
+    /// A decoder W (.npy) to certify first.
+    public var weights: String?
+    /// Skip the compatibility residual, the NTP-SVM margin and the exact 𝓕⊥ projection.
+    public var noCompat = false
+
+    /// A check of `data` under `embedding`, with the defaults of `ntpsep check`.
+    public init(data: String, embedding: String, selection: ContextSelection) {
+        self.data = data; self.embedding = embedding; self.selection = selection
+    }
+
+    /// Runs the check (writing the certificate when asked).
+    public func run() throws -> CheckOutcome {
+        let spec = try EmbeddingSpec(parsing: embedding)
+        try checkOutputs([certificate], inputs: [data, weights], embedding: embedding)
+        let (ds, _, rows, note) = try selection.load(data)
+        let features = try ContextFeatures.make(spec, for: ds)
+        var options = CheckOptions()
+        options.originalRows = rows
+        options.certificatePath = certificate
+        options.top = top
+        options.separability.timeLimit = timeLimit
+        options.separability.seed = selection.seed
+        options.subsetLadderStart = growFrom ?? (ds.contextCount > 8_000 ? 1_000 : nil)
+        options.entropyGapBound = gapBoundProducts > 0
+        options.entropyGapBoundOptions.maxHessianProducts = gapBoundProducts
+        if let path = weights { options.candidateWeights = try candidate(path, shape: [ds.vocabularySize, features.dimension]) }
+        var report = try CheckRunner.run(ds, features: features, embedding: spec.description, options: options, hooks: hooks())
+        report.options = recordedOptions()
+        return CheckOutcome(report: report, note: note)
+    }
+
+    /// W from `path`, which must be finite and of shape (V, d).
+    private func candidate(_ path: String, shape: [Int]) throws -> CandidateWeights {
+        let w = try readNPY(path: path)
+        guard w.shape == shape else {
+            throw UserError("\(path): expected W of shape (V, d) = (\(shape[0]), \(shape[1])), got \(w.shape); save it with np.save(path, W)")
+        }
+        let values = try w.doubles()
+        guard values.allSatisfy(\.isFinite) else { throw UserError("\(path): W contains NaN or infinite values") }
+        return CandidateWeights(weights: values, source: path)
+    }
+
+    /// Every option and seed as given (absent optional ones as ""), for the JSON report.
+    private func recordedOptions() -> [String: String] {
+        ["data": data, "embedding": embedding, "seed": "\(selection.seed)",
+         "max_contexts": selection.maxContexts.map(String.init) ?? "", "min_context_count": "\(selection.minContextCount)",
+         "context_choice": selection.choice?.rawValue ?? "", "top": "\(top)", "time_limit": "\(timeLimit)",
+         "gap_steps": "\(gapSteps)", "gap_bound_products": "\(gapBoundProducts)", "certificate": certificate ?? "",
+         "grow_from": growFrom.map(String.init) ?? "", "weights": weights ?? "", "no_compat": "\(noCompat)"]
+    }
+
+    /// The standard hooks, minus what the options turn off.
+    private func hooks() -> CheckHooks {
+        var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1))
+        if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
+        if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
+        return hooks
+    }
+}
+
+/// What `check` prints: the report as text, or as JSON (the `CheckReport` itself).
+public struct CheckOutcome: CommandReport {
+    /// The report (analysis.json's `checks` entries have the same keys).
+    var report: CheckReport
+    /// Which contexts were kept, for the text's first line.
+    var note: String
+
+    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options, …"
+
+    public var text: String { CheckText.render(report, note: note) }
+
+    public func encode(to encoder: Encoder) throws { try report.encode(to: encoder) }
+}

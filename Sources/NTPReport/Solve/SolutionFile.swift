@@ -1,0 +1,71 @@
+import NTPCore
+import NTPFormats
+
+/// `ntpsep solve`: the two limits of gradient descent, W* (finite part) and W^mm (NTP-SVM
+/// direction), with γ* by the minimum-norm point and γ*_∞ by an LP, written as one .npz (members
+/// in `Solve`'s help). No timings are stored (they are printed), so the file depends only on the inputs.
+public struct SolutionFile {
+    /// Version of the solution .npz layout (`format_version`; files from before it are version 1).
+    public static let formatVersion: Int64 = 1
+
+    var data: String
+    /// The --embedding spec, as given.
+    var embedding: String
+    var output: String
+    /// KKT tolerance, non-separable margin threshold and epoch cap of the NTP-SVM.
+    var tolerance: Double
+    var nonSeparableMargin: Double
+    var maxEpochs: Int
+    /// Seconds of the ℓ∞ max-margin LP.
+    var linfTimeLimit: Double
+
+    /// A solution of `data` under `embedding`, written to `output`.
+    public init(data: String, embedding: String, output: String, tolerance: Double, nonSeparableMargin: Double,
+                maxEpochs: Int, linfTimeLimit: Double) {
+        self.data = data; self.embedding = embedding; self.output = output; self.tolerance = tolerance
+        self.nonSeparableMargin = nonSeparableMargin; self.maxEpochs = maxEpochs; self.linfTimeLimit = linfTimeLimit
+    }
+
+    /// The options member (keys sorted): every option, and the solvers' iteration counts.
+    struct RecordedOptions: Encodable {
+        var data: String
+        var embedding: String
+        var tolerance: Double
+        var nonSeparableMargin: Double
+        var maxEpochs: Int
+        var linfTimeLimit: Double
+        var epochs: Int
+        var cglsIterations: Int
+        enum CodingKeys: String, CodingKey {
+            case data, embedding, tolerance, nonSeparableMargin = "non_separable_margin", maxEpochs = "max_epochs"
+            case linfTimeLimit = "linf_time_limit", epochs, cglsIterations = "cgls_iterations"
+        }
+    }
+
+    /// Solves, writes the file and returns the lines `solve` prints.
+    public func run() throws -> String {
+        try checkOutputs([output], inputs: [data], embedding: embedding)
+        // One BLAS thread: OpenBLAS's threaded reductions made CGLS take another path with another
+        // core count (on KJV, 1032 vs 1021 iterations and a different W*), and the file must not
+        // depend on the machine.
+        setBLASThreads(1)
+        let ds = try DataSet(contentsOfNPZ: data)
+        let spec = try EmbeddingSpec(parsing: embedding)
+        let features = try ContextFeatures.make(spec, for: ds)
+        let solved = try SolvedLimits(data: ds, features: features, solver: MaxMarginSolver(tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs),
+                                      linfTimeLimit: linfTimeLimit)
+        // A solver that lost every digit must not write weights labelled with a verdict.
+        guard solved.star.weights.allSatisfy(\.isFinite), solved.mm.weights.allSatisfy(\.isFinite) else {
+            throw UserError("\(data): the solvers produced non-finite weights for --embedding \(spec); nothing written to \(output) (rescale the embedding so its entries are near 1)")
+        }
+        var members = solved.members(features: features)
+        let recorded = RecordedOptions(data: data, embedding: spec.description, tolerance: tolerance,
+                                       nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs, linfTimeLimit: linfTimeLimit,
+                                       epochs: solved.mm.epochs, cglsIterations: solved.star.iterations)
+        members.append(("options", NPYArray(bytesString: try JSONText.compact(recorded))))
+        members.append(FormatVersion.member(Self.formatVersion))
+        try NPZArchive.write(members, to: output)
+        let header = "data       m = \(grouped(ds.contextCount)) contexts, V = \(grouped(ds.vocabularySize)), d = \(grouped(features.dimension)) (\(spec))"
+        return ([header] + solved.lines() + ["wrote      \(output)"]).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,93 @@
+import NTPCore
+import NTPFormats
+
+/// W*, W^mm, γ* (minimum-norm point) and γ*_∞ of one data set and embedding, with the projection
+/// checks and the seconds each took.
+struct SolvedLimits {
+    let star: FinitePartSolution
+    let mm: MaxMarginSolution
+    let wolfe: MinimumNormPointMaxMargin?
+    let inf: MaxNormMarginSolution
+    let v: Int, m: Int, d: Int
+    /// ‖P_F(W^mm)‖/‖W^mm‖ and ‖P_F(W*) − W*‖/‖W*‖, and the projection's CG iterations and seconds.
+    let perp: Double, inF: Double, projectIterations: Int
+    let seconds: (star: Double, mm: Double, wolfe: Double, project: Double)
+
+    init(data: DataSet, features: ContextFeatures, solver: MaxMarginSolver, linfTimeLimit: Double) throws {
+        v = data.vocabularySize; m = data.contextCount; d = features.dimension
+        let subspace = try DataSubspace(data: data, features: features)
+        let t0 = Stopwatch()
+        star = subspace.solveFinitePart()
+        let tStar = t0.elapsed
+        let t1 = Stopwatch()
+        mm = try solver.solve(subspace)
+        let tMM = t1.elapsed
+        // γ* a second way: Wolfe's minimum-norm point, ‖x*‖ = 1/‖W^mm‖ (theory.md §7).
+        let t3 = Stopwatch()
+        wolfe = Separability.maxMarginByMinNormPoint(data, features: features)
+        let tWolfe = t3.elapsed
+        inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(data, features: features)
+        // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
+        let t2 = Stopwatch()
+        let pMM = subspace.project(mm.weights)
+        let tProject = t2.elapsed
+        projectIterations = subspace.lastIterations
+        let pStar = subspace.project(star.weights)
+        perp = relativeNorm(pMM, mm.weights)
+        inF = relativeNorm(zip(pStar, star.weights).map { $0 - $1 }, star.weights)
+        seconds = (tStar, tMM, tWolfe, tProject)
+    }
+
+    /// The .npz members (H only when d·m ≤ 5e7), without options and format_version.
+    func members(features: ContextFeatures) -> [(String, NPYArray)] {
+        var members: [(String, NPYArray)] = [
+            ("W_star", NPYArray(doubles: star.weights, shape: [v, d])),
+            ("W_mm", NPYArray(doubles: mm.weights, shape: [v, d])),
+            ("logits_mm", NPYArray(doubles: mm.logits, shape: [v, m])),
+            ("residual", NPYArray(doubles: [star.relativeResidual], shape: [])),
+            ("compatible", NPYArray(int64: [star.isCompatible ? 1 : 0], shape: [])),
+            ("status", NPYArray(bytesString: mm.status.rawValue)),
+            ("separable", NPYArray(int64: [mm.status == .separable ? 1 : 0], shape: [])),
+            ("margin", NPYArray(doubles: [mm.status == .separable ? mm.margin : 0], shape: [])),
+            ("norm_mm", NPYArray(doubles: [mm.normSquared.squareRoot()], shape: [])),
+            ("margin_upper_bound", NPYArray(doubles: [mm.marginUpperBound], shape: [])),
+            ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
+            ("gamma_min_norm_point", NPYArray(doubles: [wolfe?.gamma ?? .nan], shape: [])),
+            ("gamma_inf", NPYArray(doubles: [inf.gamma], shape: [])),
+            ("gamma_inf_status", NPYArray(bytesString: inf.status.rawValue + (inf.message.isEmpty ? "" : ": " + inf.message))),
+            ("W_inf", NPYArray(doubles: inf.status == .separable ? inf.weights : [Double](repeating: 0, count: v * d), shape: [v, d])),
+            ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
+        ]
+        if d * m <= 50_000_000 {
+            // Column-major d × m storage is numpy's Fortran order.
+            members.append(("H", NPYArray(doubles: features.denseMatrix(), shape: [d, m], fortranOrder: true)))
+        }
+        return members
+    }
+
+    /// What `solve` prints after the data line.
+    func lines() -> [String] {
+        var lines = ["W*         residual \(general(star.relativeResidual, 3)) -> \(star.isCompatible ? "compatible" : "NOT compatible") (tol 1e-8); \(star.iterations) CGLS iterations, \(fixed(seconds.star, 2)) s"]
+        var line = "W^mm       \(mm.status.rawValue): "
+        if mm.status == .separable {
+            line += "‖W^mm‖ = \(general(mm.normSquared.squareRoot(), 6)), margin = \(general(mm.margin, 6))"
+        } else {
+            line += "certified margin ≤ \(general(mm.marginUpperBound, 3))"
+        }
+        lines.append(line + "; \(mm.epochs) epochs, \(fixed(seconds.mm, 2)) s")
+        if let w = wolfe {
+            let agreement = mm.status == .separable ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
+            lines.append("γ*         \(general(w.gamma, 8)) (\(w.verdict.rawValue)) by the minimum-norm point: \(w.iterations) oracle passes, \(fixed(seconds.wolfe, 2)) s\(agreement)")
+        }
+        lines.append(inf.summary)
+        lines.append("KKT        ties \(general(mm.kkt.tieViolation, 2)), margin shortfall \(general(max(0, mm.kkt.marginViolation), 2)), complementarity \(general(mm.kkt.complementarity, 2)), gap \(general(mm.kkt.relativeGap, 2))")
+        lines.append("checks     ‖P_F(W^mm)‖/‖W^mm‖ = \(general(perp, 2)), ‖P_F(W*) − W*‖/‖W*‖ = \(general(inF, 2)) (projection: \(projectIterations) CG iterations, \(fixed(seconds.project, 3)) s)")
+        return lines
+    }
+}
+
+/// ‖a‖/‖b‖ (0 when both vanish).
+private func relativeNorm(_ a: [Double], _ b: [Double]) -> Double {
+    let na = a.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return nb > 0 ? na / nb : na
+}

@@ -1,0 +1,39 @@
+import Foundation
+import NTPFormats
+
+/// Registers the command's inputs (an output that is one of them is refused), then checks every
+/// output path before any work is done, so a bad one fails in a second, not after hours: see
+/// `checkOutputPath` for what is refused. Two outputs with the same path are refused too.
+/// `embedding` is the --embedding spec, whose `file:H.npy` is an input as well.
+public func checkOutputs(_ outputs: [String?], inputs: [String?], embedding: String? = nil) throws {
+    var all = inputs.compactMap { $0 }
+    if let embedding, embedding.hasPrefix("file:") { all.append(String(embedding.dropFirst(5))) }
+    CommandInputs.register(all)
+    let paths = outputs.compactMap { $0 }
+    for (i, path) in paths.enumerated() {
+        if paths[..<i].contains(path) { throw UserError("cannot write \(path) twice: two outputs have the same path; give each its own") }
+        try checkOutputPath(path)
+    }
+}
+
+/// True when both paths name the same existing file (device and inode).
+public func sameFile(_ a: String, _ b: String) -> Bool {
+    var x = stat(), y = stat()
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+}
+
+/// Checks the output folder `path` of `option` ("--output") before any work: every part of it that
+/// exists must be a folder. One-line error naming the folder (Foundation's createDirectory would
+/// print "NSCocoaErrorDomain Code=516 …"). The folder itself is made by `OutputFolder`, at the end.
+public func checkOutputDirectory(_ path: String, option: String) throws {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        prefix += part
+        var st = stat()
+        guard stat(prefix, &st) == 0 else { return }
+        guard st.st_mode & S_IFMT == S_IFDIR else {
+            throw UserError("\(option) \(path): \(prefix) is a file, not a folder; give another folder name")
+        }
+        prefix += "/"
+    }
+}

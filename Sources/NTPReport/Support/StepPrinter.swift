@@ -1,0 +1,22 @@
+import NTPFormats
+import Foundation
+
+/// Numbered progress lines on stderr ("[2/6] … (3.10 s)") with indented detail lines.
+struct StepPrinter {
+    let total: Int
+    let clock: Stopwatch
+    /// Steps printed so far; a class so that copies of the printer share it.
+    private final class Counter { var value = 0 }
+    private let counter = Counter()
+
+    init(total: Int, clock: Stopwatch) { self.total = total; self.clock = clock }
+
+    /// The next numbered step.
+    func step(_ text: String) {
+        counter.value += 1
+        FileHandle.standardError.write(Data("[\(counter.value)/\(total)] \(text)  (\(clock.elapsedText))\n".utf8))
+    }
+
+    /// An indented line under the current step.
+    func detail(_ text: String) { FileHandle.standardError.write(Data("      \(text)\n".utf8)) }
+}

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// 1234567 -> "1,234,567".
+public func grouped(_ n: Int) -> String {
+    let s = String(n.magnitude)
+    var out = ""
+    for (i, ch) in s.enumerated() {
+        if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+/// A fixed-point rendering with `digits` decimals (C printf semantics, locale independent).
+public func fixed(_ x: Double, _ digits: Int) -> String {
+    formatted("%.\(digits)f", x)
+}
+
+/// A compact general rendering (printf %.*g).
+public func general(_ x: Double, _ digits: Int = 4) -> String {
+    formatted("%.\(digits)g", x)
+}
+
+/// `x` in C printf's `format` (one double conversion), locale independent.
+public func formatted(_ format: String, _ x: Double) -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    _ = withVaList([x]) { vsnprintf(&buffer, 64, format, $0) }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// "[lo, hi]" with at least `digits` significant digits, and more (up to 8) until the two ends differ,
+/// so a tight interval never prints as [x, x].
+public func intervalText(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> String {
+    var k = digits
+    while k < 8 && lo != hi && general(lo, k) == general(hi, k) { k += 1 }
+    return "[\(general(lo, k)), \(general(hi, k))]"
+}
+
+/// The side of a column a padded cell keeps to.
+public enum CellAlignment: Sendable {
+    /// Text first, spaces after (labels).
+    case left
+    /// Spaces first, text after (numbers).
+    case right
+}
+
+extension String {
+    /// The string with spaces added to `width` characters (never cut): after it for `.left`,
+    /// before it for `.right`. The one padding helper of every text table.
+    public func padded(_ width: Int, _ alignment: CellAlignment = .left) -> String {
+        guard count < width else { return self }
+        let spaces = String(repeating: " ", count: width - count)
+        return alignment == .left ? self + spaces : spaces + self
+    }
+}
+
+/// "verdict" of an optional yes/no decision: "yes", "no" or "undecided".
+public func verdict(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "undecided" }

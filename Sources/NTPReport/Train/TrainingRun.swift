@@ -1,0 +1,110 @@
+import Foundation
+import NTPCore
+import NTPFormats
+
+/// `ntpsep train`: trains the linear decoder W (V × d) with GD, normalized GD or Adam, logging
+/// against the reference limits W* and W^mm; Ctrl-C writes a checkpoint (see `Train`'s help).
+public struct TrainingRun {
+    /// The data set (.npz).
+    public var data: String
+    /// The --embedding spec, as given.
+    public var embedding: String
+    /// GD, NGD or Adam (a resumed run takes the checkpoint's).
+    public var optimizer: OptimizerKind
+    /// "auto", "none" or a `ntpsep solve` output.
+    public var reference: String
+    /// Step size η (nil: the optimizer's default).
+    public var learningRate: Double?
+    /// Updates (nil: 1000, or the checkpoint's).
+    public var steps: Int?
+    /// "zero" or "gaussian:SEED".
+    public var initialization: String
+    /// Contexts per stochastic step (nil: full batch).
+    public var batchContexts: Int?
+    /// Updates between log rows.
+    public var logEvery: Int
+    /// The CSV log.
+    public var log: String?
+    /// The final W (.npy).
+    public var output: String?
+    /// The four panels (SVG).
+    public var plot: String?
+    /// Precision of the loss kernels.
+    public var precision: Precision
+    /// Seed of the stochastic context sampling.
+    public var seed: UInt64
+    /// A checkpoint to resume from.
+    public var resume: String?
+    /// Where Ctrl-C writes a checkpoint (nil: OUTPUT.ckpt or ntpsep-train.ckpt).
+    public var checkpoint: String?
+    /// Worker threads of the loss (outputs are the same bytes for any count).
+    public var threads: Int
+    /// Contexts per block of the loss (nil: its default).
+    public var blockSize: Int?
+    /// Largest dense one-hot W with optimizer state, GiB.
+    public var memoryBudget: Double
+    /// Time full-batch steps instead of training.
+    public var benchmark: Bool
+    /// Print the log table on stderr while training.
+    public var printLog: Bool
+
+    /// A run of `optimizer` on `data` under `embedding`, with `ntpsep train`'s defaults.
+    public init(data: String, embedding: String, optimizer: OptimizerKind) {
+        self.data = data; self.embedding = embedding; self.optimizer = optimizer
+        reference = "auto"; initialization = "zero"; logEvery = 100; precision = .float64; seed = 0
+        threads = 2; memoryBudget = 4; benchmark = false; printLog = true
+    }
+
+    /// Ctrl-C stopped the run (after writing the checkpoint, when the run can be resumed).
+    public struct Interrupted: Error {}
+
+    /// Trains, writes the outputs asked for and returns the log.
+    public func run() throws -> TrainingOutcome {
+        let spec = try EmbeddingSpec(parsing: embedding)
+        let initialization = try Initialization(parsing: self.initialization)
+        let refMode = ReferenceMode(parsing: reference)
+        // The checkpoint may replace the one this run resumes from (interrupt, resume, interrupt again).
+        let checkpointPath = checkpoint ?? ((output ?? "ntpsep-train") + ".ckpt")
+        try checkOutputs([log, output, plot], inputs: [data, resume, refMode.isFile ? reference : nil], embedding: embedding)
+        if resume.map({ !sameFile($0, checkpointPath) }) ?? true { try checkOutputs([log, output, plot, checkpointPath], inputs: []) }
+        // One BLAS thread: the loss runs its own workers, and a threaded OpenBLAS may round
+        // differently with another thread count (the in-process W*/W^mm solve too).
+        setBLASThreads(1)
+        InterruptFlag.install()
+
+        // Read (and checksummed) before any line is printed, so a damaged file gives one error line.
+        let resumed = try resume.map { try TrainingCheckpoint(contentsOf: $0) }
+        let dataSet = try DataSet(contentsOfNPZ: data)
+        let features = try ContextFeatures.make(spec, for: dataSet)
+        // A reference file is checked before any work is done.
+        let fileReference = try refMode.isFile ? resolveReference(refMode, data: dataSet, features: features, loss: nil, onehot: false) : nil
+        let loss = try NTPLoss(data: dataSet, features: features, precision: precision, blockSize: blockSize, threads: threads)
+        note("data: V = \(loss.vocabularySize), m = \(loss.contextCount), d = \(loss.dimension), 𝓗 = \(formatted("%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
+        let options = try trainingOptions(loss: loss, resumed: resumed, initialization: initialization)
+        let m = loss.contextCount
+        let batchText = options.batchContexts.map { $0 < m ? "\($0) of \(m) contexts per step (stochastic)" : "full batch (\(m) contexts)" } ?? "full batch (\(m) contexts)"
+        note("run: \(options.optimizer.kind.rawValue), η = \(formatted("%.6e", options.optimizer.learningRate)), \(options.steps) steps, \(batchText)")
+        let onehot: Bool
+        if case .identity = features.storage { onehot = true } else { onehot = false }
+        let streams = onehot && options.optimizer.kind != .ngd && (options.batchContexts ?? m) >= m && resumed == nil && !refMode.isFile
+
+        if benchmark {
+            let line = try TrainingBenchmark.run(loss: loss, options: options, streams: streams, label: "\(embedding) \(precision.rawValue)")
+            return TrainingOutcome(benchmark: line)
+        }
+        let printer = LogPrinter(enabled: printLog)
+        let rows: [LogRow]
+        if streams {
+            note(refMode == .auto ? "reference: one-hot closed forms of W* and W^mm" : "reference: none")
+            rows = try trainStreaming(loss: loss, options: options, withReference: refMode == .auto, printer: printer)
+        } else {
+            if onehot { try checkDenseOnehotMemory(loss: loss, options: options) }
+            let resolved = try fileReference ?? resolveReference(refMode, data: dataSet, features: features, loss: loss, onehot: onehot)
+            note("reference: " + resolved.summary)
+            rows = try trainDense(loss: loss, options: options, reference: resolved.reference, resumed: resumed,
+                                  checkpointPath: checkpointPath, printer: printer)
+        }
+        try writeOutputs(rows, entropy: loss.entropy)
+        return TrainingOutcome(entropy: loss.entropy, meta: meta(options, loss: loss), rows: rows)
+    }
+}

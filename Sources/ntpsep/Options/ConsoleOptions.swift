@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import NTPReport
+
+/// `--json`: print the command's result as JSON (its keys documented with the result type) instead
+/// of text; the one JSON path (`JSONText`).
+struct JSONOption<Report: CommandReport>: ParsableArguments {
+    @Flag(help: ArgumentHelp("Print the result as JSON (keys: \(Report.jsonKeys))."))
+    var json = false
+
+    /// Prints `report` as JSON or as text (nothing for an empty text).
+    func emit(_ report: Report) throws {
+        if json {
+            print(try JSONText.pretty(report))
+        } else if !report.text.isEmpty {
+            print(report.text)
+        }
+    }
+}
+
+/// `-q/--quiet`: print nothing on success.
+struct QuietFlag: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print nothing on success.")
+    var quiet = false
+
+    /// Prints `text` unless quiet.
+    func emit(_ text: String) {
+        if !quiet { print(text) }
+    }
+}
+
+/// `--time-limit SECONDS`: the budget of each separability decision (check, sweep).
+struct TimeBudget: ParsableArguments {
+    @Option(help: "Time budget of each separability decision (minimum-norm point, then the exact LP), seconds (default: 600 for check, 120 for sweep).")
+    var timeLimit: Double?
+
+    /// The budget given, or `standard`.
+    func seconds(default standard: Double) -> Double { timeLimit ?? standard }
+}
+
+/// `--threads N`: the workers of train's loss (results do not depend on it).
+struct ThreadsOption: ParsableArguments {
+    /// `--threads` when not given (also shown by `ntpsep doctor`).
+    static let defaultThreads = 2
+
+    @Option(help: "Worker threads of the loss (outputs are the same bytes for any count).")
+    var threads: Int = ThreadsOption.defaultThreads
+
+    func validate() throws { try OptionCheck.positive(threads, "--threads") }
+}
+
+/// `--gap-steps N`: the Adam steps of the entropy-gap minimiser (check, analyze).
+struct GapStepsOption: ParsableArguments {
+    @Option(help: "Adam steps of the entropy-gap minimiser CE − 𝓗 (0 skips it; default 2000, analyze --quick 500).")
+    var gapSteps: Int?
+
+    func validate() throws { if let gapSteps { try OptionCheck.nonNegative(gapSteps, "--gap-steps") } }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import NTPReport
+
+/// What a command's `-o/--output` names, for its help text.
+protocol OutputRole {
+    /// The help text of `-o/--output`.
+    static var help: String { get }
+    /// Whether the command needs an output.
+    static var isRequired: Bool { get }
+}
+
+/// `-o/--output PATH`, the one spelling of every command's output. `--out` is the former spelling
+/// of solve, train, analyze and reproduce, kept hidden for one release.
+struct OutputOption<Role: OutputRole>: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp(Role.help, valueName: "path"))
+    var output: String?
+
+    @Option(name: .customLong("out"), help: .hidden)
+    var formerOutput: String?
+
+    func validate() throws {
+        if output != nil && formerOutput != nil { throw UserError("give -o/--output once (--out is its former spelling)") }
+        if Role.isRequired && path == nil { throw UserError("missing -o/--output: \(Role.help)") }
+    }
+
+    /// The path given (nil when none).
+    var path: String? { output ?? formerOutput }
+
+    /// The path of a command whose output is required (checked by `validate`).
+    var requiredPath: String { path! }
+}
+
+/// A data set (.npz) file: ingest, synth.
+enum DataSetFile: OutputRole {
+    static let help = "Output data set (.npz)."
+    static let isRequired = true
+}
+
+/// merge's output.
+enum MergedFile: OutputRole {
+    static let help = "Output: a data set (.npz) or a part (any other name)."
+    static let isRequired = true
+}
+
+/// solve's .npz.
+enum SolutionOutput: OutputRole {
+    static let help = "Output solution (.npz)."
+    static let isRequired = true
+}
+
+/// train's final W.
+enum WeightsOutput: OutputRole {
+    static let help = "Write the final W as a V × d float64 .npy."
+    static let isRequired = false
+}
+
+/// analyze's folder.
+enum AnalysisFolder: OutputRole {
+    static let help = "Output folder (default: ./ntpsep-out/NAME)."
+    static let isRequired = false
+}
+
+/// reproduce's folder.
+enum ReproductionFolder: OutputRole {
+    static let help = "Output folder (made when complete)."
+    static let isRequired = true
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import NTPCore
+import NTPReport
+
+extension SweepEmbedding: ExpressibleByArgument {}
+
+/// What `sweep` sweeps: the embedding family, the context counts m, trials and null models.
+struct SweepArguments: ParsableArguments {
+    @Option(help: "Nested embedding family: gaussian (d = D) or positional-gaussian (d = (N−1)·D).")
+    var embedding: SweepEmbedding = .gaussian
+
+    @Option(help: "Numbers of contexts m, comma separated, e.g. 100,200,500,1000,2000 (default: 200, or --max-contexts N).")
+    var contexts: String?
+
+    @Option(help: "Seeded trials per (model, m); 6 or more give a 95 % interval (20: [X₍₆₎, X₍₁₅₎]).")
+    var trials: Int = 20
+
+    @Option(help: "Null models, comma separated: uniform, frequency, or none.")
+    var null: String = "uniform"
+
+    @Option(help: "Largest D tried (default: m for gaussian, V for positional-gaussian, where the verdict stops changing).")
+    var maxDim: Int?
+
+    func validate() throws {
+        try OptionCheck.positive(trials, "--trials")
+        if let d = maxDim { try OptionCheck.positive(d, "--max-dim") }
+    }
+
+    /// The library's options, with the context selection and time limit.
+    func options(selection: ContextSelectionArguments, timeLimit: Double) throws -> SweepOptions {
+        if contexts != nil && selection.maxContexts != nil { throw UserError("give either --contexts LIST or --max-contexts N, not both") }
+        let ms = try contexts.map(parseContextList) ?? [selection.maxContexts ?? 200]
+        var options = SweepOptions(contextCounts: ms, trials: trials, seed: selection.seed)
+        options.contextChoice = selection.contextChoice ?? .mostFrequent
+        options.minContextCount = selection.minContextCount
+        options.embedding = embedding
+        options.nulls = try parseNullList(null)
+        if let d = maxDim { options.maxDimension = d }
+        options.separability.timeLimit = timeLimit
+        return options
+    }
+
+    /// Every option as given, for the JSON's `options`.
+    func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments) -> [String: String] {
+        ["data": data, "embedding": embedding.rawValue, "contexts": options.contextCounts.map(String.init).joined(separator: ","),
+         "trials": "\(trials)", "null": null, "max_dim": maxDim.map(String.init) ?? "",
+         "time_limit": "\(options.separability.timeLimit)", "seed": "\(selection.seed)",
+         "min_context_count": "\(selection.minContextCount)", "context_choice": options.contextChoice.rawValue]
+    }
+}
+
+/// "100,200,500" → [100, 200, 500] (sorted, unique).
+func parseContextList(_ text: String) throws -> [Int] {
+    var out: [Int] = []
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+        guard let m = Int(part.trimmingCharacters(in: .whitespaces)), m > 0 else {
+            throw UserError("--contexts: cannot read '\(part)' (expected positive integers, e.g. 100,200,500)")
+        }
+        out.append(m)
+    }
+    return Array(Set(out)).sorted()
+}
+
+/// "uniform,frequency" → [.uniform, .frequency]; "none" → [].
+func parseNullList(_ text: String) throws -> [NullModel] {
+    if text == "none" { return [] }
+    var out: [NullModel] = []
+    for part in text.split(separator: ",") {
+        guard let model = NullModel(rawValue: String(part)) else {
+            throw UserError("--null: unknown model '\(part)' (known: uniform, frequency, none)")
+        }
+        if !out.contains(model) { out.append(model) }
+    }
+    return out
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import NTPCore
+import NTPReport
+
+extension OptimizerKind: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
+
+/// How `train` trains: optimizer, step size, steps, start, batches, logging, checkpoints, blocks.
+struct TrainingArguments: ParsableArguments {
+    @Option(help: "Optimizer: gradient descent, normalized GD or Adam.")
+    var optimizer: OptimizerKind = .gd
+
+    @Option(help: "auto, none, or SOL.npz from `ntpsep solve` (W_star, W_mm) for the alignment columns.")
+    var reference: String = "auto"
+
+    @Option(help: "Step size η (default: 1/λ_max(H diag(π̂) Hᵀ) for gd, 0.01 for ngd and adam).")
+    var lr: Double?
+
+    @Option(help: "Number of updates (default 1000; with --resume, the checkpoint's, which this can change).")
+    var steps: Int?
+
+    @Option(help: "Starting point: zero or gaussian:SEED (entries N(0, 1/d)).")
+    var `init`: String = "zero"
+
+    @Option(help: "Contexts per stochastic step (sampled without replacement, rescaled by m/B).")
+    var batchContexts: Int?
+
+    @Option(help: "Log every this many updates.")
+    var logEvery: Int = 100
+
+    @Option(help: "Write the log as CSV.")
+    var log: String?
+
+    @Option(help: "Write the paper's four panels (CE vs 𝓗, ‖W‖, cosines, ‖P_𝓕(W) − W*‖) as SVG.")
+    var plot: String?
+
+    @Option(help: "Precision of the loss kernels (W stays float64).")
+    var precision: Precision = .float64
+
+    @Option(help: "Seed of the stochastic context sampling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Resume from a checkpoint written on Ctrl-C.")
+    var resume: String?
+
+    @Option(help: "Where Ctrl-C writes the checkpoint (default: OUTPUT.ckpt or ntpsep-train.ckpt).")
+    var checkpoint: String?
+
+    @Option(help: "Contexts per block (memory O(V × block); default 512 dense, 64 one-hot/positional).")
+    var blockSize: Int?
+
+    @Option(help: "Largest dense W (with optimizer state) for one-hot NGD/stochastic runs, in GiB.")
+    var memoryBudget: Double = 4
+
+    @Flag(help: "Time full-batch steps (loss, gradient, update) and print seconds per step; no log.")
+    var benchmark = false
+
+    func validate() throws {
+        guard (steps ?? 0) >= 0, logEvery >= 1, (blockSize ?? 1) >= 1 else {
+            throw UserError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
+        }
+    }
+
+    /// Copies these options into `run`.
+    func apply(to run: inout TrainingRun) {
+        run.reference = reference; run.learningRate = lr; run.steps = steps; run.initialization = `init`
+        run.batchContexts = batchContexts; run.logEvery = logEvery; run.log = log; run.plot = plot
+        run.precision = precision; run.seed = seed; run.resume = resume; run.checkpoint = checkpoint
+        run.blockSize = blockSize; run.memoryBudget = memoryBudget; run.benchmark = benchmark
+    }
+}
