@@ -123,7 +123,7 @@ final class TrainRobustnessTests: XCTestCase {
     /// groups, main's build gave three different W for the dense runs (the loss summed per-worker
     /// gradients, so the partition followed the thread count).
     func testSameBytesForAnyThreadCount() throws {
-        let dir = scratchDirectory()
+        let dir = temporaryDirectory()
         XCTAssertEqual(try watchedRun(["synth", "--contexts", "1100", "--vocab", "10", "--support", "3", "-o", "d.npz", "-q"], in: dir)
             .process.terminationStatus, 0)
         // A trigram data set of a seeded word salad (positional features need real contexts).
