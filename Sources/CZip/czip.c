@@ -24,7 +24,8 @@ struct czip_reader {
     int owns_fd;
     int mode;             /* CZIP_NONE / CZIP_GZIP / CZIP_BZIP2 */
     int in_stream;        /* a gzip member / bzip2 stream is open and not yet finished */
-    int at_eof;           /* the descriptor reported end of file */
+    int at_eof;           /* the descriptor reported end of file (a memory reader starts there) */
+    int owns_in;          /* `in` was allocated here (not the caller's memory) */
     int failed;           /* sticky error */
     int64_t raw_total;    /* bytes read from the descriptor */
     int64_t file_size;    /* -1 unless a regular file */
@@ -97,6 +98,7 @@ static czip_reader *make(int fd, int owns, int *errnum) {
     if (!r) { *errnum = ENOMEM; return NULL; }
     r->in = malloc(CZIP_INBUF);
     if (!r->in) { free(r); *errnum = ENOMEM; return NULL; }
+    r->owns_in = 1;
     r->fd = fd;
     r->owns_fd = owns;
     r->file_size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
@@ -121,6 +123,23 @@ czip_reader *czip_open_path(const char *path, int *errnum) {
 
 czip_reader *czip_open_fd(int fd, int *errnum) { return make(fd, 0, errnum); }
 
+/* The whole input is already "read": `in` is the caller's buffer and at_eof is set, so refill
+ * returns 0 before it would move bytes and nothing ever writes through `in`. */
+czip_reader *czip_open_memory(const void *data, size_t len, int *errnum) {
+    czip_reader *r = calloc(1, sizeof *r);
+    if (!r) { *errnum = ENOMEM; return NULL; }
+    static const unsigned char empty[1];
+    r->in = (unsigned char *)(len > 0 ? data : empty);
+    r->fd = -1;
+    r->in_len = len;
+    r->raw_total = (int64_t)len;
+    r->file_size = (int64_t)len;
+    r->at_eof = 1;
+    r->mode = is_gzip(r) ? CZIP_GZIP : is_bzip2(r) ? CZIP_BZIP2 : CZIP_NONE;
+    *errnum = 0;
+    return r;
+}
+
 int czip_compression(const czip_reader *r) { return r->mode; }
 const char *czip_error_message(const czip_reader *r) { return r->err; }
 int64_t czip_error_offset(const czip_reader *r) { return r->err_offset; }
@@ -132,7 +151,7 @@ void czip_close(czip_reader *r) {
     if (r->zs_init) inflateEnd(&r->zs);
     if (r->bz_init) BZ2_bzDecompressEnd(&r->bz);
     if (r->owns_fd) close(r->fd);
-    free(r->in);
+    if (r->owns_in) free(r->in);
     free(r);
 }
 

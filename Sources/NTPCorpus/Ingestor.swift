@@ -52,6 +52,17 @@ public final class Ingestor {
     public func ingestFile(_ path: String, byteRange: Range<Int64>? = nil) throws {
         precondition(built == nil, "the data set was already built; use a new Ingestor for more input")
         let source = try byteRange.map { try ByteSource(path: path, byteRange: $0) } ?? ByteSource(path: path)
+        try ingest(source, path: path)
+    }
+
+    /// Reads `bytes` as the content of a file called `name` (the format is sniffed from both):
+    /// the reading path of `ingestFile` without a file, for tests and fuzzing.
+    public func ingest(bytes: [UInt8], name: String) throws {
+        precondition(built == nil, "the data set was already built; use a new Ingestor for more input")
+        try ingest(ByteSource(bytes: bytes, name: name), path: name)
+    }
+
+    private func ingest(_ source: ByteSource, path: String) throws {
         let name = path == "-" ? "<stdin>" : path
         inputs.append(path)
         var filled = try fill(source, from: 0, atLeast: 4096)

@@ -17,6 +17,8 @@ public final class ByteSource {
     private var ownedDescriptor: Int32 = -1
     /// Bytes still allowed from a byte range; `nil` reads to the end.
     private var remaining: Int64?
+    /// The copy of the input an in-memory source reads (freed with the reader), else nil.
+    private var ownedBytes: UnsafeMutableRawBufferPointer?
 
     /// Opens `path` ("-" = standard input). Throws a one-line `NTPFormatError` naming the path
     /// for a nonexistent file, a directory or permission problems.
@@ -60,9 +62,25 @@ public final class ByteSource {
         }
     }
 
+    /// Reads `bytes` as if they were a file called `name` (same detection and decoding, same
+    /// error messages): for tests and fuzzing, which would otherwise pay for a file per input.
+    public init(bytes: [UInt8], name: String) throws {
+        self.path = name
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 16)
+        copy.copyBytes(from: bytes)
+        var err: Int32 = 0
+        guard let r = czip_open_memory(copy.baseAddress, bytes.count, &err) else {
+            copy.deallocate()
+            throw NTPFormatError("cannot read \(displayName(name)): \(errnoText(err))")
+        }
+        reader = r
+        ownedBytes = copy
+    }
+
     deinit {
         czip_close(reader)
         if ownedDescriptor >= 0 { close(ownedDescriptor) }
+        ownedBytes?.deallocate()
     }
 
     /// Compression detected from the magic bytes (gzip 1f 8b, bzip2 "BZh", otherwise none).

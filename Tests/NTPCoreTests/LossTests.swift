@@ -110,6 +110,53 @@ final class LossTests: XCTestCase {
         }
     }
 
+    /// Same block size, 1, 2 or 3 workers: CE and the gradient are the same bits, for every
+    /// feature kind and precision, over all contexts and over a subset (a stochastic step). With
+    /// blocks of 2 contexts the dense path has 12 groups, which 2 and 3 workers take in
+    /// different waves. (Before the fixed groups, the dense gradient was a sum of per-worker
+    /// partials and differed between thread counts.)
+    func testSameBitsForAnyThreadCount() throws {
+        let subset = [0, 2, 3, 5, 8, 9, 13, 14, 15, 16, 20, 22]
+        for kind in ["onehot", "gaussian", "positional"] {
+            let f = try features(kind)
+            for precision in Precision.allCases {
+                var results: [[Double]] = []
+                for threads in [1, 2, 3] {
+                    let loss = try NTPLoss(data: data, features: f, precision: precision, blockSize: 2, threads: threads)
+                    let w = Fixtures.gaussian(loss.parameterCount, seed: 5)
+                    var g = [Double]()
+                    let ce = loss.lossAndGradient(w, gradient: &g)
+                    var gs = [Double](repeating: 0, count: loss.parameterCount)
+                    let cs = subset.withUnsafeBufferPointer { ids in
+                        w.withUnsafeBufferPointer { wp in
+                            gs.withUnsafeMutableBufferPointer { gp in
+                                loss.evaluate(wp.baseAddress!, gradient: gp.baseAddress!, contexts: ids, scale: 23.0 / 12)
+                            }
+                        }
+                    }
+                    results.append([ce, cs, loss.loss(w)] + g + gs)
+                }
+                XCTAssertTrue(results[0].allSatisfy(\.isFinite))
+                XCTAssertEqual(results[1].map(\.bitPattern), results[0].map(\.bitPattern), "\(kind) \(precision) 2 threads")
+                XCTAssertEqual(results[2].map(\.bitPattern), results[0].map(\.bitPattern), "\(kind) \(precision) 3 threads")
+            }
+        }
+    }
+
+    /// The dense path's blocks and groups: a function of the context count and block size only.
+    func testDenseReductionPlan() {
+        let bench = DenseReductionPlan(count: 20_000, blockSize: 512)   // 40 blocks, 5 per group
+        XCTAssertEqual([bench.blocksPerGroup, bench.groupCount], [5, 8])
+        XCTAssertEqual(bench.contexts(ofGroup: 0), 0..<2560)
+        XCTAssertEqual(bench.contexts(ofGroup: 7), 17_920..<20_000)
+        let small = DenseReductionPlan(count: 23, blockSize: 2)         // 12 blocks, one per group
+        XCTAssertEqual([small.blocksPerGroup, small.groupCount], [1, 12])
+        XCTAssertEqual(small.contexts(ofGroup: 11), 22..<23)
+        let large = DenseReductionPlan(count: 1_000_000, blockSize: 512) // 1954 blocks, 8 per group
+        XCTAssertEqual([large.blocksPerGroup, large.groupCount], [8, 245])
+        XCTAssertEqual(DenseReductionPlan(count: 0, blockSize: 512).groupCount, 0)
+    }
+
     func testFloat32CloseToFloat64() throws {
         for kind in ["onehot", "gaussian", "positional"] {
             let f = try features(kind)

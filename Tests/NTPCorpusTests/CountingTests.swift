@@ -80,6 +80,28 @@ final class CountingTests: XCTestCase {
         }
     }
 
+    /// Bytes in memory (the fuzz target's path) count like the same bytes in a file, gzip
+    /// included, and errors name the given name at the same byte.
+    func testBytesInMemoryCountLikeAFile() throws {
+        func fromMemory(_ bytes: [UInt8], name: String) throws -> DataSet {
+            var o = IngestOptions()
+            o.tokenizer = .whitespace
+            o.order = 2
+            let ingestor = try Ingestor(options: o)
+            try ingestor.ingest(bytes: bytes, name: name)
+            return try ingestor.makeDataSet()
+        }
+        let d = try fromMemory(Array("a b a\nb a\n".utf8), name: "mem.txt")
+        XCTAssertEqual(rows(d), ["<s> -> a:1 b:1", "a -> </s>:2 b:1", "b -> a:2"])
+        // Python's gzip.compress(b"a b a\nb a\n", mtime=0).
+        let gz: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x4b, 0x54, 0x48, 0x52, 0x48, 0xe4,
+                           0x02, 0x61, 0x00, 0x0f, 0x15, 0x64, 0xbe, 0x0a, 0x00, 0x00, 0x00]
+        XCTAssertEqual(rows(try fromMemory(gz, name: "mem.gz")), rows(d))
+        XCTAssertThrowsError(try fromMemory(Array("ok fine\nab".utf8) + [0xC3, 0x28], name: "mem.txt")) { error in
+            XCTAssertEqual("\(error)", "mem.txt: byte 10: invalid UTF-8 (byte 0xC3); convert the file with iconv -f ENCODING -t UTF-8, or use --format u16|u32|npy for token ids")
+        }
+    }
+
     func testEmptyCorpusAndBadOptions() throws {
         let empty = temporaryFile("\n  \n")
         XCTAssertThrowsError(try ingest([empty])) { XCTAssertEqual("\($0)", "no tokens found in \(empty)") }

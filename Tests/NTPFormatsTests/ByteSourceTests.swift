@@ -47,6 +47,29 @@ final class ByteSourceTests: TempDirTestCase {
         XCTAssertEqual(try tiny.readAll(), Array("BZ".utf8))
     }
 
+    /// The same bytes held in memory decode to the same output, with the same compression,
+    /// sizes and errors as the file (the fuzz targets read this way).
+    func testBytesInMemoryReadLikeTheFile() throws {
+        try python(script + """
+        z = open('one.gz', 'rb').read()
+        open('trunc.gz', 'wb').write(z[:len(z) // 2])
+        """)
+        let plain = try bytes("plain.txt")
+        for (n, c) in [("plain.txt", ByteSource.Compression.none), ("multi.gz", .gzip), ("multi.bz2", .bzip2), ("tiny.txt", .none)] {
+            let s = try ByteSource(bytes: try bytes(n), name: n)
+            XCTAssertEqual(s.compression, c, n)
+            XCTAssertEqual(s.compressedSize, Int64(try bytes(n).count), n)
+            let data = try s.readAll()
+            XCTAssertTrue(n == "tiny.txt" ? data == Array("BZ".utf8) : data == plain, n)
+            XCTAssertEqual(s.compressedBytesRead, Int64(try bytes(n).count), n)
+            XCTAssertEqual(try s.withUnsafeReadZero(), 0, n)
+        }
+        XCTAssertEqual(try ByteSource(bytes: [], name: "empty").readAll(), [])
+        let half = try bytes("one.gz").count / 2
+        XCTAssertEqual(errorText { _ = try ByteSource(bytes: try bytes("trunc.gz"), name: "t.gz").readAll() },
+                       "t.gz: truncated gzip stream (input ends inside a member) at compressed byte \(half); the file is damaged or incomplete, re-create or re-download it")
+    }
+
     /// A pipe (not seekable, no size) works through the look-ahead, as stdin does.
     func testPipe() throws {
         try python(script)

@@ -25,6 +25,10 @@ czip_reader *czip_open_path(const char *path, int *errnum);
  * open. Returns NULL and stores an errno value in *errnum on failure. */
 czip_reader *czip_open_fd(int fd, int *errnum);
 
+/* Reads `len` bytes at `data` (kept unchanged by the caller until czip_close): the same decoding
+ * as a file holding them, without a descriptor. Returns NULL (ENOMEM in *errnum) on failure. */
+czip_reader *czip_open_memory(const void *data, size_t len, int *errnum);
+
 /* CZIP_NONE, CZIP_GZIP or CZIP_BZIP2. */
 int czip_compression(const czip_reader *r);
 

@@ -29,11 +29,14 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
 /// (`SparseTiles`: tiles of 16 rows of W, per-context softmax statistics; unit-valued features
 /// multiply column exponentials instead of exponentiating every logit; memory
 /// O(V·d + threads·16·d + 24·m + nnz)); sparse Float32 or context subsets gather/scatter rows
-/// of a transposed copy of W (allocated on first use). The softmax pass is split over
-/// `threads` workers by context; per-context loss terms are then added in context order, so
-/// CE does not depend on the block size or the thread count (the token-major path merges fixed
-/// vocabulary chunks in order: also independent of both). Float64 element kernels are the C
-/// ones of `CKernels` (results can differ in the last bits between its CPU variants).
+/// of a transposed copy of W (allocated on first use). Work is split over `threads` workers
+/// only in ways that leave every sum in the same order: by context for the softmax pass, by
+/// vocabulary range for scatters, and for dense features by fixed groups of blocks whose
+/// gradients are added in group order (`DenseReductionPlan`), each GEMM on one BLAS thread. So
+/// CE and the gradient are the same bits for any `threads`; per-context loss terms are added in
+/// context order, so CE does not depend on the block size either (the token-major path merges
+/// fixed vocabulary chunks in order: also independent of both). Float64 element kernels are the
+/// C ones of `CKernels` (results can differ in the last bits between its CPU variants).
 ///
 /// Not reentrant: an instance owns its work buffers; use one per thread.
 public final class NTPLoss {
@@ -59,13 +62,15 @@ public final class NTPLoss {
     public let precision: Precision
     /// Contexts per block.
     public let blockSize: Int
-    /// Workers for the softmax pass (GEMM threads are OpenBLAS's, see `setBLASThreads`).
+    /// Workers (results do not depend on it; every GEMM runs on one BLAS thread).
     public let threads: Int
 
     let hFloat: [Float]            // dense H in Float when precision == .float32
     let sparseTiles: SparseTiles?  // token-major state for sparse features (Float64)
     let work64: Workspace<Double>
     let work32: Workspace<Float>?
+    /// Loss term of each evaluated context (m entries), added up in context order at the end.
+    let contextTerms: UnsafeMutablePointer<Double>
 
     /// Precomputes π̂, p̂ and 𝓗 from `data`; `features` must have `contextCount == data.contextCount`.
     /// `blockSize` nil picks `defaultBlockSize(for:)`.
@@ -99,6 +104,7 @@ public final class NTPLoss {
                           tokens: data.columns, probabilities: targetProbabilities)
             : nil
         let vd = vocabularySize * dimension
+        contextTerms = .allocate(capacity: max(1, contextCount))
         work64 = Workspace(block: self.blockSize, vocabulary: vocabularySize, dimension: dimension,
                            transposed: false, converted: false)
         work32 = precision == .float32
@@ -106,6 +112,8 @@ public final class NTPLoss {
                         transposed: needsTranspose, converted: vd > 0)
             : nil
     }
+
+    deinit { contextTerms.deallocate() }
 
     /// Contexts per block when none is given: 512 for dense features (amortises GEMM packing of
     /// W), 64 otherwise (keeps the V × block logits in L2 for the gather/scatter and copy paths).
@@ -171,19 +179,24 @@ public final class NTPLoss {
             if wT == nil { wT = .allocate(capacity: max(1, sizes.v * sizes.d)) }
             if gT == nil { gT = .allocate(capacity: max(1, sizes.v * sizes.d)) }
         }
-        /// Extra workspaces and gradient accumulators for the multi-worker dense path.
+        /// Extra workspaces (one per extra worker) and V × d gradient accumulators (at most one
+        /// per worker, see `OrderedGroups`) for the dense path.
         var helpers: [Workspace<T>] = []
-        var helperGradients: [UnsafeMutablePointer<T>] = []
-        func ensureHelpers(_ n: Int, gradients: Bool) {
+        private var accumulators: [UnsafeMutablePointer<T>] = []
+        func ensureHelpers(_ n: Int, accumulators count: Int) {
             while helpers.count < n {
                 helpers.append(Workspace(block: sizes.block, vocabulary: sizes.v, dimension: sizes.d, transposed: false, converted: false))
             }
-            while gradients && helperGradients.count < n {
-                helperGradients.append(.allocate(capacity: max(1, sizes.v * sizes.d)))
+            while accumulators.count < count {
+                accumulators.append(.allocate(capacity: max(1, sizes.v * sizes.d)))
             }
         }
+        /// The dense path's group scheduler (reused by every evaluation).
+        let groups = OrderedGroups()
+        /// Accumulator `i` (see `ensureHelpers`).
+        func accumulator(_ i: Int) -> UnsafeMutablePointer<T> { accumulators[i] }
         deinit {
-            for p in helperGradients { p.deallocate() }
+            for p in accumulators { p.deallocate() }
             logits.deallocate(); terms.deallocate(); hBlock.deallocate()
             wT?.deallocate(); gT?.deallocate(); wConv?.deallocate(); gConv?.deallocate()
         }
@@ -192,8 +205,7 @@ public final class NTPLoss {
     private func run<T: LossScalar>(_ ws: Workspace<T>, w wIn: UnsafePointer<Double>,
                                     gradient gOut: UnsafeMutablePointer<Double>?,
                                     contexts: UnsafeBufferPointer<Int>?, scale: Double, hLow: [Float]) -> Double {
-        let v = vocabularySize, d = dimension
-        let vd = v * d
+        let vd = vocabularySize * dimension
         // W and the gradient in T: the Double buffers themselves, or converted copies.
         let w: UnsafePointer<T>
         let g: UnsafeMutablePointer<T>?
@@ -206,179 +218,140 @@ public final class NTPLoss {
             g = gOut.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: T.self) }
         }
         let count = contexts?.count ?? contextCount
-        if case .sparse(let r, let indices, let values) = features.storage, T.self == Double.self, contexts == nil,
-           let tiles = sparseTiles {
-            // Token-major path: writes every entry of the gradient itself.
-            return indices.withUnsafeBufferPointer { idx in
-                withOptionalBuffer(values) { val in
-                    tiles.evaluate(loss: self, w: UnsafeRawPointer(w).assumingMemoryBound(to: Double.self),
-                                   gradient: g.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) },
-                                   r: r, indices: idx.baseAddress!, values: val, scale: scale)
-                }
-            }
-        }
-        if let g { g.initialize(repeating: 0, count: vd) }
-        var total = 0.0
         switch features.storage {
-        case .identity:
-            total = blocks(count: count) { start, b in
-                for i in 0..<b {
-                    let j = contexts?[start + i] ?? (start + i)
-                    let row = ws.logits + i * v
-                    for t in 0..<v { row[t] = w[t * d + j] }
-                }
-                softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
-                if let g {
-                    for i in 0..<b {
-                        let j = contexts?[start + i] ?? (start + i)
-                        let row = ws.logits + i * v
-                        for t in 0..<v { g[t * d + j] = row[t] }
-                    }
-                }
-            }
-        case .dense(let hDouble):
-            total = withDenseH(hDouble, hLow) { (h: UnsafePointer<T>) -> Double in
-                // One block of contexts: logits GEMM, softmax, gradient GEMM, into (ws, gAcc).
-                func block(_ ws: Workspace<T>, _ gAcc: UnsafeMutablePointer<T>?, start: Int, b: Int, workers: Int) {
-                    let hb: UnsafePointer<T>
-                    if let contexts {
-                        for i in 0..<b {
-                            (ws.hBlock + i * d).update(from: h + contexts[start + i] * d, count: d)
-                        }
-                        hb = UnsafePointer(ws.hBlock)
-                    } else {
-                        hb = h + start * d
-                    }
-                    // logits (b × V) = H_bᵀ (b × d, the columns are contiguous) · Wᵀ
-                    T.gemm(transA: false, transB: true, m: b, n: v, k: d, a: hb, lda: d, b: w, ldb: d,
-                           beta: 0, c: ws.logits, ldc: v)
-                    softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: gAcc != nil, workers: workers)
-                    if let gAcc {
-                        // G (V × d) += Rᵀ (V × b) · H_bᵀ (b × d)
-                        T.gemm(transA: true, transB: false, m: v, n: d, k: b, a: ws.logits, lda: v, b: hb, ldb: d,
-                               beta: 1, c: gAcc, ldc: d)
-                    }
-                }
-                let parts = threads > 1 && count >= 2 * blockSize ? threads : 1
-                if parts == 1 {
-                    return blocks(count: count) { start, b in block(ws, g, start: start, b: b, workers: threads) }
-                }
-                // Several workers, each with single-threaded BLAS, its own contiguous range of
-                // contexts, workspace and gradient accumulator: no BLAS fork/join (and spin-yield)
-                // per GEMM, and one worker's softmax overlaps the other's GEMMs. Partial sums are
-                // combined in worker order, so results are deterministic for a thread count.
-                ws.ensureHelpers(parts - 1, gradients: g != nil)
-                let blasThreads = blasThreadCount()
-                setBLASThreads(1)
-                defer { setBLASThreads(blasThreads) }
-                var partial = [Double](repeating: 0, count: parts)
-                partial.withUnsafeMutableBufferPointer { out in
-                    let sums = out.baseAddress!
-                    let work: (Int) -> Void = { [self] t in
-                        let wst = t == 0 ? ws : ws.helpers[t - 1]
-                        let gt: UnsafeMutablePointer<T>? = g == nil ? nil : (t == 0 ? g : ws.helperGradients[t - 1])
-                        if t > 0, let gt { gt.initialize(repeating: 0, count: vd) }
-                        var sum = 0.0
-                        var start = t * count / parts
-                        let end = (t + 1) * count / parts
-                        while start < end {
-                            let b = min(blockSize, end - start)
-                            block(wst, gt, start: start, b: b, workers: 1)
-                            for i in 0..<b { sum += wst.terms[i] }
-                            start += b
-                        }
-                        sums[t] = sum
-                    }
-                    // Worker t uses only its own workspace, gradient accumulator and sums[t].
-                    let shared = WorkerShared(work)
-                    DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
-                }
-                if let g {
-                    for t in 1..<parts {
-                        let src = ws.helperGradients[t - 1]
-                        for i in 0..<vd { g[i] += src[i] }
-                    }
-                }
-                var total = 0.0
-                for x in partial { total += x }
-                return total
-            }
         case .sparse(let r, let indices, let values):
-            ws.ensureTransposed()
-            let wT = ws.wT!, gT = ws.gT!
-            T.transpose(w, rows: v, cols: d, into: wT)
-            if g != nil { gT.initialize(repeating: 0, count: vd) }
-            total = indices.withUnsafeBufferPointer { idx in
-                blocks(count: count) { start, b in
-                    let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
-                    // Each part writes only its own rows of ws.logits; W and the indices are read only.
-                    let shared = WorkerShared((contexts, ws, wT, idx))
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    let (contexts, ws, wT, idx) = shared.value
-                    for i in (part * b / parts)..<((part + 1) * b / parts) {
-                        let j = contexts?[start + i] ?? (start + i)
-                        let row = ws.logits + i * v
-                        row.initialize(repeating: 0, count: v)
-                        for p in 0..<r {
-                            let src = wT + Int(idx[j * r + p]) * v
-                            if let values {
-                                let val = T(values[j * r + p])
-                                for t in 0..<v { row[t] += val * src[t] }
-                            } else {
-                                for t in 0..<v { row[t] += src[t] }     // one-hot features: no multiply
-                            }
-                        }
-                    }
-                    }
-                    softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
-                    if g != nil {
-                        // Scatter split by vocabulary range: conflict-free across workers and the
-                        // additions into each entry happen in context order (deterministic).
-                        let parts = min(threads, max(1, v / 64))
-                        // Each part writes only its own vocabulary range lo..<hi of every gT row.
-                        let shared = WorkerShared((contexts, ws, gT, idx))
-                        DispatchQueue.concurrentPerform(iterations: parts) { part in
-                            let (contexts, ws, gT, idx) = shared.value
-                            let lo = part * v / parts, hi = (part + 1) * v / parts
-                            for i in 0..<b {
-                                let j = contexts?[start + i] ?? (start + i)
-                                let row = ws.logits + i * v
-                                for p in 0..<r {
-                                    let dst = gT + Int(idx[j * r + p]) * v
-                                    if let values {
-                                        let val = T(values[j * r + p])
-                                        for t in lo..<hi { dst[t] += val * row[t] }
-                                    } else {
-                                        for t in lo..<hi { dst[t] += row[t] }
-                                    }
-                                }
-                            }
-                        }
+            if T.self == Double.self, contexts == nil, let tiles = sparseTiles {
+                // Token-major path: writes every entry of the gradient and adds CE up itself.
+                return indices.withUnsafeBufferPointer { idx in
+                    withOptionalBuffer(values) { val in
+                        tiles.evaluate(loss: self, w: UnsafeRawPointer(w).assumingMemoryBound(to: Double.self),
+                                       gradient: g.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) },
+                                       r: r, indices: idx.baseAddress!, values: val, scale: scale)
                     }
                 }
             }
-            if let g { T.transpose(UnsafePointer(gT), rows: d, cols: v, into: g) }
+            if let g { g.initialize(repeating: 0, count: vd) }
+            indices.withUnsafeBufferPointer { idx in
+                sparseTerms(ws, w: w, g: g, r: r, indices: idx.baseAddress!, values: values, contexts: contexts,
+                            count: count, scale: scale)
+            }
+        case .identity:
+            if let g { g.initialize(repeating: 0, count: vd) }
+            identityTerms(ws, w: w, g: g, contexts: contexts, count: count, scale: scale)
+        case .dense(let hDouble):
+            withDenseH(hDouble, hLow) { (h: UnsafePointer<T>) in
+                denseTerms(ws, w: w, g: g, h: h, contexts: contexts, count: count, scale: scale)
+            }
         }
         if let gOut, let gc = ws.gConv, g != nil {
             for i in 0..<vd { gOut[i] = gc[i].asDouble }
         }
+        // Per-context terms in context order: CE depends on neither the blocks nor the workers.
+        var total = 0.0
+        for j in 0..<count { total += contextTerms[j] }
         return total
     }
 
-    /// Runs `body(start, count)` over consecutive blocks and adds up the per-context loss terms
-    /// the body leaves in the workspace, in context order.
+    /// One-hot contexts (H = I): context j's logits are column j of W, and its gradient column
+    /// is its row of R.
+    private func identityTerms<T: LossScalar>(_ ws: Workspace<T>, w: UnsafePointer<T>, g: UnsafeMutablePointer<T>?,
+                                              contexts: UnsafeBufferPointer<Int>?, count: Int, scale: Double) {
+        let v = vocabularySize, d = dimension
+        forEachBlock(ws, count: count) { start, b in
+            for i in 0..<b {
+                let j = contexts?[start + i] ?? (start + i)
+                let row = ws.logits + i * v
+                for t in 0..<v { row[t] = w[t * d + j] }
+            }
+            softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
+            if let g {
+                for i in 0..<b {
+                    let j = contexts?[start + i] ?? (start + i)
+                    let row = ws.logits + i * v
+                    for t in 0..<v { g[t * d + j] = row[t] }
+                }
+            }
+        }
+    }
+
+    /// Sparse features (Float32, or a subset of contexts): logits gathered from rows of a
+    /// transposed copy of W, the gradient scattered into a transposed accumulator (`g` zeroed).
+    private func sparseTerms<T: LossScalar>(_ ws: Workspace<T>, w: UnsafePointer<T>, g: UnsafeMutablePointer<T>?,
+                                            r: Int, indices idx: UnsafePointer<Int32>, values: [Double]?,
+                                            contexts: UnsafeBufferPointer<Int>?, count: Int, scale: Double) {
+        let v = vocabularySize, d = dimension
+        ws.ensureTransposed()
+        let wT = ws.wT!, gT = ws.gT!
+        T.transpose(w, rows: v, cols: d, into: wT)
+        if g != nil { gT.initialize(repeating: 0, count: v * d) }
+        forEachBlock(ws, count: count) { start, b in
+            // Rows are independent: any split over workers gives the same bits.
+            let parts = (threads > 1 && b >= 8) ? min(threads, b) : 1
+            // Each part writes only its own rows of ws.logits; W and the indices are read only.
+            let shared = WorkerShared((contexts, ws, wT, idx))
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let (contexts, ws, wT, idx) = shared.value
+                for i in (part * b / parts)..<((part + 1) * b / parts) {
+                    let j = contexts?[start + i] ?? (start + i)
+                    let row = ws.logits + i * v
+                    row.initialize(repeating: 0, count: v)
+                    for p in 0..<r {
+                        let src = wT + Int(idx[j * r + p]) * v
+                        if let values {
+                            let val = T(values[j * r + p])
+                            for t in 0..<v { row[t] += val * src[t] }
+                        } else {
+                            for t in 0..<v { row[t] += src[t] }     // one-hot features: no multiply
+                        }
+                    }
+                }
+            }
+            softmaxPass(ws, contexts: contexts, start: start, count: b, scale: scale, gradient: g != nil)
+            if g != nil { scatter(ws, into: gT, r: r, indices: idx, values: values, contexts: contexts, start: start, count: b) }
+        }
+        if let g { T.transpose(UnsafePointer(gT), rows: d, cols: v, into: g) }
+    }
+
+    /// gT[f, :] += value · R row, for each feature f of each context of the block. Split by
+    /// vocabulary range: conflict-free across workers, and the additions into each entry happen
+    /// in context order (deterministic).
+    private func scatter<T: LossScalar>(_ ws: Workspace<T>, into gT: UnsafeMutablePointer<T>, r: Int,
+                                        indices idx: UnsafePointer<Int32>, values: [Double]?,
+                                        contexts: UnsafeBufferPointer<Int>?, start: Int, count b: Int) {
+        let v = vocabularySize
+        let parts = min(threads, max(1, v / 64))
+        // Each part writes only its own vocabulary range lo..<hi of every gT row.
+        let shared = WorkerShared((contexts, ws, gT, idx))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let (contexts, ws, gT, idx) = shared.value
+            let lo = part * v / parts, hi = (part + 1) * v / parts
+            for i in 0..<b {
+                let j = contexts?[start + i] ?? (start + i)
+                let row = ws.logits + i * v
+                for p in 0..<r {
+                    let dst = gT + Int(idx[j * r + p]) * v
+                    if let values {
+                        let val = T(values[j * r + p])
+                        for t in lo..<hi { dst[t] += val * row[t] }
+                    } else {
+                        for t in lo..<hi { dst[t] += row[t] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body(start, count)` over consecutive blocks of the evaluated contexts and copies the
+    /// per-context loss terms the body leaves in `ws.terms` to `contextTerms`.
     @inline(__always)
-    private func blocks(count: Int, _ body: (Int, Int) -> Void) -> Double {
-        var total = 0.0
+    private func forEachBlock<T: LossScalar>(_ ws: Workspace<T>, count: Int, _ body: (Int, Int) -> Void) {
         var start = 0
-        let terms = precision == .float32 ? work32!.terms : work64.terms
         while start < count {
             let b = min(blockSize, count - start)
             body(start, b)
-            for i in 0..<b { total += terms[i] }
+            (contextTerms + start).update(from: ws.terms, count: b)
             start += b
         }
-        return total
     }
 
     private func withDenseH<T: LossScalar, R>(_ h: [Double], _ hLow: [Float], _ body: (UnsafePointer<T>) -> R) -> R {
@@ -434,6 +407,10 @@ public final class NTPLoss {
         var u = [Double](repeating: 0, count: m)
         var y = [Double](repeating: 0, count: d)
         var lambda = 0.0
+        // One BLAS thread: a threaded dgemv may split its sums by the thread count.
+        let blasThreads = blasThreadCount()
+        setBLASThreads(1)
+        defer { setBLASThreads(blasThreads) }
         func normalize(_ a: inout [Double]) -> Double {
             var s = 0.0
             for t in a { s += t * t }

@@ -58,146 +58,161 @@ public final class OnehotStreamingTrainer {
     static let columnsPerWorker = 16
 
     /// Float64: column by column through all steps (GD fused in one C kernel, Adam through the
-    /// same softmax kernels as `NTPLoss.softmaxPass`).
+    /// same softmax kernels as `NTPLoss.softmaxPass`), `columnsPerWorker` columns per worker and
+    /// batch. Each column's shares are added in context order, so no result depends on the workers.
     private func runColumns(shouldStop: () -> Bool,
                             emit: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws -> [LogRow] {
         let v = loss.vocabularySize, m = loss.contextCount
-        let steps = options.steps, every = options.logEvery
-        var logSteps = Array(stride(from: 0, through: steps, by: every))
-        if logSteps.last != steps { logSteps.append(steps) }
-        let logCount = logSteps.count
-        var sums = [LogSums](repeating: LogSums(), count: logCount)
+        let logSteps = logSchedule()
+        var sums = [LogSums](repeating: LogSums(), count: logSteps.count)
         var mm2 = 0.0, star2 = 0.0, starDotMM = 0.0
-        let cfg = options.optimizer
-        let isAdam = cfg.kind == .adam
-        let workers = max(1, min(loss.threads, (m + OnehotStreamingTrainer.columnsPerWorker - 1) / OnehotStreamingTrainer.columnsPerWorker))
         let per = OnehotStreamingTrainer.columnsPerWorker
-        let batch = workers * per
+        let workers = max(1, min(loss.threads, (m + per - 1) / per))
         let maxSupport = (0..<m).reduce(1) { max($0, loss.rowOffsets[$1 + 1] - loss.rowOffsets[$1]) }
-        // Per batch: W columns (emitted), per-column log shares, reference shares, divergence.
-        let w = UnsafeMutablePointer<Double>.allocate(capacity: batch * v)
-        let records = UnsafeMutablePointer<LogSums>.allocate(capacity: batch * logCount)
-        let refShares = UnsafeMutablePointer<Double>.allocate(capacity: batch * 3)
-        let failures = UnsafeMutablePointer<(step: Int, term: Double)>.allocate(capacity: batch)
-        // Per worker: softmax row, support save area, Adam moments, reference columns.
-        let scratchCount = v * (isAdam ? 3 : 1) + maxSupport + (withReference ? 2 * v : 0)
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: workers * scratchCount)
-        defer {
-            w.deallocate(); records.deallocate(); refShares.deallocate(); failures.deallocate(); scratch.deallocate()
-        }
-        let adam = (0..<steps).map { Optimizer.AdamCoefficients(cfg, step: $0 + 1) }
-        let initialization = options.initialization
-        let withRef = withReference
+        let buffers = ColumnBuffers(batch: workers * per, workers: workers, vocabulary: v, logCount: logSteps.count,
+                                    maxSupport: maxSupport, adam: options.optimizer.kind == .adam, reference: withReference)
+        defer { buffers.deallocate() }
+        let adam = (0..<options.steps).map { Optimizer.AdamCoefficients(options.optimizer, step: $0 + 1) }
         var start = 0
         while start < m {
             if shouldStop() { throw TrainingError.invalidOption("interrupted; a streamed one-hot run cannot be resumed, rerun it") }
-            let c = min(batch, m - start)
-            loss.rowOffsets.withUnsafeBufferPointer { offsets in
-            loss.supportTokens.withUnsafeBufferPointer { tokens in
-            loss.targetProbabilities.withUnsafeBufferPointer { probs in
+            let c = min(workers * per, m - start)
             adam.withUnsafeBufferPointer { adam in
-                // Worker t writes only its own scratch slice and the batch columns t·per ..< (t + 1)·per
-                // of w, records, refShares and failures; everything else is read only.
+                // Worker t writes only its own scratch and the batch slots t·per ..< (t + 1)·per of
+                // `buffers`; everything else is read only.
                 let work: (Int) -> Void = { worker in
-                    let base = scratch + worker * scratchCount
-                    let row = base, save = base + v
-                    let mom1 = save + maxSupport, mom2 = mom1 + (isAdam ? v : 0)
-                    let wStar = mom2 + (isAdam ? v : 0), wMM = wStar + (withRef ? v : 0)
-                    var i = worker * per
-                    while i < min(c, (worker + 1) * per) {
-                        let j = start + i
-                        let col = w + i * v
-                        let rec = records + i * logCount
-                        if initialization == .zero {
-                            col.initialize(repeating: 0, count: v)
-                        } else {
-                            for t in 0..<v { col[t] = initialization.value(index: t * m + j, dimension: m) }
-                        }
-                        if withRef {
-                            OnehotColumns.reference(self.loss, context: j, wStar: wStar, wMM: wMM)
-                            refShares[3 * i] = ck_dot(wMM, wMM, Int64(v))
-                            refShares[3 * i + 1] = ck_dot(wStar, wStar, Int64(v))
-                            refShares[3 * i + 2] = ck_dot(wStar, wMM, Int64(v))
-                        }
-                        let lo = offsets[j], k = offsets[j + 1] - lo
-                        let sup = tokens.baseAddress! + lo, prob = probs.baseAddress! + lo
-                        let pi = self.loss.contextWeights[j]
-                        failures[i] = (-1, 0)
-                        if isAdam {
-                            if steps > 0 { mom1.initialize(repeating: 0, count: v); mom2.initialize(repeating: 0, count: v) }
-                            var li = 0
-                            for step in 0...steps {
-                                // The body of NTPLoss.softmaxPass for one context (scale 1).
-                                row.update(from: col, count: v)
-                                var dot = 0.0
-                                for e in 0..<k { dot += prob[e] * row[Int(sup[e])] }
-                                let mx = ck_max(row, Int64(v))
-                                let s = ck_exp_shifted_sum(row, row, Int64(v), mx)
-                                let term = pi * (mx + log(s) - dot)
-                                if li < logCount && logSteps[li] == step {
-                                    rec[li] = self.share(column: j, w: col, wStar: wStar, wMM: wMM, ce: term)
-                                    li += 1
-                                }
-                                if step == steps { break }
-                                if !term.isFinite { failures[i] = (step, term); break }
-                                ck_scale(row, Int64(v), pi / s)
-                                for e in 0..<k { row[Int(sup[e])] -= pi * prob[e] }
-                                Optimizer.adamUpdate(adam[step], g: row, w: col, m: mom1, v: mom2, count: v)
-                            }
-                        } else {
-                            var step = 0
-                            for li in 0..<logCount {
-                                let target = logSteps[li]
-                                var term = 0.0
-                                if target > step {
-                                    let bad = ck_onehot_gd(col, row, save, Int64(v), sup, prob, Int64(k), pi, cfg.learningRate,
-                                                           Int64(target - step), &term)
-                                    if bad >= 0 {
-                                        _ = ck_onehot_gd(col, row, save, Int64(v), sup, prob, Int64(k), pi, cfg.learningRate, 0, &term)
-                                        failures[i] = (step + Int(bad), term)
-                                        break
-                                    }
-                                    step = target
-                                }
-                                // The CE term at this step comes with the first update of the next segment.
-                                let next = li + 1 < logCount ? logSteps[li + 1] : steps
-                                var share = self.share(column: j, w: col, wStar: wStar, wMM: wMM, ce: 0)
-                                let bad = ck_onehot_gd(col, row, save, Int64(v), sup, prob, Int64(k), pi, cfg.learningRate,
-                                                       Int64(next - step), &term)
-                                share.ce = term
-                                rec[li] = share
-                                if bad >= 0 {
-                                    _ = ck_onehot_gd(col, row, save, Int64(v), sup, prob, Int64(k), pi, cfg.learningRate, 0, &term)
-                                    failures[i] = (step + Int(bad), term)
-                                    break
-                                }
-                                step = next
-                            }
-                        }
-                        i += 1
+                    for i in min(c, worker * per)..<min(c, (worker + 1) * per) {
+                        self.trainColumn(start + i, slot: i, buffers, scratch: worker, logSteps: logSteps, adam: adam)
                     }
                 }
                 let shared = WorkerShared(work)
                 DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
-            }}}}
-            for i in 0..<c where failures[i].step >= 0 {
-                throw TrainingError.diverged(step: failures[i].step, reason: "loss of context \(start + i) is \(failures[i].term)")
+            }
+            for i in 0..<c where buffers.failures[i].step >= 0 {
+                throw TrainingError.diverged(step: buffers.failures[i].step, reason: "loss of context \(start + i) is \(buffers.failures[i].term)")
             }
             // Shares in context order.
             for i in 0..<c {
-                if withRef { mm2 += refShares[3 * i]; star2 += refShares[3 * i + 1]; starDotMM += refShares[3 * i + 2] }
-                for li in 0..<logCount {
-                    let r = records[i * logCount + li]
+                if withReference {
+                    mm2 += buffers.refShares[3 * i]; star2 += buffers.refShares[3 * i + 1]; starDotMM += buffers.refShares[3 * i + 2]
+                }
+                for li in 0..<logSteps.count {
+                    let r = buffers.records[i * logSteps.count + li]
                     sums[li].ce += r.ce; sums[li].w2 += r.w2; sums[li].wDotMM += r.wDotMM
                     sums[li].wDotStar += r.wDotStar; sums[li].proj2 += r.proj2
                 }
             }
-            try emit(start, c, UnsafeBufferPointer(start: w, count: c * v))
+            try emit(start, c, UnsafeBufferPointer(start: buffers.w, count: c * v))
             start += c
         }
         return zip(logSteps, sums).map { step, s in
             s.row(step: step, entropy: loss.entropy, mm2: withReference ? mm2 : nil, star2: star2, starDotMM: starDotMM)
         }
+    }
+
+    /// The logged steps: every `logEvery`-th from 0, and the last.
+    private func logSchedule() -> [Int] {
+        var logSteps = Array(stride(from: 0, through: options.steps, by: options.logEvery))
+        if logSteps.last != options.steps { logSteps.append(options.steps) }
+        return logSteps
+    }
+
+    /// Context j from W_0 through all steps, in batch slot `slot`: its final column, log shares,
+    /// reference shares and first failure go to that slot of `buffers`.
+    private func trainColumn(_ j: Int, slot i: Int, _ buffers: ColumnBuffers, scratch worker: Int, logSteps: [Int],
+                             adam: UnsafeBufferPointer<Optimizer.AdamCoefficients>) {
+        let v = loss.vocabularySize, m = loss.contextCount
+        let scratch = buffers.scratch(worker)
+        let col = buffers.w + i * v
+        if options.initialization == .zero {
+            col.initialize(repeating: 0, count: v)
+        } else {
+            for t in 0..<v { col[t] = options.initialization.value(index: t * m + j, dimension: m) }
+        }
+        if withReference {
+            OnehotColumns.reference(loss, context: j, wStar: scratch.wStar, wMM: scratch.wMM)
+            buffers.refShares[3 * i] = ck_dot(scratch.wMM, scratch.wMM, Int64(v))
+            buffers.refShares[3 * i + 1] = ck_dot(scratch.wStar, scratch.wStar, Int64(v))
+            buffers.refShares[3 * i + 2] = ck_dot(scratch.wStar, scratch.wMM, Int64(v))
+        }
+        buffers.failures[i] = (-1, 0)
+        loss.supportTokens.withUnsafeBufferPointer { tokens in
+            loss.targetProbabilities.withUnsafeBufferPointer { probs in
+                let lo = loss.rowOffsets[j]
+                let column = Column(index: j, w: col, support: tokens.baseAddress! + lo, probabilities: probs.baseAddress! + lo,
+                                    supportSize: loss.rowOffsets[j + 1] - lo, weight: loss.contextWeights[j])
+                let records = buffers.records + i * logSteps.count
+                let failure = options.optimizer.kind == .adam
+                    ? adamColumn(column, scratch, logSteps: logSteps, adam: adam, records: records)
+                    : gdColumn(column, scratch, logSteps: logSteps, records: records)
+                if let failure { buffers.failures[i] = failure }
+            }
+        }
+    }
+
+    /// One context's column of W and its data (support S_j, p̂_j, π̂_j).
+    private struct Column {
+        let index: Int
+        let w: UnsafeMutablePointer<Double>
+        let support: UnsafePointer<Int32>, probabilities: UnsafePointer<Double>
+        let supportSize: Int, weight: Double
+    }
+
+    /// Adam on one column: the body of `NTPLoss.softmaxPass` for one context (scale 1), then the
+    /// update. Logged shares go to `records`; returns the first non-finite loss term, if any.
+    private func adamColumn(_ c: Column, _ s: ColumnBuffers.Scratch, logSteps: [Int],
+                            adam: UnsafeBufferPointer<Optimizer.AdamCoefficients>,
+                            records: UnsafeMutablePointer<LogSums>) -> (step: Int, term: Double)? {
+        let v = loss.vocabularySize, steps = options.steps, k = c.supportSize
+        if steps > 0 { s.mom1.initialize(repeating: 0, count: v); s.mom2.initialize(repeating: 0, count: v) }
+        var li = 0
+        for step in 0...steps {
+            s.row.update(from: c.w, count: v)
+            var dot = 0.0
+            for e in 0..<k { dot += c.probabilities[e] * s.row[Int(c.support[e])] }
+            let mx = ck_max(s.row, Int64(v))
+            let sum = ck_exp_shifted_sum(s.row, s.row, Int64(v), mx)
+            let term = c.weight * (mx + log(sum) - dot)
+            if li < logSteps.count && logSteps[li] == step {
+                records[li] = share(column: c.index, w: c.w, wStar: s.wStar, wMM: s.wMM, ce: term)
+                li += 1
+            }
+            if step == steps { break }
+            if !term.isFinite { return (step, term) }
+            ck_scale(s.row, Int64(v), c.weight / sum)
+            for e in 0..<k { s.row[Int(c.support[e])] -= c.weight * c.probabilities[e] }
+            Optimizer.adamUpdate(adam[step], g: s.row, w: c.w, m: s.mom1, v: s.mom2, count: v)
+        }
+        return nil
+    }
+
+    /// GD on one column, fused in `ck_onehot_gd` between logged steps. Logged shares go to
+    /// `records`; returns the first non-finite loss term, if any.
+    private func gdColumn(_ c: Column, _ s: ColumnBuffers.Scratch, logSteps: [Int],
+                          records: UnsafeMutablePointer<LogSums>) -> (step: Int, term: Double)? {
+        let v = Int64(loss.vocabularySize), k = Int64(c.supportSize), eta = options.optimizer.learningRate
+        // `count` updates from the current column (0: only the term); -1 or the failing step.
+        func run(_ count: Int, _ term: inout Double) -> Int {
+            Int(ck_onehot_gd(c.w, s.row, s.save, v, c.support, c.probabilities, k, c.weight, eta, Int64(count), &term))
+        }
+        var step = 0
+        for li in 0..<logSteps.count {
+            var term = 0.0
+            if logSteps[li] > step {
+                let bad = run(logSteps[li] - step, &term)
+                if bad >= 0 { _ = run(0, &term); return (step + bad, term) }
+                step = logSteps[li]
+            }
+            // The CE term at this step comes with the first update of the next segment.
+            let next = li + 1 < logSteps.count ? logSteps[li + 1] : options.steps
+            var logged = share(column: c.index, w: c.w, wStar: s.wStar, wMM: s.wMM, ce: 0)
+            let bad = run(next - step, &term)
+            logged.ce = term
+            records[li] = logged
+            if bad >= 0 { _ = run(0, &term); return (step + bad, term) }
+            step = next
+        }
+        return nil
     }
 
     /// Column j's share of the log sums, with CE term `ce` (`wStar`/`wMM`: its reference columns).
@@ -225,9 +240,8 @@ public final class OnehotStreamingTrainer {
     private func run<T: LossScalar>(_ ws: NTPLoss.Workspace<T>, shouldStop: () -> Bool,
                                     emit: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws -> [LogRow] {
         let v = loss.vocabularySize, m = loss.contextCount, b = loss.blockSize
-        let steps = options.steps, every = options.logEvery
-        var logSteps = Array(stride(from: 0, through: steps, by: every))
-        if logSteps.last != steps { logSteps.append(steps) }
+        let steps = options.steps
+        let logSteps = logSchedule()
         var sums = [LogSums](repeating: LogSums(), count: logSteps.count)
         var mm2 = 0.0, star2 = 0.0, starDotMM = 0.0
         let cfg = options.optimizer
@@ -313,5 +327,42 @@ public final class OnehotStreamingTrainer {
             let t = w[z] - mean - wStar[base + z]
             s.proj2 += t * t
         }
+    }
+}
+
+/// The Float64 path's buffers: per batch slot the final column, log shares, reference shares and
+/// first failure; per worker a softmax row, a support save area, Adam moments and W*/W^mm columns.
+private final class ColumnBuffers {
+    let w: UnsafeMutablePointer<Double>
+    let records: UnsafeMutablePointer<LogSums>
+    let refShares: UnsafeMutablePointer<Double>
+    let failures: UnsafeMutablePointer<(step: Int, term: Double)>
+    private let scratchBase: UnsafeMutablePointer<Double>
+    private let v: Int, maxSupport: Int, adam: Bool, reference: Bool, scratchCount: Int
+
+    /// One worker's scratch columns (disjoint from every other worker's).
+    struct Scratch {
+        let row, save, mom1, mom2, wStar, wMM: UnsafeMutablePointer<Double>
+    }
+
+    init(batch: Int, workers: Int, vocabulary v: Int, logCount: Int, maxSupport: Int, adam: Bool, reference: Bool) {
+        self.v = v; self.maxSupport = maxSupport; self.adam = adam; self.reference = reference
+        scratchCount = v * (adam ? 3 : 1) + maxSupport + (reference ? 2 * v : 0)
+        w = .allocate(capacity: batch * v)
+        records = .allocate(capacity: batch * logCount)
+        refShares = .allocate(capacity: batch * 3)
+        failures = .allocate(capacity: batch)
+        scratchBase = .allocate(capacity: workers * scratchCount)
+    }
+
+    func scratch(_ worker: Int) -> Scratch {
+        let row = scratchBase + worker * scratchCount, save = row + v
+        let mom1 = save + maxSupport, mom2 = mom1 + (adam ? v : 0)
+        let wStar = mom2 + (adam ? v : 0), wMM = wStar + (reference ? v : 0)
+        return Scratch(row: row, save: save, mom1: mom1, mom2: mom2, wStar: wStar, wMM: wMM)
+    }
+
+    func deallocate() {
+        w.deallocate(); records.deallocate(); refShares.deallocate(); failures.deallocate(); scratchBase.deallocate()
     }
 }

@@ -39,7 +39,7 @@ public struct MachineReport {
         lines += [
             ("ckernels", "\(ckernels.current) (widest supported: \(ckernels.supported))"),
             ("blas threads", "\(blasThreadCount())" + (threadSettings.isEmpty ? " (OpenBLAS default)" : " (" + threadSettings.joined(separator: ", ") + ")")),
-            ("train threads", "\(trainThreads) by default (--threads sets BLAS and softmax threads)"),
+            ("train threads", "\(trainThreads) by default (--threads: the loss's workers; its GEMMs run on one BLAS thread each)"),
         ]
         return lines.map { key, value in "\(key):".padded(15) + value }.joined(separator: "\n")
     }

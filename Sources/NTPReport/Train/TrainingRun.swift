@@ -37,7 +37,7 @@ public struct TrainingRun {
     public var resume: String?
     /// Where Ctrl-C writes a checkpoint (nil: OUTPUT.ckpt or ntpsep-train.ckpt).
     public var checkpoint: String?
-    /// Threads for BLAS and the softmax pass.
+    /// Worker threads of the loss (outputs are the same bytes for any count).
     public var threads: Int
     /// Contexts per block of the loss (nil: its default).
     public var blockSize: Int?
@@ -67,7 +67,9 @@ public struct TrainingRun {
         let checkpointPath = checkpoint ?? ((output ?? "ntpsep-train") + ".ckpt")
         try checkOutputs([log, output, plot], inputs: [data, resume, refMode.isFile ? reference : nil], embedding: embedding)
         if resume.map({ !sameFile($0, checkpointPath) }) ?? true { try checkOutputs([log, output, plot, checkpointPath], inputs: []) }
-        setBLASThreads(threads)
+        // One BLAS thread: the loss runs its own workers, and a threaded OpenBLAS may round
+        // differently with another thread count (the in-process W*/W^mm solve too).
+        setBLASThreads(1)
         InterruptFlag.install()
 
         // Read (and checksummed) before any line is printed, so a damaged file gives one error line.

@@ -38,12 +38,12 @@ struct TimeBudget: ParsableArguments {
     func seconds(default standard: Double) -> Double { timeLimit ?? standard }
 }
 
-/// `--threads N`: threads for BLAS and the softmax pass (train).
+/// `--threads N`: the workers of train's loss (results do not depend on it).
 struct ThreadsOption: ParsableArguments {
     /// `--threads` when not given (also shown by `ntpsep doctor`).
     static let defaultThreads = 2
 
-    @Option(help: "Threads for BLAS and the softmax pass.")
+    @Option(help: "Worker threads of the loss (outputs are the same bytes for any count).")
     var threads: Int = ThreadsOption.defaultThreads
 
     func validate() throws { try OptionCheck.positive(threads, "--threads") }
