@@ -60,9 +60,9 @@ final class TrainingTests: XCTestCase {
             let dense = try Trainer(loss: loss, options: opts, reference: .onehot(loss)).run()
             var columns = [Double](repeating: .nan, count: loss.parameterCount)
             let v = data.vocabularySize, m = data.contextCount
-            let rows = try OnehotStreamingTrainer(loss: loss, options: opts).run { first, count, block in
+            let rows = try OnehotStreamingTrainer(loss: loss, options: opts).run(emit: { first, count, block in
                 for i in 0..<count { for t in 0..<v { columns[t * m + first + i] = block[i * v + t] } }
-            }
+            })
             XCTAssertEqual(columns, dense.weights, "\(kind)")                 // bit-identical W
             XCTAssertEqual(rows.map(\.step), dense.log.map(\.step))
             XCTAssertEqual(rows.map(\.step), [0, 7, 14, 21, 28, 35, 40])
