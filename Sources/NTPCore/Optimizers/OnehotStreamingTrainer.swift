@@ -225,6 +225,15 @@ public final class OnehotStreamingTrainer {
         guard withReference else { return s }
         s.wDotMM = ck_dot(w, wMM, Int64(v))
         s.wDotStar = ck_dot(w, wStar, Int64(v))
+        addSupportDistanceSquared(column: j, w: w, wStar: wStar, to: &s.proj2)
+        return s
+    }
+
+    /// Adds (w_z − mean_S(w) − w*_z)² over context j's support, term by term, to `sum`: the squared
+    /// distance of column j's 𝓕 part (the centred support entries) from W*'s column.
+    @inline(__always)
+    private func addSupportDistanceSquared(column j: Int, w: UnsafePointer<Double>, wStar: UnsafePointer<Double>,
+                                           to sum: inout Double) {
         let lo = loss.rowOffsets[j], hi = loss.rowOffsets[j + 1]
         var mean = 0.0
         for e in lo..<hi { mean += w[Int(loss.supportTokens[e])] }
@@ -232,9 +241,8 @@ public final class OnehotStreamingTrainer {
         for e in lo..<hi {
             let z = Int(loss.supportTokens[e])
             let t = w[z] - mean - wStar[z]
-            s.proj2 += t * t
+            sum += t * t
         }
-        return s
     }
 
     private func run<T: LossScalar>(_ ws: NTPLoss.Workspace<T>, shouldStop: () -> Bool,
@@ -318,15 +326,7 @@ public final class OnehotStreamingTrainer {
         for t in 0..<v { s.w2 += w[t] * w[t] }
         guard withReference else { return }
         for t in 0..<v { s.wDotMM += w[t] * wMM[base + t]; s.wDotStar += w[t] * wStar[base + t] }
-        let lo = loss.rowOffsets[j], hi = loss.rowOffsets[j + 1]
-        var mean = 0.0
-        for e in lo..<hi { mean += w[Int(loss.supportTokens[e])] }
-        mean /= Double(hi - lo)
-        for e in lo..<hi {
-            let z = Int(loss.supportTokens[e])
-            let t = w[z] - mean - wStar[base + z]
-            s.proj2 += t * t
-        }
+        wStar.withUnsafeBufferPointer { addSupportDistanceSquared(column: j, w: w, wStar: $0.baseAddress! + base, to: &s.proj2) }
     }
 }
 
