@@ -32,6 +32,15 @@ import NTPFormats
 /// no W ⊥ 𝓕 whose geometric margin exceeds that), and `.undecided` if `maxEpochs` pass
 /// first. When H has full column rank (Cholesky of G succeeds) the data are separable by the
 /// paper's Proposition and the test is skipped. An exact LP decision belongs to Diagnostics.
+///
+/// Past the subspace's gram limit (m > `gramLimit`, H not the identity) the same iterates are
+/// computed without G, in weight space: W = M Hᵀ (V × d) is kept beside M, the block of context j
+/// reads L_j = W h̄_j (one V × d product) and a changed entry M_{t,j} adds δ h̄_jᵀ to row t of W
+/// (O(d) instead of O(m)); L = W H is formed once per epoch for the KKT measures, and W is
+/// recomputed as M Hᵀ whenever the Gram path recomputes L. In exact arithmetic both paths take the
+/// same steps. Memory: M and L (V × m each), W (V × d), no m × m matrix. Rank H ≤ d < m there, so
+/// the non-separability test always applies; d ≥ m past the gram limit is refused (only G shows
+/// whether H has full column rank).
 public struct MaxMarginSolver {
     /// KKT tolerance (all four measures above).
     public var tolerance: Double = 1e-6
@@ -50,16 +59,19 @@ public struct MaxMarginSolver {
         self.seed = seed
     }
 
-    /// Solves the NTP-SVM for the subspace's data and features. Needs G = HᵀH, i.e.
-    /// H = I or m ≤ the subspace's `gramLimit`; throws otherwise.
+    /// Solves the NTP-SVM for the subspace's data and features: with G = HᵀH when the subspace
+    /// holds it (H = I or m ≤ its `gramLimit`), in weight space otherwise. Throws past the gram
+    /// limit when d ≥ m (see the type's notes).
     public func solve(_ s: DataSubspace) throws -> MaxMarginSolution {
-        let v = s.vocabularySize, m = s.contextCount, lay = s.layout
+        let v = s.vocabularySize, m = s.contextCount, d = s.features.dimension, lay = s.layout
         let identity = s.isIdentity
-        guard identity || s.gram != nil else {
-            throw MaxMarginError.tooLarge("NTP-SVM needs G = HᵀH; m = \(m) exceeds the subspace's gram limit")
+        let weightSpace = !identity && s.gram == nil
+        guard !weightSpace || d < m else {
+            throw MaxMarginError.tooLarge("NTP-SVM: m = \(m) contexts exceed the gram limit and d = \(d) ≥ m, so only G = HᵀH (m² doubles) could tell whether H has full column rank; use d < m or fewer contexts")
         }
         let gram = s.gram ?? []
-        let diag: [Double] = identity ? [Double](repeating: 1, count: m) : (0..<m).map { gram[$0 * m + $0] }
+        let diag: [Double] = identity ? [Double](repeating: 1, count: m)
+            : weightSpace ? TheoryKernels.columnNormsSquared(s.features) : (0..<m).map { gram[$0 * m + $0] }
         let hMax = diag.max().map { $0.squareRoot() } ?? 0
         for j in 0..<m where diag[j] <= 0 && lay.supportSize(j) < v {
             // h̄_j = 0 makes (e_z − e_v)ᵀ W h̄_j = 0 < 1: infeasible outright.
@@ -85,19 +97,44 @@ public struct MaxMarginSolver {
                             mp.baseAddress!, Int32(m), gp.baseAddress!, Int32(m), 0, lp.baseAddress!, Int32(m))
             } } }
         }
-        func recomputeLogits() { multiplyGram(mm, into: &l) }
+        // Weight space only: W = M Hᵀ kept in step with M, and the column h̄_j of the current block.
+        var weights = [Double](repeating: 0, count: weightSpace ? v * d : 0)
+        var column = [Double](repeating: 0, count: weightSpace ? d : 0)
+        func logitsFromWeights() {
+            weights.withUnsafeBufferPointer { wp in l.withUnsafeMutableBufferPointer {
+                TheoryKernels.logits(wp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
+            } }
+        }
+        func recomputeLogits() {
+            guard weightSpace else { return multiplyGram(mm, into: &l) }
+            mm.withUnsafeBufferPointer { mp in weights.withUnsafeMutableBufferPointer {
+                TheoryKernels.weights(mp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
+            } }
+            logitsFromWeights()
+        }
         // H of full column rank (G positive definite) is always separable: never declare otherwise.
-        let fullRank = identity || MaxMarginSolver.isPositiveDefinite(gram, m: m)
+        // In weight space rank H ≤ d < m.
+        let fullRank = identity || (!weightSpace && MaxMarginSolver.isPositiveDefinite(gram, m: m))
 
         while epoch < maxEpochs {
             for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             mm.withUnsafeMutableBufferPointer { mp in l.withUnsafeMutableBufferPointer { lp in gram.withUnsafeBufferPointer { gp in
+              weights.withUnsafeMutableBufferPointer { wp in column.withUnsafeMutableBufferPointer { cp in
                 for j in order {
-                    MaxMarginSolver.maximiseBlock(j, M: mp.baseAddress!, L: lp.baseAddress!, gram: identity ? nil : gp.baseAddress!,
+                    let update: LogitUpdate
+                    if weightSpace {
+                        s.features.column(j, into: cp.baseAddress!)
+                        update = .weights(wp.baseAddress!, column: cp.baseAddress!, dimension: d)
+                    } else {
+                        update = identity ? .identity : .gram(gp.baseAddress!)
+                    }
+                    MaxMarginSolver.maximiseBlock(j, M: mp.baseAddress!, L: lp.baseAddress!, update: update,
                                                   gjj: diag[j], layout: lay, v: v, m: m, scratch: &scratch)
                 }
+              } }
             } } }
             epoch += 1
+            if weightSpace { logitsFromWeights() }   // the measures read all of L
 
             kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
             if kkt.satisfied(tolerance) {
@@ -136,14 +173,29 @@ public struct MaxMarginSolver {
         }
     }
 
+    /// How a block step keeps the logits L = M G in step with M.
+    private enum LogitUpdate {
+        /// G = I: L_{t,j} += δ.
+        case identity
+        /// G row-major m × m: row t of L += δ · row j of G.
+        case gram(UnsafePointer<Double>)
+        /// Weight space: L_j is read as W h̄_j before the step (`column` holds h̄_j) and row t of
+        /// W (V × d) += δ h̄_jᵀ; the rest of L is left stale until the caller forms W H.
+        case weights(UnsafeMutablePointer<Double>, column: UnsafePointer<Double>, dimension: Int)
+    }
+
     /// Maximises the dual over context j's block M_j exactly: the Euclidean projection of
     /// M_j + (1_{S_j} − L_j)/G_jj onto {Σx = 0, x_v ≤ 0 off S_j}, found by sorting the off-support
-    /// candidates; L = M G follows by one axpy of row j of G per changed entry (`gram` nil: G = I).
+    /// candidates; L = M G follows by one axpy of row j of G per changed entry (see `LogitUpdate`).
     /// k_j = V has no margin constraint but still its ties: the block step centres L_j.
     private static func maximiseBlock(_ j: Int, M: UnsafeMutablePointer<Double>, L: UnsafeMutablePointer<Double>,
-                                      gram: UnsafePointer<Double>?, gjj: Double, layout lay: SupportLayout, v: Int, m: Int,
+                                      update: LogitUpdate, gjj: Double, layout lay: SupportLayout, v: Int, m: Int,
                                       scratch: inout BlockScratch) {
         let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1], k = b - a
+        if case .weights(let w, let h, let d) = update {
+            // Column j of L (stride m) = W h̄_j.
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(v), Int32(d), 1, w, Int32(d), h, 1, 0, L + j, Int32(m))
+        }
         for e in a..<b { scratch.inSupport[lay.columns[e]] = true }
         // Unconstrained block maximiser y = M_j + (1_S − L_j)/G_jj, then project.
         var ysum = 0.0
@@ -170,8 +222,11 @@ public struct MaxMarginSolver {
             let delta = x - M[t * m + j]
             if delta != 0 {
                 M[t * m + j] = x
-                if let gram { cblas_daxpy(Int32(m), delta, gram + j * m, 1, L + t * m, 1) }
-                else { L[t * m + j] += delta }
+                switch update {
+                case .gram(let gram): cblas_daxpy(Int32(m), delta, gram + j * m, 1, L + t * m, 1)
+                case .identity: L[t * m + j] += delta
+                case .weights(let w, let h, let d): cblas_daxpy(Int32(d), delta, h, 1, w + t * d, 1)
+                }
             }
         }
         for e in a..<b { scratch.inSupport[lay.columns[e]] = false }

@@ -18,12 +18,18 @@ public struct SolutionFile {
     var maxEpochs: Int
     /// Seconds of the ℓ∞ max-margin LP.
     var linfTimeLimit: Double
+    /// Largest m for which W* and W^mm use G = HᵀH; above it they work without an m × m matrix.
+    var gramLimit: Int
+
+    /// The default `gramLimit` (`DataSubspace.defaultGramLimit`).
+    public static let defaultGramLimit = DataSubspace.defaultGramLimit
 
     /// A solution of `data` under `embedding`, written to `output`.
     public init(data: String, embedding: String, output: String, tolerance: Double, nonSeparableMargin: Double,
-                maxEpochs: Int, linfTimeLimit: Double) {
+                maxEpochs: Int, linfTimeLimit: Double, gramLimit: Int = SolutionFile.defaultGramLimit) {
         self.data = data; self.embedding = embedding; self.output = output; self.tolerance = tolerance
         self.nonSeparableMargin = nonSeparableMargin; self.maxEpochs = maxEpochs; self.linfTimeLimit = linfTimeLimit
+        self.gramLimit = gramLimit
     }
 
     /// The options member (keys sorted): every option, and the solvers' iteration counts.
@@ -36,9 +42,11 @@ public struct SolutionFile {
         var linfTimeLimit: Double
         var epochs: Int
         var cglsIterations: Int
+        /// nil (key left out) at the default, so files from before the option keep their bytes.
+        var gramLimit: Int?
         enum CodingKeys: String, CodingKey {
             case data, embedding, tolerance, nonSeparableMargin = "non_separable_margin", maxEpochs = "max_epochs"
-            case linfTimeLimit = "linf_time_limit", epochs, cglsIterations = "cgls_iterations"
+            case linfTimeLimit = "linf_time_limit", epochs, cglsIterations = "cgls_iterations", gramLimit = "gram_limit"
         }
     }
 
@@ -53,7 +61,7 @@ public struct SolutionFile {
         let spec = try EmbeddingSpec(parsing: embedding)
         let features = try ContextFeatures.make(spec, for: ds)
         let solved = try SolvedLimits(data: ds, features: features, solver: MaxMarginSolver(tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs),
-                                      linfTimeLimit: linfTimeLimit)
+                                      linfTimeLimit: linfTimeLimit, gramLimit: gramLimit)
         // A solver that lost every digit must not write weights labelled with a verdict.
         guard solved.star.weights.allSatisfy(\.isFinite), solved.mm.weights.allSatisfy(\.isFinite) else {
             throw UserError("\(data): the solvers produced non-finite weights for --embedding \(spec); nothing written to \(output) (rescale the embedding so its entries are near 1)")
@@ -61,7 +69,8 @@ public struct SolutionFile {
         var members = solved.members(features: features)
         let recorded = RecordedOptions(data: data, embedding: spec.description, tolerance: tolerance,
                                        nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs, linfTimeLimit: linfTimeLimit,
-                                       epochs: solved.mm.epochs, cglsIterations: solved.star.iterations)
+                                       epochs: solved.mm.epochs, cglsIterations: solved.star.iterations,
+                                       gramLimit: gramLimit == Self.defaultGramLimit ? nil : gramLimit)
         members.append(("options", NPYArray(bytesString: try JSONText.compact(recorded))))
         members.append(FormatVersion.member(Self.formatVersion))
         try NPZArchive.write(members, to: output)

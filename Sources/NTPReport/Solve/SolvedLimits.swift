@@ -13,9 +13,9 @@ struct SolvedLimits {
     let perp: Double, inF: Double, projectIterations: Int
     let seconds: (star: Double, mm: Double, wolfe: Double, project: Double)
 
-    init(data: DataSet, features: ContextFeatures, solver: MaxMarginSolver, linfTimeLimit: Double) throws {
+    init(data: DataSet, features: ContextFeatures, solver: MaxMarginSolver, linfTimeLimit: Double, gramLimit: Int) throws {
         v = data.vocabularySize; m = data.contextCount; d = features.dimension
-        let subspace = try DataSubspace(data: data, features: features)
+        let subspace = try DataSubspace(data: data, features: features, gramLimit: gramLimit)
         let t0 = Stopwatch()
         star = subspace.solveFinitePart()
         let tStar = t0.elapsed

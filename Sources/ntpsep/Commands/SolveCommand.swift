@@ -34,6 +34,9 @@ struct Solve: ParsableCommand {
     @Option(help: "Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN.")
     var linfTimeLimit: Double = 60
 
+    @Option(help: "Largest number of contexts m for which W* and W^mm use G = HᵀH (m² doubles); above it they work in weight space (V × d), which needs d < m for W^mm.")
+    var gramLimit: Int = SolutionFile.defaultGramLimit
+
     @OptionGroup var console: QuietFlag
 
     func validate() throws {
@@ -41,12 +44,13 @@ struct Solve: ParsableCommand {
         try OptionCheck.nonNegative(nonSeparableMargin, "--non-separable-margin")
         try OptionCheck.positive(maxEpochs, "--max-epochs")
         try OptionCheck.positive(linfTimeLimit, "--linf-time-limit")
+        try OptionCheck.nonNegative(gramLimit, "--gram-limit")
     }
 
     func run() throws {
         let file = SolutionFile(data: input.data, embedding: embedding.embedding, output: output.requiredPath,
                                 tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs,
-                                linfTimeLimit: linfTimeLimit)
+                                linfTimeLimit: linfTimeLimit, gramLimit: gramLimit)
         console.emit(try file.run())
     }
 }

@@ -1,0 +1,49 @@
+import XCTest
+import Foundation
+import NTPFormats
+
+/// `solve` past its gram limit (lowered with --gram-limit so a small data set crosses it): W^mm is
+/// computed in weight space and agrees with the Gram path.
+final class SolveGramLimitCLITests: XCTestCase {
+    private func solution(_ dir: URL, _ name: String) throws -> [String: NPYArray] {
+        try NPZArchive.read(path: dir.appendingPathComponent(name).path, decodingStrings: true)
+    }
+
+    private func scalar(_ file: [String: NPYArray], _ key: String) throws -> Double {
+        try XCTUnwrap(file[key], key).doubles()[0]
+    }
+
+    /// 30 contexts, V = 10, d = 24 (separable): the default limit (12,000) uses G, --gram-limit 10 does not.
+    func testSolvePastALoweredLimitMatchesTheGramPath() throws {
+        let dir = try folderWithData()
+        for (out, extra) in [("g.npz", [String]()), ("w.npz", ["--gram-limit", "10"])] {
+            let run = try ntpsep(["solve", dir.appendingPathComponent("d.npz").path, "--embedding", "gaussian:24:1",
+                                  "-o", dir.appendingPathComponent(out).path, "--linf-time-limit", "5"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stdout.contains("W^mm       separable: "), run.stdout)
+        }
+        let g = try solution(dir, "g.npz"), w = try solution(dir, "w.npz")
+        XCTAssertEqual(try w["status"]?.strings(), ["separable"])
+        let wg = try XCTUnwrap(g["W_mm"]).doubles(), ww = try XCTUnwrap(w["W_mm"]).doubles()
+        XCTAssertEqual(ww.count, 10 * 24)
+        let norm = wg.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let diff = zip(wg, ww).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+        XCTAssertGreaterThan(norm, 0)
+        XCTAssertLessThan(diff, 1e-8 * norm)
+        // γ* = 1/‖W^mm‖, and the minimum-norm point finds the same γ*.
+        let margin = try scalar(w, "margin")
+        XCTAssertEqual(margin, 1 / norm, accuracy: 1e-8 * margin)
+        XCTAssertEqual(margin, try scalar(w, "gamma_min_norm_point"), accuracy: 1e-6 * margin)
+        // The option is recorded only when it is not the default (older files keep their bytes).
+        let options = try XCTUnwrap(w["options"]).strings()[0], defaults = try XCTUnwrap(g["options"]).strings()[0]
+        XCTAssertTrue(options.contains("\"gram_limit\":10"), options)
+        XCTAssertFalse(defaults.contains("gram_limit"), defaults)
+    }
+
+    /// Past the limit with d ≥ m: one line saying why, no output file.
+    func testFullRankCandidatePastTheLimitIsRefused() throws {
+        let dir = try folderWithData()
+        try assertRefused(["solve", "d.npz", "--embedding", "gaussian:40:1", "--gram-limit", "10", "-o", "s.npz", "-q"],
+                          in: dir, untouched: ["d.npz"], fragment: "d = 40 ≥ m")
+    }
+}
