@@ -57,13 +57,23 @@ final class MaxNormMarginTests: XCTestCase {
         XCTAssertTrue(bad.weights.isEmpty)
     }
 
-    /// Limits: V·d over `maxVariables` is refused at once; a zero time limit is undecided.
+    /// Limits: V·d over `maxVariables` or a first LP over `maxFirstLPNonzeros` is refused at once; a zero
+    /// time limit is undecided.
     func testLimits() {
         let data = makeData(V: 3, rows: [[0: 1], [1: 1]])
         let h = denseFeatures([[1], [-1]])
         XCTAssertEqual(MaxNormMarginSolver(maxVariables: 2).solve(data, features: h).status, .tooLarge)
         XCTAssertTrue(MaxNormMarginSolver(maxVariables: 2).solve(data, features: h).summary.contains("too large"))
         XCTAssertEqual(MaxNormMarginSolver(timeLimit: 0).solve(data, features: h).status, .undecided)
+        // The first LP: per context no ties and min(8, V − 1) = 2 margin rows of 2·nnz(h̄_j) = 2
+        // nonzeros each, 8 in all.
+        var small = MaxNormMarginSolver()
+        small.maxFirstLPNonzeros = 7
+        let refused = small.solve(data, features: h)
+        XCTAssertEqual(refused.status, .tooLarge)
+        XCTAssertTrue(refused.message.contains("the first LP's 8 nonzeros exceed the limit 7"), refused.message)
+        small.maxFirstLPNonzeros = 8
+        XCTAssertEqual(small.solve(data, features: h).status, .separable)
     }
 
     /// Constraint generation (few initial rows) reaches the same optimum as the full LP.

@@ -29,6 +29,11 @@ public struct MaxNormMarginSolver: Sendable {
     public var rowsAddedPerContext: Int
     /// Full LPs with at most this many margin-row nonzeros are solved in one go (no generation rounds).
     public var fullLPNonzeros: Int
+    /// Largest number of nonzeros of the first LP (every tie row and the first margin rows of each
+    /// context, 2·nnz(h̄_j) each) attempted; larger problems return `.tooLarge` at once. GLPK builds and
+    /// scales the whole matrix before its clock starts: 13,013 KJV contexts with gaussian:256 (about
+    /// 7·10⁷ nonzeros) took 5.2 GB and more than 5 minutes there, past any time limit.
+    public var maxFirstLPNonzeros = 20_000_000
 
     /// A solver with the given limits (defaults: 60 s, V·d ≤ 300,000).
     public init(timeLimit: Double = 60, maxVariables: Int = 300_000, zeroTolerance: Double = 1e-9,
@@ -49,6 +54,17 @@ public struct MaxNormMarginSolver: Sendable {
             return result
         }
         let cols = SparseContextColumns(features)
+        var firstNonzeros = 0
+        for j in 0..<data.contextCount {
+            let k = data.supportSize(j), nnz = cols.offsets[j + 1] - cols.offsets[j]
+            guard k > 0 else { continue }
+            firstNonzeros += 2 * nnz * (k - 1 + min(initialRowsPerContext, v - k))
+        }
+        guard firstNonzeros <= maxFirstLPNonzeros else {
+            result.status = .tooLarge
+            result.message = "the first LP's \(firstNonzeros) nonzeros exceed the limit \(maxFirstLPNonzeros)"
+            return result
+        }
         let lp = MaxNormLP(data: data, cols: cols, solver: self)
         let outcome = lp.solve(deadline: start + timeLimit)
         result.rounds = lp.rounds
