@@ -115,11 +115,15 @@ public enum Separability {
     static func decideByNullSpace(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
                                   deadline: Double, maxNullityShare: Double? = nil) -> SeparabilityResult? {
         let share = maxNullityShare ?? options.maxNullityShare
-        guard let route = NullSpaceSeparability(data: data, features: features, options: options, maxNullityShare: share),
+        guard monotonicSeconds() < deadline,
+              let route = NullSpaceSeparability(data: data, features: features, options: options, maxNullityShare: share),
               route.nullity > 0, Double(route.nullity) <= share * Double(route.rank),
               route.marginNonzeros <= options.maxNullSpaceNonzeros else { return nil }
+        // The second call leaves the small-k instances to the first, which has tried them already.
+        let triedFirst = Double(route.nullity) <= options.maxNullityShare * Double(route.rank)
+        if maxNullityShare != nil, share > options.maxNullityShare, triedFirst { return nil }
         if options.useNullSpaceCuttingPlanes, let decided = route.decideByCuttingPlanes(deadline: deadline) { return decided }
-        guard Double(route.nullity) <= options.maxNullityShare * Double(route.rank), monotonicSeconds() < deadline else { return nil }
+        guard triedFirst, monotonicSeconds() < deadline else { return nil }
         return route.decide(deadline: deadline)
     }
 
