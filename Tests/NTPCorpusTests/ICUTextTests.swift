@@ -99,15 +99,7 @@ final class ICUTextTests: XCTestCase {
                 samples.append("\(a)\(b)ab\(a)\(b) cd\(a)\(b)ef 1\(a)\(b)2")
             }
         }
-        let text = Array(samples.joined(separator: "\n").utf8)
-        for keep in [true, false] {
-            let fast = try allRanges(text, keep: keep, fast: true)
-            let icu = try allRanges(text, keep: keep, fast: false)
-            XCTAssertEqual(fast.count, icu.count)
-            if let i = fast.indices.first(where: { $0 < icu.count && fast[$0] != icu[$0] }) {
-                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(icu[i])")
-            }
-        }
+        try assertFastPathMatchesICU(Array(samples.joined(separator: "\n").utf8), "printable pairs")
     }
 
     /// Differential check of `text` (fast path against ICU alone), both filters.
@@ -166,16 +158,7 @@ final class ICUTextTests: XCTestCase {
     /// The fast path on a whole real corpus (the KJV, 4 MB, or NTPSEP_FASTPATH_TEXT), against ICU.
     func testASCIIFastPathMatchesICUOnARealCorpus() throws {
         let path = try ProcessInfo.processInfo.environment["NTPSEP_FASTPATH_TEXT"] ?? KJVTests.corpus()
-        let text = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        for keep in [true, false] {
-            let fast = try allRanges(text, keep: keep, fast: true)
-            let icu = try allRanges(text, keep: keep, fast: false)
-            XCTAssertEqual(fast.count, icu.count, "keep punctuation \(keep)")
-            if let i = fast.indices.first(where: { $0 >= icu.count || fast[$0] != icu[$0] }) {
-                let around = text[max(0, fast[i].lowerBound - 40)..<min(text.count, fast[i].upperBound + 40)]
-                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(i < icu.count ? "\(icu[i])" : "none") near \(String(decoding: around, as: UTF8.self).debugDescription)")
-            }
-        }
+        try assertFastPathMatchesICU(Array(try Data(contentsOf: URL(fileURLWithPath: path))), path)
     }
 
     func testSentences() throws {
