@@ -14,7 +14,7 @@
 #   (e) (c) on FILE2 = FILE twice: peak RSS must not double (ratio limit
 #       NTPSEP_BENCH_MAX_RSS_RATIO, default 1.5)
 #   (f) ntpsep ingest FILE --tokenizer whitespace --order 3 -o W/ws.npz   (writes the data set)
-#   (g) KenLM: lmplz -o 3 -S 1G --discount_fallback < FILE > /dev/null, when lmplz is found
+#   (g) KenLM: lmplz -o 3 -S 1G --discount_fallback --skip_symbols < FILE > /dev/null, when lmplz is found
 #       ($LMPLZ, or lmplz on PATH); it also estimates the model, so it does more than count
 # and checks the JSON of (c) and (e) against the Python baseline: events, contexts, vocabulary
 # exactly, entropy to 1e-9 relative (for FILE2: events x2, the rest identical).
@@ -134,7 +134,7 @@ if [[ $BASELINE_ONLY == 0 ]]; then
   # KenLM, when there: counting plus Kneser-Ney estimation, with 1 GB of sort memory.
   LMPLZ=${LMPLZ:-$(command -v lmplz || true)}
   if [[ -n $LMPLZ && -x $LMPLZ ]]; then
-    measure kenlm sh -c '"$0" -o 3 -S 1G --discount_fallback -T "$1" <"$2" >/dev/null' "$LMPLZ" "$W" "$FILE"
+    measure kenlm sh -c '"$0" -o 3 -S 1G --discount_fallback --skip_symbols -T "$1" <"$2" >/dev/null' "$LMPLZ" "$W" "$FILE"
   else
     note "KenLM lmplz not found (set LMPLZ=/path/to/lmplz): row (g) skipped"
   fi
@@ -167,7 +167,7 @@ if full:
     row("(e)", "ntpsep stats --tokenizer whitespace, file x2", E["T_ws2"], E["M_ws2"], 2 * B, E["C_ws2"])
     row("(f)", "ntpsep ingest --tokenizer whitespace -o .npz", E["T_npz"], E["M_npz"], B, E["C_npz"])
     if E.get("T_kenlm"):
-        row("(g)", "lmplz -o 3 -S 1G --discount_fallback (KenLM)", E["T_kenlm"], E["M_kenlm"], B, E["C_kenlm"])
+        row("(g)", "lmplz -o 3 -S 1G --discount_fallback --skip_symbols (KenLM)", E["T_kenlm"], E["M_kenlm"], B, E["C_kenlm"])
 print(f"\nInput: {E['FILE']} ({B:,} bytes, LC_ALL=C wc -w {int(E['WCW']):,} words); load average at end: {E['LOAD']}\n")
 print("| step | command | wall s | CPU s (user+sys) | MB/s (wall) | peak RSS (MB) |")
 print("|---|---|---:|---:|---:|---:|")
