@@ -102,13 +102,13 @@ public struct MaxMarginSolver {
         var column = [Double](repeating: 0, count: weightSpace ? d : 0)
         func logitsFromWeights() {
             weights.withUnsafeBufferPointer { wp in l.withUnsafeMutableBufferPointer {
-                TheoryKernels.logits(wp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
+                TheoryKernels.product(wp.baseAddress!, .logits, vocab: v, features: s.features, into: $0.baseAddress!)
             } }
         }
         func recomputeLogits() {
             guard weightSpace else { return multiplyGram(mm, into: &l) }
             mm.withUnsafeBufferPointer { mp in weights.withUnsafeMutableBufferPointer {
-                TheoryKernels.weights(mp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
+                TheoryKernels.product(mp.baseAddress!, .weights, vocab: v, features: s.features, into: $0.baseAddress!)
             } }
             logitsFromWeights()
         }
@@ -153,10 +153,7 @@ public struct MaxMarginSolver {
         recomputeLogits()
         kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
         if kkt.dualSum > 0 { bound = kkt.normSquared.squareRoot() / kkt.dualSum }
-        var w = [Double](repeating: 0, count: v * s.features.dimension)
-        mm.withUnsafeBufferPointer { mp in w.withUnsafeMutableBufferPointer {
-            TheoryKernels.weights(mp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
-        } }
+        let w = TheoryKernels.product(mm, .weights, vocab: v, features: s.features)
         return MaxMarginSolution(status: status, weights: w, logits: l, normSquared: kkt.normSquared,
                                  dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
     }
