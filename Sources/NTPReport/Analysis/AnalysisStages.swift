@@ -67,7 +67,7 @@ struct AnalysisStages {
             let gap = report.entropyGap.map { general($0, 3) } ?? "–"
             let interval = report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? ""
             progress.detail("\(spec) (m = \(subset.contextCount)): separable \(verdict(report.separable)), compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(gap)\(interval)")
-            report.timings = [:]
+            report.timings = nil
             checks.append(report)
             timing.lap("check \(spec)")
         }
