@@ -23,8 +23,10 @@ public protocol FastExpScalar: BinaryFloatingPoint, SIMDScalar, Codable {
 }
 
 extension Double: FastExpScalar {
+    /// 8 lanes.
     public typealias FastExpLanes = SIMD8<Double>
 
+    /// Degree-13 Taylor polynomial (≤ 2 ulp from glibc's exp; 0 below −708).
     @inlinable @inline(__always)
     public static func fastExp(_ x0: SIMD8<Double>) -> SIMD8<Double> {
         typealias DV = SIMD8<Double>
@@ -53,8 +55,10 @@ extension Double: FastExpScalar {
 }
 
 extension Float: FastExpScalar {
+    /// 16 lanes.
     public typealias FastExpLanes = SIMD16<Float>
 
+    /// Degree-7 Taylor polynomial (≤ 2 ulp from glibc's expf; 0 below −87.3).
     @inlinable @inline(__always)
     public static func fastExp(_ x0: SIMD16<Float>) -> SIMD16<Float> {
         typealias FV = SIMD16<Float>
