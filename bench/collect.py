@@ -96,6 +96,9 @@ if read("ingest.status") is not None:
     if "(c)" in rows: figure("ingest_whitespace_order3_s", rows["(c)"][0], "s", "lower")
     x = number(r"speed-up vs python \(b\): ([\d.]+)x wall", t, "ingest")
     if x: figure("ingest_whitespace_vs_python", x, "×", "higher", 50)
+    if "(g)" in rows: figure("ingest_kenlm_lmplz_s", rows["(g)"][0], "s", "lower", baseline=True)
+    x = number(r"speed-up vs KenLM lmplz \(g\): ([\d.]+)x wall", t, "ingest") if "(g)" in rows else None
+    if x: figure("ingest_whitespace_vs_kenlm", x, "×", "higher", 4)
     m = re.search(r"^Input: (\S+) \(([\d,]+) bytes", t, re.M)
     ingest_input = {"file": os.path.basename(m.group(1)), "bytes": int(m.group(2).replace(",", ""))} if m else None
 else:

@@ -166,9 +166,19 @@ static void icu_start(cicu_breaker *b, int32_t start, int32_t end) {
 
 static inline int ascii_ws(uint8_t c) { return c == ' ' || (c >= 0x09 && c <= 0x0D); }
 
-/* ASCII characters that UAX #29 / ICU 72 root rules never join to a neighbour when they are not
- * between two letters or digits: punctuation and symbols except '_' (ExtendNumLet) and '@'
- * (ICU joins "n@o"). Letters: [A-Za-z]. 1 = letter, 2 = such punctuation, 0 = anything else. */
+/* ASCII classes of the fast path, as ICU 72's root word rules treat them (measured, and checked
+ * against ICU by the differential tests):
+ *   LETTER  [A-Za-z] (ALetter)            DIGIT [0-9] (Numeric)
+ *   PUNCT   the punctuation and symbols ICU never joins to a neighbour except as below: all of
+ *           !"#$%&'()*+,-./:;<=>?[\]^`{|}~ (not '_', ExtendNumLet, nor '@', which ICU makes a
+ *           letter); ':' is not MidLetter in ICU's rules ("a:b" is three segments)
+ *   MID_LETTER  . '   between two letters or two digits they join them ("e.g", "don't", "3.5")
+ *   MID_NUMBER  , ;   between two digits only ("1,000", "3;5")
+ * Anything else (controls, '@', '_', non-ASCII) sends its piece to ICU. */
+enum { FAST_LETTER = 1, FAST_PUNCT = 2, FAST_DIGIT = 4, FAST_MID_LETTER = 8, FAST_MID_NUMBER = 16 };
+#define FAST_MIDL (FAST_PUNCT | FAST_MID_LETTER)
+#define FAST_MIDN (FAST_PUNCT | FAST_MID_NUMBER)
+#if !defined(__SSE2__)   /* the SSE2 window computes the same classes with byte ranges */
 static const uint8_t fast_class[128] = {
     ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
     ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
@@ -176,39 +186,17 @@ static const uint8_t fast_class[128] = {
     ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
     ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
     ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-    ['!'] = 2, ['"'] = 2, ['#'] = 2, ['$'] = 2, ['%'] = 2, ['&'] = 2, ['\''] = 2, ['('] = 2,
-    [')'] = 2, ['*'] = 2, ['+'] = 2, [','] = 2, ['-'] = 2, ['.'] = 2, ['/'] = 2, [':'] = 2,
-    [';'] = 2, ['<'] = 2, ['='] = 2, ['>'] = 2, ['?'] = 2, ['['] = 2, ['\\'] = 2, [']'] = 2,
+    ['0'] = 4, ['1'] = 4, ['2'] = 4, ['3'] = 4, ['4'] = 4, ['5'] = 4, ['6'] = 4, ['7'] = 4, ['8'] = 4, ['9'] = 4,
+    ['!'] = 2, ['"'] = 2, ['#'] = 2, ['$'] = 2, ['%'] = 2, ['&'] = 2, ['\''] = FAST_MIDL, ['('] = 2,
+    [')'] = 2, ['*'] = 2, ['+'] = 2, [','] = FAST_MIDN, ['-'] = 2, ['.'] = FAST_MIDL, ['/'] = 2, [':'] = 2,
+    [';'] = FAST_MIDN, ['<'] = 2, ['='] = 2, ['>'] = 2, ['?'] = 2, ['['] = 2, ['\\'] = 2, [']'] = 2,
     ['^'] = 2, ['`'] = 2, ['{'] = 2, ['|'] = 2, ['}'] = 2, ['~'] = 2,
 };
+#endif
 
-/* Scans the piece that starts at s[i] (a non-whitespace byte) up to the next ASCII whitespace
- * or len, storing its end in *end. Returns its number of segments if it has the form P* L* P*
- * (one letter run, the rest single punctuation characters), else -1. Such a piece, bounded by
- * ASCII whitespace, gets exactly these segments from ICU: punctuation next to a letter run only
- * joins when letters or digits are on BOTH sides (WB6/7, WB11/12), and P P pairs never join.
- * One pass: finding the end and classifying are the same loop. */
-static inline int32_t scan_piece(const uint8_t *s, int32_t i, int32_t len, int32_t *end) {
-    int32_t count = 0;
-    int state = 0;                 /* 0: leading P*, 1: in L*, 2: trailing P*, 3: not of the form */
-    for (; i < len; i++) {
-        const uint8_t c = s[i];
-        if (ascii_ws(c)) break;
-        const uint8_t cls = c < 128 ? fast_class[c] : 0;
-        switch (state) {
-        case 0: if (cls == 2) count++; else if (cls == 1) { state = 1; count++; } else state = 3; break;
-        case 1: if (cls == 2) { state = 2; count++; } else if (cls != 1) state = 3; break;
-        case 2: if (cls == 2) count++; else state = 3; break;
-        default: break;
-        }
-    }
-    *end = i;
-    return state == 3 ? -1 : count;
-}
-
-/* Bit masks of 64 bytes of text from `base`: ASCII whitespace, ASCII letters, and the
- * punctuation of fast_class 2. The scanner reads pieces off them instead of byte by byte. */
-typedef struct { int32_t base; uint64_t ws, letter, punct; } ascii_window;
+/* Bit masks of 64 bytes of text from `base`, one per class above plus ASCII whitespace. The
+ * scanner reads pieces off them instead of byte by byte. */
+typedef struct { int32_t base; uint64_t ws, letter, digit, punct, mid_letter, mid_number; } ascii_window;
 
 #if defined(__SSE2__)
 /* unsigned lo <= v <= hi, bytewise */
@@ -216,11 +204,13 @@ static inline __m128i in_range(__m128i v, uint8_t lo, uint8_t hi) {
     const __m128i t = _mm_sub_epi8(v, _mm_set1_epi8((char)lo));
     return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(hi - lo))), t);
 }
+static inline __m128i equal(__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }
+static inline uint64_t mask16(__m128i m, int k) { return (uint64_t)(uint16_t)_mm_movemask_epi8(m) << (16 * k); }
 #endif
 
 /* Past the end of the text the window reads spaces, so a piece that reaches the end ends there. */
 static inline void window_load(ascii_window *w, const uint8_t *s, int32_t len, int32_t base) {
-    uint64_t ws = 0, letter = 0, punct = 0;
+    uint64_t ws = 0, letter = 0, digit = 0, punct = 0, mid_letter = 0, mid_number = 0;
     uint8_t padded[64];
     const uint8_t *t = s + base;
     if (len - base < 64) {
@@ -231,25 +221,33 @@ static inline void window_load(ascii_window *w, const uint8_t *s, int32_t len, i
 #if defined(__SSE2__)
     for (int k = 0; k < 4; k++) {
         const __m128i v = _mm_loadu_si128((const __m128i *)(t + 16 * k));
-        const __m128i space = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), in_range(v, 0x09, 0x0D));
+        const __m128i space = _mm_or_si128(equal(v, ' '), in_range(v, 0x09, 0x0D));
         const __m128i alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
         __m128i p = _mm_or_si128(in_range(v, 0x21, 0x2F), in_range(v, 0x3A, 0x3F));
-        p = _mm_or_si128(p, _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), in_range(v, 0x5B, 0x60)));
+        p = _mm_or_si128(p, _mm_andnot_si128(equal(v, '_'), in_range(v, 0x5B, 0x60)));
         p = _mm_or_si128(p, in_range(v, 0x7B, 0x7E));
-        ws |= (uint64_t)(uint16_t)_mm_movemask_epi8(space) << (16 * k);
-        letter |= (uint64_t)(uint16_t)_mm_movemask_epi8(alpha) << (16 * k);
-        punct |= (uint64_t)(uint16_t)_mm_movemask_epi8(p) << (16 * k);
+        ws |= mask16(space, k);
+        letter |= mask16(alpha, k);
+        digit |= mask16(in_range(v, '0', '9'), k);
+        punct |= mask16(p, k);
+        mid_letter |= mask16(_mm_or_si128(equal(v, '.'), equal(v, '\'')), k);
+        mid_number |= mask16(_mm_or_si128(equal(v, ','), equal(v, ';')), k);
     }
 #else
     for (int k = 0; k < 64; k++) {
         const uint8_t c = t[k];
         const uint8_t cls = c < 128 ? fast_class[c] : 0;
-        if (ascii_ws(c)) ws |= (uint64_t)1 << k;
-        if (cls == 1) letter |= (uint64_t)1 << k;
-        if (cls == 2) punct |= (uint64_t)1 << k;
+        const uint64_t bit = (uint64_t)1 << k;
+        if (ascii_ws(c)) ws |= bit;
+        if (cls & FAST_LETTER) letter |= bit;
+        if (cls & FAST_DIGIT) digit |= bit;
+        if (cls & FAST_PUNCT) punct |= bit;
+        if (cls & FAST_MID_LETTER) mid_letter |= bit;
+        if (cls & FAST_MID_NUMBER) mid_number |= bit;
     }
 #endif
-    w->base = base; w->ws = ws; w->letter = letter; w->punct = punct;
+    w->base = base; w->ws = ws; w->letter = letter; w->digit = digit; w->punct = punct;
+    w->mid_letter = mid_letter; w->mid_number = mid_number;
 }
 
 /* Makes the window cover byte i (i < len) and returns i's bit in it. */
@@ -258,11 +256,32 @@ static inline int window_at(ascii_window *w, const uint8_t *s, int32_t len, int3
     return i - w->base;
 }
 
+/* The segments of one piece (the bytes `bits` of the window, bounded by ASCII whitespace) when
+ * it is made of fast-path classes only, as ICU cuts it: letters and digits join (WB5, WB8-10);
+ * a MID_LETTER character joins the two letters or two digits around it (WB6/7, WB11/12), a
+ * MID_NUMBER character two digits (WB11/12); every other punctuation character is a segment of
+ * its own (WB999). Whitespace around the piece breaks on both sides (WB3a/b, WB3d only joins
+ * spaces; the piece's first byte is ASCII, so nothing from it attaches to the whitespace before).
+ * Sets *word (characters of word segments) and *single (one-character punctuation segments) and
+ * returns the number of segments, or -1 when the piece needs ICU. */
+static inline int32_t piece_segments(const ascii_window *w, uint64_t bits, uint64_t *word, uint64_t *single) {
+    const uint64_t letters = w->letter & bits, digits = w->digit & bits, punct = w->punct & bits;
+    if ((letters | digits | punct) != bits) return -1;
+    const uint64_t between_letters = (letters << 1) & (letters >> 1);
+    const uint64_t between_digits = (digits << 1) & (digits >> 1);
+    const uint64_t joins = (w->mid_letter & (between_letters | between_digits)) | (w->mid_number & between_digits);
+    const uint64_t t = letters | digits | (joins & bits);
+    *word = t;
+    *single = punct & ~t;
+    return __builtin_popcountll(t & ~(t << 1)) + __builtin_popcountll(*single);
+}
+
 /* Word segmentation with an exact ASCII fast path. The text is cut into pieces at ASCII
  * whitespace; a word break always falls before whitespace, and after it when the next character
  * is ASCII (only non-ASCII Extend/Format/ZWJ characters attach to a preceding space). Pieces of
- * the form P* L* P* are segmented here; everything else (digits, apostrophes inside words,
- * non-ASCII...) is collected into stretches that ICU segments, so results equal ICU's. */
+ * fast-path classes shorter than 64 bytes are segmented here (see piece_segments); everything else
+ * ('@', '_', non-ASCII, very long pieces...) is collected into stretches that ICU segments, so
+ * results equal ICU's. */
 static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ranges, int32_t cap) {
     int32_t n = 0;
     const uint8_t *s = b->text;
@@ -290,58 +309,37 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
             return n;
         }
         const int32_t piece = i;
-        int32_t piece_end = 0, shape = -1;
-        uint64_t letters = 0, puncts = 0;     /* the piece's bits in the window, when masked */
-        int masked = 0;
-        {
-            const int off = window_at(&w, s, len, piece);
-            const uint64_t after = w.ws >> off;
-            if (after) {                       /* the piece ends inside the window (or the text) */
-                const int k = __builtin_ctzll(after);
-                const uint64_t bits = (((uint64_t)1 << k) - 1) << off;
-                letters = w.letter & bits; puncts = w.punct & bits;
-                piece_end = piece + k;
-                masked = 1;
-                const uint64_t run = letters ? letters >> __builtin_ctzll(letters) : 0;
-                if ((letters | puncts) == bits && (run & (run + 1)) == 0)   /* P* L* P* */
-                    shape = __builtin_popcountll(puncts) + (letters != 0);
-            }
+        int32_t piece_end;
+        int32_t count = -1;
+        uint64_t word = 0, single = 0;         /* the piece's bits in the window, when it fits */
+        int off = window_at(&w, s, len, piece);
+        if ((w.ws >> off) == 0 && off > 0) { window_load(&w, s, len, piece); off = 0; }
+        const uint64_t after = w.ws >> off;
+        if (after) {                           /* the piece ends inside the window (or the text) */
+            const int k = __builtin_ctzll(after);
+            piece_end = piece + k;
+            if (fast) count = piece_segments(&w, (((uint64_t)1 << k) - 1) << off, &word, &single);
+        } else {                               /* 64 bytes or more without whitespace: ICU */
+            piece_end = piece + 64;
+            while (piece_end < len && !ascii_ws(s[piece_end])) piece_end++;
         }
-        if (!masked) shape = scan_piece(s, piece, len, &piece_end);
         const int cut_ok = s[piece] < 0x80;   /* a break falls between the whitespace and the piece */
-        int32_t count = (fast && cut_ok) ? shape : -1;
-        if (count >= 0 && count > cap && n == 0) count = -1;  /* too many segments for one batch */
-        if (count >= 0) {
+        if (count >= 0) {                      /* (all ASCII, so cut_ok) */
             if (b->stretch >= 0) {             /* let ICU finish the text before this piece */
                 icu_start(b, b->stretch, ws_start);
                 b->stretch = -1;
                 continue;
             }
             if (count > cap - n) return n;     /* resume at this piece in the next batch */
-            if (masked) {                      /* punctuation bits and the letter run's first bit, in order */
-                const int run = __builtin_popcountll(letters);
-                uint64_t starts = (keep_punct ? puncts : 0) | (letters & (~letters + 1));
-                while (starts) {
-                    const int q = __builtin_ctzll(starts);
-                    starts &= starts - 1;
-                    const int32_t at = w.base + q;
-                    ranges[2 * n] = at;
-                    ranges[2 * n + 1] = at + ((letters >> q) & 1 ? run : 1);
-                    n++;
-                }
-                b->scan = piece_end;
-                continue;
-            }
-            for (int32_t j = piece; j < piece_end;) {
-                if (fast_class[s[j]] == 1) {
-                    int32_t k = j + 1;
-                    while (k < piece_end && fast_class[s[k]] == 1) k++;
-                    ranges[2 * n] = j; ranges[2 * n + 1] = k; n++;
-                    j = k;
-                } else {
-                    if (keep_punct) { ranges[2 * n] = j; ranges[2 * n + 1] = j + 1; n++; }
-                    j++;
-                }
+            /* segment starts in order: one-character punctuation and the first bit of each word run */
+            uint64_t starts = (keep_punct ? single : 0) | (word & ~(word << 1));
+            while (starts) {
+                const int q = __builtin_ctzll(starts);
+                starts &= starts - 1;
+                const int32_t at = w.base + q;
+                ranges[2 * n] = at;
+                ranges[2 * n + 1] = at + ((word >> q) & 1 ? __builtin_ctzll(~(word >> q)) : 1);
+                n++;
             }
             b->scan = piece_end;
         } else {

@@ -74,9 +74,10 @@ final class ICUBreakerBox {
 /// over UTF-8, without a UTF-16 copy (ICU reads the UTF-8 through a `UText`).
 ///
 /// Speed: ICU alone does ≈ 50–60 MB/s on English. An exact ASCII fast path handles
-/// whitespace-delimited pieces made of one letter run plus punctuation (`earth.`, `(really?)`),
-/// which ICU provably segments the same way; everything else (digits, `don't`, non-ASCII) goes to
-/// ICU. Result: ≈ 200 MB/s on the King James Bible, identical ranges (differential tests).
+/// whitespace-delimited pieces of letters, digits and punctuation (`earth.`, `(really?)`,
+/// `don't`, `1,000.50`, `e.g.`) by ICU's rules for those characters; everything else (`@`, `_`,
+/// non-ASCII, pieces of 64 bytes or more) goes to ICU. Result: ≈ 340 MB/s of segmentation on
+/// English text, identical ranges (differential tests, exhaustive up to 4 characters).
 public struct ICUWordTokenizer {
     /// Whether punctuation, symbols and emoji are tokens (word-like tokens always are).
     public let keepPunctuation: Bool

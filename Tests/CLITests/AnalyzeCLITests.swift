@@ -19,8 +19,8 @@ final class AnalyzeCLITests: XCTestCase {
         try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         let run = try ntpsep(["analyze", input.path, "-o", out.path, "--check-contexts", "40", "--check-vocab", "20",
-                              "--sweep-contexts", "12", "--steps", "50", "--gap-steps", "30", "--threshold-contexts", "12", "--trials", "6",
-                              "--sweep-time-limit", "5"])
+                              "--sweep-contexts", "12", "--scale-contexts", "40", "--steps", "50", "--gap-steps", "30",
+                              "--threshold-contexts", "12", "--trials", "6", "--sweep-time-limit", "5"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("report: \(out.path)/report.html"), run.stdout)
         for name in ["report.html", "analysis.json", "data.npz", "corpus.svg", "training.svg", "sweep.svg", "sweep.csv", "sweep-summary.csv", "training-gd.csv"] {
@@ -59,10 +59,18 @@ final class AnalyzeCLITests: XCTestCase {
         let stats = json["statistics"] as! [String: Any]
         XCTAssertEqual(stats["events"] as? Double, 300 * 7)   // 5 words + "." per line, + </s>
         let checks = json["checks"] as! [[String: Any]]
-        // Gaussian dimensions m/4, m/2 and 2m on the 12-context set (embedding seed 0).
+        // Gaussian dimensions m/4, m/2 and 2m on the 12-context set (embedding seed 0), then separability
+        // alone on the 40-context set.
         XCTAssertEqual(checks.map { $0["embedding"] as! String },
-                       ["onehot", "positional-onehot", "gaussian:3:0", "gaussian:6:0", "gaussian:24:0"])
+                       ["onehot", "positional-onehot", "gaussian:3:0", "gaussian:6:0", "gaussian:24:0",
+                        "gaussian:10:0", "gaussian:20:0", "gaussian:80:0"])
+        XCTAssertEqual(checks.map { $0["contexts"] as! Int }, [40, 40, 12, 12, 12, 40, 40, 40])
         XCTAssertEqual(checks[4]["separable"] as? Bool, true)   // d = 2m: full column rank
+        XCTAssertEqual(checks[7]["separable"] as? Bool, true)
+        for c in checks[5...] {
+            XCTAssertTrue(c["compat_residual"] is NSNull && c["entropy_gap"] is NSNull, "separability alone")
+            XCTAssertTrue(["separable", "not-separable"].contains(c["verdict"] as? String), "\(c["verdict"] ?? "nil")")
+        }
         XCTAssertEqual(checks[0]["separable"] as? Bool, true)   // one-hot contexts are always separable
         XCTAssertEqual(checks[0]["compatible"] as? Bool, true)
         // The threshold sweep: real and both nulls at m = 12, 6 trials each, every trial accounted for,
@@ -91,7 +99,7 @@ final class AnalyzeCLITests: XCTestCase {
         try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         let run = try ntpsep(["analyze", input.path, "-o", out.path, "--quick", "--check-contexts", "40", "--check-vocab", "20",
-                              "--sweep-contexts", "12", "--threshold-contexts", "12"])
+                              "--sweep-contexts", "12", "--scale-contexts", "24", "--threshold-contexts", "12"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("analysis.json"))) as! [String: Any]
         XCTAssertEqual(json["preset"] as? String, "quick")
@@ -103,10 +111,12 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(budget["trials"] as? Int, 6)
         XCTAssertEqual(budget["check_contexts"] as? Int, 40)
         XCTAssertEqual(budget["sweep_contexts"] as? Int, 12)
+        XCTAssertEqual(budget["scale_contexts"] as? Int, 24)
         XCTAssertEqual((json["training"] as! [[String: Any]]).map { $0["steps"] as! Int }, [1000, 1000, 1000])
         let timing = json["timing"] as! [String: Double]
         XCTAssertEqual(Set(timing.keys), ["count", "check_data", "check onehot", "check positional-onehot", "check gaussian:3:0",
-                                          "check gaussian:6:0", "check gaussian:24:0", "training", "sweep", "total"])
+                                          "check gaussian:6:0", "check gaussian:24:0", "check gaussian:6:0 (m = 24)",
+                                          "check gaussian:12:0 (m = 24)", "check gaussian:48:0 (m = 24)", "training", "sweep", "total"])
         XCTAssertTrue(timing.values.allSatisfy { $0 >= 0 })
         let stages = timing.filter { $0.key != "total" }.values.reduce(0, +)
         XCTAssertLessThanOrEqual(stages, timing["total"]!)

@@ -173,7 +173,8 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(try members(no)["verdict"] as? String, "not-separable")
         let valid = try verify(no, data)
         XCTAssertEqual(valid.status, 0, valid.stdout)
-        try assertInvalid(no, "c['alpha'][0] *= 1.5; c['alpha'] /= c['alpha'].sum()", "relative residual")
+        // (The pair comes from forced ties here: α on one margin row, β on the ties that force it.)
+        try assertInvalid(no, "c['beta'][0] *= 1.5", "relative residual")
         try assertInvalid(no, "c['H'][0, 0] += 0.1", "relative residual")
 
         let yes = dir.appendingPathComponent("yes.npz")
@@ -200,7 +201,8 @@ final class CertificateCLITests: XCTestCase {
         let data = dir.appendingPathComponent("s.npz").path
         XCTAssertEqual(try ntpsep(["synth", "--contexts", "40", "--vocab", "12", "--support", "uniform:1-4", "-o", data, "-q"]).status, 0)
         let cert = dir.appendingPathComponent("u.npz")
-        let run = try ntpsep(["check", data, "--embedding", "gaussian:4", "--time-limit", "0", "--gap-steps", "0", "--no-compat", "--certificate", cert.path])
+        // d = 30: no token follows 30 of the 40 contexts, so no tie forces a "no" without an LP.
+        let run = try ntpsep(["check", data, "--embedding", "gaussian:30", "--time-limit", "0", "--gap-steps", "0", "--no-compat", "--certificate", cert.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("(no certificate: verdict and margin bracket only)"), run.stdout)
         let c = try members(cert)
@@ -259,22 +261,27 @@ final class CertificateCLITests: XCTestCase {
     /// The 200 most frequent KJV contexts over the 200 most frequent tokens carry 12,827 ties, beyond the
     /// minimum-norm point's tie basis; with d close to m the null-space route (by cutting planes) decides
     /// both ways, and the script re-checks its W (d = 199) and its Farkas pair (d = 160) from the files alone.
-    func testNullSpaceCertificatesOnKJV() throws {
+    func testNullSpaceAndForcedTieCertificatesOnKJV() throws {
         let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("corpora/data/kjv.txt").path
         try XCTSkipUnless(FileManager.default.fileExists(atPath: kjv), "corpora/fetch.sh default fetches the KJV")
         let dir = temporaryDirectory()
         let data = dir.appendingPathComponent("kjv200.npz").path
         XCTAssertEqual(try ntpsep(["ingest", kjv, "--max-vocab", "200", "-o", data, "-q"]).status, 0)
-        for (d, verdict) in [(199, "separable"), (160, "not-separable")] {
-            let cert = dir.appendingPathComponent("c\(d).npz")
-            let run = try ntpsep(["check", data, "--max-contexts", "200", "--context-choice", "most-frequent",
+        // d close to m = 200: the null-space route; m = 2,000 and d = 500: the 927 contexts that both
+        // 'And' and 'For' follow span R^500 and force them to share a decoder row.
+        let cases = [(200, 199, "separable", "null-space cutting planes (GLPK): dim null(H̄) = 1,"),
+                     (200, 160, "not-separable", "null-space cutting planes (GLPK): dim null(H̄) = 40,"),
+                     (2000, 500, "not-separable", "forced ties: tokens '<unk>' ~ ',' share a decoder row (the 927 contexts followed by both span R^500)")]
+        for (m, d, verdict, prefix) in cases {
+            let cert = dir.appendingPathComponent("c\(m)-\(d).npz")
+            let run = try ntpsep(["check", data, "--max-contexts", "\(m)", "--context-choice", "most-frequent",
                                   "--embedding", "gaussian:\(d):0", "--gap-steps", "0", "--no-compat", "--json",
                                   "--certificate", cert.path])
             XCTAssertEqual(run.status, 0, run.stderr)
             let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
             let method = (json["certificate"] as? [String: Any])?["method"] as? String ?? "none"
-            XCTAssertTrue(method.hasPrefix("null-space cutting planes (GLPK): dim null(H̄) = \(200 - d),"), method)
+            XCTAssertTrue(method.hasPrefix(prefix), method)
             XCTAssertEqual(try members(cert)["verdict"] as? String, verdict)
             let ok = try verify(cert, data)
             XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)

@@ -16,6 +16,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         var o = SeparabilityOptions()
         o.maxNullityShare = .infinity
         o.useNullSpaceCuttingPlanes = cuts
+        o.useForcedTies = false
         return o
     }
 
@@ -110,7 +111,12 @@ final class NullSpaceSeparabilityTests: XCTestCase {
             var lpOnly = SeparabilityOptions()
             lpOnly.useNullSpaceLP = false
             lpOnly.useMinNormPoint = false
+            lpOnly.useForcedTies = false
             let lp = Separability.decide(data, features: h, options: lpOnly)
+            // Forced ties (tried first by default) answers d = 6, 12, 18 here; it must agree too.
+            if let forced = ForcedTies.decide(data, features: h, options: SeparabilityOptions()) {
+                XCTAssertEqual(forced.verdict, lp.verdict, "d = \(d), forced ties")
+            }
             XCTAssertTrue(viaNullSpace.method.hasPrefix(prefix), "d = \(d): \(viaNullSpace.method)")
             XCTAssertNotNil(lp.lp)
             XCTAssertEqual(viaNullSpace.verdict, lp.verdict, "d = \(d)")

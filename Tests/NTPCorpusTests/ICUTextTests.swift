@@ -99,30 +99,66 @@ final class ICUTextTests: XCTestCase {
                 samples.append("\(a)\(b)ab\(a)\(b) cd\(a)\(b)ef 1\(a)\(b)2")
             }
         }
-        let text = Array(samples.joined(separator: "\n").utf8)
+        try assertFastPathMatchesICU(Array(samples.joined(separator: "\n").utf8), "printable pairs")
+    }
+
+    /// Differential check of `text` (fast path against ICU alone), both filters.
+    private func assertFastPathMatchesICU(_ text: [UInt8], _ what: String) throws {
         for keep in [true, false] {
             let fast = try allRanges(text, keep: keep, fast: true)
             let icu = try allRanges(text, keep: keep, fast: false)
-            XCTAssertEqual(fast.count, icu.count)
-            if let i = fast.indices.first(where: { $0 < icu.count && fast[$0] != icu[$0] }) {
-                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(icu[i])")
+            XCTAssertEqual(fast.count, icu.count, "\(what), keep punctuation \(keep)")
+            if let i = fast.indices.first(where: { $0 >= icu.count || fast[$0] != icu[$0] }) {
+                let around = text[max(0, fast[i].lowerBound - 20)..<min(text.count, fast[i].upperBound + 20)]
+                XCTFail("\(what): token \(i) differs: fast \(fast[i]) ICU \(i < icu.count ? "\(icu[i])" : "none") near \(String(decoding: around, as: UTF8.self).debugDescription)")
             }
         }
+    }
+
+    /// Pieces with digits, apostrophes, periods and separators are cut by the fast path too.
+    func testFastPathJoinsWordsAndNumbersAsICUDoes() throws {
+        let text = "don't O'Neil's e.g. U.S.A. 1,000,000.50 3;5 3'5 a1.2 1a.b a.1 a:b 1:2 a''b 'tis 90s' x.y.z. rock'n'roll well-known [1913 1.5] 277),"
+        XCTAssertEqual(try tokens(text), [
+            "don't", "O'Neil's", "e.g", ".", "U.S.A", ".", "1,000,000.50", "3;5", "3'5", "a1.2", "1a.b", "a", ".", "1",
+            "a", ":", "b", "1", ":", "2", "a", "'", "'", "b", "'", "tis", "90s", "'", "x.y.z", ".", "rock'n'roll",
+            "well", "-", "known", "[", "1913", "1.5", "]", "277", ")", ",",
+        ])
+        XCTAssertEqual(try tokens("1,000. a,b 5, ;x", keepPunctuation: false), ["1,000", "a", "b", "5", "x"])
+        try assertFastPathMatchesICU(Array(text.utf8), "sample")
+    }
+
+    /// Every string of up to 4 characters over letters, digits, the joining punctuation, other
+    /// punctuation, '@', '_' and space (331,776 strings), plus URLs, e-mail addresses, emoji,
+    /// combining marks, CJK and pieces around the 64-byte window, through both paths.
+    func testFastPathMatchesICUOnEveryShortString() throws {
+        let alphabet = Array("aZ09.',;:-_@\"(/$%&!?#+ ".utf8)
+        var text: [UInt8] = []
+        for length in 1...4 {
+            var digits = [Int](repeating: 0, count: length)
+            outer: while true {
+                for d in digits { text.append(alphabet[d]) }
+                text.append(0x0A)
+                var k = 0
+                while k < length { digits[k] += 1; if digits[k] < alphabet.count { break }; digits[k] = 0; k += 1 }
+                if k == length { break outer }
+            }
+        }
+        let tricky = [
+            "https://example.com/a-b_c?x=1&y=2#top e-mail: n.o@example.org, <a@b.c>",
+            "naïve café coöperate a\u{301}b \u{301}x 'quoted' ‘curly’ it’s 👍🏽 👨‍👩‍👧 🇫🇷 日本語のテキスト 中文 한국어",
+            "3.14159 -2.5e10 +1 1/2 50% $5.00 £3 12:30 2026-12-01 v1.2.3 ...a... --b-- x--y",
+            String(repeating: "ab.", count: 30) + " " + String(repeating: "1,", count: 40) + "2 " + String(repeating: "-", count: 70),
+        ]
+        for t in tricky { text += Array(t.utf8); text.append(0x0A) }
+        // pieces ending on either side of every window position
+        for offset in 0..<70 { text += Array((String(repeating: " ", count: offset) + "x'y 1.2. z\n").utf8) }
+        try assertFastPathMatchesICU(text, "short strings")
     }
 
     /// The fast path on a whole real corpus (the KJV, 4 MB, or NTPSEP_FASTPATH_TEXT), against ICU.
     func testASCIIFastPathMatchesICUOnARealCorpus() throws {
         let path = try ProcessInfo.processInfo.environment["NTPSEP_FASTPATH_TEXT"] ?? KJVTests.corpus()
-        let text = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        for keep in [true, false] {
-            let fast = try allRanges(text, keep: keep, fast: true)
-            let icu = try allRanges(text, keep: keep, fast: false)
-            XCTAssertEqual(fast.count, icu.count, "keep punctuation \(keep)")
-            if let i = fast.indices.first(where: { $0 >= icu.count || fast[$0] != icu[$0] }) {
-                let around = text[max(0, fast[i].lowerBound - 40)..<min(text.count, fast[i].upperBound + 40)]
-                XCTFail("token \(i) differs: fast \(fast[i]) ICU \(i < icu.count ? "\(icu[i])" : "none") near \(String(decoding: around, as: UTF8.self).debugDescription)")
-            }
-        }
+        try assertFastPathMatchesICU(Array(try Data(contentsOf: URL(fileURLWithPath: path))), path)
     }
 
     func testSentences() throws {

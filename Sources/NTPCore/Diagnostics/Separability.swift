@@ -6,7 +6,8 @@ public enum Separability {
 
     /// Decides NTP-separability of `data` under `features`.
     ///
-    /// Routes, first that applies: closed forms (H = I, or full column rank); the null-space LP when
+    /// Routes, first that applies: closed forms (H = I, or full column rank); ties that force two tokens
+    /// to share a decoder row while some support holds only one of them (`ForcedTies`); the null-space LP when
     /// dim null(H̄) is small (`NullSpaceSeparability`); Wolfe's minimum-norm point when the ties fit its
     /// basis (`WolfeMinNormPoint`); and the W-space LP
     ///     max t  s.t.  (e_a − e_v)ᵀ W h̄_j ≥ t (v ∉ S_j),  (e_z − e_a)ᵀ W h̄_j = 0 (z ∈ S_j),  0 ≤ t ≤ 1
@@ -24,6 +25,8 @@ public enum Separability {
         var result: SeparabilityResult
         if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
             result = closed
+        } else if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
+            result = forced
         } else if options.useNullSpaceLP, let viaNullSpace = decideByNullSpace(data, features: features, options: options,
                                                                                deadline: start + options.timeLimit) {
             result = viaNullSpace
@@ -271,8 +274,8 @@ public enum Separability {
         let m = data.contextCount, V = data.vocabularySize
         guard m > 0, m <= 12_000 else { return nil }
         var g = [Double](repeating: 0, count: m * m)
-        // H is column-major d × m: G = HᵀH.
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(m), Int32(d), 1, h, Int32(d), h, Int32(d), 0, &g, Int32(m))
+        // H is column-major d × m: G = HᵀH, lower triangle only (all dpotrf reads): half a GEMM's flops.
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, Int32(m), Int32(d), 1, h, Int32(d), 0, &g, Int32(m))
         var info: Int32 = 0, n = Int32(m), lda = Int32(m)
         var uplo = Int8(UInt8(ascii: "L"))
         dpotrf_(&uplo, &n, &g, &lda, &info)

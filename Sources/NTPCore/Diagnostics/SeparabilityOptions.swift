@@ -15,6 +15,9 @@ public struct SeparabilityOptions: Sendable {
     public var scale = false
     /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
     public var useClosedForms = true
+    /// Look first for tokens that the ties force to share a decoder row (`ForcedTies`, dense features):
+    /// a cheap "no" far below the threshold, where the other routes cannot be built.
+    public var useForcedTies = true
     /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
     public var useMinNormPoint = true
     /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.

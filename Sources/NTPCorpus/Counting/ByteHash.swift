@@ -25,6 +25,7 @@ enum ByteHash {
     /// Hashes `count` bytes at `p` (unaligned 8-byte loads, wyhash-style mixing).
     @inline(__always)
     static func hash(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        if count <= 8 { return hash(word: word(p, count), count) }
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
         var i = 0
         while i + 8 <= count {
@@ -33,6 +34,15 @@ enum ByteHash {
         }
         if i < count { h = mix(h ^ word(p + i, count - i), 0xE703_7ED1_A0B4_28DB) }
         return mix(h, 0x8EBC_6AF0_9C88_C6E3)
+    }
+
+    /// `hash(p, count)` of `count` ≤ 8 bytes given as `word(p, count)`: the same value, so a
+    /// table that stores short tokens' bytes can rehash them without reading the text.
+    @inline(__always)
+    static func hash(word: UInt64, _ count: Int) -> UInt64 {
+        let h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
+        if count == 0 { return mix(h, 0x8EBC_6AF0_9C88_C6E3) }
+        return mix(mix(h ^ word, count == 8 ? 0xA076_1D64_78BD_642F : 0xE703_7ED1_A0B4_28DB), 0x8EBC_6AF0_9C88_C6E3)
     }
 
     /// Hashes a tuple of token ids.

@@ -268,12 +268,11 @@ public enum DataSetBuilder {
     static func tokensByFrequency(_ ids: [Int], occurrences: [Int64], interner: TokenInterner) -> [Int] {
         let n = ids.count
         guard n > 1 else { return ids }
-        /// Bytes `from ..< from + 8` of the token, big-endian, zero padded.
+        /// Bytes `from ..< from + 8` of the token, big-endian, zero padded (one or two loads).
         func word(_ id: Int, from: Int) -> UInt64 {
             let b = interner.bytes(of: id)
-            var w: UInt64 = 0
-            for t in from..<(from + 8) { w = w << 8 | UInt64(t < b.count ? b[t] : 0) }
-            return w
+            guard b.count > from else { return 0 }
+            return ByteHash.word(UnsafeRawPointer(b.baseAddress! + from), min(8, b.count - from)).byteSwapped
         }
         let buffers = PairBuffers(count: n)
         buffers.allocateScratch()

@@ -8,7 +8,9 @@ import CSupport
 /// The probe table has 16-byte slots that answer most lookups on their own: a token of at most
 /// 8 bytes is stored in its slot (bytes and length, so a hit touches nothing else); a longer one
 /// stores a 32-bit hash fingerprint, its arena offset and length, so a hit reads its bytes
-/// directly. Batched lookups (`internBatch`) overlap the cache misses of many tokens.
+/// directly. Batched lookups (`internBatch`) overlap the cache misses of many tokens. Counts live
+/// in their own dense array (8 bytes per id, frequent ids first), so counting a hit touches
+/// a quarter of the memory an entry would.
 public final class TokenInterner {
     /// The reserved special tokens, in id order.
     public static let specials = ["<s>", "</s>", "<unk>"]
@@ -19,7 +21,6 @@ public final class TokenInterner {
     private struct Entry {
         var start: Int
         var length: Int
-        var occurrences: Int64
         /// Kept so that growing the table never re-reads token bytes.
         var hash: UInt64
     }
@@ -41,6 +42,8 @@ public final class TokenInterner {
     private var arenaCount = 0
     private var entries: UnsafeMutablePointer<Entry>
     private var entryCapacity = 1 << 10
+    /// Occurrences of each id (`entryCapacity` of them, the first `count` in use).
+    private var counts: UnsafeMutablePointer<Int64>
     /// Number of distinct ids (specials included).
     public private(set) var count = 0
     private var slots: UnsafeMutablePointer<Slot>
@@ -49,6 +52,7 @@ public final class TokenInterner {
     public init() {
         arena = .allocate(capacity: arenaCapacity)
         entries = .allocate(capacity: entryCapacity)
+        counts = .allocate(capacity: entryCapacity)
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: Slot(tag: 0, meta: 0), count: slotCount)
         for s in Self.specials {
@@ -58,11 +62,11 @@ public final class TokenInterner {
     }
 
     deinit {
-        arena.deallocate(); entries.deallocate(); slots.deallocate()
+        arena.deallocate(); entries.deallocate(); counts.deallocate(); slots.deallocate()
     }
 
     /// Occurrences of each id as a token of the corpus (padding is not counted).
-    public var occurrences: [Int64] { (0..<count).map { entries[$0].occurrences } }
+    public var occurrences: [Int64] { Array(UnsafeBufferPointer(start: counts, count: count)) }
 
     /// The bytes of token `id`.
     public func bytes(of id: Int) -> UnsafeBufferPointer<UInt8> {
@@ -76,7 +80,9 @@ public final class TokenInterner {
     func intern(_ token: UnsafeBufferPointer<UInt8>, occurrences: Int64) -> UInt32 { lookup(token, occurrence: occurrences) }
 
     /// Bytes of memory the table holds (arena, entries and probe slots), for memory budgets.
-    var approximateBytes: Int { arenaCapacity + entryCapacity * MemoryLayout<Entry>.stride + slotCount * MemoryLayout<Slot>.stride }
+    var approximateBytes: Int {
+        arenaCapacity + entryCapacity * (MemoryLayout<Entry>.stride + MemoryLayout<Int64>.stride) + slotCount * MemoryLayout<Slot>.stride
+    }
 
     /// Returns the id of `token`, adding it if new, and counts one occurrence.
     @inline(__always)
@@ -85,7 +91,7 @@ public final class TokenInterner {
     /// Interns `count` tokens (`lengths[i]` bytes at `tokens[i]`) into `ids`, overlapping
     /// the cache misses of their probes: all hashes first with a prefetch of every home slot,
     /// then a pass that resolves the tokens whose home slot answers (prefetching the bytes of
-    /// long candidates and every hit's entry), then the lookups in order. Long-tail tokens miss
+    /// long candidates and every hit's count), then the lookups in order. Long-tail tokens miss
     /// the cache, so this is what bounds ingestion speed.
     func internBatch(_ tokens: UnsafePointer<UnsafePointer<UInt8>>, lengths: UnsafePointer<Int32>,
                      count n: Int, hashes: UnsafeMutablePointer<UInt64>, into ids: UnsafeMutablePointer<UInt32>) {
@@ -105,7 +111,7 @@ public final class TokenInterner {
                 if slot.tag == Self.packShort(p, length) {
                     let id = Int(slot.meta & 0xFFFF_FFFF) - 1
                     ids[i] = UInt32(id + 1)
-                    ntp_prefetch(entries + id)
+                    ntp_prefetch(counts + id)
                 }
             } else if slot.tag & 0xFFFF_FFFF_0000_0000 == hashes[i] & 0xFFFF_FFFF_0000_0000 {
                 ntp_prefetch(arena + Int(slot.meta & 0xFF_FFFF_FFFF))
@@ -115,7 +121,7 @@ public final class TokenInterner {
         for i in 0..<n {
             if ids[i] != 0 {
                 let id = Int(ids[i]) - 1
-                entries[id].occurrences += 1
+                counts[id] += 1
                 ids[i] = UInt32(id)
             } else {
                 ids[i] = lookup(UnsafeBufferPointer(start: tokens[i], count: Int(lengths[i])),
@@ -125,7 +131,7 @@ public final class TokenInterner {
     }
 
     /// Counts one occurrence of an already interned id.
-    public func countOccurrence(of id: UInt32) { entries[Int(id)].occurrences += 1 }
+    public func countOccurrence(of id: UInt32) { counts[Int(id)] += 1 }
 
     /// The bytes of a token of at most 8 bytes as one little-endian word, zero padded.
     @inline(__always)
@@ -153,14 +159,14 @@ public final class TokenInterner {
                 if short {
                     if s.tag == tag {
                         let id = Int(s.meta & 0xFFFF_FFFF) - 1
-                        entries[id].occurrences += occurrence
+                        counts[id] += occurrence
                         return UInt32(id)
                     }
                 } else if s.tag & 0xFFFF_FFFF_0000_0000 == tag {
                     let id = Int(s.tag & 0xFFFF_FFFF) - 1
                     let e = entries + id
                     if e.pointee.length == n && memcmpEqual(arena + e.pointee.start, p, n) {
-                        e.pointee.occurrences += occurrence
+                        counts[id] += occurrence
                         return UInt32(id)
                     }
                 }
@@ -192,10 +198,15 @@ public final class TokenInterner {
         if count == entryCapacity {
             let grown = UnsafeMutablePointer<Entry>.allocate(capacity: entryCapacity * 2)
             grown.moveInitialize(from: entries, count: count)
-            entries.deallocate(); entries = grown; entryCapacity *= 2
+            entries.deallocate(); entries = grown
+            let grownCounts = UnsafeMutablePointer<Int64>.allocate(capacity: entryCapacity * 2)
+            grownCounts.moveInitialize(from: counts, count: count)
+            counts.deallocate(); counts = grownCounts
+            entryCapacity *= 2
         }
         (arena + arenaCount).update(from: p, count: n)
-        (entries + count).initialize(to: Entry(start: arenaCount, length: n, occurrences: occurrence, hash: hash))
+        (entries + count).initialize(to: Entry(start: arenaCount, length: n, hash: hash))
+        (counts + count).initialize(to: occurrence)
         arenaCount += n
         let id = count
         count += 1
@@ -204,15 +215,22 @@ public final class TokenInterner {
         return UInt32(id)
     }
 
+    /// Doubles the table. The old slots are read in order and a short token's hash is computed
+    /// from its slot (its bytes are the tag), so the new table is written in two near-sequential
+    /// streams and only long tokens read their entry: no random access per id.
     private func growSlots() {
         let newCount = slotCount * 2
         let grown = UnsafeMutablePointer<Slot>.allocate(capacity: newCount)
         grown.initialize(repeating: Slot(tag: 0, meta: 0), count: newCount)
         let mask = newCount - 1
-        for id in 0..<count {
-            var i = Int(truncatingIfNeeded: entries[id].hash) & mask
+        for old in 0..<slotCount where slots[old].meta != 0 {
+            let s = slots[old]
+            let length = Int(s.meta >> 40)
+            let h = length <= Self.shortLength ? ByteHash.hash(word: s.tag, length)
+                : entries[Int(s.tag & 0xFFFF_FFFF) - 1].hash
+            var i = Int(truncatingIfNeeded: h) & mask
             while grown[i].meta != 0 { i = (i + 1) & mask }
-            grown[i] = slot(for: id)
+            grown[i] = s
         }
         slots.deallocate(); slots = grown; slotCount = newCount
     }

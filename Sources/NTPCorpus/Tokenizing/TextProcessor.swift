@@ -19,7 +19,6 @@ struct TextProcessor {
     private var sentences: ICUSentenceSplitter?
     private var carry: [UInt8] = []
     private var spare: [UInt8] = []
-    private var ranges: [Range<Int>] = []
     private let batch = TokenBatch()
     /// Tokens counted so far.
     private(set) var tokenCount: Int64 = 0
@@ -248,12 +247,14 @@ struct TextProcessor {
                     batch.append(p + r.lowerBound, r.count)
                 }
             } else {
-                ranges.removeAll(keepingCapacity: true)
-                icu!.forEachToken(in: unit) { ranges.append($0) }
-                for r in ranges {
+                // Tokens go straight into the batch: the tokenizer is moved out of `self` meanwhile
+                // (so counting a full batch does not overlap an access to it) and stays unique.
+                var tokenizer = icu.take()!
+                tokenizer.forEachToken(in: unit) { r in
                     if batch.isFull { countBatch() }
                     batch.append(p + r.lowerBound, r.count)
                 }
+                icu = consume tokenizer
             }
         }
         if endsSequence {

@@ -5,8 +5,11 @@ enum AnalysisReport {
     static func conditionRows(_ s: AnalysisSummary) -> [[String]] {
         s.checks.map { c in
             var separable = verdict(c.separable)
-            if c.separable == false { separable += " (\(c.involvedContextCount) contexts in the certificate)" }
-            return [c.embedding, grouped(c.contexts), grouped(c.dimension), separable, verdict(c.compatible),
+            let n = c.involvedContextCount
+            if c.separable == false { separable += " (α on \(grouped(n)) context\(n == 1 ? "" : "s"))" }
+            // A separability-only check has no compatibility residual: "–", not "undecided".
+            let compatible = c.compatResidual == nil && c.compatible == nil ? "–" : verdict(c.compatible)
+            return [c.embedding, grouped(c.contexts), grouped(c.dimension), separable, compatible,
                     c.compatResidual.map { general($0, 2) } ?? "–", c.entropyGap.map { general($0, 3) } ?? "–",
                     c.entropyGapInterval.map { intervalText($0[0], $0[1], 3) } ?? "–",
                     c.margin.map { general($0, 3) } ?? "–"]
@@ -72,12 +75,12 @@ enum AnalysisReport {
                 numeric: [1, 2], caption: "Contexts with the largest supports")
 
         r.section("The two conditions")
-        r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided by Wolfe's minimum-norm point (the exact LP when the problem is out of its reach) to τ = 1e-9, and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W.")
+        r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided by Wolfe's minimum-norm point (the exact LP when the problem is out of its reach) to τ = 1e-9, and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W. The rows with the largest m decide separability alone (with its certificate and the bracket on γ*): there the compatibility solve and the entropy-gap optimizers would take minutes each.")
         r.table(header: conditionHeader, rows: conditionRows(s), numeric: [1, 2, 5, 6, 7, 8])
         for c in s.checks where !c.involvedContexts.isEmpty {
             r.table(header: ["α_j", "context", "support"],
                     rows: c.involvedContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
-                    numeric: [0], caption: "\(c.embedding): contexts in the Farkas certificate (why these features cannot separate the data)")
+                    numeric: [0], caption: "\(c.embedding), m = \(grouped(c.contexts)): contexts with margin weight α in the Farkas certificate (why these features cannot separate the data), found by \(c.certificate.method ?? "the LP")")
         }
         for c in s.checks.prefix(3) where !c.excessLossContexts.isEmpty {
             r.table(header: ["π̂_j (CE_j − H_j)", "context", "support"],

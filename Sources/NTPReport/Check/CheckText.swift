@@ -18,7 +18,7 @@ enum CheckText {
         case "separable":
             row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
         case "not-separable":
-            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); \(grouped(r.involvedContextCount)) contexts involved)")
+            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); α on \(grouped(r.involvedContextCount)) context\(r.involvedContextCount == 1 ? "" : "s"))")
         case "at-threshold":
             row("separable", "at the threshold — γ* is within 10τ of 0 (τ = \(general(r.tolerance, 2))): neither yes nor no in float64")
         default:

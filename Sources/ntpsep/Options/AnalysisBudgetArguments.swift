@@ -15,6 +15,9 @@ struct AnalysisBudgetArguments: ParsableArguments {
     @Option(help: "Most frequent contexts used for the training run and the Gaussian condition checks (default 100).")
     var sweepContexts: Int?
 
+    @Option(help: "Most frequent contexts of the separability-only Gaussian checks, d = m/4, m/2, 2m (default 2000).")
+    var scaleContexts: Int?
+
     @Option(help: "Most frequent contexts m of the threshold sweep (default 20; sweep's own default is 200).")
     var thresholdContexts: Int?
 
@@ -34,7 +37,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
 
     func validate() throws {
         let b = budget
-        for (value, flag) in [(b.checkVocab, "--check-vocab"), (b.checkContexts, "--check-contexts"), (b.sweepContexts, "--sweep-contexts"),
+        for (value, flag) in [(b.checkVocab, "--check-vocab"), (b.checkContexts, "--check-contexts"), (b.sweepContexts, "--sweep-contexts"), (b.scaleContexts, "--scale-contexts"),
                               (b.thresholdContexts, "--threshold-contexts"), (b.trials, "--trials"), (b.steps, "--steps")] {
             try OptionCheck.positive(value, flag)
         }
@@ -51,6 +54,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
         if let checkVocab { b.checkVocab = checkVocab }
         if let checkContexts { b.checkContexts = checkContexts }
         if let sweepContexts { b.sweepContexts = sweepContexts }
+        if let scaleContexts { b.scaleContexts = scaleContexts }
         if let thresholdContexts { b.thresholdContexts = thresholdContexts }
         if let trials { b.trials = trials }
         if let steps { b.steps = steps }
