@@ -192,75 +192,92 @@ static int next_member(czip_reader *r) {
     return -1;
 }
 
-static int64_t read_gzip(czip_reader *r, unsigned char *buf, size_t cap) {
-    if (cap > CZIP_MAXCHUNK) cap = CZIP_MAXCHUNK;
-    for (;;) {
-        if (!r->in_stream) {
-            int more = next_member(r);
-            if (more <= 0) return more;
-            if (!r->zs_init) {
-                memset(&r->zs, 0, sizeof r->zs);
-                if (inflateInit2(&r->zs, 15 + 16) != Z_OK) return fail(r, "zlib initialisation failed");
-                r->zs_init = 1;
-            } else if (inflateReset(&r->zs) != Z_OK) {
-                return fail(r, "zlib reset failed");
-            }
-            r->in_stream = 1;
-        }
-        if (r->in_pos == r->in_len) {
-            ssize_t n = refill(r);
-            if (n < 0) return -1;
-            if (n == 0) return fail(r, "truncated gzip stream (input ends inside a member)");
-        }
-        r->zs.next_in = r->in + r->in_pos;
-        r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
-        r->zs.next_out = buf;
-        r->zs.avail_out = (uInt)cap;
-        int rc = inflate(&r->zs, Z_NO_FLUSH);
-        r->in_pos = r->in_len - r->zs.avail_in;
-        size_t produced = cap - r->zs.avail_out;
-        if (rc == Z_STREAM_END) {
-            r->in_stream = 0;
-        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            return fail(r, "corrupt gzip data (%s)", r->zs.msg ? r->zs.msg : zError(rc));
-        }
-        if (produced > 0) return (int64_t)produced;
+/* A decoder of gzip members or bzip2 streams, driven by `read_compressed`. */
+typedef struct {
+    const char *name;    /* "gzip", "bzip2" */
+    const char *unit;    /* what a truncated input ends inside: "member", "stream" */
+    /* Starts decoding a member/stream at r->in_pos. Returns 0, or -1 after `fail`. */
+    int (*begin)(czip_reader *r);
+    /* Decodes from r->in[in_pos..in_len) into buf, advancing in_pos; sets *produced, and clears
+     * in_stream at the member's/stream's end. Returns 0, or -1 after `fail`. */
+    int (*step)(czip_reader *r, unsigned char *buf, size_t cap, size_t *produced);
+} decoder;
+
+static int gzip_begin(czip_reader *r) {
+    if (!r->zs_init) {
+        memset(&r->zs, 0, sizeof r->zs);
+        if (inflateInit2(&r->zs, 15 + 16) != Z_OK) return (int)fail(r, "zlib initialisation failed");
+        r->zs_init = 1;
+    } else if (inflateReset(&r->zs) != Z_OK) {
+        return (int)fail(r, "zlib reset failed");
     }
+    return 0;
 }
 
-static int64_t read_bzip2(czip_reader *r, unsigned char *buf, size_t cap) {
+static int gzip_step(czip_reader *r, unsigned char *buf, size_t cap, size_t *produced) {
+    r->zs.next_in = r->in + r->in_pos;
+    r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
+    r->zs.next_out = buf;
+    r->zs.avail_out = (uInt)cap;
+    int rc = inflate(&r->zs, Z_NO_FLUSH);
+    r->in_pos = r->in_len - r->zs.avail_in;
+    *produced = cap - r->zs.avail_out;
+    if (rc == Z_STREAM_END) {
+        r->in_stream = 0;
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return (int)fail(r, "corrupt gzip data (%s)", r->zs.msg ? r->zs.msg : zError(rc));
+    }
+    return 0;
+}
+
+static int bzip2_begin(czip_reader *r) {
+    memset(&r->bz, 0, sizeof r->bz);
+    if (BZ2_bzDecompressInit(&r->bz, 0, 0) != BZ_OK) return (int)fail(r, "bzip2 initialisation failed");
+    r->bz_init = 1;
+    return 0;
+}
+
+static int bzip2_step(czip_reader *r, unsigned char *buf, size_t cap, size_t *produced) {
+    r->bz.next_in = (char *)(r->in + r->in_pos);
+    r->bz.avail_in = (unsigned)(r->in_len - r->in_pos);
+    r->bz.next_out = (char *)buf;
+    r->bz.avail_out = (unsigned)cap;
+    int rc = BZ2_bzDecompress(&r->bz);
+    r->in_pos = r->in_len - r->bz.avail_in;
+    *produced = cap - r->bz.avail_out;
+    if (rc == BZ_STREAM_END) {
+        BZ2_bzDecompressEnd(&r->bz);
+        r->bz_init = 0;
+        r->in_stream = 0;
+    } else if (rc != BZ_OK) {
+        const char *what = rc == BZ_DATA_ERROR ? "data integrity error"
+                         : rc == BZ_DATA_ERROR_MAGIC ? "bad stream header"
+                         : rc == BZ_MEM_ERROR ? "out of memory" : "internal error";
+        return (int)fail(r, "corrupt bzip2 data (%s)", what);
+    }
+    return 0;
+}
+
+static const decoder gzip_decoder = { "gzip", "member", gzip_begin, gzip_step };
+static const decoder bzip2_decoder = { "bzip2", "stream", bzip2_begin, bzip2_step };
+
+/* One loop for both formats: start each member/stream, feed input, return once output exists. */
+static int64_t read_compressed(czip_reader *r, const decoder *d, unsigned char *buf, size_t cap) {
     if (cap > CZIP_MAXCHUNK) cap = CZIP_MAXCHUNK;
     for (;;) {
         if (!r->in_stream) {
             int more = next_member(r);
             if (more <= 0) return more;
-            memset(&r->bz, 0, sizeof r->bz);
-            if (BZ2_bzDecompressInit(&r->bz, 0, 0) != BZ_OK) return fail(r, "bzip2 initialisation failed");
-            r->bz_init = 1;
+            if (d->begin(r) != 0) return -1;
             r->in_stream = 1;
         }
         if (r->in_pos == r->in_len) {
             ssize_t n = refill(r);
             if (n < 0) return -1;
-            if (n == 0) return fail(r, "truncated bzip2 stream (input ends inside a stream)");
+            if (n == 0) return fail(r, "truncated %s stream (input ends inside a %s)", d->name, d->unit);
         }
-        r->bz.next_in = (char *)(r->in + r->in_pos);
-        r->bz.avail_in = (unsigned)(r->in_len - r->in_pos);
-        r->bz.next_out = (char *)buf;
-        r->bz.avail_out = (unsigned)cap;
-        int rc = BZ2_bzDecompress(&r->bz);
-        r->in_pos = r->in_len - r->bz.avail_in;
-        size_t produced = cap - r->bz.avail_out;
-        if (rc == BZ_STREAM_END) {
-            BZ2_bzDecompressEnd(&r->bz);
-            r->bz_init = 0;
-            r->in_stream = 0;
-        } else if (rc != BZ_OK) {
-            const char *what = rc == BZ_DATA_ERROR ? "data integrity error"
-                             : rc == BZ_DATA_ERROR_MAGIC ? "bad stream header"
-                             : rc == BZ_MEM_ERROR ? "out of memory" : "internal error";
-            return fail(r, "corrupt bzip2 data (%s)", what);
-        }
+        size_t produced = 0;
+        if (d->step(r, buf, cap, &produced) != 0) return -1;
         if (produced > 0) return (int64_t)produced;
     }
 }
@@ -269,8 +286,8 @@ int64_t czip_read(czip_reader *r, void *buf, size_t cap) {
     if (r->failed) return -1;
     if (cap == 0) return 0;
     switch (r->mode) {
-    case CZIP_GZIP: return read_gzip(r, buf, cap);
-    case CZIP_BZIP2: return read_bzip2(r, buf, cap);
+    case CZIP_GZIP: return read_compressed(r, &gzip_decoder, buf, cap);
+    case CZIP_BZIP2: return read_compressed(r, &bzip2_decoder, buf, cap);
     default: return read_plain(r, buf, cap);
     }
 }

@@ -61,6 +61,16 @@ func shell(_ command: String) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
+/// Writes `text` to DIR/corpus.txt and ingests its whitespace-separated lines at `order` into
+/// DIR/corpus.npz, whose path it returns.
+func ingestWords(_ text: String, in dir: URL, order: Int) throws -> String {
+    let corpus = dir.appendingPathComponent("corpus.txt"), out = dir.appendingPathComponent("corpus.npz")
+    try text.write(to: corpus, atomically: true, encoding: .utf8)
+    let run = try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "\(order)", "-o", out.path, "-q"])
+    guard run.status == 0 else { throw NSError(domain: "ingest", code: Int(run.status), userInfo: [NSLocalizedDescriptionKey: run.stderr]) }
+    return out.path
+}
+
 extension XCTestCase {
     /// Asserts a failed run: non-zero exit, exactly one line on stderr containing `fragment`, no file at `output`.
     func assertFails(_ run: Run, with fragment: String, noFileAt output: URL? = nil, file: StaticString = #filePath, line: UInt = #line) {

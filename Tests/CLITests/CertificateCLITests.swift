@@ -15,11 +15,8 @@ final class CertificateCLITests: XCTestCase {
         let dir = temporaryDirectory()
         let data = try dataSet(dir, "ex", supports: [[0, 1], [0]], V: 3)
         let h = try embedding(dir, [[1, 1]])
-        let cert = dir.appendingPathComponent("c.npz")
-        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--certificate", cert.path])
-        XCTAssertEqual(run.status, 0, run.stderr)
+        let (run, cert, c) = try certify(data, embedding: "file:\(h)", in: dir)
         XCTAssertTrue(run.stdout.contains("certificate   wrote \(cert.path) (Farkas α on 1 pair, β on 1 tie, dense, 2 contexts)"), run.stdout)
-        let c = try members(cert)
         XCTAssertEqual(c["format_version"] as? Int, 1)
         XCTAssertEqual(c["verdict"] as? String, "not-separable")
         XCTAssertEqual(c["tolerance"] as? Double, 1e-9)
@@ -108,9 +105,7 @@ final class CertificateCLITests: XCTestCase {
     func testOnehotWritesTheSupportIndicatorSparse() throws {
         let dir = temporaryDirectory()
         let data = try dataSet(dir, "oh", supports: [[0, 2], [1], [0, 1, 3]], V: 4)
-        let cert = dir.appendingPathComponent("c.npz")
-        XCTAssertEqual(try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--certificate", cert.path]).status, 0)
-        let c = try members(cert)
+        let (_, cert, c) = try certify(data, embedding: "onehot", in: dir)
         XCTAssertEqual(c["verdict"] as? String, "separable")
         XCTAssertEqual(c["rows"] as? [Int], [0, 1, 2])
         XCTAssertEqual(c["H_indptr"] as? [Int], [0, 1, 2, 3])
@@ -136,10 +131,7 @@ final class CertificateCLITests: XCTestCase {
     func testPositionalOnehotXorFarkasCertificate() throws {
         let dir = temporaryDirectory()
         let data = try ingest(dir, "a c p\na d q\nb c q\nb d p\n")
-        let cert = dir.appendingPathComponent("c.npz")
-        let run = try ntpsep(["check", data, "--embedding", "positional-onehot", "--gap-steps", "0", "--certificate", cert.path])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        let c = try members(cert)
+        let (_, cert, c) = try certify(data, embedding: "positional-onehot", in: dir)
         XCTAssertEqual(c["verdict"] as? String, "not-separable")
         // Vocabulary <s> </s> a b c d p q; contexts (<s> <s>), (<s> a), (<s> b), (a c), (a d), (b c), (b d), …
         XCTAssertEqual(c["rows"] as? [Int], [3, 4, 5, 6])
@@ -159,10 +151,7 @@ final class CertificateCLITests: XCTestCase {
     func testPositionalOnehotSeparableCertificate() throws {
         let dir = temporaryDirectory()
         let data = try ingest(dir, "a c p\nb d q\n")
-        let cert = dir.appendingPathComponent("c.npz")
-        let run = try ntpsep(["check", data, "--embedding", "positional-onehot", "--gap-steps", "0", "--certificate", cert.path])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        let c = try members(cert)
+        let (_, cert, c) = try certify(data, embedding: "positional-onehot", in: dir)
         XCTAssertEqual(c["verdict"] as? String, "separable")
         XCTAssertEqual((c["rows"] as? [Int])?.count, 7)   // every context of the two lines
         XCTAssertNotNil(c["W_data"])
@@ -257,10 +246,16 @@ final class CertificateCLITests: XCTestCase {
 
     /// An order-3 data set of whitespace-separated lines.
     func ingest(_ dir: URL, _ text: String) throws -> String {
-        let corpus = dir.appendingPathComponent("corpus.txt"), out = dir.appendingPathComponent("corpus.npz")
-        try text.write(to: corpus, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "3", "-o", out.path, "-q"]).status, 0)
-        return out.path
+        try ingestWords(text, in: dir, order: 3)
+    }
+
+    /// `check DATA --embedding EMBEDDING --gap-steps 0 --certificate DIR/c.npz`, which must succeed:
+    /// the run, the certificate's path and its members.
+    func certify(_ data: String, embedding: String, in dir: URL) throws -> (run: Run, cert: URL, members: [String: Any]) {
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", embedding, "--gap-steps", "0", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return (run, cert, try members(cert))
     }
 
     /// The 200 most frequent KJV contexts over the 200 most frequent tokens carry 12,827 ties, beyond the

@@ -7,11 +7,8 @@ final class CheckCLITests: XCTestCase {
     /// both have support {a, b}; ties make them separable (tie a and b) — one-hot always is.
     func testCheckJSONKeysAndVerdicts() throws {
         let dir = temporaryDirectory()
-        let corpus = dir.appendingPathComponent("c.txt")
-        try "x a\ny a\nx b\ny b\n".write(to: corpus, atomically: true, encoding: .utf8)
-        let data = dir.appendingPathComponent("c.npz")
-        XCTAssertEqual(try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "2", "-o", data.path, "-q"]).status, 0)
-        let run = try ntpsep(["check", data.path, "--embedding", "onehot", "--json", "--gap-steps", "50"])
+        let data = try ingestWords("x a\ny a\nx b\ny b\n", in: dir, order: 2)
+        let run = try ntpsep(["check", data, "--embedding", "onehot", "--json", "--gap-steps", "50"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         for key in ["compatible", "compat_residual", "separable", "entropy_gap"] { XCTAssertNotNil(json[key], key) }
@@ -21,7 +18,7 @@ final class CheckCLITests: XCTestCase {
         let gap = try XCTUnwrap(json["entropy_gap"] as? Double)
         XCTAssertGreaterThan(gap, 0)   // CE > 𝓗 for every finite W
         XCTAssertLessThan(gap, log(6.0))  // and below CE(0) − 𝓗 ≤ log V
-        let bad = try ntpsep(["check", data.path, "--embedding", "gaussian:0"])
+        let bad = try ntpsep(["check", data, "--embedding", "gaussian:0"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("invalid embedding 'gaussian:0'"), bad.stderr)
     }
@@ -32,13 +29,10 @@ final class CheckCLITests: XCTestCase {
     /// lower end within 1e-6 of it, and the text report prints the interval line.
     func testCertifiedIntervalOnPooledContextsMatchesClosedForm() throws {
         let dir = temporaryDirectory()
-        let corpus = dir.appendingPathComponent("c.txt")
-        try "x a\nx a\nx b\ny a\ny a\ny a\n".write(to: corpus, atomically: true, encoding: .utf8)
-        let data = dir.appendingPathComponent("c.npz")
-        XCTAssertEqual(try ntpsep(["ingest", corpus.path, "--tokenizer", "whitespace", "--order", "2", "-o", data.path, "-q"]).status, 0)
-        try shell("cd '\(dir.path)' && python3 -c \"import numpy as np, scipy.sparse as sp; np.save('H.npy', np.ones((1, sp.load_npz('c.npz').shape[0])))\"")
+        let data = try ingestWords("x a\nx a\nx b\ny a\ny a\ny a\n", in: dir, order: 2)
+        try shell("cd '\(dir.path)' && python3 -c \"import numpy as np, scipy.sparse as sp; np.save('H.npy', np.ones((1, sp.load_npz('corpus.npz').shape[0])))\"")
         let h = "file:" + dir.appendingPathComponent("H.npy").path
-        let run = try ntpsep(["check", data.path, "--embedding", h, "--json"])
+        let run = try ntpsep(["check", data, "--embedding", h, "--json"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         let entropy = try XCTUnwrap(json["entropy"] as? Double)
@@ -60,7 +54,7 @@ final class CheckCLITests: XCTestCase {
         // (mean log of 5/18 and 1/18), so it separates the contexts a and b: 2 of 5, 6 of 18 events.
         XCTAssertEqual(try XCTUnwrap(json["separated_share_contexts"] as? Double), 2.0 / 5, accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(json["separated_share_events"] as? Double), 6.0 / 18, accuracy: 1e-12)
-        let text = try ntpsep(["check", data.path, "--embedding", h])
+        let text = try ntpsep(["check", data, "--embedding", h])
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("CE − 𝓗 ∈ ["), text.stdout)
         XCTAssertTrue(text.stdout.contains("(certified: lower from a feasible maximum-entropy point, upper from Adam's W"), text.stdout)

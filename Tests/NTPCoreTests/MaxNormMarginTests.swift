@@ -106,13 +106,7 @@ final class MaxNormMarginTests: XCTestCase {
         var rng = SeededGenerator(seed: 99)
         for i in 0..<12 {
             let V = 4 + i % 3, m = 5 + i % 4
-            var rows: [[Int: Double]] = []
-            for _ in 0..<m {
-                var row: [Int: Double] = [:]
-                let k = 1 + Int(rng.next() % 3)
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = Double(1 + rng.next() % 4) }
-                rows.append(row)
-            }
+            let rows = randomRows(V: V, m: m, using: &rng) { Double(1 + $0.next() % 4) }
             let data = makeData(V: V, rows: rows)
             let d = i % 4 == 3 ? 1 : m - 2 + i % 4
             let h = try ContextFeatures.make(.gaussian(dimension: d, seed: UInt64(i)), for: data)

@@ -123,13 +123,7 @@ final class SeparabilityTests: XCTestCase {
         var rng = SeededGenerator(seed: 2024)
         for i in 0..<24 {
             let V = 4 + i % 3, m = 6 + i % 5
-            var rows: [[Int: Double]] = []
-            for _ in 0..<m {
-                var row: [Int: Double] = [:]
-                let k = 1 + Int(rng.next() % 3)
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-                rows.append(row)
-            }
+            let rows = randomRows(V: V, m: m, using: &rng) { _ in 1 }
             var ctx: [Int32] = []
             for _ in 0..<(2 * m) { ctx.append(Int32(rng.next() % UInt64(V))) }
             let data = makeData(V: V, rows: rows, contexts: ctx, contextLength: 2)

@@ -24,3 +24,19 @@ extension DataSet {
         return makeData(V: vocabulary, rows: zip(supports, counts).map { Dictionary(zip($0, $1), uniquingKeysWith: +) })
     }
 }
+
+/// `m` random rows over `V` tokens for the small instances the LP cross-checks draw: each row a
+/// support of 1–3 tokens drawn by `rng` (a token drawn twice is kept once, with its later count),
+/// each with the count `count` draws.
+public func randomRows<G: RandomNumberGenerator>(V: Int, m: Int, using rng: inout G,
+                                                 count: (inout G) -> Double) -> [[Int: Double]] {
+    (0..<m).map { _ in
+        var row: [Int: Double] = [:]
+        let k = 1 + Int(rng.next() % 3)
+        while row.count < k {
+            let token = Int(rng.next() % UInt64(V))
+            row[token] = count(&rng)
+        }
+        return row
+    }
+}

@@ -1,4 +1,7 @@
-/// Everything `ntpsep check` reports (JSON keys in snake_case; unknown values are null).
+import NTPFormats
+
+/// Everything `ntpsep check` reports (JSON keys in snake_case; unknown values are null, so every
+/// documented key is always present).
 public struct CheckReport: Codable, Equatable, Sendable {
     public var contexts: Int
     public var vocabulary: Int
@@ -7,39 +10,39 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// 𝓗 in nats.
     public var entropy: Double
     /// NTP_𝓗-compatible (compat_residual ≤ tolerance); null without a compatibility solver.
-    public var compatible: Bool?
-    public var compatResidual: Double?
+    @NullWhenAbsent public var compatible: Bool?
+    @FiniteOrNull public var compatResidual: Double?
     /// NTP-separable; null when undecided or at the threshold.
-    public var separable: Bool?
+    @NullWhenAbsent public var separable: Bool?
     /// "separable", "not-separable", "at-threshold" or "undecided".
     public var verdict: String
     /// τ, the relative tolerance of the decision.
     public var tolerance: Double
     /// Certified bracket on γ* (max normalized margin, units of H), when the decision produced one.
-    public var marginBracket: MarginBracket?
+    @NullWhenAbsent public var marginBracket: MarginBracket?
     /// Upper bound on inf CE − 𝓗: CE(W) − 𝓗 at the minimiser's final W; null without a minimiser.
-    public var entropyGap: Double?
+    @FiniteOrNull public var entropyGap: Double?
     /// CE − 𝓗 along the minimiser's trajectory (trend).
-    public var entropyGapTrend: [LossPoint]?
+    @NullWhenAbsent public var entropyGapTrend: [LossPoint]?
     /// How the entropy gap was computed (optimiser and stopping rule).
-    public var entropyGapMethod: String?
+    @NullWhenAbsent public var entropyGapMethod: String?
     /// Certified [lower, upper] for inf CE − 𝓗 (theory.md §7): lower from an exactly feasible (to τ)
     /// point of the maximum-entropy dual, upper = min(`entropy_gap`, CE − 𝓗 at the search's last W);
     /// null without a minimiser.
-    public var entropyGapInterval: [Double]?
+    @NullWhenAbsent public var entropyGapInterval: [Double]?
     /// How the lower end was obtained: the feasible q's residual, τ, slack and method.
-    public var entropyGapBound: EntropyGapInterval?
+    @NullWhenAbsent public var entropyGapBound: EntropyGapInterval?
     /// Share of contexts / of events that the best W found separates (a verified separating W when
     /// separable, else the minimiser's W projected onto 𝓕⊥): lower bounds from a heuristic.
-    public var separatedShareContexts: Double?
-    public var separatedShareEvents: Double?
+    @NullWhenAbsent public var separatedShareContexts: Double?
+    @NullWhenAbsent public var separatedShareEvents: Double?
     /// Which W the shares count.
-    public var separatedShareMethod: String?
+    @NullWhenAbsent public var separatedShareMethod: String?
     /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
     /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
-    public var margin: Double?
+    @FiniteOrNull public var margin: Double?
     /// "max-margin" or "certificate-lower-bound".
-    public var marginKind: String?
+    @NullWhenAbsent public var marginKind: String?
     public var certificate: CertificateSummary
     /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).
     public var involvedContexts: [ReportedContext]
@@ -49,11 +52,12 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var excessLossContexts: [ReportedContext]
     /// Seconds per stage ("separability", "separability_simplex", "compatibility", "entropy_gap",
     /// "max_margin", "total"): JSON key `timing`, the only part of the report that changes run to run.
-    public var timings: [String: Double]
+    /// nil (key left out) when a caller gathers the seconds elsewhere (analyze's one `timing` key).
+    public var timings: [String: Double]?
     /// The command's options and seeds as given (JSON key `options`), so a report says how to rerun it.
     public var options: [String: String] = [:]
     /// The certificate file written (`CheckOptions.certificatePath`); null when none was asked for.
-    public var certificateFile: CertificateFileSummary? = nil
+    @NullWhenAbsent public var certificateFile: CertificateFileSummary? = nil
 
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, options
@@ -67,50 +71,4 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case separatedShareContexts = "separated_share_contexts", separatedShareEvents = "separated_share_events"
         case separatedShareMethod = "separated_share_method"
     }
-
-    private enum BracketKeys: String, CodingKey { case lower, upper, scale }
-
-    /// Writes unknown values as explicit nulls, so every documented key is always present.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(contexts, forKey: .contexts)
-        try c.encode(vocabulary, forKey: .vocabulary)
-        try c.encode(dimension, forKey: .dimension)
-        try c.encode(embedding, forKey: .embedding)
-        try c.encode(entropy, forKey: .entropy)
-        try c.encode(compatible, forKey: .compatible)
-        try c.encode(compatResidual.map(finiteOrNil) ?? nil, forKey: .compatResidual)
-        try c.encode(separable, forKey: .separable)
-        try c.encode(verdict, forKey: .verdict)
-        try c.encode(tolerance, forKey: .tolerance)
-        if let b = marginBracket {
-            // An unknown end is ±∞ in the bracket, which JSON cannot hold: it is written as null.
-            var n = c.nestedContainer(keyedBy: BracketKeys.self, forKey: .marginBracket)
-            try n.encode(finiteOrNil(b.lower), forKey: .lower)
-            try n.encode(finiteOrNil(b.upper), forKey: .upper)
-            try n.encode(finiteOrNil(b.scale), forKey: .scale)
-        } else {
-            try c.encodeNil(forKey: .marginBracket)
-        }
-        try c.encode(entropyGap.map(finiteOrNil) ?? nil, forKey: .entropyGap)
-        try c.encode(entropyGapTrend, forKey: .entropyGapTrend)
-        try c.encode(entropyGapMethod, forKey: .entropyGapMethod)
-        try c.encode(entropyGapInterval, forKey: .entropyGapInterval)
-        try c.encode(entropyGapBound, forKey: .entropyGapBound)
-        try c.encode(separatedShareContexts, forKey: .separatedShareContexts)
-        try c.encode(separatedShareEvents, forKey: .separatedShareEvents)
-        try c.encode(separatedShareMethod, forKey: .separatedShareMethod)
-        try c.encode(margin.map(finiteOrNil) ?? nil, forKey: .margin)
-        try c.encode(marginKind, forKey: .marginKind)
-        try c.encode(certificate, forKey: .certificate)
-        try c.encode(involvedContexts, forKey: .involvedContexts)
-        try c.encode(involvedContextCount, forKey: .involvedContextCount)
-        try c.encode(excessLossContexts, forKey: .excessLossContexts)
-        // Empty when a caller gathered the seconds elsewhere (analyze's one `timing` key).
-        if !timings.isEmpty { try c.encode(timings, forKey: .timings) }
-        try c.encode(options, forKey: .options)
-        try c.encode(certificateFile, forKey: .certificateFile)
-    }
 }
-
-private func finiteOrNil(_ x: Double) -> Double? { x.isFinite ? x : nil }

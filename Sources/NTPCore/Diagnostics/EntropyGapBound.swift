@@ -31,7 +31,7 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     /// min(CE(W) − 𝓗 for the W the caller passed (Adam's, in `check`), `refinedUpper`).
     public var upper: Double
     /// Σ_j π̂_j H(q_j) − 𝓗 of the q used, before the slack (null when q = p̂).
-    public var rawLower: Double?
+    @NullWhenAbsent public var rawLower: Double?
     /// ‖Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ‖_F / Σ_j π̂_j ‖h̄_j‖ of the q used (recomputed from q, not from CG).
     public var residual: Double
     /// τ of the feasibility test.
@@ -43,38 +43,21 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     public var method: String
     /// CE(W) − 𝓗 at the last Newton iterate (the full CE, Z included): another valid upper end, used
     /// when smaller (null when no search ran).
-    public var refinedUpper: Double?
+    @NullWhenAbsent public var refinedUpper: Double?
     /// Newton rounds, Hessian-vector products, off-support entries of q fixed at 0, and the weight t
     /// of p̂ in the final mixture q = (1 − t) q′ + t p̂ (0 when q′ was already ≥ 0).
     public var rounds: Int
     public var hessianProducts: Int
     public var zeroedEntries: Int
     public var mixing: Double
-    /// Seconds spent.
-    public var seconds: Double
+    /// Seconds spent. Not in JSON (decoded as 0): the check report's `timing` holds them
+    /// (entropy_gap_bound), so the rest is byte-identical run to run.
+    public var seconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case lower, upper, residual, tolerance, slack, method, rounds, mixing, seconds
+        case lower, upper, residual, tolerance, slack, method, rounds, mixing
         case rawLower = "raw_lower", refinedUpper = "refined_upper", hessianProducts = "hessian_products"
         case zeroedEntries = "zeroed_entries"
-    }
-
-    /// Writes unknown values as explicit nulls, so every documented key is always present.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(lower, forKey: .lower)
-        try c.encode(upper, forKey: .upper)
-        try c.encode(rawLower, forKey: .rawLower)
-        try c.encode(residual, forKey: .residual)
-        try c.encode(tolerance, forKey: .tolerance)
-        try c.encode(slack, forKey: .slack)
-        try c.encode(method, forKey: .method)
-        try c.encode(refinedUpper, forKey: .refinedUpper)
-        try c.encode(rounds, forKey: .rounds)
-        try c.encode(hessianProducts, forKey: .hessianProducts)
-        try c.encode(zeroedEntries, forKey: .zeroedEntries)
-        try c.encode(mixing, forKey: .mixing)
-        // `seconds` is not written: the check report's `timing` holds it (entropy_gap_bound).
     }
 }
 
@@ -143,10 +126,7 @@ public enum EntropyGapBound {
     /// logsumexp (nil: the ordinary CE).
     static func crossEntropy(_ data: DataSet, features: ContextFeatures, weights: [Double], zero: [Bool]?) -> Double {
         let v = data.vocabularySize, m = data.contextCount
-        var l = [Double](repeating: 0, count: v * m)
-        weights.withUnsafeBufferPointer { w in
-            l.withUnsafeMutableBufferPointer { TheoryKernels.logits(w.baseAddress!, vocab: v, features: features, into: $0.baseAddress!) }
-        }
+        let l = TheoryKernels.product(weights, .logits, vocab: v, features: features)
         let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
         var total = 0.0
         for j in 0..<m where pi[j] > 0 {
@@ -174,7 +154,7 @@ public enum EntropyGapBound {
     }
 
     /// The Newton–CG search. All V × m arrays are token-major (entry (a, j) at a·m + j), the layout of
-    /// `TheoryKernels.logits` / `weights`.
+    /// `TheoryKernels.product`.
     struct Solver {
         let data: DataSet
         let features: ContextFeatures
@@ -222,69 +202,47 @@ public enum EntropyGapBound {
         /// the products below then cost V · nnz(H) with no optional or bounds checks in the inner loops.
         let sparse: SparseContextColumns?
 
-        /// L = W H (token-major V × m) for the sparse case, with `square` using the squared values.
-        private func sparseLogits(_ cols: SparseContextColumns, _ w: [Double], square: Bool) -> [Double] {
-            var l = [Double](repeating: 0, count: v * m)
-            w.withUnsafeBufferPointer { wp in
-            l.withUnsafeMutableBufferPointer { lp in
+        /// `TheoryKernels.product` for the sparse case, with `square` using the squared values.
+        private func sparseProduct(_ cols: SparseContextColumns, _ x: [Double], _ product: TheoryKernels.Product,
+                                   square: Bool) -> [Double] {
+            var out = [Double](repeating: 0, count: v * (product == .logits ? m : d))
+            x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
             cols.offsets.withUnsafeBufferPointer { off in
             cols.indices.withUnsafeBufferPointer { idx in
             cols.values.withUnsafeBufferPointer { val in
-                for a in 0..<v {
-                    let row = wp.baseAddress! + a * d, out = lp.baseAddress! + a * m
-                    for j in 0..<m {
-                        var acc = 0.0
-                        for e in off[j]..<off[j + 1] { acc += row[idx[e]] * (square ? val[e] * val[e] : val[e]) }
-                        out[j] = acc
+                if product == .logits {
+                    // L = W H: each logit gathers the weights of its context's nonzero features.
+                    for a in 0..<v {
+                        let row = xp.baseAddress! + a * d, logits = op.baseAddress! + a * m
+                        for j in 0..<m {
+                            var acc = 0.0
+                            for e in off[j]..<off[j + 1] { acc += row[idx[e]] * (square ? val[e] * val[e] : val[e]) }
+                            logits[j] = acc
+                        }
+                    }
+                } else {
+                    // W = X Hᵀ: each nonzero input scatters into its context's nonzero features.
+                    for a in 0..<v {
+                        let input = xp.baseAddress! + a * m, row = op.baseAddress! + a * d
+                        for j in 0..<m where input[j] != 0 {
+                            for e in off[j]..<off[j + 1] { row[idx[e]] += input[j] * (square ? val[e] * val[e] : val[e]) }
+                        }
                     }
                 }
             }}}}}
-            return l
+            return out
         }
 
-        /// W = X Hᵀ (V × d) for the sparse case.
-        private func sparseWeights(_ cols: SparseContextColumns, _ x: [Double], square: Bool) -> [Double] {
-            var w = [Double](repeating: 0, count: v * d)
-            x.withUnsafeBufferPointer { xp in
-            w.withUnsafeMutableBufferPointer { wp in
-            cols.offsets.withUnsafeBufferPointer { off in
-            cols.indices.withUnsafeBufferPointer { idx in
-            cols.values.withUnsafeBufferPointer { val in
-                for a in 0..<v {
-                    let row = wp.baseAddress! + a * d, input = xp.baseAddress! + a * m
-                    for j in 0..<m where input[j] != 0 {
-                        for e in off[j]..<off[j + 1] { row[idx[e]] += input[j] * (square ? val[e] * val[e] : val[e]) }
-                    }
-                }
-            }}}}}
-            return w
-        }
-
-        /// L = W H, token-major V × m (with H ∘ H when `squaredFeatures`).
-        func logits(_ w: [Double], squaredFeatures: Bool = false) -> [Double] {
-            if let sparse { return sparseLogits(sparse, w, square: squaredFeatures) }
-            let f = squaredFeatures ? squared : features
-            var l = [Double](repeating: 0, count: v * m)
-            w.withUnsafeBufferPointer { wp in
-                l.withUnsafeMutableBufferPointer { TheoryKernels.logits(wp.baseAddress!, vocab: v, features: f, into: $0.baseAddress!) }
-            }
-            return l
-        }
-
-        /// X Hᵀ, V × d, from a token-major V × m X (with H ∘ H when `squaredFeatures`).
-        func weights(_ x: [Double], squaredFeatures: Bool = false) -> [Double] {
-            if let sparse { return sparseWeights(sparse, x, square: squaredFeatures) }
-            let f = squaredFeatures ? squared : features
-            var w = [Double](repeating: 0, count: v * d)
-            x.withUnsafeBufferPointer { xp in
-                w.withUnsafeMutableBufferPointer { TheoryKernels.weights(xp.baseAddress!, vocab: v, features: f, into: $0.baseAddress!) }
-            }
-            return w
+        /// x H or x Hᵀ (`TheoryKernels.Product`), token-major, with H ∘ H when `squaredFeatures`.
+        func product(_ x: [Double], _ product: TheoryKernels.Product, squaredFeatures: Bool = false) -> [Double] {
+            if let sparse { return sparseProduct(sparse, x, product, square: squaredFeatures) }
+            return TheoryKernels.product(x, product, vocab: v, features: squaredFeatures ? squared : features)
         }
 
         /// CE(W) with the entries of Z left out of every logsumexp (the restricted CE the search minimises).
         func restrictedCrossEntropy(_ w: [Double]) -> Double {
-            let l = logits(w)
+            let l = product(w, .logits)
             var mx = [Double](repeating: -Double.infinity, count: m), sum = [Double](repeating: 0, count: m)
             var dotp = [Double](repeating: 0, count: m)
             for a in 0..<v { let o = a * m; for j in 0..<m where !zero[o + j] { mx[j] = max(mx[j], l[o + j]) } }
@@ -302,7 +260,7 @@ public enum EntropyGapBound {
 
         /// softmax(W h̄_j) with Z left out (token-major).
         func restrictedSoftmax(_ w: [Double]) -> [Double] {
-            var q = logits(w)
+            var q = product(w, .logits)
             for j in 0..<m {
                 var mx = -Double.infinity
                 for a in 0..<v where !zero[a * m + j] { mx = max(mx, q[a * m + j]) }
@@ -319,12 +277,12 @@ public enum EntropyGapBound {
         func moment(_ q: [Double]) -> [Double] {
             var x = q
             for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * (q[a * m + j] - target[a * m + j]) } }
-            return weights(x)
+            return product(x, .weights)
         }
 
         /// δ_j = (diag(q_j) − q_j q_jᵀ) U h̄_j (token-major), optionally times π̂_j.
         func correction(_ u: [Double], q: [Double], weighted: Bool) -> [Double] {
-            var a = logits(u)
+            var a = product(u, .logits)
             var s = [Double](repeating: 0, count: m)
             // Token-outer loops: both arrays are token-major, so the inner loops run over contiguous memory.
             q.withUnsafeBufferPointer { qp in
@@ -345,7 +303,7 @@ public enum EntropyGapBound {
 
         mutating func hessian(_ u: [Double], q: [Double]) -> [Double] {
             products += 1
-            return weights(correction(u, q: q, weighted: true))
+            return product(correction(u, q: q, weighted: true), .weights)
         }
 
         /// The best accepted candidate so far: its entropy gap (raw, and lowered by the slack), residual, mixing t and round.
@@ -421,7 +379,7 @@ public enum EntropyGapBound {
             // Jacobi preconditioner.
             var x = q0
             for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
-            let diag = weights(x, squaredFeatures: true)
+            let diag = product(x, .weights, squaredFeatures: true)
             let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
             var u = [Double](repeating: 0, count: vd)
             var res = r.map { -$0 }
@@ -523,19 +481,4 @@ private func general(_ x: Double) -> String {
     var s = String(format: "%.3g", x)
     if s == "-0" { s = "0" }
     return s
-}
-
-extension EntropyGapInterval {
-    /// Reads what `encode(to:)` writes; `seconds`, which it leaves to the report's `timing`, is 0.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(lower: try c.decode(Double.self, forKey: .lower), upper: try c.decode(Double.self, forKey: .upper),
-                  rawLower: try c.decodeIfPresent(Double.self, forKey: .rawLower),
-                  residual: try c.decode(Double.self, forKey: .residual), tolerance: try c.decode(Double.self, forKey: .tolerance),
-                  slack: try c.decode(Double.self, forKey: .slack), method: try c.decode(String.self, forKey: .method),
-                  refinedUpper: try c.decodeIfPresent(Double.self, forKey: .refinedUpper),
-                  rounds: try c.decode(Int.self, forKey: .rounds), hessianProducts: try c.decode(Int.self, forKey: .hessianProducts),
-                  zeroedEntries: try c.decode(Int.self, forKey: .zeroedEntries), mixing: try c.decode(Double.self, forKey: .mixing),
-                  seconds: try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0)
-    }
 }

@@ -1,3 +1,5 @@
+import NTPFormats
+
 /// A certified interval on the max normalized margin γ* (theory.md §7), in the units of H.
 /// In JSON an infinite end (no bound known) is null.
 public struct MarginBracket: Codable, Equatable, Sendable {
@@ -20,8 +22,9 @@ public struct MarginBracket: Codable, Equatable, Sendable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(lower.isFinite ? lower : nil, forKey: .lower)
-        try c.encode(upper.isFinite ? upper : nil, forKey: .upper)
-        try c.encode(scale, forKey: .scale)
+        // An unknown end is ±∞, which JSON cannot hold: it is written as null (so is a non-finite scale).
+        for (key, x) in [(CodingKeys.lower, lower), (.upper, upper), (.scale, scale)] {
+            try c.encode(FiniteOrNull(wrappedValue: x), forKey: key)
+        }
     }
 }

@@ -13,13 +13,23 @@
 // 2 ulp for Double, at most 2 ulp for Float (see LossTests). Inputs below the underflow limit
 // return exactly 0; softmax only ever passes x − max ≤ 0, so the clamp at the top never matters.
 
-/// Element-wise exp kernels used by the loss engine.
-public enum FastExp {
-    @usableFromInline typealias DV = SIMD8<Double>
-    @usableFromInline typealias FV = SIMD16<Float>
+/// A scalar type with a vectorised exp: Double in 8 lanes (degree-13 polynomial), Float in 16
+/// (degree 7). The loops over memory are written once, in `FastExp`, for both.
+public protocol FastExpScalar: BinaryFloatingPoint, SIMDScalar, Codable {
+    /// The vector the kernel works on (one AVX-512 register's worth).
+    associatedtype FastExpLanes: SIMD where FastExpLanes.Scalar == Self
+    /// exp of every lane (0 below the underflow limit).
+    static func fastExp(_ x: FastExpLanes) -> FastExpLanes
+}
 
+extension Double: FastExpScalar {
+    /// 8 lanes.
+    public typealias FastExpLanes = SIMD8<Double>
+
+    /// Degree-13 Taylor polynomial (≤ 2 ulp from glibc's exp; 0 below −708).
     @inlinable @inline(__always)
-    static func exp8(_ x0: SIMD8<Double>) -> SIMD8<Double> {
+    public static func fastExp(_ x0: SIMD8<Double>) -> SIMD8<Double> {
+        typealias DV = SIMD8<Double>
         let lo = DV(repeating: -708.0), hi = DV(repeating: 709.0)
         var x = x0.replacing(with: lo, where: x0 .< lo)
         x = x.replacing(with: hi, where: x .> hi)
@@ -42,9 +52,16 @@ public enum FastExp {
         let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: DV.self)
         return (p * scale).replacing(with: 0, where: x0 .< lo)
     }
+}
 
+extension Float: FastExpScalar {
+    /// 16 lanes.
+    public typealias FastExpLanes = SIMD16<Float>
+
+    /// Degree-7 Taylor polynomial (≤ 2 ulp from glibc's expf; 0 below −87.3).
     @inlinable @inline(__always)
-    static func exp16(_ x0: SIMD16<Float>) -> SIMD16<Float> {
+    public static func fastExp(_ x0: SIMD16<Float>) -> SIMD16<Float> {
+        typealias FV = SIMD16<Float>
         let lo = FV(repeating: -87.3), hi = FV(repeating: 88.5)
         var x = x0.replacing(with: lo, where: x0 .< lo)
         x = x.replacing(with: hi, where: x .> hi)
@@ -62,86 +79,53 @@ public enum FastExp {
         let scale = unsafeBitCast((bits &+ 127) &<< 23, to: FV.self)
         return (p * scale).replacing(with: 0, where: x0 .< lo)
     }
+}
 
-    /// Replaces `x[0..<count]` by exp(x) (Double, ≤ 2 ulp from glibc; 0 below −708).
+/// Element-wise exp kernels used by the loss engine. Generic over the element type, and
+/// specialised at every call (all `@inlinable`): the loops compile to the same code a Double-only
+/// and a Float-only copy did.
+public enum FastExp {
+    /// Replaces `x[0..<count]` by exp(x) (≤ 2 ulp from glibc's exp / expf; 0 below −708 / −87.3).
     @inlinable
-    public static func expInPlace(_ x: UnsafeMutablePointer<Double>, count: Int) {
+    public static func expInPlace<T: FastExpScalar>(_ x: UnsafeMutablePointer<T>, count: Int) {
+        let width = T.FastExpLanes.scalarCount, stride = MemoryLayout<T>.stride
         let raw = UnsafeMutableRawPointer(x)
         var i = 0
-        while i + 8 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
-            raw.storeBytes(of: exp8(v), toByteOffset: i * 8, as: SIMD8<Double>.self)
-            i += 8
+        while i + width <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * stride, as: T.FastExpLanes.self)
+            raw.storeBytes(of: T.fastExp(v), toByteOffset: i * stride, as: T.FastExpLanes.self)
+            i += width
         }
         if i < count {
             // The tail goes through the same vector code so every element is computed identically.
-            var v = SIMD8<Double>(repeating: 0)
+            var v = T.FastExpLanes(repeating: 0)
             for t in i..<count { v[t - i] = x[t] }
-            let e = exp8(v)
-            for t in i..<count { x[t] = e[t - i] }
-        }
-    }
-
-    /// Replaces `x[0..<count]` by exp(x) (Float, ≤ 2 ulp from glibc's expf; 0 below −87.3).
-    @inlinable
-    public static func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let raw = UnsafeMutableRawPointer(x)
-        var i = 0
-        while i + 16 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            raw.storeBytes(of: exp16(v), toByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
-        }
-        if i < count {
-            var v = SIMD16<Float>(repeating: 0)
-            for t in i..<count { v[t - i] = x[t] }
-            let e = exp16(v)
+            let e = T.fastExp(v)
             for t in i..<count { x[t] = e[t - i] }
         }
     }
 
     /// x ← exp(x − shift), returning Σ exp(x − shift): one pass instead of three in the softmax.
-    /// Each element gets exactly the value `expInPlace` would give for x − shift.
+    /// Each element gets exactly the value `expInPlace` would give for x − shift. The sum is
+    /// accumulated in `T` lanes, then in Double.
     @inlinable
-    public static func expShiftedSum(_ x: UnsafeMutablePointer<Double>, count: Int, shift: Double) -> Double {
+    public static func expShiftedSum<T: FastExpScalar>(_ x: UnsafeMutablePointer<T>, count: Int, shift: T) -> Double {
+        let width = T.FastExpLanes.scalarCount, stride = MemoryLayout<T>.stride
         let raw = UnsafeMutableRawPointer(x)
-        var acc = SIMD8<Double>(repeating: 0)
+        var acc = T.FastExpLanes(repeating: 0)
         var i = 0
-        while i + 8 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self) - shift
-            let e = exp8(v)
-            raw.storeBytes(of: e, toByteOffset: i * 8, as: SIMD8<Double>.self)
+        while i + width <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * stride, as: T.FastExpLanes.self) - shift
+            let e = T.fastExp(v)
+            raw.storeBytes(of: e, toByteOffset: i * stride, as: T.FastExpLanes.self)
             acc += e
-            i += 8
-        }
-        var s = acc.sum()
-        if i < count {
-            var v = SIMD8<Double>(repeating: -Double.infinity)
-            for t in i..<count { v[t - i] = x[t] - shift }
-            let e = exp8(v)
-            for t in i..<count { x[t] = e[t - i]; s += e[t - i] }
-        }
-        return s
-    }
-
-    /// Float version of `expShiftedSum` (the sum is accumulated in Float lanes, then Double).
-    @inlinable
-    public static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Double {
-        let raw = UnsafeMutableRawPointer(x)
-        var acc = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i + 16 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - shift
-            let e = exp16(v)
-            raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD16<Float>.self)
-            acc += e
-            i += 16
+            i += width
         }
         var s = Double(acc.sum())
         if i < count {
-            var v = SIMD16<Float>(repeating: -Float.infinity)
+            var v = T.FastExpLanes(repeating: -T.infinity)
             for t in i..<count { v[t - i] = x[t] - shift }
-            let e = exp16(v)
+            let e = T.fastExp(v)
             for t in i..<count { x[t] = e[t - i]; s += Double(e[t - i]) }
         }
         return s

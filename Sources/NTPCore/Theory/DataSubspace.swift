@@ -103,12 +103,8 @@ public final class DataSubspace {
 
     /// 𝓐*W = P_U(W H) at the support entries.
     func adjoint(_ w: [Double]) -> [Double] {
-        let v = vocabularySize, m = contextCount
-        var l = [Double](repeating: 0, count: v * m)
+        let l = TheoryKernels.product(w, .logits, vocab: vocabularySize, features: features)
         var x = [Double](repeating: 0, count: layout.entryCount)
-        w.withUnsafeBufferPointer { wp in
-            l.withUnsafeMutableBufferPointer { TheoryKernels.logits(wp.baseAddress!, vocab: v, features: features, into: $0.baseAddress!) }
-        }
         l.withUnsafeBufferPointer { lp in
             x.withUnsafeMutableBufferPointer { layout.gatherCentred(lp.baseAddress!, into: $0.baseAddress!) }
         }
@@ -117,16 +113,12 @@ public final class DataSubspace {
 
     /// 𝓐u = Σ_j u_j h̄_jᵀ (V × d row-major).
     func synthesize(_ x: [Double]) -> [Double] {
-        let v = vocabularySize, m = contextCount, d = features.dimension
+        let v = vocabularySize, m = contextCount
         var u = [Double](repeating: 0, count: v * m)
         x.withUnsafeBufferPointer { xp in
             u.withUnsafeMutableBufferPointer { layout.scatter(xp.baseAddress!, into: $0.baseAddress!) }
         }
-        var w = [Double](repeating: 0, count: v * d)
-        u.withUnsafeBufferPointer { up in
-            w.withUnsafeMutableBufferPointer { TheoryKernels.weights(up.baseAddress!, vocab: v, features: features, into: $0.baseAddress!) }
-        }
-        return w
+        return TheoryKernels.product(u, .weights, vocab: v, features: features)
     }
 
     /// y = 𝓝x = P_U((Σ_e x_e e_{v(e)} e_{j(e)}ᵀ) G) at the support entries. `x` must be centred.

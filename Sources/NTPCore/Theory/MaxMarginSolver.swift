@@ -80,8 +80,7 @@ public struct MaxMarginSolver {
                                      kkt: .init(), marginUpperBound: 0, epochs: 0)
         }
 
-        var mm = [Double](repeating: 0, count: v * m)   // M, V × m row-major
-        var l = [Double](repeating: 0, count: v * m)    // L = M G
+        var iterate = DualIterate(s, gram: gram, identity: identity, weightSpace: weightSpace)
         var scratch = BlockScratch(vocabularySize: v)
         var order = Array(0..<m)
         var rng = SeededGenerator(seed: seed)
@@ -89,41 +88,67 @@ public struct MaxMarginSolver {
         var kkt = MaxMarginSolution.KKT()
         var bound = Double.infinity
         var epoch = 0
-
-        func multiplyGram(_ x: [Double], into y: inout [Double]) {
-            if identity { y = x; return }
-            x.withUnsafeBufferPointer { mp in gram.withUnsafeBufferPointer { gp in y.withUnsafeMutableBufferPointer { lp in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(m), Int32(m), 1,
-                            mp.baseAddress!, Int32(m), gp.baseAddress!, Int32(m), 0, lp.baseAddress!, Int32(m))
-            } } }
-        }
-        // Weight space only: W = M Hᵀ kept in step with M, and the column h̄_j of the current block.
-        var weights = [Double](repeating: 0, count: weightSpace ? v * d : 0)
-        var column = [Double](repeating: 0, count: weightSpace ? d : 0)
-        func logitsFromWeights() {
-            weights.withUnsafeBufferPointer { wp in l.withUnsafeMutableBufferPointer {
-                TheoryKernels.logits(wp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
-            } }
-        }
-        func recomputeLogits() {
-            guard weightSpace else { return multiplyGram(mm, into: &l) }
-            mm.withUnsafeBufferPointer { mp in weights.withUnsafeMutableBufferPointer {
-                TheoryKernels.weights(mp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
-            } }
-            logitsFromWeights()
-        }
         // H of full column rank (G positive definite) is always separable: never declare otherwise.
         // In weight space rank H ≤ d < m.
         let fullRank = identity || (!weightSpace && MaxMarginSolver.isPositiveDefinite(gram, m: m))
 
         while epoch < maxEpochs {
             for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            iterate.sweep(order, diag: diag, scratch: &scratch)
+            epoch += 1
+            if weightSpace { iterate.logitsFromWeights() }   // the measures read all of L
+
+            kkt = MaxMarginSolver.measure(iterate.mm, iterate.l, lay, v: v, m: m)
+            if kkt.satisfied(tolerance) {
+                iterate.recomputeLogits()
+                kkt = MaxMarginSolver.measure(iterate.mm, iterate.l, lay, v: v, m: m)
+                if kkt.satisfied(tolerance) { status = .separable; break }
+            }
+            if kkt.dualSum > 0 { bound = min(bound, kkt.normSquared.squareRoot() / kkt.dualSum) }
+            if !fullRank && bound < nonSeparableMargin * hMax {
+                iterate.recomputeLogits()   // confirm on drift-free logits
+                kkt = MaxMarginSolver.measure(iterate.mm, iterate.l, lay, v: v, m: m)
+                if kkt.normSquared.squareRoot() / kkt.dualSum < nonSeparableMargin * hMax { status = .notSeparable; break }
+            }
+            if epoch % 64 == 0 { iterate.recomputeLogits() }   // bound the drift of the axpy updates
+        }
+        iterate.recomputeLogits()
+        kkt = MaxMarginSolver.measure(iterate.mm, iterate.l, lay, v: v, m: m)
+        if kkt.dualSum > 0 { bound = kkt.normSquared.squareRoot() / kkt.dualSum }
+        let w = TheoryKernels.product(iterate.mm, .weights, vocab: v, features: s.features)
+        return MaxMarginSolution(status: status, weights: w, logits: iterate.l, normSquared: kkt.normSquared,
+                                 dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
+    }
+
+    /// The dual iterate M (V × m row-major) and its logits L = M G, kept in step by the block steps'
+    /// axpy updates; in weight space also W = M Hᵀ (V × d) and the column h̄_j of the current block.
+    private struct DualIterate {
+        let subspace: DataSubspace
+        let gram: [Double]
+        let identity: Bool, weightSpace: Bool
+        var mm: [Double], l: [Double]
+        var weights: [Double], column: [Double]
+
+        init(_ s: DataSubspace, gram: [Double], identity: Bool, weightSpace: Bool) {
+            let v = s.vocabularySize, m = s.contextCount, d = s.features.dimension
+            subspace = s; self.gram = gram; self.identity = identity; self.weightSpace = weightSpace
+            mm = [Double](repeating: 0, count: v * m)
+            l = [Double](repeating: 0, count: v * m)
+            weights = [Double](repeating: 0, count: weightSpace ? v * d : 0)
+            column = [Double](repeating: 0, count: weightSpace ? d : 0)
+        }
+
+        /// One epoch: the block of every context in `order` maximised once (`maximiseBlock`).
+        mutating func sweep(_ order: [Int], diag: [Double], scratch: inout BlockScratch) {
+            let features = subspace.features, lay = subspace.layout
+            let v = subspace.vocabularySize, m = subspace.contextCount, d = features.dimension
+            let weightSpace = weightSpace, identity = identity
             mm.withUnsafeMutableBufferPointer { mp in l.withUnsafeMutableBufferPointer { lp in gram.withUnsafeBufferPointer { gp in
               weights.withUnsafeMutableBufferPointer { wp in column.withUnsafeMutableBufferPointer { cp in
                 for j in order {
                     let update: LogitUpdate
                     if weightSpace {
-                        s.features.column(j, into: cp.baseAddress!)
+                        features.column(j, into: cp.baseAddress!)
                         update = .weights(wp.baseAddress!, column: cp.baseAddress!, dimension: d)
                     } else {
                         update = identity ? .identity : .gram(gp.baseAddress!)
@@ -133,32 +158,33 @@ public struct MaxMarginSolver {
                 }
               } }
             } } }
-            epoch += 1
-            if weightSpace { logitsFromWeights() }   // the measures read all of L
-
-            kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
-            if kkt.satisfied(tolerance) {
-                recomputeLogits()
-                kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
-                if kkt.satisfied(tolerance) { status = .separable; break }
-            }
-            if kkt.dualSum > 0 { bound = min(bound, kkt.normSquared.squareRoot() / kkt.dualSum) }
-            if !fullRank && bound < nonSeparableMargin * hMax {
-                recomputeLogits()   // confirm on drift-free logits
-                kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
-                if kkt.normSquared.squareRoot() / kkt.dualSum < nonSeparableMargin * hMax { status = .notSeparable; break }
-            }
-            if epoch % 64 == 0 { recomputeLogits() }   // bound the drift of the axpy updates
         }
-        recomputeLogits()
-        kkt = MaxMarginSolver.measure(mm, l, lay, v: v, m: m)
-        if kkt.dualSum > 0 { bound = kkt.normSquared.squareRoot() / kkt.dualSum }
-        var w = [Double](repeating: 0, count: v * s.features.dimension)
-        mm.withUnsafeBufferPointer { mp in w.withUnsafeMutableBufferPointer {
-            TheoryKernels.weights(mp.baseAddress!, vocab: v, features: s.features, into: $0.baseAddress!)
-        } }
-        return MaxMarginSolution(status: status, weights: w, logits: l, normSquared: kkt.normSquared,
-                                 dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
+
+        /// L = W H from the weights (weight space, where the block steps leave L stale).
+        mutating func logitsFromWeights() {
+            let v = subspace.vocabularySize, features = subspace.features
+            weights.withUnsafeBufferPointer { wp in l.withUnsafeMutableBufferPointer {
+                TheoryKernels.product(wp.baseAddress!, .logits, vocab: v, features: features, into: $0.baseAddress!)
+            } }
+        }
+
+        /// L recomputed from M (through W = M Hᵀ in weight space): no drift from the axpy updates.
+        mutating func recomputeLogits() {
+            let v = subspace.vocabularySize, m = subspace.contextCount, features = subspace.features
+            if weightSpace {
+                mm.withUnsafeBufferPointer { mp in weights.withUnsafeMutableBufferPointer {
+                    TheoryKernels.product(mp.baseAddress!, .weights, vocab: v, features: features, into: $0.baseAddress!)
+                } }
+                logitsFromWeights()
+            } else if identity {
+                l = mm
+            } else {
+                mm.withUnsafeBufferPointer { mp in gram.withUnsafeBufferPointer { gp in l.withUnsafeMutableBufferPointer { lp in
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(m), Int32(m), 1,
+                                mp.baseAddress!, Int32(m), gp.baseAddress!, Int32(m), 0, lp.baseAddress!, Int32(m))
+                } } }
+            }
+        }
     }
 
     /// Work buffers of `maximiseBlock`, allocated once per solve.

@@ -6,52 +6,60 @@ import NTPFormats
 /// support bookkeeping the theory solvers share. Internal: names are namespaced to stay clear of
 /// other NTPCore components.
 enum TheoryKernels {
-    /// L = W H (V × m row-major) from W (V × d row-major).
-    static func logits(_ w: UnsafePointer<Double>, vocab v: Int, features f: ContextFeatures,
-                       into out: UnsafeMutablePointer<Double>) {
+    /// Which product with H a kernel computes.
+    enum Product {
+        /// L = W H: V × d in, V × m out (the logits of W).
+        case logits
+        /// W = U Hᵀ: V × m in, V × d out (the weights whose logits a U on the contexts gives).
+        case weights
+
+        /// Columns of the result: m for `.logits`, d for `.weights`.
+        func outputColumns(_ f: ContextFeatures) -> Int { self == .logits ? f.contextCount : f.dimension }
+    }
+
+    /// `out` = x H (`.logits`) or x Hᵀ (`.weights`), row-major, with V rows. The direction is decided
+    /// once per call, outside the loops.
+    static func product(_ x: UnsafePointer<Double>, _ product: Product, vocab v: Int, features f: ContextFeatures,
+                        into out: UnsafeMutablePointer<Double>) {
         let d = f.dimension, m = f.contextCount
         switch f.storage {
         case .identity:
-            out.update(from: w, count: v * m)
+            out.update(from: x, count: v * m)
         case .dense(let h):
             // H column-major d × m is the same memory as Hᵀ row-major m × d.
+            let forward = product == .logits
+            let inner = forward ? d : m, outer = forward ? m : d
             h.withUnsafeBufferPointer { hp in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(v), Int32(m), Int32(d),
-                            1, w, Int32(d), hp.baseAddress!, Int32(d), 0, out, Int32(m))
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, forward ? CblasTrans : CblasNoTrans, Int32(v), Int32(outer), Int32(inner),
+                            1, x, Int32(inner), hp.baseAddress!, Int32(d), 0, out, Int32(outer))
             }
-        case .sparse(let r, let idx, let vals):
+        case .sparse(let r, let idx, let vals) where product == .logits:
             for a in 0..<v {
-                let row = w + a * d, o = out + a * m
+                let row = x + a * d, o = out + a * m
                 for j in 0..<m {
                     var s = 0.0
                     for t in 0..<r { s += row[Int(idx[j * r + t])] * (vals?[j * r + t] ?? 1) }
                     o[j] = s
                 }
             }
-        }
-    }
-
-    /// W = U Hᵀ (V × d row-major) from U (V × m row-major).
-    static func weights(_ u: UnsafePointer<Double>, vocab v: Int, features f: ContextFeatures,
-                        into out: UnsafeMutablePointer<Double>) {
-        let d = f.dimension, m = f.contextCount
-        switch f.storage {
-        case .identity:
-            out.update(from: u, count: v * m)
-        case .dense(let h):
-            h.withUnsafeBufferPointer { hp in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(d), Int32(m),
-                            1, u, Int32(m), hp.baseAddress!, Int32(d), 0, out, Int32(d))
-            }
         case .sparse(let r, let idx, let vals):
             out.initialize(repeating: 0, count: v * d)
             for a in 0..<v {
-                let row = out + a * d, ur = u + a * m
+                let row = out + a * d, ur = x + a * m
                 for j in 0..<m where ur[j] != 0 {
                     for t in 0..<r { row[Int(idx[j * r + t])] += ur[j] * (vals?[j * r + t] ?? 1) }
                 }
             }
         }
+    }
+
+    /// `product` into a new array (V × m for `.logits`, V × d for `.weights`).
+    static func product(_ x: [Double], _ product: Product, vocab v: Int, features f: ContextFeatures) -> [Double] {
+        var out = [Double](repeating: 0, count: v * product.outputColumns(f))
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { TheoryKernels.product(xp.baseAddress!, product, vocab: v, features: f, into: $0.baseAddress!) }
+        }
+        return out
     }
 
     /// The Gram matrix G = HᵀH (m × m, full symmetric), or nil for the identity (G = I).

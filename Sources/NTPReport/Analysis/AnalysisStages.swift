@@ -77,7 +77,7 @@ struct AnalysisStages {
             let rest = hooks.compatibilityResidual == nil ? " (separability alone)"
                 : ", compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(gap)\(interval)"
             progress.detail("\(spec) (m = \(subset.contextCount)): separable \(verdict(report.separable))\(rest)")
-            report.timings = [:]
+            report.timings = nil
             checks.append(report)
             timing.lap(hooks.compatibilityResidual == nil ? "check \(spec) (m = \(subset.contextCount))" : "check \(spec)")
         }

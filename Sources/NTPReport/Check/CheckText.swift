@@ -69,7 +69,7 @@ enum CheckText {
         }
         if let f = r.certificateFile { row("certificate", "wrote \(f.path) (\(f.description))") }
         let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
-        row("timings", order.compactMap { k in r.timings[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
+        row("timings", order.compactMap { k in r.timings?[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import NTPCore
+import NTPFormats
 
 /// What `train` prints: with `--json` the log (keys in `CodingKeys`; non-finite values as null),
 /// with `--benchmark` one line of timings, otherwise nothing (the log table went to stderr).
@@ -20,37 +21,25 @@ public struct TrainingOutcome: CommandReport {
         var logEvery: Int
         var precision: String
         /// The checkpoint resumed from (null when none).
-        var resumedFrom: String?
+        @NullWhenAbsent var resumedFrom: String?
 
         enum CodingKeys: String, CodingKey {
             case optimizer, learningRate = "lr", steps, embedding, reference, vocabulary = "V", contexts = "m", dimension = "d"
             case batchContexts = "batch_contexts", data, seed, initialization = "init", logEvery = "log_every", precision
             case resumedFrom = "resumed_from"
         }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(optimizer, forKey: .optimizer); try c.encode(learningRate, forKey: .learningRate)
-            try c.encode(steps, forKey: .steps); try c.encode(embedding, forKey: .embedding)
-            try c.encode(reference, forKey: .reference); try c.encode(vocabulary, forKey: .vocabulary)
-            try c.encode(contexts, forKey: .contexts); try c.encode(dimension, forKey: .dimension)
-            try c.encode(batchContexts, forKey: .batchContexts); try c.encode(data, forKey: .data)
-            try c.encode(seed, forKey: .seed); try c.encode(initialization, forKey: .initialization)
-            try c.encode(logEvery, forKey: .logEvery); try c.encode(precision, forKey: .precision)
-            try c.encode(resumedFrom, forKey: .resumedFrom)
-        }
     }
 
     /// 𝓗 of the data (null when not finite).
-    var entropy: Double?
-    var meta: Meta?
+    @FiniteOrNull var entropy: Double?
+    @NullWhenAbsent var meta: Meta?
     /// One entry per logged step.
     var rows: [LogEntry]
     /// The `--benchmark` line.
     public var benchmark: String?
 
     init(entropy: Double, meta: Meta, rows: [LogRow]) {
-        self.entropy = entropy.isFinite ? entropy : nil
+        self.entropy = entropy
         self.meta = meta
         self.rows = rows.map(LogEntry.init)
     }
@@ -63,13 +52,6 @@ public struct TrainingOutcome: CommandReport {
 
     enum CodingKeys: String, CodingKey { case entropy, meta, rows }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(entropy, forKey: .entropy)
-        try c.encode(meta, forKey: .meta)
-        try c.encode(rows, forKey: .rows)
-    }
-
     /// One log row; absent and non-finite values are null (the CSV log has empty cells and nan).
     public struct LogEntry: Encodable, Sendable {
         var row: LogRow
@@ -81,7 +63,7 @@ public struct TrainingOutcome: CommandReport {
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            func put(_ x: Double?, _ key: CodingKeys) throws { try c.encode(x.flatMap { $0.isFinite ? $0 : nil }, forKey: key) }
+            func put(_ x: Double?, _ key: CodingKeys) throws { try c.encode(FiniteOrNull(wrappedValue: x), forKey: key) }
             try c.encode(row.step, forKey: .step)
             try put(row.ce, .ce); try put(row.gap, .gap); try put(row.norm, .norm)
             try put(row.distanceToWStar, .distance); try put(row.cosineMM, .cosine); try put(row.cosineShiftedMM, .shiftedCosine)

@@ -1,0 +1,52 @@
+/// Field rules of the `--json` reports, stated once at each field instead of in a hand-written
+/// `encode(to:)` per type: synthesized `Codable` leaves a nil optional's key out, while the reports
+/// promise that every documented key is present (unknown values as null).
+
+/// An optional field whose key JSON always carries: nil is written as null.
+@propertyWrapper
+public struct NullWhenAbsent<Value> {
+    /// The value; nil is written as null.
+    public var wrappedValue: Value?
+
+    /// Wraps `wrappedValue`.
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+}
+
+extension NullWhenAbsent: Encodable where Value: Encodable {
+    /// The value, or null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let wrappedValue { try c.encode(wrappedValue) } else { try c.encodeNil() }
+    }
+}
+
+extension NullWhenAbsent: Decodable where Value: Decodable {
+    /// Reads what `encode(to:)` writes: null is nil.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        wrappedValue = c.decodeNil() ? nil : try c.decode(Value.self)
+    }
+}
+
+extension NullWhenAbsent: Equatable where Value: Equatable {}
+extension NullWhenAbsent: Sendable where Value: Sendable {}
+
+/// A number whose key JSON always carries: nil, ±∞ and NaN (which JSON cannot hold) are written as null.
+@propertyWrapper
+public struct FiniteOrNull: Codable, Equatable, Sendable {
+    /// The value; nil and non-finite values are written as null.
+    public var wrappedValue: Double?
+
+    /// Wraps `wrappedValue`.
+    public init(wrappedValue: Double?) { self.wrappedValue = wrappedValue }
+
+    /// The value if finite, else null.
+    public func encode(to encoder: Encoder) throws {
+        try NullWhenAbsent(wrappedValue: wrappedValue.flatMap { $0.isFinite ? $0 : nil }).encode(to: encoder)
+    }
+
+    /// Reads what `encode(to:)` writes: null is nil.
+    public init(from decoder: Decoder) throws {
+        wrappedValue = try NullWhenAbsent<Double>(from: decoder).wrappedValue
+    }
+}
