@@ -47,10 +47,10 @@ final class IngestCLITests: XCTestCase {
         assertFails(try ntpsep(["ingest", "/no/such/file.txt", "-o", out.path]),
                     with: "/no/such/file.txt: No such file or directory", noFileAt: out)
         let empty = dir.appendingPathComponent("empty.txt")
-        FileManager.default.createFile(atPath: empty.path, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty.path, contents: Data())
         assertFails(try ntpsep(["ingest", empty.path, "-o", out.path]), with: "no tokens found in \(empty.path)", noFileAt: out)
         let latin1 = dir.appendingPathComponent("latin1.txt")
-        FileManager.default.createFile(atPath: latin1.path, contents: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))
+        _ = FileManager.default.createFile(atPath: latin1.path, contents: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))
         assertFails(try ntpsep(["ingest", latin1.path, "-o", out.path]),
                     with: "\(latin1.path): byte 3: invalid UTF-8 (byte 0xE9)", noFileAt: out)
         assertFails(try ntpsep(["ingest", "/bin/sh", "-o", out.path]), with: "/bin/sh: byte", noFileAt: out)

@@ -21,8 +21,8 @@ struct WatchedRun {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("ntpsep-watch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         stderrFile = logs.appendingPathComponent("stderr"); stdoutFile = logs.appendingPathComponent("stdout")
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardInput = FileHandle.nullDevice
