@@ -87,6 +87,10 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("12 most-frequent contexts, 6 trials per model (sweep's default: 20), \(undecided) undecided"), run.stdout)
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("\(undecided) undecided"))
+        // The bracket on γ* of every check: d = 2m has a verified W, so its lower end is positive.
+        XCTAssertTrue(html.contains("γ* ∈ (max normalized margin)"))
+        let bracket = try XCTUnwrap(checks[7]["margin_bracket"] as? [String: Any])
+        XCTAssertGreaterThan(bracket["lower"] as? Double ?? 0, 0)
         // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
         XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
     }

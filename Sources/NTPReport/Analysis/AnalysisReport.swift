@@ -16,6 +16,15 @@ enum AnalysisReport {
         }
     }
 
+    /// The condition rows with the bracket on γ* (the max normalized margin, units of H) before the
+    /// margin: the HTML report's table, which has the room.
+    static func conditionRowsWithBracket(_ s: AnalysisSummary) -> [[String]] {
+        zip(s.checks, conditionRows(s)).map { c, row in
+            let bracket = c.marginBracket.map { "[\(general($0.lower, 3)), \($0.upper.isFinite ? general($0.upper, 3) : "∞")]" } ?? "–"
+            return Array(row.dropLast()) + [bracket, row.last!]
+        }
+    }
+
     static let conditionHeader = ["embedding", "m", "d", "NTP-separable", "NTP_𝓗-compatible", "compat. residual", "CE − 𝓗 ≤ (nats)",
                                   "inf CE − 𝓗 ∈ (certified, nats)", "margin"]
 
@@ -76,7 +85,8 @@ enum AnalysisReport {
 
         r.section("The two conditions")
         r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided to τ = 1e-9 by the first route that applies (closed forms, forced ties, the null-space LP or its cutting planes, Wolfe's minimum-norm point, the exact LP; see the README), and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W. The rows with the largest m decide separability alone (with its certificate and the bracket on γ*): there the compatibility solve and the entropy-gap optimizers would take minutes each.")
-        r.table(header: conditionHeader, rows: conditionRows(s), numeric: [1, 2, 5, 6, 7, 8])
+        r.table(header: Array(conditionHeader.dropLast()) + ["γ* ∈ (max normalized margin)", conditionHeader.last!],
+                rows: conditionRowsWithBracket(s), numeric: [1, 2, 5, 6, 7, 8, 9])
         for c in s.checks where !c.involvedContexts.isEmpty {
             r.table(header: ["α_j", "context", "support"],
                     rows: c.involvedContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
