@@ -1,0 +1,195 @@
+import COpenBLAS
+import NTPFormats
+
+/// An upper end for γ* from a point of the hull of the constraint vectors (theory.md §7).
+///
+/// γ* = min over α ∈ Δ of ‖P_⊥ Σ α_{j,v} (e_{a_j} − e_v) h̄_jᵀ‖_F, and P_⊥ x is the closest point to x
+/// of x + 𝓕, so ‖Σ α (e_{a_j} − e_v) h̄_jᵀ + Σ β (e_z − e_{a_j}) h̄_jᵀ‖_F ≥ γ* for every α ∈ Δ and every
+/// β. In multiplier form: for every M (V × m) whose column j sums to 0, is ≤ 0 off S_j, and whose
+/// off-support entries sum to −1, γ* ≤ ‖Σ_j M_j h̄_jᵀ‖_F (the NTP-SVM dual of `MaxMarginSolver`).
+///
+/// The point: α starts uniform on the pairs where a verified W attains its smallest margin (the
+/// active set of the max-margin W when W is optimal), then alternates a few conjugate-gradient steps on
+/// the support entries (β, on the per-context centred gradient) with Frank–Wolfe steps on
+/// α (the vertex is the pair with the smallest margin under the current point; exact line search).
+/// Both kinds of step decrease ‖M Hᵀ‖. The returned value is recomputed from the final M after its
+/// column sums are set to 0 exactly (anchor entries, which are free) and divided by its actual
+/// off-support mass, so it holds whatever the iterations did.
+struct HullPointMarginBound {
+    let data: DataSet
+    /// Contexts with a nonempty support, and their columns of H (d × m', column-major).
+    let contexts: [Int]
+    let h: [Double]
+    let d: Int
+    let V: Int
+    let anchors: [Int]
+
+    /// nil for non-dense features or when V × m' exceeds `maxEntries` (the dense multipliers).
+    init?(data: DataSet, features: ContextFeatures, maxEntries: Int = 20_000_000) {
+        guard case .dense = features.storage else { return nil }
+        let live = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
+        let dimension = features.dimension
+        guard !live.isEmpty, data.vocabularySize * live.count <= maxEntries else { return nil }
+        var h = [Double](repeating: 0, count: dimension * live.count)
+        h.withUnsafeMutableBufferPointer { p in
+            for (c, j) in live.enumerated() { features.column(j, into: p.baseAddress! + c * dimension) }
+        }
+        let all = Separability.anchors(data)
+        self.h = h
+        self.data = data
+        contexts = live
+        V = data.vocabularySize
+        d = dimension
+        anchors = live.map { all[$0] }
+    }
+
+    /// The bound from the verified W (V × d row-major), after at most `iterations` rounds or at the
+    /// deadline; nil when W has no off-support pair.
+    func bound(weights w: [Double], iterations: Int = 1_000, tieIterations: Int = 2, deadline: Double = .infinity) -> Double? {
+        let m = contexts.count, vm = V * m, vd = V * d
+        var inSupport = [Bool](repeating: false, count: vm)
+        for (c, j) in contexts.enumerated() {
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { inSupport[Int(data.columns[e]) + c * V] = true }
+        }
+        // Logits of W (V × m', column-major): Wᵀ row-major V × d is column-major d × V.
+        var logits = [Double](repeating: 0, count: vm)
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, Int32(V), Int32(m), Int32(d), 1, w, Int32(d),
+                    h, Int32(d), 0, &logits, Int32(V))
+        guard let smallest = smallestMargin(logits, inSupport)?.margin else { return nil }
+        var active: [(context: Int, token: Int)] = []
+        for c in 0..<m {
+            let top = logits[anchors[c] + c * V]
+            for t in 0..<V where !inSupport[t + c * V] && top - logits[t + c * V] <= smallest + 1e-6 * max(abs(smallest), 1) {
+                active.append((c, t))
+            }
+        }
+        // α part A and support part B of M, and X_A = A Hᵀ, X_B = B Hᵀ (V × d, column-major).
+        var a = [Double](repeating: 0, count: vm), b = [Double](repeating: 0, count: vm)
+        for p in active {
+            a[p.token + p.context * V] -= 1 / Double(active.count)
+            a[anchors[p.context] + p.context * V] += 1 / Double(active.count)
+        }
+        var xa = product(a), xb = [Double](repeating: 0, count: vd)
+        var x = [Double](repeating: 0, count: vd), y = [Double](repeating: 0, count: vd)
+        var direction = [Double](repeating: 0, count: vm), residual = direction, curved = direction
+        for _ in 0..<iterations where monotonicSeconds() < deadline {
+            // β: conjugate gradients on the support entries (the quadratic restricted to columns that
+            // keep their sums), a few iterations per round; each decreases ‖M Hᵀ‖.
+            for i in 0..<vd { x[i] = xa[i] + xb[i] }
+            logitsOf(x, into: &logits)
+            var rr = centredSupport(logits, negated: true, into: &residual)
+            for i in 0..<vm { direction[i] = residual[i] }
+            for _ in 0..<tieIterations where rr > 0 {
+                y = product(direction)
+                let curvature = y.reduce(0) { $0 + $1 * $1 }
+                guard curvature > 0 else { break }
+                let t = rr / curvature
+                for i in 0..<vm where inSupport[i] { b[i] += t * direction[i] }
+                for i in 0..<vd { xb[i] += t * y[i] }
+                logitsOf(y, into: &logits)
+                _ = centredSupport(logits, negated: false, into: &curved)
+                for i in 0..<vm where inSupport[i] { residual[i] -= t * curved[i] }
+                var next = 0.0
+                for i in 0..<vm where inSupport[i] { next += residual[i] * residual[i] }
+                let beta = next / rr
+                rr = next
+                for i in 0..<vm where inSupport[i] { direction[i] = residual[i] + beta * direction[i] }
+            }
+            // α: Frank–Wolfe toward the pair with the smallest margin under the current point.
+            for i in 0..<vd { x[i] = xa[i] + xb[i] }
+            logitsOf(x, into: &logits)
+            guard let vertex = smallestMargin(logits, inSupport) else { break }
+            var current = 0.0
+            for i in 0..<vm where a[i] != 0 { current += logits[i] * a[i] }
+            let gap = current - vertex.margin
+            guard gap > 0 else { break }
+            // ‖(vertex − A) Hᵀ‖²: the vertex's product is (e_a − e_v) h̄ᵀ.
+            let c = vertex.context, anchor = anchors[c], v = vertex.token
+            var curvature = 0.0
+            for f in 0..<d {
+                for t in 0..<V {
+                    var z = -xa[t + f * V]
+                    if t == anchor { z += h[f + c * d] } else if t == v { z -= h[f + c * d] }
+                    curvature += z * z
+                }
+            }
+            guard curvature > 0 else { break }
+            let step = min(1, gap / curvature)
+            for i in 0..<vm where a[i] != 0 { a[i] *= 1 - step }
+            a[anchor + c * V] += step
+            a[v + c * V] -= step
+            for i in 0..<vd { xa[i] *= 1 - step }
+            for f in 0..<d { xa[anchor + f * V] += step * h[f + c * d]; xa[v + f * V] -= step * h[f + c * d] }
+        }
+        return verifiedNorm(a, b, inSupport)
+    }
+
+    /// ‖M Hᵀ‖_F / (off-support mass of M) for M = A + B with its anchor entries set so that every
+    /// column sums to 0 exactly; nil unless every off-support entry is ≤ 0 with a positive mass.
+    private func verifiedNorm(_ a: [Double], _ b: [Double], _ inSupport: [Bool]) -> Double? {
+        let m = contexts.count
+        var mm = zip(a, b).map { $0 + $1 }
+        var mass = 0.0
+        for c in 0..<m {
+            var others = 0.0
+            for t in 0..<V where t != anchors[c] {
+                let i = t + c * V
+                if !inSupport[i] {
+                    guard mm[i] <= 0 else { return nil }
+                    mass -= mm[i]
+                }
+                others += mm[i]
+            }
+            mm[anchors[c] + c * V] = -others
+        }
+        guard mass > 0 else { return nil }
+        let x = product(mm)
+        return x.reduce(0) { $0 + $1 * $1 }.squareRoot() / mass
+    }
+
+    /// The logits at the support entries, centred per context (negated when asked), zero elsewhere;
+    /// returns their squared norm.
+    private func centredSupport(_ logits: [Double], negated: Bool, into out: inout [Double]) -> Double {
+        var total = 0.0
+        for (c, j) in contexts.enumerated() {
+            let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
+            var mean = 0.0
+            for e in range { mean += logits[Int(data.columns[e]) + c * V] }
+            mean /= Double(range.count)
+            for e in range {
+                let i = Int(data.columns[e]) + c * V, g = logits[i] - mean
+                out[i] = negated ? -g : g
+                total += g * g
+            }
+        }
+        return total
+    }
+
+    /// The off-support pair (context position, token) with the smallest margin logit(anchor) − logit(v),
+    /// the first in (context, token) order on ties; nil when there is none.
+    private func smallestMargin(_ logits: [Double], _ inSupport: [Bool]) -> (context: Int, token: Int, margin: Double)? {
+        var best: (context: Int, token: Int, margin: Double)? = nil
+        for c in 0..<contexts.count {
+            let top = logits[anchors[c] + c * V]
+            for t in 0..<V where !inSupport[t + c * V] {
+                let margin = top - logits[t + c * V]
+                if best == nil || margin < best!.margin { best = (c, t, margin) }
+            }
+        }
+        return best
+    }
+
+    /// M Hᵀ (V × d, column-major) for M (V × m', column-major).
+    private func product(_ mm: [Double]) -> [Double] {
+        var out = [Double](repeating: 0, count: V * d)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(V), Int32(d), Int32(contexts.count), 1, mm, Int32(V),
+                    h, Int32(d), 0, &out, Int32(V))
+        return out
+    }
+
+    /// X H (V × m', column-major) for X (V × d, column-major).
+    private func logitsOf(_ x: [Double], into out: inout [Double]) {
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(V), Int32(contexts.count), Int32(d), 1, x, Int32(V),
+                    h, Int32(d), 0, &out, Int32(V))
+    }
+}
