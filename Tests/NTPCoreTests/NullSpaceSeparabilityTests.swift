@@ -101,19 +101,9 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         XCTAssertGreaterThan(hand.lower, 0)
         XCTAssertEqual(hand.upper, 1, accuracy: 1e-9)
 
-        let m = 40, V = 10
         var separableCount = 0
         for (i, d) in [24, 30, 36, 39].enumerated() {
-            var rng = SeededGenerator(seed: UInt64(300 + 3 + i))
-            var rows: [[Int: Double]] = []
-            for _ in 0..<m {
-                let k = 3 + Int(rng.next() % 6)
-                var row: [Int: Double] = [:]
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-                rows.append(row)
-            }
-            let data = makeData(V: V, rows: rows)
-            let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+            let (data, features) = randomInstance(seed: UInt64(300 + 3 + i), d: d)
             let r = Separability.decide(data, features: features, options: nullSpaceFirst(cuts: true))
             guard r.verdict == .separable else { continue }
             separableCount += 1
@@ -128,6 +118,22 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         XCTAssertGreaterThan(separableCount, 0)
     }
 
+    /// m = 40 contexts over V = 10 tokens, each with 3–8 random support tokens, and Gaussian features
+    /// of dimension d, all drawn from `seed`.
+    private func randomInstance(seed: UInt64, d: Int) -> (DataSet, ContextFeatures) {
+        let m = 40, V = 10
+        var rng = SeededGenerator(seed: seed)
+        var rows: [[Int: Double]] = []
+        for _ in 0..<m {
+            let k = 3 + Int(rng.next() % 6)
+            var row: [Int: Double] = [:]
+            while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
+            rows.append(row)
+        }
+        let h = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+        return (makeData(V: V, rows: rows), h)
+    }
+
     /// Random large supports (many ties) with Gaussian features across the range of d: both ways of the
     /// null-space route decide every instance and agree with the W-space LP, and both verdicts occur.
     func testAgreesWithTheWSpaceLPNearFullRank() {
@@ -135,19 +141,9 @@ final class NullSpaceSeparabilityTests: XCTestCase {
     }
 
     private func agreement(cuts: Bool, prefix: String) {
-        let m = 40, V = 10
         var verdicts: [SeparabilityVerdict] = []
         for (i, d) in [6, 12, 18, 24, 30, 36, 39].enumerated() {
-            var rng = SeededGenerator(seed: UInt64(300 + i))
-            var rows: [[Int: Double]] = []
-            for _ in 0..<m {
-                let k = 3 + Int(rng.next() % 6)
-                var row: [Int: Double] = [:]
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-                rows.append(row)
-            }
-            let data = makeData(V: V, rows: rows)
-            let h = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+            let (data, h) = randomInstance(seed: UInt64(300 + i), d: d)
             let viaNullSpace = Separability.decide(data, features: h, options: nullSpaceFirst(cuts: cuts))
             var lpOnly = SeparabilityOptions()
             lpOnly.useNullSpaceLP = false

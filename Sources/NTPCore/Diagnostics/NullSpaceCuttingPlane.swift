@@ -10,7 +10,7 @@ import NTPFormats
 /// a master LP proposes c, every token's small depth LP (`TokenDepthLP`, k rows) either places c
 /// strictly inside its cone or returns a cut, and the master learns the cut. It ends with
 ///   * every depth t_v(c) > 0: margins λ_v/t_min and u = c/t_min are the LP's solution, and
-///     `separable` turns them into a verified W;
+///     `separable` turns them into a verified W (γ*'s lower end; `HullPointMarginBound` adds the upper end);
 ///   * master value 0: its duals combine cuts of each token into Y_v (each in token v's dual cone) with
 ///     Σ_v Y_v = 0, the Farkas pair R = Y Nᵀ of `farkas`.
 /// Why: random supports of real sizes put the threshold far from d = m (k ≈ 0.43 m on the 200 most
