@@ -43,9 +43,9 @@ struct HullPointMarginBound {
         anchors = live.map { all[$0] }
     }
 
-    /// The bound from the verified W (V × d row-major), after at most `iterations` rounds or at the
-    /// deadline; nil when W has no off-support pair.
-    func bound(weights w: [Double], iterations: Int = 1_000, tieIterations: Int = 2, deadline: Double = .infinity) -> Double? {
+    /// The bound from the verified W (V × d row-major) after `iterations` rounds (a count, so that the
+    /// bound does not depend on the machine's load); nil when W has no off-support pair.
+    func bound(weights w: [Double], iterations: Int = 1_000, tieIterations: Int = 2) -> Double? {
         let m = contexts.count, vm = V * m, vd = V * d
         var inSupport = [Bool](repeating: false, count: vm)
         for (c, j) in contexts.enumerated() {
@@ -72,7 +72,7 @@ struct HullPointMarginBound {
         var xa = product(a), xb = [Double](repeating: 0, count: vd)
         var x = [Double](repeating: 0, count: vd), y = [Double](repeating: 0, count: vd)
         var direction = [Double](repeating: 0, count: vm), residual = direction, curved = direction
-        for _ in 0..<iterations where monotonicSeconds() < deadline {
+        for _ in 0..<iterations {
             // β: conjugate gradients on the support entries (the quadratic restricted to columns that
             // keep their sums), a few iterations per round; each decreases ‖M Hᵀ‖.
             for i in 0..<vd { x[i] = xa[i] + xb[i] }

@@ -59,7 +59,7 @@ extension NullSpaceSeparability {
             let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
                 + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
             if violated == 0 {
-                var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds, deadline: deadline)
+                var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds)
                 result?.method = method()
                 return result
             }
@@ -81,7 +81,7 @@ extension NullSpaceSeparability {
 
     /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min.
     private func separable(at point: [Double], depths: [Double], tokens: [TokenDepthLP?],
-                           offPairs: [(token: Int, context: Int)], holds: [[Int]], deadline: Double) -> SeparabilityResult? {
+                           offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
         let tMin = depths.min() ?? 0
         guard tMin > 0 else { return nil }
         var margins: [Double] = []
@@ -91,8 +91,8 @@ extension NullSpaceSeparability {
               var result = separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds) else { return nil }
         // The verified W gives γ*'s lower end; a point of the constraint vectors' hull near W's active
         // pairs gives its upper end (`HullPointMarginBound`).
-        if let w = result.separating?.weights, var bracket = result.marginBracket,
-           let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w, deadline: deadline) {
+        if options.boundMarginAfterCuts, let w = result.separating?.weights, var bracket = result.marginBracket,
+           let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w) {
             bracket.upper = max(bracket.lower, upper)
             result.marginBracket = bracket
         }

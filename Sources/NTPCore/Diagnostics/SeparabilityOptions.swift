@@ -29,6 +29,9 @@ public struct SeparabilityOptions: Sendable {
     /// LP, and at any k: measured on 200 KJV contexts it decides both sides in 0.1–30 s, where the full
     /// LP took 60–80 s near the threshold and could not be built for k > rank/4.
     public var useNullSpaceCuttingPlanes = true
+    /// After a "yes" from the cutting planes, bound γ* from above by a point of the constraint vectors'
+    /// hull (`HullPointMarginBound`, 1,000 Frank–Wolfe rounds). `sweep` turns it off: it needs verdicts only.
+    public var boundMarginAfterCuts = true
     /// Largest number of contexts (with nonempty support) for the null-space route's m × m SVD.
     public var maxNullSpaceContexts = 4_000
     /// The null-space route is taken first when k = dim null(H̄) ≤ this share of rank H̄ (its LP has V·k rows
