@@ -110,7 +110,6 @@ enum ForcedTies {
 
 /// The token pairs whose shared contexts may span R^d (at least d of them), joined into chains.
 struct TieChains {
-    private let d: Int
     /// Links as token pairs (smaller first), most shared contexts first.
     private var links: [(Int, Int)]
     /// Contexts (rows) whose support holds both tokens of a link, in increasing order.
@@ -119,7 +118,6 @@ struct TieChains {
     private let data: DataSet
 
     init(data: DataSet, dimension d: Int) {
-        self.d = d
         self.data = data
         V = data.vocabularySize
         links = []
