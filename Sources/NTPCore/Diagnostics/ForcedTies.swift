@@ -32,9 +32,12 @@ enum ForcedTies {
         var attempts = 0
         while attempts < 8, let (j, path) = chains.splitContext() {
             attempts += 1
-            guard let cert = certificate(context: j, path: path, data: data, h: h, d: d, chains: chains) else {
-                // A link whose contexts do not span h̄_j: drop it and look again.
-                chains.dropLinks(along: path, data: data, h: h, d: d, context: j)
+            let cert: FarkasCertificate
+            switch certificate(context: j, path: path, data: data, h: h, d: d, chains: chains) {
+            case .success(let found): cert = found
+            case .failure(let link):
+                // This link's contexts do not reproduce h̄_j: drop it and look again.
+                chains.drop(link)
                 continue
             }
             let check = Separability.verify(cert, data: data, features: features, tolerance: options.tolerance)
@@ -52,10 +55,13 @@ enum ForcedTies {
         return nil
     }
 
-    /// α = 1 on (j, u), β from the chain's least-squares coefficients; nil when a link's contexts do not
-    /// reproduce h̄_j (relative residual above 1e-10).
+    /// A link of a chain, as its two tokens (smaller first).
+    struct Link: Error, Equatable { var x: Int, y: Int }
+
+    /// α = 1 on (j, u), β from the chain's least-squares coefficients; fails with the first link whose
+    /// contexts do not reproduce h̄_j (relative residual above 1e-10).
     static func certificate(context j: Int, path: [Int], data: DataSet, h: [Double], d: Int,
-                            chains: TieChains) -> FarkasCertificate? {
+                            chains: TieChains) -> Result<FarkasCertificate, Link> {
         let anchors = Separability.anchors(data)
         var ties: [Int: Double] = [:]   // key context · V + token
         let V = data.vocabularySize
@@ -67,7 +73,9 @@ enum ForcedTies {
         let target = Array(h[(j * d)..<((j + 1) * d)])
         for i in 0..<(path.count - 1) {
             let shared = chains.sharedContexts(path[i], path[i + 1])
-            guard let c = leastSquares(target, over: shared, h: h, d: d) else { return nil }
+            guard let c = leastSquares(target, over: shared, h: h, d: d) else {
+                return .failure(Link(x: min(path[i], path[i + 1]), y: max(path[i], path[i + 1])))
+            }
             for (t, ct) in zip(shared, c) where ct != 0 {
                 addTie(t, path[i], -ct)
                 addTie(t, path[i + 1], ct)
@@ -77,8 +85,8 @@ enum ForcedTies {
             let w = ties[key]!
             return w == 0 ? nil : ConstraintMultiplier(context: key / V, token: key % V, weight: w)
         }
-        return FarkasCertificate(marginMultipliers: [ConstraintMultiplier(context: j, token: path.last!, weight: 1)],
-                                 tieMultipliers: tieMultipliers, anchors: anchors)
+        return .success(FarkasCertificate(marginMultipliers: [ConstraintMultiplier(context: j, token: path.last!, weight: 1)],
+                                          tieMultipliers: tieMultipliers, anchors: anchors))
     }
 
     /// The minimum-norm c with Σ_t c_t h̄_t = target over `contexts` (LAPACK dgelsd), or nil when the
@@ -194,13 +202,8 @@ struct TieChains {
         return nil
     }
 
-    /// Removes the links of `path` whose shared contexts do not reproduce h̄_j.
-    mutating func dropLinks(along path: [Int], data: DataSet, h: [Double], d: Int, context j: Int) {
-        let target = Array(h[(j * d)..<((j + 1) * d)])
-        let bad = Set(path.indices.dropLast().compactMap { i -> Int? in
-            let (x, y) = (min(path[i], path[i + 1]), max(path[i], path[i + 1]))
-            return ForcedTies.leastSquares(target, over: sharedContexts(x, y), h: h, d: d) == nil ? x * V + y : nil
-        })
-        links.removeAll { bad.contains($0.0 * V + $0.1) }
+    /// Removes one link (its shared contexts do not reproduce some h̄_j).
+    mutating func drop(_ link: ForcedTies.Link) {
+        links.removeAll { $0 == (link.x, link.y) }
     }
 }

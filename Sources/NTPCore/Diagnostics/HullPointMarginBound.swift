@@ -80,7 +80,7 @@ struct HullPointMarginBound {
             var rr = centredSupport(logits, negated: true, into: &residual)
             for i in 0..<vm { direction[i] = residual[i] }
             for _ in 0..<tieIterations where rr > 0 {
-                y = product(direction)
+                product(direction, into: &y)
                 let curvature = y.reduce(0) { $0 + $1 * $1 }
                 guard curvature > 0 else { break }
                 let t = rr / curvature
@@ -182,9 +182,14 @@ struct HullPointMarginBound {
     /// M Hᵀ (V × d, column-major) for M (V × m', column-major).
     private func product(_ mm: [Double]) -> [Double] {
         var out = [Double](repeating: 0, count: V * d)
+        product(mm, into: &out)
+        return out
+    }
+
+    /// M Hᵀ into `out` (V × d, column-major): the loop's products allocate nothing.
+    private func product(_ mm: [Double], into out: inout [Double]) {
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(V), Int32(d), Int32(contexts.count), 1, mm, Int32(V),
                     h, Int32(d), 0, &out, Int32(V))
-        return out
     }
 
     /// X H (V × m', column-major) for X (V × d, column-major).
