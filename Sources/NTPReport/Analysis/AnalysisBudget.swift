@@ -23,22 +23,27 @@ public struct AnalysisBudget: Codable, Equatable, Sendable {
     public var sweepTimeLimit: Double
     /// Seconds of the separability decision of each Gaussian condition check.
     public var checkTimeLimit: Double
+    /// Seconds of each whole-corpus decision (one-hot and positional one-hot on every context over the
+    /// whole vocabulary); 0 skips them.
+    public var wholeCorpusTimeLimit: Double
 
     /// The full analysis.
     public static let standard = AnalysisBudget(checkVocab: 200, checkContexts: 1000, sweepContexts: 100, scaleContexts: 2000,
-                                        thresholdContexts: 20, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 10, checkTimeLimit: 10)
+                                        thresholdContexts: 20, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 10, checkTimeLimit: 10,
+                                        wholeCorpusTimeLimit: 60)
     /// `--quick`: the standard sizes with a tenth of the training steps, a quarter of the entropy-gap
     /// steps and 2 s per decision in the sweep (trials whose decisions time out are reported as
     /// undecided, never guessed). The Gaussian checks keep 10 s: when a check's decision runs out
     /// of time, what follows is not bounded by it (gaussian:50 on the KJV: 165–176 s and undecided
     /// with 1–2 s on a loaded machine, against about 2 s to a verdict with 10 s).
     public static let quick = AnalysisBudget(checkVocab: 200, checkContexts: 1000, sweepContexts: 100, scaleContexts: 2000,
-                                     thresholdContexts: 20, trials: 6, steps: 1_000, gapSteps: 500, sweepTimeLimit: 2, checkTimeLimit: 10)
+                                     thresholdContexts: 20, trials: 6, steps: 1_000, gapSteps: 500, sweepTimeLimit: 2, checkTimeLimit: 10,
+                                     wholeCorpusTimeLimit: 60)
 
     enum CodingKeys: String, CodingKey {
         case checkVocab = "check_vocab", checkContexts = "check_contexts", sweepContexts = "sweep_contexts"
         case scaleContexts = "scale_contexts"
         case thresholdContexts = "threshold_contexts", trials, steps, gapSteps = "gap_steps", sweepTimeLimit = "sweep_time_limit"
-        case checkTimeLimit = "check_time_limit"
+        case checkTimeLimit = "check_time_limit", wholeCorpusTimeLimit = "whole_corpus_time_limit"
     }
 }

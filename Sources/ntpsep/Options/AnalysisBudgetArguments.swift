@@ -35,6 +35,9 @@ struct AnalysisBudgetArguments: ParsableArguments {
     @Option(help: "Time limit of the separability decision of each Gaussian condition check, seconds (default 10, also with --quick).")
     var checkTimeLimit: Double?
 
+    @Option(help: "Time limit of each whole-corpus separability decision (one-hot and positional one-hot on every context, whole vocabulary), seconds (default 60; 0 skips them).")
+    var wholeCorpusTimeLimit: Double?
+
     func validate() throws {
         let b = budget
         for (value, flag) in [(b.checkVocab, "--check-vocab"), (b.checkContexts, "--check-contexts"), (b.sweepContexts, "--sweep-contexts"), (b.scaleContexts, "--scale-contexts"),
@@ -43,6 +46,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
         }
         try OptionCheck.positive(b.sweepTimeLimit, "--sweep-time-limit")
         try OptionCheck.positive(b.checkTimeLimit, "--check-time-limit")
+        try OptionCheck.nonNegative(b.wholeCorpusTimeLimit, "--whole-corpus-time-limit")
     }
 
     /// "quick" or "standard".
@@ -61,6 +65,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
         if let gapSteps = gap.gapSteps { b.gapSteps = gapSteps }
         if let sweepTimeLimit { b.sweepTimeLimit = sweepTimeLimit }
         if let checkTimeLimit { b.checkTimeLimit = checkTimeLimit }
+        if let wholeCorpusTimeLimit { b.wholeCorpusTimeLimit = wholeCorpusTimeLimit }
         return b
     }
 }
