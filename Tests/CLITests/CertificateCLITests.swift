@@ -289,6 +289,37 @@ final class CertificateCLITests: XCTestCase {
         }
     }
 
+    /// One-hot features on every context of the whole KJV (m = 148,464, V = 13,746): "separable" in
+    /// closed form, with the support indicator written as a sparse W (one nonzero per support entry;
+    /// dense it would be 2·10⁹ numbers) that the numpy script verifies; moving context 0's anchor entry
+    /// to a token outside its support is rejected (its anchor logit drops to 0, that token's rises to 1).
+    func testOnehotOnTheWholeKJVIsCertifiedBySparseW() throws {
+        let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("corpora/data/kjv.txt").path
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: kjv), "corpora/fetch.sh default fetches the KJV")
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("kjv.npz").path
+        XCTAssertEqual(try ntpsep(["ingest", kjv, "-o", data, "-q"]).status, 0)
+        let cert = dir.appendingPathComponent("whole-onehot.npz")
+        let run = try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--no-compat", "--json",
+                              "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "separable")
+        XCTAssertEqual(json["contexts"] as? Int, 148_464)
+        XCTAssertEqual(json["separated_share_contexts"] as? Double, 1)
+        let shape = try python("""
+            c = np.load('\(cert.path)'); d = np.load('\(data)')
+            print(c['W_shape'].tolist(), len(c['W_data']), len(d['indices']), sorted(set(c['W_data'].tolist())), len(c['rows']))
+            """)
+        XCTAssertEqual(shape, "[13746, 148464] 410081 410081 [1.0] 148464\n")
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
+        try assertInvalid(cert, "s = set(c['support_indices'][c['support_indptr'][0]:c['support_indptr'][1]].tolist())\n"
+                          + "c['W_indices'] = c['W_indices'].copy(); c['W_indices'][0] = min(set(range(13746)) - s)", "min margin -1 ", data: data)
+    }
+
     /// Every member of an .npz as JSON values (scalars unwrapped, arrays as nested lists).
     func members(_ cert: URL) throws -> [String: Any] {
         let text = try python("""
