@@ -18,7 +18,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
     @Option(help: "Most frequent contexts of the separability-only Gaussian checks, d = m/4, m/2, 2m (default 2000).")
     var scaleContexts: Int?
 
-    @Option(help: "Most frequent contexts m of the threshold sweep (default 20; sweep's own default is 200).")
+    @Option(help: "Most frequent contexts m of the threshold sweep (default 50, --quick 20; sweep's own default is 200).")
     var thresholdContexts: Int?
 
     @Option(help: "Seeded trials per model in the threshold sweep (default 6, the fewest with a 95 % interval; sweep's own default is 20).")
@@ -29,7 +29,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
 
     @OptionGroup var gap: GapStepsOption
 
-    @Option(help: "Time limit of each separability decision in the sweep, seconds (default 10, --quick 2; a trial without both certificates is reported as undecided).")
+    @Option(help: "Time limit of each separability decision in the sweep, seconds (default 30, --quick 2; a trial without both certificates is reported as undecided).")
     var sweepTimeLimit: Double?
 
     @Option(help: "Time limit of the separability decision of each Gaussian condition check, seconds (default 10, also with --quick).")
