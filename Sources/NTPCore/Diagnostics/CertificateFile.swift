@@ -83,12 +83,8 @@ public struct CertificateFile: Sendable {
             members.append(("support_indptr", NPYArray(int64: indptr, shape: [indptr.count])))
             members.append(("support_indices", NPYArray(int64: indices, shape: [indices.count])))
             members += CertificateFile.embeddingMembers(features, contexts: local, dense: dense)
-            if let s = sparseWeights {
-                members += CertificateFile.cscMembers("W", data: s.values, indices: s.rowIndices.map(Int64.init),
-                                                      indptr: s.columnOffsets.map(Int64.init), shape: [V, d])
-            } else if let w = weights {
-                members += dense ? [("W", NPYArray(doubles: w, shape: [V, d]))]
-                                 : CertificateFile.csc("W", rowMajor: w, rows: V, columns: d)
+            if let w = CertificateFile.weightMembers(weights, sparseWeights, dense: dense, V: V, d: d) {
+                members += w
             } else {
                 // Farkas multipliers by input row, then token, so the file does not depend on solver order.
                 func coo(_ prefix: String, _ list: [ConstraintMultiplier], inToken: (ConstraintMultiplier) -> Int,
@@ -113,6 +109,16 @@ public struct CertificateFile: Sendable {
     /// Writes the members to `path` atomically (same inputs, same bytes).
     public func write(to path: String) throws {
         try NPZArchive.write(members, to: path)
+    }
+
+    /// `W` (dense) or its CSC members, from the dense or the sparse decoder; nil when there is none.
+    static func weightMembers(_ weights: [Double]?, _ sparse: SparseDecoder?, dense: Bool, V: Int, d: Int) -> [(String, NPYArray)]? {
+        if let s = sparse {
+            return cscMembers("W", data: s.values, indices: s.rowIndices.map(Int64.init),
+                              indptr: s.columnOffsets.map(Int64.init), shape: [V, d])
+        }
+        guard let w = weights else { return nil }
+        return dense ? [("W", NPYArray(doubles: w, shape: [V, d]))] : csc("W", rowMajor: w, rows: V, columns: d)
     }
 
     /// The separating W's smallest margin (1 if it is not positive and finite): W divided by it has
