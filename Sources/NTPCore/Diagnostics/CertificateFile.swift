@@ -137,10 +137,8 @@ public struct CertificateFile: Sendable {
     /// contexts into `rows`. Kept only if the cleaned pair still verifies to τ; else the pair as given.
     static func withoutRoundOff(_ f: FarkasCertificate, data: DataSet, features: ContextFeatures,
                                 tolerance: Double) -> ([ConstraintMultiplier], [ConstraintMultiplier]) {
-        let cols = SparseContextColumns(features)
-        var largest = 0.0
-        for j in 0..<features.contextCount { largest = max(largest, cols.norm(j)) }
-        let floor = 1e-3 * tolerance * largest
+        let cols = SparseContextColumns(features, rows: Set((f.marginMultipliers + f.tieMultipliers).map(\.context)))
+        let floor = 1e-3 * tolerance * SparseContextColumns.largestNorm(features)
         let alpha = f.marginMultipliers.filter { $0.weight > 0 && $0.weight * cols.norm($0.context) > floor }
         let beta = f.tieMultipliers.filter { abs($0.weight) * cols.norm($0.context) > floor }
         if alpha.count == f.marginMultipliers.count && beta.count == f.tieMultipliers.count { return (alpha, beta) }
@@ -161,7 +159,7 @@ public struct CertificateFile: Sendable {
             }
             return [("H", NPYArray(doubles: h, shape: [d, n]))]
         }
-        let cols = SparseContextColumns(features)
+        let cols = SparseContextColumns(features, rows: Set(contexts))
         var data: [Double] = [], indices: [Int64] = [], indptr: [Int64] = [0]
         for j in contexts {
             for e in cols.offsets[j]..<cols.offsets[j + 1] { indices.append(Int64(cols.indices[e])); data.append(cols.values[e]) }
