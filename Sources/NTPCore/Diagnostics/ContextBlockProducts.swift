@@ -75,9 +75,7 @@ struct ContextBlockProducts {
             }
             return
         }
-        sparse.offsets.withUnsafeBufferPointer { off in
-        sparse.indices.withUnsafeBufferPointer { idx in
-        sparse.values.withUnsafeBufferPointer { val in
+        Self.withNonzeros(sparse) { off, idx, val in
             for j in range {
                 let row = out + (j - range.lowerBound) * v
                 row.initialize(repeating: 0, count: v)
@@ -94,7 +92,7 @@ struct ContextBlockProducts {
                     }
                 }
             }
-        }}}
+        }
     }
 
     /// acc += Σ_{j ∈ range} x_j h̄_jᵀ (h̄_j ∘ h̄_j when `squared`), x context-major |B| × V. acc is V × d for
@@ -116,9 +114,7 @@ struct ContextBlockProducts {
             }
             return
         }
-        sparse.offsets.withUnsafeBufferPointer { off in
-        sparse.indices.withUnsafeBufferPointer { idx in
-        sparse.values.withUnsafeBufferPointer { val in
+        Self.withNonzeros(sparse) { off, idx, val in
             for j in range {
                 let row = x + (j - range.lowerBound) * v
                 for e in off[j]..<off[j + 1] {
@@ -126,7 +122,17 @@ struct ContextBlockProducts {
                     for a in 0..<v { col[a] += row[a] * c }
                 }
             }
-        }}}
+        }
+    }
+
+    /// Runs `body` with the CSR arrays of `sparse` (offsets, feature ids, values).
+    private static func withNonzeros(_ sparse: SparseContextColumns,
+                                     _ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Double>) -> Void) {
+        sparse.offsets.withUnsafeBufferPointer { off in
+            sparse.indices.withUnsafeBufferPointer { idx in
+                sparse.values.withUnsafeBufferPointer { val in body(off, idx, val) }
+            }
+        }
     }
 
     /// The V × d result of a pass from its accumulator (a transpose for sparse H).

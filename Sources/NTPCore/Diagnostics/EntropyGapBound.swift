@@ -300,10 +300,20 @@ public enum EntropyGapBound {
 
         private func clear(_ acc: UnsafeMutablePointer<Double>) { acc.initialize(repeating: 0, count: v * d) }
 
-        /// The round's W as `ContextBlockProducts.logits` reads it: the staged copy `roundStart` made
-        /// for sparse H, W itself (`w`) for dense H.
-        private func stagedWeights(_ w: UnsafePointer<Double>) -> UnsafePointer<Double> {
-            products.isFeatureMajor ? UnsafePointer(work.stagedW) : w
+        /// Visits the blocks in order with `work.logits` holding the block's logits of the round's W (the
+        /// copy `roundStart` staged for sparse H, W itself for dense H) and `work.direction` those of U.
+        private static func forEachBlock(_ products: ContextBlockProducts, _ blocks: [Range<Int>], _ work: Workspace,
+                                         weights w: [Double], direction u: [Double], _ body: (Range<Int>) -> Void) {
+            w.withUnsafeBufferPointer { wp in
+            u.withUnsafeBufferPointer { up in
+                let stagedW = products.isFeatureMajor ? UnsafePointer(work.stagedW) : wp.baseAddress!
+                let stagedU = products.stage(up.baseAddress!, into: work.stagedU)
+                for range in blocks {
+                    products.logits(stagedW, original: wp.baseAddress!, contexts: range, into: work.logits)
+                    products.logits(stagedU, original: up.baseAddress!, contexts: range, into: work.direction)
+                    body(range)
+                }
+            }}
         }
 
         // MARK: passes
@@ -345,22 +355,16 @@ public enum EntropyGapBound {
         mutating func hessian(_ u: [Double], weights w: [Double]) -> [Double] {
             hessianProducts += 1
             clear(work.sum1)
-            w.withUnsafeBufferPointer { wp in
-            u.withUnsafeBufferPointer { up in
-                let stagedU = products.stage(up.baseAddress!, into: work.stagedU)
-                for range in blocks {
-                    products.logits(stagedWeights(wp.baseAddress!), original: wp.baseAddress!, contexts: range, into: work.logits)
-                    products.logits(stagedU, original: up.baseAddress!, contexts: range, into: work.direction)
-                    for j in range {
-                        let o = (j - range.lowerBound) * v
-                        loadRow(j)
-                        restrictedSoftmax(work.logits + o, into: work.softmax + o)
-                        correct(work.direction + o, softmax: work.softmax + o, weight: pi[j])
-                        clearRow(j)
-                    }
-                    products.accumulate(work.direction, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
+            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range in
+                for j in range {
+                    let o = (j - range.lowerBound) * v
+                    loadRow(j)
+                    restrictedSoftmax(work.logits + o, into: work.softmax + o)
+                    correct(work.direction + o, softmax: work.softmax + o, weight: pi[j])
+                    clearRow(j)
                 }
-            }}
+                products.accumulate(work.direction, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
+            }
             return finished(work.sum1)
         }
 
@@ -389,50 +393,44 @@ public enum EntropyGapBound {
             var out = CandidatePass()
             clear(work.sum1)
             var entropyTotal = 0.0
-            w.withUnsafeBufferPointer { wp in
-            u.withUnsafeBufferPointer { up in
-                let stagedU = products.stage(up.baseAddress!, into: work.stagedU)
-                for range in blocks {
-                    products.logits(stagedWeights(wp.baseAddress!), original: wp.baseAddress!, contexts: range, into: work.logits)
-                    products.logits(stagedU, original: up.baseAddress!, contexts: range, into: work.direction)
-                    for j in range {
-                        let o = (j - range.lowerBound) * v
-                        let q0 = work.softmax + o, q = work.direction + o, c = work.extra + o
-                        loadRow(j)
-                        restrictedSoftmax(work.logits + o, into: q0)
-                        correct(q, softmax: q0, weight: nil)
+            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range in
+                for j in range {
+                    let o = (j - range.lowerBound) * v
+                    let q0 = work.softmax + o, q = work.direction + o, c = work.extra + o
+                    loadRow(j)
+                    restrictedSoftmax(work.logits + o, into: q0)
+                    correct(q, softmax: q0, weight: nil)
+                    for a in 0..<v {
+                        q[a] = q0[a] + q[a]
+                        if work.support[a] { if q[a] < 0 { out.supportNegative = true } }
+                        else if !work.held[a] {
+                            if q[a] < 0 {
+                                out.negatives += 1
+                                if case .hold = action { zero.insert(context: j, token: a) }
+                            } else if q[a] < 0.01 * q0[a] {
+                                out.shrinking += 1
+                                if case .hold(true) = action { zero.insert(context: j, token: a) }
+                            }
+                        }
+                        if q[a] < 0 { out.mixing = max(out.mixing, -q[a] / (work.target[a] - q[a])) }
+                    }
+                    if case .evaluate(let mix) = action {
+                        var h = 0.0
                         for a in 0..<v {
-                            q[a] = q0[a] + q[a]
-                            if work.support[a] { if q[a] < 0 { out.supportNegative = true } }
-                            else if !work.held[a] {
-                                if q[a] < 0 {
-                                    out.negatives += 1
-                                    if case .hold = action { zero.insert(context: j, token: a) }
-                                } else if q[a] < 0.01 * q0[a] {
-                                    out.shrinking += 1
-                                    if case .hold(true) = action { zero.insert(context: j, token: a) }
-                                }
-                            }
-                            if q[a] < 0 { out.mixing = max(out.mixing, -q[a] / (work.target[a] - q[a])) }
+                            var x = q[a]
+                            if let t = mix { x = max(0, (1 - t) * x + t * work.target[a]) } else if x < 0 { x = 0 }
+                            c[a] = pi[j] * (x - work.target[a])
+                            if x > 0 { h -= x * log(x) }
+                            candidatePoint?[a * m + j] = x
                         }
-                        if case .evaluate(let mix) = action {
-                            var h = 0.0
-                            for a in 0..<v {
-                                var x = q[a]
-                                if let t = mix { x = max(0, (1 - t) * x + t * work.target[a]) } else if x < 0 { x = 0 }
-                                c[a] = pi[j] * (x - work.target[a])
-                                if x > 0 { h -= x * log(x) }
-                                candidatePoint?[a * m + j] = x
-                            }
-                            entropyTotal += pi[j] * h
-                        }
-                        clearRow(j)
+                        entropyTotal += pi[j] * h
                     }
-                    if case .evaluate = action {
-                        products.accumulate(work.extra, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
-                    }
+                    clearRow(j)
                 }
-            }}
+                if case .evaluate = action {
+                    products.accumulate(work.extra, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
+                }
+            }
             if case .evaluate = action { out.moment = finished(work.sum1); out.entropy = entropyTotal }
             return out
         }
