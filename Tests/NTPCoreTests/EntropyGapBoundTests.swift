@@ -178,7 +178,8 @@ final class EntropyGapBoundTests: XCTestCase {
     /// The search streams over blocks of contexts. Its results equal those of the former dense search
     /// (all of q̃, δ and p̂ held as V × m arrays), recorded from that code (commit 472f58d) on these
     /// instances: Adam's W from the standard hook, then the search with the default options. Dense H
-    /// (Gaussian) and sparse H (positional one-hot), with and without held zeros, one block and many.
+    /// (Gaussian) and sparse H (positional one-hot), with and without held zeros, one block and many,
+    /// with q̃ kept for every block, for none, and for the first two.
     func testBlockedSearchMatchesTheFormerDenseSearch() throws {
         struct Instance { let name: String; let data: DataSet; let h: ContextFeatures; let steps: Int; let separable: Bool?
                           let compatible: Bool?; let values: [Double]; let counts: [Int] }
@@ -210,58 +211,78 @@ final class EntropyGapBoundTests: XCTestCase {
         for c in cases {
             let w = try adamWeights(c.data, c.h, steps: c.steps)
             var runs: [EntropyGapInterval] = []
-            for block in [0, 1, 7, 0] {
+            let v = c.data.vocabularySize
+            for (block, kept) in [(0, 1 << 24), (1, 0), (7, 2 * 7 * v), (0, 0)] {
                 var o = EntropyGapBoundOptions()
                 o.blockContexts = block
+                o.keptSoftmaxEntries = kept
                 let b = EntropyGapBound.compute(c.data, features: c.h, weights: w, separable: c.separable, compatible: c.compatible, options: o)
                 let got = [b.lower, b.upper, b.rawLower ?? .nan, b.refinedUpper ?? .nan]
-                for (x, y) in zip(got, c.values) { XCTAssertEqual(x, y, accuracy: 1e-10, "\(c.name), block \(block): \(got)") }
-                XCTAssertEqual([b.rounds, b.hessianProducts, b.zeroedEntries], c.counts, "\(c.name), block \(block)")
+                for (x, y) in zip(got, c.values) { XCTAssertEqual(x, y, accuracy: 1e-10, "\(c.name), block \(block), kept \(kept): \(got)") }
+                XCTAssertEqual([b.rounds, b.hessianProducts, b.zeroedEntries], c.counts, "\(c.name), block \(block), kept \(kept)")
                 XCTAssertLessThanOrEqual(b.residual, 1e-9)
                 runs.append(b)
             }
-            // The same options twice: the same bits (fixed block order, fixed reduction order).
+            // The same blocks with all of q̃ kept or none: the same bits (fixed block order, fixed
+            // reduction order, and a kept q̃ is the recomputed one).
             for key in [\EntropyGapInterval.lower, \.upper, \.residual, \.slack] {
                 XCTAssertEqual(runs[0][keyPath: key].bitPattern, runs[3][keyPath: key].bitPattern, c.name)
             }
         }
     }
 
-    /// m · V = 2000 · 2100 = 4.2 · 10⁶ is above the former dense limit (4 · 10⁶, lower end 0 there). The
-    /// streamed search (300 blocks of 7 contexts) must find a positive lower end whose q the test checks
-    /// on its own, context by context without BLAS: every q_j a distribution, the moment residual
-    /// ‖Σ π̂_j (q_j − p̂_j) h̄_jᵀ‖_F / Σ π̂_j ‖h̄_j‖ within τ and equal to the reported one, Σ π̂_j H(q_j) − 𝓗
-    /// the reported raw lower end, and the interval's upper end not below its lower end.
-    func testStreamedSearchCertifiesALargeInstance() throws {
-        let m = 2_000, v = 2_100, d = 20
+    /// m · V = 40,000 · 101 = 4.04 · 10⁶ is above the former dense limit (4 · 10⁶, lower end 0 there),
+    /// with d = 2: the contexts fall in two groups (even j, odd j) embedded at two independent vectors,
+    /// so each group's logits are free and inf CE is Σ_g π_g H(p̄_g), p̄_g the group's pooled next-token
+    /// distribution; the maximiser is q_j = p̄_g. The search starts from W = 0 in 40 blocks of 1,000
+    /// contexts, q̃ kept for the first 20. The test checks, context by context without BLAS: every q_j
+    /// near p̄_g and a distribution, the moment residual within τ and equal to the reported one, the
+    /// entropy the reported raw lower end, and the interval around the closed form.
+    func testStreamedSearchMatchesTheClosedFormPastTheFormerLimit() throws {
+        let m = 40_000, v = 101, d = 2, block = 1_000
         XCTAssertGreaterThan(m * v, 4_000_000)
-        let data = Fixtures.data(m: m, v: v, maxSupport: 6, seed: 51)
-        let hValues = Fixtures.gaussian(d * m, seed: 52)
+        let data = Fixtures.data(m: m, v: v, maxSupport: 4, seed: 51)
+        let groupVectors = [[1.0, 0.3], [-0.4, 0.9]]
+        let hValues = (0..<m).flatMap { groupVectors[$0 % 2] }
         let h = ContextFeatures(dimension: d, contextCount: m, storage: .dense(hValues))
-        let w = try adamWeights(data, h, steps: 200)
-        var o = EntropyGapBoundOptions()
-        o.blockContexts = 7
-        let (bound, q) = EntropyGapBound.search(data, features: h, weights: w, separable: false, compatible: false, options: o)
-        let point = try XCTUnwrap(q, bound.method)
-        XCTAssertTrue(bound.method.contains("streamed in 286 blocks of 7 contexts"), bound.method)
-        XCTAssertGreaterThan(bound.lower, 0.1, bound.method)
-        XCTAssertGreaterThanOrEqual(bound.upper, bound.lower)
         let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
+        var pooled = [[Double]](repeating: [Double](repeating: 0, count: v), count: 2), mass = [0.0, 0.0]
+        for j in 0..<m {
+            mass[j % 2] += pi[j]
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { pooled[j % 2][Int(data.columns[e])] += pi[j] * p[e] }
+        }
+        var truth = -data.entropy()
+        for g in 0..<2 {
+            pooled[g] = pooled[g].map { $0 / mass[g] }
+            truth -= mass[g] * pooled[g].reduce(0) { $1 > 0 ? $0 + $1 * log($1) : $0 }
+        }
+        var o = EntropyGapBoundOptions()
+        o.blockContexts = block
+        o.keptSoftmaxEntries = 20 * block * v
+        let (bound, q) = EntropyGapBound.search(data, features: h, weights: [Double](repeating: 0, count: v * d),
+                                                separable: false, compatible: false, options: o)
+        let point = try XCTUnwrap(q, bound.method)
+        XCTAssertTrue(bound.method.contains("streamed in 40 blocks of 1000 contexts"), bound.method)
+        XCTAssertGreaterThan(truth, 0.5)
+        XCTAssertLessThanOrEqual(bound.lower, truth + 1e-12)
+        XCTAssertEqual(bound.lower, truth, accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(bound.upper, truth)
         var moment = [Double](repeating: 0, count: v * d), weightedEntropy = 0.0, scale = 0.0
-        var worstSum = 0.0, smallest = Double.infinity
+        var worstSum = 0.0, smallest = Double.infinity, farthest = 0.0
         for j in 0..<m {
             var target = [Double](repeating: 0, count: v)
             for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { target[Int(data.columns[e])] = p[e] }
-            var sum = 0.0, entropy = 0.0, norm = 0.0
-            for f in 0..<d { norm += hValues[j * d + f] * hValues[j * d + f] }
-            scale += pi[j] * norm.squareRoot()
+            let hj = groupVectors[j % 2]
+            scale += pi[j] * (hj[0] * hj[0] + hj[1] * hj[1]).squareRoot()
+            var sum = 0.0, entropy = 0.0
             for a in 0..<v {
                 let x = point[a * m + j]
                 sum += x
                 smallest = min(smallest, x)
+                farthest = max(farthest, abs(x - pooled[j % 2][a]))
                 if x > 0 { entropy -= x * log(x) }
                 let c = pi[j] * (x - target[a])
-                for f in 0..<d { moment[a * d + f] += c * hValues[j * d + f] }
+                for f in 0..<d { moment[a * d + f] += c * hj[f] }
             }
             worstSum = max(worstSum, abs(sum - 1))
             weightedEntropy += pi[j] * entropy
@@ -269,6 +290,7 @@ final class EntropyGapBoundTests: XCTestCase {
         let residual = moment.reduce(0) { $0 + $1 * $1 }.squareRoot() / scale
         XCTAssertGreaterThanOrEqual(smallest, 0)
         XCTAssertLessThan(worstSum, 1e-12)
+        XCTAssertLessThan(farthest, 1e-6)
         XCTAssertLessThanOrEqual(residual, 1e-9)
         XCTAssertEqual(residual, bound.residual, accuracy: 1e-12)
         XCTAssertEqual(weightedEntropy - data.entropy(), bound.rawLower!, accuracy: 1e-10)

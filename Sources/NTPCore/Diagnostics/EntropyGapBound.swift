@@ -15,6 +15,11 @@ public struct EntropyGapBoundOptions: Sendable {
     /// `ContextBlockProducts.automaticBlock`). The search never holds a V × m array; when its
     /// V × d matrices and block buffers do not fit in the available memory the lower end is 0 with a reason.
     public var blockContexts = 0
+    /// Numbers of the round's restricted softmax q̃ kept between its passes, in whole blocks from the
+    /// first (2²⁴: 128 MB, all of q̃ up to m·V ≈ 1.7·10⁷). A Hessian-vector product then reads q̃ of a
+    /// kept block instead of recomputing W's logits and their exponentials, which would cost a block
+    /// GEMM and V exponentials per context more; later blocks are recomputed. The bits do not depend on it.
+    public var keptSoftmaxEntries = 1 << 24
     /// Budget of Hessian-vector products over all rounds (each costs two products with H). A count,
     /// not seconds, so that the result does not depend on the machine's load.
     public var maxHessianProducts = 20_000
@@ -86,8 +91,9 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
 ///    term 1e-3) while the residual is far from τ, and runs to τ/100 near it. The budget is a count of Hessian products.
 /// The best candidate's Σ π̂ H(q) − 𝓗, minus the first-order effect of its residual, is the lower end;
 /// if no candidate is feasible to τ the lower end is 0 (q = p̂).
-/// Every step is a pass over blocks of contexts (`Solver`): q̃, δ and q are recomputed per block from
-/// W and U, never stored, so the search scales to any m whose V × d matrices fit in memory.
+/// Every step is a pass over blocks of contexts (`Solver`): δ and q are recomputed per block from W and
+/// U, never stored, and q̃ is kept only up to a fixed budget, so the search scales to any m whose V × d
+/// matrices fit in memory.
 public enum EntropyGapBound {
     /// The interval for `weights` (V × d row-major, e.g. Adam's last iterate). `separable`: the verdict,
     /// when known; separable data confine every feasible q to the supports, so Z starts there, and
@@ -96,7 +102,8 @@ public enum EntropyGapBound {
     public static func compute(_ data: DataSet, features: ContextFeatures, weights: [Double],
                                separable: Bool? = nil, compatible: Bool? = nil,
                                options: EntropyGapBoundOptions = EntropyGapBoundOptions()) -> EntropyGapInterval {
-        search(data, features: features, weights: weights, separable: separable, compatible: compatible, options: options).interval
+        search(data, features: features, weights: weights, separable: separable, compatible: compatible, options: options,
+               recordPoint: false).interval
     }
 
     /// `compute`, also returning (when `recordPoint`) the q behind a positive lower end (token-major
@@ -115,7 +122,8 @@ public enum EntropyGapBound {
             result.method = "q = p̂: with one-hot contexts the moment constraints fix q_j = p̂_j, so inf CE = 𝓗 exactly"
         } else if separable == true && compatible == true {
             result.method = "q = p̂: both conditions hold, so inf CE = 𝓗 and p̂ is the maximum-entropy point (theory.md §2)"
-        } else if let why = memoryShortfall(products, contexts: data.contextCount, recordPoint: recordPoint) {
+        } else if let why = memoryShortfall(products, contexts: data.contextCount, keptEntries: options.keptSoftmaxEntries,
+                                                  recordPoint: recordPoint) {
             result.method = "q = p̂ (lower end not searched: \(why))"
         } else {
             // A block's GEMMs are small and many: a second BLAS thread would mostly spin between them
@@ -134,9 +142,9 @@ public enum EntropyGapBound {
 
     /// Why the search does not fit in the available memory (nil when it does): its V × d matrices and
     /// block buffers, plus Z at its worst (V·m bits) and, for tests, the recorded q (V × m).
-    static func memoryShortfall(_ products: ContextBlockProducts, contexts m: Int, recordPoint: Bool) -> String? {
+    static func memoryShortfall(_ products: ContextBlockProducts, contexts m: Int, keptEntries: Int, recordPoint: Bool) -> String? {
         let v = Double(products.vocabulary), mm = Double(m)
-        let bytes = Solver.memoryEstimate(products, contexts: m) + v * mm / 8 + (recordPoint ? 8 * v * mm : 0)
+        let bytes = Solver.memoryEstimate(products, contexts: m, keptEntries: keptEntries) + v * mm / 8 + (recordPoint ? 8 * v * mm : 0)
         do {
             try AvailableMemory.require(approximately: bytes, for: "the search (V = \(products.vocabulary), d = \(products.dimension))",
                                         advice: "use a smaller d or fewer contexts")
@@ -171,10 +179,11 @@ public enum EntropyGapBound {
         return total
     }
 
-    /// The Newton–CG search, streamed over blocks of contexts (`ContextBlockProducts`): nothing of size
-    /// V × m is ever stored. Every pass recomputes the block's logits from W (and U) and the restricted
-    /// softmax q̃_j from them, so memory is a few V × d matrices, a few block × V buffers, the supports,
-    /// and Z (`HeldZeros`). Passes visit the blocks in order and sum in that order: deterministic.
+    /// The Newton–CG search, streamed over blocks of contexts (`ContextBlockProducts`): every pass
+    /// recomputes the block's logits of U, and those of W with the restricted softmax q̃_j unless the
+    /// round start kept q̃ for that block (`EntropyGapBoundOptions.keptSoftmaxEntries`, a fixed budget),
+    /// so memory is a few V × d matrices, a few block × V buffers, the kept q̃, the supports, and Z
+    /// (`HeldZeros`). Passes visit the blocks in order and sum in that order: deterministic.
     struct Solver {
         let data: DataSet
         let options: EntropyGapBoundOptions
@@ -205,15 +214,15 @@ public enum EntropyGapBound {
             var sc = 0.0
             for j in 0..<m { sc += pi[j] * products.norm(j) }
             scale = sc
-            work = Workspace(products)
+            work = Workspace(products, keptEntries: options.keptSoftmaxEntries)
             candidatePoint = recordPoint ? [Double](repeating: 0, count: v * m) : nil
         }
 
         /// Bytes the search allocates besides Z's bit sets: about 12 V × d matrices (W, U, the CG
         /// vectors, the gradient, the preconditioner, trial points), the block buffers, and Z's slots.
-        static func memoryEstimate(_ products: ContextBlockProducts, contexts m: Int) -> Double {
+        static func memoryEstimate(_ products: ContextBlockProducts, contexts m: Int, keptEntries: Int) -> Double {
             let v = Double(products.vocabulary), d = Double(products.dimension)
-            return 8 * (12 * v * d + Workspace.doubles(products)) + 4 * Double(m)
+            return 8 * (12 * v * d + Workspace.doubles(products, keptEntries: keptEntries)) + 4 * Double(m)
         }
 
         /// Scratch buffers of the passes, allocated once.
@@ -227,27 +236,44 @@ public enum EntropyGapBound {
             /// Context row buffers: p̂_j dense over V, its support, and Z_j.
             let target: UnsafeMutablePointer<Double>
             let support, held: UnsafeMutablePointer<Bool>
-            private let sizes: [Int]
+            /// q̃ of the first `keptBlocks` blocks (block b at b · block · V), written by `roundStart`.
+            let kept: UnsafeMutablePointer<Double>
+            let keptBlocks: Int
+            private let blockSize: Int
 
-            static func doubles(_ p: ContextBlockProducts) -> Double {
-                let bv = Double(p.block) * Double(p.vocabulary), vd = Double(p.vocabulary) * Double(p.dimension)
-                return 4 * bv + Double(p.block * p.dimension) + (p.isFeatureMajor ? 4 : 2) * vd + 2 * Double(p.vocabulary)
+            /// Blocks whose q̃ fits in `keptEntries` numbers.
+            static func keptBlocks(_ p: ContextBlockProducts, keptEntries: Int) -> Int {
+                min(p.blocks.count, keptEntries / max(1, p.block * p.vocabulary))
             }
 
-            init(_ p: ContextBlockProducts) {
+            static func doubles(_ p: ContextBlockProducts, keptEntries: Int) -> Double {
+                let bv = Double(p.block) * Double(p.vocabulary), vd = Double(p.vocabulary) * Double(p.dimension)
+                return (4 + Double(keptBlocks(p, keptEntries: keptEntries))) * bv + Double(p.block * p.dimension)
+                    + (p.isFeatureMajor ? 4 : 2) * vd + 2 * Double(p.vocabulary)
+            }
+
+            init(_ p: ContextBlockProducts, keptEntries: Int) {
                 let bv = p.block * p.vocabulary, vd = p.vocabulary * p.dimension, staged = p.isFeatureMajor ? vd : 0
-                sizes = [bv, bv, bv, bv, p.block * p.dimension, staged, staged, vd, vd, p.vocabulary]
+                keptBlocks = Self.keptBlocks(p, keptEntries: keptEntries)
+                blockSize = bv
+                let sizes = [bv, bv, bv, bv, p.block * p.dimension, staged, staged, vd, vd, p.vocabulary, keptBlocks * bv]
                 let buffers = sizes.map { UnsafeMutablePointer<Double>.allocate(capacity: max($0, 1)) }
                 (logits, direction, softmax, extra, squares) = (buffers[0], buffers[1], buffers[2], buffers[3], buffers[4])
                 (stagedW, stagedU, sum1, sum2, target) = (buffers[5], buffers[6], buffers[7], buffers[8], buffers[9])
+                kept = buffers[10]
                 target.initialize(repeating: 0, count: p.vocabulary)
                 support = .allocate(capacity: p.vocabulary)
                 support.initialize(repeating: false, count: p.vocabulary)
                 held = .allocate(capacity: p.vocabulary)
             }
 
+            /// Where q̃ of block b lives: its kept copy, or the shared buffer of recomputed blocks.
+            func softmax(block b: Int) -> UnsafeMutablePointer<Double> {
+                b < keptBlocks ? kept + b * blockSize : softmax
+            }
+
             deinit {
-                for b in [logits, direction, softmax, extra, squares, stagedW, stagedU, sum1, sum2, target] { b.deallocate() }
+                for b in [logits, direction, softmax, extra, squares, stagedW, stagedU, sum1, sum2, target, kept] { b.deallocate() }
                 support.deallocate(); held.deallocate()
             }
         }
@@ -300,18 +326,22 @@ public enum EntropyGapBound {
 
         private func clear(_ acc: UnsafeMutablePointer<Double>) { acc.initialize(repeating: 0, count: v * d) }
 
-        /// Visits the blocks in order with `work.logits` holding the block's logits of the round's W (the
-        /// copy `roundStart` staged for sparse H, W itself for dense H) and `work.direction` those of U.
+        /// Visits the blocks in order with `work.direction` holding the block's logits of U, and `body`
+        /// given where the block's q̃ lives and whether it is kept (`roundStart` wrote it). For a block
+        /// not kept, `work.logits` holds the logits of the round's W (the copy `roundStart` staged for
+        /// sparse H, W itself for dense H), from which `body` recomputes q̃ there.
         private static func forEachBlock(_ products: ContextBlockProducts, _ blocks: [Range<Int>], _ work: Workspace,
-                                         weights w: [Double], direction u: [Double], _ body: (Range<Int>) -> Void) {
+                                         weights w: [Double], direction u: [Double],
+                                         _ body: (_ range: Range<Int>, _ softmax: UnsafeMutablePointer<Double>, _ kept: Bool) -> Void) {
             w.withUnsafeBufferPointer { wp in
             u.withUnsafeBufferPointer { up in
                 let stagedW = products.isFeatureMajor ? UnsafePointer(work.stagedW) : wp.baseAddress!
                 let stagedU = products.stage(up.baseAddress!, into: work.stagedU)
-                for range in blocks {
-                    products.logits(stagedW, original: wp.baseAddress!, contexts: range, into: work.logits)
+                for (b, range) in blocks.enumerated() {
+                    let kept = b < work.keptBlocks
+                    if !kept { products.logits(stagedW, original: wp.baseAddress!, contexts: range, into: work.logits) }
                     products.logits(stagedU, original: up.baseAddress!, contexts: range, into: work.direction)
-                    body(range)
+                    body(range, work.softmax(block: b), kept)
                 }
             }}
         }
@@ -320,17 +350,18 @@ public enum EntropyGapBound {
 
         /// Round start, at W (staged into `work.stagedW` for the round): q̃ = restricted softmax; its
         /// off-support entries below 1e-12 join Z (they carry < 3e-11 nats each and only flatten the
-        /// Hessian) and q̃ is recomputed. Returns the moment residual R = Σ π̂ (q̃ − p̂) h̄ᵀ and the Jacobi
+        /// Hessian) and q̃ is recomputed (and kept, for the kept blocks: Z then stays fixed until the
+        /// round's last candidate pass has read q̃). Returns the moment residual R = Σ π̂ (q̃ − p̂) h̄ᵀ and the Jacobi
         /// diagonal (π̂ q̃(1 − q̃)) (H ∘ H)ᵀ.
         mutating func roundStart(_ w: [Double]) -> (r: [Double], diag: [Double]) {
             let staged = w.withUnsafeBufferPointer { products.stage($0.baseAddress!, into: work.stagedW) }
             clear(work.sum1); clear(work.sum2)
             w.withUnsafeBufferPointer { wp in
-                for range in blocks {
+                for (b, range) in blocks.enumerated() {
                     products.logits(staged, original: wp.baseAddress!, contexts: range, into: work.logits)
                     for j in range {
                         let o = (j - range.lowerBound) * v
-                        let l = work.logits + o, q = work.softmax + o, x = work.direction + o, y = work.extra + o
+                        let l = work.logits + o, q = work.softmax(block: b) + o, x = work.direction + o, y = work.extra + o
                         loadRow(j)
                         restrictedSoftmax(l, into: q)
                         var tiny = false
@@ -355,13 +386,11 @@ public enum EntropyGapBound {
         mutating func hessian(_ u: [Double], weights w: [Double]) -> [Double] {
             hessianProducts += 1
             clear(work.sum1)
-            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range in
+            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range, softmax, kept in
                 for j in range {
                     let o = (j - range.lowerBound) * v
-                    loadRow(j)
-                    restrictedSoftmax(work.logits + o, into: work.softmax + o)
-                    correct(work.direction + o, softmax: work.softmax + o, weight: pi[j])
-                    clearRow(j)
+                    if !kept { loadRow(j); restrictedSoftmax(work.logits + o, into: softmax + o); clearRow(j) }
+                    correct(work.direction + o, softmax: softmax + o, weight: pi[j])
                 }
                 products.accumulate(work.direction, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
             }
@@ -393,12 +422,12 @@ public enum EntropyGapBound {
             var out = CandidatePass()
             clear(work.sum1)
             var entropyTotal = 0.0
-            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range in
+            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range, softmax, kept in
                 for j in range {
                     let o = (j - range.lowerBound) * v
-                    let q0 = work.softmax + o, q = work.direction + o, c = work.extra + o
+                    let q0 = softmax + o, q = work.direction + o, c = work.extra + o
                     loadRow(j)
-                    restrictedSoftmax(work.logits + o, into: q0)
+                    if !kept { restrictedSoftmax(work.logits + o, into: q0) }
                     correct(q, softmax: q0, weight: nil)
                     for a in 0..<v {
                         q[a] = q0[a] + q[a]
