@@ -54,21 +54,21 @@ public enum Separability {
 
     /// One-hot contexts and full column rank H: separating W in closed form (theory.md §2), verified.
     static func decideByClosedForm(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
-        let m = data.contextCount, V = data.vocabularySize
+        let m = data.contextCount
         let anchors = Separability.anchors(data)
-        var weights: [Double]?
+        let cert: SeparatingCertificate
         if case .identity = features.storage {
-            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1.
-            var w = [Double](repeating: 0, count: V * m)
-            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { w[Int(data.columns[e]) * m + j] = 1 } }
-            weights = w
-        } else if case .dense(let h) = features.storage, features.dimension >= m {
+            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1. Kept sparse:
+            // V × m dense would be 2·10⁹ numbers on a whole corpus.
+            cert = SeparatingCertificate(weights: [], anchors: anchors, sparse: .supportIndicator(data))
+        } else if case .dense(let h) = features.storage, features.dimension >= m,
+                  let w = fullRankSeparatingWeights(data, h: h, d: features.dimension) {
             // d ≥ m and HᵀH invertible: W = L G⁻¹ Hᵀ has logits WH = L for ANY L, so the support
             // indicator L gives ties 0 and margins 1.
-            weights = fullRankSeparatingWeights(data, h: h, d: features.dimension)
+            cert = SeparatingCertificate(weights: w, anchors: anchors)
+        } else {
+            return nil
         }
-        guard let w = weights else { return nil }
-        let cert = SeparatingCertificate(weights: w, anchors: anchors)
         let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
         guard check.valid else { return nil }
         return separableResult(cert, check, features: features, options: options, lp: nil)
@@ -79,7 +79,7 @@ public enum Separability {
     static func separableResult(_ cert: SeparatingCertificate, _ check: CertificateCheck, features: ContextFeatures,
                                 options: SeparabilityOptions, lp: SeparabilityLPStatistics?, upper: Double = .infinity) -> SeparabilityResult {
         let scale = constraintScale(features)
-        let lower = normalizedMargin(cert.weights, check)
+        let lower = normalizedMargin(cert, check)
         var r = SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
                                    normalizedMargin: lower, lp: lp)
         r.marginBracket = MarginBracket(lower: lower, upper: max(upper, lower), scale: scale)
@@ -248,7 +248,7 @@ public enum Separability {
                 return r
             }
             return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
-                                      normalizedMargin: normalizedMargin(w, check), lp: stats)
+                                      normalizedMargin: normalizedMargin(cert, check), lp: stats)
         case .notSeparable(let alpha, let beta):
             var cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
             var check = verify(cert, data: data, features: features, tolerance: options.tolerance)
@@ -292,10 +292,9 @@ public enum Separability {
         return w.allSatisfy(\.isFinite) ? w : nil
     }
 
-    private static func normalizedMargin(_ w: [Double], _ check: CertificateCheck) -> Double {
-        var norm = 0.0
-        for x in w { norm += x * x }
-        return norm > 0 ? check.minMargin / norm.squareRoot() : .infinity
+    private static func normalizedMargin(_ cert: SeparatingCertificate, _ check: CertificateCheck) -> Double {
+        let norm = cert.frobeniusNorm
+        return norm > 0 ? check.minMargin / norm : .infinity
     }
 
     /// The certificate without multipliers below 1e-12 of the largest, α renormalised; nil if none is that small.
@@ -325,30 +324,19 @@ public enum Separability {
     public static func verify(_ cert: SeparatingCertificate, data: DataSet, features: ContextFeatures,
                               tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
         let cols = SparseContextColumns(features)
-        let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
-        guard cert.weights.count == V * d else {
+        let V = data.vocabularySize, d = cols.dimension
+        guard cert.hasShape(rows: V, columns: d) else {
             return CertificateCheck(valid: false, minMargin: 0, maxTieViolation: 0, residualNorm: 0,
-                                    relativeResidual: 0, failure: "W has \(cert.weights.count) entries, expected V·d = \(V * d)")
+                                    relativeResidual: 0, failure: "W is not V × d = \(V) × \(d)")
         }
         var minMargin = Double.infinity, maxTie = 0.0
-        var inSupport = [Bool](repeating: false, count: V)
-        var logits = [Double](repeating: 0, count: V)
-        cert.weights.withUnsafeBufferPointer { w in
-            for j in 0..<m where data.supportSize(j) > 0 {
-                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
-                // The anchor is recomputed, not taken from the certificate.
-                let a = Int(data.columns[range.lowerBound])
-                for r in 0..<V { logits[r] = cols.logit(w, row: r, context: j) }
-                for e in range { inSupport[Int(data.columns[e])] = true }
-                for r in 0..<V {
-                    if inSupport[r] { maxTie = max(maxTie, abs(logits[r] - logits[a])) }
-                    else { minMargin = min(minMargin, logits[a] - logits[r]) }
-                }
-                for e in range { inSupport[Int(data.columns[e])] = false }
-            }
+        // The anchor (smallest support token) is recomputed from the data, not taken from the certificate.
+        cert.forEachContext(data, cols) { _, s in
+            maxTie = max(maxTie, s.maxTie)
+            minMargin = min(minMargin, s.anchor - s.highOut)
         }
         var failure: String? = nil
-        let tieBound = tolerance * constraintScale(features) * cblas_dnrm2(Int32(cert.weights.count), cert.weights, 1)
+        let tieBound = tolerance * constraintScale(features) * cert.frobeniusNorm
         if !(minMargin > 0) { failure = "min margin \(minMargin) is not positive" }
         else if !(maxTie <= tieBound) {
             failure = "tie violation \(maxTie) exceeds τ·√2·‖W‖·max‖h̄‖ = \(tieBound)"
