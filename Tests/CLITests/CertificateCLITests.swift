@@ -324,6 +324,31 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertTrue(gv.stdout.hasPrefix("VALID not-separable"), gv.stdout)
     }
 
+    /// The uniform null's first trial on the 100 most frequent KJV contexts (V = 203): at d = 68 the
+    /// cutting planes first reach a point barely inside every cone, whose W's normalized margin
+    /// (1.6e-8) is within 10τ of 0, so the trial used to be undecided, d* ∈ [68, 69]. Cutting the
+    /// shallowest tokens again gives a deeper point: "separable" with a W the numpy script verifies,
+    /// and d* = 68.
+    func testUniformNullTrialIsDecidedByDeeperCuts() throws {
+        let (dir, data) = try ingestedKJV(["--max-vocab", "200"])
+        let trials = dir.appendingPathComponent("trials").path
+        let sweep = try ntpsep(["sweep", data, "--contexts", "100", "--trials", "1", "--null", "uniform",
+                                "--time-limit", "60", "--trial-data", trials, "--json"])
+        XCTAssertEqual(sweep.status, 0, sweep.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as! [String: Any]
+        let null = try XCTUnwrap((json["trials"] as! [[String: Any]]).first { $0["model"] as? String == "null-uniform" })
+        let bracket = null["bracket"] as! [String: Any]
+        XCTAssertEqual(bracket["lower"] as? Int, 67)
+        XCTAssertEqual(bracket["upper"] as? Int, 68)
+        let cert = dir.appendingPathComponent("null68.npz")
+        let run = try ntpsep(["check", trials + "/null-uniform-m100-t0.npz", "--embedding", "gaussian:68:0", "--gap-steps", "0",
+                              "--no-compat", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("separable     yes"), run.stdout)
+        let ok = try verify(cert, trials + "/null-uniform-m100-t0.npz")
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
+    }
+
     /// The default corpus ingested with `options` into a fresh temporary folder: (folder, data set path).
     /// Skips the test when the corpus has not been fetched.
     func ingestedKJV(_ options: [String]) throws -> (URL, String) {

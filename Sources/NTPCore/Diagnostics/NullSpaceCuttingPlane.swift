@@ -46,33 +46,48 @@ extension NullSpaceSeparability {
         var point = scale > 1e-9 * before ? center.map { $0 / scale } : [Double](repeating: 0, count: k)
         var iterations = 0, tokenSolves = 0
         var depths = [Double](repeating: 0, count: V)
+        // A point barely inside every cone gives a W whose margin is within round-off of 0 ("at the
+        // threshold") even when γ* is far from 0. Then the tokens with the shallowest depths are cut
+        // too (the depth LP's duals are valid cuts wherever c lies), for a deeper point; the
+        // shallow result stands if `deepeningRounds` more rounds find none.
+        var cutDepth = Self.cutDepth, shallow: SeparabilityResult? = nil, deepened = 0
         while monotonicSeconds() < deadline {
             iterations += 1
             var violated = 0
             for v in 0..<V {
                 guard let lp = tokens[v] else { depths[v] = 1; continue }
-                guard let t = lp.depth(at: point, deadline: deadline) else { return nil }
+                guard let t = lp.depth(at: point, deadline: deadline) else { return shallow }
                 tokenSolves += 1
                 depths[v] = t
-                if t <= Self.cutDepth { master.add(token: v, normal: lp.cut()); violated += 1 }
+                if t <= cutDepth { master.add(token: v, normal: lp.cut()); violated += 1 }
             }
             let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
                 + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
-            if violated == 0 {
+            if violated == 0 || (shallow != nil && depths.allSatisfy({ $0 > Self.cutDepth })) {
                 var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds)
                 result?.method = method()
-                return result
+                guard let r = result, r.verdict == .atThreshold, deepened < Self.deepeningRounds else { return result ?? shallow }
+                if shallow == nil || (r.normalizedMargin ?? 0) > (shallow!.normalizedMargin ?? 0) { shallow = r }
+                deepened += 1
+                let cutBefore = cutDepth
+                cutDepth = max(cutDepth, 1e3 * (depths.min() ?? 0))
+                for v in 0..<V where depths[v] > cutBefore && depths[v] <= cutDepth {
+                    if let lp = tokens[v] { master.add(token: v, normal: lp.cut()) }
+                }
             }
-            guard let (value, next) = master.solve(deadline: deadline) else { return nil }
+            guard let (value, next) = master.solve(deadline: deadline) else { return shallow }
             if value <= Self.masterZero {
                 var result = farkas(fromCutDuals: master.duals(), rows: master.rows)
                 result?.method = method()
-                return result
+                return result ?? shallow
             }
             point = next
         }
-        return nil
+        return shallow
     }
+
+    /// Rounds of deeper cuts after a point whose W is at the threshold.
+    static var deepeningRounds: Int { 20 }
 
     /// A token is cut when its depth is at most this (c on or outside its cone, to round-off).
     static var cutDepth: Double { 1e-9 }

@@ -28,11 +28,12 @@ public struct AnalysisBudget: Codable, Equatable, Sendable {
     /// whole vocabulary); 0 skips them.
     public var wholeCorpusTimeLimit: Double
 
-    /// The full analysis. Its threshold sweep runs on 50 contexts with 30 s per decision: on the KJV
-    /// the uniform null's trials sit at d*/m ≈ 0.8, where a decision can take 10–30 s (at 10 s, one
-    /// trial in 6 was undecided; at 30 s none, 87 s for the whole sweep at load 4).
+    /// The full analysis. Its threshold sweep runs on 100 contexts with 30 s per decision: on the KJV
+    /// the whole sweep (real and both nulls, 6 trials each) took 9.6 s there, against 53 s at m = 50
+    /// (where the uniform null's decisions go to the minimum-norm point with 5,102 ties) and 217 s at
+    /// m = 200 (load 2–3).
     public static let standard = AnalysisBudget(checkVocab: 200, checkContexts: 1000, sweepContexts: 100, scaleContexts: 2000,
-                                        thresholdContexts: 50, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 30, checkTimeLimit: 10,
+                                        thresholdContexts: 100, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 30, checkTimeLimit: 10,
                                         wholeCorpusTimeLimit: 60)
     /// `--quick`: the standard sizes with a tenth of the training steps, a quarter of the entropy-gap
     /// steps, and the threshold sweep on 20 contexts with 2 s per decision (trials whose decisions

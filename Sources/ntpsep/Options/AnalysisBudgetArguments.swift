@@ -18,7 +18,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
     @Option(help: "Most frequent contexts of the separability-only Gaussian checks, d = m/4, m/2, 2m (default 2000).")
     var scaleContexts: Int?
 
-    @Option(help: "Most frequent contexts m of the threshold sweep (default 50, --quick 20; sweep's own default is 200).")
+    @Option(help: "Most frequent contexts m of the threshold sweep (default 100, --quick 20; sweep's own default is 200).")
     var thresholdContexts: Int?
 
     @Option(help: "Seeded trials per model in the threshold sweep (default 6, the fewest with a 95 % interval; sweep's own default is 20).")
