@@ -42,14 +42,7 @@ final class ClosedFormMarginBracketTests: XCTestCase {
     /// `MaxMarginSolver` and its upper end is finite; off (as in `sweep`), the upper end stays ∞.
     func testFullRankBracketContainsTheMaxMargin() throws {
         for (seed, d) in [(UInt64(1), 12), (2, 15), (3, 30), (4, 12)] {
-            var rng = SeededGenerator(seed: seed)
-            let V = 7, m = 12
-            let rows: [[Int: Double]] = (0..<m).map { _ in
-                var row: [Int: Double] = [:]
-                for _ in 0..<(1 + Int(rng.next() % 4)) { row[Int(rng.next() % UInt64(V)), default: 0] += 1 }
-                return row
-            }
-            let data = makeData(V: V, rows: rows)
+            let data = smallRandomSupports(seed: seed)
             let features = try ContextFeatures.make(.gaussian(dimension: d, seed: seed + 10), for: data)
             let r = Separability.decide(data, features: features)
             XCTAssertEqual(r.method, "closed form")
