@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # bench/run.sh — every benchmark of bench/ in one run, figures into one JSON file.
 #
-#   bench/run.sh [--quick] [-o FILE.json] [--work DIR]
+#   bench/run.sh [--quick] [--skip NAME,...] [-o FILE.json] [--work DIR]
 #
 #   --quick    a subset for a first look (~5 min): the training steps (3 steps each), ingestion on
 #              the default corpus (corpora/data/kjv.txt) instead of the 106 MB bench tier, and
 #              `ntpsep analyze --quick`. Without it: the training steps (5 steps), ingestion on the
 #              bench tier, `analyze --quick` and the full `analyze`, the threshold decisions
 #              (bench/threshold.sh) and the LP solvers (bench/lp_solvers.sh) — about an hour.
+#   --skip L   leaves out the named benchmarks (comma-separated: core_step, ingest, analyze_quick,
+#              analyze, threshold, lp_solvers); they are absent from the JSON, not failed.
 #   -o FILE    where the JSON goes (default bench/results/figures.json; bench/results/ is not committed).
 #   --work DIR scratch folder for the logs and data (default /tmp/ntpsep-bench-run).
 #
@@ -22,14 +24,16 @@ export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 quick=0
+skip=,
 out=$root/bench/results/figures.json
 work=/tmp/ntpsep-bench-run
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
+    --skip) skip=",$2,"; shift ;;
     -o) out=$2; shift ;;
     --work) work=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see bench/run.sh --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,6 +62,7 @@ echo "$quick" >"$logs/quick"
 # bench NAME CMD...: runs CMD with stdout+stderr in $logs/NAME.log and its wall seconds in NAME.time.
 bench() {
   local name=$1; shift
+  case $skip in *",$name,"*) note "($name) skipped"; return ;; esac
   note "($name) $*"
   local t0=$SECONDS
   if "$@" >"$logs/$name.log" 2>&1; then echo ok >"$logs/$name.status"

@@ -60,11 +60,16 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(stats["events"] as? Double, 300 * 7)   // 5 words + "." per line, + </s>
         let checks = json["checks"] as! [[String: Any]]
         // Gaussian dimensions m/4, m/2 and 2m on the 12-context set (embedding seed 0), then separability
-        // alone on the 40-context set.
+        // alone on the 40-context set, then on every context over the whole vocabulary.
         XCTAssertEqual(checks.map { $0["embedding"] as! String },
                        ["onehot", "positional-onehot", "gaussian:3:0", "gaussian:6:0", "gaussian:24:0",
-                        "gaussian:10:0", "gaussian:20:0", "gaussian:80:0"])
-        XCTAssertEqual(checks.map { $0["contexts"] as! Int }, [40, 40, 12, 12, 12, 40, 40, 40])
+                        "gaussian:10:0", "gaussian:20:0", "gaussian:80:0", "onehot", "positional-onehot"])
+        let all = stats["contexts"] as! Int, vocabulary = stats["vocabulary"] as! Int
+        XCTAssertEqual(checks.map { $0["contexts"] as! Int }, [40, 40, 12, 12, 12, 40, 40, 40, all, all])
+        // 20 kept words + <unk>, <s>, </s>; the whole vocabulary: 22 types (21 words and ".") + <s>, </s>.
+        XCTAssertEqual(checks.map { $0["vocabulary"] as! Int }, [23, 23, 23, 23, 23, 23, 23, 23, vocabulary, vocabulary])
+        XCTAssertEqual(vocabulary, 24)
+        XCTAssertEqual(checks[8]["separable"] as? Bool, true)   // one-hot: the sparse support indicator
         XCTAssertEqual(checks[4]["separable"] as? Bool, true)   // d = 2m: full column rank
         XCTAssertEqual(checks[7]["separable"] as? Bool, true)
         for c in checks[5...] {
@@ -122,9 +127,12 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(budget["scale_contexts"] as? Int, 24)
         XCTAssertEqual((json["training"] as! [[String: Any]]).map { $0["steps"] as! Int }, [1000, 1000, 1000])
         let timing = json["timing"] as! [String: Double]
+        let all = (json["statistics"] as! [String: Any])["contexts"] as! Int
         XCTAssertEqual(Set(timing.keys), ["count", "check_data", "check onehot", "check positional-onehot", "check gaussian:3:0",
                                           "check gaussian:6:0", "check gaussian:24:0", "check gaussian:6:0 (m = 24)",
-                                          "check gaussian:12:0 (m = 24)", "check gaussian:48:0 (m = 24)", "training", "sweep", "total"])
+                                          "check gaussian:12:0 (m = 24)", "check gaussian:48:0 (m = 24)",
+                                          "check onehot (m = \(all))", "check positional-onehot (m = \(all))", "training", "sweep", "total"])
+        XCTAssertEqual(budget["whole_corpus_time_limit"] as? Double, 60)
         XCTAssertTrue(timing.values.allSatisfy { $0 >= 0 })
         let stages = timing.filter { $0.key != "total" }.values.reduce(0, +)
         XCTAssertLessThanOrEqual(stages, timing["total"]!)

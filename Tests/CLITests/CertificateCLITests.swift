@@ -262,12 +262,7 @@ final class CertificateCLITests: XCTestCase {
     /// minimum-norm point's tie basis; with d close to m the null-space route (by cutting planes) decides
     /// both ways, and the script re-checks its W (d = 199) and its Farkas pair (d = 160) from the files alone.
     func testNullSpaceAndForcedTieCertificatesOnKJV() throws {
-        let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("corpora/data/kjv.txt").path
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: kjv), "corpora/fetch.sh default fetches the KJV")
-        let dir = temporaryDirectory()
-        let data = dir.appendingPathComponent("kjv200.npz").path
-        XCTAssertEqual(try ntpsep(["ingest", kjv, "--max-vocab", "200", "-o", data, "-q"]).status, 0)
+        let (dir, data) = try ingestedKJV(["--max-vocab", "200"])
         // d close to m = 200: the null-space route; m = 2,000 and d = 500: the 927 contexts that both
         // 'And' and 'For' follow span R^500 and force them to share a decoder row.
         let cases = [(200, 199, "separable", "null-space cutting planes (GLPK): dim null(H̄) = 1,"),
@@ -287,6 +282,44 @@ final class CertificateCLITests: XCTestCase {
             XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
             XCTAssertTrue(ok.stdout.hasPrefix("VALID \(verdict)"), ok.stdout)
         }
+    }
+
+    /// One-hot features on every context of the whole KJV (m = 148,464, V = 13,746): "separable" in
+    /// closed form, with the support indicator written as a sparse W (one nonzero per support entry;
+    /// dense it would be 2·10⁹ numbers) that the numpy script verifies; moving context 0's anchor entry
+    /// to a token outside its support is rejected (its anchor logit drops to 0, that token's rises to 1).
+    func testOnehotOnTheWholeKJVIsCertifiedBySparseW() throws {
+        let (dir, data) = try ingestedKJV([])
+        let cert = dir.appendingPathComponent("whole-onehot.npz")
+        let run = try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--no-compat", "--json",
+                              "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "separable")
+        XCTAssertEqual(json["contexts"] as? Int, 148_464)
+        XCTAssertEqual(json["separated_share_contexts"] as? Double, 1)
+        let shape = try python("""
+            c = np.load('\(cert.path)'); d = np.load('\(data)')
+            print(c['W_shape'].tolist(), len(c['W_data']), len(d['indices']), sorted(set(c['W_data'].tolist())), len(c['rows']))
+            """)
+        XCTAssertEqual(shape, "[13746, 148464] 410081 410081 [1.0] 148464\n")
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
+        try assertInvalid(cert, "s = set(c['support_indices'][c['support_indptr'][0]:c['support_indptr'][1]].tolist())\n"
+                          + "c['W_indices'] = c['W_indices'].copy(); c['W_indices'][0] = min(set(range(13746)) - s)", "min margin -1 ", data: data)
+    }
+
+    /// The default corpus ingested with `options` into a fresh temporary folder: (folder, data set path).
+    /// Skips the test when the corpus has not been fetched.
+    func ingestedKJV(_ options: [String]) throws -> (URL, String) {
+        let kjv = URL(fileURLWithPath: verifierScript).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("corpora/data/kjv.txt").path
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: kjv), "corpora/fetch.sh default fetches the KJV")
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("kjv.npz").path
+        XCTAssertEqual(try ntpsep(["ingest", kjv] + options + ["-o", data, "-q"]).status, 0)
+        return (dir, data)
     }
 
     /// Every member of an .npz as JSON values (scalars unwrapped, arrays as nested lists).

@@ -65,6 +65,34 @@ final class SweepCLITests: XCTestCase {
         XCTAssertEqual(try separable(dStar - 1), "0")
     }
 
+    /// `--trial-data` writes every trial's data set, and `check` on a null trial's file with
+    /// gaussian:d:(SEED+t) reproduces its decisions: separable at d*, not at d* − 1.
+    func testSweepTrialDataReproducesNullTrials() throws {
+        let dir = temporaryDirectory()
+        let npz = try dataSet(dir)
+        let csv = dir.appendingPathComponent("t.csv").path, trials = dir.appendingPathComponent("trials").path
+        let run = try ntpsep(["sweep", npz, "--contexts", "12", "--trials", "2", "--null", "uniform", "--seed", "5",
+                              "--csv", csv, "--trial-data", trials])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: trials).sorted(),
+                       ["null-uniform-m12-t0.npz", "null-uniform-m12-t1.npz", "real-m12-t0.npz", "real-m12-t1.npz"])
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        let header = rows[0], row = try XCTUnwrap(rows.first { $0[0] == "null-uniform" && $0[2] == "1" })
+        let dStar = Int(row[header.firstIndex(of: "d_star")!])!, seed = row[header.firstIndex(of: "embedding_seed")!]
+        XCTAssertEqual(seed, "6")
+        XCTAssertEqual(row[header.firstIndex(of: "status")!], "decided")
+        func separable(_ d: Int) throws -> String {
+            let r = try ntpsep(["check", trials + "/null-uniform-m12-t1.npz", "--embedding", "gaussian:\(d):\(seed)",
+                                "--json", "--no-compat", "--gap-steps", "0"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            XCTAssertEqual(json["contexts"] as? Int, 12)
+            return "\(json["separable"] ?? "missing")"
+        }
+        XCTAssertEqual(try separable(dStar), "1")
+        if dStar > 1 { XCTAssertEqual(try separable(dStar - 1), "0") }
+    }
+
     /// Same inputs and seed: byte-identical CSV and figure (no timings in either).
     func testSweepOutputsAreDeterministic() throws {
         let dir = temporaryDirectory()

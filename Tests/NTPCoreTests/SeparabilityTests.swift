@@ -101,6 +101,57 @@ final class SeparabilityTests: XCTestCase {
         XCTAssertFalse(Separability.verify(w, data: sep, features: hs).valid)
     }
 
+    /// One-hot contexts get the support indicator as a sparse W: exactly the CSC arrays of the data,
+    /// margins exactly 1, ties exactly 0; the same W moved one entry off its support is rejected.
+    func testOnehotClosedFormIsTheSparseSupportIndicator() throws {
+        let data = makeData(V: 4, rows: [[0: 2, 2: 1], [3: 1], [1: 1, 2: 1, 3: 4]])
+        let h = try ContextFeatures.make(.onehot, for: data)
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .separable)
+        let w = try XCTUnwrap(r.separating?.sparse)
+        XCTAssertEqual(w.columnOffsets, [0, 2, 3, 6])
+        XCTAssertEqual(w.rowIndices, [0, 2, 3, 1, 2, 3])
+        XCTAssertEqual(w.values, [1, 1, 1, 1, 1, 1])
+        XCTAssertEqual(r.check!.minMargin, 1)
+        XCTAssertEqual(r.check!.maxTieViolation, 0)
+        XCTAssertEqual(r.normalizedMargin!, 1 / 6.0.squareRoot(), accuracy: 1e-15)   // ‖W‖_F = √6
+        var moved = r.separating!
+        moved.sparse = SparseDecoder(rows: 4, columns: 3, columnOffsets: w.columnOffsets,
+                                     rowIndices: [0, 1, 3, 1, 2, 3], values: w.values)   // context 0: {0, 1}, not {0, 2}
+        let bad = Separability.verify(moved, data: data, features: h)
+        XCTAssertFalse(bad.valid)
+        XCTAssertEqual(bad.minMargin, 0)          // token 1 ∉ S_0 now ties with the anchor 0
+        XCTAssertEqual(bad.maxTieViolation, 1)    // token 2 ∈ S_0 lost its logit
+    }
+
+    /// A sparse W is checked like the same W stored densely (positional one-hot features, random W):
+    /// the same smallest margin, tie violation and separated share.
+    func testSparseDecoderChecksLikeTheDenseOne() throws {
+        var rng = SeededGenerator(seed: 11)
+        let V = 5, pairs = [(0, 1), (1, 2), (2, 0), (3, 3), (4, 1), (2, 2)]
+        let data = makeData(V: V, rows: pairs.indices.map { [($0 % V): 1, (($0 + 2) % V): 2] },
+                            contexts: pairs.flatMap { [Int32($0.0), Int32($0.1)] }, contextLength: 2)
+        let h = try ContextFeatures.make(.positionalOnehot, for: data)
+        let d = h.dimension
+        let dense = (0..<(V * d)).map { _ in rng.nextUniform() < 0.5 ? 0 : rng.nextGaussian() }
+        var offsets = [0], rows: [Int32] = [], values: [Double] = []
+        for f in 0..<d {
+            for r in 0..<V where dense[r * d + f] != 0 { rows.append(Int32(r)); values.append(dense[r * d + f]) }
+            offsets.append(rows.count)
+        }
+        let sparse = SeparatingCertificate(weights: [], anchors: [], sparse:
+            SparseDecoder(rows: V, columns: d, columnOffsets: offsets, rowIndices: rows, values: values))
+        let a = Separability.verify(SeparatingCertificate(weights: dense, anchors: []), data: data, features: h, tolerance: .infinity)
+        let b = Separability.verify(sparse, data: data, features: h, tolerance: .infinity)
+        XCTAssertEqual(a.minMargin, b.minMargin, accuracy: 1e-14)
+        XCTAssertEqual(a.maxTieViolation, b.maxTieViolation, accuracy: 1e-14)
+        XCTAssertNotEqual(a.maxTieViolation, 0)
+        let shareA = SeparatedShare.count(data, features: h, weights: dense, method: "")
+        let shareB = SeparatedShare.count(data, features: h, decoder: sparse, method: "")
+        XCTAssertEqual(shareA, shareB)
+        XCTAssertEqual(sparse.frobeniusNorm, dense.reduce(0) { $0 + $1 * $1 }.squareRoot(), accuracy: 1e-14)
+    }
+
     /// Positional one-hot features on a tiny trigram set, checked by hand: contexts (0,1)→{2} and
     /// (0,2)→{1} and (1,1)→{1}, (1,2)→{2}. Logit_j = A[:, first] + B[:, second]; the sum of the
     /// margin rows (2 vs 1) of (0,1), (1,2) equals that of (1 vs 2) of (0,2), (1,1) with a sign flip,

@@ -49,13 +49,15 @@ public struct CertificateFile: Sendable {
         // The decided contexts the certificate needs, ordered by input row.
         var local: [Int] = []
         var weights: [Double]? = nil
+        var sparseWeights: SparseDecoder? = nil
         var alpha: [ConstraintMultiplier] = [], beta: [ConstraintMultiplier] = []
         var kind = "none"
         if result.verdict == .separable, let c = result.separating {
             kind = "separating-W"
             // Contexts with an empty support carry no constraint.
             local = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
-            weights = CertificateFile.unitMarginWeights(c, result.check, data: data, features: features)
+            let margin = CertificateFile.smallestMargin(c, result.check, data: data, features: features)
+            if let s = c.sparse { sparseWeights = s.divided(by: margin) } else { weights = c.weights.map { $0 / margin } }
         } else if result.verdict == .notSeparable, let f = result.farkas {
             kind = "farkas"
             (alpha, beta) = CertificateFile.withoutRoundOff(f, data: data, features: features, tolerance: result.tolerance)
@@ -70,7 +72,7 @@ public struct CertificateFile: Sendable {
             case .dense: sparseFeatures = false
             case .identity, .sparse: sparseFeatures = true
             }
-            let dense = !sparseFeatures && (weights?.count ?? 0) + d * local.count <= denseEntryLimit
+            let dense = !sparseFeatures && sparseWeights == nil && (weights?.count ?? 0) + d * local.count <= denseEntryLimit
             layout = dense ? "dense" : "sparse"
             members.append(("rows", NPYArray(int64: local.map { Int64(original($0)) }, shape: [local.count])))
             var indptr: [Int64] = [0], indices: [Int64] = []
@@ -81,7 +83,10 @@ public struct CertificateFile: Sendable {
             members.append(("support_indptr", NPYArray(int64: indptr, shape: [indptr.count])))
             members.append(("support_indices", NPYArray(int64: indices, shape: [indices.count])))
             members += CertificateFile.embeddingMembers(features, contexts: local, dense: dense)
-            if let w = weights {
+            if let s = sparseWeights {
+                members += CertificateFile.cscMembers("W", data: s.values, indices: s.rowIndices.map(Int64.init),
+                                                      indptr: s.columnOffsets.map(Int64.init), shape: [V, d])
+            } else if let w = weights {
                 members += dense ? [("W", NPYArray(doubles: w, shape: [V, d]))]
                                  : CertificateFile.csc("W", rowMajor: w, rows: V, columns: d)
             } else {
@@ -110,15 +115,15 @@ public struct CertificateFile: Sendable {
         try NPZArchive.write(members, to: path)
     }
 
-    /// The separating W divided by its smallest margin, so that every margin is ≥ 1 (ties scale along).
-    static func unitMarginWeights(_ c: SeparatingCertificate, _ check: CertificateCheck?, data: DataSet,
-                                  features: ContextFeatures) -> [Double] {
+    /// The separating W's smallest margin (1 if it is not positive and finite): W divided by it has
+    /// every margin ≥ 1 (ties scale along).
+    static func smallestMargin(_ c: SeparatingCertificate, _ check: CertificateCheck?, data: DataSet,
+                                features: ContextFeatures) -> Double {
         var minMargin = check?.minMargin ?? .nan
         if !(minMargin > 0) {
             minMargin = Separability.verify(c, data: data, features: features, tolerance: .infinity).minMargin
         }
-        guard minMargin > 0, minMargin.isFinite else { return c.weights }
-        return c.weights.map { $0 / minMargin }
+        return minMargin > 0 && minMargin.isFinite ? minMargin : 1
     }
 
     /// α and β without the multipliers whose whole term w·‖(e_p − e_q) h̄_jᵀ‖_F is below τ/1000 of the
@@ -169,7 +174,7 @@ public struct CertificateFile: Sendable {
         return cscMembers(name, data: data, indices: indices, indptr: indptr, shape: [rows, columns])
     }
 
-    private static func cscMembers(_ name: String, data: [Double], indices: [Int64], indptr: [Int64],
+    static func cscMembers(_ name: String, data: [Double], indices: [Int64], indptr: [Int64],
                                    shape: [Int]) -> [(String, NPYArray)] {
         [("\(name)_data", NPYArray(doubles: data, shape: [data.count])),
          ("\(name)_indices", NPYArray(int64: indices, shape: [indices.count])),

@@ -53,7 +53,7 @@ public enum CheckRunner {
                           data: data, features: features, options: options, timings: &timings)
         }
         if sep.verdict == .separable, let c = sep.separating {
-            let share = SeparatedShare.count(data, features: features, weights: c.weights, tolerance: sep.tolerance,
+            let share = SeparatedShare.count(data, features: features, decoder: c, tolerance: sep.tolerance,
                                              method: "the verified separating W (every context)")
             report.separatedShareContexts = share.contexts
             report.separatedShareEvents = share.events
@@ -197,8 +197,7 @@ public enum CheckRunner {
     static func summary(_ r: SeparabilityResult) -> CertificateSummary {
         var s = CertificateSummary(kind: "none", verified: false, marginMultipliers: 0, tieMultipliers: 0,
                                    lp: r.lp, firstOrder: r.firstOrder, reason: r.reason, method: r.method)
-        if let c = r.separating, let k = r.check {
-            _ = c
+        if r.separating != nil, let k = r.check {
             s.kind = "separating-W"; s.verified = k.valid
             s.minMargin = k.minMargin; s.maxTieViolation = k.maxTieViolation
         } else if let f = r.farkas, let k = r.check {

@@ -200,9 +200,37 @@ final class WolfeMinNormPoint {
             return g
         }
         var cross = [Double](repeating: 0, count: max(active.count * k, 1))
-        for (i, p) in active.enumerated() { for l in 0..<k { cross[i * k + l] = gramPlusOne(p, l) } }
+        for (i, p) in active.enumerated() {
+            for l in 0..<k { cross[i * k + l] = basis.constraintDot(p.j, p.v, pairs[l].j, pairs[l].v) + 1 }
+        }
+        if r > 0 { subtractTieProducts(of: active, times: coefficients, count: k, from: &cross) }
         for l in hull.append(count: k, cross: cross, block: { gramPlusOne(pairs[$0], $1) }) {
             active.append(pairs[l]); lambda.append(0)
+        }
+    }
+
+    /// cross[i, l] −= ⟨T_Bᵀ A_i, c_l⟩ for every active pair i and new pair l (c: k × r row-major), as
+    /// dense products over blocks of active pairs. The tie products of a pair on large supports touch
+    /// thousands of ties: gathering them once per pair and multiplying with BLAS, instead of once per
+    /// (pair, new pair), took this from 46 % of a threshold decision's time (uniform-null supports,
+    /// r = 5,102 ties) to a few.
+    private func subtractTieProducts(of active: [(j: Int, v: Int)], times coefficients: [Double], count k: Int,
+                                     from cross: inout [Double]) {
+        let r = basis.rank, block = 128
+        var x = [Double](repeating: 0, count: min(block, active.count) * r)
+        for start in stride(from: 0, to: active.count, by: block) {
+            let n = min(block, active.count - start)
+            x.withUnsafeMutableBufferPointer { xp in
+                xp.update(repeating: 0)
+                for i in 0..<n {
+                    let p = active[start + i], row = i * r
+                    basis.forEachTieProduct(context: p.j, token: p.v) { t, value in xp[row + t] = value }
+                }
+            }
+            cross.withUnsafeMutableBufferPointer { cp in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(r), -1, x, Int32(r),
+                            coefficients, Int32(r), 1, cp.baseAddress! + start * k, Int32(k))
+            }
         }
     }
 

@@ -59,14 +59,13 @@ public enum Separability {
     static func decideByClosedForm(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
         let m = data.contextCount, V = data.vocabularySize
         let anchors = Separability.anchors(data)
-        var weights: [Double]?
+        let cert: SeparatingCertificate
         var gram: FullRankGram? = nil
         var epochs = 0
         if case .identity = features.storage {
-            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1.
-            var w = [Double](repeating: 0, count: V * m)
-            for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { w[Int(data.columns[e]) * m + j] = 1 } }
-            weights = w
+            // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1. Kept sparse:
+            // V × m dense would be 2·10⁹ numbers on a whole corpus.
+            cert = SeparatingCertificate(weights: [], anchors: anchors, sparse: .supportIndicator(data))
         } else if case .dense(let h) = features.storage, features.dimension >= m {
             // d ≥ m and HᵀH invertible: W = L G⁻¹ Hᵀ has logits WH = L for ANY L, so the support
             // indicator L gives ties 0 and margins 1.
@@ -75,10 +74,11 @@ public enum Separability {
             epochs = options.boundMarginAfterYes
                 ? min(options.closedFormBoundEpochs, options.maxClosedFormBoundWork / max(V * m * max(m, features.dimension), 1)) : 0
             gram = FullRankGram(h: h, d: features.dimension, m: m, keepGram: epochs >= 5)
-            weights = gram.flatMap { supportIndicatorWeights(data, gram: $0) }
+            guard let w = gram.flatMap({ supportIndicatorWeights(data, gram: $0) }) else { return nil }
+            cert = SeparatingCertificate(weights: w, anchors: anchors)
+        } else {
+            return nil
         }
-        guard let w = weights else { return nil }
-        let cert = SeparatingCertificate(weights: w, anchors: anchors)
         let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
         guard check.valid else { return nil }
         var lower = 0.0, upper = Double.infinity
@@ -99,7 +99,7 @@ public enum Separability {
                                 options: SeparabilityOptions, lp: SeparabilityLPStatistics?, lower other: Double = 0,
                                 upper: Double = .infinity) -> SeparabilityResult {
         let scale = constraintScale(features)
-        let own = normalizedMargin(cert.weights, check)
+        let own = normalizedMargin(cert, check)
         let lower = max(own, other)
         var r = SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
                                    normalizedMargin: own, lp: lp)
@@ -269,7 +269,7 @@ public enum Separability {
                 return r
             }
             return SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
-                                      normalizedMargin: normalizedMargin(w, check), lp: stats)
+                                      normalizedMargin: normalizedMargin(cert, check), lp: stats)
         case .notSeparable(let alpha, let beta):
             var cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
             var check = verify(cert, data: data, features: features, tolerance: options.tolerance)
@@ -298,10 +298,9 @@ public enum Separability {
         return gram.weights(logits: l, vocabularySize: V)
     }
 
-    private static func normalizedMargin(_ w: [Double], _ check: CertificateCheck) -> Double {
-        var norm = 0.0
-        for x in w { norm += x * x }
-        return norm > 0 ? check.minMargin / norm.squareRoot() : .infinity
+    private static func normalizedMargin(_ cert: SeparatingCertificate, _ check: CertificateCheck) -> Double {
+        let norm = cert.frobeniusNorm
+        return norm > 0 ? check.minMargin / norm : .infinity
     }
 
     /// The certificate without multipliers below 1e-12 of the largest, α renormalised; nil if none is that small.
@@ -331,65 +330,25 @@ public enum Separability {
     public static func verify(_ cert: SeparatingCertificate, data: DataSet, features: ContextFeatures,
                               tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
         let cols = SparseContextColumns(features)
-        let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
-        guard cert.weights.count == V * d else {
+        let V = data.vocabularySize, d = cols.dimension
+        guard cert.hasShape(rows: V, columns: d) else {
             return CertificateCheck(valid: false, minMargin: 0, maxTieViolation: 0, residualNorm: 0,
-                                    relativeResidual: 0, failure: "W has \(cert.weights.count) entries, expected V·d = \(V * d)")
+                                    relativeResidual: 0, failure: "W is not V × d = \(V) × \(d)")
         }
         var minMargin = Double.infinity, maxTie = 0.0
-        var inSupport = [Bool](repeating: false, count: V)
-        forEachContextLogits(cert.weights, data: data, features: features, columns: cols) { j, logits in
-            let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
-            // The anchor is recomputed, not taken from the certificate.
-            let a = Int(data.columns[range.lowerBound])
-            for e in range { inSupport[Int(data.columns[e])] = true }
-            for r in 0..<V {
-                if inSupport[r] { maxTie = max(maxTie, abs(logits[r] - logits[a])) }
-                else { minMargin = min(minMargin, logits[a] - logits[r]) }
-            }
-            for e in range { inSupport[Int(data.columns[e])] = false }
+        // The anchor (smallest support token) is recomputed from the data, not taken from the certificate.
+        cert.forEachContext(data, cols, features: features) { _, s in
+            maxTie = max(maxTie, s.maxTie)
+            minMargin = min(minMargin, s.anchor - s.highOut)
         }
         var failure: String? = nil
-        let tieBound = tolerance * constraintScale(features) * cblas_dnrm2(Int32(cert.weights.count), cert.weights, 1)
+        let tieBound = tolerance * constraintScale(features) * cert.frobeniusNorm
         if !(minMargin > 0) { failure = "min margin \(minMargin) is not positive" }
         else if !(maxTie <= tieBound) {
             failure = "tie violation \(maxTie) exceeds τ·√2·‖W‖·max‖h̄‖ = \(tieBound)"
         }
         return CertificateCheck(valid: failure == nil, minMargin: minMargin, maxTieViolation: maxTie,
                                 residualNorm: 0, relativeResidual: 0, failure: failure)
-    }
-
-    /// Calls `body(j, W h̄_j)` for every context with a nonempty support, in order. Dense features take
-    /// the logits of 256 contexts at a time from one GEMM (the per-entry sums cost a gather per
-    /// product: 10× slower at m = 2,000, d = 4,000); sparse ones sum their few nonzeros.
-    static func forEachContextLogits(_ weights: [Double], data: DataSet, features: ContextFeatures, columns cols: SparseContextColumns,
-                                     body: (Int, UnsafeBufferPointer<Double>) -> Void) {
-        let m = data.contextCount, V = data.vocabularySize, d = features.dimension
-        if case .dense(let h) = features.storage {
-            let block = min(256, max(m, 1))
-            var logits = [Double](repeating: 0, count: block * V)
-            for start in stride(from: 0, to: m, by: block) {
-                let n = min(block, m - start)
-                // Rows of the block (n × V row-major) = H_blockᵀ (n × d) · Wᵀ.
-                h.withUnsafeBufferPointer { hp in
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(V), Int32(d), 1,
-                                hp.baseAddress! + start * d, Int32(d), weights, Int32(d), 0, &logits, Int32(V))
-                }
-                logits.withUnsafeBufferPointer { lp in
-                    for j in start..<(start + n) where data.supportSize(j) > 0 {
-                        body(j, UnsafeBufferPointer(rebasing: lp[((j - start) * V)..<((j - start + 1) * V)]))
-                    }
-                }
-            }
-            return
-        }
-        var logits = [Double](repeating: 0, count: V)
-        weights.withUnsafeBufferPointer { w in
-            for j in 0..<m where data.supportSize(j) > 0 {
-                for r in 0..<V { logits[r] = cols.logit(w, row: r, context: j) }
-                logits.withUnsafeBufferPointer { body(j, $0) }
-            }
-        }
     }
 
     /// Re-checks a Farkas certificate from the data alone: α ≥ 0 on off-support pairs, β on

@@ -17,28 +17,19 @@ public struct SeparatedShare: Codable, Equatable, Sendable {
     /// separate and counts as separated.
     public static func count(_ data: DataSet, features: ContextFeatures, weights: [Double], tolerance: Double = 1e-9,
                              method: String) -> SeparatedShare {
+        count(data, features: features, decoder: SeparatingCertificate(weights: weights, anchors: []),
+              tolerance: tolerance, method: method)
+    }
+
+    /// The same count for the decoder of a certificate (dense or sparse).
+    public static func count(_ data: DataSet, features: ContextFeatures, decoder: SeparatingCertificate,
+                             tolerance: Double = 1e-9, method: String) -> SeparatedShare {
         let cols = SparseContextColumns(features)
-        let V = data.vocabularySize
-        var inSupport = [Bool](repeating: false, count: V)
-        var logits = [Double](repeating: 0, count: V)
         var contexts = 0.0, allContexts = 0.0, events = 0.0, allEvents = 0.0
-        weights.withUnsafeBufferPointer { w in
-            for j in 0..<data.contextCount {
-                let total = data.rowTotal(j)
-                guard total > 0 else { continue }
-                allContexts += 1; allEvents += total
-                let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
-                for e in range { inSupport[Int(data.columns[e])] = true }
-                var lowIn = Double.infinity, highOut = -Double.infinity, size = 0.0
-                for r in 0..<V {
-                    let l = cols.logit(w, row: r, context: j)
-                    logits[r] = l
-                    size = max(size, abs(l))
-                    if inSupport[r] { lowIn = min(lowIn, l) } else { highOut = max(highOut, l) }
-                }
-                for e in range { inSupport[Int(data.columns[e])] = false }
-                if highOut < lowIn - tolerance * size { contexts += 1; events += total }
-            }
+        for j in 0..<data.contextCount where data.rowTotal(j) > 0 { allContexts += 1; allEvents += data.rowTotal(j) }
+        decoder.forEachContext(data, cols, features: features) { j, s in
+            let total = data.rowTotal(j)
+            if total > 0 && s.highOut < s.lowIn - tolerance * s.largest { contexts += 1; events += total }
         }
         return SeparatedShare(contexts: allContexts > 0 ? contexts / allContexts : 0,
                               events: allEvents > 0 ? events / allEvents : 0, method: method)

@@ -52,6 +52,10 @@ public enum SubsetLadder {
     public static func decide(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions = SeparabilityOptions(),
                               start: Int = 1_000, progress: ((Rung) -> Void)? = nil) -> (result: SeparabilityResult, rungs: [Rung]) {
         let m = data.contextCount
+        if case .identity = features.storage {
+            // One-hot contexts are decided in closed form at any size, with a sparse W.
+            return (Separability.decide(data, features: features, options: options), [])
+        }
         // Most frequent first, but contexts with more than `largeSupport` next tokens last: every subset
         // is a valid place for a Farkas certificate, and large supports cost Σ(k_j − 1) ties each.
         func key(_ j: Int) -> (Int, Double) { (data.supportSize(j) > largeSupport ? 1 : 0, -data.rowTotal(j)) }

@@ -195,9 +195,11 @@ public struct SweepResult: Codable, Equatable, Sendable {
 /// proven by a W at d* and a Farkas pair at d* − 1, for the real supports and null models.
 public enum Sweep {
     /// Runs every (m, model, trial) in order (m capped at the number of eligible contexts).
-    /// `progress` gets one line per trial.
-    public static func run(_ data: DataSet, options: SweepOptions,
-                           progress: ((String) -> Void)? = nil) throws -> SweepResult {
+    /// `progress` gets one line per trial; `trialData` gets each trial's data set (the m contexts with
+    /// the real or the null model's supports) before it is decided, with its name
+    /// "MODEL-mM-tT" (e.g. "null-uniform-m50-t4").
+    public static func run(_ data: DataSet, options: SweepOptions, progress: ((String) -> Void)? = nil,
+                           trialData: ((String, DataSet) throws -> Void)? = nil) throws -> SweepResult {
         let ms = options.contextCounts
         precondition(!ms.isEmpty && ms.allSatisfy { $0 > 0 } && options.trials > 0, "sweep needs m > 0 and trials > 0")
         // One BLAS thread, as in `CheckRunner`: threaded reductions made verdicts depend on the core count.
@@ -219,6 +221,7 @@ public enum Sweep {
                     let embeddingSeed = options.seed &+ UInt64(t)
                     let supportSeed: UInt64? = k == 0 ? nil : options.seed &+ 1_000_003 &+ UInt64(t)
                     let ds = k == 0 ? chosen : options.nulls[k - 1].sample(chosen, seed: supportSeed!)
+                    try trialData?("\(model)-m\(chosen.contextCount)-t\(t)", ds)
                     // Hint: the median D* of this point's earlier trials, else the previous m's, rescaled.
                     let decided = these.compactMap(\.bracket.threshold).sorted()
                     var hint: Int? = decided.isEmpty ? nil : decided[(decided.count - 1) / 2]

@@ -61,7 +61,7 @@ public struct Analysis {
 
         let counted = try stages.count(corpus, options: ingest, progressBar: progress, into: folder)
         let small = try stages.checkData(corpus, options: ingest)
-        let checks = try stages.conditionChecks(small)
+        let checks = try stages.conditionChecks(small, whole: counted.data)
         let training = try stages.training(small.gaussian, into: folder)
         let sweep = try stages.sweep(small.reduced, into: folder)
 

@@ -1,6 +1,7 @@
-/// The sizes and time budgets of `ntpsep analyze`: the full analysis, and the `--quick` preset
-/// for a first look and for CI (the same data sizes, shorter runs and time limits: under 45 s on
-/// the default corpus on 2 cores). Options given on the command line override either preset.
+/// The sizes and time budgets of `ntpsep analyze`: the full analysis, and the `--quick` preset for a
+/// first look and for CI (the same data sizes except a smaller threshold sweep, shorter runs and time
+/// limits: under 45 s on the default corpus on 2 cores). Options given on the command line override
+/// either preset.
 public struct AnalysisBudget: Codable, Equatable, Sendable {
     /// Tokens kept for the condition checks (the others become <unk>).
     public var checkVocab: Int
@@ -23,22 +24,29 @@ public struct AnalysisBudget: Codable, Equatable, Sendable {
     public var sweepTimeLimit: Double
     /// Seconds of the separability decision of each Gaussian condition check.
     public var checkTimeLimit: Double
+    /// Seconds of each whole-corpus decision (one-hot and positional one-hot on every context over the
+    /// whole vocabulary); 0 skips them.
+    public var wholeCorpusTimeLimit: Double
 
-    /// The full analysis.
+    /// The full analysis. Its threshold sweep runs on 50 contexts with 30 s per decision: on the KJV
+    /// the uniform null's trials sit at d*/m ≈ 0.8, where a decision can take 10–30 s (at 10 s, one
+    /// trial in 6 was undecided; at 30 s none, 87 s for the whole sweep at load 4).
     public static let standard = AnalysisBudget(checkVocab: 200, checkContexts: 1000, sweepContexts: 100, scaleContexts: 2000,
-                                        thresholdContexts: 20, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 10, checkTimeLimit: 10)
+                                        thresholdContexts: 50, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 30, checkTimeLimit: 10,
+                                        wholeCorpusTimeLimit: 60)
     /// `--quick`: the standard sizes with a tenth of the training steps, a quarter of the entropy-gap
-    /// steps and 2 s per decision in the sweep (trials whose decisions time out are reported as
-    /// undecided, never guessed). The Gaussian checks keep 10 s: when a check's decision runs out
+    /// steps, and the threshold sweep on 20 contexts with 2 s per decision (trials whose decisions
+    /// time out are reported as undecided, never guessed). The Gaussian checks keep 10 s: when a check's decision runs out
     /// of time, what follows is not bounded by it (gaussian:50 on the KJV: 165–176 s and undecided
     /// with 1–2 s on a loaded machine, against about 2 s to a verdict with 10 s).
     public static let quick = AnalysisBudget(checkVocab: 200, checkContexts: 1000, sweepContexts: 100, scaleContexts: 2000,
-                                     thresholdContexts: 20, trials: 6, steps: 1_000, gapSteps: 500, sweepTimeLimit: 2, checkTimeLimit: 10)
+                                     thresholdContexts: 20, trials: 6, steps: 1_000, gapSteps: 500, sweepTimeLimit: 2, checkTimeLimit: 10,
+                                     wholeCorpusTimeLimit: 60)
 
     enum CodingKeys: String, CodingKey {
         case checkVocab = "check_vocab", checkContexts = "check_contexts", sweepContexts = "sweep_contexts"
         case scaleContexts = "scale_contexts"
         case thresholdContexts = "threshold_contexts", trials, steps, gapSteps = "gap_steps", sweepTimeLimit = "sweep_time_limit"
-        case checkTimeLimit = "check_time_limit"
+        case checkTimeLimit = "check_time_limit", wholeCorpusTimeLimit = "whole_corpus_time_limit"
     }
 }

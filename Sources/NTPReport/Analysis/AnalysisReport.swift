@@ -9,7 +9,7 @@ enum AnalysisReport {
             if c.separable == false { separable += " (α on \(grouped(n)) context\(n == 1 ? "" : "s"))" }
             // A separability-only check has no compatibility residual: "–", not "undecided".
             let compatible = c.compatResidual == nil && c.compatible == nil ? "–" : verdict(c.compatible)
-            return [c.embedding, grouped(c.contexts), grouped(c.dimension), separable, compatible,
+            return [c.embedding, grouped(c.contexts), grouped(c.vocabulary), grouped(c.dimension), separable, compatible,
                     c.compatResidual.map { general($0, 2) } ?? "–", c.entropyGap.map { general($0, 3) } ?? "–",
                     c.entropyGapInterval.map { intervalText($0[0], $0[1], 3) } ?? "–",
                     c.margin.map { general($0, 3) } ?? "–"]
@@ -25,7 +25,7 @@ enum AnalysisReport {
         }
     }
 
-    static let conditionHeader = ["embedding", "m", "d", "NTP-separable", "NTP_𝓗-compatible", "compat. residual", "CE − 𝓗 ≤ (nats)",
+    static let conditionHeader = ["embedding", "m", "V", "d", "NTP-separable", "NTP_𝓗-compatible", "compat. residual", "CE − 𝓗 ≤ (nats)",
                                   "inf CE − 𝓗 ∈ (certified, nats)", "margin"]
 
     static func terminal(_ s: AnalysisSummary, directory: String) -> String {
@@ -34,13 +34,13 @@ enum AnalysisReport {
         lines.append("\(s.name): n = \(grouped(Int(st.events))) events, m = \(grouped(st.contexts)) contexts, V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (order \(st.order))")
         lines.append("contexts with one next token: \(fixed(100 * st.singleSupportContextShare, 1))% (\(fixed(100 * st.singleSupportEventShare, 1))% of events)")
         lines.append("")
-        lines.append("conditions on the most frequent contexts (V = \(s.checkVocabulary)):")
+        lines.append("conditions on the m most frequent contexts over the V most frequent tokens (the last rows: every context, whole vocabulary):")
         let rows = conditionRows(s)
-        let header = ["embedding", "m", "d", "separable", "compatible", "residual", "CE−𝓗 ≤", "inf CE−𝓗 ∈", "margin"]
+        let header = ["embedding", "m", "V", "d", "separable", "compatible", "residual", "CE−𝓗 ≤", "inf CE−𝓗 ∈", "margin"]
         var widths = header.map(\.count)
         for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
-            "  " + cells.enumerated().map { i, c in c.padded(widths[i], i == 0 || i == 3 ? .left : .right) }.joined(separator: "  ")
+            "  " + cells.enumerated().map { i, c in c.padded(widths[i], i == 0 || i == 4 ? .left : .right) }.joined(separator: "  ")
         }
         lines.append(line(header))
         for r in rows { lines.append(line(r)) }
@@ -84,9 +84,9 @@ enum AnalysisReport {
                 numeric: [1, 2], caption: "Contexts with the largest supports")
 
         r.section("The two conditions")
-        r.paragraph("Checked on the m most frequent contexts over the \(s.checkVocabulary) most frequent tokens (the others are <unk>). Separability is decided to τ = 1e-9 by the first route that applies (closed forms, forced ties, the null-space LP or its cutting planes, Wolfe's minimum-norm point, the exact LP; see the README), and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W. The rows with the largest m decide separability alone (with its certificate and the bracket on γ*): there the compatibility solve and the entropy-gap optimizers would take minutes each.")
+        r.paragraph("Checked on the m most frequent contexts over the V most frequent tokens (the others are <unk>); the rows with m = \(grouped(s.statistics.contexts)) decide every context of the corpus over its whole vocabulary, through its most frequent contexts first (a Farkas certificate on a subset holds for the whole). Separability is decided to τ = 1e-9 by the first route that applies (closed forms, forced ties, the null-space LP or its cutting planes, Wolfe's minimum-norm point, the exact LP; see the README), and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W. The rows with the largest m decide separability alone (with its certificate and the bracket on γ*): there the compatibility solve and the entropy-gap optimizers would take minutes each.")
         r.table(header: Array(conditionHeader.dropLast()) + ["γ* ∈ (max normalized margin)", conditionHeader.last!],
-                rows: conditionRowsWithBracket(s), numeric: [1, 2, 5, 6, 7, 8, 9])
+                rows: conditionRowsWithBracket(s), numeric: [1, 2, 3, 6, 7, 8, 9, 10])
         for c in s.checks where !c.involvedContexts.isEmpty {
             r.table(header: ["α_j", "context", "support"],
                     rows: c.involvedContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },

@@ -38,7 +38,7 @@ struct AnalysisStages {
 
     /// 2a. The check data: frequent tokens, frequent contexts.
     mutating func checkData(_ corpus: [String], options: IngestOptions) throws -> CheckData {
-        progress.step("condition checks on the \(budget.checkContexts) (one-hot features) and \(budget.sweepContexts) (Gaussian) most frequent contexts, separability alone on \(budget.scaleContexts) (Gaussian), \(budget.checkVocab) most frequent tokens")
+        progress.step("condition checks on the \(budget.checkContexts) (one-hot features) and \(budget.sweepContexts) (Gaussian) most frequent contexts, separability alone on \(budget.scaleContexts) (Gaussian), \(budget.checkVocab) most frequent tokens; separability alone on every context over the whole vocabulary (one-hot, positional one-hot)")
         var reducedOptions = options
         reducedOptions.maxVocabulary = min(options.maxVocabulary ?? budget.checkVocab, budget.checkVocab)
         let small = try CorpusIngest.dataSet(corpus, options: reducedOptions, progress: false)
@@ -54,16 +54,24 @@ struct AnalysisStages {
     /// 2b. Both conditions for one-hot features (m = checkContexts) and Gaussian ones of m/4, m/2
     /// and 2m dimensions (m = sweepContexts); then separability alone for Gaussian features of m/4,
     /// m/2 and 2m dimensions on the larger set (m = scaleContexts), where the compatibility solve
-    /// and the entropy-gap optimizers would take minutes each. A check's own stage times are dropped
-    /// from its report.
-    mutating func conditionChecks(_ data: CheckData) throws -> [CheckReport] {
+    /// and the entropy-gap optimizers would take minutes each; then separability alone for one-hot and
+    /// positional one-hot features on every context of `whole` (the corpus over its whole vocabulary),
+    /// through the most frequent contexts first (`SubsetLadder`). A check's own stage times are
+    /// dropped from its report.
+    mutating func conditionChecks(_ data: CheckData, whole: DataSet) throws -> [CheckReport] {
         let full = CheckHooks.standard(crossEntropySteps: budget.gapSteps)
-        var specs: [(String, DataSet, Double, CheckHooks)] = [("onehot", data.onehot, 300, full), ("positional-onehot", data.onehot, 300, full)]
-        if data.reduced.contextLength == 0 { specs.removeAll { $0.0.hasPrefix("positional") } }
+        let positional = data.reduced.contextLength > 0
+        var specs: [(String, DataSet, Double, CheckHooks)] = [("onehot", data.onehot, 300, full)]
+        if positional { specs.append(("positional-onehot", data.onehot, 300, full)) }
         let m = data.gaussian.contextCount, large = data.scale.contextCount
         for d in [m / 4, m / 2, 2 * m] where d > 0 { specs.append(("gaussian:\(d):\(seed)", data.gaussian, budget.checkTimeLimit, full)) }
         if large > m {
             for d in [large / 4, large / 2, 2 * large] where d > 0 { specs.append(("gaussian:\(d):\(seed)", data.scale, budget.checkTimeLimit, CheckHooks())) }
+        }
+        if budget.wholeCorpusTimeLimit > 0 {
+            for spec in positional ? ["onehot", "positional-onehot"] : ["onehot"] {
+                specs.append((spec, whole, budget.wholeCorpusTimeLimit, CheckHooks()))
+            }
         }
         var checks: [CheckReport] = []
         for (spec, subset, timeLimit, hooks) in specs {
@@ -71,12 +79,14 @@ struct AnalysisStages {
             let features = try ContextFeatures.make(embedding, for: subset)
             var options = CheckOptions()
             options.separability.timeLimit = timeLimit
+            // As `check` does: past 8,000 contexts, the 1,000 most frequent first, doubling.
+            options.subsetLadderStart = subset.contextCount > 8_000 ? 1_000 : nil
             var report = try CheckRunner.run(subset, features: features, embedding: embedding.description, options: options, hooks: hooks)
             let gap = report.entropyGap.map { general($0, 3) } ?? "–"
             let interval = report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? ""
             let rest = hooks.compatibilityResidual == nil ? " (separability alone)"
                 : ", compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(gap)\(interval)"
-            progress.detail("\(spec) (m = \(subset.contextCount)): separable \(verdict(report.separable))\(rest)")
+            progress.detail("\(spec) (m = \(subset.contextCount), V = \(subset.vocabularySize)): separable \(verdict(report.separable))\(rest)")
             report.timings = nil
             checks.append(report)
             timing.lap(hooks.compatibilityResidual == nil ? "check \(spec) (m = \(subset.contextCount))" : "check \(spec)")

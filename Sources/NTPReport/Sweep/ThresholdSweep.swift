@@ -18,6 +18,8 @@ public struct ThresholdSweep {
     var csv: String?
     /// The figure (SVG).
     var plot: String?
+    /// A folder for every trial's data set, MODEL-mM-tT.npz (nil: none written).
+    public var trialData: String?
 
     /// A sweep of `data` with `options`.
     public init(data: String, options: SweepOptions, recordedOptions: [String: String], maxDimension: Int?,
@@ -43,10 +45,13 @@ public struct ThresholdSweep {
             let doubles = options.embedding == .gaussian ? Double(d) * m : Double(d) * r * (m + Double(full.vocabularySize))
             try AvailableMemory.require(approximately: 8 * doubles, for: "--max-dim \(d) with m = \(Int(m)) contexts", advice: "use a smaller --max-dim")
         }
+        if let dir = trialData { try checkOutputDirectory(dir, option: "--trial-data") }
+        let folder = try trialData.map { try OutputFolder(path: $0) }
         let clock = Stopwatch()
-        var result = try Sweep.run(full, options: options) { line in
+        var result = try Sweep.run(full, options: options, progress: { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
-        }
+        }, trialData: folder.map { folder in { name, ds in try ds.writeNPZ(to: folder.file(name + ".npz")) } })
+        try folder?.commit()
         result.options = recordedOptions
         result.timing = ["decisions": result.decisionSeconds, "total": clock.elapsed]
         if let p = csv { try writeFileAtomically(path: p, contents: result.trialsCSV()) }

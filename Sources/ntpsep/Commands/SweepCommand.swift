@@ -31,15 +31,19 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Write the figure (median d*/m against m with its 95 % CI band) as SVG here.")
     var plot: String?
 
+    @Option(help: "Write every trial's data set (its m contexts with the real or null supports) into this folder as MODEL-mM-tT.npz; `check FILE --embedding gaussian:d:(SEED+t)` then reproduces any decision of trial t.")
+    var trialData: String?
+
     func validate() throws {
         try OptionCheck.positive(budget.seconds(default: 120), "--time-limit")
     }
 
     func run() throws {
         let options = try sweep.options(selection: selection, timeLimit: budget.seconds(default: 120))
-        let run = ThresholdSweep(data: input.data, options: options,
+        var run = ThresholdSweep(data: input.data, options: options,
                                  recordedOptions: sweep.recorded(data: input.data, options, selection: selection),
                                  maxDimension: sweep.maxDim, csv: csv, plot: plot)
+        run.trialData = trialData
         try console.emit(try run.run())
     }
 }

@@ -18,7 +18,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
     @Option(help: "Most frequent contexts of the separability-only Gaussian checks, d = m/4, m/2, 2m (default 2000).")
     var scaleContexts: Int?
 
-    @Option(help: "Most frequent contexts m of the threshold sweep (default 20; sweep's own default is 200).")
+    @Option(help: "Most frequent contexts m of the threshold sweep (default 50, --quick 20; sweep's own default is 200).")
     var thresholdContexts: Int?
 
     @Option(help: "Seeded trials per model in the threshold sweep (default 6, the fewest with a 95 % interval; sweep's own default is 20).")
@@ -29,11 +29,14 @@ struct AnalysisBudgetArguments: ParsableArguments {
 
     @OptionGroup var gap: GapStepsOption
 
-    @Option(help: "Time limit of each separability decision in the sweep, seconds (default 10, --quick 2; a trial without both certificates is reported as undecided).")
+    @Option(help: "Time limit of each separability decision in the sweep, seconds (default 30, --quick 2; a trial without both certificates is reported as undecided).")
     var sweepTimeLimit: Double?
 
     @Option(help: "Time limit of the separability decision of each Gaussian condition check, seconds (default 10, also with --quick).")
     var checkTimeLimit: Double?
+
+    @Option(help: "Time limit of each whole-corpus separability decision (one-hot and positional one-hot on every context, whole vocabulary), seconds (default 60; 0 skips them).")
+    var wholeCorpusTimeLimit: Double?
 
     func validate() throws {
         let b = budget
@@ -43,6 +46,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
         }
         try OptionCheck.positive(b.sweepTimeLimit, "--sweep-time-limit")
         try OptionCheck.positive(b.checkTimeLimit, "--check-time-limit")
+        try OptionCheck.nonNegative(b.wholeCorpusTimeLimit, "--whole-corpus-time-limit")
     }
 
     /// "quick" or "standard".
@@ -61,6 +65,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
         if let gapSteps = gap.gapSteps { b.gapSteps = gapSteps }
         if let sweepTimeLimit { b.sweepTimeLimit = sweepTimeLimit }
         if let checkTimeLimit { b.checkTimeLimit = checkTimeLimit }
+        if let wholeCorpusTimeLimit { b.wholeCorpusTimeLimit = wholeCorpusTimeLimit }
         return b
     }
 }
