@@ -288,7 +288,8 @@ final class CertificateCLITests: XCTestCase {
     /// closed form, with the support indicator written as a sparse W (one nonzero per support entry;
     /// dense it would be 2·10⁹ numbers) that the numpy script verifies; moving context 0's anchor entry
     /// to a token outside its support is rejected (its anchor logit drops to 0, that token's rises to 1).
-    func testOnehotOnTheWholeKJVIsCertifiedBySparseW() throws {
+    /// Gaussian features on every context are decided by forced ties on the whole set.
+    func testWholeKJVOnehotBySparseWAndGaussianByForcedTies() throws {
         let (dir, data) = try ingestedKJV([])
         let cert = dir.appendingPathComponent("whole-onehot.npz")
         let run = try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--no-compat", "--json",
@@ -308,6 +309,19 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
         try assertInvalid(cert, "s = set(c['support_indices'][c['support_indptr'][0]:c['support_indptr'][1]].tolist())\n"
                           + "c['W_indices'] = c['W_indices'].copy(); c['W_indices'][0] = min(set(range(13746)) - s)", "min margin -1 ", data: data)
+        // Gaussian d = 128 on every context: ',' and '.' follow far more than 128 common contexts, so
+        // forced ties decide the whole set at once (no rung of the ladder within its tie budget does).
+        let gaussian = dir.appendingPathComponent("whole-gaussian.npz")
+        let g = try ntpsep(["check", data, "--embedding", "gaussian:128:0", "--gap-steps", "0", "--no-compat", "--json",
+                            "--certificate", gaussian.path])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let gj = try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(gj["verdict"] as? String, "not-separable")
+        let method = (gj["certificate"] as? [String: Any])?["method"] as? String ?? "none"
+        XCTAssertTrue(method.hasPrefix("forced ties: tokens "), method)
+        let gv = try verify(gaussian, data)
+        XCTAssertEqual(gv.status, 0, gv.stdout + gv.stderr)
+        XCTAssertTrue(gv.stdout.hasPrefix("VALID not-separable"), gv.stdout)
     }
 
     /// The default corpus ingested with `options` into a fresh temporary folder: (folder, data set path).

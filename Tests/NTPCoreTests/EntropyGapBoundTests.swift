@@ -175,6 +175,128 @@ final class EntropyGapBoundTests: XCTestCase {
         }
     }
 
+    /// The search streams over blocks of contexts. Its results equal those of the former dense search
+    /// (all of q̃, δ and p̂ held as V × m arrays), recorded from that code (commit 472f58d) on these
+    /// instances: Adam's W from the standard hook, then the search with the default options. Dense H
+    /// (Gaussian) and sparse H (positional one-hot), with and without held zeros, one block and many,
+    /// with q̃ kept for every block, for none, and for the first two.
+    func testBlockedSearchMatchesTheFormerDenseSearch() throws {
+        struct Instance { let name: String; let data: DataSet; let h: ContextFeatures; let steps: Int; let separable: Bool?
+                          let compatible: Bool?; let values: [Double]; let counts: [Int] }
+        var cases: [Instance] = []
+        func add(_ name: String, _ data: DataSet, _ h: ContextFeatures, steps: Int = 2_000, separable sep: Bool? = nil, compatible comp: Bool? = nil,
+                 values: [Double], counts: [Int]) {
+            cases.append(Instance(name: name, data: data, h: h, steps: steps, separable: sep, compatible: comp, values: values, counts: counts))
+        }
+        // values: lower, upper, raw lower, refined upper; counts: rounds, Hessian products, held zeros.
+        add("tie", makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]]), denseFeatures([[1], [1]]), separable: false, compatible: false,
+            values: [0.13230412471844713, 0.1323053652533639, 0.1323041247188983, 0.1323053652533639], counts: [4, 6, 2])
+        add("separable, incompatible", makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 1]]), denseFeatures([[1], [2]]), separable: true, compatible: false,
+            values: [0.024848681618476292, 0.024857698250842053, 0.02484868161916043, 0.024857698250842053], counts: [2, 2, 2])
+        for (seed, values, counts) in [(3 as UInt64, [0.7890856300754834, 0.7890856300823597, 0.7890856300826459, 0.7890856300823597], [1, 4, 0]),
+                                       (5, [0.8422706447679035, 0.8422706447943513, 0.8422706447933821, 0.8422706447943513], [2, 11, 0]),
+                                       (8, [0.9793174482239007, 0.9793174487349727, 0.9793174487350738, 0.9793174487349727], [1, 7, 0])] {
+            add("gaussian seed \(seed)", Fixtures.data(m: 14, v: 6, maxSupport: 3, seed: seed),
+                ContextFeatures(dimension: 3, contextCount: 14, storage: .dense(Fixtures.gaussian(42, seed: seed + 100))), values: values, counts: counts)
+        }
+        let positional = Fixtures.data(m: 40, v: 7, maxSupport: 3, seed: 21, contextLength: 2)
+        add("positional one-hot", positional, try ContextFeatures.make(.positionalOnehot, for: positional),
+            values: [0.5698212854956931, 0.5698239562389135, 0.5698212929735572, 0.5698239562389135], counts: [2, 25, 69])
+        add("gaussian m = 300", Fixtures.data(m: 300, v: 40, maxSupport: 4, seed: 31),
+            ContextFeatures(dimension: 12, contextCount: 300, storage: .dense(Fixtures.gaussian(3600, seed: 32))), steps: 50,
+            values: [2.406984488846848, 2.4070214157874728, 2.4069844889124843, 2.4070214157874728], counts: [4, 28, 7])
+        let positional200 = Fixtures.data(m: 200, v: 15, maxSupport: 4, seed: 41, contextLength: 2)
+        add("positional one-hot m = 200", positional200, try ContextFeatures.make(.positionalOnehot, for: positional200), steps: 100,
+            values: [1.2407994289743336, 1.2452910955320515, 1.2407994292041828, 1.2452910955320515], counts: [5, 46, 485])
+        for c in cases {
+            let w = try adamWeights(c.data, c.h, steps: c.steps)
+            var runs: [EntropyGapInterval] = []
+            let v = c.data.vocabularySize
+            for (block, kept) in [(0, 1 << 24), (1, 0), (7, 2 * 7 * v), (0, 0)] {
+                var o = EntropyGapBoundOptions()
+                o.blockContexts = block
+                o.keptSoftmaxEntries = kept
+                let b = EntropyGapBound.compute(c.data, features: c.h, weights: w, separable: c.separable, compatible: c.compatible, options: o)
+                let got = [b.lower, b.upper, b.rawLower ?? .nan, b.refinedUpper ?? .nan]
+                for (x, y) in zip(got, c.values) { XCTAssertEqual(x, y, accuracy: 1e-10, "\(c.name), block \(block), kept \(kept): \(got)") }
+                XCTAssertEqual([b.rounds, b.hessianProducts, b.zeroedEntries], c.counts, "\(c.name), block \(block), kept \(kept)")
+                XCTAssertLessThanOrEqual(b.residual, 1e-9)
+                runs.append(b)
+            }
+            // The same blocks with all of q̃ kept or none: the same bits (fixed block order, fixed
+            // reduction order, and a kept q̃ is the recomputed one).
+            for key in [\EntropyGapInterval.lower, \.upper, \.residual, \.slack] {
+                XCTAssertEqual(runs[0][keyPath: key].bitPattern, runs[3][keyPath: key].bitPattern, c.name)
+            }
+        }
+    }
+
+    /// m · V = 40,000 · 101 = 4.04 · 10⁶ is above the former dense limit (4 · 10⁶, lower end 0 there),
+    /// with d = 2: the contexts fall in two groups (even j, odd j) embedded at two independent vectors,
+    /// so each group's logits are free and inf CE is Σ_g π_g H(p̄_g), p̄_g the group's pooled next-token
+    /// distribution; the maximiser is q_j = p̄_g. The search starts from W = 0 in 40 blocks of 1,000
+    /// contexts, q̃ kept for the first 20. The test checks, context by context without BLAS: every q_j
+    /// near p̄_g and a distribution, the moment residual within τ and equal to the reported one, the
+    /// entropy the reported raw lower end, and the interval around the closed form.
+    func testStreamedSearchMatchesTheClosedFormPastTheFormerLimit() throws {
+        let m = 40_000, v = 101, d = 2, block = 1_000
+        XCTAssertGreaterThan(m * v, 4_000_000)
+        let data = Fixtures.data(m: m, v: v, maxSupport: 4, seed: 51)
+        let groupVectors = [[1.0, 0.3], [-0.4, 0.9]]
+        let hValues = (0..<m).flatMap { groupVectors[$0 % 2] }
+        let h = ContextFeatures(dimension: d, contextCount: m, storage: .dense(hValues))
+        let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
+        var pooled = [[Double]](repeating: [Double](repeating: 0, count: v), count: 2), mass = [0.0, 0.0]
+        for j in 0..<m {
+            mass[j % 2] += pi[j]
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { pooled[j % 2][Int(data.columns[e])] += pi[j] * p[e] }
+        }
+        var truth = -data.entropy()
+        for g in 0..<2 {
+            pooled[g] = pooled[g].map { $0 / mass[g] }
+            truth -= mass[g] * pooled[g].reduce(0) { $1 > 0 ? $0 + $1 * log($1) : $0 }
+        }
+        var o = EntropyGapBoundOptions()
+        o.blockContexts = block
+        o.keptSoftmaxEntries = 20 * block * v
+        let (bound, q) = EntropyGapBound.search(data, features: h, weights: [Double](repeating: 0, count: v * d),
+                                                separable: false, compatible: false, options: o)
+        let point = try XCTUnwrap(q, bound.method)
+        XCTAssertTrue(bound.method.contains("streamed in 40 blocks of 1000 contexts"), bound.method)
+        XCTAssertGreaterThan(truth, 0.5)
+        XCTAssertLessThanOrEqual(bound.lower, truth + 1e-12)
+        XCTAssertEqual(bound.lower, truth, accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(bound.upper, truth)
+        var moment = [Double](repeating: 0, count: v * d), weightedEntropy = 0.0, scale = 0.0
+        var worstSum = 0.0, smallest = Double.infinity, farthest = 0.0
+        for j in 0..<m {
+            var target = [Double](repeating: 0, count: v)
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { target[Int(data.columns[e])] = p[e] }
+            let hj = groupVectors[j % 2]
+            scale += pi[j] * (hj[0] * hj[0] + hj[1] * hj[1]).squareRoot()
+            var sum = 0.0, entropy = 0.0
+            for a in 0..<v {
+                let x = point[a * m + j]
+                sum += x
+                smallest = min(smallest, x)
+                farthest = max(farthest, abs(x - pooled[j % 2][a]))
+                if x > 0 { entropy -= x * log(x) }
+                let c = pi[j] * (x - target[a])
+                for f in 0..<d { moment[a * d + f] += c * hj[f] }
+            }
+            worstSum = max(worstSum, abs(sum - 1))
+            weightedEntropy += pi[j] * entropy
+        }
+        let residual = moment.reduce(0) { $0 + $1 * $1 }.squareRoot() / scale
+        XCTAssertGreaterThanOrEqual(smallest, 0)
+        XCTAssertLessThan(worstSum, 1e-12)
+        XCTAssertLessThan(farthest, 1e-6)
+        XCTAssertLessThanOrEqual(residual, 1e-9)
+        XCTAssertEqual(residual, bound.residual, accuracy: 1e-12)
+        XCTAssertEqual(weightedEntropy - data.entropy(), bound.rawLower!, accuracy: 1e-10)
+        XCTAssertEqual(bound.lower, bound.rawLower! - bound.slack, accuracy: 1e-15)
+    }
+
     /// The separated share counts a W ⊥ 𝓕: with W = diag-like rows picking each context's own token,
     /// hand-counted contexts and events.
     func testSeparatedShareCountsByHand() {

@@ -83,12 +83,8 @@ public struct CertificateFile: Sendable {
             members.append(("support_indptr", NPYArray(int64: indptr, shape: [indptr.count])))
             members.append(("support_indices", NPYArray(int64: indices, shape: [indices.count])))
             members += CertificateFile.embeddingMembers(features, contexts: local, dense: dense)
-            if let s = sparseWeights {
-                members += CertificateFile.cscMembers("W", data: s.values, indices: s.rowIndices.map(Int64.init),
-                                                      indptr: s.columnOffsets.map(Int64.init), shape: [V, d])
-            } else if let w = weights {
-                members += dense ? [("W", NPYArray(doubles: w, shape: [V, d]))]
-                                 : CertificateFile.csc("W", rowMajor: w, rows: V, columns: d)
+            if let w = CertificateFile.weightMembers(weights, sparseWeights, dense: dense, V: V, d: d) {
+                members += w
             } else {
                 // Farkas multipliers by input row, then token, so the file does not depend on solver order.
                 func coo(_ prefix: String, _ list: [ConstraintMultiplier], inToken: (ConstraintMultiplier) -> Int,
@@ -115,6 +111,16 @@ public struct CertificateFile: Sendable {
         try NPZArchive.write(members, to: path)
     }
 
+    /// `W` (dense) or its CSC members, from the dense or the sparse decoder; nil when there is none.
+    static func weightMembers(_ weights: [Double]?, _ sparse: SparseDecoder?, dense: Bool, V: Int, d: Int) -> [(String, NPYArray)]? {
+        if let s = sparse {
+            return cscMembers("W", data: s.values, indices: s.rowIndices.map(Int64.init),
+                              indptr: s.columnOffsets.map(Int64.init), shape: [V, d])
+        }
+        guard let w = weights else { return nil }
+        return dense ? [("W", NPYArray(doubles: w, shape: [V, d]))] : csc("W", rowMajor: w, rows: V, columns: d)
+    }
+
     /// The separating W's smallest margin (1 if it is not positive and finite): W divided by it has
     /// every margin ≥ 1 (ties scale along).
     static func smallestMargin(_ c: SeparatingCertificate, _ check: CertificateCheck?, data: DataSet,
@@ -131,10 +137,8 @@ public struct CertificateFile: Sendable {
     /// contexts into `rows`. Kept only if the cleaned pair still verifies to τ; else the pair as given.
     static func withoutRoundOff(_ f: FarkasCertificate, data: DataSet, features: ContextFeatures,
                                 tolerance: Double) -> ([ConstraintMultiplier], [ConstraintMultiplier]) {
-        let cols = SparseContextColumns(features)
-        var largest = 0.0
-        for j in 0..<features.contextCount { largest = max(largest, cols.norm(j)) }
-        let floor = 1e-3 * tolerance * largest
+        let cols = SparseContextColumns(features, rows: Set((f.marginMultipliers + f.tieMultipliers).map(\.context)))
+        let floor = 1e-3 * tolerance * SparseContextColumns.largestNorm(features)
         let alpha = f.marginMultipliers.filter { $0.weight > 0 && $0.weight * cols.norm($0.context) > floor }
         let beta = f.tieMultipliers.filter { abs($0.weight) * cols.norm($0.context) > floor }
         if alpha.count == f.marginMultipliers.count && beta.count == f.tieMultipliers.count { return (alpha, beta) }
@@ -155,7 +159,7 @@ public struct CertificateFile: Sendable {
             }
             return [("H", NPYArray(doubles: h, shape: [d, n]))]
         }
-        let cols = SparseContextColumns(features)
+        let cols = SparseContextColumns(features, rows: Set(contexts))
         var data: [Double] = [], indices: [Int64] = [], indptr: [Int64] = [0]
         for j in contexts {
             for e in cols.offsets[j]..<cols.offsets[j + 1] { indices.append(Int64(cols.indices[e])); data.append(cols.values[e]) }

@@ -11,9 +11,15 @@ public struct EntropyGapBoundOptions: Sendable {
     public var maxRounds = 50
     /// CG iterations per round.
     public var maxCGIterations = 500
-    /// Largest m · V for which the dense V × m work arrays (about 5 of them) are allocated;
-    /// above it the lower end is 0 with a reason.
-    public var maxEntries = 4_000_000
+    /// Contexts per block of the streamed passes (0: about 2²⁰ / V, see
+    /// `ContextBlockProducts.automaticBlock`). The search never holds a V × m array; when its
+    /// V × d matrices and block buffers do not fit in the available memory the lower end is 0 with a reason.
+    public var blockContexts = 0
+    /// Numbers of the round's restricted softmax q̃ kept between its passes, in whole blocks from the
+    /// first (2²⁴: 128 MB, all of q̃ up to m·V ≈ 1.7·10⁷). A Hessian-vector product then reads q̃ of a
+    /// kept block instead of recomputing W's logits and their exponentials, which would cost a block
+    /// GEMM and V exponentials per context more; later blocks are recomputed. The bits do not depend on it.
+    public var keptSoftmaxEntries = 1 << 24
     /// Budget of Hessian-vector products over all rounds (each costs two products with H). A count,
     /// not seconds, so that the result does not depend on the machine's load.
     public var maxHessianProducts = 20_000
@@ -85,6 +91,9 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
 ///    term 1e-3) while the residual is far from τ, and runs to τ/100 near it. The budget is a count of Hessian products.
 /// The best candidate's Σ π̂ H(q) − 𝓗, minus the first-order effect of its residual, is the lower end;
 /// if no candidate is feasible to τ the lower end is 0 (q = p̂).
+/// Every step is a pass over blocks of contexts (`Solver`): δ and q are recomputed per block from W and
+/// U, never stored, and q̃ is kept only up to a fixed budget, so the search scales to any m whose V × d
+/// matrices fit in memory.
 public enum EntropyGapBound {
     /// The interval for `weights` (V × d row-major, e.g. Adam's last iterate). `separable`: the verdict,
     /// when known; separable data confine every feasible q to the supports, so Z starts there, and
@@ -93,17 +102,19 @@ public enum EntropyGapBound {
     public static func compute(_ data: DataSet, features: ContextFeatures, weights: [Double],
                                separable: Bool? = nil, compatible: Bool? = nil,
                                options: EntropyGapBoundOptions = EntropyGapBoundOptions()) -> EntropyGapInterval {
-        search(data, features: features, weights: weights, separable: separable, compatible: compatible, options: options).interval
+        search(data, features: features, weights: weights, separable: separable, compatible: compatible, options: options,
+               recordPoint: false).interval
     }
 
-    /// `compute`, also returning the q behind a positive lower end (token-major V × m: entry (a, j) at
-    /// a·m + j), for tests that re-check it independently.
+    /// `compute`, also returning (when `recordPoint`) the q behind a positive lower end (token-major
+    /// V × m: entry (a, j) at a·m + j), for tests that re-check it independently.
     static func search(_ data: DataSet, features: ContextFeatures, weights: [Double], separable: Bool?, compatible: Bool?,
-                       options: EntropyGapBoundOptions) -> (interval: EntropyGapInterval, point: [Double]?) {
+                       options: EntropyGapBoundOptions, recordPoint: Bool = true) -> (interval: EntropyGapInterval, point: [Double]?) {
         var point: [Double]? = nil
         let start = monotonicSeconds()
         let entropy = data.entropy()
-        let upper = crossEntropy(data, features: features, weights: weights, zero: nil) - entropy
+        let products = ContextBlockProducts(features, vocabulary: data.vocabularySize, blockContexts: options.blockContexts)
+        let upper = crossEntropy(data, products: products, weights: weights) - entropy
         var result = EntropyGapInterval(lower: 0, upper: upper, rawLower: nil, residual: 0, tolerance: options.tolerance,
                                         slack: 0, method: "", refinedUpper: nil, rounds: 0, hessianProducts: 0,
                                         zeroedEntries: 0, mixing: 0, seconds: 0)
@@ -111,10 +122,17 @@ public enum EntropyGapBound {
             result.method = "q = p̂: with one-hot contexts the moment constraints fix q_j = p̂_j, so inf CE = 𝓗 exactly"
         } else if separable == true && compatible == true {
             result.method = "q = p̂: both conditions hold, so inf CE = 𝓗 and p̂ is the maximum-entropy point (theory.md §2)"
-        } else if data.contextCount * data.vocabularySize > options.maxEntries {
-            result.method = "q = p̂ (lower end not searched: m · V = \(data.contextCount * data.vocabularySize) > \(options.maxEntries))"
+        } else if let why = memoryShortfall(products, contexts: data.contextCount, keptEntries: options.keptSoftmaxEntries,
+                                                  recordPoint: recordPoint) {
+            result.method = "q = p̂ (lower end not searched: \(why))"
         } else {
-            var solver = Solver(data: data, features: features, options: options, startOnSupports: separable == true)
+            // A block's GEMMs are small and many: a second BLAS thread would mostly spin between them
+            // (OpenBLAS splits a GEMM's output, never its sums, so the thread count leaves the bits alone).
+            let blasThreads = blasThreadCount()
+            if products.block * data.vocabularySize * products.dimension < 1 << 24 { setBLASThreads(1) }
+            defer { setBLASThreads(blasThreads) }
+            var solver = Solver(data: data, products: products, options: options, startOnSupports: separable == true,
+                                recordPoint: recordPoint)
             point = solver.run(weights: weights, entropy: entropy, into: &result)
         }
         if let refined = result.refinedUpper, refined < result.upper { result.upper = refined }
@@ -122,194 +140,360 @@ public enum EntropyGapBound {
         return (result, point)
     }
 
-    /// CE(W) in the token-major layout, with the entries where `zero` is true left out of every
-    /// logsumexp (nil: the ordinary CE).
-    static func crossEntropy(_ data: DataSet, features: ContextFeatures, weights: [Double], zero: [Bool]?) -> Double {
-        let v = data.vocabularySize, m = data.contextCount
-        let l = TheoryKernels.product(weights, .logits, vocab: v, features: features)
+    /// Why the search does not fit in the available memory (nil when it does): its V × d matrices and
+    /// block buffers, plus Z at its worst (V·m bits) and, for tests, the recorded q (V × m).
+    static func memoryShortfall(_ products: ContextBlockProducts, contexts m: Int, keptEntries: Int, recordPoint: Bool) -> String? {
+        let v = Double(products.vocabulary), mm = Double(m)
+        let bytes = Solver.memoryEstimate(products, contexts: m, keptEntries: keptEntries) + v * mm / 8 + (recordPoint ? 8 * v * mm : 0)
+        do {
+            try AvailableMemory.require(approximately: bytes, for: "the search (V = \(products.vocabulary), d = \(products.dimension))",
+                                        advice: "use a smaller d or fewer contexts")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// CE(W) = Σ_j π̂_j [logsumexp(W h̄_j) − Σ_z p̂_{j,z} (W h̄_j)_z], streamed over the blocks of `products`.
+    static func crossEntropy(_ data: DataSet, products: ContextBlockProducts, weights: [Double]) -> Double {
+        let v = data.vocabularySize
         let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
+        let l = UnsafeMutablePointer<Double>.allocate(capacity: max(1, products.block * v))
+        defer { l.deallocate() }
         var total = 0.0
-        for j in 0..<m where pi[j] > 0 {
-            var mx = -Double.infinity
-            for a in 0..<v where zero?[a * m + j] != true { mx = max(mx, l[a * m + j]) }
-            var s = 0.0
-            for a in 0..<v where zero?[a * m + j] != true { s += exp(l[a * m + j] - mx) }
-            var ce = mx + log(s)
-            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { ce -= p[e] * l[Int(data.columns[e]) * m + j] }
-            total += pi[j] * ce
+        weights.withUnsafeBufferPointer { w in
+            for range in products.blocks {
+                products.logits(products.isFeatureMajor ? nil : w.baseAddress!, original: w.baseAddress!, contexts: range, into: l)
+                for j in range where pi[j] > 0 {
+                    let row = l + (j - range.lowerBound) * v
+                    var mx = -Double.infinity
+                    for a in 0..<v { mx = max(mx, row[a]) }
+                    var s = 0.0
+                    for a in 0..<v { s += exp(row[a] - mx) }
+                    var ce = mx + log(s)
+                    for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { ce -= p[e] * row[Int(data.columns[e])] }
+                    total += pi[j] * ce
+                }
+            }
         }
         return total
     }
 
-    /// Σ_j π̂_j H(q_j) for q in the token-major layout (V × m).
-    static func weightedEntropy(_ q: [Double], pi: [Double], vocabulary v: Int) -> Double {
-        let m = pi.count
-        var total = 0.0
-        for j in 0..<m {
-            var h = 0.0
-            for a in 0..<v { let x = q[a * m + j]; if x > 0 { h -= x * log(x) } }
-            total += pi[j] * h
-        }
-        return total
-    }
-
-    /// The Newton–CG search. All V × m arrays are token-major (entry (a, j) at a·m + j), the layout of
-    /// `TheoryKernels.product`.
+    /// The Newton–CG search, streamed over blocks of contexts (`ContextBlockProducts`): every pass
+    /// recomputes the block's logits of U, and those of W with the restricted softmax q̃_j unless the
+    /// round start kept q̃ for that block (`EntropyGapBoundOptions.keptSoftmaxEntries`, a fixed budget),
+    /// so memory is a few V × d matrices, a few block × V buffers, the kept q̃, the supports, and Z
+    /// (`HeldZeros`). Passes visit the blocks in order and sum in that order: deterministic.
     struct Solver {
         let data: DataSet
-        let features: ContextFeatures
-        let squared: ContextFeatures
         let options: EntropyGapBoundOptions
+        let products: ContextBlockProducts
+        let blocks: [Range<Int>]
         let v: Int, m: Int, d: Int
         let pi: [Double]
-        /// p̂ dense (V × m) and the support mask.
-        let target: [Double]
-        let onSupport: [Bool]
+        /// p̂_{j,z} aligned with the data's CSR entries.
+        let probabilities: [Double]
         /// Z: off-support entries held at 0.
-        var zero: [Bool]
+        var zero: HeldZeros
         /// Σ_j π̂_j ‖h̄_j‖, the scale of the moment map.
         let scale: Double
-        var products = 0
+        var hessianProducts = 0
+        let work: Workspace
+        /// The candidate q of the last evaluation pass (token-major V × m), kept only for tests.
+        var candidatePoint: [Double]?
 
-        init(data: DataSet, features: ContextFeatures, options: EntropyGapBoundOptions, startOnSupports: Bool) {
-            self.data = data; self.features = features; self.options = options
-            v = data.vocabularySize; m = data.contextCount; d = features.dimension
+        init(data: DataSet, products: ContextBlockProducts, options: EntropyGapBoundOptions, startOnSupports: Bool, recordPoint: Bool) {
+            self.data = data; self.options = options; self.products = products
+            blocks = products.blocks
+            v = data.vocabularySize; m = data.contextCount; d = products.dimension
             pi = data.contextFrequencies()
-            var t = [Double](repeating: 0, count: v * m), s = [Bool](repeating: false, count: v * m)
             let p = data.conditionalProbabilities()
-            for j in 0..<m {
-                for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where p[e] > 0 {
-                    t[Int(data.columns[e]) * m + j] = p[e]; s[Int(data.columns[e]) * m + j] = true
-                }
-            }
-            target = t; onSupport = s
-            zero = startOnSupports ? s.map { !$0 } : [Bool](repeating: false, count: v * m)
-            // Squared features for the Jacobi preconditioner diag(𝓗ess) = (π̂ q(1 − q)) (H ∘ H)ᵀ.
-            switch features.storage {
-            case .identity: squared = features
-            case .dense(let h): squared = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h.map { $0 * $0 }))
-            case .sparse(let r, let idx, let vals):
-                squared = ContextFeatures(dimension: d, contextCount: m, storage: .sparse(nonzerosPerContext: r, indices: idx, values: vals?.map { $0 * $0 }))
-            }
-            let cols = SparseContextColumns(features)
+            probabilities = p
+            let sizes = (0..<m).map { j in (data.rowOffsets[j]..<data.rowOffsets[j + 1]).reduce(0) { $0 + (p[$1] > 0 ? 1 : 0) } }
+            zero = HeldZeros(vocabulary: v, supportSizes: sizes, allOffSupport: startOnSupports)
             var sc = 0.0
-            for j in 0..<m { sc += pi[j] * cols.norm(j) }
+            for j in 0..<m { sc += pi[j] * products.norm(j) }
             scale = sc
-            if case .dense = features.storage { sparse = nil } else { sparse = cols }
+            work = Workspace(products, keptEntries: options.keptSoftmaxEntries)
+            candidatePoint = recordPoint ? [Double](repeating: 0, count: v * m) : nil
         }
 
-        /// The nonzeros of H for identity and sparse features (nil for dense ones, which go through BLAS):
-        /// the products below then cost V · nnz(H) with no optional or bounds checks in the inner loops.
-        let sparse: SparseContextColumns?
+        /// Bytes the search allocates besides Z's bit sets: about 12 V × d matrices (W, U, the CG
+        /// vectors, the gradient, the preconditioner, trial points), the block buffers, and Z's slots.
+        static func memoryEstimate(_ products: ContextBlockProducts, contexts m: Int, keptEntries: Int) -> Double {
+            let v = Double(products.vocabulary), d = Double(products.dimension)
+            return 8 * (12 * v * d + Workspace.doubles(products, keptEntries: keptEntries)) + 4 * Double(m)
+        }
 
-        /// `TheoryKernels.product` for the sparse case, with `square` using the squared values.
-        private func sparseProduct(_ cols: SparseContextColumns, _ x: [Double], _ product: TheoryKernels.Product,
-                                   square: Bool) -> [Double] {
-            var out = [Double](repeating: 0, count: v * (product == .logits ? m : d))
-            x.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in
-            cols.offsets.withUnsafeBufferPointer { off in
-            cols.indices.withUnsafeBufferPointer { idx in
-            cols.values.withUnsafeBufferPointer { val in
-                if product == .logits {
-                    // L = W H: each logit gathers the weights of its context's nonzero features.
-                    for a in 0..<v {
-                        let row = xp.baseAddress! + a * d, logits = op.baseAddress! + a * m
-                        for j in 0..<m {
-                            var acc = 0.0
-                            for e in off[j]..<off[j + 1] { acc += row[idx[e]] * (square ? val[e] * val[e] : val[e]) }
-                            logits[j] = acc
-                        }
-                    }
-                } else {
-                    // W = X Hᵀ: each nonzero input scatters into its context's nonzero features.
-                    for a in 0..<v {
-                        let input = xp.baseAddress! + a * m, row = op.baseAddress! + a * d
-                        for j in 0..<m where input[j] != 0 {
-                            for e in off[j]..<off[j + 1] { row[idx[e]] += input[j] * (square ? val[e] * val[e] : val[e]) }
-                        }
-                    }
+        /// Scratch buffers of the passes, allocated once.
+        final class Workspace {
+            /// Block logits of W, of U (then the correction), the softmax, and a second accumulation input.
+            let logits, direction, softmax, extra: UnsafeMutablePointer<Double>
+            /// Block × d: a squared dense block.
+            let squares: UnsafeMutablePointer<Double>
+            /// Staged W and U (d × V, sparse H only) and two accumulators (V × d, or d × V for sparse H).
+            let stagedW, stagedU, sum1, sum2: UnsafeMutablePointer<Double>
+            /// Context row buffers: p̂_j dense over V, its support, and Z_j.
+            let target: UnsafeMutablePointer<Double>
+            let support, held: UnsafeMutablePointer<Bool>
+            /// q̃ of the first `keptBlocks` blocks (block b at b · block · V), written by `roundStart`.
+            let kept: UnsafeMutablePointer<Double>
+            let keptBlocks: Int
+            private let blockSize: Int
+
+            /// Blocks whose q̃ fits in `keptEntries` numbers.
+            static func keptBlocks(_ p: ContextBlockProducts, keptEntries: Int) -> Int {
+                min(p.blocks.count, keptEntries / max(1, p.block * p.vocabulary))
+            }
+
+            static func doubles(_ p: ContextBlockProducts, keptEntries: Int) -> Double {
+                let bv = Double(p.block) * Double(p.vocabulary), vd = Double(p.vocabulary) * Double(p.dimension)
+                return (4 + Double(keptBlocks(p, keptEntries: keptEntries))) * bv + Double(p.block * p.dimension)
+                    + (p.isFeatureMajor ? 4 : 2) * vd + 2 * Double(p.vocabulary)
+            }
+
+            init(_ p: ContextBlockProducts, keptEntries: Int) {
+                let bv = p.block * p.vocabulary, vd = p.vocabulary * p.dimension, staged = p.isFeatureMajor ? vd : 0
+                keptBlocks = Self.keptBlocks(p, keptEntries: keptEntries)
+                blockSize = bv
+                let sizes = [bv, bv, bv, bv, p.block * p.dimension, staged, staged, vd, vd, p.vocabulary, keptBlocks * bv]
+                let buffers = sizes.map { UnsafeMutablePointer<Double>.allocate(capacity: max($0, 1)) }
+                (logits, direction, softmax, extra, squares) = (buffers[0], buffers[1], buffers[2], buffers[3], buffers[4])
+                (stagedW, stagedU, sum1, sum2, target) = (buffers[5], buffers[6], buffers[7], buffers[8], buffers[9])
+                kept = buffers[10]
+                target.initialize(repeating: 0, count: p.vocabulary)
+                support = .allocate(capacity: p.vocabulary)
+                support.initialize(repeating: false, count: p.vocabulary)
+                held = .allocate(capacity: p.vocabulary)
+            }
+
+            /// Where q̃ of block b lives: its kept copy, or the shared buffer of recomputed blocks.
+            func softmax(block b: Int) -> UnsafeMutablePointer<Double> {
+                b < keptBlocks ? kept + b * blockSize : softmax
+            }
+
+            deinit {
+                for b in [logits, direction, softmax, extra, squares, stagedW, stagedU, sum1, sum2, target, kept] { b.deallocate() }
+                support.deallocate(); held.deallocate()
+            }
+        }
+
+        // MARK: context rows
+
+        /// Loads p̂_j, its support and Z_j into the row buffers.
+        private func loadRow(_ j: Int) {
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where probabilities[e] > 0 {
+                let a = Int(data.columns[e])
+                work.target[a] = probabilities[e]; work.support[a] = true
+            }
+            zero.fill(j, support: work.support, into: work.held)
+        }
+
+        /// Clears what `loadRow` set.
+        private func clearRow(_ j: Int) {
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] {
+                let a = Int(data.columns[e])
+                work.target[a] = 0; work.support[a] = false
+            }
+        }
+
+        /// softmax of the logits `l` with Z_j (`held`) left out.
+        private func restrictedSoftmax(_ l: UnsafePointer<Double>, into q: UnsafeMutablePointer<Double>) {
+            let held = work.held
+            var mx = -Double.infinity
+            for a in 0..<v where !held[a] { mx = max(mx, l[a]) }
+            var s = 0.0
+            for a in 0..<v {
+                if held[a] { q[a] = 0 } else { let e = exp(l[a] - mx); q[a] = e; s += e }
+            }
+            for a in 0..<v { q[a] /= s }
+        }
+
+        /// Turns the logits `a` of U into the correction (diag q − q qᵀ) U h̄_j, times `weight`.
+        private func correct(_ a: UnsafeMutablePointer<Double>, softmax q: UnsafePointer<Double>, weight: Double?) {
+            var s = 0.0
+            for t in 0..<v { s += q[t] * a[t] }
+            if let weight { for t in 0..<v { a[t] = weight * q[t] * (a[t] - s) } }
+            else { for t in 0..<v { a[t] = q[t] * (a[t] - s) } }
+        }
+
+        /// Writes a pass's accumulator as a V × d array.
+        private func finished(_ acc: UnsafeMutablePointer<Double>) -> [Double] {
+            [Double](unsafeUninitializedCapacity: v * d) { buf, n in
+                products.finish(acc, into: buf.baseAddress!); n = v * d
+            }
+        }
+
+        private func clear(_ acc: UnsafeMutablePointer<Double>) { acc.initialize(repeating: 0, count: v * d) }
+
+        /// Visits the blocks in order with `work.direction` holding the block's logits of U, and `body`
+        /// given where the block's q̃ lives and whether it is kept (`roundStart` wrote it). For a block
+        /// not kept, `work.logits` holds the logits of the round's W (the copy `roundStart` staged for
+        /// sparse H, W itself for dense H), from which `body` recomputes q̃ there.
+        private static func forEachBlock(_ products: ContextBlockProducts, _ blocks: [Range<Int>], _ work: Workspace,
+                                         weights w: [Double], direction u: [Double],
+                                         _ body: (_ range: Range<Int>, _ softmax: UnsafeMutablePointer<Double>, _ kept: Bool) -> Void) {
+            w.withUnsafeBufferPointer { wp in
+            u.withUnsafeBufferPointer { up in
+                let stagedW = products.isFeatureMajor ? UnsafePointer(work.stagedW) : wp.baseAddress!
+                let stagedU = products.stage(up.baseAddress!, into: work.stagedU)
+                for (b, range) in blocks.enumerated() {
+                    let kept = b < work.keptBlocks
+                    if !kept { products.logits(stagedW, original: wp.baseAddress!, contexts: range, into: work.logits) }
+                    products.logits(stagedU, original: up.baseAddress!, contexts: range, into: work.direction)
+                    body(range, work.softmax(block: b), kept)
                 }
-            }}}}}
+            }}
+        }
+
+        // MARK: passes
+
+        /// Round start, at W (staged into `work.stagedW` for the round): q̃ = restricted softmax; its
+        /// off-support entries below 1e-12 join Z (they carry < 3e-11 nats each and only flatten the
+        /// Hessian) and q̃ is recomputed (and kept, for the kept blocks: Z then stays fixed until the
+        /// round's last candidate pass has read q̃). Returns the moment residual R = Σ π̂ (q̃ − p̂) h̄ᵀ and the Jacobi
+        /// diagonal (π̂ q̃(1 − q̃)) (H ∘ H)ᵀ.
+        mutating func roundStart(_ w: [Double]) -> (r: [Double], diag: [Double]) {
+            let staged = w.withUnsafeBufferPointer { products.stage($0.baseAddress!, into: work.stagedW) }
+            clear(work.sum1); clear(work.sum2)
+            w.withUnsafeBufferPointer { wp in
+                for (b, range) in blocks.enumerated() {
+                    products.logits(staged, original: wp.baseAddress!, contexts: range, into: work.logits)
+                    for j in range {
+                        let o = (j - range.lowerBound) * v
+                        let l = work.logits + o, q = work.softmax(block: b) + o, x = work.direction + o, y = work.extra + o
+                        loadRow(j)
+                        restrictedSoftmax(l, into: q)
+                        var tiny = false
+                        for a in 0..<v where !work.held[a] && !work.support[a] && q[a] < 1e-12 {
+                            zero.insert(context: j, token: a); work.held[a] = true; tiny = true
+                        }
+                        if tiny { restrictedSoftmax(l, into: q) }
+                        for a in 0..<v {
+                            x[a] = pi[j] * (q[a] - work.target[a])
+                            y[a] = pi[j] * q[a] * (1 - q[a])
+                        }
+                        clearRow(j)
+                    }
+                    products.accumulate(work.direction, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
+                    products.accumulate(work.extra, contexts: range, squared: true, into: work.sum2, scratch: work.squares)
+                }
+            }
+            return (finished(work.sum1), finished(work.sum2))
+        }
+
+        /// 𝓗ess(W)[U] = Σ_j π̂_j (diag q̃_j − q̃_j q̃_jᵀ)(U h̄_j) h̄_jᵀ at the round's W (staged by `roundStart`).
+        mutating func hessian(_ u: [Double], weights w: [Double]) -> [Double] {
+            hessianProducts += 1
+            clear(work.sum1)
+            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range, softmax, kept in
+                for j in range {
+                    let o = (j - range.lowerBound) * v
+                    if !kept { loadRow(j); restrictedSoftmax(work.logits + o, into: softmax + o); clearRow(j) }
+                    correct(work.direction + o, softmax: softmax + o, weight: pi[j])
+                }
+                products.accumulate(work.direction, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
+            }
+            return finished(work.sum1)
+        }
+
+        /// What one pass over the candidate q = q̃ + δ (δ_j = (diag q̃_j − q̃_j q̃_jᵀ) U h̄_j) finds.
+        struct CandidatePass {
+            /// Off-support entries outside Z that q makes negative, and those it shrinks below q̃/100.
+            var negatives = 0, shrinking = 0
+            var supportNegative = false
+            /// The smallest t making (1 − t) q + t p̂ ≥ 0.
+            var mixing = 0.0
+            /// Σ π̂ (c − p̂) h̄ᵀ and Σ π̂ H(c) of the evaluated candidate c (empty / 0 unless evaluated).
+            var moment: [Double] = []
+            var entropy = 0.0
+        }
+
+        /// What a candidate pass does besides classifying entries.
+        enum CandidateAction {
+            /// Evaluate c = max(q, 0) (mix nil) or c = max(0, (1 − t) q + t p̂).
+            case evaluate(mix: Double?)
+            /// Put the negative entries (and, when asked, the shrinking ones) into Z.
+            case hold(shrinking: Bool)
+        }
+
+        /// One pass over q = q̃ + δ at the round's W (staged) and the direction U.
+        mutating func candidatePass(_ u: [Double], weights w: [Double], action: CandidateAction) -> CandidatePass {
+            var out = CandidatePass()
+            clear(work.sum1)
+            var entropyTotal = 0.0
+            Self.forEachBlock(products, blocks, work, weights: w, direction: u) { range, softmax, kept in
+                for j in range {
+                    let o = (j - range.lowerBound) * v
+                    let q0 = softmax + o, q = work.direction + o, c = work.extra + o
+                    loadRow(j)
+                    if !kept { restrictedSoftmax(work.logits + o, into: q0) }
+                    correct(q, softmax: q0, weight: nil)
+                    for a in 0..<v {
+                        q[a] = q0[a] + q[a]
+                        if work.support[a] { if q[a] < 0 { out.supportNegative = true } }
+                        else if !work.held[a] {
+                            if q[a] < 0 {
+                                out.negatives += 1
+                                if case .hold = action { zero.insert(context: j, token: a) }
+                            } else if q[a] < 0.01 * q0[a] {
+                                out.shrinking += 1
+                                if case .hold(true) = action { zero.insert(context: j, token: a) }
+                            }
+                        }
+                        if q[a] < 0 { out.mixing = max(out.mixing, -q[a] / (work.target[a] - q[a])) }
+                    }
+                    if case .evaluate(let mix) = action {
+                        var h = 0.0
+                        for a in 0..<v {
+                            var x = q[a]
+                            if let t = mix { x = max(0, (1 - t) * x + t * work.target[a]) } else if x < 0 { x = 0 }
+                            c[a] = pi[j] * (x - work.target[a])
+                            if x > 0 { h -= x * log(x) }
+                            candidatePoint?[a * m + j] = x
+                        }
+                        entropyTotal += pi[j] * h
+                    }
+                    clearRow(j)
+                }
+                if case .evaluate = action {
+                    products.accumulate(work.extra, contexts: range, squared: false, into: work.sum1, scratch: work.squares)
+                }
+            }
+            if case .evaluate = action { out.moment = finished(work.sum1); out.entropy = entropyTotal }
             return out
         }
 
-        /// x H or x Hᵀ (`TheoryKernels.Product`), token-major, with H ∘ H when `squaredFeatures`.
-        func product(_ x: [Double], _ product: TheoryKernels.Product, squaredFeatures: Bool = false) -> [Double] {
-            if let sparse { return sparseProduct(sparse, x, product, square: squaredFeatures) }
-            return TheoryKernels.product(x, product, vocab: v, features: squaredFeatures ? squared : features)
-        }
-
         /// CE(W) with the entries of Z left out of every logsumexp (the restricted CE the search minimises).
+        /// Uses `work.stagedU` for staging, so the round's staged W stays valid.
         func restrictedCrossEntropy(_ w: [Double]) -> Double {
-            let l = product(w, .logits)
-            var mx = [Double](repeating: -Double.infinity, count: m), sum = [Double](repeating: 0, count: m)
-            var dotp = [Double](repeating: 0, count: m)
-            for a in 0..<v { let o = a * m; for j in 0..<m where !zero[o + j] { mx[j] = max(mx[j], l[o + j]) } }
-            for a in 0..<v {
-                let o = a * m
-                for j in 0..<m {
-                    if !zero[o + j] { sum[j] += exp(l[o + j] - mx[j]) }
-                    dotp[j] += target[o + j] * l[o + j]
-                }
-            }
             var total = 0.0
-            for j in 0..<m where pi[j] > 0 { total += pi[j] * (mx[j] + log(sum[j]) - dotp[j]) }
-            return total
-        }
-
-        /// softmax(W h̄_j) with Z left out (token-major).
-        func restrictedSoftmax(_ w: [Double]) -> [Double] {
-            var q = product(w, .logits)
-            for j in 0..<m {
-                var mx = -Double.infinity
-                for a in 0..<v where !zero[a * m + j] { mx = max(mx, q[a * m + j]) }
-                var s = 0.0
-                for a in 0..<v {
-                    if zero[a * m + j] { q[a * m + j] = 0 } else { let e = exp(q[a * m + j] - mx); q[a * m + j] = e; s += e }
-                }
-                for a in 0..<v { q[a * m + j] /= s }
-            }
-            return q
-        }
-
-        /// Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ.
-        func moment(_ q: [Double]) -> [Double] {
-            var x = q
-            for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * (q[a * m + j] - target[a * m + j]) } }
-            return product(x, .weights)
-        }
-
-        /// δ_j = (diag(q_j) − q_j q_jᵀ) U h̄_j (token-major), optionally times π̂_j.
-        func correction(_ u: [Double], q: [Double], weighted: Bool) -> [Double] {
-            var a = product(u, .logits)
-            var s = [Double](repeating: 0, count: m)
-            // Token-outer loops: both arrays are token-major, so the inner loops run over contiguous memory.
-            q.withUnsafeBufferPointer { qp in
-                a.withUnsafeMutableBufferPointer { ap in
-                    s.withUnsafeMutableBufferPointer { sp in
-                        for t in 0..<v { let o = t * m; for j in 0..<m { sp[j] += qp[o + j] * ap[o + j] } }
-                        pi.withUnsafeBufferPointer { pp in
-                            for t in 0..<v {
-                                let o = t * m
-                                for j in 0..<m { ap[o + j] = (weighted ? pp[j] : 1) * qp[o + j] * (ap[o + j] - sp[j]) }
-                            }
+            w.withUnsafeBufferPointer { wp in
+                let staged = products.stage(wp.baseAddress!, into: work.stagedU)
+                for range in blocks {
+                    products.logits(staged, original: wp.baseAddress!, contexts: range, into: work.logits)
+                    for j in range {
+                        let l = work.logits + (j - range.lowerBound) * v
+                        loadRow(j)
+                        var mx = -Double.infinity, sum = 0.0, dotp = 0.0
+                        for a in 0..<v where !work.held[a] { mx = max(mx, l[a]) }
+                        for a in 0..<v {
+                            if !work.held[a] { sum += exp(l[a] - mx) }
+                            dotp += work.target[a] * l[a]
                         }
+                        clearRow(j)
+                        if pi[j] > 0 { total += pi[j] * (mx + log(sum) - dotp) }
                     }
                 }
             }
-            return a
-        }
-
-        mutating func hessian(_ u: [Double], q: [Double]) -> [Double] {
-            products += 1
-            return product(correction(u, q: q, weighted: true), .weights)
+            return total
         }
 
         /// The best accepted candidate so far: its entropy gap (raw, and lowered by the slack), residual, mixing t and round.
         typealias Candidate = (raw: Double, lower: Double, residual: Double, slack: Double, t: Double, round: Int)
 
-        /// Runs the rounds, fills `result` and returns the best feasible q (nil when none beats p̂).
+        /// Runs the rounds, fills `result` and returns the best feasible q (nil when none beats p̂, or
+        /// when no point is recorded).
         mutating func run(weights w0: [Double], entropy: Double, into result: inout EntropyGapInterval) -> [Double]? {
             var w = w0
             var best: Candidate? = nil
@@ -319,48 +503,45 @@ public enum EntropyGapBound {
             var rounds = 0
             for round in 0..<options.maxRounds {
                 rounds = round + 1
-                var q0 = restrictedSoftmax(w)
-                // Off-support entries below 1e-12 join Z: they carry no entropy worth keeping (< 3e-11
-                // nats each) and only flatten the Hessian.
-                var tiny = false
-                for i in 0..<(v * m) where !zero[i] && !onSupport[i] && q0[i] < 1e-12 { zero[i] = true; tiny = true }
-                if tiny { q0 = restrictedSoftmax(w) }
-                let r = moment(q0)
-                let (u, res, outOfBudget) = newtonDirection(q0: q0, r: r, round: round)
-                // The candidate q = q̃ + δ and the off-support entries the step drives to (or near) 0.
-                let delta = correction(u, q: q0, weighted: false)
-                var q = q0
-                var negative: [Int] = [], shrinking: [Int] = []
-                var supportNegative = false
-                for i in 0..<(v * m) {
-                    q[i] += delta[i]
-                    if onSupport[i] { if q[i] < 0 { supportNegative = true } }
-                    else if !zero[i] {
-                        if q[i] < 0 { negative.append(i) } else if q[i] < 0.01 * q0[i] { shrinking.append(i) }
-                    }
-                }
+                let (r, diag) = roundStart(w)
+                let (u, res, outOfBudget) = newtonDirection(r: r, diag: diag, weights: w, round: round)
                 let decrement = -dot(r, u)
                 var accepted = false
+                // The counts of negative and shrinking off-support entries of q = q̃ + δ, once known.
+                var counts: (negatives: Int, shrinking: Int)? = nil
                 if norm(res) <= options.tolerance * scale {
-                    let (candidate, t, absResidual) = feasibleCandidate(q, offSupportNegative: !negative.isEmpty,
-                                                                        supportNegative: supportNegative)
+                    // Clamp the negatives of q to 0; if that moves the residual past τ and only support
+                    // entries are negative, mix with p̂ instead (feasible, positive on the supports).
+                    var pass = candidatePass(u, weights: w, action: .evaluate(mix: nil))
+                    counts = (pass.negatives, pass.shrinking)
+                    var t = 0.0
+                    var absResidual = norm(pass.moment)
+                    if absResidual > options.tolerance * scale && pass.negatives == 0 && pass.supportNegative {
+                        t = pass.mixing
+                        pass = candidatePass(u, weights: w, action: .evaluate(mix: t))
+                        absResidual = norm(pass.moment)
+                    }
                     let relResidual = scale > 0 ? absResidual / scale : 0
                     if relResidual <= options.tolerance {
                         accepted = true
-                        let hq = EntropyGapBound.weightedEntropy(candidate, pi: pi, vocabulary: v)
+                        let hq = pass.entropy
                         var wq = w
                         for i in 0..<vd { wq[i] += u[i] }
                         let slack = norm(wq) * absResidual + 1e-12 * hq
                         let raw = hq - entropy
                         if best == nil || raw - slack > best!.lower {
                             best = (raw, raw - slack, relResidual, slack, t, round + 1)
-                            bestPoint = candidate
+                            bestPoint = candidatePoint
                         }
                     }
                 }
-                for i in negative { zero[i] = true }
-                if !accepted { for i in shrinking { zero[i] = true } }
-                let grew = !negative.isEmpty || (!accepted && !shrinking.isEmpty)
+                // Off-support entries the step drives negative join Z; while no candidate is accepted,
+                // so do those it shrinks by 100×.
+                if counts == nil || counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) {
+                    let pass = candidatePass(u, weights: w, action: .hold(shrinking: !accepted))
+                    counts = (pass.negatives, pass.shrinking)
+                }
+                let grew = counts!.negatives > 0 || (!accepted && counts!.shrinking > 0)
                 if outOfBudget { stopReason = "budget of \(options.maxHessianProducts) Hessian products"; break }
                 // An accepted candidate is then within about 1e-10 nats of the restricted optimum.
                 if accepted && decrement <= 1e-10 { stopReason = "Newton decrement \(general(decrement))"; break }
@@ -370,16 +551,13 @@ public enum EntropyGapBound {
             return report(best, point: bestPoint, rounds: rounds, stopReason: stopReason, weights: w, entropy: entropy, into: &result)
         }
 
-        /// PCG on 𝓗ess U = −R at q̃ = `q0` with a Jacobi preconditioner, inexact while far from the
-        /// optimum (forcing term 1e-3), to τ/100 near it. Returns U, the CG residual, and whether the
-        /// budget of Hessian products ran out.
-        mutating func newtonDirection(q0: [Double], r: [Double], round: Int) -> (u: [Double], residual: [Double], outOfBudget: Bool) {
+        /// PCG on 𝓗ess U = −R at the round's W with the Jacobi preconditioner `diag`, inexact while far
+        /// from the optimum (forcing term 1e-3), to τ/100 near it. Returns U, the CG residual, and
+        /// whether the budget of Hessian products ran out.
+        mutating func newtonDirection(r: [Double], diag: [Double], weights w: [Double], round: Int)
+            -> (u: [Double], residual: [Double], outOfBudget: Bool) {
             let vd = v * d
             let rNorm = norm(r)
-            // Jacobi preconditioner.
-            var x = q0
-            for a in 0..<v { for j in 0..<m { x[a * m + j] = pi[j] * q0[a * m + j] * (1 - q0[a * m + j]) } }
-            let diag = product(x, .weights, squaredFeatures: true)
             let inv = diag.map { $0 > 0 ? 1 / $0 : 0 }
             var u = [Double](repeating: 0, count: vd)
             var res = r.map { -$0 }
@@ -394,8 +572,8 @@ public enum EntropyGapBound {
                 ? min(100 * (round + 1), options.maxCGIterations) : options.maxCGIterations
             for _ in 0..<cgCap {
                 if norm(res) <= cgTarget { break }
-                if products >= options.maxHessianProducts { outOfBudget = true; break }
-                let hp = hessian(p, q: q0)
+                if hessianProducts >= options.maxHessianProducts { outOfBudget = true; break }
+                let hp = hessian(p, weights: w)
                 let php = dot(p, hp)
                 if !(php > 0) { break }
                 let alpha = rz / php
@@ -409,31 +587,14 @@ public enum EntropyGapBound {
             return (u, res, outOfBudget)
         }
 
-        /// A q feasible to τ up to its negative entries, made non-negative: clamping them is accepted
-        /// when the residual, recomputed from the clamped q, stays within τ; support negatives can
-        /// instead be removed exactly by mixing with p̂ (feasible, positive on the supports). Returns
-        /// the candidate, the mixing t and its absolute residual.
-        func feasibleCandidate(_ q: [Double], offSupportNegative: Bool, supportNegative: Bool) -> ([Double], Double, Double) {
-            var t = 0.0
-            var candidate = q
-            for i in 0..<(v * m) where candidate[i] < 0 { candidate[i] = 0 }
-            var absResidual = norm(moment(candidate))
-            if absResidual > options.tolerance * scale && !offSupportNegative && supportNegative {
-                for i in 0..<(v * m) where q[i] < 0 { t = max(t, -q[i] / (self.target[i] - q[i])) }
-                for i in 0..<(v * m) { candidate[i] = max(0, (1 - t) * q[i] + t * self.target[i]) }
-                absResidual = norm(moment(candidate))
-            }
-            return (candidate, t, absResidual)
-        }
-
         /// Damped Newton step on the restricted CE (Z may have grown: evaluated there): the first of
         /// steps 1, 1/2, …, 1/1024 along `u` with sufficient decrease; nil when none has.
         func dampedStep(from w: [Double], along u: [Double], decrement: Double) -> [Double]? {
             let f0 = restrictedCrossEntropy(w)
             var step = 1.0
+            var trial = w
             while step >= 1.0 / 1024 {
-                var trial = w
-                for i in 0..<(v * d) { trial[i] += step * u[i] }
+                for i in 0..<(v * d) { trial[i] = w[i] + step * u[i] }
                 let f = restrictedCrossEntropy(trial)
                 if f <= f0 - 1e-4 * step * max(decrement, 0) { return trial }
                 step /= 2
@@ -446,9 +607,9 @@ public enum EntropyGapBound {
         func report(_ best: Candidate?, point bestPoint: [Double]?, rounds: Int, stopReason: String, weights w: [Double],
                     entropy: Double, into result: inout EntropyGapInterval) -> [Double]? {
             result.rounds = rounds
-            result.hessianProducts = products
-            result.zeroedEntries = zero.enumerated().reduce(0) { $0 + ($1.element && !onSupport[$1.offset] ? 1 : 0) }
-            result.refinedUpper = EntropyGapBound.crossEntropy(data, features: features, weights: w, zero: nil) - entropy
+            result.hessianProducts = hessianProducts
+            result.zeroedEntries = zero.count
+            result.refinedUpper = EntropyGapBound.crossEntropy(data, products: products, weights: w) - entropy
             if let b = best, b.lower > 0 {
                 result.lower = b.lower
                 result.rawLower = b.raw
@@ -458,6 +619,7 @@ public enum EntropyGapBound {
                 result.method = "Newton–CG from the given W, round \(b.round) of \(rounds) (\(stopReason)): q = restricted softmax + χ²-minimal moment correction"
                     + (result.zeroedEntries > 0 ? ", \(result.zeroedEntries) off-support entries fixed at 0" : "")
                     + (b.t > 0 ? ", mixed with p̂ (t = \(general(b.t)))" : "")
+                    + (blocks.count > 1 ? ", streamed in \(blocks.count) blocks of \(products.block) contexts" : "")
                 return bestPoint
             } else {
                 result.method = "q = p̂: no feasible point with a larger entropy found (\(rounds) Newton rounds, \(stopReason))"
@@ -465,7 +627,6 @@ public enum EntropyGapBound {
                 return nil
             }
         }
-
     }
 }
 

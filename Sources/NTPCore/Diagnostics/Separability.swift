@@ -113,10 +113,7 @@ public enum Separability {
 
     /// √2 · max_j ‖h̄_j‖: the largest norm of a constraint vector (e_a − e_v) h̄_jᵀ, the unit of τ.
     static func constraintScale(_ features: ContextFeatures) -> Double {
-        let cols = SparseContextColumns(features)
-        var s = 0.0
-        for j in 0..<features.contextCount { s = max(s, cols.norm(j)) }
-        return s * 2.0.squareRoot()
+        SparseContextColumns.largestNorm(features) * 2.0.squareRoot()
     }
 
     /// Wolfe's minimum-norm point on the projected constraint vectors; nil when the tie basis is out of
@@ -359,8 +356,9 @@ public enum Separability {
     /// A residual R ≠ 0 still proves that any tie-satisfying W with all margins ≥ 1 has ‖W‖_F ≥ 1/‖R‖_F.
     public static func verify(_ cert: FarkasCertificate, data: DataSet, features: ContextFeatures,
                               tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
-        let cols = SparseContextColumns(features)
-        let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
+        let m = data.contextCount, V = data.vocabularySize
+        let cols = SparseContextColumns(features, rows: Set((cert.marginMultipliers + cert.tieMultipliers).map(\.context)))
+        let d = cols.dimension
         var residual: [Int: Double] = [:]
         var sumAlpha = 0.0, minAlpha = Double.infinity, scale = 0.0
         var failure: String? = nil

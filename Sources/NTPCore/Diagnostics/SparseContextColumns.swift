@@ -13,22 +13,32 @@ struct SparseContextColumns {
     /// Values aligned with `indices`.
     let values: [Double]
 
-    init(_ features: ContextFeatures) {
+    /// The nonzeros of every context, or only of `rows` (the other contexts get empty ranges): a
+    /// certificate check on a whole corpus with dense features needs a few thousand of its columns,
+    /// and all of them would be 16 bytes per entry of H (2.4 GB for the KJV at d = 1,024).
+    init(_ features: ContextFeatures, rows: Set<Int>? = nil) {
         dimension = features.dimension
         let m = features.contextCount
         var offsets = [0], indices: [Int] = [], values: [Double] = []
         offsets.reserveCapacity(m + 1)
         switch features.storage {
         case .identity:
-            for j in 0..<m { indices.append(j); values.append(1); offsets.append(j + 1) }
+            for j in 0..<m {
+                if rows?.contains(j) ?? true { indices.append(j); values.append(1) }
+                offsets.append(indices.count)
+            }
         case .dense(let h):
             let d = features.dimension
             for j in 0..<m {
-                for f in 0..<d where h[j * d + f] != 0 { indices.append(f); values.append(h[j * d + f]) }
+                if rows?.contains(j) ?? true {
+                    for f in 0..<d where h[j * d + f] != 0 { indices.append(f); values.append(h[j * d + f]) }
+                }
                 offsets.append(indices.count)
             }
         case .sparse(let r, let idx, let vals):
             for j in 0..<m {
+                defer { offsets.append(indices.count) }
+                guard rows?.contains(j) ?? true else { continue }
                 // Sum duplicates (a sparse spec may repeat a feature id) and keep ids increasing.
                 var pairs: [(Int, Double)] = (0..<r).map { (Int(idx[j * r + $0]), vals?[j * r + $0] ?? 1) }
                 pairs.sort { $0.0 < $1.0 }
@@ -39,12 +49,33 @@ struct SparseContextColumns {
                     if s != 0 { indices.append(pairs[t].0); values.append(s) }
                     t = u
                 }
-                offsets.append(indices.count)
             }
         }
         self.offsets = offsets
         self.indices = indices
         self.values = values
+    }
+
+    /// max_j ‖h̄_j‖₂ over every context, read from the features without building the columns.
+    static func largestNorm(_ features: ContextFeatures) -> Double {
+        switch features.storage {
+        case .identity:
+            return features.contextCount > 0 ? 1 : 0
+        case .dense(let h):
+            let d = features.dimension
+            var largest = 0.0
+            for j in 0..<features.contextCount {
+                var s = 0.0
+                for f in 0..<d { s += h[j * d + f] * h[j * d + f] }
+                largest = max(largest, s)
+            }
+            return largest.squareRoot()
+        case .sparse:
+            let cols = SparseContextColumns(features)
+            var largest = 0.0
+            for j in 0..<features.contextCount { largest = max(largest, cols.norm(j)) }
+            return largest
+        }
     }
 
     /// ‖h̄_j‖₂.

@@ -56,6 +56,11 @@ public enum SubsetLadder {
             // One-hot contexts are decided in closed form at any size, with a sparse W.
             return (Separability.decide(data, features: features, options: options), [])
         }
+        if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
+            // Two tokens that share more than d contexts can be forced to tie only on the whole data
+            // (no rung within the tie budget has that many), and counting pairs costs little.
+            return (forced, [])
+        }
         // Most frequent first, but contexts with more than `largeSupport` next tokens last: every subset
         // is a valid place for a Farkas certificate, and large supports cost Σ(k_j − 1) ties each.
         func key(_ j: Int) -> (Int, Double) { (data.supportSize(j) > largeSupport ? 1 : 0, -data.rowTotal(j)) }
