@@ -96,6 +96,10 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertTrue(html.contains("γ* ∈ (max normalized margin)"))
         let bracket = try XCTUnwrap(checks[7]["margin_bracket"] as? [String: Any])
         XCTAssertGreaterThan(bracket["lower"] as? Double ?? 0, 0)
+        // … and a closed form, whose bracket now has a finite upper end (`ClosedFormMarginBracket`).
+        XCTAssertGreaterThanOrEqual(bracket["upper"] as? Double ?? -1, bracket["lower"] as? Double ?? .infinity)
+        let onehot = try XCTUnwrap(checks[0]["margin_bracket"] as? [String: Any])
+        XCTAssertEqual(onehot["upper"] as? Double, onehot["lower"] as? Double)   // exact for H = I
         // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
         XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
     }

@@ -3,17 +3,22 @@ import TestSupport
 @testable import NTPCore
 import NTPFormats
 
+/// m = 12 contexts over V = 7 tokens, each with 1–4 draws of a random token (so 1–4 support tokens).
+func smallRandomSupports(seed: UInt64) -> DataSet {
+    var rng = SeededGenerator(seed: seed)
+    let V = 7, m = 12
+    let rows: [[Int: Double]] = (0..<m).map { _ in
+        var row: [Int: Double] = [:]
+        for _ in 0..<(1 + Int(rng.next() % 4)) { row[Int(rng.next() % UInt64(V)), default: 0] += 1 }
+        return row
+    }
+    return makeData(V: V, rows: rows)
+}
+
 final class FullRankSeparabilityTests: XCTestCase {
     /// d ≥ m Gaussian features: separable by the closed form W = L G⁻¹ Hᵀ, no LP, margins exactly 1.
     func testFullColumnRankIsSeparableWithoutLP() throws {
-        var rng = SeededGenerator(seed: 3)
-        let V = 7, m = 12
-        let rows: [[Int: Double]] = (0..<m).map { _ in
-            var row: [Int: Double] = [:]
-            for _ in 0..<(1 + Int(rng.next() % 4)) { row[Int(rng.next() % UInt64(V)), default: 0] += 1 }
-            return row
-        }
-        let data = makeData(V: V, rows: rows)
+        let data = smallRandomSupports(seed: 3)
         let features = try ContextFeatures.make(.gaussian(dimension: 15, seed: 9), for: data)
         let r = Separability.decide(data, features: features)
         XCTAssertEqual(r.verdict, .separable)

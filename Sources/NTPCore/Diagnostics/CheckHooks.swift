@@ -7,13 +7,14 @@ public struct CheckHooks {
     public var compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)?
     /// Minimises CE(W) to the hook's own tolerance and returns W and the trajectory.
     public var minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)?
-    /// ‖W^mm‖_F of the NTP-SVM (only called when separable); the report's margin is then 1/‖W^mm‖.
-    public var maxMarginNorm: ((DataSet, ContextFeatures) throws -> Double)?
+    /// ‖W^mm‖_F of the NTP-SVM (only called when separable); the report's margin is then 1/‖W^mm‖, and
+    /// the estimate's W and upper end tighten the bracket on γ*.
+    public var maxMarginNorm: ((DataSet, ContextFeatures) throws -> MaxMarginEstimate)?
     /// Builds a projector onto 𝓕^⊥ for the first-order fallback of large problems.
     public var complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))?
     public init(compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)? = nil,
                 minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)? = nil,
-                maxMarginNorm: ((DataSet, ContextFeatures) throws -> Double)? = nil,
+                maxMarginNorm: ((DataSet, ContextFeatures) throws -> MaxMarginEstimate)? = nil,
                 complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))? = nil) {
         self.compatibilityResidual = compatibilityResidual
         self.minimizeCrossEntropy = minimizeCrossEntropy

@@ -32,9 +32,11 @@ public enum CheckRunner {
             report.marginKind = "certificate-lower-bound"
             if let mm = hooks.maxMarginNorm {
                 let t0 = monotonicSeconds()
-                let norm = try mm(data, features)
+                let estimate = try mm(data, features)
+                if estimate.norm > 0 { report.margin = 1 / estimate.norm; report.marginKind = "max-margin" }
+                report.marginBracket = tightened(report.marginBracket, by: estimate, data: data, features: features,
+                                                 tolerance: sep.tolerance)
                 timings["max_margin"] = monotonicSeconds() - t0
-                if norm > 0 { report.margin = 1 / norm; report.marginKind = "max-margin" }
             }
         }
         if let compat = hooks.compatibilityResidual {
@@ -61,6 +63,21 @@ public enum CheckRunner {
         timings["total"] = monotonicSeconds() - start
         report.timings = timings
         return report
+    }
+
+    /// The bracket on γ* after the NTP-SVM solve: its W^mm, once verified (ties to τ, margins > 0),
+    /// raises the lower end to min margin/‖W^mm‖; its certified upper end lowers the upper one.
+    private static func tightened(_ bracket: MarginBracket?, by estimate: MaxMarginEstimate, data: DataSet,
+                                  features: ContextFeatures, tolerance: Double) -> MarginBracket? {
+        guard var b = bracket else { return nil }
+        if let w = estimate.weights {
+            let check = Separability.verify(SeparatingCertificate(weights: w, anchors: Separability.anchors(data)),
+                                            data: data, features: features, tolerance: tolerance)
+            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if check.valid, norm > 0 { b.lower = max(b.lower, check.minMargin / norm) }
+        }
+        b.upper = max(min(b.upper, estimate.upper), b.lower)
+        return b
     }
 
     /// The separability verdict: a candidate W, the subset ladder or `Separability.decide`, and when

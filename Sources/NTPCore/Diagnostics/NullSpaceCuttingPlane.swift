@@ -106,7 +106,7 @@ extension NullSpaceSeparability {
               var result = separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds) else { return nil }
         // The verified W gives γ*'s lower end; a point of the constraint vectors' hull near W's active
         // pairs gives its upper end (`HullPointMarginBound`).
-        if options.boundMarginAfterCuts, let w = result.separating?.weights, var bracket = result.marginBracket,
+        if options.boundMarginAfterYes, let w = result.separating?.weights, var bracket = result.marginBracket,
            let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w) {
             bracket.upper = max(bracket.lower, upper)
             result.marginBracket = bracket

@@ -53,35 +53,56 @@ public enum Separability {
     }
 
     /// One-hot contexts and full column rank H: separating W in closed form (theory.md §2), verified.
+    /// With `options.boundMarginAfterYes` the bracket on γ* gets a finite upper end
+    /// (`ClosedFormMarginBracket`): exact for H = I, from the NTP-SVM dual's block steps for a full-rank
+    /// H when `maxClosedFormBoundWork` allows at least 5 passes.
     static func decideByClosedForm(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
-        let m = data.contextCount
+        let m = data.contextCount, V = data.vocabularySize
         let anchors = Separability.anchors(data)
         let cert: SeparatingCertificate
+        var gram: FullRankGram? = nil
+        var epochs = 0
         if case .identity = features.storage {
             // H = I: W = [1_{S_1} … 1_{S_m}] has ties exactly 0 and every margin exactly 1. Kept sparse:
             // V × m dense would be 2·10⁹ numbers on a whole corpus.
             cert = SeparatingCertificate(weights: [], anchors: anchors, sparse: .supportIndicator(data))
-        } else if case .dense(let h) = features.storage, features.dimension >= m,
-                  let w = fullRankSeparatingWeights(data, h: h, d: features.dimension) {
+        } else if case .dense(let h) = features.storage, features.dimension >= m {
             // d ≥ m and HᵀH invertible: W = L G⁻¹ Hᵀ has logits WH = L for ANY L, so the support
             // indicator L gives ties 0 and margins 1.
+            // Passes of the bound's dual ascent within its work budget (one pass and each product with
+            // G or H costs about V·m·max(m, d) flops); below 5 passes the upper end stays ∞.
+            epochs = options.boundMarginAfterYes
+                ? min(options.closedFormBoundEpochs, options.maxClosedFormBoundWork / max(V * m * max(m, features.dimension), 1)) : 0
+            gram = FullRankGram(h: h, d: features.dimension, m: m, keepGram: epochs >= 5)
+            guard let w = gram.flatMap({ supportIndicatorWeights(data, gram: $0) }) else { return nil }
             cert = SeparatingCertificate(weights: w, anchors: anchors)
         } else {
             return nil
         }
         let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
         guard check.valid else { return nil }
-        return separableResult(cert, check, features: features, options: options, lp: nil)
+        var lower = 0.0, upper = Double.infinity
+        if options.boundMarginAfterYes, case .identity = features.storage, let gamma = ClosedFormMarginBracket.oneHot(data) {
+            (lower, upper) = (gamma, gamma)
+        } else if let gram, gram.gram != nil,
+                  let bracket = ClosedFormMarginBracket.fullRank(data, features: features, gram: gram,
+                                                                 epochs: epochs, tolerance: options.tolerance) {
+            (lower, upper) = (bracket.lower ?? 0, bracket.upper)
+        }
+        return separableResult(cert, check, features: features, options: options, lp: nil, lower: lower, upper: upper)
     }
 
-    /// A verified separating W as a result: the bracket's lower end is min margin/‖W‖_F, and a lower end
-    /// below 10τ (relative to √2 max‖h̄_j‖) is reported as at the threshold.
+    /// A verified separating W as a result: the bracket's lower end is min margin/‖W‖_F (or `lower`, a
+    /// certified lower end from elsewhere, when larger), and a lower end below 10τ (relative to
+    /// √2 max‖h̄_j‖) is reported as at the threshold.
     static func separableResult(_ cert: SeparatingCertificate, _ check: CertificateCheck, features: ContextFeatures,
-                                options: SeparabilityOptions, lp: SeparabilityLPStatistics?, upper: Double = .infinity) -> SeparabilityResult {
+                                options: SeparabilityOptions, lp: SeparabilityLPStatistics?, lower other: Double = 0,
+                                upper: Double = .infinity) -> SeparabilityResult {
         let scale = constraintScale(features)
-        let lower = normalizedMargin(cert, check)
+        let own = normalizedMargin(cert, check)
+        let lower = max(own, other)
         var r = SeparabilityResult(verdict: .separable, separating: cert, check: check, involvedContexts: [],
-                                   normalizedMargin: lower, lp: lp)
+                                   normalizedMargin: own, lp: lp)
         r.marginBracket = MarginBracket(lower: lower, upper: max(upper, lower), scale: scale)
         if lower < 10 * options.tolerance * scale {
             r.verdict = .atThreshold
@@ -265,28 +286,13 @@ public enum Separability {
         }
     }
 
-    /// W = L G⁻¹ Hᵀ (V × d, row-major) with L the support indicator, when G = HᵀH (m × m) has a
-    /// Cholesky factor; nil when H is rank deficient (then the LP decides).
-    static func fullRankSeparatingWeights(_ data: DataSet, h: [Double], d: Int) -> [Double]? {
+    /// W = L G⁻¹ Hᵀ (V × d, row-major) with L the support indicator; nil when the solve fails.
+    static func supportIndicatorWeights(_ data: DataSet, gram: FullRankGram) -> [Double]? {
         let m = data.contextCount, V = data.vocabularySize
-        guard m > 0, m <= 12_000 else { return nil }
-        var g = [Double](repeating: 0, count: m * m)
-        // H is column-major d × m: G = HᵀH, lower triangle only (all dpotrf reads): half a GEMM's flops.
-        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, Int32(m), Int32(d), 1, h, Int32(d), 0, &g, Int32(m))
-        var info: Int32 = 0, n = Int32(m), lda = Int32(m)
-        var uplo = Int8(UInt8(ascii: "L"))
-        dpotrf_(&uplo, &n, &g, &lda, &info)
-        guard info == 0 else { return nil }
-        // X = G⁻¹ Lᵀ (m × V, column-major: column v holds the contexts whose support has v).
-        var x = [Double](repeating: 0, count: m * V)
-        for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { x[Int(data.columns[e]) * m + j] = 1 } }
-        var nrhs = Int32(V), ldb = Int32(m)
-        dpotrs_(&uplo, &n, &nrhs, g, &lda, &x, &ldb, &info)
-        guard info == 0 else { return nil }
-        // Wᵀ = H X (d × V column-major) is W (V × d) row-major.
-        var w = [Double](repeating: 0, count: V * d)
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(d), Int32(V), Int32(m), 1, h, Int32(d), x, Int32(m), 0, &w, Int32(d))
-        return w.allSatisfy(\.isFinite) ? w : nil
+        // L (V × m row-major): column j holds the tokens of S_j.
+        var l = [Double](repeating: 0, count: m * V)
+        for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { l[Int(data.columns[e]) * m + j] = 1 } }
+        return gram.weights(logits: l, vocabularySize: V)
     }
 
     private static func normalizedMargin(_ cert: SeparatingCertificate, _ check: CertificateCheck) -> Double {
@@ -328,7 +334,7 @@ public enum Separability {
         }
         var minMargin = Double.infinity, maxTie = 0.0
         // The anchor (smallest support token) is recomputed from the data, not taken from the certificate.
-        cert.forEachContext(data, cols) { _, s in
+        cert.forEachContext(data, cols, features: features) { _, s in
             maxTie = max(maxTie, s.maxTie)
             minMargin = min(minMargin, s.anchor - s.highOut)
         }

@@ -29,9 +29,19 @@ public struct SeparabilityOptions: Sendable {
     /// LP, and at any k: measured on 200 KJV contexts it decides both sides in 0.1–30 s, where the full
     /// LP took 60–80 s near the threshold and could not be built for k > rank/4.
     public var useNullSpaceCuttingPlanes = true
-    /// After a "yes" from the cutting planes, bound γ* from above by a point of the constraint vectors'
-    /// hull (`HullPointMarginBound`, 1,000 Frank–Wolfe rounds). `sweep` turns it off: it needs verdicts only.
-    public var boundMarginAfterCuts = true
+    /// After a "yes" from the cutting planes or a closed form, bound γ* from above by a point of the
+    /// constraint vectors' hull: `HullPointMarginBound` (1,000 Frank–Wolfe rounds) after the cutting
+    /// planes, `ClosedFormMarginBracket` after a closed form (exact for H = I). `sweep` turns it off:
+    /// it needs verdicts only.
+    public var boundMarginAfterYes = true
+    /// Most passes over the contexts of the NTP-SVM dual's block steps behind a full-rank closed form's
+    /// bracket (`ClosedFormMarginBracket.fullRank`).
+    public var closedFormBoundEpochs = 50
+    /// Work budget of that bracket, in units of V · m · max(m, d) (about the flops of one pass, and of
+    /// each product with G or H): it gets min(`closedFormBoundEpochs`, budget / unit) passes, and none
+    /// (upper end ∞) below 5. 2·10¹⁰ gives 12 passes at m = 2,000, V = 203, d = 4,000 (analyze's
+    /// largest Gaussian check) and skips the bound from about m = 3,100 at d = 2m.
+    public var maxClosedFormBoundWork = 20_000_000_000
     /// Largest number of contexts (with nonempty support) for the null-space route's m × m SVD.
     public var maxNullSpaceContexts = 4_000
     /// The null-space route is taken first when k = dim null(H̄) ≤ this share of rank H̄ (its LP has V·k rows

@@ -8,7 +8,8 @@ extension CheckHooks {
     ///   (relative) over `window` steps; CE(W) − 𝓗 of the last iterate is an upper bound on
     ///   inf CE − 𝓗. (On real data Adam gets 4× closer than GD at the safe step in the same
     ///   number of steps: 0.19 vs 0.76 nats on KJV, 13,013 contexts, positional one-hot, 1,000 steps.)
-    /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run to its optimum, else from `MaxMarginSolver`;
+    /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run to its optimum (with its W^mm and ‖x*‖ for
+///   the bracket on γ*), else from `MaxMarginSolver`;
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
     public static func standard(crossEntropySteps: Int = 2_000, tolerance: Double = 1e-6, window: Int = 200,
                                 threads: Int = 2) -> CheckHooks {
@@ -40,10 +41,13 @@ extension CheckHooks {
             },
             maxMarginNorm: { data, features in
                 if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features), wolfe.verdict == .separable {
-                    return 1 / wolfe.gamma
+                    // The minimum-norm point x* is a point of the constraint vectors' hull: ‖x*‖ ≥ γ*.
+                    return MaxMarginEstimate(norm: 1 / wolfe.gamma, weights: wolfe.weights, upper: wolfe.bracket.upper)
                 }
+                // MaxMarginSolver's W holds the ties only to its KKT tolerance, and its dual bound ‖W‖/Σα
+                // only up to the columns' round-off sums: neither enters the bracket.
                 let solution = try MaxMarginSolver().solve(try DataSubspace(data: data, features: features))
-                return solution.status == .separable ? solution.normSquared.squareRoot() : 0
+                return MaxMarginEstimate(norm: solution.status == .separable ? solution.normSquared.squareRoot() : 0)
             },
             complementProjector: { data, features in
                 let subspace = try DataSubspace(data: data, features: features)

@@ -80,6 +80,8 @@ public enum SubsetLadder {
             var o = options
             o.firstOrderIterations = 0
             o.timeLimit = max(1, deadline - monotonicSeconds())
+            // A rung's bracket on γ* is for its subset and is dropped: only the whole data set's is bounded.
+            o.boundMarginAfterYes = options.boundMarginAfterYes && k == m
             let t0 = monotonicSeconds()
             if k == m {
                 var r = Separability.decide(data, features: features, options: o)

@@ -52,7 +52,7 @@ public struct SweepOptions: Sendable {
     public init(contextCounts: [Int], trials: Int = 20, seed: UInt64 = 0) {
         self.contextCounts = contextCounts; self.trials = trials; self.seed = seed
         separability.firstOrderIterations = 0   // its statistics are not used by a sweep
-        separability.boundMarginAfterCuts = false   // nor are the brackets on γ*
+        separability.boundMarginAfterYes = false   // nor are the brackets on γ*
     }
 
     /// The model names, real first: "real", "null-uniform", "null-frequency".

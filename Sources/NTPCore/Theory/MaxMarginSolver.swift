@@ -188,7 +188,7 @@ public struct MaxMarginSolver {
     }
 
     /// Work buffers of `maximiseBlock`, allocated once per solve.
-    private struct BlockScratch {
+    struct BlockScratch {
         var inSupport: [Bool]
         var y: [Double]
         var candidates: [Int] = []
@@ -200,7 +200,7 @@ public struct MaxMarginSolver {
     }
 
     /// How a block step keeps the logits L = M G in step with M.
-    private enum LogitUpdate {
+    enum LogitUpdate {
         /// G = I: L_{t,j} += δ.
         case identity
         /// G row-major m × m: row t of L += δ · row j of G.
@@ -214,7 +214,7 @@ public struct MaxMarginSolver {
     /// M_j + (1_{S_j} − L_j)/G_jj onto {Σx = 0, x_v ≤ 0 off S_j}, found by sorting the off-support
     /// candidates; L = M G follows by one axpy of row j of G per changed entry (see `LogitUpdate`).
     /// k_j = V has no margin constraint but still its ties: the block step centres L_j.
-    private static func maximiseBlock(_ j: Int, M: UnsafeMutablePointer<Double>, L: UnsafeMutablePointer<Double>,
+    static func maximiseBlock(_ j: Int, M: UnsafeMutablePointer<Double>, L: UnsafeMutablePointer<Double>,
                                       update: LogitUpdate, gjj: Double, layout lay: SupportLayout, v: Int, m: Int,
                                       scratch: inout BlockScratch) {
         let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1], k = b - a

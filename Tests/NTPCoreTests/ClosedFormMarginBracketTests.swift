@@ -1,0 +1,86 @@
+import XCTest
+import TestSupport
+@testable import NTPCore
+import NTPFormats
+
+/// The bracket on γ* after a closed-form "yes" (`ClosedFormMarginBracket`).
+final class ClosedFormMarginBracketTests: XCTestCase {
+    /// V = 3, S_1 = {0}, S_2 = {0, 1}. With H = I the contexts decouple: context 1 minimises
+    /// l_0² + l_1² + l_2² with l_0 − l_1 ≥ 1, l_0 − l_2 ≥ 1 at (2/3, −1/3, −1/3), norm² 2/3; context 2
+    /// minimises 2t² + (t − 1)² (l_0 = l_1 = t, l_2 = t − 1) at t = 1/3, norm² 2/3. So ‖W^mm‖² = 4/3 and
+    /// γ* = √3/2, where the indicator certificate alone gives 1/√3 (margin 1, ‖W‖² = 3).
+    func testOneHotBracketIsExact() throws {
+        let data = makeData(V: 3, rows: [[0: 2], [0: 1, 1: 3]])
+        let onehot = ContextFeatures(dimension: 2, contextCount: 2, storage: .identity)
+        let r = Separability.decide(data, features: onehot)
+        XCTAssertEqual(r.verdict, .separable)
+        XCTAssertEqual(r.method, "closed form")
+        let bracket = try XCTUnwrap(r.marginBracket)
+        XCTAssertEqual(bracket.lower, 3.0.squareRoot() / 2, accuracy: 1e-12)
+        XCTAssertEqual(bracket.upper, 3.0.squareRoot() / 2, accuracy: 1e-12)
+        // The certificate is still the support indicator; its own normalized margin is 1/√3.
+        XCTAssertEqual(try XCTUnwrap(r.normalizedMargin), 1 / 3.0.squareRoot(), accuracy: 1e-12)
+        let gamma = try MaxMarginSolver(tolerance: 1e-12).solve(try DataSubspace(data: data, features: onehot)).margin
+        XCTAssertEqual(gamma, 3.0.squareRoot() / 2, accuracy: 1e-9)
+    }
+
+    /// The same supports with h̄_1 = 2 (0.6, 0.8, 0), h̄_2 = 2 (0, 0, 1): G = 4I, so W = L Hᵀ/4 and
+    /// ‖W‖ = ‖L‖/2 for every logit matrix L; γ* doubles to √3. G diagonal makes each block step exact,
+    /// so the dual ascent reaches both ends.
+    func testFullRankOrthogonalColumnsBracketIsExact() throws {
+        let data = makeData(V: 3, rows: [[0: 2], [0: 1, 1: 3]])
+        let h = denseFeatures([[1.2, 1.6, 0], [0, 0, 2]])
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .separable)
+        XCTAssertEqual(r.method, "closed form")
+        let bracket = try XCTUnwrap(r.marginBracket)
+        XCTAssertEqual(bracket.lower, 3.0.squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(bracket.upper, 3.0.squareRoot(), accuracy: 1e-9)
+    }
+
+    /// Random supports with Gaussian H at d ≥ m: the bracket contains γ* = 1/‖W^mm‖ from
+    /// `MaxMarginSolver` and its upper end is finite; off (as in `sweep`), the upper end stays ∞.
+    func testFullRankBracketContainsTheMaxMargin() throws {
+        for (seed, d) in [(UInt64(1), 12), (2, 15), (3, 30), (4, 12)] {
+            let data = smallRandomSupports(seed: seed)
+            let features = try ContextFeatures.make(.gaussian(dimension: d, seed: seed + 10), for: data)
+            let r = Separability.decide(data, features: features)
+            XCTAssertEqual(r.method, "closed form")
+            let bracket = try XCTUnwrap(r.marginBracket)
+            let gamma = try MaxMarginSolver(tolerance: 1e-10).solve(try DataSubspace(data: data, features: features)).margin
+            XCTAssertTrue(bracket.upper.isFinite, "seed \(seed)")
+            XCTAssertLessThanOrEqual(bracket.lower, gamma * (1 + 1e-8), "seed \(seed)")
+            XCTAssertGreaterThanOrEqual(bracket.upper, gamma * (1 - 1e-8), "seed \(seed)")
+            // 50 passes on 12 contexts, measured: upper/γ* − 1 = 3.6e-5, 1.8e-6, < 1e-6, 1.1e-4 and
+            // 1 − lower/γ* = 0.014, 0.0017, < 1e-6, 0.013 (d = m conditions G worst).
+            XCTAssertLessThan(bracket.upper / gamma - 1, 2e-4, "seed \(seed)")
+            XCTAssertGreaterThan(bracket.lower / gamma, 0.98, "seed \(seed)")
+
+            var off = SeparabilityOptions(); off.boundMarginAfterYes = false
+            let plain = try XCTUnwrap(Separability.decide(data, features: features, options: off).marginBracket)
+            XCTAssertEqual(plain.upper, .infinity)
+            XCTAssertEqual(plain.lower, try XCTUnwrap(r.normalizedMargin), accuracy: 1e-15)
+            XCTAssertLessThanOrEqual(plain.lower, bracket.lower)
+        }
+    }
+
+    /// The dense check (logits by GEMM) agrees with the per-entry sums it replaced: the same H stored
+    /// sparse, with every entry listed, goes through the per-entry path.
+    func testDenseVerificationAgreesWithPerEntrySums() throws {
+        var rng = SeededGenerator(seed: 7)
+        let V = 6, m = 300, d = 5
+        let rows: [[Int: Double]] = (0..<m).map { _ in [Int(rng.next() % UInt64(V)): 1] }
+        let data = makeData(V: V, rows: rows)
+        let h = (0..<(d * m)).map { _ in rng.nextGaussian() }
+        let w = (0..<(V * d)).map { _ in rng.nextGaussian() }
+        let dense = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+        let sparse = ContextFeatures(dimension: d, contextCount: m, storage: .sparse(
+            nonzerosPerContext: d, indices: (0..<(d * m)).map { Int32($0 % d) }, values: h))
+        let cert = SeparatingCertificate(weights: w, anchors: Separability.anchors(data))
+        let a = Separability.verify(cert, data: data, features: dense)
+        let b = Separability.verify(cert, data: data, features: sparse)
+        XCTAssertEqual(a.minMargin, b.minMargin, accuracy: 1e-12)
+        XCTAssertLessThan(a.minMargin, 0)   // a random W separates nothing
+        XCTAssertEqual(a.valid, b.valid)
+    }
+}
