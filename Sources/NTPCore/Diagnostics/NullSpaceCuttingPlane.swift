@@ -20,6 +20,23 @@ import NTPFormats
 extension NullSpaceSeparability {
     /// Decides, or returns nil when an LP fails, the deadline passes, or a certificate fails to verify.
     func decideByCuttingPlanes(deadline: Double) -> SeparabilityResult? {
+        cuttingPlaneSearch(deadline: deadline).map(withUpperEnd)
+    }
+
+    /// The verified W gives γ*'s lower end; a point of the constraint vectors' hull near W's active
+    /// pairs gives its upper end (`HullPointMarginBound`), once, for the result returned.
+    private func withUpperEnd(_ result: SeparabilityResult) -> SeparabilityResult {
+        var result = result
+        if options.boundMarginAfterYes, let w = result.separating?.weights, var bracket = result.marginBracket,
+           let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w) {
+            bracket.upper = max(bracket.lower, upper)
+            result.marginBracket = bracket
+        }
+        return result
+    }
+
+    /// The cutting-plane loop: a verified W, a Farkas pair, or nil (see the extension's comment).
+    private func cuttingPlaneSearch(deadline: Double) -> SeparabilityResult? {
         let start = monotonicSeconds()
         let k = nullity
         guard k > 0 else { return nil }
@@ -102,16 +119,8 @@ extension NullSpaceSeparability {
         var margins: [Double] = []
         margins.reserveCapacity(offPairs.count)
         for v in 0..<V { if let lp = tokens[v] { margins += lp.margins(depth: depths[v]).map { $0 / tMin } } }
-        guard margins.count == offPairs.count,
-              var result = separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds) else { return nil }
-        // The verified W gives γ*'s lower end; a point of the constraint vectors' hull near W's active
-        // pairs gives its upper end (`HullPointMarginBound`).
-        if options.boundMarginAfterYes, let w = result.separating?.weights, var bracket = result.marginBracket,
-           let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w) {
-            bracket.upper = max(bracket.lower, upper)
-            result.marginBracket = bracket
-        }
-        return result
+        guard margins.count == offPairs.count else { return nil }
+        return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
     }
 
     /// The Farkas pair from the master's duals: Y_v = Σ over v's rows of dual · normal (V × k row-major).
