@@ -292,11 +292,7 @@ final class CertificateCLITests: XCTestCase {
     func testWholeKJVOnehotBySparseWAndGaussianByForcedTies() throws {
         let (dir, data) = try ingestedKJV([])
         let cert = dir.appendingPathComponent("whole-onehot.npz")
-        let run = try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0", "--no-compat", "--json",
-                              "--certificate", cert.path])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
-        XCTAssertEqual(json["verdict"] as? String, "separable")
+        let json = try checkedAndVerified(data, embedding: "onehot", certificate: cert, verdict: "separable")
         XCTAssertEqual(json["contexts"] as? Int, 148_464)
         XCTAssertEqual(json["separated_share_contexts"] as? Double, 1)
         let shape = try python("""
@@ -304,24 +300,29 @@ final class CertificateCLITests: XCTestCase {
             print(c['W_shape'].tolist(), len(c['W_data']), len(d['indices']), sorted(set(c['W_data'].tolist())), len(c['rows']))
             """)
         XCTAssertEqual(shape, "[13746, 148464] 410081 410081 [1.0] 148464\n")
-        let ok = try verify(cert, data)
-        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
-        XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
         try assertInvalid(cert, "s = set(c['support_indices'][c['support_indptr'][0]:c['support_indptr'][1]].tolist())\n"
                           + "c['W_indices'] = c['W_indices'].copy(); c['W_indices'][0] = min(set(range(13746)) - s)", "min margin -1 ", data: data)
         // Gaussian d = 128 on every context: ',' and '.' follow far more than 128 common contexts, so
         // forced ties decide the whole set at once (no rung of the ladder within its tie budget does).
-        let gaussian = dir.appendingPathComponent("whole-gaussian.npz")
-        let g = try ntpsep(["check", data, "--embedding", "gaussian:128:0", "--gap-steps", "0", "--no-compat", "--json",
-                            "--certificate", gaussian.path])
-        XCTAssertEqual(g.status, 0, g.stderr)
-        let gj = try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as! [String: Any]
-        XCTAssertEqual(gj["verdict"] as? String, "not-separable")
+        let gj = try checkedAndVerified(data, embedding: "gaussian:128:0", certificate: dir.appendingPathComponent("whole-gaussian.npz"),
+                                        verdict: "not-separable")
         let method = (gj["certificate"] as? [String: Any])?["method"] as? String ?? "none"
         XCTAssertTrue(method.hasPrefix("forced ties: tokens "), method)
-        let gv = try verify(gaussian, data)
-        XCTAssertEqual(gv.status, 0, gv.stdout + gv.stderr)
-        XCTAssertTrue(gv.stdout.hasPrefix("VALID not-separable"), gv.stdout)
+    }
+
+    /// `check DATA --embedding SPEC --gap-steps 0 --no-compat --json --certificate CERT`: asserts the
+    /// verdict and that the numpy script finds CERT valid with that verdict; returns the JSON.
+    func checkedAndVerified(_ data: String, embedding: String, certificate: URL, verdict: String,
+                            file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let run = try ntpsep(["check", data, "--embedding", embedding, "--gap-steps", "0", "--no-compat", "--json",
+                              "--certificate", certificate.path])
+        XCTAssertEqual(run.status, 0, run.stderr, file: file, line: line)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, verdict, file: file, line: line)
+        let ok = try verify(certificate, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr, file: file, line: line)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID \(verdict)"), ok.stdout, file: file, line: line)
+        return json
     }
 
     /// The uniform null's first trial on the 100 most frequent KJV contexts (V = 203): at d = 68 the
