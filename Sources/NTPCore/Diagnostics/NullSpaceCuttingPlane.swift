@@ -83,8 +83,9 @@ extension NullSpaceSeparability {
             if violated == 0 || (shallow != nil && depths.allSatisfy({ $0 > Self.cutDepth })) {
                 var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds)
                 result?.method = method()
-                guard let r = result, r.verdict == .atThreshold, deepened < Self.deepeningRounds else { return result ?? shallow }
+                guard let r = result, r.verdict == .atThreshold else { return result ?? shallow }
                 if shallow == nil || (r.normalizedMargin ?? 0) > (shallow!.normalizedMargin ?? 0) { shallow = r }
+                guard deepened < Self.deepeningRounds else { return shallow }
                 deepened += 1
                 let cutBefore = cutDepth
                 cutDepth = max(cutDepth, 1e3 * (depths.min() ?? 0))
@@ -94,6 +95,8 @@ extension NullSpaceSeparability {
             }
             guard let (value, next) = master.solve(deadline: deadline) else { return shallow }
             if value <= Self.masterZero {
+                // A verified W within round-off of 0 and a Farkas pair are both true to τ: at the threshold.
+                if shallow != nil { return shallow }
                 var result = farkas(fromCutDuals: master.duals(), rows: master.rows)
                 result?.method = method()
                 return result ?? shallow
