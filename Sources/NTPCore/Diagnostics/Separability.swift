@@ -8,8 +8,9 @@ public enum Separability {
     ///
     /// Routes, first that applies: closed forms (H = I, or full column rank); ties that force two tokens
     /// to share a decoder row while some support holds only one of them (`ForcedTies`); the null-space LP when
-    /// dim null(H̄) is small (`NullSpaceSeparability`); Wolfe's minimum-norm point when the ties fit its
-    /// basis (`WolfeMinNormPoint`); and the W-space LP
+    /// dim null(H̄) is small (`NullSpaceSeparability`); with more than `minNormPointPreferredTies` ties, the
+    /// null-space cutting planes at any k; Wolfe's minimum-norm point when the ties fit its basis
+    /// (`WolfeMinNormPoint`); the cutting planes at any k (fewer ties); and the W-space LP
     ///     max t  s.t.  (e_a − e_v)ᵀ W h̄_j ≥ t (v ∉ S_j),  (e_z − e_a)ᵀ W h̄_j = 0 (z ∈ S_j),  0 ≤ t ≤ 1
     /// by constraint generation with GLPK's simplex (margin rows are added only where violated; the
     /// optimum is t = 1 or t = 0 by scaling). t = 1 gives W; t = 0 gives α, β from the row duals
@@ -23,6 +24,7 @@ public enum Separability {
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
         let start = monotonicSeconds()
         var result: SeparabilityResult
+        let manyTies = tieCount(data) > options.minNormPointPreferredTies
         if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
             result = closed
         } else if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
@@ -30,10 +32,14 @@ public enum Separability {
         } else if options.useNullSpaceLP, let viaNullSpace = decideByNullSpace(data, features: features, options: options,
                                                                                deadline: start + options.timeLimit) {
             result = viaNullSpace
+        } else if options.useNullSpaceLP, options.useNullSpaceCuttingPlanes, manyTies,
+                  let viaCuts = decideByNullSpace(data, features: features, options: options, deadline: start + options.timeLimit,
+                                                  maxNullityShare: .infinity) {
+            result = viaCuts
         } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
                                                                            deadline: start + options.timeLimit) {
             result = wolfe
-        } else if options.useNullSpaceLP, options.useNullSpaceCuttingPlanes,
+        } else if options.useNullSpaceLP, options.useNullSpaceCuttingPlanes, !manyTies,
                   let viaCuts = decideByNullSpace(data, features: features, options: options, deadline: start + options.timeLimit,
                                                   maxNullityShare: .infinity) {
             result = viaCuts
@@ -44,6 +50,11 @@ public enum Separability {
         result.tolerance = options.tolerance
         if result.method.isEmpty { result.method = result.lp == nil ? "closed form" : "LP (GLPK, constraint generation)" }
         return result
+    }
+
+    /// Σ_j (k_j − 1): the number of tie constraints.
+    static func tieCount(_ data: DataSet) -> Int {
+        (0..<data.contextCount).reduce(0) { $0 + max(data.supportSize($1) - 1, 0) }
     }
 
     /// The anchor a_j of every context: its smallest support token (supports are sorted), −1 for an
