@@ -29,9 +29,8 @@ public struct AnalysisBudget: Codable, Equatable, Sendable {
     public var wholeCorpusTimeLimit: Double
 
     /// The full analysis. Its threshold sweep runs on 100 contexts with 30 s per decision: on the KJV
-    /// the whole sweep (real and both nulls, 6 trials each) took 9.6 s there, against 53 s at m = 50
-    /// (where the uniform null's decisions go to the minimum-norm point with 5,102 ties) and 217 s at
-    /// m = 200 (load 2–3).
+    /// the whole sweep (real and both nulls, 6 trials each) took 8–10 s there, and 217 s at m = 200
+    /// (load 1–3).
     public static let standard = AnalysisBudget(checkVocab: 200, checkContexts: 1000, sweepContexts: 100, scaleContexts: 2000,
                                         thresholdContexts: 100, trials: 6, steps: 10_000, gapSteps: 2_000, sweepTimeLimit: 30, checkTimeLimit: 10,
                                         wholeCorpusTimeLimit: 60)
