@@ -89,8 +89,9 @@ final class SweepCLITests: XCTestCase {
             XCTAssertEqual(json["contexts"] as? Int, 12)
             return "\(json["separable"] ?? "missing")"
         }
+        XCTAssertGreaterThan(dStar, 1)
         XCTAssertEqual(try separable(dStar), "1")
-        if dStar > 1 { XCTAssertEqual(try separable(dStar - 1), "0") }
+        XCTAssertEqual(try separable(dStar - 1), "0")
     }
 
     /// Same inputs and seed: byte-identical CSV and figure (no timings in either).

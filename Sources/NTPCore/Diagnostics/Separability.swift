@@ -337,15 +337,14 @@ public enum Separability {
     /// that norm can produce), where ℓ = W h̄_j.
     public static func verify(_ cert: SeparatingCertificate, data: DataSet, features: ContextFeatures,
                               tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
-        let cols = SparseContextColumns(features)
-        let V = data.vocabularySize, d = cols.dimension
+        let V = data.vocabularySize, d = features.dimension
         guard cert.hasShape(rows: V, columns: d) else {
             return CertificateCheck(valid: false, minMargin: 0, maxTieViolation: 0, residualNorm: 0,
                                     relativeResidual: 0, failure: "W is not V × d = \(V) × \(d)")
         }
         var minMargin = Double.infinity, maxTie = 0.0
         // The anchor (smallest support token) is recomputed from the data, not taken from the certificate.
-        cert.forEachContext(data, cols, features: features) { _, s in
+        cert.forEachContext(data, features: features) { _, s in
             maxTie = max(maxTie, s.maxTie)
             minMargin = min(minMargin, s.anchor - s.highOut)
         }

@@ -24,10 +24,9 @@ public struct SeparatedShare: Codable, Equatable, Sendable {
     /// The same count for the decoder of a certificate (dense or sparse).
     public static func count(_ data: DataSet, features: ContextFeatures, decoder: SeparatingCertificate,
                              tolerance: Double = 1e-9, method: String) -> SeparatedShare {
-        let cols = SparseContextColumns(features)
         var contexts = 0.0, allContexts = 0.0, events = 0.0, allEvents = 0.0
         for j in 0..<data.contextCount where data.rowTotal(j) > 0 { allContexts += 1; allEvents += data.rowTotal(j) }
-        decoder.forEachContext(data, cols, features: features) { j, s in
+        decoder.forEachContext(data, features: features) { j, s in
             let total = data.rowTotal(j)
             if total > 0 && s.highOut < s.lowIn - tolerance * s.largest { contexts += 1; events += total }
         }

@@ -37,11 +37,12 @@ public struct SeparatingCertificate: Sendable {
     /// `features` dense (and W dense) the logits of a block of contexts come from one GEMM
     /// (`ContextBlockProducts`): the per-entry sums gather every product, about 10× slower at
     /// m = 2,000, d = 4,000.
-    func forEachContext(_ data: DataSet, _ cols: SparseContextColumns, features: ContextFeatures? = nil,
-                        _ body: (Int, ContextLogits) -> Void) {
+    func forEachContext(_ data: DataSet, features: ContextFeatures, _ body: (Int, ContextLogits) -> Void) {
         let V = data.vocabularySize
         var products: ContextBlockProducts? = nil
-        if sparse == nil, let features, case .dense = features.storage { products = ContextBlockProducts(features, vocabulary: V) }
+        if sparse == nil, case .dense = features.storage { products = ContextBlockProducts(features, vocabulary: V) }
+        // The per-context nonzeros only without the GEMM: for dense H they cost 16 bytes per entry.
+        let cols = products == nil ? SparseContextColumns(features) : nil
         var blockLogits = [Double](repeating: 0, count: (products?.block ?? 0) * V)
         var loadedBlock = -1
         var logits = [Double](repeating: 0, count: V)
@@ -56,8 +57,8 @@ public struct SeparatingCertificate: Sendable {
                     for e in support { mark[Int(data.columns[e])] = 1 }
                     if let sparse {
                         touched.removeAll(keepingCapacity: true)
-                        sparse.accumulate(features: cols.indices[cols.offsets[j]..<cols.offsets[j + 1]],
-                                          values: cols.values[cols.offsets[j]..<cols.offsets[j + 1]], into: l, touched: &touched)
+                        let nonzeros = cols!.offsets[j]..<cols!.offsets[j + 1]
+                        sparse.accumulate(features: cols!.indices[nonzeros], values: cols!.values[nonzeros], into: l, touched: &touched)
                         s.anchor = l[a]
                         var offTouched = 0
                         for t in touched where mark[Int(t)] == 0 {
@@ -78,7 +79,7 @@ public struct SeparatingCertificate: Sendable {
                             let base = (j - b * products.block) * V
                             for r in 0..<V { l[r] = blockLogits[base + r] }
                         } else {
-                            for r in 0..<V { l[r] = cols.logit(w, row: r, context: j) }
+                            for r in 0..<V { l[r] = cols!.logit(w, row: r, context: j) }
                         }
                         s.anchor = l[a]
                         for r in 0..<V {

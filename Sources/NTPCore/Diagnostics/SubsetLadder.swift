@@ -82,6 +82,8 @@ public enum SubsetLadder {
             o.timeLimit = max(1, deadline - monotonicSeconds())
             // A rung's bracket on γ* is for its subset and is dropped: only the whole data set's is bounded.
             o.boundMarginAfterYes = options.boundMarginAfterYes && k == m
+            // Forced ties were tried on all contexts above; a subset shares fewer contexts per pair.
+            o.useForcedTies = false
             let t0 = monotonicSeconds()
             if k == m {
                 var r = Separability.decide(data, features: features, options: o)
