@@ -47,20 +47,22 @@ public enum SubsetLadder {
     /// Contexts with more next tokens than this join the ladder only after all others.
     public static let largeSupport = 16
 
+    /// The routes that need no rungs: one-hot contexts in closed form at any size (with a sparse W), and
+    /// forced ties on all contexts (two tokens that share more than d contexts can be forced to tie
+    /// only on the whole data, since no rung within the tie budget has that many, and counting pairs
+    /// costs little).
+    private static func decidedWithoutRungs(_ data: DataSet, features: ContextFeatures,
+                                            options: SeparabilityOptions) -> SeparabilityResult? {
+        if case .identity = features.storage { return Separability.decide(data, features: features, options: options) }
+        return options.useForcedTies ? ForcedTies.decide(data, features: features, options: options) : nil
+    }
+
     /// Decides `data` under `features`; a Farkas certificate from a rung is re-indexed to the rows of
     /// `data` and re-verified against `data` and `features` before it is returned.
     public static func decide(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions = SeparabilityOptions(),
                               start: Int = 1_000, progress: ((Rung) -> Void)? = nil) -> (result: SeparabilityResult, rungs: [Rung]) {
         let m = data.contextCount
-        if case .identity = features.storage {
-            // One-hot contexts are decided in closed form at any size, with a sparse W.
-            return (Separability.decide(data, features: features, options: options), [])
-        }
-        if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
-            // Two tokens that share more than d contexts can be forced to tie only on the whole data
-            // (no rung within the tie budget has that many), and counting pairs costs little.
-            return (forced, [])
-        }
+        if let whole = decidedWithoutRungs(data, features: features, options: options) { return (whole, []) }
         // Most frequent first, but contexts with more than `largeSupport` next tokens last: every subset
         // is a valid place for a Farkas certificate, and large supports cost Σ(k_j − 1) ties each.
         func key(_ j: Int) -> (Int, Double) { (data.supportSize(j) > largeSupport ? 1 : 0, -data.rowTotal(j)) }
