@@ -73,14 +73,27 @@ public final class OutputFolder {
 
     deinit { if !done { abandon() } }
 
-    /// The staging path of the output called `name` (registered, so a signal deletes it).
+    /// The staging path of the output called `name` (registered, so a signal deletes it). A name
+    /// may contain folders ("certificates/x.npz"): they are created in the staging folder now, and
+    /// in `path` at `commit()` when it already exists.
     public func file(_ name: String) -> String {
         let p = staging + "/" + name
         if !names.contains(name) {
             names.append(name)
+            Self.makeFolders(of: name, under: staging)
             slots.append(SignalCleanup.register(p))
         }
         return p
+    }
+
+    /// Creates the folders of the relative file name `name` under `root` (those that exist are kept);
+    /// a failure shows up when the file is written.
+    private static func makeFolders(of name: String, under root: String) {
+        var prefix = root
+        for part in name.split(separator: "/").dropLast() {
+            prefix += "/" + part
+            mkdir(prefix, 0o777)
+        }
     }
 
     /// Moves the outputs into `path`: one rename when the folder is new, else file by file.
@@ -94,6 +107,7 @@ public final class OutputFolder {
             }
         } else {
             for name in names {
+                Self.makeFolders(of: name, under: path)
                 guard rename(staging + "/" + name, path + "/" + name) == 0 else {
                     let e = errno; abandon()
                     throw NTPFormatError("cannot write \(path)/\(name): \(errnoText(e)); the other outputs are unchanged or complete")

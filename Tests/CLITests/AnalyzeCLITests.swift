@@ -102,6 +102,32 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(onehot["upper"] as? Double, onehot["lower"] as? Double)   // exact for H = I
         // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
         XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
+        try assertCertificatesVerify(checks: checks, sweepTrials: sweep["trials"] as! [[String: Any]], folder: out.path)
+    }
+
+    /// Every check names its certificate file and the data set whose rows it names, and the numpy
+    /// script accepts each against that data set, with the verdict the check printed; the sweep wrote
+    /// both ends of every decided trial's bracket, each accepted (null trials' alone).
+    private func assertCertificatesVerify(checks: [[String: Any]], sweepTrials: [[String: Any]], folder: String) throws {
+        var dataOf: [String: String] = [:], expected: [String] = []
+        for c in checks {
+            let file = try XCTUnwrap(c["certificate_file"] as? [String: Any])
+            let path = file["path"] as! String, data = file["data"] as! String
+            XCTAssertEqual(data, (c["contexts"] as! Int) == 40 || (c["contexts"] as! Int) == 12 ? "data-checks.npz" : "data.npz", path)
+            XCTAssertTrue(path.hasPrefix("certificates/"), path)
+            dataOf[String(path.dropFirst(13))] = folder + "/" + data
+            expected.append("\(path.dropFirst(13)) 0 VALID \(c["verdict"] as! String):")
+        }
+        for t in sweepTrials {
+            let bracket = t["bracket"] as! [String: Any], name = "sweep/\(t["model"]!)-m12-t\(t["trial"]!)"
+            guard let upper = bracket["upper"] as? Int else { continue }
+            let lower = bracket["lower"] as! Int
+            if lower > 0 { expected.append("\(name)-d\(lower).npz 0 VALID not-separable:") }
+            expected.append("\(name)-d\(upper).npz 0 VALID separable:")
+            if (t["model"] as! String) == "real" { dataOf["\(name)-d\(upper).npz"] = folder + "/data-checks.npz" }
+        }
+        XCTAssertGreaterThan(expected.count, checks.count + 18)
+        XCTAssertEqual(try verifyCertificates(in: folder + "/certificates") { dataOf[$0] }, expected.sorted())
     }
 
     /// `--quick` takes its budget from the preset, options given override it, and analysis.json

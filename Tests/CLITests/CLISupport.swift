@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import TestSupport
 
 /// Result of running the built `ntpsep` binary.
 struct Run {
@@ -89,3 +90,25 @@ extension XCTestCase {
 /// scripts/verify_certificate.py of this checkout (the numpy-only certificate checker).
 let verifierScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/verify_certificate.py").path
+
+/// Runs scripts/verify_certificate.py on every certificate of `folder` (and its subfolders) in one
+/// Python process, each against the data set `data(relative path)` returns (nil: the file alone),
+/// and returns "RELATIVE-PATH EXIT-CODE VERDICT" per file, sorted by path (e.g. "a.npz 0 VALID
+/// not-separable:").
+func verifyCertificates(in folder: String, data: (String) -> String?) throws -> [String] {
+    let files = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
+        .filter { $0.hasSuffix(".npz") }.sorted()
+    let jobs = files.map { [folder + "/" + $0] + (data($0).map { [$0] } ?? []) }
+    let input = try JSONSerialization.data(withJSONObject: jobs)
+    let out = try Python.run("""
+        import sys, io, json, contextlib, importlib.util
+        spec = importlib.util.spec_from_file_location("verify", "\(verifierScript)")
+        verify = importlib.util.module_from_spec(spec); spec.loader.exec_module(verify)
+        for job in json.load(sys.stdin):
+            text = io.StringIO()
+            with contextlib.redirect_stdout(text):
+                code = verify.main(["verify_certificate.py"] + job)
+            print(code, " ".join(text.getvalue().split()[:2]))
+        """, input: input)
+    return zip(files, out.split(separator: "\n")).map { "\($0) \($1)" }
+}

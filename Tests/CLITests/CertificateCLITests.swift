@@ -350,6 +350,26 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
     }
 
+    /// The KJV's 30 most frequent contexts over its 2,000 most frequent tokens (V = 2,003): their
+    /// supports hold 1,381 token classes (tokens in the same contexts merged), and the decisions past the
+    /// forced ties run over classes: "no" at d = 26, "yes" at d = 28. The certificates name tokens of
+    /// the data set, and the numpy script verifies both against it.
+    func testLargeVocabularyIsDecidedOverTokenClasses() throws {
+        let (dir, data) = try ingestedKJV(["--max-vocab", "2000"])
+        for (d, verdict) in [(26, "not-separable"), (28, "separable")] {
+            let cert = dir.appendingPathComponent("classes\(d).npz")
+            let run = try ntpsep(["check", data, "--max-contexts", "30", "--context-choice", "most-frequent",
+                                  "--embedding", "gaussian:\(d):0", "--gap-steps", "0", "--no-compat", "--json", "--certificate", cert.path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            XCTAssertEqual(json["verdict"] as? String, verdict)
+            let method = (json["certificate"] as? [String: Any])?["method"] as? String ?? ""
+            XCTAssertTrue(method.hasSuffix("(on 1381 token classes of V = 2003)"), method)
+            let ok = try verify(cert, data)
+            XCTAssertTrue(ok.stdout.hasPrefix("VALID \(verdict)") && ok.stdout.contains("rows and supports match"), ok.stdout)
+        }
+    }
+
     /// The default corpus ingested with `options` into a fresh temporary folder: (folder, data set path).
     /// Skips the test when the corpus has not been fetched.
     func ingestedKJV(_ options: [String]) throws -> (URL, String) {

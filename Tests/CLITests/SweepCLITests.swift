@@ -13,6 +13,18 @@ final class SweepCLITests: XCTestCase {
         return npz
     }
 
+    /// `sweep` of `npz` at m = 12 with the uniform null and seed 5, plus `options`: the trial CSV's
+    /// rows by column name.
+    private func sweepRows(_ npz: String, in dir: URL, trials: Int, _ options: [String]) throws -> [[String: String]] {
+        let csv = dir.appendingPathComponent("t.csv").path
+        let run = try ntpsep(["sweep", npz, "--contexts", "12", "--trials", "\(trials)", "--null", "uniform", "--seed", "5",
+                              "--csv", csv] + options)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(lines[0], $0)) }
+    }
+
     /// Two m, real + both nulls, 6 trials: every trial decided; the summary's median and interval are
     /// numpy's median and the 1st/6th order statistics of the trial rows; the SVG has a band per
     /// model; and `check` with the printed recipe reproduces a real trial's H: separable at d*, not at
@@ -70,17 +82,14 @@ final class SweepCLITests: XCTestCase {
     func testSweepTrialDataReproducesNullTrials() throws {
         let dir = temporaryDirectory()
         let npz = try dataSet(dir)
-        let csv = dir.appendingPathComponent("t.csv").path, trials = dir.appendingPathComponent("trials").path
-        let run = try ntpsep(["sweep", npz, "--contexts", "12", "--trials", "2", "--null", "uniform", "--seed", "5",
-                              "--csv", csv, "--trial-data", trials])
-        XCTAssertEqual(run.status, 0, run.stderr)
+        let trials = dir.appendingPathComponent("trials").path
+        let rows = try sweepRows(npz, in: dir, trials: 2, ["--trial-data", trials])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: trials).sorted(),
                        ["null-uniform-m12-t0.npz", "null-uniform-m12-t1.npz", "real-m12-t0.npz", "real-m12-t1.npz"])
-        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
-        let header = rows[0], row = try XCTUnwrap(rows.first { $0[0] == "null-uniform" && $0[2] == "1" })
-        let dStar = Int(row[header.firstIndex(of: "d_star")!])!, seed = row[header.firstIndex(of: "embedding_seed")!]
+        let row = try XCTUnwrap(rows.first { $0["model"] == "null-uniform" && $0["trial"] == "1" })
+        let dStar = Int(row["d_star"]!)!, seed = row["embedding_seed"]!
         XCTAssertEqual(seed, "6")
-        XCTAssertEqual(row[header.firstIndex(of: "status")!], "decided")
+        XCTAssertEqual(row["status"], "decided")
         func separable(_ d: Int) throws -> String {
             let r = try ntpsep(["check", trials + "/null-uniform-m12-t1.npz", "--embedding", "gaussian:\(d):\(seed)",
                                 "--json", "--no-compat", "--gap-steps", "0"])
@@ -92,6 +101,25 @@ final class SweepCLITests: XCTestCase {
         XCTAssertGreaterThan(dStar, 1)
         XCTAssertEqual(try separable(dStar), "1")
         XCTAssertEqual(try separable(dStar - 1), "0")
+    }
+
+    /// `--certificates` writes, per trial, Farkas multipliers at d* − 1 and a W at d* (named by d),
+    /// and the numpy script accepts every one: the real trials' against the input data set (their rows
+    /// are its rows), the null trials' alone (they hold their redrawn supports).
+    func testSweepCertificatesProveEveryThreshold() throws {
+        let dir = temporaryDirectory()
+        let npz = try dataSet(dir)
+        let certs = dir.appendingPathComponent("certs").path
+        var expected: [String] = []
+        for row in try sweepRows(npz, in: dir, trials: 3, ["--certificates", certs]) {
+            XCTAssertEqual(row["status"], "decided")
+            let name = "\(row["model"]!)-m12-t\(row["trial"]!)", dStar = Int(row["d_star"]!)!
+            XCTAssertGreaterThan(dStar, 1)
+            expected += ["\(name)-d\(dStar - 1).npz 0 VALID not-separable:", "\(name)-d\(dStar).npz 0 VALID separable:"]
+        }
+        XCTAssertEqual(expected.count, 12)
+        let lines = try verifyCertificates(in: certs) { $0.hasPrefix("real") ? npz : nil }
+        XCTAssertEqual(lines, expected.sorted())
     }
 
     /// Same inputs and seed: byte-identical CSV and figure (no timings in either).

@@ -69,6 +69,24 @@ final class OutputSafetyTests: TempDirTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path("out")), ["x.txt"])
         XCTAssertEqual(try listing(), ["out"])
     }
+
+    /// Names with folders ("certificates/sweep/x.npz") are staged in those folders, and a commit
+    /// into an existing folder creates the ones it lacks and keeps its other files.
+    func testOutputFolderFilesInSubfolders() throws {
+        let fresh = try OutputFolder(path: path("out"))
+        try writeFileAtomically(path: fresh.file("c/s/a.npz"), contents: "a")
+        try writeFileAtomically(path: fresh.file("c/b.npz"), contents: "b")
+        try fresh.commit()
+        XCTAssertEqual(String(decoding: try bytes("out/c/s/a.npz"), as: UTF8.self), "a")
+        let again = try OutputFolder(path: path("out"))
+        try writeFileAtomically(path: again.file("c/s/t/z.npz"), contents: "z")
+        try writeFileAtomically(path: again.file("c/b.npz"), contents: "b2")
+        try again.commit()
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: path("out")).sorted(),
+                       ["c", "c/b.npz", "c/s", "c/s/a.npz", "c/s/t", "c/s/t/z.npz"])
+        XCTAssertEqual(String(decoding: try bytes("out/c/b.npz"), as: UTF8.self), "b2")
+        XCTAssertEqual(try listing(), ["out"])   // no staging folder left
+    }
 }
 
 private func ntpStart(_ pid: Int32) -> Int64 {

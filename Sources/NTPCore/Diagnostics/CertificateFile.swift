@@ -200,9 +200,11 @@ public struct CertificateFileSummary: Codable, Equatable, Sendable {
     /// Nonzero α and β written.
     public var marginMultipliers: Int
     public var tieMultipliers: Int
+    /// The data set whose rows `rows` names, when the writer knows its file (`analyze`).
+    public var data: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case path, kind, layout, rows
+        case path, kind, layout, rows, data
         case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers"
     }
 

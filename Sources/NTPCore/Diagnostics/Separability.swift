@@ -18,7 +18,8 @@ public enum Separability {
     /// re-verified from `data` and `features` alone; a failed check returns `.undecided`. All routes
     /// share one deadline, `options.timeLimit` from the call.
     /// `complementProjector`, when given, projects a V × d row-major W onto 𝓕^⊥ (used only by the
-    /// first-order fallback).
+    /// first-order fallback). With fewer token classes than tokens (`TokenClasses`) every route after the
+    /// forced ties runs on the data over classes, without the projector, and the certificate is carried back.
     public static func decide(_ data: DataSet, features: ContextFeatures,
                               options: SeparabilityOptions = SeparabilityOptions(),
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
@@ -29,6 +30,12 @@ public enum Separability {
             result = closed
         } else if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
             result = forced
+        } else if options.useTokenClasses, !features.isIdentity, let classes = TokenClasses(data) {
+            // The closed forms and forced ties above do not depend on merging; the rest runs on classes.
+            var inner = options
+            inner.useTokenClasses = false; inner.useClosedForms = false; inner.useForcedTies = false
+            inner.timeLimit = max(0, start + options.timeLimit - monotonicSeconds())
+            result = classes.lift(decide(classes.reduced, features: features, options: inner), to: data, features: features, options: options)
         } else if options.useNullSpaceLP, let viaNullSpace = decideByNullSpace(data, features: features, options: options,
                                                                                deadline: start + options.timeLimit) {
             result = viaNullSpace

@@ -15,6 +15,11 @@ public struct SeparabilityOptions: Sendable {
     public var scale = false
     /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
     public var useClosedForms = true
+    /// Decide on the data over token classes (`TokenClasses`: tokens in the supports of the same
+    /// contexts merged) when there are fewer classes than tokens, then carry the certificate back:
+    /// on 50 KJV contexts over the whole vocabulary (13,746 tokens, 1,957–2,881 classes) decisions
+    /// that the LP left undecided after 30 s take 4–9 s.
+    public var useTokenClasses = true
     /// Look first for tokens that the ties force to share a decoder row (`ForcedTies`, dense features):
     /// a cheap "no" far below the threshold, where the other routes cannot be built.
     public var useForcedTies = true

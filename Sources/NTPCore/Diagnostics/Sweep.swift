@@ -197,9 +197,13 @@ public enum Sweep {
     /// Runs every (m, model, trial) in order (m capped at the number of eligible contexts).
     /// `progress` gets one line per trial; `trialData` gets each trial's data set (the m contexts with
     /// the real or the null model's supports) before it is decided, with its name
-    /// "MODEL-mM-tT" (e.g. "null-uniform-m50-t4").
+    /// "MODEL-mM-tT" (e.g. "null-uniform-m50-t4"); `certificates` gets, per trial, the certificates
+    /// of the verdicts at the ends of its bracket (a W at the smallest separable d, Farkas multipliers at
+    /// the largest non-separable d), named "MODEL-mM-tT-dD". Their contexts are rows of `data` for the
+    /// real and the null supports alike; a null trial's file holds its redrawn supports.
     public static func run(_ data: DataSet, options: SweepOptions, progress: ((String) -> Void)? = nil,
-                           trialData: ((String, DataSet) throws -> Void)? = nil) throws -> SweepResult {
+                           trialData: ((String, DataSet) throws -> Void)? = nil,
+                           certificates: ((String, CertificateFile) throws -> Void)? = nil) throws -> SweepResult {
         let ms = options.contextCounts
         precondition(!ms.isEmpty && ms.allSatisfy { $0 > 0 } && options.trials > 0, "sweep needs m > 0 and trials > 0")
         // One BLAS thread, as in `CheckRunner`: threaded reductions made verdicts depend on the core count.
@@ -212,7 +216,8 @@ public enum Sweep {
         var lastMedian: [String: (m: Int, d: Int)] = [:]
         // An m beyond the eligible contexts means all of them; the same set is swept once.
         for m in Array(Set(ms.map { min($0, ranked.count) })).sorted() where m > 0 {
-            let chosen = DataSetSampling.select(data, rows: Array(ranked.prefix(m)).sorted())
+            let rows = Array(ranked.prefix(m)).sorted()
+            let chosen = DataSetSampling.select(data, rows: rows)
             let factor = options.embedding.dimensionFactor(chosen)
             let cap = min(options.maxDimension ?? Int.max, options.embedding.defaultCap(chosen))
             for (k, model) in options.models.enumerated() {
@@ -221,17 +226,23 @@ public enum Sweep {
                     let embeddingSeed = options.seed &+ UInt64(t)
                     let supportSeed: UInt64? = k == 0 ? nil : options.seed &+ 1_000_003 &+ UInt64(t)
                     let ds = k == 0 ? chosen : options.nulls[k - 1].sample(chosen, seed: supportSeed!)
-                    try trialData?("\(model)-m\(chosen.contextCount)-t\(t)", ds)
+                    let name = "\(model)-m\(chosen.contextCount)-t\(t)"
+                    try trialData?(name, ds)
                     // Hint: the median D* of this point's earlier trials, else the previous m's, rescaled.
                     let decided = these.compactMap(\.bracket.threshold).sorted()
                     var hint: Int? = decided.isEmpty ? nil : decided[(decided.count - 1) / 2]
                     if hint == nil, let last = lastMedian[model] { hint = max(1, last.d * chosen.contextCount / last.m) }
+                    var proofs = BracketProofs()
                     let bracket = try ThresholdSearch.run(cap: max(cap, 1), hint: hint, probeCapFirst: options.embedding == .gaussian,
                                                           maxUnresolved: options.maxUnresolved) { D in
                         let h = try ContextFeatures.make(options.embedding.spec(D, seed: embeddingSeed), for: ds)
                         let t0 = monotonicSeconds()
                         let r = Separability.decide(ds, features: h, options: options.separability)
+                        if certificates != nil { proofs.record(D, r, h) }
                         return (r.verdict, monotonicSeconds() - t0)
+                    }
+                    for (D, result, h) in proofs.ends {
+                        try certificates?("\(name)-d\(D * factor)", CertificateFile(result, data: ds, features: h, originalRows: rows))
                     }
                     let trial = SweepTrial(model: model, contexts: chosen.contextCount, trial: t, embeddingSeed: embeddingSeed,
                                            supportSeed: supportSeed, dimensionFactor: factor, bracket: bracket)
@@ -265,4 +276,23 @@ public enum Sweep {
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
+}
+
+/// The verdicts at the two ends of a trial's bracket (the smallest separable D and the largest
+/// non-separable D probed), with the features they were decided on, for their certificates.
+struct BracketProofs {
+    private var separable: (Int, SeparabilityResult, ContextFeatures)? = nil
+    private var notSeparable: (Int, SeparabilityResult, ContextFeatures)? = nil
+
+    /// Keeps `result` at dimension parameter `D` when it moves an end of the bracket.
+    mutating func record(_ D: Int, _ result: SeparabilityResult, _ features: ContextFeatures) {
+        switch result.verdict {
+        case .separable where separable.map { D < $0.0 } ?? true: separable = (D, result, features)
+        case .notSeparable where notSeparable.map { D > $0.0 } ?? true: notSeparable = (D, result, features)
+        default: break
+        }
+    }
+
+    /// The lower end (not separable) first, then the upper end (separable).
+    var ends: [(Int, SeparabilityResult, ContextFeatures)] { [notSeparable, separable].compactMap { $0 } }
 }

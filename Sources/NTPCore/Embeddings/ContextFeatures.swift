@@ -31,6 +31,9 @@ public struct ContextFeatures: Sendable {
         self.storage = storage
     }
 
+    /// Whether H = I (one-hot contexts).
+    public var isIdentity: Bool { if case .identity = storage { return true } else { return false } }
+
     /// Writes h̄_j into `out[0..<d]` (dense), whatever the storage.
     public func column(_ j: Int, into out: UnsafeMutablePointer<Double>) {
         switch storage {

@@ -94,7 +94,7 @@ public final class DataSubspace {
         }
     }
 
-    var isIdentity: Bool { if case .identity = features.storage { return true } else { return false } }
+    var isIdentity: Bool { features.isIdentity }
 
     /// dim of the coordinate space Σ_j k_j (𝓕 itself has dimension ≤ Σ_j (k_j − 1)).
     public var coordinateCount: Int { layout.entryCount }

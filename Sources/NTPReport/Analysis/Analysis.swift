@@ -60,9 +60,9 @@ public struct Analysis {
         let folder = try OutputFolder(path: dir)
 
         let counted = try stages.count(corpus, options: ingest, progressBar: progress, into: folder)
-        let small = try stages.checkData(corpus, options: ingest)
-        let checks = try stages.conditionChecks(small, whole: counted.data)
-        let training = try stages.training(small.gaussian, into: folder)
+        let small = try stages.checkData(corpus, options: ingest, into: folder)
+        let checks = try stages.conditionChecks(small, whole: counted.data, into: folder)
+        let training = try stages.training(small.gaussian.data, into: folder)
         let sweep = try stages.sweep(small.reduced, into: folder)
 
         stages.progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
@@ -71,8 +71,8 @@ public struct Analysis {
         var stageSeconds = stages.timing.seconds
         stageSeconds["total"] = clock.elapsed
         let summary = AnalysisSummary(corpus: corpus, name: name, options: ingest.jsonObject(inputs: []),
-                                      statistics: counted.statistics, checkContexts: small.onehot.contextCount,
-                                      checkVocabulary: small.onehot.vocabularySize, checks: checks,
+                                      statistics: counted.statistics, checkContexts: small.onehot.data.contextCount,
+                                      checkVocabulary: small.onehot.data.vocabularySize, checks: checks,
                                       training: training.summary, sweep: sweep.result, preset: preset, budget: budget, seed: seed,
                                       timing: stageSeconds)
         try writeFileAtomically(path: folder.file("analysis.json"), contents: try JSONText.pretty(summary) + "\n")

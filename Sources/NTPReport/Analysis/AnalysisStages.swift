@@ -18,10 +18,22 @@ struct AnalysisStages {
     /// frequent contexts for the one-hot checks, and a smaller set for the Gaussian checks and training.
     struct CheckData {
         var reduced: DataSet
-        var onehot: DataSet
-        var gaussian: DataSet
-        var scale: DataSet
+        var onehot: Subset
+        var gaussian: Subset
+        var scale: Subset
     }
+
+    /// Some contexts of a data set, their rows in it and its file in the output folder (for
+    /// certificates; rows nil: all of it).
+    struct Subset {
+        var data: DataSet
+        var rows: [Int]?
+        var file: String
+    }
+
+    /// The data set files that the certificates' rows name: the whole corpus, and the corpus over
+    /// its most frequent tokens (the data set of every check but the whole-corpus ones).
+    static let wholeDataFile = "data.npz", reducedDataFile = "data-checks.npz"
 
     /// 1. Counts the whole corpus: data.npz, statistics by context length, corpus.svg.
     mutating func count(_ corpus: [String], options: IngestOptions, progressBar: Bool?,
@@ -37,11 +49,12 @@ struct AnalysisStages {
     }
 
     /// 2a. The check data: frequent tokens, frequent contexts.
-    mutating func checkData(_ corpus: [String], options: IngestOptions) throws -> CheckData {
+    mutating func checkData(_ corpus: [String], options: IngestOptions, into folder: OutputFolder) throws -> CheckData {
         progress.step("condition checks on the \(budget.checkContexts) (one-hot features) and \(budget.sweepContexts) (Gaussian) most frequent contexts, separability alone on \(budget.scaleContexts) (Gaussian), \(budget.checkVocab) most frequent tokens; separability alone on every context over the whole vocabulary (one-hot, positional one-hot)")
         var reducedOptions = options
         reducedOptions.maxVocabulary = min(options.maxVocabulary ?? budget.checkVocab, budget.checkVocab)
         let small = try CorpusIngest.dataSet(corpus, options: reducedOptions, progress: false)
+        try small.writeNPZ(to: folder.file(Self.reducedDataFile))
         // Gaussian features are checked on the sweep's smaller set: exact LPs near the threshold and
         // the NTP-SVM with dense features are slow at m = 1,000.
         let data = CheckData(reduced: small, onehot: mostFrequentContexts(small, budget.checkContexts),
@@ -58,30 +71,36 @@ struct AnalysisStages {
     /// positional one-hot features on every context of `whole` (the corpus over its whole vocabulary),
     /// through the most frequent contexts first (`SubsetLadder`). A check's own stage times are
     /// dropped from its report.
-    mutating func conditionChecks(_ data: CheckData, whole: DataSet) throws -> [CheckReport] {
+    mutating func conditionChecks(_ data: CheckData, whole: DataSet, into folder: OutputFolder) throws -> [CheckReport] {
         let full = CheckHooks.standard(crossEntropySteps: budget.gapSteps)
         let positional = data.reduced.contextLength > 0
-        var specs: [(String, DataSet, Double, CheckHooks)] = [("onehot", data.onehot, 300, full)]
+        var specs: [(String, Subset, Double, CheckHooks)] = [("onehot", data.onehot, 300, full)]
         if positional { specs.append(("positional-onehot", data.onehot, 300, full)) }
-        let m = data.gaussian.contextCount, large = data.scale.contextCount
+        let m = data.gaussian.data.contextCount, large = data.scale.data.contextCount
         for d in [m / 4, m / 2, 2 * m] where d > 0 { specs.append(("gaussian:\(d):\(seed)", data.gaussian, budget.checkTimeLimit, full)) }
         if large > m {
             for d in [large / 4, large / 2, 2 * large] where d > 0 { specs.append(("gaussian:\(d):\(seed)", data.scale, budget.checkTimeLimit, CheckHooks())) }
         }
         if budget.wholeCorpusTimeLimit > 0 {
             for spec in positional ? ["onehot", "positional-onehot"] : ["onehot"] {
-                specs.append((spec, whole, budget.wholeCorpusTimeLimit, CheckHooks()))
+                specs.append((spec, Subset(data: whole, rows: nil, file: Self.wholeDataFile), budget.wholeCorpusTimeLimit, CheckHooks()))
             }
         }
         var checks: [CheckReport] = []
-        for (spec, subset, timeLimit, hooks) in specs {
+        for (spec, chosen, timeLimit, hooks) in specs {
+            let subset = chosen.data
             let embedding = try EmbeddingSpec(parsing: spec)
             let features = try ContextFeatures.make(embedding, for: subset)
             var options = CheckOptions()
             options.separability.timeLimit = timeLimit
             // As `check` does: past 8,000 contexts, the 1,000 most frequent first, doubling.
             options.subsetLadderStart = subset.contextCount > 8_000 ? 1_000 : nil
+            let certificate = "certificates/" + Self.certificateName(embedding, contexts: subset.contextCount)
+            options.certificatePath = folder.file(certificate)
+            options.originalRows = chosen.rows
             var report = try CheckRunner.run(subset, features: features, embedding: embedding.description, options: options, hooks: hooks)
+            report.certificateFile?.path = certificate
+            report.certificateFile?.data = chosen.file
             let gap = report.entropyGap.map { general($0, 3) } ?? "–"
             let interval = report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? ""
             let rest = hooks.compatibilityResidual == nil ? " (separability alone)"
@@ -92,6 +111,11 @@ struct AnalysisStages {
             timing.lap(hooks.compatibilityResidual == nil ? "check \(spec) (m = \(subset.contextCount))" : "check \(spec)")
         }
         return checks
+    }
+
+    /// "gaussian-50-0-m200.npz" for gaussian:50:0 on 200 contexts.
+    static func certificateName(_ embedding: EmbeddingSpec, contexts: Int) -> String {
+        embedding.description.replacingOccurrences(of: ":", with: "-") + "-m\(contexts).npz"
     }
 
     /// 3. Training curves where both conditions hold (d = 2m Gaussian features): training.svg and
@@ -117,7 +141,9 @@ struct AnalysisStages {
         options.separability.timeLimit = budget.sweepTimeLimit
         progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts: \(budget.trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
         let printer = progress
-        let result = try Sweep.run(data, options: options) { line in printer.detail(line) }
+        // Rows of the reduced data set, like the checks' certificates.
+        let result = try Sweep.run(data, options: options, progress: { line in printer.detail(line) },
+                                   certificates: { name, file in try file.write(to: folder.file("certificates/sweep/\(name).npz")) })
         try writeFileAtomically(path: folder.file("sweep.csv"), contents: result.trialsCSV())
         try writeFileAtomically(path: folder.file("sweep-summary.csv"), contents: result.summaryCSV())
         let figure = sweepFigure(result)
@@ -127,10 +153,12 @@ struct AnalysisStages {
     }
 }
 
-/// The `count` contexts with the largest counts (ties by row), in row order.
-func mostFrequentContexts(_ data: DataSet, _ count: Int) -> DataSet {
-    guard data.contextCount > count else { return data }
+/// The `count` contexts with the largest counts (ties by row) of the reduced data set, in row order,
+/// with their rows (nil: all of `data`).
+func mostFrequentContexts(_ data: DataSet, _ count: Int) -> AnalysisStages.Subset {
+    let file = AnalysisStages.reducedDataFile
+    guard data.contextCount > count else { return AnalysisStages.Subset(data: data, rows: nil, file: file) }
     let totals = (0..<data.contextCount).map(data.rowTotal)
-    let rows = (0..<data.contextCount).sorted { totals[$0] != totals[$1] ? totals[$0] > totals[$1] : $0 < $1 }
-    return DataSetSampling.select(data, rows: Array(rows.prefix(count)).sorted())
+    let rows = Array((0..<data.contextCount).sorted { totals[$0] != totals[$1] ? totals[$0] > totals[$1] : $0 < $1 }.prefix(count)).sorted()
+    return AnalysisStages.Subset(data: DataSetSampling.select(data, rows: rows), rows: rows, file: file)
 }

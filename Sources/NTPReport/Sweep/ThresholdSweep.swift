@@ -20,6 +20,8 @@ public struct ThresholdSweep {
     var plot: String?
     /// A folder for every trial's data set, MODEL-mM-tT.npz (nil: none written).
     public var trialData: String?
+    /// A folder for the certificates at the ends of every trial's bracket, MODEL-mM-tT-dD.npz (nil: none).
+    public var certificates: String?
 
     /// A sweep of `data` with `options`.
     public init(data: String, options: SweepOptions, recordedOptions: [String: String], maxDimension: Int?,
@@ -46,12 +48,16 @@ public struct ThresholdSweep {
             try AvailableMemory.require(approximately: 8 * doubles, for: "--max-dim \(d) with m = \(Int(m)) contexts", advice: "use a smaller --max-dim")
         }
         if let dir = trialData { try checkOutputDirectory(dir, option: "--trial-data") }
+        if let dir = certificates { try checkOutputDirectory(dir, option: "--certificates") }
         let folder = try trialData.map { try OutputFolder(path: $0) }
+        let certificateFolder = try certificates.map { try OutputFolder(path: $0) }
         let clock = Stopwatch()
         var result = try Sweep.run(full, options: options, progress: { line in
             FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
-        }, trialData: folder.map { folder in { name, ds in try ds.writeNPZ(to: folder.file(name + ".npz")) } })
+        }, trialData: folder.map { folder in { name, ds in try ds.writeNPZ(to: folder.file(name + ".npz")) } },
+           certificates: certificateFolder.map { folder in { name, file in try file.write(to: folder.file(name + ".npz")) } })
         try folder?.commit()
+        try certificateFolder?.commit()
         result.options = recordedOptions
         result.timing = ["decisions": result.decisionSeconds, "total": clock.elapsed]
         if let p = csv { try writeFileAtomically(path: p, contents: result.trialsCSV()) }

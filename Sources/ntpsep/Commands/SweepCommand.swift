@@ -34,6 +34,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Write every trial's data set (its m contexts with the real or null supports) into this folder as MODEL-mM-tT.npz; `check FILE --embedding gaussian:d:(SEED+t)` then reproduces any decision of trial t.")
     var trialData: String?
 
+    @Option(help: "Write the certificates behind every trial's d* into this folder as MODEL-mM-tT-dD.npz: Farkas multipliers at the largest d found not separable, a W at the smallest d found separable (check each with scripts/verify_certificate.py).")
+    var certificates: String?
+
     func validate() throws {
         try OptionCheck.positive(budget.seconds(default: 120), "--time-limit")
     }
@@ -44,6 +47,7 @@ struct SweepCommand: ParsableCommand {
                                  recordedOptions: sweep.recorded(data: input.data, options, selection: selection),
                                  maxDimension: sweep.maxDim, csv: csv, plot: plot)
         run.trialData = trialData
+        run.certificates = certificates
         try console.emit(try run.run())
     }
 }
