@@ -56,8 +56,12 @@ enum AnalysisReport {
         lines.append("")
         lines.append(sweepSentence(s.sweep) + ":")
         lines += SweepTable.rows(s.sweep).map { "  " + $0 }
-        lines.append("certificates: \(directory)/certificates/ (one per check; sweep/: both ends of every trial's bracket); check one with")
-        lines.append("  python3 scripts/verify_certificate.py \(directory)/certificates/FILE.npz \(directory)/DATA.npz  (DATA: data-checks, or data for every context)")
+        let files = s.checks.compactMap(\.certificateFile)
+        let ends = s.sweep.trials.reduce(0) { $0 + ($1.bracket.upper == nil ? 0 : 1) + ($1.bracket.lower > 0 ? 1 : 0) }
+        if let example = files.first(where: { $0.kind != "none" }) {
+            lines.append("certificates: \(directory)/certificates/ (\(files.count) checks; sweep/: \(ends) files, both ends of every trial's bracket); check one with numpy:")
+            lines.append("  python3 scripts/verify_certificate.py \(directory)/\(example.path) \(directory)/\(example.data ?? "data.npz")")
+        }
         lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
         return lines.joined(separator: "\n")
     }
