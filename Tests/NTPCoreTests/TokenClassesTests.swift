@@ -31,7 +31,7 @@ final class TokenClassesTests: XCTestCase {
     /// name only class representatives.
     func testDecisionsOverClassesMatchDecisionsOverTokens() throws {
         var rng = SeededGenerator(seed: 11)
-        var decided = (yes: 0, no: 0)
+        var decided = (yes: 0, no: 0)   // decided over classes
         for trial in 0..<4 {
             let supports = (0..<12).map { _ in
                 Array(Set((0..<(1 + Int(rng.next() % 6))).map { _ in Int(rng.next() % (rng.next() % 2 == 0 ? 6 : 40)) })).sorted()
@@ -46,15 +46,17 @@ final class TokenClassesTests: XCTestCase {
                 let expected = Separability.decide(data, features: h, options: plain).verdict
                 let r = Separability.decide(data, features: h)
                 XCTAssertEqual(r.verdict, expected, "trial \(trial), d = \(d)")
-                XCTAssertTrue(r.method.contains("token classes of V = 60"), r.method)
+                // The closed forms and forced ties come first and name tokens; every other route runs on classes.
+                let viaClasses = r.method.hasSuffix("token classes of V = 60)")
+                XCTAssertTrue(viaClasses || r.method == "closed form" || r.method.hasPrefix("forced ties"), r.method)
                 switch r.verdict {
                 case .separable:
-                    decided.yes += 1
+                    decided.yes += viaClasses ? 1 : 0
                     let w = try XCTUnwrap(r.separating)
                     XCTAssertEqual(w.weights.count, 60 * d)
                     XCTAssertTrue(Separability.verify(w, data: data, features: h).valid)
                 case .notSeparable:
-                    decided.no += 1
+                    decided.no += viaClasses ? 1 : 0
                     let f = try XCTUnwrap(r.farkas)
                     XCTAssertTrue(Separability.verify(f, data: data, features: h).valid)
                     let tokens = Set((f.marginMultipliers + f.tieMultipliers).map(\.token))
@@ -64,7 +66,7 @@ final class TokenClassesTests: XCTestCase {
                 }
             }
         }
-        XCTAssertGreaterThan(decided.yes, 3)
-        XCTAssertGreaterThan(decided.no, 3)
+        XCTAssertGreaterThan(decided.yes, 2, "separable over classes")
+        XCTAssertGreaterThan(decided.no, 2, "not separable over classes")
     }
 }
