@@ -7,13 +7,16 @@ import NTPFormats
 /// (`decideByCuttingPlanes`), against hand-derived certificates and the W-space LP.
 final class NullSpaceSeparabilityTests: XCTestCase {
 
-    /// The two ways the route decides, and the prefix of the method each reports.
-    let methods: [(cuts: Bool, prefix: String)] = [(false, "null-space LP"), (true, "null-space cutting planes")]
+    /// The ways the route decides, and the prefix of the method each reports: its full LP, and cutting
+    /// planes with one depth LP per token or with one depth LP that all tokens share (`SharedDepthProblem`).
+    let methods: [(cuts: Bool, shared: Bool, prefix: String)] = [(false, false, "null-space LP"), (true, false, "null-space cutting planes"),
+                                                                  (true, true, "null-space cutting planes")]
 
     /// Options that send every decision with a nonzero null space to the null-space route, decided by
     /// cutting planes or by the full LP.
-    func nullSpaceFirst(cuts: Bool) -> SeparabilityOptions {
+    func nullSpaceFirst(cuts: Bool, shared: Bool = false) -> SeparabilityOptions {
         var o = SeparabilityOptions()
+        if shared { o.maxNullSpaceNonzeros = 0 }
         o.maxNullityShare = .infinity
         o.useNullSpaceCuttingPlanes = cuts
         o.useForcedTies = false
@@ -24,12 +27,12 @@ final class NullSpaceSeparabilityTests: XCTestCase {
     /// S_1 = S_2 = {0} need δ·h̄_1 > 0 and δ·h̄_2 > 0, and S_3 = {1} needs δ·h̄_3 = δ·h̄_1 + δ·h̄_2 < 0:
     /// not separable, with the unique normalised α = ⅓ on (1, 1), (2, 1), (3, 0). S_3 = {0} is separable.
     func testThreeContextsInTheirNullSpace() throws {
-        for method in methods { try threeContexts(cuts: method.cuts, prefix: method.prefix) }
+        for method in methods { try threeContexts(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func threeContexts(cuts: Bool, prefix: String) throws {
+    private func threeContexts(cuts: Bool, shared: Bool, prefix: String) throws {
         let h = denseFeatures([[1, 0], [0, 1], [1, 1]])
-        let no = Separability.decide(makeData(V: 2, rows: [[0: 1], [0: 2], [1: 1]]), features: h, options: nullSpaceFirst(cuts: cuts))
+        let no = Separability.decide(makeData(V: 2, rows: [[0: 1], [0: 2], [1: 1]]), features: h, options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(no.verdict, .notSeparable)
         XCTAssertTrue(no.method.hasPrefix(prefix + " (GLPK): dim null(H̄) = 1, "), no.method)
         let alpha = try XCTUnwrap(no.farkas).marginMultipliers.sorted { $0.context < $1.context }
@@ -38,7 +41,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for a in alpha { XCTAssertEqual(a.weight, 1.0 / 3, accuracy: 1e-12) }
         XCTAssertEqual(no.check?.residualNorm ?? 1, 0, accuracy: 1e-14)
 
-        let yes = Separability.decide(makeData(V: 2, rows: [[0: 1], [0: 2], [0: 1]]), features: h, options: nullSpaceFirst(cuts: cuts))
+        let yes = Separability.decide(makeData(V: 2, rows: [[0: 1], [0: 2], [0: 1]]), features: h, options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(yes.verdict, .separable)
         XCTAssertTrue(yes.method.hasPrefix(prefix), yes.method)
         XCTAssertGreaterThan(try XCTUnwrap(yes.check).minMargin, 0)
@@ -48,12 +51,12 @@ final class NullSpaceSeparabilityTests: XCTestCase {
     /// (δ·h̄_1 + δ·h̄_2 < 0) contradict each other. Farkas: α = ½ on (2, 1) and (3, 0), and the tie of
     /// context 1 carries β = −½, since ½ h̄_2 − ½ h̄_3 − β h̄_1 = 0 needs β = −½.
     func testTieMultiplierOnAContextWithoutMargin() throws {
-        for method in methods { try tieMultiplier(cuts: method.cuts, prefix: method.prefix) }
+        for method in methods { try tieMultiplier(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func tieMultiplier(cuts: Bool, prefix: String) throws {
+    private func tieMultiplier(cuts: Bool, shared: Bool, prefix: String) throws {
         let data = makeData(V: 2, rows: [[0: 1, 1: 1], [0: 1], [1: 1]])
-        let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [1, 1]]), options: nullSpaceFirst(cuts: cuts))
+        let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [1, 1]]), options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(r.verdict, .notSeparable)
         XCTAssertTrue(r.method.hasPrefix(prefix), r.method)
         let farkas = try XCTUnwrap(r.farkas)
@@ -137,14 +140,14 @@ final class NullSpaceSeparabilityTests: XCTestCase {
     /// Random large supports (many ties) with Gaussian features across the range of d: both ways of the
     /// null-space route decide every instance and agree with the W-space LP, and both verdicts occur.
     func testAgreesWithTheWSpaceLPNearFullRank() {
-        for method in methods { agreement(cuts: method.cuts, prefix: method.prefix) }
+        for method in methods { agreement(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func agreement(cuts: Bool, prefix: String) {
+    private func agreement(cuts: Bool, shared: Bool, prefix: String) {
         var verdicts: [SeparabilityVerdict] = []
         for (i, d) in [6, 12, 18, 24, 30, 36, 39].enumerated() {
             let (data, h) = randomInstance(seed: UInt64(300 + i), d: d)
-            let viaNullSpace = Separability.decide(data, features: h, options: nullSpaceFirst(cuts: cuts))
+            let viaNullSpace = Separability.decide(data, features: h, options: nullSpaceFirst(cuts: cuts, shared: shared))
             var lpOnly = SeparabilityOptions()
             lpOnly.useNullSpaceLP = false
             lpOnly.useMinNormPoint = false

@@ -10,7 +10,7 @@ import NTPFormats
 ///
 /// One GLPK problem per token stays alive across the iterations: only the right-hand side c changes,
 /// so the previous basis stays dual feasible and the dual simplex restarts from it.
-final class TokenDepthLP {
+final class TokenDepthLP: DepthLP {
     private let lp: OpaquePointer
     private let k: Int
     private let offCount: Int
@@ -60,6 +60,135 @@ final class TokenDepthLP {
 
     /// The row duals y of the last solve (the cut's normal).
     func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
+}
+
+/// A token's depth LP: solved at a point c, then its margins and its cut (row duals) at that point.
+protocol DepthLP: AnyObject {
+    /// t_v(c); nil when the simplex fails or the deadline passes.
+    func depth(at c: [Double], deadline: Double) -> Double?
+    /// λ_j = μ_j + t at the last point, in O_v's order (increasing contexts).
+    func margins(depth t: Double) -> [Double]
+    /// The row duals y at the last point.
+    func cut() -> [Double]
+}
+
+/// Every token's depth LP in one GLPK problem over all m' contexts: token v fixes the columns of the
+/// contexts that hold it (v's support) at 0 and sets the t column to a_v. Its memory is that of one
+/// token's LP, where `TokenDepthLP` keeps V of them: with many tokens and a large null space (100 KJV
+/// contexts over 6,244 token classes, k = 70: 4·10⁷ numbers, 4 GB in GLPK) only this one fits.
+/// Switching tokens keeps the basis, so the dual simplex restarts from the last token's.
+final class SharedDepthProblem {
+    fileprivate let lp: OpaquePointer
+    fileprivate let k: Int
+    fileprivate let contexts: Int
+    /// Σ_j N_j over all contexts.
+    fileprivate let total: [Double]
+    /// N (m' × k, row-major), for a_v = total − Σ_{j holds v} N_j.
+    fileprivate let rows: [Double]
+    fileprivate var parm = glp_smcp()
+    /// The handle whose token and point the problem holds now, and its fixed columns.
+    fileprivate weak var current: SharedTokenDepthLP?
+    fileprivate var fixed: [Int] = []
+
+    /// `nullRows`: N (m' × k, row-major).
+    init(nullRows: [Double], contexts m: Int, k: Int) {
+        self.k = k
+        contexts = m
+        rows = nullRows
+        var total = [Double](repeating: 0, count: k)
+        for j in 0..<m { for r in 0..<k { total[r] += nullRows[j * k + r] } }
+        self.total = total
+        glp_term_out(GLP_OFF)
+        lp = glp_create_prob()!
+        glp_set_obj_dir(lp, GLP_MAX)
+        glp_add_rows(lp, Int32(k))
+        glp_add_cols(lp, Int32(m + 1))
+        var ind = [Int32](repeating: 0, count: k + 1), val = [Double](repeating: 0, count: k + 1)
+        for r in 0..<k { ind[r + 1] = Int32(r + 1) }
+        for j in 0..<m {
+            for r in 0..<k { val[r + 1] = nullRows[j * k + r] }
+            glp_set_col_bnds(lp, Int32(j + 1), GLP_LO, 0, 0)
+            glp_set_mat_col(lp, Int32(j + 1), Int32(k), ind, val)
+        }
+        glp_set_col_bnds(lp, Int32(m + 1), GLP_UP, 0, 1)
+        glp_set_obj_coef(lp, Int32(m + 1), 1)
+        glp_init_smcp(&parm)
+        parm.msg_lev = GLP_MSG_OFF
+        parm.presolve = GLP_OFF
+        parm.meth = GLP_DUALP
+    }
+
+    deinit { glp_delete_prob(lp) }
+
+    /// Sets the problem to `token`'s LP at c and solves it; false when the simplex fails.
+    fileprivate func solve(_ token: SharedTokenDepthLP, at c: [Double], deadline: Double) -> Bool {
+        if current !== token {
+            for j in fixed { glp_set_col_bnds(lp, Int32(j + 1), GLP_LO, 0, 0) }
+            fixed = token.holding
+            var a = total
+            for j in fixed {
+                glp_set_col_bnds(lp, Int32(j + 1), GLP_FX, 0, 0)
+                for r in 0..<k { a[r] -= rows[j * k + r] }
+            }
+            var ind = [Int32](repeating: 0, count: k + 1), val = [Double](repeating: 0, count: k + 1)
+            for r in 0..<k { ind[r + 1] = Int32(r + 1); val[r + 1] = a[r] }
+            glp_set_mat_col(lp, Int32(contexts + 1), Int32(k), ind, val)
+            // The token's own last basis: only c has changed since, so it is still dual feasible.
+            if let basis = token.basis {
+                for r in 0..<k { glp_set_row_stat(lp, Int32(r + 1), basis[r]) }
+                for j in 0...contexts { glp_set_col_stat(lp, Int32(j + 1), basis[k + j]) }
+            }
+            current = token
+        }
+        for r in 0..<k { glp_set_row_bnds(lp, Int32(r + 1), GLP_FX, c[r], c[r]) }
+        token.point = c
+        var seconds = 0.0
+        var solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
+        if !solved {
+            // A basis left by another token can stall the dual simplex: once more from the standard basis.
+            glp_std_basis(lp)
+            solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
+        }
+        if solved { token.basis = (0..<k).map { glp_get_row_stat(lp, Int32($0 + 1)) } + (0...contexts).map { glp_get_col_stat(lp, Int32($0 + 1)) } }
+        return solved
+    }
+}
+
+/// One token's view of a `SharedDepthProblem`.
+final class SharedTokenDepthLP: DepthLP {
+    private let problem: SharedDepthProblem
+    /// The contexts (local indices, increasing) whose support holds the token.
+    fileprivate let holding: [Int]
+    fileprivate var point: [Double] = []
+    /// Row then column statuses of the token's last solve (k + m' + 1 numbers), for a warm restart.
+    fileprivate var basis: [Int32]? = nil
+
+    init(problem: SharedDepthProblem, holding: [Int]) {
+        self.problem = problem
+        self.holding = holding
+    }
+
+    func depth(at c: [Double], deadline: Double) -> Double? {
+        problem.solve(self, at: c, deadline: deadline) ? glp_get_obj_val(problem.lp) : nil
+    }
+
+    /// Re-solves at the last point when another token has used the problem since.
+    private func restored() -> Bool {
+        problem.current === self || problem.solve(self, at: point, deadline: .infinity)
+    }
+
+    func margins(depth t: Double) -> [Double] {
+        guard restored() else { return [] }
+        var held = Set(holding), out: [Double] = []
+        out.reserveCapacity(problem.contexts - holding.count)
+        for j in 0..<problem.contexts where held.remove(j) == nil { out.append(glp_get_col_prim(problem.lp, Int32(j + 1)) + t) }
+        return out
+    }
+
+    func cut() -> [Double] {
+        guard restored() else { return [Double](repeating: 0, count: problem.k) }
+        return (0..<problem.k).map { glp_get_row_dual(problem.lp, Int32($0 + 1)) }
+    }
 }
 
 /// The master LP of the cutting-plane method: max s over c ∈ [−1, 1]^k with ŷ_i·c ≥ s for every cut

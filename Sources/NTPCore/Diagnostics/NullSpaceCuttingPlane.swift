@@ -50,14 +50,21 @@ extension NullSpaceSeparability {
         for v in stride(from: V - 1, through: 0, by: -1) { firstPair[v] = min(firstPair[v], firstPair[v + 1]) }
 
         let master = CutMaster(k: k)
-        var tokens: [TokenDepthLP?] = []
+        // One GLPK problem per token while their k·Σ(off pairs) numbers fit `maxNullSpaceNonzeros`,
+        // else one problem that every token borrows in turn.
+        let shared = offPairs.count * k > options.maxNullSpaceNonzeros
+            ? SharedDepthProblem(nullRows: contexts.indices.flatMap { j in (0..<k).map { null(j, $0) } }, contexts: contexts.count, k: k)
+            : nil
+        var tokens: [DepthLP?] = []
         var center = [Double](repeating: 0, count: k)
         var missing: [[Double]] = []
         for v in 0..<V {
-            let off = (firstPair[v]..<firstPair[v + 1]).map { i in (0..<k).map { null(offPairs[i].context, $0) } }
-            for row in off { for c in 0..<k { center[c] += row[c] } }
+            let pairs = firstPair[v]..<firstPair[v + 1]
+            for i in pairs { for c in 0..<k { center[c] += null(offPairs[i].context, c) } }
             for z in missingDirections(holding: holds[v]) { master.add(token: v, normal: z, isEquality: true); missing.append(z) }
-            tokens.append(off.isEmpty ? nil : TokenDepthLP(offRows: off, k: k))
+            if pairs.isEmpty { tokens.append(nil) }
+            else if let shared { tokens.append(SharedTokenDepthLP(problem: shared, holding: holds[v])) }
+            else { tokens.append(TokenDepthLP(offRows: pairs.map { i in (0..<k).map { null(offPairs[i].context, $0) } }, k: k)) }
         }
         // Start at the sum of the a_v (central for the cones), on the subspace every cone spans, in the box.
         let before = center.map(abs).max() ?? 0
@@ -119,7 +126,7 @@ extension NullSpaceSeparability {
     static var masterZero: Double { 1e-11 }
 
     /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min.
-    private func separable(at point: [Double], depths: [Double], tokens: [TokenDepthLP?],
+    private func separable(at point: [Double], depths: [Double], tokens: [DepthLP?],
                            offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
         let tMin = depths.min() ?? 0
         guard tMin > 0 else { return nil }

@@ -146,9 +146,9 @@ public enum Separability {
         return result
     }
 
-    /// The null-space route (`NullSpaceSeparability`) when k = dim null(H̄) ≤ `maxNullityShare` · rank and
-    /// its off-support block is within `maxNullSpaceNonzeros`: cutting planes in R^k first, then (for
-    /// k ≤ `options.maxNullityShare` · rank) the full LP. nil when out of reach or without a verified
+    /// The null-space route (`NullSpaceSeparability`) when k = dim null(H̄) ≤ `maxNullityShare` · rank:
+    /// cutting planes in R^k first, then (for k ≤ `options.maxNullityShare` · rank, and an off-support
+    /// block within `maxNullSpaceNonzeros`) the full LP. nil when out of reach or without a verified
     /// certificate. Called first with the options' share (small k, where the route beats the others) and,
     /// when neither Wolfe's minimum-norm point nor this decided, with no limit on k.
     static func decideByNullSpace(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
@@ -156,13 +156,12 @@ public enum Separability {
         let share = maxNullityShare ?? options.maxNullityShare
         guard monotonicSeconds() < deadline,
               let route = NullSpaceSeparability(data: data, features: features, options: options, maxNullityShare: share),
-              route.nullity > 0, Double(route.nullity) <= share * Double(route.rank),
-              route.marginNonzeros <= options.maxNullSpaceNonzeros else { return nil }
+              route.nullity > 0, Double(route.nullity) <= share * Double(route.rank) else { return nil }
         // The second call leaves the small-k instances to the first, which has tried them already.
         let triedFirst = Double(route.nullity) <= options.maxNullityShare * Double(route.rank)
         if maxNullityShare != nil, share > options.maxNullityShare, triedFirst { return nil }
         if options.useNullSpaceCuttingPlanes, let decided = route.decideByCuttingPlanes(deadline: deadline) { return decided }
-        guard triedFirst, monotonicSeconds() < deadline else { return nil }
+        guard triedFirst, route.marginNonzeros <= options.maxNullSpaceNonzeros, monotonicSeconds() < deadline else { return nil }
         return route.decide(deadline: deadline)
     }
 

@@ -57,7 +57,9 @@ public struct SeparabilityOptions: Sendable {
     /// against the W-space LP's V·rank columns, and measured on 200 KJV contexts it was the faster
     /// one up to about k = rank/4 (and the only one to finish on the separable side near the threshold).
     public var maxNullityShare = 0.25
-    /// Largest k · Σ_j (V − k_j), the nonzeros of the null-space LP's off-support block (k = dim null H̄).
+    /// Largest k · Σ_j (V − k_j), the nonzeros of the null-space LP's off-support block (k = dim null H̄):
+    /// the full LP is built only below it, and the cutting planes keep one depth LP per token below it
+    /// (one shared depth LP above).
     public var maxNullSpaceNonzeros = 20_000_000
     /// Constraint-generation rounds before giving up ("undecided").
     public var maxRounds = 500
