@@ -14,35 +14,17 @@ final class TokenDepthLP: DepthLP {
     private let lp: OpaquePointer
     private let k: Int
     private let offCount: Int
-    private var parm = glp_smcp()
+    private var parm: glp_smcp
 
     /// `offRows`: N_j for j ∈ O_v, each of length k.
     init(offRows: [[Double]], k: Int) {
         self.k = k
         self.offCount = offRows.count
-        glp_term_out(GLP_OFF)
-        lp = glp_create_prob()!
-        glp_set_obj_dir(lp, GLP_MAX)
-        glp_add_rows(lp, Int32(k))
-        glp_add_cols(lp, Int32(offRows.count + 1))
-        var ind = [Int32](repeating: 0, count: k + 1), val = [Double](repeating: 0, count: k + 1)
-        for r in 0..<k { ind[r + 1] = Int32(r + 1) }
+        lp = makeDepthLP(k: k, columns: offRows.count) { i, r in offRows[i][r] }
         var a = [Double](repeating: 0, count: k)
-        for (i, row) in offRows.enumerated() {
-            for r in 0..<k { val[r + 1] = row[r]; a[r] += row[r] }
-            glp_set_col_bnds(lp, Int32(i + 1), GLP_LO, 0, 0)
-            glp_set_mat_col(lp, Int32(i + 1), Int32(k), ind, val)
-        }
-        let t = Int32(offRows.count + 1)
-        for r in 0..<k { val[r + 1] = a[r] }
-        glp_set_mat_col(lp, t, Int32(k), ind, val)
-        // t ≤ 1 keeps the LP bounded for a token whose cone is all of R^k (every c is inside).
-        glp_set_col_bnds(lp, t, GLP_UP, 0, 1)
-        glp_set_obj_coef(lp, t, 1)
-        glp_init_smcp(&parm)
-        parm.msg_lev = GLP_MSG_OFF
-        parm.presolve = GLP_OFF
-        parm.meth = GLP_DUALP
+        for row in offRows { for r in 0..<k { a[r] += row[r] } }
+        setColumn(lp, offRows.count + 1, a)
+        parm = quietDualSimplex()
     }
 
     deinit { glp_delete_prob(lp) }
@@ -85,7 +67,7 @@ final class SharedDepthProblem {
     fileprivate let total: [Double]
     /// N (m' × k, row-major), for a_v = total − Σ_{j holds v} N_j.
     fileprivate let rows: [Double]
-    fileprivate var parm = glp_smcp()
+    fileprivate var parm: glp_smcp
     /// The handle whose token and point the problem holds now, and its fixed columns.
     fileprivate weak var current: SharedTokenDepthLP?
     fileprivate var fixed: [Int] = []
@@ -98,24 +80,8 @@ final class SharedDepthProblem {
         var total = [Double](repeating: 0, count: k)
         for j in 0..<m { for r in 0..<k { total[r] += nullRows[j * k + r] } }
         self.total = total
-        glp_term_out(GLP_OFF)
-        lp = glp_create_prob()!
-        glp_set_obj_dir(lp, GLP_MAX)
-        glp_add_rows(lp, Int32(k))
-        glp_add_cols(lp, Int32(m + 1))
-        var ind = [Int32](repeating: 0, count: k + 1), val = [Double](repeating: 0, count: k + 1)
-        for r in 0..<k { ind[r + 1] = Int32(r + 1) }
-        for j in 0..<m {
-            for r in 0..<k { val[r + 1] = nullRows[j * k + r] }
-            glp_set_col_bnds(lp, Int32(j + 1), GLP_LO, 0, 0)
-            glp_set_mat_col(lp, Int32(j + 1), Int32(k), ind, val)
-        }
-        glp_set_col_bnds(lp, Int32(m + 1), GLP_UP, 0, 1)
-        glp_set_obj_coef(lp, Int32(m + 1), 1)
-        glp_init_smcp(&parm)
-        parm.msg_lev = GLP_MSG_OFF
-        parm.presolve = GLP_OFF
-        parm.meth = GLP_DUALP
+        lp = makeDepthLP(k: k, columns: m) { j, r in nullRows[j * k + r] }
+        parm = quietDualSimplex()
     }
 
     deinit { glp_delete_prob(lp) }
@@ -130,9 +96,7 @@ final class SharedDepthProblem {
                 glp_set_col_bnds(lp, Int32(j + 1), GLP_FX, 0, 0)
                 for r in 0..<k { a[r] -= rows[j * k + r] }
             }
-            var ind = [Int32](repeating: 0, count: k + 1), val = [Double](repeating: 0, count: k + 1)
-            for r in 0..<k { ind[r + 1] = Int32(r + 1); val[r + 1] = a[r] }
-            glp_set_mat_col(lp, Int32(contexts + 1), Int32(k), ind, val)
+            setColumn(lp, contexts + 1, a)
             // The token's own last basis: only c has changed since, so it is still dual feasible.
             if let basis = token.basis {
                 for r in 0..<k { glp_set_row_stat(lp, Int32(r + 1), basis[r]) }
@@ -198,7 +162,7 @@ final class SharedTokenDepthLP: DepthLP {
 final class CutMaster {
     private let lp: OpaquePointer
     private let k: Int
-    private var parm = glp_smcp()
+    private var parm: glp_smcp
     /// Per row: the token whose cone it comes from, and its normal (unit for cuts).
     private(set) var rows: [(token: Int, normal: [Double])] = []
 
@@ -211,10 +175,7 @@ final class CutMaster {
         for c in 1...k { glp_set_col_bnds(lp, Int32(c), GLP_DB, -1, 1) }
         glp_set_col_bnds(lp, Int32(k + 1), GLP_UP, 0, 1)
         glp_set_obj_coef(lp, Int32(k + 1), 1)
-        glp_init_smcp(&parm)
-        parm.msg_lev = GLP_MSG_OFF
-        parm.presolve = GLP_OFF
-        parm.meth = GLP_DUALP
+        parm = quietDualSimplex()
     }
 
     deinit { glp_delete_prob(lp) }
@@ -245,4 +206,43 @@ final class CutMaster {
 
     /// The row duals of the last solve, one per row in `rows`' order.
     func duals() -> [Double] { (0..<rows.count).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
+}
+
+/// A depth LP's shape: max t over k equality rows (their right-hand side c is set per solve), one
+/// column μ_i ≥ 0 per vector (entry r of column i is `entry(i, r)`), and a last column t ≤ 1 whose
+/// coefficients the caller sets (`setColumn`). t ≤ 1 keeps the LP bounded for a token whose cone is
+/// all of R^k (every c is inside).
+private func makeDepthLP(k: Int, columns n: Int, entry: (Int, Int) -> Double) -> OpaquePointer {
+    glp_term_out(GLP_OFF)
+    let lp = glp_create_prob()!
+    glp_set_obj_dir(lp, GLP_MAX)
+    glp_add_rows(lp, Int32(k))
+    glp_add_cols(lp, Int32(n + 1))
+    var column = [Double](repeating: 0, count: k)
+    for i in 0..<n {
+        for r in 0..<k { column[r] = entry(i, r) }
+        glp_set_col_bnds(lp, Int32(i + 1), GLP_LO, 0, 0)
+        setColumn(lp, i + 1, column)
+    }
+    glp_set_col_bnds(lp, Int32(n + 1), GLP_UP, 0, 1)
+    glp_set_obj_coef(lp, Int32(n + 1), 1)
+    return lp
+}
+
+/// Sets the dense k-entry column `index` (1-based) of a depth LP.
+private func setColumn(_ lp: OpaquePointer, _ index: Int, _ values: [Double]) {
+    let k = values.count
+    var ind = [Int32](repeating: 0, count: k + 1), val = [Double](repeating: 0, count: k + 1)
+    for r in 0..<k { ind[r + 1] = Int32(r + 1); val[r + 1] = values[r] }
+    glp_set_mat_col(lp, Int32(index), Int32(k), ind, val)
+}
+
+/// The simplex of every cutting-plane LP: dual (warm restarts after a change of c), no presolve, silent.
+private func quietDualSimplex() -> glp_smcp {
+    var parm = glp_smcp()
+    glp_init_smcp(&parm)
+    parm.msg_lev = GLP_MSG_OFF
+    parm.presolve = GLP_OFF
+    parm.meth = GLP_DUALP
+    return parm
 }
