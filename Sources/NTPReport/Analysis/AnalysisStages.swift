@@ -95,7 +95,7 @@ struct AnalysisStages {
             options.separability.timeLimit = timeLimit
             // As `check` does: past 8,000 contexts, the 1,000 most frequent first, doubling.
             options.subsetLadderStart = subset.contextCount > 8_000 ? 1_000 : nil
-            let certificate = "certificates/" + Self.certificateName(embedding, contexts: subset.contextCount)
+            let certificate = "certificates/" + Self.certificateName(embedding, contexts: subset.contextCount, whole: chosen.file == Self.wholeDataFile)
             options.certificatePath = folder.file(certificate)
             options.originalRows = chosen.rows
             var report = try CheckRunner.run(subset, features: features, embedding: embedding.description, options: options, hooks: hooks)
@@ -113,9 +113,10 @@ struct AnalysisStages {
         return checks
     }
 
-    /// "gaussian-50-0-m200.npz" for gaussian:50:0 on 200 contexts.
-    static func certificateName(_ embedding: EmbeddingSpec, contexts: Int) -> String {
-        embedding.description.replacingOccurrences(of: ":", with: "-") + "-m\(contexts).npz"
+    /// "gaussian-50-0-m200.npz" for gaussian:50:0 on 200 contexts; "whole-corpus-onehot-m148464.npz"
+    /// for a check of the whole corpus (a small corpus can have as many contexts in both data sets).
+    static func certificateName(_ embedding: EmbeddingSpec, contexts: Int, whole: Bool) -> String {
+        (whole ? "whole-corpus-" : "") + embedding.description.replacingOccurrences(of: ":", with: "-") + "-m\(contexts).npz"
     }
 
     /// 3. Training curves where both conditions hold (d = 2m Gaussian features): training.svg and
