@@ -79,16 +79,25 @@ extension NullSpaceSeparability {
         // too (the depth LP's duals are valid cuts wherever c lies), for a deeper point; the
         // shallow result stands if `deepeningRounds` more rounds find none.
         var cutDepth = Self.cutDepth, shallow: SeparabilityResult? = nil, deepened = 0
+        // With the shared depth LP every token solve costs a basis switch: after a pass over all tokens,
+        // the next points are checked against the shallow tokens only (depth ≤ `lazyDepth` at their
+        // last solve), and all tokens again once none of those is cut. Only a pass over all tokens at
+        // one point can end the search with a W.
+        var complete = true
         while monotonicSeconds() < deadline {
             iterations += 1
             var violated = 0
+            let all = complete
             for v in 0..<V {
                 guard let lp = tokens[v] else { depths[v] = 1; continue }
+                if !all && depths[v] > Self.lazyDepth { continue }
                 guard let t = lp.depth(at: point, deadline: deadline) else { return shallow }
                 tokenSolves += 1
                 depths[v] = t
                 if t <= cutDepth { master.add(token: v, normal: lp.cut()); violated += 1 }
             }
+            if !all && violated == 0 { complete = true; continue }
+            complete = shared == nil
             let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
                 + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
             if violated == 0 || (shallow != nil && depths.allSatisfy({ $0 > Self.cutDepth })) {
@@ -116,6 +125,9 @@ extension NullSpaceSeparability {
         }
         return shallow
     }
+
+    /// With the shared depth LP, the tokens re-solved at a new point between passes over all tokens.
+    static var lazyDepth: Double { 0.1 }
 
     /// Rounds of deeper cuts after a point whose W is at the threshold.
     static var deepeningRounds: Int { 20 }
