@@ -42,4 +42,26 @@ final class CheckMarginBracketTests: XCTestCase {
         }
         XCTAssertEqual(separable, 3)
     }
+
+    /// One-hot contexts (H = I): the closed form already gives γ* exactly, 1/√(Σ_j k_j (V − k_j)/V), here
+    /// supports of 1, 2 and 3 of V = 4 tokens: 1/√(3/4 + 4/4 + 3/4) = 1/√2.5. The NTP-SVM solve must not
+    /// run (on real corpora its minimum-norm point took the whole 600 s and 10 GB: every off-support pair
+    /// of a one-token context is active at the optimum), and the margin is γ* itself.
+    func testExactClosedFormSkipsTheMaxMarginSolve() throws {
+        let data = makeData(V: 4, rows: [[0: 2], [0: 1, 1: 3], [1: 1, 2: 1, 3: 5]])
+        let features = ContextFeatures(dimension: 3, contextCount: 3, storage: .identity)
+        let hooks = CheckHooks(maxMarginNorm: { _, _ in
+            XCTFail("the max-margin solve ran although the closed form is exact")
+            return MaxMarginEstimate(norm: 1)
+        })
+        let report = try CheckRunner.run(data, features: features, embedding: "onehot", hooks: hooks)
+        let gamma = 1 / 2.5.squareRoot()
+        XCTAssertEqual(report.verdict, "separable")
+        XCTAssertEqual(try XCTUnwrap(report.margin), gamma, accuracy: 1e-12)
+        XCTAssertEqual(report.marginKind, "max-margin")
+        let bracket = try XCTUnwrap(report.marginBracket)
+        XCTAssertEqual(bracket.lower, gamma, accuracy: 1e-12)
+        XCTAssertEqual(bracket.upper, gamma, accuracy: 1e-12)
+        XCTAssertNil(try XCTUnwrap(report.timings)["max_margin"])
+    }
 }
