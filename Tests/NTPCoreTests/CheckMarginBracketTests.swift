@@ -64,4 +64,25 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertEqual(bracket.upper, gamma, accuracy: 1e-12)
         XCTAssertNil(try XCTUnwrap(report.timings)["max_margin"])
     }
+
+    /// The max-margin hook's minimum-norm point stops at `marginTimeLimit` (`check --time-limit`), not at
+    /// a fixed 600 s: with no time at all it ends after its first pass, undecided, and the margin comes
+    /// from `MaxMarginSolver` (no W^mm in the estimate); with the default it reaches W^mm.
+    func testMaxMarginHookHonoursItsTimeLimit() throws {
+        var rng = SeededGenerator(seed: 6)
+        let m = 40, V = 10, d = 30
+        let rows: [[Int: Double]] = (0..<m).map { _ in
+            let k = 3 + Int(rng.next() % 6)
+            var row: [Int: Double] = [:]
+            while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
+            return row
+        }
+        let data = makeData(V: V, rows: rows)
+        let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+        let full = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
+        XCTAssertNotNil(full.weights)
+        let none = try XCTUnwrap(CheckHooks.standard(marginTimeLimit: 0).maxMarginNorm)(data, features)
+        XCTAssertNil(none.weights)
+        XCTAssertEqual(none.norm / full.norm, 1, accuracy: 1e-4)
+    }
 }
