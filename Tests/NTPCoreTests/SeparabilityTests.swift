@@ -251,4 +251,34 @@ final class SeparabilityTests: XCTestCase {
         XCTAssertEqual(r.firstOrder!.bestFractionSeparated, 1)
         XCTAssertGreaterThan(r.firstOrder!.bestNormalizedMinMargin, 0)
     }
+
+    /// The exact LP's Farkas pair carries no round-off multipliers: its simplex duals hold α of about
+    /// 1e-16 on contexts that take no part (the Sherlock Holmes check reported "α on 10 contexts" for
+    /// a certificate of 2), and `involvedContexts` must list only the contexts that carry weight.
+    func testLPFarkasCertificateDropsRoundOffMultipliers() {
+        var o = SeparabilityOptions()
+        o.useMinNormPoint = false; o.useNullSpaceLP = false; o.useForcedTies = false
+        var probed = 0
+        for seed in UInt64(0)..<8 {
+            var rng = SeededGenerator(seed: seed)
+            let m = 40, V = 10, d = 12
+            let rows: [[Int: Double]] = (0..<m).map { _ in
+                let k = 2 + Int(rng.next() % 5)
+                var row: [Int: Double] = [:]
+                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
+                return row
+            }
+            let data = makeData(V: V, rows: rows)
+            let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+            let r = Separability.decide(data, features: features, options: o)
+            guard r.verdict == .notSeparable, let f = r.farkas else { continue }
+            probed += 1
+            let alphaMax = f.marginMultipliers.map(\.weight).max() ?? 0
+            let betaMax = f.tieMultipliers.map { abs($0.weight) }.max() ?? 0
+            XCTAssertTrue(f.marginMultipliers.allSatisfy { $0.weight > 1e-12 * alphaMax }, "seed \(seed): \(f.marginMultipliers.map(\.weight).sorted().prefix(3))")
+            XCTAssertTrue(f.tieMultipliers.allSatisfy { abs($0.weight) > 1e-12 * max(alphaMax, betaMax) }, "seed \(seed)")
+            XCTAssertTrue(r.involvedContexts.allSatisfy { $0.weight > 1e-12 }, "seed \(seed)")
+        }
+        XCTAssertGreaterThan(probed, 0)
+    }
 }
