@@ -3,6 +3,20 @@ import TestSupport
 @testable import NTPCore
 import NTPFormats
 
+/// m seeded random supports over V tokens (sizes `smallest` ..< `smallest` + `sizes`, count 1 each) with
+/// Gaussian features H (d × m) drawn after them from the same generator.
+func randomGaussianInstance(seed: UInt64, m: Int, V: Int, d: Int, smallest: Int, sizes: Int) -> (DataSet, ContextFeatures) {
+    var rng = SeededGenerator(seed: seed)
+    let rows: [[Int: Double]] = (0..<m).map { _ in
+        let k = smallest + Int(rng.next() % UInt64(sizes))
+        var row: [Int: Double] = [:]
+        while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
+        return row
+    }
+    let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+    return (makeData(V: V, rows: rows), features)
+}
+
 /// `check` tightens the decision's bracket on γ* with its NTP-SVM solve (`CheckRunner`, `MaxMarginEstimate`).
 final class CheckMarginBracketTests: XCTestCase {
     /// m = 40 random supports (3–8 of V = 10 tokens) with Gaussian H of d = 30–36 < m, separable, decided
@@ -13,16 +27,7 @@ final class CheckMarginBracketTests: XCTestCase {
     func testMaxMarginSolveClosesTheBracket() throws {
         var separable = 0
         for (seed, d) in [(UInt64(6), 30), (7, 32), (8, 36)] {
-            var rng = SeededGenerator(seed: seed)
-            let m = 40, V = 10
-            let rows: [[Int: Double]] = (0..<m).map { _ in
-                let k = 3 + Int(rng.next() % 6)
-                var row: [Int: Double] = [:]
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-                return row
-            }
-            let data = makeData(V: V, rows: rows)
-            let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+            let (data, features) = randomGaussianInstance(seed: seed, m: 40, V: 10, d: d, smallest: 3, sizes: 6)
             // Without the solve the report keeps the decision's bracket.
             let plain = try CheckRunner.run(data, features: features, embedding: "test")
             guard plain.verdict == "separable" else { continue }
@@ -69,16 +74,7 @@ final class CheckMarginBracketTests: XCTestCase {
     /// a fixed 600 s: with no time at all it ends after its first pass, undecided, and the margin comes
     /// from `MaxMarginSolver` (no W^mm in the estimate); with the default it reaches W^mm.
     func testMaxMarginHookHonoursItsTimeLimit() throws {
-        var rng = SeededGenerator(seed: 6)
-        let m = 40, V = 10, d = 30
-        let rows: [[Int: Double]] = (0..<m).map { _ in
-            let k = 3 + Int(rng.next() % 6)
-            var row: [Int: Double] = [:]
-            while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-            return row
-        }
-        let data = makeData(V: V, rows: rows)
-        let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+        let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
         let full = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
         XCTAssertNotNil(full.weights)
         let none = try XCTUnwrap(CheckHooks.standard(marginTimeLimit: 0).maxMarginNorm)(data, features)

@@ -260,16 +260,7 @@ final class SeparabilityTests: XCTestCase {
         o.useMinNormPoint = false; o.useNullSpaceLP = false; o.useForcedTies = false
         var probed = 0
         for seed in UInt64(0)..<8 {
-            var rng = SeededGenerator(seed: seed)
-            let m = 40, V = 10, d = 12
-            let rows: [[Int: Double]] = (0..<m).map { _ in
-                let k = 2 + Int(rng.next() % 5)
-                var row: [Int: Double] = [:]
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-                return row
-            }
-            let data = makeData(V: V, rows: rows)
-            let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+            let (data, features) = randomGaussianInstance(seed: seed, m: 40, V: 10, d: 12, smallest: 2, sizes: 5)
             let r = Separability.decide(data, features: features, options: o)
             guard r.verdict == .notSeparable, let f = r.farkas else { continue }
             probed += 1
