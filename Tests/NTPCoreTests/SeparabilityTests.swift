@@ -250,6 +250,13 @@ final class SeparabilityTests: XCTestCase {
         // which the hinge subgradient reaches (every context's margin positive).
         XCTAssertEqual(r.firstOrder!.bestFractionSeparated, 1)
         XCTAssertGreaterThan(r.firstOrder!.bestNormalizedMinMargin, 0)
+        XCTAssertEqual(r.firstOrder!.iterations, 50)
+        // A pass costs V · nnz(H) = 3 · 4 = 12 logit products (H's zeros are not stored): a budget of
+        // 30 allows 2 iterations.
+        o.maxFirstOrderWork = 30
+        let capped = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [-1, -1]]), options: o)
+        XCTAssertEqual(capped.verdict, .undecided)
+        XCTAssertEqual(capped.firstOrder!.iterations, 2)
     }
 
     /// The exact LP's Farkas pair carries no round-off multipliers: its simplex duals hold α of about

@@ -248,8 +248,10 @@ public enum Separability {
         func undecided(_ reason: String, lp: SeparabilityLPStatistics?) -> SeparabilityResult {
             var r = SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: lp, reason: reason)
             if options.firstOrderIterations > 0 {
-                r.firstOrder = FirstOrderSeparability.run(data, features: features,
-                                                          iterations: options.firstOrderIterations,
+                // A pass computes every logit one product at a time (V · nnz(H)), after the time limit.
+                let pass = max(V * cols.offsets[m], 1)
+                let iterations = min(options.firstOrderIterations, max(1, options.maxFirstOrderWork / pass))
+                r.firstOrder = FirstOrderSeparability.run(data, features: features, iterations: iterations,
                                                           complementProjector: complementProjector)
             }
             return r
