@@ -10,6 +10,14 @@ public enum CheckRunner {
                            options: CheckOptions = CheckOptions(), hooks: CheckHooks = CheckHooks()) throws -> CheckReport {
         let start = monotonicSeconds()
         var timings: [String: Double] = [:]
+        if hooks.compatibilityResidual != nil || hooks.minimizeCrossEntropy != nil || hooks.maxMarginNorm != nil {
+            // Each of them holds about four V × d arrays (W, gradient, Adam's moments; CGLS's vectors).
+            // Checked before the decision, so that nothing is written when they cannot run.
+            let (v, d) = (data.vocabularySize, features.dimension)
+            try AvailableMemory.require(product: [v, d, 4, MemoryLayout<Double>.size],
+                                        for: "the compatibility solve and the entropy gap (W is V × d = \(v) × \(d))",
+                                        advice: "decide separability alone with --no-compat --gap-steps 0, or check fewer contexts (--max-contexts)")
+        }
         // One BLAS thread, as the Wolfe solver already does: with OpenBLAS's threads (the machine's
         // cores by default) the decision's active set, the Farkas weights, the Adam run of the entropy
         // gap and every number after them changed with the core count. The loss keeps its own
