@@ -15,7 +15,7 @@ public enum CheckRunner {
             // Checked before the decision, so that nothing is written when they cannot run.
             let (v, d) = (data.vocabularySize, features.dimension)
             try AvailableMemory.require(product: [v, d, 4, MemoryLayout<Double>.size],
-                                        for: "the compatibility solve and the entropy gap (W is V × d = \(v) × \(d))",
+                                        for: "holding W (V × d = \(v) × \(d)) for the compatibility solve and the entropy gap",
                                         advice: "decide separability alone with --no-compat --gap-steps 0, or check fewer contexts (--max-contexts)")
         }
         // One BLAS thread, as the Wolfe solver already does: with OpenBLAS's threads (the machine's
