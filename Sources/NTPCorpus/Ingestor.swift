@@ -88,8 +88,10 @@ public final class Ingestor {
     public func makeDataSet() throws -> DataSet {
         if let built { return built }
         guard let p = processor, p.sequences.eventCount > 0 else {
+            // The boundary as resolved: `auto` is none for token id streams.
+            let boundary = processor?.boundary ?? options.boundary
             throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
-                + (options.order > 1 && options.boundary == .none ? " (with --boundary none, order \(options.order) needs at least \(options.order) tokens)" : ""))
+                + (options.order > 1 && boundary == .none ? " (with --boundary none, order \(options.order) needs at least \(options.order) tokens)" : ""))
         }
         var resolved = options
         resolved.boundary = p.boundary

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// `check`: the certificate output never overwrites an input, and the report and certificate are
@@ -11,6 +12,20 @@ final class CheckRobustnessTests: XCTestCase {
         try assertOutputPathsRefused(in: dir, input: "d.npz") { self.base + ["--certificate", $0] }
         try assertRefused(base + ["--embedding", "file:h.npy", "--certificate", "h.npy"], in: dir, untouched: ["h.npy"],
                           fragment: "it is an input of this command")
+    }
+
+    /// The compatibility solve, the entropy gap's Adam run and the NTP-SVM hold V × d arrays: on a
+    /// whole corpus (Debian's German fortunes, V = 48,865 by m = 226,404 one-hot contexts) `check`
+    /// aborted on an 88 GB allocation. Here V = 10⁶ over 10⁵ one-hot contexts (8 · 10¹¹ bytes per
+    /// array): one line naming the way out, before anything is decided or written.
+    func testWSpaceSolvesThatCannotFitAreRefusedUpFront() throws {
+        let dir = temporaryDirectory()
+        try shell("cd '\(dir.path)' && python3 -c \"import numpy as np, scipy.sparse as sp; m = 10**5; "
+                  + "sp.save_npz('wide.npz', sp.csr_matrix((np.ones(m), (np.arange(m), np.arange(m) * 7)), shape=(m, 10**6)))\"")
+        let certificate = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", dir.appendingPathComponent("wide.npz").path, "--certificate", certificate.path])
+        assertFails(run, with: "holding W (V × d = 1000000 × 100000) for the compatibility solve", noFileAt: certificate)
+        XCTAssertTrue(run.stderr.contains("--no-compat --gap-steps 0"), run.stderr)
     }
 
     func testDevFullIsReportedAndNotReplaced() throws {

@@ -1,8 +1,21 @@
 import XCTest
+import TestSupport
 import Foundation
 
 /// `solve` on bad outputs and signals, and the same bytes every run.
 final class SolveRobustnessTests: XCTestCase {
+    /// W* works on V × m logits and V × d weights: positional one-hot features on Debian's German
+    /// fortunes (V = 48,865, m = 226,404) aborted on an 88 GB allocation. Here 70,000 distinct words in
+    /// lines of 7 (V = 70,002, m = 70,001, d = 2V): one error line, no output file.
+    func testSubspaceThatCannotFitIsRefused() throws {
+        let dir = temporaryDirectory()
+        let text = (0..<10_000).map { i in (0..<7).map { "w\(i * 7 + $0)" }.joined(separator: " ") }.joined(separator: "\n")
+        let data = try ingestWords(text, in: dir, order: 3)
+        let out = dir.appendingPathComponent("sol.npz")
+        let run = try ntpsep(["solve", data, "--embedding", "positional-onehot", "-o", out.path, "-q"])
+        assertFails(run, with: "the data subspace (V = 70002, m = 70001, d = 140004) needs ", noFileAt: out)
+    }
+
     func testOutputThatIsAnInputOrNotAFileIsRefused() throws {
         let dir = try folderWithData()
         try assertOutputPathsRefused(in: dir, input: "d.npz") { ["solve", "d.npz", "-o", $0, "-q"] }

@@ -19,6 +19,22 @@ final class TrainRobustnessTests: XCTestCase {
         try assertRefused(base + ["--log", "x.csv", "--plot", "x.csv"], in: dir, fragment: "cannot write x.csv twice")
     }
 
+    /// W, its gradient and Adam's moments are V × d each: positional one-hot features on Debian's German
+    /// fortunes (V = 48,865, d = 97,730) aborted on a 38 GB allocation. Here 70,000 distinct words in
+    /// lines of 7 (V = 70,002, d = 2V: 39 GB per array): an error naming the size, no output file.
+    func testWeightsThatCannotFitAreRefused() throws {
+        let dir = temporaryDirectory()
+        let text = (0..<10_000).map { i in (0..<7).map { "w\(i * 7 + $0)" }.joined(separator: " ") }.joined(separator: "\n")
+        let data = try ingestWords(text, in: dir, order: 3)
+        let out = dir.appendingPathComponent("w.npy")
+        let run = try ntpsep(["train", data, "--embedding", "positional-onehot", "--steps", "2", "--optimizer", "adam",
+                              "--reference", "none", "-o", out.path])
+        XCTAssertEqual(run.status, 1)
+        let last = run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("Error: training W (V × d = 70002 × 140004) with Adam needs "), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
     func testDevFullIsReportedAndNotReplaced() throws {
         let dir = try folderWithData()
         let run = try watchedRun(base + ["--log", "/dev/full"], in: dir)

@@ -3,6 +3,20 @@ import TestSupport
 @testable import NTPCore
 import NTPFormats
 
+/// m seeded random supports over V tokens (sizes `smallest` ..< `smallest` + `sizes`, count 1 each) with
+/// Gaussian features H (d × m) drawn after them from the same generator.
+func randomGaussianInstance(seed: UInt64, m: Int, V: Int, d: Int, smallest: Int, sizes: Int) -> (DataSet, ContextFeatures) {
+    var rng = SeededGenerator(seed: seed)
+    let rows: [[Int: Double]] = (0..<m).map { _ in
+        let k = smallest + Int(rng.next() % UInt64(sizes))
+        var row: [Int: Double] = [:]
+        while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
+        return row
+    }
+    let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+    return (makeData(V: V, rows: rows), features)
+}
+
 /// `check` tightens the decision's bracket on γ* with its NTP-SVM solve (`CheckRunner`, `MaxMarginEstimate`).
 final class CheckMarginBracketTests: XCTestCase {
     /// m = 40 random supports (3–8 of V = 10 tokens) with Gaussian H of d = 30–36 < m, separable, decided
@@ -13,16 +27,7 @@ final class CheckMarginBracketTests: XCTestCase {
     func testMaxMarginSolveClosesTheBracket() throws {
         var separable = 0
         for (seed, d) in [(UInt64(6), 30), (7, 32), (8, 36)] {
-            var rng = SeededGenerator(seed: seed)
-            let m = 40, V = 10
-            let rows: [[Int: Double]] = (0..<m).map { _ in
-                let k = 3 + Int(rng.next() % 6)
-                var row: [Int: Double] = [:]
-                while row.count < k { row[Int(rng.next() % UInt64(V))] = 1 }
-                return row
-            }
-            let data = makeData(V: V, rows: rows)
-            let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+            let (data, features) = randomGaussianInstance(seed: seed, m: 40, V: 10, d: d, smallest: 3, sizes: 6)
             // Without the solve the report keeps the decision's bracket.
             let plain = try CheckRunner.run(data, features: features, embedding: "test")
             guard plain.verdict == "separable" else { continue }
@@ -41,5 +46,39 @@ final class CheckMarginBracketTests: XCTestCase {
             XCTAssertGreaterThan(before.upper / before.lower, 2, "seed \(seed): the decision alone leaves a wide bracket")
         }
         XCTAssertEqual(separable, 3)
+    }
+
+    /// One-hot contexts (H = I): the closed form already gives γ* exactly, 1/√(Σ_j k_j (V − k_j)/V), here
+    /// supports of 1, 2 and 3 of V = 4 tokens: 1/√(3/4 + 4/4 + 3/4) = 1/√2.5. The NTP-SVM solve must not
+    /// run (on real corpora its minimum-norm point took the whole 600 s and 10 GB: every off-support pair
+    /// of a one-token context is active at the optimum), and the margin is γ* itself.
+    func testExactClosedFormSkipsTheMaxMarginSolve() throws {
+        let data = makeData(V: 4, rows: [[0: 2], [0: 1, 1: 3], [1: 1, 2: 1, 3: 5]])
+        let features = ContextFeatures(dimension: 3, contextCount: 3, storage: .identity)
+        let hooks = CheckHooks(maxMarginNorm: { _, _ in
+            XCTFail("the max-margin solve ran although the closed form is exact")
+            return MaxMarginEstimate(norm: 1)
+        })
+        let report = try CheckRunner.run(data, features: features, embedding: "onehot", hooks: hooks)
+        let gamma = 1 / 2.5.squareRoot()
+        XCTAssertEqual(report.verdict, "separable")
+        XCTAssertEqual(try XCTUnwrap(report.margin), gamma, accuracy: 1e-12)
+        XCTAssertEqual(report.marginKind, "max-margin")
+        let bracket = try XCTUnwrap(report.marginBracket)
+        XCTAssertEqual(bracket.lower, gamma, accuracy: 1e-12)
+        XCTAssertEqual(bracket.upper, gamma, accuracy: 1e-12)
+        XCTAssertNil(try XCTUnwrap(report.timings)["max_margin"])
+    }
+
+    /// The max-margin hook's minimum-norm point stops at `marginTimeLimit` (`check --time-limit`), not at
+    /// a fixed 600 s: with no time at all it ends after its first pass, undecided, and the margin comes
+    /// from `MaxMarginSolver` (no W^mm in the estimate); with the default it reaches W^mm.
+    func testMaxMarginHookHonoursItsTimeLimit() throws {
+        let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
+        let full = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
+        XCTAssertNotNil(full.weights)
+        let none = try XCTUnwrap(CheckHooks.standard(marginTimeLimit: 0).maxMarginNorm)(data, features)
+        XCTAssertNil(none.weights)
+        XCTAssertEqual(none.norm / full.norm, 1, accuracy: 1e-4)
     }
 }

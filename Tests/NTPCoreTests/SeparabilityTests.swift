@@ -250,5 +250,33 @@ final class SeparabilityTests: XCTestCase {
         // which the hinge subgradient reaches (every context's margin positive).
         XCTAssertEqual(r.firstOrder!.bestFractionSeparated, 1)
         XCTAssertGreaterThan(r.firstOrder!.bestNormalizedMinMargin, 0)
+        XCTAssertEqual(r.firstOrder!.iterations, 50)
+        // A pass costs V · nnz(H) = 3 · 4 = 12 logit products (H's zeros are not stored): a budget of
+        // 30 allows 2 iterations.
+        o.maxFirstOrderWork = 30
+        let capped = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [-1, -1]]), options: o)
+        XCTAssertEqual(capped.verdict, .undecided)
+        XCTAssertEqual(capped.firstOrder!.iterations, 2)
+    }
+
+    /// The exact LP's Farkas pair carries no round-off multipliers: its simplex duals hold α of about
+    /// 1e-16 on contexts that take no part (the Sherlock Holmes check reported "α on 10 contexts" for
+    /// a certificate of 2), and `involvedContexts` must list only the contexts that carry weight.
+    func testLPFarkasCertificateDropsRoundOffMultipliers() {
+        var o = SeparabilityOptions()
+        o.useMinNormPoint = false; o.useNullSpaceLP = false; o.useForcedTies = false
+        var probed = 0
+        for seed in UInt64(0)..<8 {
+            let (data, features) = randomGaussianInstance(seed: seed, m: 40, V: 10, d: 12, smallest: 2, sizes: 5)
+            let r = Separability.decide(data, features: features, options: o)
+            guard r.verdict == .notSeparable, let f = r.farkas else { continue }
+            probed += 1
+            let alphaMax = f.marginMultipliers.map(\.weight).max() ?? 0
+            let betaMax = f.tieMultipliers.map { abs($0.weight) }.max() ?? 0
+            XCTAssertTrue(f.marginMultipliers.allSatisfy { $0.weight > 1e-12 * alphaMax }, "seed \(seed): \(f.marginMultipliers.map(\.weight).sorted().prefix(3))")
+            XCTAssertTrue(f.tieMultipliers.allSatisfy { abs($0.weight) > 1e-12 * max(alphaMax, betaMax) }, "seed \(seed)")
+            XCTAssertTrue(r.involvedContexts.allSatisfy { $0.weight > 1e-12 }, "seed \(seed)")
+        }
+        XCTAssertGreaterThan(probed, 0)
     }
 }

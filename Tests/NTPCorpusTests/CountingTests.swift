@@ -105,6 +105,12 @@ final class CountingTests: XCTestCase {
     func testEmptyCorpusAndBadOptions() throws {
         let empty = temporaryFile("\n  \n")
         XCTAssertThrowsError(try ingest([empty])) { XCTAssertEqual("\($0)", "no tokens found in \(empty)") }
+        // One uint16 token id: a token stream's `auto` boundary is none, so order 2 has no event, and
+        // the message says why (it used to say only "no tokens found", for a file holding a token).
+        let oneID = temporaryFile([7, 0])
+        XCTAssertThrowsError(try ingest([oneID]) { $0.format = .u16; $0.order = 2 }) {
+            XCTAssertEqual("\($0)", "no tokens found in \(oneID) (with --boundary none, order 2 needs at least 2 tokens)")
+        }
         XCTAssertThrowsError(try ingest([empty]) { $0.order = 0 }) {
             XCTAssertEqual("\($0)", "--order must be at least 1 (got 0): order N uses the previous N−1 tokens as context")
         }

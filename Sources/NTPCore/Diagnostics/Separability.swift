@@ -213,11 +213,15 @@ public enum Separability {
             let c2 = verify(polished, data: data, features: features, tolerance: options.tolerance)
             if c2.valid || c2.relativeResidual < check.relativeResidual { cert = polished; check = c2 }
         }
-        if check.valid, let smaller = pruned(cert) {
-            let c2 = verify(smaller, data: data, features: features, tolerance: options.tolerance)
-            if c2.valid { cert = smaller; check = c2 }
-        }
-        return (cert, check)
+        return withoutRoundOff(cert, check, data: data, features: features, options: options)
+    }
+
+    /// The verified pair without its round-off multipliers (`pruned`) when the smaller pair still verifies.
+    static func withoutRoundOff(_ cert: FarkasCertificate, _ check: CertificateCheck, data: DataSet, features: ContextFeatures,
+                                options: SeparabilityOptions) -> (FarkasCertificate, CertificateCheck) {
+        guard check.valid, let smaller = pruned(cert) else { return (cert, check) }
+        let c2 = verify(smaller, data: data, features: features, tolerance: options.tolerance)
+        return c2.valid ? (smaller, c2) : (cert, check)
     }
 
     /// A verified Farkas pair as a result; γ* ∈ [0, min(upper, ‖residual‖)].
@@ -250,8 +254,10 @@ public enum Separability {
         func undecided(_ reason: String, lp: SeparabilityLPStatistics?) -> SeparabilityResult {
             var r = SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: lp, reason: reason)
             if options.firstOrderIterations > 0 {
-                r.firstOrder = FirstOrderSeparability.run(data, features: features,
-                                                          iterations: options.firstOrderIterations,
+                // A pass computes every logit one product at a time (V · nnz(H)), after the time limit.
+                let pass = max(V * cols.offsets[m], 1)
+                let iterations = min(options.firstOrderIterations, max(1, options.maxFirstOrderWork / pass))
+                r.firstOrder = FirstOrderSeparability.run(data, features: features, iterations: iterations,
                                                           complementProjector: complementProjector)
             }
             return r
@@ -292,6 +298,8 @@ public enum Separability {
                 let c2 = verify(polished, data: data, features: features, tolerance: options.tolerance)
                 if c2.valid || c2.relativeResidual < check.relativeResidual { cert = polished; check = c2 }
             }
+            // The simplex duals hold round-off α on contexts that take no part.
+            (cert, check) = withoutRoundOff(cert, check, data: data, features: features, options: options)
             stats.totalSeconds = monotonicSeconds() - start
             guard check.valid else {
                 var r = undecided("Farkas certificate failed verification: \(check.failure ?? "")", lp: stats)

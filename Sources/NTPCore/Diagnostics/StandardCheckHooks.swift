@@ -11,8 +11,9 @@ extension CheckHooks {
     /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run to its optimum (with its W^mm and ‖x*‖ for
 ///   the bracket on γ*), else from `MaxMarginSolver`;
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
+    /// The minimum-norm point of the margin stops after `marginTimeLimit` seconds (`check --time-limit`).
     public static func standard(crossEntropySteps: Int = 2_000, tolerance: Double = 1e-6, window: Int = 200,
-                                threads: Int = 2) -> CheckHooks {
+                                threads: Int = 2, marginTimeLimit: Double = 600) -> CheckHooks {
         CheckHooks(
             compatibilityResidual: { data, features in
                 try DataSubspace(data: data, features: features).solveFinitePart().relativeResidual
@@ -40,7 +41,10 @@ extension CheckHooks {
                                        description: "Adam from W = 0, η = \(eta), \(how)")
             },
             maxMarginNorm: { data, features in
-                if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features), wolfe.verdict == .separable {
+                var options = SeparabilityOptions()
+                options.timeLimit = marginTimeLimit
+                if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features, options: options),
+                   wolfe.verdict == .separable {
                     // The minimum-norm point x* is a point of the constraint vectors' hull: ‖x*‖ ≥ γ*.
                     return MaxMarginEstimate(norm: 1 / wolfe.gamma, weights: wolfe.weights, upper: wolfe.bracket.upper)
                 }

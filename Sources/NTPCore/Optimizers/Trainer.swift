@@ -1,4 +1,5 @@
 import Foundation
+import NTPFormats
 
 /// Starting point W_0.
 public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertible {
@@ -116,6 +117,11 @@ public final class Trainer {
         if let b = options.batchContexts, b < 1 || b > loss.contextCount {
             throw TrainingError.invalidOption("--batch-contexts must be in 1...\(loss.contextCount)")
         }
+        // W and its gradient, and Adam's two moments, each V × d.
+        let arrays = options.optimizer.kind == .adam ? 4 : 2
+        try AvailableMemory.require(product: [n, arrays, MemoryLayout<Double>.size],
+                                    for: "training W (V × d = \(loss.vocabularySize) × \(loss.dimension)) with \(options.optimizer.kind == .adam ? "Adam" : options.optimizer.kind.rawValue.uppercased())",
+                                    advice: "keep fewer tokens (ingest --max-vocab) or use a smaller embedding")
         self.loss = loss; self.options = options; self.reference = reference
         let direction = reference.flatMap { $0.hasDirection ? $0 : nil }
         mm2 = direction.map { Trainer.dot($0.wMM, $0.wMM) }

@@ -59,6 +59,11 @@ public final class DataSubspace {
         guard features.contextCount == data.contextCount else {
             throw DataSetError.invalid("features have \(features.contextCount) contexts but the data set has \(data.contextCount)")
         }
+        // Its solves hold V × m logits and V × d weights (the sparse-feature normal operator, W itself).
+        let (v, m, d) = (data.vocabularySize, data.contextCount, features.dimension)
+        try AvailableMemory.require(product: [v, m + d, 2, MemoryLayout<Double>.size],
+                                    for: "the data subspace (V = \(v), m = \(m), d = \(d))",
+                                    advice: "use fewer contexts or keep fewer tokens (ingest --max-vocab)")
         layout = try SupportLayout(data)
         vocabularySize = data.vocabularySize
         contextCount = data.contextCount

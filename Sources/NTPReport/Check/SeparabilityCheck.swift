@@ -74,7 +74,7 @@ public struct SeparabilityCheck {
 
     /// The standard hooks, minus what the options turn off.
     private func hooks() -> CheckHooks {
-        var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1))
+        var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1), marginTimeLimit: timeLimit)
         if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
         if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
         return hooks

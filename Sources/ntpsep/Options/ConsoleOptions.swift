@@ -31,7 +31,7 @@ struct QuietFlag: ParsableArguments {
 
 /// `--time-limit SECONDS`: the budget of each separability decision (check, sweep).
 struct TimeBudget: ParsableArguments {
-    @Option(help: "Time budget of each separability decision (all its routes: null-space cutting planes or LP, minimum-norm point, exact LP), seconds (default: 600 for check, 120 for sweep).")
+    @Option(help: "Time budget of each separability decision (all its routes: null-space cutting planes or LP, minimum-norm point, exact LP) and of check's NTP-SVM margin solve, seconds (default: 600 for check, 120 for sweep).")
     var timeLimit: Double?
 
     /// The budget given, or `standard`.
