@@ -64,10 +64,25 @@ struct NullSpaceSeparability {
     @inline(__always) func null(_ j: Int, _ c: Int) -> Double { vt[(rank + c) + j * contexts.count] }
 
     /// Nonzeros of the LP's off-support block, k · Σ_j (V − k_j): what the route costs.
-    var marginNonzeros: Int {
-        var pairs = 0
-        for j in contexts { pairs += V - data.supportSize(j) }
-        return pairs * nullity
+    var marginNonzeros: Int { Self.offSupportPairs(data, contexts) * nullity }
+
+    /// Whether the cutting planes can hold their depth LPs: one per token within
+    /// `maxNullSpaceNonzeros`, or the shared one (k × m') within `maxSharedDepthNonzeros`.
+    var fitsCuttingPlanes: Bool {
+        marginNonzeros <= options.maxNullSpaceNonzeros || nullity * contexts.count <= options.maxSharedDepthNonzeros
+    }
+
+    /// Whether the depth LPs are too large for any k the SVD could find (k ≥ m' − d), so that the
+    /// SVD is not worth computing.
+    static func depthLPsOutOfReach(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> Bool {
+        let live = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
+        let k = max(live.count - features.dimension, 0)
+        return offSupportPairs(data, live) * k > options.maxNullSpaceNonzeros && k * live.count > options.maxSharedDepthNonzeros
+    }
+
+    /// Σ_j (V − k_j) over `contexts`.
+    static func offSupportPairs(_ data: DataSet, _ contexts: [Int]) -> Int {
+        contexts.reduce(0) { $0 + data.vocabularySize - data.supportSize($1) }
     }
 
     /// Decides, or returns nil when the LP fails or runs out of time (the caller falls back).

@@ -154,13 +154,14 @@ public enum Separability {
     static func decideByNullSpace(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
                                   deadline: Double, maxNullityShare: Double? = nil) -> SeparabilityResult? {
         let share = maxNullityShare ?? options.maxNullityShare
-        guard monotonicSeconds() < deadline,
+        guard monotonicSeconds() < deadline, !NullSpaceSeparability.depthLPsOutOfReach(data, features: features, options: options),
               let route = NullSpaceSeparability(data: data, features: features, options: options, maxNullityShare: share),
               route.nullity > 0, Double(route.nullity) <= share * Double(route.rank) else { return nil }
         // The second call leaves the small-k instances to the first, which has tried them already.
         let triedFirst = Double(route.nullity) <= options.maxNullityShare * Double(route.rank)
         if maxNullityShare != nil, share > options.maxNullityShare, triedFirst { return nil }
-        if options.useNullSpaceCuttingPlanes, let decided = route.decideByCuttingPlanes(deadline: deadline) { return decided }
+        if options.useNullSpaceCuttingPlanes, route.fitsCuttingPlanes,
+           let decided = route.decideByCuttingPlanes(deadline: deadline) { return decided }
         guard triedFirst, route.marginNonzeros <= options.maxNullSpaceNonzeros, monotonicSeconds() < deadline else { return nil }
         return route.decide(deadline: deadline)
     }

@@ -61,6 +61,10 @@ public struct SeparabilityOptions: Sendable {
     /// the full LP is built only below it, and the cutting planes keep one depth LP per token below it
     /// (one shared depth LP above).
     public var maxNullSpaceNonzeros = 20_000_000
+    /// Largest k · m' of the cutting planes' shared depth LP (used past `maxNullSpaceNonzeros`): its
+    /// token solves are k × m' LPs, fast for 100 contexts (k = 70) and hopeless for 2,000 (k = 1,000,
+    /// where the W-space LP keeps the time: 46 s against a 10 s limit on the Devil's Dictionary).
+    public var maxSharedDepthNonzeros = 200_000
     /// Constraint-generation rounds before giving up ("undecided").
     public var maxRounds = 500
     /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
