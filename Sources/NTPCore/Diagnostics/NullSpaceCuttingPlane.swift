@@ -45,33 +45,8 @@ extension NullSpaceSeparability {
         let k = nullity
         guard k > 0 else { return nil }
         let (holds, offPairs) = tokenPairs()
-        var firstPair = [Int](repeating: offPairs.count, count: V + 1)
-        for (i, pair) in offPairs.enumerated().reversed() { firstPair[pair.token] = i }
-        for v in stride(from: V - 1, through: 0, by: -1) { firstPair[v] = min(firstPair[v], firstPair[v + 1]) }
-
-        let master = CutMaster(k: k)
-        // One GLPK problem per token while their k·Σ(off pairs) numbers fit `maxNullSpaceNonzeros`,
-        // else one problem that every token borrows in turn.
-        let shared = offPairs.count * k > options.maxNullSpaceNonzeros
-            ? SharedDepthProblem(nullRows: contexts.indices.flatMap { j in (0..<k).map { null(j, $0) } }, contexts: contexts.count, k: k)
-            : nil
-        var tokens: [DepthLP?] = []
-        var center = [Double](repeating: 0, count: k)
-        var missing: [[Double]] = []
-        for v in 0..<V {
-            let pairs = firstPair[v]..<firstPair[v + 1]
-            for i in pairs { for c in 0..<k { center[c] += null(offPairs[i].context, c) } }
-            for z in missingDirections(holding: holds[v]) { master.add(token: v, normal: z, isEquality: true); missing.append(z) }
-            if pairs.isEmpty { tokens.append(nil) }
-            else if let shared { tokens.append(SharedTokenDepthLP(problem: shared, holding: holds[v])) }
-            else { tokens.append(TokenDepthLP(offRows: pairs.map { i in (0..<k).map { null(offPairs[i].context, $0) } }, k: k)) }
-        }
-        // Start at the sum of the a_v (central for the cones), on the subspace every cone spans, in the box.
-        let before = center.map(abs).max() ?? 0
-        Self.removeComponents(along: missing, from: &center)
-        let scale = center.map(abs).max() ?? 0
-        // The missing directions may span R^k: then c = 0 is the only point, and every cone gets its cut.
-        var point = scale > 1e-9 * before ? center.map { $0 / scale } : [Double](repeating: 0, count: k)
+        let (master, tokens, firstPoint, shared) = cuttingPlaneStart(holds: holds, offPairs: offPairs)
+        var point = firstPoint
         var iterations = 0, tokenSolves = 0
         var depths = [Double](repeating: 0, count: V)
         // A point barely inside every cone gives a W whose margin is within round-off of 0 ("at the
@@ -97,7 +72,7 @@ extension NullSpaceSeparability {
                 if t <= cutDepth { master.add(token: v, normal: lp.cut()); violated += 1 }
             }
             if !all && violated == 0 { complete = true; continue }
-            complete = shared == nil
+            complete = !shared
             let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
                 + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
             if violated == 0 || (shallow != nil && depths.allSatisfy({ $0 > Self.cutDepth })) {
@@ -124,6 +99,42 @@ extension NullSpaceSeparability {
             point = next
         }
         return shallow
+    }
+
+    /// The cutting planes' start: the master with every token's missing directions as equalities, a
+    /// depth LP per token (nil for a token in every support), whether they share one GLPK problem, and
+    /// the first point.
+    private func cuttingPlaneStart(holds: [[Int]], offPairs: [(token: Int, context: Int)])
+        -> (master: CutMaster, tokens: [DepthLP?], point: [Double], shared: Bool) {
+        let k = nullity
+        var firstPair = [Int](repeating: offPairs.count, count: V + 1)
+        for (i, pair) in offPairs.enumerated().reversed() { firstPair[pair.token] = i }
+        for v in stride(from: V - 1, through: 0, by: -1) { firstPair[v] = min(firstPair[v], firstPair[v + 1]) }
+
+        let master = CutMaster(k: k)
+        // One GLPK problem per token while their k·Σ(off pairs) numbers fit `maxNullSpaceNonzeros`,
+        // else one problem that every token borrows in turn.
+        let shared = offPairs.count * k > options.maxNullSpaceNonzeros
+            ? SharedDepthProblem(nullRows: contexts.indices.flatMap { j in (0..<k).map { null(j, $0) } }, contexts: contexts.count, k: k)
+            : nil
+        var tokens: [DepthLP?] = []
+        var center = [Double](repeating: 0, count: k)
+        var missing: [[Double]] = []
+        for v in 0..<V {
+            let pairs = firstPair[v]..<firstPair[v + 1]
+            for i in pairs { for c in 0..<k { center[c] += null(offPairs[i].context, c) } }
+            for z in missingDirections(holding: holds[v]) { master.add(token: v, normal: z, isEquality: true); missing.append(z) }
+            if pairs.isEmpty { tokens.append(nil) }
+            else if let shared { tokens.append(SharedTokenDepthLP(problem: shared, holding: holds[v])) }
+            else { tokens.append(TokenDepthLP(offRows: pairs.map { i in (0..<k).map { null(offPairs[i].context, $0) } }, k: k)) }
+        }
+        // Start at the sum of the a_v (central for the cones), on the subspace every cone spans, in the box.
+        let before = center.map(abs).max() ?? 0
+        Self.removeComponents(along: missing, from: &center)
+        let scale = center.map(abs).max() ?? 0
+        // The missing directions may span R^k: then c = 0 is the only point, and every cone gets its cut.
+        let point = scale > 1e-9 * before ? center.map { $0 / scale } : [Double](repeating: 0, count: k)
+        return (master, tokens, point, shared != nil)
     }
 
     /// With the shared depth LP, the tokens re-solved at a new point between passes over all tokens.
