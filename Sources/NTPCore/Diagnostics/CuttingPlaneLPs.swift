@@ -58,7 +58,8 @@ protocol DepthLP: AnyObject {
 /// contexts that hold it (v's support) at 0 and sets the t column to a_v. Its memory is that of one
 /// token's LP, where `TokenDepthLP` keeps V of them: with many tokens and a large null space (100 KJV
 /// contexts over 6,244 token classes, k = 70: 4·10⁷ numbers, 4 GB in GLPK) only this one fits.
-/// Switching tokens keeps the basis, so the dual simplex restarts from the last token's.
+/// Switching to a token restores the basis of its own last solve (only c has changed since, so the
+/// dual simplex restarts from a dual feasible basis); a token's first solve starts from the last token's.
 final class SharedDepthProblem {
     fileprivate let lp: OpaquePointer
     fileprivate let k: Int
