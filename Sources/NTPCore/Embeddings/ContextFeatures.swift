@@ -48,6 +48,22 @@ public struct ContextFeatures: Sendable {
         }
     }
 
+    /// Sparse features restricted to the feature ids some context uses, renumbered in order, with
+    /// those ids; nil for other storage or when more than half of the d features are used. A decoder
+    /// trained from W = 0 never moves the other columns (their gradient is 0), so training on the
+    /// restriction and copying its columns back is the same run at a fraction of the memory.
+    public func usedColumns() -> (features: ContextFeatures, columns: [Int])? {
+        guard case .sparse(let r, let indices, let values) = storage else { return nil }
+        var newId = [Int32](repeating: -1, count: dimension)
+        for i in indices { newId[Int(i)] = 0 }
+        var columns: [Int] = []
+        for f in 0..<dimension where newId[f] == 0 { newId[f] = Int32(columns.count); columns.append(f) }
+        guard 2 * columns.count <= dimension else { return nil }
+        let restricted = ContextFeatures(dimension: columns.count, contextCount: contextCount,
+                                         storage: .sparse(nonzerosPerContext: r, indices: indices.map { newId[Int($0)] }, values: values))
+        return (restricted, columns)
+    }
+
     /// The dense d × m matrix (column-major). Only for small problems and tests.
     public func denseMatrix() -> [Double] {
         var h = [Double](repeating: 0, count: dimension * contextCount)
