@@ -12,8 +12,8 @@ import COpenBLAS
 struct ContextBlockProducts {
     let features: ContextFeatures
     let vocabulary: Int
-    let dimension: Int
-    let contextCount: Int
+    var dimension: Int { features.dimension }
+    var contextCount: Int { features.contextCount }
     /// Contexts per block.
     let block: Int
     /// The nonzeros of H for sparse and identity storage; nil for dense H.
@@ -29,8 +29,6 @@ struct ContextBlockProducts {
     init(_ features: ContextFeatures, vocabulary v: Int, blockContexts: Int = 0) {
         self.features = features
         vocabulary = v
-        dimension = features.dimension
-        contextCount = features.contextCount
         block = blockContexts > 0 ? blockContexts : Self.automaticBlock(vocabulary: v, contexts: features.contextCount)
         if case .dense = features.storage { sparse = nil } else { sparse = SparseContextColumns(features) }
     }

@@ -114,7 +114,7 @@ extension NullSpaceSeparability {
         let master = CutMaster(k: k)
         // One GLPK problem per token while their k·Σ(off pairs) numbers fit `maxNullSpaceNonzeros`,
         // else one problem that every token borrows in turn.
-        let shared = offPairs.count * k > options.maxNullSpaceNonzeros
+        let shared = marginNonzeros > options.maxNullSpaceNonzeros
             ? SharedDepthProblem(nullRows: contexts.indices.flatMap { j in (0..<k).map { null(j, $0) } }, contexts: contexts.count, k: k)
             : nil
         var tokens: [DepthLP?] = []
