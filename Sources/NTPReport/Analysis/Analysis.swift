@@ -23,6 +23,8 @@ public struct Analysis {
     var seed: UInt64
     /// Output folder (nil: ntpsep-out/NAME).
     var directory: String?
+    /// No progress lines on stderr (`-q`).
+    public var quiet = false
 
     /// An analysis of `corpus` with `ingest`'s options.
     public init(corpus: [String], ingest: IngestOptions, progress: Bool?, budget: AnalysisBudget, preset: String,
@@ -48,7 +50,7 @@ public struct Analysis {
         // workers: a second BLAS thread per call only spins. Measured on `--quick` (KJV, 2 cores):
         // 62 CPU-s (8.6 of them system time) with OpenBLAS's default 2 threads, 45 CPU-s with 1.
         setBLASThreads(1)
-        var stages = AnalysisStages(budget: budget, seed: seed, progress: StepPrinter(total: 6, clock: clock))
+        var stages = AnalysisStages(budget: budget, seed: seed, progress: StepPrinter(total: 6, clock: clock, quiet: quiet))
         let corpus = self.corpus.isEmpty ? [try defaultCorpus()] : self.corpus
         let name = corpusName(corpus)
         let dir = directory ?? "ntpsep-out/\(name)"

@@ -22,6 +22,8 @@ public struct ThresholdSweep {
     public var trialData: String?
     /// A folder for the certificates at the ends of every trial's bracket, MODEL-mM-tT-dD.npz (nil: none).
     public var certificates: String?
+    /// No progress lines on stderr (`-q`).
+    public var quiet = false
 
     /// A sweep of `data` with `options`.
     public init(data: String, options: SweepOptions, recordedOptions: [String: String], maxDimension: Int?,
@@ -52,8 +54,9 @@ public struct ThresholdSweep {
         let folder = try trialData.map { try OutputFolder(path: $0) }
         let certificateFolder = try certificates.map { try OutputFolder(path: $0) }
         let clock = Stopwatch()
+        let quiet = self.quiet
         var result = try Sweep.run(full, options: options, progress: { line in
-            FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8))
+            if !quiet { FileHandle.standardError.write(Data(("  " + line + " (" + clock.elapsedText + ")\n").utf8)) }
         }, trialData: folder.map { folder in { name, ds in try ds.writeNPZ(to: folder.file(name + ".npz")) } },
            certificates: certificateFolder.map { folder in { name, file in try file.write(to: folder.file(name + ".npz")) } })
         try folder?.commit()

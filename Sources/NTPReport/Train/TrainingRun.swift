@@ -47,6 +47,8 @@ public struct TrainingRun {
     public var benchmark: Bool
     /// Print the log table on stderr while training.
     public var printLog: Bool
+    /// No notes or log on stderr (`-q`; an interrupted run still says where its checkpoint is).
+    public var quiet = false
 
     /// A run of `optimizer` on `data` under `embedding`, with `ntpsep train`'s defaults.
     public init(data: String, embedding: String, optimizer: OptimizerKind) {
@@ -79,11 +81,11 @@ public struct TrainingRun {
         // A reference file is checked before any work is done.
         let fileReference = try refMode.isFile ? resolveReference(refMode, data: dataSet, features: features, loss: nil, onehot: false) : nil
         let loss = try NTPLoss(data: dataSet, features: features, precision: precision, blockSize: blockSize, threads: threads)
-        note("data: V = \(loss.vocabularySize), m = \(loss.contextCount), d = \(loss.dimension), 𝓗 = \(formatted("%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
+        progress("data: V = \(loss.vocabularySize), m = \(loss.contextCount), d = \(loss.dimension), 𝓗 = \(formatted("%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
         let options = try trainingOptions(loss: loss, resumed: resumed, initialization: initialization)
         let m = loss.contextCount
         let batchText = options.batchContexts.map { $0 < m ? "\($0) of \(m) contexts per step (stochastic)" : "full batch (\(m) contexts)" } ?? "full batch (\(m) contexts)"
-        note("run: \(options.optimizer.kind.rawValue), η = \(formatted("%.6e", options.optimizer.learningRate)), \(options.steps) steps, \(batchText)")
+        progress("run: \(options.optimizer.kind.rawValue), η = \(formatted("%.6e", options.optimizer.learningRate)), \(options.steps) steps, \(batchText)")
         let onehot: Bool
         if case .identity = features.storage { onehot = true } else { onehot = false }
         let streams = onehot && options.optimizer.kind != .ngd && (options.batchContexts ?? m) >= m && resumed == nil && !refMode.isFile
@@ -92,15 +94,15 @@ public struct TrainingRun {
             let line = try TrainingBenchmark.run(loss: loss, options: options, streams: streams, label: "\(embedding) \(precision.rawValue)")
             return TrainingOutcome(benchmark: line)
         }
-        let printer = LogPrinter(enabled: printLog)
+        let printer = LogPrinter(enabled: printLog && !quiet)
         let rows: [LogRow]
         if streams {
-            note(refMode == .auto ? "reference: one-hot closed forms of W* and W^mm" : "reference: none")
+            progress(refMode == .auto ? "reference: one-hot closed forms of W* and W^mm" : "reference: none")
             rows = try trainStreaming(loss: loss, options: options, withReference: refMode == .auto, printer: printer)
         } else {
             if onehot { try checkDenseOnehotMemory(loss: loss, options: options) }
             let resolved = try fileReference ?? resolveReference(refMode, data: dataSet, features: features, loss: loss, onehot: onehot)
-            note("reference: " + resolved.summary)
+            progress("reference: " + resolved.summary)
             rows = try trainDense(loss: loss, options: options, reference: resolved.reference, resumed: resumed,
                                   checkpointPath: checkpointPath, printer: printer)
         }

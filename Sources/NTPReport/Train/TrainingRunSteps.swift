@@ -17,14 +17,14 @@ extension TrainingRun {
                 }
                 o.steps = steps
             }
-            note("resuming at step \(c.step) of \(o.steps) (options from the checkpoint\(steps == nil ? "" : ", --steps from the command line"))")
+            progress("resuming at step \(c.step) of \(o.steps) (options from the checkpoint\(steps == nil ? "" : ", --steps from the command line"))")
             return o
         }
         let eta: Double
         if let learningRate { eta = learningRate } else if optimizer == .gd {
             let lambda = loss.curvatureBound()
             eta = OptimizerConfig.defaultLearningRate(for: .gd, curvature: lambda)
-            note("λ_max(H diag(π̂) Hᵀ) = \(formatted("%.6e", lambda)); GD step η = 1/λ_max = \(formatted("%.6e", eta))")
+            progress("λ_max(H diag(π̂) Hᵀ) = \(formatted("%.6e", lambda)); GD step η = 1/λ_max = \(formatted("%.6e", eta))")
         } else {
             eta = OptimizerConfig.defaultLearningRate(for: optimizer, curvature: 0)
         }
@@ -68,7 +68,7 @@ extension TrainingRun {
     func trainStreaming(loss: NTPLoss, options: TrainingOptions, withReference: Bool, printer: LogPrinter) throws -> [LogRow] {
         let v = loss.vocabularySize, m = loss.contextCount
         let writer = try output.map { try NPYStreamWriter(path: $0, descr: "<f8", shape: [v, m], fortranOrder: true) }
-        note("one-hot contexts: streaming \(m) contexts in blocks of \(loss.blockSize) (W is never held whole)")
+        progress("one-hot contexts: streaming \(m) contexts in blocks of \(loss.blockSize) (W is never held whole)")
         let rows: [LogRow]
         do {
             rows = try OnehotStreamingTrainer(loss: loss, options: options, withReference: withReference).run(shouldStop: { InterruptFlag.isRaised }) { _, _, block in
@@ -124,4 +124,9 @@ struct CheckpointMetadata: Encodable {
 /// One line on stderr (the training notes and log table).
 func note(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+extension TrainingRun {
+    /// A note on how the run goes (not on interruptions), unless quiet.
+    func progress(_ s: String) { if !quiet { note(s) } }
 }

@@ -22,9 +22,12 @@ struct Analyze: ParsableCommand {
     @Option(help: "Seed of the Gaussian embeddings.")
     var seed: UInt64 = 0
 
+    @OptionGroup var console: QuietFlag
+
     func run() throws {
-        let analysis = Analysis(corpus: inputs, ingest: try ingest.ingestOptions(), progress: ingest.progress,
+        var analysis = Analysis(corpus: inputs, ingest: try ingest.ingestOptions(), progress: console.progress(ingest.progress),
                                 budget: budget.budget, preset: budget.preset, seed: seed, directory: output.path)
-        print(try analysis.run().text)
+        analysis.quiet = console.quiet
+        console.emit(try analysis.run().text)
     }
 }

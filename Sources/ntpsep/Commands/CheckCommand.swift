@@ -19,6 +19,7 @@ struct Check: ParsableCommand {
     @OptionGroup var budget: TimeBudget
     @OptionGroup var gap: GapStepsOption
     @OptionGroup var console: JSONOption<CheckOutcome>
+    @OptionGroup var quiet: QuietFlag
 
     @Option(help: "How many contexts each list shows.")
     var top: Int = 10
@@ -43,6 +44,7 @@ struct Check: ParsableCommand {
         try OptionCheck.nonNegative(budget.seconds(default: 600), "--time-limit")   // 0: stop at the first budget check (undecided)
         try OptionCheck.nonNegative(gapBoundProducts, "--gap-bound-products")
         if let n = growFrom { try OptionCheck.positive(n, "--grow-from") }
+        try console.validate(quiet: quiet)
     }
 
     func run() throws {
@@ -55,6 +57,6 @@ struct Check: ParsableCommand {
         check.growFrom = growFrom
         check.weights = weights
         check.noCompat = noCompat
-        try console.emit(try check.run())
+        try quiet.emit(try check.run(), through: console)
     }
 }

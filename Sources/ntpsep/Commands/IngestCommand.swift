@@ -25,7 +25,7 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         let request = CorpusIngest.Request(inputs: inputs, output: output.requiredPath, options: try ingest.ingestOptions(),
-                                           progress: ingest.progress, memoryBudget: try memory.budget(),
+                                           progress: console.progress(ingest.progress), memoryBudget: try memory.budget(),
                                            temporaryParent: memory.tempDir, shard: try shard.map(parseShard))
         console.emit(try CorpusIngest.run(request))
     }

@@ -31,12 +31,14 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Log every this many updates.")
     var logEvery: Int = 10
 
+    @OptionGroup var console: QuietFlag
+
     func validate() throws {
         guard steps >= 1, logEvery >= 1 else { throw UserError("--steps and --log-every must be ≥ 1") }
     }
 
     func run() throws {
         let reproduction = PaperReproduction(output: output.requiredPath, seed: seed, toySeed: toySeed, steps: steps, logEvery: logEvery)
-        print(try reproduction.run().text)
+        console.emit(try reproduction.run().text)
     }
 }

@@ -24,6 +24,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var selection: ContextSelectionArguments
     @OptionGroup var budget: TimeBudget
     @OptionGroup var console: JSONOption<SweepOutcome>
+    @OptionGroup var quiet: QuietFlag
 
     @Option(help: "Write one CSV row per (model, m, trial) here, and the per-point summary to the same name with -summary.csv.")
     var csv: String?
@@ -39,6 +40,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.positive(budget.seconds(default: 120), "--time-limit")
+        try console.validate(quiet: quiet)
     }
 
     func run() throws {
@@ -48,6 +50,7 @@ struct SweepCommand: ParsableCommand {
                                  maxDimension: sweep.maxDim, csv: csv, plot: plot)
         run.trialData = trialData
         run.certificates = certificates
-        try console.emit(try run.run())
+        run.quiet = quiet.quiet
+        try quiet.emit(try run.run(), through: console)
     }
 }

@@ -26,6 +26,9 @@ struct Train: ParsableCommand {
     @OptionGroup var output: OutputOption<WeightsOutput>
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var console: JSONOption<TrainingOutcome>
+    @OptionGroup var quiet: QuietFlag
+
+    func validate() throws { try console.validate(quiet: quiet) }
 
     func run() throws {
         var run = TrainingRun(data: input.data, embedding: embedding.embedding, optimizer: training.optimizer)
@@ -33,9 +36,10 @@ struct Train: ParsableCommand {
         run.output = output.path
         run.threads = threads.threads
         run.printLog = !console.json
+        run.quiet = quiet.quiet
         do {
             let outcome = try run.run()
-            if let line = outcome.benchmark { print(line) } else { try console.emit(outcome) }
+            if let line = outcome.benchmark { quiet.emit(line) } else { try quiet.emit(outcome, through: console) }
         } catch is TrainingRun.Interrupted {
             throw ExitCode(130)
         }

@@ -16,17 +16,32 @@ struct JSONOption<Report: CommandReport>: ParsableArguments {
             print(report.text)
         }
     }
+
+    /// Refuses `--json` with `-q` (one asks for the result on stdout, the other for nothing).
+    func validate(quiet: QuietFlag) throws {
+        if json && quiet.quiet { throw UserError("--json and -q/--quiet contradict each other (the result as JSON, or nothing on stdout): drop one") }
+    }
 }
 
-/// `-q/--quiet`: print nothing on success.
+/// `-q/--quiet`: print nothing on success (no result on stdout, no progress on stderr); errors
+/// still print.
 struct QuietFlag: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Print nothing on success.")
+    @Flag(name: .shortAndLong, help: "Print nothing on success (no result, no progress lines); errors still print.")
     var quiet = false
 
     /// Prints `text` unless quiet.
     func emit(_ text: String) {
         if !quiet { print(text) }
     }
+
+    /// Prints `report` as `console` says, unless quiet.
+    func emit<Report>(_ report: Report, through console: JSONOption<Report>) throws {
+        if !quiet { try console.emit(report) }
+    }
+
+    /// The progress bar setting: an explicit --progress/--no-progress, else off when quiet (nil: when
+    /// stderr is a terminal).
+    func progress(_ explicit: Bool?) -> Bool? { explicit ?? (quiet ? false : nil) }
 }
 
 /// `--time-limit SECONDS`: the budget of each separability decision (check, sweep).
