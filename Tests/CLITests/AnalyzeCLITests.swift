@@ -102,6 +102,7 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(onehot["upper"] as? Double, onehot["lower"] as? Double)   // exact for H = I
         // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
         XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
+        XCTAssertEqual(json["certificates_written"] as? Bool, true)
         try assertCertificatesVerify(checks: checks, sweepTrials: sweep["trials"] as! [[String: Any]], folder: out.path)
     }
 
@@ -133,12 +134,8 @@ final class AnalyzeCLITests: XCTestCase {
     /// `--quick` takes its budget from the preset, options given override it, and analysis.json
     /// has the wall seconds of every stage under `timing`, adding up to no more than the total.
     func testQuickPresetAndStageTiming() throws {
-        let dir = temporaryDirectory()
-        let input = dir.appendingPathComponent("tiny.txt")
-        try Self.corpus().write(to: input, atomically: true, encoding: .utf8)
-        let out = dir.appendingPathComponent("out")
-        let run = try ntpsep(["analyze", input.path, "-o", out.path, "--quick", "--check-contexts", "40", "--check-vocab", "20",
-                              "--sweep-contexts", "12", "--scale-contexts", "24", "--threshold-contexts", "12"])
+        let (run, out) = try analyzeTinyCorpus(["--quick", "--check-contexts", "40", "--check-vocab", "20",
+                                                     "--sweep-contexts", "12", "--scale-contexts", "24", "--threshold-contexts", "12"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("analysis.json"))) as! [String: Any]
         XCTAssertEqual(json["preset"] as? String, "quick")
@@ -163,5 +160,17 @@ final class AnalyzeCLITests: XCTestCase {
         let stages = timing.filter { $0.key != "total" }.values.reduce(0, +)
         XCTAssertLessThanOrEqual(stages, timing["total"]!)
         XCTAssertNil(json["seconds"], "seconds belong under timing only")
+    }
+}
+
+extension XCTestCase {
+    /// Runs `analyze` with `options` on `AnalyzeCLITests.corpus()` written to a new temporary folder:
+    /// the run and its output folder.
+    func analyzeTinyCorpus(_ options: [String]) throws -> (run: Run, out: URL) {
+        let dir = temporaryDirectory()
+        let input = dir.appendingPathComponent("tiny.txt")
+        try AnalyzeCLITests.corpus().write(to: input, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        return (try ntpsep(["analyze", input.path, "-o", out.path] + options), out)
     }
 }

@@ -25,6 +25,8 @@ public struct Analysis {
     var directory: String?
     /// No progress lines on stderr (`-q`).
     public var quiet = false
+    /// Write certificates/ and data-checks.npz (false: `--no-certificates`).
+    public var certificates = true
 
     /// An analysis of `corpus` with `ingest`'s options.
     public init(corpus: [String], ingest: IngestOptions, progress: Bool?, budget: AnalysisBudget, preset: String,
@@ -50,7 +52,8 @@ public struct Analysis {
         // workers: a second BLAS thread per call only spins. Measured on `--quick` (KJV, 2 cores):
         // 62 CPU-s (8.6 of them system time) with OpenBLAS's default 2 threads, 45 CPU-s with 1.
         setBLASThreads(1)
-        var stages = AnalysisStages(budget: budget, seed: seed, progress: StepPrinter(total: 6, clock: clock, quiet: quiet))
+        var stages = AnalysisStages(budget: budget, seed: seed, progress: StepPrinter(total: 6, clock: clock, quiet: quiet),
+                                    certificates: certificates)
         let corpus = self.corpus.isEmpty ? [try defaultCorpus()] : self.corpus
         let name = corpusName(corpus)
         let dir = directory ?? "ntpsep-out/\(name)"
@@ -76,7 +79,7 @@ public struct Analysis {
                                       statistics: counted.statistics, checkContexts: small.onehot.data.contextCount,
                                       checkVocabulary: small.onehot.data.vocabularySize, checks: checks,
                                       training: training.summary, sweep: sweep.result, preset: preset, budget: budget, seed: seed,
-                                      timing: stageSeconds)
+                                      certificatesWritten: certificates, timing: stageSeconds)
         try writeFileAtomically(path: folder.file("analysis.json"), contents: try JSONText.pretty(summary) + "\n")
         let html = AnalysisReport.html(summary, corpusSVG: counted.figure, trainingSVG: training.figure, sweepSVG: sweep.figure)
         try writeFileAtomically(path: folder.file("report.html"), contents: html)

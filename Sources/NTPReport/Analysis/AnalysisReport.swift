@@ -58,7 +58,9 @@ enum AnalysisReport {
         lines += SweepTable.rows(s.sweep).map { "  " + $0 }
         let files = s.checks.compactMap(\.certificateFile)
         let ends = s.sweep.trials.reduce(0) { $0 + ($1.bracket.upper == nil ? 0 : 1) + ($1.bracket.lower > 0 ? 1 : 0) }
-        if let example = files.first(where: { $0.kind != "none" }) {
+        if !s.certificatesWritten {
+            lines.append("certificates: none written (--no-certificates); every verdict above was verified in the run")
+        } else if let example = files.first(where: { $0.kind != "none" }) {
             lines.append("certificates: \(directory)/certificates/ (\(files.count) checks; sweep/: \(ends) files, both ends of every trial's bracket); check one with numpy:")
             lines.append("  python3 scripts/verify_certificate.py \(directory)/\(example.path) \(directory)/\(example.data ?? "data.npz")")
         }
@@ -93,11 +95,15 @@ enum AnalysisReport {
         r.paragraph("Checked on the m most frequent contexts over the V most frequent tokens (the others are <unk>); the rows with m = \(grouped(s.statistics.contexts)) decide every context of the corpus over its whole vocabulary, through its most frequent contexts first (a Farkas certificate on a subset holds for the whole). Separability is decided to τ = 1e-9 by the first route that applies (closed forms, forced ties, the null-space LP or its cutting planes, Wolfe's minimum-norm point, the exact LP; see the README), and its certificate — a W ⊥ 𝓕 with all margins positive, or Farkas multipliers — is re-verified from the data; the entropy gap is an upper bound from optimizing the cross-entropy. The certified interval for inf CE − 𝓗 takes its lower end from an exactly feasible point q of the maximum-entropy dual (Σ π̂_j H(q_j) − 𝓗; a positive lower end proves that the two conditions fail) and its upper end from Adam's W. The rows with the largest m decide separability alone (with its certificate and the bracket on γ*): there the compatibility solve and the entropy-gap optimizers would take minutes each.")
         r.table(header: Array(conditionHeader.dropLast()) + ["γ* ∈ (max normalized margin)", conditionHeader.last!],
                 rows: conditionRowsWithBracket(s), numeric: [1, 2, 3, 6, 7, 8, 9, 10])
-        r.table(header: ["embedding", "m", "certificate", "file", "rows of"],
-                rows: s.checks.compactMap { c in
-                    c.certificateFile.map { [c.embedding, grouped(c.contexts), $0.description, $0.path, $0.data ?? "–"] }
-                },
-                numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; members: docs/README-cert.md). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
+        if s.certificatesWritten {
+            r.table(header: ["embedding", "m", "certificate", "file", "rows of"],
+                    rows: s.checks.compactMap { c in
+                        c.certificateFile.map { [c.embedding, grouped(c.contexts), $0.description, $0.path, $0.data ?? "–"] }
+                    },
+                    numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; members: docs/README-cert.md). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
+        } else {
+            r.paragraph("No certificate files were written (--no-certificates): every verdict above was verified in the run, but cannot be rechecked with numpy from this folder.")
+        }
         for c in s.checks where !c.involvedContexts.isEmpty {
             r.table(header: ["α_j", "context", "support"],
                     rows: c.involvedContexts.map { [general($0.weight, 3), $0.text, $0.support.prefix(10).joined(separator: " ")] },
@@ -120,7 +126,7 @@ enum AnalysisReport {
         }
 
         r.section("The separability threshold d*/m")
-        r.paragraph("The " + sweepSentence(s.sweep) + ". Per trial, the rows of a Gaussian H are drawn once and d uses the first d of them; bisection over d finds the smallest separable d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial without both certificates is undecided and is counted on its own, never as not separable; both are in certificates/sweep/MODEL-mM-tT-dD.npz (rows of data-checks.npz; a null trial's file holds its redrawn supports, so it verifies alone). The null models keep m, V, every support size and the counts; uniform redraws each support uniformly, frequency draws its tokens with probability ∝ their total count.")
+        r.paragraph("The " + sweepSentence(s.sweep) + ". Per trial, the rows of a Gaussian H are drawn once and d uses the first d of them; bisection over d finds the smallest separable d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial without both certificates is undecided and is counted on its own, never as not separable; " + (s.certificatesWritten ? "both are in certificates/sweep/MODEL-mM-tT-dD.npz (rows of data-checks.npz; a null trial's file holds its redrawn supports, so it verifies alone)." : "they were not written (--no-certificates).") + " The null models keep m, V, every support size and the counts; uniform redraws each support uniformly, frequency draws its tokens with probability ∝ their total count.")
         r.figure(svg: sweepSVG, caption: "Median d*/m over the decided trials with its 95 % order-statistic confidence interval, real supports against the null models.")
         r.table(header: ["model", "m", "trials", "decided", "undecided", "median d*/m", "95 % CI", "coverage"],
                 rows: s.sweep.points.map { p in
@@ -133,7 +139,10 @@ enum AnalysisReport {
 
         r.section("Method")
         r.paragraph("Ingest options: \(s.options)")
-        r.paragraph("Files: data.npz (scipy.sparse.load_npz; the whole corpus), data-checks.npz (the corpus over its most frequent tokens, whose rows the other certificates name), certificates/*.npz, analysis.json, corpus.svg, training-*.csv, training.svg, sweep.csv (one row per trial), sweep-summary.csv, sweep.svg, certificates/sweep/*.npz.")
+        let certificateFiles = s.certificatesWritten
+            ? "data-checks.npz (the corpus over its most frequent tokens, whose rows the other certificates name), certificates/*.npz, certificates/sweep/*.npz, "
+            : ""
+        r.paragraph("Files: data.npz (scipy.sparse.load_npz; the whole corpus), \(certificateFiles)analysis.json, corpus.svg, training-*.csv, training.svg, sweep.csv (one row per trial), sweep-summary.csv, sweep.svg" + (s.certificatesWritten ? "." : "; no certificates (--no-certificates)."))
         return r.render()
     }
 }

@@ -8,10 +8,12 @@ struct AnalysisStages {
     let budget: AnalysisBudget
     let seed: UInt64
     let progress: StepPrinter
+    /// Write the certificates and data-checks.npz, whose rows they name (false: `--no-certificates`).
+    let certificates: Bool
     var timing = StageTimes()
 
-    init(budget: AnalysisBudget, seed: UInt64, progress: StepPrinter) {
-        self.budget = budget; self.seed = seed; self.progress = progress
+    init(budget: AnalysisBudget, seed: UInt64, progress: StepPrinter, certificates: Bool) {
+        self.budget = budget; self.seed = seed; self.progress = progress; self.certificates = certificates
     }
 
     /// The data sets of the condition checks: the corpus over its most frequent tokens, its most
@@ -54,7 +56,7 @@ struct AnalysisStages {
         var reducedOptions = options
         reducedOptions.maxVocabulary = min(options.maxVocabulary ?? budget.checkVocab, budget.checkVocab)
         let small = try CorpusIngest.dataSet(corpus, options: reducedOptions, progress: false)
-        try small.writeNPZ(to: folder.file(Self.reducedDataFile))
+        if certificates { try small.writeNPZ(to: folder.file(Self.reducedDataFile)) }
         // Gaussian features are checked on the sweep's smaller set: exact LPs near the threshold and
         // the NTP-SVM with dense features are slow at m = 1,000.
         let data = CheckData(reduced: small, onehot: mostFrequentContexts(small, budget.checkContexts),
@@ -98,7 +100,7 @@ struct AnalysisStages {
             // As `check` does: past 8,000 contexts, the 1,000 most frequent first, doubling.
             options.subsetLadderStart = subset.contextCount > 8_000 ? 1_000 : nil
             let certificate = "certificates/" + Self.certificateName(embedding, contexts: subset.contextCount, whole: chosen.file == Self.wholeDataFile)
-            options.certificatePath = folder.file(certificate)
+            options.certificatePath = certificates ? folder.file(certificate) : nil
             options.originalRows = chosen.rows
             var report = try CheckRunner.run(subset, features: features, embedding: embedding.description, options: options, hooks: hooks)
             report.certificateFile?.path = certificate
@@ -145,8 +147,9 @@ struct AnalysisStages {
         progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts: \(budget.trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
         let printer = progress
         // Rows of the reduced data set, like the checks' certificates.
+        let write: (String, CertificateFile) throws -> Void = { name, file in try file.write(to: folder.file("certificates/sweep/\(name).npz")) }
         let result = try Sweep.run(data, options: options, progress: { line in printer.detail(line) },
-                                   certificates: { name, file in try file.write(to: folder.file("certificates/sweep/\(name).npz")) })
+                                   certificates: certificates ? write : nil)
         try writeFileAtomically(path: folder.file("sweep.csv"), contents: result.trialsCSV())
         try writeFileAtomically(path: folder.file("sweep-summary.csv"), contents: result.summaryCSV())
         let figure = sweepFigure(result)

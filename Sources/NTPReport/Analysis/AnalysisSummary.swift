@@ -25,6 +25,9 @@ public struct AnalysisSummary: Codable {
     var budget: AnalysisBudget
     /// Seed of the Gaussian embeddings and of the sweep.
     var seed: UInt64
+    /// Whether certificates/ and data-checks.npz were written (false: `--no-certificates`, and every
+    /// check's `certificate_file` is null).
+    var certificatesWritten: Bool
     /// Wall seconds per stage: count, check_data, "check EMBEDDING" for each check, training, sweep
     /// (each with the files it writes) and total (up to writing analysis.json and report.html): the
     /// only key of analysis.json that changes run to run.
@@ -33,7 +36,7 @@ public struct AnalysisSummary: Codable {
     var seconds: Double { timing["total"] ?? 0 }
     enum CodingKeys: String, CodingKey {
         case corpus, name, options, statistics, checkContexts = "check_contexts", checkVocabulary = "check_vocabulary"
-        case checks, training, sweep, preset, budget, seed, timing
+        case checks, training, sweep, preset, budget, seed, certificatesWritten = "certificates_written", timing
     }
 }
 

@@ -22,12 +22,16 @@ struct Analyze: ParsableCommand {
     @Option(help: "Seed of the Gaussian embeddings.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Write no certificate files (certificates/ and data-checks.npz, most of the folder): every verdict is still verified in the run, but cannot be rechecked with numpy later.")
+    var noCertificates = false
+
     @OptionGroup var console: QuietFlag
 
     func run() throws {
         var analysis = Analysis(corpus: inputs, ingest: try ingest.ingestOptions(), progress: console.progress(ingest.progress),
                                 budget: budget.budget, preset: budget.preset, seed: seed, directory: output.path)
         analysis.quiet = console.quiet
+        analysis.certificates = !noCertificates
         console.emit(try analysis.run().text)
     }
 }
