@@ -210,6 +210,12 @@ public final class Ingestor {
 
     private func readXML(_ source: ByteSource, name: String, filled initial: Int) throws {
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: initial)
+        // Plain text read as XML: libxml2 would say "Document is empty", and the preset sniffing "root element <?>".
+        if let start = FormatSniffer.nonMarkupStart(head) {
+            let shown = start.byte >= 0x21 && start.byte < 0x7F ? "'\(Character(Unicode.Scalar(start.byte)))'" : String(format: "byte 0x%02X", start.byte)
+            throw CorpusError.input("\(name):\(start.line):\(start.column)", "not XML: it starts with \(shown), and an XML document starts with '<' (a tag or <?xml …?>); read it as plain text with --format text"
+                                    + (options.format == .xml ? "" : " (it was taken for XML by its .xml name)"))
+        }
         let extractor = try XMLTextExtractor(selection: try xmlSelection(head, name: name), fileName: name)
         var filled = initial
         while filled > 0 {

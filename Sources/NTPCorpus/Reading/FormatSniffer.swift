@@ -56,6 +56,22 @@ enum FormatSniffer {
         return nil
     }
 
+    /// Where a document that cannot be XML shows it: the line and column (1-based, in bytes, as
+    /// libxml2 counts them) and the byte of the first character after a UTF-8 byte order mark and
+    /// white space when that is not '<'. Nil when it is '<', when the head is blank, or for UTF-16
+    /// and UTF-32 (a byte order mark, or NUL first: left to libxml2).
+    static func nonMarkupStart(_ head: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int, byte: UInt8)? {
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return nil }
+        var i = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var line = 1, lineStart = i
+        while i < head.count, isASCIIWhitespace(head[i]) {
+            if head[i] == UInt8(ascii: "\n") { line += 1; lineStart = i + 1 }
+            i += 1
+        }
+        guard i < head.count, head[i] != UInt8(ascii: "<"), head[i] != 0 else { return nil }
+        return (line, i - lineStart + 1, head[i])
+    }
+
     /// The element selection preset implied by a root element name.
     static func preset(forRoot root: String) -> IngestOptions.XMLPreset? {
         switch root.lowercased() {
