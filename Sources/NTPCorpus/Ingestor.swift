@@ -68,6 +68,7 @@ public final class Ingestor {
         var filled = try fill(source, from: 0, atLeast: 4096)
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
         let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
+        try checkXMLOptionsApply(to: format, name: name)
         try makeProcessor(for: format)
         switch format {
         case .text, .auto: try readText(source, name: name, filled: &filled)
@@ -226,6 +227,18 @@ public final class Ingestor {
         }
         try extractor.finish(onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
         processor!.endDocument()
+    }
+
+    /// Refuses --xml-element/--xml-preset for an input not read as XML (they would be ignored).
+    private func checkXMLOptionsApply(to format: IngestOptions.Format, name: String) throws {
+        guard format != .xml, !options.xmlElements.isEmpty || options.xmlPreset != .auto else { return }
+        let option = options.xmlElements.isEmpty ? "--xml-preset \(options.xmlPreset.rawValue)"
+            : options.xmlElements.map { "--xml-element \($0)" }.joined(separator: " ")
+        let kind = format == .text || format == .auto ? "plain text" : "a token id stream (\(format.rawValue))"
+        if options.format == .auto {
+            throw CorpusError.input(name, "\(option) applies to XML input only, and this input is \(kind) (by its content and name): leave it out of the inputs, or read it as XML with --format xml")
+        }
+        throw CorpusError.option("\(option) applies to XML input only, and --format \(options.format.rawValue) reads \(name) as \(kind): drop \(option), or use --format xml")
     }
 
     private func xmlSelection(_ head: UnsafeBufferPointer<UInt8>, name: String) throws -> XMLTextExtractor.Selection {

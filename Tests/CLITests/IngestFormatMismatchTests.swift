@@ -27,4 +27,25 @@ final class IngestFormatMismatchTests: XCTestCase {
         let xml = try write("<doc><p>a b c</p></doc>\n", "d.xml", in: dir)
         XCTAssertEqual(try ntpsep(["ingest", xml, "--format", "xml", "--xml-element", "p", "-o", out.path, "-q"]).status, 0)
     }
+
+    /// --xml-element and --xml-preset on input read as plain text are refused, not ignored.
+    func testXMLOptionsOnPlainTextAreRefused() throws {
+        let dir = temporaryDirectory()
+        let text = try write("a b c a b d\n", "plain.txt", in: dir)
+        let out = dir.appendingPathComponent("x.npz")
+        assertFails(try ntpsep(["ingest", text, "--xml-element", "p", "-o", out.path]),
+                    with: "\(text): --xml-element p applies to XML input only, and this input is plain text (by its content and name): leave it out of the inputs, or read it as XML with --format xml",
+                    noFileAt: out)
+        assertFails(try ntpsep(["ingest", text, "--format", "text", "--xml-preset", "tei", "-o", out.path]),
+                    with: "--xml-preset tei applies to XML input only, and --format text reads \(text) as plain text: drop --xml-preset tei, or use --format xml",
+                    noFileAt: out)
+        // A folder with XML and text: the text file is named.
+        let folder = dir.appendingPathComponent("mixed")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = try write("<doc><p>x y</p></doc>\n", "mixed/a.xml", in: dir)
+        let readme = try write("notes\n", "mixed/b.txt", in: dir)
+        assertFails(try ntpsep(["ingest", folder.path, "--xml-element", "p", "-o", out.path]),
+                    with: "\(readme): --xml-element p applies to XML input only", noFileAt: out)
+        XCTAssertEqual(try ntpsep(["ingest", text, "-o", out.path, "-q"]).status, 0)
+    }
 }
