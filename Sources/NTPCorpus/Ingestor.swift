@@ -338,7 +338,7 @@ struct NPYStreamHeader {
     var dataOffset: Int
 
     /// Reads the header with NTPFormats' parser, then checks that the payload is a C-ordered
-    /// little-endian integer stream.
+    /// little-endian integer stream of one dimension (a 2-D array would be read flattened).
     static func parse(_ head: UnsafeBufferPointer<UInt8>, name: String) throws -> NPYStreamHeader {
         let header = try parseNPYHeader(UnsafeRawBufferPointer(head), name: name)
         let kinds: [String: (Int, Bool)] = ["|u1": (1, false), "|i1": (1, true), "<u2": (2, false), "<i2": (2, true),
@@ -348,6 +348,10 @@ struct NPYStreamHeader {
         }
         if header.fortranOrder {
             throw CorpusError.input(name, "a .npy token stream must be C-ordered (save it with np.save(path, np.ascontiguousarray(ids)))")
+        }
+        guard header.shape.count == 1 else {
+            let shape = "(" + header.shape.map(String.init).joined(separator: ", ") + ")"   // numpy's spelling: (2, 3), ()
+            throw CorpusError.input(name, "a .npy token stream is one 1-D array of ids, shape (n,), and this one has shape \(shape); save the ids in reading order with np.save(path, ids.reshape(-1)), or one file per row")
         }
         return NPYStreamHeader(width: w, signed: s, dataOffset: header.dataOffset)
     }

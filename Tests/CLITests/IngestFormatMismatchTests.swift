@@ -48,4 +48,18 @@ final class IngestFormatMismatchTests: XCTestCase {
                     with: "\(readme): --xml-element p applies to XML input only", noFileAt: out)
         XCTAssertEqual(try ntpsep(["ingest", text, "-o", out.path, "-q"]).status, 0)
     }
+
+    /// A 2-D .npy of token ids is refused with its shape, not read flattened.
+    func testTwoDimensionalNPYIsRefusedWithItsShape() throws {
+        let dir = temporaryDirectory()
+        let ids = dir.appendingPathComponent("ids.npy").path, flat = dir.appendingPathComponent("flat.npy").path
+        try shell("python3 -c \"import numpy as np; a = np.arange(6, dtype=np.int32).reshape(2, 3); np.save('\(ids)', a); np.save('\(flat)', a.reshape(-1))\"")
+        let out = dir.appendingPathComponent("x.npz")
+        assertFails(try ntpsep(["ingest", ids, "-o", out.path]),
+                    with: "\(ids): a .npy token stream is one 1-D array of ids, shape (n,), and this one has shape (2, 3); save the ids in reading order with np.save(path, ids.reshape(-1)), or one file per row",
+                    noFileAt: out)
+        let run = try ntpsep(["ingest", flat, "--order", "2", "-o", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("5 events, 5 contexts, 6 tokens"), run.stdout)   // 0→1→…→5: one sequence
+    }
 }
