@@ -18,6 +18,11 @@ import sys
 import numpy as np
 
 
+def counted(count, noun):
+    """ "1 context", "2 contexts": a count and its noun in the right number (as ntpsep's `counted`)."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
+
+
 def ragged(starts, counts):
     """Concatenation of arange(s, s + n) for each (s, n): the positions of CSR/CSC slices."""
     counts = np.asarray(counts, dtype=np.int64)
@@ -68,7 +73,7 @@ def check_separating(c, H, S, V, tau):
         margin = min(margin, np.where(inside, np.inf, La - L).min())
         tie = max(tie, np.where(inside, np.abs(L - La), 0).max())
     ok = margin >= 1 - tau * scale and tie <= tau * scale
-    return ok, (f"separating W on {n} contexts: min margin {margin:.12g} (need ≥ 1 − τ·scale = {1 - tau * scale:.12g}), "
+    return ok, (f"separating W on {counted(n, 'context')}: min margin {margin:.12g} (need ≥ 1 − τ·scale = {1 - tau * scale:.12g}), "
                 f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g}), scale ‖W‖·√2·max‖h̄‖ = {scale:.6g}")
 
 
@@ -109,7 +114,7 @@ def check_farkas(c, H, S, V, tau):
     residual = np.linalg.norm(R)
     rel = residual / size if size > 0 else np.inf
     ok = abs(a.sum() - 1) <= 1e-6 and rel <= tau
-    return ok, (f"Farkas α on {len(a)} pairs, β on {len(b)} ties, {n} contexts: Σα = {a.sum():.12g}, "
+    return ok, (f"Farkas α on {counted(len(a), 'pair')}, β on {counted(len(b), 'tie')}, {counted(n, 'context')}: Σα = {a.sum():.12g}, "
                 f"‖R‖_F = {residual:.3g}, relative residual {rel:.3g} (need ≤ τ = {tau:.3g})")
 
 

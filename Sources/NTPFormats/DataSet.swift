@@ -137,7 +137,7 @@ public struct DataSet: Equatable, Sendable {
             }
         }
         if let v = vocabulary, v.count != vocabularySize {
-            throw DataSetError.invalid("vocab has \(v.count) entries but the matrix has \(vocabularySize) columns")
+            throw DataSetError.invalid("vocab has \(counted(v.count, "entry", plural: "entries")) but the matrix has \(counted(vocabularySize, "column"))")
         }
         guard eventCount < countLimit else {
             throw DataSetError.invalid("the counts sum to \(eventCount), at or above 2^53, so totals would not be exact")

@@ -79,8 +79,8 @@ extension DataSet {
     private static func compressedPairs(_ file: NPZMembers, format: String, m: Int, v: Int, count: Int) throws -> StoredPairs {
         let indptr = try file.ints("indptr"), indices = try file.ints("indices")
         let major = format == "csr" ? m : v, minor = format == "csr" ? v : m
-        guard indptr.count == major + 1 else { throw file.error("'indptr' has \(indptr.count) entries, expected \(major + 1) for shape (\(m), \(v)) \(format)") }
-        guard indices.count == count else { throw file.error("'indices' has \(indices.count) entries but 'data' has \(count)") }
+        guard indptr.count == major + 1 else { throw file.error("'indptr' has \(counted(indptr.count, "entry", plural: "entries")), expected \(major + 1) for shape (\(m), \(v)) \(format)") }
+        guard indices.count == count else { throw file.error("'indices' has \(counted(indices.count, "entry", plural: "entries")) but 'data' has \(count)") }
         guard indptr[0] == 0, indptr[major] == Int64(indices.count) else {
             throw file.corrupt("'indptr' must start at 0 and end at nnz = \(indices.count), found \(indptr[0])…\(indptr[major])")
         }
@@ -115,7 +115,7 @@ extension DataSet {
             r = Array(flat[0..<nnz]); c = Array(flat[nnz..<(2 * nnz)])
         }
         guard r.count == count, c.count == count else {
-            throw file.error("coo arrays disagree: \(r.count) rows, \(c.count) columns, \(count) values")
+            throw file.error("coo arrays disagree: \(counted(r.count, "row")), \(counted(c.count, "column")), \(counted(count, "value"))")
         }
         var rows: [Int] = [], cols: [Int] = []
         rows.reserveCapacity(r.count); cols.reserveCapacity(c.count)

@@ -378,7 +378,7 @@ private func inflateStrings(_ compressed: UnsafeRawBufferPointer, size: Int, crc
             buffer.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: filled - start) }
             filled -= start; start = 0
             guard try more() > 0 else {
-                throw NTPFormatError("\(name): truncated .npy payload: \(count) strings of \(type.size) bytes, found \(strings.count)")
+                throw NTPFormatError("\(name): truncated .npy payload: \(counted(count, "string")) of \(type.size) bytes, found \(strings.count)")
             }
         }
         try buffer.withUnsafeBytes { raw in

@@ -36,7 +36,7 @@ final class CertificateCLITests: XCTestCase {
 
         let ok = try verify(cert, data)
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
-        XCTAssertTrue(ok.stdout.hasPrefix("VALID not-separable: Farkas α on 1 pairs, β on 1 ties, 2 contexts: Σα = "), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID not-separable: Farkas α on 1 pair, β on 1 tie, 2 contexts: Σα = "), ok.stdout)
         // Without β the residual is (e_0 − e_1)·1: ‖R‖ = √2 against a scale of √2.
         try assertInvalid(cert, "c['beta'][0] = 0", "relative residual 1 ")
         try assertInvalid(cert, "c['alpha'][0] = -1", "negative α")

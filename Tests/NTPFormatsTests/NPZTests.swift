@@ -97,7 +97,7 @@ final class NPZTests: TempDirTestCase {
             ("neg.npz", "'data'[1] = -2.0 is not a count: counts must be positive, finite and below 2^53 (drop zeros with .eliminate_zeros(), rescale large weights)" + corruptAdvice),
             ("nan.npz", "'data'[1] = nan is not a count: counts must be positive, finite and below 2^53 (drop zeros with .eliminate_zeros(), rescale large weights)" + corruptAdvice),
             ("nokeys.npz", "missing array 'format' (expected a scipy.sparse.save_npz file; has a)"),
-            ("badvocab.npz", "invalid data set: vocab has 1 entries but the matrix has 2 columns"),
+            ("badvocab.npz", "invalid data set: vocab has 1 entry but the matrix has 2 columns"),
             ("badptr.npz", "'indptr' has 3 entries, expected 2 for shape (1, 2) csr"),
             ("badidx.npz", "index 5 out of range 0..<2 at position 0 of 'indices'" + corruptAdvice),
         ]

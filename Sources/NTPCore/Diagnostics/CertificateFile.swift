@@ -211,9 +211,9 @@ public struct CertificateFileSummary: Codable, Equatable, Sendable {
     /// One line for the text report, e.g. "separating W, dense, 100 contexts".
     public var description: String {
         switch kind {
-        case "separating-W": return "separating W, \(layout), \(rows) context\(rows == 1 ? "" : "s")"
+        case "separating-W": return "separating W, \(layout), \(counted(rows, "context"))"
         case "farkas":
-            return "Farkas α on \(marginMultipliers) pair\(marginMultipliers == 1 ? "" : "s"), β on \(tieMultipliers) tie\(tieMultipliers == 1 ? "" : "s"), \(layout), \(rows) context\(rows == 1 ? "" : "s")"
+            return "Farkas α on \(counted(marginMultipliers, "pair")), β on \(counted(tieMultipliers, "tie")), \(layout), \(counted(rows, "context"))"
         default: return "no certificate: verdict and margin bracket only"
         }
     }

@@ -498,7 +498,7 @@ public enum EntropyGapBound {
             var w = w0
             var best: Candidate? = nil
             var bestPoint: [Double]? = nil
-            var stopReason = "\(options.maxRounds) rounds"
+            var stopReason = counted(options.maxRounds, "round")
             let vd = v * d
             var rounds = 0
             for round in 0..<options.maxRounds {
@@ -619,7 +619,7 @@ public enum EntropyGapBound {
                 result.method = "Newton–CG from the given W, round \(b.round) of \(rounds) (\(stopReason)): q = restricted softmax + χ²-minimal moment correction"
                     + (result.zeroedEntries > 0 ? ", \(result.zeroedEntries) off-support entries fixed at 0" : "")
                     + (b.t > 0 ? ", mixed with p̂ (t = \(general(b.t)))" : "")
-                    + (blocks.count > 1 ? ", streamed in \(blocks.count) blocks of \(products.block) contexts" : "")
+                    + (blocks.count > 1 ? ", streamed in \(blocks.count) blocks of \(counted(products.block, "context"))" : "")
                 return bestPoint
             } else {
                 result.method = "q = p̂: no feasible point with a larger entropy found (\(rounds) Newton rounds, \(stopReason))"

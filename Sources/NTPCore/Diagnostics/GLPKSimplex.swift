@@ -21,7 +21,7 @@ func makeWeightSpaceLP(vocabularySize v: Int, usedFeatures: Int) -> OpaquePointe
 func solveSimplexRound(_ lp: OpaquePointer, _ parm: inout glp_smcp, deadline: Double, round: Int,
                        seconds: inout Double) -> String? {
     let remaining = deadline - monotonicSeconds()
-    if remaining <= 0 { return "time limit reached after \(round - 1) rounds" }
+    if remaining <= 0 { return "time limit reached after \(counted(round - 1, "round"))" }
     parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
     let t0 = monotonicSeconds()
     var rc = glp_simplex(lp, &parm)

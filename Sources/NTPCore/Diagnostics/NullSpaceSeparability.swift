@@ -136,7 +136,7 @@ struct NullSpaceSeparability {
         var simplexSeconds = 0.0
         if solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &simplexSeconds) != nil { return nil }
         let t = glp_get_obj_val(lp)
-        let method = "null-space LP (GLPK): dim null(H̄) = \(k), \(rows) rows, \(offPairs.count + k + 1) columns, "
+        let method = "null-space LP (GLPK): dim null(H̄) = \(k), \(counted(rows, "row")), \(counted(offPairs.count + k + 1, "column")), "
             + "simplex \(String(format: "%.2f", simplexSeconds)) s of \(String(format: "%.2f", monotonicSeconds() - start)) s"
         var result: SeparabilityResult?
         if t > 0.5 {

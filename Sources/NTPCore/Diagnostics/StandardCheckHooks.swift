@@ -39,8 +39,8 @@ extension CheckHooks {
                         converged = old - row.ce <= tolerance * abs(row.ce)
                     }
                 }
-                let how = converged ? "stopped at step \(result.stepsDone): CE fell by < \(tolerance) (relative) over \(window) steps"
-                                    : "\(result.stepsDone) steps (budget)"
+                let how = converged ? "stopped at step \(result.stepsDone): CE fell by < \(tolerance) (relative) over \(counted(window, "step"))"
+                                    : "\(counted(result.stepsDone, "step")) (budget)"
                 var weights = result.weights
                 if let columns = used?.columns {
                     let V = data.vocabularySize, u = columns.count, d = all.dimension

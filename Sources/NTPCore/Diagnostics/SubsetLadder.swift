@@ -110,7 +110,7 @@ public enum SubsetLadder {
                                                  involvedContexts: Separability.involvedContexts(cert), lp: r.lp)
                     out.marginBracket = MarginBracket(lower: 0, upper: check.residualNorm, scale: Separability.constraintScale(features))
                     out.tolerance = options.tolerance
-                    out.method = "\(r.method) on the \(k) most frequent of \(m) contexts (a Farkas certificate for any superset)"
+                    out.method = "\(r.method) on the \(k) most frequent of \(counted(m, "context")) (a Farkas certificate for any superset)"
                     return (out, rungs)
                 }
             }

@@ -267,7 +267,7 @@ public enum Sweep {
         if let d = b.threshold { what = "d* = \(d * f) (d*/m \(String(format: "%.4f", t.ratio!)))" }
         else if b.isAboveCap { what = "d* > \(b.cap * f) (not separable at the cap)" }
         else { what = "undecided, d* in [\((b.lower + 1) * f), \(b.upper.map { "\($0 * f)" } ?? "∞")]" }
-        return "\(t.model) m=\(t.contexts) t=\(t.trial): \(what), \(b.evaluations.count) decisions, \(String(format: "%.1f", seconds)) s"
+        return "\(t.model) m=\(t.contexts) t=\(t.trial): \(what), \(counted(b.evaluations.count, "decision")), \(String(format: "%.1f", seconds)) s"
     }
 
     /// The median (mean of the two middle values for even counts); nil for an empty list.

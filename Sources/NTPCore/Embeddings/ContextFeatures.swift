@@ -208,7 +208,7 @@ extension ContextFeatures {
     public static func load(npyPath path: String, contextCount m: Int) throws -> ContextFeatures {
         let a = try readNPY(path: path)
         guard a.shape.count == 2, a.shape[1] == m, a.shape[0] > 0 else {
-            throw EmbeddingSpecError.incompatible("\(path): expected a d × m array with m = \(m) contexts, got shape \(a.shape); save H with np.save(path, H) where H.shape == (d, m)")
+            throw EmbeddingSpecError.incompatible("\(path): expected a d × m array with m = \(counted(m, "context")), got shape \(a.shape); save H with np.save(path, H) where H.shape == (d, m)")
         }
         let d = a.shape[0]
         let c = try a.doubles()   // C order whatever the file's order: element (i, j) at i*m + j

@@ -77,7 +77,7 @@ public final class NTPLoss {
     public init(data: DataSet, features: ContextFeatures, precision: Precision = .float64,
                 blockSize: Int? = nil, threads: Int = 2) throws {
         guard features.contextCount == data.contextCount else {
-            throw LossError.shapeMismatch("features have \(features.contextCount) contexts, data has \(data.contextCount)")
+            throw LossError.shapeMismatch("features have \(counted(features.contextCount, "context")), data has \(data.contextCount)")
         }
         guard data.eventCount > 0 else { throw LossError.emptyData }
         vocabularySize = data.vocabularySize

@@ -112,7 +112,7 @@ public final class Trainer {
     public init(loss: NTPLoss, options: TrainingOptions, reference: TrainingReference? = nil) throws {
         let n = loss.parameterCount
         if let r = reference, r.wStar.count != n || (r.hasDirection && r.wMM.count != n) {
-            throw LossError.shapeMismatch("reference W*/W^mm must have V·d = \(n) entries")
+            throw LossError.shapeMismatch("reference W*/W^mm must have V·d = \(counted(n, "entry", plural: "entries"))")
         }
         if let b = options.batchContexts, b < 1 || b > loss.contextCount {
             throw TrainingError.invalidOption("--batch-contexts must be in 1...\(loss.contextCount)")

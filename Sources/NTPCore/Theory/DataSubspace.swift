@@ -57,7 +57,7 @@ public final class DataSubspace {
     /// As the public initializer, with the per-token block budget exposed (tests reach every path).
     init(data: DataSet, features: ContextFeatures, gramLimit: Int, blockLimit: Int) throws {
         guard features.contextCount == data.contextCount else {
-            throw DataSetError.invalid("features have \(features.contextCount) contexts but the data set has \(data.contextCount)")
+            throw DataSetError.invalid("features have \(counted(features.contextCount, "context")) but the data set has \(data.contextCount)")
         }
         // Its solves hold V × m logits and V × d weights (the sparse-feature normal operator, W itself).
         let (v, m, d) = (data.vocabularySize, data.contextCount, features.dimension)

@@ -143,7 +143,7 @@ public struct MaxNormMarginSolution: Sendable {
 
     /// One line for reports: "γ*_∞ = … (ℓ∞ max margin, LP …)" or the reason there is none.
     public var summary: String {
-        let stats = "\(rounds) round\(rounds == 1 ? "" : "s"), \(marginRows) margin + \(tieRows) tie rows, \(variables) columns, \(String(format: "%.2f", seconds)) s"
+        let stats = "\(counted(rounds, "round")), \(marginRows) margin + \(counted(tieRows, "tie row")), \(counted(variables, "column")), \(String(format: "%.2f", seconds)) s"
         switch status {
         case .separable:
             return "γ*_∞ = \(String(format: "%.10g", gamma)) (ℓ∞ max margin, LP \(stats); min margin \(String(format: "%.3g", minMargin)) at ‖W‖_max = \(String(format: "%.6g", 1 / gamma)), ties \(String(format: "%.2g", tieResidual)))"

@@ -37,7 +37,7 @@ extension Ingestor {
             for (i, file) in files.enumerated() where i % count == shard { try ingestFile(file) }
         } else {
             guard files.count == 1, files[0] != "-" else {
-                throw CorpusError.option("--shard \(shard)/\(count): \(files.count) input files cannot make \(count) shards; give at least \(count) files, or one plain-text file to cut by lines")
+                throw CorpusError.option("--shard \(shard)/\(count): \(counted(files.count, "input file")) cannot make \(count) shards; give at least \(count) files, or one plain-text file to cut by lines")
             }
             let file = files[0]
             let format = options.format

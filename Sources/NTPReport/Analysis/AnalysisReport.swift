@@ -1,4 +1,5 @@
 import NTPCore
+import NTPFormats
 
 /// Renders an `AnalysisSummary` for the terminal and as the HTML report.
 enum AnalysisReport {
@@ -6,7 +7,7 @@ enum AnalysisReport {
         s.checks.map { c in
             var separable = verdict(c.separable)
             let n = c.involvedContextCount
-            if c.separable == false { separable += " (α on \(grouped(n)) context\(n == 1 ? "" : "s"))" }
+            if c.separable == false { separable += " (α on \(counted(n, "context", number: grouped)))" }
             // A separability-only check has no compatibility residual: "–", not "undecided".
             let compatible = c.compatResidual == nil && c.compatible == nil ? "–" : verdict(c.compatible)
             return [c.embedding, grouped(c.contexts), grouped(c.vocabulary), grouped(c.dimension), separable, compatible,
@@ -31,7 +32,7 @@ enum AnalysisReport {
     static func terminal(_ s: AnalysisSummary, directory: String) -> String {
         let st = s.statistics
         var lines: [String] = []
-        lines.append("\(s.name): n = \(grouped(Int(st.events))) events, m = \(grouped(st.contexts)) contexts, V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (order \(st.order))")
+        lines.append("\(s.name): n = \(counted(Int(st.events), "event", number: grouped)), m = \(counted(st.contexts, "context", number: grouped)), V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (order \(st.order))")
         lines.append("contexts with one next token: \(fixed(100 * st.singleSupportContextShare, 1))% (\(fixed(100 * st.singleSupportEventShare, 1))% of events)")
         lines.append("")
         lines.append("conditions on the m most frequent contexts over the V most frequent tokens (the last rows: every context, whole vocabulary):")
@@ -46,7 +47,7 @@ enum AnalysisReport {
         for r in rows { lines.append(line(r)) }
         if let t = s.training.first {
             lines.append("")
-            lines.append("training on \(t.contexts) contexts, gaussian:\(t.dimension), \(t.steps) steps:")
+            lines.append("training on \(counted(t.contexts, "context")), gaussian:\(t.dimension), \(counted(t.steps, "step")):")
             for r in s.training {
                 lines.append("  \(r.optimizer.padded(4))  CE−𝓗 \(general(r.gap, 3))  ‖W‖ \(general(r.norm, 3))"
                              + (r.distanceToWStar.map { "  ‖P_F(W)−W*‖ \(general($0, 3))" } ?? "")
@@ -61,7 +62,7 @@ enum AnalysisReport {
         if !s.certificatesWritten {
             lines.append("certificates: none written (--no-certificates); every verdict above was verified in the run")
         } else if let example = files.first(where: { $0.kind != "none" }) {
-            lines.append("certificates: \(directory)/certificates/ (\(files.count) checks; sweep/: \(ends) files, both ends of every trial's bracket); check one with numpy:")
+            lines.append("certificates: \(directory)/certificates/ (\(counted(files.count, "check")); sweep/: \(counted(ends, "file")), both ends of every trial's bracket); check one with numpy:")
             lines.append("  python3 scripts/verify_certificate.py \(directory)/\(example.path) \(directory)/\(example.data ?? "data.npz")")
         }
         lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
@@ -117,12 +118,12 @@ enum AnalysisReport {
 
         if let t = s.training.first {
             r.section("Training: the implicit bias")
-            r.figure(svg: trainingSVG, caption: "GD (η = 1/λ_max), normalized GD and Adam (η = 0.01) from W = 0 on \(t.contexts) contexts with gaussian:\(t.dimension) features (d > m, so both conditions hold): CE approaches 𝓗, ‖W‖ grows, P_𝓕(W) approaches W* and W − W* aligns with the NTP-SVM direction W^mm.")
+            r.figure(svg: trainingSVG, caption: "GD (η = 1/λ_max), normalized GD and Adam (η = 0.01) from W = 0 on \(counted(t.contexts, "context")) with gaussian:\(t.dimension) features (d > m, so both conditions hold): CE approaches 𝓗, ‖W‖ grows, P_𝓕(W) approaches W* and W − W* aligns with the NTP-SVM direction W^mm.")
             r.table(header: ["optimizer", "η", "CE − 𝓗", "‖W‖", "‖P_𝓕(W) − W*‖", "cos(W, W^mm)", "cos(W − W*, W^mm)"],
                     rows: s.training.map { [$0.optimizer, general($0.learningRate, 4), general($0.gap, 3), general($0.norm, 4),
                                              $0.distanceToWStar.map { general($0, 3) } ?? "–", $0.cosineMM.map { fixed($0, 4) } ?? "–",
                                              $0.cosineShiftedMM.map { fixed($0, 4) } ?? "–"] },
-                    numeric: [1, 2, 3, 4, 5, 6], caption: "After \(t.steps) steps")
+                    numeric: [1, 2, 3, 4, 5, 6], caption: "After \(counted(t.steps, "step"))")
         }
 
         r.section("The separability threshold d*/m")
@@ -151,6 +152,6 @@ enum AnalysisReport {
 func sweepSentence(_ r: SweepResult) -> String {
     let m = Array(Set(r.points.map(\.contexts))).sorted().map(String.init).joined(separator: ", ")
     let undecided = r.points.reduce(0) { $0 + $1.undecided }
-    return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts, \(r.trialsPerPoint) trials per model"
+    return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts, \(counted(r.trialsPerPoint, "trial")) per model"
         + (r.trialsPerPoint < 20 ? " (sweep's default: 20)" : "") + ", \(undecided) undecided"
 }

@@ -127,7 +127,7 @@ struct AnalysisStages {
     /// one CSV log per optimizer.
     mutating func training(_ data: DataSet, into folder: OutputFolder) throws -> (summary: [TrainingSummary], figure: String) {
         let dimension = 2 * data.contextCount
-        progress.step("training GD, NGD, Adam for \(budget.steps) steps on \(data.contextCount) contexts, gaussian:\(dimension)")
+        progress.step("training GD, NGD, Adam for \(counted(budget.steps, "step")) on \(counted(data.contextCount, "context")), gaussian:\(dimension)")
         let training = try ThreeOptimizers.train(data, dimension: dimension, steps: budget.steps, seed: seed)
         let figure = trainingFigure(runs: training.runs, entropy: data.entropy())
         try writeFileAtomically(path: folder.file("training.svg"), contents: figure)
@@ -144,7 +144,7 @@ struct AnalysisStages {
         var options = SweepOptions(contextCounts: [budget.thresholdContexts], trials: budget.trials, seed: seed)
         options.nulls = [.uniform, .frequency]
         options.separability.timeLimit = budget.sweepTimeLimit
-        progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts: \(budget.trials) trials each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
+        progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts: \(counted(budget.trials, "trial")) each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
         let printer = progress
         // Rows of the reduced data set, like the checks' certificates.
         let write: (String, CertificateFile) throws -> Void = { name, file in try file.write(to: folder.file("certificates/sweep/\(name).npz")) }

@@ -1,4 +1,5 @@
 import NTPCore
+import NTPFormats
 
 /// `check`'s text output.
 enum CheckText {
@@ -18,7 +19,7 @@ enum CheckText {
         case "separable":
             row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
         case "not-separable":
-            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); α on \(grouped(r.involvedContextCount)) context\(r.involvedContextCount == 1 ? "" : "s"))")
+            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); α on \(counted(r.involvedContextCount, "context", number: grouped)))")
         case "at-threshold":
             row("separable", "at the threshold — γ* is within 10τ of 0 (τ = \(general(r.tolerance, 2))): neither yes nor no in float64")
         default:
@@ -34,7 +35,7 @@ enum CheckText {
         if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the certificate's W, a lower bound on 1/‖W^mm‖"))") }
         if let how = c.method, !how.isEmpty { row("method", how) }
         if let lp = c.lp {
-            row("LP", "\(grouped(lp.columns)) columns, \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
+            row("LP", "\(counted(lp.columns, "column", number: grouped)), \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
         }
         if let comp = r.compatible {
             row("compatible", "\(comp ? "yes" : "no") (relative residual \(general(r.compatResidual ?? .nan, 3)))")

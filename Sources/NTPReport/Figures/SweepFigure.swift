@@ -1,4 +1,5 @@
 import NTPCore
+import NTPFormats
 import NTPPlot
 
 /// The threshold figure of `sweep` and `analyze`: median d*/m against m per model, with its 95 %
@@ -25,6 +26,6 @@ public func sweepFigure(_ r: SweepResult) -> String {
     let embedding = r.embedding == .gaussian ? "Gaussian" : "positional Gaussian"
     return LineChart(title: "NTP-separability threshold, \(embedding) features",
                      xLabel: "contexts m (\(r.contextChoice.rawValue))",
-                     yLabel: "d*/m: median and 95 % CI (\(r.trialsPerPoint) trials)",
+                     yLabel: "d*/m: median and 95 % CI (\(counted(r.trialsPerPoint, "trial")))",
                      xScale: wide ? .log : .linear, series: series, legendAtBottom: false, bands: bands).svg()
 }

@@ -70,7 +70,7 @@ public enum CorpusIngest {
         let written = try PartMerger.merge(parts, to: output, asDataSet: output.hasSuffix(".npz"), memoryBudget: memoryBudget,
                                            temporaryParent: temporaryParent)
         if let written { return "wrote \(output): \(summary(written)) in \(clock.elapsedText)" }
-        return "wrote \(output): part of \(parts.count) parts in \(clock.elapsedText)"
+        return "wrote \(output): part of \(counted(parts.count, "part")) in \(clock.elapsedText)"
     }
 }
 
@@ -80,5 +80,5 @@ public func summary(_ d: DataSet) -> String { summary(DataSetSummary(d)) }
 /// One line with the size of a data set written without loading it.
 public func summary(_ s: DataSetSummary) -> String {
     let h = s.entropy
-    return "\(grouped(Int(s.events))) events, \(grouped(s.contexts)) contexts, \(grouped(s.vocabulary)) tokens, order \(s.order), 𝓗 = \(fixed(h, 4)) nats (\(fixed(h / log(2.0), 4)) bits)"
+    return "\(counted(Int(s.events), "event", number: grouped)), \(counted(s.contexts, "context", number: grouped)), \(counted(s.vocabulary, "token", number: grouped)), order \(s.order), 𝓗 = \(fixed(h, 4)) nats (\(fixed(h / log(2.0), 4)) bits)"
 }

@@ -74,7 +74,7 @@ public struct SolutionFile {
         members.append(("options", NPYArray(bytesString: try JSONText.compact(recorded))))
         members.append(FormatVersion.member(Self.formatVersion))
         try NPZArchive.write(members, to: output)
-        let header = "data       m = \(grouped(ds.contextCount)) contexts, V = \(grouped(ds.vocabularySize)), d = \(grouped(features.dimension)) (\(spec))"
+        let header = "data       m = \(counted(ds.contextCount, "context", number: grouped)), V = \(grouped(ds.vocabularySize)), d = \(grouped(features.dimension)) (\(spec))"
         return ([header] + solved.lines() + ["wrote      \(output)"]).joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import NTPCore
+import NTPFormats
 
 /// The text table of a sweep result (`sweep`, and `analyze`'s terminal summary and report).
 enum SweepTable {
@@ -31,7 +32,7 @@ enum SweepTable {
         let spec = r.embedding == .gaussian ? "gaussian:d:SEED" : "positional-gaussian:D:SEED"
         var lines = ["\(r.embedding.rawValue) embeddings, the m \(r.contextChoice.rawValue) contexts (of \(grouped(total))"
                      + (minContextCount > 0 ? ", count ≥ \(general(minContextCount))" : "") + "), V = \(grouped(r.vocabulary)), "
-                     + "\(r.trialsPerPoint) trials per point, null: \(r.nulls.isEmpty ? "none" : r.nulls.map(\.rawValue).joined(separator: ", "))"]
+                     + "\(counted(r.trialsPerPoint, "trial")) per point, null: \(r.nulls.isEmpty ? "none" : r.nulls.map(\.rawValue).joined(separator: ", "))"]
         lines += rows(r)
         lines.append("trial t at d is \(spec) with SEED = \(seed) + t: ntpsep check DATA --max-contexts m --context-choice \(r.contextChoice.rawValue) --seed \(seed) --embedding \(spec)")
         return lines.joined(separator: "\n")

@@ -47,7 +47,7 @@ public struct ThresholdSweep {
             // The largest nested embedding: D·(N−1) × m features (positional: plus the (N−1)·V × D table).
             let m = Double(min(options.contextCounts.max() ?? 1, full.contextCount)), r = Double(max(1, full.contextLength))
             let doubles = options.embedding == .gaussian ? Double(d) * m : Double(d) * r * (m + Double(full.vocabularySize))
-            try AvailableMemory.require(approximately: 8 * doubles, for: "--max-dim \(d) with m = \(Int(m)) contexts", advice: "use a smaller --max-dim")
+            try AvailableMemory.require(approximately: 8 * doubles, for: "--max-dim \(d) with m = \(counted(Int(m), "context"))", advice: "use a smaller --max-dim")
         }
         if let dir = trialData { try checkOutputDirectory(dir, option: "--trial-data") }
         if let dir = certificates { try checkOutputDirectory(dir, option: "--certificates") }

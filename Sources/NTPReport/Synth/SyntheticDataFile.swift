@@ -26,7 +26,7 @@ public struct SyntheticDataFile {
         try checkOutputs([output, embeddingsOutput], inputs: [])
         // H (d × m doubles) and its dense copy for the .npy.
         if let d = dimension {
-            try AvailableMemory.require(product: [d, spec.contexts, 16], for: "--dim \(d) with \(spec.contexts) contexts", advice: "use a smaller --dim")
+            try AvailableMemory.require(product: [d, spec.contexts, 16], for: "--dim \(d) with \(counted(spec.contexts, "context"))", advice: "use a smaller --dim")
         }
         var data = try SyntheticData.generate(spec)
         var hNote = ""

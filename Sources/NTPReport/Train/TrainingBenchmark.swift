@@ -28,7 +28,7 @@ enum TrainingBenchmark {
         }
         times.sort()
         let median = times[times.count / 2]
-        var line = "benchmark: \(label) V=\(v) d=\(d) m=\(m): median \(formatted("%.6f", median)) s/step, min \(formatted("%.6f", times[0])) s (\(n) steps)"
+        var line = "benchmark: \(label) V=\(v) d=\(d) m=\(m): median \(formatted("%.6f", median)) s/step, min \(formatted("%.6f", times[0])) s (\(counted(n, "step")))"
         if case .dense = loss.features.storage {
             line += ", " + formatted("%.1f", 4.0 * Double(v) * Double(d) * Double(m) / median / 1e9) + " GFLOP/s in the two GEMMs"
         }

@@ -84,8 +84,8 @@ public struct TrainingRun {
         progress("data: V = \(loss.vocabularySize), m = \(loss.contextCount), d = \(loss.dimension), 𝓗 = \(formatted("%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
         let options = try trainingOptions(loss: loss, resumed: resumed, initialization: initialization)
         let m = loss.contextCount
-        let batchText = options.batchContexts.map { $0 < m ? "\($0) of \(m) contexts per step (stochastic)" : "full batch (\(m) contexts)" } ?? "full batch (\(m) contexts)"
-        progress("run: \(options.optimizer.kind.rawValue), η = \(formatted("%.6e", options.optimizer.learningRate)), \(options.steps) steps, \(batchText)")
+        let batchText = options.batchContexts.map { $0 < m ? "\($0) of \(counted(m, "context")) per step (stochastic)" : "full batch (\(counted(m, "context")))" } ?? "full batch (\(counted(m, "context")))"
+        progress("run: \(options.optimizer.kind.rawValue), η = \(formatted("%.6e", options.optimizer.learningRate)), \(counted(options.steps, "step")), \(batchText)")
         let onehot: Bool
         if case .identity = features.storage { onehot = true } else { onehot = false }
         let streams = onehot && options.optimizer.kind != .ngd && (options.batchContexts ?? m) >= m && resumed == nil && !refMode.isFile

@@ -68,7 +68,7 @@ extension TrainingRun {
     func trainStreaming(loss: NTPLoss, options: TrainingOptions, withReference: Bool, printer: LogPrinter) throws -> [LogRow] {
         let v = loss.vocabularySize, m = loss.contextCount
         let writer = try output.map { try NPYStreamWriter(path: $0, descr: "<f8", shape: [v, m], fortranOrder: true) }
-        progress("one-hot contexts: streaming \(m) contexts in blocks of \(loss.blockSize) (W is never held whole)")
+        progress("one-hot contexts: streaming \(counted(m, "context")) in blocks of \(loss.blockSize) (W is never held whole)")
         let rows: [LogRow]
         do {
             rows = try OnehotStreamingTrainer(loss: loss, options: options, withReference: withReference).run(shouldStop: { InterruptFlag.isRaised }) { _, _, block in
