@@ -25,6 +25,9 @@ public enum Separability {
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
         let start = monotonicSeconds()
         var result: SeparabilityResult
+        do { try requireDenseMemory(data, features: features) } catch {
+            return SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: nil, reason: "\(error)")
+        }
         let manyTies = tieCount(data) > options.minNormPointPreferredTies
         if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
             result = closed
@@ -57,6 +60,22 @@ public enum Separability {
         result.tolerance = options.tolerance
         if result.method.isEmpty { result.method = result.lp == nil ? "closed form" : "LP (GLPK, constraint generation)" }
         return result
+    }
+
+    /// Throws a one-line error when dense features leave no room for the dense arrays their routes
+    /// hold: a separating W (V × d) and the support indicator or logits (V × m). V comes from the
+    /// file and may be far larger than its nonzeros (2³¹ − 1 on a few rows). One-hot and other
+    /// sparse features are not held V × d.
+    public static func requireDenseMemory(_ data: DataSet, features: ContextFeatures) throws {
+        guard case .dense = features.storage else { return }
+        try requireDenseMemory(vocabulary: data.vocabularySize, dimension: features.dimension, contexts: data.contextCount)
+    }
+
+    /// `requireDenseMemory(_:features:)` for dense features of `d` dimensions on `m` contexts over V tokens.
+    public static func requireDenseMemory(vocabulary v: Int, dimension d: Int, contexts m: Int) throws {
+        try AvailableMemory.require(approximately: 8 * Double(v) * Double(d + m),
+                                    for: "deciding separability with dense features (W: V × d = \(v) × \(d), logits: V × m = \(v) × \(m))",
+                                    advice: "keep fewer tokens (ingest --max-vocab) or use fewer contexts")
     }
 
     /// Σ_j (k_j − 1): the number of tie constraints.

@@ -43,19 +43,22 @@ public struct SeparatingCertificate: Sendable {
         if sparse == nil, case .dense = features.storage { products = ContextBlockProducts(features, vocabulary: V) }
         // The per-context nonzeros only without the GEMM: for dense H they cost 16 bytes per entry.
         let cols = products == nil ? SparseContextColumns(features) : nil
+        // A sparse W on a vocabulary far larger than its nonzeros: logits and marks by touched token.
+        let compact = sparse.flatMap { CompactTokens(data, $0) }
+        let tokens = compact?.supportTokens ?? data.columns, decoder = compact?.decoder ?? sparse
         var blockLogits = [Double](repeating: 0, count: (products?.block ?? 0) * V)
         var loadedBlock = -1
-        var logits = [Double](repeating: 0, count: V)
-        var mark = [UInt8](repeating: 0, count: V)   // 1: in S_j, 2: touched off the support
+        var logits = [Double](repeating: 0, count: compact?.count ?? V)
+        var mark = [UInt8](repeating: 0, count: compact?.count ?? V)   // 1: in S_j, 2: touched off the support
         var touched: [Int32] = []
         logits.withUnsafeMutableBufferPointer { l in
             weights.withUnsafeBufferPointer { w in
                 for j in 0..<data.contextCount where data.supportSize(j) > 0 {
                     let support = data.rowOffsets[j]..<data.rowOffsets[j + 1]
-                    let a = Int(data.columns[support.lowerBound])
+                    let a = Int(tokens[support.lowerBound])
                     var s = ContextLogits()
-                    for e in support { mark[Int(data.columns[e])] = 1 }
-                    if let sparse {
+                    for e in support { mark[Int(tokens[e])] = 1 }
+                    if let sparse = decoder {
                         touched.removeAll(keepingCapacity: true)
                         let nonzeros = cols!.offsets[j]..<cols!.offsets[j + 1]
                         sparse.accumulate(features: cols!.indices[nonzeros], values: cols!.values[nonzeros], into: l, touched: &touched)
@@ -66,7 +69,7 @@ public struct SeparatingCertificate: Sendable {
                             s.highOut = max(s.highOut, l[Int(t)]); s.largest = max(s.largest, abs(l[Int(t)]))
                         }
                         if offTouched < V - support.count { s.highOut = max(s.highOut, 0) }
-                        for e in support { s.include(inSupport: l[Int(data.columns[e])]) }
+                        for e in support { s.include(inSupport: l[Int(tokens[e])]) }
                         for t in touched { l[Int(t)] = 0; if mark[Int(t)] == 2 { mark[Int(t)] = 0 } }
                     } else {
                         if let products {
@@ -87,7 +90,7 @@ public struct SeparatingCertificate: Sendable {
                             else { s.highOut = max(s.highOut, l[r]); s.largest = max(s.largest, abs(l[r])) }
                         }
                     }
-                    for e in support { mark[Int(data.columns[e])] = 0 }
+                    for e in support { mark[Int(tokens[e])] = 0 }
                     body(j, s)
                 }
             }

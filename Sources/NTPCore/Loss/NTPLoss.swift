@@ -80,6 +80,13 @@ public final class NTPLoss {
             throw LossError.shapeMismatch("features have \(counted(features.contextCount, "context")), data has \(data.contextCount)")
         }
         guard data.eventCount > 0 else { throw LossError.emptyData }
+        // The workspaces are allocated here, and V comes from the file: the block × V logits, and for
+        // Float32 its own logits and up to four V × d Float copies of W and the gradient.
+        let block = max(1, blockSize ?? NTPLoss.defaultBlockSize(for: features))
+        let b = Double(block), v = Double(data.vocabularySize), d = Double(features.dimension)
+        try AvailableMemory.require(approximately: 8 * b * v + (precision == .float32 ? 4 * b * v + 16 * v * d : 0),
+                                    for: "the loss's workspace (logits of \(counted(block, "context")) × V = \(data.vocabularySize))",
+                                    advice: "keep fewer tokens (ingest --max-vocab) or use a smaller --block-size")
         vocabularySize = data.vocabularySize
         dimension = features.dimension
         contextCount = data.contextCount
@@ -90,7 +97,7 @@ public final class NTPLoss {
         entropy = data.entropy()
         self.features = features
         self.precision = precision
-        self.blockSize = max(1, blockSize ?? NTPLoss.defaultBlockSize(for: features))
+        self.blockSize = block
         self.threads = max(1, threads)
         if precision == .float32, case .dense(let h) = features.storage {
             hFloat = h.map { Float($0) }

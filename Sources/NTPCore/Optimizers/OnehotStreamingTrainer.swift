@@ -69,6 +69,12 @@ public final class OnehotStreamingTrainer {
         let per = OnehotStreamingTrainer.columnsPerWorker
         let workers = max(1, min(loss.threads, (m + per - 1) / per))
         let maxSupport = (0..<m).reduce(1) { max($0, loss.rowOffsets[$1 + 1] - loss.rowOffsets[$1]) }
+        // Columns of V entries each: V comes from the file and may be far larger than its nonzeros.
+        let doubles = ColumnBuffers.scratchCount(vocabulary: v, maxSupport: maxSupport, adam: options.optimizer.kind == .adam,
+                                                 reference: withReference) * workers + workers * per * v
+        try AvailableMemory.require(product: [doubles, MemoryLayout<Double>.size],
+                                    for: "streaming one-hot training (\(counted(workers * per, "column")) of V = \(v) at a time)",
+                                    advice: "keep fewer tokens (ingest --max-vocab)")
         let buffers = ColumnBuffers(batch: workers * per, workers: workers, vocabulary: v, logCount: logSteps.count,
                                     maxSupport: maxSupport, adam: options.optimizer.kind == .adam, reference: withReference)
         defer { buffers.deallocate() }
@@ -347,12 +353,18 @@ private final class ColumnBuffers {
 
     init(batch: Int, workers: Int, vocabulary v: Int, logCount: Int, maxSupport: Int, adam: Bool, reference: Bool) {
         self.v = v; self.maxSupport = maxSupport; self.adam = adam; self.reference = reference
-        scratchCount = v * (adam ? 3 : 1) + maxSupport + (reference ? 2 * v : 0)
+        scratchCount = Self.scratchCount(vocabulary: v, maxSupport: maxSupport, adam: adam, reference: reference)
         w = .allocate(capacity: batch * v)
         records = .allocate(capacity: batch * logCount)
         refShares = .allocate(capacity: batch * 3)
         failures = .allocate(capacity: batch)
         scratchBase = .allocate(capacity: workers * scratchCount)
+    }
+
+    /// Doubles of one worker's scratch: a softmax row, a support save area, Adam's two moments and
+    /// the W*/W^mm columns.
+    static func scratchCount(vocabulary v: Int, maxSupport: Int, adam: Bool, reference: Bool) -> Int {
+        v * (adam ? 3 : 1) + maxSupport + (reference ? 2 * v : 0)
     }
 
     func scratch(_ worker: Int) -> Scratch {

@@ -49,6 +49,9 @@ public struct ThresholdSweep {
             let doubles = options.embedding == .gaussian ? Double(d) * m : Double(d) * r * (m + Double(full.vocabularySize))
             try AvailableMemory.require(approximately: 8 * doubles, for: "--max-dim \(d) with m = \(counted(Int(m), "context"))", advice: "use a smaller --max-dim")
         }
+        // Every decision holds V × (d + m) doubles; refused here rather than undecided trial by trial.
+        try Separability.requireDenseMemory(vocabulary: full.vocabularySize, dimension: 1,
+                                            contexts: min(options.contextCounts.min() ?? 1, full.contextCount))
         if let dir = trialData { try checkOutputDirectory(dir, option: "--trial-data") }
         if let dir = certificates { try checkOutputDirectory(dir, option: "--certificates") }
         let folder = try trialData.map { try OutputFolder(path: $0) }
