@@ -18,6 +18,8 @@ struct MinNormPointOutcome {
     /// Major iterations (oracle calls) and the final active-set size.
     var iterations: Int, activeSize: Int
     var reason: String?
+    /// Stopped (undecided) because the active set reached `WolfeMinNormPoint.maxActive`.
+    var memoryBoundReached = false
 }
 
 /// Wolfe's minimum-norm-point method (fully corrective Frank–Wolfe) on K = conv{A_{j,v}},
@@ -31,7 +33,8 @@ struct MinNormPointOutcome {
 ///     min_{j,v} ⟨x, A_{j,v}⟩ / ‖x‖ ≤ γ* ≤ ‖x‖,
 /// so a positive left side is a separating W = x, and x → 0 leaves the active weights as Farkas
 /// multipliers. Memory: the active set and its n × n factor (`AffineHullFactor`), one V × d point and the
-/// m × V logits; never the Σ_j (V − k_j) constraints.
+/// m × V logits; never the Σ_j (V − k_j) constraints. The factor grows with the active set, which is
+/// bounded by `memoryBound` (`maxActive`): past it the run stops undecided.
 final class WolfeMinNormPoint {
     let basis: TieBasis
     let data: DataSet
@@ -46,12 +49,27 @@ final class WolfeMinNormPoint {
     /// 32 measured best on m = 400, V = 200 near the threshold (CPU s for K = 1, 4, 16, 32, 64, 128:
     /// 88, 35, 21, 18, 20, 27): more pairs per pass mean fewer passes but more pairs dropped again.
     var pairsPerIteration = 32
+    /// Bytes the run may hold (`SeparabilityOptions.minNormPointMemory`; nil there: half the available memory).
+    let memoryBound: Int
 
-    init(basis: TieBasis, data: DataSet, features: ContextFeatures, tolerance: Double) {
+    init(basis: TieBasis, data: DataSet, features: ContextFeatures, tolerance: Double, memory: Int? = nil) {
         self.basis = basis
         self.data = data
         if case .dense(let h) = features.storage { denseH = h } else { denseH = nil }
         self.tolerance = tolerance
+        memoryBound = memory ?? AvailableMemory.bytes().map { Int(clamping: $0 / 2) } ?? Int.max
+    }
+
+    /// The largest active set within `memoryBound`: the factor's capacity c (a power of two from 64)
+    /// costs 8c² bytes, and 1.25 times that while it grows (the old factor is copied), next to the
+    /// V × d point and the m × V logits. 0 when not even the first factor fits.
+    var maxActive: Int {
+        let V = Double(basis.vocabularySize), fixed = 8 * V * Double(basis.dimension + basis.contextCount)
+        let room = (Double(memoryBound) - fixed) / (8 * 1.25)
+        guard room >= 64 * 64 else { return 0 }
+        var capacity = 64
+        while Double(4 * capacity * capacity) <= room { capacity *= 2 }
+        return capacity
     }
 
     func run(deadline: Double) -> MinNormPointOutcome {
@@ -66,6 +84,12 @@ final class WolfeMinNormPoint {
         scale *= 2.0.squareRoot()
         var outcome = MinNormPointOutcome(kind: .undecided, point: nil, minMargin: 0, alpha: [], beta: [],
                                           lower: 0, upper: .infinity, scale: scale, iterations: 0, activeSize: 0)
+        let maxActive = self.maxActive
+        guard maxActive > 0 else {
+            outcome.memoryBoundReached = true
+            outcome.reason = "the V × d point and the m × V logits leave no room within the memory bound of \(AvailableMemory.byteText(UInt64(memoryBound)))"
+            return outcome
+        }
         guard let first = live.first else {
             // No off-support pair at all: every W ⊥ 𝓕 (W = 0 included) satisfies the empty margin set.
             outcome.kind = .separable; outcome.point = [Double](repeating: 0, count: V * d)
@@ -105,7 +129,8 @@ final class WolfeMinNormPoint {
             outcome.iterations = iteration; outcome.activeSize = n
             if norm < bestNorm * (1 - 1e-12) { bestNorm = norm; stalled = 0 } else { stalled += 1 }
 
-            if stops(&outcome, norm: norm, mu: mu, stalled: stalled, iteration: iteration, activeSize: n, deadline: deadline) {
+            if stops(&outcome, norm: norm, mu: mu, stalled: stalled, iteration: iteration, activeSize: n, deadline: deadline,
+                     full: n + pairsPerIteration > maxActive) {
                 outcome.point = x
                 outcome.minMargin = mu
                 outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
@@ -152,8 +177,9 @@ final class WolfeMinNormPoint {
 
     /// Whether the iteration ends at this point x (‖x‖ = `norm`, smallest margin `mu`), and with which
     /// verdict (set in `outcome`).
+    /// `full`: the next pairs could grow the active set past `maxActive`.
     private func stops(_ outcome: inout MinNormPointOutcome, norm: Double, mu: Double, stalled: Int, iteration: Int,
-                       activeSize n: Int, deadline: Double) -> Bool {
+                       activeSize n: Int, deadline: Double, full: Bool) -> Bool {
         let scale = outcome.scale
         let tau = tolerance * scale
         let optimal = mu >= norm * norm - 1e-12 * scale * scale
@@ -167,6 +193,9 @@ final class WolfeMinNormPoint {
             // its margins not clear of 10τ: too close to zero to call.
             outcome.kind = norm < 10 * tau ? .atThreshold : .undecided
             outcome.reason = "minimum-norm point \(optimal ? "reached" : "stalled") at ‖x‖ = \(norm) with min margin \(mu)"
+        } else if full {
+            outcome.memoryBoundReached = true
+            outcome.reason = "memory bound reached after \(iteration) Wolfe iterations: an active set of \(n) pairs, whose factor may not grow past \(maxActive) within \(AvailableMemory.byteText(UInt64(memoryBound)))"
         } else if monotonicSeconds() > deadline {
             outcome.reason = "time limit reached after \(iteration) Wolfe iterations (active set \(n))"
         } else if iteration >= maxIterations {
@@ -327,7 +356,8 @@ extension Separability {
     public static func maxMarginByMinNormPoint(_ data: DataSet, features: ContextFeatures,
                                                options: SeparabilityOptions = SeparabilityOptions()) -> MinimumNormPointMaxMargin? {
         guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
-        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance)
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
+                                       memory: options.minNormPointMemory)
         solver.stopAtFirstSeparating = false
         let out = solver.run(deadline: monotonicSeconds() + options.timeLimit)
         let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)

@@ -158,8 +158,11 @@ public enum Separability {
     static func decideByMinNormPoint(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
                                      deadline: Double) -> SeparabilityResult? {
         guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
-        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance)
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
+                                       memory: options.minNormPointMemory)
         let out = solver.run(deadline: deadline)
+        // Stopped by its memory bound, like a route out of reach: the next route decides.
+        if out.memoryBoundReached { return nil }
         var result = minNormPointResult(out, basis: basis, data: data, features: features, options: options)
         result.method = "minimum-norm point (Wolfe): \(out.iterations) oracle passes, \(out.activeSize) active pairs, dim 𝓕 = \(basis.rank)"
         return result

@@ -27,6 +27,11 @@ public struct SeparabilityOptions: Sendable {
     public var useMinNormPoint = true
     /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.
     public var maxMinNormPointTies = 6_000
+    /// Bytes Wolfe's minimum-norm point may hold: its V × d point, the m × V logits and the Cholesky
+    /// factor of its active set, which grows with the set (capacity², doubling). Past it the route
+    /// stops: `decide` goes on to the next route, and the NTP-SVM margin to its own solver. nil: half
+    /// the available memory (`AvailableMemory`), as ingest's `--memory` default.
+    public var minNormPointMemory: Int? = nil
     /// Above this many ties the null-space cutting planes (at any k) go before the minimum-norm point,
     /// whose r × r tie Gram dominates its time there: on 50 KJV contexts with uniform-null supports
     /// (5,102 ties, d = 38 and 39) Wolfe took 8.3 and 13.4 s, the cutting planes 0.07 and 0.55 s.
