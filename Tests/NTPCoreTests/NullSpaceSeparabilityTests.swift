@@ -7,16 +7,22 @@ import NTPFormats
 /// (`decideByCuttingPlanes`), against hand-derived certificates and the W-space LP.
 final class NullSpaceSeparabilityTests: XCTestCase {
 
+    /// How the cutting planes hold the tokens' depth LPs: one GLPK problem per token, or one problem that
+    /// all tokens share, in null-space form (`SharedDepthProblem`) or in row-space form (`RowSpaceDepthProblem`).
+    enum DepthLPs { case perToken, sharedNullSpace, sharedRowSpace }
+
     /// The ways the route decides, and the prefix of the method each reports: its full LP, and cutting
-    /// planes with one depth LP per token or with one depth LP that all tokens share (`SharedDepthProblem`).
-    let methods: [(cuts: Bool, shared: Bool, prefix: String)] = [(false, false, "null-space LP"), (true, false, "null-space cutting planes"),
-                                                                  (true, true, "null-space cutting planes")]
+    /// planes with each way of holding the depth LPs.
+    let methods: [(cuts: Bool, shared: DepthLPs, prefix: String)] = [
+        (false, .perToken, "null-space LP"), (true, .perToken, "null-space cutting planes"),
+        (true, .sharedNullSpace, "null-space cutting planes"), (true, .sharedRowSpace, "null-space cutting planes")]
 
     /// Options that send every decision with a nonzero null space to the null-space route, decided by
     /// cutting planes or by the full LP.
-    func nullSpaceFirst(cuts: Bool, shared: Bool = false) -> SeparabilityOptions {
+    func nullSpaceFirst(cuts: Bool, shared: DepthLPs = .perToken) -> SeparabilityOptions {
         var o = SeparabilityOptions()
-        if shared { o.maxNullSpaceNonzeros = 0 }
+        if shared != .perToken { o.maxNullSpaceNonzeros = 0 }
+        o.sharedDepthLPInRowSpace = shared == .sharedRowSpace
         o.maxNullityShare = .infinity
         o.useNullSpaceCuttingPlanes = cuts
         o.useForcedTies = false
@@ -30,7 +36,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for method in methods { try threeContexts(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func threeContexts(cuts: Bool, shared: Bool, prefix: String) throws {
+    private func threeContexts(cuts: Bool, shared: DepthLPs, prefix: String) throws {
         let h = denseFeatures([[1, 0], [0, 1], [1, 1]])
         let no = Separability.decide(makeData(V: 2, rows: [[0: 1], [0: 2], [1: 1]]), features: h, options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(no.verdict, .notSeparable)
@@ -54,7 +60,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for method in methods { try tieMultiplier(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func tieMultiplier(cuts: Bool, shared: Bool, prefix: String) throws {
+    private func tieMultiplier(cuts: Bool, shared: DepthLPs, prefix: String) throws {
         let data = makeData(V: 2, rows: [[0: 1, 1: 1], [0: 1], [1: 1]])
         let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [1, 1]]), options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(r.verdict, .notSeparable)
@@ -143,7 +149,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for method in methods { agreement(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func agreement(cuts: Bool, shared: Bool, prefix: String) {
+    private func agreement(cuts: Bool, shared: DepthLPs, prefix: String) {
         var verdicts: [SeparabilityVerdict] = []
         for (i, d) in [6, 12, 18, 24, 30, 36, 39].enumerated() {
             let (data, h) = randomInstance(seed: UInt64(300 + i), d: d)
