@@ -127,6 +127,58 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         XCTAssertGreaterThan(separableCount, 0)
     }
 
+    /// Token by token, the three forms of the depth LP (per token, shared in null space, shared in row
+    /// space) give the same depth t_v(c) at a point, and margins of least total (`smallestMargins`) that
+    /// meet the null-space equation Σ_{O_v} λ_j N_j = c with λ ≥ the floor, with one total across the forms,
+    /// no larger than the depth LP's own margins at that floor.
+    func testDepthLPFormsAgreeOnDepthAndSmallestMargins() throws {
+        let (data, h) = randomInstance(seed: 311, d: 12)
+        let route = try XCTUnwrap(NullSpaceSeparability(data: data, features: h, options: nullSpaceFirst(cuts: true), maxNullityShare: .infinity))
+        let k = route.nullity, m = route.contexts.count, r = route.rank
+        XCTAssertEqual([k, r], [28, 12])
+        let (holds, offPairs) = route.tokenPairs()
+        let nullRows = (0..<m).flatMap { j in (0..<k).map { route.null(j, $0) } }
+        let shared = SharedDepthProblem(nullRows: nullRows, contexts: m, k: k)
+        let rowSpace = RowSpaceDepthProblem(rowBasis: (0..<m).flatMap { j in (0..<r).map { route.vt[$0 + j * m] } },
+                                            nullRows: nullRows, contexts: m, rank: r)
+        // Each token at a point of its own cone's span (its missing directions are the master's
+        // equalities): a random positive combination of its off-support rows, scaled into the box.
+        var rng = SeededGenerator(seed: 5)
+        var polishedTokens = 0
+        for v in 0..<route.V {
+            let off = offPairs.filter { $0.token == v }.map(\.context)
+            guard !off.isEmpty else { continue }
+            var c = [Double](repeating: 0, count: k)
+            for j in off { let w = 0.5 + Double(rng.next() % 1000) / 1000; for i in 0..<k { c[i] += w * route.null(j, i) } }
+            let top = c.map(abs).max()!
+            c = c.map { $0 / top }
+            let forms: [DepthLP] = [TokenDepthLP(offRows: off.map { j in (0..<k).map { route.null(j, $0) } }, k: k),
+                                    BorrowedDepthLP(problem: shared, holding: holds[v]),
+                                    BorrowedDepthLP(problem: rowSpace, holding: holds[v])]
+            let depths = try forms.map { try XCTUnwrap($0.depth(at: c, deadline: .infinity)) }
+            for t in depths { XCTAssertEqual(t, depths[0], accuracy: 1e-9, "token \(v)") }
+            XCTAssertGreaterThan(depths[0], 0, "token \(v)")
+            let floor = depths[0] / 2
+            // The depth LP's own margins (λ = μ + t_v ≥ floor) are one feasible choice.
+            let own = forms[0].margins(depth: depths[0]).reduce(0, +)
+            var totals: [Double] = []
+            for form in forms {
+                let margins = try XCTUnwrap(form.smallestMargins(at: c, floor: floor))
+                XCTAssertEqual(margins.count, off.count)
+                XCTAssertGreaterThanOrEqual(margins.min()!, floor - 1e-9)
+                for i in 0..<k {
+                    let sum = zip(off, margins).reduce(0) { $0 + route.null($1.0, i) * $1.1 }
+                    XCTAssertEqual(sum, c[i], accuracy: 1e-8, "token \(v), row \(i)")
+                }
+                totals.append(margins.reduce(0, +))
+            }
+            for total in totals { XCTAssertEqual(total, totals[0], accuracy: 1e-7 * max(1, totals[0])) }
+            XCTAssertLessThanOrEqual(totals[0], own + 1e-9)
+            polishedTokens += 1
+        }
+        XCTAssertEqual(polishedTokens, route.V)
+    }
+
     /// m = 40 contexts over V = 10 tokens, each with 3–8 random support tokens, and Gaussian features
     /// of dimension d, all drawn from `seed`.
     private func randomInstance(seed: UInt64, d: Int) -> (DataSet, ContextFeatures) {

@@ -42,6 +42,13 @@ final class TokenDepthLP: DepthLP {
 
     /// The row duals y of the last solve (the cut's normal).
     func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
+
+    func smallestMargins(at c: [Double], floor t: Double) -> [Double]? {
+        for r in 0..<k { glp_set_row_bnds(lp, Int32(r + 1), GLP_FX, c[r], c[r]) }
+        return polishedMargins(lp, objective: (0..<offCount).map { (Int32($0 + 1), -1) }, tColumn: Int32(offCount + 1), floor: t) {
+            margins(depth: t)
+        }
+    }
 }
 
 /// A token's depth LP: solved at a point c, then its margins and its cut (row duals) at that point.
@@ -52,6 +59,9 @@ protocol DepthLP: AnyObject {
     func margins(depth t: Double) -> [Double]
     /// The row duals y at the last point.
     func cut() -> [Double]
+    /// Margins λ ≥ t at c (O_v's order) of least total (`polishedMargins`); t ≤ t_v(c). nil when the
+    /// simplex fails.
+    func smallestMargins(at c: [Double], floor t: Double) -> [Double]?
 }
 
 /// Every token's depth LP in one GLPK problem over all m' contexts: token v fixes the columns of the
@@ -118,6 +128,15 @@ final class SharedDepthProblem: BorrowedDepthProblem {
     func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
 
     var cutLength: Int { k }
+
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]? {
+        guard solve(token, at: c, deadline: .infinity) else { return nil }
+        var held = Set(token.holding)
+        let off = (0..<contexts).filter { held.remove($0) == nil }
+        return polishedMargins(lp, objective: off.map { (Int32($0 + 1), -1) }, tColumn: Int32(contexts + 1), floor: t) {
+            margins(of: token, depth: t)
+        }
+    }
 }
 
 /// One GLPK problem that every token's depth LP borrows in turn (`SharedDepthProblem`,
@@ -136,6 +155,8 @@ protocol BorrowedDepthProblem: AnyObject {
     func cut() -> [Double]
     /// k.
     var cutLength: Int { get }
+    /// `token`'s margins λ ≥ t at c of least total (`polishedMargins`); nil when the simplex fails.
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]?
 }
 
 /// One token's view of a `BorrowedDepthProblem`.
@@ -165,6 +186,8 @@ final class BorrowedDepthLP: DepthLP {
     func margins(depth t: Double) -> [Double] { restored() ? problem.margins(of: self, depth: t) : [] }
 
     func cut() -> [Double] { restored() ? problem.cut() : [Double](repeating: 0, count: problem.cutLength) }
+
+    func smallestMargins(at c: [Double], floor t: Double) -> [Double]? { problem.smallestMargins(of: self, at: c, floor: t) }
 }
 
 /// Sets `lp`'s basis to `statuses` (row statuses, then column statuses) when there are some: a
@@ -282,4 +305,27 @@ func quietDualSimplex() -> glp_smcp {
     parm.presolve = GLP_OFF
     parm.meth = GLP_DUALP
     return parm
+}
+
+/// A depth LP's margins of least total at the point it holds: max Σ_i `objective`_i x_i with t fixed
+/// at `floor` (≤ t_v(c), so feasible), read by `read`, after which the depth LP is put back (objective t,
+/// t ≤ 1, its basis). Why: the depth LP only maximizes t, and its basic μ can be huge where a token's
+/// off-support rows are nearly dependent (10⁸ on 100 KJV contexts at d = 65); those margins give a W
+/// whose norm hides a normalized margin of about 10⁻⁴ behind one of 4·10⁻⁹. nil when the simplex fails.
+func polishedMargins(_ lp: OpaquePointer, objective: [(column: Int32, coefficient: Double)], tColumn: Int32,
+                     floor: Double, read: () -> [Double]) -> [Double]? {
+    let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
+    let statuses = (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
+    for (column, coefficient) in objective { glp_set_obj_coef(lp, column, coefficient) }
+    glp_set_obj_coef(lp, tColumn, 0)
+    glp_set_col_bnds(lp, tColumn, GLP_FX, floor, floor)
+    var parm = quietDualSimplex()
+    parm.meth = GLP_PRIMAL
+    let solved = glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT
+    let margins = solved ? read() : nil
+    for (column, _) in objective { glp_set_obj_coef(lp, column, 0) }
+    glp_set_obj_coef(lp, tColumn, 1)
+    glp_set_col_bnds(lp, tColumn, GLP_UP, 0, 1)
+    restoreBasis(lp, statuses)
+    return margins
 }

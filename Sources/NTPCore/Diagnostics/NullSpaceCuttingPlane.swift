@@ -154,16 +154,27 @@ extension NullSpaceSeparability {
     /// The master's value counts as 0 (no point strictly inside every cut) below this.
     static var masterZero: Double { 1e-11 }
 
-    /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min.
+    /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min. When the depth
+    /// LPs' margins give a W at the threshold, each token's margins ≥ t_min of least total give another
+    /// (`DepthLP.smallestMargins`), and the one with the larger normalized margin is returned.
     private func separable(at point: [Double], depths: [Double], tokens: [DepthLP?],
                            offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
         let tMin = depths.min() ?? 0
         guard tMin > 0 else { return nil }
-        var margins: [Double] = []
-        margins.reserveCapacity(offPairs.count)
-        for v in 0..<V { if let lp = tokens[v] { margins += lp.margins(depth: depths[v]).map { $0 / tMin } } }
-        guard margins.count == offPairs.count else { return nil }
-        return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
+        func result(polished: Bool) -> SeparabilityResult? {
+            var margins: [Double] = []
+            margins.reserveCapacity(offPairs.count)
+            for v in 0..<V {
+                guard let lp = tokens[v] else { continue }
+                guard let own = polished ? lp.smallestMargins(at: point, floor: tMin) : lp.margins(depth: depths[v]) else { return nil }
+                margins += own.map { $0 / tMin }
+            }
+            guard margins.count == offPairs.count else { return nil }
+            return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
+        }
+        let plain = result(polished: false)
+        guard plain == nil || plain?.verdict == .atThreshold, let polished = result(polished: true) else { return plain }
+        return (polished.normalizedMargin ?? 0) > (plain?.normalizedMargin ?? 0) ? polished : plain
     }
 
     /// The Farkas pair from the master's duals: Y_v = Σ over v's rows of dual · normal (V × k row-major).

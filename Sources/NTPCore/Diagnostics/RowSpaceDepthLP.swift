@@ -18,7 +18,8 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
     fileprivate let contexts: Int
     fileprivate let rank: Int
     fileprivate let k: Int
-    /// N (m' × k, row-major).
+    /// R (m' × r, row-major) and N (m' × k, row-major).
+    fileprivate let rowBasis: [Double]
     fileprivate let nullRows: [Double]
     fileprivate var parm: glp_smcp
     /// The handle whose token the problem holds now, the point c whose logits T are set, and T.
@@ -31,6 +32,7 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
         contexts = m
         rank = r
         k = m > 0 ? nullRows.count / m : 0
+        self.rowBasis = rowBasis
         self.nullRows = nullRows
         logits = [Double](repeating: 0, count: m)
         glp_term_out(GLP_OFF)
@@ -111,4 +113,17 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
     }
 
     var cutLength: Int { k }
+
+    /// Least Σ_{O_v} s_j = Σ T_j − (Σ_{O_v} R_j)·z: the objective (Σ_{O_v} R_j)·z.
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]? {
+        guard solve(token, at: c, deadline: .infinity) else { return nil }
+        var direction = [Double](repeating: 0, count: rank)
+        var held = token.holding.makeIterator(), next = held.next()
+        for j in 0..<contexts {
+            if j == next { next = held.next(); continue }
+            for i in 0..<rank { direction[i] += rowBasis[j * rank + i] }
+        }
+        return polishedMargins(lp, objective: direction.enumerated().map { (Int32($0.offset + 1), $0.element) },
+                               tColumn: Int32(rank + 1), floor: t) { margins(of: token, depth: t) }
+    }
 }
