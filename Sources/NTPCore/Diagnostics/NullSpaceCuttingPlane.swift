@@ -155,8 +155,11 @@ extension NullSpaceSeparability {
     static var masterZero: Double { 1e-11 }
 
     /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min. When the depth
-    /// LPs' margins give a W at the threshold, each token's margins ≥ t_min of least total give another
-    /// (`DepthLP.smallestMargins`), and the one with the larger normalized margin is returned.
+    /// LPs' margins give a W within 10³ of the threshold (normalized margin below 10⁴τ·scale), each
+    /// token's margins ≥ t_min of least total give another (`DepthLP.smallestMargins`), and the one with
+    /// the larger normalized margin is returned. Why 10³: lifting a W over token classes to the tokens
+    /// divides its normalized margin by up to √(largest class) (Devil's Dictionary, 50 contexts,
+    /// d = 30: 3.9·10⁻⁸ over 676 classes, 1.7·10⁻⁸ on the tokens, below 10τ·scale = 1.9·10⁻⁸).
     private func separable(at point: [Double], depths: [Double], tokens: [DepthLP?],
                            offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
         let tMin = depths.min() ?? 0
@@ -173,7 +176,8 @@ extension NullSpaceSeparability {
             return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
         }
         let plain = result(polished: false)
-        guard plain == nil || plain?.verdict == .atThreshold, let polished = result(polished: true) else { return plain }
+        let near = 1e4 * options.tolerance * Separability.constraintScale(features)
+        guard (plain?.normalizedMargin ?? 0) < near, let polished = result(polished: true) else { return plain }
         return (polished.normalizedMargin ?? 0) > (plain?.normalizedMargin ?? 0) ? polished : plain
     }
 
