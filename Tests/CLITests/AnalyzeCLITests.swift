@@ -89,7 +89,10 @@ final class AnalyzeCLITests: XCTestCase {
         }
         XCTAssertEqual((sweep["trials"] as! [Any]).count, 18)
         let undecided = points.reduce(0) { $0 + ($1["undecided"] as! Int) }
-        XCTAssertTrue(run.stdout.contains("12 most-frequent contexts, 6 trials per model (sweep's default: 20), \(undecided) undecided"), run.stdout)
+        // Over the whole vocabulary (far below `maxSweepVocabulary`): its certificates name rows of data.npz.
+        XCTAssertEqual(sweep["vocabulary"] as? Int, vocabulary)
+        XCTAssertEqual(json["sweep_data"] as? String, "data.npz")
+        XCTAssertTrue(run.stdout.contains("12 most-frequent contexts over the whole vocabulary (V = \(vocabulary)), 6 trials per model (sweep's default: 20), \(undecided) undecided"), run.stdout)
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("\(undecided) undecided"))
         // The bracket on γ* of every check: d = 2m has a verified W, so its lower end is positive.
@@ -125,7 +128,7 @@ final class AnalyzeCLITests: XCTestCase {
             let lower = bracket["lower"] as! Int
             if lower > 0 { expected.append("\(name)-d\(lower).npz 0 VALID not-separable:") }
             expected.append("\(name)-d\(upper).npz 0 VALID separable:")
-            if (t["model"] as! String) == "real" { dataOf["\(name)-d\(upper).npz"] = folder + "/data-checks.npz" }
+            if (t["model"] as! String) == "real" { dataOf["\(name)-d\(upper).npz"] = folder + "/data.npz" }
         }
         XCTAssertGreaterThan(expected.count, checks.count + 18)
         XCTAssertEqual(try verifyCertificates(in: folder + "/certificates") { dataOf[$0] }, expected.sorted())
@@ -133,13 +136,23 @@ final class AnalyzeCLITests: XCTestCase {
 
     /// `--quick` takes its budget from the preset, options given override it, and analysis.json
     /// has the wall seconds of every stage under `timing`, adding up to no more than the total.
+    /// With `--sweep-max-vocab` below the corpus's vocabulary the sweep runs over the check
+    /// vocabulary, says so, and its certificates name rows of data-checks.npz.
     func testQuickPresetAndStageTiming() throws {
         let (run, out) = try analyzeTinyCorpus(["--quick", "--check-contexts", "40", "--check-vocab", "20",
-                                                     "--sweep-contexts", "12", "--scale-contexts", "24", "--threshold-contexts", "12"])
+                                                "--sweep-contexts", "12", "--scale-contexts", "24", "--threshold-contexts", "12",
+                                                "--sweep-max-vocab", "0"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("analysis.json"))) as! [String: Any]
         XCTAssertEqual(json["preset"] as? String, "quick")
+        XCTAssertEqual(json["sweep_data"] as? String, "data-checks.npz")
+        XCTAssertEqual((json["sweep"] as! [String: Any])["vocabulary"] as? Int, 23)   // 20 tokens, <unk>, <s>, </s>
+        XCTAssertTrue(run.stdout.contains("12 most-frequent contexts over the most frequent tokens (V = 23), 6 trials per model"), run.stdout)
+        let verified = try verifyCertificates(in: out.path + "/certificates/sweep") { $0.hasPrefix("real-") ? out.path + "/data-checks.npz" : nil }
+        XCTAssertTrue(verified.contains { $0.hasPrefix("real-") })
+        for line in verified { XCTAssertTrue(line.contains(" 0 VALID "), line) }
         let budget = json["budget"] as! [String: Any]
+        XCTAssertEqual(budget["sweep_max_vocab"] as? Int, 0)
         XCTAssertEqual(budget["steps"] as? Int, 1000)
         XCTAssertEqual(budget["gap_steps"] as? Int, 500)
         XCTAssertEqual(budget["sweep_time_limit"] as? Double, 2)

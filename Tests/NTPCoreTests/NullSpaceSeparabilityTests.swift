@@ -7,16 +7,22 @@ import NTPFormats
 /// (`decideByCuttingPlanes`), against hand-derived certificates and the W-space LP.
 final class NullSpaceSeparabilityTests: XCTestCase {
 
+    /// How the cutting planes hold the tokens' depth LPs: one GLPK problem per token, or one problem that
+    /// all tokens share, in null-space form (`SharedDepthProblem`) or in row-space form (`RowSpaceDepthProblem`).
+    enum DepthLPs { case perToken, sharedNullSpace, sharedRowSpace }
+
     /// The ways the route decides, and the prefix of the method each reports: its full LP, and cutting
-    /// planes with one depth LP per token or with one depth LP that all tokens share (`SharedDepthProblem`).
-    let methods: [(cuts: Bool, shared: Bool, prefix: String)] = [(false, false, "null-space LP"), (true, false, "null-space cutting planes"),
-                                                                  (true, true, "null-space cutting planes")]
+    /// planes with each way of holding the depth LPs.
+    let methods: [(cuts: Bool, shared: DepthLPs, prefix: String)] = [
+        (false, .perToken, "null-space LP"), (true, .perToken, "null-space cutting planes"),
+        (true, .sharedNullSpace, "null-space cutting planes"), (true, .sharedRowSpace, "null-space cutting planes")]
 
     /// Options that send every decision with a nonzero null space to the null-space route, decided by
     /// cutting planes or by the full LP.
-    func nullSpaceFirst(cuts: Bool, shared: Bool = false) -> SeparabilityOptions {
+    func nullSpaceFirst(cuts: Bool, shared: DepthLPs = .perToken) -> SeparabilityOptions {
         var o = SeparabilityOptions()
-        if shared { o.maxNullSpaceNonzeros = 0 }
+        if shared != .perToken { o.maxNullSpaceNonzeros = 0 }
+        o.sharedDepthLPInRowSpace = shared == .sharedRowSpace
         o.maxNullityShare = .infinity
         o.useNullSpaceCuttingPlanes = cuts
         o.useForcedTies = false
@@ -30,7 +36,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for method in methods { try threeContexts(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func threeContexts(cuts: Bool, shared: Bool, prefix: String) throws {
+    private func threeContexts(cuts: Bool, shared: DepthLPs, prefix: String) throws {
         let h = denseFeatures([[1, 0], [0, 1], [1, 1]])
         let no = Separability.decide(makeData(V: 2, rows: [[0: 1], [0: 2], [1: 1]]), features: h, options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(no.verdict, .notSeparable)
@@ -54,7 +60,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for method in methods { try tieMultiplier(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func tieMultiplier(cuts: Bool, shared: Bool, prefix: String) throws {
+    private func tieMultiplier(cuts: Bool, shared: DepthLPs, prefix: String) throws {
         let data = makeData(V: 2, rows: [[0: 1, 1: 1], [0: 1], [1: 1]])
         let r = Separability.decide(data, features: denseFeatures([[1, 0], [0, 1], [1, 1]]), options: nullSpaceFirst(cuts: cuts, shared: shared))
         XCTAssertEqual(r.verdict, .notSeparable)
@@ -121,6 +127,58 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         XCTAssertGreaterThan(separableCount, 0)
     }
 
+    /// Token by token, the three forms of the depth LP (per token, shared in null space, shared in row
+    /// space) give the same depth t_v(c) at a point, and margins of least total (`smallestMargins`) that
+    /// meet the null-space equation Σ_{O_v} λ_j N_j = c with λ ≥ the floor, with one total across the forms,
+    /// no larger than the depth LP's own margins at that floor.
+    func testDepthLPFormsAgreeOnDepthAndSmallestMargins() throws {
+        let (data, h) = randomInstance(seed: 311, d: 12)
+        let route = try XCTUnwrap(NullSpaceSeparability(data: data, features: h, options: nullSpaceFirst(cuts: true), maxNullityShare: .infinity))
+        let k = route.nullity, m = route.contexts.count, r = route.rank
+        XCTAssertEqual([k, r], [28, 12])
+        let (holds, offPairs) = route.tokenPairs()
+        let nullRows = (0..<m).flatMap { j in (0..<k).map { route.null(j, $0) } }
+        let shared = SharedDepthProblem(nullRows: nullRows, contexts: m, k: k)
+        let rowSpace = RowSpaceDepthProblem(rowBasis: (0..<m).flatMap { j in (0..<r).map { route.vt[$0 + j * m] } },
+                                            nullRows: nullRows, contexts: m, rank: r)
+        // Each token at a point of its own cone's span (its missing directions are the master's
+        // equalities): a random positive combination of its off-support rows, scaled into the box.
+        var rng = SeededGenerator(seed: 5)
+        var polishedTokens = 0
+        for v in 0..<route.V {
+            let off = offPairs.filter { $0.token == v }.map(\.context)
+            guard !off.isEmpty else { continue }
+            var c = [Double](repeating: 0, count: k)
+            for j in off { let w = 0.5 + Double(rng.next() % 1000) / 1000; for i in 0..<k { c[i] += w * route.null(j, i) } }
+            let top = c.map(abs).max()!
+            c = c.map { $0 / top }
+            let forms: [DepthLP] = [TokenDepthLP(offRows: off.map { j in (0..<k).map { route.null(j, $0) } }, k: k),
+                                    BorrowedDepthLP(problem: shared, holding: holds[v]),
+                                    BorrowedDepthLP(problem: rowSpace, holding: holds[v])]
+            let depths = try forms.map { try XCTUnwrap($0.depth(at: c, deadline: .infinity)) }
+            for t in depths { XCTAssertEqual(t, depths[0], accuracy: 1e-9, "token \(v)") }
+            XCTAssertGreaterThan(depths[0], 0, "token \(v)")
+            let floor = depths[0] / 2
+            // The depth LP's own margins (λ = μ + t_v ≥ floor) are one feasible choice.
+            let own = forms[0].margins(depth: depths[0]).reduce(0, +)
+            var totals: [Double] = []
+            for form in forms {
+                let margins = try XCTUnwrap(form.smallestMargins(at: c, floor: floor))
+                XCTAssertEqual(margins.count, off.count)
+                XCTAssertGreaterThanOrEqual(margins.min()!, floor - 1e-9)
+                for i in 0..<k {
+                    let sum = zip(off, margins).reduce(0) { $0 + route.null($1.0, i) * $1.1 }
+                    XCTAssertEqual(sum, c[i], accuracy: 1e-8, "token \(v), row \(i)")
+                }
+                totals.append(margins.reduce(0, +))
+            }
+            for total in totals { XCTAssertEqual(total, totals[0], accuracy: 1e-7 * max(1, totals[0])) }
+            XCTAssertLessThanOrEqual(totals[0], own + 1e-9)
+            polishedTokens += 1
+        }
+        XCTAssertEqual(polishedTokens, route.V)
+    }
+
     /// m = 40 contexts over V = 10 tokens, each with 3–8 random support tokens, and Gaussian features
     /// of dimension d, all drawn from `seed`.
     private func randomInstance(seed: UInt64, d: Int) -> (DataSet, ContextFeatures) {
@@ -143,7 +201,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         for method in methods { agreement(cuts: method.cuts, shared: method.shared, prefix: method.prefix) }
     }
 
-    private func agreement(cuts: Bool, shared: Bool, prefix: String) {
+    private func agreement(cuts: Bool, shared: DepthLPs, prefix: String) {
         var verdicts: [SeparabilityVerdict] = []
         for (i, d) in [6, 12, 18, 24, 30, 36, 39].enumerated() {
             let (data, h) = randomInstance(seed: UInt64(300 + i), d: d)

@@ -42,6 +42,13 @@ final class TokenDepthLP: DepthLP {
 
     /// The row duals y of the last solve (the cut's normal).
     func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
+
+    func smallestMargins(at c: [Double], floor t: Double) -> [Double]? {
+        for r in 0..<k { glp_set_row_bnds(lp, Int32(r + 1), GLP_FX, c[r], c[r]) }
+        return polishedMargins(lp, objective: (0..<offCount).map { (Int32($0 + 1), -1) }, tColumn: Int32(offCount + 1), floor: t) {
+            margins(depth: t)
+        }
+    }
 }
 
 /// A token's depth LP: solved at a point c, then its margins and its cut (row duals) at that point.
@@ -52,6 +59,9 @@ protocol DepthLP: AnyObject {
     func margins(depth t: Double) -> [Double]
     /// The row duals y at the last point.
     func cut() -> [Double]
+    /// Margins λ ≥ t at c (O_v's order) of least total (`polishedMargins`); t ≤ t_v(c). nil when the
+    /// simplex fails.
+    func smallestMargins(at c: [Double], floor t: Double) -> [Double]?
 }
 
 /// Every token's depth LP in one GLPK problem over all m' contexts: token v fixes the columns of the
@@ -60,8 +70,8 @@ protocol DepthLP: AnyObject {
 /// contexts over 6,244 token classes, k = 70: 4·10⁷ numbers, 4 GB in GLPK) only this one fits.
 /// Switching to a token restores the basis of its own last solve (only c has changed since, so the
 /// dual simplex restarts from a dual feasible basis); a token's first solve starts from the last token's.
-final class SharedDepthProblem {
-    fileprivate let lp: OpaquePointer
+final class SharedDepthProblem: BorrowedDepthProblem {
+    let lp: OpaquePointer
     fileprivate let k: Int
     fileprivate let contexts: Int
     /// Σ_j N_j over all contexts.
@@ -70,7 +80,7 @@ final class SharedDepthProblem {
     fileprivate let rows: [Double]
     fileprivate var parm: glp_smcp
     /// The handle whose token and point the problem holds now, and its fixed columns.
-    fileprivate weak var current: SharedTokenDepthLP?
+    fileprivate weak var current: BorrowedDepthLP?
     fileprivate var fixed: [Int] = []
 
     /// `nullRows`: N (m' × k, row-major).
@@ -87,8 +97,7 @@ final class SharedDepthProblem {
 
     deinit { glp_delete_prob(lp) }
 
-    /// Sets the problem to `token`'s LP at c and solves it; false when the simplex fails.
-    fileprivate func solve(_ token: SharedTokenDepthLP, at c: [Double], deadline: Double) -> Bool {
+    func solve(_ token: BorrowedDepthLP, at c: [Double], deadline: Double) -> Bool {
         if current !== token {
             for j in fixed { glp_set_col_bnds(lp, Int32(j + 1), GLP_LO, 0, 0) }
             fixed = token.holding
@@ -98,37 +107,69 @@ final class SharedDepthProblem {
                 for r in 0..<k { a[r] -= rows[j * k + r] }
             }
             setColumn(lp, contexts + 1, a)
-            // The token's own last basis: only c has changed since, so it is still dual feasible.
-            if let basis = token.basis {
-                for r in 0..<k { glp_set_row_stat(lp, Int32(r + 1), basis[r]) }
-                for j in 0...contexts { glp_set_col_stat(lp, Int32(j + 1), basis[k + j]) }
-            }
+            restoreBasis(lp, token.basis)
             current = token
         }
         for r in 0..<k { glp_set_row_bnds(lp, Int32(r + 1), GLP_FX, c[r], c[r]) }
         token.point = c
-        var seconds = 0.0
-        var solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
-        if !solved {
-            // A basis left by another token can stall the dual simplex: once more from the standard basis.
-            glp_std_basis(lp)
-            solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
+        return solveKeepingBasis(lp, &parm, deadline: deadline, for: token)
+    }
+
+    func holds(_ token: BorrowedDepthLP) -> Bool { current === token }
+
+    /// λ_j = μ_j + t: the columns of the contexts that lack the token.
+    func margins(of token: BorrowedDepthLP, depth t: Double) -> [Double] {
+        var held = Set(token.holding), out: [Double] = []
+        out.reserveCapacity(contexts - token.holding.count)
+        for j in 0..<contexts where held.remove(j) == nil { out.append(glp_get_col_prim(lp, Int32(j + 1)) + t) }
+        return out
+    }
+
+    func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
+
+    var cutLength: Int { k }
+
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]? {
+        guard solve(token, at: c, deadline: .infinity) else { return nil }
+        var held = Set(token.holding)
+        let off = (0..<contexts).filter { held.remove($0) == nil }
+        return polishedMargins(lp, objective: off.map { (Int32($0 + 1), -1) }, tColumn: Int32(contexts + 1), floor: t) {
+            margins(of: token, depth: t)
         }
-        if solved { token.basis = (0..<k).map { glp_get_row_stat(lp, Int32($0 + 1)) } + (0...contexts).map { glp_get_col_stat(lp, Int32($0 + 1)) } }
-        return solved
     }
 }
 
-/// One token's view of a `SharedDepthProblem`.
-final class SharedTokenDepthLP: DepthLP {
-    private let problem: SharedDepthProblem
-    /// The contexts (local indices, increasing) whose support holds the token.
-    fileprivate let holding: [Int]
-    fileprivate var point: [Double] = []
-    /// Row then column statuses of the token's last solve (k + m' + 1 numbers), for a warm restart.
-    fileprivate var basis: [Int32]? = nil
+/// One GLPK problem that every token's depth LP borrows in turn (`SharedDepthProblem`,
+/// `RowSpaceDepthProblem`): the token's handle asks it to take the token's LP at a point, and reads
+/// the last solve.
+protocol BorrowedDepthProblem: AnyObject {
+    /// The GLPK problem.
+    var lp: OpaquePointer { get }
+    /// Sets the problem to `token`'s LP at c and solves it; false when the simplex fails.
+    func solve(_ token: BorrowedDepthLP, at c: [Double], deadline: Double) -> Bool
+    /// Whether the problem still holds `token`'s last solve.
+    func holds(_ token: BorrowedDepthLP) -> Bool
+    /// λ_j for j ∈ O_v (increasing) at the last solve, which is `token`'s.
+    func margins(of token: BorrowedDepthLP, depth t: Double) -> [Double]
+    /// The cut y (k numbers) of the last solve.
+    func cut() -> [Double]
+    /// k.
+    var cutLength: Int { get }
+    /// `token`'s margins λ ≥ t at c of least total (`polishedMargins`); nil when the simplex fails.
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]?
+}
 
-    init(problem: SharedDepthProblem, holding: [Int]) {
+/// One token's view of a `BorrowedDepthProblem`.
+final class BorrowedDepthLP: DepthLP {
+    private let problem: BorrowedDepthProblem
+    /// The contexts (local indices, increasing) whose support holds the token.
+    let holding: [Int]
+    /// The point of the token's last solve.
+    var point: [Double] = []
+    /// Row then column statuses of the token's last solve, for a warm restart.
+    var basis: [Int32]? = nil
+
+    init(problem: BorrowedDepthProblem, holding: [Int]) {
         self.problem = problem
         self.holding = holding
     }
@@ -139,21 +180,39 @@ final class SharedTokenDepthLP: DepthLP {
 
     /// Re-solves at the last point when another token has used the problem since.
     private func restored() -> Bool {
-        problem.current === self || problem.solve(self, at: point, deadline: .infinity)
+        problem.holds(self) || problem.solve(self, at: point, deadline: .infinity)
     }
 
-    func margins(depth t: Double) -> [Double] {
-        guard restored() else { return [] }
-        var held = Set(holding), out: [Double] = []
-        out.reserveCapacity(problem.contexts - holding.count)
-        for j in 0..<problem.contexts where held.remove(j) == nil { out.append(glp_get_col_prim(problem.lp, Int32(j + 1)) + t) }
-        return out
-    }
+    func margins(depth t: Double) -> [Double] { restored() ? problem.margins(of: self, depth: t) : [] }
 
-    func cut() -> [Double] {
-        guard restored() else { return [Double](repeating: 0, count: problem.k) }
-        return (0..<problem.k).map { glp_get_row_dual(problem.lp, Int32($0 + 1)) }
+    func cut() -> [Double] { restored() ? problem.cut() : [Double](repeating: 0, count: problem.cutLength) }
+
+    func smallestMargins(at c: [Double], floor t: Double) -> [Double]? { problem.smallestMargins(of: self, at: c, floor: t) }
+}
+
+/// Sets `lp`'s basis to `statuses` (row statuses, then column statuses) when there are some: a
+/// token's own last basis, which is still dual feasible since only the right-hand side has changed.
+func restoreBasis(_ lp: OpaquePointer, _ statuses: [Int32]?) {
+    guard let statuses else { return }
+    let rows = Int(glp_get_num_rows(lp))
+    for r in 0..<rows { glp_set_row_stat(lp, Int32(r + 1), statuses[r]) }
+    for j in 0..<(statuses.count - rows) { glp_set_col_stat(lp, Int32(j + 1), statuses[rows + j]) }
+}
+
+/// Solves `lp` by the dual simplex from the basis it holds, and once more from the standard basis if
+/// that fails (a basis left by another token can stall it); on success `token.basis` keeps the basis.
+func solveKeepingBasis(_ lp: OpaquePointer, _ parm: inout glp_smcp, deadline: Double, for token: BorrowedDepthLP) -> Bool {
+    var seconds = 0.0
+    var solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
+    if !solved {
+        glp_std_basis(lp)
+        solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
     }
+    if solved {
+        let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
+        token.basis = (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
+    }
+    return solved
 }
 
 /// The master LP of the cutting-plane method: max s over c ∈ [−1, 1]^k with ŷ_i·c ≥ s for every cut
@@ -239,11 +298,34 @@ private func setColumn(_ lp: OpaquePointer, _ index: Int, _ values: [Double]) {
 }
 
 /// The simplex of every cutting-plane LP: dual (warm restarts after a change of c), no presolve, silent.
-private func quietDualSimplex() -> glp_smcp {
+func quietDualSimplex() -> glp_smcp {
     var parm = glp_smcp()
     glp_init_smcp(&parm)
     parm.msg_lev = GLP_MSG_OFF
     parm.presolve = GLP_OFF
     parm.meth = GLP_DUALP
     return parm
+}
+
+/// A depth LP's margins of least total at the point it holds: max Σ_i `objective`_i x_i with t fixed
+/// at `floor` (≤ t_v(c), so feasible), read by `read`, after which the depth LP is put back (objective t,
+/// t ≤ 1, its basis). Why: the depth LP only maximizes t, and its basic μ can be huge where a token's
+/// off-support rows are nearly dependent (10⁸ on 100 KJV contexts at d = 65); those margins give a W
+/// whose norm hides a normalized margin of about 10⁻⁴ behind one of 4·10⁻⁹. nil when the simplex fails.
+func polishedMargins(_ lp: OpaquePointer, objective: [(column: Int32, coefficient: Double)], tColumn: Int32,
+                     floor: Double, read: () -> [Double]) -> [Double]? {
+    let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
+    let statuses = (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
+    for (column, coefficient) in objective { glp_set_obj_coef(lp, column, coefficient) }
+    glp_set_obj_coef(lp, tColumn, 0)
+    glp_set_col_bnds(lp, tColumn, GLP_FX, floor, floor)
+    var parm = quietDualSimplex()
+    parm.meth = GLP_PRIMAL
+    let solved = glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT
+    let margins = solved ? read() : nil
+    for (column, _) in objective { glp_set_obj_coef(lp, column, 0) }
+    glp_set_obj_coef(lp, tColumn, 1)
+    glp_set_col_bnds(lp, tColumn, GLP_UP, 0, 1)
+    restoreBasis(lp, statuses)
+    return margins
 }

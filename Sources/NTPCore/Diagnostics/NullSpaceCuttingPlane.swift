@@ -113,10 +113,15 @@ extension NullSpaceSeparability {
 
         let master = CutMaster(k: k)
         // One GLPK problem per token while their k·Σ(off pairs) numbers fit `maxNullSpaceNonzeros`,
-        // else one problem that every token borrows in turn.
-        let shared = marginNonzeros > options.maxNullSpaceNonzeros
-            ? SharedDepthProblem(nullRows: contexts.indices.flatMap { j in (0..<k).map { null(j, $0) } }, contexts: contexts.count, k: k)
-            : nil
+        // else one problem that every token borrows in turn, in row-space or null-space form.
+        let useShared = marginNonzeros > options.maxNullSpaceNonzeros
+        let inRowSpace = useShared && (options.sharedDepthLPInRowSpace ?? (rank <= k))
+        let m = contexts.count
+        let nullRows = contexts.indices.flatMap { j in (0..<k).map { null(j, $0) } }
+        // Row j of R is context j's entries in the first r right singular vectors (rows of Vᵀ).
+        let rowSpace = inRowSpace ? RowSpaceDepthProblem(rowBasis: (0..<m).flatMap { j in (0..<rank).map { vt[$0 + j * m] } },
+                                                         nullRows: nullRows, contexts: m, rank: rank) : nil
+        let shared = useShared && !inRowSpace ? SharedDepthProblem(nullRows: nullRows, contexts: m, k: k) : nil
         var tokens: [DepthLP?] = []
         var center = [Double](repeating: 0, count: k)
         var missing: [[Double]] = []
@@ -125,7 +130,8 @@ extension NullSpaceSeparability {
             for i in pairs { for c in 0..<k { center[c] += null(offPairs[i].context, c) } }
             for z in missingDirections(holding: holds[v]) { master.add(token: v, normal: z, isEquality: true); missing.append(z) }
             if pairs.isEmpty { tokens.append(nil) }
-            else if let shared { tokens.append(SharedTokenDepthLP(problem: shared, holding: holds[v])) }
+            else if let rowSpace { tokens.append(BorrowedDepthLP(problem: rowSpace, holding: holds[v])) }
+            else if let shared { tokens.append(BorrowedDepthLP(problem: shared, holding: holds[v])) }
             else { tokens.append(TokenDepthLP(offRows: pairs.map { i in (0..<k).map { null(offPairs[i].context, $0) } }, k: k)) }
         }
         // Start at the sum of the a_v (central for the cones), on the subspace every cone spans, in the box.
@@ -134,7 +140,7 @@ extension NullSpaceSeparability {
         let scale = center.map(abs).max() ?? 0
         // The missing directions may span R^k: then c = 0 is the only point, and every cone gets its cut.
         let point = scale > 1e-9 * before ? center.map { $0 / scale } : [Double](repeating: 0, count: k)
-        return (master, tokens, point, shared != nil)
+        return (master, tokens, point, useShared)
     }
 
     /// With the shared depth LP, the tokens re-solved at a new point between passes over all tokens.
@@ -148,16 +154,31 @@ extension NullSpaceSeparability {
     /// The master's value counts as 0 (no point strictly inside every cut) below this.
     static var masterZero: Double { 1e-11 }
 
-    /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min.
+    /// The separating W from a point inside every cone: margins λ_v/t_min, u = c/t_min. When the depth
+    /// LPs' margins give a W within 10³ of the threshold (normalized margin below 10⁴τ·scale), each
+    /// token's margins ≥ t_min of least total give another (`DepthLP.smallestMargins`), and the one with
+    /// the larger normalized margin is returned. Why 10³: lifting a W over token classes to the tokens
+    /// divides its normalized margin by up to √(largest class) (Devil's Dictionary, 50 contexts,
+    /// d = 30: 3.9·10⁻⁸ over 676 classes, 1.7·10⁻⁸ on the tokens, below 10τ·scale = 1.9·10⁻⁸).
     private func separable(at point: [Double], depths: [Double], tokens: [DepthLP?],
                            offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
         let tMin = depths.min() ?? 0
         guard tMin > 0 else { return nil }
-        var margins: [Double] = []
-        margins.reserveCapacity(offPairs.count)
-        for v in 0..<V { if let lp = tokens[v] { margins += lp.margins(depth: depths[v]).map { $0 / tMin } } }
-        guard margins.count == offPairs.count else { return nil }
-        return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
+        func result(polished: Bool) -> SeparabilityResult? {
+            var margins: [Double] = []
+            margins.reserveCapacity(offPairs.count)
+            for v in 0..<V {
+                guard let lp = tokens[v] else { continue }
+                guard let own = polished ? lp.smallestMargins(at: point, floor: tMin) : lp.margins(depth: depths[v]) else { return nil }
+                margins += own.map { $0 / tMin }
+            }
+            guard margins.count == offPairs.count else { return nil }
+            return separable(offPairs: offPairs, margins: &margins, u: point.map { $0 / tMin }, holds: holds)
+        }
+        let plain = result(polished: false)
+        let near = 1e4 * options.tolerance * Separability.constraintScale(features)
+        guard (plain?.normalizedMargin ?? 0) < near, let polished = result(polished: true) else { return plain }
+        return (polished.normalizedMargin ?? 0) > (plain?.normalizedMargin ?? 0) ? polished : plain
     }
 
     /// The Farkas pair from the master's duals: Y_v = Σ over v's rows of dual · normal (V × k row-major).
@@ -184,22 +205,43 @@ extension NullSpaceSeparability {
     }
 
     /// Unit directions z ⊥ every N_j with j ∉ `holding` (the token's cone lacks them, so every point
-    /// must have z·c = 0): eigenvectors of N_Oᵀ N_O = I − Σ_{j ∈ holding} N_j N_jᵀ with eigenvalue ≈ 0.
+    /// must have z·c = 0): the eigenvectors of P = Σ_{j ∈ holding} N_j N_jᵀ with eigenvalue ≈ 1, since
+    /// N_Oᵀ N_O = I − P. With C = `holding`, P = N_Cᵀ N_C shares its nonzero eigenvalues with the |C| × |C|
+    /// Gram G = N_C N_Cᵀ, and G u = λ u gives P's eigenvector N_Cᵀ u / √λ: the smaller of the two is
+    /// decomposed (a few contexts hold most tokens, and there are thousands of tokens).
     private func missingDirections(holding: [Int]) -> [[Double]] {
-        let k = nullity
-        guard !holding.isEmpty else { return [] }
-        var gram = [Double](repeating: 0, count: k * k)
-        for a in 0..<k { gram[a * k + a] = 1 }
-        for j in holding { for a in 0..<k { let x = null(j, a); for b in 0..<k { gram[a * k + b] -= x * null(j, b) } } }
-        var eigen = [Double](repeating: 0, count: k)
+        let k = nullity, c = holding.count
+        guard c > 0 else { return [] }
+        let small = c < k
+        let n = small ? c : k
+        var gram = [Double](repeating: 0, count: n * n)
+        if small {
+            for (a, i) in holding.enumerated() {
+                for (b, j) in holding.enumerated() { var dot = 0.0; for r in 0..<k { dot += null(i, r) * null(j, r) }; gram[a * n + b] = dot }
+            }
+        } else {
+            for j in holding { for a in 0..<k { let x = null(j, a); for b in 0..<k { gram[a * k + b] += x * null(j, b) } } }
+        }
+        guard let eigen = Self.symmetricEigen(&gram, n: n) else { return [] }
+        // The Gram's entries are O(1), so 1e-9 separates round-off from a direction.
+        return eigen.indices.filter { eigen[$0] > 1 - 1e-9 }.map { i in
+            let u = gram[(i * n)..<(i * n + n)]
+            guard small else { return Array(u) }
+            let norm = eigen[i].squareRoot()
+            return (0..<k).map { r in zip(holding, u).reduce(0) { $0 + null($1.0, r) * $1.1 } / norm }
+        }
+    }
+
+    /// The eigenvalues of the symmetric n × n `matrix` (ascending); the matrix is overwritten by the
+    /// eigenvectors (column i holds eigenvalue i's). nil when LAPACK fails.
+    private static func symmetricEigen(_ matrix: inout [Double], n size: Int) -> [Double]? {
+        var eigen = [Double](repeating: 0, count: size)
         var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))
-        var n = Int32(k), lda = Int32(k), info: Int32 = 0, lwork: Int32 = -1, query = 0.0
-        dsyev_(&jobz, &uplo, &n, &gram, &lda, &eigen, &query, &lwork, &info)
+        var n = Int32(size), lda = Int32(size), info: Int32 = 0, lwork: Int32 = -1, query = 0.0
+        dsyev_(&jobz, &uplo, &n, &matrix, &lda, &eigen, &query, &lwork, &info)
         lwork = Int32(query)
         var work = [Double](repeating: 0, count: max(1, Int(lwork)))
-        dsyev_(&jobz, &uplo, &n, &gram, &lda, &eigen, &work, &lwork, &info)
-        guard info == 0 else { return [] }
-        // Eigenvalues ascend; the Gram's entries are O(1), so 1e-9 separates round-off from a direction.
-        return eigen.indices.filter { eigen[$0] < 1e-9 }.map { i in Array(gram[(i * k)..<(i * k + k)]) }
+        dsyev_(&jobz, &uplo, &n, &matrix, &lda, &eigen, &work, &lwork, &info)
+        return info == 0 ? eigen : nil
     }
 }

@@ -68,7 +68,7 @@ public struct Analysis {
         let small = try stages.checkData(corpus, options: ingest, into: folder)
         let checks = try stages.conditionChecks(small, whole: counted.data, into: folder)
         let training = try stages.training(small.gaussian.data, into: folder)
-        let sweep = try stages.sweep(small.reduced, into: folder)
+        let sweep = try stages.sweep(whole: counted.data, reduced: small.reduced, into: folder)
 
         stages.progress.step("writing \(dir)/analysis.json and \(dir)/report.html")
         // Seconds are only in the one `timing` key (stage by stage), so the rest of analysis.json
@@ -78,7 +78,7 @@ public struct Analysis {
         let summary = AnalysisSummary(corpus: corpus, name: name, options: ingest.jsonObject(inputs: []),
                                       statistics: counted.statistics, checkContexts: small.onehot.data.contextCount,
                                       checkVocabulary: small.onehot.data.vocabularySize, checks: checks,
-                                      training: training.summary, sweep: sweep.result, preset: preset, budget: budget, seed: seed,
+                                      training: training.summary, sweep: sweep.result, sweepData: sweep.dataFile, preset: preset, budget: budget, seed: seed,
                                       certificatesWritten: certificates, timing: stageSeconds)
         try writeFileAtomically(path: folder.file("analysis.json"), contents: try JSONText.pretty(summary) + "\n")
         let html = AnalysisReport.html(summary, corpusSVG: counted.figure, trainingSVG: training.figure, sweepSVG: sweep.figure)

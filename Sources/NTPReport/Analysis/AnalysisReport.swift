@@ -55,7 +55,7 @@ enum AnalysisReport {
             }
         }
         lines.append("")
-        lines.append(sweepSentence(s.sweep) + ":")
+        lines.append(sweepSentence(s.sweep, wholeVocabulary: s.sweepData == AnalysisStages.wholeDataFile) + ":")
         lines += SweepTable.rows(s.sweep).map { "  " + $0 }
         let files = s.checks.compactMap(\.certificateFile)
         let ends = s.sweep.trials.reduce(0) { $0 + ($1.bracket.upper == nil ? 0 : 1) + ($1.bracket.lower > 0 ? 1 : 0) }
@@ -127,7 +127,7 @@ enum AnalysisReport {
         }
 
         r.section("The separability threshold d*/m")
-        r.paragraph("The " + sweepSentence(s.sweep) + ". Per trial, the rows of a Gaussian H are drawn once and d uses the first d of them; bisection over d finds the smallest separable d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial without both certificates is undecided and is counted on its own, never as not separable; " + (s.certificatesWritten ? "both are in certificates/sweep/MODEL-mM-tT-dD.npz (rows of data-checks.npz; a null trial's file holds its redrawn supports, so it verifies alone)." : "they were not written (--no-certificates).") + " The null models keep m, V, every support size and the counts; uniform redraws each support uniformly, frequency draws its tokens with probability ∝ their total count.")
+        r.paragraph("The " + sweepSentence(s.sweep, wholeVocabulary: s.sweepData == AnalysisStages.wholeDataFile) + ". Per trial, the rows of a Gaussian H are drawn once and d uses the first d of them; bisection over d finds the smallest separable d*, proven by a verified W at d* and a verified Farkas certificate at d* − 1. A trial without both certificates is undecided and is counted on its own, never as not separable; " + (s.certificatesWritten ? "both are in certificates/sweep/MODEL-mM-tT-dD.npz (rows of \(s.sweepData); a null trial's file holds its redrawn supports, so it verifies alone)." : "they were not written (--no-certificates).") + " The null models keep m, V, every support size and the counts; uniform redraws each support uniformly, frequency draws its tokens with probability ∝ their total count.")
         r.figure(svg: sweepSVG, caption: "Median d*/m over the decided trials with its 95 % order-statistic confidence interval, real supports against the null models.")
         r.table(header: ["model", "m", "trials", "decided", "undecided", "median d*/m", "95 % CI", "coverage"],
                 rows: s.sweep.points.map { p in
@@ -148,10 +148,12 @@ enum AnalysisReport {
     }
 }
 
-/// "d*/m on the 100 most frequent contexts, 10 trials per model (sweep's default: 20), 0 undecided".
-func sweepSentence(_ r: SweepResult) -> String {
+/// "d*/m on the 50 most-frequent contexts over the whole vocabulary (V = 13,746), 6 trials per model
+/// (sweep's default: 20), 0 undecided".
+func sweepSentence(_ r: SweepResult, wholeVocabulary: Bool) -> String {
     let m = Array(Set(r.points.map(\.contexts))).sorted().map(String.init).joined(separator: ", ")
     let undecided = r.points.reduce(0) { $0 + $1.undecided }
-    return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts, \(counted(r.trialsPerPoint, "trial")) per model"
+    let vocabulary = (wholeVocabulary ? "the whole vocabulary" : "the most frequent tokens") + " (V = \(grouped(r.vocabulary)))"
+    return "separability threshold d*/m on the \(m) \(r.contextChoice.rawValue) contexts over \(vocabulary), \(counted(r.trialsPerPoint, "trial")) per model"
         + (r.trialsPerPoint < 20 ? " (sweep's default: 20)" : "") + ", \(undecided) undecided"
 }

@@ -138,15 +138,19 @@ struct AnalysisStages {
         return (training.summary, figure)
     }
 
-    /// 4. The separability threshold d*/m: real supports against both null models. Smaller than
-    /// `sweep`'s defaults (m = 200, 20 trials) to stay within minutes; the report says so.
-    mutating func sweep(_ data: DataSet, into folder: OutputFolder) throws -> (result: SweepResult, figure: String) {
+    /// 4. The separability threshold d*/m: real supports against both null models, over the whole
+    /// vocabulary (the reduced one above `budget.sweepMaxVocab` tokens). Smaller than `sweep`'s defaults
+    /// (m = 200, 20 trials) to stay within minutes; the report says so. Returns the file of the data
+    /// set whose rows the sweep's certificates name.
+    mutating func sweep(whole: DataSet, reduced: DataSet, into folder: OutputFolder)
+        throws -> (result: SweepResult, figure: String, dataFile: String) {
+        let useWhole = whole.vocabularySize <= budget.sweepMaxVocab
+        let data = useWhole ? whole : reduced
         var options = SweepOptions(contextCounts: [budget.thresholdContexts], trials: budget.trials, seed: seed)
         options.nulls = [.uniform, .frequency]
         options.separability.timeLimit = budget.sweepTimeLimit
-        progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts: \(counted(budget.trials, "trial")) each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
+        progress.step("threshold sweep on the \(budget.thresholdContexts) most frequent contexts over \(useWhole ? "the whole vocabulary" : "the \(budget.checkVocab) most frequent tokens") (V = \(data.vocabularySize)): \(counted(budget.trials, "trial")) each for real, uniform-null and frequency-null supports (bisection over nested gaussian:d)")
         let printer = progress
-        // Rows of the reduced data set, like the checks' certificates.
         let write: (String, CertificateFile) throws -> Void = { name, file in try file.write(to: folder.file("certificates/sweep/\(name).npz")) }
         let result = try Sweep.run(data, options: options, progress: { line in printer.detail(line) },
                                    certificates: certificates ? write : nil)
@@ -155,7 +159,7 @@ struct AnalysisStages {
         let figure = sweepFigure(result)
         try writeFileAtomically(path: folder.file("sweep.svg"), contents: figure)
         timing.lap("sweep")
-        return (result, figure)
+        return (result, figure, useWhole ? Self.wholeDataFile : Self.reducedDataFile)
     }
 }
 

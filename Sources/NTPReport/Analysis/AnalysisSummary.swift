@@ -20,6 +20,9 @@ public struct AnalysisSummary: Codable {
     var training: [TrainingSummary]
     /// The threshold sweep.
     var sweep: SweepResult
+    /// The data set file whose rows the sweep's certificates name: data.npz (the whole vocabulary) or
+    /// data-checks.npz (its most frequent tokens, for a vocabulary too large for the sweep).
+    var sweepData: String
     /// "standard" or "quick" (`--quick`), and the sizes and budgets actually used.
     var preset: String
     var budget: AnalysisBudget
@@ -36,7 +39,7 @@ public struct AnalysisSummary: Codable {
     var seconds: Double { timing["total"] ?? 0 }
     enum CodingKeys: String, CodingKey {
         case corpus, name, options, statistics, checkContexts = "check_contexts", checkVocabulary = "check_vocabulary"
-        case checks, training, sweep, preset, budget, seed, certificatesWritten = "certificates_written", timing
+        case checks, training, sweep, sweepData = "sweep_data", preset, budget, seed, certificatesWritten = "certificates_written", timing
     }
 }
 

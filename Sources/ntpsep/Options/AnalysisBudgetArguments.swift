@@ -18,8 +18,11 @@ struct AnalysisBudgetArguments: ParsableArguments {
     @Option(help: "Most frequent contexts of the separability-only Gaussian checks, d = m/4, m/2, 2m (default 2000).")
     var scaleContexts: Int?
 
-    @Option(help: "Most frequent contexts m of the threshold sweep (default 100, --quick 20; sweep's own default is 200).")
+    @Option(help: "Most frequent contexts m of the threshold sweep (default 50, --quick 20; sweep's own default is 200).")
     var thresholdContexts: Int?
+
+    @Option(help: "The largest vocabulary the threshold sweep takes whole; above it, the sweep runs over the --check-vocab most frequent tokens (default 50000; 0: always those).")
+    var sweepMaxVocab: Int?
 
     @Option(help: "Seeded trials per model in the threshold sweep (default 6, the fewest with a 95 % interval; sweep's own default is 20).")
     var trials: Int?
@@ -44,6 +47,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
                               (b.thresholdContexts, "--threshold-contexts"), (b.trials, "--trials"), (b.steps, "--steps")] {
             try OptionCheck.positive(value, flag)
         }
+        try OptionCheck.nonNegative(b.sweepMaxVocab, "--sweep-max-vocab")
         try OptionCheck.positive(b.sweepTimeLimit, "--sweep-time-limit")
         try OptionCheck.positive(b.checkTimeLimit, "--check-time-limit")
         try OptionCheck.nonNegative(b.wholeCorpusTimeLimit, "--whole-corpus-time-limit")
@@ -60,6 +64,7 @@ struct AnalysisBudgetArguments: ParsableArguments {
         if let sweepContexts { b.sweepContexts = sweepContexts }
         if let scaleContexts { b.scaleContexts = scaleContexts }
         if let thresholdContexts { b.thresholdContexts = thresholdContexts }
+        if let sweepMaxVocab { b.sweepMaxVocab = sweepMaxVocab }
         if let trials { b.trials = trials }
         if let steps { b.steps = steps }
         if let gapSteps = gap.gapSteps { b.gapSteps = gapSteps }
