@@ -163,7 +163,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
             let own = forms[0].margins(depth: depths[0]).reduce(0, +)
             var totals: [Double] = []
             for form in forms {
-                let margins = try XCTUnwrap(form.smallestMargins(at: c, floor: floor))
+                let margins = try XCTUnwrap(form.smallestMargins(at: c, floor: floor, deadline: .infinity))
                 XCTAssertEqual(margins.count, off.count)
                 XCTAssertGreaterThanOrEqual(margins.min()!, floor - 1e-9)
                 for i in 0..<k {

@@ -43,9 +43,10 @@ final class TokenDepthLP: DepthLP {
     /// The row duals y of the last solve (the cut's normal).
     func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
 
-    func smallestMargins(at c: [Double], floor t: Double) -> [Double]? {
+    func smallestMargins(at c: [Double], floor t: Double, deadline: Double) -> [Double]? {
         for r in 0..<k { glp_set_row_bnds(lp, Int32(r + 1), GLP_FX, c[r], c[r]) }
-        return polishedMargins(lp, objective: (0..<offCount).map { (Int32($0 + 1), -1) }, tColumn: Int32(offCount + 1), floor: t) {
+        return polishedMargins(lp, objective: (0..<offCount).map { (Int32($0 + 1), -1) }, tColumn: Int32(offCount + 1), floor: t,
+                               deadline: deadline) {
             margins(depth: t)
         }
     }
@@ -60,8 +61,8 @@ protocol DepthLP: AnyObject {
     /// The row duals y at the last point.
     func cut() -> [Double]
     /// Margins λ ≥ t at c (O_v's order) of least total (`polishedMargins`); t ≤ t_v(c). nil when the
-    /// simplex fails.
-    func smallestMargins(at c: [Double], floor t: Double) -> [Double]?
+    /// simplex fails or the deadline passes.
+    func smallestMargins(at c: [Double], floor t: Double, deadline: Double) -> [Double]?
 }
 
 /// Every token's depth LP in one GLPK problem over all m' contexts: token v fixes the columns of the
@@ -129,11 +130,12 @@ final class SharedDepthProblem: BorrowedDepthProblem {
 
     var cutLength: Int { k }
 
-    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]? {
-        guard solve(token, at: c, deadline: .infinity) else { return nil }
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double, deadline: Double) -> [Double]? {
+        guard solve(token, at: c, deadline: deadline) else { return nil }
         var held = Set(token.holding)
         let off = (0..<contexts).filter { held.remove($0) == nil }
-        return polishedMargins(lp, objective: off.map { (Int32($0 + 1), -1) }, tColumn: Int32(contexts + 1), floor: t) {
+        return polishedMargins(lp, objective: off.map { (Int32($0 + 1), -1) }, tColumn: Int32(contexts + 1), floor: t,
+                               deadline: deadline) {
             margins(of: token, depth: t)
         }
     }
@@ -155,8 +157,9 @@ protocol BorrowedDepthProblem: AnyObject {
     func cut() -> [Double]
     /// k.
     var cutLength: Int { get }
-    /// `token`'s margins λ ≥ t at c of least total (`polishedMargins`); nil when the simplex fails.
-    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]?
+    /// `token`'s margins λ ≥ t at c of least total (`polishedMargins`); nil when the simplex fails or
+    /// the deadline passes.
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double, deadline: Double) -> [Double]?
 }
 
 /// One token's view of a `BorrowedDepthProblem`.
@@ -187,7 +190,9 @@ final class BorrowedDepthLP: DepthLP {
 
     func cut() -> [Double] { restored() ? problem.cut() : [Double](repeating: 0, count: problem.cutLength) }
 
-    func smallestMargins(at c: [Double], floor t: Double) -> [Double]? { problem.smallestMargins(of: self, at: c, floor: t) }
+    func smallestMargins(at c: [Double], floor t: Double, deadline: Double) -> [Double]? {
+        problem.smallestMargins(of: self, at: c, floor: t, deadline: deadline)
+    }
 }
 
 /// Sets `lp`'s basis to `statuses` (row statuses, then column statuses) when there are some: a
@@ -311,9 +316,12 @@ func quietDualSimplex() -> glp_smcp {
 /// at `floor` (≤ t_v(c), so feasible), read by `read`, after which the depth LP is put back (objective t,
 /// t ≤ 1, its basis). Why: the depth LP only maximizes t, and its basic μ can be huge where a token's
 /// off-support rows are nearly dependent (10⁸ on 100 KJV contexts at d = 65); those margins give a W
-/// whose norm hides a normalized margin of about 10⁻⁴ behind one of 4·10⁻⁹. nil when the simplex fails.
+/// whose norm hides a normalized margin of about 10⁻⁴ behind one of 4·10⁻⁹. nil when the simplex fails
+/// or the deadline passes.
 func polishedMargins(_ lp: OpaquePointer, objective: [(column: Int32, coefficient: Double)], tColumn: Int32,
-                     floor: Double, read: () -> [Double]) -> [Double]? {
+                     floor: Double, deadline: Double, read: () -> [Double]) -> [Double]? {
+    let remaining = deadline - monotonicSeconds()
+    guard remaining > 0 else { return nil }
     let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
     let statuses = (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
     for (column, coefficient) in objective { glp_set_obj_coef(lp, column, coefficient) }
@@ -321,6 +329,7 @@ func polishedMargins(_ lp: OpaquePointer, objective: [(column: Int32, coefficien
     glp_set_col_bnds(lp, tColumn, GLP_FX, floor, floor)
     var parm = quietDualSimplex()
     parm.meth = GLP_PRIMAL
+    parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
     let solved = glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT
     let margins = solved ? read() : nil
     for (column, _) in objective { glp_set_obj_coef(lp, column, 0) }

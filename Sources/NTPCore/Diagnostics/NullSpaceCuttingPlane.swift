@@ -76,7 +76,7 @@ extension NullSpaceSeparability {
             let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
                 + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
             if violated == 0 || (shallow != nil && depths.allSatisfy({ $0 > Self.cutDepth })) {
-                var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds)
+                var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds, deadline: deadline)
                 result?.method = method()
                 guard let r = result, r.verdict == .atThreshold else { return result ?? shallow }
                 if shallow == nil || (r.normalizedMargin ?? 0) > (shallow!.normalizedMargin ?? 0) { shallow = r }
@@ -161,7 +161,7 @@ extension NullSpaceSeparability {
     /// divides its normalized margin by up to √(largest class) (Devil's Dictionary, 50 contexts,
     /// d = 30: 3.9·10⁻⁸ over 676 classes, 1.7·10⁻⁸ on the tokens, below 10τ·scale = 1.9·10⁻⁸).
     private func separable(at point: [Double], depths: [Double], tokens: [DepthLP?],
-                           offPairs: [(token: Int, context: Int)], holds: [[Int]]) -> SeparabilityResult? {
+                           offPairs: [(token: Int, context: Int)], holds: [[Int]], deadline: Double) -> SeparabilityResult? {
         let tMin = depths.min() ?? 0
         guard tMin > 0 else { return nil }
         func result(polished: Bool) -> SeparabilityResult? {
@@ -169,7 +169,7 @@ extension NullSpaceSeparability {
             margins.reserveCapacity(offPairs.count)
             for v in 0..<V {
                 guard let lp = tokens[v] else { continue }
-                guard let own = polished ? lp.smallestMargins(at: point, floor: tMin) : lp.margins(depth: depths[v]) else { return nil }
+                guard let own = polished ? lp.smallestMargins(at: point, floor: tMin, deadline: deadline) : lp.margins(depth: depths[v]) else { return nil }
                 margins += own.map { $0 / tMin }
             }
             guard margins.count == offPairs.count else { return nil }

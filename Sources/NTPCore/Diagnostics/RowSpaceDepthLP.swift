@@ -115,8 +115,8 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
     var cutLength: Int { k }
 
     /// Least Σ_{O_v} s_j = Σ T_j − (Σ_{O_v} R_j)·z: the objective (Σ_{O_v} R_j)·z.
-    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double) -> [Double]? {
-        guard solve(token, at: c, deadline: .infinity) else { return nil }
+    func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double, deadline: Double) -> [Double]? {
+        guard solve(token, at: c, deadline: deadline) else { return nil }
         var direction = [Double](repeating: 0, count: rank)
         var held = token.holding.makeIterator(), next = held.next()
         for j in 0..<contexts {
@@ -124,6 +124,6 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
             for i in 0..<rank { direction[i] += rowBasis[j * rank + i] }
         }
         return polishedMargins(lp, objective: direction.enumerated().map { (Int32($0.offset + 1), $0.element) },
-                               tColumn: Int32(rank + 1), floor: t) { margins(of: token, depth: t) }
+                               tColumn: Int32(rank + 1), floor: t, deadline: deadline) { margins(of: token, depth: t) }
     }
 }
