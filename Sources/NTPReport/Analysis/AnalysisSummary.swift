@@ -20,8 +20,9 @@ public struct AnalysisSummary: Codable {
     var training: [TrainingSummary]
     /// The threshold sweep.
     var sweep: SweepResult
-    /// The data set file whose rows the sweep's certificates name: data.npz (the whole vocabulary) or
-    /// data-checks.npz (its most frequent tokens, for a vocabulary too large for the sweep).
+    /// The data set the sweep ran on, by its file in the folder: data.npz (the whole vocabulary) or
+    /// data-checks.npz (its most frequent tokens, for a vocabulary above `--sweep-max-vocab`; not
+    /// written with --no-certificates). The sweep's certificates name its rows.
     var sweepData: String
     /// "standard" or "quick" (`--quick`), and the sizes and budgets actually used.
     var preset: String
