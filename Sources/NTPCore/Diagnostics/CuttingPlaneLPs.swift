@@ -120,10 +120,7 @@ final class SharedDepthProblem: BorrowedDepthProblem {
 
     /// λ_j = μ_j + t: the columns of the contexts that lack the token.
     func margins(of token: BorrowedDepthLP, depth t: Double) -> [Double] {
-        var held = Set(token.holding), out: [Double] = []
-        out.reserveCapacity(contexts - token.holding.count)
-        for j in 0..<contexts where held.remove(j) == nil { out.append(glp_get_col_prim(lp, Int32(j + 1)) + t) }
-        return out
+        contextsLacking(token.holding, among: contexts).map { glp_get_col_prim(lp, Int32($0 + 1)) + t }
     }
 
     func cut() -> [Double] { (0..<k).map { glp_get_row_dual(lp, Int32($0 + 1)) } }
@@ -132,8 +129,7 @@ final class SharedDepthProblem: BorrowedDepthProblem {
 
     func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double, deadline: Double) -> [Double]? {
         guard solve(token, at: c, deadline: deadline) else { return nil }
-        var held = Set(token.holding)
-        let off = (0..<contexts).filter { held.remove($0) == nil }
+        let off = contextsLacking(token.holding, among: contexts)
         return polishedMargins(lp, objective: off.map { (Int32($0 + 1), -1) }, tColumn: Int32(contexts + 1), floor: t,
                                deadline: deadline) {
             margins(of: token, depth: t)
@@ -213,11 +209,25 @@ func solveKeepingBasis(_ lp: OpaquePointer, _ parm: inout glp_smcp, deadline: Do
         glp_std_basis(lp)
         solved = solveSimplexRound(lp, &parm, deadline: deadline, round: 1, seconds: &seconds) == nil
     }
-    if solved {
-        let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
-        token.basis = (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
-    }
+    if solved { token.basis = basisStatuses(lp) }
     return solved
+}
+
+/// `lp`'s basis: its row statuses, then its column statuses (what `restoreBasis` sets).
+func basisStatuses(_ lp: OpaquePointer) -> [Int32] {
+    let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
+    return (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
+}
+
+/// O_v: the contexts 0..<m missing from `holding` (increasing), in increasing order.
+func contextsLacking(_ holding: [Int], among m: Int) -> [Int] {
+    var out: [Int] = []
+    out.reserveCapacity(m - holding.count)
+    var held = holding.makeIterator(), next = held.next()
+    for j in 0..<m {
+        if j == next { next = held.next() } else { out.append(j) }
+    }
+    return out
 }
 
 /// The master LP of the cutting-plane method: max s over c ∈ [−1, 1]^k with ŷ_i·c ≥ s for every cut
@@ -322,8 +332,7 @@ func polishedMargins(_ lp: OpaquePointer, objective: [(column: Int32, coefficien
                      floor: Double, deadline: Double, read: () -> [Double]) -> [Double]? {
     let remaining = deadline - monotonicSeconds()
     guard remaining > 0 else { return nil }
-    let rows = glp_get_num_rows(lp), columns = glp_get_num_cols(lp)
-    let statuses = (0..<rows).map { glp_get_row_stat(lp, $0 + 1) } + (0..<columns).map { glp_get_col_stat(lp, $0 + 1) }
+    let statuses = basisStatuses(lp)
     for (column, coefficient) in objective { glp_set_obj_coef(lp, column, coefficient) }
     glp_set_obj_coef(lp, tColumn, 0)
     glp_set_col_bnds(lp, tColumn, GLP_FX, floor, floor)

@@ -63,42 +63,25 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
                 logits[j] = sum
             }
         }
+        let off = contextsLacking(token.holding, among: contexts)
         if current !== token {
             // t enters the rows of the contexts whose support lacks the token.
-            var ind: [Int32] = [0], val: [Double] = [0]
-            var held = token.holding.makeIterator(), next = held.next()
-            for j in 0..<contexts {
-                if j == next { next = held.next() } else { ind.append(Int32(j + 1)); val.append(1) }
-            }
-            glp_set_mat_col(lp, Int32(rank + 1), Int32(ind.count - 1), ind, val)
+            let ind = [0] + off.map { Int32($0 + 1) }, val = [Double](repeating: 1, count: off.count + 1)
+            glp_set_mat_col(lp, Int32(rank + 1), Int32(off.count), ind, val)
             restoreBasis(lp, token.basis)
             current = token
         }
-        var held = token.holding.makeIterator(), next = held.next()
-        for j in 0..<contexts {
-            if j == next {
-                next = held.next()
-                glp_set_row_bnds(lp, Int32(j + 1), GLP_FX, logits[j], logits[j])
-            } else {
-                glp_set_row_bnds(lp, Int32(j + 1), GLP_UP, 0, logits[j])
-            }
-        }
+        for j in token.holding { glp_set_row_bnds(lp, Int32(j + 1), GLP_FX, logits[j], logits[j]) }
+        for j in off { glp_set_row_bnds(lp, Int32(j + 1), GLP_UP, 0, logits[j]) }
         token.point = c
         return solveKeepingBasis(lp, &parm, deadline: deadline, for: token)
     }
 
-    func holds(_ token: BorrowedDepthLP) -> Bool { current === token && point == token.point }
+    func holds(_ token: BorrowedDepthLP) -> Bool { current === token }
 
     /// s_j = T_j − R_j·z on O_v: the row's slack plus t.
     func margins(of token: BorrowedDepthLP, depth t: Double) -> [Double] {
-        var out: [Double] = []
-        out.reserveCapacity(contexts - token.holding.count)
-        var held = token.holding.makeIterator(), next = held.next()
-        for j in 0..<contexts {
-            if j == next { next = held.next(); continue }
-            out.append(logits[j] - glp_get_row_prim(lp, Int32(j + 1)) + t)
-        }
-        return out
+        contextsLacking(token.holding, among: contexts).map { logits[$0] - glp_get_row_prim(lp, Int32($0 + 1)) + t }
     }
 
     /// y = Nᵀ π from the row duals π.
@@ -118,11 +101,7 @@ final class RowSpaceDepthProblem: BorrowedDepthProblem {
     func smallestMargins(of token: BorrowedDepthLP, at c: [Double], floor t: Double, deadline: Double) -> [Double]? {
         guard solve(token, at: c, deadline: deadline) else { return nil }
         var direction = [Double](repeating: 0, count: rank)
-        var held = token.holding.makeIterator(), next = held.next()
-        for j in 0..<contexts {
-            if j == next { next = held.next(); continue }
-            for i in 0..<rank { direction[i] += rowBasis[j * rank + i] }
-        }
+        for j in contextsLacking(token.holding, among: contexts) { for i in 0..<rank { direction[i] += rowBasis[j * rank + i] } }
         return polishedMargins(lp, objective: direction.enumerated().map { (Int32($0.offset + 1), $0.element) },
                                tColumn: Int32(rank + 1), floor: t, deadline: deadline) { margins(of: token, depth: t) }
     }
