@@ -106,4 +106,49 @@ final class MinNormPointTests: XCTestCase {
         XCTAssertEqual(r.verdict, .notSeparable)
         XCTAssertEqual(r.involvedContexts.map(\.context), [1])
     }
+
+    /// The tie budget: 6,000 ties at any time limit; up to 16,000 when ties³/3 flops at the assumed rate
+    /// end before the deadline and the 8·ties² bytes of the Gram fit the memory bound.
+    func testTieBudgetFollowsTimeAndMemory() {
+        var options = SeparabilityOptions()
+        options.minNormPointMemory = 4 << 30
+        let now = monotonicSeconds()
+        XCTAssertEqual(options.minNormPointTieBudget(deadline: now + 600), 16_000)
+        // cbrt(3 · 5e9 · 10) = 5,313 < 6,000, and a past deadline leaves the floor.
+        XCTAssertEqual(options.minNormPointTieBudget(deadline: now + 10), 6_000)
+        XCTAssertEqual(options.minNormPointTieBudget(deadline: now - 1), 6_000)
+        // cbrt(3 · 5e9 · 60) = 9,654.9 (less the microseconds since `now`).
+        XCTAssertTrue((9_600...9_654).contains(options.minNormPointTieBudget(deadline: now + 60)))
+        // √(10⁹ / 8) = 11,180.3.
+        options.minNormPointMemory = 1_000_000_000
+        XCTAssertEqual(options.minNormPointTieBudget(deadline: now + 600), 11_180)
+    }
+
+    /// Past `maxMinNormPointTies` the minimum-norm point runs only when its factorisation fits the time
+    /// left and `largestMinNormPointTies`; otherwise the LP decides, with the same verdict.
+    func testLargerTieBasisOnlyWhenItsFactorizationFitsTheTime() throws {
+        let data = randomSupports(m: 24, V: 10, seed: 104)
+        let h = gaussian(d: 6, m: 24, seed: 204)
+        let ties = Separability.tieCount(data)
+        XCTAssertGreaterThan(ties, 20)
+        var options = SeparabilityOptions()
+        options.useNullSpaceLP = false
+        options.maxMinNormPointTies = 5
+        options.largestMinNormPointTies = 1_000
+        options.tieFactorizationFlopRate = 1e9
+        let wolfe = Separability.decide(data, features: h, options: options)
+        XCTAssertNil(wolfe.lp)
+        XCTAssertTrue(wolfe.method.hasPrefix("minimum-norm point"), wolfe.method)
+        // ties³/3 flops at 10⁻³ flop/s would take far longer than the time limit.
+        options.tieFactorizationFlopRate = 1e-3
+        let slow = Separability.decide(data, features: h, options: options)
+        XCTAssertNotNil(slow.lp, slow.method)
+        options.tieFactorizationFlopRate = 1e9
+        options.largestMinNormPointTies = ties - 1
+        let capped = Separability.decide(data, features: h, options: options)
+        XCTAssertNotNil(capped.lp, capped.method)
+        XCTAssertNotEqual(wolfe.verdict, .undecided)
+        XCTAssertEqual(slow.verdict, wolfe.verdict)
+        XCTAssertEqual(capped.verdict, wolfe.verdict)
+    }
 }

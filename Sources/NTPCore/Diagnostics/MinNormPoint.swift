@@ -352,14 +352,16 @@ public struct MinimumNormPointMaxMargin: Sendable {
 
 extension Separability {
     /// Runs Wolfe's method to the minimum-norm point itself (not only to the first separating W);
-    /// nil when the tie basis is out of reach (see `SeparabilityOptions.maxMinNormPointTies`).
+    /// nil when the tie basis is out of reach (see `SeparabilityOptions.minNormPointTieBudget`).
     public static func maxMarginByMinNormPoint(_ data: DataSet, features: ContextFeatures,
                                                options: SeparabilityOptions = SeparabilityOptions()) -> MinimumNormPointMaxMargin? {
-        guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
+        let deadline = monotonicSeconds() + options.timeLimit
+        guard Separability.tieCount(data) <= options.minNormPointTieBudget(deadline: deadline),
+              let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
                                        memory: options.minNormPointMemory)
         solver.stopAtFirstSeparating = false
-        let out = solver.run(deadline: monotonicSeconds() + options.timeLimit)
+        let out = solver.run(deadline: deadline)
         let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
         let verdict: SeparabilityVerdict
         switch out.kind {

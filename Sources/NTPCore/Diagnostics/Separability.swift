@@ -154,10 +154,11 @@ public enum Separability {
     }
 
     /// Wolfe's minimum-norm point on the projected constraint vectors; nil when the tie basis is out of
-    /// reach (too many ties or contexts) so that the LP decides instead.
+    /// reach (too many ties for the time or memory left, or too many contexts) so that the LP decides instead.
     static func decideByMinNormPoint(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
                                      deadline: Double) -> SeparabilityResult? {
-        guard let basis = TieBasis(data: data, features: features, maxTies: options.maxMinNormPointTies) else { return nil }
+        guard tieCount(data) <= options.minNormPointTieBudget(deadline: deadline),
+              let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
                                        memory: options.minNormPointMemory)
         let out = solver.run(deadline: deadline)

@@ -1,3 +1,6 @@
+import Foundation
+import NTPFormats
+
 /// Tolerances of the decision and of the certificate checks.
 public struct SeparabilityOptions: Sendable {
     /// Margin rows per context in the first LP (the globally most frequent off-support tokens).
@@ -25,8 +28,17 @@ public struct SeparabilityOptions: Sendable {
     public var useForcedTies = true
     /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
     public var useMinNormPoint = true
-    /// Largest number of ties Σ_j (k_j − 1) for which the minimum-norm point factorises the tie Gram.
+    /// Ties Σ_j (k_j − 1) up to which the minimum-norm point always factorises the tie Gram (at most
+    /// 6,000³/3 flops, a few seconds); see `minNormPointTieBudget(deadline:)` for more.
     public var maxMinNormPointTies = 6_000
+    /// Ties up to which it factorises the tie Gram when the time and memory left allow (8 bytes per
+    /// entry of the Gram, ties³/3 flops at `tieFactorizationFlopRate`): 2,000 Devil's Dictionary contexts
+    /// over 203 tokens (10,855 ties, d = 1,000) went from "undecided" after the W-space LP's 330 s to a
+    /// verified "no" in 57 s.
+    public var largestMinNormPointTies = 16_000
+    /// Flops per second assumed for the tie Gram's pivoted Cholesky when deciding whether it ends before
+    /// the deadline; a conservative figure for 2 cores (10,855 ties took about 37 s at a load of 2).
+    public var tieFactorizationFlopRate = 5e9
     /// Bytes Wolfe's minimum-norm point may hold: its V × d point, the m × V logits and the Cholesky
     /// factor of its active set, which grows with the set (capacity², doubling). Past it the route
     /// stops: `decide` goes on to the next route, and the NTP-SVM margin to its own solver. nil: half
@@ -96,4 +108,19 @@ public struct SeparabilityOptions: Sendable {
     /// measured relative to the scale √2 · max_j ‖h̄_j‖ (times ‖W‖_F for a W); see `Separability`.
     public var tolerance = 1e-9
     public init() {}
+}
+
+extension SeparabilityOptions {
+    /// The most ties whose Gram the minimum-norm point may factorise before `deadline`: always
+    /// `maxMinNormPointTies`; up to `largestMinNormPointTies` when the factorisation (ties³/3 flops at
+    /// `tieFactorizationFlopRate`) ends before the deadline and the Gram (8 bytes an entry) fits the
+    /// memory bound. A factorisation cannot be interrupted, so one that would overrun the time limit is
+    /// not started.
+    func minNormPointTieBudget(deadline: Double) -> Int {
+        let memory = minNormPointMemory.map(Double.init) ?? AvailableMemory.bytes().map { Double($0) / 2 } ?? .infinity
+        let byMemory = (memory / 8).squareRoot()
+        let byTime = cbrt(3 * tieFactorizationFlopRate * max(0, deadline - monotonicSeconds()))
+        let allowed = min(Double(largestMinNormPointTies), byMemory, byTime)
+        return max(maxMinNormPointTies, Int(allowed))
+    }
 }

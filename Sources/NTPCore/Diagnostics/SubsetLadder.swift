@@ -69,13 +69,14 @@ public enum SubsetLadder {
         let order = (0..<m).sorted { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
         // The largest prefix whose ties Σ(k_j − 1) fit the minimum-norm point's tie basis: past it only
         // the LP could decide a rung, and on a whole vocabulary it is far too large.
+        let deadline = monotonicSeconds() + options.timeLimit
+        let tieBudget = options.minNormPointTieBudget(deadline: deadline)
         var ties = 0, within = 0
         for j in order {
             ties += max(data.supportSize(j) - 1, 0)
-            if ties > options.maxMinNormPointTies { break }
+            if ties > tieBudget { break }
             within += 1
         }
-        let deadline = monotonicSeconds() + options.timeLimit
         var rungs: [Rung] = []
         var k = min(max(start, 1), m, max(within, 1))
         while true {
@@ -124,7 +125,7 @@ public enum SubsetLadder {
             }
             if k == within && within < m {
                 var out = SeparabilityResult(verdict: .undecided, involvedContexts: [], reason:
-                    "the \(k) most frequent contexts (all that fit \(options.maxMinNormPointTies) ties) are separable; the whole data set is out of reach")
+                    "the \(k) most frequent contexts (all that fit \(tieBudget) ties) are separable; the whole data set is out of reach")
                 out.tolerance = options.tolerance
                 out.method = "subset ladder " + rungs.map { "\($0.contexts): \($0.verdict)" }.joined(separator: ", ")
                 return (out, rungs)

@@ -10,7 +10,7 @@ import NTPFormats
 /// the projected constraint vectors A = P_⊥ C have Gram ⟨A, A'⟩ = ⟨C, C'⟩ − ⟨C, T_B c'⟩, and T_Bᵀ C touches
 /// only the ties that share a token with C.
 ///
-/// Memory: the r₀ × r₀ tie Gram (r₀ = Σ_j (k_j − 1)) while factorising, then r × r for L; the context
+/// Memory: the r₀ × r₀ tie Gram (r₀ = Σ_j (k_j − 1)), whose storage then holds L (r × r); the context
 /// Gram HᵀH (m × m). `init` returns nil past `maxTies` (the LP then decides).
 final class TieBasis {
     /// V, m, d.
@@ -74,8 +74,14 @@ final class TieBasis {
             dpstrf_(&uplo, &n, &g, &lda, &piv, &rank, &tol, &work, &info)
             let r = Int(rank)
             chosen = (0..<r).map { all[Int(piv[$0]) - 1] }
-            l = [Double](repeating: 0, count: r * r)
-            for c in 0..<r { for i in c..<r { l[c * r + i] = g[c * r0 + i] } }
+            // L moves to the front of g in place (every entry lands at or before where it is read), so
+            // the peak stays one r₀ × r₀ array: 0.94 GB at 10,855 ties, not twice that.
+            for c in 0..<r {
+                for i in 0..<c { g[c * r + i] = 0 }
+                for i in c..<r { g[c * r + i] = g[c * r0 + i] }
+            }
+            g.removeLast(r0 * r0 - r * r)
+            l = g
         }
         ties = chosen
         factor = l
