@@ -135,10 +135,22 @@ def check_data(c, S, V, path):
 
 
 def main(argv):
+    if len(argv) > 1 and argv[1] in ('-h', '--help'):
+        print(__doc__.strip())
+        return 0
     if len(argv) not in (2, 3):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    c = dict(np.load(argv[1]))
+    try:
+        c = dict(np.load(argv[1]))
+    except (OSError, ValueError) as e:
+        print(f"{argv[1]}: cannot read the certificate ({e}); give a CERT.npz written by `ntpsep check --certificate`",
+              file=sys.stderr)
+        return 2
+    missing = [k for k in ('verdict', 'tolerance', 'vocab_size', 'format_version') if k not in c]
+    if missing:
+        print(f"INVALID not a certificate: no member {', '.join(missing)}")
+        return 1
     verdict, tau, V = str(c['verdict']), float(c['tolerance']), int(c['vocab_size'])
     if int(c['format_version']) != 1:
         print(f"INVALID unknown format_version {int(c['format_version'])}")

@@ -214,6 +214,26 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout)
     }
 
+    /// The numpy script answers what is not a certificate with one line and a non-zero code, never a
+    /// traceback: an .npz without the members (1), a file numpy cannot read and a missing file (2, stderr).
+    func testVerifierRejectsWhatIsNotACertificate() throws {
+        let dir = temporaryDirectory()
+        let plain = dir.appendingPathComponent("plain.npz"), text = dir.appendingPathComponent("text.npz")
+        try python("np.savez('\(plain.path)', a=np.arange(3))")
+        try Data("hello\n".utf8).write(to: text)
+        let r = try verify(plain, nil)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stdout, "INVALID not a certificate: no member verdict, tolerance, vocab_size, format_version\n")
+        for file in [text, dir.appendingPathComponent("missing.npz")] {
+            let bad = try verify(file, nil)
+            XCTAssertEqual(bad.status, 2, bad.stdout)
+            XCTAssertEqual(bad.stdout, "")
+            XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, bad.stderr)
+            XCTAssertTrue(bad.stderr.hasPrefix("\(file.path): cannot read the certificate"), bad.stderr)
+        }
+        XCTAssertEqual(try runTool(["python3", verifier, "--help"]).status, 0)
+    }
+
     /// Determinism (same inputs, same bytes) and a bad path failing before any work with one line.
     func testCertificateIsByteIdenticalAndBadPathFails() throws {
         let dir = temporaryDirectory()
