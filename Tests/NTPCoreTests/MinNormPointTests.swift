@@ -112,16 +112,15 @@ final class MinNormPointTests: XCTestCase {
     func testTieBudgetFollowsTimeAndMemory() {
         var options = SeparabilityOptions()
         options.minNormPointMemory = 4 << 30
-        let now = monotonicSeconds()
-        XCTAssertEqual(options.minNormPointTieBudget(deadline: now + 600), 16_000)
-        // cbrt(3 · 5e9 · 10) = 5,313 < 6,000, and a past deadline leaves the floor.
-        XCTAssertEqual(options.minNormPointTieBudget(deadline: now + 10), 6_000)
-        XCTAssertEqual(options.minNormPointTieBudget(deadline: now - 1), 6_000)
-        // cbrt(3 · 5e9 · 60) = 9,654.9 (less the microseconds since `now`).
-        XCTAssertTrue((9_600...9_654).contains(options.minNormPointTieBudget(deadline: now + 60)))
+        XCTAssertEqual(options.minNormPointTieBudget(seconds: 600), 16_000)
+        // cbrt(3 · 5e9 · 10) = 5,313 < 6,000, and no time left leaves the floor.
+        XCTAssertEqual(options.minNormPointTieBudget(seconds: 10), 6_000)
+        XCTAssertEqual(options.minNormPointTieBudget(seconds: -1), 6_000)
+        // cbrt(3 · 5e9 · 60) = 9,654.9.
+        XCTAssertEqual(options.minNormPointTieBudget(seconds: 60), 9_654)
         // √(10⁹ / 8) = 11,180.3.
         options.minNormPointMemory = 1_000_000_000
-        XCTAssertEqual(options.minNormPointTieBudget(deadline: now + 600), 11_180)
+        XCTAssertEqual(options.minNormPointTieBudget(seconds: 600), 11_180)
     }
 
     /// Past `maxMinNormPointTies` the minimum-norm point runs only when its factorisation fits the time

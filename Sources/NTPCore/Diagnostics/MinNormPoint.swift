@@ -356,7 +356,7 @@ extension Separability {
     public static func maxMarginByMinNormPoint(_ data: DataSet, features: ContextFeatures,
                                                options: SeparabilityOptions = SeparabilityOptions()) -> MinimumNormPointMaxMargin? {
         let deadline = monotonicSeconds() + options.timeLimit
-        guard Separability.tieCount(data) <= options.minNormPointTieBudget(deadline: deadline),
+        guard tieCount(data) <= options.minNormPointTieBudget(seconds: options.timeLimit),
               let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
                                        memory: options.minNormPointMemory)

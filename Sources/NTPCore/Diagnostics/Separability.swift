@@ -157,7 +157,7 @@ public enum Separability {
     /// reach (too many ties for the time or memory left, or too many contexts) so that the LP decides instead.
     static func decideByMinNormPoint(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
                                      deadline: Double) -> SeparabilityResult? {
-        guard tieCount(data) <= options.minNormPointTieBudget(deadline: deadline),
+        guard tieCount(data) <= options.minNormPointTieBudget(seconds: deadline - monotonicSeconds()),
               let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
                                        memory: options.minNormPointMemory)

@@ -29,7 +29,7 @@ public struct SeparabilityOptions: Sendable {
     /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
     public var useMinNormPoint = true
     /// Ties Σ_j (k_j − 1) up to which the minimum-norm point always factorises the tie Gram (at most
-    /// 6,000³/3 flops, a few seconds); see `minNormPointTieBudget(deadline:)` for more.
+    /// 6,000³/3 flops, a few seconds); see `minNormPointTieBudget(seconds:)` for more.
     public var maxMinNormPointTies = 6_000
     /// Ties up to which it factorises the tie Gram when the time and memory left allow (8 bytes per
     /// entry of the Gram, ties³/3 flops at `tieFactorizationFlopRate`): 2,000 Devil's Dictionary contexts
@@ -111,15 +111,15 @@ public struct SeparabilityOptions: Sendable {
 }
 
 extension SeparabilityOptions {
-    /// The most ties whose Gram the minimum-norm point may factorise before `deadline`: always
+    /// The most ties whose Gram the minimum-norm point may factorise in `seconds`: always
     /// `maxMinNormPointTies`; up to `largestMinNormPointTies` when the factorisation (ties³/3 flops at
-    /// `tieFactorizationFlopRate`) ends before the deadline and the Gram (8 bytes an entry) fits the
+    /// `tieFactorizationFlopRate`) takes at most `seconds` and the Gram (8 bytes an entry) fits the
     /// memory bound. A factorisation cannot be interrupted, so one that would overrun the time limit is
     /// not started.
-    func minNormPointTieBudget(deadline: Double) -> Int {
+    func minNormPointTieBudget(seconds: Double) -> Int {
         let memory = minNormPointMemory.map(Double.init) ?? AvailableMemory.bytes().map { Double($0) / 2 } ?? .infinity
         let byMemory = (memory / 8).squareRoot()
-        let byTime = cbrt(3 * tieFactorizationFlopRate * max(0, deadline - monotonicSeconds()))
+        let byTime = cbrt(3 * tieFactorizationFlopRate * max(0, seconds))
         let allowed = min(Double(largestMinNormPointTies), byMemory, byTime)
         return max(maxMinNormPointTies, Int(allowed))
     }

@@ -69,14 +69,16 @@ public enum SubsetLadder {
         let order = (0..<m).sorted { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
         // The largest prefix whose ties Σ(k_j − 1) fit the minimum-norm point's tie basis: past it only
         // the LP could decide a rung, and on a whole vocabulary it is far too large.
-        let deadline = monotonicSeconds() + options.timeLimit
-        let tieBudget = options.minNormPointTieBudget(deadline: deadline)
+        // From the time limit itself, not the clock, so that the rungs (and the reason that names the
+        // budget) are the same on every run.
+        let tieBudget = options.minNormPointTieBudget(seconds: options.timeLimit)
         var ties = 0, within = 0
         for j in order {
             ties += max(data.supportSize(j) - 1, 0)
             if ties > tieBudget { break }
             within += 1
         }
+        let deadline = monotonicSeconds() + options.timeLimit
         var rungs: [Rung] = []
         var k = min(max(start, 1), m, max(within, 1))
         while true {
