@@ -259,6 +259,30 @@ final class SeparabilityTests: XCTestCase {
         XCTAssertEqual(capped.firstOrder!.iterations, 2)
     }
 
+    /// The W-space LP is built only when twice its GLPK stretch (nonzeros / rate) is left: here its first
+    /// LP has 6 margin rows (2 per context, V − 1 off-support tokens) of 2 · 2 feature entries and t, 30
+    /// nonzeros, so with 10 s a rate of 6 a second (20 s needed) leaves it unstarted and 6.1 starts it.
+    func testWeightSpaceLPIsNotStartedWhenItCannotLookAtTheClockInTime() {
+        let data = makeData(V: 3, rows: [[0: 1], [1: 1], [2: 1]])
+        let features = denseFeatures([[1, 0.5], [0.5, 1], [-1, -1]])   // no zeros: 2 stored entries each
+        var o = SeparabilityOptions()
+        o.useMinNormPoint = false; o.useNullSpaceLP = false; o.useForcedTies = false
+        o.firstOrderIterations = 0
+        o.timeLimit = 10
+        o.weightSpaceLPNonzeroRate = 6
+        let skipped = Separability.decide(data, features: features, options: o)
+        XCTAssertEqual(skipped.verdict, .undecided)
+        XCTAssertEqual(skipped.lp?.rounds, 0)
+        XCTAssertEqual(skipped.lp?.marginRows, 0)
+        XCTAssertTrue(skipped.reason?.hasPrefix("W-space LP not started: its first LP holds 0.0 M nonzeros, GLPK takes about 5 s") ?? false,
+                      skipped.reason ?? "no reason")
+        o.weightSpaceLPNonzeroRate = 6.1
+        let started = Separability.decide(data, features: features, options: o)
+        XCTAssertEqual(started.verdict, .separable)
+        XCTAssertEqual(started.lp?.rounds, 1)
+        XCTAssertTrue(started.check!.valid)
+    }
+
     /// The exact LP's Farkas pair carries no round-off multipliers: its simplex duals hold α of about
     /// 1e-16 on contexts that take no part (the Sherlock Holmes check reported "α on 10 contexts" for
     /// a certificate of 2), and `involvedContexts` must list only the contexts that carry weight.

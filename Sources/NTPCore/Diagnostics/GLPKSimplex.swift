@@ -17,10 +17,12 @@ func makeWeightSpaceLP(vocabularySize v: Int, usedFeatures: Int) -> OpaquePointe
 /// A warm start can fail numerically; the round then retries once from a fresh basis with primal
 /// simplex. Returns nil at an optimum (and leaves `parm` set to a warm dual simplex for the next
 /// round: appended rows keep the basis dual feasible), or one line saying why there is none.
-/// `seconds` accumulates the time spent in simplex.
+/// `seconds` accumulates the time spent in simplex. GLPK looks at its clock only between stretches of
+/// work that grow with the LP, so a large LP is given `reserve` seconds less than the time left: the
+/// stretch it is in when its limit passes then ends about at the deadline.
 func solveSimplexRound(_ lp: OpaquePointer, _ parm: inout glp_smcp, deadline: Double, round: Int,
-                       seconds: inout Double) -> String? {
-    let remaining = deadline - monotonicSeconds()
+                       seconds: inout Double, reserve: Double = 0) -> String? {
+    let remaining = deadline - monotonicSeconds() - reserve
     if remaining <= 0 { return "time limit reached after \(counted(round - 1, "round"))" }
     parm.tm_lim = Int32(min(remaining * 1000, Double(Int32.max)))
     let t0 = monotonicSeconds()
