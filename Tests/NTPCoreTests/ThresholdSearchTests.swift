@@ -124,4 +124,37 @@ final class ThresholdSearchTests: XCTestCase {
         XCTAssertEqual(rows[1], "real,16,0,40,,decided,\(t0.bracket.threshold!),\(t0.bracket.lower + 1),\(t0.bracket.upper!),\(t0.ratio!),\(t0.bracket.evaluations.count)")
         XCTAssertEqual(r.summaryCSV().split(separator: "\n").count, 3)
     }
+
+    /// Two trials at a time: the proven thresholds are those of one at a time, the trials of a batch
+    /// share the hint of the batches before them (so trial 1 searches exactly as trial 0 did, from
+    /// no hint), the run repeats itself exactly, and the callbacks come in trial order.
+    func testConcurrentTrialsProveTheSameThresholdsDeterministically() throws {
+        let corpus = SyntheticText.zipfianMarkov(vocabularySize: 30, length: 4000, seed: 5)
+        var one = SweepOptions(contextCounts: [16], trials: 5, seed: 40)
+        one.nulls = [.uniform]
+        one.trialsAtOnce = 1
+        var two = one
+        two.trialsAtOnce = 2
+        let sequential = try Sweep.run(corpus, options: one)
+        var lines: [String] = [], names: [String] = [], files: [String] = []
+        let concurrent = try Sweep.run(corpus, options: two, progress: { lines.append($0) },
+                                       trialData: { name, _ in names.append(name) }, certificates: { name, _ in files.append(name) })
+        XCTAssertEqual(concurrent.trials.map(\.bracket.threshold), sequential.trials.map(\.bracket.threshold))
+        XCTAssertTrue(concurrent.trials.allSatisfy { $0.bracket.isDecided })
+        XCTAssertEqual(try Sweep.run(corpus, options: two), concurrent)
+        for model in ["real", "null-uniform"] {
+            let trials = concurrent.trials.filter { $0.model == model }
+            // No hint for the first batch: both trials probe the cap first.
+            XCTAssertEqual(trials[0].bracket.evaluations.first?.dimension, 16, model)
+            XCTAssertEqual(trials[1].bracket.evaluations.first?.dimension, 16, model)
+            // The second batch starts from the median of the first batch's thresholds (the lower middle).
+            let firstBatch = trials[0...1].map { $0.bracket.threshold! }.sorted()
+            XCTAssertEqual(trials[2].bracket.evaluations.first?.dimension, firstBatch[0], model)
+            XCTAssertEqual(trials[3].bracket.evaluations.first?.dimension, firstBatch[0], model)
+        }
+        XCTAssertEqual(names, (0..<5).map { "real-m16-t\($0)" } + (0..<5).map { "null-uniform-m16-t\($0)" })
+        XCTAssertEqual(lines, concurrent.trials.map(Sweep.describe))
+        XCTAssertEqual(files.count, 20)   // both ends of every bracket (no threshold at D = 1)
+        XCTAssertEqual(files.first, "real-m16-t0-d\(concurrent.trials[0].bracket.lower)")
+    }
 }

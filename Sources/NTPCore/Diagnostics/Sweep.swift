@@ -1,4 +1,6 @@
+import Dispatch
 import NTPFormats
+import Synchronization
 
 /// The nested random embedding families a threshold sweep can draw.
 public enum SweepEmbedding: String, CaseIterable, Codable, Sendable {
@@ -48,11 +50,25 @@ public struct SweepOptions: Sendable {
     public var maxUnresolved = 3
     /// Options of every separability decision (time limit, tolerances).
     public var separability = SeparabilityOptions()
+    /// Trials of a point decided at once, each on its own thread (one core each). A trial's hint comes
+    /// from the trials of earlier batches only, so the decisions made depend on this number but not on
+    /// the machine or the timing; the proven thresholds do not depend on it.
+    public var trialsAtOnce = 2
 
     public init(contextCounts: [Int], trials: Int = 20, seed: UInt64 = 0) {
         self.contextCounts = contextCounts; self.trials = trials; self.seed = seed
         separability.firstOrderIterations = 0   // its statistics are not used by a sweep
         separability.boundMarginAfterYes = false   // nor are the brackets on γ*
+    }
+
+    /// Every decision's options: with several trials at once and no memory bound of its own, the
+    /// minimum-norm point's default (half the available memory) is shared among them.
+    func separabilityPerTrial() -> SeparabilityOptions {
+        var o = separability
+        if o.minNormPointMemory == nil, trialsAtOnce > 1, let available = AvailableMemory.bytes() {
+            o.minNormPointMemory = Int(available / 2) / trialsAtOnce
+        }
+        return o
     }
 
     /// The model names, real first: "real", "null-uniform", "null-frequency".
@@ -194,60 +210,55 @@ public struct SweepResult: Codable, Equatable, Sendable {
 /// The NTP-separability threshold d* against m: per trial a bisection over nested embeddings,
 /// proven by a W at d* and a Farkas pair at d* − 1, for the real supports and null models.
 public enum Sweep {
-    /// Runs every (m, model, trial) in order (m capped at the number of eligible contexts).
-    /// `progress` gets one line per trial; `trialData` gets each trial's data set (the m contexts with
-    /// the real or the null model's supports) before it is decided, with its name
-    /// "MODEL-mM-tT" (e.g. "null-uniform-m50-t4"); `certificates` gets, per trial, the certificates
-    /// of the verdicts at the ends of its bracket (a W at the smallest separable d, Farkas multipliers at
-    /// the largest non-separable d), named "MODEL-mM-tT-dD". Their contexts are rows of `data` for the
-    /// real and the null supports alike; a null trial's file holds its redrawn supports.
+    /// Runs every (m, model, trial), `SweepOptions.trialsAtOnce` trials of a point at a time (m capped at
+    /// the number of eligible contexts). `progress` gets one line per trial, in trial order; `trialData`
+    /// gets each trial's data set (the m contexts with the real or the null model's supports) before it
+    /// is decided, with its name "MODEL-mM-tT" (e.g. "null-uniform-m50-t4"); `certificates` gets, per
+    /// trial, the certificates of the verdicts at the ends of its bracket (a W at the smallest separable
+    /// d, Farkas multipliers at the largest non-separable d), named "MODEL-mM-tT-dD". Their contexts are
+    /// rows of `data` for the real and the null supports alike; a null trial's file holds its redrawn
+    /// supports. Every callback is called on the calling thread.
     public static func run(_ data: DataSet, options: SweepOptions, progress: ((String) -> Void)? = nil,
                            trialData: ((String, DataSet) throws -> Void)? = nil,
                            certificates: ((String, CertificateFile) throws -> Void)? = nil) throws -> SweepResult {
         let ms = options.contextCounts
-        precondition(!ms.isEmpty && ms.allSatisfy { $0 > 0 } && options.trials > 0, "sweep needs m > 0 and trials > 0")
+        precondition(!ms.isEmpty && ms.allSatisfy { $0 > 0 } && options.trials > 0 && options.trialsAtOnce > 0,
+                     "sweep needs m > 0, trials > 0 and trialsAtOnce > 0")
         // One BLAS thread, as in `CheckRunner`: threaded reductions made verdicts depend on the core count.
         let blasThreads = blasThreadCount()
         setBLASThreads(1)
         defer { setBLASThreads(blasThreads) }
         let ranked = DataSetSampling.rankedContexts(data, choice: options.contextChoice, limit: ms.max()!,
                                                     minContextCount: options.minContextCount, seed: options.seed)
+        let decisionOptions = options.separabilityPerTrial()
         var trials: [SweepTrial] = [], points: [SweepPoint] = []
         var lastMedian: [String: (m: Int, d: Int)] = [:]
         // An m beyond the eligible contexts means all of them; the same set is swept once.
         for m in Array(Set(ms.map { min($0, ranked.count) })).sorted() where m > 0 {
             let rows = Array(ranked.prefix(m)).sorted()
             let chosen = DataSetSampling.select(data, rows: rows)
-            let factor = options.embedding.dimensionFactor(chosen)
-            let cap = min(options.maxDimension ?? Int.max, options.embedding.defaultCap(chosen))
             for (k, model) in options.models.enumerated() {
                 var these: [SweepTrial] = []
-                for t in 0..<options.trials {
-                    let embeddingSeed = options.seed &+ UInt64(t)
-                    let supportSeed: UInt64? = k == 0 ? nil : options.seed &+ 1_000_003 &+ UInt64(t)
-                    let ds = k == 0 ? chosen : options.nulls[k - 1].sample(chosen, seed: supportSeed!)
-                    let name = "\(model)-m\(chosen.contextCount)-t\(t)"
-                    try trialData?(name, ds)
-                    // Hint: the median D* of this point's earlier trials, else the previous m's, rescaled.
+                for first in stride(from: 0, to: options.trials, by: options.trialsAtOnce) {
+                    // Hint: the median D* of this point's trials in earlier batches, else the previous m's,
+                    // rescaled; never a trial of the same batch, so the hints do not depend on timing.
                     let decided = these.compactMap(\.bracket.threshold).sorted()
                     var hint: Int? = decided.isEmpty ? nil : decided[(decided.count - 1) / 2]
                     if hint == nil, let last = lastMedian[model] { hint = max(1, last.d * chosen.contextCount / last.m) }
-                    var proofs = BracketProofs()
-                    let bracket = try ThresholdSearch.run(cap: max(cap, 1), hint: hint, probeCapFirst: options.embedding == .gaussian,
-                                                          maxUnresolved: options.maxUnresolved) { D in
-                        let h = try ContextFeatures.make(options.embedding.spec(D, seed: embeddingSeed), for: ds)
-                        let t0 = monotonicSeconds()
-                        let r = Separability.decide(ds, features: h, options: options.separability)
-                        if certificates != nil { proofs.record(D, r, h) }
-                        return (r.verdict, monotonicSeconds() - t0)
+                    let batch = (first..<min(first + options.trialsAtOnce, options.trials)).map { t in
+                        let supportSeed: UInt64? = k == 0 ? nil : options.seed &+ 1_000_003 &+ UInt64(t)
+                        return SweepJob(model: model, trial: t, embeddingSeed: options.seed &+ UInt64(t), supportSeed: supportSeed,
+                                        data: k == 0 ? chosen : options.nulls[k - 1].sample(chosen, seed: supportSeed!))
                     }
-                    for (D, result, h) in proofs.ends {
-                        try certificates?("\(name)-d\(D * factor)", CertificateFile(result, data: ds, features: h, originalRows: rows))
+                    for job in batch { try trialData?(job.name, job.data) }
+                    let batchHint = hint, keepCertificates = certificates != nil
+                    for outcome in runConcurrently(batch, { try $0.run(options: options, decisionOptions: decisionOptions, hint: batchHint,
+                                                                        rows: rows, keepCertificates: keepCertificates) }) {
+                        let (trial, files) = try outcome.get()
+                        for (name, file) in files { try certificates?(name, file) }
+                        these.append(trial)
+                        progress?(describe(trial))
                     }
-                    let trial = SweepTrial(model: model, contexts: chosen.contextCount, trial: t, embeddingSeed: embeddingSeed,
-                                           supportSeed: supportSeed, dimensionFactor: factor, bracket: bracket)
-                    these.append(trial)
-                    progress?(describe(trial))
                 }
                 let decided = these.compactMap(\.bracket.threshold).sorted()
                 if !decided.isEmpty { lastMedian[model] = (chosen.contextCount, decided[(decided.count - 1) / 2]) }
@@ -257,6 +268,16 @@ public enum Sweep {
         }
         return SweepResult(vocabulary: data.vocabularySize, embedding: options.embedding, contextChoice: options.contextChoice,
                            nulls: options.nulls, trialsPerPoint: options.trials, points: points, trials: trials)
+    }
+
+    /// `body` on every job, each on its own thread, and the outcomes in the jobs' order.
+    static func runConcurrently<Job: Sendable, Output: Sendable>(_ jobs: [Job], _ body: @Sendable (Job) throws -> Output) -> [Result<Output, Error>] {
+        let outcomes = Mutex([Result<Output, Error>?](repeating: nil, count: jobs.count))
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            let outcome = Result { try body(jobs[i]) }
+            outcomes.withLock { $0[i] = outcome }
+        }
+        return outcomes.withLock { $0.map { $0! } }
     }
 
     /// "real m=200 t=3: d* = 37 (0.185), 3 decisions, 1.2 s" and the like.
@@ -275,6 +296,42 @@ public enum Sweep {
         guard !xs.isEmpty else { return nil }
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+/// One trial of a sweep point: its supports and seeds, decided on its own thread.
+struct SweepJob: Sendable {
+    let model: String
+    let trial: Int
+    let embeddingSeed: UInt64
+    let supportSeed: UInt64?
+    /// The point's m contexts with the real or the null supports.
+    let data: DataSet
+
+    /// "MODEL-mM-tT", the name of its data and (with "-dD") of its certificates.
+    var name: String { "\(model)-m\(data.contextCount)-t\(trial)" }
+
+    /// The bisection over D, and the certificates at the ends of the bracket when asked for
+    /// (`rows`: the contexts' rows in the swept data set).
+    func run(options: SweepOptions, decisionOptions: SeparabilityOptions, hint: Int?, rows: [Int],
+             keepCertificates: Bool) throws -> (SweepTrial, [(String, CertificateFile)]) {
+        let factor = options.embedding.dimensionFactor(data)
+        let cap = min(options.maxDimension ?? Int.max, options.embedding.defaultCap(data))
+        var proofs = BracketProofs()
+        let bracket = try ThresholdSearch.run(cap: max(cap, 1), hint: hint, probeCapFirst: options.embedding == .gaussian,
+                                              maxUnresolved: options.maxUnresolved) { D in
+            let h = try ContextFeatures.make(options.embedding.spec(D, seed: embeddingSeed), for: data)
+            let t0 = monotonicSeconds()
+            let r = Separability.decide(data, features: h, options: decisionOptions)
+            if keepCertificates { proofs.record(D, r, h) }
+            return (r.verdict, monotonicSeconds() - t0)
+        }
+        let files = proofs.ends.map { D, result, h in
+            ("\(name)-d\(D * factor)", CertificateFile(result, data: data, features: h, originalRows: rows))
+        }
+        let trial = SweepTrial(model: model, contexts: data.contextCount, trial: trial, embeddingSeed: embeddingSeed,
+                               supportSeed: supportSeed, dimensionFactor: factor, bracket: bracket)
+        return (trial, files)
     }
 }
 

@@ -21,8 +21,12 @@ struct SweepArguments: ParsableArguments {
     @Option(help: "Largest D tried (default: m for gaussian, V for positional-gaussian, where the verdict stops changing).")
     var maxDim: Int?
 
+    @Option(help: "Trials of a point decided at once, one thread each; a trial's hint comes from earlier batches only, so this number (not the machine) fixes which decisions are made, and never the proven d*.")
+    var trialsAtOnce: Int = 2
+
     func validate() throws {
         try OptionCheck.positive(trials, "--trials")
+        try OptionCheck.positive(trialsAtOnce, "--trials-at-once")
         if let d = maxDim { try OptionCheck.positive(d, "--max-dim") }
     }
 
@@ -36,6 +40,7 @@ struct SweepArguments: ParsableArguments {
         options.embedding = embedding
         options.nulls = try parseNullList(null)
         if let d = maxDim { options.maxDimension = d }
+        options.trialsAtOnce = trialsAtOnce
         options.separability.timeLimit = timeLimit
         return options
     }
@@ -43,7 +48,7 @@ struct SweepArguments: ParsableArguments {
     /// Every option as given, for the JSON's `options`.
     func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments) -> [String: String] {
         ["data": data, "embedding": embedding.rawValue, "contexts": options.contextCounts.map(String.init).joined(separator: ","),
-         "trials": "\(trials)", "null": null, "max_dim": maxDim.map(String.init) ?? "",
+         "trials": "\(trials)", "trials_at_once": "\(trialsAtOnce)", "null": null, "max_dim": maxDim.map(String.init) ?? "",
          "time_limit": "\(options.separability.timeLimit)", "seed": "\(selection.seed)",
          "min_context_count": "\(selection.minContextCount)", "context_choice": options.contextChoice.rawValue]
     }
