@@ -41,7 +41,6 @@ extension NullSpaceSeparability {
 
     /// The cutting-plane loop: a verified W, a Farkas pair, or nil (see the extension's comment).
     private func cuttingPlaneSearch(deadline: Double) -> SeparabilityResult? {
-        let start = monotonicSeconds()
         let k = nullity
         guard k > 0 else { return nil }
         let (holds, offPairs) = tokenPairs()
@@ -73,8 +72,9 @@ extension NullSpaceSeparability {
             }
             if !all && violated == 0 { complete = true; continue }
             complete = !shared
+            // No seconds here: the method goes into `check --json`, whose only varying part is `timing`.
             let method = { "null-space cutting planes (GLPK): dim null(H̄) = \(k), \(iterations) iterations, "
-                + "\(master.rows.count) cuts, \(tokenSolves) token LPs, \(String(format: "%.2f", monotonicSeconds() - start)) s" }
+                + "\(master.rows.count) cuts, \(tokenSolves) token LPs" }
             if violated == 0 || (shallow != nil && depths.allSatisfy({ $0 > Self.cutDepth })) {
                 var result = separable(at: point, depths: depths, tokens: tokens, offPairs: offPairs, holds: holds, deadline: deadline)
                 result?.method = method()
