@@ -3,9 +3,11 @@
 
 usage: verify_certificate.py CERT.npz [DATA.npz]
 
-Prints one line, VALID or INVALID with the measured numbers, and exits 0 (valid) or 1.
+Prints one line, VALID or INVALID with the measured numbers, and exits 0 (valid) or 1; a file of
+an undecided verdict holds no certificate: UNDECIDED, exit code 3 (2: the file cannot be read).
 With DATA.npz (the data set given to check) it also checks that `rows` are rows of it and that
-the stored supports are theirs. Members and tolerances: docs/README-cert.md.
+the stored supports are theirs; for a sweep's null-model trial (member `supports_redrawn`) only the
+rows and V, since its supports were redrawn. Members and tolerances: README.md, "Certificates anyone can check with numpy".
 
 Separating W: logits L = W h̄_k per context k of `rows`, anchor a = smallest token of S_k.
   every margin  L_a − L_v ≥ 1 − τ·scale  (v ∉ S_k),   every tie  |L_z − L_a| ≤ τ·scale  (z ∈ S_k),
@@ -128,6 +130,8 @@ def check_data(c, S, V, path):
         return f"vocab_size {V} but {path} has V = {Vd}"
     if rows.size and (rows.min() < 0 or rows.max() >= m):
         return f"rows outside 0..{m - 1} of {path}"
+    if 'supports_redrawn' in c:
+        return None
     sizes = np.diff(ip)[rows]
     if not np.array_equal(sizes, np.diff(Sp)) or not np.array_equal(ix[ragged(ip[rows], sizes)], Si):
         return f"supports differ from those of {path}"
@@ -157,8 +161,8 @@ def main(argv):
         return 1
     if 'rows' not in c:
         bracket = f", γ* in [{c['gamma_lower']:.3g}, {c['gamma_upper']:.3g}]" if 'gamma_lower' in c else ""
-        print(f"INVALID no certificate: verdict {verdict}{bracket}")
-        return 1
+        print(f"UNDECIDED no certificate: verdict {verdict}{bracket}")
+        return 3
     S = c['support_indptr'], c['support_indices']
     if np.any(np.diff(S[0]) <= 0) or not np.all(np.diff(c['rows']) > 0):
         print("INVALID rows must be increasing, each with a non-empty support")
@@ -172,6 +176,8 @@ def main(argv):
         problem = check_data(c, S, V, argv[2])
         if problem:
             ok, line = False, line + "; " + problem
+        elif 'supports_redrawn' in c:
+            line += f"; rows are rows of {argv[2]}, supports redrawn by {c['supports_redrawn']} (checked in the file)"
         else:
             line += f"; rows and supports match {argv[2]}"
     print(("VALID " if ok else "INVALID ") + f"{verdict}: " + line)

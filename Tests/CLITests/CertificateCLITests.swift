@@ -209,8 +209,8 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(c["verdict"] as? String, "undecided")
         XCTAssertNil(c["rows"])
         let r = try verify(cert, nil)
-        XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stdout.hasPrefix("INVALID no certificate: verdict undecided"), r.stdout)
+        XCTAssertEqual(r.status, 3)
+        XCTAssertTrue(r.stdout.hasPrefix("UNDECIDED no certificate: verdict undecided"), r.stdout)
         XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout)
     }
 

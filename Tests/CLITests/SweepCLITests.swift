@@ -104,8 +104,9 @@ final class SweepCLITests: XCTestCase {
     }
 
     /// `--certificates` writes, per trial, Farkas multipliers at d* − 1 and a W at d* (named by d),
-    /// and the numpy script accepts every one: the real trials' against the input data set (their rows
-    /// are its rows), the null trials' alone (they hold their redrawn supports).
+    /// and the numpy script accepts every one against the input data set: the real trials' rows and
+    /// supports are its own; the null trials' files hold their redrawn supports and say so
+    /// (`supports_redrawn`), so against DATA only their rows and V are compared.
     func testSweepCertificatesProveEveryThreshold() throws {
         let dir = temporaryDirectory()
         let npz = try dataSet(dir)
@@ -118,8 +119,21 @@ final class SweepCLITests: XCTestCase {
             expected += ["\(name)-d\(dStar - 1).npz 0 VALID not-separable:", "\(name)-d\(dStar).npz 0 VALID separable:"]
         }
         XCTAssertEqual(expected.count, 12)
-        let lines = try verifyCertificates(in: certs) { $0.hasPrefix("real") ? npz : nil }
+        let lines = try verifyCertificates(in: certs) { _ in npz }
         XCTAssertEqual(lines, expected.sorted())
+        let null = certs + "/" + expected[6].split(separator: " ")[0], real = certs + "/" + expected[0].split(separator: " ")[0]
+        let said = try runTool(["python3", verifierScript, null, npz])
+        XCTAssertTrue(said.stdout.hasSuffix("; rows are rows of \(npz), supports redrawn by null-uniform (checked in the file)\n"), said.stdout)
+        XCTAssertTrue(try runTool(["python3", verifierScript, real, npz]).stdout.contains("; rows and supports match"))
+        // Without the member, the redrawn supports are compared with DATA's, and differ.
+        let stripped = try runTool(["python3", "-c", """
+            import numpy as np, sys; sys.path.insert(0, '\(URL(fileURLWithPath: verifierScript).deletingLastPathComponent().path)')
+            import verify_certificate as v
+            c = dict(np.load('\(null)')); del c['supports_redrawn']; np.savez('\(null).stripped.npz', **c)
+            sys.exit(v.main(['v', '\(null).stripped.npz', '\(npz)']))
+            """])
+        XCTAssertEqual(stripped.status, 1, stripped.stderr)
+        XCTAssertTrue(stripped.stdout.hasSuffix("supports differ from those of \(npz)\n"), stripped.stdout)
     }
 
     /// Same inputs and seed: byte-identical CSV and figure (no timings in either).

@@ -2,7 +2,7 @@ import NTPFormats
 
 /// The certificate behind a separability verdict as the members of an `.npz` file
 /// (`ntpsep check --certificate CERT.npz`), checkable with numpy alone by
-/// `scripts/verify_certificate.py`. docs/README-cert.md documents every member.
+/// `scripts/verify_certificate.py`. README.md ("Certificates anyone can check with numpy") documents every member.
 ///
 /// Context indices (`rows`, `alpha_row`, `beta_row`) are rows of the INPUT data set: the caller
 /// passes the map from decided rows to input rows (`DataSetSampling.subsample`'s `rows`).
@@ -28,8 +28,13 @@ public struct CertificateFile: Sendable {
     /// Builds the members for `result`, decided on `data` with `features`. `originalRows[j]` is the
     /// input-data-set row of decided context j (nil: the data set was not subsampled). `path` is only
     /// recorded in the summary; `denseEntryLimit` is lowered by tests to force the sparse layout.
+    ///
+    /// `supportsRedrawnBy` names the null model (e.g. "null-uniform") whose redrawn supports `data`
+    /// holds: the member `supports_redrawn` then tells the verifier that, against the input data set,
+    /// only the rows and V can match (the file's own supports are what it checks).
     public init(_ result: SeparabilityResult, data: DataSet, features: ContextFeatures,
-                originalRows: [Int]? = nil, path: String = "", denseEntryLimit: Int = CertificateFile.denseEntryLimit) {
+                originalRows: [Int]? = nil, supportsRedrawnBy nullModel: String? = nil, path: String = "",
+                denseEntryLimit: Int = CertificateFile.denseEntryLimit) {
         precondition(originalRows == nil || originalRows!.count == data.contextCount,
                      "originalRows must map every decided context")
         let V = data.vocabularySize, d = features.dimension
@@ -40,6 +45,7 @@ public struct CertificateFile: Sendable {
             ("tolerance", NPYArray(doubles: [result.tolerance], shape: [])),
             ("vocab_size", NPYArray(int64: [Int64(V)], shape: [])),
         ]
+        if let model = nullModel { members.append(("supports_redrawn", NPYArray(strings: [model], shape: []))) }
         if let b = result.marginBracket {
             members.append(("gamma_lower", NPYArray(doubles: [b.lower], shape: [])))
             members.append(("gamma_upper", NPYArray(doubles: [b.upper], shape: [])))

@@ -327,7 +327,8 @@ struct SweepJob: Sendable {
             return (r.verdict, monotonicSeconds() - t0)
         }
         let files = proofs.ends.map { D, result, h in
-            ("\(name)-d\(D * factor)", CertificateFile(result, data: data, features: h, originalRows: rows))
+            ("\(name)-d\(D * factor)", CertificateFile(result, data: data, features: h, originalRows: rows,
+                                                        supportsRedrawnBy: supportSeed == nil ? nil : model))
         }
         let trial = SweepTrial(model: model, contexts: data.contextCount, trial: trial, embeddingSeed: embeddingSeed,
                                supportSeed: supportSeed, dimensionFactor: factor, bracket: bracket)

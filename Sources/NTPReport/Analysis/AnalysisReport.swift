@@ -101,7 +101,7 @@ enum AnalysisReport {
                     rows: s.checks.compactMap { c in
                         c.certificateFile.map { [c.embedding, grouped(c.contexts), $0.description, $0.path, $0.data ?? "–"] }
                     },
-                    numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; members: docs/README-cert.md). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
+                    numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; members: README, \"Certificates anyone can check with numpy\"). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
         } else {
             r.paragraph("No certificate files were written (--no-certificates): every verdict above was verified in the run, but cannot be rechecked with numpy from this folder.")
         }
