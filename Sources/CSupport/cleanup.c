@@ -43,10 +43,14 @@ static void remove_flat_dir(const char *dir) {
 static void remove_registered(void) {
     for (int i = 0; i < SLOTS; i++)
         if (table[i].used && table[i].is_dir == 0) unlink(table[i].path);
-    for (int i = SLOTS - 1; i >= 0; i--) {
-        if (!table[i].used) continue;
-        if (table[i].is_dir == 1) rmdir(table[i].path);
-        else if (table[i].is_dir == 2) remove_flat_dir(table[i].path);
+    /* Folders last, latest registered first; a freed slot may be reused for a subfolder below an
+     * earlier one, so passes repeat while some rmdir succeeds (a folder empties once its subfolders go). */
+    for (int i = SLOTS - 1; i >= 0; i--)
+        if (table[i].used && table[i].is_dir == 2) remove_flat_dir(table[i].path);
+    for (int removed = 1; removed;) {
+        removed = 0;
+        for (int i = SLOTS - 1; i >= 0; i--)
+            if (table[i].used && table[i].is_dir == 1 && rmdir(table[i].path) == 0) removed = 1;
     }
 }
 

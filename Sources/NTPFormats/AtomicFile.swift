@@ -61,7 +61,7 @@ public final class AtomicFileSink {
             renameTarget = target
             fd = f
             signalSlot = slot
-            holdForTests()
+            holdForTests(path)
         }
         buffer.reserveCapacity(AtomicFileSink.bufferSize)
     }
@@ -141,10 +141,12 @@ public final class AtomicFileSink {
 }
 
 /// Test hook: with NTPSEP_TEST_HOLD_WRITE=SECONDS in the environment, every atomic write pauses
-/// that long once its temporary file exists, so the CLI tests can deliver a signal (or SIGKILL)
-/// at a known moment and check what is left behind.
-private func holdForTests() {
+/// that long once its temporary file exists (only those whose path contains
+/// NTPSEP_TEST_HOLD_WRITE_PATH, when that is set), so the CLI tests can deliver a signal (or
+/// SIGKILL) at a known moment and check what is left behind.
+private func holdForTests(_ path: String) {
     guard let text = getenv("NTPSEP_TEST_HOLD_WRITE"), let seconds = UInt32(String(cString: text)) else { return }
+    if let part = getenv("NTPSEP_TEST_HOLD_WRITE_PATH"), !path.contains(String(cString: part)) { return }
     sleep(seconds)
 }
 

@@ -80,20 +80,23 @@ public final class OutputFolder {
         let p = staging + "/" + name
         if !names.contains(name) {
             names.append(name)
-            Self.makeFolders(of: name, under: staging)
+            // Registered too: a signal removes files first, then folders, innermost first.
+            for folder in Self.makeFolders(of: name, under: staging) { slots.append(SignalCleanup.register(folder, directory: true)) }
             slots.append(SignalCleanup.register(p))
         }
         return p
     }
 
-    /// Creates the folders of the relative file name `name` under `root` (those that exist are kept);
-    /// a failure shows up when the file is written.
-    private static func makeFolders(of name: String, under root: String) {
-        var prefix = root
+    /// Creates the folders of the relative file name `name` under `root` (those that exist are kept)
+    /// and returns the ones it created, outermost first; a failure shows up when the file is written.
+    @discardableResult
+    private static func makeFolders(of name: String, under root: String) -> [String] {
+        var prefix = root, created: [String] = []
         for part in name.split(separator: "/").dropLast() {
             prefix += "/" + part
-            mkdir(prefix, 0o777)
+            if mkdir(prefix, 0o777) == 0 { created.append(prefix) }
         }
+        return created
     }
 
     /// Moves the outputs into `path`: one rename when the folder is new, else file by file.

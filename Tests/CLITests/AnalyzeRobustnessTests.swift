@@ -35,6 +35,26 @@ final class AnalyzeRobustnessTests: XCTestCase {
         XCTAssertEqual(entries(dir), ["tiny.txt"])
     }
 
+    /// A signal while a certificate is being written, below parents the run created: the staging
+    /// folder's certificates/ subfolder went too (it stayed, and kept the staging folder and the
+    /// parents with it).
+    func testSignalsRemoveTheStagingSubfoldersAndParents() throws {
+        let dir = temporaryDirectory()
+        try AnalyzeCLITests.corpus().write(to: dir.appendingPathComponent("tiny.txt"), atomically: true, encoding: .utf8)
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            let run = try WatchedRun(["analyze", "tiny.txt", "-o", "new/deep/out"] + small, in: dir,
+                                     environment: ["NTPSEP_TEST_HOLD_WRITE": "30", "NTPSEP_TEST_HOLD_WRITE_PATH": "/certificates/"])
+            let inCertificates = {
+                (FileManager.default.enumerator(atPath: dir.path)?.allObjects as? [String] ?? []).contains { $0.contains("/certificates/") }
+            }
+            XCTAssertTrue(run.wait(until: inCertificates), run.stderr)
+            run.signal(number)
+            XCTAssertEqual(run.process.terminationReason, .uncaughtSignal)
+            XCTAssertEqual(run.process.terminationStatus, number)
+            XCTAssertEqual(entries(dir), ["tiny.txt"], "signal \(number)")
+        }
+    }
+
     func testAnalysisJSONIsTheSameEveryRunApartFromTiming() throws {
         let dir = temporaryDirectory()
         try AnalyzeCLITests.corpus().write(to: dir.appendingPathComponent("tiny.txt"), atomically: true, encoding: .utf8)
