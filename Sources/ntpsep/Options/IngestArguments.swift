@@ -20,7 +20,7 @@ struct IngestArguments: ParsableArguments {
     @Option(help: "Tokenizer: icu (ICU word boundaries, any language) or whitespace (pre-tokenized text).")
     var tokenizer: IngestOptions.Tokenizer = .icu
 
-    @Option(help: "Sequence boundaries (auto: line for text/XML, document or none for id streams).")
+    @Option(help: "Sequence boundaries (auto: line for text/XML, document or none for id streams; document makes each XML record one sequence, for pretty-printed XML).")
     var boundary: IngestOptions.Boundary = .auto
 
     @Flag(help: "Drop punctuation and symbol tokens (ICU tokenizer).")
