@@ -311,7 +311,11 @@ func npyHeader(descr: String, fortranOrder: Bool, shape: [Int]) -> [UInt8] {
 public func parseNPYHeader(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (descr: String, fortranOrder: Bool, shape: [Int], dataOffset: Int) {
     let magic: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
-        throw NTPFormatError("\(name): not a .npy file (missing the \\x93NUMPY magic at byte 0)")
+        if bytes.count >= 4, Array(bytes[0..<4]) == [0x50, 0x4b, 0x03, 0x04] {
+            throw NTPFormatError("\(name): an .npz archive, not a .npy file; save the one array with "
+                                 + "np.save('H.npy', np.load('\(name)')['NAME'])")
+        }
+        throw NTPFormatError("\(name): not a .npy file (missing the \\x93NUMPY magic at byte 0); write the array with numpy.save")
     }
     let major = bytes[6]
     let headerStart: Int, headerLen: Int

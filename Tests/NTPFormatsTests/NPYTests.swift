@@ -122,7 +122,10 @@ final class NPYTests: TempDirTestCase {
     func testReadErrors() throws {
         try write("junk.npy", Array("hello world".utf8))
         XCTAssertEqual(errorText { _ = try readNPY(path: path("junk.npy")) },
-                       "\(path("junk.npy")): not a .npy file (missing the \\x93NUMPY magic at byte 0)")
+                       "\(path("junk.npy")): not a .npy file (missing the \\x93NUMPY magic at byte 0); write the array with numpy.save")
+        try python("import numpy as np; np.savez('h.npz', H=np.eye(2))")
+        XCTAssertEqual(errorText { _ = try readNPY(path: path("h.npz")) },
+                       "\(path("h.npz")): an .npz archive, not a .npy file; save the one array with np.save('H.npy', np.load('\(path("h.npz"))')['NAME'])")
         var good = try { try writeNPY(NPYArray(doubles: [1, 2], shape: [2]), to: path("g.npy")); return try bytes("g.npy") }()
         good.removeLast(3)
         try write("trunc.npy", good)

@@ -66,19 +66,34 @@ public enum PartMerger {
 
     /// "order 2 here, 3 there; shards of 4 here, of 8 there" for two headers.
     private static func differences(_ a: CountPartHeader, _ b: CountPartHeader) -> String {
-        func fields(_ json: String) -> [String: String] {
-            let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
-            return object.mapValues { value -> String in
-                guard JSONSerialization.isValidJSONObject([value]),
-                      let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) else { return "\(value)" }
-                return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-            }
+        func fields(_ json: String) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         }
         let x = fields(a.options), y = fields(b.options)
-        var out = Set(x.keys).union(y.keys).sorted().filter { x[$0] != y[$0] }
-            .map { "\($0) \(x[$0] ?? "absent") here, \(y[$0] ?? "absent") there" }
+        var out = Set(x.keys).union(y.keys).sorted().compactMap { key in difference(key, x[key], y[key]) }
         if a.shardCount != b.shardCount { out.append("shards of \(a.shardCount) here, of \(b.shardCount) there") }
         return out.isEmpty ? "context length or padding differ" : out.joined(separator: "; ")
+    }
+
+    /// One option's difference, nil when equal: lists (the inputs) by their lengths and first
+    /// differing entry, other values as JSON cut to 80 characters, so the line stays short.
+    private static func difference(_ key: String, _ here: Any?, _ there: Any?) -> String? {
+        func text(_ value: Any?) -> String {
+            guard let value else { return "absent" }
+            guard JSONSerialization.isValidJSONObject([value]),
+                  let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes]) else { return "\(value)" }
+            let s = String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+            return s.count > 80 ? String(s.prefix(77)) + "..." : s
+        }
+        if let p = here as? [Any], let q = there as? [Any] {
+            let ps = p.map { text($0) }, qs = q.map { text($0) }
+            guard ps != qs else { return nil }
+            let i = (0..<min(ps.count, qs.count)).first { ps[$0] != qs[$0] } ?? min(ps.count, qs.count)
+            return "\(key): \(ps.count) here, \(qs.count) there, first different at #\(i + 1): "
+                + "\(i < ps.count ? ps[i] : "none") here, \(i < qs.count ? qs[i] : "none") there"
+        }
+        let p = text(here), q = text(there)
+        return p == q ? nil : "\(key) \(p) here, \(q) there"
     }
 
     /// The union vocabulary, sorted by bytes, into `unique`; returns its summed occurrences and each
