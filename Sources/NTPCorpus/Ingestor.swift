@@ -77,7 +77,8 @@ public final class Ingestor {
         case .u32: try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
         case .npy:
             let header = try NPYStreamHeader.parse(head, name: name)
-            try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset)
+            try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset,
+                        npy: header)
         }
         bytesBefore += source.compressedBytesRead
     }
@@ -262,14 +263,19 @@ public final class Ingestor {
         }
     }
 
-    private func readIDs(_ source: ByteSource, name: String, filled initial: Int, width: Int, signed: Bool, dataOffset: Int) throws {
+    /// Reads little-endian ids of `width` bytes from `dataOffset` on; with `npy`, exactly the
+    /// payload its shape declares (bytes after it are ignored, as numpy.load does).
+    private func readIDs(_ source: ByteSource, name: String, filled initial: Int, width: Int, signed: Bool, dataOffset: Int,
+                         npy: NPYStreamHeader? = nil) throws {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = dataOffset
         var offset = Int64(dataOffset)
+        let end = npy.map { Int64(dataOffset) + $0.payloadBytes }
         let separator = options.separatorID
         while true {
-            let usable = (filled - start) / width * width
+            var usable = (filled - start) / width * width
+            if let end { usable = Int(min(Int64(usable), end - offset)) }
             for e in stride(from: start, to: start + usable, by: width) {
                 var raw: Int64
                 switch width {
@@ -292,11 +298,13 @@ public final class Ingestor {
                 processor!.countToken(internID(Int(raw)))
             }
             offset += Int64(usable)
+            if let end, offset == end { break }
             let rest = filled - start - usable
             if rest > 0 { bytes.update(from: bytes + start + usable, count: rest) }
             report(source, name)
             let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[rest..<Self.chunkSize]))
             if n == 0 {
+                if let npy { throw npy.truncated(name, payloadFound: offset + Int64(rest) - Int64(dataOffset)) }
                 if rest > 0 { throw CorpusError.content(name, offset: offset, "\(rest) trailing bytes do not form a whole \(width)-byte token id; wrong --format?") }
                 break
             }
@@ -336,6 +344,17 @@ struct NPYStreamHeader {
     var width: Int
     var signed: Bool
     var dataOffset: Int
+    var descr: String
+    /// The ids the shape declares.
+    var count: Int
+    /// Bytes of ids after the header: the shape decides, not the file's size.
+    var payloadBytes: Int64 { Int64(count) * Int64(width) }
+
+    /// The error for a file that ends before its declared payload, in the words of NTPFormats'
+    /// .npy reader.
+    func truncated(_ name: String, payloadFound: Int64) -> CorpusError {
+        .input(name, "truncated .npy payload: shape [\(count)] of \(descr) needs \(payloadBytes) bytes after byte \(dataOffset), file has \(payloadFound); the file is incomplete: save it again (np.save)")
+    }
 
     /// Reads the header with NTPFormats' parser, then checks that the payload is a C-ordered
     /// little-endian integer stream of one dimension (a 2-D array would be read flattened).
@@ -353,6 +372,9 @@ struct NPYStreamHeader {
             let shape = "(" + header.shape.map(String.init).joined(separator: ", ") + ")"   // numpy's spelling: (2, 3), ()
             throw CorpusError.input(name, "a .npy token stream is one 1-D array of ids, shape (n,), and this one has shape \(shape); save the ids in reading order with np.save(path, ids.reshape(-1)), or one file per row")
         }
-        return NPYStreamHeader(width: w, signed: s, dataOffset: header.dataOffset)
+        guard header.shape[0] <= Int.max / w else {
+            throw CorpusError.input(name, "shape (\(header.shape[0]),) is too large for a .npy token stream; the header is corrupt: save it again (np.save)")
+        }
+        return NPYStreamHeader(width: w, signed: s, dataOffset: header.dataOffset, descr: header.descr, count: header.shape[0])
     }
 }
