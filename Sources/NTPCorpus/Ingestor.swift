@@ -166,9 +166,14 @@ public final class Ingestor {
         var validator = UTF8Validator(offset: Int64(start))
         while true {
             let chunk = UnsafeBufferPointer(start: bytes + start, count: filled - start)
+            let chunkOffset = validator.offset
             let valid: Int
             do { valid = try validator.validate(chunk) } catch let failure as UTF8Validator.Failure {
                 throw Self.describe(failure, name)
+            }
+            if let escape = ISO2022Escape.first(in: UnsafeBufferPointer(rebasing: chunk[0..<valid])) {
+                throw CorpusError.content(name, offset: chunkOffset + Int64(escape.index),
+                                          "looks like \(escape.encoding) text (escape sequence \(escape.sequence)); convert it with iconv -f \(escape.encoding) -t UTF-8")
             }
             processor!.feed(UnsafeBufferPointer(rebasing: chunk[0..<valid]))
             let rest = chunk.count - valid

@@ -78,6 +78,29 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// ISO-2022 text is 7-bit, so it passed UTF-8 validation and was counted as ASCII garbage: it
+    /// is refused at its first designation escape (byte offsets from iconv's output), also past
+    /// the first 1 MiB chunk. Terminal resets (ESC ( B ESC [ m) and lone ESCs are still text.
+    func testISO2022TextIsRefusedAtItsEscape() throws {
+        let cases: [(String, [UInt8], String)] = [
+            // iconv -t ISO-2022-JP of "Emacs 入門ガイド.": the start of Emacs' TUTORIAL.ja.
+            ("ISO-2022-JP", Array("Emacs ".utf8) + [0x1B, 0x24, 0x42] + Array("F~Lg%,%$%I".utf8) + [0x1B, 0x28, 0x42] + Array(".\n".utf8), "ESC $ B"),
+            ("ISO-2022-KR", [0x1B, 0x24, 0x29, 0x43, 0x0E, 0x47, 0x51, 0x0F] + Array(" text\n".utf8), "ESC $ ) C"),
+            ("ISO-2022-CN", Array("abc ".utf8) + [0x1B, 0x24, 0x29, 0x41, 0x0E, 0x56, 0x50, 0x4E, 0x44, 0x0F, 0x0A], "ESC $ ) A"),
+        ]
+        for (encoding, bytes, sequence) in cases {
+            let escape = bytes.firstIndex(of: 0x1B)!
+            for padding in [0, Ingestor.chunkSize + 5] {
+                let path = temporaryFile(Array(repeating: UInt8(ascii: "\n"), count: padding) + bytes)
+                XCTAssertThrowsError(try ingest([path])) { error in
+                    XCTAssertEqual("\(error)", "\(path): byte \(padding + escape): looks like \(encoding) text (escape sequence \(sequence)); convert it with iconv -f \(encoding) -t UTF-8")
+                }
+            }
+        }
+        let terminal = temporaryFile(Array("make \u{1B}[1mall\u{1B}(B\u{1B}[m done \u{1B} x\n".utf8))
+        XCTAssertEqual(try ingest([terminal]).eventCount, 6)
+    }
+
     /// Links to ".", ".." and a cycle between two folders: each directory is walked once, so the
     /// one file (3 tokens + </s> at order 1) is counted once and the walk ends.
     func testDirectoryLinksAreFollowedOnce() throws {
