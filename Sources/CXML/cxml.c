@@ -70,6 +70,7 @@ struct cxml_extractor {
     int64_t err_line, err_col;
     char err_msg[512];
     int64_t undefined_entities, warnings;
+    char first_undefined[128];  /* the name of the first undeclared entity referenced */
 
     int64_t fed;                /* input bytes given to the parser so far */
     int64_t characters;         /* bytes of character data the parser produced (entities expanded) */
@@ -294,6 +295,7 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name) {
             if (!doc->intSubset) xmlCreateIntSubset(doc, (const xmlChar *)"undeclared", NULL, NULL);
             ent = xmlAddDocEntity(doc, name, XML_INTERNAL_GENERAL_ENTITY, NULL, NULL, (const xmlChar *)"");
             if (ent) ent->_private = x;
+            if (ent && !x->first_undefined[0]) snprintf(x->first_undefined, sizeof x->first_undefined, "%s", (const char *)name);
         }
     }
     if (ent && ent->_private == x) x->undefined_entities++;
@@ -490,3 +492,4 @@ const char *cxml_error_message(const cxml_extractor *x) { return x->err_msg; }
 int32_t cxml_error_is_limit(const cxml_extractor *x) { return x->failed && x->err_code == -1; }
 int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
 int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }
+const char *cxml_first_undefined_entity(const cxml_extractor *x) { return x->first_undefined; }

@@ -86,6 +86,11 @@ public final class XMLTextExtractor {
 
     /// References to undeclared entities skipped so far (they produced no text).
     public var undefinedEntityCount: Int { Int(cxml_undefined_entity_count(handle)) }
+    /// The name of the first undeclared entity referenced (nil when there is none).
+    public var firstUndefinedEntity: String? {
+        let name = String(cString: cxml_first_undefined_entity(handle))
+        return name.isEmpty ? nil : name
+    }
     /// Non-fatal libxml2 diagnostics so far (includes `undefinedEntityCount`).
     public var warningCount: Int { Int(cxml_warning_count(handle)) }
 

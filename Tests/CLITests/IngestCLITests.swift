@@ -38,6 +38,30 @@ final class IngestCLITests: XCTestCase {
         XCTAssertTrue(reference.contains("\"events\" : 22"), reference)
     }
 
+    /// Undefined entities (KDE DocBook chapters use &kappname; from a DTD that is not there) are
+    /// skipped, and each file that had any says so in one line on stderr: ingest (not with -q)
+    /// and stats; a file with only defined entities says nothing.
+    func testSkippedUndefinedEntitiesAreReportedPerFile() throws {
+        let dir = temporaryDirectory()
+        let chapter = dir.appendingPathComponent("c.docbook"), clean = dir.appendingPathComponent("d.docbook")
+        try "<chapter><para>&krusader; is a &kde; tool</para><para>use &krusader; &amp; more</para></chapter>\n"
+            .write(to: chapter, atomically: true, encoding: .utf8)
+        try "<chapter><para>plain &amp; simple</para></chapter>\n".write(to: clean, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("k.npz")
+        let line = "\(chapter.path): 3 undefined entity references skipped (e.g. &krusader;); their text is missing from the counts\n"
+        let run = try ntpsep(["ingest", chapter.path, clean.path, "--tokenizer", "whitespace", "--order", "2", "-o", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, line)
+        // "is a tool", "use & more", "plain & simple": 3 + 3 + 3 tokens and 3 </s>.
+        XCTAssertTrue(run.stdout.hasPrefix("wrote \(out.path): 12 events, "), run.stdout)
+        let quiet = try ntpsep(["ingest", chapter.path, "-o", out.path, "-q"])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "")
+        let stats = try ntpsep(["stats", chapter.path, clean.path, "--json"])
+        XCTAssertEqual(stats.status, 0, stats.stderr)
+        XCTAssertEqual(stats.stderr, line)
+    }
+
     func testBadInputsGiveOneLineErrorsAndNoOutput() throws {
         let dir = temporaryDirectory()
         let out = dir.appendingPathComponent("out.npz")

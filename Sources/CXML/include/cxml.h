@@ -48,6 +48,8 @@ int32_t cxml_error_is_limit(const cxml_extractor *x);
 /* References to entities that are not declared (their DTD is never loaded, or there is none):
  * not fatal, they produce no text. */
 int64_t cxml_undefined_entity_count(const cxml_extractor *x);
+/* The name of the first of them ("" when there is none). */
+const char *cxml_first_undefined_entity(const cxml_extractor *x);
 /* Non-fatal diagnostics from libxml2 (including the undefined entities above). */
 int64_t cxml_warning_count(const cxml_extractor *x);
 

@@ -5,11 +5,13 @@ import NTPFormats
 /// Corpus files to counts: the data set in memory (`stats`, `analyze`), or written as .npz or as a
 /// part for `merge` (`ingest`).
 public enum CorpusIngest {
-    /// Ingests `inputs` with `options` into a data set in memory.
-    public static func dataSet(_ inputs: [String], options: IngestOptions, progress: Bool?) throws -> DataSet {
+    /// Ingests `inputs` with `options` into a data set in memory; with `notes`, a line on stderr
+    /// for each input whose text was partly not counted (undefined XML entities).
+    public static func dataSet(_ inputs: [String], options: IngestOptions, progress: Bool?, notes: Bool) throws -> DataSet {
         Allocator.keepLargeBlocks()
         let ingestor = try Ingestor(options: options)
         ingestor.progress = ProgressReporter(enabled: progress)
+        if notes { ingestor.onNote = note }
         try ingestor.ingest(inputs)
         return try ingestor.makeDataSet()
     }
@@ -27,6 +29,8 @@ public enum CorpusIngest {
         var temporaryParent: String?
         /// Count only shard I of N (a part for `merge`).
         var shard: (index: Int, count: Int)?
+        /// A line on stderr for each input whose text was partly not counted (off with -q).
+        public var notes = true
 
         /// A request with every field given.
         public init(inputs: [String], output: String, options: IngestOptions, progress: Bool?, memoryBudget: Int,
@@ -43,6 +47,7 @@ public enum CorpusIngest {
         Allocator.keepLargeBlocks()
         let ingestor = try Ingestor(options: request.options)
         ingestor.progress = ProgressReporter(enabled: request.progress)
+        if request.notes { ingestor.onNote = note }
         ingestor.memoryBudget = request.memoryBudget
         ingestor.temporaryParent = request.temporaryParent
         let output = request.output
