@@ -167,6 +167,7 @@ public final class Ingestor {
         }
         if filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
         var validator = UTF8Validator(offset: Int64(start))
+        var loneCR: Bool?   // decided at the first line end (see `LineEnds`)
         while true {
             let chunk = UnsafeBufferPointer(start: bytes + start, count: filled - start)
             let chunkOffset = validator.offset
@@ -178,6 +179,8 @@ public final class Ingestor {
                 throw CorpusError.content(name, offset: chunkOffset + Int64(escape.index),
                                           "looks like \(escape.encoding) text (escape sequence \(escape.sequence)); convert it with iconv -f \(escape.encoding) -t UTF-8")
             }
+            if loneCR == nil { loneCR = LineEnds.firstIsLoneCR(UnsafeBufferPointer(rebasing: chunk[0..<valid])) }
+            if loneCR == true { LineEnds.crToLF(UnsafeMutableBufferPointer(start: bytes + start, count: valid)) }
             processor!.feed(UnsafeBufferPointer(rebasing: chunk[0..<valid]))
             let rest = chunk.count - valid
             if rest > 0 { (bytes).update(from: bytes + start + valid, count: rest) }

@@ -80,6 +80,27 @@ final class CountingTests: XCTestCase {
         }
     }
 
+    /// Classic Mac files end lines with a lone CR: they used to be one sequence. Now a file whose
+    /// first line end is a lone CR counts like its LF version (ICU and whitespace, line and
+    /// sentence boundaries), also when that line end lies past the first 1 MiB chunk; CRLF files
+    /// count as before, and a CR inside an LF file stays white space.
+    func testLoneCRLineEndsAreLineBreaks() throws {
+        let lf = "a b\nc d\n\ne f. g h\n"
+        for tokenizer in [IngestOptions.Tokenizer.whitespace, .icu] {
+            for boundary in [IngestOptions.Boundary.line, .sentence] {
+                let reference = try ingest([temporaryFile(lf)]) { $0.order = 2; $0.tokenizer = tokenizer; $0.boundary = boundary }
+                for variant in [lf.replacingOccurrences(of: "\n", with: "\r"), lf.replacingOccurrences(of: "\n", with: "\r\n")] {
+                    let data = try ingest([temporaryFile(variant)]) { $0.order = 2; $0.tokenizer = tokenizer; $0.boundary = boundary }
+                    XCTAssertEqual(rows(data), rows(reference), "\(tokenizer) \(boundary) \(variant.debugDescription)")
+                }
+            }
+        }
+        XCTAssertEqual(try ingest([temporaryFile(lf.replacingOccurrences(of: "\n", with: "\r"))]) { $0.order = 2 }.eventCount, 11)   // 8 tokens, 3 lines
+        let long = String(repeating: "x", count: Ingestor.chunkSize + 10) + "\ry\r"
+        XCTAssertEqual(rows(try ingest([temporaryFile(long)]) { $0.order = 2 }), ["<s> -> x\(String(repeating: "x", count: Ingestor.chunkSize + 9)):1 y:1", "x\(String(repeating: "x", count: Ingestor.chunkSize + 9)) -> </s>:1", "y -> </s>:1"])
+        XCTAssertEqual(rows(try ingest([temporaryFile("a b\nc\rd\n")]) { $0.order = 2 }), ["<s> -> a:1 c:1", "a -> b:1", "b -> </s>:1", "c -> d:1", "d -> </s>:1"])
+    }
+
     /// Bytes in memory (the fuzz target's path) count like the same bytes in a file, gzip
     /// included, and errors name the given name at the same byte.
     func testBytesInMemoryCountLikeAFile() throws {
