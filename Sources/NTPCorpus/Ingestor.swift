@@ -27,6 +27,8 @@ public final class Ingestor {
     private var idMap: [UInt32] = []
     /// Raw id -> interned id for larger raw ids, so memory follows the distinct ids, not their values.
     private var sparseIDs: [Int: UInt32] = [:]
+    /// The inputs that gave no token (for the error when none gave one).
+    private var tokenless = TokenlessInputs()
     /// The data set, once built (see `makeDataSet`).
     private var built: DataSet?
     /// Raw ids up to this (16 MiB of table) are looked up in a plain array (GPT-2's 50,257 ids fit).
@@ -73,16 +75,19 @@ public final class Ingestor {
         let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
         try checkXMLOptionsApply(to: format, name: name)
         try makeProcessor(for: format)
+        let tokensBefore = processor!.tokenCount
+        let blank: Blank
         switch format {
-        case .text, .auto: try readText(source, name: name, filled: &filled)
-        case .xml: try readXML(source, name: name, filled: filled)
-        case .u16: try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
-        case .u32: try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
+        case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled)
+        case .xml: blank = try readXML(source, name: name, path: path, filled: filled)
+        case .u16: blank = try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
+        case .u32: blank = try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
         case .npy:
             let header = try NPYStreamHeader.parse(head, name: name)
-            try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset,
-                        npy: header)
+            blank = try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset,
+                                npy: header)
         }
+        if processor!.tokenCount == tokensBefore { tokenless.add(path, blank) }
         bytesBefore += source.compressedBytesRead
     }
 
@@ -93,6 +98,7 @@ public final class Ingestor {
     public func makeDataSet() throws -> DataSet {
         if let built { return built }
         guard let p = processor, p.sequences.eventCount > 0 else {
+            if let error = tokenless.error(inputCount: inputs.count) { throw error }
             // The boundary as resolved: `auto` is none for token id streams.
             let boundary = processor?.boundary ?? options.boundary
             throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
@@ -155,7 +161,8 @@ public final class Ingestor {
                         tokens: p.tokenCount, ngrams: p.sequences.distinctCount)
     }
 
-    private func readText(_ source: ByteSource, name: String, filled initial: inout Int) throws {
+    /// Reads UTF-8 text; returns why it gave no token, in case it gave none.
+    private func readText(_ source: ByteSource, name: String, path: String, filled initial: inout Int) throws -> Blank {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = 0
@@ -165,7 +172,8 @@ public final class Ingestor {
         if let order = Self.utf16WithoutBOM(UnsafeBufferPointer(start: bytes, count: min(filled, 4096))) {
             throw CorpusError.input(name, "looks like UTF-16\(order) text without a byte order mark (every other byte is NUL); convert it with iconv -f UTF-16\(order) -t UTF-8")
         }
-        if filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
+        let bom = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        if bom { start = 3 }
         var validator = UTF8Validator(offset: Int64(start))
         var loneCR: Bool?   // decided at the first line end (see `LineEnds`)
         while true {
@@ -194,6 +202,7 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
+        return .text(bytes: validator.offset, bom: bom, path: path, dropPunctuation: !options.keepPunctuation)
     }
 
     /// "LE" or "BE" when the head looks like BOM-less UTF-16 text: at least 8 code units, nearly
@@ -221,8 +230,14 @@ public final class Ingestor {
         }
     }
 
-    private func readXML(_ source: ByteSource, name: String, filled initial: Int) throws {
+    /// Reads the text of the selected elements; returns why it gave no token, in case it gave none.
+    private func readXML(_ source: ByteSource, name: String, path: String, filled initial: Int) throws -> Blank {
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: initial)
+        let bom = head.starts(with: [0xEF, 0xBB, 0xBF])
+        if initial < 4096, head[(bom ? 3 : 0)...].allSatisfy(isASCIIWhitespace) {
+            // The whole file is blank: nothing to parse (libxml2 would say "Document is empty").
+            return .text(bytes: Int64(initial), bom: bom, path: path, dropPunctuation: false)
+        }
         // Plain text read as XML: libxml2 would say "Document is empty", and the preset sniffing "root element <?>".
         if let start = FormatSniffer.nonMarkupStart(head) {
             let shown = start.byte >= 0x21 && start.byte < 0x7F ? "'\(Character(Unicode.Scalar(start.byte)))'" : String(format: "byte 0x%02X", start.byte)
@@ -244,6 +259,7 @@ public final class Ingestor {
             progress?.finish()
             onNote("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
         }
+        return .xml(extractor)
     }
 
     /// Refuses --xml-element/--xml-preset for an input not read as XML (they would be ignored).
@@ -282,7 +298,7 @@ public final class Ingestor {
     /// Reads little-endian ids of `width` bytes from `dataOffset` on; with `npy`, exactly the
     /// payload its shape declares (bytes after it are ignored, as numpy.load does).
     private func readIDs(_ source: ByteSource, name: String, filled initial: Int, width: Int, signed: Bool, dataOffset: Int,
-                         npy: NPYStreamHeader? = nil) throws {
+                         npy: NPYStreamHeader? = nil) throws -> Blank {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = dataOffset
@@ -328,6 +344,7 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
+        return .ids((offset - Int64(dataOffset)) / Int64(width), npy: npy != nil, separator: separator)
     }
 
     @inline(__always)

@@ -72,7 +72,10 @@ final class IngestCLITests: XCTestCase {
                     with: "/no/such/file.txt: No such file or directory", noFileAt: out)
         let empty = dir.appendingPathComponent("empty.txt")
         _ = FileManager.default.createFile(atPath: empty.path, contents: Data())
-        assertFails(try ntpsep(["ingest", empty.path, "-o", out.path]), with: "no tokens found in \(empty.path)", noFileAt: out)
+        assertFails(try ntpsep(["ingest", empty.path, "-o", out.path]), with: "\(empty.path): no tokens: the file is empty (0 bytes); give a file with text, or leave it out", noFileAt: out)
+        // Empty standard input is named as such.
+        assertFails(try ntpsep(["ingest", "-", "-o", out.path], stdin: Data()),
+                    with: "standard input: no tokens: nothing came in (0 bytes); pipe text into ntpsep, or name files instead of -", noFileAt: out)
         let latin1 = dir.appendingPathComponent("latin1.txt")
         _ = FileManager.default.createFile(atPath: latin1.path, contents: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))
         assertFails(try ntpsep(["ingest", latin1.path, "-o", out.path]),
