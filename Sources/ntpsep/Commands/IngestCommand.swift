@@ -40,3 +40,7 @@ func parseShard(_ text: String) throws -> (index: Int, count: Int) {
     }
     return (i, n)
 }
+
+extension Ingest: RepeatedInputs {
+    var repeatedValues: [String] { get { inputs } set { inputs = newValue } }
+}
