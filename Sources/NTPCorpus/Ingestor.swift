@@ -9,9 +9,9 @@ public final class Ingestor {
     public let options: IngestOptions
     /// Shown while reading, when stderr is a terminal.
     public var progress: ProgressReporter?
-    /// Receives one line per input about data that was read but not counted (undefined XML
-    /// entities); nil drops them.
-    public var onNote: ((String) -> Void)?
+    /// One line per input whose data was read but not all counted (undefined XML entities), for
+    /// the caller to show once the input was read without error.
+    public private(set) var notes: [String] = []
     /// Bytes the counts may hold in RAM before sorted runs go to disk (`nil`: no limit, no
     /// spilling). Set before the first input; see `writeDataSet(to:)`.
     public var memoryBudget: Int?
@@ -255,9 +255,8 @@ public final class Ingestor {
         try extractor.finish(onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
         processor!.endDocument()
         let skipped = extractor.undefinedEntityCount
-        if skipped > 0, let onNote {
-            progress?.finish()
-            onNote("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
+        if skipped > 0 {
+            notes.append("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
         }
         return .xml(extractor)
     }

@@ -40,7 +40,8 @@ final class IngestCLITests: XCTestCase {
 
     /// Undefined entities (KDE DocBook chapters use &kappname; from a DTD that is not there) are
     /// skipped, and each file that had any says so in one line on stderr: ingest (not with -q)
-    /// and stats; a file with only defined entities says nothing.
+    /// and stats; a file with only defined entities says nothing. The lines come once all input was
+    /// read: a failing run prints its one error line only.
     func testSkippedUndefinedEntitiesAreReportedPerFile() throws {
         let dir = temporaryDirectory()
         let chapter = dir.appendingPathComponent("c.docbook"), clean = dir.appendingPathComponent("d.docbook")
@@ -60,6 +61,12 @@ final class IngestCLITests: XCTestCase {
         let stats = try ntpsep(["stats", chapter.path, clean.path, "--json"])
         XCTAssertEqual(stats.status, 0, stats.stderr)
         XCTAssertEqual(stats.stderr, line)
+        let only = dir.appendingPathComponent("e.docbook"), none = dir.appendingPathComponent("none.npz")
+        try "<chapter><para>&kappname;</para></chapter>\n".write(to: only, atomically: true, encoding: .utf8)
+        assertFails(try ntpsep(["ingest", chapter.path, only.path, "-o", none.path, "--xml-element", "title"]),
+                    with: "no tokens in any of the 2 inputs; the first, \(chapter.path): no <title> element in the XML (elements seen: chapter, para)", noFileAt: none)
+        assertFails(try ntpsep(["ingest", only.path, "-o", none.path]),
+                    with: "\(only.path): no tokens: its 1 <para> or <simpara> element holds no text once 1 undefined entity reference (e.g. &kappname;) is skipped", noFileAt: none)
     }
 
     /// Thousands of inputs on the command line: ArgumentParser took quadratic time over them

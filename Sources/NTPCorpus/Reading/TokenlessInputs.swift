@@ -21,11 +21,12 @@ struct Blank {
         let found = extractor.selectedElementCount
         guard found == 0 else {
             let skipped = extractor.undefinedEntityCount
+            let elements = "its \(counted(found, "\(named) element")) \(found == 1 ? "holds" : "hold") no text"
             if skipped > 0 {
-                return Blank(reason: "its \(counted(found, "\(named) element")) hold no text once \(counted(skipped, "undefined entity reference")) (e.g. &\(extractor.firstUndefinedEntity ?? "?");) are skipped",
+                return Blank(reason: "\(elements) once \(counted(skipped, "undefined entity reference")) (e.g. &\(extractor.firstUndefinedEntity ?? "?");) \(skipped == 1 ? "is" : "are") skipped",
                              remedy: "define those entities in the file's DOCTYPE, or leave the file out")
             }
-            return Blank(reason: "its \(counted(found, "\(named) element")) hold no text",
+            return Blank(reason: elements,
                          remedy: "name the elements that hold the text with --xml-element NAME, or leave the file out")
         }
         let seen = extractor.elementsSeen
