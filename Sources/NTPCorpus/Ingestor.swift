@@ -73,6 +73,7 @@ public final class Ingestor {
         var filled = try fill(source, from: 0, atLeast: 4096)
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
         let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
+        if let what = FormatSniffer.notACorpus(head, path: path, format: format) { throw CorpusError.input(name, what) }
         try checkXMLOptionsApply(to: format, name: name)
         try makeProcessor(for: format)
         let tokensBefore = processor!.tokenCount
@@ -166,6 +167,11 @@ public final class Ingestor {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = 0
+        let head = UnsafeBufferPointer(start: bytes, count: filled)
+        if head.starts(with: [0xFF, 0xFE, 0, 0]) || head.starts(with: [0, 0, 0xFE, 0xFF]) {
+            let order = bytes[0] == 0 ? "BE" : "LE"
+            throw CorpusError.input(name, "UTF-32\(order) text (byte order mark at byte 0); convert it with iconv -f UTF-32 -t UTF-8")
+        }
         if filled >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) {
             throw CorpusError.input(name, "UTF-16 text (byte order mark at byte 0); convert it with iconv -f UTF-16 -t UTF-8, or read XML with --format xml")
         }
@@ -395,7 +401,9 @@ struct NPYStreamHeader {
         let kinds: [String: (Int, Bool)] = ["|u1": (1, false), "|i1": (1, true), "<u2": (2, false), "<i2": (2, true),
                                             "<u4": (4, false), "<i4": (4, true), "<u8": (8, false), "<i8": (8, true)]
         guard let (w, s) = kinds[header.descr] else {
-            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(header.descr)')")
+            let kind = header.descr.dropFirst()
+            let remedy = ["i", "u"].contains(kind.first) ? "save it with np.save(path, ids.astype('<\(kind)'))" : "save the ids as integers with np.save(path, ids.astype('<i8'))"
+            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(header.descr)'); \(remedy)")
         }
         if header.fortranOrder {
             throw CorpusError.input(name, "a .npy token stream must be C-ordered (save it with np.save(path, np.ascontiguousarray(ids)))")

@@ -22,7 +22,7 @@ final class NPYStreamTests: XCTestCase {
         try writeNPY(NPYArray(doubles: [1, 2, 3], shape: [3]), to: floats)
         try writeNPY(NPYArray(descr: "<i8", shape: [2, 2], fortranOrder: true, data: Array(repeating: 0, count: 32)), to: fortran)
         XCTAssertThrowsError(try ingest([floats]) { $0.format = .npy }) { error in
-            XCTAssertEqual("\(error)", "\(floats): a .npy token stream needs a little-endian integer dtype (got '<f8')")
+            XCTAssertEqual("\(error)", "\(floats): a .npy token stream needs a little-endian integer dtype (got '<f8'); save the ids as integers with np.save(path, ids.astype('<i8'))")
         }
         XCTAssertThrowsError(try ingest([fortran]) { $0.format = .npy }) { error in
             XCTAssertTrue("\(error)".contains("must be C-ordered"), "\(error)")
