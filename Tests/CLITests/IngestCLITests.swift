@@ -90,6 +90,21 @@ final class IngestCLITests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     }
 
+    /// Parts made from different input lists: the error gives the lengths and the first
+    /// difference, not both lists (100 files made one 10 KB line).
+    func testMergeOfDifferentInputListsNamesTheFirstDifference() throws {
+        let dir = temporaryDirectory()
+        let files = (0..<6).map { dir.appendingPathComponent("f\($0).txt").path }
+        for f in files { try "a b\n".write(toFile: f, atomically: false, encoding: .utf8) }
+        let p0 = dir.appendingPathComponent("p0.part").path, p1 = dir.appendingPathComponent("p1.part").path
+        XCTAssertEqual(try ntpsep(["ingest"] + files[0..<5] + ["--shard", "0/2", "-o", p0, "-q"]).status, 0)
+        XCTAssertEqual(try ntpsep(["ingest"] + files[0..<3] + [files[5], files[3]] + ["--shard", "1/2", "-o", p1, "-q"]).status, 0)
+        let out = dir.appendingPathComponent("m.npz")
+        assertFails(try ntpsep(["merge", p0, p1, "-o", out.path]),
+                    with: "\(p1): was made with other options than \(p0) (inputs 5 here, 5 there, first different at position 4: \"\(files[5])\" here, \"\(files[3])\" there); parts to merge must come from the same ingest options and inputs",
+                    noFileAt: out)
+    }
+
     func testBadInputsGiveOneLineErrorsAndNoOutput() throws {
         let dir = temporaryDirectory()
         let out = dir.appendingPathComponent("out.npz")

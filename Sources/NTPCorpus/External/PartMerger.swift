@@ -74,9 +74,19 @@ public enum PartMerger {
                 return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
             }
         }
-        let x = fields(a.options), y = fields(b.options)
-        var out = Set(x.keys).union(y.keys).sorted().filter { x[$0] != y[$0] }
-            .map { "\($0) \(x[$0] ?? "absent") here, \(y[$0] ?? "absent") there" }
+        func lists(_ json: String) -> [String: [String]] {
+            ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]).compactMapValues { $0 as? [String] }
+        }
+        let x = fields(a.options), y = fields(b.options), xs = lists(a.options), ys = lists(b.options)
+        var out = Set(x.keys).union(y.keys).sorted().filter { x[$0] != y[$0] }.map { key in
+            // Long lists (inputs): their lengths and the first difference, not both lists.
+            if let p = xs[key], let q = ys[key], max(p.count, q.count) > 3 {
+                let i = (0..<min(p.count, q.count)).first { p[$0] != q[$0] } ?? min(p.count, q.count)
+                func at(_ l: [String]) -> String { i < l.count ? quoted(l[i]) : "none" }
+                return "\(key) \(p.count) here, \(q.count) there, first different at position \(i + 1): \(at(p)) here, \(at(q)) there"
+            }
+            return "\(key) \(x[key] ?? "absent") here, \(y[key] ?? "absent") there"
+        }
         if a.shardCount != b.shardCount { out.append("shards of \(a.shardCount) here, of \(b.shardCount) there") }
         return out.isEmpty ? "context length or padding differ" : out.joined(separator: "; ")
     }
