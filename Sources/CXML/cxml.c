@@ -15,6 +15,7 @@
 enum { KIND_PLAIN = 0, KIND_SELECTED = 1, KIND_EXCLUDED = 2, KIND_MILESTONE = 3 };
 
 #define OUT_CAP 65536
+#define SEEN_CAP 12         /* element names kept for "elements seen" */
 
 /* Entity expansion bound, as libxml2's own amplification guard (2.11+) does it: the character
  * data produced may exceed the input consumed by at most this factor plus a fixed allowance.
@@ -55,6 +56,9 @@ struct cxml_extractor {
     int64_t excluded;           /* open excluded elements */
     int64_t milestones;         /* open milestone ranges */
     int seen_element;           /* any start tag parsed (distinguishes an empty document) */
+    int64_t selected_seen;      /* selected elements and milestone ranges opened so far */
+    const xmlChar *seen[SEEN_CAP]; /* distinct element names before the first selected one (dict pointers) */
+    int32_t n_seen, more_seen;
 
     uint8_t head[4];            /* bytes held back until the parser can detect the encoding */
     int32_t n_head;
@@ -70,6 +74,7 @@ struct cxml_extractor {
     int64_t err_line, err_col;
     char err_msg[512];
     int64_t undefined_entities, warnings;
+    char first_undefined[128];  /* the name of the first undeclared entity referenced */
 
     int64_t fed;                /* input bytes given to the parser so far */
     int64_t characters;         /* bytes of character data the parser produced (entities expanded) */
@@ -128,12 +133,19 @@ static int push_kind(struct cxml_extractor *x, uint8_t kind) {
     return 1;
 }
 
+/* Remembers a distinct element name (for the "elements seen" of a document without selected ones). */
+static void note_name(struct cxml_extractor *x, const xmlChar *name) {
+    for (int32_t i = 0; i < x->n_seen; i++) if (x->seen[i] == name) return;
+    if (x->n_seen < SEEN_CAP) x->seen[x->n_seen++] = name; else x->more_seen = 1;
+}
+
 static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
                      int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
                      int nb_defaulted, const xmlChar **attributes) {
     (void)prefix; (void)uri; (void)nb_namespaces; (void)namespaces; (void)nb_defaulted;
     struct cxml_extractor *x = ext(ctx);
     x->seen_element = 1;
+    if (x->selected_seen == 0) note_name(x, localname);
     if (x->excluded > 0) { push_kind(x, KIND_PLAIN); return; }
     if (x->n_exclude && member(localname, x->exc, x->n_exclude)) {
         if (x->selected > 0) space(x);
@@ -149,6 +161,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
                 if (x->selected > 0) space(x);
                 x->milestones++;
                 x->selected++;
+                x->selected_seen++;
                 push_kind(x, KIND_MILESTONE);
                 return;
             }
@@ -163,6 +176,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         }
         if (x->selected > 0) space(x);
         x->selected++;
+        x->selected_seen++;
         push_kind(x, KIND_SELECTED);
         return;
     }
@@ -294,6 +308,7 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name) {
             if (!doc->intSubset) xmlCreateIntSubset(doc, (const xmlChar *)"undeclared", NULL, NULL);
             ent = xmlAddDocEntity(doc, name, XML_INTERNAL_GENERAL_ENTITY, NULL, NULL, (const xmlChar *)"");
             if (ent) ent->_private = x;
+            if (ent && !x->first_undefined[0]) snprintf(x->first_undefined, sizeof x->first_undefined, "%s", (const char *)name);
         }
     }
     if (ent && ent->_private == x) x->undefined_entities++;
@@ -490,3 +505,18 @@ const char *cxml_error_message(const cxml_extractor *x) { return x->err_msg; }
 int32_t cxml_error_is_limit(const cxml_extractor *x) { return x->failed && x->err_code == -1; }
 int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
 int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }
+const char *cxml_first_undefined_entity(const cxml_extractor *x) { return x->first_undefined; }
+int64_t cxml_selected_count(const cxml_extractor *x) { return x->selected_seen; }
+
+int32_t cxml_seen_elements(const cxml_extractor *x, char *out, int32_t capacity) {
+    int32_t n = 0;
+    if (capacity <= 0) return 0;
+    out[0] = 0;
+    for (int32_t i = 0; i < x->n_seen; i++) {
+        int w = snprintf(out + n, (size_t)(capacity - n), "%s%s", i ? ", " : "", (const char *)x->seen[i]);
+        if (w < 0 || w >= capacity - n) { out[n] = 0; return n; }
+        n += w;
+    }
+    if (x->more_seen && n + 5 < capacity) n += snprintf(out + n, (size_t)(capacity - n), ", …");
+    return n;
+}

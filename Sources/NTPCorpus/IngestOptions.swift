@@ -49,6 +49,13 @@ public struct IngestOptions: Equatable, Sendable {
         guard order <= 64 else { throw CorpusError.option("--order \(order) is too large (at most 64)") }
         guard minCount >= 1 else { throw CorpusError.option("--min-count must be at least 1 (got \(minCount))") }
         if let k = maxVocabulary, k < 1 { throw CorpusError.option("--max-vocab must be at least 1 (got \(k))") }
+        for name in xmlElements {
+            if name.isEmpty { throw CorpusError.option("--xml-element needs an element name (got an empty one), e.g. --xml-element p") }
+            if let colon = name.lastIndex(of: ":") {
+                let local = name[name.index(after: colon)...]
+                throw CorpusError.option("--xml-element \(name): elements match by their local name, in any namespace; use --xml-element \(local.isEmpty ? "NAME" : String(local))")
+            }
+        }
         if let s = separatorID, s < 0 { throw CorpusError.option("--separator-id must be non-negative (got \(s))") }
         guard cicu_locale_is_known(locale) != 0 else {
             throw CorpusError.option("--locale '\(locale)': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)")

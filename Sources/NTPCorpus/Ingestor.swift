@@ -9,6 +9,9 @@ public final class Ingestor {
     public let options: IngestOptions
     /// Shown while reading, when stderr is a terminal.
     public var progress: ProgressReporter?
+    /// One line per input whose data was read but not all counted (undefined XML entities), for
+    /// the caller to show once the input was read without error.
+    public private(set) var notes: [String] = []
     /// Bytes the counts may hold in RAM before sorted runs go to disk (`nil`: no limit, no
     /// spilling). Set before the first input; see `writeDataSet(to:)`.
     public var memoryBudget: Int?
@@ -24,6 +27,8 @@ public final class Ingestor {
     private var idMap: [UInt32] = []
     /// Raw id -> interned id for larger raw ids, so memory follows the distinct ids, not their values.
     private var sparseIDs: [Int: UInt32] = [:]
+    /// The inputs that gave no token (for the error when none gave one).
+    private var tokenless = TokenlessInputs()
     /// The data set, once built (see `makeDataSet`).
     private var built: DataSet?
     /// Raw ids up to this (16 MiB of table) are looked up in a plain array (GPT-2's 50,257 ids fit).
@@ -68,17 +73,22 @@ public final class Ingestor {
         var filled = try fill(source, from: 0, atLeast: 4096)
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
         let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
+        if let what = FormatSniffer.notACorpus(head, path: path, format: format) { throw CorpusError.input(name, what) }
         try checkXMLOptionsApply(to: format, name: name)
         try makeProcessor(for: format)
+        let tokensBefore = processor!.tokenCount
+        let blank: Blank
         switch format {
-        case .text, .auto: try readText(source, name: name, filled: &filled)
-        case .xml: try readXML(source, name: name, filled: filled)
-        case .u16: try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
-        case .u32: try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
+        case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled)
+        case .xml: blank = try readXML(source, name: name, path: path, filled: filled)
+        case .u16: blank = try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
+        case .u32: blank = try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
         case .npy:
             let header = try NPYStreamHeader.parse(head, name: name)
-            try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset)
+            blank = try readIDs(source, name: name, filled: filled, width: header.width, signed: header.signed, dataOffset: header.dataOffset,
+                                npy: header)
         }
+        if processor!.tokenCount == tokensBefore { tokenless.add(path, blank) }
         bytesBefore += source.compressedBytesRead
     }
 
@@ -89,6 +99,7 @@ public final class Ingestor {
     public func makeDataSet() throws -> DataSet {
         if let built { return built }
         guard let p = processor, p.sequences.eventCount > 0 else {
+            if let error = tokenless.error(inputCount: inputs.count) { throw error }
             // The boundary as resolved: `auto` is none for token id streams.
             let boundary = processor?.boundary ?? options.boundary
             throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
@@ -151,24 +162,39 @@ public final class Ingestor {
                         tokens: p.tokenCount, ngrams: p.sequences.distinctCount)
     }
 
-    private func readText(_ source: ByteSource, name: String, filled initial: inout Int) throws {
+    /// Reads UTF-8 text; returns why it gave no token, in case it gave none.
+    private func readText(_ source: ByteSource, name: String, path: String, filled initial: inout Int) throws -> Blank {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = 0
+        let head = UnsafeBufferPointer(start: bytes, count: filled)
+        if head.starts(with: [0xFF, 0xFE, 0, 0]) || head.starts(with: [0, 0, 0xFE, 0xFF]) {
+            let order = bytes[0] == 0 ? "BE" : "LE"
+            throw CorpusError.input(name, "UTF-32\(order) text (byte order mark at byte 0); convert it with iconv -f UTF-32 -t UTF-8")
+        }
         if filled >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) {
             throw CorpusError.input(name, "UTF-16 text (byte order mark at byte 0); convert it with iconv -f UTF-16 -t UTF-8, or read XML with --format xml")
         }
         if let order = Self.utf16WithoutBOM(UnsafeBufferPointer(start: bytes, count: min(filled, 4096))) {
             throw CorpusError.input(name, "looks like UTF-16\(order) text without a byte order mark (every other byte is NUL); convert it with iconv -f UTF-16\(order) -t UTF-8")
         }
-        if filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
+        let bom = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        if bom { start = 3 }
         var validator = UTF8Validator(offset: Int64(start))
+        var loneCR: Bool?   // decided at the first line end (see `LineEnds`)
         while true {
             let chunk = UnsafeBufferPointer(start: bytes + start, count: filled - start)
+            let chunkOffset = validator.offset
             let valid: Int
             do { valid = try validator.validate(chunk) } catch let failure as UTF8Validator.Failure {
                 throw Self.describe(failure, name)
             }
+            if let escape = ISO2022Escape.first(in: UnsafeBufferPointer(rebasing: chunk[0..<valid])) {
+                throw CorpusError.content(name, offset: chunkOffset + Int64(escape.index),
+                                          "looks like \(escape.encoding) text (escape sequence \(escape.sequence)); convert it with iconv -f \(escape.encoding) -t UTF-8")
+            }
+            if loneCR == nil { loneCR = LineEnds.firstIsLoneCR(UnsafeBufferPointer(rebasing: chunk[0..<valid])) }
+            if loneCR == true { LineEnds.crToLF(UnsafeMutableBufferPointer(start: bytes + start, count: valid)) }
             processor!.feed(UnsafeBufferPointer(rebasing: chunk[0..<valid]))
             let rest = chunk.count - valid
             if rest > 0 { (bytes).update(from: bytes + start + valid, count: rest) }
@@ -182,6 +208,7 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
+        return .text(bytes: validator.offset, bom: bom, path: path, dropPunctuation: !options.keepPunctuation)
     }
 
     /// "LE" or "BE" when the head looks like BOM-less UTF-16 text: at least 8 code units, nearly
@@ -209,8 +236,14 @@ public final class Ingestor {
         }
     }
 
-    private func readXML(_ source: ByteSource, name: String, filled initial: Int) throws {
+    /// Reads the text of the selected elements; returns why it gave no token, in case it gave none.
+    private func readXML(_ source: ByteSource, name: String, path: String, filled initial: Int) throws -> Blank {
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: initial)
+        let bom = head.starts(with: [0xEF, 0xBB, 0xBF])
+        if initial < 4096, head[(bom ? 3 : 0)...].allSatisfy(isASCIIWhitespace) {
+            // The whole file is blank: nothing to parse (libxml2 would say "Document is empty").
+            return .text(bytes: Int64(initial), bom: bom, path: path, dropPunctuation: false)
+        }
         // Plain text read as XML: libxml2 would say "Document is empty", and the preset sniffing "root element <?>".
         if let start = FormatSniffer.nonMarkupStart(head) {
             let shown = start.byte >= 0x21 && start.byte < 0x7F ? "'\(Character(Unicode.Scalar(start.byte)))'" : String(format: "byte 0x%02X", start.byte)
@@ -227,6 +260,11 @@ public final class Ingestor {
         }
         try extractor.finish(onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
         processor!.endDocument()
+        let skipped = extractor.undefinedEntityCount
+        if skipped > 0 {
+            notes.append("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
+        }
+        return .xml(extractor)
     }
 
     /// Refuses --xml-element/--xml-preset for an input not read as XML (they would be ignored).
@@ -262,14 +300,19 @@ public final class Ingestor {
         }
     }
 
-    private func readIDs(_ source: ByteSource, name: String, filled initial: Int, width: Int, signed: Bool, dataOffset: Int) throws {
+    /// Reads little-endian ids of `width` bytes from `dataOffset` on; with `npy`, exactly the
+    /// payload its shape declares (bytes after it are ignored, as numpy.load does).
+    private func readIDs(_ source: ByteSource, name: String, filled initial: Int, width: Int, signed: Bool, dataOffset: Int,
+                         npy: NPYStreamHeader? = nil) throws -> Blank {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = dataOffset
         var offset = Int64(dataOffset)
+        let end = npy.map { Int64(dataOffset) + $0.payloadBytes }
         let separator = options.separatorID
         while true {
-            let usable = (filled - start) / width * width
+            var usable = (filled - start) / width * width
+            if let end { usable = Int(min(Int64(usable), end - offset)) }
             for e in stride(from: start, to: start + usable, by: width) {
                 var raw: Int64
                 switch width {
@@ -292,11 +335,13 @@ public final class Ingestor {
                 processor!.countToken(internID(Int(raw)))
             }
             offset += Int64(usable)
+            if let end, offset == end { break }
             let rest = filled - start - usable
             if rest > 0 { bytes.update(from: bytes + start + usable, count: rest) }
             report(source, name)
             let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[rest..<Self.chunkSize]))
             if n == 0 {
+                if let npy { throw npy.truncated(name, payloadFound: offset + Int64(rest) - Int64(dataOffset)) }
                 if rest > 0 { throw CorpusError.content(name, offset: offset, "\(rest) trailing bytes do not form a whole \(width)-byte token id; wrong --format?") }
                 break
             }
@@ -304,6 +349,7 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
+        return .ids((offset - Int64(dataOffset)) / Int64(width), npy: npy != nil, separator: separator)
     }
 
     @inline(__always)
@@ -336,6 +382,17 @@ struct NPYStreamHeader {
     var width: Int
     var signed: Bool
     var dataOffset: Int
+    var descr: String
+    /// The ids the shape declares.
+    var count: Int
+    /// Bytes of ids after the header: the shape decides, not the file's size.
+    var payloadBytes: Int64 { Int64(count) * Int64(width) }
+
+    /// The error for a file that ends before its declared payload, in the words of NTPFormats'
+    /// .npy reader.
+    func truncated(_ name: String, payloadFound: Int64) -> CorpusError {
+        .input(name, "truncated .npy payload: shape [\(count)] of \(descr) needs \(payloadBytes) bytes after byte \(dataOffset), file has \(payloadFound); the file is incomplete: save it again (np.save)")
+    }
 
     /// Reads the header with NTPFormats' parser, then checks that the payload is a C-ordered
     /// little-endian integer stream of one dimension (a 2-D array would be read flattened).
@@ -344,7 +401,9 @@ struct NPYStreamHeader {
         let kinds: [String: (Int, Bool)] = ["|u1": (1, false), "|i1": (1, true), "<u2": (2, false), "<i2": (2, true),
                                             "<u4": (4, false), "<i4": (4, true), "<u8": (8, false), "<i8": (8, true)]
         guard let (w, s) = kinds[header.descr] else {
-            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(header.descr)')")
+            let kind = header.descr.dropFirst()
+            let remedy = ["i", "u"].contains(kind.first) ? "save it with np.save(path, ids.astype('<\(kind)'))" : "save the ids as integers with np.save(path, ids.astype('<i8'))"
+            throw CorpusError.input(name, "a .npy token stream needs a little-endian integer dtype (got '\(header.descr)'); \(remedy)")
         }
         if header.fortranOrder {
             throw CorpusError.input(name, "a .npy token stream must be C-ordered (save it with np.save(path, np.ascontiguousarray(ids)))")
@@ -353,6 +412,9 @@ struct NPYStreamHeader {
             let shape = "(" + header.shape.map(String.init).joined(separator: ", ") + ")"   // numpy's spelling: (2, 3), ()
             throw CorpusError.input(name, "a .npy token stream is one 1-D array of ids, shape (n,), and this one has shape \(shape); save the ids in reading order with np.save(path, ids.reshape(-1)), or one file per row")
         }
-        return NPYStreamHeader(width: w, signed: s, dataOffset: header.dataOffset)
+        guard header.shape[0] <= Int.max / w else {
+            throw CorpusError.input(name, "shape (\(header.shape[0]),) is too large for a .npy token stream; the header is corrupt: save it again (np.save)")
+        }
+        return NPYStreamHeader(width: w, signed: s, dataOffset: header.dataOffset, descr: header.descr, count: header.shape[0])
     }
 }

@@ -86,6 +86,20 @@ public final class XMLTextExtractor {
 
     /// References to undeclared entities skipped so far (they produced no text).
     public var undefinedEntityCount: Int { Int(cxml_undefined_entity_count(handle)) }
+    /// The name of the first undeclared entity referenced (nil when there is none).
+    public var firstUndefinedEntity: String? {
+        let name = String(cString: cxml_first_undefined_entity(handle))
+        return name.isEmpty ? nil : name
+    }
+    /// Selected elements (and milestone ranges) met so far.
+    public var selectedElementCount: Int { Int(cxml_selected_count(handle)) }
+    /// The distinct element names met before the first selected element, in order (at most 12).
+    public var elementsSeen: [String] {
+        var text = [CChar](repeating: 0, count: 1024)
+        let n = cxml_seen_elements(handle, &text, Int32(text.count))
+        let joined = String(decoding: text[0..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return joined.isEmpty ? [] : joined.split(separator: ", ").map(String.init)
+    }
     /// Non-fatal libxml2 diagnostics so far (includes `undefinedEntityCount`).
     public var warningCount: Int { Int(cxml_warning_count(handle)) }
 

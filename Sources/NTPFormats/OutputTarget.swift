@@ -10,7 +10,11 @@ import Synchronization
 /// cannot destroy the input. Commands register their input paths before any work; the .npy/.npz
 /// readers register every file they read as well.
 public enum CommandInputs {
-    private static let files = Mutex<[(device: UInt64, inode: UInt64, path: String)]>([])
+    /// A file's identity.
+    private struct FileID: Hashable { let device: UInt64, inode: UInt64 }
+    /// Each registered file and the first path it was registered under (a dictionary: commands
+    /// may name tens of thousands of inputs).
+    private static let files = Mutex<[FileID: String]>([:])
 
     /// Records `paths` (those that exist; "-" is standard input and skipped).
     public static func register(_ paths: [String]) {
@@ -22,15 +26,13 @@ public enum CommandInputs {
 
     /// Records an opened file by its `stat`.
     static func register(_ st: stat, path: String) {
-        let key = (UInt64(st.st_dev), UInt64(st.st_ino))
-        files.withLock { list in
-            if !list.contains(where: { $0.device == key.0 && $0.inode == key.1 }) { list.append((key.0, key.1, path)) }
-        }
+        let key = FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        files.withLock { table in if table[key] == nil { table[key] = path } }
     }
 
     /// The registered input with this device and inode, if any.
     static func input(device: UInt64, inode: UInt64) -> String? {
-        files.withLock { list in list.first { $0.device == device && $0.inode == inode }?.path }
+        files.withLock { $0[FileID(device: device, inode: inode)] }
     }
 
     /// Forgets the input at `path`: it was read whole and may now be replaced (a checkpoint
@@ -38,7 +40,7 @@ public enum CommandInputs {
     public static func release(_ path: String) {
         var st = stat()
         guard stat(path, &st) == 0 else { return }
-        files.withLock { $0.removeAll { $0.device == UInt64(st.st_dev) && $0.inode == UInt64(st.st_ino) } }
+        _ = files.withLock { $0.removeValue(forKey: FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))) }
     }
 
     /// Forgets every registration (tests that run several commands in one process).

@@ -16,7 +16,13 @@ struct NTPSep: ParsableCommand {
     static func main() {
         BLASKernelStartup.restartWithBestKernelIfNeeded()
         do {
-            var command = try parseAsRoot()
+            // Many inputs reach the parser as placeholders (see PositionalRuns).
+            let (arguments, runs) = PositionalRuns.compact(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(arguments)
+            if !runs.isEmpty, var withInputs = command as? any RepeatedInputs {
+                withInputs.repeatedValues = PositionalRuns.expand(withInputs.repeatedValues, runs: runs)
+                command = withInputs
+            }
             try command.run()
         } catch {
             let code = exitCode(for: error)

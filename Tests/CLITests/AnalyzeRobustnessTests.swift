@@ -16,7 +16,7 @@ final class AnalyzeRobustnessTests: XCTestCase {
         let run = try watchedRun(["analyze", "empty.txt", "-o", "new/out"], in: dir)
         XCTAssertEqual(run.process.terminationReason, .exit)
         XCTAssertNotEqual(run.process.terminationStatus, 0)
-        XCTAssertTrue(run.stderr.hasSuffix("Error: no tokens found in empty.txt\n"), run.stderr)
+        XCTAssertTrue(run.stderr.hasSuffix("Error: empty.txt: no tokens: the file is empty (0 bytes); give a file with text, or leave it out\n"), run.stderr)
         XCTAssertEqual(entries(dir), ["empty.txt"])
         try "x".write(to: dir.appendingPathComponent("file"), atomically: true, encoding: .utf8)
         try assertRefused(["analyze", "empty.txt", "-o", "file"], in: dir, untouched: ["file"], fragment: "file is a file, not a folder")

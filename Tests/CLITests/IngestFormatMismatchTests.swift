@@ -62,4 +62,26 @@ final class IngestFormatMismatchTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("5 events, 5 contexts, 6 tokens"), run.stdout)   // 0→1→…→5: one sequence
     }
+
+    /// `--shard I/N` on one file cuts it at 0x0A bytes, which only divides plain text: a uint16
+    /// stream whose id 2560 is the bytes 00 0A, a .npy and XML are refused before reading, with
+    /// no part written; plain text is still cut.
+    func testSingleFileShardOfNonTextIsRefused() throws {
+        let dir = temporaryDirectory()
+        let bin = dir.appendingPathComponent("ids.bin"), npy = dir.appendingPathComponent("ids.npy")
+        try shell("python3 -c \"import numpy as np; a = np.array([1, 2, 3] * 10 + [2560] + [1, 2, 3] * 10, dtype=np.uint16); a.tofile('\(bin.path)'); np.save('\(npy.path)', a.astype(np.int32))\"")
+        let xml = try write("<doc>\n<p>a b</p>\n<p>c d</p>\n</doc>\n", "d.xml", in: dir)
+        let part = dir.appendingPathComponent("p.part")
+        for (file, kind) in [(bin.path, "a token id stream (.bin)"), (npy.path, "a .npy token id stream"), (xml, "XML")] {
+            for shard in ["0/2", "1/2"] {
+                assertFails(try ntpsep(["ingest", file, "--shard", shard, "-o", part.path]),
+                            with: "\(file): --shard on a single file cuts it at line ends, and this file is \(kind) (by its content and name), whose 0x0A bytes are not line ends; split it into several files",
+                            noFileAt: part)
+            }
+        }
+        let text = try write("a b\nc d\ne f\n", "t.txt", in: dir)
+        let run = try ntpsep(["ingest", text, "--shard", "1/2", "-o", part.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.hasPrefix("wrote \(part.path): part 1/2 in "), run.stdout)
+    }
 }

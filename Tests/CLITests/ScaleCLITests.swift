@@ -83,13 +83,6 @@ final class ScaleCLITests: XCTestCase {
         let a2 = try part("a2.part", "0/2", ["--order", "2"])
         let out = dir.appendingPathComponent("m.npz")
         assertFails(try ntpsep(["merge", a, b, "-o", out.path]), with: "was made with other options", noFileAt: out)
-        // Other inputs: their counts and the first difference, not both lists.
-        let other = dir.appendingPathComponent("in2")
-        try FileManager.default.copyItem(at: input, to: other)
-        let c = dir.appendingPathComponent("c.part").path
-        _ = try ok(["ingest", other.path, "--shard", "1/2", "-o", c, "-q", "--order", "2"])
-        assertFails(try ntpsep(["merge", a, c, "-o", out.path]), with: "(inputs: 2 here, 2 there, first different at #1: "
-                    + "\"\(other.path)/kjv-00\" here, \"\(input.path)/kjv-00\" there); parts to merge", noFileAt: out)
         assertFails(try ntpsep(["merge", a, a2, "-o", out.path]), with: "shard 0/2 is in more than one part", noFileAt: out)
         assertFails(try ntpsep(["merge", a, "-o", out.path]), with: "needs all 2 shards; missing 1", noFileAt: out)
         assertFails(try ntpsep(["merge", Self.kjv, "-o", out.path]), with: "not a part file", noFileAt: out)

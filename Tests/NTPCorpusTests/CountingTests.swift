@@ -80,6 +80,27 @@ final class CountingTests: XCTestCase {
         }
     }
 
+    /// Classic Mac files end lines with a lone CR: they used to be one sequence. Now a file whose
+    /// first line end is a lone CR counts like its LF version (ICU and whitespace, line and
+    /// sentence boundaries), also when that line end lies past the first 1 MiB chunk; CRLF files
+    /// count as before, and a CR inside an LF file stays white space.
+    func testLoneCRLineEndsAreLineBreaks() throws {
+        let lf = "a b\nc d\n\ne f. g h\n"
+        for tokenizer in [IngestOptions.Tokenizer.whitespace, .icu] {
+            for boundary in [IngestOptions.Boundary.line, .sentence] {
+                let reference = try ingest([temporaryFile(lf)]) { $0.order = 2; $0.tokenizer = tokenizer; $0.boundary = boundary }
+                for variant in [lf.replacingOccurrences(of: "\n", with: "\r"), lf.replacingOccurrences(of: "\n", with: "\r\n")] {
+                    let data = try ingest([temporaryFile(variant)]) { $0.order = 2; $0.tokenizer = tokenizer; $0.boundary = boundary }
+                    XCTAssertEqual(rows(data), rows(reference), "\(tokenizer) \(boundary) \(variant.debugDescription)")
+                }
+            }
+        }
+        XCTAssertEqual(try ingest([temporaryFile(lf.replacingOccurrences(of: "\n", with: "\r"))]) { $0.order = 2 }.eventCount, 11)   // 8 tokens, 3 lines
+        let long = String(repeating: "x", count: Ingestor.chunkSize + 10) + "\ry\r"
+        XCTAssertEqual(rows(try ingest([temporaryFile(long)]) { $0.order = 2 }), ["<s> -> x\(String(repeating: "x", count: Ingestor.chunkSize + 9)):1 y:1", "x\(String(repeating: "x", count: Ingestor.chunkSize + 9)) -> </s>:1", "y -> </s>:1"])
+        XCTAssertEqual(rows(try ingest([temporaryFile("a b\nc\rd\n")]) { $0.order = 2 }), ["<s> -> a:1 c:1", "a -> b:1", "b -> </s>:1", "c -> d:1", "d -> </s>:1"])
+    }
+
     /// Bytes in memory (the fuzz target's path) count like the same bytes in a file, gzip
     /// included, and errors name the given name at the same byte.
     func testBytesInMemoryCountLikeAFile() throws {
@@ -104,7 +125,9 @@ final class CountingTests: XCTestCase {
 
     func testEmptyCorpusAndBadOptions() throws {
         let empty = temporaryFile("\n  \n")
-        XCTAssertThrowsError(try ingest([empty])) { XCTAssertEqual("\($0)", "no tokens found in \(empty)") }
+        XCTAssertThrowsError(try ingest([empty])) {
+            XCTAssertEqual("\($0)", "\(empty): no tokens: it holds no words, only white space (4 bytes); give a file with text, or leave it out")
+        }
         // One uint16 token id: a token stream's `auto` boundary is none, so order 2 has no event, and
         // the message says why (it used to say only "no tokens found", for a file holding a token).
         let oneID = temporaryFile([7, 0])
@@ -116,6 +139,43 @@ final class CountingTests: XCTestCase {
         }
         XCTAssertThrowsError(try ingest(["/nonexistent/corpus.txt"])) {
             XCTAssertEqual("\($0)", "/nonexistent/corpus.txt: No such file or directory (check the path)")
+        }
+    }
+
+    /// An input without tokens says why, in one line: empty, white space only, a byte order mark
+    /// only, no selected XML element (with the elements seen, and the case of a near miss), selected
+    /// elements holding only undefined entities, an empty id stream. A blank .xml among other
+    /// inputs is skipped like a blank .txt (it used to stop the run: "root element <?>").
+    func testNoTokensSaysWhy() throws {
+        func error(_ bytes: [UInt8], _ suffix: String, _ configure: (inout IngestOptions) -> Void = { _ in }) -> String {
+            let path = temporaryFile(bytes, suffix: suffix)
+            do { _ = try ingest([path], configure); return "no error" } catch {
+                return "\(error)".replacingOccurrences(of: path, with: "F")
+            }
+        }
+        let give = "give a file with text, or leave it out"
+        XCTAssertEqual(error([], ".txt"), "F: no tokens: the file is empty (0 bytes); \(give)")
+        XCTAssertEqual(error([0xEF, 0xBB, 0xBF], ".txt"), "F: no tokens: it holds only a UTF-8 byte order mark; \(give)")
+        XCTAssertEqual(error(Array(" . ,\n".utf8), ".txt") { $0.tokenizer = .icu; $0.keepPunctuation = false },
+                       "F: no tokens: it holds no words, only white space and punctuation (--drop-punctuation drops punctuation) (5 bytes); \(give)")
+        XCTAssertEqual(error([], ".xml"), "F: no tokens: the file is empty (0 bytes); \(give)")
+        XCTAssertEqual(error(Array(" \n".utf8), ".xml"), "F: no tokens: it holds no words, only white space (2 bytes); \(give)")
+        let doc = Array("<doc><head><title>t</title></head><P>a b</P></doc>".utf8)
+        XCTAssertEqual(error(doc, ".xml") { $0.xmlElements = ["text"] },
+                       "F: no tokens: no <text> element in the XML (elements seen: doc, head, title, P); name the elements that hold the text with --xml-element NAME")
+        XCTAssertEqual(error(doc, ".xml") { $0.xmlElements = ["p"] },
+                       "F: no tokens: no <p> element in the XML (elements seen: doc, head, title, P); element names are case-sensitive: use --xml-element P")
+        XCTAssertEqual(error(Array("<chapter><para>&kappname;</para><para> &kde; </para></chapter>".utf8), ".docbook"),
+                       "F: no tokens: its 2 <para> or <simpara> elements hold no text once 2 undefined entity references (e.g. &kappname;) are skipped; define those entities in the file's DOCTYPE, or leave the file out")
+        XCTAssertEqual(error([], ".bin"), "F: no tokens: the file is empty (0 bytes); give a file with token ids, or leave it out")
+        let blank = temporaryFile([], suffix: ".xml"), text = temporaryFile("a b\n")
+        XCTAssertEqual(try ingest([blank, text]) { $0.order = 2 }.eventCount, 3)
+        XCTAssertThrowsError(try ingest([blank, blank])) {
+            XCTAssertEqual("\($0)", "no tokens in any of the 2 inputs; the first, \(blank): the file is empty (0 bytes); \(give)")
+        }
+        for (name, message) in [("", "--xml-element needs an element name (got an empty one), e.g. --xml-element p"),
+                                ("tei:p", "--xml-element tei:p: elements match by their local name, in any namespace; use --xml-element p")] {
+            XCTAssertThrowsError(try ingest([text]) { $0.xmlElements = [name] }) { XCTAssertEqual("\($0)", message) }
         }
     }
 

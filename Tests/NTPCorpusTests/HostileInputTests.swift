@@ -78,6 +78,61 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// ISO-2022 text is 7-bit, so it passed UTF-8 validation and was counted as ASCII garbage: it
+    /// is refused at its first designation escape (byte offsets from iconv's output), also past
+    /// the first 1 MiB chunk. Terminal resets (ESC ( B ESC [ m) and lone ESCs are still text.
+    func testISO2022TextIsRefusedAtItsEscape() throws {
+        let cases: [(String, [UInt8], String)] = [
+            // iconv -t ISO-2022-JP of "Emacs 入門ガイド.": the start of Emacs' TUTORIAL.ja.
+            ("ISO-2022-JP", Array("Emacs ".utf8) + [0x1B, 0x24, 0x42] + Array("F~Lg%,%$%I".utf8) + [0x1B, 0x28, 0x42] + Array(".\n".utf8), "ESC $ B"),
+            ("ISO-2022-KR", [0x1B, 0x24, 0x29, 0x43, 0x0E, 0x47, 0x51, 0x0F] + Array(" text\n".utf8), "ESC $ ) C"),
+            ("ISO-2022-CN", Array("abc ".utf8) + [0x1B, 0x24, 0x29, 0x41, 0x0E, 0x56, 0x50, 0x4E, 0x44, 0x0F, 0x0A], "ESC $ ) A"),
+        ]
+        for (encoding, bytes, sequence) in cases {
+            let escape = bytes.firstIndex(of: 0x1B)!
+            for padding in [0, Ingestor.chunkSize + 5] {
+                let path = temporaryFile(Array(repeating: UInt8(ascii: "\n"), count: padding) + bytes)
+                XCTAssertThrowsError(try ingest([path])) { error in
+                    XCTAssertEqual("\(error)", "\(path): byte \(padding + escape): looks like \(encoding) text (escape sequence \(sequence)); convert it with iconv -f \(encoding) -t UTF-8")
+                }
+            }
+        }
+        let terminal = temporaryFile(Array("make \u{1B}[1mall\u{1B}(B\u{1B}[m done \u{1B} x\n".utf8))
+        XCTAssertEqual(try ingest([terminal]).eventCount, 6)
+    }
+
+    /// Files that are no corpus are named by their magic bytes with what to do, not given
+    /// encoding advice ("invalid UTF-8 (byte 0x89); convert the file with iconv"), nor called UTF-16
+    /// (UTF-32 with a byte order mark) or read with their header as ids (.npy as --format u16).
+    func testNonCorpusFilesAreNamedByTheirMagic() throws {
+        let dir = temporaryDirectory()
+        let text = Array("a b c\n".utf8)
+        let cases: [(String, [UInt8], (inout IngestOptions) -> Void, String)] = [
+            ("figure.png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13], { _ in }, "a PNG image, not text; leave it out of the inputs"),
+            ("figure.png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13], { $0.xmlElements = ["p"] }, "a PNG image, not text; leave it out of the inputs"),
+            ("pages.zip", [0x50, 0x4B, 0x03, 0x04, 20, 0], { _ in }, "a zip archive; unpack it (unzip) and give its files or their folder"),
+            ("data.npz", [0x50, 0x4B, 0x03, 0x04, 20, 0], { _ in }, "an .npz archive, not a corpus: give a data set to stats, check or sweep, and token ids as a .npy file (np.save('ids.npy', ids))"),
+            ("wiki.xml.xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0, 4], { _ in }, "xz-compressed; decompress it first (xz -d): gzip and bzip2 are read directly"),
+            ("wiki.xml.zst", [0x28, 0xB5, 0x2F, 0xFD, 4, 0], { _ in }, "zstd-compressed; decompress it first (zstd -d): gzip and bzip2 are read directly"),
+            ("ja.txt", [0xFF, 0xFE, 0, 0] + text.flatMap { [$0, 0, 0, 0] }, { _ in }, "UTF-32LE text (byte order mark at byte 0); convert it with iconv -f UTF-32 -t UTF-8"),
+            ("ja.txt", [0, 0, 0xFE, 0xFF] + text.flatMap { [0, 0, 0, $0] }, { _ in }, "UTF-32BE text (byte order mark at byte 0); convert it with iconv -f UTF-32 -t UTF-8"),
+        ]
+        for (name, bytes, configure, message) in cases {
+            let path = dir.appendingPathComponent(name).path
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            XCTAssertThrowsError(try ingest([path], configure)) { XCTAssertEqual("\($0)", "\(path): \(message)") }
+        }
+        let ids = dir.appendingPathComponent("ids.npy").path, big = dir.appendingPathComponent("big.npy").path
+        try writeNPY(NPYArray(descr: "<u2", shape: [3], fortranOrder: false, data: [1, 0, 2, 0, 1, 0]), to: ids)
+        try writeNPY(NPYArray(descr: ">i4", shape: [1], fortranOrder: false, data: [0, 0, 0, 1]), to: big)
+        XCTAssertThrowsError(try ingest([ids]) { $0.format = .u16 }) {
+            XCTAssertEqual("\($0)", "\(ids): a .npy file read as raw --format u16 ids would count its header as ids; use --format npy (or auto)")
+        }
+        XCTAssertThrowsError(try ingest([big])) {
+            XCTAssertEqual("\($0)", "\(big): a .npy token stream needs a little-endian integer dtype (got '>i4'); save it with np.save(path, ids.astype('<i4'))")
+        }
+    }
+
     /// Links to ".", ".." and a cycle between two folders: each directory is walked once, so the
     /// one file (3 tokens + </s> at order 1) is counted once and the walk ends.
     func testDirectoryLinksAreFollowedOnce() throws {

@@ -48,12 +48,37 @@ extension Ingestor {
             guard whole.compression == .none, let size = whole.compressedSize else {
                 throw CorpusError.input(file, "a compressed file or a pipe cannot be cut into byte ranges; decompress it or split it into several files")
             }
+            if format == .auto, let kind = try Self.notLineText(whole, path: file) {
+                throw CorpusError.input(file, "--shard on a single file cuts it at line ends, and this file is \(kind) (by its content and name), whose 0x0A bytes are not line ends; split it into several files")
+            }
             let start = try Self.lineStart(file, at: size * Int64(shard) / Int64(count), size: size)
             let end = try Self.lineStart(file, at: size * Int64(shard + 1) / Int64(count), size: size)
             try ingestFile(file, byteRange: start..<max(start, end))
         }
         self.inputs = files
         progress?.finish()
+    }
+
+    /// What `source` is when its first bytes and name say it is not UTF-8 text that line ends
+    /// divide (token ids, XML, UTF-16), as `--shard` names it; nil for plain text.
+    static func notLineText(_ source: ByteSource, path: String) throws -> String? {
+        var head = [UInt8](repeating: 0, count: 4096)
+        var filled = 0
+        while filled < head.count {
+            let n = try head.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            if n == 0 { break }
+            filled += n
+        }
+        return head[0..<filled].withUnsafeBufferPointer { b in
+            switch FormatSniffer.sniff(b, path: path) {
+            case .npy: return "a .npy token id stream"
+            case .u16, .u32: return "a token id stream (.bin)"
+            case .xml: return "XML"
+            case .text, .auto:
+                if b.starts(with: [0xFF, 0xFE]) || b.starts(with: [0xFE, 0xFF]) || utf16WithoutBOM(b) != nil { return "UTF-16 text" }
+                return nil
+            }
+        }
     }
 
     /// The first offset ≥ `position` that starts a line (0, just after a '\n', or the end).

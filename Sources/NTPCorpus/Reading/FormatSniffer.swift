@@ -22,6 +22,25 @@ enum FormatSniffer {
         return .text
     }
 
+    /// What an input is when its first bytes show a file that is no corpus text or token stream
+    /// (an image, an archive, an unsupported compression, a .npy read as raw ids), as the error
+    /// says it, with what to do; nil otherwise.
+    static func notACorpus(_ head: UnsafeBufferPointer<UInt8>, path: String, format: IngestOptions.Format) -> String? {
+        let isNPY = head.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59])
+        if (format == .u16 || format == .u32) && isNPY {
+            return "a .npy file read as raw --format \(format.rawValue) ids would count its header as ids; use --format npy (or auto)"
+        }
+        guard format == .text || format == .auto || format == .xml else { return nil }
+        if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "a PNG image, not text; leave it out of the inputs" }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+            return path.lowercased().hasSuffix(".npz") ? "an .npz archive, not a corpus: give a data set to stats, check or sweep, and token ids as a .npy file (np.save('ids.npy', ids))"
+                : "a zip archive; unpack it (unzip) and give its files or their folder"
+        }
+        if head.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return "xz-compressed; decompress it first (xz -d): gzip and bzip2 are read directly" }
+        if head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return "zstd-compressed; decompress it first (zstd -d): gzip and bzip2 are read directly" }
+        return nil
+    }
+
     /// The local name of the root element, from the DOCTYPE or the first start tag, skipping
     /// comments and processing instructions (UTF-8 or another ASCII-compatible encoding).
     static func rootElement(_ b: [UInt8]) -> String? {

@@ -41,7 +41,7 @@ struct AnalysisStages {
     mutating func count(_ corpus: [String], options: IngestOptions, progressBar: Bool?,
                         into folder: OutputFolder) throws -> (data: DataSet, statistics: CorpusStatistics, figure: String) {
         progress.step("counting \(corpus.joined(separator: ", ")) (order \(options.order))")
-        let full = try CorpusIngest.dataSet(corpus, options: options, progress: progressBar)
+        let full = try CorpusIngest.dataSet(corpus, options: options, progress: progressBar, notes: !progress.quiet)
         try full.writeNPZ(to: folder.file("data.npz"))
         let stats = try CorpusStatistics(full, largest: 10, orders: Array(1...(full.contextLength + 1)))
         let figure = corpusFigure(full, orders: stats.orders ?? [])
@@ -55,7 +55,7 @@ struct AnalysisStages {
         progress.step("condition checks on the \(budget.checkContexts) (one-hot features) and \(budget.sweepContexts) (Gaussian) most frequent contexts, separability alone on \(budget.scaleContexts) (Gaussian), \(budget.checkVocab) most frequent tokens; separability alone on every context over the whole vocabulary (one-hot, positional one-hot)")
         var reducedOptions = options
         reducedOptions.maxVocabulary = min(options.maxVocabulary ?? budget.checkVocab, budget.checkVocab)
-        let small = try CorpusIngest.dataSet(corpus, options: reducedOptions, progress: false)
+        let small = try CorpusIngest.dataSet(corpus, options: reducedOptions, progress: false, notes: false)   // said when counting
         if certificates { try small.writeNPZ(to: folder.file(Self.reducedDataFile)) }
         // Gaussian features are checked on the sweep's smaller set: exact LPs near the threshold and
         // the NTP-SVM with dense features are slow at m = 1,000.

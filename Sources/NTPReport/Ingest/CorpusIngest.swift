@@ -5,13 +5,16 @@ import NTPFormats
 /// Corpus files to counts: the data set in memory (`stats`, `analyze`), or written as .npz or as a
 /// part for `merge` (`ingest`).
 public enum CorpusIngest {
-    /// Ingests `inputs` with `options` into a data set in memory.
-    public static func dataSet(_ inputs: [String], options: IngestOptions, progress: Bool?) throws -> DataSet {
+    /// Ingests `inputs` with `options` into a data set in memory; with `notes`, then a line on
+    /// stderr for each input whose text was partly not counted (undefined XML entities).
+    public static func dataSet(_ inputs: [String], options: IngestOptions, progress: Bool?, notes: Bool) throws -> DataSet {
         Allocator.keepLargeBlocks()
         let ingestor = try Ingestor(options: options)
         ingestor.progress = ProgressReporter(enabled: progress)
         try ingestor.ingest(inputs)
-        return try ingestor.makeDataSet()
+        let data = try ingestor.makeDataSet()
+        if notes { ingestor.notes.forEach(note) }
+        return data
     }
 
     /// What `ingest` writes and how.
@@ -27,6 +30,9 @@ public enum CorpusIngest {
         var temporaryParent: String?
         /// Count only shard I of N (a part for `merge`).
         var shard: (index: Int, count: Int)?
+        /// A line on stderr for each input whose text was partly not counted, after a successful
+        /// write (off with -q).
+        public var notes = true
 
         /// A request with every field given.
         public init(inputs: [String], output: String, options: IngestOptions, progress: Bool?, memoryBudget: Int,
@@ -52,10 +58,12 @@ public enum CorpusIngest {
             }
             try ingestor.ingest(request.inputs, shard: i, of: n)
             try ingestor.writePart(to: output, shards: [i], of: n)
+            if request.notes { ingestor.notes.forEach(note) }
             return "wrote \(output): part \(i)/\(n) in \(clock.elapsedText)"
         }
         try ingestor.ingest(request.inputs)
         let written = try ingestor.writeDataSet(to: output)
+        if request.notes { ingestor.notes.forEach(note) }
         let folder = request.temporaryParent ?? SpillFolder.systemTempFolder
         let spilled = written.spilledRuns > 0 ? " (\(written.spilledRuns) sorted runs went to \(folder))" : ""
         return "wrote \(output): \(summary(written)) in \(clock.elapsedText)\(spilled)"

@@ -99,7 +99,7 @@ func loadDataSet(_ inputs: [String], options: IngestOptions, progress: Bool?, mi
     }
     var options = options
     if let o = minimumOrder, o > options.order { options.order = o }
-    return try CorpusIngest.dataSet(inputs, options: options, progress: progress)
+    return try CorpusIngest.dataSet(inputs, options: options, progress: progress, notes: true)
 }
 
 /// True for a .npz name or a file starting with a zip signature.

@@ -35,3 +35,7 @@ struct Analyze: ParsableCommand {
         console.emit(try analysis.run().text)
     }
 }
+
+extension Analyze: RepeatedInputs {
+    var repeatedValues: [String] { get { inputs } set { inputs = newValue } }
+}

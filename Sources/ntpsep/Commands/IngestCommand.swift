@@ -24,9 +24,10 @@ struct Ingest: ParsableCommand {
     @OptionGroup var console: QuietFlag
 
     func run() throws {
-        let request = CorpusIngest.Request(inputs: inputs, output: output.requiredPath, options: try ingest.ingestOptions(),
+        var request = CorpusIngest.Request(inputs: inputs, output: output.requiredPath, options: try ingest.ingestOptions(),
                                            progress: console.progress(ingest.progress), memoryBudget: try memory.budget(),
                                            temporaryParent: memory.tempDir, shard: try shard.map(parseShard))
+        request.notes = !console.quiet
         console.emit(try CorpusIngest.run(request))
     }
 }
@@ -38,4 +39,8 @@ func parseShard(_ text: String) throws -> (index: Int, count: Int) {
         throw UserError("--shard \(text): expected I/N with 0 ≤ I < N, e.g. 0/8")
     }
     return (i, n)
+}
+
+extension Ingest: RepeatedInputs {
+    var repeatedValues: [String] { get { inputs } set { inputs = newValue } }
 }

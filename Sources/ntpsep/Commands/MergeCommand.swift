@@ -22,3 +22,7 @@ struct Merge: ParsableCommand {
                                             temporaryParent: memory.tempDir))
     }
 }
+
+extension Merge: RepeatedInputs {
+    var repeatedValues: [String] { get { parts } set { parts = newValue } }
+}

@@ -28,3 +28,7 @@ struct Stats: ParsableCommand {
         try console.emit(try statistics.run())
     }
 }
+
+extension Stats: RepeatedInputs {
+    var repeatedValues: [String] { get { inputs } set { inputs = newValue } }
+}
