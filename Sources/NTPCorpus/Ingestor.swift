@@ -12,6 +12,11 @@ public final class Ingestor {
     /// One line per input whose data was read but not all counted (undefined XML entities), for
     /// the caller to show once the input was read without error.
     public private(set) var notes: [String] = []
+    /// `notes` as shown: the first five, then one line counting the rest (a folder of thousands of
+    /// files should not print thousands of lines).
+    public var shownNotes: [String] {
+        notes.count <= 5 ? notes : Array(notes.prefix(5)) + ["… and \(notes.count - 5) more notes like these, one per file"]
+    }
     /// Bytes the counts may hold in RAM before sorted runs go to disk (`nil`: no limit, no
     /// spilling). Set before the first input; see `writeDataSet(to:)`.
     public var memoryBudget: Int?
@@ -251,19 +256,30 @@ public final class Ingestor {
                                     + (options.format == .xml ? "" : " (it was taken for XML by its .xml name)"))
         }
         let extractor = try XMLTextExtractor(selection: try xmlSelection(head, name: name), fileName: name)
+        // Wikitext's line breaks are its own; elsewhere a record cut at every line is worth a note.
+        var breaks = RecordLineBreaks()
+        let watchBreaks = processor!.boundary == .line && extractor.selection.include != XMLTextExtractor.Selection.mediawiki.include
+        let onText = { (text: UnsafeBufferPointer<UInt8>) in
+            if watchBreaks { breaks.scan(text) }
+            self.processor!.feed(text)
+        }
+        let onRecordEnd = {
+            if watchBreaks { breaks.endRecord() }
+            self.processor!.endDocument()
+        }
         var filled = initial
         while filled > 0 {
-            try extractor.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]),
-                               onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
+            try extractor.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), onText: onText, onRecordEnd: onRecordEnd)
             report(source, name)
             filled = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Self.chunkSize]))
         }
-        try extractor.finish(onText: { processor!.feed($0) }, onRecordEnd: { processor!.endDocument() })
+        try extractor.finish(onText: onText, onRecordEnd: onRecordEnd)
         processor!.endDocument()
         let skipped = extractor.undefinedEntityCount
         if skipped > 0 {
             notes.append("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
         }
+        if let note = breaks.note(name, elements: extractor.selection.include) { notes.append(note) }
         return .xml(extractor)
     }
 

@@ -69,6 +69,41 @@ final class IngestCLITests: XCTestCase {
                     with: "\(only.path): no tokens: its 1 <para> or <simpara> element holds no text once 1 undefined entity reference (e.g. &kappname;) is skipped", noFileAt: none)
     }
 
+    /// Pretty-printed XML under `--boundary line`: a record whose words are on several lines becomes
+    /// several sequences, so when most records of a file are cut that way one line says so (at most
+    /// five files by name, then a count); a break before or after all of a record's words cuts
+    /// nothing, `--boundary document` and MediaWiki's wikitext (whose lines are its own) say nothing.
+    func testRecordsCutAtLineBreaksAreReported() throws {
+        let dir = temporaryDirectory()
+        let pretty = dir.appendingPathComponent("p.xml"), tidy = dir.appendingPathComponent("t.xml")
+        try "<doc>\n<p>\n  <w>In</w>\n  <w>the</w>\n  <w>beginning</w>\n</p>\n<p>\n  <w>And</w>\n  <w>God</w>\n</p>\n<p>\n  one line\n</p>\n</doc>\n"
+            .write(to: pretty, atomically: true, encoding: .utf8)
+        try "<doc>\n<p>\n  In the beginning\n</p>\n<p>And God\nsaid</p>\n<p>one</p>\n</doc>\n".write(to: tidy, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("x.npz")
+        let base = ["--xml-element", "p", "--tokenizer", "whitespace", "--order", "2", "-o", out.path]
+        let run = try ntpsep(["ingest", pretty.path, tidy.path] + base)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, "\(pretty.path): 2 of 3 records (<p>) are cut into several sequences at line breaks inside them "
+                       + "(--boundary line); if the XML is pretty-printed, --boundary document makes each record one sequence\n")
+        // Lines: In | the | beginning | And | God | one line | In the beginning | And God | said | one: 10 sequences.
+        XCTAssertTrue(run.stdout.hasPrefix("wrote \(out.path): 24 events, "), run.stdout)
+        let document = try ntpsep(["ingest", pretty.path, "--boundary", "document"] + base)
+        XCTAssertEqual(document.stderr, "")
+        XCTAssertTrue(document.stdout.hasPrefix("wrote \(out.path): 10 events, "), document.stdout)
+        let wiki = dir.appendingPathComponent("w.xml")
+        try "<mediawiki><page><revision><text>== A ==\nfirst line\nsecond line</text></revision></page></mediawiki>\n"
+            .write(to: wiki, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ntpsep(["ingest", wiki.path, "-o", out.path]).stderr, "")
+        let copies = try (0..<7).map { k -> String in
+            let copy = dir.appendingPathComponent("c\(k).xml").path
+            try FileManager.default.copyItem(atPath: pretty.path, toPath: copy)
+            return copy
+        }
+        let many = try ntpsep(["ingest"] + copies + base)
+        XCTAssertEqual(many.stderr.split(separator: "\n").count, 6, many.stderr)
+        XCTAssertTrue(many.stderr.hasSuffix("\n… and 2 more notes like these, one per file\n"), many.stderr)
+    }
+
     /// Thousands of inputs on the command line: ArgumentParser took quadratic time over them
     /// (16,000 took 15 s before the command started). 3,000 files given with options between them
     /// are read in the order given; 20,000 arguments reach the first missing file well within 5 s.

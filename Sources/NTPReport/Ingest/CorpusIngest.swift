@@ -13,7 +13,7 @@ public enum CorpusIngest {
         ingestor.progress = ProgressReporter(enabled: progress)
         try ingestor.ingest(inputs)
         let data = try ingestor.makeDataSet()
-        if notes { ingestor.notes.forEach(note) }
+        if notes { ingestor.shownNotes.forEach(note) }
         return data
     }
 
@@ -58,12 +58,12 @@ public enum CorpusIngest {
             }
             try ingestor.ingest(request.inputs, shard: i, of: n)
             try ingestor.writePart(to: output, shards: [i], of: n)
-            if request.notes { ingestor.notes.forEach(note) }
+            if request.notes { ingestor.shownNotes.forEach(note) }
             return "wrote \(output): part \(i)/\(n) in \(clock.elapsedText)"
         }
         try ingestor.ingest(request.inputs)
         let written = try ingestor.writeDataSet(to: output)
-        if request.notes { ingestor.notes.forEach(note) }
+        if request.notes { ingestor.shownNotes.forEach(note) }
         let folder = request.temporaryParent ?? SpillFolder.systemTempFolder
         let spilled = written.spilledRuns > 0 ? " (\(written.spilledRuns) sorted runs went to \(folder))" : ""
         return "wrote \(output): \(summary(written)) in \(clock.elapsedText)\(spilled)"
