@@ -120,7 +120,7 @@ final class ConstraintGenerationLP {
             rounds += 1
             if rounds > options.maxRounds { return .failed("no decision after \(options.maxRounds) constraint-generation rounds") }
             // GLPK runs past its limit by up to one stretch of work (measured 12.5 s at 33.7 M nonzeros, whether
-            // the simplex was given 0.5 s or 26.5 s).
+            // the simplex was given about 0.5 s or 26.5 s, with limits of 4 s and 30 s).
             let reserve = Double(glp_get_num_nz(lp)) / options.weightSpaceLPNonzeroRate
             if let failure = solveSimplexRound(lp, &parm, deadline: deadline, round: rounds, seconds: &simplexSeconds, reserve: reserve) {
                 return .failed(failure)

@@ -92,8 +92,9 @@ public struct SeparabilityOptions: Sendable {
     /// Nonzeros a second that GLPK works through in the W-space LP between two looks at its clock. Each
     /// simplex is given the time left minus one such stretch (nonzeros / rate), and the LP is not built
     /// unless twice that is left. Measured on 2,000 Devil's Dictionary contexts over 203 tokens at
-    /// d = 1,000 (33.7 M nonzeros): 3.5 s to build the rows, then the simplex ran 12.7 s when given 0.5 s
-    /// and 39 s when given 26.5 s; a 10 s `--time-limit` took 25 s and a 2.8 GB peak before this bound.
+    /// d = 1,000 (33.7 M nonzeros): about 3.5 s to build the rows, then the simplex ran 12.7 s when given
+    /// about 0.5 s and 39 s when given about 26.5 s (limits 4 s and 30 s); a 10 s `--time-limit` took
+    /// 25 s and a 2.8 GB peak before this bound.
     public var weightSpaceLPNonzeroRate = 2e6
     /// Largest LP (columns = V · #used features + 1) attempted exactly; larger problems are "undecided".
     public var maxColumns = 2_000_000

@@ -217,7 +217,7 @@ public enum Sweep {
     /// trial, the certificates of the verdicts at the ends of its bracket (a W at the smallest separable
     /// d, Farkas multipliers at the largest non-separable d), named "MODEL-mM-tT-dD". Their contexts are
     /// rows of `data` for the real and the null supports alike; a null trial's file holds its redrawn
-    /// supports. Every callback is called on the calling thread.
+    /// supports and names its model (`supports_redrawn`). Every callback is called on the calling thread.
     public static func run(_ data: DataSet, options: SweepOptions, progress: ((String) -> Void)? = nil,
                            trialData: ((String, DataSet) throws -> Void)? = nil,
                            certificates: ((String, CertificateFile) throws -> Void)? = nil) throws -> SweepResult {
