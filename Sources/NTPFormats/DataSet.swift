@@ -120,22 +120,28 @@ public struct DataSet: Equatable, Sendable {
               rowOffsets.last == columns.count, columns.count == counts.count else {
             throw DataSetError.invalid("CSR arrays are inconsistent (indptr length \(rowOffsets.count), m = \(contextCount), indices \(columns.count), data \(counts.count))")
         }
-        for j in 0..<contextCount {
-            guard rowOffsets[j] <= rowOffsets[j + 1] else {
-                throw DataSetError.invalid("indptr decreases at row \(j)")
-            }
-            var previous: Int32 = -1
-            for e in rowOffsets[j]..<rowOffsets[j + 1] {
-                let c = columns[e]
-                guard c > previous, Int(c) < vocabularySize else {
-                    throw DataSetError.invalid("row \(j): column \(c) out of range or not strictly increasing (V = \(vocabularySize))")
+        // Offsets start at 0, end at the entry count and never decrease (checked row by row
+        // before the row is read), so every entry read is in range: no bounds checks needed.
+        try rowOffsets.withUnsafeBufferPointer { rowOffsets in
+        try columns.withUnsafeBufferPointer { columns in
+        try counts.withUnsafeBufferPointer { counts in
+            for j in 0..<contextCount {
+                guard rowOffsets[j] <= rowOffsets[j + 1] else {
+                    throw DataSetError.invalid("indptr decreases at row \(j)")
                 }
-                guard counts[e] > 0, counts[e] < countLimit else {
-                    throw DataSetError.invalid("row \(j): count \(counts[e]) is not positive, finite and below 2^53")
+                var previous: Int32 = -1
+                for e in rowOffsets[j]..<rowOffsets[j + 1] {
+                    let c = columns[e]
+                    guard c > previous, Int(c) < vocabularySize else {
+                        throw DataSetError.invalid("row \(j): column \(c) out of range or not strictly increasing (V = \(vocabularySize))")
+                    }
+                    guard counts[e] > 0, counts[e] < countLimit else {
+                        throw DataSetError.invalid("row \(j): count \(counts[e]) is not positive, finite and below 2^53")
+                    }
+                    previous = c
                 }
-                previous = c
             }
-        }
+        }}}
         if let v = vocabulary, v.count != vocabularySize {
             throw DataSetError.invalid("vocab has \(counted(v.count, "entry", plural: "entries")) but the matrix has \(counted(vocabularySize, "column"))")
         }

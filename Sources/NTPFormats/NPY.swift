@@ -25,19 +25,19 @@ public struct NPYArray: Equatable, Sendable {
     /// A float64 ("<f8") array; `doubles` is in the given memory order.
     public init(doubles: [Double], shape: [Int], fortranOrder: Bool = false) {
         precondition(doubles.count == elementCount(shape), "NPYArray: \(doubles.count) values for shape \(shape)")
-        self.init(descr: "<f8", shape: shape, fortranOrder: fortranOrder, data: littleEndianBytes(doubles.map { $0.bitPattern }))
+        self.init(descr: "<f8", shape: shape, fortranOrder: fortranOrder, data: littleEndianBytes(doubles))
     }
 
     /// An int32 ("<i4") array in C order.
     public init(int32: [Int32], shape: [Int]) {
         precondition(int32.count == elementCount(shape), "NPYArray: \(int32.count) values for shape \(shape)")
-        self.init(descr: "<i4", shape: shape, data: littleEndianBytes(int32.map { UInt32(bitPattern: $0) }))
+        self.init(descr: "<i4", shape: shape, data: littleEndianBytes(int32))
     }
 
     /// An int64 ("<i8") array in C order.
     public init(int64: [Int64], shape: [Int]) {
         precondition(int64.count == elementCount(shape), "NPYArray: \(int64.count) values for shape \(shape)")
-        self.init(descr: "<i8", shape: shape, data: littleEndianBytes(int64.map { UInt64(bitPattern: $0) }))
+        self.init(descr: "<i8", shape: shape, data: littleEndianBytes(int64))
     }
 
     /// A unicode array ("<U{maxlen}", UTF-32LE, NUL-padded, maxlen ≥ 1 like numpy) in C order.
@@ -203,14 +203,19 @@ private func signExtend(_ bits: UInt64, _ size: Int) -> Int64 {
     return Int64(bitPattern: bits << shift) >> Int64(shift)
 }
 
-func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: values.count * MemoryLayout<T>.size)
-    out.withUnsafeMutableBytes { raw in
-        for (i, v) in values.enumerated() {
-            raw.storeBytes(of: v.littleEndian, toByteOffset: i * MemoryLayout<T>.size, as: T.self)
+/// The values' bytes in little-endian order (numpy's `<` types): a copy of memory on
+/// little-endian hosts, each value's bytes reversed on big-endian ones.
+func littleEndianBytes<T: BitwiseCopyable>(_ values: [T]) -> [UInt8] {
+    let count = values.count * MemoryLayout<T>.size
+    return [UInt8](unsafeUninitializedCapacity: count) { bytes, initialized in
+        values.withUnsafeBytes { UnsafeMutableRawBufferPointer(bytes).copyMemory(from: $0) }
+        #if _endian(big)
+        for start in stride(from: 0, to: count, by: MemoryLayout<T>.size) {
+            bytes[start..<(start + MemoryLayout<T>.size)].reverse()
         }
+        #endif
+        initialized = count
     }
-    return out
 }
 
 /// A parsed simple (non-structured) numpy dtype string.

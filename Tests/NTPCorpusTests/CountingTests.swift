@@ -268,6 +268,37 @@ final class NGramRunsTests: XCTestCase {
         XCTAssertEqual(seen.map(\.0), reference.keys.sorted())
         XCTAssertEqual(seen.map(\.1), reference.keys.sorted().map { reference[$0]! })
     }
+
+    /// `writeDataSet` skips the last merge when `pairsAtMost` fits the budget: it must bound the
+    /// distinct keys at every point, and `mayHaveSpilled` must be set by a spill or a run that may spill.
+    func testPairsAtMostBoundsTheDistinctKeysWithoutWaitingForTheWorker() throws {
+        let runs = NGramRuns(bufferCapacity: 100)
+        var distinct = Set<UInt64>()
+        for i in 0..<1_050 {
+            let key = UInt64(i % 400)   // 400 distinct keys, each seen 2 or 3 times
+            runs.add(key); distinct.insert(key)
+            XCTAssertGreaterThanOrEqual(runs.pairsAtMost, distinct.count, "after \(i + 1) events")
+        }
+        XCTAssertFalse(runs.mayHaveSpilled)
+        let unmerged = runs.finish()
+        XCTAssertEqual(unmerged.count, 50)
+        XCTAssertEqual(runs.pairsAtMost, 400 + 100 + 50)   // the run, the last hand-off (merged), the buffer
+        runs.spillLimit = 550
+        XCTAssertTrue(runs.mayHaveSpilled)   // a merge under this limit could spill
+        runs.spillLimit = 551
+        XCTAssertFalse(runs.mayHaveSpilled)
+
+        let folder = try SpillFolder(parent: NSTemporaryDirectory())
+        defer { folder.remove() }
+        let spilling = NGramRuns(bufferCapacity: 100)
+        spilling.spillFolder = { folder }
+        spilling.spillLimit = 150
+        for i in 0..<300 { spilling.add(UInt64(i)) }   // the second merge reaches 200 ≥ 150 and spills
+        spilling.finish()
+        XCTAssertEqual(spilling.spilledRuns.count, 1)
+        spilling.spillLimit = .max
+        XCTAssertTrue(spilling.mayHaveSpilled)
+    }
 }
 
 final class StatisticsTests: XCTestCase {

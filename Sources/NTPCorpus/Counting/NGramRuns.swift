@@ -26,6 +26,10 @@ final class NGramRuns {
     /// `run.count` as of the last merge, for `approximateCount`: the reading thread may ask while the
     /// worker is merging, so it must not read `run` itself.
     private let mergedCount = Atomic<Int>(0)
+    /// Events handed to the worker by the latest `startMerge` (reading thread only).
+    private var handedOff = 0
+    /// Set by the worker when it began to write a run to the spill folder; read without waiting for it.
+    private let spilled = Atomic<Bool>(false)
     private var released = false
     /// Gives the folder full runs go to under a memory budget, created on the first spill
     /// (`nil`: everything stays in memory).
@@ -60,6 +64,14 @@ final class NGramRuns {
     /// Distinct n-grams merged so far plus events still buffered (for progress display).
     var approximateCount: Int { mergedCount.load(ordering: .relaxed) + buffered }
 
+    /// An upper bound on the distinct n-grams counted so far, without waiting for the worker: the
+    /// last merge's run, plus the events it may still be merging, plus the buffered ones.
+    var pairsAtMost: Int { mergedCount.load(ordering: .acquiring) + handedOff + buffered }
+
+    /// Whether a run went to disk, or may still go there in the merge under way (read without
+    /// waiting for the worker: a merge spills only once its run reaches `spillLimit`).
+    var mayHaveSpilled: Bool { spilled.load(ordering: .acquiring) || pairsAtMost >= spillLimit }
+
     @inline(__always)
     func add(_ key: UInt64) {
         assert(!released)
@@ -75,12 +87,13 @@ final class NGramRuns {
         // The worker owns `spare`, `scratch`, the runs and the spill state until it signals `idle`;
         // meanwhile this thread touches only `buffer`, `buffered` and the atomic `mergedCount`.
         let runs = WorkerShared(self), events = SharedPointer(base: spare), count = buffered, limit = spillLimit
+        handedOff = buffered
         buffered = 0
         worker.async {
             let runs = runs.value
             runs.merge(events.base, count: count)
-            runs.mergedCount.store(runs.run.count, ordering: .relaxed)
             if runs.run.count >= limit { runs.spillRun() }
+            runs.mergedCount.store(runs.run.count, ordering: .releasing)
             runs.idle.signal()
         }
     }
@@ -105,13 +118,14 @@ final class NGramRuns {
     /// worker). A failure is kept for `takeSpillError()`.
     func spillRun() {
         guard spillError == nil, run.count > 0, let folder = spillFolder else { return }
+        spilled.store(true, ordering: .releasing)
         do {
             let writer = try RunWriter(in: try folder(), stem: "counts")
             for i in 0..<run.count { try writer.append(run.keys[i], run.counts[i]) }
             try writer.close()
             spilledRuns.append(writer.path)
             run.count = 0
-            mergedCount.store(0, ordering: .relaxed)
+            mergedCount.store(0, ordering: .releasing)
         } catch {
             spillError = error
         }

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import NTPFormats
+import Synchronization
 
 /// Out-of-core counting: spilling sorted runs under `memoryBudget`, shards, and writing the
 /// data set or a part from runs on disk.
@@ -100,16 +102,36 @@ extension Ingestor {
     /// counts stayed small, this is `makeDataSet()` + `writeNPZ`; otherwise the counts are
     /// finished on disk (same bytes).
     public func writeDataSet(to path: String) throws -> DataSetSummary {
-        if let table = try finishedTable(), let budget = memoryBudget {
-            // The in-memory build needs about 60 bytes per distinct n-gram.
+        // The in-memory build needs about 60 bytes per distinct n-gram. When even an upper bound
+        // on them fits, the worker's last merge is left to overlap the vocabulary's ordering, and
+        // the last buffer to the final sort, which re-sorts every key anyway.
+        if let budget = memoryBudget, let table = try finishedTable(merging: false),
+           table.mayHaveSpilled || table.pairsAtMost * 60 + processor!.interner.approximateBytes > budget {
+            table.flush()
+            try table.takeSpillError()
             if !table.spilledRuns.isEmpty || table.run.count * 60 + processor!.interner.approximateBytes > budget {
                 return try writeDataSetFromRuns(to: path, table: table, budget: budget)
             }
         }
         let data = try makeDataSet()
-        try data.writeNPZ(to: path)
+        let summary = try Self.writing(data, to: path)
         spillFolder?.remove()
-        return DataSetSummary(data)
+        return summary
+    }
+
+    /// Writes `data` and returns its summary, computing 𝓗 on a second thread while the file is
+    /// written (the write is mostly the kernel copying into the page cache, on one thread).
+    private static func writing(_ data: DataSet, to path: String) throws -> DataSetSummary {
+        let entropy = Mutex(0.0), failure = Mutex<Error?>(nil)
+        DispatchQueue.concurrentPerform(iterations: 2) { task in
+            if task == 1 {
+                entropy.withLock { $0 = data.entropy() }
+                return
+            }
+            do { try data.writeNPZ(to: path) } catch { failure.withLock { $0 = error } }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return DataSetSummary(data, entropy: entropy.withLock { $0 })
     }
 
     /// Writes the counts as a part of shards `shards` of `shardCount` (see `CountPart`).
@@ -154,9 +176,10 @@ extension Ingestor {
         return (writer, rank)
     }
 
-    /// The packed counts with everything merged, after checking they are complete; `nil` when
-    /// the counts are in the general (unpacked) counter, which only the in-memory build takes.
-    private func finishedTable(forPart: Bool = false) throws -> NGramRuns? {
+    /// The packed counts, after checking they are complete, with everything merged unless
+    /// `merging` is false (the worker may then still be merging); `nil` when the counts are in
+    /// the general (unpacked) counter, which only the in-memory build takes.
+    private func finishedTable(forPart: Bool = false, merging: Bool = true) throws -> NGramRuns? {
         guard let p = processor else {
             if forPart { throw CorpusError.empty("no input read for this shard") }
             _ = try makeDataSet()   // throws the "no tokens" error
@@ -171,8 +194,10 @@ extension Ingestor {
             if forPart { throw CorpusError.option("\(tooMany): parts pack an n-gram into 64 bits; lower --order") }
             return nil
         }
-        table.flush()
-        try table.takeSpillError()
+        if merging {
+            table.flush()
+            try table.takeSpillError()
+        }
         return table
     }
 
@@ -217,7 +242,12 @@ extension Ingestor {
 extension DataSetSummary {
     /// The summary of a data set in memory.
     public init(_ d: DataSet) {
+        self.init(d, entropy: d.entropy())
+    }
+
+    /// The summary of a data set whose 𝓗 (`d.entropy()`) is known.
+    init(_ d: DataSet, entropy: Double) {
         self.init(events: Int64(d.eventCount), contexts: d.contextCount, vocabulary: d.vocabularySize,
-                  order: d.contextLength + 1, entropy: d.entropy())
+                  order: d.contextLength + 1, entropy: entropy)
     }
 }
