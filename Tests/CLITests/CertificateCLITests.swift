@@ -46,6 +46,32 @@ final class CertificateCLITests: XCTestCase {
                           "beta_in or beta_anchor ∉ S")
     }
 
+    /// `certificate.tie_bound` in `check --json` is the bound the ties were held to, τ·√2·‖W‖_F·max_j ‖h̄_j‖,
+    /// recomputed here in numpy from the W and H of the certificate file; the text names it too.
+    func testTieBoundIsRecomputedFromTheCertificateFile() throws {
+        let dir = temporaryDirectory()
+        // Context 0 ties tokens 0 and 1; context 1 predicts token 2. Separable with h̄ = (1, 0), (1, 2).
+        let data = try dataSet(dir, "tie", supports: [[0, 1], [2]], V: 3)
+        let h = try embedding(dir, [[1, 1], [0, 2]])
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--no-compat",
+                              "--json", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let certificate = try XCTUnwrap(json["certificate"] as? [String: Any])
+        XCTAssertEqual(certificate["kind"] as? String, "separating-W")
+        let bound = try XCTUnwrap(certificate["tie_bound"] as? Double)
+        let recomputed = try Double(python("""
+            c = np.load('\(cert.path)')
+            print(repr(float(c['tolerance'] * np.linalg.norm(c['W']) * np.sqrt(2) * np.linalg.norm(c['H'], axis=0).max())))
+            """).trimmingCharacters(in: .whitespacesAndNewlines))
+        XCTAssertEqual(bound, try XCTUnwrap(recomputed), accuracy: 1e-12 * bound)
+        XCTAssertGreaterThan(bound, 1e-9)   // ‖W‖_F > 1/(√2·max‖h̄‖) for margins ≥ 1: the bound is not τ itself
+        XCTAssertLessThanOrEqual(try XCTUnwrap(certificate["max_tie_violation"] as? Double), bound)
+        let text = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--no-compat"])
+        XCTAssertTrue(text.stdout.contains("≤ τ·scale·‖W‖_F = \(String(format: "%.2g", bound))"), text.stdout)
+    }
+
     /// The same pair as rows 1 and 3 of a five-row data set whose other rows are seen once:
     /// --min-context-count 2 keeps rows 1 and 3, and everything the report and the file name is an input row.
     func testSubsampledRunNamesInputRows() throws {

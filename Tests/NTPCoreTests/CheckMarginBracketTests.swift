@@ -81,4 +81,19 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertNil(none.weights)
         XCTAssertEqual(none.norm / full.norm, 1, accuracy: 1e-4)
     }
+
+    /// Above `marginTieLimit` ties the hook leaves the minimum-norm point out (its tie Gram would take
+    /// most of the time limit) and the margin comes from `MaxMarginSolver`; at the limit it is used.
+    func testMaxMarginHookLeavesLargeTieGramsToTheSolver() throws {
+        let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
+        let ties = (0..<data.contextCount).reduce(0) { $0 + max(0, data.supportSize($1) - 1) }
+        XCTAssertGreaterThan(ties, 1)
+        let atLimit = try XCTUnwrap(CheckHooks.standard(marginTieLimit: ties).maxMarginNorm)(data, features)
+        XCTAssertNotNil(atLimit.weights)
+        XCTAssertTrue(atLimit.upper.isFinite)
+        let over = try XCTUnwrap(CheckHooks.standard(marginTieLimit: ties - 1).maxMarginNorm)(data, features)
+        XCTAssertNil(over.weights)
+        XCTAssertEqual(over.upper, .infinity)
+        XCTAssertEqual(over.norm / atLimit.norm, 1, accuracy: 1e-4)
+    }
 }

@@ -6,6 +6,9 @@ public struct CertificateCheck: Codable, Equatable, Sendable {
     public var minMargin: Double
     /// Separating: the largest |ℓ_z − ℓ_a| over in-support pairs. Farkas: unused (0).
     public var maxTieViolation: Double
+    /// Separating: the largest tie violation accepted, τ·√2·‖W‖_F·max_j ‖h̄_j‖ (`Separability`'s
+    /// scale). Farkas: nil.
+    public var tieBound: Double? = nil
     /// Farkas: ‖Σ α C + Σ β T‖_F. Separating: unused (0).
     public var residualNorm: Double
     /// Farkas: residualNorm / (Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F + Σ |β_{j,z}| ‖(e_z − e_a) h̄_jᵀ‖_F), the size of

@@ -7,6 +7,8 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
     /// Separating W: smallest margin (≈ 1) and largest tie violation.
     public var minMargin: Double?
     public var maxTieViolation: Double?
+    /// Separating W: the largest tie violation accepted, τ·√2·‖W‖_F·max_j ‖h̄_j‖.
+    public var tieBound: Double?
     /// Farkas: ‖Σ α C + Σ β T‖_F and its value relative to Σ α ‖C‖_F + Σ |β| ‖T‖_F.
     public var residualNorm: Double?
     public var relativeResidual: Double?
@@ -26,7 +28,7 @@ public struct CertificateSummary: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case kind, verified, reason, lp, method
-        case minMargin = "min_margin", maxTieViolation = "max_tie_violation", residualNorm = "residual_norm"
+        case minMargin = "min_margin", maxTieViolation = "max_tie_violation", tieBound = "tie_bound", residualNorm = "residual_norm"
         case relativeResidual = "relative_residual", normLowerBound = "norm_lower_bound"
         case marginMultipliers = "margin_multipliers", tieMultipliers = "tie_multipliers", firstOrder = "first_order"
     }

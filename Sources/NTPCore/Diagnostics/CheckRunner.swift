@@ -213,7 +213,7 @@ public enum CheckRunner {
                                    lp: r.lp, firstOrder: r.firstOrder, reason: r.reason, method: r.method)
         if r.separating != nil, let k = r.check {
             s.kind = "separating-W"; s.verified = k.valid
-            s.minMargin = k.minMargin; s.maxTieViolation = k.maxTieViolation
+            s.minMargin = k.minMargin; s.maxTieViolation = k.maxTieViolation; s.tieBound = k.tieBound
         } else if let f = r.farkas, let k = r.check {
             s.kind = "farkas"; s.verified = k.valid
             s.residualNorm = k.residualNorm; s.relativeResidual = k.relativeResidual

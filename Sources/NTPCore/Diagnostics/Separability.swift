@@ -392,7 +392,7 @@ public enum Separability {
         else if !(maxTie <= tieBound) {
             failure = "tie violation \(maxTie) exceeds τ·√2·‖W‖·max‖h̄‖ = \(tieBound)"
         }
-        return CertificateCheck(valid: failure == nil, minMargin: minMargin, maxTieViolation: maxTie,
+        return CertificateCheck(valid: failure == nil, minMargin: minMargin, maxTieViolation: maxTie, tieBound: tieBound,
                                 residualNorm: 0, relativeResidual: 0, failure: failure)
     }
 

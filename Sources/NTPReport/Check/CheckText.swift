@@ -17,7 +17,7 @@ enum CheckText {
         let c = r.certificate
         switch r.verdict {
         case "separable":
-            row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
+            row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)) ≤ τ·scale·‖W‖_F = \(general(c.tieBound ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
         case "not-separable":
             row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); α on \(counted(r.involvedContextCount, "context", number: grouped)))")
         case "at-threshold":
