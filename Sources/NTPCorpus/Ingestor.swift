@@ -177,7 +177,7 @@ public final class Ingestor {
             let order = bytes[0] == 0 ? "BE" : "LE"
             throw CorpusError.input(name, "UTF-32\(order) text (byte order mark at byte 0); convert it with iconv -f UTF-32 -t UTF-8")
         }
-        if filled >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)) {
+        if FormatSniffer.hasUTF16ByteOrderMark(head) {
             throw CorpusError.input(name, "UTF-16 text (byte order mark at byte 0); convert it with iconv -f UTF-16 -t UTF-8, or read XML with --format xml")
         }
         if let order = Self.utf16WithoutBOM(UnsafeBufferPointer(start: bytes, count: min(filled, 4096))) {

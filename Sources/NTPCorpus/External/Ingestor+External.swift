@@ -77,7 +77,7 @@ extension Ingestor {
             case .u16, .u32: return "a token id stream (.bin)"
             case .xml: return "XML"
             case .text, .auto:
-                if b.starts(with: [0xFF, 0xFE]) || b.starts(with: [0xFE, 0xFF]) || utf16WithoutBOM(b) != nil { return "UTF-16 text" }
+                if FormatSniffer.hasUTF16ByteOrderMark(b) || utf16WithoutBOM(b) != nil { return "UTF-16 text" }
                 return nil
             }
         }

@@ -75,12 +75,18 @@ enum FormatSniffer {
         return nil
     }
 
+    /// Whether the bytes start with a UTF-16 byte order mark (FF FE or FE FF; also the start of a
+    /// UTF-32LE one, which callers test first where it matters).
+    static func hasUTF16ByteOrderMark(_ head: UnsafeBufferPointer<UInt8>) -> Bool {
+        head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF])
+    }
+
     /// Where a document that cannot be XML shows it: the line and column (1-based, in bytes, as
     /// libxml2 counts them) and the byte of the first character after a UTF-8 byte order mark and
     /// white space when that is not '<'. Nil when it is '<', when the head is blank, or for UTF-16
     /// and UTF-32 (a byte order mark, or NUL first: left to libxml2).
     static func nonMarkupStart(_ head: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int, byte: UInt8)? {
-        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return nil }
+        if hasUTF16ByteOrderMark(head) { return nil }
         var i = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var line = 1, lineStart = i
         while i < head.count, isASCIIWhitespace(head[i]) {
