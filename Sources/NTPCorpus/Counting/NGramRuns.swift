@@ -85,7 +85,7 @@ final class NGramRuns {
         idle.wait()
         swap(&buffer, &spare)
         // The worker owns `spare`, `scratch`, the runs and the spill state until it signals `idle`;
-        // meanwhile this thread touches only `buffer`, `buffered` and the atomic `mergedCount`.
+        // meanwhile this thread touches only `buffer`, `buffered`, `handedOff` and the atomics.
         let runs = WorkerShared(self), events = SharedPointer(base: spare), count = buffered, limit = spillLimit
         handedOff = buffered
         buffered = 0
