@@ -313,4 +313,29 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(s.largestSupports.map(\.context), ["a", "<s>"])   // k = 2 both; count 3 before 2
         XCTAssertEqual(try CorpusStatistics(d, largest: 0).largestSupports.count, 0)
     }
+
+    /// An id stream 1 2 3 1 2 4 (u16, --boundary none) at order 3 has the events 12→3, 23→1, 31→2,
+    /// 12→4; its order-2 marginal has 4 events, while counting at order 2 also has 1→2 first: 5.
+    /// So the derived row is flagged inexact; with `<s>` padding it equals the direct count, flagged exact.
+    func testDerivedOrdersAreFlaggedExactOnlyWithPadding() throws {
+        let ids: [UInt16] = [1, 2, 3, 1, 2, 4]
+        let stream = temporaryFile(ids.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, suffix: ".bin")
+        let trigram = try ingest([stream]) { $0.format = .u16; $0.order = 3 }
+        let unpadded = try CorpusStatistics(trigram, largest: 0, orders: [2, 3])
+        XCTAssertEqual(unpadded.orders?.first?.contexts, 3)   // 2, 3, 1
+        XCTAssertEqual(try trigram.marginalized(toContextLength: 1).eventCount, 4)
+        XCTAssertEqual(try ingest([stream]) { $0.format = .u16; $0.order = 2 }.eventCount, 5)
+        XCTAssertEqual(unpadded.ordersExact, false)
+        XCTAssertEqual(try CorpusStatistics(trigram, largest: 0, orders: [3]).ordersExact, true)
+        XCTAssertNil(try CorpusStatistics(trigram, largest: 0).ordersExact)
+
+        let text = temporaryFile("a b a\nb a\n")
+        let padded = try CorpusStatistics(try ingest([text]) { $0.order = 3 }, largest: 0, orders: [1, 2, 3])
+        XCTAssertEqual(padded.ordersExact, true)
+        XCTAssertEqual(padded.orders?[1].entropy ?? .nan,
+                       try ingest([text]) { $0.order = 2 }.entropy(), accuracy: 1e-15)
+        var anonymous = try ingest([text]) { $0.order = 3 }
+        anonymous.optionsJSON = nil   // a scipy file without options: padding unknown
+        XCTAssertEqual(try CorpusStatistics(anonymous, largest: 0, orders: [2]).ordersExact, false)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NTPFormats
 
 /// The numbers `ntpsep stats` reports about a data set.
@@ -40,13 +41,18 @@ public struct CorpusStatistics: Codable, Equatable {
     public var singleSupportEventShare: Double
     public var largestSupports: [Support]
     public var orders: [OrderRow]?
+    /// With `orders`: whether every row equals counting the corpus at that order directly. True when
+    /// the data set's options record `<s>` padding (boundary line, sentence or document), or when only
+    /// its own order is asked; false without padding (boundary none: a shorter context length misses
+    /// the first events of every sequence) or when the file records no options.
+    public var ordersExact: Bool?
 
     enum CodingKeys: String, CodingKey {
         case events, contexts, vocabulary, order, entropy, entropyBits = "entropy_bits", meanSupport = "mean_support"
         case supportHistogram = "support_histogram", supportQuantiles = "support_quantiles"
         case singleSupportContextShare = "single_support_context_share"
         case singleSupportEventShare = "single_support_event_share"
-        case largestSupports = "largest_supports", orders
+        case largestSupports = "largest_supports", orders, ordersExact = "orders_exact"
     }
 
     /// Computes the statistics; `orders` (each ≤ the data set's order) adds the per-order table.
@@ -119,7 +125,16 @@ public struct CorpusStatistics: Codable, Equatable {
                                 meanSupport: Double(m.storedCount) / Double(m.contextCount),
                                 singleSupportContextShare: single.contexts, singleSupportEventShare: single.events)
             }
+            ordersExact = Self.isPadded(d) || requested.allSatisfy { $0 == order }
         }
+    }
+
+    /// Whether the data set's recorded options say its sequences were padded with `<s>` … `</s>`.
+    static func isPadded(_ d: DataSet) -> Bool {
+        struct Recorded: Decodable { var boundary: String? }
+        guard let text = d.optionsJSON,
+              let boundary = try? JSONDecoder().decode(Recorded.self, from: Data(text.utf8)).boundary else { return false }
+        return boundary != "none" && boundary != "auto"
     }
 
     /// Share of contexts with one next token (support k_j = 1), and of the events after them.

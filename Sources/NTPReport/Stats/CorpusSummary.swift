@@ -71,6 +71,10 @@ public struct StatisticsOutcome: CommandReport {
                              + (fixed(100 * r.singleSupportContextShare, 1) + "%").padded(9, .right)
                              + (fixed(100 * r.singleSupportEventShare, 1) + "%").padded(8, .right))
             }
+            if s.ordersExact == false {
+                lines.append("  (orders below \(s.order) are marginals of the order-\(s.order) counts: without <s> padding (--boundary none,")
+                lines.append("  or no options recorded) they miss the first events of each sequence; ingest at that order to count them)")
+            }
         }
         return lines.joined(separator: "\n")
     }
