@@ -16,9 +16,19 @@ public func defaultCorpus() throws -> String {
     throw UserError("the default corpus \(relative) was not found: run corpora/fetch.sh default in the ntpsep checkout, or name a corpus")
 }
 
-/// A folder-friendly name for the inputs.
+/// A folder-friendly name for the inputs: one input's file name without its extensions; several
+/// inputs' deepest common folder (`…/krusader/*.docbook` → "krusader"), else the first one's name
+/// and how many more.
 public func corpusName(_ inputs: [String]) -> String {
-    var base = URL(fileURLWithPath: inputs[0]).lastPathComponent
-    for ext in [".gz", ".bz2", ".txt", ".xml", ".bin", ".npy"] where base.hasSuffix(ext) { base.removeLast(ext.count) }
-    return base.isEmpty ? "corpus" : base
+    func stem(_ path: String) -> String {
+        var base = URL(fileURLWithPath: path).lastPathComponent
+        for ext in [".gz", ".bz2", ".txt", ".xml", ".bin", ".npy"] where base.hasSuffix(ext) { base.removeLast(ext.count) }
+        return base.isEmpty ? "corpus" : base
+    }
+    guard inputs.count > 1 else { return stem(inputs.first ?? "") }
+    let folders = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().pathComponents }
+    var common = folders[0]
+    for folder in folders.dropFirst() { common = Array(zip(common, folder).prefix { $0 == $1 }.map(\.0)) }
+    if common.count > 1, let last = common.last { return last }
+    return "\(stem(inputs[0]))-and-\(inputs.count - 1)-more"
 }

@@ -56,7 +56,7 @@ enum WeightsOutput: OutputRole {
 
 /// analyze's folder.
 enum AnalysisFolder: OutputRole {
-    static let help = "Output folder (default: ./ntpsep-out/NAME)."
+    static let help = "Output folder (default: ./ntpsep-out/NAME, NAME the corpus file without its extension, or the folder that holds all the inputs)."
     static let isRequired = false
 }
 
