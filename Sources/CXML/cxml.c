@@ -13,6 +13,8 @@
 #include <string.h>
 
 enum { KIND_PLAIN = 0, KIND_SELECTED = 1, KIND_EXCLUDED = 2, KIND_MILESTONE = 3 };
+/* Open milestone ranges whose element is remembered (deeper ones are counted only). */
+#define MILESTONE_NAMES 64
 
 #define OUT_CAP 65536
 #define SEEN_CAP 12         /* element names kept for "elements seen" */
@@ -55,6 +57,9 @@ struct cxml_extractor {
     int64_t selected;           /* open selected elements + open milestone ranges */
     int64_t excluded;           /* open excluded elements */
     int64_t milestones;         /* open milestone ranges */
+    const xmlChar *milestone_names[MILESTONE_NAMES]; /* element of each open range, innermost last (dict pointers) */
+    int64_t unclosed_milestones; /* ranges that met no eID: ended at the next sID of their element, or at the end */
+    char first_unclosed[128];   /* the element of the first such range */
     int seen_element;           /* any start tag parsed (distinguishes an empty document) */
     int64_t selected_seen;      /* selected elements and milestone ranges opened so far */
     const xmlChar *seen[SEEN_CAP]; /* distinct element names before the first selected one (dict pointers) */
@@ -158,7 +163,17 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         for (int i = 0; i < nb_attributes; i++) {
             const xmlChar *a = attributes[5 * i];
             if (a == x->sid) {
+                /* Milestones of one element do not nest (an OSIS verse never holds a verse): an open
+                   range of this element lost its eID, and this sID ends it. */
+                if (x->milestones > 0 && x->milestones <= MILESTONE_NAMES
+                    && x->milestone_names[x->milestones - 1] == localname) {
+                    if (!x->first_unclosed[0]) snprintf(x->first_unclosed, sizeof x->first_unclosed, "%s", (const char *)localname);
+                    x->unclosed_milestones++;
+                    x->milestones--;
+                    if (--x->selected == 0) record_end(x);
+                }
                 if (x->selected > 0) space(x);
+                if (x->milestones < MILESTONE_NAMES) x->milestone_names[x->milestones] = localname;
                 x->milestones++;
                 x->selected++;
                 x->selected_seen++;
@@ -482,6 +497,9 @@ int32_t cxml_feed(cxml_extractor *x, const uint8_t *bytes, int64_t length, int32
         }
         if (!x->failed && x->milestones > 0) {
             /* a milestone range without its eID: keep its text as a record */
+            if (!x->first_unclosed[0])
+                snprintf(x->first_unclosed, sizeof x->first_unclosed, "%s", (const char *)x->milestone_names[0]);
+            x->unclosed_milestones += x->milestones;
             x->milestones = 0;
             x->selected = 0;
             record_end(x);
@@ -506,6 +524,8 @@ int32_t cxml_error_is_limit(const cxml_extractor *x) { return x->failed && x->er
 int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
 int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }
 const char *cxml_first_undefined_entity(const cxml_extractor *x) { return x->first_undefined; }
+int64_t cxml_unclosed_milestone_count(const cxml_extractor *x) { return x->unclosed_milestones; }
+const char *cxml_first_unclosed_milestone(const cxml_extractor *x) { return x->first_unclosed; }
 int64_t cxml_selected_count(const cxml_extractor *x) { return x->selected_seen; }
 
 int32_t cxml_seen_elements(const cxml_extractor *x, char *out, int32_t capacity) {

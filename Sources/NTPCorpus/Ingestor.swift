@@ -279,6 +279,10 @@ public final class Ingestor {
         if skipped > 0 {
             notes.append("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
         }
+        let unclosed = extractor.unclosedMilestones
+        if unclosed.count > 0 {
+            notes.append("\(name): \(counted(unclosed.count, "<\(unclosed.element ?? "?")> milestone range")) (sID) had no eID; \(unclosed.count == 1 ? "it" : "each") ended at the next sID of its element, or at the end of the file")
+        }
         if let note = breaks.note(name, elements: extractor.selection.include) { notes.append(note) }
         return .xml(extractor)
     }

@@ -36,7 +36,9 @@ public struct XMLExtractionError: Error, CustomStringConvertible {
 ///   subtree is skipped entirely, even selected elements inside it).
 /// * Milestones: an included element with an `sID` attribute opens a range that an included
 ///   element with an `eID` attribute closes (OSIS `<verse sID="…"/> … <verse eID="…"/>`); the
-///   range is selected like an element. A range still open at the end of input is one record.
+///   range is selected like an element. Ranges of one element do not nest: an sID while a range of
+///   its element is open ends that range (its eID is missing). A range still open at the end of
+///   input is one record. Both are counted in `unclosedMilestones`.
 /// * Every element start/end inside selected text delivers one " " (element boundaries separate
 ///   words); nested selected elements deliver their text once; `onRecordEnd` fires when the
 ///   outermost selected element (or milestone range) closes.
@@ -86,6 +88,12 @@ public final class XMLTextExtractor {
 
     /// References to undeclared entities skipped so far (they produced no text).
     public var undefinedEntityCount: Int { Int(cxml_undefined_entity_count(handle)) }
+    /// Milestone ranges (sID) that met no eID, and the element of the first: each ended at the next
+    /// sID of its element, or at the end of the document (0, nil when there is none).
+    public var unclosedMilestones: (count: Int, element: String?) {
+        let name = String(cString: cxml_first_unclosed_milestone(handle))
+        return (Int(cxml_unclosed_milestone_count(handle)), name.isEmpty ? nil : name)
+    }
     /// The name of the first undeclared entity referenced (nil when there is none).
     public var firstUndefinedEntity: String? {
         let name = String(cString: cxml_first_undefined_entity(handle))

@@ -80,6 +80,24 @@ final class XMLTextExtractorTests: XCTestCase {
                        [" In the beginning   God  created.  ", "And the earth", "Thus   the heavens"])
     }
 
+    /// QA: a verse sID without its eID made the rest of the file one record, titles outside verses
+    /// included. Verses do not nest, so the next verse's sID ends it; a range open at the end ends
+    /// there. Both are counted, and a chapter milestone around verses still nests.
+    func testAMilestoneWithoutItsEndIDEndsAtTheNextStartOfItsElement() throws {
+        let xml = "<osis><verse sID=\"a\"/>alpha<verse sID=\"b\"/>beta<verse eID=\"b\"/><title>TITLE</title>"
+            + "<verse sID=\"c\"/>gamma<verse eID=\"c\"/><title>OUT</title><verse sID=\"d\"/>delta</osis>"
+        let (records, x) = try extract(Array(xml.utf8), .init(include: ["verse"]))
+        XCTAssertEqual(records, ["alpha", "beta", "gamma", "delta "])   // </osis> ends inside d: a space
+        XCTAssertEqual(x.unclosedMilestones.count, 2)   // a (ended at b's sID) and d (at the end)
+        XCTAssertEqual(x.unclosedMilestones.element, "verse")
+        let nested = "<osis><chapter sID=\"1\"/><verse sID=\"a\"/>alpha<verse eID=\"a\"/>"
+            + "<verse sID=\"b\"/>beta<verse eID=\"b\"/><chapter eID=\"1\"/></osis>"
+        let (chapter, y) = try extract(Array(nested.utf8), .init(include: ["chapter", "verse"]))
+        XCTAssertEqual(chapter, [" alpha  beta "])
+        XCTAssertEqual(y.unclosedMilestones.count, 0)
+        XCTAssertNil(y.unclosedMilestones.element)
+    }
+
     func testDocBookPresetNestedParasCountOnce() throws {
         let db = """
             <book><bookinfo><title>T</title></bookinfo><chapter><para>Hello <emphasis>world</emphasis>.</para>\
