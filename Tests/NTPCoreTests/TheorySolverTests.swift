@@ -201,3 +201,36 @@ final class TheorySolverTests: XCTestCase {
         XCTAssertLessThan(maxAbsDiff(ma.weights, mb.weights), 1e-7)
     }
 }
+
+/// QA: with d < m the log-odds system is incompatible, and through G = HᵀH CGLS's support-coordinate
+/// iterate grew along c's part outside the range of 𝓐*, which leaked into W*: relative residual 22
+/// where W = 0 has 1 (m = 30, V = 12, d = 5; here supports of 2–5 tokens and d = 4). W* must be the minimum-norm least-squares solution of
+/// the dense reference whichever way 𝓝 is applied.
+final class IncompatibleFinitePartTests: XCTestCase {
+    func testFinitePartIsTheMinimumNormLeastSquaresSolutionForEveryOperator() throws {
+        for seed in [UInt64(0), 1, 2, 3] {
+            var rng = SeededGenerator(seed: seed)
+            let (m, V, d) = (30, 12, 4)   // Σ (k_j − 1) ≈ 75 tie equations against V·d = 48 unknowns
+            let rows: [[Int: Double]] = (0..<m).map { _ in
+                let k = 2 + Int(rng.next() % 4)
+                var row: [Int: Double] = [:]
+                while row.count < k { row[Int(rng.next() % UInt64(V))] = Double(1 + rng.next() % 5) }
+                return row
+            }
+            let data = makeData(V: V, rows: rows)
+            let h = (0..<(d * m)).map { _ in rng.nextGaussian() }
+            let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense(h))
+            let ref = TheoryReference(data: data, h: h, d: d)
+            let wStarRef = ref.finitePart()
+            let target = ref.c.flatMap { $0 }
+            let resRef = refNorm(zip(ref.logOdds(wStarRef), target).map { $0 - $1 }) / refNorm(target)
+            XCTAssertGreaterThan(resRef, 1e-3, "seed \(seed): incompatible, as d < m")
+            for (gramLimit, blockLimit) in [(DataSubspace.defaultGramLimit, DataSubspace.blockLimit), (DataSubspace.defaultGramLimit, 0), (0, 0)] {
+                let s = try DataSubspace(data: data, features: features, gramLimit: gramLimit, blockLimit: blockLimit)
+                let star = s.solveFinitePart()
+                XCTAssertEqual(star.relativeResidual, resRef, accuracy: 1e-9 * max(1, resRef), "seed \(seed) G \(gramLimit) blocks \(blockLimit)")
+                XCTAssertLessThan(maxAbsDiff(star.weights, wStarRef), 1e-7 * max(1, refNorm(wStarRef)), "seed \(seed) G \(gramLimit) blocks \(blockLimit)")
+            }
+        }
+    }
+}
