@@ -5,7 +5,8 @@ usage: verify_certificate.py CERT.npz [DATA.npz]
 
 Prints one line, VALID or INVALID with the measured numbers, and exits 0 (valid) or 1; a file of
 an undecided verdict holds no certificate: UNDECIDED, exit code 3 (2: the file cannot be read).
-With DATA.npz (the data set given to check) it also checks that `rows` are rows of it and that
+With DATA.npz (the data set given to check: any scipy.sparse.save_npz file ntpsep reads, csr, csc
+or coo, compressed or not, read here with numpy alone) it also checks that `rows` are rows of it and that
 the stored supports are theirs; for a sweep's null-model trial (member `supports_redrawn`) only the
 rows and V, since its supports were redrawn. Members and tolerances: README.md, "Certificates anyone can check with numpy".
 
@@ -14,7 +15,8 @@ Separating W: logits L = W h̄_k per context k of `rows`, anchor a = smallest to
   scale = ‖W‖_F · √2 · max_k ‖h̄_k‖.
 Farkas α, β: R = Σ α (e_in − e_out) h̄ᵀ + Σ β (e_in − e_anchor) h̄ᵀ must vanish:
   α ≥ 0, |Σα − 1| ≤ 1e-6, in/anchor ∈ S, out ∉ S, and
-  ‖R‖_F ≤ τ · (Σ α ‖(e_in − e_out) h̄ᵀ‖_F + Σ |β| ‖(e_in − e_anchor) h̄ᵀ‖_F).
+  ‖R‖_F ≤ τ · (Σ α ‖(e_in − e_out) h̄ᵀ‖_F + Σ |β| ‖(e_in − e_anchor) h̄ᵀ‖_F)
+  (R = 0 exactly is valid even when every term has size 0, h̄ = 0: relative residual 0, as in ntpsep).
 """
 import sys
 import numpy as np
@@ -40,39 +42,56 @@ def embedding(c):
     return c['H_indptr'], c['H_indices'], c['H_data'], int(c['H_shape'][0])
 
 
-def logits(c, H, V, k0, k1):
-    """The V × (k1 − k0) logits W h̄_k of contexts k0..k1−1."""
+def logits(c, H, V, k0, k1, support):
+    """Logits W h̄_k of contexts k0..k1−1 and the tokens they are for (None: all V, in order).
+
+    Dense W: the V × (k1 − k0) matrix product. Sparse W (CSC): only the tokens W touches on these
+    contexts' features, or that are in `support`, get a row (sorted); every other token has logit 0,
+    so nothing V-sized is allocated."""
     Hp, Hi, Hx, d = H
     f, x = Hi[Hp[k0]:Hp[k1]], Hx[Hp[k0]:Hp[k1]]
     k = np.repeat(np.arange(k1 - k0), np.diff(Hp[k0:k1 + 1]))
     if 'W' in c:                                      # dense W: one matrix product
         Hb = np.zeros((d, k1 - k0))
         Hb[f, k] = x
-        return c['W'] @ Hb
+        return c['W'] @ Hb, None
     Wp, Wi, Wx = c['W_indptr'], c['W_indices'], c['W_data']
     n = Wp[f + 1] - Wp[f]                             # sparse W (CSC): join on the feature f
     e = ragged(Wp[f], n)
-    L = np.zeros((V, k1 - k0))
-    np.add.at(L, (Wi[e], np.repeat(k, n)), Wx[e] * np.repeat(x, n))
-    return L
+    tokens, row = np.unique(np.concatenate([Wi[e], support]), return_inverse=True)
+    L = np.zeros((len(tokens), k1 - k0))
+    np.add.at(L, (row.ravel()[:len(e)], np.repeat(k, n)), Wx[e] * np.repeat(x, n))
+    return L, tokens
 
 
 def check_separating(c, H, S, V, tau):
     Sp, Si = S
     n = len(c['rows'])
     Hp, Hi, Hx, _ = H
+    if Si.size and (Si.min() < 0 or Si.max() >= V):
+        return False, f"support token out of range 0..{V - 1}"
+    if 'W' not in c and c['W_indices'].size and (c['W_indices'].min() < 0 or c['W_indices'].max() >= V):
+        return False, f"W_indices holds a token out of range 0..{V - 1}"
     hnorm = np.sqrt(np.bincount(np.repeat(np.arange(n), np.diff(Hp)), Hx ** 2, minlength=n)).max()
     scale = np.linalg.norm(c['W'] if 'W' in c else c['W_data']) * np.sqrt(2) * hnorm
     margin, tie = np.inf, 0.0
-    block = max(1, (1 << 22) // V)
+    # About 4 M logits per block: V per context for a dense W; for a sparse W at most the tokens W
+    # and the supports touch (a one-hot W on V = 2^31 − 1 needs a few numbers, not 16 GB).
+    rows_per_context = V if 'W' in c else max(1, min(V, len(c['W_data']) + len(Si)))
+    block = max(1, (1 << 22) // rows_per_context)
     for k0 in range(0, n, block):
         k1 = min(n, k0 + block)
-        L = logits(c, H, V, k0, k1)
+        L, tokens = logits(c, H, V, k0, k1, Si[Sp[k0]:Sp[k1]])
         cols = np.arange(k1 - k0)
+        z, a = Si[Sp[k0]:Sp[k1]], Si[Sp[k0:k1]]       # support tokens; anchors: smallest support token
+        if tokens is not None:                        # rows of L are `tokens`; the rest have logit 0
+            z, a = np.searchsorted(tokens, z), np.searchsorted(tokens, a)
         inside = np.zeros(L.shape, bool)
-        inside[Si[Sp[k0]:Sp[k1]], np.repeat(cols, np.diff(Sp[k0:k1 + 1]))] = True
-        La = L[Si[Sp[k0:k1]], cols]                   # anchor logit: smallest support token
+        inside[z, np.repeat(cols, np.diff(Sp[k0:k1 + 1]))] = True
+        La = L[a, cols]
         margin = min(margin, np.where(inside, np.inf, La - L).min())
+        if tokens is not None and len(tokens) < V:    # an untouched token v ∉ S_k: L_a − 0
+            margin = min(margin, La.min())
         tie = max(tie, np.where(inside, np.abs(L - La), 0).max())
     ok = margin >= 1 - tau * scale and tie <= tau * scale
     return ok, (f"separating W on {counted(n, 'context')}: min margin {margin:.12g} (need ≥ 1 − τ·scale = {1 - tau * scale:.12g}), "
@@ -114,17 +133,104 @@ def check_farkas(c, H, S, V, tau):
     hnorm = np.sqrt(np.bincount(np.repeat(np.arange(n), np.diff(Hp)), Hx ** 2, minlength=n))
     size = np.sum(np.abs(w) * np.sqrt(2) * (p != q) * hnorm[k])
     residual = np.linalg.norm(R)
-    rel = residual / size if size > 0 else np.inf
+    # As ntpsep's verifier: R = 0 exactly is valid even when every term has size 0 (h̄_j = 0).
+    rel = residual / size if size > 0 else (0.0 if residual == 0 else np.inf)
     ok = abs(a.sum() - 1) <= 1e-6 and rel <= tau
     return ok, (f"Farkas α on {counted(len(a), 'pair')}, β on {counted(len(b), 'tie')}, {counted(n, 'context')}: Σα = {a.sum():.12g}, "
                 f"‖R‖_F = {residual:.3g}, relative residual {rel:.3g} (need ≤ τ = {tau:.3g})")
 
 
-def check_data(c, S, V, path):
+class Unreadable(Exception):
+    """A file that cannot be read (exit code 2); the message is one line."""
+
+
+def one_line(e):
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def read_data(path):
+    """DATA.npz as ntpsep reads it: shape (m, V) and CSR (indptr, indices) with sorted columns.
+
+    Any scipy.sparse.save_npz file, compressed or not, in csr, csc or coo (`row`/`col` or `coords`),
+    with numpy alone. As ntpsep, a (row, column) pair stored twice and a count that is not positive,
+    finite and below 2^53 (explicit zeros included) are refused: such a file is not a data set ntpsep
+    checks, so no certificate is of it."""
+    try:
+        z = np.load(path)
+        if not hasattr(z, 'files'):
+            raise Unreadable("not an .npz archive")
+        members = {k: z[k] for k in z.files}
+    except Unreadable:
+        raise
+    except Exception as e:
+        raise Unreadable(one_line(e))
+    def need(name):
+        if name not in members:
+            raise Unreadable(f"no member '{name}': not a scipy.sparse.save_npz data set")
+        return members[name]
+    def ints(name, a=None):
+        a = need(name) if a is None else a
+        if a.dtype.kind not in 'iu':
+            raise Unreadable(f"'{name}' holds {a.dtype}, expected integers")
+        return a.astype(np.int64).ravel()
+    fmt = need('format')
+    fmt = fmt.item().decode() if fmt.dtype.kind == 'S' else str(fmt.item()) if fmt.size == 1 else ''
+    shape = ints('shape')
+    if shape.size != 2 or shape.min() < 0:
+        raise Unreadable(f"'shape' must hold two non-negative numbers, found {shape.tolist()}")
+    m, V = int(shape[0]), int(shape[1])
+    if fmt in ('bsr', 'dia'):
+        raise Unreadable(f"sparse format '{fmt}' is not supported (nor by ntpsep); convert with .tocsr() before save_npz")
+    if fmt not in ('csr', 'csc', 'coo'):
+        raise Unreadable(f"unknown sparse format '{fmt}' (expected csr, csc or coo)")
+    x = need('data')
+    if x.dtype.kind not in 'biuf':
+        raise Unreadable(f"'data' holds {x.dtype}, expected counts")
+    x = x.astype(np.float64).ravel()
+    if x.size == 0:
+        raise Unreadable("holds no counts ('data' is empty)")
+    bad = np.flatnonzero(~((x > 0) & (x < 2.0 ** 53)))
+    if bad.size:
+        raise Unreadable(f"'data'[{bad[0]}] = {x[bad[0]]} is not a count (positive, finite, below 2^53); ntpsep refuses it too")
+    if fmt in ('csr', 'csc'):
+        ip, ix = ints('indptr'), ints('indices')
+        major, minor = (m, V) if fmt == 'csr' else (V, m)
+        if ip.size != major + 1 or ix.size != x.size or ip[0] != 0 or ip[-1] != ix.size or np.any(np.diff(ip) < 0):
+            raise Unreadable(f"'indptr' ({ip.size} entries) and 'indices' ({ix.size}) are not a {fmt} matrix of shape ({m}, {V}) "
+                             f"with {x.size} entries")
+        if ix.size and (ix.min() < 0 or ix.max() >= minor):
+            raise Unreadable(f"'indices' holds an index outside 0..{minor - 1}")
+        if fmt == 'csr':                              # canonical (scipy's usual output): as stored
+            starts = np.zeros(ix.size, bool)
+            starts[ip[:-1][ip[:-1] < ix.size]] = True
+            if np.all(np.diff(ix)[~starts[1:]] > 0):
+                return m, V, ip, ix
+        major_of = np.searchsorted(ip, np.arange(ix.size), side='right') - 1   # nnz-sized, not V-sized
+        r, col = (major_of, ix) if fmt == 'csr' else (ix, major_of)
+    else:                                             # coo
+        if 'row' in members or 'coords' not in members:
+            r, col = ints('row'), ints('col')
+        else:
+            xy = need('coords')
+            if xy.ndim != 2 or xy.shape[0] != 2:
+                raise Unreadable(f"'coords' must have shape (2, nnz), found {xy.shape}")
+            r, col = ints('coords', xy[0]), ints('coords', xy[1])
+        if r.size != x.size or col.size != x.size:
+            raise Unreadable(f"coo arrays disagree: {r.size} rows, {col.size} columns, {x.size} values")
+        if r.size and (r.min() < 0 or r.max() >= m or col.min() < 0 or col.max() >= V):
+            raise Unreadable(f"a coo entry lies outside shape ({m}, {V})")
+    order = np.lexsort((col, r))                      # to CSR with sorted columns, as ntpsep
+    r, col = r[order], col[order]
+    twice = np.flatnonzero((r[1:] == r[:-1]) & (col[1:] == col[:-1]))
+    if twice.size:
+        raise Unreadable(f"row {r[twice[0]]}, column {col[twice[0]]} is stored twice; ntpsep refuses it too "
+                         "(call .sum_duplicates() before save_npz)")
+    return m, V, np.searchsorted(r, np.arange(m + 1)), col
+
+
+def check_data(c, S, V, data, path):
     """rows must be rows of DATA.npz, with the stored supports."""
-    data = np.load(path)
-    m, Vd = data['shape']
-    ip, ix = data['indptr'], data['indices']
+    m, Vd, ip, ix = data
     rows, (Sp, Si) = c['rows'], S
     if Vd != V:
         return f"vocab_size {V} but {path} has V = {Vd}"
@@ -139,6 +245,17 @@ def check_data(c, S, V, path):
 
 
 def main(argv):
+    """Exit code 0 VALID, 1 INVALID, 3 UNDECIDED, 2 a file cannot be read (one line on stderr, never a traceback)."""
+    try:
+        return verify(argv)
+    except MemoryError as e:
+        print(f"cannot check {' '.join(argv[1:])}: not enough memory ({one_line(e)})", file=sys.stderr)
+    except Exception as e:                            # a file this script does not understand: one line, no traceback
+        print(f"cannot check {' '.join(argv[1:])}: {type(e).__name__}: {one_line(e)}", file=sys.stderr)
+    return 2
+
+
+def verify(argv):
     if len(argv) > 1 and argv[1] in ('-h', '--help'):
         print(__doc__.strip())
         return 0
@@ -146,37 +263,51 @@ def main(argv):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     try:
-        c = dict(np.load(argv[1]))
-    except (OSError, ValueError) as e:
-        print(f"{argv[1]}: cannot read the certificate ({e}); give a CERT.npz written by `ntpsep check --certificate`",
+        z = np.load(argv[1])
+        if not hasattr(z, 'files'):
+            raise ValueError("a single .npy array, not an .npz archive")
+        c = {k: z[k] for k in z.files}
+    except Exception as e:                            # OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, …
+        print(f"{argv[1]}: cannot read the certificate ({one_line(e)}); give a CERT.npz written by `ntpsep check --certificate`",
               file=sys.stderr)
         return 2
     missing = [k for k in ('verdict', 'tolerance', 'vocab_size', 'format_version') if k not in c]
     if missing:
         print(f"INVALID not a certificate: no member {', '.join(missing)}")
         return 1
-    verdict, tau, V = str(c['verdict']), float(c['tolerance']), int(c['vocab_size'])
-    if int(c['format_version']) != 1:
-        print(f"INVALID unknown format_version {int(c['format_version'])}")
+    try:
+        verdict, tau, V, version = str(c['verdict']), float(c['tolerance']), int(c['vocab_size']), int(c['format_version'])
+    except (TypeError, ValueError) as e:
+        print(f"INVALID not a certificate: verdict, tolerance, vocab_size or format_version is not a single value ({one_line(e)})")
+        return 1
+    if version != 1:
+        print(f"INVALID unknown format_version {version}")
         return 1
     if 'rows' not in c:
         bracket = f", γ* in [{c['gamma_lower']:.3g}, {c['gamma_upper']:.3g}]" if 'gamma_lower' in c else ""
         print(f"UNDECIDED no certificate: verdict {verdict}{bracket}")
         return 3
-    S = c['support_indptr'], c['support_indices']
-    if np.any(np.diff(S[0]) <= 0) or not np.all(np.diff(c['rows']) > 0):
-        print("INVALID rows must be increasing, each with a non-empty support")
-        return 1
+    data = None
+    if len(argv) == 3:
+        try:
+            data = read_data(argv[2])
+        except Unreadable as e:
+            print(f"{argv[2]}: cannot read the data set ({e}); give the DATA.npz given to `ntpsep check`", file=sys.stderr)
+            return 2
     try:
+        S = c['support_indptr'], c['support_indices']
+        if np.any(np.diff(S[0]) <= 0) or not np.all(np.diff(c['rows']) > 0):
+            print("INVALID rows must be increasing, each with a non-empty support")
+            return 1
         ok, line = (check_separating if verdict == 'separable' else check_farkas)(c, embedding(c), S, V, tau)
-    except (KeyError, IndexError) as e:
-        print(f"INVALID {verdict}: malformed certificate ({type(e).__name__}: {e})")
+        problem = check_data(c, S, V, data, argv[2]) if ok and data is not None else None
+    except (KeyError, IndexError, ValueError, TypeError) as e:
+        print(f"INVALID {verdict}: malformed certificate ({type(e).__name__}: {one_line(e)})")
         return 1
-    if ok and len(argv) == 3:
-        problem = check_data(c, S, V, argv[2])
-        if problem:
-            ok, line = False, line + "; " + problem
-        elif 'supports_redrawn' in c:
+    if problem:
+        ok, line = False, line + "; " + problem
+    elif ok and data is not None:
+        if 'supports_redrawn' in c:
             line += f"; rows are rows of {argv[2]}, supports redrawn by {c['supports_redrawn']} (checked in the file)"
         else:
             line += f"; rows and supports match {argv[2]}"

@@ -51,11 +51,11 @@ enum CheckText {
             }
             if let i = r.entropyGapInterval, let b = r.entropyGapBound {
                 let refined = i[1] < (r.entropyGap ?? .infinity)
-                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from Adam's W\(refined ? " after \(b.rounds) Newton rounds" : ""))")
+                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from \(r.entropyGapMethod?.hasPrefix("W = 0") == true ? "W = 0" : "Adam's W")\(refined ? " after \(b.rounds) Newton rounds" : ""))")
                 row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2))), \(fixed(b.seconds, 2)) s")
             }
         } else {
-            row("entropy gap", "not computed (--gap-steps 0)")
+            row("entropy gap", r.entropyGapMethod ?? "not computed (--gap-steps 0)")
         }
         if let c = r.separatedShareContexts, let e = r.separatedShareEvents {
             row("separated", "≥ \(fixed(100 * c, 1))% of contexts, ≥ \(fixed(100 * e, 1))% of events (lower bounds from a heuristic: \(r.separatedShareMethod ?? ""))")
