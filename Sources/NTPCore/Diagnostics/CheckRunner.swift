@@ -64,17 +64,8 @@ public enum CheckRunner {
             report.compatible = r <= options.compatibilityTolerance
         }
         if let minimize = hooks.minimizeCrossEntropy {
-            let t0 = monotonicSeconds()
-            do {
-                let run = try trained ?? minimize(data, features)
-                addEntropyGap(&report, run: run, since: t0, sep: sep, projector: projector,
-                              data: data, features: features, options: options, timings: &timings)
-            } catch TrainingError.diverged(let step, let why) {
-                // Adam's fixed step (η = 0.01 in W's units) diverges on features of a large scale; the
-                // verdict and its certificate stand, only the gap is missing.
-                report.entropyGapMethod = "not computed: Adam from W = 0, η = 0.01, diverged at step \(step) (\(why))"
-                timings["entropy_gap"] = monotonicSeconds() - t0
-            }
+            try entropyGapStage(&report, minimize: minimize, trained: trained, sep: sep, projector: projector,
+                                data: data, features: features, options: options, timings: &timings)
         }
         if sep.verdict == .separable, let c = sep.separating {
             let share = SeparatedShare.count(data, features: features, decoder: c, tolerance: sep.tolerance,
@@ -88,6 +79,24 @@ public enum CheckRunner {
         report.timings = timings
         completed = true
         return report
+    }
+
+    /// The entropy gap from the minimiser's run (or the decision's, when it already ran). A run that
+    /// diverges leaves the gap "not computed" with its reason: Adam's fixed step (η = 0.01 in W's units)
+    /// diverges on features of a large scale, and the verdict and its certificate stand.
+    private static func entropyGapStage(_ report: inout CheckReport, minimize: (DataSet, ContextFeatures) throws -> CrossEntropyRun,
+                                        trained: CrossEntropyRun?, sep: SeparabilityResult,
+                                        projector: ((inout [Double]) -> Void)?, data: DataSet, features: ContextFeatures,
+                                        options: CheckOptions, timings: inout [String: Double]) throws {
+        let t0 = monotonicSeconds()
+        do {
+            let run = try trained ?? minimize(data, features)
+            addEntropyGap(&report, run: run, since: t0, sep: sep, projector: projector,
+                          data: data, features: features, options: options, timings: &timings)
+        } catch TrainingError.diverged(let step, let why) {
+            report.entropyGapMethod = "not computed: Adam from W = 0, η = 0.01, diverged at step \(step) (\(why))"
+            timings["entropy_gap"] = monotonicSeconds() - t0
+        }
     }
 
     /// The bracket on γ* after the NTP-SVM solve: its W^mm, once verified (ties to τ, margins > 0),
