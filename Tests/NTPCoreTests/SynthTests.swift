@@ -56,4 +56,19 @@ final class SynthTests: XCTestCase {
         let d = try SyntheticData.generate(SyntheticSpec(contexts: 5, vocabulary: 8, support: .fixed(8), probabilities: .dirichlet(0.3), seed: 1))
         for j in 0..<5 { XCTAssertEqual(d.rowTotal(j), 1, accuracy: 1e-12) }
     }
+
+    /// QA: Dirichlet(α → 0) concentrates on one token, but every Gamma draw underflowed to 0 and the
+    /// rows fell back to uniform (𝓗 = ln 2 at α = 1e-10), or lost support tokens (α = 1e-3). Every row
+    /// keeps its k tokens with positive probability, and 𝓗 goes to 0.
+    func testTinyDirichletConcentrationKeepsTheSupportAndConcentrates() throws {
+        for alpha in [1e-10, 1e-3, 1e-200] {
+            let d = try SyntheticData.generate(SyntheticSpec(contexts: 200, vocabulary: 20, support: .fixed(5),
+                                                             probabilities: .dirichlet(alpha), seed: 3))
+            for j in 0..<d.contextCount {
+                XCTAssertEqual(d.supportSize(j), 5, "α = \(alpha), row \(j)")
+                XCTAssertEqual(d.rowTotal(j), 1, accuracy: 1e-12)
+            }
+            XCTAssertLessThan(d.entropy(), alpha < 1e-9 ? 1e-12 : 0.1, "α = \(alpha)")
+        }
+    }
 }

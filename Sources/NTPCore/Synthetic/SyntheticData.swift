@@ -99,6 +99,13 @@ public enum SyntheticData {
             let s = perm[0..<k].sorted()
             var p = [Double](repeating: 0, count: k)
             switch spec.probabilities {
+            case .dirichlet(let a) where a < 1:
+                // Gamma(a) draws below a = 1 are Gamma(a + 1)·U^{1/a}, which underflows to 0 for small a
+                // (QA: α = 1e-10 gave uniform rows). Drawn as logarithms and scaled by the largest, with the
+                // smallest normal double as a floor, so every support token keeps a positive probability.
+                let logs = (0..<k).map { _ in log(gamma(a + 1, &rng)) + log(1 - rng.nextUniform()) / a }   // 1 − U ∈ (0, 1]
+                let top = logs.max() ?? 0
+                for i in 0..<k { p[i] = max(exp(logs[i] - top), Double.leastNormalMagnitude) }
             case .dirichlet(let a): for i in 0..<k { p[i] = gamma(a, &rng) }
             case .uniformNormalized: for i in 0..<k { p[i] = rng.nextUniform() }
             }
