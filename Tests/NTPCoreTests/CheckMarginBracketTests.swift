@@ -70,16 +70,33 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertNil(try XCTUnwrap(report.timings)["max_margin"])
     }
 
-    /// The max-margin hook's minimum-norm point stops at `marginTimeLimit` (`check --time-limit`), not at
-    /// a fixed 600 s: with no time at all it ends after its first pass, undecided, and the margin comes
-    /// from `MaxMarginSolver` (no W^mm in the estimate); with the default it reaches W^mm.
+    /// The max-margin hook stops at `marginTimeLimit` (`check --time-limit`), not at a fixed 600 s, in
+    /// both its solvers: with no time at all the minimum-norm point ends after its first pass and
+    /// `MaxMarginSolver` after its first epoch, both undecided, so there is no margin (norm 0); with
+    /// the default the minimum-norm point reaches W^mm.
     func testMaxMarginHookHonoursItsTimeLimit() throws {
         let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
         let full = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
         XCTAssertNotNil(full.weights)
+        XCTAssertGreaterThan(full.norm, 0)
         let none = try XCTUnwrap(CheckHooks.standard(marginTimeLimit: 0).maxMarginNorm)(data, features)
         XCTAssertNil(none.weights)
-        XCTAssertEqual(none.norm / full.norm, 1, accuracy: 1e-4)
+        XCTAssertEqual(none.norm, 0)
+    }
+
+    /// QA: `check --time-limit 10` spent 33 s in `MaxMarginSolver`. With a time limit it stops after
+    /// the epoch that passes it, undecided; without one it reaches the separable optimum.
+    func testMaxMarginSolverStopsAtItsTimeLimit() throws {
+        let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
+        let subspace = try DataSubspace(data: data, features: features)
+        var limited = MaxMarginSolver()
+        limited.timeLimit = 0
+        let stopped = try limited.solve(subspace)
+        XCTAssertEqual(stopped.epochs, 1)
+        XCTAssertEqual(stopped.status, .undecided)
+        let full = try MaxMarginSolver().solve(subspace)
+        XCTAssertEqual(full.status, .separable)
+        XCTAssertGreaterThan(full.epochs, 1)
     }
 
     /// Above `marginTieLimit` ties the hook leaves the minimum-norm point out (its tie Gram would take

@@ -11,8 +11,8 @@ extension CheckHooks {
     /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run to its optimum (with its W^mm and ‖x*‖ for
     ///   the bracket on γ*), else from `MaxMarginSolver`;
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
-    /// The minimum-norm point of the margin stops after `marginTimeLimit` seconds (`check --time-limit`),
-    /// and is tried only up to `marginTieLimit` ties (`SeparabilityOptions.maxMinNormPointTies`, whose
+    /// The margin (minimum-norm point, then `MaxMarginSolver`) stops after `marginTimeLimit` seconds in
+    /// all (`check --time-limit`). The minimum-norm point is tried only up to `marginTieLimit` ties (`SeparabilityOptions.maxMinNormPointTies`, whose
     /// tie Gram always factorises in seconds). The decision may factorise larger ones, where it is the
     /// only route to a certificate; the margin has `MaxMarginSolver`. On the 100 most frequent KJV contexts
     /// over 203 tokens at d = 200 (8,167 ties) the minimum-norm point took 192 s, the solver 0.13 s, for
@@ -57,6 +57,7 @@ extension CheckHooks {
                                        description: "Adam from W = 0, η = \(eta), \(how)")
             },
             maxMarginNorm: { data, features in
+                let start = monotonicSeconds()
                 var options = SeparabilityOptions()
                 options.timeLimit = marginTimeLimit
                 options.maxMinNormPointTies = marginTieLimit
@@ -68,7 +69,9 @@ extension CheckHooks {
                 }
                 // MaxMarginSolver's W holds the ties only to its KKT tolerance, and its dual bound ‖W‖/Σα
                 // only up to the columns' round-off sums: neither enters the bracket.
-                let solution = try MaxMarginSolver().solve(try DataSubspace(data: data, features: features))
+                var solver = MaxMarginSolver()
+                solver.timeLimit = max(0, marginTimeLimit - (monotonicSeconds() - start))   // both share --time-limit
+                let solution = try solver.solve(try DataSubspace(data: data, features: features))
                 return MaxMarginEstimate(norm: solution.status == .separable ? solution.normSquared.squareRoot() : 0)
             },
             complementProjector: { data, features in

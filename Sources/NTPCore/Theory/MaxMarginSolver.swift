@@ -48,6 +48,9 @@ public struct MaxMarginSolver {
     public var nonSeparableMargin: Double = 1e-4
     /// Epoch cap (one epoch visits every context once).
     public var maxEpochs: Int = 200_000
+    /// Seconds after which the epochs stop, undecided (nil: only `maxEpochs` stops them). Checked
+    /// after every epoch, so the result then depends on the machine's speed.
+    public var timeLimit: Double? = nil
     /// Seed of the context visiting order.
     public var seed: UInt64 = 0
 
@@ -92,7 +95,9 @@ public struct MaxMarginSolver {
         // In weight space rank H ≤ d < m.
         let fullRank = identity || (!weightSpace && MaxMarginSolver.isPositiveDefinite(gram, m: m))
 
+        let deadline = timeLimit.map { monotonicSeconds() + $0 }
         while epoch < maxEpochs {
+            if let deadline, epoch > 0, monotonicSeconds() > deadline { break }
             for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             iterate.sweep(order, diag: diag, scratch: &scratch)
             epoch += 1
