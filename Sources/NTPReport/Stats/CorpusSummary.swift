@@ -43,7 +43,7 @@ public struct StatisticsOutcome: CommandReport {
     static func render(_ s: CorpusStatistics) -> String {
         var lines: [String] = []
         func row(_ k: String, _ v: String) { lines.append(k.padded(15) + " " + v) }
-        row("events", "n = \(grouped(Int(s.events)))")
+        row("events", "n = \(countText(s.events))")
         row("contexts", "m = \(grouped(s.contexts)) distinct (order \(s.order))")
         row("vocabulary", "V = \(grouped(s.vocabulary))")
         row("entropy 𝓗", "\(fixed(s.entropy, 4)) nats/token = \(fixed(s.entropyBits, 4)) bits/token")
@@ -55,10 +55,13 @@ public struct StatisticsOutcome: CommandReport {
         let rest = sizes.dropFirst(8).reduce(0) { $0 + s.supportHistogram[String($1)]! }
         row("histogram", shown.joined(separator: "  ") + (rest > 0 ? "  >\(sizes[7]): \(grouped(rest))" : ""))
         if !s.largestSupports.isEmpty {
+            // Counts may be fractional (scipy files of weights) or as large as 10¹²: the column fits them.
+            let counts = s.largestSupports.map { countText($0.count) }
+            let width = max(10, (counts.map(\.count).max() ?? 0) + 2)
             lines.append("largest supports:")
-            lines.append("  " + "k".padded(7, .right) + "count".padded(10, .right) + "  context")
-            for t in s.largestSupports {
-                lines.append("  " + String(t.support).padded(7, .right) + grouped(Int(t.count)).padded(10, .right) + "  " + t.context)
+            lines.append("  " + "k".padded(7, .right) + "count".padded(width, .right) + "  context")
+            for (t, count) in zip(s.largestSupports, counts) {
+                lines.append("  " + String(t.support).padded(7, .right) + count.padded(width, .right) + "  " + t.context)
             }
         }
         if let rows = s.orders {
@@ -78,6 +81,12 @@ public struct StatisticsOutcome: CommandReport {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A count as `stats` prints it: grouped digits when it is a whole number below 2⁵³, else %.6g
+/// (data sets of weights hold fractional counts).
+func countText(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 9_007_199_254_740_992 ? grouped(Int(x)) : general(x, 6)
 }
 
 /// "1-6" -> [1, …, 6]; "1,2,4" -> [1, 2, 4].
