@@ -62,6 +62,13 @@ func shell(_ command: String) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
+/// Writes `text` (UTF-8) to DIR/`name` and returns its URL.
+func textFile(_ name: String, _ text: String, in dir: URL) throws -> URL {
+    let url = dir.appendingPathComponent(name)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url
+}
+
 /// Writes `text` to DIR/corpus.txt and ingests its whitespace-separated lines at `order` into
 /// DIR/corpus.npz, whose path it returns.
 func ingestWords(_ text: String, in dir: URL, order: Int) throws -> String {

@@ -44,10 +44,8 @@ final class IngestCLITests: XCTestCase {
     /// read: a failing run prints its one error line only.
     func testSkippedUndefinedEntitiesAreReportedPerFile() throws {
         let dir = temporaryDirectory()
-        let chapter = dir.appendingPathComponent("c.docbook"), clean = dir.appendingPathComponent("d.docbook")
-        try "<chapter><para>&krusader; is a &kde; tool</para><para>use &krusader; &amp; more</para></chapter>\n"
-            .write(to: chapter, atomically: true, encoding: .utf8)
-        try "<chapter><para>plain &amp; simple</para></chapter>\n".write(to: clean, atomically: true, encoding: .utf8)
+        let chapter = try textFile("c.docbook", "<chapter><para>&krusader; is a &kde; tool</para><para>use &krusader; &amp; more</para></chapter>\n", in: dir)
+        let clean = try textFile("d.docbook", "<chapter><para>plain &amp; simple</para></chapter>\n", in: dir)
         let out = dir.appendingPathComponent("k.npz")
         let line = "\(chapter.path): 3 undefined entity references skipped (e.g. &krusader;); their text is missing from the counts\n"
         let run = try ntpsep(["ingest", chapter.path, clean.path, "--tokenizer", "whitespace", "--order", "2", "-o", out.path])
@@ -61,8 +59,8 @@ final class IngestCLITests: XCTestCase {
         let stats = try ntpsep(["stats", chapter.path, clean.path, "--json"])
         XCTAssertEqual(stats.status, 0, stats.stderr)
         XCTAssertEqual(stats.stderr, line)
-        let only = dir.appendingPathComponent("e.docbook"), none = dir.appendingPathComponent("none.npz")
-        try "<chapter><para>&kappname;</para></chapter>\n".write(to: only, atomically: true, encoding: .utf8)
+        let only = try textFile("e.docbook", "<chapter><para>&kappname;</para></chapter>\n", in: dir)
+        let none = dir.appendingPathComponent("none.npz")
         assertFails(try ntpsep(["ingest", chapter.path, only.path, "-o", none.path, "--xml-element", "title"]),
                     with: "no tokens in any of the 2 inputs; the first, \(chapter.path): no <title> element in the XML (elements seen: chapter, para)", noFileAt: none)
         assertFails(try ntpsep(["ingest", only.path, "-o", none.path]),
@@ -75,10 +73,8 @@ final class IngestCLITests: XCTestCase {
     /// nothing, `--boundary document` and MediaWiki's wikitext (whose lines are its own) say nothing.
     func testRecordsCutAtLineBreaksAreReported() throws {
         let dir = temporaryDirectory()
-        let pretty = dir.appendingPathComponent("p.xml"), tidy = dir.appendingPathComponent("t.xml")
-        try "<doc>\n<p>\n  <w>In</w>\n  <w>the</w>\n  <w>beginning</w>\n</p>\n<p>\n  <w>And</w>\n  <w>God</w>\n</p>\n<p>\n  one line\n</p>\n</doc>\n"
-            .write(to: pretty, atomically: true, encoding: .utf8)
-        try "<doc>\n<p>\n  In the beginning\n</p>\n<p>And God\nsaid</p>\n<p>one</p>\n</doc>\n".write(to: tidy, atomically: true, encoding: .utf8)
+        let pretty = try textFile("p.xml", "<doc>\n<p>\n  <w>In</w>\n  <w>the</w>\n  <w>beginning</w>\n</p>\n<p>\n  <w>And</w>\n  <w>God</w>\n</p>\n<p>\n  one line\n</p>\n</doc>\n", in: dir)
+        let tidy = try textFile("t.xml", "<doc>\n<p>\n  In the beginning\n</p>\n<p>And God\nsaid</p>\n<p>one</p>\n</doc>\n", in: dir)
         let out = dir.appendingPathComponent("x.npz")
         let base = ["--xml-element", "p", "--tokenizer", "whitespace", "--order", "2", "-o", out.path]
         let run = try ntpsep(["ingest", pretty.path, tidy.path] + base)

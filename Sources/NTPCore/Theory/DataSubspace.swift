@@ -295,7 +295,7 @@ public final class DataSubspace {
         }
         let usesGram = gram != nil || tokenBlocks != nil
         let first = finitePartByCGLS(c, cNorm: cNorm, tolerance: tolerance, matrixFree: !usesGram)
-        if !usesGram || isLeastSquaresOptimum(first, c: c, cNorm: cNorm) { return first }
+        if !usesGram || isLeastSquaresOptimum(first, c: c) { return first }
         // Through G, c's part outside the range of 𝓐* (an incompatible system) is not exactly
         // invisible to 𝓝 as it is to 𝓐: CGLS's u grows along it and leaks into W = 𝓐u (QA: residual
         // 22 where W = 0 has 1, with d < m). Through H the operators agree, and CGLS converges.
@@ -340,7 +340,7 @@ public final class DataSubspace {
 
     /// Whether W is a least-squares solution: its residual r = c − 𝓐*W is at most ‖c‖ (W = 0's) and
     /// orthogonal to the range of 𝓐*, ‖𝓐r‖ ≤ 10⁻⁶ ‖𝓐c‖ (the normal equations, through H).
-    private func isLeastSquaresOptimum(_ s: FinitePartSolution, c: [Double], cNorm: Double) -> Bool {
+    private func isLeastSquaresOptimum(_ s: FinitePartSolution, c: [Double]) -> Bool {
         guard s.relativeResidual <= 1 else { return false }
         let x = adjoint(s.weights)
         var r = c
