@@ -63,6 +63,40 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertEqual(report.separatedShareContexts, 1)
     }
 
+    /// A token that one context owns and the others never see: V = 3, d = 2 (gaussian:2:0), rows
+    /// {0: 1}, {1: 2}, {2: 5}, {0: 4}, so 𝓗 = 0. Every feasible q vanishes on token 1 outside context 1
+    /// (and context 1 is e_1), and what is left is one line: with n ⊥ the three other columns of H,
+    /// q_{j,0} = p̂_{j,0} + t n_j / π̂_j, found here by ternary search on the concave entropy. The
+    /// search's first candidate kept 3e-9 and 5e-9 on token 1 (within τ of the moments), whose
+    /// entropy put the lower end 2.8e-8 above inf CE − 𝓗 (QA); an independent scipy L-BFGS on CE
+    /// reached 0.3627593690075252.
+    func testEntriesASeparatedTokenMustDropDoNotLiftTheLowerEnd() throws {
+        let data = makeData(V: 3, rows: [[0: 1], [1: 2], [2: 5], [0: 4]])
+        let h = try ContextFeatures.make(.gaussian(dimension: 2, seed: 0), for: data)
+        let column = { (j: Int) in (0..<2).map { h.denseMatrix()[j * 2 + $0] } }
+        let (a, b, c) = (column(0), column(2), column(3))
+        let n = [b[0] * c[1] - b[1] * c[0], c[0] * a[1] - c[1] * a[0], a[0] * b[1] - a[1] * b[0]]   // a, b, c ⊥ n
+        let pi = [1.0 / 12, 5.0 / 12, 4.0 / 12], start = [1.0, 0, 1]   // contexts 0, 2, 3: π̂ and p̂_{j,0}
+        func H2(_ p: Double) -> Double { p <= 0 || p >= 1 ? 0 : -(p * log(p) + (1 - p) * log(1 - p)) }
+        func value(_ t: Double) -> Double { (0..<3).reduce(0) { $0 + pi[$1] * H2(start[$1] + t * n[$1] / pi[$1]) } }
+        var lo = -Double.infinity, hi = Double.infinity   // q_{j,0} ∈ [0, 1]
+        for j in 0..<3 where n[j] != 0 {
+            let ends = [(0 - start[j]) * pi[j] / n[j], (1 - start[j]) * pi[j] / n[j]]
+            lo = max(lo, ends.min()!); hi = min(hi, ends.max()!)
+        }
+        for _ in 0..<300 {
+            let x = lo + (hi - lo) / 3, y = hi - (hi - lo) / 3
+            if value(x) < value(y) { lo = x } else { hi = y }
+        }
+        let truth = value((lo + hi) / 2)
+        XCTAssertEqual(truth, 0.3627593690075252, accuracy: 1e-11)
+        let report = try CheckRunner.run(data, features: h, embedding: "gaussian:2:0", hooks: .standard())
+        let interval = try XCTUnwrap(report.entropyGapInterval)
+        XCTAssertLessThanOrEqual(interval[0], truth + 1e-13)
+        XCTAssertEqual(interval[0], truth, accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(interval[1], truth)
+    }
+
     /// Positional one-hot features go through the sparse products, the same H stored densely through
     /// BLAS: both searches must land on the same interval.
     func testSparseAndDenseFeaturesGiveTheSameInterval() throws {
@@ -179,7 +213,9 @@ final class EntropyGapBoundTests: XCTestCase {
     /// (all of q̃, δ and p̂ held as V × m arrays), recorded from that code (commit 472f58d) on these
     /// instances: Adam's W from the standard hook, then the search with the default options. Dense H
     /// (Gaussian) and sparse H (positional one-hot), with and without held zeros, one block and many,
-    /// with q̃ kept for every block, for none, and for the first two.
+    /// with q̃ kept for every block, for none, and for the first two. "tie" was recorded again when suspect
+    /// entries began to join Z (its first candidate holds the unseen token's 2 entries, so the search stops
+    /// after 2 rounds, not 4: the same lower end, an upper end from an earlier W, 3.4e-6 above the truth).
     func testBlockedSearchMatchesTheFormerDenseSearch() throws {
         struct Instance { let name: String; let data: DataSet; let h: ContextFeatures; let steps: Int; let separable: Bool?
                           let compatible: Bool?; let values: [Double]; let counts: [Int] }
@@ -190,7 +226,7 @@ final class EntropyGapBoundTests: XCTestCase {
         }
         // values: lower, upper, raw lower, refined upper; counts: rounds, Hessian products, held zeros.
         add("tie", makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]]), denseFeatures([[1], [1]]), separable: false, compatible: false,
-            values: [0.13230412471844713, 0.1323053652533639, 0.1323041247188983, 0.1323053652533639], counts: [4, 6, 2])
+            values: [0.13230412471844716, 0.13230749684897014, 0.13230412471889824, 0.13230749684897014], counts: [2, 3, 2])
         add("separable, incompatible", makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 1]]), denseFeatures([[1], [2]]), separable: true, compatible: false,
             values: [0.024848681618476292, 0.024857698250842053, 0.02484868161916043, 0.024857698250842053], counts: [2, 2, 2])
         for (seed, values, counts) in [(3 as UInt64, [0.7890856300754834, 0.7890856300823597, 0.7890856300826459, 0.7890856300823597], [1, 4, 0]),
