@@ -355,6 +355,13 @@ extension Separability {
     /// nil when the tie basis is out of reach (see `SeparabilityOptions.minNormPointTieBudget`).
     public static func maxMarginByMinNormPoint(_ data: DataSet, features: ContextFeatures,
                                                options: SeparabilityOptions = SeparabilityOptions()) -> MinimumNormPointMaxMargin? {
+        if let scaling = FeatureScaling(features) {
+            guard var r = maxMarginByMinNormPoint(data, features: scaling.scaled(features), options: options) else { return nil }
+            r.gamma = scaling.margin(r.gamma)
+            r.weights = r.weights.map(scaling.decoder)
+            r.bracket = scaling.bracket(r.bracket)
+            return r
+        }
         let deadline = monotonicSeconds() + options.timeLimit
         guard tieCount(data) <= options.minNormPointTieBudget(seconds: options.timeLimit),
               let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }

@@ -23,6 +23,10 @@ public enum Separability {
     public static func decide(_ data: DataSet, features: ContextFeatures,
                               options: SeparabilityOptions = SeparabilityOptions(),
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
+        if let scaling = FeatureScaling(features) {
+            let result = decide(data, features: scaling.scaled(features), options: options, complementProjector: complementProjector)
+            return restore(result, scaling, data: data, features: features, options: options)
+        }
         let start = monotonicSeconds()
         var result: SeparabilityResult
         do { try requireDenseMemory(data, features: features) } catch {
@@ -60,6 +64,28 @@ public enum Separability {
         result.tolerance = options.tolerance
         if result.method.isEmpty { result.method = result.lp == nil ? "closed form" : "LP (GLPK, constraint generation)" }
         return result
+    }
+
+    /// A result decided on H/s (`FeatureScaling`) in the units of H: W·(1/s), margins·s, the certificate
+    /// re-verified on H itself (a Farkas pair is homogeneous in H, so it carries over unchanged).
+    static func restore(_ scaled: SeparabilityResult, _ scaling: FeatureScaling, data: DataSet, features: ContextFeatures,
+                        options: SeparabilityOptions) -> SeparabilityResult {
+        var r = scaled
+        if var w = r.separating {
+            if let sparse = w.sparse { w.sparse = sparse.divided(by: scaling.factor) } else { w.weights = scaling.decoder(w.weights) }
+            r.separating = w
+            r.check = verify(w, data: data, features: features, tolerance: options.tolerance)
+        } else if let f = r.farkas {
+            r.check = verify(f, data: data, features: features, tolerance: options.tolerance)
+        }
+        r.normalizedMargin = r.normalizedMargin.map(scaling.margin)
+        r.marginBracket = r.marginBracket.map(scaling.bracket)
+        r.method += " (\(scaling.description))"
+        if r.verdict != .undecided, r.check?.valid == false {
+            r.reason = "the certificate found on H/s fails on H: \(r.check?.failure ?? "")"
+            r.verdict = .undecided
+        }
+        return r
     }
 
     /// Throws a one-line error when dense features leave no room for the dense arrays their routes

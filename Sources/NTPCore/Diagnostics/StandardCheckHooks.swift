@@ -24,7 +24,11 @@ extension CheckHooks {
             compatibilityResidual: { data, features in
                 try DataSubspace(data: data, features: features).solveFinitePart().relativeResidual
             },
-            minimizeCrossEntropy: { data, all in
+            minimizeCrossEntropy: { data, given in
+                // Adam's steps are about η per entry of W whatever the gradient's size, so it runs on H/s
+                // (`FeatureScaling`): on H × 1e6 it diverged at step 1 (QA). CE(W/s; H) = CE(W; H/s).
+                let scaling = FeatureScaling(given)
+                let all = scaling?.scaled(given) ?? given
                 // Positional one-hot on a few contexts over a whole vocabulary uses a few of its d
                 // features: Adam runs on those columns only (300 Sherlock contexts: 600 of 18,104).
                 let used = all.usedColumns()
@@ -53,8 +57,9 @@ extension CheckHooks {
                     weights = [Double](repeating: 0, count: V * d)
                     for v in 0..<V { for (i, f) in columns.enumerated() { weights[v * d + f] = result.weights[v * u + i] } }
                 }
+                if let scaling { weights = scaling.decoder(weights) }
                 return CrossEntropyRun(weights: weights, history: history,
-                                       description: "Adam from W = 0, η = \(eta), \(how)")
+                                       description: "Adam from W = 0, η = \(eta)\(scaling.map { " on H/2^\($0.factor.exponent)" } ?? ""), \(how)")
             },
             maxMarginNorm: { data, features in
                 let start = monotonicSeconds()

@@ -45,6 +45,13 @@ public struct MaxNormMarginSolver: Sendable {
 
     /// Solves the LP for `data` with context embeddings `features` (d × m).
     public func solve(_ data: DataSet, features: ContextFeatures) -> MaxNormMarginSolution {
+        if let scaling = FeatureScaling(features) {
+            // GLPK's tolerances are absolute: at H × 1e-50 its W broke the ties (QA). Margins and ties are
+            // the same numbers on H/s; only ‖W‖_max, hence γ*_∞, carries the scale.
+            var r = solve(data, features: scaling.scaled(features))
+            if r.status == .separable { r.gamma = scaling.margin(r.gamma); r.weights = scaling.decoder(r.weights) }
+            return r
+        }
         let start = monotonicSeconds()
         let v = data.vocabularySize, d = features.dimension
         var result = MaxNormMarginSolution(status: .undecided, gamma: .nan, weights: [], message: "")
