@@ -3,7 +3,7 @@ import Foundation
 import NTPFormats
 
 /// `solve` past its gram limit (lowered with --gram-limit so a small data set crosses it): W^mm is
-/// computed in weight space and agrees with the Gram path.
+/// computed in weight space and agrees with the Gram path. And W^mm when the NTP-SVM's epochs run out.
 final class SolveGramLimitCLITests: XCTestCase {
     private func solution(_ dir: URL, _ name: String) throws -> [String: NPYArray] {
         try NPZArchive.read(path: dir.appendingPathComponent(name).path, decodingStrings: true)
@@ -38,6 +38,32 @@ final class SolveGramLimitCLITests: XCTestCase {
         let options = try XCTUnwrap(w["options"]).strings()[0], defaults = try XCTUnwrap(g["options"]).strings()[0]
         XCTAssertTrue(options.contains("\"gram_limit\":10"), options)
         XCTAssertFalse(defaults.contains("gram_limit"), defaults)
+    }
+
+    /// When the NTP-SVM's epochs run out (--max-epochs 3 here; QA hit the default 200,000 on m = 60,
+    /// d = 21), W^mm comes from the minimum-norm point, x*/‖x*‖², and equals the converged solver's.
+    /// A run left undecided writes margin NaN, not 0.
+    func testEpochsThatFallShortLeaveWmmToTheMinimumNormPoint() throws {
+        let dir = try folderWithData()
+        let data = dir.appendingPathComponent("d.npz").path
+        for (out, extra) in [("full.npz", ["--embedding", "gaussian:24:1"]), ("short.npz", ["--embedding", "gaussian:24:1", "--max-epochs", "3"]),
+                             ("flat.npz", ["--embedding", "gaussian:1:1", "--max-epochs", "1"])] {
+            let run = try ntpsep(["solve", data, "-o", dir.appendingPathComponent(out).path, "--linf-time-limit", "5"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            if out == "short.npz" { XCTAssertTrue(run.stdout.contains("then W^mm = x*/‖x*‖² from the minimum-norm point"), run.stdout) }
+        }
+        let full = try solution(dir, "full.npz"), short = try solution(dir, "short.npz"), flat = try solution(dir, "flat.npz")
+        XCTAssertEqual(try full["W_mm_method"]?.strings(), ["block coordinate ascent"])
+        XCTAssertEqual(try short["W_mm_method"]?.strings(), ["minimum-norm point"])
+        XCTAssertEqual(try short["status"]?.strings(), ["separable"])
+        let wf = try XCTUnwrap(full["W_mm"]).doubles(), ws = try XCTUnwrap(short["W_mm"]).doubles()
+        let norm = wf.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let diff = zip(wf, ws).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+        XCTAssertLessThan(diff, 1e-5 * norm)
+        XCTAssertEqual(try scalar(short, "margin"), try scalar(short, "gamma_min_norm_point"), accuracy: 1e-12 * norm)
+        XCTAssertTrue(try scalar(short, "kkt").isFinite)
+        XCTAssertNotEqual(try flat["status"]?.strings(), ["separable"])
+        XCTAssertTrue(try scalar(flat, "margin").isNaN)
     }
 
     /// Past the limit with d ≥ m: one line saying why, no output file.

@@ -356,6 +356,8 @@ public struct MaxMarginSolution: Sendable {
     public var marginUpperBound: Double
     /// Epochs run.
     public var epochs: Int
+    /// W came from Wolfe's minimum-norm point after the epochs fell short (`init(minimumNormPoint:…)`).
+    public var fromMinimumNormPoint = false
     /// 1/‖W‖ (the margin when separable; ∞ if W = 0).
     public var margin: Double { normSquared > 0 ? 1 / normSquared.squareRoot() : .infinity }
 }

@@ -9,7 +9,7 @@ enum ThreeOptimizers {
         let features = try ContextFeatures.make(.gaussian(dimension: dimension, seed: seed), for: data)
         let loss = try NTPLoss(data: data, features: features)
         // analyze's figures use W* and W^mm only; γ*_∞'s LP would add up to a minute.
-        let reference = try solveReference(data: data, features: features, maxNormMargin: false).reference
+        let reference = try solveReference(data: data, features: features, linfTimeLimit: nil).reference
         var runs: [(name: String, rows: [LogRow])] = [], summary: [TrainingSummary] = []
         for kind in [OptimizerKind.gd, .ngd, .adam] {
             let eta = OptimizerConfig.defaultLearningRate(for: kind, curvature: kind == .gd ? loss.curvatureBound() : 0)

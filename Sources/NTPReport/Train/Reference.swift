@@ -35,12 +35,12 @@ struct ResolvedReference {
 
 /// Solves W* (always) and W^mm (kept when the NTP-SVM reports `separable`) for `data` under
 /// `features`, as `ntpsep solve` does, with P_𝓕 = `DataSubspace.project` for the trainer. With
-/// `maxNormMargin`, also γ*_∞ (an LP of up to a minute) for the margin-ratio columns.
-func solveReference(data: DataSet, features: ContextFeatures, maxNormMargin: Bool = true) throws -> ResolvedReference {
+/// `linfTimeLimit` (seconds; nil: skipped), also γ*_∞, an LP, for the margin-ratio columns.
+func solveReference(data: DataSet, features: ContextFeatures, linfTimeLimit: Double? = 60) throws -> ResolvedReference {
     let clock = Stopwatch()
     let subspace = try DataSubspace(data: data, features: features)
     let star = subspace.solveFinitePart()
-    let mm = try MaxMarginSolver().solve(subspace)
+    let mm = try maxMargin(MaxMarginSolver(), subspace) { Separability.maxMarginByMinNormPoint(data, features: features) }
     var text = "W* (residual \(general(star.relativeResidual, 2)), \(star.isCompatible ? "compatible" : "NOT compatible"))"
     let wMM: [Double]?
     if mm.status == .separable {
@@ -51,9 +51,9 @@ func solveReference(data: DataSet, features: ContextFeatures, maxNormMargin: Boo
         text += "; NTP-SVM \(mm.status.rawValue) after \(mm.epochs) epochs, so no W^mm: cosine columns omitted"
     }
     var reference = TrainingReference(wStar: star.weights, wMM: wMM, subspace: subspace)
-    if let wMM, maxNormMargin {
+    if let wMM, let linfTimeLimit {
         // The margin-ratio columns need γ*_∞ too (theory.md §7); it is an LP, cheap at these sizes.
-        let inf = MaxNormMarginSolver().solve(data, features: features)
+        let inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(data, features: features)
         text += "; " + inf.summary
         reference.margins = MarginGeometry(data: data, features: features, gammaInf: inf.gamma, gamma2: 1 / frobenius(wMM))
     }
@@ -129,7 +129,7 @@ extension TrainingRun {
             guard v * max(d, m) <= ReferenceMode.autoLimit, m <= DataSubspace.defaultGramLimit else {
                 return ResolvedReference(reference: nil, summary: "none (V·max(d, m) = \(grouped(v * max(d, m))), m = \(grouped(m)): over the auto limit V·max(d, m) ≤ \(grouped(ReferenceMode.autoLimit)), m ≤ \(grouped(DataSubspace.defaultGramLimit)); run `ntpsep solve` and pass --reference SOL.npz)")
             }
-            return try solveReference(data: data, features: features)
+            return try solveReference(data: data, features: features, linfTimeLimit: linfTimeLimit)
         }
     }
 
