@@ -6,6 +6,15 @@ import Foundation
 final class SynthRobustnessTests: XCTestCase {
     private let args = ["synth", "--contexts", "5", "--vocab", "4", "--support", "2", "-q"]
 
+    /// An embedding scale whose H the other commands would refuse is refused here (QA: 1e300 was written).
+    func testEmbeddingScaleStaysInTheAcceptedRange() throws {
+        let dir = temporaryDirectory()
+        for scale in ["1e300", "1e-120", "0"] {
+            try assertRefused(args + ["-o", "x.npz", "--dim", "3", "--embedding-scale", scale, "--embeddings-out", "h.npy"], in: dir,
+                              fragment: "--embedding-scale must be in 1e-95…1e95")
+        }
+    }
+
     func testNonFileOutputsAreRefused() throws {
         let dir = temporaryDirectory()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder"), withIntermediateDirectories: false)

@@ -19,6 +19,18 @@ final class TrainRobustnessTests: XCTestCase {
         try assertRefused(base + ["--log", "x.csv", "--plot", "x.csv"], in: dir, fragment: "cannot write x.csv twice")
     }
 
+    /// Option values that cannot train are refused before any work (QA: --lr 0 trained nothing, and
+    /// --batch-contexts 100 on m = 30 ran as a full batch without a word); --linf-time-limit bounds γ*_∞.
+    func testStepSizeBatchAndLPBudgetAreChecked() throws {
+        let dir = try folderWithData()
+        try assertRefused(base + ["--lr", "0", "-o", "w.npy"], in: dir, fragment: "--lr must be a positive finite number (got 0.0)")
+        try assertRefused(base + ["--batch-contexts", "31", "-o", "w.npy"], in: dir, fragment: "--batch-contexts must be in 1...30, the contexts of d.npz (got 31)")
+        try assertRefused(base + ["--batch-contexts", "0", "-o", "w.npy"], in: dir, fragment: "--batch-contexts must be in 1...30")
+        try assertRefused(base + ["--linf-time-limit", "0", "-o", "w.npy"], in: dir, fragment: "--linf-time-limit must be a positive finite number")
+        let run = try watchedRun(base + ["--embedding", "gaussian:24:1", "--linf-time-limit", "0.000001", "-q"], in: dir)
+        XCTAssertEqual(run.process.terminationStatus, 0, run.stderr)
+    }
+
     /// W, its gradient and Adam's moments are V × d each: positional one-hot features on Debian's German
     /// fortunes (V = 48,865, d = 97,730) aborted on a 38 GB allocation. Here 70,000 distinct words in
     /// lines of 7 (V = 70,002, d = 2V: 39 GB per array): an error naming the size, no output file.

@@ -21,6 +21,8 @@ public struct TrainingRun {
     public var initialization: String
     /// Contexts per stochastic step (nil: full batch).
     public var batchContexts: Int?
+    /// Seconds for γ*_∞'s LP when `--reference auto` solves in-process (QA: 60 s for one step, with no way to bound it).
+    public var linfTimeLimit: Double = 60
     /// Updates between log rows.
     public var logEvery: Int
     /// The CSV log.
@@ -81,9 +83,14 @@ public struct TrainingRun {
         // A reference file is checked before any work is done.
         let fileReference = try refMode.isFile ? resolveReference(refMode, data: dataSet, features: features, loss: nil, onehot: false) : nil
         let loss = try NTPLoss(data: dataSet, features: features, precision: precision, blockSize: blockSize, threads: threads)
+        let m = loss.contextCount
+        // Before the reference solve, which can take a minute (QA: 0 was refused only after it, and 100 on
+        // m = 30 ran as a full batch without a word).
+        if let b = batchContexts, !(1...m).contains(b) {
+            throw UserError("--batch-contexts must be in 1...\(m), the contexts of \(data) (got \(b))")
+        }
         progress("data: V = \(loss.vocabularySize), m = \(loss.contextCount), d = \(loss.dimension), 𝓗 = \(formatted("%.6f", loss.entropy)) nats; BLAS \(blasCoreName()), \(threads) thread(s)")
         let options = try trainingOptions(loss: loss, resumed: resumed, initialization: initialization)
-        let m = loss.contextCount
         let batchText = options.batchContexts.map { $0 < m ? "\($0) of \(counted(m, "context")) per step (stochastic)" : "full batch (\(counted(m, "context")))" } ?? "full batch (\(counted(m, "context")))"
         progress("run: \(options.optimizer.kind.rawValue), η = \(formatted("%.6e", options.optimizer.learningRate)), \(counted(options.steps, "step")), \(batchText)")
         let onehot: Bool

@@ -13,6 +13,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "auto, none, or SOL.npz from `ntpsep solve` (W_star, W_mm) for the alignment columns.")
     var reference: String = "auto"
 
+    @Option(help: "Seconds allowed for γ*_∞'s LP when --reference auto solves the limits; past it margin_inf_ratio is NaN.")
+    var linfTimeLimit: Double = 60
+
     @Option(help: "Step size η (default: 1/λ_max(H diag(π̂) Hᵀ) for gd, 0.01 for ngd and adam).")
     var lr: Double?
 
@@ -59,12 +62,14 @@ struct TrainingArguments: ParsableArguments {
         guard (steps ?? 0) >= 0, logEvery >= 1, (blockSize ?? 1) >= 1 else {
             throw UserError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
         }
+        if let lr { try OptionCheck.positive(lr, "--lr") }
+        try OptionCheck.positive(linfTimeLimit, "--linf-time-limit")
     }
 
     /// Copies these options into `run`.
     func apply(to run: inout TrainingRun) {
         run.reference = reference; run.learningRate = lr; run.steps = steps; run.initialization = `init`
-        run.batchContexts = batchContexts; run.logEvery = logEvery; run.log = log; run.plot = plot
+        run.batchContexts = batchContexts; run.linfTimeLimit = linfTimeLimit; run.logEvery = logEvery; run.log = log; run.plot = plot
         run.precision = precision; run.seed = seed; run.resume = resume; run.checkpoint = checkpoint
         run.blockSize = blockSize; run.memoryBudget = memoryBudget; run.benchmark = benchmark
     }
