@@ -209,8 +209,10 @@ final class SweepCLITests: XCTestCase {
         let dir = temporaryDirectory()
         let npz = dir.appendingPathComponent("full.npz").path
         try DataSet.fromSupports(Array(repeating: [0, 1, 2], count: 8), vocabulary: 3).writeNPZ(to: npz)
-        let run = try ntpsep(["sweep", npz, "--contexts", "8", "--trials", "6", "--null", "frequency", "--json"])
+        let run = try ntpsep(["sweep", npz, "--contexts", "8,20", "--trials", "6", "--null", "frequency", "--json"])
         XCTAssertEqual(run.status, 0, run.stderr)
+        // m = 20 on 8 contexts is the same sweep as m = 8, run once, and said so.
+        XCTAssertTrue(run.stderr.contains("m = 20 exceeds the data's 8 contexts: swept at m = 8"), run.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         for p in try XCTUnwrap(json["points"] as? [[String: Any]]) {
             XCTAssertEqual(p["median"] as? Double, 0.125, "\(p)")

@@ -108,6 +108,26 @@ final class TrainRobustnessTests: XCTestCase {
         }
     }
 
+    /// Resuming without --reference keeps the interrupted run's reference (recorded in the checkpoint):
+    /// QA resumed a --reference none run without repeating it, and the log switched to auto's columns.
+    func testResumeKeepsTheCheckpointsReference() throws {
+        let dir = try folderWithData()
+        let args = ["train", "d.npz", "--embedding", "gaussian:40:1", "--log-every", "1000", "--out", "w.npy", "--log", "log.csv"]
+        let run = try WatchedRun(args + ["--steps", "3000000", "--reference", "none"], in: dir)
+        XCTAssertTrue(run.wait { run.stderr.contains("step        0") }, run.stderr)
+        run.signal(SIGINT)
+        XCTAssertEqual(run.process.terminationStatus, 130, run.stderr)
+        let stopped = try XCTUnwrap(run.stderr.range(of: #"interrupted at step (\d+)"#, options: .regularExpression))
+        let k = "\(Int(run.stderr[stopped].split(separator: " ").last!)! + 700)"
+        let resumed = try watchedRun(args + ["--steps", k, "--resume", "w.npy.ckpt"], in: dir)
+        XCTAssertEqual(resumed.process.terminationStatus, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("reference: none"), resumed.stderr)
+        let resumedLog = try Data(contentsOf: dir.appendingPathComponent("log.csv"))
+        let straight = try watchedRun(args + ["--steps", k, "--reference", "none"], in: dir)
+        XCTAssertEqual(straight.process.terminationStatus, 0, straight.stderr)
+        XCTAssertEqual(resumedLog, try Data(contentsOf: dir.appendingPathComponent("log.csv")))
+    }
+
     /// A streamed one-hot run cannot be resumed (--help says so): Ctrl-C ends it with status 130,
     /// one explanation, and no output or temporary file.
     func testStreamedOnehotCtrlCExits130AndWritesNothing() throws {

@@ -233,7 +233,12 @@ public enum Sweep {
         let decisionOptions = options.separabilityPerTrial()
         var trials: [SweepTrial] = [], points: [SweepPoint] = []
         var lastMedian: [String: (m: Int, d: Int)] = [:]
-        // An m beyond the eligible contexts means all of them; the same set is swept once.
+        // An m beyond the eligible contexts means all of them; the same set is swept once, and said so
+        // (QA: --contexts 50 on 30 contexts ran at m = 30 without a word).
+        for m in Set(ms).sorted() where m > ranked.count {
+            let eligible = options.minContextCount > 0 ? "contexts with count ≥ \(options.minContextCount)" : "contexts"
+            progress?("m = \(m) exceeds the data's \(ranked.count) \(eligible): swept at m = \(ranked.count)")
+        }
         for m in Array(Set(ms.map { min($0, ranked.count) })).sorted() where m > 0 {
             let rows = Array(ranked.prefix(m)).sorted()
             let chosen = DataSetSampling.select(data, rows: rows)

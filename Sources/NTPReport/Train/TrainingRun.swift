@@ -11,8 +11,8 @@ public struct TrainingRun {
     public var embedding: String
     /// GD, NGD or Adam (a resumed run takes the checkpoint's).
     public var optimizer: OptimizerKind
-    /// "auto", "none" or a `ntpsep solve` output.
-    public var reference: String
+    /// "auto", "none" or a `ntpsep solve` output (nil: the resumed checkpoint's, else "auto").
+    public var reference: String?
     /// Step size η (nil: the optimizer's default).
     public var learningRate: Double?
     /// Updates (nil: 1000, or the checkpoint's).
@@ -55,7 +55,7 @@ public struct TrainingRun {
     /// A run of `optimizer` on `data` under `embedding`, with `ntpsep train`'s defaults.
     public init(data: String, embedding: String, optimizer: OptimizerKind) {
         self.data = data; self.embedding = embedding; self.optimizer = optimizer
-        reference = "auto"; initialization = "zero"; logEvery = 100; precision = .float64; seed = 0
+        reference = nil; initialization = "zero"; logEvery = 100; precision = .float64; seed = 0
         threads = 2; memoryBudget = 4; benchmark = false; printLog = true
     }
 
@@ -64,6 +64,17 @@ public struct TrainingRun {
 
     /// Trains, writes the outputs asked for and returns the log.
     public func run() throws -> TrainingOutcome {
+        // Read (and checksummed) before any line is printed, so a damaged file gives one error line.
+        let resumed = try resume.map { try TrainingCheckpoint(contentsOf: $0) }
+        var run = self
+        // Resuming without --reference keeps the interrupted run's (QA: it switched to auto, and the
+        // resumed log gained alignment columns the interrupted one did not have).
+        run.reference = reference ?? resumed.flatMap { CheckpointMetadata.reference(in: $0.metadata) } ?? "auto"
+        return try run.run(resumed: resumed)
+    }
+
+    private func run(resumed: TrainingCheckpoint?) throws -> TrainingOutcome {
+        let reference = self.reference ?? "auto"
         let spec = try EmbeddingSpec(parsing: embedding)
         let initialization = try Initialization(parsing: self.initialization)
         let refMode = ReferenceMode(parsing: reference)
@@ -76,8 +87,6 @@ public struct TrainingRun {
         setBLASThreads(1)
         InterruptFlag.install()
 
-        // Read (and checksummed) before any line is printed, so a damaged file gives one error line.
-        let resumed = try resume.map { try TrainingCheckpoint(contentsOf: $0) }
         let dataSet = try DataSet(contentsOfNPZ: data)
         let features = try ContextFeatures.make(spec, for: dataSet)
         // A reference file is checked before any work is done.

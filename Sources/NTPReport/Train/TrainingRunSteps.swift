@@ -50,7 +50,8 @@ extension TrainingRun {
         let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
         if result.interrupted {
             if let resume, sameFile(resume, checkpointPath) { CommandInputs.release(resume) }
-            let meta = try JSONText.compact(CheckpointMetadata(data: data, embedding: embedding, precision: precision.rawValue))
+            let meta = try JSONText.compact(CheckpointMetadata(data: data, embedding: embedding, precision: precision.rawValue,
+                                                                         reference: self.reference ?? "auto"))
             try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
                                    options: options, log: result.log, metadata: meta).write(to: checkpointPath)
             try writeOutputs(result.log, entropy: loss.entropy)
@@ -99,7 +100,7 @@ extension TrainingRun {
     func meta(_ options: TrainingOptions, loss: NTPLoss) -> TrainingOutcome.Meta {
         let m = loss.contextCount
         return TrainingOutcome.Meta(optimizer: options.optimizer.kind.rawValue, learningRate: options.optimizer.learningRate,
-                                    steps: options.steps, embedding: embedding, reference: reference,
+                                    steps: options.steps, embedding: embedding, reference: reference ?? "auto",
                                     vocabulary: loss.vocabularySize, contexts: m, dimension: loss.dimension,
                                     batchContexts: min(options.batchContexts ?? m, m), data: data, seed: options.seed,
                                     initialization: options.initialization.description, logEvery: options.logEvery,
@@ -115,10 +116,17 @@ extension TrainingRun {
 }
 
 /// What a checkpoint records of the run that wrote it.
-struct CheckpointMetadata: Encodable {
+struct CheckpointMetadata: Codable {
     var data: String
     var embedding: String
     var precision: String
+    /// --reference of the run (nil in checkpoints written before it was recorded).
+    var reference: String?
+
+    /// The recorded --reference of a checkpoint's metadata JSON, if any.
+    static func reference(in json: String) -> String? {
+        (try? JSONDecoder().decode(CheckpointMetadata.self, from: Data(json.utf8)))?.reference
+    }
 }
 
 /// One line on stderr (the training notes and log table).

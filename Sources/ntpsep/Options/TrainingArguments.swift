@@ -10,8 +10,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Optimizer: gradient descent, normalized GD or Adam.")
     var optimizer: OptimizerKind = .gd
 
-    @Option(help: "auto, none, or SOL.npz from `ntpsep solve` (W_star, W_mm) for the alignment columns.")
-    var reference: String = "auto"
+    @Option(help: "auto, none, or SOL.npz from `ntpsep solve` (W_star, W_mm) for the alignment columns (default auto; with --resume, the checkpoint's).")
+    var reference: String?
 
     @Option(help: "Seconds allowed for γ*_∞'s LP when --reference auto solves the limits; past it margin_inf_ratio is NaN.")
     var linfTimeLimit: Double = 60
