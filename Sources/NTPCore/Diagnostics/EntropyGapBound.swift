@@ -416,10 +416,10 @@ public enum EntropyGapBound {
         enum CandidateAction {
             /// Evaluate c = max(q, 0) (mix nil) or c = max(0, (1 − t) q + t p̂).
             case evaluate(mix: Double?)
-            /// Put the suspect entries of that c into Z (`suspectLimit`), after its round's other passes.
-            case holdSuspects(mix: Double?)
-            /// Put the negative entries (and, when asked, the shrinking ones) into Z.
-            case hold(shrinking: Bool)
+            /// Put the negative entries into Z, and when asked the shrinking ones and the suspect entries
+            /// (`suspectLimit`) of c at mixing weight `mix`. One pass, so that every row's q is computed from
+            /// the Z of the round's start whether its q̃ is kept or recomputed.
+            case hold(shrinking: Bool, suspects: Bool, mix: Double?)
         }
 
         /// One pass over q = q̃ + δ at the round's W (staged) and the direction U.
@@ -443,12 +443,12 @@ public enum EntropyGapBound {
                                 if case .hold = action { zero.insert(context: j, token: a) }
                             } else if q[a] < 0.01 * q0[a] {
                                 out.shrinking += 1
-                                if case .hold(true) = action { zero.insert(context: j, token: a) }
+                                if case .hold(true, _, _) = action { zero.insert(context: j, token: a) }
                             }
                         }
                         if q[a] < 0 { out.mixing = max(out.mixing, -q[a] / (work.target[a] - q[a])) }
                     }
-                    if case .holdSuspects(let mix) = action {
+                    if case .hold(_, true, let mix) = action {
                         let limit = suspectLimit(context: j)
                         for a in 0..<v where !work.support[a] && !work.held[a] {
                             var x = q[a]
@@ -570,14 +570,14 @@ public enum EntropyGapBound {
                     }
                 }
                 // Off-support entries the step drives negative join Z; while no candidate is accepted,
-                // so do those it shrinks by 100×.
-                if counts == nil || counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) {
-                    let pass = candidatePass(u, weights: w, action: .hold(shrinking: !accepted))
+                // so do those it shrinks by 100×. Suspect entries of an accepted candidate join too: the
+                // next rounds' candidates do without their entropy (a subset of the feasible set, so still
+                // a lower end) instead of paying it as slack.
+                if counts == nil || counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || suspectsToHold != nil {
+                    let pass = candidatePass(u, weights: w, action: .hold(shrinking: !accepted, suspects: suspectsToHold != nil,
+                                                                          mix: suspectsToHold ?? nil))
                     counts = (pass.negatives, pass.shrinking)
                 }
-                // Suspect entries are held from the next round on: its candidates do without their entropy
-                // (a subset of the feasible set, so still a lower end) instead of paying it as slack.
-                if let mix = suspectsToHold { _ = candidatePass(u, weights: w, action: .holdSuspects(mix: mix)) }
                 let grew = counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || suspectsToHold != nil
                 if outOfBudget { stopReason = "budget of \(options.maxHessianProducts) Hessian products"; break }
                 // An accepted candidate is then within about 1e-10 nats of the restricted optimum.

@@ -52,7 +52,8 @@ struct HeldZeros {
             slots[j] = slot
             bits.append(contentsOf: repeatElement(0, count: words))
         }
-        bits[Int(slot) * words + (a >> 6)] |= 1 << UInt64(a & 63)
-        count += 1
+        // Counted once: a pass may hold an entry for two reasons (negative, and suspect after mixing).
+        let word = Int(slot) * words + (a >> 6), bit = UInt64(1) << UInt64(a & 63)
+        if bits[word] & bit == 0 { bits[word] |= bit; count += 1 }
     }
 }
