@@ -47,7 +47,8 @@ final class SolveGramLimitCLITests: XCTestCase {
         let dir = try folderWithData()
         let data = dir.appendingPathComponent("d.npz").path
         for (out, extra) in [("full.npz", ["--embedding", "gaussian:24:1"]), ("short.npz", ["--embedding", "gaussian:24:1", "--max-epochs", "3"]),
-                             ("flat.npz", ["--embedding", "gaussian:1:1", "--max-epochs", "1"])] {
+                             ("flat.npz", ["--embedding", "gaussian:1:1", "--max-epochs", "1"]),
+                             ("heuristic.npz", ["--embedding", "gaussian:24:1", "--non-separable-margin", "1"])] {
             let run = try ntpsep(["solve", data, "-o", dir.appendingPathComponent(out).path, "--linf-time-limit", "5"] + extra)
             XCTAssertEqual(run.status, 0, run.stderr)
             if out == "short.npz" { XCTAssertTrue(run.stdout.contains("then W^mm = x*/‖x*‖² from the minimum-norm point"), run.stdout) }
@@ -62,6 +63,12 @@ final class SolveGramLimitCLITests: XCTestCase {
         XCTAssertLessThan(diff, 1e-5 * norm)
         XCTAssertEqual(try scalar(short, "margin"), try scalar(short, "gamma_min_norm_point"), accuracy: 1e-12 * norm)
         XCTAssertTrue(try scalar(short, "kkt").isFinite)
+        // A certified-margin heuristic that calls separable data not separable (margin 1 × max‖h̄‖) yields to
+        // the minimum-norm point's proof (QA: H with column norms from 0.075 to 265).
+        let heuristic = try solution(dir, "heuristic.npz")
+        XCTAssertEqual(try heuristic["status"]?.strings(), ["separable"])
+        XCTAssertEqual(try heuristic["W_mm_method"]?.strings(), ["minimum-norm point"])
+        XCTAssertEqual(try XCTUnwrap(heuristic["W_mm"]).doubles(), ws)
         XCTAssertNotEqual(try flat["status"]?.strings(), ["separable"])
         XCTAssertTrue(try scalar(flat, "margin").isNaN)
     }

@@ -81,7 +81,9 @@ public enum Separability {
         r.normalizedMargin = r.normalizedMargin.map(scaling.margin)
         r.marginBracket = r.marginBracket.map(scaling.bracket)
         r.method += " (\(scaling.description))"
-        if r.verdict != .undecided, r.check?.valid == false {
+        // Only a verdict rests on its certificate: an at-threshold or undecided result may carry one that
+        // did not verify on H/s either (QA: at-threshold had been turned into undecided).
+        if r.verdict == .separable || r.verdict == .notSeparable, r.check?.valid == false {
             r.reason = "the certificate found on H/s fails on H: \(r.check?.failure ?? "")"
             r.verdict = .undecided
         }

@@ -201,7 +201,7 @@ extension ContextFeatures {
     }
 
     /// The accepted range of the largest |entry| of an embedding read from a file.
-    public static let scaleRange: ClosedRange<Double> = 1e-100...1e100
+    public static let scaleRange: ClosedRange<Double> = 1e-60...1e60
 
     /// Reads a d × m array of context embeddings (columns = contexts, any real dtype): finite,
     /// with the largest |entry| in `scaleRange` (or all zero).

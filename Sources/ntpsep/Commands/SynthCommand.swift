@@ -29,10 +29,10 @@ struct Synth: ParsableCommand {
     func validate() throws {
         if (dim == nil) != (embeddingsOut == nil) { throw ValidationError("--dim and --embeddings-out go together") }
         if let d = dim, d <= 0 { throw ValidationError("--dim must be positive") }
-        // Within 1e-100…1e100, the largest |entry| every command accepts in a file H, with room for the
+        // Within 1e-60…1e60, the largest |entry| every command accepts in a file H, with room for the
         // Gaussian tail (QA: synth wrote at 1e300 an H that check then refused).
-        guard (1e-95...1e95).contains(embeddingScale) else {
-            throw UserError("--embedding-scale must be in 1e-95…1e95, so that the largest |entry| of H stays in the 1e-100…1e100 the other commands accept (got \(embeddingScale))")
+        guard (1e-55...1e55).contains(embeddingScale) else {
+            throw UserError("--embedding-scale must be in 1e-55…1e55, so that the largest |entry| of H stays in the 1e-60…1e60 the other commands accept (got \(embeddingScale))")
         }
     }
 
