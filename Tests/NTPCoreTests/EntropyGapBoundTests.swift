@@ -97,6 +97,20 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(interval[1], truth)
     }
 
+    /// Two contexts 1e-9 apart with different supports: H = [e1 e2 e3 e4 e1+εe2], tokens 0, 1, 2, 3, 1.
+    /// W = t·diag(1, 2/ε, 1, 1) separates everything, so inf CE − 𝓗 = 0, but to τ = 1e-9 contexts 0 and 4
+    /// look alike and the search's q (residual 1.1e-10) "certified" 0.277 (QA), above the CE Adam reached.
+    /// A lower end above the upper end is dropped: nothing is certified.
+    func testALowerEndAboveAReachedCEIsDropped() throws {
+        let data = makeData(V: 4, rows: [[0: 1], [1: 1], [2: 1], [3: 1], [1: 1]])
+        let h = denseFeatures([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 1e-9, 0, 0]])
+        let report = try CheckRunner.run(data, features: h, embedding: "near duplicates", hooks: .standard())
+        let interval = try XCTUnwrap(report.entropyGapInterval)
+        XCTAssertEqual(interval[0], 0)
+        XCTAssertLessThan(interval[1], 0.277)
+        XCTAssertTrue(report.entropyGapBound!.method.contains("exceeded the upper end"), report.entropyGapBound!.method)
+    }
+
     /// Positional one-hot features go through the sparse products, the same H stored densely through
     /// BLAS: both searches must land on the same interval.
     func testSparseAndDenseFeaturesGiveTheSameInterval() throws {

@@ -136,6 +136,15 @@ public enum EntropyGapBound {
             point = solver.run(weights: weights, entropy: entropy, into: &result)
         }
         if let refined = result.refinedUpper, refined < result.upper { result.upper = refined }
+        if result.lower > result.upper {
+            // A CE actually reached is below the "certified" lower end: q was feasible only to τ, and the data
+            // hold a direction below τ's resolution (QA: two contexts 1e-9 apart with different supports, a
+            // lower end of 0.277 against a truth of 0). Nothing is certified then.
+            result.method = "q = p̂: the feasible point's lower end \(result.lower) exceeded the upper end, so its residual "
+                + "(\(result.residual), τ = \(options.tolerance)) hides a direction the data have below τ's resolution"
+            result.lower = 0
+            point = nil
+        }
         result.seconds = monotonicSeconds() - start
         return (result, point)
     }
