@@ -9,7 +9,7 @@ public struct FeatureScaling: Sendable, Equatable {
     /// s: H/s is what the solvers see; a W for H/s is W·(1/s) for H, and a margin γ for H/s is γ·s for H.
     public let factor: Double
 
-    /// Columns within this factor of unit norm are solved as they are (every README example is).
+    /// Columns within this factor of unit norm are solved as they are (so are the embeddings `ntpsep` draws).
     static let untouchedRange: ClosedRange<Double> = 0x1p-8...0x1p8
 
     /// The scaling of `features`, or nil when they need none (one-hot, unit-valued sparse, all-zero
