@@ -53,6 +53,17 @@ public enum Separability {
         } else if options.useMinNormPoint, let wolfe = decideByMinNormPoint(data, features: features, options: options,
                                                                            deadline: start + options.timeLimit) {
             result = wolfe
+            // A stalled minimum-norm point leaves the rest of the budget to the exact LP (QA: "undecided"
+            // where solve's own γ*_∞ LP had a W with margins ≥ 1 that --weights then certified).
+            if wolfe.verdict == .undecided, options.useLPAfterStall, monotonicSeconds() < start + options.timeLimit {
+                let lp = decideByLP(data, features: features, options: options, deadline: start + options.timeLimit,
+                                    complementProjector: complementProjector)
+                if lp.verdict != .undecided {
+                    result = lp
+                    if result.method.isEmpty { result.method = "LP (GLPK, constraint generation)" }
+                    result.method += ", after the minimum-norm point stalled (\(wolfe.reason ?? wolfe.method))"
+                }
+            }
         } else if options.useNullSpaceLP, options.useNullSpaceCuttingPlanes, !manyTies,
                   let viaCuts = decideByNullSpace(data, features: features, options: options, deadline: start + options.timeLimit,
                                                   maxNullityShare: .infinity) {

@@ -28,6 +28,8 @@ public struct SeparabilityOptions: Sendable {
     public var useForcedTies = true
     /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
     public var useMinNormPoint = true
+    /// When the minimum-norm point stalls undecided, give the rest of the time budget to the LP.
+    public var useLPAfterStall = true
     /// Ties Σ_j (k_j − 1) up to which the minimum-norm point always factorises the tie Gram (at most
     /// 6,000³/3 flops, a few seconds); see `minNormPointTieBudget(seconds:)` for more.
     public var maxMinNormPointTies = 6_000
