@@ -358,6 +358,9 @@ public struct MaxMarginSolution: Sendable {
     public var epochs: Int
     /// W came from Wolfe's minimum-norm point after the epochs fell short (`init(minimumNormPoint:…)`).
     public var fromMinimumNormPoint = false
+    /// The status `.notSeparable` came from the minimum-norm point's Farkas pair after the epochs ran
+    /// out undecided; W is then the last dual iterate's, as for any non-separable result.
+    public var notSeparableByMinimumNormPoint = false
     /// 1/‖W‖ (the margin when separable; ∞ if W = 0).
     public var margin: Double { normSquared > 0 ? 1 / normSquared.squareRoot() : .infinity }
 }

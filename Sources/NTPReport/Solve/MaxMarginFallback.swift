@@ -4,11 +4,18 @@ import NTPCore
 /// already has it) when the solver's epochs run out undecided, or when its certified-margin heuristic
 /// (`--non-separable-margin`) says not separable while the point proves separability (QA: H with
 /// column norms from 0.075 to 265): `solve` and `train`'s reference.
+/// Epochs that run out undecided on data the point proves not separable give `.notSeparable` (QA: the
+/// same output said "W^mm undecided" and "γ* 0 (not-separable)").
 func maxMargin(_ solver: MaxMarginSolver, _ subspace: DataSubspace,
                point: () -> MinimumNormPointMaxMargin?) throws -> MaxMarginSolution {
-    let mm = try solver.solve(subspace)
-    guard mm.status != .separable, let p = point(),
-          let fallback = MaxMarginSolution(minimumNormPoint: p, subspace: subspace, epochs: mm.epochs,
-                                           tolerance: solver.tolerance) else { return mm }
-    return fallback
+    var mm = try solver.solve(subspace)
+    guard mm.status != .separable, let p = point() else { return mm }
+    if let fallback = MaxMarginSolution(minimumNormPoint: p, subspace: subspace, epochs: mm.epochs, tolerance: solver.tolerance) {
+        return fallback
+    }
+    if mm.status == .undecided, p.verdict == .notSeparable {
+        mm.status = .notSeparable
+        mm.notSeparableByMinimumNormPoint = true
+    }
+    return mm
 }

@@ -77,7 +77,8 @@ struct SolvedLimits {
             line += "certified margin ≤ \(general(mm.marginUpperBound, 3))"
         }
         lines.append(line + "; \(mm.epochs) epochs, \(fixed(seconds.mm, 2)) s"
-                     + (mm.fromMinimumNormPoint ? ", then W^mm = x*/‖x*‖² from the minimum-norm point" : ""))
+                     + (mm.fromMinimumNormPoint ? ", then W^mm = x*/‖x*‖² from the minimum-norm point" : "")
+                     + (mm.notSeparableByMinimumNormPoint ? ", then not separable by the minimum-norm point's Farkas pair" : ""))
         if let w = wolfe {
             let agreement = mm.status == .separable ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
             lines.append("γ*         \(general(w.gamma, 8)) (\(w.verdict.rawValue)) by the minimum-norm point: \(w.iterations) oracle passes, \(fixed(seconds.wolfe, 2)) s\(agreement)")
