@@ -42,8 +42,10 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     public var residual: Double
     /// τ of the feasibility test.
     public var tolerance: Double
-    /// ‖W_q‖_F · ‖Σ π̂ (q − p̂) h̄ᵀ‖_F + 1e-12 · Σ π̂ H(q): the first-order effect of the residual on the
-    /// lower end (CE(W) ≥ Σ π̂ H(q) + ⟨W, residual⟩ for every W), subtracted from it.
+    /// ‖W_q‖_F · (‖Σ π̂ (q − p̂) h̄ᵀ‖_F + Σ_j 2 π̂_j s_j ‖h̄_j‖) + Σ_j π̂_j [h(s_j) + s_j log V] + 1e-12 · Σ π̂ H(q),
+    /// s_j the mass of q_j on its suspect entries (`Solver.suspectLimit`): the first-order effect of the
+    /// residual on the lower end (CE(W) ≥ Σ π̂ H(q) + ⟨W, residual⟩ for every W), plus all the entropy the
+    /// suspect entries can carry, subtracted from it.
     public var slack: Double
     /// How q was obtained, in words.
     public var method: String
@@ -84,6 +86,8 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
 ///    A candidate feasible to τ except for negative entries is accepted with them clamped to 0 if the
 ///    residual, recomputed, stays within τ; otherwise support negatives are removed by mixing with
 ///    p̂ (feasible, positive on the supports): q_t = (1 − t) q + t p̂ with the smallest t making it ≥ 0.
+///    Off-support entries that a residual within τ cannot tell from 0 (`Solver.suspectLimit`) pay their
+///    entropy in the slack, and join Z from the next round on.
 /// 4. W moves along U with a backtracking (Armijo) step on the restricted CE, and the next round
 ///    starts there. The first order cancels in CE(W) − Σ π̂ H(q̃ + δ) (both change by ⟨W, ∇CE⟩), so
 ///    that difference is about half the Newton decrement ⟨−∇CE, U⟩ and the candidates approach the
@@ -547,8 +551,8 @@ public enum EntropyGapBound {
                 let (u, res, outOfBudget) = newtonDirection(r: r, diag: diag, weights: w, round: round)
                 let decrement = -dot(r, u)
                 var accepted = false
-                // The mixing weight of an accepted candidate with suspect entries (they join Z at the round's end).
-                var suspectsToHold: Double?? = nil
+                // An accepted candidate with suspect entries, and its mixing weight: they join Z at the round's end.
+                var holdSuspects = false, suspectMix: Double? = nil
                 // The counts of negative and shrinking off-support entries of q = q̃ + δ, once known.
                 var counts: (negatives: Int, shrinking: Int)? = nil
                 if norm(res) <= options.tolerance * scale {
@@ -575,22 +579,21 @@ public enum EntropyGapBound {
                             best = (raw, raw - slack, relResidual, slack, t, round + 1)
                             bestPoint = candidatePoint
                         }
-                        if pass.suspectEntropy > 0 { suspectsToHold = .some(t > 0 ? t : nil) }
+                        if pass.suspectEntropy > 0 { holdSuspects = true; suspectMix = t > 0 ? t : nil }
                     }
                 }
                 // Off-support entries the step drives negative join Z; while no candidate is accepted,
                 // so do those it shrinks by 100×. Suspect entries of an accepted candidate join too: the
                 // next rounds' candidates do without their entropy (a subset of the feasible set, so still
                 // a lower end) instead of paying it as slack.
-                if counts == nil || counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || suspectsToHold != nil {
-                    let pass = candidatePass(u, weights: w, action: .hold(shrinking: !accepted, suspects: suspectsToHold != nil,
-                                                                          mix: suspectsToHold ?? nil))
+                if counts == nil || counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || holdSuspects {
+                    let pass = candidatePass(u, weights: w, action: .hold(shrinking: !accepted, suspects: holdSuspects, mix: suspectMix))
                     counts = (pass.negatives, pass.shrinking)
                 }
-                let grew = counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || suspectsToHold != nil
+                let grew = counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || holdSuspects
                 if outOfBudget { stopReason = "budget of \(options.maxHessianProducts) Hessian products"; break }
                 // An accepted candidate is then within about 1e-10 nats of the restricted optimum.
-                if accepted && decrement <= 1e-10 && suspectsToHold == nil { stopReason = "Newton decrement \(general(decrement))"; break }
+                if accepted && decrement <= 1e-10 && !holdSuspects { stopReason = "Newton decrement \(general(decrement))"; break }
                 if let next = dampedStep(from: w, along: u, decrement: decrement) { w = next }
                 else if !grew { stopReason = "no descent along the Newton direction"; break }
             }

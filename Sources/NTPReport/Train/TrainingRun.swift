@@ -73,8 +73,11 @@ public struct TrainingRun {
         return try run.run(resumed: resumed)
     }
 
+    /// --reference as run: `run()` has resolved nil by then.
+    var resolvedReference: String { reference ?? "auto" }
+
     private func run(resumed: TrainingCheckpoint?) throws -> TrainingOutcome {
-        let reference = self.reference ?? "auto"
+        let reference = resolvedReference
         let spec = try EmbeddingSpec(parsing: embedding)
         let initialization = try Initialization(parsing: self.initialization)
         let refMode = ReferenceMode(parsing: reference)

@@ -51,7 +51,7 @@ extension TrainingRun {
         if result.interrupted {
             if let resume, sameFile(resume, checkpointPath) { CommandInputs.release(resume) }
             let meta = try JSONText.compact(CheckpointMetadata(data: data, embedding: embedding, precision: precision.rawValue,
-                                                                         reference: self.reference ?? "auto"))
+                                                                         reference: resolvedReference))
             try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
                                    options: options, log: result.log, metadata: meta).write(to: checkpointPath)
             try writeOutputs(result.log, entropy: loss.entropy)
@@ -100,7 +100,7 @@ extension TrainingRun {
     func meta(_ options: TrainingOptions, loss: NTPLoss) -> TrainingOutcome.Meta {
         let m = loss.contextCount
         return TrainingOutcome.Meta(optimizer: options.optimizer.kind.rawValue, learningRate: options.optimizer.learningRate,
-                                    steps: options.steps, embedding: embedding, reference: reference ?? "auto",
+                                    steps: options.steps, embedding: embedding, reference: resolvedReference,
                                     vocabulary: loss.vocabularySize, contexts: m, dimension: loss.dimension,
                                     batchContexts: min(options.batchContexts ?? m, m), data: data, seed: options.seed,
                                     initialization: options.initialization.description, logEvery: options.logEvery,
