@@ -121,8 +121,8 @@ final class CertificateCLITests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         let excess = try XCTUnwrap(json["excess_loss_contexts"] as? [[String: Any]])
         XCTAssertEqual(excess.count, 5)
-        for x in excess {   // no vocabulary: the support prints as token ids, which equal the row
-            XCTAssertEqual(x["support"] as? [String], ["\(x["index"] as! Int)"])
+        for x in excess {   // no vocabulary: the support prints as token ids ("#t"), which equal the row
+            XCTAssertEqual(x["support"] as? [String], ["#\(x["index"] as! Int)"])
         }
         XCTAssertEqual(try verify(cert, data).status, 0)
     }

@@ -18,6 +18,17 @@ final class CheckRunnerRobustnessTests: XCTestCase {
         XCTAssertFalse(String(decoding: json, as: UTF8.self).contains("inf"))
     }
 
+    /// Without a vocabulary, contexts and tokens are both named by id with '#' (QA round 4: "#9 → {1}"
+    /// read as a token "1"). theory.md's tie example: α on context #1, whose support is token #0 alone.
+    func testContextsAndTokensWithoutVocabularyAreNamedWithHash() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
+        let report = try CheckRunner.run(data, features: denseFeatures([[1], [1]]), embedding: "tie", hooks: .standard(crossEntropySteps: 50))
+        XCTAssertEqual(report.verdict, "not-separable")
+        XCTAssertEqual(report.involvedContexts.map(\.text), ["#1"])
+        XCTAssertEqual(report.involvedContexts.map(\.support), [["#0"]])
+        XCTAssertEqual(Set(report.excessLossContexts.map(\.support)), [["#0", "#1"], ["#0"]])
+    }
+
     /// A diverging entropy-gap run leaves the gap "not computed" with its reason; the verdict and the
     /// certificate stand. Any other failure after the certificate was written removes the file.
     func testEntropyGapFailureKeepsTheVerdictAndOtherFailuresRemoveTheCertificate() throws {

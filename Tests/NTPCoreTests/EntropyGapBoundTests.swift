@@ -36,6 +36,64 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertLessThan(point[4] + point[5], 1e-12)   // the token no context sees
     }
 
+    /// Groups of identical contexts (H = [e₁ e₁ e₁ e₂ e₂ e₂ e₃ e₃ e₃], random supports over V = 5): the three
+    /// distinct columns are independent, so each group's logits are free and shared, and
+    /// inf CE − 𝓗 = Σ_g Σ_{j∈g} π̂_j KL(p̂_j ‖ p̄_g), p̄_g the group's pooled distribution. The Hessian is
+    /// singular along every within-group difference, where CG alone stalls above τ = 1e-13; the refined
+    /// residual reaches it (`Solver.refine`), and the lower end is the closed form to 1e-9.
+    func testDuplicateContextGroupsMatchTheClosedForm() throws {
+        var rng = SeededGenerator(seed: 77)
+        var rows: [[Int: Double]] = []
+        for _ in 0..<9 {
+            var row: [Int: Double] = [:]
+            for a in 0..<5 where rng.next() % 2 == 0 { row[a] = Double(1 + rng.next() % 9) }
+            if row.isEmpty { row[Int(rng.next() % 5)] = 2 }
+            rows.append(row)
+        }
+        let data = makeData(V: 5, rows: rows)
+        let columns = (0..<9).map { j in (0..<3).map { $0 == j / 3 ? 1.0 : 0.0 } }
+        let h = denseFeatures(columns)
+        let total = rows.reduce(0) { $0 + $1.values.reduce(0, +) }
+        var truth = 0.0
+        for g in 0..<3 {
+            var pooled = [Double](repeating: 0, count: 5)
+            for j in 3 * g..<3 * g + 3 { for (a, c) in rows[j] { pooled[a] += c } }
+            let groupTotal = pooled.reduce(0, +)
+            for j in 3 * g..<3 * g + 3 {
+                let n = rows[j].values.reduce(0, +)
+                for (a, c) in rows[j] { truth += (n / total) * (c / n) * log((c / n) / (pooled[a] / groupTotal)) }
+            }
+        }
+        XCTAssertGreaterThan(truth, 0.05)
+        let bound = EntropyGapBound.compute(data, features: h, weights: try adamWeights(data, h))
+        XCTAssertLessThanOrEqual(bound.lower, truth + 1e-12)
+        XCTAssertEqual(bound.lower, truth, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(bound.residual, 1e-13)
+        XCTAssertGreaterThanOrEqual(bound.upper, truth)
+    }
+
+    /// QA round 4's "mix" instance 121 scaled by 1e-6 (Tests/Fixtures/duplicate-contexts: m = 22, V = 7,
+    /// d = 3, two identical columns with different supports and a zero column). Its first CG stalls at a
+    /// residual of 1.3e-12, and the damped step finds no descent: without refinement no candidate reaches
+    /// τ = 1e-13 and the lower end is 0. Refined, it is within 1e-10 of inf CE − 𝓗 = 1.20586576291569
+    /// (QA's independent L-BFGS upper end and exactly feasible dual point agree to 3e-15).
+    func testRefinementReachesTheToleranceWhereCGStalls() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/duplicate-contexts")
+        let data = try DataSet(contentsOfNPZ: folder.appendingPathComponent("mix121.npz").path)
+        let h = try ContextFeatures.load(npyPath: folder.appendingPathComponent("mix121-H.npy").path, contextCount: data.contextCount)
+        let truth = 1.2058657629156917
+        let report = try CheckRunner.run(data, features: h, embedding: "mix121", hooks: .standard())
+        let interval = try XCTUnwrap(report.entropyGapInterval)
+        XCTAssertLessThanOrEqual(interval[0], truth + 1e-12)
+        XCTAssertEqual(interval[0], truth, accuracy: 1e-10)
+        XCTAssertGreaterThanOrEqual(interval[1], truth - 1e-12)
+        var unrefined = CheckOptions()
+        unrefined.entropyGapBoundOptions.refinementSteps = 0
+        let plain = try CheckRunner.run(data, features: h, embedding: "mix121", options: unrefined, hooks: .standard())
+        XCTAssertEqual(try XCTUnwrap(plain.entropyGapInterval)[0], 0)
+    }
+
     /// Separable but not compatible: V = 3, d = 1, A = {0: 2, 1: 1} at h = 1, B = {0: 1, 1: 1} at h = 2.
     /// Ties force w_0 = w_1 > w_2 (separable), while the log-odds ask w_0 − w_1 = log 2 and 2(w_0 − w_1) = 0
     /// (not compatible). Every feasible q lives on {0, 1}; with a = q_{A,0}, b = q_{B,0} the moments say
@@ -98,9 +156,10 @@ final class EntropyGapBoundTests: XCTestCase {
     }
 
     /// Two contexts 1e-9 apart with different supports: H = [e1 e2 e3 e4 e1+εe2], tokens 0, 1, 2, 3, 1.
-    /// W = t·diag(1, 2/ε, 1, 1) separates everything, so inf CE − 𝓗 = 0, but to τ = 1e-9 contexts 0 and 4
-    /// look alike and the search's q (residual 1.1e-10) "certified" 0.277 (QA), above the CE Adam reached.
-    /// A lower end above the upper end is dropped: nothing is certified.
+    /// W = t·diag(1, 2/ε, 1, 1) separates everything, so inf CE − 𝓗 = 0. At τ = 1e-9 contexts 0 and 4
+    /// look alike and the search's q (residual 1.1e-10) "certified" 0.277 (QA), above the CE Adam reached;
+    /// at the default τ (1e-13) no q is feasible and the lower end is 0. At τ = 1e-9 the guard catches it:
+    /// a lower end above the upper end is dropped, and nothing is certified.
     func testALowerEndAboveAReachedCEIsDropped() throws {
         let data = makeData(V: 4, rows: [[0: 1], [1: 1], [2: 1], [3: 1], [1: 1]])
         let h = denseFeatures([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 1e-9, 0, 0]])
@@ -108,7 +167,13 @@ final class EntropyGapBoundTests: XCTestCase {
         let interval = try XCTUnwrap(report.entropyGapInterval)
         XCTAssertEqual(interval[0], 0)
         XCTAssertLessThan(interval[1], 0.277)
-        XCTAssertTrue(report.entropyGapBound!.method.contains("exceeded the upper end"), report.entropyGapBound!.method)
+        XCTAssertTrue(report.entropyGapBound!.method.hasPrefix("q = p̂: no feasible point"), report.entropyGapBound!.method)
+
+        var coarse = CheckOptions()
+        coarse.entropyGapBoundOptions.tolerance = 1e-9
+        let guarded = try CheckRunner.run(data, features: h, embedding: "near duplicates", options: coarse, hooks: .standard())
+        XCTAssertEqual(try XCTUnwrap(guarded.entropyGapInterval)[0], 0)
+        XCTAssertTrue(guarded.entropyGapBound!.method.contains("exceeded the upper end"), guarded.entropyGapBound!.method)
     }
 
     /// Positional one-hot features go through the sparse products, the same H stored densely through
@@ -230,6 +295,9 @@ final class EntropyGapBoundTests: XCTestCase {
     /// with q̃ kept for every block, for none, and for the first two. "tie" was recorded again when suspect
     /// entries began to join Z (its first candidate holds the unseen token's 2 entries, so the search stops
     /// after 2 rounds, not 4: the same lower end, an upper end from an earlier W, 3.4e-6 above the truth).
+    /// The recording's τ was 1e-9, set here. The counts were recorded again when candidates within 1e3 τ began
+    /// to be refined (`Solver.refine`: more Hessian products, and seed 5 accepts in round 1). At the default
+    /// τ (1e-13) every lower end is at least the recorded one (less of q is suspect) and at most the upper end.
     func testBlockedSearchMatchesTheFormerDenseSearch() throws {
         struct Instance { let name: String; let data: DataSet; let h: ContextFeatures; let steps: Int; let separable: Bool?
                           let compatible: Bool?; let values: [Double]; let counts: [Int] }
@@ -244,26 +312,27 @@ final class EntropyGapBoundTests: XCTestCase {
         add("separable, incompatible", makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 1]]), denseFeatures([[1], [2]]), separable: true, compatible: false,
             values: [0.024848681618476292, 0.024857698250842053, 0.02484868161916043, 0.024857698250842053], counts: [2, 2, 2])
         for (seed, values, counts) in [(3 as UInt64, [0.7890856300754834, 0.7890856300823597, 0.7890856300826459, 0.7890856300823597], [1, 4, 0]),
-                                       (5, [0.8422706447679035, 0.8422706447943513, 0.8422706447933821, 0.8422706447943513], [2, 11, 0]),
+                                       (5, [0.8422706447679035, 0.8422706447943513, 0.8422706447933821, 0.8422706447943513], [1, 11, 0]),
                                        (8, [0.9793174482239007, 0.9793174487349727, 0.9793174487350738, 0.9793174487349727], [1, 7, 0])] {
             add("gaussian seed \(seed)", Fixtures.data(m: 14, v: 6, maxSupport: 3, seed: seed),
                 ContextFeatures(dimension: 3, contextCount: 14, storage: .dense(Fixtures.gaussian(42, seed: seed + 100))), values: values, counts: counts)
         }
         let positional = Fixtures.data(m: 40, v: 7, maxSupport: 3, seed: 21, contextLength: 2)
         add("positional one-hot", positional, try ContextFeatures.make(.positionalOnehot, for: positional),
-            values: [0.5698212854956931, 0.5698239562389135, 0.5698212929735572, 0.5698239562389135], counts: [2, 25, 69])
+            values: [0.5698212854956931, 0.5698239562389135, 0.5698212929735572, 0.5698239562389135], counts: [2, 67, 69])
         add("gaussian m = 300", Fixtures.data(m: 300, v: 40, maxSupport: 4, seed: 31),
             ContextFeatures(dimension: 12, contextCount: 300, storage: .dense(Fixtures.gaussian(3600, seed: 32))), steps: 50,
-            values: [2.406984488846848, 2.4070214157874728, 2.4069844889124843, 2.4070214157874728], counts: [4, 28, 7])
+            values: [2.406984488846848, 2.4070214157874728, 2.4069844889124843, 2.4070214157874728], counts: [4, 41, 7])
         let positional200 = Fixtures.data(m: 200, v: 15, maxSupport: 4, seed: 41, contextLength: 2)
         add("positional one-hot m = 200", positional200, try ContextFeatures.make(.positionalOnehot, for: positional200), steps: 100,
-            values: [1.2407994289743336, 1.2452910955320515, 1.2407994292041828, 1.2452910955320515], counts: [5, 46, 485])
+            values: [1.2407994289743336, 1.2452910955320515, 1.2407994292041828, 1.2452910955320515], counts: [5, 80, 485])
         for c in cases {
             let w = try adamWeights(c.data, c.h, steps: c.steps)
             var runs: [EntropyGapInterval] = []
             let v = c.data.vocabularySize
             for (block, kept) in [(0, 1 << 24), (1, 0), (7, 2 * 7 * v), (0, 0)] {
                 var o = EntropyGapBoundOptions()
+                o.tolerance = 1e-9   // the τ of the recording
                 o.blockContexts = block
                 o.keptSoftmaxEntries = kept
                 let b = EntropyGapBound.compute(c.data, features: c.h, weights: w, separable: c.separable, compatible: c.compatible, options: o)
@@ -273,6 +342,10 @@ final class EntropyGapBoundTests: XCTestCase {
                 XCTAssertLessThanOrEqual(b.residual, 1e-9)
                 runs.append(b)
             }
+            let fine = EntropyGapBound.compute(c.data, features: c.h, weights: w, separable: c.separable, compatible: c.compatible)
+            XCTAssertGreaterThanOrEqual(fine.lower, c.values[0] - 1e-12, c.name)
+            XCTAssertLessThanOrEqual(fine.lower, fine.upper, c.name)
+            XCTAssertLessThanOrEqual(fine.residual, 1e-13, c.name)
             // The same blocks with all of q̃ kept or none: the same bits (fixed block order, fixed
             // reduction order, and a kept q̃ is the recomputed one).
             for key in [\EntropyGapInterval.lower, \.upper, \.residual, \.slack] {

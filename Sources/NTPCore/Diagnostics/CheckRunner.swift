@@ -261,7 +261,7 @@ public enum CheckRunner {
         let support = range.sorted { data.counts[$0] != data.counts[$1] ? data.counts[$0] > data.counts[$1] : $0 < $1 }
             .map { e -> String in
                 let t = Int(data.columns[e])
-                return data.vocabulary?[t] ?? String(t)
+                return data.vocabulary?[t] ?? "#\(t)"   // as contexts and `ForcedTies` name ids: never mistaken for a token "1"
             }
         return ReportedContext(index: index, weight: weight, text: text, support: support)
     }

@@ -6,6 +6,6 @@ public struct ReportedContext: Codable, Equatable, Sendable {
     public var weight: Double
     /// Context tokens joined by spaces ("#j" without vocabulary/contexts).
     public var text: String
-    /// Support S_j as token strings (ids as text without a vocabulary), most frequent first.
+    /// Support S_j as token strings ("#t" without a vocabulary), most frequent first.
     public var support: [String]
 }
