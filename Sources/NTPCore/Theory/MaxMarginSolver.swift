@@ -277,12 +277,13 @@ public struct MaxMarginSolver {
         return true
     }
 
-    /// KKT measures of the dual iterate M with logits L = M G.
-    static func measure(_ mm: [Double], _ l: [Double], _ lay: SupportLayout, v: Int, m: Int) -> MaxMarginSolution.KKT {
+    /// KKT measures of the dual iterate M with logits L = M G. Without M (a W from elsewhere) only the
+    /// tie and margin violations are measured; the other fields stay 0.
+    static func measure(_ mm: [Double]?, _ l: [Double], _ lay: SupportLayout, v: Int, m: Int) -> MaxMarginSolution.KKT {
         var k = MaxMarginSolution.KKT()
         var inS = [Bool](repeating: false, count: v)
         var nrm = 0.0, sumA = 0.0, comp = 0.0
-        for i in 0..<(v * m) { nrm += mm[i] * l[i] }
+        if let mm { for i in 0..<(v * m) { nrm += mm[i] * l[i] } }
         for j in 0..<m {
             let a = lay.rowOffsets[j], b = lay.rowOffsets[j + 1]
             var lo = Double.infinity, hi = -Double.infinity, mean = 0.0
@@ -296,6 +297,7 @@ public struct MaxMarginSolver {
             for t in 0..<v where !inS[t] {
                 let margin = mean - l[t * m + j]
                 k.marginViolation = max(k.marginViolation, 1 - margin)
+                guard let mm else { continue }
                 let alpha = -mm[t * m + j]
                 sumA += alpha
                 comp += alpha * abs(margin - 1)

@@ -10,7 +10,7 @@ extension MaxMarginSolution {
         guard point.verdict == .separable, let w = point.weights else { return nil }
         let v = s.vocabularySize, m = s.contextCount
         let logits = TheoryKernels.product(w, .logits, vocab: v, features: s.features)
-        var kkt = MaxMarginSolver.measure([Double](repeating: 0, count: v * m), logits, s.layout, v: v, m: m)
+        var kkt = MaxMarginSolver.measure(nil, logits, s.layout, v: v, m: m)
         kkt.normSquared = w.reduce(0) { $0 + $1 * $1 }
         kkt.dualSum = .nan
         kkt.complementarity = .nan
