@@ -103,6 +103,24 @@ final class CertificateCLITests: XCTestCase {
                           "supports differ from those of", data: data)
     }
 
+    /// Contexts 0 and 4 are 1e-9 apart (H = [e1 e2 e3 e4 e1+1e-9·e2]) with different supports: W of norm ~2e9
+    /// separates them, but to τ = 1e-9 they look alike, and the Farkas pair verifies with a residual of ~1e-10.
+    /// The text says that residual is not round-off and names the norm it leaves to a separating W; an
+    /// exactly non-separable pair (theory.md's tie example, residual 0) gets no such line.
+    func testAFarkasResidualAboveRoundOffIsSaid() throws {
+        let dir = temporaryDirectory()
+        let data = try dataSet(dir, "near", supports: [[0], [1], [2], [3], [1]], V: 4)
+        let h = try embedding(dir, [[1, 0, 0, 0, 1], [0, 1, 0, 0, 1e-9], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0]])
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("separable     no — Farkas certificate verified"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("its residual is far above round-off: contexts that close may still be separated, by a W with ‖W‖_F ≥ "), run.stdout)
+        let tie = try dataSet(dir, "tie", supports: [[0, 1], [0]], V: 3, counts: [[2, 1], [3]])
+        let exact = try ntpsep(["check", tie, "--embedding", "file:\(try embedding(dir, [[1, 1]]))", "--gap-steps", "0"])
+        XCTAssertTrue(exact.stdout.contains("separable     no — Farkas certificate verified"), exact.stdout)
+        XCTAssertFalse(exact.stdout.contains("round-off"), exact.stdout)
+    }
+
     /// Row j of a 20-row data set has support {j}, so the file itself shows which input row each of its
     /// contexts is: a random --max-contexts 5 must give rows[k] = support token k, not 0…4.
     func testMaxContextsSubsampleKeepsInputRowIndices() throws {
