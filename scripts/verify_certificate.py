@@ -3,6 +3,9 @@
 
 usage: verify_certificate.py CERT.npz [DATA.npz]
 
+CERT.npz is also an entropy-gap certificate (ntpsep check --gap-certificate GAP.npz, verdict
+entropy-gap-lower), see check_gap.
+
 Prints one line, VALID or INVALID with the measured numbers, and exits 0 (valid) or 1; a file of
 an undecided verdict holds no certificate: UNDECIDED, exit code 3 (2: the file cannot be read).
 With DATA.npz (the data set given to check: any scipy.sparse.save_npz file ntpsep reads, csr, csc
@@ -144,6 +147,53 @@ class Unreadable(Exception):
     """A file that cannot be read (exit code 2); the message is one line."""
 
 
+def check_gap(c, H, S, V, tau):
+    """Entropy-gap lower end: q_j in the simplex (q ≥ 0, |Σ q_j − 1| ≤ 1e-12), and for every W with
+    ‖W‖_F ≤ B, CE(W) − 𝓗 ≥ Σ π̂_j H(q_j) − 𝓗 − B ‖r‖_F, r = Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ (Fenchel–Young:
+    logsumexp(ℓ) ≥ qᵀℓ + H(q)). Valid when that recomputed bound is at least the stated lower end, up to
+    1e-12 relative, and ρ = ‖r‖_F / Σ π̂_j ‖h̄_j‖ ≤ τ."""
+    Hp, Hi, Hx, d = H
+    Sp, Si = S
+    n = c['count_data'].astype(np.float64)
+    Qp, Qi, Qx = c['q_indptr'], c['q_indices'], c['q_data']
+    m = Sp.size - 1
+    if Qp.size != m + 1 or Hp.size != m + 1 or n.size != Si.size:
+        return False, "the counts, q and H do not cover the same contexts"
+    if Qx.size and (Qx.min() < 0 or Qi.min() < 0 or Qi.max() >= V):
+        return False, "q has a negative entry or a token outside the vocabulary"
+    rows_of_q = np.repeat(np.arange(m), np.diff(Qp))
+    sums = np.bincount(rows_of_q, weights=Qx, minlength=m)
+    if np.max(np.abs(sums - 1)) > 1e-12:
+        j = int(np.argmax(np.abs(sums - 1)))
+        return False, f"q of context {j} (row {c['rows'][j]}) sums to {sums[j]!r}, not 1"
+    totals = np.add.reduceat(n, Sp[:-1])
+    pi = totals / totals.sum()
+    p = n / np.repeat(totals, np.diff(Sp))
+    def entropy(x, ptr):
+        terms = np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), 0.0)
+        return np.add.reduceat(np.append(terms, 0.0), ptr[:-1])[:m] * (np.diff(ptr) > 0)
+    H_p, H_q = pi @ entropy(p, Sp), pi @ entropy(Qx, Qp)
+    R = np.zeros((V, d))
+    norms = np.zeros(m)
+    for j in range(m):
+        f, x = Hi[Hp[j]:Hp[j + 1]], Hx[Hp[j]:Hp[j + 1]]
+        norms[j] = np.sqrt(x @ x)
+        diff = np.zeros(V)
+        diff[Qi[Qp[j]:Qp[j + 1]]] += Qx[Qp[j]:Qp[j + 1]]
+        diff[Si[Sp[j]:Sp[j + 1]]] -= p[Sp[j]:Sp[j + 1]]
+        nz = np.flatnonzero(diff)
+        R[np.ix_(nz, f)] += pi[j] * np.outer(diff[nz], x)
+    r = float(np.sqrt((R * R).sum()))
+    scale = float(pi @ norms)
+    rho = r / scale if scale > 0 else 0.0
+    B, stated = float(c['norm_radius']), float(c['lower'])
+    bound = H_q - H_p - B * r
+    ok = rho <= tau and bound >= stated - 1e-12 * (1 + abs(H_q))
+    return ok, (f"CE(W) − 𝓗 ≥ {bound:.12g} for every W with ‖W‖_F ≤ {B:.6g} (stated lower end {stated:.12g}; "
+                f"Σ π̂ H(q) − 𝓗 = {H_q - H_p:.12g}, ‖r‖_F = {r:.3g}, relative residual {rho:.3g} (need ≤ τ = {tau:.3g}); "
+                f"{counted(m, 'context')}, V = {V})")
+
+
 def one_line(e):
     return " ".join(str(e).split()) or type(e).__name__
 
@@ -204,7 +254,7 @@ def read_data(path):
             starts = np.zeros(ix.size, bool)
             starts[ip[:-1][ip[:-1] < ix.size]] = True
             if np.all(np.diff(ix)[~starts[1:]] > 0):
-                return m, V, ip, ix
+                return m, V, ip, ix, x
         major_of = np.searchsorted(ip, np.arange(ix.size), side='right') - 1   # nnz-sized, not V-sized
         r, col = (major_of, ix) if fmt == 'csr' else (ix, major_of)
     else:                                             # coo
@@ -220,17 +270,17 @@ def read_data(path):
         if r.size and (r.min() < 0 or r.max() >= m or col.min() < 0 or col.max() >= V):
             raise Unreadable(f"a coo entry lies outside shape ({m}, {V})")
     order = np.lexsort((col, r))                      # to CSR with sorted columns, as ntpsep
-    r, col = r[order], col[order]
+    r, col, x = r[order], col[order], x[order]
     twice = np.flatnonzero((r[1:] == r[:-1]) & (col[1:] == col[:-1]))
     if twice.size:
         raise Unreadable(f"row {r[twice[0]]}, column {col[twice[0]]} is stored twice; ntpsep refuses it too "
                          "(call .sum_duplicates() before save_npz)")
-    return m, V, np.searchsorted(r, np.arange(m + 1)), col
+    return m, V, np.searchsorted(r, np.arange(m + 1)), col, x
 
 
 def check_data(c, S, V, data, path):
     """rows must be rows of DATA.npz, with the stored supports."""
-    m, Vd, ip, ix = data
+    m, Vd, ip, ix, x = data
     rows, (Sp, Si) = c['rows'], S
     if Vd != V:
         return f"vocab_size {V} but {path} has V = {Vd}"
@@ -241,6 +291,8 @@ def check_data(c, S, V, data, path):
     sizes = np.diff(ip)[rows]
     if not np.array_equal(sizes, np.diff(Sp)) or not np.array_equal(ix[ragged(ip[rows], sizes)], Si):
         return f"supports differ from those of {path}"
+    if 'count_data' in c and not np.array_equal(x[ragged(ip[rows], sizes)], c['count_data']):
+        return f"counts differ from those of {path}"
     return None
 
 
@@ -299,7 +351,8 @@ def verify(argv):
         if np.any(np.diff(S[0]) <= 0) or not np.all(np.diff(c['rows']) > 0):
             print("INVALID rows must be increasing, each with a non-empty support")
             return 1
-        ok, line = (check_separating if verdict == 'separable' else check_farkas)(c, embedding(c), S, V, tau)
+        checker = {'separable': check_separating, 'entropy-gap-lower': check_gap}.get(verdict, check_farkas)
+        ok, line = checker(c, embedding(c), S, V, tau)
         problem = check_data(c, S, V, data, argv[2]) if ok and data is not None else None
     except (KeyError, IndexError, ValueError, TypeError) as e:
         print(f"INVALID {verdict}: malformed certificate ({type(e).__name__}: {one_line(e)})")

@@ -121,6 +121,48 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertFalse(exact.stdout.contains("round-off"), exact.stdout)
     }
 
+    /// The entropy-gap certificate on theory.md's tie example (h̄_A = h̄_B = 1, S_A = {0: 2, 1: 1}, S_B = {0: 3}):
+    /// inf CE − 𝓗 = H(5/6, 1/6) − ½ H(2/3, 1/3) = 0.13230412471889824, and q pools both contexts at
+    /// (5/6, 1/6, 0). The script recomputes the lower end from the counts, H and q alone, and refuses a q
+    /// off the simplex, a stated lower end above what q gives, and counts that are not the data set's. A
+    /// lower end of 0 (one-hot contexts: q = p̂) writes no file.
+    func testEntropyGapCertificateIsRecheckedFromTheCountsAndQ() throws {
+        let dir = temporaryDirectory()
+        let data = try dataSet(dir, "tie", supports: [[0, 1], [0]], V: 3, counts: [[2, 1], [3]])
+        let h = try embedding(dir, [[1, 1]])
+        let gap = dir.appendingPathComponent("gap.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-certificate", gap.path, "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["gap_certificate_file"] as? String, gap.path)
+        let truth = 0.13230412471889824
+        let lower = try XCTUnwrap((json["entropy_gap_interval"] as? [Double])?.first)
+        XCTAssertEqual(lower, truth, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(lower, truth + 1e-12)
+        let c = try members(gap)
+        XCTAssertEqual(c["verdict"] as? String, "entropy-gap-lower")
+        XCTAssertEqual(c["rows"] as? [Int], [0, 1])
+        XCTAssertEqual(c["count_data"] as? [Double], [2, 1, 3])
+        XCTAssertEqual(c["q_indptr"] as? [Int], [0, 2, 4])
+        for (x, y) in zip(try XCTUnwrap(c["q_data"] as? [Double]), [5.0 / 6, 1.0 / 6, 5.0 / 6, 1.0 / 6]) { XCTAssertEqual(x, y, accuracy: 1e-9) }
+        let ok = try verify(gap, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID entropy-gap-lower: CE(W) − 𝓗 ≥ 0.1323041247"), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasSuffix("rows and supports match \(data)\n"), ok.stdout)
+        try assertInvalid(gap, "c['q_data'] = c['q_data'] * 1.01", "sums to")
+        try assertInvalid(gap, "c['lower'] = np.float64(0.14)", "stated lower end 0.14")
+        try assertInvalid(gap, "c['q_data'] = np.array([0.5, 0.5, 1.0, 0.0])", "relative residual")
+        let other = try dataSet(dir, "tie3", supports: [[0, 1], [0]], V: 3, counts: [[2, 1], [4]])
+        try assertInvalid(gap, "pass", "counts differ from those of \(other)", data: other)
+
+        let onehot = dir.appendingPathComponent("onehot-gap.npz")
+        let none = try ntpsep(["check", data, "--embedding", "onehot", "--gap-certificate", onehot.path, "--json"])
+        XCTAssertEqual(none.status, 0, none.stderr)
+        let noneJSON = try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as! [String: Any]
+        XCTAssertTrue(noneJSON["gap_certificate_file"] is NSNull)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: onehot.path))
+    }
+
     /// Row j of a 20-row data set has support {j}, so the file itself shows which input row each of its
     /// contexts is: a random --max-contexts 5 must give rows[k] = support token k, not 0…4.
     func testMaxContextsSubsampleKeepsInputRowIndices() throws {

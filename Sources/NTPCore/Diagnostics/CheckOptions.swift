@@ -13,6 +13,9 @@ public struct CheckOptions: Sendable {
     public var originalRows: [Int]? = nil
     /// Write the certificate behind the verdict here (`CertificateFile`) right after the decision.
     public var certificatePath: String? = nil
+    /// Write the point behind a positive entropy-gap lower end here (`EntropyGapCertificateFile`); nothing
+    /// is written when the lower end is 0.
+    public var gapCertificatePath: String? = nil
     /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
     /// when it does not separate.
     public var candidateWeights: CandidateWeights? = nil

@@ -58,6 +58,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var options: [String: String] = [:]
     /// The certificate file written (`CheckOptions.certificatePath`); null when none was asked for.
     @NullWhenAbsent public var certificateFile: CertificateFileSummary? = nil
+    /// The entropy-gap certificate written (`CheckOptions.gapCertificatePath`); null when none was asked
+    /// for or the lower end is 0.
+    @NullWhenAbsent public var gapCertificateFile: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, options
@@ -67,6 +70,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
         case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
+        case gapCertificateFile = "gap_certificate_file"
         case entropyGapInterval = "entropy_gap_interval", entropyGapBound = "entropy_gap_bound"
         case separatedShareContexts = "separated_share_contexts", separatedShareEvents = "separated_share_events"
         case separatedShareMethod = "separated_share_method"

@@ -39,6 +39,7 @@ public enum CheckRunner {
         }
         var report = initialReport(sep, data: data, features: features, embedding: embedding, options: options,
                                    certificateFile: certificateFile)
+        defer { if !completed, let path = report.gapCertificateFile { unlink(path) } }
         if sep.verdict == .separable {
             report.margin = sep.normalizedMargin
             report.marginKind = "certificate-lower-bound"
@@ -91,7 +92,7 @@ public enum CheckRunner {
         let t0 = monotonicSeconds()
         do {
             let run = try trained ?? minimize(data, features)
-            addEntropyGap(&report, run: run, since: t0, sep: sep, projector: projector,
+            try addEntropyGap(&report, run: run, since: t0, sep: sep, projector: projector,
                           data: data, features: features, options: options, timings: &timings)
         } catch TrainingError.diverged(let step, let why) {
             report.entropyGapMethod = "not computed: Adam from W = 0, η = 0.01, diverged at step \(step) (\(why))"
@@ -165,7 +166,7 @@ public enum CheckRunner {
     /// interval, and (when not separable) the share of contexts its W separates once projected onto 𝓕⊥.
     private static func addEntropyGap(_ report: inout CheckReport, run: CrossEntropyRun, since started: Double,
                                       sep: SeparabilityResult, projector: ((inout [Double]) -> Void)?, data: DataSet,
-                                      features: ContextFeatures, options: CheckOptions, timings: inout [String: Double]) {
+                                      features: ContextFeatures, options: CheckOptions, timings: inout [String: Double]) throws {
         var t0 = started
         let h = report.entropy
         let excess = perContextExcessLoss(data, features: features, weights: run.weights)
@@ -181,13 +182,19 @@ public enum CheckRunner {
         timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
         if options.entropyGapBound {
             t0 = monotonicSeconds()
-            var bound = EntropyGapBound.compute(data, features: features, weights: run.weights,
-                                                separable: report.separable, compatible: report.compatible,
-                                                options: options.entropyGapBoundOptions)
+            var (bound, point) = EntropyGapBound.search(data, features: features, weights: run.weights,
+                                                        separable: report.separable, compatible: report.compatible,
+                                                        options: options.entropyGapBoundOptions,
+                                                        recordPoint: options.gapCertificatePath != nil)
             // Adam's gap as summed per context above, unless the search's last W did better.
             bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)
             report.entropyGapBound = bound
             report.entropyGapInterval = [bound.lower, bound.upper]
+            if let path = options.gapCertificatePath, let point, bound.lower > 0 {
+                try EntropyGapCertificateFile(bound, point: point, data: data, features: features,
+                                              originalRows: options.originalRows).write(to: path)
+                report.gapCertificateFile = path
+            }
             timings["entropy_gap_bound"] = monotonicSeconds() - t0
         }
         if sep.verdict != .separable, let projector {

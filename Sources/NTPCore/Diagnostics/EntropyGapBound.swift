@@ -54,6 +54,11 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     /// residual on the lower end (CE(W) ≥ Σ π̂ H(q) + ⟨W, residual⟩ for every W), plus all the entropy the
     /// suspect entries can carry, subtracted from it.
     public var slack: Double
+    /// ‖W_q‖_F, the W at which q was found: the lower end holds for every W with ‖W‖_F ≤ this, since
+    /// CE(W) − 𝓗 ≥ Σ π̂ H(q) − 𝓗 + ⟨W, r⟩ ≥ Σ π̂ H(q) − 𝓗 − ‖W‖_F ‖r‖_F (q without its suspect entries, r its
+    /// moment residual). Beyond it only directions finer than τ (see `EntropyGapBoundOptions.tolerance`) can
+    /// lower CE further. Null when q = p̂ (exactly feasible: every W).
+    @NullWhenAbsent public var normRadius: Double?
     /// How q was obtained, in words.
     public var method: String
     /// CE(W) − 𝓗 at the last Newton iterate (the full CE, Z included): another valid upper end, used
@@ -72,7 +77,7 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case lower, upper, residual, tolerance, slack, method, rounds, mixing
         case rawLower = "raw_lower", refinedUpper = "refined_upper", hessianProducts = "hessian_products"
-        case zeroedEntries = "zeroed_entries"
+        case zeroedEntries = "zeroed_entries", normRadius = "norm_radius"
     }
 }
 
@@ -128,7 +133,7 @@ public enum EntropyGapBound {
         let products = ContextBlockProducts(features, vocabulary: data.vocabularySize, blockContexts: options.blockContexts)
         let upper = crossEntropy(data, products: products, weights: weights) - entropy
         var result = EntropyGapInterval(lower: 0, upper: upper, rawLower: nil, residual: 0, tolerance: options.tolerance,
-                                        slack: 0, method: "", refinedUpper: nil, rounds: 0, hessianProducts: 0,
+                                        slack: 0, normRadius: nil, method: "", refinedUpper: nil, rounds: 0, hessianProducts: 0,
                                         zeroedEntries: 0, mixing: 0, seconds: 0)
         if case .identity = features.storage {
             result.method = "q = p̂: with one-hot contexts the moment constraints fix q_j = p̂_j, so inf CE = 𝓗 exactly"
@@ -155,6 +160,7 @@ public enum EntropyGapBound {
             result.method = "q = p̂: the feasible point's lower end \(result.lower) exceeded the upper end, so its residual "
                 + "(\(result.residual), τ = \(options.tolerance)) hides a direction the data have below τ's resolution"
             result.lower = 0
+            result.normRadius = nil
             point = nil
         }
         result.seconds = monotonicSeconds() - start
@@ -478,16 +484,24 @@ public enum EntropyGapBound {
                         }
                     }
                     if case .evaluate(let mix) = action {
-                        var h = 0.0, suspect = 0.0
-                        let limit = suspectLimit(context: j)
+                        // c_j = max(0, q_j) (or the mixture), renormalised: clamping can lift the row sum by the
+                        // clamped mass, and the duality bound needs c_j in the simplex.
+                        var rowSum = 0.0
                         for a in 0..<v {
                             var x = q[a]
                             if let t = mix { x = max(0, (1 - t) * x + t * work.target[a]) } else if x < 0 { x = 0 }
+                            q[a] = x; rowSum += x
+                        }
+                        var h = 0.0, suspect = 0.0
+                        let limit = suspectLimit(context: j)
+                        for a in 0..<v {
+                            let x = q[a] / rowSum
+                            q[a] = x
                             c[a] = pi[j] * (x - work.target[a])
                             if x > 0 { h -= x * log(x) }
                             if x > 0 && x <= limit && !work.support[a] && !work.held[a] { suspect += x }
-                            candidatePoint?[a * m + j] = x
                         }
+                        if candidatePoint != nil { recordRow(j, q, suspect: suspect, limit: limit) }
                         entropyTotal += pi[j] * h
                         if suspect > 0 {
                             // H(c_j) − H(c′_j) ≤ h(s) + s log V, c′_j the rest renormalised; h rises up to s = ½.
@@ -504,6 +518,16 @@ public enum EntropyGapBound {
             }
             if case .evaluate = action { out.moment = finished(work.sum1); out.entropy = entropyTotal }
             return out
+        }
+
+        /// Records row j of the candidate as the lower end certifies it: the suspect entries removed and
+        /// the rest renormalised (what the slack pays for; `EntropyGapCertificateFile` writes it).
+        private mutating func recordRow(_ j: Int, _ x: UnsafeMutablePointer<Double>, suspect: Double, limit: Double) {
+            let keep = 1 - suspect
+            for a in 0..<v {
+                let isSuspect = x[a] > 0 && x[a] <= limit && !work.support[a] && !work.held[a]
+                candidatePoint![a * m + j] = isSuspect ? 0 : x[a] / keep
+            }
         }
 
         /// The largest off-support entry of context j that a candidate cannot tell from 0: one whose whole
@@ -542,7 +566,7 @@ public enum EntropyGapBound {
         }
 
         /// The best accepted candidate so far: its entropy gap (raw, and lowered by the slack), residual, mixing t and round.
-        typealias Candidate = (raw: Double, lower: Double, residual: Double, slack: Double, t: Double, round: Int)
+        typealias Candidate = (raw: Double, lower: Double, residual: Double, slack: Double, radius: Double, t: Double, round: Int)
 
         /// Runs the rounds, fills `result` and returns the best feasible q (nil when none beats p̂, or
         /// when no point is recorded).
@@ -583,10 +607,11 @@ public enum EntropyGapBound {
                         let hq = pass.entropy
                         var wq = w
                         for i in 0..<vd { wq[i] += u[i] }
-                        let slack = norm(wq) * (absResidual + pass.suspectMoment) + pass.suspectEntropy + 1e-12 * hq
+                        let radius = norm(wq)
+                        let slack = radius * (absResidual + pass.suspectMoment) + pass.suspectEntropy + 1e-12 * hq
                         let raw = hq - entropy
                         if best == nil || raw - slack > best!.lower {
-                            best = (raw, raw - slack, relResidual, slack, t, round + 1)
+                            best = (raw, raw - slack, relResidual, slack, radius, t, round + 1)
                             bestPoint = candidatePoint
                         }
                         if pass.suspectEntropy > 0 { holdSuspects = true; suspectMix = t > 0 ? t : nil }
@@ -700,6 +725,7 @@ public enum EntropyGapBound {
                 result.rawLower = b.raw
                 result.residual = b.residual
                 result.slack = b.slack
+                result.normRadius = b.radius
                 result.mixing = b.t
                 result.method = "Newton–CG from the given W, round \(b.round) of \(rounds) (\(stopReason)): q = restricted softmax + χ²-minimal moment correction"
                     + (result.zeroedEntries > 0 ? ", \(result.zeroedEntries) off-support entries fixed at 0" : "")

@@ -76,6 +76,7 @@ enum CheckText {
             for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).padded(9, .right) + "  " + context(x)) }
         }
         if let f = r.certificateFile { row("certificate", "wrote \(f.path) (\(f.description))") }
+        if let g = r.gapCertificateFile { row("gap cert.", "wrote \(g) (the q behind the lower end; check it with scripts/verify_certificate.py)") }
         let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
         row("timings", order.compactMap { k in r.timings?[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")

@@ -19,6 +19,8 @@ public struct SeparabilityCheck {
     public var gapBoundProducts = 20_000
     /// Where to write the certificate (.npz).
     public var certificate: String?
+    /// Where to write the entropy-gap certificate (.npz), when the lower end is positive.
+    public var gapCertificate: String?
     /// Decide the N most frequent contexts first (nil: 1000 when more than 8,000 are checked).
     public var growFrom: Int?
     /// A decoder W (.npy) to certify first.
@@ -34,12 +36,13 @@ public struct SeparabilityCheck {
     /// Runs the check (writing the certificate when asked).
     public func run() throws -> CheckOutcome {
         let spec = try EmbeddingSpec(parsing: embedding)
-        try checkOutputs([certificate], inputs: [data, weights], embedding: embedding)
+        try checkOutputs([certificate, gapCertificate], inputs: [data, weights], embedding: embedding)
         let (ds, _, rows, note) = try selection.load(data)
         let features = try ContextFeatures.make(spec, for: ds)
         var options = CheckOptions()
         options.originalRows = rows
         options.certificatePath = certificate
+        options.gapCertificatePath = gapCertificate
         options.top = top
         options.separability.timeLimit = timeLimit
         options.separability.seed = selection.seed
@@ -69,6 +72,7 @@ public struct SeparabilityCheck {
          "max_contexts": selection.maxContexts.map(String.init) ?? "", "min_context_count": "\(selection.minContextCount)",
          "context_choice": selection.choice?.rawValue ?? "", "top": "\(top)", "time_limit": "\(timeLimit)",
          "gap_steps": "\(gapSteps)", "gap_bound_products": "\(gapBoundProducts)", "certificate": certificate ?? "",
+         "gap_certificate": gapCertificate ?? "",
          "grow_from": growFrom.map(String.init) ?? "", "weights": weights ?? "", "no_compat": "\(noCompat)"]
     }
 

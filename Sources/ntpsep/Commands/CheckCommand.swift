@@ -30,6 +30,9 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("Write the certificate behind the separability verdict to this .npz (W, or Farkas α and β, with H and the supports of the input rows it uses); check it with scripts/verify_certificate.py.", valueName: "cert.npz"))
     var certificate: String?
 
+    @Option(help: ArgumentHelp("Write the point q behind a positive lower end of inf CE − 𝓗 to this .npz (counts, H and q of every context checked); check it with scripts/verify_certificate.py. Nothing is written when the lower end is 0.", valueName: "gap.npz"))
+    var gapCertificate: String?
+
     @Option(help: ArgumentHelp("Decide the N most frequent contexts first, doubling N until a Farkas certificate (valid for the whole data set) or the whole data set; default 1000 when more than 8,000 contexts are checked.", valueName: "N"))
     var growFrom: Int?
 
@@ -54,6 +57,7 @@ struct Check: ParsableCommand {
         check.gapSteps = gap.gapSteps ?? 2000
         check.gapBoundProducts = gapBoundProducts
         check.certificate = certificate
+        check.gapCertificate = gapCertificate
         check.growFrom = growFrom
         check.weights = weights
         check.noCompat = noCompat
