@@ -121,6 +121,14 @@ final class AnalyzeCLITests: XCTestCase {
             XCTAssertTrue(path.hasPrefix("certificates/"), path)
             dataOf[String(path.dropFirst(13))] = folder + "/" + data
             expected.append("\(path.dropFirst(13)) 0 VALID \(c["verdict"] as! String):")
+            // A positive entropy-gap lower end comes with the q behind it, over the same rows.
+            if let gap = c["gap_certificate_file"] as? String {
+                XCTAssertGreaterThan((c["entropy_gap_interval"] as! [Double])[0], 0)
+                dataOf[String(gap.dropFirst(13))] = folder + "/" + data
+                expected.append("\(gap.dropFirst(13)) 0 VALID entropy-gap-lower:")
+            } else if let interval = c["entropy_gap_interval"] as? [Double] {
+                XCTAssertEqual(interval[0], 0, path)
+            }
         }
         for t in sweepTrials {
             let bracket = t["bracket"] as! [String: Any], name = "sweep/\(t["model"]!)-m12-t\(t["trial"]!)"
@@ -131,6 +139,7 @@ final class AnalyzeCLITests: XCTestCase {
             if (t["model"] as! String) == "real" { dataOf["\(name)-d\(upper).npz"] = folder + "/data.npz" }
         }
         XCTAssertGreaterThan(expected.count, checks.count + 18)
+        XCTAssertTrue(expected.contains { $0.hasSuffix("VALID entropy-gap-lower:") }, "\(expected)")
         XCTAssertEqual(try verifyCertificates(in: folder + "/certificates") { dataOf[$0] }, expected.sorted())
     }
 

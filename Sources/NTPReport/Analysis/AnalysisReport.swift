@@ -62,7 +62,8 @@ enum AnalysisReport {
         if !s.certificatesWritten {
             lines.append("certificates: none written (--no-certificates); every verdict above was verified in the run")
         } else if let example = files.first(where: { $0.kind != "none" }) {
-            lines.append("certificates: \(directory)/certificates/ (\(counted(files.count, "check")); sweep/: \(counted(ends, "file")), both ends of every trial's bracket); check one with numpy:")
+            let gaps = s.checks.filter { $0.gapCertificateFile != nil }.count
+            lines.append("certificates: \(directory)/certificates/ (\(counted(files.count, "check")), \(counted(gaps, "entropy-gap lower end")); sweep/: \(counted(ends, "file")), both ends of every trial's bracket); check one with numpy:")
             lines.append("  python3 scripts/verify_certificate.py \(directory)/\(example.path) \(directory)/\(example.data ?? "data.npz")")
         }
         lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
@@ -100,6 +101,8 @@ enum AnalysisReport {
             r.table(header: ["embedding", "m", "certificate", "file", "rows of"],
                     rows: s.checks.compactMap { c in
                         c.certificateFile.map { [c.embedding, grouped(c.contexts), $0.description, $0.path, $0.data ?? "–"] }
+                    } + s.checks.compactMap { c in
+                        c.gapCertificateFile.map { [c.embedding, grouped(c.contexts), "the q behind inf CE − 𝓗 ≥ \(general(c.entropyGapInterval?[0] ?? 0, 6))", $0, c.certificateFile?.data ?? "–"] }
                     },
                     numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; members: README, \"Certificates anyone can check with numpy\"). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
         } else {

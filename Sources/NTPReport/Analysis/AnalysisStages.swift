@@ -101,10 +101,13 @@ struct AnalysisStages {
             options.subsetLadderStart = subset.contextCount > 8_000 ? 1_000 : nil
             let certificate = "certificates/" + Self.certificateName(embedding, contexts: subset.contextCount, whole: chosen.file == Self.wholeDataFile)
             options.certificatePath = certificates ? folder.file(certificate) : nil
+            let gapCertificate = "certificates/entropy-gap-" + certificate.dropFirst("certificates/".count)
+            options.gapCertificatePath = certificates ? folder.file(gapCertificate) : nil
             options.originalRows = chosen.rows
             var report = try CheckRunner.run(subset, features: features, embedding: embedding.description, options: options, hooks: hooks)
             report.certificateFile?.path = certificate
             report.certificateFile?.data = chosen.file
+            if report.gapCertificateFile != nil { report.gapCertificateFile = gapCertificate }
             let gap = report.entropyGap.map { general($0, 3) } ?? "–"
             let interval = report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? ""
             let rest = hooks.compatibilityResidual == nil ? " (separability alone)"

@@ -92,7 +92,7 @@ public struct CheckOutcome: CommandReport {
     /// Which contexts were kept, for the text's first line.
     var note: String
 
-    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options, …"
+    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, gap_certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options, …"
 
     public var text: String { CheckText.render(report, note: note) }
 
