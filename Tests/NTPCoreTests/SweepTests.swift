@@ -73,7 +73,7 @@ final class SweepTests: XCTestCase {
         // π̂ = (8, 1, 4)/13; H = (H(¾,¼), 0, log 4): excesses 8/13(log4 − 0.5623), 1/13·log4, 0.
         XCTAssertEqual(report.excessLossContexts.map { $0.index }, [0, 1, 2])
         XCTAssertEqual(report.excessLossContexts[2].weight, 0, accuracy: 1e-12)
-        XCTAssertEqual(report.excessLossContexts[0].support, ["0", "1"])
+        XCTAssertEqual(report.excessLossContexts[0].support, ["#0", "#1"])
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         XCTAssertTrue(json.contains("\"separable\":null"))
         XCTAssertTrue(json.contains("\"compat_residual\":null"))
