@@ -59,7 +59,8 @@ enum CheckText {
             if let i = r.entropyGapInterval, let b = r.entropyGapBound {
                 let refined = i[1] < (r.entropyGap ?? .infinity)
                 row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from \(r.entropyGapMethod?.hasPrefix("W = 0") == true ? "W = 0" : "Adam's W")\(refined ? " after \(b.rounds) Newton rounds" : ""))")
-                row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2))), \(fixed(b.seconds, 2)) s")
+                let radius = b.normRadius.map { ", for every W with ‖W‖_F ≤ \(general($0, 4))" } ?? ""
+                row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2)))\(radius), \(fixed(b.seconds, 2)) s")
             }
         } else {
             row("entropy gap", r.entropyGapMethod ?? "not computed (--gap-steps 0)")
