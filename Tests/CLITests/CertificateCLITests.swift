@@ -155,6 +155,10 @@ final class CertificateCLITests: XCTestCase {
         let other = try dataSet(dir, "tie3", supports: [[0, 1], [0]], V: 3, counts: [[2, 1], [4]])
         try assertInvalid(gap, "pass", "counts differ from those of \(other)", data: other)
 
+        let text = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-certificate", gap.path])
+        XCTAssertTrue(text.stdout.contains("(τ = 1e-13), for every W with ‖W‖_F ≤ "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("gap cert.     wrote \(gap.path) (the q behind the lower end"), text.stdout)
+
         let onehot = dir.appendingPathComponent("onehot-gap.npz")
         let none = try ntpsep(["check", data, "--embedding", "onehot", "--gap-certificate", onehot.path, "--json"])
         XCTAssertEqual(none.status, 0, none.stderr)
