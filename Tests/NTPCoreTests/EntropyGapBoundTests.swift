@@ -7,6 +7,22 @@ import NTPFormats
 /// The certified interval for inf CE − 𝓗 (theory.md §7): closed forms, an independent scipy
 /// minimisation of CE, and a numpy re-check of the feasible point.
 final class EntropyGapBoundTests: XCTestCase {
+    /// Σ π̂_j H(q_j) − 𝓗 − B ‖Σ_j π̂_j (q_j − p̂_j) h̄_jᵀ‖_F for q token-major (V × m), computed directly: the
+    /// lower end that q certifies on every W with ‖W‖_F ≤ B.
+    func lowerEnd(of q: [Double], _ data: DataSet, _ h: ContextFeatures, radius: Double) -> Double {
+        let v = data.vocabularySize, m = data.contextCount, d = h.dimension
+        let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
+        var r = [Double](repeating: 0, count: v * d), entropy = 0.0, column = [Double](repeating: 0, count: d)
+        for j in 0..<m {
+            column.withUnsafeMutableBufferPointer { h.column(j, into: $0.baseAddress!) }
+            var diff = (0..<v).map { q[$0 * m + j] }
+            for x in diff where x > 0 { entropy -= pi[j] * x * log(x) }
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { diff[Int(data.columns[e])] -= p[e] }
+            for a in 0..<v where diff[a] != 0 { for k in 0..<d { r[a * d + k] += pi[j] * diff[a] * column[k] } }
+        }
+        return entropy - data.entropy() - radius * r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    }
+
     /// Adam's W from the standard check hook (the W `check` hands to the bound).
     func adamWeights(_ data: DataSet, _ h: ContextFeatures, steps: Int = 2_000) throws -> [Double] {
         try CheckHooks.standard(crossEntropySteps: steps).minimizeCrossEntropy!(data, h).weights
@@ -88,6 +104,13 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertLessThanOrEqual(interval[0], truth + 1e-12)
         XCTAssertEqual(interval[0], truth, accuracy: 1e-10)
         XCTAssertGreaterThanOrEqual(interval[1], truth - 1e-12)
+        // The recorded q (what --gap-certificate writes) gives that lower end by itself: for ‖W‖_F ≤ B,
+        // CE(W) − 𝓗 ≥ Σ π̂ H(q) − 𝓗 − B ‖Σ π̂ (q − p̂) h̄ᵀ‖_F.
+        let (bound, point) = EntropyGapBound.search(data, features: h, weights: try adamWeights(data, h), separable: nil,
+                                                    compatible: nil, options: EntropyGapBoundOptions())
+        let q = try XCTUnwrap(point)
+        XCTAssertGreaterThanOrEqual(lowerEnd(of: q, data, h, radius: try XCTUnwrap(bound.normRadius)), bound.lower - 1e-12)
+        XCTAssertEqual(bound.lower, truth, accuracy: 1e-10)
         var unrefined = CheckOptions()
         unrefined.entropyGapBoundOptions.refinementSteps = 0
         let plain = try CheckRunner.run(data, features: h, embedding: "mix121", options: unrefined, hooks: .standard())

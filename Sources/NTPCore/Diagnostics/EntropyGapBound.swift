@@ -653,10 +653,11 @@ public enum EntropyGapBound {
                 let (step, _, outOfBudget) = newtonDirection(r: pass.moment, diag: diag, weights: w, round: round)
                 var trial = u
                 for i in trial.indices { trial[i] += step[i] }
+                let recorded = candidatePoint   // a rejected trial must not replace the point `pass` describes
                 let refined = candidatePass(trial, weights: w, action: .evaluate(mix: nil))
-                if norm(refined.moment) < 0.5 * residual { u = trial; pass = refined }
-                if outOfBudget { return true }
-                if !(norm(refined.moment) < 0.5 * residual) { return false }
+                let improved = norm(refined.moment) < 0.5 * residual
+                if improved { u = trial; pass = refined } else { candidatePoint = recorded }
+                if outOfBudget || !improved { return outOfBudget }
             }
             return false
         }
