@@ -477,10 +477,10 @@ public enum EntropyGapBound {
                     }
                     if case .hold(_, true, let mix) = action {
                         let limit = suspectLimit(context: j)
-                        for a in 0..<v where !work.support[a] && !work.held[a] {
+                        for a in 0..<v {
                             var x = q[a]
                             if let t = mix { x = max(0, (1 - t) * x + t * work.target[a]) }
-                            if x > 0 && x <= limit { zero.insert(context: j, token: a) }
+                            if isSuspect(x, token: a, limit: limit) { zero.insert(context: j, token: a) }
                         }
                     }
                     if case .evaluate(let mix) = action {
@@ -499,7 +499,7 @@ public enum EntropyGapBound {
                             q[a] = x
                             c[a] = pi[j] * (x - work.target[a])
                             if x > 0 { h -= x * log(x) }
-                            if x > 0 && x <= limit && !work.support[a] && !work.held[a] { suspect += x }
+                            if isSuspect(x, token: a, limit: limit) { suspect += x }
                         }
                         if candidatePoint != nil { recordRow(j, q, suspect: suspect, limit: limit) }
                         entropyTotal += pi[j] * h
@@ -524,10 +524,13 @@ public enum EntropyGapBound {
         /// the rest renormalised (what the slack pays for; `EntropyGapCertificateFile` writes it).
         private mutating func recordRow(_ j: Int, _ x: UnsafeMutablePointer<Double>, suspect: Double, limit: Double) {
             let keep = 1 - suspect
-            for a in 0..<v {
-                let isSuspect = x[a] > 0 && x[a] <= limit && !work.support[a] && !work.held[a]
-                candidatePoint![a * m + j] = isSuspect ? 0 : x[a] / keep
-            }
+            for a in 0..<v { candidatePoint![a * m + j] = isSuspect(x[a], token: a, limit: limit) ? 0 : x[a] / keep }
+        }
+
+        /// Whether entry a of the loaded row, at value x, is suspect: off the support, not held, and positive
+        /// up to `limit` (`suspectLimit`).
+        private func isSuspect(_ x: Double, token a: Int, limit: Double) -> Bool {
+            x > 0 && x <= limit && !work.support[a] && !work.held[a]
         }
 
         /// The largest off-support entry of context j that a candidate cannot tell from 0: one whose whole
