@@ -18,8 +18,10 @@ Separating W: logits L = W h̄_k per context k of `rows`, anchor a = smallest to
   scale = ‖W‖_F · √2 · max_k ‖h̄_k‖.
 Farkas α, β: R = Σ α (e_in − e_out) h̄ᵀ + Σ β (e_in − e_anchor) h̄ᵀ must vanish:
   α ≥ 0, |Σα − 1| ≤ 1e-6, in/anchor ∈ S, out ∉ S, and
-  ‖R‖_F ≤ τ · (Σ α ‖(e_in − e_out) h̄ᵀ‖_F + Σ |β| ‖(e_in − e_anchor) h̄ᵀ‖_F)
-  (R = 0 exactly is valid even when every term has size 0, h̄ = 0: relative residual 0, as in ntpsep).
+  ‖R‖_F ≤ ρ · (Σ α ‖(e_in − e_out) h̄ᵀ‖_F + Σ |β| ‖(e_in − e_anchor) h̄ᵀ‖_F)
+  (R = 0 exactly is valid even when every term has size 0, h̄ = 0: relative residual 0, as in ntpsep),
+  with ρ = exact_residual (ρ₀, round-off) for not-separable and ρ = τ for at-threshold: such a pair
+  proves only that every separating W has ‖W‖_F ≥ 1/‖R‖_F.
 """
 import sys
 import numpy as np
@@ -102,6 +104,10 @@ def check_separating(c, H, S, V, tau):
 
 
 def check_farkas(c, H, S, V, tau):
+    if str(c['verdict']) == 'not-separable' and 'exact_residual' in c:
+        limit, name = min(float(c['exact_residual']), tau), "ρ₀"
+    else:
+        limit, name = tau, "τ"
     Sp, Si = S
     Hp, Hi, Hx, d = H
     rows = c['rows']
@@ -138,9 +144,10 @@ def check_farkas(c, H, S, V, tau):
     residual = np.linalg.norm(R)
     # As ntpsep's verifier: R = 0 exactly is valid even when every term has size 0 (h̄_j = 0).
     rel = residual / size if size > 0 else (0.0 if residual == 0 else np.inf)
-    ok = abs(a.sum() - 1) <= 1e-6 and rel <= tau
+    ok = abs(a.sum() - 1) <= 1e-6 and rel <= limit
+    bound = f"; every separating W has ‖W‖_F ≥ {1 / residual:.3g}" if name == "τ" and residual > 0 else ""
     return ok, (f"Farkas α on {counted(len(a), 'pair')}, β on {counted(len(b), 'tie')}, {counted(n, 'context')}: Σα = {a.sum():.12g}, "
-                f"‖R‖_F = {residual:.3g}, relative residual {rel:.3g} (need ≤ τ = {tau:.3g})")
+                f"‖R‖_F = {residual:.3g}, relative residual {rel:.3g} (need ≤ {name} = {limit:.3g}){bound}")
 
 
 class Unreadable(Exception):

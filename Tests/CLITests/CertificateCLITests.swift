@@ -103,22 +103,56 @@ final class CertificateCLITests: XCTestCase {
                           "supports differ from those of", data: data)
     }
 
-    /// Contexts 0 and 4 are 1e-9 apart (H = [e1 e2 e3 e4 e1+1e-9·e2]) with different supports: W of norm ~2e9
-    /// separates them, but to τ = 1e-9 they look alike, and the Farkas pair verifies with a residual of ~1e-10.
-    /// The text says that residual is not round-off and names the norm it leaves to a separating W; an
-    /// exactly non-separable pair (theory.md's tie example, residual 0) gets no such line.
-    func testAFarkasResidualAboveRoundOffIsSaid() throws {
+    /// Contexts 0 and 4 are 1e-9 apart (H = [e1 e2 e3 e4 e1+1e-9·e2]) with different supports: separable, but
+    /// only by a W of norm about √2/ε (numpy verifies one below), while a Farkas pair verifies to τ = 1e-9
+    /// with a residual far above round-off. That is "at the threshold", not "no": the pair stays as the
+    /// certificate, and its norm bound 1/‖R‖_F is the NTP-SVM's ‖W^mm‖ (within 1e-6). An exactly
+    /// non-separable pair (theory.md's tie example, residual 0) is "no", checked against ρ₀ = 1e-12.
+    func testAFarkasPairAboveRoundOffIsAtTheThreshold() throws {
         let dir = temporaryDirectory()
         let data = try dataSet(dir, "near", supports: [[0], [1], [2], [3], [1]], V: 4)
         let h = try embedding(dir, [[1, 0, 0, 0, 1], [0, 1, 0, 0, 1e-9], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0]])
-        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0"])
+        let cert = dir.appendingPathComponent("near-cert.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--json", "--certificate", cert.path])
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("separable     no — Farkas certificate verified"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("its residual is far above round-off: contexts that close may still be separated, by a W with ‖W‖_F ≥ "), run.stdout)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "at-threshold")
+        XCTAssertTrue(json["separable"] is NSNull)
+        XCTAssertEqual(json["exact_residual"] as? Double, 1e-12)
+        let c = try XCTUnwrap(json["certificate"] as? [String: Any])
+        XCTAssertEqual(c["kind"] as? String, "farkas")
+        XCTAssertEqual(c["verified"] as? Bool, true)
+        let rho = try XCTUnwrap(c["relative_residual"] as? Double)
+        XCTAssertTrue(rho > 1e-12 && rho <= 1e-9, "\(rho)")
+        let bound = try XCTUnwrap(c["norm_lower_bound"] as? Double)
+        // A separating W of norm √2/ε (+ O(1)): b = (−1/ε, 1/ε, 0, 0) on h̄'s second entry, a = e_0 on its first.
+        let explicit = try python("""
+            H = np.load('\(h)'); eps = 1e-9
+            W = np.zeros((4, 4)); W[0, 0] = 1; W[0, 1] = -1 / eps; W[1, 1] = 1 / eps; W[2, 2] = 1; W[3, 3] = 1
+            L = W @ H; S = [0, 1, 2, 3, 1]
+            print(min(L[S[j], j] - np.delete(L[:, j], S[j]).max() for j in range(5)), np.linalg.norm(W))
+            """).split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        XCTAssertGreaterThanOrEqual(explicit[0], 1 - 1e-6)
+        XCTAssertLessThanOrEqual(bound, explicit[1] / (explicit[0] * (1 - 1e-6)))
+        XCTAssertEqual(bound, explicit[1], accuracy: 1e-6 * explicit[1])
+        XCTAssertEqual(try members(cert)["verdict"] as? String, "at-threshold")
+        let checked = try verify(cert, data)
+        XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
+        XCTAssertTrue(checked.stdout.hasPrefix("VALID at-threshold") && checked.stdout.contains("(need ≤ τ = 1e-09); every separating W has ‖W‖_F ≥ 1.41e+09"),
+                      checked.stdout)
+        let text = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0"])
+        XCTAssertTrue(text.stdout.contains("separable     at the threshold — a Farkas pair verifies to τ = 1e-09 but not to round-off"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("only by a W with ‖W‖_F ≥ 1.4e+09"), text.stdout)
+
         let tie = try dataSet(dir, "tie", supports: [[0, 1], [0]], V: 3, counts: [[2, 1], [3]])
-        let exact = try ntpsep(["check", tie, "--embedding", "file:\(try embedding(dir, [[1, 1]]))", "--gap-steps", "0"])
-        XCTAssertTrue(exact.stdout.contains("separable     no — Farkas certificate verified"), exact.stdout)
-        XCTAssertFalse(exact.stdout.contains("round-off"), exact.stdout)
+        let tieCert = dir.appendingPathComponent("tie-cert.npz")
+        let exact = try ntpsep(["check", tie, "--embedding", "file:\(try embedding(dir, [[1, 1]]))", "--gap-steps", "0",
+                                "--certificate", tieCert.path])
+        XCTAssertTrue(exact.stdout.contains("separable     no — Farkas certificate verified (relative residual 0 ≤ ρ₀ = 1e-12, round-off"), exact.stdout)
+        let exactChecked = try verify(tieCert, tie)
+        XCTAssertTrue(exactChecked.stdout.hasPrefix("VALID not-separable") && exactChecked.stdout.contains("(need ≤ ρ₀ = 1e-12)"), exactChecked.stdout)
+        // The same pair with a residual between ρ₀ and τ does not prove "no".
+        try assertInvalid(tieCert, "c['H'] = c['H'] * np.array([[1, 1 + 1e-10]])", "(need ≤ ρ₀ = 1e-12)", data: tie)
     }
 
     /// The entropy-gap certificate on theory.md's tie example (h̄_A = h̄_B = 1, S_A = {0: 2, 1: 1}, S_B = {0: 3}):

@@ -150,4 +150,45 @@ final class MinNormPointTests: XCTestCase {
         XCTAssertEqual(slow.verdict, wolfe.verdict)
         XCTAssertEqual(capped.verdict, wolfe.verdict)
     }
+
+    /// Below the threshold (m = 100, V = 200, d = 4…6) "not separable" needs a Farkas pair at round-off
+    /// (`SeparabilityOptions.exactResidual`), and the minimum-norm point is followed below τ·scale until it
+    /// gets one. Stopping at τ (ρ₀ = τ), as before, left seed 10 (d = 5) with a pair at 6.4e-11, which 1 of
+    /// the 16 seeds 0…15 shows; the exact run reaches 1.5e-15 there.
+    func testFarkasPairIsFollowedDownToRoundOff() throws {
+        var residuals: [UInt64: (exact: Double, atTau: Double)] = [:]
+        for seed: UInt64 in [0, 7, 10] {
+            let data = randomSupports(m: 100, V: 200, seed: 300 + seed)
+            let h = gaussian(d: 4 + Int(seed % 3), m: 100, seed: 400 + seed)
+            let exact = Separability.decide(data, features: h)
+            XCTAssertEqual(exact.verdict, .notSeparable, exact.reason ?? "")
+            XCTAssertTrue(exact.method.hasPrefix("minimum-norm point"), exact.method)
+            let farkas = try XCTUnwrap(exact.farkas)
+            let check = Separability.verify(farkas, data: data, features: h, tolerance: 1e-12)
+            XCTAssertTrue(check.valid, check.failure ?? "")
+            var stopAtTau = SeparabilityOptions()
+            stopAtTau.exactResidual = stopAtTau.tolerance
+            let early = Separability.decide(data, features: h, options: stopAtTau)
+            if early.farkas != nil, let c = early.check { residuals[seed] = (check.relativeResidual, c.relativeResidual) }
+        }
+        let seed10 = try XCTUnwrap(residuals[10])
+        XCTAssertGreaterThan(seed10.atTau, 1e-11)
+        XCTAssertLessThan(seed10.exact, 1e-14)
+    }
+
+    /// Two contexts 1e-10 apart with different supports: separable only by ‖W‖_F ≈ √2·10¹⁰, and their Farkas
+    /// pair's residual is about 1e-10, not round-off. The verdict is at-threshold, and the pair is kept
+    /// (valid to τ) with γ* ≤ ‖R‖_F.
+    func testNearDuplicateContextsAreAtTheThreshold() throws {
+        let data = makeData(V: 3, rows: [[0: 1], [1: 1], [1: 1]])
+        let eps = 1e-10
+        let h = ContextFeatures(dimension: 2, contextCount: 3, storage: .dense([1, 0, 0, 1, 1, eps]))
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .atThreshold, r.reason ?? "")
+        let farkas = try XCTUnwrap(r.farkas)
+        let check = Separability.verify(farkas, data: data, features: h)
+        XCTAssertTrue(check.valid && check.relativeResidual > 1e-12, "\(check)")
+        XCTAssertEqual(1 / check.residualNorm, 2.0.squareRoot() / eps, accuracy: 1e-4 * 2.0.squareRoot() / eps)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(r.marginBracket).upper, check.residualNorm)
+    }
 }

@@ -26,6 +26,7 @@ final class NullSpaceSeparabilityTests: XCTestCase {
         o.maxNullityShare = .infinity
         o.useNullSpaceCuttingPlanes = cuts
         o.useForcedTies = false
+        o.useDuplicateContexts = false
         return o
     }
 

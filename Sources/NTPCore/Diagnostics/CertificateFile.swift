@@ -43,6 +43,7 @@ public struct CertificateFile: Sendable {
             ("format_version", NPYArray(int64: [CertificateFile.formatVersion], shape: [])),
             ("verdict", NPYArray(strings: [result.verdict.rawValue], shape: [])),
             ("tolerance", NPYArray(doubles: [result.tolerance], shape: [])),
+            ("exact_residual", NPYArray(doubles: [result.exactResidual], shape: [])),
             ("vocab_size", NPYArray(int64: [Int64(V)], shape: [])),
         ]
         if let model = nullModel { members.append(("supports_redrawn", NPYArray(strings: [model], shape: []))) }
@@ -64,9 +65,9 @@ public struct CertificateFile: Sendable {
             local = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
             let margin = CertificateFile.smallestMargin(c, result.check, data: data, features: features)
             if let s = c.sparse { sparseWeights = s.divided(by: margin) } else { weights = c.weights.map { $0 / margin } }
-        } else if result.verdict == .notSeparable, let f = result.farkas {
+        } else if result.verdict == .notSeparable || result.verdict == .atThreshold, let f = result.farkas {
             kind = "farkas"
-            (alpha, beta) = CertificateFile.withoutRoundOff(f, data: data, features: features, tolerance: result.tolerance)
+            (alpha, beta) = CertificateFile.withoutRoundOff(f, of: result, data: data, features: features)
             local = Array(Set(alpha.map(\.context) + beta.map(\.context)))
         }
         local.sort { original($0) < original($1) }
@@ -140,16 +141,19 @@ public struct CertificateFile: Sendable {
 
     /// α and β without the multipliers whose whole term w·‖(e_p − e_q) h̄_jᵀ‖_F is below τ/1000 of the
     /// largest constraint norm (and without α ≤ 0): solver round-off that would otherwise pull extra
-    /// contexts into `rows`. Kept only if the cleaned pair still verifies to τ; else the pair as given.
-    static func withoutRoundOff(_ f: FarkasCertificate, data: DataSet, features: ContextFeatures,
-                                tolerance: Double) -> ([ConstraintMultiplier], [ConstraintMultiplier]) {
+    /// contexts into `rows`. Kept only if the cleaned pair still verifies to what `result`'s verdict rests
+    /// on (ρ₀ for "not separable", τ at the threshold); else the pair as given.
+    static func withoutRoundOff(_ f: FarkasCertificate, of result: SeparabilityResult, data: DataSet,
+                                features: ContextFeatures) -> ([ConstraintMultiplier], [ConstraintMultiplier]) {
+        let tolerance = result.tolerance
+        let required = result.verdict == .notSeparable ? min(result.exactResidual, tolerance) : tolerance
         let cols = SparseContextColumns(features, rows: Set((f.marginMultipliers + f.tieMultipliers).map(\.context)))
         let floor = 1e-3 * tolerance * SparseContextColumns.largestNorm(features)
         let alpha = f.marginMultipliers.filter { $0.weight > 0 && $0.weight * cols.norm($0.context) > floor }
         let beta = f.tieMultipliers.filter { abs($0.weight) * cols.norm($0.context) > floor }
         if alpha.count == f.marginMultipliers.count && beta.count == f.tieMultipliers.count { return (alpha, beta) }
         let cleaned = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: f.anchors)
-        if Separability.verify(cleaned, data: data, features: features, tolerance: tolerance).valid { return (alpha, beta) }
+        if Separability.verify(cleaned, data: data, features: features, tolerance: required).valid { return (alpha, beta) }
         return (f.marginMultipliers, f.tieMultipliers)
     }
 

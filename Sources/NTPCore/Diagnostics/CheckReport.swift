@@ -18,6 +18,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var verdict: String
     /// τ, the relative tolerance of the decision.
     public var tolerance: Double
+    /// ρ₀: "not separable" needs a Farkas pair whose relative residual is at most this (round-off); a
+    /// pair between ρ₀ and τ makes the verdict "at-threshold".
+    public var exactResidual: Double
     /// Certified bracket on γ* (max normalized margin, units of H), when the decision produced one.
     @NullWhenAbsent public var marginBracket: MarginBracket?
     /// Upper bound on inf CE − 𝓗: CE(W) − 𝓗 at the minimiser's final W; null without a minimiser.
@@ -65,7 +68,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, options
         case timings = "timing"
-        case verdict, tolerance, marginBracket = "margin_bracket"
+        case verdict, tolerance, exactResidual = "exact_residual", marginBracket = "margin_bracket"
         case compatResidual = "compat_residual", entropyGap = "entropy_gap", entropyGapTrend = "entropy_gap_trend"
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"

@@ -151,7 +151,7 @@ public enum CheckRunner {
                     dimension: features.dimension, embedding: embedding, entropy: data.entropy(),
                     compatible: nil, compatResidual: nil,
                     separable: sep.verdict == .separable ? true : sep.verdict == .notSeparable ? false : nil,
-                    verdict: sep.verdict.rawValue, tolerance: sep.tolerance, marginBracket: sep.marginBracket,
+                    verdict: sep.verdict.rawValue, tolerance: sep.tolerance, exactResidual: sep.exactResidual, marginBracket: sep.marginBracket,
                     entropyGap: nil, entropyGapTrend: nil, entropyGapMethod: nil,
                     entropyGapInterval: nil, entropyGapBound: nil,
                     separatedShareContexts: nil, separatedShareEvents: nil, separatedShareMethod: nil,

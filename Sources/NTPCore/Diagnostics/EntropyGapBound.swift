@@ -124,7 +124,9 @@ public enum EntropyGapBound {
     }
 
     /// `compute`, also returning (when `recordPoint`) the q behind a positive lower end (token-major
-    /// V × m: entry (a, j) at a·m + j), for tests that re-check it independently.
+    /// V × m: entry (a, j) at a·m + j), for `check --gap-certificate` and for tests that re-check it.
+    /// A q that does not fit in memory beside the search is not recorded (the method says so), so
+    /// asking for it never changes the interval.
     static func search(_ data: DataSet, features: ContextFeatures, weights: [Double], separable: Bool?, compatible: Bool?,
                        options: EntropyGapBoundOptions, recordPoint: Bool = true) -> (interval: EntropyGapInterval, point: [Double]?) {
         var point: [Double]? = nil
@@ -140,9 +142,12 @@ public enum EntropyGapBound {
         } else if separable == true && compatible == true {
             result.method = "q = p̂: both conditions hold, so inf CE = 𝓗 and p̂ is the maximum-entropy point (theory.md §2)"
         } else if let why = memoryShortfall(products, contexts: data.contextCount, keptEntries: options.keptSoftmaxEntries,
-                                                  recordPoint: recordPoint) {
+                                                  recordPoint: false) {
             result.method = "q = p̂ (lower end not searched: \(why))"
         } else {
+            let unrecorded = recordPoint ? memoryShortfall(products, contexts: data.contextCount,
+                                                           keptEntries: options.keptSoftmaxEntries, recordPoint: true) : nil
+            let recordPoint = recordPoint && unrecorded == nil
             // A block's GEMMs are small and many: a second BLAS thread would mostly spin between them
             // (OpenBLAS splits a GEMM's output, never its sums, so the thread count leaves the bits alone).
             let blasThreads = blasThreadCount()
@@ -151,6 +156,7 @@ public enum EntropyGapBound {
             var solver = Solver(data: data, products: products, options: options, startOnSupports: separable == true,
                                 recordPoint: recordPoint)
             point = solver.run(weights: weights, entropy: entropy, into: &result)
+            if let unrecorded { result.method += "; its q is not recorded (V × m doubles beside the search: \(unrecorded))" }
         }
         if let refined = result.refinedUpper, refined < result.upper { result.upper = refined }
         if result.lower > result.upper {

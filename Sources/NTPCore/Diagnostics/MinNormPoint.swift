@@ -42,6 +42,9 @@ final class WolfeMinNormPoint {
     let denseH: [Double]?
     /// τ, relative to `scale`.
     let tolerance: Double
+    /// ρ₀ (`SeparabilityOptions.exactResidual`), relative to `scale`: below τ the run goes on until ‖x‖
+    /// reaches it, so that the Farkas pair of non-separable data verifies to round-off, not only to τ.
+    let exactResidual: Double
     /// Stop at the first W with all margins ≥ 10τ·scale·‖W‖ (a verdict) rather than at the minimum-norm point (W^mm).
     var stopAtFirstSeparating = true
     var maxIterations = 1_000_000
@@ -52,11 +55,13 @@ final class WolfeMinNormPoint {
     /// Bytes the run may hold (`SeparabilityOptions.minNormPointMemory`; nil there: half the available memory).
     let memoryBound: Int
 
-    init(basis: TieBasis, data: DataSet, features: ContextFeatures, tolerance: Double, memory: Int? = nil) {
+    init(basis: TieBasis, data: DataSet, features: ContextFeatures, tolerance: Double,
+         exactResidual: Double = SeparabilityOptions().exactResidual, memory: Int? = nil) {
         self.basis = basis
         self.data = data
         if case .dense(let h) = features.storage { denseH = h } else { denseH = nil }
         self.tolerance = tolerance
+        self.exactResidual = min(exactResidual, tolerance)
         memoryBound = memory ?? AvailableMemory.bytes().map { Int(clamping: $0 / 2) } ?? Int.max
     }
 
@@ -78,10 +83,7 @@ final class WolfeMinNormPoint {
         setBLASThreads(1)
         defer { setBLASThreads(blasThreads) }
         let V = basis.vocabularySize, m = basis.contextCount, d = basis.dimension, r = basis.rank
-        let live = (0..<m).filter { data.supportSize($0) > 0 && data.supportSize($0) < V }
-        var scale = 0.0
-        for j in live { scale = max(scale, basis.columns.norm(j)) }
-        scale *= 2.0.squareRoot()
+        let (live, scale) = liveContexts()
         var outcome = MinNormPointOutcome(kind: .undecided, point: nil, minMargin: 0, alpha: [], beta: [],
                                           lower: 0, upper: .infinity, scale: scale, iterations: 0, activeSize: 0)
         let maxActive = self.maxActive
@@ -113,17 +115,20 @@ final class WolfeMinNormPoint {
 
         append([(first, firstOffSupport(first))], active: &active, lambda: &lambda, hull: &hull)
         lambda[0] = 1
-        var iteration = 0
-        var bestNorm = Double.infinity, stalled = 0
+        var iteration = 0, bestNorm = Double.infinity, stalled = 0
         while true {
             iteration += 1
             if iteration % 64 == 0 { hull.refreshForward() }
             let n = active.count
             point(active: active, lambda: lambda, x: &x, tieSum: &tieSum)
-            let norm = cblas_dnrm2(Int32(x.count), x, 1)
-            oracle(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worstPerContext)
-            var mu = Double.infinity
-            for j in live { mu = min(mu, worstPerContext[j].margin) }
+            var norm = cblas_dnrm2(Int32(x.count), x, 1)
+            if norm < 1e-6 * scale && r > 0 {
+                // ‖x‖ far below ‖Σ λ C‖: the projection's round-off in x is no longer small beside x, and it
+                // pollutes the oracle's margins (QA: near-duplicate contexts stalled at ‖x‖ = 1.2e-7·scale).
+                reproject(&x, tieSum: &tieSum)
+                norm = cblas_dnrm2(Int32(x.count), x, 1)
+            }
+            let mu = smallestMargin(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worstPerContext)
             outcome.upper = min(outcome.upper, norm)
             if norm > 0 { outcome.lower = max(outcome.lower, mu / norm) }
             outcome.iterations = iteration; outcome.activeSize = n
@@ -131,16 +136,18 @@ final class WolfeMinNormPoint {
 
             if stops(&outcome, norm: norm, mu: mu, stalled: stalled, iteration: iteration, activeSize: n, deadline: deadline,
                      full: n + pairsPerIteration > maxActive) {
-                outcome.point = x
-                outcome.minMargin = mu
-                outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
-                outcome.beta = (0..<r).compactMap { t in
-                    tieSum[t] == 0 ? nil : ConstraintMultiplier(context: basis.ties[t].context, token: basis.ties[t].token, weight: -tieSum[t])
+                var mu = mu
+                if outcome.kind == .separable && r > 0 {
+                    // x keeps a tie part of about ε·scale from its projection: beside an x of norm 1e-7·scale that
+                    // breaks the ties of W = x/μ by more than τ (QA: near-duplicate contexts were "undecided").
+                    reproject(&x, tieSum: &tieSum)
+                    mu = smallestMargin(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worstPerContext)
                 }
+                record(&outcome, x: x, mu: mu, active: active, lambda: lambda, tieSum: tieSum)
                 return outcome
             }
             // Add the most violated pairs that improve on x (⟨x, A⟩ < ‖x‖²), worst first, several per oracle pass.
-            let cutoff = norm * norm - 1e-12 * scale * scale
+            let cutoff = norm * norm - slack(norm, scale)
             var candidates = live.filter { worstPerContext[$0].margin < cutoff }
             candidates.sort { worstPerContext[$0].margin != worstPerContext[$1].margin ? worstPerContext[$0].margin < worstPerContext[$1].margin : $0 < $1 }
             let firstNew = active.count
@@ -148,6 +155,31 @@ final class WolfeMinNormPoint {
                    active: &active, lambda: &lambda, hull: &hull)
             if active.count == firstNew { stalled = 50; continue }
             minorCycles(firstNew: firstNew, active: &active, lambda: &lambda, hull: &hull)
+        }
+    }
+
+    /// min_{j,v} ⟨x, A_{j,v}⟩ through the oracle (which leaves each context's worst pair in `worst`).
+    private func smallestMargin(_ x: [Double], live: [Int], logits: inout [Double], inSupport: inout [Bool],
+                                worst: inout [(margin: Double, v: Int)]) -> Double {
+        oracle(x, live: live, logits: &logits, inSupport: &inSupport, worst: &worst)
+        return live.map { worst[$0].margin }.min() ?? .infinity
+    }
+
+    /// The contexts with an off-support pair, and √2 · their largest ‖h̄_j‖ (the unit of τ).
+    private func liveContexts() -> (live: [Int], scale: Double) {
+        let V = basis.vocabularySize
+        let live = (0..<basis.contextCount).filter { data.supportSize($0) > 0 && data.supportSize($0) < V }
+        return (live, (live.map { basis.columns.norm($0) }.max() ?? 0) * 2.0.squareRoot())
+    }
+
+    /// The final point x, its smallest margin μ, λ on the active pairs, and −c on the basis ties.
+    private func record(_ outcome: inout MinNormPointOutcome, x: [Double], mu: Double, active: [(j: Int, v: Int)],
+                        lambda: [Double], tieSum: [Double]) {
+        outcome.point = x
+        outcome.minMargin = mu
+        outcome.alpha = active.indices.map { ConstraintMultiplier(context: active[$0].j, token: active[$0].v, weight: lambda[$0]) }
+        outcome.beta = tieSum.indices.compactMap { t in
+            tieSum[t] == 0 ? nil : ConstraintMultiplier(context: basis.ties[t].context, token: basis.ties[t].token, weight: -tieSum[t])
         }
     }
 
@@ -182,10 +214,17 @@ final class WolfeMinNormPoint {
                        activeSize n: Int, deadline: Double, full: Bool) -> Bool {
         let scale = outcome.scale
         let tau = tolerance * scale
-        let optimal = mu >= norm * norm - 1e-12 * scale * scale
-        if norm <= tau {
+        let optimal = mu >= norm * norm - slack(norm, scale)
+        let ended = optimal || stalled >= 50 || full || monotonicSeconds() > deadline || iteration >= maxIterations
+        if norm <= exactResidual * scale {
             // Tested first: at x ≈ 0 the ratio μ/‖x‖ is round-off and may look like a margin.
             outcome.kind = .notSeparable
+        } else if norm <= tau {
+            // A Farkas pair to τ; sharpened towards round-off while the run still improves it. If it ends
+            // above ρ₀, `Separability.exactFarkasOrThreshold` reports the data as at the threshold.
+            guard ended else { return false }
+            outcome.kind = .notSeparable
+            outcome.reason = "the minimum-norm point \(optimal ? "was reached" : "stopped") at ‖x‖ = \(norm), above round-off (ρ₀·scale = \(exactResidual * scale))"
         } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
             outcome.kind = .separable
         } else if optimal || stalled >= 50 {
@@ -204,6 +243,32 @@ final class WolfeMinNormPoint {
             return false
         }
         return true
+    }
+
+    /// x ← x − P_𝓕 x through the tie basis: c = G_BB⁻¹ T_Bᵀ x, then x −= Σ_t c_t T_t, and c is added to
+    /// the tie coefficients (`tieSum`), so that x = Σ λ_i C_i − Σ_t tieSum_t T_t still holds.
+    private func reproject(_ x: inout [Double], tieSum: inout [Double]) {
+        var c = basis.ties.map { _ in 0.0 }
+        x.withUnsafeBufferPointer { xp in
+            for (t, tie) in basis.ties.enumerated() {
+                c[t] = basis.columns.logit(xp, row: tie.token, context: tie.context)
+                    - basis.columns.logit(xp, row: basis.anchors[tie.context], context: tie.context)
+            }
+        }
+        c.withUnsafeMutableBufferPointer { basis.solveGram($0.baseAddress!, count: 1) }
+        x.withUnsafeMutableBufferPointer { xp in
+            for (t, tie) in basis.ties.enumerated() where c[t] != 0 {
+                basis.addRankOne(xp.baseAddress!, context: tie.context, plus: tie.token, minus: basis.anchors[tie.context], weight: -c[t])
+            }
+        }
+        for t in c.indices { tieSum[t] += c[t] }
+    }
+
+    /// The round-off allowed in ⟨x, A⟩ − ‖x‖² when testing optimality and choosing pairs: 1e-12·scale²
+    /// while ‖x‖ > τ·scale; below, while a Farkas pair is sharpened, 1e-12·‖x‖·scale, which shrinks with
+    /// x as the round-off of its logits does (a fixed 1e-12·scale² would call every x below 1e-6·scale optimal).
+    private func slack(_ norm: Double, _ scale: Double) -> Double {
+        1e-12 * norm * scale
     }
 
     /// Appends the pairs that keep the active set affinely independent, with weight 0.
@@ -366,14 +431,15 @@ extension Separability {
         guard tieCount(data) <= options.minNormPointTieBudget(seconds: options.timeLimit),
               let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
-                                       memory: options.minNormPointMemory)
+                                       exactResidual: options.exactResidual, memory: options.minNormPointMemory)
         solver.stopAtFirstSeparating = false
         let out = solver.run(deadline: deadline)
         let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
         let verdict: SeparabilityVerdict
         switch out.kind {
         case .separable: verdict = .separable
-        case .notSeparable: verdict = .notSeparable
+        // A Farkas point that stopped above round-off (ρ₀·scale) proves only a norm bound, as in `decide`.
+        case .notSeparable: verdict = out.upper <= options.exactResidual * out.scale ? .notSeparable : .atThreshold
         case .atThreshold: verdict = .atThreshold
         case .undecided: verdict = .undecided
         }

@@ -25,7 +25,8 @@ public enum Separability {
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
         if let scaling = FeatureScaling(features) {
             let result = decide(data, features: scaling.scaled(features), options: options, complementProjector: complementProjector)
-            return restore(result, scaling, data: data, features: features, options: options)
+            return exactFarkasOrThreshold(restore(result, scaling, data: data, features: features, options: options),
+                                          data: data, features: features, options: options)
         }
         let start = monotonicSeconds()
         var result: SeparabilityResult
@@ -35,12 +36,14 @@ public enum Separability {
         let manyTies = tieCount(data) > options.minNormPointPreferredTies
         if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
             result = closed
+        } else if options.useDuplicateContexts, let duplicates = DuplicateContexts.decide(data, features: features, options: options) {
+            result = duplicates
         } else if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
             result = forced
         } else if options.useTokenClasses, !features.isIdentity, let classes = TokenClasses(data) {
             // The closed forms and forced ties above do not depend on merging; the rest runs on classes.
             var inner = options
-            inner.useTokenClasses = false; inner.useClosedForms = false; inner.useForcedTies = false
+            inner.useTokenClasses = false; inner.useClosedForms = false; inner.useForcedTies = false; inner.useDuplicateContexts = false
             inner.timeLimit = max(0, start + options.timeLimit - monotonicSeconds())
             result = classes.lift(decide(classes.reduced, features: features, options: inner), to: data, features: features, options: options)
         } else if options.useNullSpaceLP, let viaNullSpace = decideByNullSpace(data, features: features, options: options,
@@ -73,8 +76,32 @@ public enum Separability {
                                 complementProjector: complementProjector)
         }
         result.tolerance = options.tolerance
+        result.exactResidual = options.exactResidual
         if result.method.isEmpty { result.method = result.lp == nil ? "closed form" : "LP (GLPK, constraint generation)" }
-        return result
+        return exactFarkasOrThreshold(result, data: data, features: features, options: options)
+    }
+
+    /// "Not separable" needs a Farkas pair at round-off: relative residual ρ ≤ ρ₀ = `options.exactResidual`.
+    /// A pair that verifies to τ but stays above ρ₀ after polishing proves only that every separating W
+    /// has ‖W‖_F ≥ 1/‖R‖_F, which is what data ε ≈ ρ apart with different supports give: the verdict
+    /// becomes at-threshold, and the pair stays as its certificate (QA: such data were reported "no").
+    static func exactFarkasOrThreshold(_ result: SeparabilityResult, data: DataSet, features: ContextFeatures,
+                                       options: SeparabilityOptions) -> SeparabilityResult {
+        guard result.verdict == .notSeparable, var cert = result.farkas, var check = result.check,
+              check.relativeResidual > options.exactResidual else { return result }
+        var r = result
+        if let polished = polish(cert, data: data, features: features, iterations: 200) {
+            let c2 = verify(polished, data: data, features: features, tolerance: options.tolerance)
+            if c2.valid && c2.relativeResidual < check.relativeResidual {
+                (cert, check) = (polished, c2)
+                r.farkas = cert; r.check = check; r.involvedContexts = involvedContexts(cert)
+            }
+        }
+        if let upper = r.marginBracket?.upper { r.marginBracket?.upper = min(upper, check.residualNorm) }
+        guard check.relativeResidual > options.exactResidual else { return r }
+        r.verdict = .atThreshold
+        r.reason = "a Farkas pair verifies to τ = \(options.tolerance) but not to round-off (relative residual \(check.relativeResidual) > ρ₀ = \(options.exactResidual)): separable, if at all, only by a W with ‖W‖_F ≥ \(1 / check.residualNorm)"
+        return r
     }
 
     /// A result decided on H/s (`FeatureScaling`) in the units of H: W·(1/s), margins·s, the certificate
@@ -199,7 +226,7 @@ public enum Separability {
         guard tieCount(data) <= options.minNormPointTieBudget(seconds: deadline - monotonicSeconds()),
               let basis = TieBasis(data: data, features: features, maxTies: .max) else { return nil }
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
-                                       memory: options.minNormPointMemory)
+                                       exactResidual: options.exactResidual, memory: options.minNormPointMemory)
         let out = solver.run(deadline: deadline)
         // Stopped by its memory bound, like a route out of reach: the next route decides.
         if out.memoryBoundReached { return nil }
@@ -284,7 +311,9 @@ public enum Separability {
                                 options: SeparabilityOptions) -> (FarkasCertificate, CertificateCheck) {
         guard check.valid, let smaller = pruned(cert) else { return (cert, check) }
         let c2 = verify(smaller, data: data, features: features, tolerance: options.tolerance)
-        return c2.valid ? (smaller, c2) : (cert, check)
+        // Pruning must not lift a round-off residual above ρ₀ (QA: 1e-17 became 1.00006e-12).
+        let keepsExactness = c2.relativeResidual <= max(check.relativeResidual, options.exactResidual)
+        return c2.valid && keepsExactness ? (smaller, c2) : (cert, check)
     }
 
     /// A verified Farkas pair as a result; γ* ∈ [0, min(upper, ‖residual‖)].

@@ -26,6 +26,8 @@ public struct SeparabilityOptions: Sendable {
     /// Look first for tokens that the ties force to share a decoder row (`ForcedTies`, dense features):
     /// a cheap "no" far below the threshold, where the other routes cannot be built.
     public var useForcedTies = true
+    /// Try `DuplicateContexts` (equal embeddings with different supports, or a zero embedding) after the closed forms.
+    public var useDuplicateContexts = true
     /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
     public var useMinNormPoint = true
     /// When the minimum-norm point stalls undecided, give the rest of the time budget to the LP.
@@ -116,6 +118,12 @@ public struct SeparabilityOptions: Sendable {
     /// τ: the relative tolerance every verdict is decided to. Margins, ties and Farkas residuals are
     /// measured relative to the scale √2 · max_j ‖h̄_j‖ (times ‖W‖_F for a W); see `Separability`.
     public var tolerance = 1e-9
+    /// ρ₀: the relative residual a Farkas pair must reach to prove "not separable". τ-sized residuals
+    /// also arise when contexts that differ by about τ have different supports: those data are
+    /// separable, but only by a W with ‖W‖_F ≈ 1/‖R‖_F. An exact pair verifies to round-off (measured
+    /// 1e-17 to 2e-13 after polishing), so a pair with ρ₀ < ρ ≤ τ is reported as at the threshold,
+    /// with that norm bound. Relative to the terms the residual sums (`CertificateCheck.relativeResidual`).
+    public var exactResidual = 1e-12
     public init() {}
 }
 

@@ -4,7 +4,7 @@ public struct SeparabilityResult: Sendable {
     public var verdict: SeparabilityVerdict
     /// Present when separable.
     public var separating: SeparatingCertificate?
-    /// Present when not separable.
+    /// Present when not separable, and at the threshold when a pair verifies to τ but not to round-off.
     public var farkas: FarkasCertificate?
     /// The independent re-check of whichever certificate was produced.
     public var check: CertificateCheck?
@@ -20,6 +20,8 @@ public struct SeparabilityResult: Sendable {
     public var reason: String?
     /// τ used for the decision (`SeparabilityOptions.tolerance`).
     public var tolerance: Double = SeparabilityOptions().tolerance
+    /// ρ₀, the relative residual a Farkas pair reached for "not separable" (`SeparabilityOptions.exactResidual`).
+    public var exactResidual: Double = SeparabilityOptions().exactResidual
     /// Certified bracket [lower, upper] on γ* = max_{‖W‖_F = 1, W ⊥ 𝓕} min margin, when known.
     public var marginBracket: MarginBracket?
     /// Which route decided, e.g. "minimum-norm point (Wolfe): 212 oracle passes, 1,804 active pairs".

@@ -93,7 +93,7 @@ struct TokenClasses {
                                            tieMultipliers: f.tieMultipliers.map(renamed),
                                            anchors: f.anchors.map { $0 < 0 ? $0 : representatives[$0] })
         }
-        if result.verdict == .notSeparable, let f = out.farkas {
+        if let f = out.farkas {
             out.check = Separability.verify(f, data: data, features: features, tolerance: options.tolerance)
         } else if let c = result.separating, c.sparse == nil, result.verdict == .separable || result.verdict == .atThreshold {
             let d = features.dimension

@@ -3,10 +3,6 @@ import NTPFormats
 
 /// `check`'s text output.
 enum CheckText {
-    /// A Farkas certificate's relative residual above this is not round-off: exact non-separability gives
-    /// 1e-17…2e-13 on QA's random instances, while contexts ε apart that a W of norm ~1/ε separates give ~ε.
-    static let roundOffResidual = 1e-12
-
     /// The report as aligned "key  value" lines, then the contexts of the certificate and of the
     /// largest excess loss, then the timings.
     static func render(_ r: CheckReport, note: String) -> String {
@@ -23,10 +19,10 @@ enum CheckText {
         case "separable":
             row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)) ≤ τ·scale·‖W‖_F = \(general(c.tieBound ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
         case "not-separable":
-            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ τ = \(general(r.tolerance, 2)); α on \(counted(r.involvedContextCount, "context", number: grouped)))")
-            if let rho = c.relativeResidual, rho > CheckText.roundOffResidual, let n = c.normLowerBound {
-                row("", "its residual is far above round-off: contexts that close may still be separated, by a W with ‖W‖_F ≥ \(general(n, 2))")
-            }
+            row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ ρ₀ = \(general(r.exactResidual, 2)), round-off; α on \(counted(r.involvedContextCount, "context", number: grouped)))")
+        case "at-threshold" where c.kind == "farkas":
+            row("separable", "at the threshold — a Farkas pair verifies to τ = \(general(r.tolerance, 2)) but not to round-off (relative residual \(general(c.relativeResidual ?? 0, 2)) > ρ₀ = \(general(r.exactResidual, 2)))")
+            row("", "contexts this close may still be separable, but only by a W with ‖W‖_F ≥ \(general(c.normLowerBound ?? .infinity, 2))")
         case "at-threshold":
             row("separable", "at the threshold — γ* is within 10τ of 0 (τ = \(general(r.tolerance, 2))): neither yes nor no in float64")
         default:

@@ -1,0 +1,99 @@
+import NTPFormats
+
+/// "Not separable" from two contexts with the same embedding and different supports, or from one context
+/// whose embedding is 0 (theory.md §2), with a Farkas pair whose residual is exactly 0.
+///
+/// W gives equal embeddings equal logits. Take z in one support S_p but not in the other, S_q: context q
+/// needs ℓ_{a_q} − ℓ_z ≥ 1, while context p ties z to its anchor a_p and either ties a_q to a_p as well
+/// (a_q ∈ S_p) or needs ℓ_{a_p} − ℓ_{a_q} ≥ 1 (a_q ∉ S_p); the sum is 0 ≥ 1 or 0 ≥ 2. A zero embedding
+/// gives every margin of its context the value 0.
+///
+/// Why a route of its own: embeddings from elsewhere (`file:H.npy`, a model with a short window) repeat
+/// columns, and next to near-duplicate contexts the minimum-norm point stalls above round-off before it
+/// isolates the exact pair (QA: such data came out "at the threshold"). Hashing the columns finds the pair
+/// in one pass.
+enum DuplicateContexts {
+    /// A verified Farkas result, or nil when no two contexts share an embedding with different supports and
+    /// no context with an off-support token has a zero embedding.
+    static func decide(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
+        guard !features.isIdentity else { return nil }
+        let m = data.contextCount, V = data.vocabularySize
+        let columns = EmbeddingColumns(features)
+        var firstWithHash: [Int: [Int]] = [:]
+        for j in 0..<m where data.supportSize(j) > 0 && data.supportSize(j) < V {
+            let column = columns[j]
+            if column.allSatisfy({ $0.value == 0 }) { return result(zeroEmbedding: j, data: data, features: features, options: options) }
+            var hasher = Hasher()
+            for (f, x) in column { hasher.combine(f); hasher.combine(x.bitPattern) }
+            let key = hasher.finalize()
+            for i in firstWithHash[key, default: []] where columns[i].elementsEqual(column, by: { $0.feature == $1.feature && $0.value == $1.value }) {
+                if let r = result(duplicates: i, j, data: data, features: features, options: options) { return r }
+            }
+            firstWithHash[key, default: []].append(j)
+        }
+        return nil
+    }
+
+    /// α = 1 on (j, v) for the first v ∉ S_j: its term (e_a − e_v) · 0 is 0.
+    private static func result(zeroEmbedding j: Int, data: DataSet, features: ContextFeatures,
+                               options: SeparabilityOptions) -> SeparabilityResult? {
+        let support = Set(data.columns[data.rowOffsets[j]..<data.rowOffsets[j + 1]].map(Int.init))
+        guard let v = (0..<data.vocabularySize).first(where: { !support.contains($0) }) else { return nil }
+        let cert = FarkasCertificate(marginMultipliers: [ConstraintMultiplier(context: j, token: v, weight: 1)],
+                                     tieMultipliers: [], anchors: Separability.anchors(data))
+        return verified(cert, "context #\(j) has a zero embedding", data: data, features: features, options: options)
+    }
+
+    /// The pair of the type comment for contexts i and j with equal embeddings, or nil when their supports agree.
+    private static func result(duplicates i: Int, _ j: Int, data: DataSet, features: ContextFeatures,
+                               options: SeparabilityOptions) -> SeparabilityResult? {
+        func support(_ c: Int) -> Set<Int> { Set(data.columns[data.rowOffsets[c]..<data.rowOffsets[c + 1]].map(Int.init)) }
+        let (si, sj) = (support(i), support(j))
+        guard si != sj else { return nil }
+        // z ∈ S_p \ S_q; when S_i ⊂ S_j the roles swap.
+        let (p, q, sp) = si.subtracting(sj).isEmpty ? (j, i, sj) : (i, j, si)
+        let z = sp.subtracting(support(q)).min()!
+        let anchors = Separability.anchors(data)
+        let (ap, aq) = (anchors[p], anchors[q])
+        var alpha: [ConstraintMultiplier] = [], beta: [ConstraintMultiplier] = []
+        if sp.contains(aq) {
+            alpha.append(ConstraintMultiplier(context: q, token: z, weight: 1))
+            if z != ap { beta.append(ConstraintMultiplier(context: p, token: z, weight: 1)) }
+            if aq != ap { beta.append(ConstraintMultiplier(context: p, token: aq, weight: -1)) }
+        } else {
+            alpha = [ConstraintMultiplier(context: q, token: z, weight: 0.5), ConstraintMultiplier(context: p, token: aq, weight: 0.5)]
+            if z != ap { beta.append(ConstraintMultiplier(context: p, token: z, weight: 0.5)) }
+        }
+        let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
+        return verified(cert, "contexts #\(min(i, j)) and #\(max(i, j)) have the same embedding and different supports",
+                        data: data, features: features, options: options)
+    }
+
+    private static func verified(_ cert: FarkasCertificate, _ why: String, data: DataSet, features: ContextFeatures,
+                                 options: SeparabilityOptions) -> SeparabilityResult? {
+        let check = Separability.verify(cert, data: data, features: features, tolerance: options.tolerance)
+        guard check.valid else { return nil }
+        var r = Separability.notSeparableResult(cert, check, upper: .infinity, scale: Separability.constraintScale(features))
+        r.method = "duplicate contexts: \(why)"
+        return r
+    }
+}
+
+/// The nonzeros of h̄_j as (feature, value) pairs, read from dense features in place (a copy of a dense H
+/// as `SparseContextColumns` would be 16 bytes per entry) and from sparse features through their columns.
+private struct EmbeddingColumns {
+    let features: ContextFeatures
+    let sparse: SparseContextColumns?
+
+    init(_ features: ContextFeatures) {
+        self.features = features
+        if case .dense = features.storage { sparse = nil } else { sparse = SparseContextColumns(features) }
+    }
+
+    subscript(j: Int) -> [(feature: Int, value: Double)] {
+        if let s = sparse { return (s.offsets[j]..<s.offsets[j + 1]).map { (s.indices[$0], s.values[$0]) } }
+        guard case .dense(let h) = features.storage else { return [] }
+        let d = features.dimension
+        return (0..<d).compactMap { f in h[j * d + f] == 0 ? nil : (f, h[j * d + f]) }
+    }
+}

@@ -1,0 +1,68 @@
+import XCTest
+import TestSupport
+import NTPFormats
+@testable import NTPCore
+
+/// Equal embeddings with different supports, and zero embeddings: hand-derived Farkas pairs with residual 0.
+final class DuplicateContextsTests: XCTestCase {
+    /// h̄_0 = h̄_2 = (1, 2), h̄_1 = (0, 1), over V = 4.
+    func features(_ columns: [[Double]]) -> ContextFeatures {
+        ContextFeatures(dimension: 2, contextCount: columns.count, storage: .dense(columns.flatMap { $0 }))
+    }
+
+    func decide(_ supports: [[Int]], _ columns: [[Double]]) throws -> (SeparabilityResult, FarkasCertificate) {
+        let data = makeData(V: 4, rows: supports.map { Dictionary(uniqueKeysWithValues: $0.map { ($0, 1.0) }) })
+        let h = features(columns)
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .notSeparable, r.reason ?? "")
+        let cert = try XCTUnwrap(r.farkas)
+        let check = Separability.verify(cert, data: data, features: h, tolerance: 0)
+        XCTAssertTrue(check.valid && check.residualNorm == 0, "\(check)")
+        // The exact LP alone agrees.
+        var lpOnly = SeparabilityOptions()
+        lpOnly.useDuplicateContexts = false; lpOnly.useMinNormPoint = false; lpOnly.useNullSpaceLP = false; lpOnly.useForcedTies = false
+        XCTAssertEqual(Separability.decide(data, features: h, options: lpOnly).verdict, .notSeparable)
+        return (r, cert)
+    }
+
+    func weights(_ list: [ConstraintMultiplier]) -> [[Double]] {
+        list.map { [Double($0.context), Double($0.token), $0.weight] }.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// S_0 = {0}, S_2 = {1, 2}: z = 0 = a_0 and a_2 = 1 ∉ S_0, so α = ½ on (2, 0) and on (0, 1), and no β.
+    func testDisjointSupportsGetHalfAndHalf() throws {
+        let (r, cert) = try decide([[0], [3], [1, 2]], [[1, 2], [0, 1], [1, 2]])
+        XCTAssertEqual(r.method, "duplicate contexts: contexts #0 and #2 have the same embedding and different supports")
+        XCTAssertEqual(weights(cert.marginMultipliers), [[0, 1, 0.5], [2, 0, 0.5]])
+        XCTAssertTrue(cert.tieMultipliers.isEmpty)
+    }
+
+    /// S_0 = {0, 1, 2}, S_2 = {1}: z = 0 = a_0 and a_2 = 1 ∈ S_0, so α = 1 on (2, 0) and β = −1 on the tie (0, 1).
+    func testAnchorInsideTheOtherSupportIsTied() throws {
+        let (_, cert) = try decide([[0, 1, 2], [3], [1]], [[1, 2], [0, 1], [1, 2]])
+        XCTAssertEqual(weights(cert.marginMultipliers), [[2, 0, 1]])
+        XCTAssertEqual(weights(cert.tieMultipliers), [[0, 1, -1]])
+    }
+
+    /// S_0 = {1} ⊂ S_2 = {1, 2}: the roles swap, z = 2, α = 1 on (0, 2) and β = 1 on the tie (2, 2).
+    func testNestedSupportsSwapRoles() throws {
+        let (_, cert) = try decide([[1], [3], [1, 2]], [[1, 2], [0, 1], [1, 2]])
+        XCTAssertEqual(weights(cert.marginMultipliers), [[0, 2, 1]])
+        XCTAssertEqual(weights(cert.tieMultipliers), [[2, 2, 1]])
+    }
+
+    /// h̄_1 = 0: α = 1 on (1, 0), the first token outside S_1 = {3}.
+    func testZeroEmbedding() throws {
+        let (r, cert) = try decide([[0], [3], [1, 2]], [[1, 2], [0, 0], [3, 1]])
+        XCTAssertEqual(r.method, "duplicate contexts: context #1 has a zero embedding")
+        XCTAssertEqual(weights(cert.marginMultipliers), [[1, 0, 1]])
+    }
+
+    /// Equal embeddings with equal supports prove nothing: the route steps aside and the data are separable.
+    func testEqualSupportsStepAside() {
+        let data = makeData(V: 4, rows: [[0: 1], [3: 1], [0: 2]])
+        let h = features([[1, 2], [0, 1], [1, 2]])
+        XCTAssertNil(DuplicateContexts.decide(data, features: h, options: SeparabilityOptions()))
+        XCTAssertEqual(Separability.decide(data, features: h).verdict, .separable)
+    }
+}
