@@ -24,4 +24,24 @@ final class StalledMinNormPointTests: XCTestCase {
         XCTAssertTrue(check.valid, check.failure ?? "")
         XCTAssertEqual(check.minMargin, 1, accuracy: 1e-9)   // W = x/μ: its smallest margin is 1
     }
+
+    /// Where the minimum-norm point still stalls, the LP decides: QA round 5's instance ndsmall_12 (m = 36,
+    /// V = 26, d = 40, three pairs of columns 1e-6 apart with different supports; separable, since the
+    /// columns are independent). Wolfe's Gram of the near-duplicate pairs is singular to about 1e-12, and it
+    /// stops at ‖x‖ = 4.3e-7 with a min margin of −2.2e-13; the W-space LP then finds a W that verifies.
+    func testTheLPDecidesWhereTheMinimumNormPointStillStalls() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/near-threshold")
+        let data = try DataSet(contentsOfNPZ: folder.appendingPathComponent("near-duplicates-stall.npz").path)
+        let h = try ContextFeatures.load(npyPath: folder.appendingPathComponent("near-duplicates-stall-H.npy").path,
+                                         contextCount: data.contextCount)
+        let r = Separability.decide(data, features: h)
+        XCTAssertEqual(r.verdict, .separable, r.reason ?? "")
+        XCTAssertTrue(r.method.contains("after the minimum-norm point stalled"), r.method)
+        let check = Separability.verify(try XCTUnwrap(r.separating), data: data, features: h)
+        XCTAssertTrue(check.valid && check.minMargin > 0.99, "\(check)")
+        var wolfeOnly = SeparabilityOptions()
+        wolfeOnly.useLPAfterStall = false
+        XCTAssertNotEqual(Separability.decide(data, features: h, options: wolfeOnly).verdict, .separable)
+    }
 }
