@@ -18,7 +18,7 @@ Separating W: logits L = W h̄_k per context k of `rows`, anchor a = smallest to
   scale = ‖W‖_F · √2 · max_k ‖h̄_k‖.
 Farkas α, β: R = Σ α (e_in − e_out) h̄ᵀ + Σ β (e_in − e_anchor) h̄ᵀ must vanish:
   α ≥ 0, |Σα − 1| ≤ 1e-6, in/anchor ∈ S, out ∉ S, and
-  ‖R‖_F ≤ ρ · (Σ α ‖(e_in − e_out) h̄ᵀ‖_F + Σ |β| ‖(e_in − e_anchor) h̄ᵀ‖_F)
+  ‖R‖_F ≤ ρ · Σ α ‖(e_in − e_out) h̄ᵀ‖_F   (β terms can cancel exactly, so they set no unit)
   (R = 0 exactly is valid even when every term has size 0, h̄ = 0: relative residual 0, as in ntpsep),
   with ρ = exact_residual (ρ₀, round-off) for not-separable and ρ = τ for at-threshold: such a pair
   proves only that every separating W has ‖W‖_F ≥ 1/‖R‖_F.
@@ -140,7 +140,7 @@ def check_farkas(c, H, S, V, tau):
     _, slot = np.unique(keys, return_inverse=True)
     R = np.bincount(slot.ravel(), np.concatenate([x, -x]))
     hnorm = np.sqrt(np.bincount(np.repeat(np.arange(n), np.diff(Hp)), Hx ** 2, minlength=n))
-    size = np.sum(np.abs(w) * np.sqrt(2) * (p != q) * hnorm[k])
+    size = np.sum(np.abs(a) * np.sqrt(2) * hnorm[ka])      # the α terms only: β terms can cancel exactly
     residual = np.linalg.norm(R)
     # As ntpsep's verifier: R = 0 exactly is valid even when every term has size 0 (h̄_j = 0).
     rel = residual / size if size > 0 else (0.0 if residual == 0 else np.inf)

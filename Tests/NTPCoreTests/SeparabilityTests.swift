@@ -76,6 +76,24 @@ final class SeparabilityTests: XCTestCase {
     }
 
     /// Certificates are re-checked from the data: moving α mass between two rows, or flipping W, is rejected.
+    /// Contexts 0 and 4 are 1e-9 apart (h̄ = e1 and e1 + 1e-9·e2, supports {0} and {1}): α = ½ on (0, 1) and
+    /// on (4, 0) leaves R = ½·1e-9·(e1 − e0) e2ᵀ, relative residual 1e-9/2 against its α terms. Contexts 5 and 6 are
+    /// duplicates with the same support {0, 1}, so their tie rows are identical and β = ±10⁶ on them
+    /// cancels exactly. Counted against every term, those β made the residual look like 1.8e-16 (QA: a
+    /// separable instance called "not separable"); against the α terms it stays 1e-9/2.
+    func testCancellingTieMultipliersDoNotShrinkTheResidual() throws {
+        let data = makeData(V: 4, rows: [[0: 1], [1: 1], [2: 1], [3: 1], [1: 1], [0: 1, 1: 1], [0: 1, 1: 1]])
+        let h = denseFeatures([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 1e-9, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]])
+        let alpha = [ConstraintMultiplier(context: 0, token: 1, weight: 0.5), ConstraintMultiplier(context: 4, token: 0, weight: 0.5)]
+        let padding = [ConstraintMultiplier(context: 5, token: 1, weight: 1e6), ConstraintMultiplier(context: 6, token: 1, weight: -1e6)]
+        let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: padding, anchors: Separability.anchors(data))
+        let check = Separability.verify(cert, data: data, features: h, tolerance: 1e-9)
+        XCTAssertEqual(check.residualNorm, 1e-9 / 2.0.squareRoot(), accuracy: 1e-20)   // ‖½·1e-9 (e1 − e0) e2ᵀ‖_F
+        XCTAssertEqual(check.relativeResidual, 0.5e-9, accuracy: 1e-20)                  // against Σα √2 ‖h̄‖ = √2
+        XCTAssertFalse(Separability.verify(cert, data: data, features: h, tolerance: 1e-12).valid)
+        XCTAssertEqual(Separability.decide(data, features: h).verdict, .atThreshold)
+    }
+
     func testTamperedCertificatesAreRejected() {
         // d = 1, equal embeddings, three disjoint singleton supports: each token must beat the others.
         let data = makeData(V: 3, rows: [[0: 1], [1: 1], [2: 1]])

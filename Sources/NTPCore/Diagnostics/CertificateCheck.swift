@@ -11,8 +11,9 @@ public struct CertificateCheck: Codable, Equatable, Sendable {
     public var tieBound: Double? = nil
     /// Farkas: ‖Σ α C + Σ β T‖_F. Separating: unused (0).
     public var residualNorm: Double
-    /// Farkas: residualNorm / (Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F + Σ |β_{j,z}| ‖(e_z − e_a) h̄_jᵀ‖_F), the size of
-    /// the residual against the terms it sums (round-off scales with those). Separating: unused (0).
+    /// Farkas: residualNorm / Σ α_{j,v} ‖(e_a − e_v) h̄_jᵀ‖_F, the residual against the margin terms (Σα = 1,
+    /// so at most the largest constraint norm); β terms are left out because they can cancel exactly.
+    /// Separating: unused (0).
     public var relativeResidual: Double
     /// One-line description of the first failed condition, or nil.
     public var failure: String?
