@@ -10,12 +10,17 @@ import NTPFormats
 /// round-off allowance of 1e-12·scale² in Wolfe's optimality test, which called every x below 1e-6·scale
 /// optimal; the allowance now shrinks with ‖x‖, and the minimum-norm point decides it alone.
 final class StalledMinNormPointTests: XCTestCase {
-    func testTheMinimumNormPointNoLongerStallsWhereTheLPHadToDecide() throws {
+    /// Tests/Fixtures/near-threshold/NAME.npz and its NAME-H.npy.
+    func fixture(_ name: String) throws -> (DataSet, ContextFeatures) {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/near-threshold")
-        let data = try DataSet(contentsOfNPZ: folder.appendingPathComponent("stalled-wolfe.npz").path)
-        let h = try ContextFeatures.load(npyPath: folder.appendingPathComponent("stalled-wolfe-H.npy").path,
-                                         contextCount: data.contextCount)
+        let data = try DataSet(contentsOfNPZ: folder.appendingPathComponent("\(name).npz").path)
+        return (data, try ContextFeatures.load(npyPath: folder.appendingPathComponent("\(name)-H.npy").path,
+                                               contextCount: data.contextCount))
+    }
+
+    func testTheMinimumNormPointNoLongerStallsWhereTheLPHadToDecide() throws {
+        let (data, h) = try fixture("stalled-wolfe")
         let r = Separability.decide(data, features: h)
         XCTAssertEqual(r.verdict, .separable, r.reason ?? "")
         XCTAssertTrue(r.method.hasPrefix("minimum-norm point (Wolfe)") && r.lp == nil, r.method)
@@ -30,11 +35,7 @@ final class StalledMinNormPointTests: XCTestCase {
     /// columns are independent). Wolfe's Gram of the near-duplicate pairs is singular to about 1e-12, and it
     /// stops at ‖x‖ = 4.3e-7 with a min margin of −2.2e-13; the W-space LP then finds a W that verifies.
     func testTheLPDecidesWhereTheMinimumNormPointStillStalls() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/near-threshold")
-        let data = try DataSet(contentsOfNPZ: folder.appendingPathComponent("near-duplicates-stall.npz").path)
-        let h = try ContextFeatures.load(npyPath: folder.appendingPathComponent("near-duplicates-stall-H.npy").path,
-                                         contextCount: data.contextCount)
+        let (data, h) = try fixture("near-duplicates-stall")
         let r = Separability.decide(data, features: h)
         XCTAssertEqual(r.verdict, .separable, r.reason ?? "")
         XCTAssertTrue(r.method.contains("after the minimum-norm point stalled"), r.method)
