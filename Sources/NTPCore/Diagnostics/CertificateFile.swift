@@ -65,7 +65,7 @@ public struct CertificateFile: Sendable {
             local = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
             let margin = CertificateFile.smallestMargin(c, result.check, data: data, features: features)
             if let s = c.sparse { sparseWeights = s.divided(by: margin) } else { weights = c.weights.map { $0 / margin } }
-        } else if result.verdict == .notSeparable || result.verdict == .atThreshold, let f = result.farkas {
+        } else if result.verdict == .notSeparable || (result.verdict == .atThreshold && result.check?.valid == true), let f = result.farkas {
             kind = "farkas"
             (alpha, beta) = CertificateFile.withoutRoundOff(f, of: result, data: data, features: features)
             local = Array(Set(alpha.map(\.context) + beta.map(\.context)))

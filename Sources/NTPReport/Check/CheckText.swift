@@ -20,7 +20,7 @@ enum CheckText {
             row("separable", "yes — W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verified (max tie violation \(general(c.maxTieViolation ?? 0, 2)) ≤ τ·scale·‖W‖_F = \(general(c.tieBound ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
         case "not-separable":
             row("separable", "no — Farkas certificate verified (relative residual \(general(c.relativeResidual ?? 0, 2)) ≤ ρ₀ = \(general(r.exactResidual, 2)), round-off; α on \(counted(r.involvedContextCount, "context", number: grouped)))")
-        case "at-threshold" where c.kind == "farkas":
+        case "at-threshold" where c.kind == "farkas" && c.verified:
             row("separable", "at the threshold — a Farkas pair verifies to τ = \(general(r.tolerance, 2)) but not to round-off (relative residual \(general(c.relativeResidual ?? 0, 2)) > ρ₀ = \(general(r.exactResidual, 2)))")
             row("", "contexts this close may still be separable, but only by a W with ‖W‖_F ≥ \(general(c.normLowerBound ?? .infinity, 2))")
         case "at-threshold":
