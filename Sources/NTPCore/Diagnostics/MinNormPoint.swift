@@ -264,9 +264,9 @@ final class WolfeMinNormPoint {
         for t in c.indices { tieSum[t] += c[t] }
     }
 
-    /// The round-off allowed in ⟨x, A⟩ − ‖x‖² when testing optimality and choosing pairs: 1e-12·scale²
-    /// while ‖x‖ > τ·scale; below, while a Farkas pair is sharpened, 1e-12·‖x‖·scale, which shrinks with
-    /// x as the round-off of its logits does (a fixed 1e-12·scale² would call every x below 1e-6·scale optimal).
+    /// The round-off allowed in ⟨x, A⟩ − ‖x‖² when testing optimality and choosing pairs: 1e-12·‖x‖·scale,
+    /// which shrinks with x as the round-off of its logits does. The fixed 1e-12·scale² it replaces called
+    /// every x below 1e-6·scale optimal (QA: a stall at ‖x‖ = 1.4e-6, and Farkas pairs stopped at τ).
     private func slack(_ norm: Double, _ scale: Double) -> Double {
         1e-12 * norm * scale
     }
