@@ -37,7 +37,7 @@ enum DuplicateContexts {
     /// α = 1 on (j, v) for the first v ∉ S_j: its term (e_a − e_v) · 0 is 0.
     private static func result(zeroEmbedding j: Int, data: DataSet, features: ContextFeatures,
                                options: SeparabilityOptions) -> SeparabilityResult? {
-        let support = Set(data.columns[data.rowOffsets[j]..<data.rowOffsets[j + 1]].map(Int.init))
+        let support = support(j, data)
         guard let v = (0..<data.vocabularySize).first(where: { !support.contains($0) }) else { return nil }
         let cert = FarkasCertificate(marginMultipliers: [ConstraintMultiplier(context: j, token: v, weight: 1)],
                                      tieMultipliers: [], anchors: Separability.anchors(data))
@@ -47,12 +47,11 @@ enum DuplicateContexts {
     /// The pair of the type comment for contexts i and j with equal embeddings, or nil when their supports agree.
     private static func result(duplicates i: Int, _ j: Int, data: DataSet, features: ContextFeatures,
                                options: SeparabilityOptions) -> SeparabilityResult? {
-        func support(_ c: Int) -> Set<Int> { Set(data.columns[data.rowOffsets[c]..<data.rowOffsets[c + 1]].map(Int.init)) }
-        let (si, sj) = (support(i), support(j))
+        let (si, sj) = (support(i, data), support(j, data))
         guard si != sj else { return nil }
         // z ∈ S_p \ S_q; when S_i ⊂ S_j the roles swap.
         let (p, q, sp) = si.subtracting(sj).isEmpty ? (j, i, sj) : (i, j, si)
-        let z = sp.subtracting(support(q)).min()!
+        let z = sp.subtracting(p == i ? sj : si).min()!
         let anchors = Separability.anchors(data)
         let (ap, aq) = (anchors[p], anchors[q])
         var alpha: [ConstraintMultiplier] = [], beta: [ConstraintMultiplier] = []
@@ -67,6 +66,10 @@ enum DuplicateContexts {
         let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
         return verified(cert, "contexts #\(min(i, j)) and #\(max(i, j)) have the same embedding and different supports",
                         data: data, features: features, options: options)
+    }
+
+    private static func support(_ j: Int, _ data: DataSet) -> Set<Int> {
+        Set(data.columns[data.rowOffsets[j]..<data.rowOffsets[j + 1]].map(Int.init))
     }
 
     private static func verified(_ cert: FarkasCertificate, _ why: String, data: DataSet, features: ContextFeatures,

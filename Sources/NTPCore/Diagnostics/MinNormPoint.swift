@@ -248,7 +248,7 @@ final class WolfeMinNormPoint {
     /// x ← x − P_𝓕 x through the tie basis: c = G_BB⁻¹ T_Bᵀ x, then x −= Σ_t c_t T_t, and c is added to
     /// the tie coefficients (`tieSum`), so that x = Σ λ_i C_i − Σ_t tieSum_t T_t still holds.
     private func reproject(_ x: inout [Double], tieSum: inout [Double]) {
-        var c = basis.ties.map { _ in 0.0 }
+        var c = [Double](repeating: 0, count: basis.rank)
         x.withUnsafeBufferPointer { xp in
             for (t, tie) in basis.ties.enumerated() {
                 c[t] = basis.columns.logit(xp, row: tie.token, context: tie.context)
