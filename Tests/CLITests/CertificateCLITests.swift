@@ -103,6 +103,31 @@ final class CertificateCLITests: XCTestCase {
                           "supports differ from those of", data: data)
     }
 
+    /// h̄ = e₁, e₂ and e₁ + 1e-9·e₃, followed by 0, 1 and 1: the closed form's W = L H⁻¹ (rows
+    /// (1, 0, −1e9) and (0, 1, 1e9), by hand) separates with every margin 1, but 1/‖W‖_F = 7.07e-10 is
+    /// below 10τ·scale. That W is the at-threshold certificate: written, and checked by the script.
+    func testASeparatingWBelowTenTauIsAnAtThresholdCertificate() throws {
+        let dir = temporaryDirectory()
+        let data = try dataSet(dir, "ill", supports: [[0], [1], [1]], V: 2)
+        let h = try embedding(dir, [[1, 0, 1], [0, 1, 0], [0, 0, 1e-9]])
+        let cert = dir.appendingPathComponent("ill-cert.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--no-compat", "--json", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "at-threshold")
+        let c = try XCTUnwrap(json["certificate"] as? [String: Any])
+        XCTAssertEqual(c["kind"] as? String, "separating-W")
+        XCTAssertEqual(c["verified"] as? Bool, true)
+        XCTAssertEqual(try members(cert)["verdict"] as? String, "at-threshold")
+        let checked = try verify(cert, data)
+        XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
+        XCTAssertTrue(checked.stdout.hasPrefix("VALID at-threshold: separating W on 3 contexts: min margin 1"), checked.stdout)
+        XCTAssertTrue(checked.stdout.contains("; 1/‖W‖_F = 7.07e-10, within 10τ·scale of 0"), checked.stdout)
+        let text = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--no-compat"])
+        XCTAssertTrue(text.stdout.contains("separable     at the threshold — a W ⊥ 𝓕 with every margin ≥ 1 verifies"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("but its normalized margin 7.1e-10 is below 10τ·scale = 1.4e-08"), text.stdout)
+    }
+
     /// Contexts 0 and 4 are 1e-9 apart (H = [e1 e2 e3 e4 e1+1e-9·e2]) with different supports: separable, but
     /// only by a W of norm about √2/ε (numpy verifies one below), while a Farkas pair verifies to τ = 1e-9
     /// with a residual far above round-off. That is "at the threshold", not "no": the pair stays as the

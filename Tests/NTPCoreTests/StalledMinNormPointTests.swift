@@ -45,4 +45,23 @@ final class StalledMinNormPointTests: XCTestCase {
         wolfeOnly.useLPAfterStall = false
         XCTAssertNotEqual(Separability.decide(data, features: h, options: wolfeOnly).verdict, .separable)
     }
+
+    /// d ≥ m, and HᵀH is too ill-conditioned for Cholesky: the closed form's W = L H⁺ (SVD) verifies, but its
+    /// normalized margin is below 10τ·scale and nothing bounds γ* from above there, so the other routes run
+    /// too (`Separability.reconciled`). The LP's "yes" then stands; without the LP the W stays, at the
+    /// threshold, as the certificate that rules "no" out.
+    func testAClosedFormAtTheThresholdLeavesTheAnswerToTheLP() throws {
+        let (data, h) = try fixture("near-duplicates-stall")
+        let closed = try XCTUnwrap(Separability.decideByClosedForm(data, features: h, options: SeparabilityOptions()))
+        XCTAssertEqual(closed.verdict, .atThreshold)
+        XCTAssertTrue(Separability.needsOtherRoutes(closed, options: SeparabilityOptions()))
+        var wolfeOnly = SeparabilityOptions()
+        wolfeOnly.useLPAfterStall = false
+        let r = Separability.decide(data, features: h, options: wolfeOnly)
+        XCTAssertEqual(r.verdict, .atThreshold)
+        XCTAssertTrue(r.method.hasPrefix("closed form, W = L H⁺ by the SVD of H") && r.method.contains("; then minimum-norm point (Wolfe)"), r.method)
+        let check = Separability.verify(try XCTUnwrap(r.separating), data: data, features: h)
+        XCTAssertTrue(check.valid, "\(check)")
+        XCTAssertEqual(try XCTUnwrap(r.marginBracket).lower, try XCTUnwrap(closed.marginBracket).lower)
+    }
 }

@@ -55,17 +55,17 @@ public struct CertificateFile: Sendable {
 
         // The decided contexts the certificate needs, ordered by input row.
         var local: [Int] = []
-        var weights: [Double]? = nil
-        var sparseWeights: SparseDecoder? = nil
+        var weights: [Double]? = nil, sparseWeights: SparseDecoder? = nil
         var alpha: [ConstraintMultiplier] = [], beta: [ConstraintMultiplier] = []
         var kind = "none"
-        if result.verdict == .separable, let c = result.separating {
+        // A verified at-threshold W (normalized margin below 10τ·scale) or Farkas pair (above ρ₀) is written.
+        let verified = result.check?.valid == true
+        if result.verdict == .separable || (result.verdict == .atThreshold && verified), let c = result.separating {
             kind = "separating-W"
-            // Contexts with an empty support carry no constraint.
-            local = (0..<data.contextCount).filter { data.supportSize($0) > 0 }
+            local = (0..<data.contextCount).filter { data.supportSize($0) > 0 }   // an empty support has no constraint
             let margin = CertificateFile.smallestMargin(c, result.check, data: data, features: features)
             if let s = c.sparse { sparseWeights = s.divided(by: margin) } else { weights = c.weights.map { $0 / margin } }
-        } else if result.verdict == .notSeparable || (result.verdict == .atThreshold && result.check?.valid == true), let f = result.farkas {
+        } else if result.verdict == .notSeparable || (result.verdict == .atThreshold && verified), let f = result.farkas {
             kind = "farkas"
             (alpha, beta) = CertificateFile.withoutRoundOff(f, of: result, data: data, features: features)
             local = Array(Set(alpha.map(\.context) + beta.map(\.context)))

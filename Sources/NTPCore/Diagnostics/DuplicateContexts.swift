@@ -1,3 +1,4 @@
+import COpenBLAS
 import NTPFormats
 
 /// "Not separable" from two contexts with the same embedding and different supports, or from one context
@@ -47,6 +48,14 @@ enum DuplicateContexts {
     /// The pair of the type comment for contexts i and j with equal embeddings, or nil when their supports agree.
     private static func result(duplicates i: Int, _ j: Int, data: DataSet, features: ContextFeatures,
                                options: SeparabilityOptions) -> SeparabilityResult? {
+        guard let cert = pair(i, j, data: data) else { return nil }
+        return verified(cert, "contexts #\(min(i, j)) and #\(max(i, j)) have the same embedding and different supports",
+                        data: data, features: features, options: options)
+    }
+
+    /// The multipliers of the type comment for contexts i and j, or nil when their supports agree. For
+    /// embeddings ε apart its residual is O(ε): an upper end on γ* (`nearestPairBound`).
+    static func pair(_ i: Int, _ j: Int, data: DataSet) -> FarkasCertificate? {
         let (si, sj) = (support(i, data), support(j, data))
         guard si != sj else { return nil }
         // z ∈ S_p \ S_q; when S_i ⊂ S_j the roles swap.
@@ -63,9 +72,34 @@ enum DuplicateContexts {
             alpha = [ConstraintMultiplier(context: q, token: z, weight: 0.5), ConstraintMultiplier(context: p, token: aq, weight: 0.5)]
             if z != ap { beta.append(ConstraintMultiplier(context: p, token: z, weight: 0.5)) }
         }
-        let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
-        return verified(cert, "contexts #\(min(i, j)) and #\(max(i, j)) have the same embedding and different supports",
-                        data: data, features: features, options: options)
+        return FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
+    }
+
+    /// The closest two contexts with different supports, among dense H's columns (d × m column-major)
+    /// within 1e-5 of each other relative to their norms, as a Farkas pair and its check; nil when there
+    /// are none. The Gram screens the pairs, and the distance is then taken from the columns themselves,
+    /// since the Gram's round-off hides distances below 1e-8.
+    ///
+    /// The pair's ‖R‖_F bounds γ* from above whether or not it verifies to τ: any W with ‖W‖_F = 1, ties
+    /// exact and margins ≥ γ gives γ ≤ Σα·margins = ⟨R, W⟩ ≤ ‖R‖_F.
+    static func nearestPairBound(_ data: DataSet, h: [Double], features: ContextFeatures,
+                                 options: SeparabilityOptions) -> (FarkasCertificate, CertificateCheck)? {
+        let m = data.contextCount, d = features.dimension
+        guard m >= 2, m <= 4_000 else { return nil }
+        var g = [Double](repeating: 0, count: m * m)
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(m), Int32(d), 1, h, Int32(d), 0, &g, Int32(m))
+        var best: (distance: Double, i: Int, j: Int)? = nil
+        for j in 0..<m where data.supportSize(j) > 0 {
+            for i in 0..<j where data.supportSize(i) > 0 {
+                let screen = g[i + i * m] + g[j + j * m] - 2 * g[i + j * m]
+                guard screen <= 1e-10 * max(g[i + i * m], g[j + j * m]) else { continue }
+                var distance = 0.0
+                for f in 0..<d { let x = h[i * d + f] - h[j * d + f]; distance += x * x }
+                if distance < best?.distance ?? .infinity, pair(i, j, data: data) != nil { best = (distance, i, j) }
+            }
+        }
+        guard let best, let cert = pair(best.i, best.j, data: data) else { return nil }
+        return (cert, Separability.verify(cert, data: data, features: features, tolerance: options.tolerance))
     }
 
     private static func support(_ j: Int, _ data: DataSet) -> Set<Int> {

@@ -96,21 +96,10 @@ enum ForcedTies {
         guard n > 0 else { return nil }
         var a = [Double](); a.reserveCapacity(d * n)
         for t in contexts { a.append(contentsOf: h[(t * d)..<((t + 1) * d)]) }   // column-major d × n
-        let a0 = a
-        var b = target + [Double](repeating: 0, count: max(n - d, 0))
-        var rows = Int32(d), cols = Int32(n), nrhs: Int32 = 1, lda = Int32(d), ldb = Int32(max(d, n))
-        var s = [Double](repeating: 0, count: min(d, n)), rcond = 1e-12, rank: Int32 = 0, info: Int32 = 0
-        var lwork: Int32 = -1, query = 0.0, iquery: Int32 = 0
-        dgelsd_(&rows, &cols, &nrhs, &a, &lda, &b, &ldb, &s, &rcond, &rank, &query, &lwork, &iquery, &info)
-        lwork = Int32(query)
-        var work = [Double](repeating: 0, count: max(1, Int(lwork)))
-        var iwork = [Int32](repeating: 0, count: max(1, Int(iquery)))
-        dgelsd_(&rows, &cols, &nrhs, &a, &lda, &b, &ldb, &s, &rcond, &rank, &work, &lwork, &iwork, &info)
-        guard info == 0 else { return nil }
-        let c = Array(b[0..<n])
+        guard let c = MinimumNormLeastSquares.solve(a, rows: d, cols: n, b: target, rcond: 1e-12) else { return nil }
         // The residual from the original columns, not from LAPACK's own estimate.
         var r = target, norm = 0.0, rnorm = 0.0
-        for (i, ci) in c.enumerated() where ci != 0 { for f in 0..<d { r[f] -= ci * a0[i * d + f] } }
+        for (i, ci) in c.enumerated() where ci != 0 { for f in 0..<d { r[f] -= ci * a[i * d + f] } }
         for f in 0..<d { norm += target[f] * target[f]; rnorm += r[f] * r[f] }
         return rnorm <= 1e-20 * norm ? c : nil
     }

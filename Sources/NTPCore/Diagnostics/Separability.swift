@@ -34,7 +34,15 @@ public enum Separability {
             return SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: nil, reason: "\(error)")
         }
         let manyTies = tieCount(data) > options.minNormPointPreferredTies
-        if let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil {
+        let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil
+        if let closed, needsOtherRoutes(closed, options: options) {
+            // A tenth of the time: the W already rules "no" out, and what is left to win is a "yes".
+            var rest = options
+            rest.useClosedForms = false
+            rest.timeLimit = options.timeLimit / 10
+            return reconciled(closed, decide(data, features: features, options: rest, complementProjector: complementProjector))
+        }
+        if let closed {
             result = closed
         } else if options.useDuplicateContexts, let duplicates = DuplicateContexts.decide(data, features: features, options: options) {
             result = duplicates
@@ -158,7 +166,8 @@ public enum Separability {
     /// One-hot contexts and full column rank H: separating W in closed form (theory.md §2), verified.
     /// With `options.boundMarginAfterYes` the bracket on γ* gets a finite upper end
     /// (`ClosedFormMarginBracket`): exact for H = I, from the NTP-SVM dual's block steps for a full-rank
-    /// H when `maxClosedFormBoundWork` allows at least 5 passes.
+    /// H when `maxClosedFormBoundWork` allows at least 5 passes. A G too ill-conditioned for its W falls
+    /// back on the SVD of H (`decideBySingularValues`).
     static func decideByClosedForm(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions) -> SeparabilityResult? {
         let m = data.contextCount, V = data.vocabularySize
         let anchors = Separability.anchors(data)
@@ -177,12 +186,20 @@ public enum Separability {
             epochs = options.boundMarginAfterYes
                 ? min(options.closedFormBoundEpochs, options.maxClosedFormBoundWork / max(V * m * max(m, features.dimension), 1)) : 0
             gram = FullRankGram(h: h, d: features.dimension, m: m, keepGram: epochs >= 5)
-            guard let w = gram.flatMap({ supportIndicatorWeights(data, gram: $0) }) else { return nil }
+            guard let w = gram.flatMap({ supportIndicatorWeights(data, gram: $0) }) else {
+                return decideBySingularValues(data, h: h, features: features, options: options)
+            }
             cert = SeparatingCertificate(weights: w, anchors: anchors)
         } else {
             return nil
         }
         let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
+        // The Cholesky W should have every margin 1 and ties 0; far from that, G's round-off shows (QA: ties
+        // 0.12 beside margins 0.85, contexts 1e-7 apart), and the SVD of H gives the W instead.
+        if case .dense(let h) = features.storage, !check.valid || abs(check.minMargin - 1) > 1e-6 || check.maxTieViolation > 1e-6,
+           let bySVD = decideBySingularValues(data, h: h, features: features, options: options) {
+            return bySVD
+        }
         guard check.valid else { return nil }
         var lower = 0.0, upper = Double.infinity
         if options.boundMarginAfterYes, case .identity = features.storage, let gamma = ClosedFormMarginBracket.oneHot(data) {
@@ -403,13 +420,66 @@ public enum Separability {
         }
     }
 
+    /// The closed form's W = L H⁺ through the SVD of H itself when G = HᵀH is too ill-conditioned for its
+    /// Cholesky factor: contexts ε apart give G a condition near 1/ε², past float64 at ε ≈ 1e-8, where H's
+    /// own (1/ε) is still resolved (QA: near duplicates 1e-7 apart with d ≥ m were undecided). nil when
+    /// H is larger than `maxSingularValueEntries` or the W fails verification.
+    static func decideBySingularValues(_ data: DataSet, h: [Double], features: ContextFeatures,
+                                       options: SeparabilityOptions) -> SeparabilityResult? {
+        let m = data.contextCount, V = data.vocabularySize, d = features.dimension
+        guard m * d <= maxSingularValueEntries else { return nil }
+        var ht = [Double](repeating: 0, count: m * d)    // Hᵀ, column-major m × d
+        for j in 0..<m { for f in 0..<d { ht[j + m * f] = h[f + d * j] } }
+        guard let w = MinimumNormLeastSquares.solve(ht, rows: m, cols: d, b: supportIndicator(data), count: V),
+              w.allSatisfy(\.isFinite) else { return nil }
+        let cert = SeparatingCertificate(weights: w, anchors: anchors(data))
+        let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
+        guard check.valid else { return nil }
+        var r = separableResult(cert, check, features: features, options: options, lp: nil)
+        r.method = "closed form, W = L H⁺ by the SVD of H (HᵀH too ill-conditioned for Cholesky)"
+        if r.verdict == .atThreshold, let (_, near) = DuplicateContexts.nearestPairBound(data, h: h, features: features, options: options),
+           var bracket = r.marginBracket, near.residualNorm < bracket.upper {
+            bracket.upper = near.residualNorm
+            r.marginBracket = bracket
+            r.method += "; γ* ≤ ‖R‖_F of the two closest contexts' Farkas pair"
+        }
+        return r
+    }
+
+    /// The answer when a closed form's verified W is at the threshold only by its own margin (the support
+    /// indicator's W is not the max-margin one) and the routes after it ran as well: their "yes" stands;
+    /// otherwise the W stays the certificate, since a W that verifies rules "no" out, with γ*'s upper end
+    /// taken from whichever is lower (QA: near duplicates 1e-6 apart were "separable" by the LP).
+    static func reconciled(_ closed: SeparabilityResult, _ other: SeparabilityResult) -> SeparabilityResult {
+        guard other.verdict != .separable else { return other }
+        var r = closed
+        (r.tolerance, r.exactResidual) = (other.tolerance, other.exactResidual)
+        if let upper = other.marginBracket?.upper, upper < r.marginBracket?.upper ?? .infinity { r.marginBracket?.upper = upper }
+        r.method = "\(closed.method.isEmpty ? "closed form" : closed.method); then \(other.method): \(other.verdict.rawValue)"
+        return r
+    }
+
+    /// Whether a closed form's result leaves the decision to the other routes: at the threshold by its
+    /// W's margin alone, with γ*'s upper end not yet below 10τ·scale.
+    static func needsOtherRoutes(_ closed: SeparabilityResult, options: SeparabilityOptions) -> Bool {
+        guard closed.verdict == .atThreshold, closed.separating != nil, let b = closed.marginBracket else { return false }
+        return !(b.upper < 10 * options.tolerance * b.scale)
+    }
+
+    /// The largest H (m·d entries) whose SVD the closed form falls back on: 32 MB.
+    static let maxSingularValueEntries = 4_000_000
+
+    /// L = the support indicator, V × m row-major (m × V column-major): column j holds the tokens of S_j.
+    static func supportIndicator(_ data: DataSet) -> [Double] {
+        let m = data.contextCount
+        var l = [Double](repeating: 0, count: m * data.vocabularySize)
+        for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { l[Int(data.columns[e]) * m + j] = 1 } }
+        return l
+    }
+
     /// W = L G⁻¹ Hᵀ (V × d, row-major) with L the support indicator; nil when the solve fails.
     static func supportIndicatorWeights(_ data: DataSet, gram: FullRankGram) -> [Double]? {
-        let m = data.contextCount, V = data.vocabularySize
-        // L (V × m row-major): column j holds the tokens of S_j.
-        var l = [Double](repeating: 0, count: m * V)
-        for j in 0..<m { for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { l[Int(data.columns[e]) * m + j] = 1 } }
-        return gram.weights(logits: l, vocabularySize: V)
+        gram.weights(logits: supportIndicator(data), vocabularySize: data.vocabularySize)
     }
 
     private static func normalizedMargin(_ cert: SeparatingCertificate, _ check: CertificateCheck) -> Double {

@@ -23,6 +23,9 @@ enum CheckText {
         case "at-threshold" where c.kind == "farkas" && c.verified:
             row("separable", "at the threshold — a Farkas pair verifies to τ = \(general(r.tolerance, 2)) but not to round-off (relative residual \(general(c.relativeResidual ?? 0, 2)) > ρ₀ = \(general(r.exactResidual, 2)))")
             row("", "contexts this close may still be separable, but only by a W with ‖W‖_F ≥ \(general(c.normLowerBound ?? .infinity, 2))")
+        case "at-threshold" where c.kind == "separating-W" && c.verified:
+            row("separable", "at the threshold — a W ⊥ 𝓕 with every margin ≥ \(general(c.minMargin ?? 0, 6)) verifies (max tie violation \(general(c.maxTieViolation ?? 0, 2)) ≤ τ·scale·‖W‖_F = \(general(c.tieBound ?? 0, 2)), τ = \(general(r.tolerance, 2)))")
+            row("", "but its normalized margin \(general(r.marginBracket?.lower ?? 0, 2)) is below 10τ·scale = \(general(10 * r.tolerance * (r.marginBracket?.scale ?? 0), 2)): separable only as far as ties hold to τ")
         case "at-threshold":
             row("separable", "at the threshold — γ* is within 10τ of 0 (τ = \(general(r.tolerance, 2))): neither yes nor no in float64")
         default:
