@@ -78,6 +78,7 @@ public enum SubsetLadder {
         return (order, within, tieBudget)
     }
 
+    /// An undecided answer for the whole set, saying why and which rungs ran.
     private static func undecided(_ reason: String, method: String, options: SeparabilityOptions) -> SeparabilityResult {
         var out = SeparabilityResult(verdict: .undecided, involvedContexts: [], reason: reason)
         out.tolerance = options.tolerance
