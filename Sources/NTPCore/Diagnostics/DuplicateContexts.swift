@@ -75,15 +75,15 @@ enum DuplicateContexts {
         return FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
     }
 
-    /// The closest two contexts with different supports, among dense H's columns (d × m column-major)
-    /// within 1e-5 of each other relative to their norms, as a Farkas pair and its check; nil when there
-    /// are none. The Gram screens the pairs, and the distance is then taken from the columns themselves,
+    /// ‖R‖_F of the Farkas pair of the closest two contexts with different supports, among dense H's
+    /// columns (d × m column-major) within 1e-5 of each other relative to their norms; nil when there are
+    /// none. The Gram screens the pairs, and the distance is then taken from the columns themselves,
     /// since the Gram's round-off hides distances below 1e-8.
     ///
     /// The pair's ‖R‖_F bounds γ* from above whether or not it verifies to τ: any W with ‖W‖_F = 1, ties
     /// exact and margins ≥ γ gives γ ≤ Σα·margins = ⟨R, W⟩ ≤ ‖R‖_F.
     static func nearestPairBound(_ data: DataSet, h: [Double], features: ContextFeatures,
-                                 options: SeparabilityOptions) -> (FarkasCertificate, CertificateCheck)? {
+                                 options: SeparabilityOptions) -> Double? {
         let m = data.contextCount, d = features.dimension
         guard m >= 2, m <= 4_000 else { return nil }
         var g = [Double](repeating: 0, count: m * m)
@@ -99,7 +99,7 @@ enum DuplicateContexts {
             }
         }
         guard let best, let cert = pair(best.i, best.j, data: data) else { return nil }
-        return (cert, Separability.verify(cert, data: data, features: features, tolerance: options.tolerance))
+        return Separability.verify(cert, data: data, features: features, tolerance: options.tolerance).residualNorm
     }
 
     private static func support(_ j: Int, _ data: DataSet) -> Set<Int> {

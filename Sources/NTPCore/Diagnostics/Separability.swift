@@ -437,9 +437,9 @@ public enum Separability {
         guard check.valid else { return nil }
         var r = separableResult(cert, check, features: features, options: options, lp: nil)
         r.method = "closed form, W = L H⁺ by the SVD of H (HᵀH too ill-conditioned for Cholesky)"
-        if r.verdict == .atThreshold, let (_, near) = DuplicateContexts.nearestPairBound(data, h: h, features: features, options: options),
-           var bracket = r.marginBracket, near.residualNorm < bracket.upper {
-            bracket.upper = near.residualNorm
+        if r.verdict == .atThreshold, let near = DuplicateContexts.nearestPairBound(data, h: h, features: features, options: options),
+           var bracket = r.marginBracket, near < bracket.upper {
+            bracket.upper = near
             r.marginBracket = bracket
             r.method += "; γ* ≤ ‖R‖_F of the two closest contexts' Farkas pair"
         }
