@@ -6,10 +6,11 @@
 #   --quick    a subset for a first look (~5 min): the training steps (3 steps each), ingestion on
 #              the default corpus (corpora/data/kjv.txt) instead of the 106 MB bench tier, and
 #              `ntpsep analyze --quick`. Without it: the training steps (5 steps), ingestion on the
-#              bench tier, `analyze --quick` and the full `analyze`, the threshold decisions
+#              bench tier (messy: 1.28 M types) and on the KJV × 20 (repetitive, the stand-in for
+#              the issue's PTB × 20), `analyze --quick` and the full `analyze`, the threshold decisions
 #              (bench/threshold.sh) and the LP solvers (bench/lp_solvers.sh) — about an hour.
-#   --skip L   leaves out the named benchmarks (comma-separated: core_step, ingest, analyze_quick,
-#              analyze, threshold, lp_solvers); they are absent from the JSON, not failed.
+#   --skip L   leaves out the named benchmarks (comma-separated: core_step, ingest, ingest_repetitive,
+#              analyze_quick, analyze, threshold, lp_solvers); they are absent from the JSON, not failed.
 #   -o FILE    where the JSON goes (default bench/results/figures.json; bench/results/ is not committed).
 #   --work DIR scratch folder for the logs and data (default /tmp/ntpsep-bench-run).
 #
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --skip) skip=",$2,"; shift ;;
     -o) out=$2; shift ;;
     --work) work=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see bench/run.sh --help)" >&2; exit 2 ;;
   esac
   shift
@@ -75,6 +76,8 @@ if [ $quick = 1 ]; then
   NTPSEP_BENCH_FILE=$root/corpora/data/kjv.txt NTPSEP_BENCH_DIR=$work/ingest bench ingest "$here/ingest.sh"
 else
   NTPSEP_BENCH_DIR=$work/ingest NTPSEP_BENCH_REUSE_PYTHON=${NTPSEP_BENCH_REUSE_PYTHON:-0} bench ingest "$here/ingest.sh"
+  NTPSEP_BENCH_FILE=$root/corpora/data/kjv.txt NTPSEP_BENCH_REPEAT=20 NTPSEP_BENCH_DIR=$work/ingest-repetitive \
+    NTPSEP_BENCH_REUSE_PYTHON=${NTPSEP_BENCH_REUSE_PYTHON:-0} bench ingest_repetitive "$here/ingest.sh"
 fi
 rm -rf "$work/analyze-quick" "$work/analyze"
 bench analyze_quick /usr/bin/time -f 'cpu %U %S' "$bin" analyze --quick -o "$work/analyze-quick"

@@ -190,30 +190,34 @@ enum RadixSort {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(passes, 1) * size) { histograms in
                 let h0 = histograms.baseAddress!
                 h0.initialize(repeating: 0, count: passes * size)
-                // Every digit's histogram in one pass.
+                // Every digit's histogram in one pass; wrapping arithmetic keeps overflow checks out of it.
+                let firstShift = UInt64(low), step = UInt64(width)
                 for i in 0..<n {
                     let k = a[i]
-                    for d in 0..<passes { h0[size * d + Int((k &>> UInt64(low + width * d)) & mask)] &+= 1 }
+                    var h = h0, shift = firstShift
+                    for _ in 0..<passes { h[Int(truncatingIfNeeded: (k &>> shift) & mask)] &+= 1; h += size; shift &+= step }
                 }
                 for d in 0..<passes where (varying >> UInt64(low + width * d)) & mask != 0 {
                     let h = h0 + size * d
                     var sum: Int32 = 0
                     for i in 0..<size { let c = h[i]; h[i] = sum; sum &+= c }
                     let shift = UInt64(low + width * d)
-                    if let av, let bv {
+                    // Locals, not the swapped vars the closure captures, so the loops keep them in registers.
+                    let keys = a, out = b
+                    if let values = av, let outValues = bv {
                         for i in 0..<n {
-                            let k = a[i]
-                            let digit = Int((k &>> shift) & mask)
-                            let at = Int(h[digit])
-                            b[at] = k; bv[at] = av[i]
+                            let k = keys[i]
+                            let digit = Int(truncatingIfNeeded: (k &>> shift) & mask)
+                            let at = Int(truncatingIfNeeded: h[digit])
+                            out[at] = k; outValues[at] = values[i]
                             h[digit] = Int32(truncatingIfNeeded: at &+ 1)
                         }
                     } else {
                         for i in 0..<n {
-                            let k = a[i]
-                            let digit = Int((k &>> shift) & mask)
-                            let at = Int(h[digit])
-                            b[at] = k
+                            let k = keys[i]
+                            let digit = Int(truncatingIfNeeded: (k &>> shift) & mask)
+                            let at = Int(truncatingIfNeeded: h[digit])
+                            out[at] = k
                             h[digit] = Int32(truncatingIfNeeded: at &+ 1)
                         }
                     }
