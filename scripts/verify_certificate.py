@@ -15,7 +15,7 @@ rows and V, since its supports were redrawn. Members and tolerances: README.md, 
 
 Separating W: logits L = W h̄_k per context k of `rows`, anchor a = smallest token of S_k.
   every margin  L_a − L_v ≥ 1 − τ·scale  (v ∉ S_k),   every tie  |L_z − L_a| ≤ τ·scale  (z ∈ S_k),
-  scale = ‖W‖_F · √2 · max_k ‖h̄_k‖.
+  scale = ‖W‖_F · √2 · max_k ‖h̄_k‖; every margin > 0, and every tie below the smallest margin.
 Farkas α, β: R = Σ α (e_in − e_out) h̄ᵀ + Σ β (e_in − e_anchor) h̄ᵀ must vanish:
   α ≥ 0, |Σα − 1| ≤ 1e-6, in/anchor ∈ S, out ∉ S, and
   ‖R‖_F ≤ ρ · Σ α ‖(e_in − e_out) h̄ᵀ‖_F   (β terms can cancel exactly, so they set no unit)
@@ -100,11 +100,12 @@ def check_separating(c, H, S, V, tau):
         if tokens is not None and len(tokens) < V:    # an untouched token v ∉ S_k: L_a − 0
             margin = min(margin, La.min())
         tie = max(tie, np.where(inside, np.abs(L - La), 0).max())
-    # At the threshold τ·scale may exceed 1; a W must still give every margin > 0, as in ntpsep.
-    ok = margin >= 1 - tau * scale and margin > 0 and tie <= tau * scale
+    # At the threshold τ·scale may exceed 1; a W must still give every margin > 0, and ties off by less
+    # than its smallest margin (else the margins rest on the ties' slack), as in ntpsep.
+    ok = margin >= 1 - tau * scale and margin > 0 and tie <= tau * scale and tie < margin
     need = f"≥ 1 − τ·scale = {1 - tau * scale:.12g}" if tau * scale < 1 else f"> 0, as 1 − τ·scale = {1 - tau * scale:.3g}"
     return ok, (f"separating W on {counted(n, 'context')}: min margin {margin:.12g} (need {need}), "
-                f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g}), scale ‖W‖·√2·max‖h̄‖ = {scale:.6g}")
+                f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g} and < the min margin), scale ‖W‖·√2·max‖h̄‖ = {scale:.6g}")
 
 
 def check_farkas(c, H, S, V, tau):

@@ -6,7 +6,8 @@ public enum Separability {
 
     /// Decides NTP-separability of `data` under `features`.
     ///
-    /// Routes, first that applies: closed forms (H = I, or full column rank); ties that force two tokens
+    /// Routes, first that applies: two contexts with the same embedding and different supports
+    /// (`DuplicateContexts`); closed forms (H = I, or full column rank); ties that force two tokens
     /// to share a decoder row while some support holds only one of them (`ForcedTies`); the null-space LP when
     /// dim null(H̄) is small (`NullSpaceSeparability`); with more than `minNormPointPreferredTies` ties, the
     /// null-space cutting planes at any k; Wolfe's minimum-norm point when the ties fit its basis
@@ -34,7 +35,10 @@ public enum Separability {
             return SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: nil, reason: "\(error)")
         }
         let manyTies = tieCount(data) > options.minNormPointPreferredTies
-        let closed = options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil
+        // Duplicate contexts first: their exact "no" costs one pass over H, and with them H is rank
+        // deficient, where a closed form's W can only fail or mislead (QA: a W of norm 1e15 from H⁺).
+        let duplicates = options.useDuplicateContexts ? DuplicateContexts.decide(data, features: features, options: options) : nil
+        let closed = duplicates == nil && options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil
         if let closed, needsOtherRoutes(closed, options: options) {
             // A tenth of the time: the W already rules "no" out, and what is left to win is a "yes".
             var rest = options
@@ -42,10 +46,10 @@ public enum Separability {
             rest.timeLimit = options.timeLimit / 10
             return reconciled(closed, decide(data, features: features, options: rest, complementProjector: complementProjector))
         }
-        if let closed {
-            result = closed
-        } else if options.useDuplicateContexts, let duplicates = DuplicateContexts.decide(data, features: features, options: options) {
+        if let duplicates {
             result = duplicates
+        } else if let closed {
+            result = closed
         } else if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
             result = forced
         } else if options.useTokenClasses, !features.isIdentity, let classes = TokenClasses(data) {
@@ -439,6 +443,8 @@ public enum Separability {
         r.method = "closed form, W = L H⁺ by the SVD of H (HᵀH too ill-conditioned for Cholesky)"
         if r.verdict == .atThreshold, let near = DuplicateContexts.nearestPairBound(data, h: h, features: features, options: options),
            var bracket = r.marginBracket, near < bracket.upper {
+            // γ* ≤ ‖R‖_F holds for every separating W: a W whose own margin says more is round-off, not a proof.
+            guard near >= bracket.lower else { return nil }
             bracket.upper = near
             r.marginBracket = bracket
             r.method += "; γ* ≤ ‖R‖_F of the two closest contexts' Farkas pair"
@@ -510,7 +516,7 @@ public enum Separability {
 
     /// Re-checks a separating W from the data alone: every margin ℓ_a − ℓ_v (v ∉ S_j) must be > 0 and
     /// every |ℓ_z − ℓ_a| (z ∈ S_j) ≤ τ · √2 ‖W‖_F max_j ‖h̄_j‖ (the largest logit difference any W of
-    /// that norm can produce), where ℓ = W h̄_j.
+    /// that norm can produce), and below the smallest margin, where ℓ = W h̄_j.
     public static func verify(_ cert: SeparatingCertificate, data: DataSet, features: ContextFeatures,
                               tolerance: Double = SeparabilityOptions().tolerance) -> CertificateCheck {
         let V = data.vocabularySize, d = features.dimension
@@ -529,6 +535,10 @@ public enum Separability {
         if !(minMargin > 0) { failure = "min margin \(minMargin) is not positive" }
         else if !(maxTie <= tieBound) {
             failure = "tie violation \(maxTie) exceeds τ·√2·‖W‖·max‖h̄‖ = \(tieBound)"
+        } else if !(maxTie < minMargin) {
+            // τ·‖W‖ grows with W: a W of norm 1e15 from a singular H passed with ties of 130 beside margins
+            // of 1.4 (QA: duplicate contexts called at-threshold). Ties off by more than the margins prove nothing.
+            failure = "tie violation \(maxTie) is not below the min margin \(minMargin): the margins rest on the ties' slack"
         }
         return CertificateCheck(valid: failure == nil, minMargin: minMargin, maxTieViolation: maxTie, tieBound: tieBound,
                                 residualNorm: 0, relativeResidual: 0, failure: failure)

@@ -26,7 +26,7 @@ public struct SeparabilityOptions: Sendable {
     /// Look first for tokens that the ties force to share a decoder row (`ForcedTies`, dense features):
     /// a cheap "no" far below the threshold, where the other routes cannot be built.
     public var useForcedTies = true
-    /// Try `DuplicateContexts` (equal embeddings with different supports, or a zero embedding) after the closed forms.
+    /// Try `DuplicateContexts` (equal embeddings with different supports, or a zero embedding) before the closed forms.
     public var useDuplicateContexts = true
     /// Decide by Wolfe's minimum-norm point (theory.md §7) before falling back to the LP.
     public var useMinNormPoint = true
