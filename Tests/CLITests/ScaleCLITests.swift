@@ -88,6 +88,17 @@ final class ScaleCLITests: XCTestCase {
         assertFails(try ntpsep(["merge", Self.kjv, "-o", out.path]), with: "not a part file", noFileAt: out)
         assertFails(try ntpsep(["ingest", input.path, "--shard", "0/2", "-o", out.path]), with: "name it like", noFileAt: out)
         assertFails(try ntpsep(["ingest", input.path, "--shard", "2/2", "-o", a]), with: "expected I/N with 0 ≤ I < N")
+        // One token stream across files (--boundary none, also `auto` on id streams): n-grams across file
+        // ends would fall between shards (QA round 8), so sharding is refused rather than lossy.
+        let none = dir.appendingPathComponent("n.part")
+        assertFails(try ntpsep(["ingest", input.path, "--shard", "0/2", "--boundary", "none", "-o", none.path]),
+                    with: "with --boundary none: the token stream runs on from file to file", noFileAt: none)
+        let ids = dir.appendingPathComponent("ids")
+        try FileManager.default.createDirectory(at: ids, withIntermediateDirectories: true)
+        for k in 0..<2 { try Data([1, 0, 2, 0, 3, 0]).write(to: ids.appendingPathComponent("part\(k).bin")) }
+        assertFails(try ntpsep(["ingest", ids.path, "--format", "u16", "--shard", "1/2", "-o", none.path]),
+                    with: "with --boundary none", noFileAt: none)
+        _ = try ok(["ingest", ids.path, "--format", "u16", "--shard", "1/2", "--boundary", "document", "-o", none.path, "-q"])
     }
 
     func testSignalRemovesTheTemporaryFolder() throws {

@@ -15,6 +15,20 @@ final class CountingTests: XCTestCase {
         XCTAssertNoThrow(try d.validate())
     }
 
+    /// One line of 20 MiB, longer than the 16 MiB a line may carry across reads (text8 is one line):
+    /// it is processed in pieces cut at whitespace, so no word is split (QA round 8: `lor`, `do`). By
+    /// hand: 5 words repeated n times give 5n + 1 events (with `</s>`), V = 7 with `<s>` and `</s>`.
+    func testALineLongerThanTheCarryKeepsItsWords() throws {
+        let phrase = Array("lorem ipsum dolor sit amet ".utf8)
+        let n = (20 << 20) / phrase.count
+        let path = temporaryFile(Array([[UInt8]](repeating: phrase, count: n).joined()) + [0x0A])
+        for tokenizer in [IngestOptions.Tokenizer.whitespace, .icu] {
+            let d = try ingest([path]) { $0.tokenizer = tokenizer; $0.order = 2 }
+            XCTAssertEqual(d.vocabulary.map(Set.init), ["<s>", "</s>", "lorem", "ipsum", "dolor", "sit", "amet"], "\(tokenizer)")
+            XCTAssertEqual(d.eventCount, Double(5 * n + 1), "\(tokenizer)")
+        }
+    }
+
     func testTrigramPaddingAndEmptyLines() throws {
         // The blank and whitespace-only lines are not sequences; CRLF and a missing final newline are fine.
         let d = try ingest([temporaryFile("x y\r\n\r\n   \nx\n y")]) { $0.order = 3 }

@@ -98,6 +98,14 @@ public struct MaxNormMarginSolver: Sendable {
                 let check = MaxNormMarginSolution.residuals(data, cols: cols, weights: result.weights)
                 result.tieResidual = check.tie
                 result.minMargin = check.minMargin
+                // GLPK's optimum on a badly scaled H can miss its own rows: γ*_∞ is then not established
+                // (QA round 8: one column × 1e8 gave γ*_∞ = 6.39 with min margin −0.83).
+                if !(check.minMargin > 0.5) || !(check.tie < check.minMargin) {
+                    result.status = .undecided
+                    result.gamma = .nan
+                    result.weights = []
+                    result.message = "the LP's W fails its own constraints (min margin \(check.minMargin), max tie \(check.tie); rows ≥ 1 and ties 0 expected): badly scaled H?"
+                }
             }
         case .noMarginRows:
             result.status = .notSeparable

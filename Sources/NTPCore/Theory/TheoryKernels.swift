@@ -128,14 +128,17 @@ struct SupportLayout {
             let t = data.rowTotal(j)
             guard t > 0 else { throw DataSetError.invalid("context \(j) has no events") }
             let start = cols.count
-            var meanLog = 0.0
+            var meanLog = 0.0, uniform = true
             for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where data.counts[e] > 0 {
                 cols.append(Int(data.columns[e])); ctx.append(j)
                 let l = log(data.counts[e] / t)
                 c.append(l); meanLog += l
+                uniform = uniform && data.counts[e] == data.counts[data.rowOffsets[j]]
             }
             meanLog /= Double(cols.count - start)
-            for e in start..<cols.count { c[e] -= meanLog }
+            // Equal counts centre to exactly 0; the mean's round-off would leave 1e-16 everywhere, and a
+            // data set of such rows then looked incompatible relative to that noise (QA round 8).
+            for e in start..<cols.count { c[e] = uniform ? 0 : c[e] - meanLog }
             offs.append(cols.count)
         }
         rowOffsets = offs; columns = cols; entryContext = ctx; centredLogProbabilities = c

@@ -99,7 +99,7 @@ struct TextProcessor {
             }
             guard let nl = memchr(p + start, 0x0A, n - start) else {
                 carry.append(contentsOf: UnsafeBufferPointer(start: p + start, count: n - start))
-                if carry.count > Self.maxCarry { withCarry { q, s in q.processUnit(s, endsSequence: false) } }
+                if carry.count > Self.maxCarry { cutCarryAtWhitespace() }
                 return
             }
             let end = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p
@@ -176,6 +176,19 @@ struct TextProcessor {
             withCarry { q, s in q.processUnit(s, endsSequence: false) }
         }
         carry.append(contentsOf: UnsafeBufferPointer(start: p + cut, count: n - cut))
+    }
+
+    /// Processes the carried text of a line longer than `maxCarry` up to its last ASCII whitespace, so that
+    /// no token is cut (QA round 8: text8-style one-line corpora gained tokens such as `lor` and `do`);
+    /// a carry without whitespace, one token of that size, is cut at its last complete character.
+    private mutating func cutCarryAtWhitespace() {
+        var cut = carry.count
+        while cut > 0 && !isASCIIWhitespace(carry[cut - 1]) { cut -= 1 }
+        guard cut > 0 else { return cutCarryAtCharacter() }
+        let rest = Array(carry[cut...])
+        carry.removeSubrange(cut...)
+        withCarry { q, s in q.processUnit(s, endsSequence: false) }
+        carry.append(contentsOf: rest)
     }
 
     /// Processes the carried text up to its last complete UTF-8 character.

@@ -35,8 +35,9 @@ enum CheckText {
             }
         }
         if let b = r.marginBracket {
-            let hi = b.upper.isFinite ? general(b.upper, 4) : "∞"
-            row("γ*", "∈ [\(general(b.lower, 4)), \(hi)] (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
+            // No off-support token anywhere: no margin row, γ* = ∞ at both ends (JSON: null, as ∞ has no JSON number).
+            let lo = b.lower.isFinite ? general(b.lower, 4) : "∞", hi = b.upper.isFinite ? general(b.upper, 4) : "∞"
+            row("γ*", "∈ [\(lo), \(hi)] (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
         }
         if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the certificate's W, a lower bound on 1/‖W^mm‖"))") }
         if let how = c.method, !how.isEmpty { row("method", how) }
