@@ -57,6 +57,28 @@ final class MaxNormMarginTests: XCTestCase {
         XCTAssertTrue(bad.weights.isEmpty)
     }
 
+    /// One column of a full-rank H scaled by 1e8 (QA round 8): GLPK's optimum then missed its own rows
+    /// (γ*_∞ = 6.39 reported beside a min margin of −0.83). A γ*_∞ is only reported with its W's margins
+    /// at 1 and ties below them; otherwise the LP is undecided and says why.
+    func testAnLPOptimumThatMissesItsRowsIsUndecided() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 30, vocabulary: 10, support: .fixed(3), seed: 1))
+        guard case .dense(var h) = SyntheticData.gaussianEmbeddings(dimension: 40, contexts: 30, scale: 1, seed: 1).storage else {
+            return XCTFail("Gaussian features are dense")
+        }
+        for f in 0..<40 { h[f] *= 1e8 }
+        let r = MaxNormMarginSolver().solve(data, features: ContextFeatures(dimension: 40, contextCount: 30, storage: .dense(h)))
+        switch r.status {
+        case .separable:
+            XCTAssertEqual(r.minMargin, 1, accuracy: 1e-6)
+            XCTAssertLessThan(r.tieResidual, r.minMargin)
+        case .undecided:
+            XCTAssertTrue(r.message.hasPrefix("the LP's W fails its own constraints"), r.message)
+            XCTAssertTrue(r.gamma.isNaN && r.weights.isEmpty)
+        default:
+            XCTFail("H has full column rank: \(r.status) \(r.message)")
+        }
+    }
+
     /// Limits: V·d over `maxVariables` or a first LP over `maxFirstLPNonzeros` is refused at once; a zero
     /// time limit is undecided.
     func testLimits() {
