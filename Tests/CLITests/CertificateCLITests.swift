@@ -46,6 +46,37 @@ final class CertificateCLITests: XCTestCase {
                           "beta_in or beta_anchor ∉ S")
     }
 
+    /// With `--max-contexts`, `file:H.npy` may hold a column for every context of the data set: the kept
+    /// contexts' columns are read (QA round 8: only a d × m(kept) array was taken, and a random subset's
+    /// rows could not be matched by hand). The same check on H[:, rows] from the certificate file agrees.
+    func testAFullWidthEmbeddingIsReadAtTheKeptRows() throws {
+        let dir = temporaryDirectory()
+        let supports = (0..<12).map { j in [j % 5, (j * 3 + 1) % 5].sorted() }.map { Array(Set($0)).sorted() }
+        let data = try dataSet(dir, "twelve", supports: supports, V: 5)
+        let full = dir.appendingPathComponent("Hall.npy").path, kept = dir.appendingPathComponent("Hkept.npy").path
+        try python("np.save('\(full)', np.random.default_rng(3).standard_normal((4, 12)))")
+        func check(_ h: String, _ cert: URL) throws -> [String: Any] {
+            let run = try ntpsep(["check", data, "--max-contexts", "6", "--embedding", "file:\(h)", "--gap-steps", "0",
+                                  "--no-compat", "--json", "--certificate", cert.path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        }
+        let a = dir.appendingPathComponent("a.npz"), b = dir.appendingPathComponent("b.npz")
+        let viaFull = try check(full, a)
+        let rows = try XCTUnwrap(try members(a)["rows"] as? [Int])
+        XCTAssertEqual(rows.count, 6)
+        try python("np.save('\(kept)', np.load('\(full)')[:, \(rows)])")
+        let viaKept = try check(kept, b)
+        XCTAssertEqual(viaFull["verdict"] as? String, viaKept["verdict"] as? String)
+        XCTAssertEqual((viaFull["margin_bracket"] as? [String: Any])?["upper"] as? Double,
+                       (viaKept["margin_bracket"] as? [String: Any])?["upper"] as? Double)
+        XCTAssertEqual(try members(a)["H"] as? [[Double]], try members(b)["H"] as? [[Double]])
+        let wrong = dir.appendingPathComponent("H7.npy").path
+        try python("np.save('\(wrong)', np.ones((4, 7)))")
+        assertFails(try ntpsep(["check", data, "--max-contexts", "6", "--embedding", "file:\(wrong)"]),
+                    with: "expected a d × m array with m = 6 contexts (the contexts kept) or m = 12 (every context")
+    }
+
     /// `certificate.tie_bound` in `check --json` is the bound the ties were held to, τ·√2·‖W‖_F·max_j ‖h̄_j‖,
     /// recomputed here in numpy from the W and H of the certificate file; the text names it too.
     func testTieBoundIsRecomputedFromTheCertificateFile() throws {

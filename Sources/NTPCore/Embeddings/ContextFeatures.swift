@@ -148,7 +148,10 @@ public enum EmbeddingSpecError: Error, CustomStringConvertible {
 extension ContextFeatures {
     /// Builds the features `spec` describes for `data` (positional kinds need `data.contexts`;
     /// `file:PATH` reads a d × m real array from a `.npy`, C or Fortran order).
-    public static func make(_ spec: EmbeddingSpec, for data: DataSet) throws -> ContextFeatures {
+    ///
+    /// `rowsOf`, when `data` keeps some contexts of a larger data set: their rows there and its context
+    /// count, so that `file:` may also hold a column for every context of that set (see `load`).
+    public static func make(_ spec: EmbeddingSpec, for data: DataSet, rowsOf original: (rows: [Int], count: Int)? = nil) throws -> ContextFeatures {
         let m = data.contextCount
         switch spec {
         case .onehot:
@@ -196,7 +199,7 @@ extension ContextFeatures {
             return ContextFeatures(dimension: r * v, contextCount: m,
                                    storage: .sparse(nonzerosPerContext: r, indices: idx, values: nil))
         case .file(let path):
-            return try load(npyPath: path, contextCount: m)
+            return try load(npyPath: path, contextCount: m, rowsOf: original)
         }
     }
 
@@ -204,22 +207,31 @@ extension ContextFeatures {
     public static let scaleRange: ClosedRange<Double> = 1e-60...1e60
 
     /// Reads a d × m array of context embeddings (columns = contexts, any real dtype): finite,
-    /// with the largest |entry| in `scaleRange` (or all zero).
-    public static func load(npyPath path: String, contextCount m: Int) throws -> ContextFeatures {
+    /// with the largest |entry| in `scaleRange` (or all zero). With `rowsOf` (the contexts kept by
+    /// `--max-contexts` and the like, and the count of the data set they come from), a d × count array
+    /// is read too: column `rows[j]` is context j's (QA round 8: a subset's random rows could not be
+    /// matched by hand). Only the columns read are checked.
+    public static func load(npyPath path: String, contextCount m: Int, rowsOf original: (rows: [Int], count: Int)? = nil) throws -> ContextFeatures {
         let a = try readNPY(path: path)
-        guard a.shape.count == 2, a.shape[1] == m, a.shape[0] > 0 else {
-            throw EmbeddingSpecError.incompatible("\(path): expected a d × m array with m = \(counted(m, "context")), got shape \(a.shape); save H with np.save(path, H) where H.shape == (d, m)")
+        let columns: [Int]
+        if a.shape.count == 2, a.shape[1] == m, a.shape[0] > 0 {
+            columns = Array(0..<m)
+        } else if let original, original.rows.count == m, a.shape.count == 2, a.shape[1] == original.count, a.shape[0] > 0 {
+            columns = original.rows
+        } else {
+            let either = original.map { $0.count == m ? "" : " (the contexts kept) or m = \($0.count) (every context of the data set, of which the kept ones' columns are read)" } ?? ""
+            throw EmbeddingSpecError.incompatible("\(path): expected a d × m array with m = \(counted(m, "context"))\(either), got shape \(a.shape); save H with np.save(path, H) where H.shape == (d, m)")
         }
-        let d = a.shape[0]
-        let c = try a.doubles()   // C order whatever the file's order: element (i, j) at i*m + j
+        let d = a.shape[0], width = a.shape[1]
+        let c = try a.doubles()   // C order whatever the file's order: element (i, k) at i*width + k
         var h = [Double](repeating: 0, count: d * m)
-        for i in 0..<d { for j in 0..<m { h[j * d + i] = c[i * m + j] } }
-        if let e = c.firstIndex(where: { !$0.isFinite }) {
-            throw EmbeddingSpecError.incompatible("\(path): entry (\(e / m), \(e % m)) of H is \(c[e]); embeddings must be finite (replace NaN/inf before np.save)")
+        for i in 0..<d { for (j, k) in columns.enumerated() { h[j * d + i] = c[i * width + k] } }
+        if let e = h.firstIndex(where: { !$0.isFinite }) {
+            throw EmbeddingSpecError.incompatible("\(path): entry (\(e % d), \(columns[e / d])) of H is \(h[e]); embeddings must be finite (replace NaN/inf before np.save)")
         }
         // The LPs and the solvers square and multiply entries of H: far from 1 they overflow or
         // lose every digit (GLPK aborts on such a matrix). Separability does not depend on the scale of H.
-        let largest = c.reduce(0) { max($0, abs($1)) }
+        let largest = h.reduce(0) { max($0, abs($1)) }
         guard largest == 0 || (largest >= Self.scaleRange.lowerBound && largest <= Self.scaleRange.upperBound) else {
             throw EmbeddingSpecError.incompatible("\(path): the largest |entry| of H is \(largest), outside \(Self.scaleRange.lowerBound)…\(Self.scaleRange.upperBound); rescale H (e.g. H / np.abs(H).max()): separability does not depend on the scale of H")
         }

@@ -37,8 +37,8 @@ public struct SeparabilityCheck {
     public func run() throws -> CheckOutcome {
         let spec = try EmbeddingSpec(parsing: embedding)
         try checkOutputs([certificate, gapCertificate], inputs: [data, weights], embedding: embedding)
-        let (ds, _, rows, note) = try selection.load(data)
-        let features = try ContextFeatures.make(spec, for: ds)
+        let (ds, originalCount, rows, note) = try selection.load(data)
+        let features = try ContextFeatures.make(spec, for: ds, rowsOf: (rows, originalCount))
         var options = CheckOptions()
         options.originalRows = rows
         options.certificatePath = certificate
