@@ -63,18 +63,33 @@ final class DataRobustnessCLITests: XCTestCase {
         H = np.arange(1, 13, dtype=float).reshape(2, 6)
         np.save('huge.npy', H * 1e300); np.save('tiny.npy', H * 1e-300)
         H[1, 4] = np.nan; np.save('nan.npy', H)
+        np.save('text.npy', np.ones((2, 6)).astype(str))
         "
         """)
         let data = dir.appendingPathComponent("good.npz").path
         let out = dir.appendingPathComponent("sol.npz")
         for (file, fragment) in [("huge.npy", "the largest |entry| of H is 1.2e+301, outside 1e-60…1e+60; rescale H"),
                                  ("tiny.npy", "the largest |entry| of H is 1.2e-299, outside 1e-60…1e+60; rescale H"),
-                                 ("nan.npy", "entry (1, 4) of H is nan; embeddings must be finite")] {
+                                 ("nan.npy", "entry (1, 4) of H is nan; embeddings must be finite"),
+                                 ("text.npy", "text.npy: array of dtype <U32 holds strings, not numbers")] {
             let h = "file:" + dir.appendingPathComponent(file).path
             assertFails(try ntpsep(["solve", data, "--embedding", h, "-o", out.path]), with: fragment, noFileAt: out)
             assertFails(try ntpsep(["check", data, "--embedding", h]), with: fragment)
             assertFails(try ntpsep(["train", data, "--embedding", h, "--steps", "3"]), with: fragment)
         }
+    }
+
+    /// A context without events (an empty CSR row, which scipy writes happily) is refused by `check` and
+    /// `solve` in one line that names the file and the row (QA round 8: "invalid data set: context 1 has
+    /// no events", without either); `stats` still reads it.
+    func testAnEmptyContextIsNamedByFileAndRow() throws {
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("empty-row.npz").path, out = dir.appendingPathComponent("sol.npz")
+        try Python.run("import scipy.sparse as sp; sp.save_npz('\(data)', sp.csr_matrix([[1, 0, 2], [0, 0, 0], [4, 0, 0]]))")
+        let fragment = "empty-row.npz: row 1 of the data set has no events (an empty context); drop empty rows"
+        assertFails(try ntpsep(["check", data, "--embedding", "onehot"]), with: fragment)
+        assertFails(try ntpsep(["solve", data, "--embedding", "onehot", "-o", out.path]), with: fragment, noFileAt: out)
+        XCTAssertEqual(try ntpsep(["stats", data]).status, 0)
     }
 
     /// Sizes far beyond any memory are refused before allocating, naming the need and the supply.

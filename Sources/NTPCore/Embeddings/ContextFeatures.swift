@@ -223,7 +223,11 @@ extension ContextFeatures {
             throw EmbeddingSpecError.incompatible("\(path): expected a d × m array with m = \(counted(m, "context"))\(either), got shape \(a.shape); save H with np.save(path, H) where H.shape == (d, m)")
         }
         let d = a.shape[0], width = a.shape[1]
-        let c = try a.doubles()   // C order whatever the file's order: element (i, k) at i*width + k
+        // C order whatever the file's order: element (i, k) at i*width + k.
+        let c: [Double]
+        do { c = try a.doubles() } catch {
+            throw EmbeddingSpecError.incompatible("\(path): \(error); save H as numbers, e.g. np.save(path, H.astype(np.float64))")
+        }
         var h = [Double](repeating: 0, count: d * m)
         for i in 0..<d { for (j, k) in columns.enumerated() { h[j * d + i] = c[i * width + k] } }
         if let e = h.firstIndex(where: { !$0.isFinite }) {

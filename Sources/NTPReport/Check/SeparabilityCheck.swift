@@ -61,7 +61,8 @@ public struct SeparabilityCheck {
         guard w.shape == shape else {
             throw UserError("\(path): expected W of shape (V, d) = (\(shape[0]), \(shape[1])), got \(w.shape); save it with np.save(path, W)")
         }
-        let values = try w.doubles()
+        let values: [Double]
+        do { values = try w.doubles() } catch { throw UserError("\(path): \(error); save W as numbers, e.g. np.save(path, W.astype(np.float64))") }
         guard values.allSatisfy(\.isFinite) else { throw UserError("\(path): W contains NaN or infinite values") }
         return CandidateWeights(weights: values, source: path)
     }

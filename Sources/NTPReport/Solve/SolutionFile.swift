@@ -58,6 +58,7 @@ public struct SolutionFile {
         // depend on the machine.
         setBLASThreads(1)
         let ds = try DataSet(contentsOfNPZ: data)
+        try requireEvents(ds, path: data)
         let spec = try EmbeddingSpec(parsing: embedding)
         let features = try ContextFeatures.make(spec, for: ds)
         let solved = try SolvedLimits(data: ds, features: features, solver: MaxMarginSolver(tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs),

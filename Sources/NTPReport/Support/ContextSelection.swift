@@ -26,6 +26,7 @@ public struct ContextSelection: Sendable {
         guard data.contextCount > 0 else {
             throw UserError("no context of \(path) is seen at least \(minContextCount) times")
         }
+        try requireEvents(data, path: path, rows: rows)
         var note = ""
         if data.contextCount < full.contextCount {
             note = " (of \(grouped(full.contextCount)); min count \(general(minContextCount)), "
