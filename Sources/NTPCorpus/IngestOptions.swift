@@ -57,6 +57,10 @@ public struct IngestOptions: Equatable, Sendable {
             }
         }
         if let s = separatorID, s < 0 { throw CorpusError.option("--separator-id must be non-negative (got \(s))") }
+        // Whitespace tokens are taken as they stand: the flag would be ignored (QA round 8).
+        if !keepPunctuation && tokenizer == .whitespace {
+            throw CorpusError.option("--drop-punctuation needs --tokenizer icu (whitespace tokens are taken as they stand); drop it, or tokenize with ICU")
+        }
         guard cicu_locale_is_known(locale) != 0 else {
             throw CorpusError.option("--locale '\(locale)': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)")
         }

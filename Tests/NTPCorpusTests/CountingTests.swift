@@ -172,6 +172,8 @@ final class CountingTests: XCTestCase {
         XCTAssertEqual(error([0xEF, 0xBB, 0xBF], ".txt"), "F: no tokens: it holds only a UTF-8 byte order mark; \(give)")
         XCTAssertEqual(error(Array(" . ,\n".utf8), ".txt") { $0.tokenizer = .icu; $0.keepPunctuation = false },
                        "F: no tokens: it holds no words, only white space and punctuation (--drop-punctuation drops punctuation) (5 bytes); \(give)")
+        XCTAssertTrue(error(Array("a , b\n".utf8), ".txt") { $0.keepPunctuation = false }
+                        .hasSuffix("--drop-punctuation needs --tokenizer icu (whitespace tokens are taken as they stand); drop it, or tokenize with ICU"))
         XCTAssertEqual(error([], ".xml"), "F: no tokens: the file is empty (0 bytes); \(give)")
         XCTAssertEqual(error(Array(" \n".utf8), ".xml"), "F: no tokens: it holds no words, only white space (2 bytes); \(give)")
         let doc = Array("<doc><head><title>t</title></head><P>a b</P></doc>".utf8)

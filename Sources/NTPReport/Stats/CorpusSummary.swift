@@ -108,6 +108,11 @@ public func parseOrderList(_ text: String) throws -> [Int] {
 /// A data set from one .npz file, or by ingesting corpus files (at `minimumOrder` if larger than --order).
 func loadDataSet(_ inputs: [String], options: IngestOptions, progress: Bool?, minimumOrder: Int? = nil) throws -> DataSet {
     if inputs.count == 1, isDataSetArchive(inputs[0]) {
+        // A data set is already counted: an ingest option given with it would be ignored (QA round 8:
+        // `stats DATA.npz --order 5 --max-vocab 5` printed the file's order 3 and V = 9,052).
+        guard options == IngestOptions() else {
+            throw UserError("\(inputs[0]) is a data set (.npz), already counted: the ingest options (--order, --tokenizer, --max-vocab, …) apply to corpus files only; run stats on the corpus with them, or ingest it again")
+        }
         return try DataSet(contentsOfNPZ: inputs[0])
     }
     var options = options
