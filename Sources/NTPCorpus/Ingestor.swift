@@ -23,6 +23,8 @@ public final class Ingestor {
     /// Where spilled runs go (default: the system temp folder).
     public var temporaryParent: String?
     var processor: TextProcessor?
+    /// Whether the first input read was token ids: text and ids never share one vocabulary.
+    private var readsTokenIDs = false
     var inputs: [String] = []
     /// The folder of spilled runs, once one was needed (see `temporaryFolder()`).
     var spillFolder: SpillFolder?
@@ -80,7 +82,7 @@ public final class Ingestor {
         let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
         if let what = FormatSniffer.notACorpus(head, path: path, format: format) { throw CorpusError.input(name, what) }
         try checkXMLOptionsApply(to: format, name: name)
-        try makeProcessor(for: format)
+        try makeProcessor(for: format, name: name)
         let tokensBefore = processor!.tokenCount
         let blank: Blank
         switch format {
@@ -131,14 +133,18 @@ public final class Ingestor {
         return filled
     }
 
-    private func makeProcessor(for format: IngestOptions.Format) throws {
+    private func makeProcessor(for format: IngestOptions.Format, name: String) throws {
         let isIDs = format == .u16 || format == .u32 || format == .npy
-        if let p = processor {
-            if isIDs && (p.boundary == .line || p.boundary == .sentence) {
-                throw CorpusError.option("--boundary \(p.boundary.rawValue) needs text input; token id streams use --boundary document (with --separator-id) or none")
+        if processor != nil {
+            // A folder of text and token ids: the file that does not fit is named (QA round 8: the error
+            // named no file, and with --boundary document the ids and words shared one vocabulary).
+            if isIDs != readsTokenIDs {
+                throw CorpusError.input(name, isIDs ? "token ids (\(format.rawValue), by content and name) after text files: their words and these ids would share one vocabulary; ingest the two kinds of file separately"
+                                        : "text after token id files: their ids and these words would share one vocabulary; ingest the two kinds of file separately")
             }
             return
         }
+        readsTokenIDs = isIDs
         var boundary = options.boundary
         if boundary == .auto { boundary = isIDs ? (options.separatorID != nil ? .document : .none) : .line }
         if isIDs && (boundary == .line || boundary == .sentence) {

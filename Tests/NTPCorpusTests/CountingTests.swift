@@ -29,6 +29,19 @@ final class CountingTests: XCTestCase {
         }
     }
 
+    /// Text and token ids never share one vocabulary (the id 1 and the word "1" would be one token):
+    /// the second kind of file is refused by name, in either order (QA round 8: a folder of both gave an
+    /// error naming no file, or with --boundary document one merged vocabulary).
+    func testTextAndTokenIDsAreNotMixed() throws {
+        let text = temporaryFile("the cat sat\n"), ids = temporaryFile([1, 0, 2, 0, 3, 0], suffix: ".bin")
+        for (paths, named) in [([text, ids], ids), ([ids, text], text)] {
+            XCTAssertThrowsError(try ingest(paths) { $0.tokenizer = .icu; $0.boundary = .document }) { error in
+                XCTAssertTrue("\(error)".hasPrefix(named + ": "), "\(error)")
+                XCTAssertTrue("\(error)".hasSuffix("would share one vocabulary; ingest the two kinds of file separately"), "\(error)")
+            }
+        }
+    }
+
     func testTrigramPaddingAndEmptyLines() throws {
         // The blank and whitespace-only lines are not sequences; CRLF and a missing final newline are fine.
         let d = try ingest([temporaryFile("x y\r\n\r\n   \nx\n y")]) { $0.order = 3 }
