@@ -150,4 +150,27 @@ final class LinfCLITests: XCTestCase {
             }
         }
     }
+
+    /// One column of H × 1e6 (d = 60 > m = 50: separable in closed form): the epochs' bound fell below
+    /// --non-separable-margin · max‖h̄_j‖, a scale that column sets alone, and `solve` said not separable
+    /// (QA round 8). A verified separating W now makes that undecided; a lower --non-separable-margin
+    /// reaches W^mm, whose margin the minimum-norm point's γ* confirms.
+    func testOneLargeColumnDoesNotMakeSeparableDataNotSeparable() throws {
+        let dir = temporaryDirectory()
+        let (data, h) = try paperSetting(dir)
+        let scaled = dir.appendingPathComponent("Hx.npy").path
+        try Python.run("import numpy as np; H = np.load('\(h)'); H[:, 0] *= 1e6; np.save('\(scaled)', H)")
+        func solve(_ extra: [String]) throws -> (text: String, status: String) {
+            let out = dir.appendingPathComponent("s.npz").path
+            let r = try ntpsep(["solve", data, "--embedding", "file:\(scaled)", "-o", out] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let status = try Python.run("import numpy as np; print(np.load('\(out)')['status'].item().decode())")
+            return (r.stdout, status.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let first = try solve([])
+        XCTAssertEqual(first.status, "undecided")
+        XCTAssertTrue(first.text.contains("but a verified W separates the data (check's decision): W^mm not reached; lower --non-separable-margin"), first.text)
+        let second = try solve(["--non-separable-margin", "1e-9"])
+        XCTAssertEqual(second.status, "separable", second.text)
+    }
 }

@@ -6,6 +6,9 @@ import NTPFormats
 struct SolvedLimits {
     let star: FinitePartSolution
     let mm: MaxMarginSolution
+    /// The epochs' bound called the data not separable, but `Separability.decide` verified a separating
+    /// W: W^mm was not reached, and the status is `.undecided` (see `init`).
+    let separableByDecision: Bool
     let wolfe: MinimumNormPointMaxMargin?
     let inf: MaxNormMarginSolution
     let v: Int, m: Int, d: Int
@@ -25,7 +28,17 @@ struct SolvedLimits {
         wolfe = point
         let tWolfe = t3.elapsed
         let t1 = Stopwatch()
-        mm = try maxMargin(solver, subspace) { point }
+        var mm = try maxMargin(solver, subspace) { point }
+        // "Not separable" by the epochs' bound means γ* < --non-separable-margin · max_j ‖h̄_j‖, a scale one
+        // large column sets alone (QA round 8: H with one column × 1e6, d > m, called not separable). It
+        // stands only if the exact decision finds no separating W within the γ*_∞ LP's time limit.
+        var options = SeparabilityOptions()
+        options.timeLimit = linfTimeLimit
+        options.boundMarginAfterYes = false
+        separableByDecision = mm.status == .notSeparable && !mm.notSeparableByMinimumNormPoint
+            && Separability.decide(data, features: features, options: options).verdict == .separable
+        if separableByDecision { mm.status = .undecided }
+        self.mm = mm
         let tMM = t1.elapsed
         inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(data, features: features)
         // Consistency checks through the projection the trainer uses: W^mm ⊥ 𝓕, W* ∈ 𝓕.
@@ -78,7 +91,8 @@ struct SolvedLimits {
         }
         lines.append(line + "; \(mm.epochs) epochs, \(fixed(seconds.mm, 2)) s"
                      + (mm.fromMinimumNormPoint ? ", then W^mm = x*/‖x*‖² from the minimum-norm point" : "")
-                     + (mm.notSeparableByMinimumNormPoint ? ", then not separable by the minimum-norm point's Farkas pair" : ""))
+                     + (mm.notSeparableByMinimumNormPoint ? ", then not separable by the minimum-norm point's Farkas pair" : "")
+                     + (separableByDecision ? "; the bound was below --non-separable-margin · max‖h̄_j‖, but a verified W separates the data (check's decision): W^mm not reached; lower --non-separable-margin" : ""))
         if let w = wolfe {
             let agreement = mm.status == .separable ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
             lines.append("γ*         \(general(w.gamma, 8)) (\(w.verdict.rawValue)) by the minimum-norm point: \(w.iterations) oracle passes, \(fixed(seconds.wolfe, 2)) s\(agreement)")
