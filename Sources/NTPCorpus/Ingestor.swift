@@ -109,7 +109,13 @@ public final class Ingestor {
             if let error = tokenless.error(inputCount: inputs.count) { throw error }
             // The boundary as resolved: `auto` is none for token id streams.
             let boundary = processor?.boundary ?? options.boundary
-            throw CorpusError.empty("no tokens found in \(inputs.isEmpty ? "the input" : inputs.joined(separator: ", "))"
+            let names = inputs.isEmpty ? "the input" : inputs.joined(separator: ", ")
+            let tokens = processor?.tokenCount ?? 0
+            if options.order > 1 && boundary == .none && tokens > 0 {
+                // QA round 8: "no tokens found" for a file of 2 tokens read at order 3.
+                throw CorpusError.empty("no n-grams in \(names): \(counted(Int(tokens), "token")), and with --boundary none order \(options.order) needs at least \(options.order) (a lower --order, or padding with --boundary line or document)")
+            }
+            throw CorpusError.empty("no tokens found in \(names)"
                 + (options.order > 1 && boundary == .none ? " (with --boundary none, order \(options.order) needs at least \(options.order) tokens)" : ""))
         }
         var resolved = options

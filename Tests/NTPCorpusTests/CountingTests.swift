@@ -156,10 +156,10 @@ final class CountingTests: XCTestCase {
             XCTAssertEqual("\($0)", "\(empty): no tokens: it holds no words, only white space (4 bytes); give a file with text, or leave it out")
         }
         // One uint16 token id: a token stream's `auto` boundary is none, so order 2 has no event, and
-        // the message says why (it used to say only "no tokens found", for a file holding a token).
+        // the message says why, counting the tokens (it used to say "no tokens found", for a file holding one).
         let oneID = temporaryFile([7, 0])
         XCTAssertThrowsError(try ingest([oneID]) { $0.format = .u16; $0.order = 2 }) {
-            XCTAssertEqual("\($0)", "no tokens found in \(oneID) (with --boundary none, order 2 needs at least 2 tokens)")
+            XCTAssertEqual("\($0)", "no n-grams in \(oneID): 1 token, and with --boundary none order 2 needs at least 2 (a lower --order, or padding with --boundary line or document)")
         }
         XCTAssertThrowsError(try ingest([empty]) { $0.order = 0 }) {
             XCTAssertEqual("\($0)", "--order must be at least 1 (got 0): order N uses the previous N−1 tokens as context")
