@@ -56,19 +56,24 @@ public final class OutputFolder {
             registered.append(SignalCleanup.register(dir, directory: true))
         }
         StaleTemporaries.sweepOnce(parent)
-        var s: String
-        repeat {
+        // The staging folder is registered before it exists: a signal between its mkdir and a later
+        // registration left it, and so its parents, behind (a parallel test run under load did).
+        var s: String, slot: Int32
+        while true {
             let name = TemporaryName.make(for: base)
             s = parent.isEmpty ? name : (parent == "/" ? "/" : parent + "/") + name
-        } while mkdir(s, 0o777) != 0 && errno == EEXIST
-        var check = stat()
-        guard stat(s, &check) == 0 else {
-            let e = errno; undo()
-            throw fail(errnoText(e) + " (folder \(parent.isEmpty ? "." : parent))")
+            slot = SignalCleanup.register(s, directory: true)
+            if mkdir(s, 0o777) == 0 { break }
+            let e = errno
+            SignalCleanup.unregister(slot)
+            guard e == EEXIST else {
+                undo()
+                throw fail(errnoText(e) + " (folder \(parent.isEmpty ? "." : parent))")
+            }
         }
         staging = s
         createdParents = created
-        slots = registered + [SignalCleanup.register(s, directory: true)]
+        slots = registered + [slot]
     }
 
     deinit { if !done { abandon() } }
