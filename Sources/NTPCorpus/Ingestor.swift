@@ -139,6 +139,20 @@ public final class Ingestor {
         return filled
     }
 
+    /// Text options with token ids, and `--separator-id` with text, would be ignored: they are refused,
+    /// naming the first file (QA round 8).
+    private func checkOptionsApply(toTokenIDs isIDs: Bool, format: IngestOptions.Format, name: String) throws {
+        if !isIDs, options.separatorID != nil {
+            throw CorpusError.input(name, "--separator-id splits token id streams, and this file is text; drop it (text is split by --boundary)")
+        }
+        guard isIDs else { return }
+        let textOnly = [(options.caseFold, "--case-fold"), (options.normalization != .none, "--normalize"),
+                        (!options.locale.isEmpty, "--locale"), (!options.keepPunctuation, "--drop-punctuation")].filter(\.0).map(\.1)
+        if !textOnly.isEmpty {
+            throw CorpusError.input(name, "token ids (\(format.rawValue), by content and name) take no text options, and \(textOnly.joined(separator: ", ")) would be ignored; drop \(textOnly.count == 1 ? "it" : "them")")
+        }
+    }
+
     private func makeProcessor(for format: IngestOptions.Format, name: String) throws {
         let isIDs = format == .u16 || format == .u32 || format == .npy
         if processor != nil {
@@ -151,6 +165,7 @@ public final class Ingestor {
             return
         }
         readsTokenIDs = isIDs
+        try checkOptionsApply(toTokenIDs: isIDs, format: format, name: name)
         var boundary = options.boundary
         if boundary == .auto { boundary = isIDs ? (options.separatorID != nil ? .document : .none) : .line }
         if isIDs && (boundary == .line || boundary == .sentence) {

@@ -185,6 +185,14 @@ final class CountingTests: XCTestCase {
         XCTAssertEqual(error([0xEF, 0xBB, 0xBF], ".txt"), "F: no tokens: it holds only a UTF-8 byte order mark; \(give)")
         XCTAssertEqual(error(Array(" . ,\n".utf8), ".txt") { $0.tokenizer = .icu; $0.keepPunctuation = false },
                        "F: no tokens: it holds no words, only white space and punctuation (--drop-punctuation drops punctuation) (5 bytes); \(give)")
+        // Options of the other kind of input would be ignored: refused, naming the file (QA round 8).
+        XCTAssertEqual(error(Array("a b\n".utf8), ".txt") { $0.separatorID = 5 },
+                       "F: --separator-id splits token id streams, and this file is text; drop it (text is split by --boundary)")
+        XCTAssertEqual(error([1, 0, 2, 0], ".bin") { $0.caseFold = true; $0.normalization = .nfkc },
+                       "F: token ids (u16, by content and name) take no text options, and --case-fold, --normalize would be ignored; drop them")
+        XCTAssertThrowsError(try InputFiles.expand(["-", "-"])) {
+            XCTAssertEqual("\($0)", "standard input (-) is named twice; name it once")
+        }
         XCTAssertTrue(error(Array("a , b\n".utf8), ".txt") { $0.keepPunctuation = false }
                         .hasSuffix("--drop-punctuation needs --tokenizer icu (whitespace tokens are taken as they stand); drop it, or tokenize with ICU"))
         XCTAssertEqual(error([], ".xml"), "F: no tokens: the file is empty (0 bytes); \(give)")

@@ -14,7 +14,11 @@ public enum InputFiles {
         var files: [String] = []
         var walked = Set<DirectoryID>()
         for input in inputs {
-            if input == "-" { files.append(input); continue }
+            if input == "-" {
+                // Standard input can be read once: a second "-" would read nothing (QA round 8).
+                guard !files.contains("-") else { throw CorpusError.option("standard input (-) is named twice; name it once") }
+                files.append(input); continue
+            }
             var st = stat()
             guard stat(input, &st) == 0 else {
                 throw CorpusError.input(input, "\(String(cString: strerror(errno))) (check the path)")
