@@ -122,6 +122,24 @@ final class HostileInputTests: XCTestCase {
             _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             XCTAssertThrowsError(try ingest([path], configure)) { XCTAssertEqual("\($0)", "\(path): \(message)") }
         }
+        // Compressed twice: one layer is undone on reading, and the next is named (QA round 8). A file
+        // compressed once is read as before.
+        let once = dir.appendingPathComponent("once.txt").path
+        _ = FileManager.default.createFile(atPath: once, contents: Data(text))
+        try Python.run("""
+        import gzip, bz2
+        raw = open('\(once)', 'rb').read()
+        open('\(once).gz', 'wb').write(gzip.compress(raw)); open('\(once).bz2', 'wb').write(bz2.compress(raw))
+        open('\(once).gz.gz', 'wb').write(gzip.compress(gzip.compress(raw)))
+        open('\(once).bz2.bz2', 'wb').write(bz2.compress(bz2.compress(raw)))
+        """)
+        XCTAssertEqual(try ingest([once + ".gz"]).eventCount, 4)
+        XCTAssertEqual(try ingest([once + ".bz2"]).eventCount, 4)
+        for (suffix, tool) in [(".gz.gz", "gzip"), (".bz2.bz2", "bzip2")] {
+            XCTAssertThrowsError(try ingest([once + suffix])) {
+                XCTAssertEqual("\($0)", "\(once + suffix): \(tool)-compressed twice (its content is \(tool) data again); decompress it once (\(tool == "gzip" ? "gunzip" : "bunzip2")) and read the result")
+            }
+        }
         let ids = dir.appendingPathComponent("ids.npy").path, big = dir.appendingPathComponent("big.npy").path
         try writeNPY(NPYArray(descr: "<u2", shape: [3], fortranOrder: false, data: [1, 0, 2, 0, 1, 0]), to: ids)
         try writeNPY(NPYArray(descr: ">i4", shape: [1], fortranOrder: false, data: [0, 0, 0, 1]), to: big)

@@ -38,6 +38,14 @@ enum FormatSniffer {
         }
         if head.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return "xz-compressed; decompress it first (xz -d): gzip and bzip2 are read directly" }
         if head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return "zstd-compressed; decompress it first (zstd -d): gzip and bzip2 are read directly" }
+        // `head` is after one layer of gzip/bzip2 is undone: what is still compressed was compressed twice
+        // (QA round 8: "byte 1: invalid UTF-8 (byte 0x8B)" for a .gz of a .gz).
+        if head.starts(with: [0x1F, 0x8B]) { return "gzip-compressed twice (its content is gzip data again); decompress it once (gunzip) and read the result" }
+        // "BZh1"…"BZh9" and then a block's or the stream end's 48-bit magic: text never starts so.
+        if head.count >= 10, head.starts(with: [0x42, 0x5A, 0x68]), (0x31...0x39).contains(head[3]),
+           [[0x31, 0x41, 0x59, 0x26, 0x53, 0x59], [0x17, 0x72, 0x45, 0x38, 0x50, 0x90]].contains(Array(head[4..<10])) {
+            return "bzip2-compressed twice (its content is bzip2 data again); decompress it once (bunzip2) and read the result"
+        }
         return nil
     }
 
