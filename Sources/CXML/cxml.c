@@ -80,6 +80,8 @@ struct cxml_extractor {
     char err_msg[512];
     int64_t undefined_entities, warnings;
     char first_undefined[128];  /* the name of the first undeclared entity referenced */
+    int64_t external_entities;  /* references to declared external entities, never loaded */
+    char first_external[128];
 
     int64_t fed;                /* input bytes given to the parser so far */
     int64_t characters;         /* bytes of character data the parser produced (entities expanded) */
@@ -327,6 +329,13 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name) {
         }
     }
     if (ent && ent->_private == x) x->undefined_entities++;
+    /* A declared external entity is never loaded (refuse_loader): its text is missing, as an
+     * undeclared one's is, and the caller says so. */
+    if (ent && ent->_private != x && !ctxt->inSubset &&
+        (ent->etype == XML_EXTERNAL_GENERAL_PARSED_ENTITY || ent->etype == XML_EXTERNAL_GENERAL_UNPARSED_ENTITY)) {
+        if (!x->first_external[0]) snprintf(x->first_external, sizeof x->first_external, "%s", (const char *)name);
+        x->external_entities++;
+    }
     return ent;
 }
 
@@ -524,6 +533,10 @@ int32_t cxml_error_is_limit(const cxml_extractor *x) { return x->failed && x->er
 int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
 int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }
 const char *cxml_first_undefined_entity(const cxml_extractor *x) { return x->first_undefined; }
+
+int64_t cxml_external_entity_count(const cxml_extractor *x) { return x->external_entities; }
+
+const char *cxml_first_external_entity(const cxml_extractor *x) { return x->first_external; }
 int64_t cxml_unclosed_milestone_count(const cxml_extractor *x) { return x->unclosed_milestones; }
 const char *cxml_first_unclosed_milestone(const cxml_extractor *x) { return x->first_unclosed; }
 int64_t cxml_selected_count(const cxml_extractor *x) { return x->selected_seen; }

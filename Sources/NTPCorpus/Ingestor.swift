@@ -306,6 +306,11 @@ public final class Ingestor {
         if skipped > 0 {
             notes.append("\(name): \(counted(skipped, "undefined entity reference")) skipped (e.g. &\(extractor.firstUndefinedEntity ?? "?");); their text is missing from the counts")
         }
+        let external = extractor.externalEntities
+        if external.count > 0 {
+            // QA round 8: such text was dropped without a word.
+            notes.append("\(name): \(counted(external.count, "external entity reference")) not loaded (e.g. &\(external.first ?? "?");): no external entity is ever read, so their text is missing from the counts")
+        }
         let unclosed = extractor.unclosedMilestones
         if unclosed.count > 0 {
             notes.append("\(name): \(counted(unclosed.count, "<\(unclosed.element ?? "?")> milestone range")) (sID) had no eID; \(unclosed.count == 1 ? "it" : "each") ended at the next sID of its element, or at the end of the file")

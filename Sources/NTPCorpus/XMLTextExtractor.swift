@@ -99,6 +99,11 @@ public final class XMLTextExtractor {
         let name = String(cString: cxml_first_undefined_entity(handle))
         return name.isEmpty ? nil : name
     }
+    /// References to declared external entities (never loaded, so without text) so far, and the first one's name.
+    public var externalEntities: (count: Int, first: String?) {
+        let name = String(cString: cxml_first_external_entity(handle))
+        return (Int(cxml_external_entity_count(handle)), name.isEmpty ? nil : name)
+    }
     /// Selected elements (and milestone ranges) met so far.
     public var selectedElementCount: Int { Int(cxml_selected_count(handle)) }
     /// The distinct element names met before the first selected element, in order (at most 12).

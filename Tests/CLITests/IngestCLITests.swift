@@ -44,6 +44,18 @@ final class IngestCLITests: XCTestCase {
     /// read: a failing run prints its one error line only.
     func testSkippedUndefinedEntitiesAreReportedPerFile() throws {
         let dir = temporaryDirectory()
+        // A declared external entity is never loaded: its reference is reported the same way (QA round 8:
+        // the text was dropped without a word), and no file outside the input is read.
+        let external = try textFile("e.xml", """
+        <?xml version="1.0"?>
+        <!DOCTYPE r [<!ENTITY host SYSTEM "file:///etc/hostname">]>
+        <r><p>hello &host; world</p></r>
+
+        """, in: dir)
+        let withExternal = try ntpsep(["ingest", external.path, "--xml-element", "p", "--order", "2", "-o", dir.appendingPathComponent("e.npz").path])
+        XCTAssertEqual(withExternal.status, 0, withExternal.stderr)
+        XCTAssertEqual(withExternal.stderr, "\(external.path): 1 external entity reference not loaded (e.g. &host;): no external entity is ever read, so their text is missing from the counts\n")
+        XCTAssertTrue(withExternal.stdout.contains(": 3 events, "), withExternal.stdout)
         let chapter = try textFile("c.docbook", "<chapter><para>&krusader; is a &kde; tool</para><para>use &krusader; &amp; more</para></chapter>\n", in: dir)
         let clean = try textFile("d.docbook", "<chapter><para>plain &amp; simple</para></chapter>\n", in: dir)
         let out = dir.appendingPathComponent("k.npz")

@@ -50,6 +50,9 @@ int32_t cxml_error_is_limit(const cxml_extractor *x);
 int64_t cxml_undefined_entity_count(const cxml_extractor *x);
 /* The name of the first of them ("" when there is none). */
 const char *cxml_first_undefined_entity(const cxml_extractor *x);
+/* References to declared external entities, which are never loaded, and the first one's name ("" when none). */
+int64_t cxml_external_entity_count(const cxml_extractor *x);
+const char *cxml_first_external_entity(const cxml_extractor *x);
 /* Milestone ranges (sID) that met no eID: each ended at the next sID of its element or at the end
    of the document. The element of the first one ("" when none); valid while the extractor lives. */
 int64_t cxml_unclosed_milestone_count(const cxml_extractor *x);
