@@ -61,7 +61,9 @@ public struct IngestOptions: Equatable, Sendable {
         if !keepPunctuation && tokenizer == .whitespace {
             throw CorpusError.option("--drop-punctuation needs --tokenizer icu (whitespace tokens are taken as they stand); drop it, or tokenize with ICU")
         }
-        guard cicu_locale_is_known(locale) != 0 else {
+        // A locale ID is letters, digits and _ - @ = ; only (QA round 8: "../../etc" was taken as the root).
+        guard locale.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "_-@=;".unicodeScalars.contains($0) }),
+              cicu_locale_is_known(locale) != 0 else {
             throw CorpusError.option("--locale '\(locale)': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)")
         }
     }

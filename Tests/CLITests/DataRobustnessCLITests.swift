@@ -129,6 +129,7 @@ final class DataRobustnessCLITests: XCTestCase {
             (["solve", data, "--max-epochs", "0", "-o", dir.appendingPathComponent("s.npz").path], "Error: --max-epochs must be a positive integer (got 0)"),
             (["sweep", data, "--trials", "0"], "Error: --trials must be a positive integer (got 0)"),
             (["stats", text, "--locale", "xx"], "--locale 'xx': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
+            (["stats", text, "--locale", "../../etc"], "--locale '../../etc': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
         ]
         for (arguments, fragment) in cases {
             let run = try ntpsep(arguments)
