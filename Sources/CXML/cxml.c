@@ -533,9 +533,7 @@ int32_t cxml_error_is_limit(const cxml_extractor *x) { return x->failed && x->er
 int64_t cxml_undefined_entity_count(const cxml_extractor *x) { return x->undefined_entities; }
 int64_t cxml_warning_count(const cxml_extractor *x) { return x->warnings; }
 const char *cxml_first_undefined_entity(const cxml_extractor *x) { return x->first_undefined; }
-
 int64_t cxml_external_entity_count(const cxml_extractor *x) { return x->external_entities; }
-
 const char *cxml_first_external_entity(const cxml_extractor *x) { return x->first_external; }
 int64_t cxml_unclosed_milestone_count(const cxml_extractor *x) { return x->unclosed_milestones; }
 const char *cxml_first_unclosed_milestone(const cxml_extractor *x) { return x->first_unclosed; }
