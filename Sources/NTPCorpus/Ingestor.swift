@@ -75,7 +75,7 @@ public final class Ingestor {
     }
 
     private func ingest(_ source: ByteSource, path: String) throws {
-        let name = path == "-" ? "<stdin>" : path
+        let name = path == "-" ? "standard input" : path
         inputs.append(path)
         var filled = try fill(source, from: 0, atLeast: 4096)
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)

@@ -19,4 +19,4 @@ public struct NTPFormatError: Error, CustomStringConvertible, Equatable, Sendabl
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// How file names appear in messages ("-" is standard input).
-func displayName(_ path: String) -> String { path == "-" ? "<stdin>" : path }
+func displayName(_ path: String) -> String { path == "-" ? "standard input" : path }

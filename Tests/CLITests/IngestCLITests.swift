@@ -166,6 +166,9 @@ final class IngestCLITests: XCTestCase {
         _ = FileManager.default.createFile(atPath: latin1.path, contents: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))
         assertFails(try ntpsep(["ingest", latin1.path, "-o", out.path]),
                     with: "\(latin1.path): byte 3: invalid UTF-8 (byte 0xE9)", noFileAt: out)
+        // Piped, the same bytes name standard input as every other message does (QA round 8: "<stdin>" here).
+        assertFails(try ntpsep(["ingest", "-", "-o", out.path], stdin: Data([0x63, 0x61, 0x66, 0xE9, 0x0A])),
+                    with: "standard input: byte 3: invalid UTF-8 (byte 0xE9)", noFileAt: out)
         assertFails(try ntpsep(["ingest", "/bin/sh", "-o", out.path]), with: "/bin/sh: byte", noFileAt: out)
         assertFails(try ntpsep(["ingest", good.path, "--order", "0", "-o", out.path]), with: "--order must be at least 1", noFileAt: out)
         assertFails(try ntpsep(["ingest", good.path, "-o", "/proc/forbidden/out.npz"]), with: "cannot write /proc/forbidden/out.npz")
