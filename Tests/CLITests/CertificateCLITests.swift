@@ -77,6 +77,32 @@ final class CertificateCLITests: XCTestCase {
                     with: "expected a d × m array with m = 6 contexts (the contexts kept) or m = 12 (every context")
     }
 
+    /// QA round 8's instance: synth data (m = 30, V = 10) with Gaussian H of d = 100 > m whose column 7
+    /// repeats column 3 (supports {2, 6, 8} and {8, 9}). H is rank deficient, and the closed form's
+    /// W = L H⁺ had norm 1e15 with ties of 130 beside margins of 1.4, which passed τ·s·‖W‖_F: "at the
+    /// threshold", bracket [2e-16, 0], and the script said VALID. Three defences now stand in the way:
+    /// duplicate contexts go first, a W's ties must stay below its margins, and a closed-form W whose
+    /// margin exceeds the closest pair's ‖R‖_F (0 here) is dropped. Any one of them gives the exact "no"
+    /// on this instance; with all three taken out, this test fails as QA's run did.
+    func testARepeatedColumnWithDAboveMIsAnExactNo() throws {
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("d.npz").path, h = dir.appendingPathComponent("dup.npy").path
+        let made = try ntpsep(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "--samples", "3000", "--dim", "40",
+                               "--embeddings-out", dir.appendingPathComponent("H40.npy").path, "-o", data, "--quiet"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        try python("r = np.random.default_rng(1); H = r.standard_normal((100, 30)); H[:, 7] = H[:, 3]; np.save('\(h)', H)")
+        let cert = dir.appendingPathComponent("c.npz")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--no-compat", "--json", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["verdict"] as? String, "not-separable", run.stdout)
+        let certificate = try XCTUnwrap(json["certificate"] as? [String: Any])
+        XCTAssertEqual(certificate["relative_residual"] as? Double, 0)
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID not-separable:"), ok.stdout)
+    }
+
     /// `certificate.tie_bound` in `check --json` is the bound the ties were held to, τ·√2·‖W‖_F·max_j ‖h̄_j‖,
     /// recomputed here in numpy from the W and H of the certificate file; the text names it too.
     func testTieBoundIsRecomputedFromTheCertificateFile() throws {

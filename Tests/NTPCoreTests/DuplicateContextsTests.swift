@@ -58,25 +58,6 @@ final class DuplicateContextsTests: XCTestCase {
         XCTAssertEqual(weights(cert.marginMultipliers), [[1, 0, 1]])
     }
 
-    /// d ≥ m Gaussian columns with one repeated (QA round 8): H is rank deficient, so the closed form's
-    /// W = L H⁺ had norm 1e15, ties of 130 beside margins of 1.4, and passed as "at the threshold" with the
-    /// bracket [2e-16, 0]. Duplicates now go first: the exact "no", residual 0.
-    func testARepeatedColumnBeatsTheClosedForm() throws {
-        let data = smallRandomSupports(seed: 3)
-        guard case .dense(var h) = try ContextFeatures.make(.gaussian(dimension: 40, seed: 9), for: data).storage else {
-            return XCTFail("Gaussian features are dense")
-        }
-        let (i, j) = try XCTUnwrap((0..<12).lazy.flatMap { j in (0..<j).map { ($0, j) } }.first { i, j in
-            data.columns[data.rowOffsets[i]..<data.rowOffsets[i + 1]] != data.columns[data.rowOffsets[j]..<data.rowOffsets[j + 1]]
-        })
-        for f in 0..<40 { h[j * 40 + f] = h[i * 40 + f] }
-        let features = ContextFeatures(dimension: 40, contextCount: 12, storage: .dense(h))
-        let r = Separability.decide(data, features: features)
-        XCTAssertEqual(r.verdict, .notSeparable, r.reason ?? "")
-        XCTAssertEqual(r.method, "duplicate contexts: contexts #\(i) and #\(j) have the same embedding and different supports")
-        XCTAssertEqual(try XCTUnwrap(r.check).residualNorm, 0)
-    }
-
     /// A W whose ties are off by more than its smallest margin proves nothing, however large τ·‖W‖ is:
     /// one context h̄ = 1, S = {0, 1}, V = 3, W = (2, −1, 0) has margin ℓ_0 − ℓ_2 = 2 and tie |ℓ_1 − ℓ_0| = 3,
     /// within τ·√2·‖W‖_F = √10 ≈ 3.16 at τ = 1; W = (2, 0.5, 0) has tie 1.5 < 2 and passes.

@@ -39,11 +39,12 @@ extension Ingestor {
         // boundary would fall between shards (QA round 8: 3,996 events merged against 3,998).
         let acrossFiles = CorpusError.option("--shard \(shard)/\(count) with --boundary none: the token stream runs on from file to file, and the n-grams across file ends would fall between shards; ingest without --shard, or use --boundary document (each file a sequence)")
         if files.count >= count {
-            if count > 1 && files.count > 1 && options.boundary == .none { throw acrossFiles }
+            // Here files.count ≥ count, so two shards mean two files at least.
+            if count > 1 && options.boundary == .none { throw acrossFiles }
             for (i, file) in files.enumerated() where i % count == shard {
                 try ingestFile(file)
                 // `auto` is none for token id streams, known once the first file is read.
-                if count > 1 && files.count > 1 && processor?.boundary == IngestOptions.Boundary.none { throw acrossFiles }
+                if count > 1 && processor?.boundary == IngestOptions.Boundary.none { throw acrossFiles }
             }
         } else {
             guard files.count == 1, files[0] != "-" else {
