@@ -17,7 +17,8 @@ struct NTPSep: ParsableCommand {
         BLASKernelStartup.restartWithBestKernelIfNeeded()
         do {
             // Many inputs reach the parser as placeholders (see PositionalRuns).
-            let (arguments, runs) = PositionalRuns.compact(Array(CommandLine.arguments.dropFirst()))
+            let given = NegativeValues.attach(Array(CommandLine.arguments.dropFirst()))
+            let (arguments, runs) = PositionalRuns.compact(given)
             var command = try parseAsRoot(arguments)
             if !runs.isEmpty, var withInputs = command as? any RepeatedInputs {
                 withInputs.repeatedValues = PositionalRuns.expand(withInputs.repeatedValues, runs: runs)

@@ -125,6 +125,10 @@ final class DataRobustnessCLITests: XCTestCase {
             (["check", data, "--embedding", "onehot", "--time-limit", "nan"], "Error: --time-limit must be a finite number, 0 or more (got nan)"),
             (["check", data, "--embedding", "onehot", "--gap-steps=-1"], "Error: --gap-steps must be 0 or more (got -1)"),
             (["check", data, "--embedding", "onehot", "--max-contexts", "0"], "Error: --max-contexts must be a positive integer (got 0)"),
+            // A negative value after a space reaches the option's own check, not "Missing value" (QA round 8).
+            (["check", data, "--embedding", "onehot", "--max-contexts", "-1"], "Error: --max-contexts must be a positive integer (got -1)"),
+            (["stats", data, "--top", "-3"], "Error: --top must be 0 or more (got -3)"),
+            (["check", data, "--embedding", "onehot", "--time-limit", "-0.5"], "Error: --time-limit must be a finite number, 0 or more (got -0.5)"),
             (["solve", data, "--tolerance", "nan", "-o", dir.appendingPathComponent("s.npz").path], "Error: --tolerance must be a positive finite number (got nan)"),
             (["solve", data, "--max-epochs", "0", "-o", dir.appendingPathComponent("s.npz").path], "Error: --max-epochs must be a positive integer (got 0)"),
             (["sweep", data, "--trials", "0"], "Error: --trials must be a positive integer (got 0)"),

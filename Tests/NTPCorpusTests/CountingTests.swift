@@ -22,10 +22,14 @@ final class CountingTests: XCTestCase {
         let phrase = Array("lorem ipsum dolor sit amet ".utf8)
         let n = (20 << 20) / phrase.count
         let path = temporaryFile(Array([[UInt8]](repeating: phrase, count: n).joined()) + [0x0A])
-        for tokenizer in [IngestOptions.Tokenizer.whitespace, .icu] {
-            let d = try ingest([path]) { $0.tokenizer = tokenizer; $0.order = 2 }
-            XCTAssertEqual(d.vocabulary.map(Set.init), ["<s>", "</s>", "lorem", "ipsum", "dolor", "sit", "amet"], "\(tokenizer)")
-            XCTAssertEqual(d.eventCount, Double(5 * n + 1), "\(tokenizer)")
+        // A sentence that long is cut the same way (and segmented a bounded number of times).
+        let cases: [(IngestOptions.Tokenizer, IngestOptions.Boundary)] = [(.whitespace, .line), (.icu, .line), (.whitespace, .sentence)]
+        for (tokenizer, boundary) in cases {
+            do {
+                let d = try ingest([path]) { $0.tokenizer = tokenizer; $0.order = 2; $0.boundary = boundary }
+                XCTAssertEqual(d.vocabulary.map(Set.init), ["<s>", "</s>", "lorem", "ipsum", "dolor", "sit", "amet"], "\(tokenizer) \(boundary)")
+                XCTAssertEqual(d.eventCount, Double(5 * n + 1), "\(tokenizer) \(boundary)")
+            }
         }
     }
 
