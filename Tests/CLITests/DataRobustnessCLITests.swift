@@ -129,6 +129,8 @@ final class DataRobustnessCLITests: XCTestCase {
             (["check", data, "--embedding", "onehot", "--max-contexts", "-1"], "Error: --max-contexts must be a positive integer (got -1)"),
             (["stats", data, "--top", "-3"], "Error: --top must be 0 or more (got -3)"),
             (["check", data, "--embedding", "onehot", "--time-limit", "-0.5"], "Error: --time-limit must be a finite number, 0 or more (got -0.5)"),
+            // An explicit --order below what --orders needs was silently raised (QA round 8).
+            (["stats", text, "--order", "2", "--orders", "1-5"], "Error: --orders asks for order 5, above --order 2: raise --order or omit it"),
             (["solve", data, "--tolerance", "nan", "-o", dir.appendingPathComponent("s.npz").path], "Error: --tolerance must be a positive finite number (got nan)"),
             (["solve", data, "--max-epochs", "0", "-o", dir.appendingPathComponent("s.npz").path], "Error: --max-epochs must be a positive integer (got 0)"),
             (["sweep", data, "--trials", "0"], "Error: --trials must be a positive integer (got 0)"),
@@ -141,6 +143,12 @@ final class DataRobustnessCLITests: XCTestCase {
             assertFails(run, with: fragment)
         }
         XCTAssertEqual(try ntpsep(["stats", text, "--locale", "de_CH", "--top", "0"]).status, 0)
+        // Without --order, or with one high enough, corpus files are counted at the highest order asked.
+        for extra in [[], ["--order", "4"]] {
+            let run = try ntpsep(["stats", text, "--orders", "1-4", "--json"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["order"] as? Int, 4, run.stdout)
+        }
     }
 
     /// One token id of 4·10⁹ in a 200-byte u32 file: ids are interned as they come (memory

@@ -20,6 +20,11 @@ struct Stats: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.nonNegative(top, "--top")
+        // Without --order, corpus files are counted at the highest order --orders asks for; an explicit
+        // lower one would be silently raised (QA round 8).
+        if let given = ingest.order, let highest = try orders.map(parseOrderList)?.max(), highest > given {
+            throw UserError("--orders asks for order \(highest), above --order \(given): raise --order or omit it")
+        }
     }
 
     func run() throws {

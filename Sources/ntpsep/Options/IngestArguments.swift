@@ -11,8 +11,9 @@ extension IngestOptions.XMLPreset: ExpressibleByArgument {}
 
 /// The options that decide how a corpus becomes a data set (shared by ingest, stats, analyze).
 struct IngestArguments: ParsableArguments {
-    @Option(help: "Context order N: contexts are the previous N−1 tokens.")
-    var order: Int = 3
+    /// nil when not given (IngestOptions' 3), so that `stats --orders` can tell an explicit order.
+    @Option(help: "Context order N: contexts are the previous N−1 tokens (default: 3).")
+    var order: Int?
 
     @Option(help: "Input format (u16, u32: raw little-endian token ids, e.g. nanoGPT's train.bin).")
     var format: IngestOptions.Format = .auto
@@ -56,7 +57,7 @@ struct IngestArguments: ParsableArguments {
     /// The options as the corpus library takes them; bad values give one-line errors.
     func ingestOptions() throws -> IngestOptions {
         var o = IngestOptions()
-        o.order = order
+        o.order = order ?? o.order
         o.format = format
         o.tokenizer = tokenizer
         o.boundary = boundary
