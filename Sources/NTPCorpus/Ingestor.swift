@@ -64,7 +64,10 @@ public final class Ingestor {
     public func ingestFile(_ path: String, byteRange: Range<Int64>? = nil) throws {
         precondition(built == nil, "the data set was already built; use a new Ingestor for more input")
         let source = try byteRange.map { try ByteSource(path: path, byteRange: $0) } ?? ByteSource(path: path)
-        try ingest(source, path: path)
+        // A later range reads its line ends as the whole file does (QA round 9: a shard of a file
+        // whose first line ends in a lone CR decided again from its own first line, and joined lines).
+        let loneCR = (byteRange?.lowerBound ?? 0) > 0 ? try Self.firstLineEndIsLoneCR(path) : nil
+        try ingest(source, path: path, loneCR: loneCR)
     }
 
     /// Reads `bytes` as the content of a file called `name` (the format is sniffed from both):
@@ -74,7 +77,8 @@ public final class Ingestor {
         try ingest(ByteSource(bytes: bytes, name: name), path: name)
     }
 
-    private func ingest(_ source: ByteSource, path: String) throws {
+    /// `loneCR`: the line-end mode of text when `source` is not the start of its file (see `LineEnds`).
+    private func ingest(_ source: ByteSource, path: String, loneCR: Bool? = nil) throws {
         let name = path == "-" ? "standard input" : path
         inputs.append(path)
         var filled = try fill(source, from: 0, atLeast: 4096)
@@ -86,7 +90,7 @@ public final class Ingestor {
         let tokensBefore = processor!.tokenCount
         let blank: Blank
         switch format {
-        case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled)
+        case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled, loneCR: loneCR)
         case .xml: blank = try readXML(source, name: name, path: path, filled: filled)
         case .u16: blank = try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
         case .u32: blank = try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
@@ -195,7 +199,7 @@ public final class Ingestor {
     }
 
     /// Reads UTF-8 text; returns why it gave no token, in case it gave none.
-    private func readText(_ source: ByteSource, name: String, path: String, filled initial: inout Int) throws -> Blank {
+    private func readText(_ source: ByteSource, name: String, path: String, filled initial: inout Int, loneCR given: Bool?) throws -> Blank {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = 0
@@ -213,7 +217,7 @@ public final class Ingestor {
         let bom = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
         if bom { start = 3 }
         var validator = UTF8Validator(offset: Int64(start))
-        var loneCR: Bool?   // decided at the first line end (see `LineEnds`)
+        var loneCR = given   // decided at the first line end (see `LineEnds`)
         while true {
             let chunk = UnsafeBufferPointer(start: bytes + start, count: filled - start)
             let chunkOffset = validator.offset

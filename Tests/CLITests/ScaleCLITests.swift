@@ -71,6 +71,29 @@ final class ScaleCLITests: XCTestCase {
         XCTAssertEqual(try bytes(ranges), try bytes(whole))
     }
 
+    /// A file whose first line ends in a lone CR reads every CR as a line end; each shard of it
+    /// must too, not decide again from its own first line (QA round 9: 3 shards of such a file
+    /// with LF lines later merged to 1,154 events against 1,203). By hand: "a b" then 100 times
+    /// three "c d" lines and one "e f" line, 401 sequences of 2 tokens, so 3 · 401 = 1,203 events.
+    func testShardsOfALoneCRFileReadLineEndsAsTheWholeFile() throws {
+        let dir = temporaryDirectory()
+        let mac = dir.appendingPathComponent("mac.txt")
+        try (Data("a b\r".utf8) + Data(String(repeating: "c d\nc d\nc d\ne f\r", count: 100).utf8)).write(to: mac)
+        let whole = dir.appendingPathComponent("whole.npz")
+        XCTAssertTrue(try ok(["ingest", mac.path, "--tokenizer", "whitespace", "-o", whole.path]).stdout
+            .contains("1,203 events, 7 contexts"))
+        for n in [2, 3, 5] {
+            let parts = try (0..<n).map { i -> String in
+                let p = dir.appendingPathComponent("m\(i)of\(n).part").path
+                _ = try ok(["ingest", mac.path, "--tokenizer", "whitespace", "--shard", "\(i)/\(n)", "-o", p, "-q"])
+                return p
+            }
+            let merged = dir.appendingPathComponent("merged\(n).npz")
+            _ = try ok(["merge"] + parts + ["-o", merged.path, "-q"])
+            XCTAssertEqual(try bytes(merged), try bytes(whole), "\(n) shards")
+        }
+    }
+
     func testMergeRefusesMismatchedDuplicateAndMissingShards() throws {
         let dir = temporaryDirectory()
         let input = try splitKJV(dir, pieces: 2)

@@ -92,6 +92,22 @@ extension Ingestor {
         }
     }
 
+    /// `LineEnds.firstIsLoneCR` of the file at `path` read from its start (nil: it has no line end).
+    static func firstLineEndIsLoneCR(_ path: String) throws -> Bool? {
+        let source = try ByteSource(path: path)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var endedWithCR = false   // the previous chunk ended with the file's first line end, a CR
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { return nil }
+            if endedWithCR { return chunk[0] != 0x0A }
+            if let decided = chunk.withUnsafeBufferPointer({ LineEnds.firstIsLoneCR(UnsafeBufferPointer(rebasing: $0[0..<n])) }) {
+                return decided
+            }
+            endedWithCR = chunk[n - 1] == 0x0D
+        }
+    }
+
     /// The first offset ≥ `position` that starts a line (0, just after a '\n', or the end).
     static func lineStart(_ path: String, at position: Int64, size: Int64) throws -> Int64 {
         if position <= 0 { return 0 }
