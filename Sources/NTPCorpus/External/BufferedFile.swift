@@ -3,6 +3,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import NTPFormats
 
 /// A new file written through a buffer with plain `write(2)` calls; errors are made by
 /// `failure` from the errno (so a spill names the temp folder, a part its own path).
@@ -14,6 +15,8 @@ final class BufferedFile {
     let buffer: UnsafeMutablePointer<UInt8>
     private let capacity: Int
     var used = 0
+    /// The CRC-32 of every byte flushed so far (see `flushAndChecksum`).
+    private(set) var checksum: UInt32 = 0
 
     init(path: String, header: [UInt8] = [], capacity: Int, failure: @escaping (Int32) -> Error) throws {
         self.path = path
@@ -32,7 +35,11 @@ final class BufferedFile {
     @inline(__always)
     func reserve(_ bytes: Int) throws { if used + bytes > capacity { try flush() } }
 
+    /// Writes out the buffer; `checksum` then covers every byte of the file so far.
+    func flushAndChecksum() throws { try flush() }
+
     private func flush() throws {
+        checksum = crc32(UnsafeRawBufferPointer(start: buffer, count: used), continuing: checksum)
         var offset = 0
         while offset < used {
             let n = write(fd, buffer + offset, used - offset)

@@ -8,10 +8,15 @@ import NTPFormats
 /// `options` as a JSON string, `shards` held out of `shard_count`, context length, key bits,
 /// padding, sequence and event counts, vocabulary size), then the vocabulary sorted by UTF-8
 /// bytes (each token: varint byte length, bytes, varint occurrences), then the n-grams as a
-/// run: packed keys of vocabulary ranks ascending, delta-varint coded, each with a varint count.
+/// run: packed keys of vocabulary ranks ascending, delta-varint coded, each with a varint count,
+/// and a 16-byte trailer: the pair count (UInt64), the CRC-32 of every byte before the trailer
+/// (UInt32, both little-endian) and `NTPE`. Parts travel between machines: a damaged one is
+/// refused before any of it is read (QA round 9: one flipped bit merged into a wrong data set,
+/// exit 0, or crashed the merge).
 public struct CountPartHeader: Equatable, Sendable {
     public static let magic = "NTPSEP-PART"
-    public static let formatVersion = 1
+    /// 2: the trailer with the CRC-32.
+    public static let formatVersion = 2
     public var options: String
     /// The shard indices this part holds, ascending.
     public var shards: [Int]
@@ -69,9 +74,10 @@ final class CountPartWriter {
     @inline(__always)
     func append(_ key: UInt64, _ count: Int64) throws { try writer.append(key, count) }
 
-    /// Closes the file and renames it into place.
+    /// Closes the file with its trailer and renames it into place.
     func commit() throws {
-        try writer.close()
+        let pairs = UInt64(writer.count)
+        try writer.close { crc in CountPartTrailer(pairs: pairs, crc: crc).bytes }
         do { try temporary.commit() } catch { throw CorpusError.input(path, "cannot write: \(error)") }
     }
 }
@@ -89,8 +95,8 @@ public struct CountPart {
     /// Token bytes in ascending byte order (the part's ids are ranks in this list).
     public let vocabulary: [[UInt8]]
     public let occurrences: [Int64]
-    /// Where the pairs start.
-    let pairsOffset: Int64
+    /// Where the pairs start, and where they end (the trailer's offset).
+    let pairsOffset: Int64, pairsEnd: Int64
 
     public init(path: String) throws {
         self.path = path
@@ -98,6 +104,11 @@ public struct CountPart {
             throw CorpusError.input(path, "\(String(cString: strerror(errno))) (check the path)")
         }
         defer { try? handle.close() }
+        let notAPart = CorpusError.input(path, "not a part file (no NTPSEP-PART line); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART")
+        guard [UInt8](try handle.read(upToCount: CountPartHeader.magic.utf8.count + 1) ?? Data()) == Array((CountPartHeader.magic + "\n").utf8) else {
+            throw notAPart
+        }
+        pairsEnd = try CountPartTrailer.verify(handle, path: path)
         var data = [UInt8](try handle.read(upToCount: 1 << 20) ?? Data())
         var position = 0, pairsBase = 0
         func line() throws -> [UInt8] {
@@ -112,9 +123,7 @@ public struct CountPart {
                 data += more
             }
         }
-        guard try line() == Array(CountPartHeader.magic.utf8) else {
-            throw CorpusError.input(path, "not a part file (no NTPSEP-PART line); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART")
-        }
+        guard try line() == Array(CountPartHeader.magic.utf8) else { throw notAPart }
         header = try CountPartHeader.decode(try line(), path: path)
         func ensure(_ bytes: Int) throws {
             while data.count - position < bytes {
@@ -151,5 +160,43 @@ public struct CountPart {
     }
 
     /// A reader of the part's pairs.
-    func pairs() throws -> RunReader { try RunReader(path: path, folder: nil, offset: pairsOffset) }
+    func pairs() throws -> RunReader { try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd) }
+}
+
+/// The last 16 bytes of a part: its pair count, the CRC-32 of all bytes before them, `NTPE`.
+struct CountPartTrailer {
+    static let size = 16
+    static let magic = Array("NTPE".utf8)
+    var pairs: UInt64
+    var crc: UInt32
+
+    var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: pairs >> UInt64(8 * $0)) } + (0..<4).map { UInt8(truncatingIfNeeded: crc >> UInt32(8 * $0)) } + Self.magic
+    }
+
+    /// Checks the trailer and the CRC-32 of the part read through `handle`; returns the trailer's
+    /// offset (where the pairs end).
+    static func verify(_ handle: FileHandle, path: String) throws -> Int64 {
+        let remake = "make it again with ntpsep ingest --shard I/N (or merge -o PART) and copy it again"
+        let fileSize = Int64(try handle.seekToEnd())
+        guard fileSize >= Int64(size) else { throw CorpusError.input(path, "not a complete part file (\(fileSize) bytes, no trailer); \(remake)") }
+        try handle.seek(toOffset: UInt64(fileSize) - UInt64(size))
+        let tail = [UInt8](try handle.read(upToCount: size) ?? Data())
+        guard tail.count == size, Array(tail[12...]) == magic else {
+            throw CorpusError.input(path, "not a complete part file (no NTPE trailer at byte \(fileSize - Int64(size))): truncated, damaged, or written by an older ntpsep; \(remake)")
+        }
+        let stored = tail[8..<12].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        try handle.seek(toOffset: 0)
+        var crc: UInt32 = 0, left = fileSize - Int64(size)
+        while left > 0 {
+            guard let chunk = try handle.read(upToCount: Int(min(left, 1 << 20))), !chunk.isEmpty else { break }
+            crc = chunk.withUnsafeBytes { crc32($0, continuing: crc) }
+            left -= Int64(chunk.count)
+        }
+        guard left == 0, crc == stored else {
+            throw CorpusError.input(path, "damaged part file (CRC-32 mismatch: the bytes before its trailer changed since it was written); \(remake)")
+        }
+        try handle.seek(toOffset: 0)
+        return fileSize - Int64(size)
+    }
 }

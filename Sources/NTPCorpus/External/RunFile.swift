@@ -48,6 +48,16 @@ final class RunWriter {
 
     /// Flushes and closes the file.
     func close() throws { try file.close() }
+
+    /// Appends `trailer(crc)`, where crc is the CRC-32 of every byte before it, and closes the file.
+    func close(withTrailer trailer: (UInt32) -> [UInt8]) throws {
+        try file.flushAndChecksum()
+        let bytes = trailer(file.checksum)
+        try file.reserve(bytes.count)
+        bytes.withUnsafeBufferPointer { (file.buffer + file.used).update(from: $0.baseAddress!, count: $0.count) }
+        file.used += bytes.count
+        try file.close()
+    }
 }
 
 /// Reads a run written by `RunWriter`, pair by pair, through a buffer of `bufferSize` bytes.
@@ -59,15 +69,19 @@ final class RunReader {
     private let capacity: Int
     private var start = 0, end = 0
     private var atEnd = false
+    /// Bytes of the run not yet read from the file.
+    private var unread: Int64
     private var previous: UInt64 = 0
     /// The current pair (valid after `advance()` returned true).
     private(set) var key: UInt64 = 0
     private(set) var count: Int64 = 0
 
-    /// Reads the pairs of `path` from byte `offset` on (a part's pairs follow its header).
-    init(path: String, folder: SpillFolder?, offset: Int64 = 0, bufferSize: Int = 1 << 18) throws {
+    /// Reads the pairs of `path` from byte `offset` on (a part's pairs follow its header), up to
+    /// byte `end` when given (a part's trailer follows its pairs).
+    init(path: String, folder: SpillFolder?, offset: Int64 = 0, end: Int64? = nil, bufferSize: Int = 1 << 18) throws {
         self.path = path
         self.folder = folder
+        unread = end.map { $0 - offset } ?? .max
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
             let code = errno
@@ -107,7 +121,8 @@ final class RunReader {
         buffer.update(from: buffer + start, count: rest)
         start = 0; end = rest
         while end < capacity {
-            let n = read(fd, buffer + end, capacity - end)
+            if unread == 0 { atEnd = true; break }
+            let n = read(fd, buffer + end, Int(min(Int64(capacity - end), unread)))
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -115,6 +130,7 @@ final class RunReader {
             }
             if n == 0 { atEnd = true; break }
             end += n
+            unread -= Int64(n)
         }
     }
 }
