@@ -85,6 +85,9 @@ public final class Ingestor {
         let head = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
         let format = options.format == .auto ? FormatSniffer.sniff(head, path: path) : options.format
         if let what = FormatSniffer.notACorpus(head, path: path, format: format) { throw CorpusError.input(name, what) }
+        if options.format == .auto, format == .text, let tag = FormatSniffer.tagStartingText(head) {
+            notes.append("\(name): starts with the tag <\(tag)> but is read as text (auto reads XML for <?xml, a DOCTYPE, a known root element or an .xml name); to count its elements' text give --format xml --xml-element NAME")
+        }
         try checkXMLOptionsApply(to: format, name: name)
         try makeProcessor(for: format, name: name)
         let tokensBefore = processor!.tokenCount
