@@ -9,9 +9,10 @@ public final class Ingestor {
     public let options: IngestOptions
     /// Shown while reading, when stderr is a terminal.
     public var progress: ProgressReporter?
-    /// One line per input whose data was read but not all counted (undefined XML entities), for
-    /// the caller to show once the input was read without error.
-    public private(set) var notes: [String] = []
+    /// One line per input whose data was read but not all counted (undefined XML entities), or
+    /// that was read otherwise than it may look (text starting with a tag; counts over the memory
+    /// budget), for the caller to show once the input was read without error.
+    public internal(set) var notes: [String] = []
     /// `notes` as shown: the first five, then one line counting the rest (a folder of thousands of
     /// files should not print thousands of lines).
     public var shownNotes: [String] {

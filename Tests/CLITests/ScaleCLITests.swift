@@ -94,6 +94,23 @@ final class ScaleCLITests: XCTestCase {
         }
     }
 
+    /// At order 5 the KJV's 28,857 whitespace tokens do not fit 12-bit ids, so the counts go to the
+    /// unpacked counter, which cannot spill: a line says the budget was exceeded (QA round 9: it was
+    /// dropped without a word), the data set is the unbudgeted one, and a part is refused.
+    func testABudgetTheUnpackedCounterExceedsIsReported() throws {
+        let dir = temporaryDirectory()
+        let free = dir.appendingPathComponent("free.npz"), tight = dir.appendingPathComponent("tight.npz")
+        let options = ["--tokenizer", "whitespace", "--order", "5"]
+        _ = try ok(["ingest", Self.kjv, "-o", free.path, "-q"] + options)
+        let run = try ok(["ingest", Self.kjv, "-o", tight.path, "--memory", "16M"] + options)
+        XCTAssertTrue(run.stderr.contains("MiB, above the --memory budget of 16 MiB; they stayed in memory, because with more than 4096 distinct tokens at order 5"), run.stderr)
+        XCTAssertEqual(try bytes(tight), try bytes(free))
+        XCTAssertEqual(try ok(["ingest", Self.kjv, "-o", tight.path] + options).stderr, "")
+        let part = dir.appendingPathComponent("p.part")
+        assertFails(try ntpsep(["ingest", Self.kjv, "--shard", "0/2", "--max-vocab", "500", "-o", part.path] + options),
+                    with: "more than 4096 distinct tokens at order 5 (2^⌊64/N⌋ at order N; --max-vocab does not help, it acts after counting): parts pack an n-gram into 64 bits", noFileAt: part)
+    }
+
     /// Parts travel between machines, so each ends with its pair count and a CRC-32 of all bytes
     /// before it (QA round 9: of 40 single flipped bits in a part, 18 merged into a wrong data set
     /// with exit 0 and 21 crashed the merge). Every flipped bit here, in the header, the vocabulary,

@@ -33,6 +33,11 @@ public struct ContextCounter {
     /// Number of distinct contexts seen.
     public var contextCount: Int { contextHashes.count }
 
+    /// Bytes of memory the tables hold, for memory budgets.
+    var approximateBytes: Int {
+        contextKeys.capacity * 4 + contextHashes.capacity * 8 + contextSlots.count * 4 + pairKeys.count * 16
+    }
+
     /// The ids of context `index`.
     public func context(_ index: Int) -> ArraySlice<UInt32> {
         contextKeys[(index * contextLength)..<((index + 1) * contextLength)]

@@ -212,11 +212,16 @@ extension Ingestor {
         }
         if !forPart && p.sequences.eventCount == 0 { _ = try makeDataSet() }
         let tooMany = "more than \(1 << p.sequences.bits) distinct tokens at order \(p.sequences.contextLength + 1)"
+            + " (2^⌊64/N⌋ at order N; --max-vocab does not help, it acts after counting)"
         if p.sequences.outgrewSpilledRuns {
             throw CorpusError.option("\(tooMany) after counts went to disk: out-of-core counting packs an n-gram into 64 bits; raise --memory so the counts fit in RAM, or lower --order")
         }
         guard let table = p.sequences.packed else {
             if forPart { throw CorpusError.option("\(tooMany): parts pack an n-gram into 64 bits; lower --order") }
+            // QA round 9: the budget was dropped without a word (179 MB used under --memory 16M).
+            if let budget = memoryBudget, let general = p.sequences.general, general.approximateBytes > budget {
+                notes.append("the counts took about \(general.approximateBytes >> 20) MiB, above the --memory budget of \(budget >> 20) MiB; they stayed in memory, because with \(tooMany) n-grams do not fit the 64-bit keys that can go to disk; lower --order to bound memory")
+            }
             return nil
         }
         if merging {
