@@ -92,6 +92,22 @@ final class DataRobustnessCLITests: XCTestCase {
         XCTAssertEqual(try ntpsep(["stats", data]).status, 0)
     }
 
+    /// A plain scipy matrix has rows, not token contexts: `stats` says its order is unknown (QA round 9:
+    /// "order 1", which has one empty context) and leaves `order` out of the JSON; `--orders` is
+    /// refused by file. By hand: n = 1.5 + 2 + 1 + 1 + 3 + 0.5 = 9, m = 3, V = 3.
+    func testAPlainScipyMatrixHasNoOrder() throws {
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("frac.npz").path
+        try Python.run("import scipy.sparse as sp; sp.save_npz('\(data)', sp.csr_matrix([[1.5, 0, 2], [0, 1, 1], [3, 0, 0.5]]))")
+        let run = try ntpsep(["stats", data])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.hasPrefix("events          n = 9\ncontexts        m = 3 distinct (order unknown: no contexts in the file)\nvocabulary      V = 3\n"), run.stdout)
+        let json = try JSONSerialization.jsonObject(with: Data(try ntpsep(["stats", data, "--json"]).stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(json?["contexts"] as? Int, 3)
+        XCTAssertNil(json?["order"])
+        assertFails(try ntpsep(["stats", data, "--orders", "1-2"]), with: "frac.npz: --orders needs token contexts, and this data set has none")
+    }
+
     /// Sizes far beyond any memory are refused before allocating, naming the need and the supply.
     func testAbsurdSizesAreCheckedAgainstAvailableMemory() throws {
         let dir = temporaryDirectory()

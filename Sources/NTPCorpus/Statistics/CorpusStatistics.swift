@@ -28,7 +28,9 @@ public struct CorpusStatistics: Codable, Equatable {
     public var events: Double
     public var contexts: Int
     public var vocabulary: Int
-    public var order: Int
+    /// N, or nil (absent from the JSON) when the file records no contexts: a plain scipy.sparse
+    /// matrix has rows, not token contexts (QA round 9: it was called order 1).
+    public var order: Int?
     /// 𝓗 in nats.
     public var entropy: Double
     public var entropyBits: Double
@@ -55,12 +57,15 @@ public struct CorpusStatistics: Codable, Equatable {
         case largestSupports = "largest_supports", orders, ordersExact = "orders_exact"
     }
 
+    /// "order 3", or "order unknown" for a file without contexts.
+    public var orderText: String { order.map { "order \($0)" } ?? "order unknown: no contexts in the file" }
+
     /// Computes the statistics; `orders` (each ≤ the data set's order) adds the per-order table.
     public init(_ d: DataSet, largest: Int = 10, orders requested: [Int] = []) throws {
         events = d.eventCount
         contexts = d.contextCount
         vocabulary = d.vocabularySize
-        order = d.contextLength + 1
+        order = d.contexts == nil ? nil : d.contextLength + 1
         entropy = d.entropy()
         entropyBits = entropy / log(2.0)
         // Support sizes and row totals in one pass (millions of rows: raw buffers, no per-row calls).
@@ -114,6 +119,9 @@ public struct CorpusStatistics: Codable, Equatable {
         }
         largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: totals[$0]) }
         if !requested.isEmpty {
+            guard d.contexts != nil else {
+                throw CorpusError.option("--orders needs token contexts, and this data set has none (a plain scipy.sparse matrix: rows, not contexts); ingest the corpus with ntpsep")
+            }
             orders = try requested.map { o in
                 guard o >= 1, o <= d.contextLength + 1 else {
                     throw CorpusError.option("order \(o) is not available: the data set has order \(d.contextLength + 1) (ingest at a higher --order, or run stats on the corpus files)")

@@ -32,7 +32,7 @@ enum AnalysisReport {
     static func terminal(_ s: AnalysisSummary, directory: String) -> String {
         let st = s.statistics
         var lines: [String] = []
-        lines.append("\(s.name): n = \(counted(Int(st.events), "event", number: grouped)), m = \(counted(st.contexts, "context", number: grouped)), V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (order \(st.order))")
+        lines.append("\(s.name): n = \(counted(Int(st.events), "event", number: grouped)), m = \(counted(st.contexts, "context", number: grouped)), V = \(grouped(st.vocabulary)), 𝓗 = \(fixed(st.entropy, 4)) nats/token (\(st.orderText))")
         lines.append("contexts with one next token: \(fixed(100 * st.singleSupportContextShare, 1))% (\(fixed(100 * st.singleSupportEventShare, 1))% of events)")
         lines.append("")
         lines.append("conditions on the m most frequent contexts over the V most frequent tokens (the last rows: every context, whole vocabulary):")
@@ -77,7 +77,7 @@ enum AnalysisReport {
         r.section("Corpus")
         r.facts([
             ("events n", grouped(Int(st.events))),
-            ("distinct contexts m", "\(grouped(st.contexts)) (order \(st.order))"),
+            ("distinct contexts m", "\(grouped(st.contexts)) (\(st.orderText))"),
             ("vocabulary V", grouped(st.vocabulary)),
             ("entropy bound 𝓗", "\(fixed(st.entropy, 4)) nats/token = \(fixed(st.entropyBits, 4)) bits/token"),
             ("mean support size", fixed(st.meanSupport, 3)),

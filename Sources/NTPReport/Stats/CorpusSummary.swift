@@ -22,6 +22,9 @@ public struct CorpusSummary {
     /// Counts (or reads) the data and computes the statistics.
     public func run() throws -> StatisticsOutcome {
         let data = try loadDataSet(inputs, options: options, progress: progress, minimumOrder: orders.max())
+        if !orders.isEmpty, data.contexts == nil {
+            throw UserError("\(inputs[0]): --orders needs token contexts, and this data set has none (a plain scipy.sparse matrix: rows, not contexts); ingest the corpus with ntpsep")
+        }
         if let o = orders.max(), o > data.contextLength + 1 {
             throw UserError("--orders asks for order \(o) but \(inputs[0]) has order \(data.contextLength + 1)")
         }
@@ -44,7 +47,7 @@ public struct StatisticsOutcome: CommandReport {
         var lines: [String] = []
         func row(_ k: String, _ v: String) { lines.append(k.padded(15) + " " + v) }
         row("events", "n = \(countText(s.events))")
-        row("contexts", "m = \(grouped(s.contexts)) distinct (order \(s.order))")
+        row("contexts", "m = \(grouped(s.contexts)) distinct (\(s.orderText))")
         row("vocabulary", "V = \(grouped(s.vocabulary))")
         row("entropy 𝓗", "\(fixed(s.entropy, 4)) nats/token = \(fixed(s.entropyBits, 4)) bits/token")
         let q = s.supportQuantiles
@@ -74,8 +77,8 @@ public struct StatisticsOutcome: CommandReport {
                              + (fixed(100 * r.singleSupportContextShare, 1) + "%").padded(9, .right)
                              + (fixed(100 * r.singleSupportEventShare, 1) + "%").padded(8, .right))
             }
-            if s.ordersExact == false {
-                lines.append("  (orders below \(s.order) are marginals of the order-\(s.order) counts: without <s> padding (--boundary none,")
+            if s.ordersExact == false, let order = s.order {
+                lines.append("  (orders below \(order) are marginals of the order-\(order) counts: without <s> padding (--boundary none,")
                 lines.append("  or no options recorded) they miss the first events of each sequence; ingest at that order to count them)")
             }
         }
