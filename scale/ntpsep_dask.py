@@ -67,6 +67,12 @@ def plan(inputs, output, shards, fan_in, work, binary, ingest_options, merge_opt
             return tasks
 
 
+def fail(message, status):
+    """One line on stderr, as ntpsep's errors, and the exit status."""
+    print(f"ntpsep_dask.py: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="corpus files or directories (as for ntpsep ingest)")
@@ -92,8 +98,12 @@ def main():
                 merge_options += [a, ingest_options[i + 1]]
             elif a.startswith(flag + "="):
                 merge_options.append(a)
+    for path in args.inputs:
+        if path != "-" and not os.path.exists(path):
+            fail(f"{path}: no such file or directory (check the path)", 2)
     output = os.path.abspath(args.output)
     work = os.path.abspath(args.work_dir or output + ".parts")
+    made_work = not os.path.exists(work)
     os.makedirs(work, exist_ok=True)
     binary = os.path.abspath(args.ntpsep) if os.sep in args.ntpsep else args.ntpsep
     # Inputs stay as given (the data set records them, as `ntpsep ingest` does); every task
@@ -109,7 +119,7 @@ def main():
         client = Client(args.scheduler)
     else:
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=args.threads_per_worker,
-                               dashboard_address=":0", silence_logs=40)
+                               dashboard_address=":0", silence_logs=50)  # a failed task is reported below, once
         client = Client(cluster)
     try:
         futures = {}
@@ -122,13 +132,21 @@ def main():
             print(file=sys.stderr)
         wait(final)
         final.result()
+    except Exception as e:
+        # One line, as ntpsep's own errors (QA round 9: a 24-line traceback, with the error last). The
+        # parts made so far stay for a rerun to resume from; a work folder left empty goes.
+        client.cancel(list(futures.values()))
+        if made_work and os.path.isdir(work) and not os.listdir(work):
+            os.rmdir(work)
+        fail(e, 1)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     if not args.keep_parts:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"wrote {args.output}: {args.shards} shards, {len(tasks) - args.shards} merges in {time.time() - started:.2f} s")
+    merges = len(tasks) - args.shards
+    print(f"wrote {args.output}: {args.shards} shard{'s' * (args.shards != 1)}, {merges} merge{'s' * (merges != 1)} in {time.time() - started:.2f} s")
 
 
 if __name__ == "__main__":

@@ -215,6 +215,18 @@ final class ScaleCLITests: XCTestCase {
         XCTAssertNotEqual(again.status, 0, "the final merge must run again (its output was removed)")
         XCTAssertTrue(again.stderr.contains("/nonexistent/ntpsep merge "), again.stderr)
         XCTAssertFalse(again.stderr.contains("/nonexistent/ntpsep ingest "), again.stderr)
+        XCTAssertEqual(again.stderr.split(separator: "\n").count, 1, again.stderr)
+        // A failing task, or a missing input, is one line, and leaves no empty parts folder (QA round 9:
+        // a 24-line traceback, worker logs, and an empty OUTPUT.parts/).
+        let failing = try runTool(["python3", driver, input.path, "-o", dir.appendingPathComponent("nine.npz").path,
+                                   "--shards", "9", "--ntpsep", binary, "--quiet"])
+        XCTAssertEqual(failing.status, 1)
+        XCTAssertTrue(failing.stderr.hasPrefix("ntpsep_dask.py: \(binary) ingest "), failing.stderr)
+        XCTAssertTrue(failing.stderr.hasSuffix(" input files cannot make 9 shards; give at least 9 files, or one plain-text file to cut by lines\n"), failing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("nine.npz.parts").path))
+        let missing = try runTool(["python3", driver, dir.appendingPathComponent("none.txt").path, "-o", dask.path, "--shards", "2", "--quiet"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stderr, "ntpsep_dask.py: \(dir.appendingPathComponent("none.txt").path): no such file or directory (check the path)\n")
     }
 }
 
