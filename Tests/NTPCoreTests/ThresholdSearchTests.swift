@@ -56,6 +56,13 @@ final class ThresholdSearchTests: XCTestCase {
         // Cap undecided and nothing separable below: the upper end is unknown.
         let open = ThresholdSearch.run(cap: 5, decide: oracle(6, undecided: [5]))
         XCTAssertEqual(open.lower, 4); XCTAssertNil(open.upper); XCTAssertFalse(open.isDecided); XCTAssertFalse(open.isAboveCap)
+        // A hint, then three undecided decisions: with a cheap cap, it is decided last, and bounds D*
+        // (QA round 9: a Gaussian sweep trial reported [1, ∞] although d = m is separable).
+        let hinted = ThresholdSearch.run(cap: 40, hint: 20, probeCapFirst: true, maxUnresolved: 3,
+                                         decide: oracle(25, undecided: Set(15...30)))
+        XCTAssertEqual(hinted.evaluations.map(\.dimension).last, 40)
+        XCTAssertEqual(hinted.upper, 40); XCTAssertEqual(hinted.lower, 0)
+        XCTAssertNil(ThresholdSearch.run(cap: 40, hint: 20, maxUnresolved: 3, decide: oracle(25, undecided: Set(15...30))).upper)
     }
 
     /// The search against a brute-force scan of every d on real instances (V = 30, Gaussian

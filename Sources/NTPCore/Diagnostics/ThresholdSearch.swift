@@ -62,7 +62,8 @@ public enum ThresholdSearch {
     /// way: an unfinished search still has an upper end, and the first decisions stay where the null
     /// space of H̄ is small (the fast route of `Separability.decide`). A decision that is neither yes nor no
     /// (.undecided, .atThreshold) proves nothing: that D is skipped, and after `maxUnresolved` of
-    /// them the search stops with D* reported as [lower + 1, upper].
+    /// them the search stops with D* reported as [lower + 1, upper]; with `probeCapFirst`, the cap is
+    /// then decided if it was not, so that the upper end is known.
     public static func run(cap: Int, hint: Int? = nil, probeCapFirst: Bool = false, maxUnresolved: Int = 3,
                            decide: (Int) throws -> (verdict: SeparabilityVerdict, seconds: Double)) rethrows -> ThresholdBracket {
         precondition(cap >= 1, "cap must be ≥ 1")
@@ -107,6 +108,11 @@ public enum ThresholdSearch {
                 }
                 step *= 2
             }
+        }
+        // Where the cap is cheap, a search that stopped without an upper end (a hint, then undecided
+        // decisions) still gets one (QA round 9: "d* in [1, ∞]" at Gaussian features, separable at d = m).
+        if probeCapFirst, upperOrNil == nil, lower < cap, !evaluations.contains(where: { $0.dimension == cap }) {
+            try probe(cap)
         }
         return ThresholdBracket(lower: lower, upper: upperOrNil, cap: cap, evaluations: evaluations)
     }
