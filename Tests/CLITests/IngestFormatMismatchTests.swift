@@ -52,6 +52,9 @@ final class IngestFormatMismatchTests: XCTestCase {
         XCTAssertTrue(try ingest(wiki, ["--format", "xml", "--xml-element", "doc"]).stdout.contains(": 3 events"))
         let known = try write("<mediawiki><page><text>hello world</text></page></mediawiki>", "dump.txt", in: dir)
         XCTAssertTrue(try ingest(known).stdout.contains(": 3 events"))
+        // A known root named in running text is not markup: 5 tokens + `</s>`.
+        let prose = try write("the <tei> element holds text\n", "notes.txt", in: dir)
+        XCTAssertTrue(try ingest(prose).stdout.contains(": 6 events"))
     }
 
     /// --xml-element and --xml-preset on input read as plain text are refused, not ignored.

@@ -12,6 +12,7 @@ enum FormatSniffer {
         if [".xml", ".tei", ".osis", ".docbook", ".page"].contains(where: name.hasSuffix) { return .xml }
         // Only markup that text never starts with: pre-tokenized text may start with `<s>` or `<unk>`
         // (QA round 9: `<s> hello world </s>` in a .txt was refused as XML with root <s>).
+        guard i < b.count, b[i] == UInt8(ascii: "<") else { return .text }
         if b[i...].starts(with: Array("<?".utf8)) || b[i...].starts(with: Array("<!DOCTYPE".utf8))
             || rootElement(b).flatMap(preset(forRoot:)) != nil {
             return .xml
