@@ -208,3 +208,42 @@ final class TrainRobustnessTests: XCTestCase {
 
 /// The CSV header of training logs.
 let TrainingLogHeader = "step,ce,ce_minus_entropy,norm_w,dist_pf_w_wstar,cos_w_wmm,cos_w_minus_wstar_wmm,margin_inf_ratio,margin_l2_ratio"
+
+/// QA round 9: the divergence rule and the option checks apply on every training path.
+final class TrainDivergenceTests: XCTestCase {
+    /// QA round 9's data: 20 contexts, V = 8, support 3, 500 samples, seed 3.
+    private func qaData() throws -> URL {
+        let dir = temporaryDirectory()
+        let made = try watchedRun(["synth", "--contexts", "20", "--vocab", "8", "--support", "3", "--samples", "500", "--seed", "3",
+                                   "-o", "s.npz", "-q"], in: dir)
+        XCTAssertEqual(made.process.terminationStatus, 0, made.stderr)
+        return dir
+    }
+
+    /// Streamed one-hot GD and Adam (Float64 and Float32) and stochastic batches stopped with exit 0
+    /// and wrote W (entries up to 5.75e298); now each stops as the dense full-batch run does, with its
+    /// message, and writes nothing.
+    func testEveryPathStopsADivergingRun() throws {
+        let dir = try qaData()
+        let cases: [([String], String)] = [
+            (["--log-every", "2"], "training diverged at step 2 (loss exploded to 1.0448000000000001e+298); try a smaller --lr"),
+            (["--optimizer", "adam", "--reference", "none"], "training diverged at step 10 (loss exploded to 2.8165446618861318e+299); try a smaller --lr"),
+            (["--log-every", "2", "--precision", "float32"], "training diverged at step 1 (loss of context 0 is"),
+            (["--batch-contexts", "5", "--embedding", "gaussian:10"], "training diverged at step 10 (loss exploded to 7.212634821850279e+298); try a smaller --lr"),
+            (["--embedding", "gaussian:10", "--log-every", "1"], "training diverged at step 1 (loss exploded to 1.0673144556527298e+298); try a smaller --lr"),
+        ]
+        for (extra, message) in cases {
+            try assertRefused(["train", "s.npz", "--lr", "1e300", "--steps", "10", "-o", "W.npy", "--log", "l.csv", "-q"] + extra,
+                              in: dir, untouched: ["s.npz"], fragment: "Error: " + message)
+        }
+    }
+
+    /// ‖W‖ of finite entries is finite in the log: ‖W‖² overflowed and the table said inf.
+    func testNormsOfHugeWeightsAreFinite() throws {
+        let dir = try qaData()
+        let run = try watchedRun(["train", "s.npz", "--lr", "1e300", "--steps", "1", "--log-every", "1", "--embedding", "gaussian:10"], in: dir)
+        XCTAssertEqual(run.process.terminationStatus, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("CE−𝓗 1.067e+298  ‖W‖ 1.6015e+299  ‖P_F W−W*‖ 1.152e+01"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("inf"), run.stderr)
+    }
+}

@@ -47,11 +47,16 @@ public final class OnehotStreamingTrainer {
     /// Runs every block through all steps. `emit(first, count, columns)` receives the final
     /// columns first..<first+count of W, context-major (count × V): consecutive chunks of the
     /// column-major (Fortran-order) V × m matrix, ready for an `NPYStreamWriter`.
-    /// `shouldStop` is polled between blocks; stopping throws (a streamed run cannot resume).
+    /// `shouldStop` is polled between blocks; stopping throws (a streamed run cannot resume), and so
+    /// does divergence (`DivergenceWatch` on the logged rows, after every column was emitted).
     public func run(shouldStop: () -> Bool = { false },
                     emit: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void = { _, _, _ in }) throws -> [LogRow] {
-        if let ws = loss.work32 { return try run(ws, shouldStop: shouldStop, emit: emit) }
-        return try runColumns(shouldStop: shouldStop, emit: emit)
+        let rows = try loss.work32.map { try run($0, shouldStop: shouldStop, emit: emit) } ?? runColumns(shouldStop: shouldStop, emit: emit)
+        // CE(W_k) is only known here, summed over all columns, and only at the logged steps: the
+        // dense trainer's rule on those (the caller has the emitted columns and writes nothing).
+        var watch = DivergenceWatch(options: options, fullBatch: true)
+        for row in rows { try watch.observe(step: row.step, ce: row.ce) }
+        return rows
     }
 
     /// Contexts per worker and batch in the Float64 path.
@@ -104,8 +109,8 @@ public final class OnehotStreamingTrainer {
                 }
                 for li in 0..<logSteps.count {
                     let r = buffers.records[i * logSteps.count + li]
-                    sums[li].ce += r.ce; sums[li].w2 += r.w2; sums[li].wDotMM += r.wDotMM
-                    sums[li].wDotStar += r.wDotStar; sums[li].proj2 += r.proj2
+                    sums[li].ce += r.ce; sums[li].w2.add(r.w2); sums[li].wDotMM += r.wDotMM
+                    sums[li].wDotStar += r.wDotStar; sums[li].proj2.add(r.proj2)
                 }
             }
             try emit(start, c, UnsafeBufferPointer(start: buffers.w, count: c * v))
@@ -227,7 +232,7 @@ public final class OnehotStreamingTrainer {
         let v = loss.vocabularySize
         var s = LogSums()
         s.ce = ce
-        s.w2 = ck_dot(w, w, Int64(v))
+        s.w2 = ScaledSquares(w, count: v, plain: ck_dot(w, w, Int64(v)))
         guard withReference else { return s }
         s.wDotMM = ck_dot(w, wMM, Int64(v))
         s.wDotStar = ck_dot(w, wStar, Int64(v))
@@ -239,15 +244,14 @@ public final class OnehotStreamingTrainer {
     /// distance of column j's 𝓕 part (the centred support entries) from W*'s column.
     @inline(__always)
     private func addSupportDistanceSquared(column j: Int, w: UnsafePointer<Double>, wStar: UnsafePointer<Double>,
-                                           to sum: inout Double) {
+                                           to sum: inout ScaledSquares) {
         let lo = loss.rowOffsets[j], hi = loss.rowOffsets[j + 1]
         var mean = 0.0
         for e in lo..<hi { mean += w[Int(loss.supportTokens[e])] }
         mean /= Double(hi - lo)
         for e in lo..<hi {
             let z = Int(loss.supportTokens[e])
-            let t = w[z] - mean - wStar[z]
-            sum += t * t
+            sum.add(w[z] - mean - wStar[z])
         }
     }
 
@@ -329,7 +333,7 @@ public final class OnehotStreamingTrainer {
     @inline(__always)
     private func accumulate(_ s: inout LogSums, column j: Int, w: UnsafeMutablePointer<Double>, wStar: [Double], wMM: [Double], at base: Int) {
         let v = loss.vocabularySize
-        for t in 0..<v { s.w2 += w[t] * w[t] }
+        for t in 0..<v { s.w2.add(w[t]) }
         guard withReference else { return }
         for t in 0..<v { s.wDotMM += w[t] * wMM[base + t]; s.wDotStar += w[t] * wStar[base + t] }
         wStar.withUnsafeBufferPointer { addSupportDistanceSquared(column: j, w: w, wStar: $0.baseAddress! + base, to: &s.proj2) }

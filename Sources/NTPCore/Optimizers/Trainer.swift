@@ -56,7 +56,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// Seed of the context sampling.
     public var seed: UInt64
     /// Stop with `TrainingError.diverged` after this many consecutive full-batch GD loss increases
-    /// (also stopped, any method: NaN/Inf anywhere, or a full-batch loss above 1000 × max(CE(W_0), 1)).
+    /// (also stopped, any method: NaN/Inf anywhere, or a full-data loss above 1000 × max(CE(W_0), 1));
+    /// see `DivergenceWatch` for which steps each path checks.
     public var divergencePatience: Int
 
     /// Options with the documented defaults.
@@ -139,14 +140,12 @@ public final class Trainer {
     public func logRow(step: Int, ce: Double, weights w: [Double]) -> LogRow {
         var sums = LogSums()
         sums.ce = ce
-        sums.w2 = Trainer.dot(w, w)
+        sums.w2 = w.withUnsafeBufferPointer { ScaledSquares($0.baseAddress!, count: w.count, plain: Trainer.dot(w, w)) }
         if let r = reference {
             if r.hasDirection { sums.wDotMM = Trainer.dot(w, r.wMM) }
             sums.wDotStar = Trainer.dot(w, r.wStar)
             let p = r.projectOntoF(w)
-            var d2 = 0.0
-            for i in p.indices { let t = p[i] - r.wStar[i]; d2 += t * t }
-            sums.proj2 = d2
+            for i in p.indices { sums.proj2.add(p[i] - r.wStar[i]) }
             if let g = r.margins {
                 var row = sums.row(step: step, entropy: loss.entropy, mm2: mm2, star2: star2, starDotMM: starDotMM, distance: true)
                 var perp = w
@@ -161,7 +160,8 @@ public final class Trainer {
 
     /// Runs from W_0 (or from `resume`) to `options.steps` updates. `shouldStop` is polled after
     /// every update (pass `{ InterruptFlag.isRaised }` for Ctrl-C); `onLog` sees each row as it
-    /// is made. Throws `TrainingError.diverged` on NaN/Inf or a long run of loss increases.
+    /// is made. Throws `TrainingError.diverged` as `DivergenceWatch` decides (every step at full
+    /// batch, the logged steps with stochastic batches) or when W gets a non-finite entry.
     public func run(resume: TrainingCheckpoint? = nil, shouldStop: () -> Bool = { false },
                     onLog: (LogRow) -> Void = { _ in }) throws -> TrainingResult {
         let n = loss.parameterCount, m = loss.contextCount
@@ -170,7 +170,7 @@ public final class Trainer {
         var log = resume?.log ?? []
         var g = [Double](repeating: 0, count: n)
         var k = resume?.step ?? 0
-        var previous = Double.infinity, increases = 0, first = Double.infinity
+        var watch = DivergenceWatch(options: options, fullBatch: options.batchContexts.map { $0 >= m } ?? true)
         let batch = options.batchContexts.flatMap { $0 < m ? $0 : nil }
         var ids = [Int](repeating: 0, count: batch ?? 0)
         var swaps = [Int](repeating: 0, count: batch ?? 0)
@@ -185,7 +185,10 @@ public final class Trainer {
             let ce: Double
             if let batch {
                 ce = logging || k == options.steps ? loss.loss(w) : .nan
-                if logging { record(ce) }
+                if logging {
+                    record(ce)
+                    try watch.observe(step: k, ce: ce)
+                }
                 if k == options.steps { break }
                 // Sample `batch` distinct contexts: partial Fisher–Yates from a generator seeded
                 // by (seed, step), so a resumed run draws the same batches. Scale m/B makes the
@@ -213,17 +216,7 @@ public final class Trainer {
             } else {
                 ce = loss.lossAndGradient(w, gradient: &g)
                 if logging { record(ce) }
-                if !ce.isFinite { throw TrainingError.diverged(step: k, reason: "loss is \(ce)") }
-                if k == (resume?.step ?? 0) { first = ce }
-                // Descent methods never climb far above the start; 1000× is an explosion.
-                if ce > 1000 * max(first, 1) { throw TrainingError.diverged(step: k, reason: "loss exploded to \(ce)") }
-                // GD with a safe step is monotone, so a run of increases (beyond rounding) means the
-                // step is too large. NGD and Adam oscillate near the infimum by design: not counted.
-                if options.optimizer.kind == .gd && ce > previous * (1 + 1e-12) { increases += 1 } else { increases = 0 }
-                if increases >= options.divergencePatience {
-                    throw TrainingError.diverged(step: k, reason: "loss increased for \(increases) consecutive steps")
-                }
-                previous = ce
+                try watch.observe(step: k, ce: ce)
                 if k == options.steps { break }
             }
             opt.apply(gradient: g, to: &w)

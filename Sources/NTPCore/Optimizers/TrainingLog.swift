@@ -139,19 +139,71 @@ enum OnehotColumns {
     }
 }
 
+/// A sum of squares kept as scale² · sum (LAPACK's dlassq), so a norm of finite entries is finite:
+/// ‖W‖² overflowed to inf while W's entries were at most 5.75e298 (QA round 9). Below overflow the
+/// scale stays 1 and every operation is the plain sum's, so logs keep their bytes.
+struct ScaledSquares {
+    private(set) var scale = 1.0, sum = 0.0
+
+    /// The sum of squares of `count` entries at `x` (`plain`: their plain sum of squares, used when finite).
+    init(_ x: UnsafePointer<Double>, count: Int, plain: Double) {
+        if plain.isFinite { sum = plain; return }
+        for i in 0..<count { add(x[i]) }
+    }
+
+    init() {}
+
+    /// Adds x².
+    @inline(__always)
+    mutating func add(_ x: Double) {
+        if scale == 1, (sum + x * x).isFinite { sum += x * x; return }
+        let a = abs(x)
+        if a > scale {
+            let r = scale / a
+            sum = sum * r * r + 1
+            scale = a
+        } else if a > 0 || a.isNaN {
+            let r = a / scale
+            sum += r * r
+        }
+    }
+
+    /// Adds another sum (in order, as `+=` would).
+    mutating func add(_ o: ScaledSquares) {
+        if o.scale == scale { sum += o.sum; return }
+        if o.scale > scale {
+            let r = scale / o.scale
+            sum = sum * r * r + o.sum
+            scale = o.scale
+        } else {
+            let r = o.scale / scale
+            sum += o.sum * r * r
+        }
+    }
+
+    /// √(sum of squares), finite unless it exceeds the largest double.
+    var root: Double { scale * sum.squareRoot() }
+}
+
 /// Sums that determine a log row; every one decomposes over contexts (so the streaming one-hot
 /// trainer can accumulate them block by block).
 struct LogSums {
-    var ce = 0.0, w2 = 0.0, wDotMM = 0.0, wDotStar = 0.0, proj2 = 0.0
+    var ce = 0.0, wDotMM = 0.0, wDotStar = 0.0
+    /// ‖W‖² and ‖P_𝓕(W) − W*‖².
+    var w2 = ScaledSquares(), proj2 = ScaledSquares()
     /// `mm2` nil: no cosine columns; `distance` (default: `mm2 != nil`) adds ‖P_𝓕(W) − W*‖.
     func row(step: Int, entropy: Double, mm2: Double?, star2: Double, starDotMM: Double, distance: Bool? = nil) -> LogRow {
-        var r = LogRow(step: step, ce: ce, gap: ce - entropy, norm: w2.squareRoot())
-        if distance ?? (mm2 != nil) { r.distanceToWStar = max(0, proj2).squareRoot() }
+        let norm = w2.root
+        var r = LogRow(step: step, ce: ce, gap: ce - entropy, norm: norm)
+        if distance ?? (mm2 != nil) { r.distanceToWStar = proj2.root }
         if let mm2 {
             let mmNorm = mm2.squareRoot()
-            r.cosineMM = wDotMM / (w2.squareRoot() * mmNorm)
-            let shift2 = max(0, w2 - 2 * wDotStar + star2)
-            r.cosineShiftedMM = (wDotMM - starDotMM) / (shift2.squareRoot() * mmNorm)
+            r.cosineMM = wDotMM / (norm * mmNorm)
+            // ‖W − W*‖ = ‖W‖·√(1 − 2⟨W, W*⟩/‖W‖² + ‖W*‖²/‖W‖²) when ‖W‖² itself would overflow.
+            let shift = w2.scale == 1
+                ? max(0, w2.sum - 2 * wDotStar + star2).squareRoot()
+                : norm * max(0, 1 - 2 * (wDotStar / norm) / norm + (star2 / norm) / norm).squareRoot()
+            r.cosineShiftedMM = (wDotMM - starDotMM) / (shift * mmNorm)
         }
         return r
     }
