@@ -246,4 +246,12 @@ final class TrainDivergenceTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("CE−𝓗 1.067e+298  ‖W‖ 1.6015e+299  ‖P_F W−W*‖ 1.152e+01"), run.stderr)
         XCTAssertFalse(run.stderr.contains("inf"), run.stderr)
     }
+
+    /// A bad --log-every or --block-size is named alone with its value (it was one line about four options).
+    func testEachOptionIsNamedAlone() throws {
+        let dir = try qaData()
+        try assertRefused(["train", "s.npz", "--log-every", "0"], in: dir, fragment: "Error: --log-every must be a positive integer (got 0)")
+        try assertRefused(["train", "s.npz", "--block-size", "0"], in: dir, fragment: "Error: --block-size must be a positive integer (got 0)")
+        try assertRefused(["train", "s.npz", "--steps", "-1"], in: dir, fragment: "Error: --steps must be 0 or more (got -1)")
+    }
 }

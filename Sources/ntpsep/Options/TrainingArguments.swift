@@ -59,9 +59,10 @@ struct TrainingArguments: ParsableArguments {
     var benchmark = false
 
     func validate() throws {
-        guard (steps ?? 0) >= 0, logEvery >= 1, (blockSize ?? 1) >= 1 else {
-            throw UserError("--steps must be ≥ 0, --log-every, --threads and --block-size ≥ 1")
-        }
+        // One option per message (QA round 9: one combined line named all four for any of them).
+        if let steps { try OptionCheck.nonNegative(steps, "--steps") }
+        try OptionCheck.positive(logEvery, "--log-every")
+        if let blockSize { try OptionCheck.positive(blockSize, "--block-size") }
         if let lr { try OptionCheck.positive(lr, "--lr") }
         try OptionCheck.positive(linfTimeLimit, "--linf-time-limit")
     }
