@@ -184,3 +184,25 @@ public struct CompensatedSum: Sendable {
     }
     public var value: Double { sum + compensation }
 }
+
+extension DataSet {
+    /// A 64-bit FNV-1a hash of what training and the solvers read: m, V and the CSR arrays (row
+    /// offsets, token ids and the counts' bits), not the vocabulary or context strings. `solve`
+    /// stores it so that `train --reference` can refuse a solution of other data with the same
+    /// shapes (QA round 9: a solution of seed 0's data was taken for seed 9's).
+    public var fingerprint: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        @inline(__always) func mix(_ word: UInt64) {
+            var w = word
+            for _ in 0..<8 {
+                h = (h ^ (w & 0xff)) &* 0x0000_0100_0000_01b3
+                w >>= 8
+            }
+        }
+        mix(UInt64(contextCount)); mix(UInt64(vocabularySize))
+        for o in rowOffsets { mix(UInt64(o)) }
+        for c in columns { mix(UInt64(UInt32(bitPattern: c))) }
+        for x in counts { mix(x.bitPattern) }
+        return h
+    }
+}

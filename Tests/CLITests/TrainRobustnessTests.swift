@@ -255,3 +255,33 @@ final class TrainDivergenceTests: XCTestCase {
         try assertRefused(["train", "s.npz", "--steps", "-1"], in: dir, fragment: "Error: --steps must be 0 or more (got -1)")
     }
 }
+
+/// QA round 9: `train --reference SOL.npz` takes only a solution of DATA itself.
+final class TrainReferenceFileTests: XCTestCase {
+    /// A solution of seed 0's data was taken for seed 1's (same V, m, d and H): every alignment
+    /// column was then against the wrong limits. `solve` now stores the data's fingerprint and
+    /// train compares it; a solution without one (older files) is still read.
+    func testSolutionOfOtherDataIsRefused() throws {
+        let dir = try folderWithData()
+        XCTAssertEqual(try watchedRun(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "--seed", "1", "-o", "d1.npz", "-q"],
+                                      in: dir).process.terminationStatus, 0)
+        let solved = try watchedRun(["solve", "d.npz", "--embedding", "file:h.npy", "-o", "sol.npz", "-q"], in: dir)
+        XCTAssertEqual(solved.process.terminationStatus, 0, solved.stderr)
+        let train = ["train", "--embedding", "file:h.npy", "--reference", "sol.npz", "--steps", "3", "-o", "w.npy"]
+        try assertRefused(train + ["d1.npz"], in: dir, untouched: ["sol.npz"],
+                          fragment: "Error: --reference sol.npz is a solution of other data (solved on d.npz, fingerprint 0x")
+        try assertRefused(train + ["d1.npz"], in: dir, fragment: "than d1.npz (fingerprint 0x")
+        let same = try watchedRun(train + ["d.npz", "-q"], in: dir)
+        XCTAssertEqual(same.process.terminationStatus, 0, same.stderr)
+
+        // The file as solve wrote it before the fingerprint: every other member, same order.
+        try Python.run("""
+            import zipfile
+            with zipfile.ZipFile('sol.npz') as a, zipfile.ZipFile('old.npz', 'w') as b:
+                for i in a.infolist():
+                    if i.filename != 'data_fingerprint.npy': b.writestr(i, a.read(i.filename))
+            """, in: dir)
+        let old = try watchedRun(["train", "d1.npz", "--embedding", "file:h.npy", "--reference", "old.npz", "--steps", "3", "-q"], in: dir)
+        XCTAssertEqual(old.process.terminationStatus, 0, old.stderr)
+    }
+}

@@ -73,6 +73,8 @@ public struct SolutionFile {
                                        epochs: solved.mm.epochs, cglsIterations: solved.star.iterations,
                                        gramLimit: gramLimit == Self.defaultGramLimit ? nil : gramLimit)
         members.append(("options", NPYArray(bytesString: try JSONText.compact(recorded))))
+        // What `train --reference` compares with its DATA: the path in `options` may name other data by now.
+        members.append(("data_fingerprint", NPYArray(int64: [Int64(bitPattern: ds.fingerprint)], shape: [])))
         members.append(FormatVersion.member(Self.formatVersion))
         try NPZArchive.write(members, to: output)
         let header = "data       m = \(counted(ds.contextCount, "context", number: grouped)), V = \(grouped(ds.vocabularySize)), d = \(grouped(features.dimension)) (\(spec))"

@@ -61,14 +61,19 @@ func solveReference(data: DataSet, features: ContextFeatures, linfTimeLimit: Dou
 }
 
 /// Reads `W_star` and `W_mm` (V × d) from a `ntpsep solve` output and checks them against the
-/// run: same shapes and, when the file stores H, the same context features (to 1e-12 relative).
+/// run: same data (`data_fingerprint`, when stored), same shapes and, when the file stores H, the
+/// same context features (to 1e-12 relative).
 /// W_mm is used only when the file says `separable`.
-func loadReference(path: String, data: DataSet, features: ContextFeatures) throws -> ResolvedReference {
+/// `dataPath` and `embedding` (the run's DATA and --embedding, as given) name them in refusals.
+func loadReference(path: String, data: DataSet, features: ContextFeatures, dataPath: String, embedding: String) throws -> ResolvedReference {
     let members: [String: NPYArray]
     do {
         members = try NPZArchive.read(path: path)
+    } catch { throw UserError("--reference \(path): \(error)") }
+    do {
         try FormatVersion.check(npz: members, newest: SolutionFile.formatVersion, kind: "solution", path: path)
     } catch { throw UserError("--reference \(path): \(error)") }
+    try checkDataFingerprint(members, path: path, data: data, dataPath: dataPath)
     let v = data.vocabularySize, d = features.dimension, m = data.contextCount
     func matrix(_ name: String) throws -> [Double] {
         guard let a = members[name] else { throw UserError("--reference \(path): no \(name) (expected a file written by `ntpsep solve`)") }
@@ -110,6 +115,34 @@ func loadReference(path: String, data: DataSet, features: ContextFeatures) throw
     return ResolvedReference(reference: reference, summary: text + " from \(path)" + gammaText)
 }
 
+/// Refuses a solution whose stored `data_fingerprint` is not `data`'s: W* and W^mm of other data
+/// with the same V, d (and H) made every alignment column wrong without a word (QA round 9).
+/// Files from before the fingerprint have none and are taken on their shapes and H alone.
+private func checkDataFingerprint(_ members: [String: NPYArray], path: String, data: DataSet, dataPath: String) throws {
+    guard let stored = members["data_fingerprint"] else { return }
+    guard stored.count == 1, let value = (try? stored.int64s())?.first else {
+        throw UserError("--reference \(path): 'data_fingerprint' must be one int64, found \(stored.descr) of shape \(stored.shape); solve again with `ntpsep solve`")
+    }
+    let ours = data.fingerprint
+    guard UInt64(bitPattern: value) == ours else {
+        let solved = (try? members["options"]?.strings().first).flatMap { SolutionOptionsData.data(in: $0) }
+        throw UserError("--reference \(path) is a solution of other data (\(solved.map { "solved on \($0), " } ?? "")fingerprint \(hex(UInt64(bitPattern: value)))) than \(dataPath) (fingerprint \(hex(ours))); solve \(dataPath) with `ntpsep solve` and pass that solution")
+    }
+}
+
+private func hex(_ x: UInt64) -> String {
+    let digits = String(x, radix: 16)
+    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+}
+
+/// The `data` key of a solution's `options` JSON (the path `solve` was given).
+private struct SolutionOptionsData: Decodable {
+    var data: String
+    static func data(in json: String) -> String? {
+        (try? JSONDecoder().decode(SolutionOptionsData.self, from: Data(json.utf8)))?.data
+    }
+}
+
 extension TrainingRun {
     /// The reference `mode` asks for (see `train`'s help for `auto`'s limits).
     func resolveReference(_ mode: ReferenceMode, data: DataSet, features: ContextFeatures, loss: NTPLoss?,
@@ -118,7 +151,7 @@ extension TrainingRun {
         case .none:
             return ResolvedReference(reference: nil, summary: "none")
         case .file(let path):
-            return try loadReference(path: path, data: data, features: features)
+            return try loadReference(path: path, data: data, features: features, dataPath: self.data, embedding: embedding)
         case .auto:
             let v = data.vocabularySize, d = features.dimension, m = data.contextCount
             if onehot, let loss {
