@@ -284,4 +284,12 @@ final class TrainReferenceFileTests: XCTestCase {
         let old = try watchedRun(["train", "d1.npz", "--embedding", "file:h.npy", "--reference", "old.npz", "--steps", "3", "-q"], in: dir)
         XCTAssertEqual(old.process.terminationStatus, 0, old.stderr)
     }
+
+    /// A data set given as the solution was refused as "solution format version 2 is newer than
+    /// this ntpsep reads (up to 1); upgrade ntpsep".
+    func testDataSetGivenAsSolutionIsNamedAsOne() throws {
+        let dir = try folderWithData()
+        try assertRefused(["train", "d.npz", "--embedding", "file:h.npy", "--reference", "d.npz", "-o", "w.npy"], in: dir,
+                          fragment: "Error: --reference d.npz is a data set, not a solution from `ntpsep solve`; pass the SOL.npz of `ntpsep solve d.npz --embedding file:h.npy -o SOL.npz`")
+    }
 }

@@ -70,6 +70,11 @@ func loadReference(path: String, data: DataSet, features: ContextFeatures, dataP
     do {
         members = try NPZArchive.read(path: path)
     } catch { throw UserError("--reference \(path): \(error)") }
+    // A data set's format version is not a solution's: said so before the version check (QA round 9:
+    // "solution format version 2 is newer than this ntpsep reads").
+    if members["W_star"] == nil, members["format"] != nil, members["shape"] != nil {
+        throw UserError("--reference \(path) is a data set, not a solution from `ntpsep solve`; pass the SOL.npz of `ntpsep solve \(dataPath) --embedding \(embedding) -o SOL.npz`")
+    }
     do {
         try FormatVersion.check(npz: members, newest: SolutionFile.formatVersion, kind: "solution", path: path)
     } catch { throw UserError("--reference \(path): \(error)") }
