@@ -100,8 +100,9 @@ func removeTree(_ path: String) {
 }
 
 /// The process-wide signal handling that keeps catchable signals from leaving temporaries behind
-/// (SIGINT, SIGTERM, SIGHUP: registered temporaries are deleted, then the signal ends the process
-/// as it would have), and the deferred Ctrl-C of long runs that checkpoint.
+/// (SIGINT, SIGTERM, SIGHUP, and the crash signals SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV:
+/// registered temporaries are deleted, then the signal ends the process as it would have), and the
+/// deferred Ctrl-C of long runs that checkpoint.
 public enum SignalCleanup {
     /// Installs the handler (idempotent; every atomic write calls it).
     public static func install() { ntp_cleanup_install() }

@@ -47,7 +47,10 @@ public struct PaperReproduction {
     /// draw is separable (exact LP) and compatible; toy.svg.
     private func runToy(_ folder: OutputFolder, _ lines: inout [String]) throws -> ReproductionSummary.Toy {
         let v = 5, m = 3, d = 2
-        for s in toySeed..<(toySeed &+ 1000) {
+        // Offsets, not toySeed..<toySeed + 1000: near 2^64 that range overflowed and trapped (QA round 9).
+        // The seeds tried wrap past 2^64 − 1 to 0, as the embedding seed s + 1 does.
+        for offset in UInt64(0)..<1000 {
+            let s = toySeed &+ offset
             let data = try SyntheticData.generate(SyntheticSpec(contexts: m, vocabulary: v, support: .fixed(3), seed: s))
             let features = SyntheticData.gaussianEmbeddings(dimension: d, contexts: m, scale: 1, seed: s &+ 1)
             let subspace = try DataSubspace(data: data, features: features)
@@ -70,7 +73,7 @@ public struct PaperReproduction {
                                            h: (0..<m).map { j in [h[j * d], h[j * d + 1]] },
                                            supports: (0..<m).map { j in (data.rowOffsets[j]..<data.rowOffsets[j + 1]).map { Int(data.columns[$0]) } })
         }
-        throw UserError("no separable and compatible 2-D toy draw among seeds \(toySeed)..<\(toySeed &+ 1000)")
+        throw UserError("no separable and compatible 2-D toy draw among the 1000 seeds from --toy-seed \(toySeed) (\(toySeed) … \(toySeed &+ 999), wrapping past 2^64 − 1 to 0); try another --toy-seed")
     }
 
     /// (b) m = 50, V = 10, k_j = 6, d = 60, n = 5000: GD, NGD and Adam from W = 0; CSV logs,
