@@ -61,6 +61,14 @@ final class ReproduceCLITests: XCTestCase {
         let toy = try XCTUnwrap(summary["toy"] as? [String: Any])
         XCTAssertEqual(toy["seed"] as? Int, 39)
         XCTAssertEqual((toy["W_mm"] as? [[Double]])?.count, 5)
+        // H is d × m as in every other file (QA round 9: it was m × d, the transpose of synth's H.npy).
+        let toyH = dir.appendingPathComponent("Htoy.npy").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "3", "--vocab", "5", "--support", "3", "--seed", "39", "--dim", "2",
+                                   "--embeddings-out", toyH, "-o", dir.appendingPathComponent("toy.npz").path, "-q"]).status, 0)
+        let synthH = try Python.run("import json, numpy; print(json.dumps(numpy.load('\(toyH)').tolist()))")
+        let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(synthH.utf8)) as? [[Double]])
+        XCTAssertEqual(expected.count, 2)
+        XCTAssertEqual(toy["H"] as? [[Double]], expected)
         let paper = try XCTUnwrap(summary["paper_m50"] as? [String: Any])
         XCTAssertEqual(paper["entropy"] as! Double, 1.428760, accuracy: 5e-7)
         let runs = try XCTUnwrap(paper["runs"] as? [String: [String: Any]])

@@ -70,7 +70,7 @@ public struct PaperReproduction {
             lines.append("wrote      \(path("toy.svg"))")
             return ReproductionSummary.Toy(seed: s, entropy: entropy, normWMM: mm.normSquared.squareRoot(), normWStar: norm(star.weights),
                                            wMM: (0..<v).map { z in [mm.weights[z * d], mm.weights[z * d + 1]] },
-                                           h: (0..<m).map { j in [h[j * d], h[j * d + 1]] },
+                                           h: (0..<d).map { i in (0..<m).map { j in h[j * d + i] } },
                                            supports: (0..<m).map { j in (data.rowOffsets[j]..<data.rowOffsets[j + 1]).map { Int(data.columns[$0]) } })
         }
         throw UserError("no separable and compatible 2-D toy draw among the 1000 seeds from --toy-seed \(toySeed) (\(toySeed) … \(toySeed &+ 999), wrapping past 2^64 − 1 to 0); try another --toy-seed")

@@ -13,7 +13,8 @@ public struct ReproductionSummary: Codable, Sendable {
         var entropy: Double
         var normWMM: Double
         var normWStar: Double
-        /// Rows of W^mm, columns of H, and each context's support.
+        /// W^mm (V × d, a row per token), H (d × m as everywhere, column j = h̄_j; QA round 9: it was
+        /// m × d) and each context's support.
         var wMM: [[Double]]
         var h: [[Double]]
         var supports: [[Int]]

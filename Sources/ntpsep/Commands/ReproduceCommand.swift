@@ -12,9 +12,10 @@ struct Reproduce: ParsableCommand {
         (b) m = 50, V = 10, k_j = 6, d = 60, n = 5000 samples, N(0, 1) embeddings: GD (η = 0.5), \
         normalized GD (η = 0.01) and Adam (η = 0.01, β = 0.9, 0.99) from W = 0 for --steps \
         updates; paper-m50-{gd,ngd,adam}.csv logs, paper-m50.svg (the four panels overlaid) and \
-        summary.json (final CE − 𝓗, ‖P_𝓕(W) − W*‖, cos(W, W^mm), cos(W − W*, W^mm) per \
-        optimizer). The data are `ntpsep synth`'s for the same seeds (printed), also written as \
-        paper-m50.npz and paper-m50-H.npy. Outputs depend only on the options.
+        summary.json (the toy's W^mm (V × d), H (d × m) and supports; final CE − 𝓗, \
+        ‖P_𝓕(W) − W*‖, cos(W, W^mm), cos(W − W*, W^mm) per optimizer). The data are \
+        `ntpsep synth`'s for the same seeds (printed), also written as paper-m50.npz and \
+        paper-m50-H.npy. Outputs depend only on the options.
         """)
 
     @OptionGroup var output: OutputOption<ReproductionFolder>
