@@ -81,6 +81,11 @@ final class ReproduceCLITests: XCTestCase {
                                    "--seed", "0", "--dim", "60", "--embeddings-out", h, "-o", synth, "--quiet"]).status, 0)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: synth)), try Data(contentsOf: URL(fileURLWithPath: out + "/paper-m50.npz")))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: h)), try Data(contentsOf: URL(fileURLWithPath: out + "/paper-m50-H.npy")))
+        // The supports are drawn with 6 tokens; the help says what 5,000 samples of seed 0 observe (QA round 9: it said k_j = 6).
+        let sizes = try Python.run("import numpy; p = numpy.load('\(synth)')['indptr']; d = numpy.diff(p); print(*(int((d == k).sum()) for k in (6, 5, 4)))")
+        XCTAssertEqual(sizes.trimmingCharacters(in: .whitespacesAndNewlines), "39 9 2")
+        let help = try ntpsep(["reproduce", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        XCTAssertTrue(help.contains("supports drawn with 6 tokens, n = 5000 samples (seed 0's data observe 6 tokens in 39 contexts, 5 in 9 and 4 in 2)"), help)
         // Deterministic: a second run writes the same summary.
         let again = dir.appendingPathComponent("again").path
         XCTAssertEqual(try ntpsep(["reproduce", "--out", again, "--steps", "100", "--log-every", "50"]).status, 0)

@@ -76,7 +76,8 @@ public struct PaperReproduction {
         throw UserError("no separable and compatible 2-D toy draw among the 1000 seeds from --toy-seed \(toySeed) (\(toySeed) … \(toySeed &+ 999), wrapping past 2^64 − 1 to 0); try another --toy-seed")
     }
 
-    /// (b) m = 50, V = 10, k_j = 6, d = 60, n = 5000: GD, NGD and Adam from W = 0; CSV logs,
+    /// (b) m = 50, V = 10, supports drawn with 6 tokens (the 5000 samples leave some contexts fewer),
+    /// d = 60, n = 5000: GD, NGD and Adam from W = 0; CSV logs,
     /// paper-m50.svg, the data (.npz) and H (.npy).
     private func runPaper(_ folder: OutputFolder, _ lines: inout [String]) throws -> ReproductionSummary.Paper {
         let n = 5000, d = 60

@@ -9,7 +9,8 @@ struct Reproduce: ParsableCommand {
         --toy-seed whose draw is NTP-separable (exact LP) and compatible (d < m, so not every draw is). \
         W^mm is solved and toy.svg shows its rows (word embeddings, scaled to the contexts' \
         length) as arrows and the context embeddings h̄_j as points.
-        (b) m = 50, V = 10, k_j = 6, d = 60, n = 5000 samples, N(0, 1) embeddings: GD (η = 0.5), \
+        (b) m = 50, V = 10, supports drawn with 6 tokens, n = 5000 samples (seed 0's data observe \
+        6 tokens in 39 contexts, 5 in 9 and 4 in 2), d = 60, N(0, 1) embeddings: GD (η = 0.5), \
         normalized GD (η = 0.01) and Adam (η = 0.01, β = 0.9, 0.99) from W = 0 for --steps \
         updates; paper-m50-{gd,ngd,adam}.csv logs, paper-m50.svg (the four panels overlaid) and \
         summary.json (the toy's W^mm (V × d), H (d × m) and supports; final CE − 𝓗, \
