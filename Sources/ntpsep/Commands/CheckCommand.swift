@@ -17,7 +17,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var input: DataSetInput
     @OptionGroup var embedding: EmbeddingOption
-    @OptionGroup var selection: ContextSelectionArguments
+    @OptionGroup var selection: ContextSelectionArguments<SubsampleSeed>
     @OptionGroup var budget: TimeBudget
     @OptionGroup var gap: GapStepsOption
     @OptionGroup var console: JSONOption<CheckOutcome>

@@ -21,7 +21,7 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var input: DataSetInput
     @OptionGroup var sweep: SweepArguments
-    @OptionGroup var selection: ContextSelectionArguments
+    @OptionGroup var selection: ContextSelectionArguments<TrialSeed>
     @OptionGroup var budget: TimeBudget
     @OptionGroup var console: JSONOption<SweepOutcome>
     @OptionGroup var quiet: QuietFlag

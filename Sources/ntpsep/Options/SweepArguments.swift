@@ -31,7 +31,7 @@ struct SweepArguments: ParsableArguments {
     }
 
     /// The library's options, with the context selection and time limit.
-    func options(selection: ContextSelectionArguments, timeLimit: Double) throws -> SweepOptions {
+    func options(selection: ContextSelectionArguments<TrialSeed>, timeLimit: Double) throws -> SweepOptions {
         if contexts != nil && selection.maxContexts != nil { throw UserError("give either --contexts LIST or --max-contexts N, not both") }
         let ms = try contexts.map(parseContextList) ?? [selection.maxContexts ?? 200]
         var options = SweepOptions(contextCounts: ms, trials: trials, seed: selection.seed)
@@ -39,6 +39,7 @@ struct SweepArguments: ParsableArguments {
         options.minContextCount = selection.minContextCount
         options.embedding = embedding
         options.nulls = try parseNullList(null)
+        try checkSeedRange(selection.seed, nulls: !options.nulls.isEmpty)
         if let d = maxDim { options.maxDimension = d }
         options.trialsAtOnce = trialsAtOnce
         options.separability.timeLimit = timeLimit
@@ -46,11 +47,25 @@ struct SweepArguments: ParsableArguments {
     }
 
     /// Every option as given, for the JSON's `options`.
-    func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments) -> [String: String] {
+    func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments<TrialSeed>) -> [String: String] {
         ["data": data, "embedding": embedding.rawValue, "contexts": options.contextCounts.map(String.init).joined(separator: ","),
          "trials": "\(trials)", "trials_at_once": "\(trialsAtOnce)", "null": null, "max_dim": maxDim.map(String.init) ?? "",
          "time_limit": "\(options.separability.timeLimit)", "seed": "\(selection.seed)",
          "min_context_count": "\(selection.minContextCount)", "context_choice": options.contextChoice.rawValue]
+    }
+}
+
+extension SweepArguments {
+    /// Refuses a --seed whose trial seeds (SEED + t, and SEED + 1,000,003 + t for null supports)
+    /// pass 2^64 − 1: they wrapped, and trial 1 of --seed 18446744073709551615 reported
+    /// embedding_seed 0 (QA round 9).
+    func checkSeedRange(_ seed: UInt64, nulls: Bool) throws {
+        let span = UInt64(trials - 1) + (nulls ? 1_000_003 : 0)
+        let largest = UInt64.max - span
+        guard seed <= largest else {
+            let what = nulls ? "SEED + 1,000,003 + \(trials - 1) (the last trial's null supports)" : "SEED + \(trials - 1) (the last trial's embedding)"
+            throw UserError("--seed \(seed) is too large for --trials \(trials): \(what) would pass 2^64 − 1; give --seed at most \(largest)")
+        }
     }
 }
 
