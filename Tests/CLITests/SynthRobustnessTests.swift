@@ -32,4 +32,21 @@ final class SynthRobustnessTests: XCTestCase {
     func testSignalsLeaveNoTemporaryFiles() throws {
         try assertSignalsLeaveNothing(in: temporaryDirectory(), args + ["-o", "d.npz"])
     }
+
+    /// The overviews of `help synth`, `solve`, `analyze` and `check` broke lines mid-sentence (QA
+    /// round 9): their discussions had hard line ends that ArgumentParser keeps after its own wrapping
+    /// (a line holds at most 79 columns). Now a line ends early only at the end of a paragraph: the
+    /// next line's first word would not have fitted on it.
+    func testHelpOverviewsBreakOnlyWhereTheWidthDoes() throws {
+        for command in ["synth", "solve", "analyze", "check"] {
+            let help = try ntpsep(["help", command])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            let overview = help.stdout.components(separatedBy: "\nUSAGE:")[0].components(separatedBy: "\n")
+            XCTAssertGreaterThan(overview.count, 4, command)
+            for (line, next) in zip(overview, overview.dropFirst()) where !line.isEmpty && !next.isEmpty {
+                let word = next.split(separator: " ").first.map(String.init) ?? ""
+                XCTAssertGreaterThanOrEqual(line.count + 1 + word.count, 80, "\(command): '\(line)' / '\(next)'")
+            }
+        }
+    }
 }

@@ -5,10 +5,10 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "From corpus to answer: statistics, both conditions for several embeddings, training curves, a dimension sweep, and an HTML report.",
         discussion: """
-        With no INPUT, reads the default corpus (corpora/data/kjv.txt; fetch it with corpora/fetch.sh default).
-        The whole corpus is counted for the statistics; the conditions are checked on the most frequent
-        contexts over the most frequent tokens (others become <unk>), where exact LP decisions are possible.
-        Writes DIR/analysis.json, DIR/report.html (self-contained), DIR/data.npz, the training and sweep
+        With no INPUT, reads the default corpus (corpora/data/kjv.txt; fetch it with corpora/fetch.sh default). \
+        The whole corpus is counted for the statistics; the conditions are checked on the most frequent \
+        contexts over the most frequent tokens (others become <unk>), where exact LP decisions are possible. \
+        Writes DIR/analysis.json, DIR/report.html (self-contained), DIR/data.npz, the training and sweep \
         figures (SVG) and their CSV logs.
         """)
 

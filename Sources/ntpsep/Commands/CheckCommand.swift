@@ -5,13 +5,14 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide NTP-separability (with a verified certificate) and report compatibility and the entropy gap.",
         discussion: """
-        separable is decided to a relative tolerance τ = 1e-9 by the first route that applies (theory.md §7):
-        closed forms, forced ties, the null-space LP or its cutting planes, Wolfe's minimum-norm point on
-        the projected constraint vectors, and the exact LP (GLPK) as the fallback. Every verdict is
-        re-verified from the data: a W ⊥ 𝓕 with all margins positive, or Farkas multipliers (α, β) whose
-        relative residual is at round-off (ρ₀ = 1e-12). A bracket on the max normalized margin γ* below 10τ,
-        or a Farkas pair that verifies to τ but not to ρ₀ (contexts about that close with different
+        separable is decided to a relative tolerance τ = 1e-9 by the first route that applies (theory.md §7): \
+        closed forms, forced ties, the null-space LP or its cutting planes, Wolfe's minimum-norm point on \
+        the projected constraint vectors, and the exact LP (GLPK) as the fallback. Every verdict is \
+        re-verified from the data: a W ⊥ 𝓕 with all margins positive, or Farkas multipliers (α, β) whose \
+        relative residual is at round-off (ρ₀ = 1e-12). A bracket on the max normalized margin γ* below 10τ, \
+        or a Farkas pair that verifies to τ but not to ρ₀ (contexts about that close with different \
         supports), is reported as "at the threshold".
+
         --certificate writes the certificate as .npz; scripts/verify_certificate.py re-checks it with numpy.
         """)
 

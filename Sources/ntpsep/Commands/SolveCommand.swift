@@ -5,16 +5,17 @@ struct Solve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute the two limits of gradient descent: W* (finite part) and W^mm (NTP-SVM direction).",
         discussion: """
-        Writes OUT.npz with W_star and W_mm (V × d float64), H (d × m; omitted when d·m > 5e7),
-        logits_mm (V × m = W_mm H), residual (‖P_U(W* H) − c‖/‖c‖), compatible (residual ≤ 1e-8),
-        status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖),
-        norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]),
-        gamma_min_norm_point (γ* = ‖x*‖ from Wolfe's method, NaN past its size limit), gamma_inf (γ*_∞,
-        the entrywise max-norm max margin, by an LP; NaN when not separable, undecided or V·d > 300,000),
-        gamma_inf_status (why: separable, not-separable, "undecided: time limit …" when
-        --linf-time-limit aborted the LP, too-large), W_inf (V × d, its minimiser with margins ≥ 1;
-        zeros when gamma_inf is NaN; not unique), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖,
-        ‖P_F(W*) − W*‖/‖W*‖]) and options (JSON: every option and seed). No timings are stored (they
+        Writes OUT.npz with W_star and W_mm (V × d float64), H (d × m; omitted when d·m > 5e7), \
+        logits_mm (V × m = W_mm H), residual (‖P_U(W* H) − c‖/‖c‖), compatible (residual ≤ 1e-8), \
+        status ('separable', 'not-separable', 'undecided'), separable (1/0), margin (1/‖W_mm‖), \
+        norm_mm (‖W_mm‖), margin_upper_bound (certified), kkt ([tie, margin, complementarity, gap]), \
+        gamma_min_norm_point (γ* = ‖x*‖ from Wolfe's method, NaN past its size limit), gamma_inf (γ*_∞, \
+        the entrywise max-norm max margin, by an LP; NaN when not separable, undecided or V·d > 300,000), \
+        gamma_inf_status (why: separable, not-separable, "undecided: time limit …" when \
+        --linf-time-limit aborted the LP, too-large), W_inf (V × d, its minimiser with margins ≥ 1; \
+        zeros when gamma_inf is NaN; not unique), projection_checks ([‖P_F(W_mm)‖/‖W_mm‖, \
+        ‖P_F(W*) − W*‖/‖W*‖]), data_fingerprint (a 64-bit hash of the data, which train --reference \
+        compares with its DATA) and options (JSON: every option and seed). No timings are stored (they \
         are printed), so the same inputs and options give the same bytes.
         """)
 

@@ -6,10 +6,10 @@ struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Synthetic NTP data as in the paper's App. A, optionally with Gaussian context embeddings.",
         discussion: """
-        Each context j gets a support of k_j random tokens and probabilities Dirichlet(α) (or
-        uniform draws normalised). With --samples n, n pairs are drawn (context uniform, then the
-        next token) and the counts are the observed frequencies (contexts never drawn are dropped);
-        without it the counts are the exact probabilities. --embeddings-out writes H (d × m float64,
+        Each context j gets a support of k_j random tokens and probabilities Dirichlet(α) (or \
+        uniform draws normalised). With --samples n, n pairs are drawn (context uniform, then the \
+        next token) and the counts are the observed frequencies (contexts never drawn are dropped); \
+        without it the counts are the exact probabilities. --embeddings-out writes H (d × m float64, \
         i.i.d. N(0, scale²), for --embedding file:H.npy). Seeds are recorded in the data set's options.
         """)
 
