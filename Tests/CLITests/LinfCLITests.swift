@@ -173,4 +173,32 @@ final class LinfCLITests: XCTestCase {
         let second = try solve(["--non-separable-margin", "1e-9"])
         XCTAssertEqual(second.status, "separable", second.text)
     }
+
+    /// One context's h × 1e6 in synth's m = 30, d = 40 setting: GLPK's optimum s* = 6.0329 comes with a
+    /// W whose min margin is 0.979, so that W proves less than s*. The line says what it proves, and
+    /// numpy's min margin / max |W_inf| of the written W gives the same number (QA round 8).
+    func testAnLPWThatMissesItsRowsSaysWhatItProves() throws {
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("d.npz").path, h = dir.appendingPathComponent("H.npy").path
+        let scaled = dir.appendingPathComponent("Hx.npy").path, out = dir.appendingPathComponent("s.npz").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "--samples", "3000",
+                                   "--dim", "40", "--embeddings-out", h, "-o", data, "-q"]).status, 0)
+        try Python.run("import numpy as np; H = np.load('\(h)'); H[:, 0] *= 1e6; np.save('\(scaled)', H)")
+        let r = try ntpsep(["solve", data, "--embedding", "file:\(scaled)", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        guard let line = r.stdout.split(separator: "\n").first(where: { $0.hasPrefix("γ*_∞ = ") }),
+              let range = line.range(of: "this W proves only γ*_∞ ≥ ") else { return XCTFail(r.stdout) }
+        let proven = Double(line[range.upperBound...].dropLast())!
+        let numpy = try Python.run("""
+            import numpy as np
+            z = np.load('\(data)'); s = np.load('\(out)'); H = np.load('\(scaled)'); W = s['W_inf']
+            offs, cols = z['indptr'], z['indices']; V = W.shape[0]
+            worst = min(min((W @ H[:, j])[c] for c in cols[offs[j]:offs[j+1]]) - max((W @ H[:, j])[v] for v in range(V) if v not in cols[offs[j]:offs[j+1]])
+                        for j in range(H.shape[1]))
+            print(float(worst / np.abs(W).max()), float(s['gamma_inf']))
+            """).split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
+        XCTAssertEqual(proven, numpy[0], accuracy: 1e-5 * numpy[0])
+        XCTAssertLessThan(proven, 0.99 * numpy[1], "the LP's s* claims more than its W proves")
+        XCTAssertTrue(line.contains("min margin 0.979"), String(line))
+    }
 }

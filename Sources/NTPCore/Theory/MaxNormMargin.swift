@@ -156,12 +156,22 @@ public struct MaxNormMarginSolution: Sendable {
     /// min margin of `weights` over all margin rows (1 up to round-off).
     public var minMargin = Double.nan
 
+    /// What `weights` itself proves: γ*_∞ ≥ min margin / ‖W‖_max (NaN unless `.separable`). Equal to
+    /// `gamma` up to round-off; below it when GLPK's tolerances, relative to a badly scaled H, let
+    /// its W miss rows (QA round 8: min margin 0.979 with one context's h × 1e6).
+    public var certifiedLowerBound: Double {
+        guard status == .separable, let largest = weights.lazy.map(abs).max(), largest > 0 else { return .nan }
+        return minMargin / largest
+    }
+
     /// One line for reports: "γ*_∞ = … (ℓ∞ max margin, LP …)" or the reason there is none.
     public var summary: String {
         let stats = "\(counted(rounds, "round")), \(marginRows) margin + \(counted(tieRows, "tie row")), \(counted(variables, "column")), \(String(format: "%.2f", seconds)) s"
         switch status {
         case .separable:
-            return "γ*_∞ = \(String(format: "%.10g", gamma)) (ℓ∞ max margin, LP \(stats); min margin \(String(format: "%.3g", minMargin)) at ‖W‖_max = \(String(format: "%.6g", 1 / gamma)), ties \(String(format: "%.2g", tieResidual)))"
+            // Where W misses its rows beyond round-off, say what it does prove.
+            let proven = minMargin < 1 - 1e-6 ? "; this W proves only γ*_∞ ≥ \(String(format: "%.6g", certifiedLowerBound))" : ""
+            return "γ*_∞ = \(String(format: "%.10g", gamma)) (ℓ∞ max margin, LP \(stats); min margin \(String(format: "%.3g", minMargin)) at ‖W‖_max = \(String(format: "%.6g", 1 / gamma)), ties \(String(format: "%.2g", tieResidual))\(proven))"
         case .notSeparable:
             return "γ*_∞ not defined: not separable (ℓ∞ max margin, LP \(stats): \(message))"
         case .undecided:
