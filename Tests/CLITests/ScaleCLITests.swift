@@ -116,6 +116,7 @@ final class ScaleCLITests: XCTestCase {
     /// with exit 0 and 21 crashed the merge). Every flipped bit here, in the header, the vocabulary,
     /// the pairs or the trailer, and a truncation, is one line naming the part, and no output.
     func testMergeRefusesADamagedOrTruncatedPart() throws {
+        func pairCount(_ part: Data) -> Int { part.suffix(16).prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) } }
         let dir = temporaryDirectory()
         let source = dir.appendingPathComponent("k.txt")
         try Data(try Data(contentsOf: URL(fileURLWithPath: Self.kjv)).prefix(100_000)).write(to: source)
@@ -127,11 +128,14 @@ final class ScaleCLITests: XCTestCase {
         let good = try bytes(parts[1]), out = dir.appendingPathComponent("m.npz")
         XCTAssertEqual(Array(good.suffix(4)), Array("NTPE".utf8))
         let bad = dir.appendingPathComponent("bad.part")
-        for position in [40, 300, good.count / 2, good.count - 20, good.count - 7, good.count - 1] {
+        for position in [40, 300, good.count / 2, good.count - 20, good.count - 16, good.count - 12, good.count - 7, good.count - 1] {
             var damaged = good
             damaged[position] ^= 0x10
             try damaged.write(to: bad)
+            // The pair count (trailer bytes 0–7) is outside the CRC: it is checked against the pairs read.
             let expected = position >= good.count - 4 ? "bad.part: not a complete part file (no NTPE trailer"
+                : position == good.count - 16 ? "bad.part: damaged part file (\(pairCount(good)) pairs read, its trailer says \(pairCount(good) ^ 0x10))"
+                : position == good.count - 12 ? "bad.part: damaged part file (its trailer counts \(pairCount(good) ^ (0x10 << 32)) pairs in"
                 : "bad.part: damaged part file (CRC-32 mismatch: the bytes before its trailer changed since it was written); make it again"
             assertFails(try ntpsep(["merge", parts[0].path, bad.path, "-o", out.path]), with: expected, noFileAt: out)
         }

@@ -15,12 +15,15 @@ final class BufferedFile {
     let buffer: UnsafeMutablePointer<UInt8>
     private let capacity: Int
     var used = 0
-    /// The CRC-32 of every byte flushed so far (see `flushAndChecksum`).
+    /// The CRC-32 of every byte flushed so far (see `flushAndChecksum`); kept only when asked for,
+    /// since spilled runs are read back by this process and need none.
     private(set) var checksum: UInt32 = 0
+    private let checksummed: Bool
 
-    init(path: String, header: [UInt8] = [], capacity: Int, failure: @escaping (Int32) -> Error) throws {
+    init(path: String, header: [UInt8] = [], capacity: Int, checksummed: Bool = false, failure: @escaping (Int32) -> Error) throws {
         self.path = path
         self.failure = failure
+        self.checksummed = checksummed
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(errno) }
         self.capacity = max(capacity, header.count + 64)
@@ -36,10 +39,13 @@ final class BufferedFile {
     func reserve(_ bytes: Int) throws { if used + bytes > capacity { try flush() } }
 
     /// Writes out the buffer; `checksum` then covers every byte of the file so far.
-    func flushAndChecksum() throws { try flush() }
+    func flushAndChecksum() throws {
+        precondition(checksummed, "flushAndChecksum on a file made without checksummed: true")
+        try flush()
+    }
 
     private func flush() throws {
-        checksum = crc32(UnsafeRawBufferPointer(start: buffer, count: used), continuing: checksum)
+        if checksummed { checksum = crc32(UnsafeRawBufferPointer(start: buffer, count: used), continuing: checksum) }
         var offset = 0
         while offset < used {
             let n = write(fd, buffer + offset, used - offset)

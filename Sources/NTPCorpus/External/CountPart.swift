@@ -67,7 +67,7 @@ final class CountPartWriter {
             appendVarint(&bytes, UInt64(token.count)); bytes += token; appendVarint(&bytes, UInt64(count))
         }
         let target = path
-        writer = try RunWriter(path: temporary.path, header: bytes, failure: { CorpusError.input(target, "cannot write: \(String(cString: strerror($0)))") })
+        writer = try RunWriter(path: temporary.path, header: bytes, checksummed: true, failure: { CorpusError.input(target, "cannot write: \(String(cString: strerror($0)))") })
     }
 
 
@@ -95,8 +95,8 @@ public struct CountPart {
     /// Token bytes in ascending byte order (the part's ids are ranks in this list).
     public let vocabulary: [[UInt8]]
     public let occurrences: [Int64]
-    /// Where the pairs start, and where they end (the trailer's offset).
-    let pairsOffset: Int64, pairsEnd: Int64
+    /// Where the pairs start, where they end (the trailer's offset), and how many there are.
+    let pairsOffset: Int64, pairsEnd: Int64, pairCount: Int
 
     public init(path: String) throws {
         self.path = path
@@ -104,11 +104,10 @@ public struct CountPart {
             throw CorpusError.input(path, "\(String(cString: strerror(errno))) (check the path)")
         }
         defer { try? handle.close() }
-        let notAPart = CorpusError.input(path, "not a part file (no NTPSEP-PART line); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART")
         guard [UInt8](try handle.read(upToCount: CountPartHeader.magic.utf8.count + 1) ?? Data()) == Array((CountPartHeader.magic + "\n").utf8) else {
-            throw notAPart
+            throw CorpusError.input(path, "not a part file (no NTPSEP-PART line); parts are written by ntpsep ingest --shard I/N or ntpsep merge -o PART")
         }
-        pairsEnd = try CountPartTrailer.verify(handle, path: path)
+        (pairsEnd, pairCount) = try CountPartTrailer.verify(handle, path: path)
         var data = [UInt8](try handle.read(upToCount: 1 << 20) ?? Data())
         var position = 0, pairsBase = 0
         func line() throws -> [UInt8] {
@@ -123,7 +122,7 @@ public struct CountPart {
                 data += more
             }
         }
-        guard try line() == Array(CountPartHeader.magic.utf8) else { throw notAPart }
+        _ = try line()   // the NTPSEP-PART line, checked above
         header = try CountPartHeader.decode(try line(), path: path)
         func ensure(_ bytes: Int) throws {
             while data.count - position < bytes {
@@ -160,7 +159,9 @@ public struct CountPart {
     }
 
     /// A reader of the part's pairs.
-    func pairs() throws -> RunReader { try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd) }
+    func pairs() throws -> RunReader {
+        try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd, expectedPairs: pairCount)
+    }
 }
 
 /// The last 16 bytes of a part: its pair count, the CRC-32 of all bytes before them, `NTPE`.
@@ -175,8 +176,8 @@ struct CountPartTrailer {
     }
 
     /// Checks the trailer and the CRC-32 of the part read through `handle`; returns the trailer's
-    /// offset (where the pairs end).
-    static func verify(_ handle: FileHandle, path: String) throws -> Int64 {
+    /// offset (where the pairs end) and its pair count.
+    static func verify(_ handle: FileHandle, path: String) throws -> (end: Int64, pairs: Int) {
         let remake = "make it again with ntpsep ingest --shard I/N (or merge -o PART) and copy it again"
         let fileSize = Int64(try handle.seekToEnd())
         guard fileSize >= Int64(size) else { throw CorpusError.input(path, "not a complete part file (\(fileSize) bytes, no trailer); \(remake)") }
@@ -186,6 +187,7 @@ struct CountPartTrailer {
             throw CorpusError.input(path, "not a complete part file (no NTPE trailer at byte \(fileSize - Int64(size))): truncated, damaged, or written by an older ntpsep; \(remake)")
         }
         let stored = tail[8..<12].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let pairs = tail[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         try handle.seek(toOffset: 0)
         var crc: UInt32 = 0, left = fileSize - Int64(size)
         while left > 0 {
@@ -196,7 +198,10 @@ struct CountPartTrailer {
         guard left == 0, crc == stored else {
             throw CorpusError.input(path, "damaged part file (CRC-32 mismatch: the bytes before its trailer changed since it was written); \(remake)")
         }
+        guard pairs <= UInt64(fileSize) else {
+            throw CorpusError.input(path, "damaged part file (its trailer counts \(pairs) pairs in \(fileSize) bytes); \(remake)")
+        }
         try handle.seek(toOffset: 0)
-        return fileSize - Int64(size)
+        return (fileSize - Int64(size), Int(pairs))
     }
 }

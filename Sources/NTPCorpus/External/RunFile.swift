@@ -21,8 +21,9 @@ final class RunWriter {
     }
 
     /// A new file at `path` that starts with `header`; `failure` turns an errno into the error.
-    init(path: String, header: [UInt8], failure: @escaping (Int32) -> Error) throws {
-        file = try BufferedFile(path: path, header: header, capacity: 1 << 20, failure: failure)
+    /// `checksummed` keeps the CRC-32 that `close(withTrailer:)` needs.
+    init(path: String, header: [UInt8], checksummed: Bool = false, failure: @escaping (Int32) -> Error) throws {
+        file = try BufferedFile(path: path, header: header, capacity: 1 << 20, checksummed: checksummed, failure: failure)
     }
 
     /// Appends a pair; keys must not decrease.
@@ -71,16 +72,22 @@ final class RunReader {
     private var atEnd = false
     /// Bytes of the run not yet read from the file.
     private var unread: Int64
+    /// Pairs read so far, and how many the run must hold when that is known (a part's trailer).
+    private var pairsRead = 0
+    private let expectedPairs: Int?
     private var previous: UInt64 = 0
     /// The current pair (valid after `advance()` returned true).
     private(set) var key: UInt64 = 0
     private(set) var count: Int64 = 0
 
     /// Reads the pairs of `path` from byte `offset` on (a part's pairs follow its header), up to
-    /// byte `end` when given (a part's trailer follows its pairs).
-    init(path: String, folder: SpillFolder?, offset: Int64 = 0, end: Int64? = nil, bufferSize: Int = 1 << 18) throws {
+    /// byte `end` when given (a part's trailer follows its pairs); with `expectedPairs`, a run that
+    /// ends with another number of pairs is an error.
+    init(path: String, folder: SpillFolder?, offset: Int64 = 0, end: Int64? = nil, expectedPairs: Int? = nil,
+         bufferSize: Int = 1 << 18) throws {
         self.path = path
         self.folder = folder
+        self.expectedPairs = expectedPairs
         unread = end.map { $0 - offset } ?? .max
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
@@ -97,7 +104,13 @@ final class RunReader {
     @inline(__always)
     func advance() throws -> Bool {
         if end - start < 20 && !atEnd { try refill() }
-        if start == end { return false }
+        if start == end {
+            if let expected = expectedPairs, pairsRead != expected {
+                throw CorpusError.input(path, "damaged part file (\(pairsRead) pairs read, its trailer says \(expected)); make it again with ntpsep ingest --shard I/N (or merge -o PART)")
+            }
+            return false
+        }
+        pairsRead += 1
         key = previous &+ (try take())
         count = Int64(bitPattern: try take())
         previous = key

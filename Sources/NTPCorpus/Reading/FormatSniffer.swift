@@ -7,12 +7,10 @@ enum FormatSniffer {
         for ext in [".gz", ".bz2"] where name.hasSuffix(ext) { name.removeLast(ext.count) }
         if name.hasSuffix(".bin") { return .u16 }
         if b.starts(with: [0xFF, 0xFE, 0x3C, 0x00]) || b.starts(with: [0xFE, 0xFF, 0x00, 0x3C]) { return .xml }
-        var i = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        while i < b.count, isASCIIWhitespace(b[i]) { i += 1 }
         if [".xml", ".tei", ".osis", ".docbook", ".page"].contains(where: name.hasSuffix) { return .xml }
         // Only markup that text never starts with: pre-tokenized text may start with `<s>` or `<unk>`
         // (QA round 9: `<s> hello world </s>` in a .txt was refused as XML with root <s>).
-        guard i < b.count, b[i] == UInt8(ascii: "<") else { return .text }
+        guard let i = markupStart(b) else { return .text }
         if b[i...].starts(with: Array("<?".utf8)) || b[i...].starts(with: Array("<!DOCTYPE".utf8))
             || rootElement(b).flatMap(preset(forRoot:)) != nil {
             return .xml
@@ -24,12 +22,19 @@ enum FormatSniffer {
     /// (an unknown root such as WikiExtractor's `<doc>`), for a note; nil for the special tokens
     /// `<s>`, `</s>`, `<unk>` and for text that starts otherwise.
     static func tagStartingText(_ head: UnsafeBufferPointer<UInt8>) -> String? {
-        var b = Array(head.prefix(512))
-        if b.starts(with: [0xEF, 0xBB, 0xBF]) { b.removeFirst(3) }
-        guard let first = b.firstIndex(where: { !isASCIIWhitespace($0) }), b[first] == UInt8(ascii: "<"), first + 1 < b.count,
+        let b = Array(head.prefix(512))
+        guard let first = markupStart(b), first + 1 < b.count,
               (0x41...0x5A).contains(b[first + 1] & 0xDF), let root = rootElement(Array(b[first...])),
               !["s", "unk"].contains(root) else { return nil }
         return root
+    }
+
+    /// Where the first '<' is when the bytes start with one after a UTF-8 byte order mark and white
+    /// space; nil when they start otherwise.
+    private static func markupStart(_ b: [UInt8]) -> Int? {
+        var i = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while i < b.count, isASCIIWhitespace(b[i]) { i += 1 }
+        return i < b.count && b[i] == UInt8(ascii: "<") ? i : nil
     }
 
     /// What an input is when its first bytes show a file that is no corpus text or token stream

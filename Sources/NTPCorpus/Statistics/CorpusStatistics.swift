@@ -57,6 +57,9 @@ public struct CorpusStatistics: Codable, Equatable {
         case largestSupports = "largest_supports", orders, ordersExact = "orders_exact"
     }
 
+    /// Why `--orders` cannot derive shorter contexts from a file without them.
+    public static let noContextsForOrders = "--orders needs token contexts, and this data set has none (a plain scipy.sparse matrix: rows, not contexts); ingest the corpus with ntpsep"
+
     /// "order 3", or "order unknown" for a file without contexts.
     public var orderText: String { order.map { "order \($0)" } ?? "order unknown: no contexts in the file" }
 
@@ -119,9 +122,7 @@ public struct CorpusStatistics: Codable, Equatable {
         }
         largestSupports = top.map { Support(context: d.contextText($0), support: k[$0], count: totals[$0]) }
         if !requested.isEmpty {
-            guard d.contexts != nil else {
-                throw CorpusError.option("--orders needs token contexts, and this data set has none (a plain scipy.sparse matrix: rows, not contexts); ingest the corpus with ntpsep")
-            }
+            guard d.contexts != nil else { throw CorpusError.option(Self.noContextsForOrders) }
             orders = try requested.map { o in
                 guard o >= 1, o <= d.contextLength + 1 else {
                     throw CorpusError.option("order \(o) is not available: the data set has order \(d.contextLength + 1) (ingest at a higher --order, or run stats on the corpus files)")

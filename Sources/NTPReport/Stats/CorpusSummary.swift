@@ -23,7 +23,7 @@ public struct CorpusSummary {
     public func run() throws -> StatisticsOutcome {
         let data = try loadDataSet(inputs, options: options, progress: progress, minimumOrder: orders.max())
         if !orders.isEmpty, data.contexts == nil {
-            throw UserError("\(inputs[0]): --orders needs token contexts, and this data set has none (a plain scipy.sparse matrix: rows, not contexts); ingest the corpus with ntpsep")
+            throw UserError("\(inputs[0]): \(CorpusStatistics.noContextsForOrders)")
         }
         if let o = orders.max(), o > data.contextLength + 1 {
             throw UserError("--orders asks for order \(o) but \(inputs[0]) has order \(data.contextLength + 1)")
