@@ -238,6 +238,27 @@ final class TrainDivergenceTests: XCTestCase {
         }
     }
 
+    /// η = 1000 (CE 2.08 → 40.7, far under the divergence rule's 1000×) trained to the end with exit 0 and
+    /// no word; it still does (edge-of-stability runs are made on purpose), with one warning line even
+    /// under -q whose two CEs are the CSV log's first and last. The default step size gives none.
+    func testARunThatEndsAboveItsStartIsFlagged() throws {
+        let dir = try qaData()
+        let unstable = try watchedRun(["train", "s.npz", "--embedding", "gaussian:6:2", "--lr", "1000", "--steps", "50", "--log-every", "10",
+                                       "--reference", "none", "--log", "l.csv", "-o", "W.npy", "-q"], in: dir)
+        XCTAssertEqual(unstable.process.terminationStatus, 0, unstable.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("W.npy").path))
+        let rows = try String(contentsOf: dir.appendingPathComponent("l.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",").map(String.init) }
+        let first = try XCTUnwrap(Double(rows.first?[1] ?? "")), last = try XCTUnwrap(Double(rows.last?[1] ?? ""))
+        XCTAssertGreaterThan(last, 2 * first, "the case must climb well above its start")
+        let warning = unstable.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: CE ended above where it began") }
+        XCTAssertEqual(warning.count, 1, unstable.stderr)
+        XCTAssertTrue(warning[0].contains(String(format: "(%.6g nats at step 50 against %.6g at step 0)", last, first)), unstable.stderr)
+        let stable = try watchedRun(["train", "s.npz", "--embedding", "gaussian:6:2", "--steps", "50", "--reference", "none", "-o", "W.npy", "-q"], in: dir)
+        XCTAssertEqual(stable.process.terminationStatus, 0, stable.stderr)
+        XCTAssertFalse(stable.stderr.contains("warning"), stable.stderr)
+    }
+
     /// ‖W‖ of finite entries is finite in the log: ‖W‖² overflowed and the table said inf.
     func testNormsOfHugeWeightsAreFinite() throws {
         let dir = try qaData()

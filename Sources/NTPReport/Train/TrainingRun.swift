@@ -126,6 +126,7 @@ public struct TrainingRun {
                                   checkpointPath: checkpointPath, printer: printer)
         }
         try writeOutputs(rows, entropy: loss.entropy)
+        if let climb = LossClimb(rows: rows) { note(climb.warning) }
         return TrainingOutcome(entropy: loss.entropy, meta: meta(options, loss: loss), rows: rows)
     }
 }

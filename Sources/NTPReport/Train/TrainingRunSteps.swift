@@ -138,3 +138,23 @@ extension TrainingRun {
     /// A note on how the run goes (not on interruptions), unless quiet.
     func progress(_ s: String) { if !quiet { note(s) } }
 }
+
+/// A run whose last logged CE is above its first: the step size is past stability. Not an error:
+/// edge-of-stability runs oscillate on purpose, and the divergence rule (`DivergenceWatch`) stops
+/// only explosions; but a finished run that ends worse than it began is worth one line, even when quiet.
+struct LossClimb {
+    var first: LogRow
+    var last: LogRow
+
+    /// nil unless the last row's CE exceeds the first's beyond round-off.
+    init?(rows: [LogRow]) {
+        guard let first = rows.first, let last = rows.last, last.step > first.step,
+              last.ce > first.ce * (1 + 1e-9) else { return nil }
+        self.first = first; self.last = last
+    }
+
+    var warning: String {
+        "warning: CE ended above where it began (\(formatted("%.6g", last.ce)) nats at step \(last.step) against "
+            + "\(formatted("%.6g", first.ce)) at step \(first.step)): the step size is past stability for this data; try a smaller --lr"
+    }
+}
