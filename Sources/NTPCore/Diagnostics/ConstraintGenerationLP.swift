@@ -104,7 +104,7 @@ final class ConstraintGenerationLP {
         let first = initialRows()
         if let tooSlow = setUpOverrun(first, deadline: deadline) { return .failed(tooSlow) }
         addRows(first)
-        if options.scale { glp_scale_prob(lp, GLP_SF_AUTO) }
+        if options.scale { GLPKScaling.scaleAutomatically(lp) }
         glp_std_basis(lp)
 
         var parm = glp_smcp()

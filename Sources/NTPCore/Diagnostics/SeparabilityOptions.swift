@@ -14,7 +14,7 @@ public struct SeparabilityOptions: Sendable {
     public var aggregateMaxFeatureNonzeros = 8
     /// Full LPs with at most this many margin-block nonzeros get all margin rows at once (no rounds).
     public var fullLPNonzeros = 0
-    /// Let GLPK scale the LP (glp_scale_prob, automatic) before the first solve.
+    /// Scale the LP with GLPK's automatic factors (`GLPKScaling`) before the first solve.
     public var scale = false
     /// Use the closed-form certificate for one-hot contexts (H = I): W column j = indicator of S_j.
     public var useClosedForms = true

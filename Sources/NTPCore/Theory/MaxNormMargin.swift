@@ -306,7 +306,7 @@ private final class MaxNormLP {
             for e in range { inSupport[Int(data.columns[e])] = false }
         }
         addRows(initial)
-        glp_scale_prob(lp, GLP_SF_AUTO)
+        GLPKScaling.scaleAutomatically(lp)
         glp_std_basis(lp)
         glp_set_col_stat(lp, sColumn, GLP_NU)
 
