@@ -23,9 +23,12 @@ final class CheckMarginBracketTests: XCTestCase {
     /// by Wolfe's minimum-norm point or the null-space cutting planes with a bracket from the first
     /// separating W (more than 2× wide); after the check's max-margin solve (the minimum-norm point
     /// run to its optimum, W^mm verified) the bracket holds γ* = 1/‖W^mm‖ from `MaxMarginSolver` and has
-    /// closed on it.
+    /// closed on it. Where the decision's first separating W already is the optimum (seed 6 under OpenBLAS's
+    /// generic Prescott kernel, which the test process gets on CPUs newer than OpenBLAS 0.3.21: 15 Wolfe
+    /// passes, bracket [0.0332230, 0.0332230]; 2.6× wide under SkylakeX), the solve has nothing to close, so
+    /// the wide premise is required of two seeds of three rather than of each.
     func testMaxMarginSolveClosesTheBracket() throws {
-        var separable = 0
+        var separable = 0, wide = 0
         for (seed, d) in [(UInt64(6), 30), (7, 32), (8, 36)] {
             let (data, features) = randomGaussianInstance(seed: seed, m: 40, V: 10, d: d, smallest: 3, sizes: 6)
             // Without the solve the report keeps the decision's bracket.
@@ -43,9 +46,10 @@ final class CheckMarginBracketTests: XCTestCase {
             XCTAssertEqual(after.upper / gamma, 1, accuracy: 1e-6, "seed \(seed)")
             XCTAssertGreaterThanOrEqual(after.lower, before.lower)
             XCTAssertLessThanOrEqual(after.upper, before.upper)
-            XCTAssertGreaterThan(before.upper / before.lower, 2, "seed \(seed): the decision alone leaves a wide bracket")
+            if before.upper / before.lower > 2 { wide += 1 }
         }
         XCTAssertEqual(separable, 3)
+        XCTAssertGreaterThanOrEqual(wide, 2, "the decision alone leaves a wide bracket for at most one seed")
     }
 
     /// One-hot contexts (H = I): the closed form already gives γ* exactly, 1/√(Σ_j k_j (V − k_j)/V), here
