@@ -65,6 +65,10 @@ final class LinfCLITests: XCTestCase {
         \(pythonPrelude(data: data, h: h))
         s = np.load('\(sol)')
         W = s['W_inf']; g = float(s['gamma_inf'])
+        # Text members are numpy str (<U), as in data sets: == and json.loads(str(...)) work (QA round 11: they were bytes).
+        assert s['status'] == 'separable' and s['W_mm_method'].dtype.kind == 'U', (s['status'], s['W_mm_method'].dtype)
+        assert str(s['gamma_inf_status']) == 'separable', s['gamma_inf_status']
+        assert json.loads(str(s['options']))['embedding'].startswith('file:'), s['options']
         print(json.dumps({'ours': g, 'highs': gamma_inf(), 'max': float(np.abs(W).max()), 'margin': float(min_margin(W)),
                           'ties': float(np.abs(F @ W.reshape(-1)).max()), 'shape': list(W.shape)}))
         PY

@@ -16,6 +16,36 @@ final class SolveRobustnessTests: XCTestCase {
         assertFails(run, with: "the data subspace (V = 70002, m = 70001, d = 140004) needs ", noFileAt: out)
     }
 
+    /// Every support the whole vocabulary (synth --support 3 of V = 3): no margin constraint, so W^mm = 0 and
+    /// γ* = γ*_∞ = ∞, as `check` says (separable, bracket [∞, ∞]). `solve` ran 200,000 epochs, then wrote
+    /// status "undecided", γ* 0 "(separable)" and γ*_∞ "not-separable"; `train` omits the cosine columns.
+    func testNoOffSupportTokenMeansSeparableWithInfiniteMargins() throws {
+        let dir = temporaryDirectory()
+        let made = try watchedRun(["synth", "--contexts", "5", "--vocab", "3", "--support", "3", "--seed", "1", "-o", "full.npz", "-q"], in: dir)
+        XCTAssertEqual(made.process.terminationStatus, 0, made.stderr)
+        let solved = try watchedRun(["solve", "full.npz", "--embedding", "gaussian:2:0", "-o", "sol.npz"], in: dir)
+        XCTAssertEqual(solved.process.terminationStatus, 0, solved.stderr)
+        XCTAssertTrue(solved.stdout.contains("W^mm       separable: W^mm = 0, margin = ∞ (no context has an off-support token"), solved.stdout)
+        XCTAssertTrue(solved.stdout.contains("γ*         inf (separable) by the minimum-norm point"), solved.stdout)
+        let out = try shell("""
+        cd '\(dir.path)' && python3 -c "
+        import numpy as np
+        s = np.load('sol.npz')
+        assert s['status'] == 'separable' and int(s['separable']) == 1, s['status']
+        assert np.isinf(s['margin']) and np.isinf(s['gamma_min_norm_point']) and np.isinf(s['gamma_inf'])
+        assert not s['W_mm'].any() and not s['W_inf'].any() and float(s['norm_mm']) == 0
+        print('ok')
+        "
+        """)
+        XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        let checked = try watchedRun(["check", "full.npz", "--embedding", "gaussian:2:0", "--json", "--gap-steps", "0"], in: dir)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(checked.stdout.utf8)) as? [String: Any], checked.stderr)
+        XCTAssertEqual(json["verdict"] as? String, "separable")
+        let trained = try watchedRun(["train", "full.npz", "--embedding", "gaussian:2:0", "--steps", "10", "-o", "w.npy"], in: dir)
+        XCTAssertEqual(trained.process.terminationStatus, 0, trained.stderr)
+        XCTAssertTrue(trained.stderr.contains("no context has an off-support token, so W^mm = 0 (nothing diverges): cosine columns omitted"), trained.stderr)
+    }
+
     func testOutputThatIsAnInputOrNotAFileIsRefused() throws {
         let dir = try folderWithData()
         try assertOutputPathsRefused(in: dir, input: "d.npz") { ["solve", "d.npz", "-o", $0, "-q"] }

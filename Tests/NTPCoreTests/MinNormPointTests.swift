@@ -154,9 +154,11 @@ final class MinNormPointTests: XCTestCase {
     /// Below the threshold (m = 100, V = 200, d = 4…6) "not separable" needs a Farkas pair at round-off
     /// (`SeparabilityOptions.exactResidual`), and the minimum-norm point is followed below τ·scale until it
     /// gets one. Stopping at τ (ρ₀ = τ), as before, left seed 10 (d = 5) with a pair at 6.4e-11, which 1 of
-    /// the 16 seeds 0…15 shows; the exact run reaches 1.5e-15 there.
+    /// the 16 seeds 0…15 shows; the exact run reaches 1.5e-15 there. That early stop depends on the
+    /// BLAS kernel's round-off (SkylakeX: 6.4e-11; the generic Prescott kernel, which the test process
+    /// gets on CPUs newer than OpenBLAS 0.3.21: 2.4e-15), so only the exact runs are asserted, on every seed:
+    /// each pair at most ρ₀ = 1e-12, which a stop at τ (6.4e-11) misses.
     func testFarkasPairIsFollowedDownToRoundOff() throws {
-        var residuals: [UInt64: (exact: Double, atTau: Double)] = [:]
         for seed: UInt64 in [0, 7, 10] {
             let data = randomSupports(m: 100, V: 200, seed: 300 + seed)
             let h = gaussian(d: 4 + Int(seed % 3), m: 100, seed: 400 + seed)
@@ -166,14 +168,9 @@ final class MinNormPointTests: XCTestCase {
             let farkas = try XCTUnwrap(exact.farkas)
             let check = Separability.verify(farkas, data: data, features: h, tolerance: 1e-12)
             XCTAssertTrue(check.valid, check.failure ?? "")
-            var stopAtTau = SeparabilityOptions()
-            stopAtTau.exactResidual = stopAtTau.tolerance
-            let early = Separability.decide(data, features: h, options: stopAtTau)
-            if early.farkas != nil, let c = early.check { residuals[seed] = (check.relativeResidual, c.relativeResidual) }
+            // At most ρ₀ (1e-12): from 1.5e-15 to 2.5e-13 across kernels, where stopping at τ left 6.4e-11.
+            XCTAssertLessThanOrEqual(check.relativeResidual, SeparabilityOptions().exactResidual, "seed \(seed)")
         }
-        let seed10 = try XCTUnwrap(residuals[10])
-        XCTAssertGreaterThan(seed10.atTau, 1e-11)
-        XCTAssertLessThan(seed10.exact, 1e-14)
     }
 
     /// Two contexts 1e-10 apart with different supports: separable only by ‖W‖_F ≈ √2·10¹⁰, and their Farkas

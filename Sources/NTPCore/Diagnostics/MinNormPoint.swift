@@ -448,6 +448,12 @@ extension Separability {
                                              bracket: bracket, verdict: verdict, iterations: out.iterations)
         }
         let normSquared = x.reduce(0) { $0 + $1 * $1 }
+        guard normSquared > 0 else {
+            // No margin pair at all (every k_j = V): the hull is empty of margin vectors, W^mm = 0, γ* = ∞.
+            return MinimumNormPointMaxMargin(gamma: .infinity, weights: x.map { _ in 0 },
+                                             bracket: MarginBracket(lower: .infinity, upper: .infinity, scale: bracket.scale),
+                                             verdict: verdict, iterations: out.iterations)
+        }
         return MinimumNormPointMaxMargin(gamma: normSquared.squareRoot(), weights: x.map { $0 / normSquared },
                                          bracket: bracket, verdict: verdict, iterations: out.iterations)
     }

@@ -76,6 +76,14 @@ public struct MaxMarginSolver {
         let diag: [Double] = identity ? [Double](repeating: 1, count: m)
             : weightSpace ? TheoryKernels.columnNormsSquared(s.features) : (0..<m).map { gram[$0 * m + $0] }
         let hMax = diag.max().map { $0.squareRoot() } ?? 0
+        if (0..<m).allSatisfy({ lay.supportSize($0) == 0 || lay.supportSize($0) == v }) {
+            // No off-support token anywhere: no margin constraint, so W = 0 is feasible and optimal
+            // (W^mm = 0, γ* = ∞, nothing diverges). The epochs would only chase round-off in the ties
+            // (QA round 11: 200,000 epochs, then "undecided" with a relative gap of 1).
+            return MaxMarginSolution(status: .separable, weights: [Double](repeating: 0, count: v * s.features.dimension),
+                                     logits: [Double](repeating: 0, count: v * m), normSquared: 0, dualSum: 0,
+                                     kkt: .init(), marginUpperBound: .infinity, epochs: 0)
+        }
         for j in 0..<m where diag[j] <= 0 && lay.supportSize(j) < v {
             // h̄_j = 0 makes (e_z − e_v)ᵀ W h̄_j = 0 < 1: infeasible outright.
             return MaxMarginSolution(status: .notSeparable, weights: [Double](repeating: 0, count: v * s.features.dimension),
@@ -365,6 +373,9 @@ public struct MaxMarginSolution: Sendable {
     public var notSeparableByMinimumNormPoint = false
     /// 1/‖W‖ (the margin when separable; ∞ if W = 0).
     public var margin: Double { normSquared > 0 ? 1 / normSquared.squareRoot() : .infinity }
+    /// Separable with W^mm = 0: no context has an off-support token, so there is no margin constraint
+    /// and no direction in which gradient descent diverges.
+    public var hasNoMarginConstraint: Bool { status == .separable && normSquared == 0 }
 }
 
 /// Why the NTP-SVM could not be set up.

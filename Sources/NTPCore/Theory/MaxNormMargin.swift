@@ -108,8 +108,12 @@ public struct MaxNormMarginSolver: Sendable {
                 }
             }
         case .noMarginRows:
-            result.status = .notSeparable
-            result.message = "no context has an off-support token (every k_j = V): there is no margin to maximise"
+            // No margin row: s is unbounded, γ*_∞ = ∞, and W = 0 meets every tie (as γ* = ∞ in `check`).
+            result.status = .separable
+            result.gamma = .infinity
+            result.weights = [Double](repeating: 0, count: v * d)
+            result.tieResidual = 0
+            result.message = "no context has an off-support token (every k_j = V): no margin constraint, so γ*_∞ = ∞ and W = 0"
         case .failed(let why):
             result.message = why
         }
@@ -122,9 +126,9 @@ public struct MaxNormMarginSolver: Sendable {
 public struct MaxNormMarginSolution: Sendable {
     /// The LP's verdict.
     public enum Status: String, Sendable {
-        /// s* > 0: γ*_∞ and W are set.
+        /// s* > 0: γ*_∞ and W are set (γ*_∞ = ∞ and W = 0 when no context has an off-support token).
         case separable
-        /// s* = 0 (or no margin rows): there is no ℓ∞ margin.
+        /// s* = 0: there is no ℓ∞ margin.
         case notSeparable = "not-separable"
         /// Time limit or a GLPK failure (see `message`).
         case undecided
@@ -137,7 +141,7 @@ public struct MaxNormMarginSolution: Sendable {
     public var gamma: Double
     /// The minimiser W (V × d row-major) with margins ≥ 1 and ‖W‖_max = 1/γ*_∞; empty unless `.separable`.
     public var weights: [Double]
-    /// Why the status is not `.separable` (empty otherwise).
+    /// Why the status is not `.separable`, or why γ*_∞ is ∞ (empty otherwise).
     public var message: String
     /// Constraint-generation rounds (simplex solves).
     public var rounds = 0
@@ -168,6 +172,8 @@ public struct MaxNormMarginSolution: Sendable {
     public var summary: String {
         let stats = "\(counted(rounds, "round")), \(marginRows) margin + \(counted(tieRows, "tie row")), \(counted(variables, "column")), \(String(format: "%.2f", seconds)) s"
         switch status {
+        case .separable where gamma == .infinity:
+            return "γ*_∞ = ∞: \(message)"
         case .separable:
             // Where W misses its rows beyond round-off, say what it does prove.
             let proven = minMargin < 1 - 1e-6 ? "; this W proves only γ*_∞ ≥ \(String(format: "%.6g", certifiedLowerBound))" : ""

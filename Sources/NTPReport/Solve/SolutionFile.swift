@@ -6,7 +6,9 @@ import NTPFormats
 /// in `Solve`'s help). No timings are stored (they are printed), so the file depends only on the inputs.
 public struct SolutionFile {
     /// Version of the solution .npz layout (`format_version`; files from before it are version 1).
-    public static let formatVersion: Int64 = 1
+    /// 2: the text members (`status`, `W_mm_method`, `gamma_inf_status`, `options`) are numpy str (`<U`), as
+    /// in data sets, instead of bytes (`|S`), where `s['status'] == 'separable'` was silently False.
+    public static let formatVersion: Int64 = 2
 
     var data: String
     /// The --embedding spec, as given.
@@ -72,7 +74,7 @@ public struct SolutionFile {
                                        nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs, linfTimeLimit: linfTimeLimit,
                                        epochs: solved.mm.epochs, cglsIterations: solved.star.iterations,
                                        gramLimit: gramLimit == Self.defaultGramLimit ? nil : gramLimit)
-        members.append(("options", NPYArray(bytesString: try JSONText.compact(recorded))))
+        members.append(("options", NPYArray(strings: [try JSONText.compact(recorded)], shape: [])))
         // What `train --reference` compares with its DATA: the path in `options` may name other data by now.
         members.append(("data_fingerprint", NPYArray(int64: [Int64(bitPattern: ds.fingerprint)], shape: [])))
         members.append(FormatVersion.member(Self.formatVersion))

@@ -60,8 +60,8 @@ struct SolvedLimits {
             ("logits_mm", NPYArray(doubles: mm.logits, shape: [v, m])),
             ("residual", NPYArray(doubles: [star.relativeResidual], shape: [])),
             ("compatible", NPYArray(int64: [star.isCompatible ? 1 : 0], shape: [])),
-            ("status", NPYArray(bytesString: mm.status.rawValue)),
-            ("W_mm_method", NPYArray(bytesString: mm.fromMinimumNormPoint ? "minimum-norm point" : "block coordinate ascent")),
+            ("status", NPYArray(strings: [mm.status.rawValue], shape: [])),
+            ("W_mm_method", NPYArray(strings: [mm.fromMinimumNormPoint ? "minimum-norm point" : "block coordinate ascent"], shape: [])),
             ("separable", NPYArray(int64: [mm.status == .separable ? 1 : 0], shape: [])),
             ("margin", NPYArray(doubles: [mm.status == .separable ? mm.margin : .nan], shape: [])),
             ("norm_mm", NPYArray(doubles: [mm.normSquared.squareRoot()], shape: [])),
@@ -69,7 +69,7 @@ struct SolvedLimits {
             ("kkt", NPYArray(doubles: [mm.kkt.tieViolation, mm.kkt.marginViolation, mm.kkt.complementarity, mm.kkt.relativeGap], shape: [4])),
             ("gamma_min_norm_point", NPYArray(doubles: [wolfe?.gamma ?? .nan], shape: [])),
             ("gamma_inf", NPYArray(doubles: [inf.gamma], shape: [])),
-            ("gamma_inf_status", NPYArray(bytesString: inf.status.rawValue + (inf.message.isEmpty ? "" : ": " + inf.message))),
+            ("gamma_inf_status", NPYArray(strings: [inf.status.rawValue + (inf.message.isEmpty ? "" : ": " + inf.message)], shape: [])),
             ("W_inf", NPYArray(doubles: inf.status == .separable ? inf.weights : [Double](repeating: 0, count: v * d), shape: [v, d])),
             ("projection_checks", NPYArray(doubles: [perp, inF], shape: [2])),
         ]
@@ -84,7 +84,9 @@ struct SolvedLimits {
     func lines() -> [String] {
         var lines = ["W*         residual \(general(star.relativeResidual, 3)) -> \(star.isCompatible ? "compatible" : "NOT compatible") (tol 1e-8); \(star.iterations) CGLS iterations, \(fixed(seconds.star, 2)) s"]
         var line = "W^mm       \(mm.status.rawValue): "
-        if mm.status == .separable {
+        if mm.hasNoMarginConstraint {
+            line += "W^mm = 0, margin = ∞ (no context has an off-support token: no margin constraint, nothing diverges)"
+        } else if mm.status == .separable {
             line += "‖W^mm‖ = \(general(mm.normSquared.squareRoot(), 6)), margin = \(general(mm.margin, 6))"
         } else {
             line += "certified margin ≤ \(general(mm.marginUpperBound, 3))"
@@ -94,7 +96,7 @@ struct SolvedLimits {
                      + (mm.notSeparableByMinimumNormPoint ? ", then not separable by the minimum-norm point's Farkas pair" : "")
                      + (separableByDecision ? "; the bound was below --non-separable-margin · max‖h̄_j‖, but a verified W separates the data (check's decision): W^mm not reached; lower --non-separable-margin" : ""))
         if let w = wolfe {
-            let agreement = mm.status == .separable ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
+            let agreement = mm.status == .separable && mm.margin.isFinite ? ", 1/‖W^mm‖ − γ* = \(general(mm.margin - w.gamma, 2))" : ""
             lines.append("γ*         \(general(w.gamma, 8)) (\(w.verdict.rawValue)) by the minimum-norm point: \(w.iterations) oracle passes, \(fixed(seconds.wolfe, 2)) s\(agreement)")
         }
         lines.append(inf.summary)

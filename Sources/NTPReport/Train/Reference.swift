@@ -43,7 +43,10 @@ func solveReference(data: DataSet, features: ContextFeatures, linfTimeLimit: Dou
     let mm = try maxMargin(MaxMarginSolver(), subspace) { Separability.maxMarginByMinNormPoint(data, features: features) }
     var text = "W* (residual \(general(star.relativeResidual, 2)), \(star.isCompatible ? "compatible" : "NOT compatible"))"
     let wMM: [Double]?
-    if mm.status == .separable {
+    if mm.hasNoMarginConstraint {
+        wMM = nil
+        text += "; no context has an off-support token, so W^mm = 0 (nothing diverges): cosine columns omitted"
+    } else if mm.status == .separable {
         wMM = mm.weights
         text += " and W^mm (‖W^mm‖ = \(general(mm.normSquared.squareRoot(), 6)))"
     } else {
