@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NTPFormats
 
 @main
 struct NTPSep: ParsableCommand {
@@ -15,6 +16,9 @@ struct NTPSep: ParsableCommand {
     /// are unchanged.
     static func main() {
         BLASKernelStartup.restartWithBestKernelIfNeeded()
+        // Before any work: until then SIGQUIT reached Swift's backtracer, which printed a backtrace and let
+        // the run go on to write its outputs (QA round 11); SIGINT/TERM/HUP ended it without cleanup.
+        SignalCleanup.install()
         do {
             // Many inputs reach the parser as placeholders (see PositionalRuns).
             let given = NegativeValues.attach(Array(CommandLine.arguments.dropFirst()))

@@ -28,6 +28,36 @@ final class IngestRobustnessTests: XCTestCase {
         XCTAssertEqual(entries(dir), ["t.txt"])
     }
 
+    /// --memory past Int's range trapped in Int(_:) with a backtrace (QA round 11: inf, 1e400, 9000000T).
+    func testMemorySizesOutOfRangeAreOneLine() throws {
+        let dir = try folderWithCorpus()
+        for value in ["inf", "1e400", "99999999999999999999", "9000000T", "nan"] {
+            try assertRefused(["ingest", "t.txt", "-o", "o.npz", "-q", "--memory", value], in: dir, untouched: ["t.txt"],
+                              fragment: "--memory \(value): expected a size")
+        }
+        try assertRefused(["merge", "t.part", "-o", "o.npz", "--memory", "inf"], in: dir, fragment: "--memory inf: expected a size")
+        let ok = try watchedRun(["ingest", "t.txt", "-o", "o.npz", "-q", "--memory", "1048575T"], in: dir)
+        XCTAssertEqual(ok.process.terminationStatus, 0, ok.stderr)
+    }
+
+    /// SIGQUIT (Ctrl-\\) before the first output registered its temporary went to Swift's backtracer, which
+    /// printed a backtrace and let the run go on to write its output with exit 0 (QA round 11). The
+    /// handlers are now installed first thing, so it ends the run as SIGTERM does: no output, no backtrace.
+    func testAnEarlyQuitEndsTheRunWithoutABacktrace() throws {
+        let dir = try folderWithCorpus()
+        let line = (0..<200).map { "w\($0 % 97) x\($0 % 89)" }.joined(separator: " ") + "\n"
+        try String(repeating: line, count: 30_000).write(to: dir.appendingPathComponent("big.txt"), atomically: true, encoding: .utf8)
+        let before = entries(dir)
+        let run = try WatchedRun(["ingest", "big.txt", "-o", "o.npz", "-q", "--order", "4"], in: dir)
+        usleep(200_000)
+        XCTAssertTrue(run.process.isRunning, "the ingest ended before the signal: make big.txt larger")
+        run.signal(SIGQUIT)
+        XCTAssertEqual(run.process.terminationReason, .uncaughtSignal, run.stderr)
+        XCTAssertEqual(run.process.terminationStatus, SIGQUIT)
+        XCTAssertFalse(run.stderr.contains("Backtrac") || run.stderr.contains("crashed"), run.stderr)
+        XCTAssertEqual(entries(dir), before)
+    }
+
     func testMissingInputIsOneLine() throws {
         try assertRefused(["ingest", "none.txt", "-o", "o.npz", "-q"], in: try folderWithCorpus(), untouched: ["t.txt"],
                           fragment: "none.txt")

@@ -33,5 +33,9 @@ func parseByteSize(_ text: String, option: String) throws -> Int {
     guard let value = Double(digits), value > 0, value * Double(scale) >= Double(16 << 20) else {
         throw UserError("\(option) \(text): expected a size of at least 16M, like 256M or 4G")
     }
-    return Int(value * Double(scale))
+    // Int(_:) traps past 2^63 (QA round 11: --memory inf, 1e400 and 9000000T crashed with a backtrace).
+    guard let bytes = Int(exactly: (value * Double(scale)).rounded(.down)), bytes < 1 << 60 else {
+        throw UserError("\(option) \(text): expected a size from 16M to 1048576T (2^60 bytes), like 256M or 4G")
+    }
+    return bytes
 }
