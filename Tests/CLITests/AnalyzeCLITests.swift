@@ -106,6 +106,19 @@ final class AnalyzeCLITests: XCTestCase {
         // The corpus figure: support sizes (the share with k_j ≥ 1 is 1 by contexts and by events) and 𝓗 by length.
         XCTAssertTrue(html.contains("Next-token support sizes") && html.contains("Conditional entropy by context length"))
         XCTAssertEqual(json["certificates_written"] as? Bool, true)
+        // The training logs load with np.loadtxt: margin_inf_ratio is nan (no γ*_∞ LP in analyze), margin_l2_ratio
+        // 0/0 at W = 0, then finite and ≤ 1 (QA round 11: both columns were empty cells, which loadtxt refuses).
+        let margins = try shell("""
+            cd '\(out.path)' && python3 -c "
+            import numpy as np
+            for name in ['gd', 'ngd', 'adam']:
+                a = np.loadtxt('training-' + name + '.csv', delimiter=',', skiprows=1)
+                inf, l2 = a[:, 7], a[:, 8]
+                assert np.isnan(inf).all() and np.isnan(l2[0]) and np.isfinite(l2[1:]).all() and (l2[1:] <= 1 + 1e-9).all(), (name, l2)
+            print('ok')
+            "
+            """)
+        XCTAssertEqual(margins, "ok\n")
         try assertCertificatesVerify(checks: checks, sweepTrials: sweep["trials"] as! [[String: Any]], folder: out.path)
     }
 

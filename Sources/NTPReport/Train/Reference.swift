@@ -54,11 +54,16 @@ func solveReference(data: DataSet, features: ContextFeatures, linfTimeLimit: Dou
         text += "; NTP-SVM \(mm.status.rawValue) after \(mm.epochs) epochs, so no W^mm: cosine columns omitted"
     }
     var reference = TrainingReference(wStar: star.weights, wMM: wMM, subspace: subspace)
-    if let wMM, let linfTimeLimit {
-        // The margin-ratio columns need γ*_∞ too (theory.md §7); it is an LP, cheap at these sizes.
-        let inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(data, features: features)
-        text += "; " + inf.summary
-        reference.margins = MarginGeometry(data: data, features: features, gammaInf: inf.gamma, gamma2: 1 / frobenius(wMM))
+    if let wMM {
+        // margin_inf_ratio needs γ*_∞ too (theory.md §7), an LP, cheap at these sizes; without it (analyze)
+        // that column is NaN and margin_l2_ratio is still logged (QA round 11: both cells were empty).
+        var gammaInf = Double.nan
+        if let linfTimeLimit {
+            let inf = MaxNormMarginSolver(timeLimit: linfTimeLimit).solve(data, features: features)
+            text += "; " + inf.summary
+            gammaInf = inf.gamma
+        }
+        reference.margins = MarginGeometry(data: data, features: features, gammaInf: gammaInf, gamma2: 1 / frobenius(wMM))
     }
     return ResolvedReference(reference: reference, summary: text + " in \(clock.elapsedText)")
 }
