@@ -370,6 +370,13 @@ public final class Ingestor {
         var offset = Int64(dataOffset)
         let end = npy.map { Int64(dataOffset) + $0.payloadBytes }
         let separator = options.separatorID
+        if let separator, width < 8 {
+            // An id this wide can never equal it (QA round 11: u16 ids with --separator-id 70000, no word).
+            let largest = signed ? (Int64(1) << (8 * width - 1)) - 1 : (Int64(1) << (8 * width)) - 1
+            if Int64(separator) > largest {
+                throw CorpusError.option("--separator-id \(separator) can never occur in \(name): its ids are \(signed ? "" : "u")int\(8 * width), at most \(largest)")
+            }
+        }
         while true {
             var usable = (filled - start) / width * width
             if let end { usable = Int(min(Int64(usable), end - offset)) }

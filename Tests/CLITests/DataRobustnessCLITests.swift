@@ -134,6 +134,8 @@ final class DataRobustnessCLITests: XCTestCase {
         let data = dir.appendingPathComponent("good.npz").path
         let text = dir.appendingPathComponent("c.txt").path
         try "Grüezi mitenand.\n".write(toFile: text, atomically: true, encoding: .utf8)
+        let ids = dir.appendingPathComponent("ids.bin").path
+        try Data((0..<200).flatMap { [UInt8($0), 0] }).write(to: URL(fileURLWithPath: ids))
         let cases: [([String], String)] = [
             (["stats", data, "--top=-1"], "Error: --top must be 0 or more (got -1)"),
             (["check", data, "--embedding", "onehot", "--top=-1"], "Error: --top must be 0 or more (got -1)"),
@@ -150,6 +152,19 @@ final class DataRobustnessCLITests: XCTestCase {
             (["solve", data, "--tolerance", "nan", "-o", dir.appendingPathComponent("s.npz").path], "Error: --tolerance must be a positive finite number (got nan)"),
             (["solve", data, "--max-epochs", "0", "-o", dir.appendingPathComponent("s.npz").path], "Error: --max-epochs must be a positive integer (got 0)"),
             (["sweep", data, "--trials", "0"], "Error: --trials must be a positive integer (got 0)"),
+            // QA round 11: each refused up front, naming its option, where they ran on or trapped.
+            (["ingest", text, "--shard", "-1/2", "-o", dir.appendingPathComponent("p.part").path], "Error: --shard -1/2: expected I/N with 0 ≤ I < N"),
+            (["ingest", text, "--memory", "16M", "--temp-dir", "", "-o", dir.appendingPathComponent("x.npz").path], "Error: --temp-dir '': give a folder"),
+            (["ingest", text, "-o", "-"], "Error: -o -: outputs go to files, not to stdout"),
+            (["ingest", ids, "--format", "u16", "--separator-id", "70000", "-o", dir.appendingPathComponent("x.npz").path],
+             "--separator-id 70000 can never occur in \(ids): its ids are uint16, at most 65535"),
+            (["synth", "--contexts", "0", "--vocab", "3", "--support", "2", "-o", "a.npz"], "Error: --contexts must be a positive integer (got 0)"),
+            (["synth", "--contexts", "3", "--vocab", "1", "--support", "2", "-o", "a.npz"], "Error: --vocab must be at least 2 (got 1)"),
+            (["synth", "--contexts", "3", "--vocab", "3", "--support", "0", "-o", "a.npz"], "Error: --support '0': expected K or uniform:LO-HI"),
+            (["synth", "--contexts", "3", "--vocab", "3", "--support", "1", "--probabilities", "nan", "-o", "a.npz"], "Error: --probabilities 'nan': expected"),
+            (["synth", "--contexts", "3", "--vocab", "3", "--support", "1", "--samples", "0", "-o", "a.npz"], "Error: --samples must be a positive integer (got 0)"),
+            (["train", data, "--memory-budget", "nan", "-o", dir.appendingPathComponent("w.npy").path], "Error: --memory-budget must be a positive finite number (got nan)"),
+            (["sweep", data, "--min-context-count", "1e20"], "is seen at least 1e+20 times (--min-context-count)"),
             (["stats", text, "--locale", "xx"], "--locale 'xx': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
             (["stats", text, "--locale", "../../etc"], "--locale '../../etc': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
         ]

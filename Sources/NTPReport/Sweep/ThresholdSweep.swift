@@ -43,6 +43,10 @@ public struct ThresholdSweep {
         try checkOutputs([csv, summaryPath, plot], inputs: [data])
         let full = try DataSet(contentsOfNPZ: data)
         try full.validate()
+        // As `check` refuses it (QA round 11: sweep printed an empty table and exited 0).
+        if options.minContextCount > 0, !(0..<full.contextCount).contains(where: { full.rowTotal($0) >= options.minContextCount }) {
+            throw UserError("no context of \(data) is seen at least \(general(options.minContextCount)) times (--min-context-count)")
+        }
         if let d = maxDimension {
             // The largest nested embedding: D·(N−1) × m features (positional: plus the (N−1)·V × D table).
             let m = Double(min(options.contextCounts.max() ?? 1, full.contextCount)), r = Double(max(1, full.contextLength))

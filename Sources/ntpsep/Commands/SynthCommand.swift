@@ -29,6 +29,14 @@ struct Synth: ParsableCommand {
     func validate() throws {
         if (dim == nil) != (embeddingsOut == nil) { throw ValidationError("--dim and --embeddings-out go together") }
         if let d = dim, d <= 0 { throw ValidationError("--dim must be positive") }
+        // Each option named as given (QA round 11: "need at least 1 context and 2 tokens", "support '0': …").
+        try OptionCheck.positive(contexts, "--contexts")
+        if vocab < 2 { throw UserError("--vocab must be at least 2 (got \(vocab))") }
+        if let samples { try OptionCheck.positive(samples, "--samples") }
+        do {
+            _ = try SyntheticSpec.SupportSize(parsing: support)
+            _ = try SyntheticSpec.Probabilities(parsing: probabilities)
+        } catch SyntheticError.invalid(let why) { throw UserError("--" + why) }
         // Within 1e-60…1e60, the largest |entry| every command accepts in a file H, with room for the
         // Gaussian tail (QA: synth wrote at 1e300 an H that check then refused).
         guard (1e-55...1e55).contains(embeddingScale) else {

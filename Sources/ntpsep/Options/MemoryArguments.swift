@@ -15,6 +15,11 @@ struct MemoryArguments: ParsableArguments {
     @Option(help: "Folder for the sorted runs (default: $TMPDIR or /tmp). Removed when done.")
     var tempDir: String?
 
+    func validate() throws {
+        // QA round 11: '' was taken, and the note said the runs "went to ".
+        if tempDir?.isEmpty == true { throw UserError("--temp-dir '': give a folder, or omit it for $TMPDIR or /tmp") }
+    }
+
     /// The budget in bytes.
     func budget() throws -> Int {
         if let memory { return try parseByteSize(memory, option: "--memory") }

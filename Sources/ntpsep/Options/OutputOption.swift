@@ -21,6 +21,8 @@ struct OutputOption<Role: OutputRole>: ParsableArguments {
     func validate() throws {
         if output != nil && formerOutput != nil { throw UserError("give -o/--output once (--out is its former spelling)") }
         if Role.isRequired && path == nil { throw UserError("missing -o/--output: \(Role.help)") }
+        // "-" is stdin on the input side; as an output it made a file named "-" (QA round 11).
+        if path == "-" { throw UserError("-o -: outputs go to files, not to stdout; give a file name") }
     }
 
     /// The path given (nil when none).

@@ -65,6 +65,8 @@ struct TrainingArguments: ParsableArguments {
         if let blockSize { try OptionCheck.positive(blockSize, "--block-size") }
         if let lr { try OptionCheck.positive(lr, "--lr") }
         try OptionCheck.positive(linfTimeLimit, "--linf-time-limit")
+        // Checked up front, not only when a run needs the budget (QA round 11: -1 and nan ran to the end).
+        try OptionCheck.positive(memoryBudget, "--memory-budget")
     }
 
     /// Copies these options into `run`.

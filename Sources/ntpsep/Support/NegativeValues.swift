@@ -2,7 +2,7 @@
 /// and reports "Missing value for '--top'" (QA round 8). Joining a negative number to the long
 /// option before it (`--top=-1`) lets the option's own range check name the real problem.
 enum NegativeValues {
-    /// `arguments` with every `--name -N` (N a number: `-1`, `-0.5`, `-.5`, `-1e3`, `-inf`) joined as
+    /// `arguments` with every `--name -N` (N a number: `-1`, `-0.5`, `-.5`, `-1e3`, `-inf`, `-1/2`) joined as
     /// `--name=-N`; nothing after `--` is touched, nor a long option that already has `=`.
     static func attach(_ arguments: [String]) -> [String] {
         var out: [String] = []
@@ -22,8 +22,10 @@ enum NegativeValues {
         return out
     }
 
-    /// "-" followed by what `Double` parses (digits, a point, an exponent, inf, nan).
+    /// "-" followed by what `Double` parses (digits, a point, an exponent, inf, nan) or by a digit
+    /// (`--shard -1/2`, QA round 11: no short option of ntpsep is a digit).
     private static func isNegativeNumber(_ s: String) -> Bool {
-        s.count > 1 && s.hasPrefix("-") && Double(s) != nil
+        guard s.count > 1, s.hasPrefix("-") else { return false }
+        return Double(s) != nil || s.dropFirst().first?.isASCII == true && s.dropFirst().first?.isNumber == true
     }
 }
