@@ -248,6 +248,10 @@ private func centralDirectory(_ z: UnsafeRawBufferPointer, _ bad: ZipError) thro
         if z.count >= 4 && z.u32(0) == 0x0403_4b50 {
             throw bad("truncated zip archive (no end-of-central-directory record, file has \(z.count) bytes)")
         }
+        // A count part (its first line NTPSEP-PART, see NTPCorpus's CountPart), given where a data set goes.
+        if z.count >= 12 && Array(z[0..<12]) == Array("NTPSEP-PART\n".utf8) {
+            throw bad("not a zip archive but a count part from `ingest --shard`: merge the parts into a data set first (ntpsep merge PART... -o DATA.npz)")
+        }
         throw bad("not a zip archive (no end-of-central-directory record)")
     }
     var count = z.u16(eocd + 10)

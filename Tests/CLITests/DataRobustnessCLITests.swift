@@ -136,6 +136,8 @@ final class DataRobustnessCLITests: XCTestCase {
         try "Grüezi mitenand.\n".write(toFile: text, atomically: true, encoding: .utf8)
         let ids = dir.appendingPathComponent("ids.bin").path
         try Data((0..<200).flatMap { [UInt8($0), 0] }).write(to: URL(fileURLWithPath: ids))
+        let part = dir.appendingPathComponent("t0.part").path
+        XCTAssertEqual(try ntpsep(["ingest", text, "--shard", "0/1", "-o", part, "-q"]).status, 0)
         let cases: [([String], String)] = [
             (["stats", data, "--top=-1"], "Error: --top must be 0 or more (got -1)"),
             (["check", data, "--embedding", "onehot", "--top=-1"], "Error: --top must be 0 or more (got -1)"),
@@ -165,6 +167,8 @@ final class DataRobustnessCLITests: XCTestCase {
             (["synth", "--contexts", "3", "--vocab", "3", "--support", "1", "--samples", "0", "-o", "a.npz"], "Error: --samples must be a positive integer (got 0)"),
             (["train", data, "--memory-budget", "nan", "-o", dir.appendingPathComponent("w.npy").path], "Error: --memory-budget must be a positive finite number (got nan)"),
             (["sweep", data, "--min-context-count", "1e20"], "is seen at least 1e+20 times (--min-context-count)"),
+            (["stats", part, "--order", "2"], "t0.part: a count part from `ingest --shard`, not a corpus: merge the parts into a data set first"),
+            (["check", part, "--embedding", "onehot"], "t0.part: not a zip archive but a count part from `ingest --shard`: merge the parts"),
             (["stats", text, "--locale", "xx"], "--locale 'xx': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
             (["stats", text, "--locale", "../../etc"], "--locale '../../etc': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),
         ]

@@ -158,6 +158,10 @@ final class ScaleCLITests: XCTestCase {
         assertFails(try ntpsep(["merge", a, b, "-o", out.path]), with: "was made with other options", noFileAt: out)
         assertFails(try ntpsep(["merge", a, a2, "-o", out.path]), with: "shard 0/2 is in more than one part", noFileAt: out)
         assertFails(try ntpsep(["merge", a, "-o", out.path]), with: "needs all 2 shards; missing 1", noFileAt: out)
+        // The extension decides case-blind (QA round 11: -o m.NPZ wrote a part, which stats then read as text).
+        let upper = dir.appendingPathComponent("m.NPZ")
+        assertFails(try ntpsep(["merge", a, "-o", upper.path]), with: "needs all 2 shards; missing 1", noFileAt: upper)
+        assertFails(try ntpsep(["ingest", input.path, "--shard", "0/2", "-o", upper.path]), with: "name it like", noFileAt: upper)
         assertFails(try ntpsep(["merge", Self.kjv, "-o", out.path]), with: "not a part file", noFileAt: out)
         assertFails(try ntpsep(["ingest", input.path, "--shard", "0/2", "-o", out.path]), with: "name it like", noFileAt: out)
         assertFails(try ntpsep(["ingest", input.path, "--shard", "2/2", "-o", a]), with: "expected I/N with 0 ≤ I < N")

@@ -47,6 +47,10 @@ enum FormatSniffer {
         }
         guard format == .text || format == .auto || format == .xml else { return nil }
         if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "a PNG image, not text; leave it out of the inputs" }
+        // QA round 11: "byte 456: NUL byte: this looks like a binary file".
+        if head.starts(with: Array((CountPartHeader.magic + "\n").utf8)) {
+            return "a count part from `ingest --shard`, not a corpus: merge the parts into a data set first (ntpsep merge PART... -o DATA.npz)"
+        }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
             return path.lowercased().hasSuffix(".npz") ? "an .npz archive, not a corpus: give a data set to stats, check or sweep, and token ids as a .npy file (np.save('ids.npy', ids))"
                 : "a zip archive; unpack it (unzip) and give its files or their folder"

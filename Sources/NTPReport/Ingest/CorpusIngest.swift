@@ -53,7 +53,7 @@ public enum CorpusIngest {
         ingestor.temporaryParent = request.temporaryParent
         let output = request.output
         if let (i, n) = request.shard {
-            guard !output.hasSuffix(".npz") else {
+            guard !output.lowercased().hasSuffix(".npz") else {
                 throw UserError("--shard writes a part for `ntpsep merge`, not a data set: name it like \(output.dropLast(4)).part")
             }
             try ingestor.ingest(request.inputs, shard: i, of: n)
@@ -75,7 +75,7 @@ public enum CorpusIngest {
         try checkOutputs([output], inputs: parts)
         let clock = Stopwatch()
         Allocator.keepLargeBlocks()
-        let written = try PartMerger.merge(parts, to: output, asDataSet: output.hasSuffix(".npz"), memoryBudget: memoryBudget,
+        let written = try PartMerger.merge(parts, to: output, asDataSet: output.lowercased().hasSuffix(".npz"), memoryBudget: memoryBudget,
                                            temporaryParent: temporaryParent)
         if let written { return "wrote \(output): \(summary(written)) in \(clock.elapsedText)" }
         return "wrote \(output): part of \(counted(parts.count, "part")) in \(clock.elapsedText)"
