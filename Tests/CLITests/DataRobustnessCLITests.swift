@@ -167,6 +167,7 @@ final class DataRobustnessCLITests: XCTestCase {
             (["synth", "--contexts", "3", "--vocab", "3", "--support", "1", "--samples", "0", "-o", "a.npz"], "Error: --samples must be a positive integer (got 0)"),
             (["train", data, "--memory-budget", "nan", "-o", dir.appendingPathComponent("w.npy").path], "Error: --memory-budget must be a positive finite number (got nan)"),
             (["sweep", data, "--min-context-count", "1e20"], "is seen at least 1e+20 times (--min-context-count)"),
+            (["ingest", "-", "--shard", "0/2", "-o", dir.appendingPathComponent("s.part").path], "--shard 0/2: standard input cannot be cut into shards"),
             (["stats", part, "--order", "2"], "t0.part: a count part from `ingest --shard`, not a corpus: merge the parts into a data set first"),
             (["check", part, "--embedding", "onehot"], "t0.part: not a zip archive but a count part from `ingest --shard`: merge the parts"),
             (["stats", text, "--locale", "xx"], "--locale 'xx': ICU has no data for this language (give an ICU locale such as en, de_CH or ja, or omit it for the root rules)"),

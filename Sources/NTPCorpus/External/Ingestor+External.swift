@@ -47,7 +47,11 @@ extension Ingestor {
                 if count > 1 && processor?.boundary == IngestOptions.Boundary.none { throw acrossFiles }
             }
         } else {
-            guard files.count == 1, files[0] != "-" else {
+            if files == ["-"] {
+                // QA round 11: the general message below offered "one plain-text file to cut by lines".
+                throw CorpusError.option("--shard \(shard)/\(count): standard input cannot be cut into shards (it is read once, from the start); save it to a file, or split it into \(count) or more files")
+            }
+            guard files.count == 1 else {
                 throw CorpusError.option("--shard \(shard)/\(count): \(counted(files.count, "input file")) cannot make \(count) shards; give at least \(count) files, or one plain-text file to cut by lines")
             }
             let file = files[0]
