@@ -143,11 +143,6 @@ private func checkDataFingerprint(_ members: [String: NPYArray], path: String, d
     }
 }
 
-private func hex(_ x: UInt64) -> String {
-    let digits = String(x, radix: 16)
-    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
-}
-
 /// The `data` key of a solution's `options` JSON (the path `solve` was given).
 private struct SolutionOptionsData: Decodable {
     var data: String

@@ -20,6 +20,7 @@ extension TrainingRun {
             progress("resuming at step \(c.step) of \(o.steps) (options from the checkpoint\(steps == nil ? "" : ", --steps from the command line"))")
             return o
         }
+        let optimizer = self.optimizer ?? .gd
         let eta: Double
         if let learningRate { eta = learningRate } else if optimizer == .gd {
             let lambda = loss.curvatureBound()
@@ -29,7 +30,7 @@ extension TrainingRun {
             eta = OptimizerConfig.defaultLearningRate(for: optimizer, curvature: 0)
         }
         return TrainingOptions(optimizer: OptimizerConfig(kind: optimizer, learningRate: eta), steps: steps ?? 1000,
-                               logEvery: logEvery, initialization: initialization, batchContexts: batchContexts, seed: seed)
+                               logEvery: logEvery ?? 100, initialization: initialization, batchContexts: batchContexts, seed: seed ?? 0)
     }
 
     /// Dense one-hot runs hold W, its gradient, the optimizer moments, W*, W^mm and a projection:
@@ -44,17 +45,18 @@ extension TrainingRun {
     }
 
     /// The full-batch or stochastic trainer; on Ctrl-C writes the checkpoint and the outputs so far.
-    func trainDense(loss: NTPLoss, options: TrainingOptions, reference: TrainingReference?, resumed: TrainingCheckpoint?,
+    /// `dataSet` is DATA, whose fingerprint the checkpoint records.
+    func trainDense(loss: NTPLoss, dataSet: DataSet, options: TrainingOptions, reference: TrainingReference?, resumed: TrainingCheckpoint?,
                     checkpointPath: String, printer: LogPrinter) throws -> [LogRow] {
         let trainer = try Trainer(loss: loss, options: options, reference: reference)
         let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
         if result.interrupted {
             if let resume, sameFile(resume, checkpointPath) { CommandInputs.release(resume) }
-            let meta = try JSONText.compact(CheckpointMetadata(data: data, embedding: embedding, precision: precision.rawValue,
-                                                                         reference: resolvedReference))
+            let meta = try JSONText.compact(CheckpointMetadata(data: data, embedding: embedding, precision: resolvedPrecision.rawValue,
+                                                               reference: resolvedReference, dataFingerprint: hex(dataSet.fingerprint)))
             try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
                                    options: options, log: result.log, metadata: meta).write(to: checkpointPath)
-            try writeOutputs(result.log, entropy: loss.entropy)
+            try writeOutputs(result.log, entropy: loss.entropy, optimizer: options.optimizer.kind)
             note("interrupted at step \(result.stepsDone) of \(options.steps); checkpoint written to \(checkpointPath)")
             note("resume with: \(resumeCommand(checkpointPath))")
             throw Interrupted()
@@ -88,8 +90,8 @@ extension TrainingRun {
         return rows
     }
 
-    /// The CSV log and the figure, when asked for.
-    func writeOutputs(_ rows: [LogRow], entropy: Double) throws {
+    /// The CSV log and the figure (its curve named after `optimizer`, the one run), when asked for.
+    func writeOutputs(_ rows: [LogRow], entropy: Double, optimizer: OptimizerKind) throws {
         if let log { try writeFileAtomically(path: log, contents: TrainingLogFormat.csv(rows)) }
         if let plot {
             try writeFileAtomically(path: plot, contents: trainingFigure(runs: [(optimizer.rawValue.uppercased(), rows)], entropy: entropy))
@@ -104,7 +106,7 @@ extension TrainingRun {
                                     vocabulary: loss.vocabularySize, contexts: m, dimension: loss.dimension,
                                     batchContexts: min(options.batchContexts ?? m, m), data: data, seed: options.seed,
                                     initialization: options.initialization.description, logEvery: options.logEvery,
-                                    precision: precision.rawValue, resumedFrom: resume)
+                                    precision: resolvedPrecision.rawValue, resumedFrom: resume)
     }
 
     /// This command line with `--resume CKPT` (replacing a previous --resume).
@@ -112,20 +114,6 @@ extension TrainingRun {
         var args = Array(CommandLine.arguments)
         if let i = args.firstIndex(of: "--resume"), i + 1 < args.count { args.removeSubrange(i...(i + 1)) }
         return (args + ["--resume", ckpt]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
-    }
-}
-
-/// What a checkpoint records of the run that wrote it.
-struct CheckpointMetadata: Codable {
-    var data: String
-    var embedding: String
-    var precision: String
-    /// --reference of the run (nil in checkpoints written before it was recorded).
-    var reference: String?
-
-    /// The recorded --reference of a checkpoint's metadata JSON, if any.
-    static func reference(in json: String) -> String? {
-        (try? JSONDecoder().decode(CheckpointMetadata.self, from: Data(json.utf8)))?.reference
     }
 }
 

@@ -15,7 +15,10 @@ struct Train: ParsableCommand {
         context blocks and never hold V × m (not with --reference SOL.npz).
         Ctrl-C writes a checkpoint (CRC-32-checked; non-finite log values as JSON null) and the \
         --log/--plot so far; continue with --resume CKPT and the same DATA/--embedding: the result is \
-        bit-identical to an uninterrupted run. A second Ctrl-C ends the run at once. Streamed one-hot \
+        bit-identical to an uninterrupted run. The checkpoint records the data's fingerprint, the \
+        embedding and every option it fixes (--optimizer, --lr, --init, --batch-contexts, --seed, \
+        --log-every, --precision): a resume on other data, under another embedding or with one of \
+        these options set otherwise is refused; --steps and --reference may change. A second Ctrl-C ends the run at once. Streamed one-hot \
         runs cannot be resumed: they finish each context's column through all steps before the next, \
         so Ctrl-C stops them without a checkpoint (exit status 130, no output written).
         """)
