@@ -68,7 +68,7 @@ public final class Ingestor {
         // A later range reads its line ends as the whole file does (QA round 9: a shard of a file
         // whose first line ends in a lone CR decided again from its own first line, and joined lines).
         let loneCR = (byteRange?.lowerBound ?? 0) > 0 ? try Self.firstLineEndIsLoneCR(path) : nil
-        try ingest(source, path: path, loneCR: loneCR)
+        try ingest(source, path: path, loneCR: loneCR, firstByte: byteRange?.lowerBound ?? 0)
     }
 
     /// Reads `bytes` as the content of a file called `name` (the format is sniffed from both):
@@ -78,8 +78,9 @@ public final class Ingestor {
         try ingest(ByteSource(bytes: bytes, name: name), path: name)
     }
 
-    /// `loneCR`: the line-end mode of text when `source` is not the start of its file (see `LineEnds`).
-    private func ingest(_ source: ByteSource, path: String, loneCR: Bool? = nil) throws {
+    /// `loneCR`: the line-end mode of text when `source` is not the start of its file (see `LineEnds`);
+    /// `firstByte`: where `source` starts in that file, so that messages give offsets in the file.
+    private func ingest(_ source: ByteSource, path: String, loneCR: Bool? = nil, firstByte: Int64 = 0) throws {
         let name = path == "-" ? "standard input" : path
         inputs.append(path)
         var filled = try fill(source, from: 0, atLeast: 4096)
@@ -94,7 +95,7 @@ public final class Ingestor {
         let tokensBefore = processor!.tokenCount
         let blank: Blank
         switch format {
-        case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled, loneCR: loneCR)
+        case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled, loneCR: loneCR, firstByte: firstByte)
         case .xml: blank = try readXML(source, name: name, path: path, filled: filled)
         case .u16: blank = try readIDs(source, name: name, filled: filled, width: 2, signed: false, dataOffset: 0)
         case .u32: blank = try readIDs(source, name: name, filled: filled, width: 4, signed: false, dataOffset: 0)
@@ -202,8 +203,11 @@ public final class Ingestor {
                         tokens: p.tokenCount, ngrams: p.sequences.distinctCount)
     }
 
-    /// Reads UTF-8 text; returns why it gave no token, in case it gave none.
-    private func readText(_ source: ByteSource, name: String, path: String, filled initial: inout Int, loneCR given: Bool?) throws -> Blank {
+    /// Reads UTF-8 text; returns why it gave no token, in case it gave none. `source` starts at
+    /// byte `firstByte` of the file (a `--shard` range), and error offsets count from the file's
+    /// start (QA round 11: byte 150000 of a file was "byte 16624" in its shard 2/3).
+    private func readText(_ source: ByteSource, name: String, path: String, filled initial: inout Int, loneCR given: Bool?,
+                          firstByte: Int64 = 0) throws -> Blank {
         let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var filled = initial
         var start = 0
@@ -218,9 +222,10 @@ public final class Ingestor {
         if let order = Self.utf16WithoutBOM(UnsafeBufferPointer(start: bytes, count: min(filled, 4096))) {
             throw CorpusError.input(name, "looks like UTF-16\(order) text without a byte order mark (every other byte is NUL); convert it with iconv -f UTF-16\(order) -t UTF-8")
         }
-        let bom = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        // A byte order mark only at the start of the file: later, EF BB BF is U+FEFF, as in the whole file.
+        let bom = firstByte == 0 && filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
         if bom { start = 3 }
-        var validator = UTF8Validator(offset: Int64(start))
+        var validator = UTF8Validator(offset: firstByte + Int64(start))
         var loneCR = given   // decided at the first line end (see `LineEnds`)
         while true {
             let chunk = UnsafeBufferPointer(start: bytes + start, count: filled - start)
@@ -248,7 +253,7 @@ public final class Ingestor {
             filled = rest + n
         }
         processor!.endDocument()
-        return .text(bytes: validator.offset, bom: bom, path: path, dropPunctuation: !options.keepPunctuation)
+        return .text(bytes: validator.offset - firstByte, bom: bom, path: path, dropPunctuation: !options.keepPunctuation)
     }
 
     /// "LE" or "BE" when the head looks like BOM-less UTF-16 text: at least 8 code units, nearly

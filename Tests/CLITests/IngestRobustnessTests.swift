@@ -67,6 +67,39 @@ final class IngestRobustnessTests: XCTestCase {
         try assertSignalsLeaveNothing(in: try folderWithCorpus(), ["ingest", "t.txt", "-o", "o.npz", "-q"])
     }
 
+    /// With `--shard I/N` on one file, a bad byte is named by its offset in the file, as without
+    /// --shard (QA round 11: byte 150000 of a 200 KB file was "byte 16624" in shard 2/3). The
+    /// file is 20,000 lines of "abcdefghi"; the shards without the bad byte are read.
+    func testShardErrorsGiveTheOffsetInTheFile() throws {
+        let dir = temporaryDirectory()
+        let kinds: [(String, [UInt8], String)] = [
+            ("invalid", [0xE9], "invalid UTF-8 (byte 0xE9); convert the file with iconv -f ENCODING -t UTF-8"),
+            ("nul", [0], "NUL byte: this looks like a binary file, not text"),
+            ("iso", [0x1B, 0x24, 0x42], "looks like ISO-2022-JP text (escape sequence ESC $ B); convert it with iconv -f ISO-2022-JP -t UTF-8"),
+        ]
+        // Shard k of 3 holds bytes from about 66,667·k: offsets 10, 100,000 and 150,000 fall in shards 0, 1 and 2.
+        for (kind, bad, what) in kinds {
+            for (offset, shard) in [(10, 0), (100_000, 1), (150_000, 2)] where kind == "invalid" || offset == 150_000 {
+                var text = [UInt8](repeating: 0, count: 0)
+                for _ in 0..<20_000 { text += Array("abcdefghi\n".utf8) }
+                text.replaceSubrange(offset..<(offset + bad.count), with: bad)
+                let name = "\(kind)-\(offset).txt"
+                try Data(text).write(to: dir.appendingPathComponent(name))
+                let expected = "\(name): byte \(offset): \(what)"
+                try assertRefused(["ingest", name, "-o", "whole.npz", "-q"], in: dir, untouched: [name], fragment: expected)
+                for k in 0..<3 {
+                    let arguments = ["ingest", name, "--shard", "\(k)/3", "-o", "\(kind)-\(offset)-\(k).part", "-q"]
+                    if k == shard {
+                        try assertRefused(arguments, in: dir, untouched: [name], fragment: expected)
+                    } else {
+                        let run = try watchedRun(arguments, in: dir)
+                        XCTAssertEqual(run.process.terminationStatus, 0, "\(arguments): \(run.stderr)")
+                    }
+                }
+            }
+        }
+    }
+
     /// A symlinked output is followed: the file it names is written and the link stays a link.
     func testSymlinkedOutputReplacesItsTarget() throws {
         let dir = try folderWithCorpus()
