@@ -14,7 +14,8 @@ extension DataSet {
     /// Every invariant the readers rely on is checked here, once: a known format version;
     /// consistent shapes; `indptr` starting at 0, never decreasing and ending at nnz; indices in
     /// range; no (row, column) pair stored twice; counts positive, finite and below 2⁵³ with a
-    /// total below 2⁵³; context ids in 0..<V; memory for the CSR arrays available. Each violation
+    /// total below 2⁵³; context ids in 0..<V; vocabulary offsets within the bytes
+    /// and every token valid UTF-8; memory for the CSR arrays available. Each violation
     /// is one line naming the file, the member, the position and what to do.
     public init(contentsOfNPZ path: String) throws {
         try self.init(npzMembers: NPZArchive.read(path: path, decodingStrings: true), name: path)
@@ -183,21 +184,20 @@ extension DataSet {
         }
     }
 
-    /// `vocab` ('<U' or '|S') or the pair `vocab_utf8` (uint8 bytes) + `vocab_offsets` (V + 1
-    /// byte offsets from 0 to the byte count, never decreasing); nil when neither is stored.
+    /// `vocab` ('<U' or '|S', UTF-8 bytes) or the pair `vocab_utf8` (uint8 bytes) +
+    /// `vocab_offsets` (V + 1 byte offsets from 0 to the byte count, never decreasing); nil when
+    /// neither is stored. Invalid UTF-8 is refused in either form (QA round 11: '|S' bytes became
+    /// U+FFFD while the same bytes in `vocab_utf8` were refused).
     private static func readVocabulary(_ file: NPZMembers, size v: Int) throws -> [String]? {
         if file.members["vocab_utf8"] != nil || file.members["vocab_offsets"] != nil {
             let bytes = try file.need("vocab_utf8"), offsets = try file.ints("vocab_offsets")
             guard bytes.descr == "|u1", bytes.shape.count == 1, bytes.data.count == bytes.count else {
                 throw file.error("'vocab_utf8' must be a 1-D uint8 array, found \(bytes.descr) of shape \(bytes.shape)")
             }
-            guard offsets.count == v + 1, offsets.first == 0, offsets.last == Int64(bytes.count) else {
-                throw file.corrupt("'vocab_offsets' must hold V + 1 = \(v + 1) offsets from 0 to \(bytes.count) (the length of 'vocab_utf8'), found \(offsets.count) ending at \(offsets.last ?? -1)")
-            }
+            try checkVocabularyOffsets(offsets, byteCount: bytes.count, size: v, file)
             var words: [String] = []
             words.reserveCapacity(v)
             for t in 0..<v {
-                guard offsets[t] <= offsets[t + 1] else { throw file.corrupt("'vocab_offsets' decreases at position \(t + 1)") }
                 let token = bytes.data[Int(offsets[t])..<Int(offsets[t + 1])]
                 guard let word = validUTF8(token) else {
                     throw file.corrupt("token \(t) (bytes \(offsets[t])..<\(offsets[t + 1]) of 'vocab_utf8') is not valid UTF-8")
@@ -209,6 +209,23 @@ extension DataSet {
         guard let a = file.members["vocab"] else { return nil }
         guard a.shape.count == 1 else { throw file.error("'vocab' must be 1-D, found shape \(a.shape)") }
         return try file.strings("vocab")
+    }
+
+    /// Every offset is checked before any slices `vocab_utf8`: V + 1 of them, the first 0, the
+    /// last the byte count, none past it and none below the one before (QA round 11: offsets
+    /// were compared pairwise while slicing, so [0, …, 6, 100, 8] over 8 bytes trapped).
+    private static func checkVocabularyOffsets(_ offsets: [Int64], byteCount: Int, size v: Int, _ file: NPZMembers) throws {
+        guard offsets.count == v + 1, offsets.first == 0, offsets.last == Int64(byteCount) else {
+            throw file.corrupt("'vocab_offsets' must hold V + 1 = \(v + 1) offsets from 0 to \(byteCount) (the length of 'vocab_utf8'), found \(offsets.count) ending at \(offsets.last ?? -1)")
+        }
+        for t in 1..<offsets.count {
+            if offsets[t] > Int64(byteCount) {
+                throw file.corrupt("'vocab_offsets'[\(t)] = \(offsets[t]) is past the \(counted(byteCount, "byte")) of 'vocab_utf8'")
+            }
+            if offsets[t] < offsets[t - 1] {
+                throw file.corrupt("'vocab_offsets' decreases at position \(t) (\(offsets[t - 1]) then \(offsets[t]))")
+            }
+        }
     }
 
     /// Writes the data set as an `.npz` that `scipy.sparse.load_npz` reads as the m × V CSR count

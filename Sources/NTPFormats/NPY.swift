@@ -118,7 +118,8 @@ public struct NPYArray: Equatable, Sendable {
     }
 
     /// All elements as strings in C order, for "<U"/">U" (UTF-32) and "|S" (bytes, decoded as
-    /// UTF-8) arrays; trailing NULs are stripped as numpy does.
+    /// UTF-8) arrays; trailing NULs are stripped as numpy does. An element that is not text
+    /// (bytes that are not UTF-8, a value that is no code point) is an error naming its index.
     public func strings() throws -> [String] {
         let t = try NPYType(descr)
         guard t.kind == .unicode || t.kind == .bytes else {
@@ -131,18 +132,23 @@ public struct NPYArray: Equatable, Sendable {
         out.reserveCapacity(n)
         try data.withUnsafeBytes { raw in
             for i in 0..<n {
-                out.append(try Self.decodeString(UnsafeRawBufferPointer(rebasing: raw[(i * t.size)..<((i + 1) * t.size)]), t))
+                out.append(try Self.decodeString(UnsafeRawBufferPointer(rebasing: raw[(i * t.size)..<((i + 1) * t.size)]), t, index: i))
             }
         }
         return cOrder(out)
     }
 
-    /// One element of a "<U"/">U" or "|S" array, trailing NULs stripped.
-    static func decodeString(_ element: UnsafeRawBufferPointer, _ t: NPYType) throws -> String {
+    /// Element `index` of a "<U"/">U" or "|S" array, trailing NULs stripped. '|S' bytes must be
+    /// UTF-8: decoding them leniently turned bad bytes into U+FFFD, so a '|S' vocabulary passed
+    /// where the same bytes as `vocab_utf8` were refused (QA round 11).
+    static func decodeString(_ element: UnsafeRawBufferPointer, _ t: NPYType, index: Int) throws -> String {
         if t.kind == .bytes {
             var end = element.count
             while end > 0 && element[end - 1] == 0 { end -= 1 }
-            return String(decoding: element[0..<end], as: UTF8.self)
+            guard let text = validUTF8(element[0..<end]) else {
+                throw NTPFormatError("string \(index) is not valid UTF-8 ('|S' strings are read as UTF-8 bytes; store text as '<U', e.g. np.array(words, dtype=str))")
+            }
+            return text
         }
         var end = element.count / 4
         func code(_ k: Int) -> UInt32 {
@@ -156,7 +162,7 @@ public struct NPYArray: Equatable, Sendable {
         for k in 0..<end {
             let v = code(k)
             guard let scalar = Unicode.Scalar(v) else {
-                throw NTPFormatError("string array holds an invalid code point U+\(String(v, radix: 16, uppercase: true))")
+                throw NTPFormatError("string \(index) holds an invalid code point U+\(String(v, radix: 16, uppercase: true))")
             }
             scalars.append(scalar)
         }

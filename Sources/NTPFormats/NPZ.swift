@@ -385,12 +385,14 @@ private func inflateStrings(_ compressed: UnsafeRawBufferPointer, size: Int, crc
                 throw NTPFormatError("\(name): truncated .npy payload: \(counted(count, "string")) of \(type.size) bytes, found \(strings.count)")
             }
         }
-        try buffer.withUnsafeBytes { raw in
-            while filled - start >= type.size && strings.count < count {
-                strings.append(try NPYArray.decodeString(UnsafeRawBufferPointer(rebasing: raw[start..<(start + type.size)]), type))
-                start += type.size
+        do {
+            try buffer.withUnsafeBytes { raw in
+                while filled - start >= type.size && strings.count < count {
+                    strings.append(try NPYArray.decodeString(UnsafeRawBufferPointer(rebasing: raw[start..<(start + type.size)]), type, index: strings.count))
+                    start += type.size
+                }
             }
-        }
+        } catch let e as NTPFormatError { throw NTPFormatError("\(name): \(e.description)") }
     }
     filled = 0
     while try more() > 0 { filled = 0 }

@@ -62,7 +62,7 @@ final class CorruptDataSetTests: TempDirTestCase {
             ("v1", "format_version=np.array(1)", ""),
             // the unpadded vocabulary pair.
             ("vocabok", "vocab_utf8=np.frombuffer('abcnaïve'.encode(), 'u1'), vocab_offsets=np.array([0, 1, 2, 3, 9])", ""),
-            ("vocaboff", "vocab_utf8=np.frombuffer(b'abcd', 'u1'), vocab_offsets=np.array([0, 2, 1, 3, 4])", "'vocab_offsets' decreases at position 2" + corrupt),
+            ("vocaboff", "vocab_utf8=np.frombuffer(b'abcd', 'u1'), vocab_offsets=np.array([0, 2, 1, 3, 4])", "'vocab_offsets' decreases at position 2 (2 then 1)" + corrupt),
             ("vocabend", "vocab_utf8=np.frombuffer(b'abcd', 'u1'), vocab_offsets=np.array([0, 1, 2, 3])",
              "'vocab_offsets' must hold V + 1 = 5 offsets from 0 to 4 (the length of 'vocab_utf8'), found 4 ending at 3" + corrupt),
             ("vocabutf", "vocab_utf8=np.frombuffer(b'ab\\xffd', 'u1'), vocab_offsets=np.array([0, 1, 2, 3, 4])",
@@ -78,6 +78,32 @@ final class CorruptDataSetTests: TempDirTestCase {
         XCTAssertEqual(try DataSet(contentsOfNPZ: path("good.npz")), good)
         XCTAssertEqual(try DataSet(contentsOfNPZ: path("v1.npz")), good)
         XCTAssertEqual(try DataSet(contentsOfNPZ: path("vocabok.npz")).vocabulary, ["a", "b", "c", "naïve"])
+    }
+
+    /// Offsets past the end of `vocab_utf8` are refused before any token is sliced (QA round 11:
+    /// [0, …, 6, 100, 8] and [0, …, 6, 9, 8] over 8 bytes trapped in `readVocabulary`), and a
+    /// '|S' vocabulary of bytes that are not UTF-8 is refused as `vocab_utf8` is, stored or deflated.
+    func testVocabularyOffsetsPastTheBytesAndBadUTF8AreRefused() throws {
+        let cases: [(String, String, String)] = [
+            ("far", "vocab_utf8=np.frombuffer(b'abcd', 'u1'), vocab_offsets=np.array([0, 1, 2, 100, 4])",
+             "'vocab_offsets'[3] = 100 is past the 4 bytes of 'vocab_utf8'" + corrupt),
+            ("near", "vocab_utf8=np.frombuffer(b'abcd', 'u1'), vocab_offsets=np.array([0, 1, 2, 5, 4])",
+             "'vocab_offsets'[3] = 5 is past the 4 bytes of 'vocab_utf8'" + corrupt),
+            ("first", "vocab_utf8=np.frombuffer(b'abcd', 'u1'), vocab_offsets=np.array([0, 9, 2, 3, 4])",
+             "'vocab_offsets'[1] = 9 is past the 4 bytes of 'vocab_utf8'" + corrupt),
+            ("bytesbad", "vocab=np.array([b'a', b'b', b'\\xff', b'd'])",
+             "array 'vocab': string 2 is not valid UTF-8 ('|S' strings are read as UTF-8 bytes; store text as '<U', e.g. np.array(words, dtype=str))"),
+            ("bytesok", "vocab=np.array([b'a', b'b', b'c', 'na\u{EF}ve'.encode()])", ""),
+        ]
+        try craft(cases.map { ($0.0, $0.1) })
+        for (name, _, message) in cases {
+            XCTAssertEqual(loadError(name), message.isEmpty ? nil : "\(path(name + ".npz")): \(message)", name)
+        }
+        XCTAssertEqual(try DataSet(contentsOfNPZ: path("bytesok.npz")).vocabulary, ["a", "b", "c", "na\u{EF}ve"])
+        // Deflated, the strings are decoded while inflating: the same refusal, naming the member.
+        try python("import numpy as np; z = dict(np.load('bytesbad.npz')); np.savez_compressed('deflated.npz', **z)")
+        XCTAssertEqual(loadError("deflated"),
+                       "\(path("deflated.npz")) member 'vocab.npy': string 2 is not valid UTF-8 ('|S' strings are read as UTF-8 bytes; store text as '<U', e.g. np.array(words, dtype=str))")
     }
 
     /// A coo matrix of 10^15 empty rows is refused before its row pointer is allocated.
