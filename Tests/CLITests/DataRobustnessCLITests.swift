@@ -23,6 +23,7 @@ final class DataRobustnessCLITests: XCTestCase {
         w = {k: v for k, v in z.items() if k != 'vocab'}
         np.savez('offsets.npz', **w, vocab_utf8=np.frombuffer(b'abcdefgh', 'u1'), vocab_offsets=np.array([0, 1, 2, 100, 8]))
         np.savez('bytes.npz', **{**w, 'vocab': np.array([b'a', b'\\xe9', b'c', b'd'])})
+        np.savez('twice.npz', **z, contexts=np.array([[0], [1], [2], [3], [1], [0]], 'i4'))
         "
         """)
     }
@@ -36,9 +37,10 @@ final class DataRobustnessCLITests: XCTestCase {
             ("contexts", "'contexts' holds token id 4 at row 4, position 0, outside the vocabulary 0..<4"),
             ("repeated", "positions 0 and 1 of 'indices' both store a count for row 0, column"),
             ("newer", "data set format version 7 is newer than this ntpsep reads (up to 2); upgrade ntpsep to read it"),
-            // QA round 11: a trap in every command, a '|S' vocabulary shown as U+FFFD.
+            // QA round 11: a trap in every command, a '|S' vocabulary shown as U+FFFD, a context counted twice.
             ("offsets", "'vocab_offsets'[3] = 100 is past the 8 bytes of 'vocab_utf8'"),
             ("bytes", "array 'vocab': string 1 is not valid UTF-8 ('|S' strings are read as UTF-8 bytes; store text as '<U', e.g. np.array(words, dtype=str))"),
+            ("twice", "rows 1 and 4 have the same context (contexts[1] = contexts[4] = [1]); a data set holds each distinct context once, in one row: sum the rows of equal contexts into one, or write the file again with ntpsep ingest"),
         ]
         for (name, fragment) in expected {
             let file = dir.appendingPathComponent(name + ".npz").path
@@ -52,7 +54,7 @@ final class DataRobustnessCLITests: XCTestCase {
                 let run = try ntpsep(command)
                 XCTAssertEqual(run.status, 1, "\(command): \(run.stderr)")   // 1, not a signal's 128 + n
                 assertFails(run, with: "\(file): \(fragment)", noFileAt: out)
-                if !["newer", "bytes"].contains(name) { XCTAssertTrue(run.stderr.contains(corruptAdvice), run.stderr) }
+                if !["newer", "bytes", "twice"].contains(name) { XCTAssertTrue(run.stderr.contains(corruptAdvice), run.stderr) }
             }
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), before, "input changed")
         }

@@ -106,6 +106,42 @@ final class CorruptDataSetTests: TempDirTestCase {
                        "\(path("deflated.npz")) member 'vocab.npy': string 2 is not valid UTF-8 ('|S' strings are read as UTF-8 bytes; store text as '<U', e.g. np.array(words, dtype=str))")
     }
 
+    /// A context stored in two rows is refused, naming the first row that repeats an earlier one
+    /// (QA round 11: contexts = zeros((20, 2)) loaded, and stats said "m = 20 distinct").
+    func testRepeatedContextsAreRefused() throws {
+        let tail = "; a data set holds each distinct context once, in one row: sum the rows of equal contexts into one, or write the file again with ntpsep ingest"
+        let cases: [(String, String, String)] = [
+            ("adjacent", "contexts=np.array([[0], [0], [3]], 'i4')", "rows 0 and 1 have the same context (contexts[0] = contexts[1] = [0])" + tail),
+            ("apart", "contexts=np.array([[3], [1], [3]], 'i8')", "rows 0 and 2 have the same context (contexts[0] = contexts[2] = [3])" + tail),
+            ("wide", "contexts=np.array([[2, 1], [1, 2], [1, 2]], 'i4')", "rows 1 and 2 have the same context (contexts[1] = contexts[2] = [1, 2])" + tail),
+            ("unsorted", "contexts=np.array([[3], [0], [1]], 'i4')", ""),
+        ]
+        try craft(cases.map { ($0.0, $0.1) })
+        for (name, _, message) in cases {
+            XCTAssertEqual(loadError(name), message.isEmpty ? nil : "\(path(name + ".npz")): \(message)", name)
+        }
+        XCTAssertEqual(try DataSet(contentsOfNPZ: path("unsorted.npz")).contexts, [3, 0, 1])
+    }
+
+    /// The pair named is the first row that repeats an earlier one, whatever the order of rows.
+    func testFirstRepeatedRowIsTheEarliestRepeat() {
+        // Rows [5,5] [1,2] [3,3] [1,2] [5,5] [3,3]: repeats at rows 3 (of 1), 4 (of 0) and 5 (of 2).
+        XCTAssertEqual(DataSet.firstRepeatedRow([5, 5, 1, 2, 3, 3, 1, 2, 5, 5, 3, 3], width: 2, rows: 6).map { [$0.0, $0.1] }, [1, 3])
+        XCTAssertEqual(DataSet.firstRepeatedRow([7, 7, 1, 1, 7, 7, 7, 7], width: 2, rows: 4).map { [$0.0, $0.1] }, [0, 2])
+        XCTAssertNil(DataSet.firstRepeatedRow([5, 5, 1, 2, 3, 3, 1, 3], width: 2, rows: 4))
+        XCTAssertNil(DataSet.firstRepeatedRow([1, 2, 1, 3, 2, 0], width: 2, rows: 3))
+        XCTAssertNil(DataSet.firstRepeatedRow([4], width: 1, rows: 1))
+        // Order 1: every row has the empty context, so two rows are one context twice.
+        XCTAssertEqual(DataSet.firstRepeatedRow([], width: 0, rows: 2).map { [$0.0, $0.1] }, [0, 1])
+        // 100,000 shuffled distinct rows pass; one repeat among them is found.
+        var rng = SystemRandomNumberGenerator()
+        let rows = (0..<100_000).map { [Int64($0 / 300), Int64($0 % 300)] }.shuffled(using: &rng)
+        XCTAssertNil(DataSet.firstRepeatedRow(rows.flatMap { $0 }, width: 2, rows: rows.count))
+        var repeated = rows
+        repeated[70_000] = rows[40_000]
+        XCTAssertEqual(DataSet.firstRepeatedRow(repeated.flatMap { $0 }, width: 2, rows: rows.count).map { [$0.0, $0.1] }, [40_000, 70_000])
+    }
+
     /// A coo matrix of 10^15 empty rows is refused before its row pointer is allocated.
     func testAbsurdRowCountIsRefusedBeforeAllocating() throws {
         try python("""
