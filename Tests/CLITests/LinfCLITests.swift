@@ -168,7 +168,7 @@ final class LinfCLITests: XCTestCase {
             let out = dir.appendingPathComponent("s.npz").path
             let r = try ntpsep(["solve", data, "--embedding", "file:\(scaled)", "-o", out] + extra)
             XCTAssertEqual(r.status, 0, r.stderr)
-            let status = try Python.run("import numpy as np; print(np.load('\(out)')['status'].item().decode())")
+            let status = try Python.run("import numpy as np; print(str(np.load('\(out)')['status']))")
             return (r.stdout, status.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let first = try solve([])

@@ -129,6 +129,11 @@ public enum CheckRunner {
         } ?? options.subsetLadderStart.map {
             SubsetLadder.decide(data, features: features, options: options.separability, start: $0).result
         } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
+        if let given = options.candidateWeights, !sep.method.hasPrefix("certified from") {
+            // Say that the user's W was tried (QA round 11: the closed form's certificate looked like a silent swap).
+            sep.method += " (\(given.source) was tried first: " + (projector == nil ? "without the projection onto 𝓕⊥, " : "after the projection onto 𝓕⊥, ")
+                + "some margin was ≤ 0 or a tie failed)"
+        }
         timings["separability"] = monotonicSeconds() - t0
         var trained: CrossEntropyRun? = nil
         if sep.verdict == .undecided, let minimize = hooks.minimizeCrossEntropy {
