@@ -32,7 +32,7 @@ struct Solve: ParsableCommand {
     @Option(help: "Epoch cap of the NTP-SVM solver.")
     var maxEpochs: Int = 200_000
 
-    @Option(help: "Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN (checked between GLPK calls: scaling a large first LP can overrun it by seconds).")
+    @Option(help: "Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN (GLPK looks at its clock between stretches of work, so a limit below about a second is not kept exactly).")
     var linfTimeLimit: Double = 60
 
     @Option(help: "Largest number of contexts m for which W* and W^mm use G = HᵀH (m² doubles); above it they work in weight space (V × d), which needs d < m for W^mm.")
