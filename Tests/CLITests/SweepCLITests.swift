@@ -188,6 +188,12 @@ final class SweepCLITests: XCTestCase {
                                       uniquingKeysWith: { a, _ in a })
             XCTAssertEqual(verdicts[upper], "separable", "\(t)")
             if lower > 0 { XCTAssertEqual(verdicts[lower], "not-separable", "\(t)") }
+            // The CSV's derived columns, in the JSON too (QA round 11), agreeing with the bracket.
+            XCTAssertEqual(t["status"] as? String, "decided")
+            XCTAssertEqual(t["d_star"] as? Int, upper, "\(t)")
+            XCTAssertEqual(t["d_lower"] as? Int, upper, "\(t)")
+            XCTAssertEqual(t["d_star_over_m"] as? Double, Double(upper) / 12, "\(t)")
+            XCTAssertEqual(t["decisions"] as? Int, verdicts.count > 0 ? (b["evaluations"] as! [Any]).count : -1, "\(t)")
             ratios[t["model"] as! String, default: []].append(Double(upper) / 12)
         }
         let points = try XCTUnwrap(json["points"] as? [[String: Any]])

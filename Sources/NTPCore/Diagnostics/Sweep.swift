@@ -97,6 +97,27 @@ public struct SweepTrial: Codable, Equatable, Sendable {
         case embeddingSeed = "embedding_seed", supportSeed = "support_seed", dimensionFactor = "dimension_factor"
     }
 
+    /// The CSV row's derived columns, also in the JSON (QA round 11: they had to be rebuilt from
+    /// `bracket`, in per-position D for positional runs). Written, never read back.
+    private enum DerivedKeys: String, CodingKey {
+        case status, dStar = "d_star", dLower = "d_lower", dUpper = "d_upper", ratio = "d_star_over_m", decisions
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model); try c.encode(contexts, forKey: .contexts); try c.encode(trial, forKey: .trial)
+        try c.encode(bracket, forKey: .bracket); try c.encode(embeddingSeed, forKey: .embeddingSeed)
+        try c.encodeIfPresent(supportSeed, forKey: .supportSeed); try c.encode(dimensionFactor, forKey: .dimensionFactor)
+        var derived = encoder.container(keyedBy: DerivedKeys.self)
+        let f = dimensionFactor
+        try derived.encode(status, forKey: .status)
+        try derived.encode(bracket.threshold.map { $0 * f }, forKey: .dStar)
+        try derived.encode((bracket.lower + 1) * f, forKey: .dLower)
+        try derived.encode(bracket.upper.map { $0 * f }, forKey: .dUpper)
+        try derived.encode(ratio, forKey: .ratio)
+        try derived.encode(bracket.evaluations.count, forKey: .decisions)
+    }
+
     /// "decided", "above-cap" (proven d* > cap) or "undecided".
     public var status: String { bracket.isAboveCap ? "above-cap" : bracket.isDecided ? "decided" : "undecided" }
 
