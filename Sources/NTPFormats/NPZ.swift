@@ -2,6 +2,10 @@ import CZip
 
 /// `.npz` archives: ZIP files whose members are `.npy` images named "NAME.npy".
 public struct NPZArchive {
+    /// The first line of a count part (NTPCorpus's `CountPart`), here so that a part given where an
+    /// archive goes is named as one.
+    public static let countPartMagic = "NTPSEP-PART"
+
     /// Reads every `.npy` member, keyed by name without ".npy" (as `np.load` does).
     /// Supports stored and deflate members (np.savez / np.savez_compressed), ZIP64 and data
     /// descriptors. Members not ending in ".npy" are ignored.
@@ -249,7 +253,8 @@ private func centralDirectory(_ z: UnsafeRawBufferPointer, _ bad: ZipError) thro
             throw bad("truncated zip archive (no end-of-central-directory record, file has \(z.count) bytes)")
         }
         // A count part (its first line NTPSEP-PART, see NTPCorpus's CountPart), given where a data set goes.
-        if z.count >= 12 && Array(z[0..<12]) == Array("NTPSEP-PART\n".utf8) {
+        let partLine = Array((NPZArchive.countPartMagic + "\n").utf8)
+        if z.count >= partLine.count && Array(z[0..<partLine.count]) == partLine {
             throw bad("not a zip archive but a count part from `ingest --shard`: merge the parts into a data set first (ntpsep merge PART... -o DATA.npz)")
         }
         throw bad("not a zip archive (no end-of-central-directory record)")

@@ -123,13 +123,14 @@ public enum CheckRunner {
         throws -> (SeparabilityResult, CrossEntropyRun?, ((inout [Double]) -> Void)?) {
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
-        var sep = options.candidateWeights.flatMap {
+        let certified = options.candidateWeights.flatMap {
             Separability.certify(weights: $0.weights, data: data, features: features, options: options.separability,
                                  projector: projector, source: $0.source)
-        } ?? options.subsetLadderStart.map {
+        }
+        var sep = certified ?? options.subsetLadderStart.map {
             SubsetLadder.decide(data, features: features, options: options.separability, start: $0).result
         } ?? Separability.decide(data, features: features, options: options.separability, complementProjector: projector)
-        if let given = options.candidateWeights, !sep.method.hasPrefix("certified from") {
+        if let given = options.candidateWeights, certified == nil {
             // Say that the user's W was tried (QA round 11: the closed form's certificate looked like a silent swap).
             sep.method += " (\(given.source) was tried first: " + (projector == nil ? "without the projection onto 𝓕⊥, " : "after the projection onto 𝓕⊥, ")
                 + "some margin was ≤ 0 or a tie failed)"

@@ -450,7 +450,7 @@ extension Separability {
         let normSquared = x.reduce(0) { $0 + $1 * $1 }
         guard normSquared > 0 else {
             // No margin pair at all (every k_j = V): the hull is empty of margin vectors, W^mm = 0, γ* = ∞.
-            return MinimumNormPointMaxMargin(gamma: .infinity, weights: x.map { _ in 0 },
+            return MinimumNormPointMaxMargin(gamma: .infinity, weights: [Double](repeating: 0, count: x.count),
                                              bracket: MarginBracket(lower: .infinity, upper: .infinity, scale: bracket.scale),
                                              verdict: verdict, iterations: out.iterations)
         }

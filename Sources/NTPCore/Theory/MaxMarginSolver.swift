@@ -80,15 +80,11 @@ public struct MaxMarginSolver {
             // No off-support token anywhere: no margin constraint, so W = 0 is feasible and optimal
             // (W^mm = 0, γ* = ∞, nothing diverges). The epochs would only chase round-off in the ties
             // (QA round 11: 200,000 epochs, then "undecided" with a relative gap of 1).
-            return MaxMarginSolution(status: .separable, weights: [Double](repeating: 0, count: v * s.features.dimension),
-                                     logits: [Double](repeating: 0, count: v * m), normSquared: 0, dualSum: 0,
-                                     kkt: .init(), marginUpperBound: .infinity, epochs: 0)
+            return .zero(.separable, s, marginUpperBound: .infinity)
         }
         for j in 0..<m where diag[j] <= 0 && lay.supportSize(j) < v {
             // h̄_j = 0 makes (e_z − e_v)ᵀ W h̄_j = 0 < 1: infeasible outright.
-            return MaxMarginSolution(status: .notSeparable, weights: [Double](repeating: 0, count: v * s.features.dimension),
-                                     logits: [Double](repeating: 0, count: v * m), normSquared: 0, dualSum: 0,
-                                     kkt: .init(), marginUpperBound: 0, epochs: 0)
+            return .zero(.notSeparable, s, marginUpperBound: 0)
         }
 
         var iterate = DualIterate(s, gram: gram, identity: identity, weightSpace: weightSpace)
@@ -373,6 +369,14 @@ public struct MaxMarginSolution: Sendable {
     public var notSeparableByMinimumNormPoint = false
     /// 1/‖W‖ (the margin when separable; ∞ if W = 0).
     public var margin: Double { normSquared > 0 ? 1 / normSquared.squareRoot() : .infinity }
+    /// W = 0 with no epochs run: the answers decided before the block steps.
+    static func zero(_ status: Status, _ s: DataSubspace, marginUpperBound: Double) -> MaxMarginSolution {
+        let v = s.vocabularySize
+        return MaxMarginSolution(status: status, weights: [Double](repeating: 0, count: v * s.features.dimension),
+                                 logits: [Double](repeating: 0, count: v * s.contextCount), normSquared: 0, dualSum: 0,
+                                 kkt: .init(), marginUpperBound: marginUpperBound, epochs: 0)
+    }
+
     /// Separable with W^mm = 0: no context has an off-support token, so there is no margin constraint
     /// and no direction in which gradient descent diverges.
     public var hasNoMarginConstraint: Bool { status == .separable && normSquared == 0 }

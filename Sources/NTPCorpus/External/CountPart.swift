@@ -14,7 +14,7 @@ import NTPFormats
 /// refused before any of it is read (QA round 9: one flipped bit merged into a wrong data set,
 /// exit 0, or crashed the merge).
 public struct CountPartHeader: Equatable, Sendable {
-    public static let magic = "NTPSEP-PART"
+    public static let magic = NPZArchive.countPartMagic
     /// 2: the trailer with the CRC-32.
     public static let formatVersion = 2
     public var options: String

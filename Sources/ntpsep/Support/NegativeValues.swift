@@ -26,6 +26,6 @@ enum NegativeValues {
     /// (`--shard -1/2`, QA round 11: no short option of ntpsep is a digit).
     private static func isNegativeNumber(_ s: String) -> Bool {
         guard s.count > 1, s.hasPrefix("-") else { return false }
-        return Double(s) != nil || s.dropFirst().first?.isASCII == true && s.dropFirst().first?.isNumber == true
+        return Double(s) != nil || ("0"..."9").contains(s.dropFirst().first!)
     }
 }
