@@ -118,6 +118,32 @@ final class TokenInternerTests: XCTestCase {
         }
         XCTAssertEqual(ordered, expected)
     }
+
+    /// Thousands of tokens in few count classes, sharing prefixes of 0 to 30 bytes, some ending in
+    /// NUL bytes (equal zero-padded words, different tokens): the order equals a plain sort by
+    /// (count descending, bytes).
+    func testVocabularyOrderOfManyTiesMatchesAPlainSort() {
+        var state: UInt64 = 5
+        func next(_ bound: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) % bound }
+        let prefixes: [[UInt8]] = [[], Array("https://example.org/".utf8), Array("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8), Array("é".utf8)]
+        let alphabet: [UInt8] = [0x61, 0x62, 0x00, 0xC3, 0xA9]
+        var counts: [[UInt8]: Int] = [:]
+        while counts.count < 4000 {
+            let token = prefixes[next(prefixes.count)] + (0..<next(12)).map { _ in alphabet[next(alphabet.count)] }
+            if !token.isEmpty && counts[token] == nil { counts[token] = 1 + next(3) }
+        }
+        let interner = TokenInterner()
+        for (token, count) in counts {
+            var bytes = token
+            for _ in 0..<count { _ = bytes.withUnsafeMutableBufferPointer { interner.intern(UnsafeBufferPointer($0)) } }
+        }
+        let ids = Array(TokenInterner.specials.count..<interner.count)
+        let ordered = DataSetBuilder.tokensByFrequency(ids, occurrences: interner.occurrences, interner: interner)
+            .map { Array(interner.bytes(of: $0)) }
+        let expected = counts.keys.sorted { a, b in counts[a]! != counts[b]! ? counts[a]! > counts[b]! : a.lexicographicallyPrecedes(b) }
+        XCTAssertEqual(ordered.count, expected.count)
+        XCTAssertTrue(ordered == expected, "first difference at \((0..<min(ordered.count, expected.count)).first { ordered[$0] != expected[$0] } ?? -1)")
+    }
 }
 
 /// Whole-chunk whitespace tokenization (64-byte masks) against an independent line-by-line count.

@@ -73,6 +73,14 @@ public final class TokenInterner {
         UnsafeBufferPointer(start: arena + entries[id].start, count: entries[id].length)
     }
 
+    /// Starts loading the entry of token `id` into the cache (ahead of `prefetchBytes`).
+    @inline(__always)
+    func prefetchEntry(of id: Int) { ntp_prefetch(entries + id) }
+
+    /// Starts loading the first bytes of token `id` (ahead of `bytes(of:)` or `string(of:)`).
+    @inline(__always)
+    func prefetchBytes(of id: Int) { ntp_prefetch(arena + entries[id].start) }
+
     /// The string of token `id` (invalid UTF-8 is repaired, which cannot happen for validated input).
     public func string(of id: Int) -> String { String(decoding: bytes(of: id), as: UTF8.self) }
 
