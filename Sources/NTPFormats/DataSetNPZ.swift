@@ -281,29 +281,29 @@ extension DataSet {
     /// so memory follows the bytes of the tokens. Atomic and byte-identical for identical data sets.
     public func writeNPZ(to path: String) throws {
         do { try validate() } catch let e as DataSetError { throw NTPFormatError("cannot write \(path): \(e.description)") }
-        var members: [(String, NPYArray)] = []
-        var vocabularyMember: [(String, NPZMember)] = []
-        members.append(("indices", NPYArray(int32: columns, shape: [columns.count])))
+        // The large arrays are written from their own storage (`NPZMember.pieces`), not copied.
+        var members: [(String, NPZMember)] = []
+        members.append(("indices", .integers(columns, descr: "<i4", shape: [columns.count])))
         if let last = rowOffsets.last, last > Int(Int32.max) {
-            members.append(("indptr", NPYArray(int64: rowOffsets.map { Int64($0) }, shape: [rowOffsets.count])))
+            members.append(("indptr", .converted(rowOffsets, descr: "<i8", shape: [rowOffsets.count]) { Int64($0).littleEndian }))
         } else {
-            members.append(("indptr", NPYArray(int32: rowOffsets.map { Int32($0) }, shape: [rowOffsets.count])))
+            members.append(("indptr", .converted(rowOffsets, descr: "<i4", shape: [rowOffsets.count]) { Int32($0).littleEndian }))
         }
-        members.append(("format", NPYArray(bytesString: "csr")))
-        members.append(("shape", NPYArray(int64: [Int64(contextCount), Int64(vocabularySize)], shape: [2])))
+        members.append(("format", .array(NPYArray(bytesString: "csr"))))
+        members.append(("shape", .array(NPYArray(int64: [Int64(contextCount), Int64(vocabularySize)], shape: [2]))))
         // validate() keeps counts below 2^53, so the Int64 conversion of integral counts is exact.
         if counts.allSatisfy({ $0 == $0.rounded() }) {
-            members.append(("data", NPYArray(int64: counts.map { Int64($0) }, shape: [counts.count])))
+            members.append(("data", .converted(counts, descr: "<i8", shape: [counts.count]) { Int64($0).littleEndian }))
         } else {
-            members.append(("data", NPYArray(doubles: counts, shape: [counts.count])))
+            members.append(("data", .converted(counts, descr: "<f8", shape: [counts.count]) { $0.bitPattern.littleEndian }))
         }
         // A '<U' vocabulary is padded and compressed in pieces (see `NPZMember.strings`).
-        if let vocabulary { vocabularyMember = Self.vocabularyMembers(vocabulary) }
-        var tail: [(String, NPYArray)] = []
-        if let contexts { tail.append(("contexts", NPYArray(int32: contexts, shape: [contextCount, contextLength]))) }
-        if let optionsJSON { tail.append(("options", NPYArray(strings: [optionsJSON], shape: []))) }
-        tail.append(FormatVersion.member(Self.formatVersion))
-        try NPZArchive.write(members.map { ($0.0, NPZMember.array($0.1)) } + vocabularyMember + tail.map { ($0.0, NPZMember.array($0.1)) }, to: path)
+        if let vocabulary { members += Self.vocabularyMembers(vocabulary) }
+        if let contexts { members.append(("contexts", .integers(contexts, descr: "<i4", shape: [contextCount, contextLength]))) }
+        if let optionsJSON { members.append(("options", .array(NPYArray(strings: [optionsJSON], shape: [])))) }
+        let version = FormatVersion.member(Self.formatVersion)
+        members.append((version.0, .array(version.1)))
+        try NPZArchive.write(members, to: path)
     }
 
     /// `vocab` as '<U' when padding costs at most 4× (or under 2²⁴ characters), else the
@@ -320,7 +320,7 @@ extension DataSet {
         offsets.reserveCapacity(vocabulary.count + 1)
         for word in vocabulary { bytes += word.utf8; offsets.append(Int64(bytes.count)) }
         return [("vocab_utf8", .array(NPYArray(descr: "|u1", shape: [bytes.count], data: bytes))),
-                ("vocab_offsets", .array(NPYArray(int64: offsets, shape: [offsets.count])))]
+                ("vocab_offsets", .integers(offsets, descr: "<i8", shape: [offsets.count]))]
     }
 }
 

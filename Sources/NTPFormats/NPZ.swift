@@ -51,6 +51,9 @@ public struct NPZArchive {
                 throw NTPFormatError("cannot write \(path): member name '\(name)' is empty or repeated")
             }
             if case .array(let a) = member { _ = try encodeCheck(a, path: path) }
+            if case .pieces(let descr, let shape, let byteCount, _) = member {
+                try encodeCheck(NPYArray(descr: descr, shape: shape, data: []), payloadBytes: byteCount, path: path)
+            }
         }
         try writeFileAtomically(path: path) { sink in
             var central: [UInt8] = []
@@ -71,6 +74,9 @@ public struct NPZArchive {
                     crc = c; size += payload
                 case .strings(let values):
                     (streamed, crc, size) = try PaddedStrings.deflate(values, header: header, writing: path)
+                case .pieces(_, _, let byteCount, let pieces):
+                    try pieces { crc = czip_crc32(crc, $0.baseAddress, $0.count) }
+                    size += UInt64(byteCount)
                 }
                 defer { if let deflated { czip_free(UnsafeMutableRawPointer(mutating: deflated.baseAddress)) } }
                 let method: UInt16 = deflated == nil && streamed == nil ? 0 : 8
@@ -87,6 +93,7 @@ public struct NPZArchive {
                     switch member {
                     case .array(let a): try sink.write(a.data)
                     case .file(_, _, let file): try PayloadFile.copy(file, to: sink)
+                    case .pieces(_, _, _, let pieces): try pieces { try sink.write($0) }
                     case .strings: break
                     }
                 }
@@ -188,13 +195,16 @@ public struct NPZArchive {
         return UnsafeRawBufferPointer(start: out, count: length)
     }
 
-    private static func encodeCheck(_ a: NPYArray, path: String) throws -> Int {
+    /// Checks that `payloadBytes` (default: the array's data) fit its shape and dtype.
+    @discardableResult
+    private static func encodeCheck(_ a: NPYArray, payloadBytes: Int? = nil, path: String) throws -> Int {
+        let bytes = payloadBytes ?? a.data.count
         do {
             let t = try NPYType(a.descr)
-            guard a.shape.allSatisfy({ $0 >= 0 }), a.data.count == a.count * t.size else {
-                throw NTPFormatError("payload (\(a.data.count) bytes) does not match shape \(a.shape) of \(a.descr)")
+            guard a.shape.allSatisfy({ $0 >= 0 }), bytes == a.count * t.size else {
+                throw NTPFormatError("payload (\(bytes) bytes) does not match shape \(a.shape) of \(a.descr)")
             }
-            return a.data.count
+            return bytes
         } catch let e as NTPFormatError {
             throw NTPFormatError("cannot write \(path): \(e.description)")
         }

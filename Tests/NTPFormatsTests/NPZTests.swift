@@ -45,6 +45,37 @@ final class NPZTests: TempDirTestCase {
         XCTAssertEqual(try DataSet(contentsOfNPZ: path("f.npz")), d)
     }
 
+    /// Arrays of several MiB are written from their own storage in pieces: the file equals, byte for
+    /// byte, the same members copied into `NPYArray`s first, and numpy reads the values back.
+    func testLargeMembersWrittenInPiecesEqualCopiedArrays() throws {
+        let m = 150_000, pairs = 2 * m
+        let offsets = (0...m).map { 2 * $0 }
+        var columns = [Int32](repeating: 0, count: pairs)
+        for row in 0..<m { columns[2 * row + 1] = Int32(1 + row % 6) }
+        let counts = (0..<pairs).map { Double(1 + $0 % 1000) }
+        let contexts = (0..<m).map { Int32($0 % 7) }
+        let d = DataSet(contextCount: m, vocabularySize: 7, rowOffsets: offsets, columns: columns, counts: counts,
+                        contexts: contexts, contextLength: 1)
+        try d.writeNPZ(to: path("pieces.npz"))
+        let version = FormatVersion.member(DataSet.formatVersion)
+        var copied: [(String, NPYArray)] = [("indices", NPYArray(int32: columns, shape: [pairs]))]
+        copied.append(("indptr", NPYArray(int32: offsets.map { Int32($0) }, shape: [m + 1])))
+        copied.append(("format", NPYArray(bytesString: "csr")))
+        copied.append(("shape", NPYArray(int64: [Int64(m), 7], shape: [2])))
+        copied.append(("data", NPYArray(int64: counts.map { Int64($0) }, shape: [pairs])))
+        copied.append(("contexts", NPYArray(int32: contexts, shape: [m, 1])))
+        copied.append(version)
+        try NPZArchive.write(copied, to: path("copied.npz"))
+        XCTAssertEqual(try bytes("pieces.npz"), try bytes("copied.npz"))
+        let out = try python("""
+        import numpy as np, scipy.sparse as sp
+        a = sp.load_npz('pieces.npz'); z = np.load('pieces.npz')
+        print(a.shape, int(a.sum()), int(a.indptr[-1]), int(a.indices[-1]), int(z['contexts'][-1, 0]), a.data.dtype.str)
+        """)
+        // Σ counts = 300 passes over 1…1000.
+        XCTAssertEqual(out, "(150000, 7) 150150000 300000 \(columns[pairs - 1]) \((m - 1) % 7) <i8")
+    }
+
     /// Every scipy layout converts to the same CSR (sorted columns); a pair stored twice is refused.
     func testReadScipyFiles() throws {
         try python("""
