@@ -42,6 +42,40 @@ final class ExternalCountingTests: XCTestCase {
         }
     }
 
+    /// The union of byte-sorted vocabularies equals sorting their concatenation and dropping
+    /// repeats, for any number of lists (tokens sharing prefixes, a prefix of another, non-ASCII).
+    func testByteOrderUnionMatchesSortingTheConcatenation() {
+        var state: UInt64 = 99
+        func next(_ bound: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) % bound }
+        let alphabet: [UInt8] = [0x61, 0x62, 0xC3, 0xA9, 0x7A]
+        for listCount in [1, 2, 3, 5, 8] {
+            let lists: [[[UInt8]]] = (0..<listCount).map { _ in
+                Array(Set((0..<next(300)).map { _ in (0..<(1 + next(10))).map { _ in alphabet[next(alphabet.count)] } }))
+                    .sorted { $0.lexicographicallyPrecedes($1) }
+            }
+            let expected = Array(Set(lists.joined())).sorted { $0.lexicographicallyPrecedes($1) }
+            XCTAssertEqual(ByteOrder.union(lists), expected, "\(listCount) lists")
+        }
+        XCTAssertEqual(ByteOrder.union([]), [])
+    }
+
+    /// A part whose vocabulary is not in byte order cannot be merged (each part's ids are mapped
+    /// into the union in one forward pass): reading it is one error naming the token, not a crash.
+    func testPartWithVocabularyOutOfOrderIsRefused() throws {
+        let folder = try SpillFolder()
+        defer { folder.remove() }
+        let path = folder.newFile("bad") + ".part"
+        let header = CountPartHeader(options: "{}", shards: [0], shardCount: 1, contextLength: 1, bits: 32, padded: true,
+                                     sequences: 1, events: 2, vocabularySize: 3)
+        let writer = try CountPartWriter(path: path, header: header, vocabulary: [Array("<s>".utf8), Array("b".utf8), Array("a".utf8)],
+                                         occurrences: [0, 1, 1])
+        try writer.append(1 << 32 | 2, 1)
+        try writer.commit()
+        XCTAssertThrowsError(try CountPart(path: path)) { error in
+            XCTAssertEqual("\(error)", "\(path): damaged part file (vocabulary token #3 is not after #2 in byte order); make it again with ntpsep ingest --shard I/N (or merge -o PART)")
+        }
+    }
+
     func testPackedKeyMapRenumbersEveryPosition() {
         // Order 3, 21-bit ids: (2, 0, 1) -> (map[2], map[0], map[1]) = (9, 5, 7).
         let map = PackedKeyMap(order: 3, bits: 21, map: [5, 7, 9])

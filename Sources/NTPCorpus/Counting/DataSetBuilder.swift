@@ -1,5 +1,4 @@
 import Dispatch
-import Glibc
 import NTPFormats
 
 /// Turns raw counts into the canonical data set: final token ids, `<unk>` mapping, sorted rows.
@@ -292,6 +291,17 @@ public enum DataSetBuilder {
         return (0..<n).map { Int(order[$0]) }
     }
 
+    /// `ids` in byte order (`ByteOrder`): a part's vocabulary.
+    static func tokensByBytes(_ ids: [Int], interner: TokenInterner) -> [Int] {
+        let n = ids.count
+        guard n > 1 else { return ids }
+        let buffers = PairBuffers(count: n)
+        buffers.allocateScratch()
+        for i in 0..<n { buffers.values![i] = Int64(ids[i]) }
+        sortByBytes(buffers.keys, buffers.values!, count: n, buffers.tmpKeys!, buffers.tmpValues!, interner)
+        return (0..<n).map { Int(buffers.values![$0]) }
+    }
+
     /// Sorts the ids `order[0..<n]` by their bytes from `offset` on (the bytes before it are equal):
     /// radix by the next 8 (big-endian, zero padded, so word order is byte order), then the same
     /// for each run of equal words, 8 bytes further; a small run is compared whole. Overwrites `keys`.
@@ -300,7 +310,7 @@ public enum DataSetBuilder {
                                     _ interner: TokenInterner, from offset: Int = 0) {
         if n <= 16 {
             var ids = UnsafeMutableBufferPointer(start: order, count: n)
-            ids.sort { bytesPrecede(interner.bytes(of: Int($0)), interner.bytes(of: Int($1))) }
+            ids.sort { ByteOrder.precedes(interner.bytes(of: Int($0)), interner.bytes(of: Int($1))) }
             return
         }
         var longer = false
@@ -325,17 +335,6 @@ public enum DataSetBuilder {
             }
             start = end
         }
-    }
-
-    /// Byte order of two tokens (memcmp, then the shorter first): `lexicographicallyPrecedes` goes
-    /// byte by byte through the generic iterator, and the ties of a large vocabulary call this ~10⁶ times.
-    private static func bytesPrecede(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let c = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if c != 0 { return c < 0 }
-        }
-        return a.count < b.count
     }
 
     /// Indices 0..<count sorted lexicographically by their `length` keys (stable).

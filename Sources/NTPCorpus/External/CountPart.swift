@@ -145,10 +145,15 @@ public struct CountPart {
         }
         var vocabulary: [[UInt8]] = [], occurrences: [Int64] = []
         vocabulary.reserveCapacity(header.vocabularySize); occurrences.reserveCapacity(header.vocabularySize)
-        for _ in 0..<header.vocabularySize {
+        for i in 0..<header.vocabularySize {
             let length = Int(try varint())
             try ensure(length)
-            vocabulary.append(Array(data[position..<(position + length)])); position += length
+            let token = Array(data[position..<(position + length)])
+            // The merge maps each part's ids into the union in one forward pass, which needs this order.
+            if let last = vocabulary.last, !ByteOrder.precedes(last, token) {
+                throw CorpusError.input(path, "damaged part file (vocabulary token #\(i + 1) is not after #\(i) in byte order); make it again with ntpsep ingest --shard I/N (or merge -o PART)")
+            }
+            vocabulary.append(token); position += length
             occurrences.append(Int64(try varint()))
             // Keep the buffer small: drop what was read.
             if position > 1 << 20 { data.removeFirst(position); pairsBase += position; position = 0 }
@@ -158,9 +163,9 @@ public struct CountPart {
         pairsOffset = Int64(pairsBase + position)
     }
 
-    /// A reader of the part's pairs.
-    func pairs() throws -> RunReader {
-        try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd, expectedPairs: pairCount)
+    /// A reader of the part's pairs, their keys renumbered by `remap` when given.
+    func pairs(remappedBy remap: PackedKeyMap? = nil) throws -> RunReader {
+        try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd, expectedPairs: pairCount, remap: remap)
     }
 }
 

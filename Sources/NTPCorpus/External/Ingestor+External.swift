@@ -189,8 +189,7 @@ extension Ingestor {
         let p = processor!, interner = p.interner, n = p.sequences.contextLength
         let used = DataSetBuilder.usedTokens(interner: interner, padded: p.sequences.padded,
                                              sequenceCount: p.sequences.sequenceCount, contextLength: n)
-        var ids = (0..<interner.count).filter { used[$0] }
-        ids.sort { interner.bytes(of: $0).lexicographicallyPrecedes(interner.bytes(of: $1)) }
+        let ids = DataSetBuilder.tokensByBytes((0..<interner.count).filter { used[$0] }, interner: interner)
         var rank = [UInt32](repeating: 0, count: interner.count)
         for (r, id) in ids.enumerated() { rank[id] = UInt32(r) }
         var resolved = options

@@ -17,7 +17,7 @@ public enum PartMerger {
         let (occurrences, maps) = try unionVocabulary(parts, into: &unique)
         let sequences = parts.reduce(Int64(0)) { $0 + $1.header.sequences }
         let events = parts.reduce(Int64(0)) { $0 + $1.header.events }
-        let merger = RunMerger(try parts.map { try $0.pairs() }, remaps: maps.map { m in { m($0) } })
+        let merger = RunMerger(try zip(parts, maps).map { try $0.pairs(remappedBy: $1) })
         parts = []   // their vocabularies are in `unique` and `maps` now
         if !asDataSet {
             var header = first
@@ -100,12 +100,7 @@ public enum PartMerger {
     /// part's map of ids into it.
     private static func unionVocabulary(_ parts: [CountPart], into unique: inout [[UInt8]]) throws -> ([Int64], [PackedKeyMap]) {
         let first = parts[0].header
-        var union = parts.flatMap(\.vocabulary)
-        union.sort { $0.lexicographicallyPrecedes($1) }
-        unique = []
-        unique.reserveCapacity(union.count)
-        for token in union where unique.last != token { unique.append(token) }
-        union = []
+        unique = ByteOrder.union(parts.map(\.vocabulary))
         guard unique.count <= 1 << first.bits || first.bits >= 32 else {
             throw CorpusError.option("merge: \(unique.count) distinct tokens do not fit the \(first.bits)-bit ids of order-\(first.contextLength + 1) keys; lower --order")
         }

@@ -76,7 +76,9 @@ final class RunReader {
     private var pairsRead = 0
     private let expectedPairs: Int?
     private var previous: UInt64 = 0
-    /// The current pair (valid after `advance()` returned true).
+    /// Renumbers every key as it is read (a part's ids into the union vocabulary).
+    private let remap: PackedKeyMap?
+    /// The current pair (valid after `advance()` returned true), its key renumbered by `remap`.
     private(set) var key: UInt64 = 0
     private(set) var count: Int64 = 0
 
@@ -84,8 +86,9 @@ final class RunReader {
     /// byte `end` when given (a part's trailer follows its pairs); with `expectedPairs`, a run that
     /// ends with another number of pairs is an error.
     init(path: String, folder: SpillFolder?, offset: Int64 = 0, end: Int64? = nil, expectedPairs: Int? = nil,
-         bufferSize: Int = 1 << 18) throws {
+         remap: PackedKeyMap? = nil, bufferSize: Int = 1 << 18) throws {
         self.path = path
+        self.remap = remap
         self.folder = folder
         self.expectedPairs = expectedPairs
         unread = end.map { $0 - offset } ?? .max
@@ -111,9 +114,9 @@ final class RunReader {
             return false
         }
         pairsRead += 1
-        key = previous &+ (try take())
+        previous = previous &+ (try take())
         count = Int64(bitPattern: try take())
-        previous = key
+        key = remap.map { $0(previous) } ?? previous
         return true
     }
 
