@@ -17,11 +17,11 @@ final class TrainResumeCheckTests: XCTestCase {
     /// A folder with d.npz (30 contexts, V = 10), d2.npz (40 contexts, V = 10: the same V·d = 80 under
     /// gaussian:8) and w.npy.ckpt, the checkpoint of an Adam run on d.npz (with `extra`) stopped by SIGINT;
     /// and its step.
-    private func interruptedRun(_ extra: [String] = []) throws -> (URL, Int) {
+    private func interruptedRun(_ extra: [String] = [], embedding: String = "gaussian:8:1") throws -> (URL, Int) {
         let dir = try folderWithData()
         let made = try watchedRun(["synth", "--contexts", "40", "--vocab", "10", "--support", "3", "--seed", "2", "-o", "d2.npz", "-q"], in: dir)
         XCTAssertEqual(made.process.terminationStatus, 0, made.stderr)
-        let run = try WatchedRun(train(steps: "1000000000", extra), in: dir)
+        let run = try WatchedRun(train(embedding: embedding, steps: "1000000000", extra), in: dir)
         XCTAssertTrue(run.wait { run.stderr.contains("step        0") }, run.stderr)
         run.signal(SIGINT)
         XCTAssertEqual(run.process.terminationStatus, 130, run.stderr)
@@ -40,6 +40,25 @@ final class TrainResumeCheckTests: XCTestCase {
                           fragment: "than d2.npz (fingerprint 0x")
         try assertRefused(train(embedding: "gaussian:8:2", steps: steps, ["--resume", "w.npy.ckpt"]), in: dir, untouched: kept,
                           fragment: "Error: checkpoint w.npy.ckpt was trained under --embedding gaussian:8:1, not gaussian:8:2; resume with --embedding gaussian:8:1 or start a new run without --resume")
+    }
+
+    /// A `file:` embedding saved again with other values (same path and shape) is refused by the
+    /// CRC-32 of H that the checkpoint records; the file as it was resumes.
+    func testChangedEmbeddingFileIsRefused() throws {
+        let (dir, step) = try interruptedRun(embedding: "file:h.npy")
+        let made = try watchedRun(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "--seed", "5", "-o", "other.npz",
+                                   "--dim", "8", "--embeddings-out", "h2.npy", "-q"], in: dir)
+        XCTAssertEqual(made.process.terminationStatus, 0, made.stderr)
+        let h = dir.appendingPathComponent("h.npy"), saved = try Data(contentsOf: h)
+        let other = try Data(contentsOf: dir.appendingPathComponent("h2.npy"))
+        XCTAssertNotEqual(other, saved)
+        try other.write(to: h)
+        let resume = train(embedding: "file:h.npy", steps: "\(step + 700)", ["--resume", "w.npy.ckpt"])
+        try assertRefused(resume, in: dir, untouched: ["w.npy.ckpt", "log.csv"],
+                          fragment: "Error: checkpoint w.npy.ckpt was trained under another matrix than the one now in --embedding file:h.npy (CRC-32 0x")
+        try saved.write(to: h)
+        let resumed = try watchedRun(resume, in: dir)
+        XCTAssertEqual(resumed.process.terminationStatus, 0, resumed.stderr)
     }
 
     /// Each option the checkpoint fixes, given with another value, is refused (--optimizer gd and

@@ -25,6 +25,20 @@ public struct ContextFeatures: Sendable {
     /// The columns.
     public let storage: Storage
 
+    /// CRC-32 of d, m and the stored entries' bytes: identifies the matrix H itself, which a
+    /// `file:` embedding's path does not (the file can be saved again with other values).
+    public var checksum: UInt32 {
+        var crc = withUnsafeBytes(of: (dimension, contextCount)) { crc32($0) }
+        switch storage {
+        case .identity: break
+        case .dense(let values): crc = values.withUnsafeBytes { crc32($0, continuing: crc) }
+        case .sparse(_, let indices, let values):
+            crc = indices.withUnsafeBytes { crc32($0, continuing: crc) }
+            if let values { crc = values.withUnsafeBytes { crc32($0, continuing: crc) } }
+        }
+        return crc
+    }
+
     public init(dimension: Int, contextCount: Int, storage: Storage) {
         self.dimension = dimension
         self.contextCount = contextCount

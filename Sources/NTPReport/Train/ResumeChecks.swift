@@ -17,9 +17,13 @@ struct CheckpointMetadata: Codable {
     /// recorded): QA resumed a checkpoint on another data set with the same V·d and got exit 0 and a
     /// W trained half on each.
     var dataFingerprint: String?
+    /// `ContextFeatures.checksum` of a `file:` embedding as 0x + 8 hex digits (nil for the other
+    /// embeddings, which their spec fixes, and in older checkpoints): the path alone let a resume
+    /// take a file saved again with other values.
+    var embeddingChecksum: String?
 
     enum CodingKeys: String, CodingKey {
-        case data, embedding, precision, reference, dataFingerprint = "data_fingerprint"
+        case data, embedding, precision, reference, dataFingerprint = "data_fingerprint", embeddingChecksum = "embedding_crc32"
     }
 
     /// The metadata of a checkpoint's JSON text; nil when it is not this shape (e.g. `{}`).
@@ -28,9 +32,10 @@ struct CheckpointMetadata: Codable {
         self = decoded
     }
 
-    init(data: String, embedding: String, precision: String, reference: String?, dataFingerprint: String?) {
+    init(data: String, embedding: String, precision: String, reference: String?, dataFingerprint: String?,
+         embeddingChecksum: String?) {
         self.data = data; self.embedding = embedding; self.precision = precision
-        self.reference = reference; self.dataFingerprint = dataFingerprint
+        self.reference = reference; self.dataFingerprint = dataFingerprint; self.embeddingChecksum = embeddingChecksum
     }
 }
 
@@ -38,6 +43,14 @@ struct CheckpointMetadata: Codable {
 func hex(_ x: UInt64) -> String {
     let digits = String(x, radix: 16)
     return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+}
+
+/// The checksum a checkpoint records for these features under `spec`: a `file:` embedding's
+/// (0x + 8 hex digits), nil for the others.
+func embeddingChecksum(_ features: ContextFeatures, spec: EmbeddingSpec) -> String? {
+    guard case .file = spec else { return nil }
+    let digits = String(features.checksum, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
 
 extension TrainingRun {
@@ -73,6 +86,13 @@ extension TrainingRun {
         if let theirs = try? EmbeddingSpec(parsing: recorded.embedding), try EmbeddingSpec(parsing: embedding) != theirs {
             throw UserError("checkpoint \(path) was trained under --embedding \(recorded.embedding), not \(embedding); resume with --embedding \(recorded.embedding) or start a new run without --resume")
         }
+    }
+
+    /// Refuses a checkpoint trained under a `file:` embedding whose matrix has changed since (the
+    /// checksum it records; older checkpoints record none and are resumed on the path alone).
+    func checkResumedEmbedding(_ checksum: String?, recorded: CheckpointMetadata?) throws {
+        guard let stored = recorded?.embeddingChecksum, let checksum, stored != checksum else { return }
+        throw UserError("checkpoint \(resume ?? "") was trained under another matrix than the one now in --embedding \(embedding) (CRC-32 \(stored) then, \(checksum) now); resume with the file as it was, or start a new run without --resume")
     }
 
     /// Refuses a checkpoint trained on other data than `dataSet` (DATA), by the fingerprint it records;

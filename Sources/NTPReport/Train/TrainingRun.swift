@@ -100,6 +100,8 @@ public struct TrainingRun {
         let dataSet = try DataSet(contentsOfNPZ: data)
         if resumed != nil { try checkResumedData(dataSet, recorded: recorded) }
         let features = try ContextFeatures.make(spec, for: dataSet)
+        let checksum = embeddingChecksum(features, spec: spec)
+        if resumed != nil { try checkResumedEmbedding(checksum, recorded: recorded) }
         // A reference file is checked before any work is done.
         let fileReference = try refMode.isFile ? resolveReference(refMode, data: dataSet, features: features, loss: nil, onehot: false) : nil
         let loss = try NTPLoss(data: dataSet, features: features, precision: resolvedPrecision, blockSize: blockSize, threads: threads)
@@ -130,8 +132,8 @@ public struct TrainingRun {
             if onehot { try checkDenseOnehotMemory(loss: loss, options: options) }
             let resolved = try fileReference ?? resolveReference(refMode, data: dataSet, features: features, loss: loss, onehot: onehot)
             progress("reference: " + resolved.summary)
-            rows = try trainDense(loss: loss, dataSet: dataSet, options: options, reference: resolved.reference, resumed: resumed,
-                                  checkpointPath: checkpointPath, printer: printer)
+            rows = try trainDense(loss: loss, dataSet: dataSet, embeddingChecksum: checksum, options: options,
+                                  reference: resolved.reference, resumed: resumed, checkpointPath: checkpointPath, printer: printer)
         }
         try writeOutputs(rows, entropy: loss.entropy, optimizer: options.optimizer.kind)
         if let climb = LossClimb(rows: rows) { note(climb.warning) }

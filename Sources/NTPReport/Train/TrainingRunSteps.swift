@@ -45,15 +45,16 @@ extension TrainingRun {
     }
 
     /// The full-batch or stochastic trainer; on Ctrl-C writes the checkpoint and the outputs so far.
-    /// `dataSet` is DATA, whose fingerprint the checkpoint records.
-    func trainDense(loss: NTPLoss, dataSet: DataSet, options: TrainingOptions, reference: TrainingReference?, resumed: TrainingCheckpoint?,
-                    checkpointPath: String, printer: LogPrinter) throws -> [LogRow] {
+    /// `dataSet` is DATA, whose fingerprint the checkpoint records (and a `file:` embedding's checksum).
+    func trainDense(loss: NTPLoss, dataSet: DataSet, embeddingChecksum: String?, options: TrainingOptions, reference: TrainingReference?,
+                    resumed: TrainingCheckpoint?, checkpointPath: String, printer: LogPrinter) throws -> [LogRow] {
         let trainer = try Trainer(loss: loss, options: options, reference: reference)
         let result = try trainer.run(resume: resumed, shouldStop: { InterruptFlag.isRaised }, onLog: printer.print)
         if result.interrupted {
             if let resume, sameFile(resume, checkpointPath) { CommandInputs.release(resume) }
             let meta = try JSONText.compact(CheckpointMetadata(data: data, embedding: embedding, precision: resolvedPrecision.rawValue,
-                                                               reference: resolvedReference, dataFingerprint: hex(dataSet.fingerprint)))
+                                                               reference: resolvedReference, dataFingerprint: hex(dataSet.fingerprint),
+                                                               embeddingChecksum: embeddingChecksum))
             try TrainingCheckpoint(step: result.stepsDone, weights: result.weights, optimizerState: result.optimizerState,
                                    options: options, log: result.log, metadata: meta).write(to: checkpointPath)
             try writeOutputs(result.log, entropy: loss.entropy, optimizer: options.optimizer.kind)
