@@ -92,7 +92,7 @@ public final class Ingestor {
         }
         try checkXMLOptionsApply(to: format, name: name)
         try makeProcessor(for: format, name: name)
-        let tokensBefore = processor!.tokenCount
+        let tokensBefore = processor!.tokenCount, cutsBefore = processor!.cutRuns
         let blank: Blank
         switch format {
         case .text, .auto: blank = try readText(source, name: name, path: path, filled: &filled, loneCR: loneCR, firstByte: firstByte)
@@ -105,6 +105,10 @@ public final class Ingestor {
                                 npy: header)
         }
         if processor!.tokenCount == tokensBefore { tokenless.add(path, blank) }
+        if processor!.cutRuns > cutsBefore {
+            let cuts = processor!.cutRuns - cutsBefore
+            notes.append("\(name): \(counted(cuts, "cut")) in text without white space: a unit over \(TextProcessor.maxCarry >> 20) MiB with no ASCII white space is counted in pieces cut at a character, where the read buffers fall (an ICU token can straddle a cut); split such text if its tokens matter")
+        }
         bytesBefore += source.compressedBytesRead
     }
 

@@ -30,7 +30,24 @@ final class CountingTests: XCTestCase {
                 XCTAssertEqual(d.vocabulary.map(Set.init), ["<s>", "</s>", "lorem", "ipsum", "dolor", "sit", "amet"], "\(tokenizer) \(boundary)")
                 XCTAssertEqual(d.eventCount, Double(5 * n + 1), "\(tokenizer) \(boundary)")
             }
+            let ingestor = try Ingestor(options: IngestOptions())
+            try ingestor.ingest([path])
+            XCTAssertEqual(ingestor.notes, [])
         }
+    }
+
+    /// A run of 17 MiB without white space is over what a unit may carry across reads: it is
+    /// counted in two pieces (17 MiB = 16 MiB + 1 MiB here, by the read buffers), and a note says so
+    /// instead of nothing (QA round 12); the line with white space above gets no note.
+    func testARunWithoutWhiteSpaceLongerThanTheCarryIsNoted() throws {
+        let path = temporaryFile([UInt8](repeating: 0x51, count: 17 << 20) + [0x0A])
+        var o = IngestOptions()
+        o.tokenizer = .whitespace; o.order = 1
+        let ingestor = try Ingestor(options: o)
+        try ingestor.ingest([path])
+        let d = try ingestor.makeDataSet()
+        XCTAssertEqual(d.eventCount, 3)   // two pieces and </s>
+        XCTAssertEqual(ingestor.notes, ["\(path): 1 cut in text without white space: a unit over 16 MiB with no ASCII white space is counted in pieces cut at a character, where the read buffers fall (an ICU token can straddle a cut); split such text if its tokens matter"])
     }
 
     /// Text and token ids never share one vocabulary (the id 1 and the word "1" would be one token):
@@ -235,6 +252,21 @@ final class CountingTests: XCTestCase {
         var t = Array("one\ntwo\n\nthree\r\nfour".utf8)
         joinWrappedLines(&t, final: true)
         XCTAssertEqual(String(decoding: t, as: UTF8.self), "one two\n\nthree  four")
+        // A lone CR is a space (ICU would end a sentence there); one at the end waits for the next piece.
+        var u = Array("abc\rdef ghi.\r\n\r\nnext\r".utf8)
+        joinWrappedLines(&u, final: false)
+        XCTAssertEqual(String(decoding: u, as: UTF8.self), "abc def ghi.\r\n\r\nnext\r")
+        joinWrappedLines(&u, final: true)
+        XCTAssertEqual(String(decoding: u, as: UTF8.self), "abc def ghi.\r\n\r\nnext ")
+    }
+
+    /// QA round 12: under --boundary sentence a lone CR ended a sentence; it is a space as under line.
+    func testALoneCRInsideASentenceIsASpace() throws {
+        let path = temporaryFile("first line.\nabc\rdef ghi.\n")
+        for boundary in [IngestOptions.Boundary.line, .sentence] {
+            let d = try ingest([path]) { $0.order = 2; $0.boundary = boundary }
+            XCTAssertTrue(rows(d).contains("abc -> def:1"), "\(boundary): \(rows(d))")
+        }
     }
 
     func testResultDoesNotDependOnHowTextIsCut() throws {

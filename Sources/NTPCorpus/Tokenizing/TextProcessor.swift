@@ -22,9 +22,12 @@ struct TextProcessor {
     private let batch = TokenBatch()
     /// Tokens counted so far.
     private(set) var tokenCount: Int64 = 0
+    /// Runs of more than `maxCarry` bytes without whitespace cut so far (QA round 12: a 20 MB token
+    /// became two, at a point that depended on the read buffers, without a word).
+    private(set) var cutRuns = 0
 
     /// Units longer than this are cut even without a boundary (languages without spaces, huge lines).
-    private static let maxCarry = 1 << 24
+    static let maxCarry = 1 << 24
     /// Sentence mode splits once this much text is buffered.
     private static let sentenceBatch = 1 << 20
     /// Sentence mode splits again once the buffer reaches this: twice the unfinished sentence left
@@ -197,6 +200,7 @@ struct TextProcessor {
 
     /// Processes the carried text up to its last complete UTF-8 character.
     private mutating func cutCarryAtCharacter() {
+        cutRuns += 1
         var cut = carry.count
         while cut > 0 && carry[cut - 1] & 0xC0 == 0x80 { cut -= 1 }
         if cut > 0 { cut -= 1 }  // the lead byte of a possibly incomplete character stays
@@ -284,13 +288,17 @@ struct TextProcessor {
     }
 }
 
-/// Replaces each line break that is not part of a blank line by a space, in place.
+/// Replaces each line break that is not part of a blank line by a space, in place, and each lone CR
+/// (a line end only in classic Mac files, already turned into LF there): ICU's sentence rules end a
+/// sentence at any CR (QA round 12: "abc\rdef" gave `abc </s>` under sentence, `abc def` under line).
 /// A break at the very end stays unless `final`: the next piece may start a blank line.
 func joinWrappedLines(_ text: inout [UInt8], final: Bool) {
     let n = final ? text.count : text.count - 1
     var i = 0
     while i < n {
-        if text[i] == 0x0A {
+        if text[i] == 0x0D && (i + 1 == text.count || text[i + 1] != 0x0A) {
+            text[i] = 0x20
+        } else if text[i] == 0x0A {
             let prevNL = i > 0 && (text[i - 1] == 0x0A || (text[i - 1] == 0x0D && i > 1 && text[i - 2] == 0x0A))
             let nextNL = i + 1 < text.count && (text[i + 1] == 0x0A || (text[i + 1] == 0x0D && i + 2 < text.count && text[i + 2] == 0x0A))
             if !prevNL && !nextNL {
