@@ -22,6 +22,9 @@ Farkas α, β: R = Σ α (e_in − e_out) h̄ᵀ + Σ β (e_in − e_anchor) h̄
   (R = 0 exactly is valid even when every term has size 0, h̄ = 0: relative residual 0, as in ntpsep),
   with ρ = exact_residual (ρ₀, round-off) for not-separable and ρ = τ for at-threshold: such a pair
   proves only that every separating W has ‖W‖_F ≥ 1/‖R‖_F.
+γ*'s lower end (format_version 2, member gamma_lower_source): "W": min margin/‖W‖_F of the stored W
+  ≥ gamma_lower·(1 − τ·scale); "one-hot": H = I and gamma_lower = 1/√(Σ_k k_k (V − k_k)/V) from the
+  supports; "none" (lower end 0, or nothing stored behind it) and version 1 files: not checked.
 An at-threshold verdict may hold a separating W instead: checked as above; its 1/‖W‖_F is below
 10τ·scale, so its ties (held to τ) are all that separates it from a tie that fails.
 """
@@ -80,7 +83,8 @@ def check_separating(c, H, S, V, tau):
     if 'W' not in c and c['W_indices'].size and (c['W_indices'].min() < 0 or c['W_indices'].max() >= V):
         return False, f"W_indices holds a token out of range 0..{V - 1}"
     hnorm = np.sqrt(np.bincount(np.repeat(np.arange(n), np.diff(Hp)), Hx ** 2, minlength=n)).max()
-    scale = np.linalg.norm(c['W'] if 'W' in c else c['W_data']) * np.sqrt(2) * hnorm
+    wnorm = np.linalg.norm(c['W'] if 'W' in c else c['W_data'])
+    scale = wnorm * np.sqrt(2) * hnorm
     margin, tie = np.inf, 0.0
     # About 4 M logits per block: V per context for a dense W; for a sparse W at most the tokens W
     # and the supports touch (a one-hot W on V = 2^31 − 1 needs a few numbers, not 16 GB).
@@ -104,8 +108,35 @@ def check_separating(c, H, S, V, tau):
     # than its smallest margin (else the margins rest on the ties' slack), as in ntpsep.
     ok = margin >= 1 - tau * scale and margin > 0 and tie <= tau * scale and tie < margin
     need = f"≥ 1 − τ·scale = {1 - tau * scale:.12g}" if tau * scale < 1 else f"> 0, as 1 − τ·scale = {1 - tau * scale:.3g}"
-    return ok, (f"separating W on {counted(n, 'context')}: min margin {margin:.12g} (need {need}), "
-                f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g} and < the min margin), scale ‖W‖·√2·max‖h̄‖ = {scale:.6g}")
+    lower_ok, lower = check_lower_end(c, margin / wnorm if wnorm > 0 else np.inf, tau * scale, S, V, H)
+    return ok and lower_ok, (f"separating W on {counted(n, 'context')}: min margin {margin:.12g} (need {need}), "
+                f"max tie {tie:.3g} (need ≤ τ·scale = {tau * scale:.3g} and < the min margin), scale ‖W‖·√2·max‖h̄‖ = {scale:.6g}{lower}")
+
+
+def check_lower_end(c, normalized, slack, S, V, H):
+    """format_version 2: gamma_lower against what `gamma_lower_source` names. "W": the stored W's
+    min margin/‖W‖_F must be at least gamma_lower·(1 − τ·scale), the round-off the margins are held to;
+    "one-hot": H must be distinct unit columns (H = I) and gamma_lower = 1/√(Σ_k k_k (V − k_k)/V) from
+    the supports (to 1e-12 relative); "none" and version 1 files: nothing to check."""
+    source = str(c['gamma_lower_source']) if 'gamma_lower_source' in c else 'none'
+    if source == 'none' or 'gamma_lower' not in c:
+        return True, ""
+    lower, upper = float(c['gamma_lower']), float(c['gamma_upper'])
+    if not lower <= upper:
+        return False, f"; gamma_lower {lower:.12g} > gamma_upper {upper:.12g}"
+    if source == 'W':
+        ok = normalized >= lower * (1 - slack)
+        return ok, (f"; min margin/‖W‖_F = {normalized:.12g} (need ≥ gamma_lower·(1 − τ·scale) = {lower * (1 - slack):.12g}), "
+                    f"γ* ∈ [{lower:.12g}, {upper:.12g}]")
+    if source == 'one-hot':
+        Hp, Hi, Hx, d = H
+        unit = np.all(np.diff(Hp) == 1) and np.all(Hx == 1) and np.unique(Hi).size == Hi.size
+        k = np.diff(S[0]).astype(np.float64)
+        gamma = 1 / np.sqrt(np.sum(k * (V - k) / V))
+        ok = bool(unit) and abs(gamma - lower) <= 1e-12 * gamma
+        return ok, (f"; H = I: {bool(unit)}, γ* = 1/√(Σ k(V − k)/V) = {gamma:.12g} (gamma_lower {lower:.12g}, "
+                    f"gamma_upper {upper:.12g}, need equal to 1e-12)")
+    return False, f"; unknown gamma_lower_source '{source}'"
 
 
 def check_farkas(c, H, S, V, tau):
@@ -345,7 +376,7 @@ def verify(argv):
     except (TypeError, ValueError) as e:
         print(f"INVALID not a certificate: verdict, tolerance, vocab_size or format_version is not a single value ({one_line(e)})")
         return 1
-    if version != 1:
+    if version not in ((1,) if verdict == 'entropy-gap-lower' else (1, 2)):
         print(f"INVALID unknown format_version {version}")
         return 1
     if 'rows' not in c:

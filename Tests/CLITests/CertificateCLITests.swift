@@ -17,7 +17,8 @@ final class CertificateCLITests: XCTestCase {
         let h = try embedding(dir, [[1, 1]])
         let (run, cert, c) = try certify(data, embedding: "file:\(h)", in: dir)
         XCTAssertTrue(run.stdout.contains("certificate   wrote \(cert.path) (Farkas α on 1 pair, β on 1 tie, dense, 2 contexts)"), run.stdout)
-        XCTAssertEqual(c["format_version"] as? Int, 1)
+        XCTAssertEqual(c["format_version"] as? Int, 2)
+        XCTAssertEqual(c["gamma_lower_source"] as? String, "none")   // "no": the lower end is 0
         XCTAssertEqual(c["verdict"] as? String, "not-separable")
         XCTAssertEqual(c["tolerance"] as? Double, 1e-9)
         XCTAssertEqual(c["rows"] as? [Int], [0, 1])
@@ -602,6 +603,71 @@ final class CertificateCLITests: XCTestCase {
             let ok = try verify(cert, data)
             XCTAssertTrue(ok.stdout.hasPrefix("VALID \(verdict)") && ok.stdout.contains("rows and supports match"), ok.stdout)
         }
+    }
+
+    /// 30 random KJV contexts over its 200 most frequent tokens, Gaussian d = 20 (seed 0): Wolfe's
+    /// minimum-norm point says "yes" with a W whose normalized margin is 0.0029, and the NTP-SVM solve
+    /// (on unless --no-compat) tightens the bracket to γ* = 0.02151. The certificate file must hold the
+    /// W behind that lower end (QA round 11a: it kept the decision's W and bracket, and the printed
+    /// margin sat below the printed bracket). Recomputed in numpy from the file alone, min margin/‖W‖_F
+    /// lies within the printed bracket (JSON: to round-off; text: to its 4 digits) and is the printed
+    /// margin; the file's bracket is the printed one, and the script checks the lower end against W.
+    func testTightenedBracketIsTheCertificateFilesOnKJV() throws {
+        let (dir, data) = try ingestedKJV(["--max-vocab", "200"])
+        let cert = dir.appendingPathComponent("mm.npz")
+        let args = ["check", data, "--max-contexts", "30", "--embedding", "gaussian:20:0", "--gap-steps", "0", "--certificate", cert.path]
+        func report(_ extra: [String]) throws -> [String: Any] {
+            let run = try ntpsep(args + ["--json"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        }
+        // The premise: the decision alone brackets γ* far below what the solve certifies.
+        let decisionOnly = try XCTUnwrap(try report(["--no-compat"])["margin_bracket"] as? [String: Any])
+        let json = try report([])
+        XCTAssertEqual(json["verdict"] as? String, "separable")
+        XCTAssertEqual(json["margin_kind"] as? String, "max-margin")
+        let bracket = try XCTUnwrap(json["margin_bracket"] as? [String: Any])
+        let lower = try XCTUnwrap(bracket["lower"] as? Double), upper = try XCTUnwrap(bracket["upper"] as? Double)
+        XCTAssertLessThan(try XCTUnwrap(decisionOnly["lower"] as? Double), lower / 2)
+        let margin = try XCTUnwrap(json["margin"] as? Double)
+        let c = try members(cert)
+        XCTAssertEqual(c["format_version"] as? Int, 2)
+        XCTAssertEqual(c["gamma_lower_source"] as? String, "W")
+        XCTAssertEqual(c["gamma_lower"] as? Double, lower)
+        XCTAssertEqual(c["gamma_upper"] as? Double, upper)
+        let recomputed = try XCTUnwrap(Double(python("""
+            c = np.load('\(cert.path)')
+            W, H, p, s = c['W'], c['H'], c['support_indptr'], c['support_indices']
+            L = W @ H
+            margin = min(np.delete(L[s[p[k]], k] - L[:, k], s[p[k]:p[k + 1]]).min() for k in range(H.shape[1]))
+            print(repr(float(margin / np.linalg.norm(W))))
+            """).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertEqual(recomputed, 0.02151, accuracy: 5e-6)
+        XCTAssertLessThanOrEqual(lower, recomputed * (1 + 1e-12))
+        XCTAssertLessThanOrEqual(recomputed, upper * (1 + 1e-12))
+        XCTAssertEqual(margin, recomputed, accuracy: 1e-12 * recomputed)
+        // The text prints 4 significant digits: within half a unit of the last.
+        let text = try ntpsep(Array(args.dropLast(2))).stdout
+        func printed(_ pattern: String) throws -> [Double] {
+            let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(pattern) }, text)
+            return line.dropFirst(pattern.count).split(whereSeparator: { !"0123456789.e-".contains($0) }).compactMap { Double($0) }
+        }
+        let shown = try printed("γ*            ∈ "), shownMargin = try printed("margin        ")
+        XCTAssertLessThanOrEqual(shown[0], recomputed * (1 + 5e-4), text)
+        XCTAssertLessThanOrEqual(recomputed, shown[1] * (1 + 5e-4), text)
+        XCTAssertEqual(shownMargin[0], recomputed, accuracy: 5e-4 * recomputed, text)
+        XCTAssertTrue(text.contains("margin        0.02151 (1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W"), text)
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("VALID separable") && ok.stdout.contains("min margin/‖W‖_F = 0.0215"), ok.stdout)
+        try assertInvalid(cert, "c['gamma_lower'] = c['gamma_lower'] * 1.001; c['gamma_upper'] = c['gamma_upper'] * 2", "need ≥ gamma_lower")
+        // A version 1 file (no gamma_lower_source, the decision's bracket) stays readable and valid.
+        let old = dir.appendingPathComponent("v1.npz")
+        try python("c = dict(np.load('\(cert.path)')); del c['gamma_lower_source']; c['format_version'] = np.array(1)\n"
+                   + "c['gamma_lower'] = np.array(1.0); np.savez('\(old.path)', **c)")
+        let v1 = try verify(old, data)
+        XCTAssertEqual(v1.status, 0, v1.stdout + v1.stderr)
+        XCTAssertFalse(v1.stdout.contains("gamma_lower"), v1.stdout)
     }
 
     /// The default corpus ingested with `options` into a fresh temporary folder: (folder, data set path).

@@ -78,6 +78,9 @@ final class CheckCLITests: XCTestCase {
         XCTAssertEqual(json["verdict"] as? String, "separable")
         let summary = try XCTUnwrap(json["certificate"] as? [String: Any])
         XCTAssertEqual(summary["method"] as? String, "certified from \(w)")
+        // The given W stays the certificate after the NTP-SVM solve, so the margin is its own and the lower end.
+        XCTAssertEqual(json["margin_kind"] as? String, "certificate-lower-bound")
+        XCTAssertEqual(json["margin"] as? Double, (json["margin_bracket"] as? [String: Any])?["lower"] as? Double)
         XCTAssertTrue(try shell("python3 \(verifierScript) \(cert) \(data)").hasPrefix("VALID"))
         // An all-zero W separates nothing: the solvers decide instead.
         _ = try shell("python3 -c 'import numpy as np; np.save(\"\(w)\", np.zeros((10, 60)))'")

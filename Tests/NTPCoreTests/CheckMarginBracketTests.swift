@@ -46,6 +46,19 @@ final class CheckMarginBracketTests: XCTestCase {
             XCTAssertEqual(after.upper / gamma, 1, accuracy: 1e-6, "seed \(seed)")
             XCTAssertGreaterThanOrEqual(after.lower, before.lower)
             XCTAssertLessThanOrEqual(after.upper, before.upper)
+            // The certificate is the W behind the lower end (QA round 11a): its own normalized margin,
+            // min margin/‖W‖_F re-verified here, is the lower end and the report's margin.
+            if after.lower > before.lower {
+                XCTAssertEqual(report.marginKind, "max-margin", "seed \(seed)")
+                XCTAssertEqual(report.certificate.method?.hasSuffix("certificate: the NTP-SVM's W^mm (minimum-norm point), verified"), true)
+            }
+            XCTAssertEqual(try XCTUnwrap(report.margin), after.lower, "seed \(seed)")
+            let w = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
+            let adopted = CheckRunner.adoptingMaxMargin(Separability.decide(data, features: features), w, data: data, features: features)
+            let cert = try XCTUnwrap(adopted.result.separating)
+            let check = Separability.verify(cert, data: data, features: features)
+            XCTAssertTrue(check.valid)
+            XCTAssertEqual(check.minMargin / cert.frobeniusNorm, after.lower, accuracy: 1e-12 * after.lower, "seed \(seed)")
             if before.upper / before.lower > 2 { wide += 1 }
         }
         XCTAssertEqual(separable, 3)

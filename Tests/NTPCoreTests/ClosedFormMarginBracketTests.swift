@@ -59,8 +59,17 @@ final class ClosedFormMarginBracketTests: XCTestCase {
             var off = SeparabilityOptions(); off.boundMarginAfterYes = false
             let plain = try XCTUnwrap(Separability.decide(data, features: features, options: off).marginBracket)
             XCTAssertEqual(plain.upper, .infinity)
-            XCTAssertEqual(plain.lower, try XCTUnwrap(r.normalizedMargin), accuracy: 1e-15)
             XCTAssertLessThanOrEqual(plain.lower, bracket.lower)
+            // The certificate is the W behind each lower end: the support indicator's W without the
+            // bound, the dual's verified W (every margin ≥ 1) with it, when that certifies more.
+            let plainResult = Separability.decide(data, features: features, options: off)
+            XCTAssertEqual(plain.lower, try XCTUnwrap(plainResult.normalizedMargin), accuracy: 1e-15)
+            XCTAssertEqual(bracket.lower, try XCTUnwrap(r.normalizedMargin), accuracy: 1e-15)
+            let cert = try XCTUnwrap(r.separating)
+            let check = Separability.verify(cert, data: data, features: features)
+            XCTAssertTrue(check.valid)
+            XCTAssertEqual(check.minMargin / cert.frobeniusNorm, bracket.lower, accuracy: 1e-12 * bracket.lower)
+            XCTAssertGreaterThanOrEqual(check.minMargin, 1 - 1e-12)
         }
     }
 

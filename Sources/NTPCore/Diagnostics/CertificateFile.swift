@@ -15,8 +15,10 @@ import NTPFormats
 /// `csc_matrix((X_data, X_indices, X_indptr), shape=X_shape)` takes: `W_*` columns are features,
 /// `H_*` columns are the contexts of `rows`. Exact zeros are not stored.
 public struct CertificateFile: Sendable {
-    /// Bumped when a member changes meaning.
-    public static let formatVersion: Int64 = 1
+    /// Bumped when a member changes meaning. 2: `gamma_lower_source` says what certifies `gamma_lower`,
+    /// and a separating W that certifies more than the decision's (the NTP-SVM's W^mm in `check`, the
+    /// closed form's dual W) is the one written, so that its min margin/‖W‖_F is `gamma_lower`.
+    public static let formatVersion: Int64 = 2
     /// Dense `W` and `H` together above this many float64 (400 MB) are written sparse instead.
     public static let denseEntryLimit = 50_000_000
 
@@ -47,11 +49,7 @@ public struct CertificateFile: Sendable {
             ("vocab_size", NPYArray(int64: [Int64(V)], shape: [])),
         ]
         if let model = nullModel { members.append(("supports_redrawn", NPYArray(strings: [model], shape: []))) }
-        if let b = result.marginBracket {
-            members.append(("gamma_lower", NPYArray(doubles: [b.lower], shape: [])))
-            members.append(("gamma_upper", NPYArray(doubles: [b.upper], shape: [])))
-            members.append(("margin_scale", NPYArray(doubles: [b.scale], shape: [])))
-        }
+        members += CertificateFile.bracketMembers(result, features: features)
 
         // The decided contexts the certificate needs, ordered by input row.
         var local: [Int] = []
@@ -126,6 +124,26 @@ public struct CertificateFile: Sendable {
         }
         guard let w = weights else { return nil }
         return dense ? [("W", NPYArray(doubles: w, shape: [V, d]))] : csc("W", rowMajor: w, rows: V, columns: d)
+    }
+
+    /// The bracket on γ*, its unit and what certifies its lower end (none without a bracket).
+    static func bracketMembers(_ result: SeparabilityResult, features: ContextFeatures) -> [(String, NPYArray)] {
+        guard let b = result.marginBracket else { return [] }
+        return [("gamma_lower", NPYArray(doubles: [b.lower], shape: [])), ("gamma_upper", NPYArray(doubles: [b.upper], shape: [])),
+                ("margin_scale", NPYArray(doubles: [b.scale], shape: [])),
+                ("gamma_lower_source", NPYArray(strings: [lowerEndSource(result, features: features)], shape: []))]
+    }
+
+    /// What certifies the bracket's lower end (`gamma_lower_source`): "W" when the written W does (its
+    /// min margin/‖W‖_F is the lower end: W is written divided by its smallest margin, so 1/‖W‖_F);
+    /// "one-hot" for H = I, where γ* = 1/√(Σ_j k_j (V − k_j)/V) exactly from the supports; "none" when
+    /// the lower end is 0 or rests on nothing the file holds (an undecided run's iterates).
+    static func lowerEndSource(_ result: SeparabilityResult, features: ContextFeatures) -> String {
+        guard let b = result.marginBracket, b.lower > 0 else { return "none" }
+        let written = result.verdict == .separable || (result.verdict == .atThreshold && result.check?.valid == true)
+        if written, result.separating != nil, let own = result.normalizedMargin, b.lower <= own { return "W" }
+        if case .identity = features.storage, b.lower == b.upper { return "one-hot" }
+        return "none"
     }
 
     /// The separating W's smallest margin (1 if it is not positive and finite): W divided by it has

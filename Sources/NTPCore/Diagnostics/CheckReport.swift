@@ -41,10 +41,13 @@ public struct CheckReport: Codable, Equatable, Sendable {
     @NullWhenAbsent public var separatedShareEvents: Double?
     /// Which W the shares count.
     @NullWhenAbsent public var separatedShareMethod: String?
-    /// Margin: 1/‖W^mm‖ when the max-margin solver ran, else min margin/‖W‖ of the LP certificate
-    /// (a lower bound on 1/‖W^mm‖); null when not separable or undecided.
+    /// Margin: min margin/‖W‖_F of the certificate's W, which is `margin_bracket.lower` and re-checkable
+    /// from the certificate file; that W is the verified W^mm when the NTP-SVM solve found one that
+    /// certifies more than the decision's W. Null when not separable or undecided.
     @FiniteOrNull public var margin: Double?
-    /// "max-margin" or "certificate-lower-bound".
+    /// "max-margin" (the certificate's W is the verified W^mm, or H = I and the closed form gives γ*
+    /// exactly), "certificate-lower-bound", or "max-margin-estimate" (only `MaxMarginSolver` answered:
+    /// 1/‖W‖ of its W, ties to its KKT tolerance, neither verified nor in the certificate file).
     @NullWhenAbsent public var marginKind: String?
     public var certificate: CertificateSummary
     /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).

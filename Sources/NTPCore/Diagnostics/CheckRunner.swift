@@ -27,7 +27,16 @@ public enum CheckRunner {
         let blasThreads = blasThreadCount()
         setBLASThreads(1)
         defer { setBLASThreads(blasThreads) }
-        let (sep, trained, projector) = try decide(data, features: features, options: options, hooks: hooks, timings: &timings)
+        var (sep, trained, projector, given) = try decide(data, features: features, options: options, hooks: hooks, timings: &timings)
+        // The NTP-SVM solve comes before the file: a verified W^mm that certifies more becomes the
+        // certificate, so that the printed bracket, the margin and the file agree (QA round 11a).
+        var estimate: MaxMarginEstimate? = nil, adopted = false
+        if sep.verdict == .separable, !exactBracket(sep), let mm = hooks.maxMarginNorm {
+            let t0 = monotonicSeconds()
+            estimate = try mm(data, features)
+            (sep, adopted) = adoptingMaxMargin(sep, estimate!, data: data, features: features, keepCertificate: given)
+            timings["max_margin"] = monotonicSeconds() - t0
+        }
         var certificateFile: CertificateFileSummary? = nil
         // A stage after the certificate that fails takes the file with it: no output after an error.
         var completed = false
@@ -40,23 +49,7 @@ public enum CheckRunner {
         var report = initialReport(sep, data: data, features: features, embedding: embedding, options: options,
                                    certificateFile: certificateFile)
         defer { if !completed, let path = report.gapCertificateFile { unlink(path) } }
-        if sep.verdict == .separable {
-            report.margin = sep.normalizedMargin
-            report.marginKind = "certificate-lower-bound"
-            if let b = report.marginBracket, b.lower > 0, b.lower == b.upper {
-                // A closed form already has γ* exactly (H = I). The NTP-SVM solve would add nothing, and
-                // its minimum-norm point keeps every off-support pair of a one-token context active:
-                // 600 s and 10 GB on 300 Sherlock Holmes contexts over V = 9,052.
-                report.margin = b.lower; report.marginKind = "max-margin"
-            } else if let mm = hooks.maxMarginNorm {
-                let t0 = monotonicSeconds()
-                let estimate = try mm(data, features)
-                if estimate.norm > 0 { report.margin = 1 / estimate.norm; report.marginKind = "max-margin" }
-                report.marginBracket = tightened(report.marginBracket, by: estimate, data: data, features: features,
-                                                 tolerance: sep.tolerance)
-                timings["max_margin"] = monotonicSeconds() - t0
-            }
-        }
+        if sep.verdict == .separable { (report.margin, report.marginKind) = margin(sep, estimate: estimate, adopted: adopted) }
         if let compat = hooks.compatibilityResidual {
             let t0 = monotonicSeconds()
             let r = try compat(data, features)
@@ -100,27 +93,56 @@ public enum CheckRunner {
         }
     }
 
-    /// The bracket on γ* after the NTP-SVM solve: its W^mm, once verified (ties to τ, margins > 0),
-    /// raises the lower end to min margin/‖W^mm‖; its certified upper end lowers the upper one.
-    private static func tightened(_ bracket: MarginBracket?, by estimate: MaxMarginEstimate, data: DataSet,
-                                  features: ContextFeatures, tolerance: Double) -> MarginBracket? {
-        guard var b = bracket else { return nil }
-        if let w = estimate.weights {
-            let check = Separability.verify(SeparatingCertificate(weights: w, anchors: Separability.anchors(data)),
-                                            data: data, features: features, tolerance: tolerance)
-            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if check.valid, norm > 0 { b.lower = max(b.lower, check.minMargin / norm) }
+    /// Whether a closed form already has γ* exactly (H = I: both ends equal). The NTP-SVM solve would
+    /// add nothing, and its minimum-norm point keeps every off-support pair of a one-token context
+    /// active: 600 s and 10 GB on 300 Sherlock Holmes contexts over V = 9,052.
+    private static func exactBracket(_ sep: SeparabilityResult) -> Bool {
+        guard let b = sep.marginBracket else { return false }
+        return b.lower > 0 && b.lower == b.upper
+    }
+
+    /// The separable result after the NTP-SVM solve. Its W^mm, divided by its smallest margin and
+    /// verified like any certificate (ties to τ, margins ≥ 1), becomes the certificate when its
+    /// min margin/‖W‖_F beats the decision's lower end, and that lower end is then its own; the
+    /// solve's certified upper end (‖x*‖ of the minimum-norm point) lowers the upper one. With
+    /// `keepCertificate` (the W of `check --weights` was certified) that W stays the certificate and the
+    /// lower end its own. `adopted`: whether W^mm is now the certificate.
+    static func adoptingMaxMargin(_ sep: SeparabilityResult, _ estimate: MaxMarginEstimate, data: DataSet,
+                                  features: ContextFeatures, keepCertificate: Bool = false) -> (result: SeparabilityResult, adopted: Bool) {
+        guard var b = sep.marginBracket else { return (sep, false) }
+        var r = sep, adopted = false
+        if !keepCertificate, let w = estimate.weights,
+           let (cert, check) = Separability.unitMarginCertificate(w, data: data, features: features, tolerance: sep.tolerance) {
+            let own = check.minMargin / cert.frobeniusNorm
+            if own > b.lower {
+                r.separating = cert; r.check = check; r.normalizedMargin = own
+                b.lower = own; adopted = true
+                r.method += "; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"
+            }
         }
         b.upper = max(min(b.upper, estimate.upper), b.lower)
-        return b
+        r.marginBracket = b
+        return (r, adopted)
+    }
+
+    /// The report's margin and its kind for a separable result: the certificate W's min margin/‖W‖_F
+    /// (`certificate-lower-bound`, re-checkable from the certificate file), which is γ*'s lower end;
+    /// `max-margin` when that W is the verified W^mm or the closed form is exact (H = I: γ* itself);
+    /// `max-margin-estimate` when only `MaxMarginSolver` answered: 1/‖W‖ of its W, whose ties hold to
+    /// its KKT tolerance only, so it is neither verified nor in the file.
+    private static func margin(_ sep: SeparabilityResult, estimate: MaxMarginEstimate?, adopted: Bool) -> (Double?, String?) {
+        if exactBracket(sep), let b = sep.marginBracket { return (b.lower, "max-margin") }
+        if adopted { return (sep.normalizedMargin, "max-margin") }
+        if let estimate, estimate.weights == nil, estimate.norm > 0 { return (1 / estimate.norm, "max-margin-estimate") }
+        return (sep.normalizedMargin, "certificate-lower-bound")
     }
 
     /// The separability verdict: a candidate W, the subset ladder or `Separability.decide`, and when
     /// that is undecided the entropy-gap run's W (returned, so that it is not run twice), with the
-    /// projector onto 𝓕⊥ they used.
+    /// projector onto 𝓕⊥ they used, and whether the verdict is the given W's (`check --weights`).
     private static func decide(_ data: DataSet, features: ContextFeatures, options: CheckOptions, hooks: CheckHooks,
                                timings: inout [String: Double])
-        throws -> (SeparabilityResult, CrossEntropyRun?, ((inout [Double]) -> Void)?) {
+        throws -> (SeparabilityResult, CrossEntropyRun?, ((inout [Double]) -> Void)?, Bool) {
         var t0 = monotonicSeconds()
         let projector = try hooks.complementProjector?(data, features)
         let certified = options.candidateWeights.flatMap {
@@ -147,7 +169,7 @@ public enum CheckRunner {
                 sep = r
             }
         }
-        return (sep, trained, projector)
+        return (sep, trained, projector, certified != nil)
     }
 
     /// The report of a verdict, before the margin, compatibility and entropy gap are filled in.

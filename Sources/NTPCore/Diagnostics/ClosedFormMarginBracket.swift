@@ -29,11 +29,14 @@ enum ClosedFormMarginBracket {
     /// last iterate M, with its anchor entries reset so that every column sums to 0 exactly and
     /// divided by its off-support mass, gives the upper end ‖M Hᵀ‖_F (computed from H, not G). Its
     /// logits L = M G with every support's entries replaced by their mean (ties exact) give, when all
-    /// margins are positive, W = L G⁻¹ Hᵀ; once verified, its min margin/‖W‖_F is the lower end.
-    /// nil when the data set has a context without events or a zero count (the layout would differ
-    /// from the supports `Separability` checks) or the iterate has no off-support mass.
+    /// margins are positive, W = L G⁻¹ Hᵀ; once verified (divided by its smallest margin, so that every
+    /// margin is ≥ 1, as every route's W), it is `witness`, and its min margin/‖W‖_F is the lower end.
+    /// The caller keeps it as the certificate when that beats the indicator W's, so that the lower end
+    /// can be re-checked from the certificate file. nil when the data set has a context without events
+    /// or a zero count (the layout would differ from the supports `Separability` checks) or the iterate
+    /// has no off-support mass.
     static func fullRank(_ data: DataSet, features: ContextFeatures, gram: FullRankGram, epochs: Int,
-                         tolerance: Double) -> (lower: Double?, upper: Double)? {
+                         tolerance: Double) -> (witness: (SeparatingCertificate, CertificateCheck)?, upper: Double)? {
         guard let g = gram.gram, let layout = try? SupportLayout(data), layout.entryCount == data.columns.count else { return nil }
         let V = data.vocabularySize, m = gram.m
         var mm = [Double](repeating: 0, count: V * m), logits = mm
@@ -50,10 +53,7 @@ enum ClosedFormMarginBracket {
         guard tie(&logits, layout: layout, V: V), let w = gram.weights(logits: logits, vocabularySize: V) else {
             return (nil, upper)
         }
-        let check = Separability.verify(SeparatingCertificate(weights: w, anchors: Separability.anchors(data)),
-                                        data: data, features: features, tolerance: tolerance)
-        guard check.valid else { return (nil, upper) }
-        return (check.minMargin / cblas_dnrm2(Int32(w.count), w, 1), upper)
+        return (Separability.unitMarginCertificate(w, data: data, features: features, tolerance: tolerance), upper)
     }
 
     /// `epochs` passes of the dual's block steps over all contexts (M, L row-major V × m).

@@ -12,6 +12,8 @@ import NTPFormats
 /// CSC `H_*` for sparse features), and q as CSR over the same rows (`q_indptr`, `q_indices`, `q_data`,
 /// its nonzero entries).
 public struct EntropyGapCertificateFile: Sendable {
+    /// Its own layout version (the separability certificate's moved on to 2 without this file changing).
+    public static let formatVersion: Int64 = 1
     /// The archive members, in writing order.
     public let members: [(String, NPYArray)]
 
@@ -39,7 +41,7 @@ public struct EntropyGapCertificateFile: Sendable {
         }
         let scalar = { (x: Double) in NPYArray(doubles: [x], shape: []) }
         var members: [(String, NPYArray)] = [
-            ("format_version", NPYArray(int64: [CertificateFile.formatVersion], shape: [])),
+            ("format_version", NPYArray(int64: [EntropyGapCertificateFile.formatVersion], shape: [])),
             ("verdict", NPYArray(strings: ["entropy-gap-lower"], shape: [])),
             ("tolerance", scalar(interval.tolerance)),
             ("vocab_size", NPYArray(int64: [Int64(v)], shape: [])),

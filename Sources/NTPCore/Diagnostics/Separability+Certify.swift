@@ -14,17 +14,22 @@ extension Separability {
         guard weights.count == data.vocabularySize * features.dimension else { return nil }
         var w = weights
         projector?(&w)
-        let anchors = Separability.anchors(data)
-        let first = verify(SeparatingCertificate(weights: w, anchors: anchors), data: data, features: features,
-                           tolerance: options.tolerance)
-        guard first.minMargin > 0, first.minMargin.isFinite else { return nil }
-        for i in 0..<w.count { w[i] /= first.minMargin }
-        let cert = SeparatingCertificate(weights: w, anchors: anchors)
-        let check = verify(cert, data: data, features: features, tolerance: options.tolerance)
-        guard check.valid else { return nil }
+        guard let (cert, check) = unitMarginCertificate(w, data: data, features: features, tolerance: options.tolerance) else { return nil }
         var result = separableResult(cert, check, features: features, options: options, lp: nil)
         result.tolerance = options.tolerance
         result.method = "certified from \(source)"
         return result
+    }
+
+    /// W (V × d row-major) divided by its smallest margin, so that every margin is ≥ 1, and verified
+    /// (ties to τ·scale); nil when some margin is not positive or the scaled W fails.
+    static func unitMarginCertificate(_ w: [Double], data: DataSet, features: ContextFeatures,
+                                      tolerance: Double) -> (SeparatingCertificate, CertificateCheck)? {
+        let anchors = Separability.anchors(data)
+        let first = verify(SeparatingCertificate(weights: w, anchors: anchors), data: data, features: features, tolerance: tolerance)
+        guard first.minMargin > 0, first.minMargin.isFinite else { return nil }
+        let cert = SeparatingCertificate(weights: w.map { $0 / first.minMargin }, anchors: anchors)
+        let check = verify(cert, data: data, features: features, tolerance: tolerance)
+        return check.valid ? (cert, check) : nil
     }
 }

@@ -206,14 +206,18 @@ public enum Separability {
         }
         guard check.valid else { return nil }
         var lower = 0.0, upper = Double.infinity
+        var (kept, keptCheck) = (cert, check)
         if options.boundMarginAfterYes, case .identity = features.storage, let gamma = ClosedFormMarginBracket.oneHot(data) {
             (lower, upper) = (gamma, gamma)
         } else if let gram, gram.gram != nil,
                   let bracket = ClosedFormMarginBracket.fullRank(data, features: features, gram: gram,
                                                                  epochs: epochs, tolerance: options.tolerance) {
-            (lower, upper) = (bracket.lower ?? 0, bracket.upper)
+            upper = bracket.upper
+            // The dual's W becomes the certificate when it certifies more: the file then holds the W
+            // behind the printed lower end (QA round 11a: the indicator W's margin sat below it).
+            if let (w, c) = bracket.witness, normalizedMargin(w, c) > normalizedMargin(cert, check) { (kept, keptCheck) = (w, c) }
         }
-        return separableResult(cert, check, features: features, options: options, lp: nil, lower: lower, upper: upper)
+        return separableResult(kept, keptCheck, features: features, options: options, lp: nil, lower: lower, upper: upper)
     }
 
     /// A verified separating W as a result: the bracket's lower end is min margin/‖W‖_F (or `lower`, a

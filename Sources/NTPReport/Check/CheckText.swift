@@ -39,7 +39,7 @@ enum CheckText {
             let lo = b.lower.isFinite ? general(b.lower, 4) : "∞", hi = b.upper.isFinite ? general(b.upper, 4) : "∞"
             row("γ*", "∈ [\(lo), \(hi)] (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
         }
-        if let m = r.margin { row("margin", "\(general(m, 4)) (\(r.marginKind == "max-margin" ? "1/‖W^mm‖" : "min margin/‖W‖ of the certificate's W, a lower bound on 1/‖W^mm‖"))") }
+        if let m = r.margin { row("margin", "\(general(m, 4)) (\(marginMeaning(r)))") }
         if let how = c.method, !how.isEmpty { row("method", how) }
         if let lp = c.lp {
             row("LP", "\(counted(lp.columns, "column", number: grouped)), \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
@@ -81,5 +81,16 @@ enum CheckText {
         let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
         row("timings", order.compactMap { k in r.timings?[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")
+    }
+
+    /// What the `margin` row is, by `CheckReport.marginKind`.
+    static func marginMeaning(_ r: CheckReport) -> String {
+        switch r.marginKind {
+        case "max-margin" where r.timings?["max_margin"] == nil:   // no NTP-SVM solve: the closed form is exact
+            return "γ* exactly, closed form for H = I: 1/√(Σ_j k_j (V − k_j)/V)"
+        case "max-margin": return "1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W, the verified W^mm: γ*'s lower end"
+        case "max-margin-estimate": return "1/‖W‖ of the NTP-SVM solver's W, ties held to its KKT tolerance only: an estimate, not verified, not in the certificate"
+        default: return "min margin/‖W‖_F of the certificate's W: γ*'s lower end"
+        }
     }
 }
