@@ -50,3 +50,40 @@ public struct FiniteOrNull: Codable, Equatable, Sendable {
         wrappedValue = try NullWhenAbsent<Double>(from: decoder).wrappedValue
     }
 }
+
+/// One value of a report's `options` (`check --json`, `sweep --json`): the option as given, typed, so
+/// that numbers are JSON numbers and flags booleans; an optional option not given is null.
+public enum OptionValue: Codable, Equatable, Sendable {
+    case string(String), int(Int), unsigned(UInt64), double(Double), bool(Bool), ints([Int]), null
+
+    /// `value` as a string, or null when absent.
+    public static func text(_ value: String?) -> OptionValue { value.map(OptionValue.string) ?? .null }
+    /// `value` as a number, or null when absent.
+    public static func number(_ value: Int?) -> OptionValue { value.map(OptionValue.int) ?? .null }
+
+    /// The JSON value itself (no wrapping object).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let x): try c.encode(x)
+        case .int(let x): try c.encode(x)
+        case .unsigned(let x): try c.encode(x)
+        case .double(let x): try c.encode(FiniteOrNull(wrappedValue: x))
+        case .bool(let x): try c.encode(x)
+        case .ints(let x): try c.encode(x)
+        case .null: try c.encodeNil()
+        }
+    }
+
+    /// Reads what `encode(to:)` writes (a whole number as `int`, or `unsigned` beyond Int's range).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let x = try? c.decode(Bool.self) { self = .bool(x) }
+        else if let x = try? c.decode(Int.self) { self = .int(x) }
+        else if let x = try? c.decode(UInt64.self) { self = .unsigned(x) }
+        else if let x = try? c.decode(Double.self) { self = .double(x) }
+        else if let x = try? c.decode([Int].self) { self = .ints(x) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+}

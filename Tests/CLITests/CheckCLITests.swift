@@ -18,6 +18,11 @@ final class CheckCLITests: XCTestCase {
         let gap = try XCTUnwrap(json["entropy_gap"] as? Double)
         XCTAssertGreaterThan(gap, 0)   // CE > 𝓗 for every finite W
         XCTAssertLessThan(gap, log(6.0))  // and below CE(0) − 𝓗 ≤ log V
+        // The options as given, typed: numbers as numbers, flags as booleans, an option not given as null.
+        for field in ["\"gap_steps\" : 50,", "\"no_compat\" : false,", "\"max_contexts\" : null,", "\"seed\" : 0,",
+                      "\"time_limit\" : 600,", "\"top\" : 10,"] {
+            XCTAssertTrue(run.stdout.contains(field), field)
+        }
         let bad = try ntpsep(["check", data, "--embedding", "gaussian:0"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("invalid embedding 'gaussian:0'"), bad.stderr)

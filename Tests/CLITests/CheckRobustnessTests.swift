@@ -46,7 +46,7 @@ final class CheckRobustnessTests: XCTestCase {
                                         outputs: ["c.npz"], times: 4) { ["OPENBLAS_NUM_THREADS": "\($0 % 2 + 1)"] }
             let first = try JSONSerialization.jsonObject(with: runs[0][0]) as! [String: Any]
             XCTAssertNotNil(first["timing"])
-            XCTAssertEqual((first["options"] as? [String: String])?["seed"], "3")
+            XCTAssertEqual((first["options"] as? [String: Any])?["seed"] as? Int, 3)
             XCTAssertFalse(String(decoding: try withoutTiming(runs[0][0]), as: UTF8.self).contains("seconds"))
             for run in runs.dropFirst() {
                 XCTAssertEqual(try withoutTiming(run[0]), try withoutTiming(runs[0][0]), embedding)

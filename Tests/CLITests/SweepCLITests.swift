@@ -176,7 +176,7 @@ final class SweepCLITests: XCTestCase {
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["trials_per_point"] as? Int, 6)
         XCTAssertEqual(json["context_choice"] as? String, "most-frequent")
-        XCTAssertEqual((json["options"] as? [String: String])?["null"], "uniform")
+        XCTAssertEqual((json["options"] as? [String: Any])?["null"] as? String, "uniform")
         let trials = try XCTUnwrap(json["trials"] as? [[String: Any]])
         XCTAssertEqual(trials.count, 12)
         var ratios: [String: [Double]] = [:]

@@ -24,7 +24,7 @@ final class SweepRobustnessTests: XCTestCase {
         }
         let first = try JSONSerialization.jsonObject(with: runs[0][0]) as! [String: Any]
         XCTAssertNotNil((first["timing"] as? [String: Double])?["total"])
-        XCTAssertEqual((first["options"] as? [String: String])?["trials"], "6")
+        XCTAssertEqual((first["options"] as? [String: Any])?["trials"] as? Int, 6)
         for run in runs.dropFirst() {
             XCTAssertEqual(try withoutTiming(run[0]), try withoutTiming(runs[0][0]))
             XCTAssertEqual(Array(run.dropFirst()), Array(runs[0].dropFirst()))

@@ -60,8 +60,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// "max_margin", "total"): JSON key `timing`, the only part of the report that changes run to run.
     /// nil (key left out) when a caller gathers the seconds elsewhere (analyze's one `timing` key).
     public var timings: [String: Double]?
-    /// The command's options and seeds as given (JSON key `options`), so a report says how to rerun it.
-    public var options: [String: String] = [:]
+    /// The command's options and seeds as given (JSON key `options`), so a report says how to rerun it:
+    /// numbers as numbers, flags as booleans, an optional option not given as null.
+    public var options: [String: OptionValue] = [:]
     /// The certificate file written (`CheckOptions.certificatePath`); null when none was asked for.
     @NullWhenAbsent public var certificateFile: CertificateFileSummary? = nil
     /// The entropy-gap certificate written (`CheckOptions.gapCertificatePath`); null when none was asked

@@ -191,7 +191,7 @@ public struct SweepResult: Codable, Equatable, Sendable {
     public var points: [SweepPoint]
     public var trials: [SweepTrial]
     /// The command's options and seeds as given (set by the caller; JSON key `options`).
-    public var options: [String: String] = [:]
+    public var options: [String: OptionValue] = [:]
     /// Seconds ("decisions": all separability decisions, "total"; set by the caller): the only
     /// part of the JSON that changes run to run.
     public var timing: [String: Double]? = nil

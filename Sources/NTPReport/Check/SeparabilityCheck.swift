@@ -67,14 +67,14 @@ public struct SeparabilityCheck {
         return CandidateWeights(weights: values, source: path)
     }
 
-    /// Every option and seed as given (absent optional ones as ""), for the JSON report.
-    private func recordedOptions() -> [String: String] {
-        ["data": data, "embedding": embedding, "seed": "\(selection.seed)",
-         "max_contexts": selection.maxContexts.map(String.init) ?? "", "min_context_count": "\(selection.minContextCount)",
-         "context_choice": selection.choice?.rawValue ?? "", "top": "\(top)", "time_limit": "\(timeLimit)",
-         "gap_steps": "\(gapSteps)", "gap_bound_products": "\(gapBoundProducts)", "certificate": certificate ?? "",
-         "gap_certificate": gapCertificate ?? "",
-         "grow_from": growFrom.map(String.init) ?? "", "weights": weights ?? "", "no_compat": "\(noCompat)"]
+    /// Every option and seed as given, typed (absent optional ones as null), for the JSON report.
+    private func recordedOptions() -> [String: OptionValue] {
+        ["data": .string(data), "embedding": .string(embedding), "seed": .unsigned(selection.seed),
+         "max_contexts": .number(selection.maxContexts), "min_context_count": .double(selection.minContextCount),
+         "context_choice": .text(selection.choice?.rawValue), "top": .int(top), "time_limit": .double(timeLimit),
+         "gap_steps": .int(gapSteps), "gap_bound_products": .int(gapBoundProducts), "certificate": .text(certificate),
+         "gap_certificate": .text(gapCertificate),
+         "grow_from": .number(growFrom), "weights": .text(weights), "no_compat": .bool(noCompat)]
     }
 
     /// The standard hooks, minus what the options turn off.
@@ -93,7 +93,7 @@ public struct CheckOutcome: CommandReport {
     /// Which contexts were kept, for the text's first line.
     var note: String
 
-    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, gap_certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options, …"
+    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, gap_certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options (as given: numbers, booleans, null when not given), …"
 
     public var text: String { CheckText.render(report, note: note) }
 

@@ -11,7 +11,7 @@ public struct ThresholdSweep {
     /// The options of `Sweep.run` (context counts, trials, nulls, seed, selection, time limit).
     var options: SweepOptions
     /// Every option as given, recorded in the JSON's `options`.
-    var recordedOptions: [String: String]
+    var recordedOptions: [String: OptionValue]
     /// Largest D tried when given (checked against the available memory first).
     var maxDimension: Int?
     /// One CSV row per (model, m, trial); the summary goes to the same name with -summary.csv.
@@ -26,7 +26,7 @@ public struct ThresholdSweep {
     public var quiet = false
 
     /// A sweep of `data` with `options`.
-    public init(data: String, options: SweepOptions, recordedOptions: [String: String], maxDimension: Int?,
+    public init(data: String, options: SweepOptions, recordedOptions: [String: OptionValue], maxDimension: Int?,
                 csv: String?, plot: String?) {
         self.data = data; self.options = options; self.recordedOptions = recordedOptions
         self.maxDimension = maxDimension; self.csv = csv; self.plot = plot

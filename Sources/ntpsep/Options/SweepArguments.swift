@@ -1,6 +1,7 @@
 import ArgumentParser
 import NTPCore
 import NTPReport
+import NTPFormats
 
 extension SweepEmbedding: ExpressibleByArgument {}
 
@@ -47,11 +48,11 @@ struct SweepArguments: ParsableArguments {
     }
 
     /// Every option as given, for the JSON's `options`.
-    func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments<TrialSeed>) -> [String: String] {
-        ["data": data, "embedding": embedding.rawValue, "contexts": options.contextCounts.map(String.init).joined(separator: ","),
-         "trials": "\(trials)", "trials_at_once": "\(trialsAtOnce)", "null": null, "max_dim": maxDim.map(String.init) ?? "",
-         "time_limit": "\(options.separability.timeLimit)", "seed": "\(selection.seed)",
-         "min_context_count": "\(selection.minContextCount)", "context_choice": options.contextChoice.rawValue]
+    func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments<TrialSeed>) -> [String: OptionValue] {
+        ["data": .string(data), "embedding": .string(embedding.rawValue), "contexts": .ints(options.contextCounts),
+         "trials": .int(trials), "trials_at_once": .int(trialsAtOnce), "null": .string(null), "max_dim": .number(maxDim),
+         "time_limit": .double(options.separability.timeLimit), "seed": .unsigned(selection.seed),
+         "min_context_count": .double(selection.minContextCount), "context_choice": .string(options.contextChoice.rawValue)]
     }
 }
 
