@@ -84,7 +84,7 @@ final class AnalyzeCLITests: XCTestCase {
         let points = sweep["points"] as! [[String: Any]]
         XCTAssertEqual(points.map { $0["model"] as! String }, ["real", "null-uniform", "null-frequency"])
         for p in points {
-            XCTAssertEqual(p["contexts"] as? Int, 12)
+            XCTAssertEqual(p["m"] as? Int, 12)
             XCTAssertEqual((p["decided"] as! Int) + (p["undecided"] as! Int), 6)
         }
         XCTAssertEqual((sweep["trials"] as! [Any]).count, 18)

@@ -208,6 +208,53 @@ final class SweepCLITests: XCTestCase {
         }
     }
 
+    /// `sweep --json --csv`: the JSON's options are typed as given (numbers as JSON numbers, the
+    /// m list as a list, an absent --max-dim as null), and every column of the two CSV files is a key
+    /// of the JSON's trials and points with the same value (QA: the points said `contexts` and
+    /// `cap_ratio` where the summary says `m` and `cap_over_m`).
+    func testSweepJSONOptionsAreTypedAndItsKeysAreTheCSVColumns() throws {
+        let dir = temporaryDirectory()
+        let npz = try dataSet(dir)
+        let csv = dir.appendingPathComponent("s.csv").path
+        let run = try ntpsep(["sweep", npz, "--contexts", "12", "--trials", "3", "--null", "uniform", "--seed", "1",
+                              "--time-limit", "20", "--json", "--csv", csv])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let options = try XCTUnwrap(json["options"] as? [String: Any])
+        XCTAssertEqual(options["contexts"] as? [Int], [12])
+        XCTAssertEqual(options["trials"] as? Int, 3)
+        XCTAssertEqual(options["seed"] as? Int, 1)
+        XCTAssertEqual(options["time_limit"] as? Double, 20)
+        XCTAssertEqual(options["min_context_count"] as? Double, 0)
+        XCTAssertTrue(options["max_dim"] is NSNull, "\(options)")
+        // Numbers, not strings: the raw text has no quoted digits.
+        XCTAssertTrue(run.stdout.contains("\"trials\" : 3") || run.stdout.contains("\"trials\":3"), run.stdout)
+        func table(_ path: String) throws -> [[String: String]] {
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(lines[0], $0)) }
+        }
+        func text(_ x: Any?) -> String {
+            switch x {
+            case nil, is NSNull: return ""
+            case let n as NSNumber: return "\(n.doubleValue)"   // no column of either file is a boolean
+            default: return "\(x!)"
+            }
+        }
+        for (file, key) in [(csv, "trials"), (dir.appendingPathComponent("s-summary.csv").path, "points")] {
+            let rows = try table(file), objects = try XCTUnwrap(json[key] as? [[String: Any]])
+            XCTAssertEqual(rows.count, objects.count, key)
+            XCTAssertGreaterThan(rows.count, 1, key)
+            for (row, object) in zip(rows, objects) {
+                for (column, value) in row {
+                    XCTAssertNotNil(object[column], "\(key) has no key \(column)")
+                    let number = Double(value)
+                    XCTAssertEqual(number.map { "\($0)" } ?? value, text(object[column]), "\(key).\(column)")
+                }
+            }
+        }
+    }
+
     /// A known case: every context's support is the whole vocabulary, so there is no margin to
     /// make and one feature separates (d* = 1, no Farkas certificate needed): d*/m = 1/m for every
     /// trial of the real and the null supports (which keep the support sizes).

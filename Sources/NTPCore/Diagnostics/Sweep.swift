@@ -92,8 +92,9 @@ public struct SweepTrial: Codable, Equatable, Sendable {
     public var dimensionFactor: Int
     public var bracket: ThresholdBracket
 
+    /// `m`, as in the CSV files (before: `contexts`).
     enum CodingKeys: String, CodingKey {
-        case model, contexts, trial, bracket
+        case model, contexts = "m", trial, bracket
         case embeddingSeed = "embedding_seed", supportSeed = "support_seed", dimensionFactor = "dimension_factor"
     }
 
@@ -107,7 +108,7 @@ public struct SweepTrial: Codable, Equatable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model); try c.encode(contexts, forKey: .contexts); try c.encode(trial, forKey: .trial)
         try c.encode(bracket, forKey: .bracket); try c.encode(embeddingSeed, forKey: .embeddingSeed)
-        try c.encodeIfPresent(supportSeed, forKey: .supportSeed); try c.encode(dimensionFactor, forKey: .dimensionFactor)
+        try c.encode(supportSeed, forKey: .supportSeed)   // null for the real supports, as the CSV's empty cell; try c.encode(dimensionFactor, forKey: .dimensionFactor)
         var derived = encoder.container(keyedBy: DerivedKeys.self)
         let f = dimensionFactor
         try derived.encode(status, forKey: .status)
@@ -144,18 +145,19 @@ public struct SweepPoint: Codable, Equatable, Sendable {
     /// (cap · dimensionFactor)/m, the largest d/m tried.
     public var capRatio: Double
     /// Median d*/m of the decided trials (nil without any).
-    public var median: Double?
+    @FiniteOrNull public var median: Double?
     /// 95 % order-statistic interval for the median (nil with fewer than 6 decided trials).
-    public var ciLower: Double?
-    public var ciUpper: Double?
+    @FiniteOrNull public var ciLower: Double?
+    @FiniteOrNull public var ciUpper: Double?
     /// Its exact binomial coverage.
-    public var coverage: Double?
+    @FiniteOrNull public var coverage: Double?
     /// Undecided trials' intervals [lower, upper] of d*/m (upper nil: unbounded).
     public var undecidedIntervals: [[Double?]]
 
+    /// The summary CSV's column names (before: `contexts` and `cap_ratio`).
     enum CodingKeys: String, CodingKey {
-        case model, contexts, trials, decided, undecided, median, coverage
-        case aboveCap = "above_cap", capRatio = "cap_ratio", ciLower = "ci_lower", ciUpper = "ci_upper"
+        case model, contexts = "m", trials, decided, undecided, median, coverage
+        case aboveCap = "above_cap", capRatio = "cap_over_m", ciLower = "ci_lower", ciUpper = "ci_upper"
         case undecidedIntervals = "undecided_intervals"
     }
 

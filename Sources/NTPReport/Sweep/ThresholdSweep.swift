@@ -86,7 +86,7 @@ public struct SweepOutcome: CommandReport {
     var minContextCount: Double
     var total: Int
 
-    public static let jsonKeys = "vocabulary, embedding, context_choice, nulls, trials_per_point, points, trials, options, timing: all seconds; nothing else varies run to run"
+    public static let jsonKeys = "vocabulary, embedding, context_choice, nulls, trials_per_point, points (the summary CSV's columns: m, cap_over_m, …), trials (the trial CSV's columns), options (as given: numbers, lists, null when not given), timing: all seconds; nothing else varies run to run"
 
     public var text: String { SweepTable.text(result, seed: seed, minContextCount: minContextCount, of: total) }
 
