@@ -24,7 +24,7 @@ Farkas α, β: R = Σ α (e_in − e_out) h̄ᵀ + Σ β (e_in − e_anchor) h̄
   proves only that every separating W has ‖W‖_F ≥ 1/‖R‖_F.
 γ*'s lower end (format_version 2, member gamma_lower_source): "W": min margin/‖W‖_F of the stored W
   ≥ gamma_lower·(1 − τ·scale); "one-hot": H = I and gamma_lower = 1/√(Σ_k k_k (V − k_k)/V) from the
-  supports; "none" (lower end 0, or nothing stored behind it) and version 1 files: not checked.
+  supports (to max(1e-12, 4 n ε) relative, n contexts); "none" (lower end 0, or nothing stored behind it) and version 1 files: not checked.
 An at-threshold verdict may hold a separating W instead: checked as above; its 1/‖W‖_F is below
 10τ·scale, so its ties (held to τ) are all that separates it from a tie that fails.
 """
@@ -117,7 +117,8 @@ def check_lower_end(c, normalized, slack, S, V, H):
     """format_version 2: gamma_lower against what `gamma_lower_source` names. "W": the stored W's
     min margin/‖W‖_F must be at least gamma_lower·(1 − τ·scale), the round-off the margins are held to;
     "one-hot": H must be distinct unit columns (H = I) and gamma_lower = 1/√(Σ_k k_k (V − k_k)/V) from
-    the supports (to 1e-12 relative); "none" and version 1 files: nothing to check."""
+    the supports, to the round-off of that sum (max(1e-12, 4 n ε) relative over n contexts: ntpsep sums
+    in another order); "none" and version 1 files: nothing to check."""
     source = str(c['gamma_lower_source']) if 'gamma_lower_source' in c else 'none'
     if source == 'none' or 'gamma_lower' not in c:
         return True, ""
@@ -133,9 +134,10 @@ def check_lower_end(c, normalized, slack, S, V, H):
         unit = np.all(np.diff(Hp) == 1) and np.all(Hx == 1) and np.unique(Hi).size == Hi.size
         k = np.diff(S[0]).astype(np.float64)
         gamma = 1 / np.sqrt(np.sum(k * (V - k) / V))
-        ok = bool(unit) and abs(gamma - lower) <= 1e-12 * gamma
+        rel = max(1e-12, 4 * k.size * np.finfo(float).eps)
+        ok = bool(unit) and abs(gamma - lower) <= rel * gamma
         return ok, (f"; H = I: {bool(unit)}, γ* = 1/√(Σ k(V − k)/V) = {gamma:.12g} (gamma_lower {lower:.12g}, "
-                    f"gamma_upper {upper:.12g}, need equal to 1e-12)")
+                    f"gamma_upper {upper:.12g}, need equal to {rel:.2g} relative)")
     return False, f"; unknown gamma_lower_source '{source}'"
 
 
