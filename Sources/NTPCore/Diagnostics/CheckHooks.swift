@@ -7,8 +7,9 @@ public struct CheckHooks {
     public var compatibilityResidual: ((DataSet, ContextFeatures) throws -> Double)?
     /// Minimises CE(W) to the hook's own tolerance and returns W and the trajectory.
     public var minimizeCrossEntropy: ((DataSet, ContextFeatures) throws -> CrossEntropyRun)?
-    /// ‖W^mm‖_F of the NTP-SVM (only called when separable); the report's margin is then 1/‖W^mm‖, and
-    /// the estimate's W and upper end tighten the bracket on γ*.
+    /// The NTP-SVM solve (only called when separable): the estimate's W, once verified, becomes the
+    /// certificate when it certifies more (the report's margin is then its min margin/‖W‖_F), and its
+    /// upper end tightens the bracket on γ*.
     public var maxMarginNorm: ((DataSet, ContextFeatures) throws -> MaxMarginEstimate)?
     /// Builds a projector onto 𝓕^⊥ for the first-order fallback of large problems.
     public var complementProjector: ((DataSet, ContextFeatures) throws -> ((inout [Double]) -> Void))?

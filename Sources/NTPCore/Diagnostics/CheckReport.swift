@@ -46,8 +46,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// certifies more than the decision's W. Null when not separable or undecided.
     @FiniteOrNull public var margin: Double?
     /// "max-margin" (the certificate's W is the verified W^mm, or H = I and the closed form gives γ*
-    /// exactly), "certificate-lower-bound", or "max-margin-estimate" (only `MaxMarginSolver` answered:
-    /// 1/‖W‖ of its W, ties to its KKT tolerance, neither verified nor in the certificate file).
+    /// exactly) or "certificate-lower-bound".
     @NullWhenAbsent public var marginKind: String?
     public var certificate: CertificateSummary
     /// Contexts of the Farkas certificate by decreasing α_j (at most `top`).

@@ -30,11 +30,10 @@ public enum CheckRunner {
         var (sep, trained, projector, given) = try decide(data, features: features, options: options, hooks: hooks, timings: &timings)
         // The NTP-SVM solve comes before the file: a verified W^mm that certifies more becomes the
         // certificate, so that the printed bracket, the margin and the file agree (QA round 11a).
-        var estimate: MaxMarginEstimate? = nil, adopted = false
+        var adopted = false
         if sep.verdict == .separable, !exactBracket(sep), let mm = hooks.maxMarginNorm {
             let t0 = monotonicSeconds()
-            estimate = try mm(data, features)
-            (sep, adopted) = adoptingMaxMargin(sep, estimate!, data: data, features: features, keepCertificate: given)
+            (sep, adopted) = adoptingMaxMargin(sep, try mm(data, features), data: data, features: features, keepCertificate: given)
             timings["max_margin"] = monotonicSeconds() - t0
         }
         var certificateFile: CertificateFileSummary? = nil
@@ -49,7 +48,7 @@ public enum CheckRunner {
         var report = initialReport(sep, data: data, features: features, embedding: embedding, options: options,
                                    certificateFile: certificateFile)
         defer { if !completed, let path = report.gapCertificateFile { unlink(path) } }
-        if sep.verdict == .separable { (report.margin, report.marginKind) = margin(sep, estimate: estimate, adopted: adopted) }
+        if sep.verdict == .separable { (report.margin, report.marginKind) = margin(sep, adopted: adopted) }
         if let compat = hooks.compatibilityResidual {
             let t0 = monotonicSeconds()
             let r = try compat(data, features)
@@ -125,16 +124,14 @@ public enum CheckRunner {
         return (r, adopted)
     }
 
-    /// The report's margin and its kind for a separable result: the certificate W's min margin/‖W‖_F
-    /// (`certificate-lower-bound`, re-checkable from the certificate file), which is γ*'s lower end;
-    /// `max-margin` when that W is the verified W^mm or the closed form is exact (H = I: γ* itself);
-    /// `max-margin-estimate` when only `MaxMarginSolver` answered: 1/‖W‖ of its W, whose ties hold to
-    /// its KKT tolerance only, so it is neither verified nor in the file.
-    private static func margin(_ sep: SeparabilityResult, estimate: MaxMarginEstimate?, adopted: Bool) -> (Double?, String?) {
+    /// The report's margin and its kind for a separable result: the certificate W's min margin/‖W‖_F,
+    /// which is γ*'s lower end and re-checkable from the certificate file: `max-margin` when that W is
+    /// the verified W^mm or the closed form is exact (H = I: γ* itself), else `certificate-lower-bound`.
+    /// `MaxMarginSolver`'s 1/‖W‖ is not reported: its W holds the ties only to its KKT tolerance, so it
+    /// is neither verified nor in the file (a printed margin outside the printed bracket, QA round 11a).
+    private static func margin(_ sep: SeparabilityResult, adopted: Bool) -> (Double?, String?) {
         if exactBracket(sep), let b = sep.marginBracket { return (b.lower, "max-margin") }
-        if adopted { return (sep.normalizedMargin, "max-margin") }
-        if let estimate, estimate.weights == nil, estimate.norm > 0 { return (1 / estimate.norm, "max-margin-estimate") }
-        return (sep.normalizedMargin, "certificate-lower-bound")
+        return (sep.normalizedMargin, adopted ? "max-margin" : "certificate-lower-bound")
     }
 
     /// The separability verdict: a candidate W, the subset ladder or `Separability.decide`, and when

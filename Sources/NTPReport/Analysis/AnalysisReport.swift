@@ -13,7 +13,7 @@ enum AnalysisReport {
             return [c.embedding, grouped(c.contexts), grouped(c.vocabulary), grouped(c.dimension), separable, compatible,
                     c.compatResidual.map { general($0, 2) } ?? "–", c.entropyGap.map { general($0, 3) } ?? "–",
                     c.entropyGapInterval.map { intervalText($0[0], $0[1], 3) } ?? "–",
-                    c.margin.map { (c.marginKind == "certificate-lower-bound" ? "≥ " : c.marginKind == "max-margin-estimate" ? "≈ " : "") + general($0, 3) } ?? "–"]
+                    c.margin.map { (c.marginKind == "certificate-lower-bound" ? "≥ " : "") + general($0, 3) } ?? "–"]
         }
     }
 

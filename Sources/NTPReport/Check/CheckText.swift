@@ -89,7 +89,6 @@ enum CheckText {
         case "max-margin" where r.timings?["max_margin"] == nil:   // no NTP-SVM solve: the closed form is exact
             return "γ* exactly, closed form for H = I: 1/√(Σ_j k_j (V − k_j)/V)"
         case "max-margin": return "1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W, the verified W^mm: γ*'s lower end"
-        case "max-margin-estimate": return "1/‖W‖ of the NTP-SVM solver's W, ties held to its KKT tolerance only: an estimate, not verified, not in the certificate"
         default: return "min margin/‖W‖_F of the certificate's W: γ*'s lower end"
         }
     }
