@@ -328,6 +328,14 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stdout)
         XCTAssertTrue(ok.stdout.contains("min margin 1 "), ok.stdout)
         XCTAssertTrue(ok.stdout.contains("max tie 0 "), ok.stdout)
+        // The bracket is exact, γ* = 1/√(Σ_j k_j (V − k_j)/V) = 1/√((2·2 + 1·3 + 3·1)/4) = 1/√2.5, and it is
+        // not the indicator W's own margin (1/√6): the file says so, and the script recomputes it.
+        XCTAssertEqual(c["gamma_lower_source"] as? String, "one-hot")
+        XCTAssertEqual(try XCTUnwrap(c["gamma_lower"] as? Double), 1 / 2.5.squareRoot(), accuracy: 1e-15)
+        XCTAssertTrue(ok.stdout.contains("H = I: True, γ* = 1/√(Σ k(V − k)/V) = 0.632455532034"), ok.stdout)
+        let text = try ntpsep(["check", data, "--embedding", "onehot", "--gap-steps", "0"]).stdout
+        XCTAssertTrue(text.contains("margin        0.6325 (γ* exactly: the closed form's bracket is closed"), text)
+        try assertInvalid(cert, "c['gamma_lower'] = c['gamma_lower'] * 1.001; c['gamma_upper'] = c['gamma_upper'] * 2", "need equal to 1e-12 relative")
         try assertInvalid(cert, "c['W_data'][0] = 0.5", "INVALID separable")      // breaks S_0's tie
         // S_1 = {3} instead of {1}: W's column 1 now ranks token 1 above the claimed support.
         try assertInvalid(cert, "c['support_indices'][2] = 3", "INVALID separable", data: data)

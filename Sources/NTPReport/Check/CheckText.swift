@@ -87,7 +87,7 @@ enum CheckText {
     static func marginMeaning(_ r: CheckReport) -> String {
         switch r.marginKind {
         case "max-margin" where r.timings?["max_margin"] == nil:   // no NTP-SVM solve: the closed form is exact
-            return "γ* exactly, closed form for H = I: 1/√(Σ_j k_j (V − k_j)/V)"
+            return "γ* exactly: the closed form's bracket is closed (H = I: 1/√(Σ_j k_j (V − k_j)/V))"
         case "max-margin": return "1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W, the verified W^mm: γ*'s lower end"
         default: return "min margin/‖W‖_F of the certificate's W: γ*'s lower end"
         }
