@@ -184,6 +184,13 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(budget["sweep_contexts"] as? Int, 12)
         XCTAssertEqual(budget["scale_contexts"] as? Int, 24)
         XCTAssertEqual((json["training"] as! [[String: Any]]).map { $0["steps"] as! Int }, [1000, 1000, 1000])
+        // The keys of `train --json` (meta's and the log rows'), which they were not.
+        let trainKeys: Set = ["optimizer", "lr", "steps", "m", "d", "ce_minus_entropy", "norm_w", "dist_pf_w_wstar", "cos_w_wmm",
+                              "cos_w_minus_wstar_wmm"]
+        for run in json["training"] as! [[String: Any]] {
+            XCTAssertTrue(Set(run.keys).isSubset(of: trainKeys), "\(run.keys.sorted())")
+            XCTAssertNotNil(run["lr"]); XCTAssertNotNil(run["norm_w"])
+        }
         let timing = json["timing"] as! [String: Double]
         let all = (json["statistics"] as! [String: Any])["contexts"] as! Int
         XCTAssertEqual(Set(timing.keys), ["count", "check_data", "check onehot", "check positional-onehot", "check gaussian:3:0",

@@ -44,7 +44,8 @@ public struct AnalysisSummary: Codable {
     }
 }
 
-/// The last logged values of one training run (analysis.json's `training` entries).
+/// The last logged values of one training run (analysis.json's `training` entries), under the keys
+/// of `train --json` (`meta`'s lr, m, d and the log rows' names; they differed before).
 public struct TrainingSummary: Codable, Sendable {
     /// "GD", "NGD" or "ADAM".
     var optimizer: String
@@ -61,7 +62,7 @@ public struct TrainingSummary: Codable, Sendable {
     var cosineMM: Double?
     var cosineShiftedMM: Double?
     enum CodingKeys: String, CodingKey {
-        case optimizer, learningRate = "learning_rate", steps, contexts, dimension, gap = "ce_minus_entropy", norm
-        case distanceToWStar = "distance_to_w_star", cosineMM = "cos_w_wmm", cosineShiftedMM = "cos_w_minus_wstar_wmm"
+        case optimizer, learningRate = "lr", steps, contexts = "m", dimension = "d", gap = "ce_minus_entropy", norm = "norm_w"
+        case distanceToWStar = "dist_pf_w_wstar", cosineMM = "cos_w_wmm", cosineShiftedMM = "cos_w_minus_wstar_wmm"
     }
 }
