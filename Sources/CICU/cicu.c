@@ -31,7 +31,39 @@ struct cicu_breaker {
     int32_t stretch;       /* start of pending text for ICU, or -1 */
     int32_t icu_on;        /* ICU is iterating [icu_base, icu_base + its length) */
     int32_t icu_base;
+    int32_t fast_ok;       /* word iterator with the root rules, which the ASCII fast path encodes */
 };
+
+/* The compiled rules of `bi` in a fresh buffer of *len bytes; NULL on failure. */
+static uint8_t *binary_rules(UBreakIterator *bi, int32_t *len) {
+    UErrorCode st = U_ZERO_ERROR;
+    const int32_t n = ubrk_getBinaryRules(bi, NULL, 0, &st);
+    if (U_FAILURE(st) || n <= 0) return NULL;
+    uint8_t *r = malloc((size_t)n);
+    if (!r) return NULL;
+    ubrk_getBinaryRules(bi, r, n, &st);
+    if (U_FAILURE(st)) { free(r); return NULL; }
+    *len = n;
+    return r;
+}
+
+/* 1 when the word iterator `bi` applies the root locale's rules, the ones the ASCII fast path
+ * encodes. ICU 72 tailors ASCII word breaks for sv and fi (':' joins letters: "C:a") and for
+ * en_US_POSIX ('.' joins nothing: "Mr . Smith"); comparing the compiled rules is exact for every
+ * locale and ICU version, with no list to maintain. Costs one root iterator and two copies of
+ * ~22 KB of rules, once per open. */
+static int has_root_word_rules(UBreakIterator *bi) {
+    UErrorCode st = U_ZERO_ERROR;
+    UBreakIterator *root = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    if (U_FAILURE(st)) return 0;
+    int32_t n = 0, m = 0;
+    uint8_t *mine = binary_rules(bi, &n), *theirs = binary_rules(root, &m);
+    const int same = mine && theirs && n == m && memcmp(mine, theirs, (size_t)n) == 0;
+    free(mine);
+    free(theirs);
+    ubrk_close(root);
+    return same;
+}
 
 cicu_breaker *cicu_breaker_open(int32_t kind, const char *locale, int32_t *status) {
     UErrorCode st = U_ZERO_ERROR;
@@ -43,6 +75,7 @@ cicu_breaker *cicu_breaker_open(int32_t kind, const char *locale, int32_t *statu
     b->bi = bi;
     b->kind = kind;
     b->pos = UBRK_DONE;
+    b->fast_ok = kind == CICU_BREAK_WORD && has_root_word_rules(bi);
     *status = st;
     return b;
 }
@@ -56,8 +89,13 @@ cicu_breaker *cicu_breaker_clone(const cicu_breaker *src, int32_t *status) {
     b->bi = bi;
     b->kind = src->kind;
     b->pos = UBRK_DONE;
+    b->fast_ok = src->fast_ok;
     *status = st;
     return b;
+}
+
+int32_t cicu_breaker_has_fast_path(const cicu_breaker *b) {
+    return b->fast_ok;
 }
 
 void cicu_breaker_close(cicu_breaker *b) {
@@ -282,7 +320,7 @@ static inline int32_t piece_segments(const ascii_window *w, uint64_t bits, uint6
  * fast-path classes shorter than 64 bytes are segmented here (see piece_segments); everything else
  * ('@', '_', non-ASCII, very long pieces...) is collected into stretches that ICU segments, so
  * results equal ICU's. */
-static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ranges, int32_t cap) {
+static int32_t next_words(cicu_breaker *b, int32_t filter, int64_t *ranges, int32_t cap) {
     int32_t n = 0;
     const uint8_t *s = b->text;
     const int32_t len = b->length;
@@ -318,7 +356,7 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
         if (after) {                           /* the piece ends inside the window (or the text) */
             const int k = __builtin_ctzll(after);
             piece_end = piece + k;
-            if (fast) count = piece_segments(&w, (((uint64_t)1 << k) - 1) << off, &word, &single);
+            count = piece_segments(&w, (((uint64_t)1 << k) - 1) << off, &word, &single);
         } else {                               /* 64 bytes or more without whitespace: ICU */
             piece_end = piece + 64;
             while (piece_end < len && !ascii_ws(s[piece_end])) piece_end++;
@@ -350,12 +388,12 @@ static int32_t next_words(cicu_breaker *b, int32_t filter, int fast, int64_t *ra
 }
 
 int32_t cicu_breaker_next_segments(cicu_breaker *b, int32_t filter, int64_t *ranges, int32_t cap) {
-    const int fast = !(filter & CICU_FILTER_NO_FAST_PATH);
+    const int fast = b->fast_ok && !(filter & CICU_FILTER_NO_FAST_PATH);
     filter &= ~CICU_FILTER_NO_FAST_PATH;
-    if (b->kind == CICU_BREAK_WORD && filter != CICU_FILTER_ALL && filter != CICU_FILTER_TRIM)
-        return next_words(b, filter, fast, ranges, cap);
+    if (b->kind == CICU_BREAK_WORD && fast && filter != CICU_FILTER_ALL && filter != CICU_FILTER_TRIM)
+        return next_words(b, filter, ranges, cap);
     if (b->kind == CICU_BREAK_WORD && !b->icu_on && b->pos != UBRK_DONE) {
-        icu_start(b, 0, b->length);    /* unfiltered word segments: plain ICU */
+        icu_start(b, 0, b->length);    /* no fast path (tailored rules, tests) or unfiltered: plain ICU */
     }
     return icu_segments(b, filter, ranges, cap);
 }

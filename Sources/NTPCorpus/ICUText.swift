@@ -77,7 +77,9 @@ final class ICUBreakerBox {
 /// whitespace-delimited pieces of letters, digits and punctuation (`earth.`, `(really?)`,
 /// `don't`, `1,000.50`, `e.g.`) by ICU's rules for those characters; everything else (`@`, `_`,
 /// non-ASCII, pieces of 64 bytes or more) goes to ICU. Result: ≈ 340 MB/s of segmentation on
-/// English text, identical ranges (differential tests, exhaustive up to 4 characters).
+/// English text, identical ranges (differential tests, exhaustive up to 4 characters). The fast
+/// path encodes the root rules: a locale whose word rules differ (ICU 72: `sv`, `fi`,
+/// `en_US_POSIX`, which cut `C:a` and `Mr.Smith` otherwise) sends all its text to ICU.
 public struct ICUWordTokenizer {
     /// Whether punctuation, symbols and emoji are tokens (word-like tokens always are).
     public let keepPunctuation: Bool
@@ -86,6 +88,9 @@ public struct ICUWordTokenizer {
     private var box: ICUBreakerBox
     /// Testing only: false sends everything to ICU (the fast path must give identical ranges).
     var useFastPath = true
+    /// Whether the ASCII fast path can apply: the locale's word rules are the root rules
+    /// (compared when the iterator is opened).
+    var fastPathApplies: Bool { cicu_breaker_has_fast_path(box.handle) != 0 }
 
     /// Opens an ICU word break iterator. Throws `ICUError` if ICU cannot (unknown locale data).
     public init(keepPunctuation: Bool = true, locale: String = "") throws {

@@ -31,7 +31,8 @@ enum {
     CICU_FILTER_WORDS = 2,
     /* whole segments with leading/trailing whitespace trimmed, empty ones dropped (sentences) */
     CICU_FILTER_TRIM = 3,
-    /* flag (or'ed into NO_SPACE/WORDS): disable the exact ASCII fast path (for testing) */
+    /* flag (or'ed into NO_SPACE/WORDS): disable the exact ASCII fast path (for testing). It is off
+     * anyway for a locale whose word rules are not the root rules (sv, fi, en_US_POSIX in ICU 72) */
     CICU_FILTER_NO_FAST_PATH = 16
 };
 
@@ -40,6 +41,9 @@ cicu_breaker *cicu_breaker_open(int32_t kind, const char *locale, int32_t *statu
 /* Independent copy (same rules, no text). NULL on failure. */
 cicu_breaker *cicu_breaker_clone(const cicu_breaker *b, int32_t *status);
 void cicu_breaker_close(cicu_breaker *b);
+/* 1 when word segmentation uses the ASCII fast path: a word iterator whose locale has the root
+ * locale's word rules (compared at open time), else 0. */
+int32_t cicu_breaker_has_fast_path(const cicu_breaker *b);
 /* Points the iterator at valid UTF-8 `text` (not copied: it must stay valid while iterating). */
 void cicu_breaker_set_utf8(cicu_breaker *b, const uint8_t *text, int64_t length, int32_t *status);
 /* Writes up to `cap` segments as pairs ranges[2i] = start, ranges[2i+1] = end (UTF-8 offsets)
