@@ -140,7 +140,29 @@ static inline int is_skippable(UChar32 c) {
     return t == U_CONTROL_CHAR || t == U_FORMAT_CHAR;
 }
 
-/* Segments from ICU over the current stretch [icu_base, ...) until ICU is exhausted or cap. */
+/* Moves *start and *end past the whitespace, control and format characters at the ends of
+ * s[*start, *end). */
+static inline void trim_skippable(const uint8_t *s, int32_t *start, int32_t *end) {
+    while (*start < *end) {
+        int32_t i = *start;
+        UChar32 c;
+        U8_NEXT(s, i, *end, c);
+        if (!is_skippable(c)) break;
+        *start = i;
+    }
+    while (*end > *start) {
+        int32_t i = *end;
+        UChar32 c;
+        U8_PREV(s, *start, i, c);
+        if (!is_skippable(c)) break;
+        *end = i;
+    }
+}
+
+/* Segments from ICU over the current stretch [icu_base, ...) until ICU is exhausted or cap.
+ * Every filter but ALL trims whitespace, controls and format characters off both ends of a
+ * segment and drops it if nothing is left (ICU glues a mark or a ZWJ sequence to the space before
+ * it: " \u0301", " \u200D\U0001F44D"; the rest is kept). WORDS keeps word-like segments only. */
 static int32_t icu_segments(cicu_breaker *b, int32_t filter, int64_t *ranges, int32_t cap) {
     int32_t n = 0;
     const uint8_t *s = b->text + b->icu_base;
@@ -150,39 +172,10 @@ static int32_t icu_segments(cicu_breaker *b, int32_t filter, int64_t *ranges, in
         int32_t end = ubrk_next(b->bi);
         if (end == UBRK_DONE) { b->pos = UBRK_DONE; break; }
         b->u8pos = end;
-        switch (filter) {
-        case CICU_FILTER_ALL:
-            break;
-        case CICU_FILTER_WORDS:
-            if (ubrk_getRuleStatus(b->bi) < UBRK_WORD_NONE_LIMIT) continue;
-            break;
-        case CICU_FILTER_NO_SPACE:
-            if (ubrk_getRuleStatus(b->bi) < UBRK_WORD_NONE_LIMIT) {
-                UChar32 c;
-                int32_t i = start;
-                U8_NEXT(s, i, end, c);
-                if (is_skippable(c)) continue;
-            }
-            break;
-        default: { /* CICU_FILTER_TRIM */
-            for (;;) {                       /* leading whitespace */
-                if (start >= end) break;
-                int32_t i = start;
-                UChar32 c;
-                U8_NEXT(s, i, end, c);
-                if (!is_skippable(c)) break;
-                start = i;
-            }
-            for (;;) {                       /* trailing whitespace */
-                if (end <= start) break;
-                int32_t i = end;
-                UChar32 c;
-                U8_PREV(s, start, i, c);
-                if (!is_skippable(c)) break;
-                end = i;
-            }
+        if (filter != CICU_FILTER_ALL) {
+            if (filter == CICU_FILTER_WORDS && ubrk_getRuleStatus(b->bi) < UBRK_WORD_NONE_LIMIT) continue;
+            trim_skippable(s, &start, &end);
             if (start >= end) continue;
-        }
         }
         ranges[2 * n] = base + start;
         ranges[2 * n + 1] = base + end;

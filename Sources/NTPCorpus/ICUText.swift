@@ -100,7 +100,9 @@ public struct ICUWordTokenizer {
     }
 
     /// Calls `emit` with the byte range (in `text`) of every token, in order. Whitespace is never
-    /// a token, nor are control and format characters (BOM, ZWSP, backspace).
+    /// a token, nor are control and format characters (BOM, ZWSP, backspace): they are trimmed off
+    /// both ends of ICU's segments, and what is left is a token (a mark or a ZWJ emoji that ICU
+    /// glued to the space before it).
     /// Word-like segments (rule status >= 100: numbers, letters, kana, ideographs) are always
     /// emitted; other segments (punctuation, symbols, emoji) only when `keepPunctuation`.
     /// `text` is valid UTF-8 (the caller validated it) and shorter than 2 GiB.

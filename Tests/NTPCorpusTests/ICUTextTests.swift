@@ -72,6 +72,20 @@ final class ICUTextTests: XCTestCase {
         XCTAssertEqual(Set(d.vocabulary!), ["</s>", "C:a", "s:t", "C:å"])
     }
 
+    /// ICU glues a mark, or a ZWJ and the emoji after it, to the space before it (WB3c, WB4): the
+    /// space is trimmed and the rest is a token (QA round 12: "Ga ́bor" lost its U+0301). Format
+    /// characters at either end of a word are trimmed too. Expected tokens from PyICU 72.1.
+    func testWhatICUGluesToASpaceIsKept() throws {
+        XCTAssertEqual(try tokens("x \u{200D}👍 y"), ["x", "👍", "y"])
+        XCTAssertEqual(try tokens("x \u{200D}👍 y", keepPunctuation: false), ["x", "y"])
+        XCTAssertEqual(try tokens("the accent \u{301} mark"), ["the", "accent", "\u{301}", "mark"])
+        for keep in [true, false] {
+            XCTAssertEqual(try tokens("abc\u{AD} x \u{200F}def\u{200F}", keepPunctuation: keep), ["abc", "x", "def"])
+            XCTAssertEqual(try tokens("a \u{AD}\u{AD}b", keepPunctuation: keep), ["a", "b"])
+        }
+        try assertFastPathMatchesICU(Array("x \u{200D}👍 y Ga \u{301}bor abc\u{AD} \u{200D}\u{301}. a \u{AD}b".utf8), "glued")
+    }
+
     func testRangesAreUTF8ByteOffsets() throws {
         // "é" is 2 bytes, "日本" 6 bytes
         XCTAssertEqual(try ranges("é b 日本!"), [0..<2, 3..<4, 5..<11, 11..<12])

@@ -25,11 +25,13 @@ enum {
 enum {
     /* every segment between consecutive boundaries */
     CICU_FILTER_ALL = 0,
-    /* drop segments starting with White_Space or a control/format character */
+    /* segments with White_Space, control and format characters trimmed off both ends; empty
+     * ones dropped (a mark ICU glues to the space before it stays: " \u0301" gives "\u0301") */
     CICU_FILTER_NO_SPACE = 1,
-    /* keep only word-like segments (rule status >= 100: numbers, letters, kana, ideographs) */
+    /* keep only word-like segments (rule status >= 100: numbers, letters, kana, ideographs),
+     * trimmed as by NO_SPACE */
     CICU_FILTER_WORDS = 2,
-    /* whole segments with leading/trailing whitespace trimmed, empty ones dropped (sentences) */
+    /* whole segments trimmed as by NO_SPACE (sentences; word iterators give every segment to ICU) */
     CICU_FILTER_TRIM = 3,
     /* flag (or'ed into NO_SPACE/WORDS): disable the exact ASCII fast path (for testing). It is off
      * anyway for a locale whose word rules are not the root rules (sv, fi, en_US_POSIX in ICU 72) */
