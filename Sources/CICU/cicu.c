@@ -159,10 +159,25 @@ static inline void trim_skippable(const uint8_t *s, int32_t *start, int32_t *end
     }
 }
 
+/* 1 when s[start, end) has punctuation (P*) or symbols (S*, emoji included) and nothing else but
+ * the marks and format characters of their sequences (VS16, ZWJ, keycap, tags). */
+static int only_punctuation_symbols(const uint8_t *s, int32_t start, int32_t end) {
+    int any = 0;
+    for (int32_t i = start; i < end;) {
+        UChar32 c;
+        U8_NEXT(s, i, end, c);
+        const uint32_t m = U_MASK(u_charType(c));
+        if (m & (U_GC_P_MASK | U_GC_S_MASK)) any = 1;
+        else if (!(m & (U_GC_M_MASK | U_GC_CF_MASK))) return 0;
+    }
+    return any;
+}
+
 /* Segments from ICU over the current stretch [icu_base, ...) until ICU is exhausted or cap.
  * Every filter but ALL trims whitespace, controls and format characters off both ends of a
  * segment and drops it if nothing is left (ICU glues a mark or a ZWJ sequence to the space before
- * it: " \u0301", " \u200D\U0001F44D"; the rest is kept). WORDS keeps word-like segments only. */
+ * it: " \u0301", " \u200D\U0001F44D"; the rest is kept). WORDS also drops what is left when its
+ * rule status is not word-like and it is only punctuation and symbols. */
 static int32_t icu_segments(cicu_breaker *b, int32_t filter, int64_t *ranges, int32_t cap) {
     int32_t n = 0;
     const uint8_t *s = b->text + b->icu_base;
@@ -173,9 +188,10 @@ static int32_t icu_segments(cicu_breaker *b, int32_t filter, int64_t *ranges, in
         if (end == UBRK_DONE) { b->pos = UBRK_DONE; break; }
         b->u8pos = end;
         if (filter != CICU_FILTER_ALL) {
-            if (filter == CICU_FILTER_WORDS && ubrk_getRuleStatus(b->bi) < UBRK_WORD_NONE_LIMIT) continue;
             trim_skippable(s, &start, &end);
             if (start >= end) continue;
+            if (filter == CICU_FILTER_WORDS && ubrk_getRuleStatus(b->bi) < UBRK_WORD_NONE_LIMIT
+                && only_punctuation_symbols(s, start, end)) continue;
         }
         ranges[2 * n] = base + start;
         ranges[2 * n + 1] = base + end;

@@ -102,9 +102,10 @@ public struct ICUWordTokenizer {
     /// Calls `emit` with the byte range (in `text`) of every token, in order. Whitespace is never
     /// a token, nor are control and format characters (BOM, ZWSP, backspace): they are trimmed off
     /// both ends of ICU's segments, and what is left is a token (a mark or a ZWJ emoji that ICU
-    /// glued to the space before it).
-    /// Word-like segments (rule status >= 100: numbers, letters, kana, ideographs) are always
-    /// emitted; other segments (punctuation, symbols, emoji) only when `keepPunctuation`.
+    /// glued to the space before it). Segments made only of punctuation and symbols (P*, S*,
+    /// emoji, with their marks) are emitted only when `keepPunctuation`, unless ICU's rule status
+    /// is word-like (>= 100); every other segment (words, numbers such as `²` or `½`, private-use
+    /// characters, `々`, a lone mark) always is.
     /// `text` is valid UTF-8 (the caller validated it) and shorter than 2 GiB.
     public mutating func forEachToken(in text: UnsafeBufferPointer<UInt8>, _ emit: (Range<Int>) -> Void) {
         if !isKnownUniquelyReferenced(&box) { box = box.copy() }

@@ -78,12 +78,27 @@ final class ICUTextTests: XCTestCase {
     func testWhatICUGluesToASpaceIsKept() throws {
         XCTAssertEqual(try tokens("x \u{200D}👍 y"), ["x", "👍", "y"])
         XCTAssertEqual(try tokens("x \u{200D}👍 y", keepPunctuation: false), ["x", "y"])
-        XCTAssertEqual(try tokens("the accent \u{301} mark"), ["the", "accent", "\u{301}", "mark"])
         for keep in [true, false] {
+            XCTAssertEqual(try tokens("the accent \u{301} mark", keepPunctuation: keep), ["the", "accent", "\u{301}", "mark"])
             XCTAssertEqual(try tokens("abc\u{AD} x \u{200F}def\u{200F}", keepPunctuation: keep), ["abc", "x", "def"])
             XCTAssertEqual(try tokens("a \u{AD}\u{AD}b", keepPunctuation: keep), ["a", "b"])
         }
         try assertFastPathMatchesICU(Array("x \u{200D}👍 y Ga \u{301}bor abc\u{AD} \u{200D}\u{301}. a \u{AD}b".utf8), "glued")
+    }
+
+    /// --drop-punctuation drops exactly the segments made of punctuation and symbols (emoji too,
+    /// with their marks and joiners); numbers of category No, private use, 々 and a lone mark stay
+    /// (QA round 12: they went with the punctuation). Expected tokens from PyICU 72.1.
+    func testDropPunctuationDropsOnlyPunctuationAndSymbols() throws {
+        XCTAssertEqual(try tokens("m² ½ cup ① Ⅻ x", keepPunctuation: false), ["m", "²", "½", "cup", "①", "Ⅻ", "x"])
+        let text = "\u{301}x 々 abc 😀 \u{E000} \u{10FFFD} ⑴ #\u{FE0F}\u{20E3} 1\u{FE0F}\u{20E3} ❤\u{FE0F} 👨\u{200D}👩\u{200D}👧 ¿qué? $5 «a»"
+        XCTAssertEqual(try tokens(text, keepPunctuation: false),
+                       ["\u{301}", "x", "々", "abc", "\u{E000}", "\u{10FFFD}", "⑴", "1\u{FE0F}\u{20E3}", "qué", "5", "a"])
+        XCTAssertEqual(try tokens(text), [
+            "\u{301}", "x", "々", "abc", "😀", "\u{E000}", "\u{10FFFD}", "⑴", "#\u{FE0F}\u{20E3}", "1\u{FE0F}\u{20E3}",
+            "❤\u{FE0F}", "👨\u{200D}👩\u{200D}👧", "¿", "qué", "?", "$", "5", "«", "a", "»",
+        ])
+        try assertFastPathMatchesICU(Array(text.utf8), "symbols")
     }
 
     func testRangesAreUTF8ByteOffsets() throws {

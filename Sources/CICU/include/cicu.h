@@ -28,8 +28,9 @@ enum {
     /* segments with White_Space, control and format characters trimmed off both ends; empty
      * ones dropped (a mark ICU glues to the space before it stays: " \u0301" gives "\u0301") */
     CICU_FILTER_NO_SPACE = 1,
-    /* keep only word-like segments (rule status >= 100: numbers, letters, kana, ideographs),
-     * trimmed as by NO_SPACE */
+    /* as NO_SPACE, then also drop the segments made only of punctuation and symbols (P*, S*,
+     * emoji; with their marks and format characters) unless their rule status is word-like
+     * (>= 100); numbers such as "\u00B2", private use, "\u3005", a lone mark stay */
     CICU_FILTER_WORDS = 2,
     /* whole segments trimmed as by NO_SPACE (sentences; word iterators give every segment to ICU) */
     CICU_FILTER_TRIM = 3,
