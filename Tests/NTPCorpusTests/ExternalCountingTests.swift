@@ -76,6 +76,31 @@ final class ExternalCountingTests: XCTestCase {
         }
     }
 
+    /// Pairs a part cannot hold, in a file whose CRC-32 and pair count are right (QA round 12b): a
+    /// rank past the vocabulary crashed `merge`; a repeated key and a zero count went into the data set.
+    func testPartPairsOutsideTheirLimitsAreRefused() throws {
+        let folder = try SpillFolder()
+        defer { folder.remove() }
+        let vocabulary = ["</s>", "<s>", "a", "b"].map { Array($0.utf8) }   // byte order
+        let cases: [([(UInt64, Int64)], String)] = [
+            ([(0 << 32 | 2, 1), (2 << 32 | 4, 1)], "pair #2: token rank 4, past the 4 of its vocabulary"),
+            ([(0 << 32 | 2, 1), (0 << 32 | 2, 1)], "pair #2: its key is not above the one before"),
+            ([(0 << 32 | 2, 1), (2 << 32 | 3, 0)], "pair #2: count 0"),
+        ]
+        for (i, (pairs, problem)) in cases.enumerated() {
+            let path = folder.newFile("bad\(i)") + ".part"
+            let header = CountPartHeader(options: "{}", shards: [0], shardCount: 1, contextLength: 1, bits: 32, padded: true,
+                                         sequences: 1, events: 2, vocabularySize: vocabulary.count)
+            let writer = try CountPartWriter(path: path, header: header, vocabulary: vocabulary, occurrences: [0, 1, 1, 1])
+            for (key, count) in pairs { try writer.append(key, count) }
+            try writer.commit()
+            let reader = try CountPart(path: path).pairs()
+            XCTAssertThrowsError(try { while try reader.advance() {} }()) { error in
+                XCTAssertEqual("\(error)", "\(path): damaged part file (\(problem)); make it again with ntpsep ingest --shard I/N (or merge -o PART)")
+            }
+        }
+    }
+
     func testPackedKeyMapRenumbersEveryPosition() {
         // Order 3, 21-bit ids: (2, 0, 1) -> (map[2], map[0], map[1]) = (9, 5, 7).
         let map = PackedKeyMap(order: 3, bits: 21, map: [5, 7, 9])

@@ -165,7 +165,8 @@ public struct CountPart {
 
     /// A reader of the part's pairs, their keys renumbered by `remap` when given.
     func pairs(remappedBy remap: PackedKeyMap? = nil) throws -> RunReader {
-        try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd, expectedPairs: pairCount, remap: remap)
+        try RunReader(path: path, folder: nil, offset: pairsOffset, end: pairsEnd, expectedPairs: pairCount, remap: remap,
+                      limits: PartPairLimits(order: header.contextLength + 1, bits: header.bits, tokens: vocabulary.count))
     }
 }
 

@@ -78,6 +78,8 @@ final class RunReader {
     private var previous: UInt64 = 0
     /// Renumbers every key as it is read (a part's ids into the union vocabulary).
     private let remap: PackedKeyMap?
+    /// What every pair of a part must satisfy, checked as it is read (nil for spill runs).
+    private let limits: PartPairLimits?
     /// The current pair (valid after `advance()` returned true), its key renumbered by `remap`.
     private(set) var key: UInt64 = 0
     private(set) var count: Int64 = 0
@@ -86,9 +88,10 @@ final class RunReader {
     /// byte `end` when given (a part's trailer follows its pairs); with `expectedPairs`, a run that
     /// ends with another number of pairs is an error.
     init(path: String, folder: SpillFolder?, offset: Int64 = 0, end: Int64? = nil, expectedPairs: Int? = nil,
-         remap: PackedKeyMap? = nil, bufferSize: Int = 1 << 18) throws {
+         remap: PackedKeyMap? = nil, limits: PartPairLimits? = nil, bufferSize: Int = 1 << 18) throws {
         self.path = path
         self.remap = remap
+        self.limits = limits
         self.folder = folder
         self.expectedPairs = expectedPairs
         unread = end.map { $0 - offset } ?? .max
@@ -114,8 +117,12 @@ final class RunReader {
             return false
         }
         pairsRead += 1
-        previous = previous &+ (try take())
+        let delta = try take(), raw = previous &+ delta
         count = Int64(bitPattern: try take())
+        if let limits, let problem = limits.problem(raw, after: previous, delta: delta, first: pairsRead == 1, count: count) {
+            throw CorpusError.input(path, "damaged part file (pair #\(pairsRead): \(problem)); make it again with ntpsep ingest --shard I/N (or merge -o PART)")
+        }
+        previous = raw
         key = remap.map { $0(previous) } ?? previous
         return true
     }
@@ -148,5 +155,27 @@ final class RunReader {
             end += n
             unread -= Int64(n)
         }
+    }
+}
+
+/// What a part's pairs must satisfy. Its CRC-32 catches damage in transit, not a file that was
+/// written wrong (QA round 12b: a rank past the vocabulary crashed `merge`, a repeated key or a zero
+/// count went into the data set).
+struct PartPairLimits {
+    /// N ids of `bits` bits each per key, every one a rank below `tokens` (the part's vocabulary).
+    let order: Int, bits: Int, tokens: Int
+
+    /// Why `key` (read after `previous`, `delta` above it) cannot be in a part; nil when it can.
+    @inline(__always)
+    func problem(_ key: UInt64, after previous: UInt64, delta: UInt64, first: Bool, count: Int64) -> String? {
+        if !first && (delta == 0 || key < previous) { return "its key is not above the one before" }
+        if count <= 0 { return "count \(count)" }
+        let width = UInt64(bits), mask: UInt64 = bits >= 32 ? 0xFFFF_FFFF : (1 << width) - 1
+        if order * bits < 64 && key >> (UInt64(order) * width) != 0 { return "its key has more than \(order) ids" }
+        for t in 0..<order {
+            let rank = (key >> (UInt64(t) * width)) & mask
+            if rank >= UInt64(tokens) { return "token rank \(rank), past the \(tokens) of its vocabulary" }
+        }
+        return nil
     }
 }
