@@ -54,7 +54,7 @@ public struct FiniteOrNull: Codable, Equatable, Sendable {
 /// One value of a report's `options` (`check --json`, `sweep --json`): the option as given, typed, so
 /// that numbers are JSON numbers and flags booleans; an optional option not given is null.
 public enum OptionValue: Codable, Equatable, Sendable {
-    case string(String), int(Int), unsigned(UInt64), double(Double), bool(Bool), ints([Int]), null
+    case string(String), int(Int), unsigned(UInt64), double(Double), bool(Bool), ints([Int]), strings([String]), null
 
     /// `value` as a string, or null when absent.
     public static func text(_ value: String?) -> OptionValue { value.map(OptionValue.string) ?? .null }
@@ -71,6 +71,7 @@ public enum OptionValue: Codable, Equatable, Sendable {
         case .double(let x): try c.encode(FiniteOrNull(wrappedValue: x))
         case .bool(let x): try c.encode(x)
         case .ints(let x): try c.encode(x)
+        case .strings(let x): try c.encode(x)
         case .null: try c.encodeNil()
         }
     }
@@ -84,6 +85,7 @@ public enum OptionValue: Codable, Equatable, Sendable {
         else if let x = try? c.decode(UInt64.self) { self = .unsigned(x) }
         else if let x = try? c.decode(Double.self) { self = .double(x) }
         else if let x = try? c.decode([Int].self) { self = .ints(x) }
+        else if let x = try? c.decode([String].self) { self = .strings(x) }
         else { self = .string(try c.decode(String.self)) }
     }
 }

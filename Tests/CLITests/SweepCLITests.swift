@@ -176,7 +176,8 @@ final class SweepCLITests: XCTestCase {
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["trials_per_point"] as? Int, 6)
         XCTAssertEqual(json["context_choice"] as? String, "most-frequent")
-        XCTAssertEqual((json["options"] as? [String: Any])?["null"] as? String, "uniform")
+        XCTAssertEqual((json["options"] as? [String: Any])?["null"] as? [String], ["uniform"])
+        XCTAssertTrue((json["options"] as? [String: Any])?["max_contexts"] is NSNull)
         let trials = try XCTUnwrap(json["trials"] as? [[String: Any]])
         XCTAssertEqual(trials.count, 12)
         var ratios: [String: [Double]] = [:]

@@ -43,7 +43,7 @@ final class TrainResumeCheckTests: XCTestCase {
     }
 
     /// A `file:` embedding saved again with other values (same path and shape) is refused by the
-    /// CRC-32 of H that the checkpoint records; the file as it was resumes.
+    /// CRC-32 of H that the checkpoint records; the same matrix under another path resumes.
     func testChangedEmbeddingFileIsRefused() throws {
         let (dir, step) = try interruptedRun(embedding: "file:h.npy")
         let made = try watchedRun(["synth", "--contexts", "30", "--vocab", "10", "--support", "3", "--seed", "5", "-o", "other.npz",
@@ -56,8 +56,9 @@ final class TrainResumeCheckTests: XCTestCase {
         let resume = train(embedding: "file:h.npy", steps: "\(step + 700)", ["--resume", "w.npy.ckpt"])
         try assertRefused(resume, in: dir, untouched: ["w.npy.ckpt", "log.csv"],
                           fragment: "Error: checkpoint w.npy.ckpt was trained under another matrix than the one now in --embedding file:h.npy (CRC-32 0x")
-        try saved.write(to: h)
-        let resumed = try watchedRun(resume, in: dir)
+        // The same matrix under another path (a copy) resumes: H is identified by its checksum.
+        try saved.write(to: dir.appendingPathComponent("copy.npy"))
+        let resumed = try watchedRun(train(embedding: "file:copy.npy", steps: "\(step + 700)", ["--resume", "w.npy.ckpt"]), in: dir)
         XCTAssertEqual(resumed.process.terminationStatus, 0, resumed.stderr)
     }
 

@@ -83,7 +83,11 @@ extension TrainingRun {
         if let precision, precision.rawValue != recorded.precision {
             throw conflict("--precision", precision.rawValue, recorded.precision)
         }
-        if let theirs = try? EmbeddingSpec(parsing: recorded.embedding), try EmbeddingSpec(parsing: embedding) != theirs {
+        let ours = try EmbeddingSpec(parsing: embedding)
+        // A `file:` embedding is identified by the checksum of its matrix when the checkpoint has one
+        // (`checkResumedEmbedding`): a copy or another spelling of the path is the same H.
+        if case .file = ours, recorded.embeddingChecksum != nil, recorded.embedding.hasPrefix("file:") { return }
+        if let theirs = try? EmbeddingSpec(parsing: recorded.embedding), ours != theirs {
             throw UserError("checkpoint \(path) was trained under --embedding \(recorded.embedding), not \(embedding); resume with --embedding \(recorded.embedding) or start a new run without --resume")
         }
     }

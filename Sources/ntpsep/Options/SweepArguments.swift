@@ -47,10 +47,12 @@ struct SweepArguments: ParsableArguments {
         return options
     }
 
-    /// Every option as given, for the JSON's `options`.
+    /// Every option as given, for the JSON's `options` (`contexts` as run: --contexts, or [--max-contexts];
+    /// `null` as the list of models, [] for none).
     func recorded(data: String, _ options: SweepOptions, selection: ContextSelectionArguments<TrialSeed>) -> [String: OptionValue] {
         ["data": .string(data), "embedding": .string(embedding.rawValue), "contexts": .ints(options.contextCounts),
-         "trials": .int(trials), "trials_at_once": .int(trialsAtOnce), "null": .string(null), "max_dim": .number(maxDim),
+         "max_contexts": .number(selection.maxContexts), "trials": .int(trials), "trials_at_once": .int(trialsAtOnce),
+         "null": .strings(options.nulls.map(\.rawValue)), "max_dim": .number(maxDim),
          "time_limit": .double(options.separability.timeLimit), "seed": .unsigned(selection.seed),
          "min_context_count": .double(selection.minContextCount), "context_choice": .string(options.contextChoice.rawValue)]
     }
