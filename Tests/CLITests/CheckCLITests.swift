@@ -65,6 +65,38 @@ final class CheckCLITests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("(certified: lower from a feasible maximum-entropy point, upper from Adam's W"), text.stdout)
     }
 
+    /// The printed intervals contain the certified ones of `--json` (rounded outward): γ* ∈ [lo, hi] and
+    /// CE − 𝓗 ∈ [lo, hi] on separable Gaussian data. γ* is known to round-off there (0.495348185920067 to
+    /// …070) and prints as [0.49534818, 0.49534819]: rounded to nearest, both ends were 0.49534819, above it.
+    func testPrintedIntervalsContainTheCertifiedOnes() throws {
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("p.npz").path, h = dir.appendingPathComponent("H.npy").path
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "30", "--vocab", "10", "--support", "4", "--samples", "3000",
+                                   "--seed", "1", "--dim", "40", "--embeddings-out", h, "-o", data]).status, 0)
+        let args = ["check", data, "--embedding", "file:\(h)", "--gap-steps", "300"]
+        let run = try ntpsep(args + ["--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let bracket = try XCTUnwrap(json["margin_bracket"] as? [String: Double])
+        let gap = try XCTUnwrap(json["entropy_gap_interval"] as? [Double])
+        let text = try ntpsep(args)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        func printed(after label: String) throws -> (Double, Double) {
+            let line = try XCTUnwrap(text.stdout.split(separator: "\n").first { $0.contains(label) }, text.stdout)
+            let inside = try XCTUnwrap(line.split(separator: "[").dropFirst().first?.split(separator: "]").first)
+            let ends = inside.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            return (try XCTUnwrap(ends.first ?? nil), try XCTUnwrap(ends.last ?? nil))
+        }
+        let (lo, hi) = try printed(after: "γ*")
+        XCTAssertGreaterThan(try XCTUnwrap(bracket["lower"]), 0)
+        XCTAssertLessThanOrEqual(lo, try XCTUnwrap(bracket["lower"]))
+        XCTAssertGreaterThanOrEqual(hi, try XCTUnwrap(bracket["upper"]))
+        XCTAssertLessThan(hi - lo, 1e-3 * hi, text.stdout)
+        let (gapLo, gapHi) = try printed(after: "CE − 𝓗 ∈")
+        XCTAssertLessThanOrEqual(gapLo, gap[0])
+        XCTAssertGreaterThanOrEqual(gapHi, gap[1])
+    }
+
     /// A trained W certifies separability once projected onto 𝓕⊥ (its 𝓕 part tends to W*, not 0), and the
     /// numpy script accepts the certificate; a W that separates nothing (zeros) leaves the decision to the solvers.
     func testTrainedWeightsCertifySeparability() throws {

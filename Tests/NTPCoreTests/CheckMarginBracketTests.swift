@@ -130,4 +130,61 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertEqual(over.upper, .infinity)
         XCTAssertEqual(over.norm / atLimit.norm, 1, accuracy: 1e-4)
     }
+
+    /// The NTP-SVM's minimum-norm point with `marginRelativeWidth` stops once μ/‖x‖ ≤ γ* ≤ ‖x‖ is that
+    /// narrow, and a separating point at which the run stops early is kept (QA round 12b: `check` spent
+    /// its whole 600 s closing a bracket already 1e-8 wide). Seed 8 (m = 40, V = 10, d = 36) reaches
+    /// W^mm in 9 passes, γ* = 0.1032886714; at a width of 1e-2 it stops after 8, with the bracket
+    /// [0.10312, 0.10329] (1.7e-3 wide) around that γ*. Cut at 8 passes with no width, the same point
+    /// is undecided (`solve` wants W^mm itself); with a width of 0 (only the optimum closes it) it is
+    /// kept as separable with its bracket.
+    func testMaxMarginRunStopsOnceItsBracketIsNarrowEnough() throws {
+        let (data, features) = randomGaussianInstance(seed: 8, m: 40, V: 10, d: 36, smallest: 3, sizes: 6)
+        let full = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data, features: features))
+        XCTAssertEqual(full.verdict, .separable)
+        XCTAssertEqual(full.iterations, 9)
+        XCTAssertEqual(full.gamma, 0.1032886714, accuracy: 1e-10)
+        var options = SeparabilityOptions()
+        options.marginRelativeWidth = 1e-2
+        let early = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data, features: features, options: options))
+        XCTAssertEqual(early.verdict, .separable)
+        XCTAssertEqual(early.iterations, 8)
+        XCTAssertLessThanOrEqual(early.bracket.upper - early.bracket.lower, 1e-2 * early.bracket.upper)
+        XCTAssertGreaterThan(early.bracket.upper - early.bracket.lower, 1e-4 * early.bracket.upper)
+        XCTAssertLessThanOrEqual(early.bracket.lower, full.gamma * (1 + 1e-12))
+        XCTAssertGreaterThanOrEqual(early.bracket.upper, full.gamma * (1 - 1e-12))
+
+        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
+        for (width, kind) in [(nil, MinNormPointOutcome.Kind.undecided), (0.0, .separable)] as [(Double?, MinNormPointOutcome.Kind)] {
+            let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
+            solver.stopAtFirstSeparating = false
+            solver.marginRelativeWidth = width
+            solver.maxIterations = 8
+            let out = solver.run(deadline: monotonicSeconds() + 60)
+            XCTAssertEqual(out.kind, kind, "width \(String(describing: width))")
+            XCTAssertEqual(out.lower, early.bracket.lower, accuracy: 1e-12)
+            XCTAssertEqual(out.upper, early.bracket.upper, accuracy: 1e-12)
+        }
+    }
+
+    /// A decision whose bracket is already closed to `MarginBracket.closedWidth` skips the NTP-SVM solve.
+    /// Gaussian H with d = 2m has full column rank: the closed form decides, and its bracket on 20
+    /// contexts is [0.77576475, 0.77576475] (3.6e-9 wide), on 10 contexts 1.3e-6 wide, where the solve runs.
+    func testClosedBracketSkipsTheMaxMarginSolve() throws {
+        for (m, skipped) in [(20, true), (10, false)] {
+            let (data, features) = randomGaussianInstance(seed: 3, m: m, V: 10, d: 2 * m, smallest: 2, sizes: 4)
+            var ran = false
+            let hooks = CheckHooks(maxMarginNorm: { data, features in
+                ran = true
+                return try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
+            })
+            let report = try CheckRunner.run(data, features: features, embedding: "test", hooks: hooks)
+            XCTAssertEqual(report.certificate.method, "closed form" + (skipped ? "" : "; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"))
+            XCTAssertEqual(ran, !skipped, "m = \(m)")
+            XCTAssertEqual(try XCTUnwrap(report.timings)["max_margin"] == nil, skipped)
+            let bracket = try XCTUnwrap(report.marginBracket)
+            XCTAssertLessThanOrEqual(bracket.upper - bracket.lower, MarginBracket.closedWidth * bracket.upper)
+            if skipped { XCTAssertEqual(bracket.lower, 0.77576475, accuracy: 1e-8) }
+        }
+    }
 }

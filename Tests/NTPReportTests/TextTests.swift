@@ -12,6 +12,18 @@ final class TextTests: XCTestCase {
         XCTAssertEqual(general(123456.0, 3), "1.23e+05")
         // Two ends equal to 4 digits get a fifth and sixth until they differ.
         XCTAssertEqual(intervalText(1.00001, 1.00002), "[1.00001, 1.00002]")
+        // Certified intervals round outward: the printed one contains the true one (QA: check printed
+        // γ* ∈ [0.01147, 0.01147] for [0.0114656137818, 0.0114662816742]).
+        XCTAssertEqual(intervalText(0.0114656137818, 0.0114662816742), "[0.0114656, 0.0114663]")
+        XCTAssertEqual(intervalText(0.0114656137818, 0.0114662816742, 3), "[0.0114656, 0.0114663]")
+        XCTAssertEqual(intervalText(0.0114656137818, 0.0118), "[0.01146, 0.0118]")
+        XCTAssertEqual(intervalText(0.04638234076, 0.04638234121), "[0.04638234, 0.046382342]")
+        XCTAssertEqual(intervalText(0.00623949, 0.00623949), "[0.006239, 0.00624]")
+        XCTAssertEqual(intervalText(0.0249, 0.999951), "[0.0249, 1]")
+        XCTAssertEqual(intervalText(0.99999, .infinity), "[0.9999, ∞]")
+        XCTAssertEqual(intervalText(0, 0.5), "[0, 0.5]")
+        XCTAssertEqual(general(-0.123456, 3, roundingUp: true), "-0.123")
+        XCTAssertEqual(general(-0.123456, 3, roundingUp: false), "-0.124")
         XCTAssertEqual("ab".padded(5), "ab   ")
         XCTAssertEqual("ab".padded(5, .right), "   ab")
         XCTAssertEqual("abcdef".padded(3, .right), "abcdef")       // never cut

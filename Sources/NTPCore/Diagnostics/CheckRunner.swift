@@ -31,7 +31,8 @@ public enum CheckRunner {
         // The NTP-SVM solve comes before the file: a verified W^mm that certifies more becomes the
         // certificate, so that the printed bracket, the margin and the file agree (QA round 11a).
         var adopted = false
-        if sep.verdict == .separable, !exactBracket(sep), let mm = hooks.maxMarginNorm {
+        if sep.verdict == .separable, sep.marginBracket?.isClosed(to: MarginBracket.closedWidth) != true,
+           let mm = hooks.maxMarginNorm {
             let t0 = monotonicSeconds()
             (sep, adopted) = adoptingMaxMargin(sep, try mm(data, features), data: data, features: features, keepCertificate: given)
             timings["max_margin"] = monotonicSeconds() - t0
@@ -92,9 +93,10 @@ public enum CheckRunner {
         }
     }
 
-    /// Whether a closed form already has γ* exactly (H = I: both ends equal). The NTP-SVM solve would
-    /// add nothing, and its minimum-norm point keeps every off-support pair of a one-token context
-    /// active: 600 s and 10 GB on 300 Sherlock Holmes contexts over V = 9,052.
+    /// Whether a closed form already has γ* exactly (H = I: both ends equal). The NTP-SVM solve is not
+    /// run on a bracket closed to `MarginBracket.closedWidth` (this one among them): it would add nothing,
+    /// and its minimum-norm point keeps every off-support pair of a one-token context active (600 s and
+    /// 10 GB on 300 Sherlock Holmes contexts over V = 9,052).
     private static func exactBracket(_ sep: SeparabilityResult) -> Bool {
         guard let b = sep.marginBracket else { return false }
         return b.lower > 0 && b.lower == b.upper

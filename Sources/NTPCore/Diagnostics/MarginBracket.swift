@@ -11,6 +11,14 @@ public struct MarginBracket: Codable, Equatable, Sendable {
     public var scale: Double
     public init(lower: Double, upper: Double, scale: Double) { self.lower = lower; self.upper = upper; self.scale = scale }
 
+    /// The relative width at which `check` takes γ* as known: six digits, beyond the four it prints.
+    public static let closedWidth = 1e-6
+
+    /// Whether both ends are positive and upper − lower ≤ `relativeWidth` · upper.
+    public func isClosed(to relativeWidth: Double) -> Bool {
+        lower > 0 && upper - lower <= relativeWidth * upper
+    }
+
     enum CodingKeys: String, CodingKey { case lower, upper, scale }
 
     public init(from decoder: Decoder) throws {

@@ -47,6 +47,8 @@ final class WolfeMinNormPoint {
     let exactResidual: Double
     /// Stop at the first W with all margins ≥ 10τ·scale·‖W‖ (a verdict) rather than at the minimum-norm point (W^mm).
     var stopAtFirstSeparating = true
+    /// With `stopAtFirstSeparating` off: see `SeparabilityOptions.marginRelativeWidth`.
+    var marginRelativeWidth: Double? = nil
     var maxIterations = 1_000_000
     /// Violated pairs (the worst per context, most violated first) added per oracle pass.
     /// 32 measured best on m = 400, V = 200 near the threshold (CPU s for K = 1, 4, 16, 32, 64, 128:
@@ -215,6 +217,8 @@ final class WolfeMinNormPoint {
         let scale = outcome.scale
         let tau = tolerance * scale
         let optimal = mu >= norm * norm - slack(norm, scale)
+        // μ/‖x‖ ≤ γ* ≤ ‖x‖: the bracket is closed to w when μ ≥ (1 − w)‖x‖².
+        let closed = marginRelativeWidth.map { mu > 0 && mu >= (1 - $0) * norm * norm } ?? false
         let ended = optimal || stalled >= 50 || full || monotonicSeconds() > deadline || iteration >= maxIterations
         if norm <= exactResidual * scale {
             // Tested first: at x ≈ 0 the ratio μ/‖x‖ is round-off and may look like a margin.
@@ -225,7 +229,7 @@ final class WolfeMinNormPoint {
             guard ended else { return false }
             outcome.kind = .notSeparable
             outcome.reason = "the minimum-norm point \(optimal ? "was reached" : "stopped") at ‖x‖ = \(norm), above round-off (ρ₀·scale = \(exactResidual * scale))"
-        } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal) {
+        } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal || closed || (marginRelativeWidth != nil && ended)) {
             outcome.kind = .separable
         } else if optimal || stalled >= 50 {
             // The minimum-norm point is reached (or float64 cannot improve it) with ‖x‖ = γ* above τ but
@@ -433,6 +437,7 @@ extension Separability {
         let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: options.tolerance,
                                        exactResidual: options.exactResidual, memory: options.minNormPointMemory)
         solver.stopAtFirstSeparating = false
+        solver.marginRelativeWidth = options.marginRelativeWidth
         let out = solver.run(deadline: deadline)
         let bracket = MarginBracket(lower: max(out.lower, 0), upper: out.upper, scale: out.scale)
         let verdict: SeparabilityVerdict

@@ -48,6 +48,12 @@ public struct SeparabilityOptions: Sendable {
     /// stops: `decide` goes on to the next route, and the NTP-SVM margin to its own solver. nil: half
     /// the available memory (`AvailableMemory`), as ingest's `--memory` default.
     public var minNormPointMemory: Int? = nil
+    /// For `maxMarginByMinNormPoint`: stop once γ*'s bracket is this narrow relative to its upper end,
+    /// and keep a separating point at which the run stops early (time, memory, stall) as separable
+    /// with the bracket it certifies. nil: only the minimum-norm point itself counts (`solve`'s W^mm).
+    /// `check` uses `MarginBracket.closedWidth`: near W^mm the bracket can narrow by 1e-12 per pass
+    /// for the whole time limit (QA round 12b: 600 s on 100 Sherlock contexts, already 1e-8 wide).
+    public var marginRelativeWidth: Double? = nil
     /// Above this many ties the null-space cutting planes (at any k) go before the minimum-norm point,
     /// whose r × r tie Gram dominates its time there: on 50 KJV contexts with uniform-null supports
     /// (5,102 ties, d = 38 and 39) Wolfe took 8.3 and 13.4 s, the cutting planes 0.07 and 0.55 s.

@@ -8,8 +8,8 @@ extension CheckHooks {
     ///   (relative) over `window` steps; CE(W) − 𝓗 of the last iterate is an upper bound on
     ///   inf CE − 𝓗. (On real data Adam gets 4× closer than GD at the safe step in the same
     ///   number of steps: 0.19 vs 0.76 nats on KJV, 13,013 contexts, positional one-hot, 1,000 steps.)
-    /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run to its optimum (with its W^mm and ‖x*‖ for
-    ///   the bracket on γ*), else from `MaxMarginSolver`;
+    /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run until γ*'s bracket is closed to
+    ///   `MarginBracket.closedWidth` (with its W and ‖x‖ for the bracket), else from `MaxMarginSolver`;
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
     /// The margin (minimum-norm point, then `MaxMarginSolver`) stops after `marginTimeLimit` seconds in
     /// all (`check --time-limit`). The minimum-norm point is tried only up to `marginTieLimit` ties (`SeparabilityOptions.maxMinNormPointTies`, whose
@@ -67,6 +67,7 @@ extension CheckHooks {
                 options.timeLimit = marginTimeLimit
                 options.maxMinNormPointTies = marginTieLimit
                 options.largestMinNormPointTies = marginTieLimit
+                options.marginRelativeWidth = MarginBracket.closedWidth
                 if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features, options: options),
                    wolfe.verdict == .separable {
                     // The minimum-norm point x* is a point of the constraint vectors' hull: ‖x*‖ ≥ γ*.

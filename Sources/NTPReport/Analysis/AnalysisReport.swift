@@ -21,7 +21,7 @@ enum AnalysisReport {
     /// margin: the HTML report's table, which has the room.
     static func conditionRowsWithBracket(_ s: AnalysisSummary) -> [[String]] {
         zip(s.checks, conditionRows(s)).map { c, row in
-            let bracket = c.marginBracket.map { "[\(general($0.lower, 3)), \($0.upper.isFinite ? general($0.upper, 3) : "∞")]" } ?? "–"
+            let bracket = c.marginBracket.map { intervalText($0.lower, $0.upper, 3) } ?? "–"
             return Array(row.dropLast()) + [bracket, row.last!]
         }
     }

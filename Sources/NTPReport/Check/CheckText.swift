@@ -36,8 +36,7 @@ enum CheckText {
         }
         if let b = r.marginBracket {
             // No off-support token anywhere: no margin row, γ* = ∞ at both ends (JSON: null, as ∞ has no JSON number).
-            let lo = b.lower.isFinite ? general(b.lower, 4) : "∞", hi = b.upper.isFinite ? general(b.upper, 4) : "∞"
-            row("γ*", "∈ [\(lo), \(hi)] (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
+            row("γ*", "∈ \(intervalText(b.lower, b.upper)) (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
         }
         if let m = r.margin { row("margin", "\(general(m, 4)) (\(marginMeaning(r)))") }
         if let how = c.method, !how.isEmpty { row("method", how) }

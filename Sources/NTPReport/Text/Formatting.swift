@@ -30,12 +30,25 @@ public func formatted(_ format: String, _ x: Double) -> String {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// "[lo, hi]" with at least `digits` significant digits, and more (up to 8) until the two ends differ,
-/// so a tight interval never prints as [x, x].
+/// "[lo, hi]" of a certified interval, rounded outward (lo down, hi up) so that the printed interval
+/// contains it, with at least `digits` significant digits and more (up to 8) until the two ends
+/// rounded to nearest differ. An infinite end prints as ∞. (Rounded to nearest, γ* ∈ [0.011466,
+/// 0.011466629] printed as [0.01147, 0.01147], an interval that misses it.)
 public func intervalText(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> String {
     var k = digits
     while k < 8 && lo != hi && general(lo, k) == general(hi, k) { k += 1 }
-    return "[\(general(lo, k)), \(general(hi, k))]"
+    return "[\(general(lo, k, roundingUp: false)), \(general(hi, k, roundingUp: true))]"
+}
+
+/// `x` to `digits` significant digits (printf %g) rounded up (towards +∞) or down; an infinite `x` as ∞ or −∞.
+public func general(_ x: Double, _ digits: Int, roundingUp up: Bool) -> String {
+    guard !x.isInfinite else { return x > 0 ? "∞" : "−∞" }
+    let nearest = general(x, digits)
+    // Double(nearest) is on the same side of x as the decimal itself: rounding to a double is monotone.
+    guard let y = Double(nearest), up ? y < x : y > x else { return nearest }
+    // One in the last printed digit, by x's exponent: rounded to nearest, 0.99999 prints as 1, and down is 0.9999.
+    let unit = pow(10, log10(abs(x)).rounded(.down) - Double(digits - 1))
+    return general(up ? y + unit : y - unit, digits)
 }
 
 /// The side of a column a padded cell keeps to.
