@@ -654,8 +654,8 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertLessThanOrEqual(lower, recomputed * (1 + 1e-12))
         XCTAssertLessThanOrEqual(recomputed, upper * (1 + 1e-12))
         XCTAssertEqual(margin, recomputed, accuracy: 1e-12 * recomputed)
-        // The text's bracket is rounded outward, so it contains the margin; the margin line prints 4
-        // significant digits, within half a unit of the last.
+        // The text's bracket is rounded outward, so it contains the margin; the margin line prints the
+        // bracket's lower end as the bracket does (rounded down, as many digits).
         let text = try ntpsep(Array(args.dropLast(2))).stdout
         func printed(_ pattern: String) throws -> [Double] {
             let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(pattern) }, text)
@@ -664,8 +664,9 @@ final class CertificateCLITests: XCTestCase {
         let shown = try printed("γ*            ∈ "), shownMargin = try printed("margin        ")
         XCTAssertLessThanOrEqual(shown[0], recomputed * (1 + 1e-12), text)
         XCTAssertLessThanOrEqual(recomputed, shown[1] * (1 + 1e-12), text)
-        XCTAssertEqual(shownMargin[0], recomputed, accuracy: 5e-4 * recomputed, text)
-        XCTAssertTrue(text.contains("margin        0.02151 (1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W"), text)
+        XCTAssertEqual(shownMargin[0], shown[0], text)
+        XCTAssertEqual(shownMargin[0], recomputed, accuracy: 1e-7 * recomputed, text)
+        XCTAssertTrue(text.contains("margin        0.021513453 (1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W"), text)
         let ok = try verify(cert, data)
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
         XCTAssertTrue(ok.stdout.hasPrefix("VALID separable") && ok.stdout.contains("min margin/‖W‖_F = 0.0215"), ok.stdout)

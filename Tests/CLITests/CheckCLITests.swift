@@ -118,6 +118,11 @@ final class CheckCLITests: XCTestCase {
         // The given W stays the certificate after the NTP-SVM solve, so the margin is its own and the lower end.
         XCTAssertEqual(json["margin_kind"] as? String, "certificate-lower-bound")
         XCTAssertEqual(json["margin"] as? Double, (json["margin_bracket"] as? [String: Any])?["lower"] as? Double)
+        // … and the solve still gives the upper end: the given W's bracket [lower, ∞] is not "closed"
+        // (QA round 13 M1: ∞ − x ≤ 1e-6·∞ held, the solve was skipped and γ* ∈ [0.5299, ∞] printed).
+        let upper = try XCTUnwrap((json["margin_bracket"] as? [String: Any])?["upper"] as? Double)
+        XCTAssertLessThan(upper, .infinity)
+        XCTAssertNotNil((json["timing"] as? [String: Any])?["max_margin"])
         XCTAssertTrue(try shell("python3 \(verifierScript) \(cert) \(data)").hasPrefix("VALID"))
         // An all-zero W separates nothing: the solvers decide instead.
         _ = try shell("python3 -c 'import numpy as np; np.save(\"\(w)\", np.zeros((10, 60)))'")

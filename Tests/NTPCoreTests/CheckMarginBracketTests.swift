@@ -187,4 +187,50 @@ final class CheckMarginBracketTests: XCTestCase {
             if skipped { XCTAssertEqual(bracket.lower, 0.77576475, accuracy: 1e-8) }
         }
     }
+
+    /// [x, ∞] is open (QA round 13 M1: `check --weights` skipped the solve and printed γ* ∈ [0.5299, ∞]);
+    /// equal ends are closed, γ* = ∞ included.
+    func testBracketClosedness() {
+        XCTAssertFalse(MarginBracket(lower: 0.5, upper: .infinity, scale: 1).isClosed(to: 1e-6))
+        XCTAssertTrue(MarginBracket(lower: .infinity, upper: .infinity, scale: 1).isClosed(to: 1e-6))
+        XCTAssertTrue(MarginBracket(lower: 0.5, upper: 0.5, scale: 1).isClosed(to: 0))
+        XCTAssertTrue(MarginBracket(lower: 0.5, upper: 0.5000004, scale: 1).isClosed(to: 1e-6))
+        XCTAssertFalse(MarginBracket(lower: 0.5, upper: 0.5000006, scale: 1).isClosed(to: 1e-6))
+        XCTAssertFalse(MarginBracket(lower: 0, upper: 0, scale: 1).isClosed(to: 1e-6))
+    }
+
+    /// A point the solve stopped at before W^mm is adopted when it certifies more, but is not called W^mm:
+    /// `certificate-lower-bound`, and the method says what stopped it (QA round 13 M2: a time-limited run's
+    /// point was printed as "1/‖W^mm‖ = 0.05391, the verified W^mm" where γ* = 0.0876). Seed 8 cut at 8
+    /// Wolfe passes: [0.10312, 0.10329] against the decision's wider bracket.
+    func testAStoppedSolveIsNotCalledTheMaxMargin() throws {
+        let (data, features) = randomGaussianInstance(seed: 8, m: 40, V: 10, d: 36, smallest: 3, sizes: 6)
+        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
+        solver.stopAtFirstSeparating = false
+        solver.marginRelativeWidth = 0
+        solver.maxIterations = 8
+        let out = solver.run(deadline: monotonicSeconds() + 60)
+        XCTAssertEqual(out.earlyStop, "the iteration limit")
+        let x = try XCTUnwrap(out.point)
+        let normSquared = x.reduce(0) { $0 + $1 * $1 }
+        for earlyStop in ["the iteration limit", nil] as [String?] {
+            let estimate = MaxMarginEstimate(norm: 1 / normSquared.squareRoot(), weights: x.map { $0 / normSquared },
+                                             upper: out.upper, earlyStop: earlyStop)
+            let report = try CheckRunner.run(data, features: features, embedding: "test",
+                                             hooks: CheckHooks(maxMarginNorm: { _, _ in estimate }))
+            let bracket = try XCTUnwrap(report.marginBracket)
+            XCTAssertEqual(bracket.lower, out.lower, accuracy: 1e-9)
+            XCTAssertEqual(bracket.upper, out.upper, accuracy: 1e-12)
+            XCTAssertEqual(report.margin, bracket.lower)
+            let method = try XCTUnwrap(report.certificate.method)
+            if earlyStop == nil {
+                XCTAssertEqual(report.marginKind, "max-margin")
+                XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"), method)
+            } else {
+                XCTAssertEqual(report.marginKind, "certificate-lower-bound")
+                XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's minimum-norm point run, stopped by the iteration limit before W^mm, verified"), method)
+            }
+        }
+    }
 }

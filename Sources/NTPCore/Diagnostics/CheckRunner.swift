@@ -107,7 +107,8 @@ public enum CheckRunner {
     /// min margin/‖W‖_F beats the decision's lower end, and that lower end is then its own; the
     /// solve's certified upper end (‖x*‖ of the minimum-norm point) lowers the upper one. With
     /// `keepCertificate` (the W of `check --weights` was certified) that W stays the certificate and the
-    /// lower end its own. `adopted`: whether W^mm is now the certificate.
+    /// lower end its own. A point the solve stopped at before W^mm (`earlyStop`) is adopted the same way.
+    /// `adopted`: whether W^mm itself is now the certificate.
     static func adoptingMaxMargin(_ sep: SeparabilityResult, _ estimate: MaxMarginEstimate, data: DataSet,
                                   features: ContextFeatures, keepCertificate: Bool = false) -> (result: SeparabilityResult, adopted: Bool) {
         guard var b = sep.marginBracket else { return (sep, false) }
@@ -117,8 +118,9 @@ public enum CheckRunner {
             let own = check.minMargin / cert.frobeniusNorm
             if own > b.lower {
                 r.separating = cert; r.check = check; r.normalizedMargin = own
-                b.lower = own; adopted = true
-                r.method += "; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"
+                b.lower = own; adopted = estimate.earlyStop == nil
+                r.method += estimate.earlyStop.map { "; certificate: the NTP-SVM's minimum-norm point run, stopped by \($0) before W^mm, verified" }
+                    ?? "; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"
             }
         }
         b.upper = max(min(b.upper, estimate.upper), b.lower)

@@ -14,9 +14,10 @@ public struct MarginBracket: Codable, Equatable, Sendable {
     /// The relative width at which `check` takes γ* as known: six digits, beyond the four it prints.
     public static let closedWidth = 1e-6
 
-    /// Whether both ends are positive and upper − lower ≤ `relativeWidth` · upper.
+    /// Whether the ends are positive and equal (γ* = ∞ included), or finite with upper − lower ≤
+    /// `relativeWidth` · upper. ([x, ∞] is open: ∞ − x ≤ w·∞ held, and `check --weights` lost its upper end.)
     public func isClosed(to relativeWidth: Double) -> Bool {
-        lower > 0 && upper - lower <= relativeWidth * upper
+        lower > 0 && (lower == upper || (upper.isFinite && upper - lower <= relativeWidth * upper))
     }
 
     enum CodingKeys: String, CodingKey { case lower, upper, scale }

@@ -7,8 +7,11 @@ public struct MaxMarginEstimate: Sendable {
     public var weights: [Double]?
     /// A certified upper end on γ* from the solver's dual point (∞ when it has none).
     public var upper: Double
+    /// What stopped the solve before W^mm ("the time limit", …): `weights` then separate, and may still
+    /// certify more than the decision, but are not W^mm. nil when they are W^mm.
+    public var earlyStop: String?
 
-    public init(norm: Double, weights: [Double]? = nil, upper: Double = .infinity) {
-        self.norm = norm; self.weights = weights; self.upper = upper
+    public init(norm: Double, weights: [Double]? = nil, upper: Double = .infinity, earlyStop: String? = nil) {
+        self.norm = norm; self.weights = weights; self.upper = upper; self.earlyStop = earlyStop
     }
 }

@@ -20,6 +20,9 @@ struct MinNormPointOutcome {
     var reason: String?
     /// Stopped (undecided) because the active set reached `WolfeMinNormPoint.maxActive`.
     var memoryBoundReached = false
+    /// With `marginRelativeWidth`: what stopped a separable run before its bracket closed ("the time
+    /// limit", …); its point then separates but is not W^mm. nil when the bracket closed.
+    var earlyStop: String?
 }
 
 /// Wolfe's minimum-norm-point method (fully corrective Frank–Wolfe) on K = conv{A_{j,v}},
@@ -231,6 +234,10 @@ final class WolfeMinNormPoint {
             outcome.reason = "the minimum-norm point \(optimal ? "was reached" : "stopped") at ‖x‖ = \(norm), above round-off (ρ₀·scale = \(exactResidual * scale))"
         } else if mu > 0 && mu / norm >= 10 * tau && (stopAtFirstSeparating || optimal || closed || (marginRelativeWidth != nil && ended)) {
             outcome.kind = .separable
+            if !(stopAtFirstSeparating || optimal || closed) {
+                outcome.earlyStop = full ? "its memory bound" : stalled >= 50 ? "a stall"
+                    : iteration >= maxIterations ? "the iteration limit" : "the time limit"
+            }
         } else if optimal || stalled >= 50 {
             // The minimum-norm point is reached (or float64 cannot improve it) with ‖x‖ = γ* above τ but
             // its margins not clear of 10τ: too close to zero to call.
@@ -417,6 +424,9 @@ public struct MinimumNormPointMaxMargin: Sendable {
     public var verdict: SeparabilityVerdict
     /// Oracle passes.
     public var iterations: Int
+    /// What stopped a run with `SeparabilityOptions.marginRelativeWidth` before its bracket closed: then
+    /// `weights` separate but are not W^mm. nil when they are W^mm (to that width).
+    public var earlyStop: String? = nil
 }
 
 extension Separability {
@@ -460,6 +470,6 @@ extension Separability {
                                              verdict: verdict, iterations: out.iterations)
         }
         return MinimumNormPointMaxMargin(gamma: normSquared.squareRoot(), weights: x.map { $0 / normSquared },
-                                         bracket: bracket, verdict: verdict, iterations: out.iterations)
+                                         bracket: bracket, verdict: verdict, iterations: out.iterations, earlyStop: out.earlyStop)
     }
 }

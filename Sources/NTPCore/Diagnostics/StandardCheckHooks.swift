@@ -71,7 +71,8 @@ extension CheckHooks {
                 if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features, options: options),
                    wolfe.verdict == .separable {
                     // The minimum-norm point x* is a point of the constraint vectors' hull: ‖x*‖ ≥ γ*.
-                    return MaxMarginEstimate(norm: 1 / wolfe.gamma, weights: wolfe.weights, upper: wolfe.bracket.upper)
+                    return MaxMarginEstimate(norm: 1 / wolfe.gamma, weights: wolfe.weights, upper: wolfe.bracket.upper,
+                                             earlyStop: wolfe.earlyStop)
                 }
                 // MaxMarginSolver's W holds the ties only to its KKT tolerance, and its dual bound ‖W‖/Σα
                 // only up to the columns' round-off sums: neither enters the bracket.

@@ -38,7 +38,7 @@ enum CheckText {
             // No off-support token anywhere: no margin row, γ* = ∞ at both ends (JSON: null, as ∞ has no JSON number).
             row("γ*", "∈ \(intervalText(b.lower, b.upper)) (max normalized margin, units of H; scale √2·max‖h̄_j‖ = \(general(b.scale, 4)))")
         }
-        if let m = r.margin { row("margin", "\(general(m, 4)) (\(marginMeaning(r)))") }
+        if let m = r.margin { row("margin", "\(marginText(m, r)) (\(marginMeaning(r)))") }
         if let how = c.method, !how.isEmpty { row("method", how) }
         if let lp = c.lp {
             row("LP", "\(counted(lp.columns, "column", number: grouped)), \(grouped(lp.tieRows)) tie rows, \(grouped(lp.marginRows)) of \(grouped(lp.fullMarginRows)) margin rows, \(lp.rounds) round\(lp.rounds == 1 ? "" : "s"), simplex \(fixed(lp.simplexSeconds, 2)) s")
@@ -83,10 +83,18 @@ enum CheckText {
     }
 
     /// What the `margin` row is, by `CheckReport.marginKind`.
+    /// The margin as the γ* row prints its lower end, which it is (rounded down, as many digits), so that
+    /// the two rows agree; an exact γ* (both ends equal) to 4 digits.
+    static func marginText(_ m: Double, _ r: CheckReport) -> String {
+        guard let b = r.marginBracket, m == b.lower, b.lower != b.upper else { return general(m, 4) }
+        return intervalEnds(b.lower, b.upper).lower
+    }
+
     static func marginMeaning(_ r: CheckReport) -> String {
         switch r.marginKind {
         case "max-margin" where r.timings?["max_margin"] == nil:   // no NTP-SVM solve: the closed form is exact
-            return "γ* exactly: the closed form's bracket is closed (H = I: 1/√(Σ_j k_j (V − k_j)/V))"
+            let formula = r.embedding == "onehot" ? " (H = I: 1/√(Σ_j k_j (V − k_j)/V))" : " (both ends equal)"
+            return "γ* exactly: the closed form's bracket is closed\(formula)"
         case "max-margin": return "1/‖W^mm‖ = min margin/‖W‖_F of the certificate's W, the verified W^mm: γ*'s lower end"
         default: return "min margin/‖W‖_F of the certificate's W: γ*'s lower end"
         }

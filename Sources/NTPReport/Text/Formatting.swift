@@ -35,9 +35,15 @@ public func formatted(_ format: String, _ x: Double) -> String {
 /// rounded to nearest differ. An infinite end prints as ∞. (Rounded to nearest, γ* ∈ [0.011466,
 /// 0.011466629] printed as [0.01147, 0.01147], an interval that misses it.)
 public func intervalText(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> String {
+    let ends = intervalEnds(lo, hi, digits)
+    return "[\(ends.lower), \(ends.upper)]"
+}
+
+/// The two ends as `intervalText` prints them.
+public func intervalEnds(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> (lower: String, upper: String) {
     var k = digits
     while k < 8 && lo != hi && general(lo, k) == general(hi, k) { k += 1 }
-    return "[\(general(lo, k, roundingUp: false)), \(general(hi, k, roundingUp: true))]"
+    return (general(lo, k, roundingUp: false), general(hi, k, roundingUp: true))
 }
 
 /// `x` to `digits` significant digits (printf %g) rounded up (towards +∞) or down; an infinite `x` as ∞ or −∞.
