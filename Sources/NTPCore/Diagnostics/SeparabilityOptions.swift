@@ -51,8 +51,8 @@ public struct SeparabilityOptions: Sendable {
     /// For `maxMarginByMinNormPoint`: stop once γ*'s bracket is this narrow relative to its upper end,
     /// and keep a separating point at which the run stops early (time, memory, stall) as separable
     /// with the bracket it certifies. nil: only the minimum-norm point itself counts (`solve`'s W^mm).
-    /// `check` uses `MarginBracket.closedWidth`: near W^mm the bracket can narrow by 1e-12 per pass
-    /// for the whole time limit (QA round 12b: 600 s on 100 Sherlock contexts, already 1e-8 wide).
+    /// `check` uses `MarginBracket.closedWidth`: Wolfe's method may approach W^mm in ever smaller steps
+    /// for the whole time limit (QA round 12b: 600 s on 100 Sherlock contexts whose bracket was 1e-8 wide).
     public var marginRelativeWidth: Double? = nil
     /// Above this many ties the null-space cutting planes (at any k) go before the minimum-norm point,
     /// whose r × r tie Gram dominates its time there: on 50 KJV contexts with uniform-null supports

@@ -82,7 +82,6 @@ enum CheckText {
         return lines.joined(separator: "\n")
     }
 
-    /// What the `margin` row is, by `CheckReport.marginKind`.
     /// The margin as the γ* row prints its lower end, which it is (rounded down, as many digits), so that
     /// the two rows agree; an exact γ* (both ends equal) to 4 digits.
     static func marginText(_ m: Double, _ r: CheckReport) -> String {
@@ -90,6 +89,7 @@ enum CheckText {
         return intervalEnds(b.lower, b.upper).lower
     }
 
+    /// What the `margin` row is, by `CheckReport.marginKind`.
     static func marginMeaning(_ r: CheckReport) -> String {
         switch r.marginKind {
         case "max-margin" where r.timings?["max_margin"] == nil:   // no NTP-SVM solve: the closed form is exact

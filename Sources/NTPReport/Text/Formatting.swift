@@ -32,8 +32,8 @@ public func formatted(_ format: String, _ x: Double) -> String {
 
 /// "[lo, hi]" of a certified interval, rounded outward (lo down, hi up) so that the printed interval
 /// contains it, with at least `digits` significant digits and more (up to 8) until the two ends
-/// rounded to nearest differ. An infinite end prints as ∞. (Rounded to nearest, γ* ∈ [0.011466,
-/// 0.011466629] printed as [0.01147, 0.01147], an interval that misses it.)
+/// rounded to nearest differ. An infinite end prints as ∞. (Rounded to nearest, γ* ∈ [0.0114656,
+/// 0.0114663] printed as [0.01147, 0.01147], an interval that misses it.)
 public func intervalText(_ lo: Double, _ hi: Double, _ digits: Int = 4) -> String {
     let ends = intervalEnds(lo, hi, digits)
     return "[\(ends.lower), \(ends.upper)]"
