@@ -89,16 +89,20 @@ final class CheckMarginBracketTests: XCTestCase {
 
     /// The max-margin hook stops at `marginTimeLimit` (`check --time-limit`), not at a fixed 600 s, in
     /// both its solvers: with no time at all the minimum-norm point ends after its first pass and
-    /// `MaxMarginSolver` after its first epoch, both undecided, so there is no margin (norm 0); with
-    /// the default the minimum-norm point reaches W^mm.
+    /// `MaxMarginSolver` after its first epoch, both undecided, so there is no margin (norm 0) and the
+    /// solver's first iterate, projected, is handed over as stopped by the time limit (`CheckRunner`
+    /// verifies it); with the default the minimum-norm point reaches W^mm.
     func testMaxMarginHookHonoursItsTimeLimit() throws {
         let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
         let full = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
         XCTAssertNotNil(full.weights)
         XCTAssertGreaterThan(full.norm, 0)
+        XCTAssertNil(full.earlyStop)
+        XCTAssertEqual(full.method, "minimum-norm point")
         let none = try XCTUnwrap(CheckHooks.standard(marginTimeLimit: 0).maxMarginNorm)(data, features)
-        XCTAssertNil(none.weights)
         XCTAssertEqual(none.norm, 0)
+        XCTAssertEqual(none.earlyStop, "the time limit")
+        XCTAssertEqual(none.method, "MaxMarginSolver, projected onto 𝓕⊥")
     }
 
     /// QA: `check --time-limit 10` spent 33 s in `MaxMarginSolver`. With a time limit it stops after
@@ -118,6 +122,9 @@ final class CheckMarginBracketTests: XCTestCase {
 
     /// Above `marginTieLimit` ties the hook leaves the minimum-norm point out (its tie Gram would take
     /// most of the time limit) and the margin comes from `MaxMarginSolver`; at the limit it is used.
+    /// The solver's ends are certified too: its W projected onto 𝓕⊥ verifies, and its dual M (column sums
+    /// set to 0 on the anchors) is a hull point, so on seed 6 its upper end is Wolfe's γ* (0.03322297501),
+    /// and on seed 7, whose decision leaves a wide bracket, its W becomes the certificate and closes it.
     func testMaxMarginHookLeavesLargeTieGramsToTheSolver() throws {
         let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
         let ties = (0..<data.contextCount).reduce(0) { $0 + max(0, data.supportSize($1) - 1) }
@@ -126,9 +133,27 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertNotNil(atLimit.weights)
         XCTAssertTrue(atLimit.upper.isFinite)
         let over = try XCTUnwrap(CheckHooks.standard(marginTieLimit: ties - 1).maxMarginNorm)(data, features)
-        XCTAssertNil(over.weights)
-        XCTAssertEqual(over.upper, .infinity)
+        XCTAssertEqual(over.method, "MaxMarginSolver, projected onto 𝓕⊥")
+        XCTAssertNil(over.earlyStop)
         XCTAssertEqual(over.norm / atLimit.norm, 1, accuracy: 1e-4)
+        let gamma = 1 / atLimit.norm
+        XCTAssertEqual(gamma, 0.03322297501, accuracy: 1e-10)
+        XCTAssertGreaterThanOrEqual(over.upper, gamma * (1 - 1e-12))
+        XCTAssertLessThanOrEqual(over.upper, gamma * (1 + 1e-6))
+        let (data7, features7) = randomGaussianInstance(seed: 7, m: 40, V: 10, d: 32, smallest: 3, sizes: 6)
+        let ties7 = (0..<data7.contextCount).reduce(0) { $0 + max(0, data7.supportSize($1) - 1) }
+        let gamma7 = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data7, features: features7)).gamma
+        let plain = try XCTUnwrap(CheckRunner.run(data7, features: features7, embedding: "test").marginBracket)
+        XCTAssertGreaterThan(plain.upper / plain.lower, 2)
+        let hooks = CheckHooks(maxMarginNorm: CheckHooks.standard(marginTieLimit: ties7 - 1).maxMarginNorm)
+        let report = try CheckRunner.run(data7, features: features7, embedding: "test", hooks: hooks)
+        let bracket = try XCTUnwrap(report.marginBracket)
+        XCTAssertTrue(bracket.isClosed(to: MarginBracket.closedWidth), "\(bracket)")
+        XCTAssertLessThanOrEqual(bracket.lower, gamma7 * (1 + 1e-12))
+        XCTAssertGreaterThanOrEqual(bracket.upper, gamma7 * (1 - 1e-12))
+        XCTAssertEqual(report.marginKind, "max-margin")
+        let method = try XCTUnwrap(report.certificate.method)
+        XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's W^mm (MaxMarginSolver, projected onto 𝓕⊥), verified"), method)
     }
 
     /// The NTP-SVM's minimum-norm point with `marginRelativeWidth` stops once μ/‖x‖ ≤ γ* ≤ ‖x‖ is that
@@ -229,7 +254,7 @@ final class CheckMarginBracketTests: XCTestCase {
                 XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"), method)
             } else {
                 XCTAssertEqual(report.marginKind, "certificate-lower-bound")
-                XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's minimum-norm point run, stopped by the iteration limit before W^mm, verified"), method)
+                XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's iterate (minimum-norm point), stopped by the iteration limit before W^mm, verified"), method)
             }
         }
     }

@@ -119,8 +119,8 @@ public enum CheckRunner {
             if own > b.lower {
                 r.separating = cert; r.check = check; r.normalizedMargin = own
                 b.lower = own; adopted = estimate.earlyStop == nil
-                r.method += estimate.earlyStop.map { "; certificate: the NTP-SVM's minimum-norm point run, stopped by \($0) before W^mm, verified" }
-                    ?? "; certificate: the NTP-SVM's W^mm (minimum-norm point), verified"
+                r.method += estimate.earlyStop.map { "; certificate: the NTP-SVM's iterate (\(estimate.method)), stopped by \($0) before W^mm, verified" }
+                    ?? "; certificate: the NTP-SVM's W^mm (\(estimate.method)), verified"
             }
         }
         b.upper = max(min(b.upper, estimate.upper), b.lower)

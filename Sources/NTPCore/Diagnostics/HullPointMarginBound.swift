@@ -47,10 +47,7 @@ struct HullPointMarginBound {
     /// bound does not depend on the machine's load); nil when W has no off-support pair.
     func bound(weights w: [Double], iterations: Int = 1_000, tieIterations: Int = 2) -> Double? {
         let m = contexts.count, vm = V * m, vd = V * d
-        var inSupport = [Bool](repeating: false, count: vm)
-        for (c, j) in contexts.enumerated() {
-            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { inSupport[Int(data.columns[e]) + c * V] = true }
-        }
+        let inSupport = supportMask()
         // Logits of W (V × m', column-major): Wᵀ row-major V × d is column-major d × V.
         var logits = [Double](repeating: 0, count: vm)
         cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, Int32(V), Int32(m), Int32(d), 1, w, Int32(d),
@@ -122,6 +119,27 @@ struct HullPointMarginBound {
             for f in 0..<d { xa[anchor + f * V] += step * h[f + c * d]; xa[v + f * V] -= step * h[f + c * d] }
         }
         return verifiedNorm(a, b, inSupport)
+    }
+
+    /// The bound from a dual iterate of `MaxMarginSolver` (its M, V × m row-major over every context of
+    /// `data`), whatever its accuracy; nil unless its off-support entries are ≤ 0 with a positive mass.
+    func bound(multipliers mm: [Double]) -> Double? {
+        let m = data.contextCount
+        guard mm.count == V * m else { return nil }
+        var a = [Double](repeating: 0, count: V * contexts.count)
+        for (c, j) in contexts.enumerated() {
+            for t in 0..<V { a[t + c * V] = mm[t * m + j] }
+        }
+        return verifiedNorm(a, [Double](repeating: 0, count: a.count), supportMask())
+    }
+
+    /// Whether each entry (token t, context position c) at t + c·V is on its context's support.
+    private func supportMask() -> [Bool] {
+        var inSupport = [Bool](repeating: false, count: V * contexts.count)
+        for (c, j) in contexts.enumerated() {
+            for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { inSupport[Int(data.columns[e]) + c * V] = true }
+        }
+        return inSupport
     }
 
     /// ‖M Hᵀ‖_F / (off-support mass of M) for M = A + B with its anchor entries set so that every

@@ -10,8 +10,11 @@ public struct MaxMarginEstimate: Sendable {
     /// What stopped the solve before W^mm ("the time limit", …): `weights` then separate, and may still
     /// certify more than the decision, but are not W^mm. nil when they are W^mm.
     public var earlyStop: String?
+    /// The solver, as the method line names it ("minimum-norm point").
+    public var method: String
 
-    public init(norm: Double, weights: [Double]? = nil, upper: Double = .infinity, earlyStop: String? = nil) {
-        self.norm = norm; self.weights = weights; self.upper = upper; self.earlyStop = earlyStop
+    public init(norm: Double, weights: [Double]? = nil, upper: Double = .infinity, earlyStop: String? = nil,
+                method: String = "minimum-norm point") {
+        self.norm = norm; self.weights = weights; self.upper = upper; self.earlyStop = earlyStop; self.method = method
     }
 }

@@ -126,7 +126,7 @@ public struct MaxMarginSolver {
         if kkt.dualSum > 0 { bound = kkt.normSquared.squareRoot() / kkt.dualSum }
         let w = TheoryKernels.product(iterate.mm, .weights, vocab: v, features: s.features)
         return MaxMarginSolution(status: status, weights: w, logits: iterate.l, normSquared: kkt.normSquared,
-                                 dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch)
+                                 dualSum: kkt.dualSum, kkt: kkt, marginUpperBound: bound, epochs: epoch, multipliers: iterate.mm)
     }
 
     /// The dual iterate M (V × m row-major) and its logits L = M G, kept in step by the block steps'
@@ -362,6 +362,9 @@ public struct MaxMarginSolution: Sendable {
     public var marginUpperBound: Double
     /// Epochs run.
     public var epochs: Int
+    /// The last dual iterate M (V × m row-major: ties and −α merged, W = M Hᵀ); empty when no epoch ran
+    /// or W came from the minimum-norm point.
+    public var multipliers: [Double] = []
     /// W came from Wolfe's minimum-norm point after the epochs fell short (`init(minimumNormPoint:…)`).
     public var fromMinimumNormPoint = false
     /// The status `.notSeparable` came from the minimum-norm point's Farkas pair after the epochs ran
