@@ -84,6 +84,7 @@ extension CheckHooks {
                 solver.timeLimit = max(0, marginTimeLimit - (monotonicSeconds() - start))   // both share --time-limit
                 let subspace = try DataSubspace(data: data, features: features)
                 let solution = try solver.solve(subspace)
+                subspace.projectionTolerance = 1e-14   // the certificate's ties near round-off (3e-9 at 1e-10), not only within τ
                 let separable = solution.status == .separable
                 let upper = HullPointMarginBound(data: data, features: features)?.bound(multipliers: solution.multipliers)
                 return MaxMarginEstimate(norm: separable ? solution.normSquared.squareRoot() : 0,
