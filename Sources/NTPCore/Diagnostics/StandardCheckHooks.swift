@@ -10,7 +10,7 @@ extension CheckHooks {
     ///   number of steps: 0.19 vs 0.76 nats on KJV, 13,013 contexts, positional one-hot, 1,000 steps.)
     /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run until γ*'s bracket is closed to
     ///   `MarginBracket.closedWidth` (with its W and ‖x‖ for the bracket), else from `MaxMarginSolver`
-    ///   (its W projected onto 𝓕⊥, for the lower end);
+    ///   (its W projected onto 𝓕⊥ for the lower end, its dual iterate as a hull point for the upper);
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
     /// The margin (minimum-norm point, then `MaxMarginSolver`) stops after `marginTimeLimit` seconds in
     /// all (`check --time-limit`). The minimum-norm point is tried only up to `marginTieLimit` ties (`SeparabilityOptions.maxMinNormPointTies`, whose
