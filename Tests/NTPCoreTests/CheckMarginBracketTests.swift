@@ -95,14 +95,13 @@ final class CheckMarginBracketTests: XCTestCase {
     func testMaxMarginHookHonoursItsTimeLimit() throws {
         let (data, features) = randomGaussianInstance(seed: 6, m: 40, V: 10, d: 30, smallest: 3, sizes: 6)
         let full = try XCTUnwrap(CheckHooks.standard().maxMarginNorm)(data, features)
-        XCTAssertNotNil(full.weights)
         XCTAssertGreaterThan(full.norm, 0)
-        XCTAssertNil(full.earlyStop)
-        XCTAssertEqual(full.method, "minimum-norm point")
+        XCTAssertEqual(full.candidates.map(\.method), ["minimum-norm point"])
+        XCTAssertNil(full.candidates.first?.earlyStop)
         let none = try XCTUnwrap(CheckHooks.standard(marginTimeLimit: 0).maxMarginNorm)(data, features)
         XCTAssertEqual(none.norm, 0)
-        XCTAssertEqual(none.earlyStop, "the time limit")
-        XCTAssertEqual(none.method, "MaxMarginSolver, projected onto 𝓕⊥")
+        XCTAssertEqual(none.candidates.map(\.method), ["MaxMarginSolver, projected onto 𝓕⊥"])
+        XCTAssertEqual(none.candidates.first?.earlyStop, "the time limit")
     }
 
     /// QA: `check --time-limit 10` spent 33 s in `MaxMarginSolver`. With a time limit it stops after
@@ -130,11 +129,11 @@ final class CheckMarginBracketTests: XCTestCase {
         let ties = (0..<data.contextCount).reduce(0) { $0 + max(0, data.supportSize($1) - 1) }
         XCTAssertGreaterThan(ties, 1)
         let atLimit = try XCTUnwrap(CheckHooks.standard(marginTieLimit: ties).maxMarginNorm)(data, features)
-        XCTAssertNotNil(atLimit.weights)
+        XCTAssertEqual(atLimit.candidates.map(\.method), ["minimum-norm point"])
         XCTAssertTrue(atLimit.upper.isFinite)
         let over = try XCTUnwrap(CheckHooks.standard(marginTieLimit: ties - 1).maxMarginNorm)(data, features)
-        XCTAssertEqual(over.method, "MaxMarginSolver, projected onto 𝓕⊥")
-        XCTAssertNil(over.earlyStop)
+        XCTAssertEqual(over.candidates.map(\.method), ["MaxMarginSolver, projected onto 𝓕⊥"])
+        XCTAssertNil(over.candidates.first?.earlyStop)
         XCTAssertEqual(over.norm / atLimit.norm, 1, accuracy: 1e-4)
         let gamma = 1 / atLimit.norm
         XCTAssertEqual(gamma, 0.03322297501, accuracy: 1e-10)
@@ -256,6 +255,35 @@ final class CheckMarginBracketTests: XCTestCase {
                 XCTAssertEqual(report.marginKind, "certificate-lower-bound")
                 XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's iterate (minimum-norm point), stopped by the iteration limit before W^mm, verified"), method)
             }
+        }
+    }
+
+    /// Of several candidates, the one with the largest verified margin becomes the certificate, whichever
+    /// solver gave it: seed 8's point after 8 Wolfe passes (stopped) against its W^mm (9 passes), in both
+    /// orders, and an unverifiable W (zeros) beside them changes nothing.
+    func testTheBestVerifiedCandidateBecomesTheCertificate() throws {
+        let (data, features) = randomGaussianInstance(seed: 8, m: 40, V: 10, d: 36, smallest: 3, sizes: 6)
+        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
+        solver.stopAtFirstSeparating = false
+        solver.marginRelativeWidth = 0
+        solver.maxIterations = 8
+        let early = solver.run(deadline: monotonicSeconds() + 60)
+        let x = try XCTUnwrap(early.point), normSquared = x.reduce(0) { $0 + $1 * $1 }
+        let stopped = MaxMarginCandidate(weights: x.map { $0 / normSquared }, earlyStop: "the iteration limit", method: "minimum-norm point")
+        let full = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data, features: features))
+        let optimum = MaxMarginCandidate(weights: try XCTUnwrap(full.weights), earlyStop: nil, method: "test solver")
+        let zeros = MaxMarginCandidate(weights: [Double](repeating: 0, count: 10 * 36), earlyStop: nil, method: "zeros")
+        for order in [[stopped, optimum, zeros], [zeros, optimum, stopped]] {
+            var estimate = MaxMarginEstimate(norm: 1 / full.gamma, upper: full.bracket.upper)
+            estimate.candidates = order
+            let report = try CheckRunner.run(data, features: features, embedding: "test",
+                                             hooks: CheckHooks(maxMarginNorm: { _, _ in estimate }))
+            let bracket = try XCTUnwrap(report.marginBracket)
+            XCTAssertEqual(bracket.lower, full.gamma, accuracy: 1e-9 * full.gamma)
+            XCTAssertGreaterThan(bracket.lower, early.upper * 0.999)
+            XCTAssertEqual(report.marginKind, "max-margin")
+            XCTAssertTrue(try XCTUnwrap(report.certificate.method).hasSuffix("; certificate: the NTP-SVM's W^mm (test solver), verified"))
         }
     }
 }

@@ -107,21 +107,25 @@ public enum CheckRunner {
     /// min margin/‖W‖_F beats the decision's lower end, and that lower end is then its own; the
     /// solve's certified upper end (‖x*‖ of the minimum-norm point) lowers the upper one. With
     /// `keepCertificate` (the W of `check --weights` was certified) that W stays the certificate and the
-    /// lower end its own. A point the solve stopped at before W^mm (`earlyStop`) is adopted the same way.
+    /// lower end its own. A point a solve stopped at before W^mm (`earlyStop`) is adopted the same way; of
+    /// several candidates, the one with the largest verified margin.
     /// `adopted`: whether W^mm itself is now the certificate.
     static func adoptingMaxMargin(_ sep: SeparabilityResult, _ estimate: MaxMarginEstimate, data: DataSet,
                                   features: ContextFeatures, keepCertificate: Bool = false) -> (result: SeparabilityResult, adopted: Bool) {
         guard var b = sep.marginBracket else { return (sep, false) }
         var r = sep, adopted = false
-        if !keepCertificate, let w = estimate.weights,
-           let (cert, check) = Separability.unitMarginCertificate(w, data: data, features: features, tolerance: sep.tolerance) {
-            let own = check.minMargin / cert.frobeniusNorm
-            if own > b.lower {
-                r.separating = cert; r.check = check; r.normalizedMargin = own
-                b.lower = own; adopted = estimate.earlyStop == nil
-                r.method += estimate.earlyStop.map { "; certificate: the NTP-SVM's iterate (\(estimate.method)), stopped by \($0) before W^mm, verified" }
-                    ?? "; certificate: the NTP-SVM's W^mm (\(estimate.method)), verified"
-            }
+        let verified = keepCertificate ? [] : estimate.candidates.compactMap { c in
+            Separability.unitMarginCertificate(c.weights, data: data, features: features, tolerance: sep.tolerance)
+                .map { (candidate: c, cert: $0.0, check: $0.1, own: $0.1.minMargin / $0.0.frobeniusNorm) }
+        }
+        // The first of equal margins: the minimum-norm point's, which ran first.
+        if let best = verified.reduce(nil, { best, next in next.own > (best?.own ?? -.infinity) ? next : best }),
+           best.own > b.lower {
+            r.separating = best.cert; r.check = best.check; r.normalizedMargin = best.own
+            b.lower = best.own; adopted = best.candidate.earlyStop == nil
+            let c = best.candidate
+            r.method += c.earlyStop.map { "; certificate: the NTP-SVM's iterate (\(c.method)), stopped by \($0) before W^mm, verified" }
+                ?? "; certificate: the NTP-SVM's W^mm (\(c.method)), verified"
         }
         b.upper = max(min(b.upper, estimate.upper), b.lower)
         r.marginBracket = b

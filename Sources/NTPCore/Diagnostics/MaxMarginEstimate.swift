@@ -1,20 +1,88 @@
+import NTPFormats
+
 /// What the check's NTP-SVM solve found (`CheckHooks.maxMarginNorm`).
 public struct MaxMarginEstimate: Sendable {
-    /// ‖W^mm‖_F; 0 when the solver did not find the data separable.
+    /// ‖W^mm‖_F; 0 when no solver reached W^mm.
     public var norm: Double
-    /// W^mm (V × d row-major) when the solver has it; `CheckRunner` verifies it before its normalized
-    /// margin raises the lower end on γ*.
-    public var weights: [Double]?
-    /// A certified upper end on γ* from the solver's dual point (∞ when it has none).
+    /// The W's the solves ended at, in the order they ran. `CheckRunner` verifies each, and the one with
+    /// the largest verified min margin/‖W‖_F raises the lower end on γ*.
+    public var candidates: [MaxMarginCandidate]
+    /// A certified upper end on γ* from the solvers' hull points (∞ when they have none).
     public var upper: Double
-    /// What stopped the solve before W^mm ("the time limit", …): `weights` then separate, and may still
-    /// certify more than the decision, but are not W^mm. nil when they are W^mm.
+
+    /// An estimate with at most one candidate: `weights`, with what stopped its solve and the solver's name.
+    public init(norm: Double, weights: [Double]? = nil, upper: Double = .infinity, earlyStop: String? = nil,
+                method: String = "minimum-norm point") {
+        self.norm = norm; self.upper = upper
+        candidates = weights.map { [MaxMarginCandidate(weights: $0, earlyStop: earlyStop, method: method)] } ?? []
+    }
+}
+
+/// A W that one of the check's NTP-SVM solves ended at.
+public struct MaxMarginCandidate: Sendable {
+    /// V × d row-major.
+    public var weights: [Double]
+    /// What stopped the solve before W^mm ("the time limit", …): the W then separates, and may still
+    /// certify more than the decision, but is not W^mm. nil when it is W^mm.
     public var earlyStop: String?
     /// The solver, as the method line names it ("minimum-norm point").
     public var method: String
 
-    public init(norm: Double, weights: [Double]? = nil, upper: Double = .infinity, earlyStop: String? = nil,
-                method: String = "minimum-norm point") {
-        self.norm = norm; self.weights = weights; self.upper = upper; self.earlyStop = earlyStop; self.method = method
+    /// A candidate W from the solver named `method`.
+    public init(weights: [Double], earlyStop: String?, method: String) {
+        self.weights = weights; self.earlyStop = earlyStop; self.method = method
+    }
+}
+
+extension MaxMarginEstimate {
+    /// The check's NTP-SVM solve within `timeLimit` seconds: Wolfe's minimum-norm point (up to `tieLimit`
+    /// ties) until γ*'s bracket is closed to `MarginBracket.closedWidth`, then, unless it closed,
+    /// `MaxMarginSolver` with the time left. On dense H the minimum-norm point has half the time: where it
+    /// did not close the bracket the solver often did (QA round 13b: 94 % wide after 20 s of Wolfe on 100
+    /// Sherlock contexts, where the solver closes such brackets in about 2 s).
+    static func solving(_ data: DataSet, features: ContextFeatures, timeLimit: Double, tieLimit: Int) throws -> MaxMarginEstimate {
+        let start = monotonicSeconds()
+        var dense = false
+        if case .dense = features.storage { dense = true }
+        var options = SeparabilityOptions()
+        options.timeLimit = dense ? timeLimit / 2 : timeLimit
+        options.maxMinNormPointTies = tieLimit
+        options.largestMinNormPointTies = tieLimit
+        options.marginRelativeWidth = MarginBracket.closedWidth
+        var estimate = MaxMarginEstimate(norm: 0)
+        if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features, options: options),
+           wolfe.verdict == .separable {
+            // The minimum-norm point x* is a point of the constraint vectors' hull: ‖x*‖ ≥ γ*.
+            estimate = MaxMarginEstimate(norm: wolfe.earlyStop == nil ? 1 / wolfe.gamma : 0, weights: wolfe.weights,
+                                         upper: wolfe.bracket.upper, earlyStop: wolfe.earlyStop, method: "minimum-norm point")
+            if wolfe.earlyStop == nil { return estimate }
+        }
+        let rest = timeLimit - (monotonicSeconds() - start)
+        guard estimate.candidates.isEmpty || rest > 0 else { return estimate }
+        try estimate.addMaxMarginSolver(data, features: features, timeLimit: max(0, rest))
+        return estimate
+    }
+
+    /// `MaxMarginSolver`'s ends. Its W holds the ties only to its KKT tolerance: projected onto 𝓕⊥ it is
+    /// verified like any W and may raise the lower end. Its own dual bound ‖W‖/Σα holds only up to the
+    /// columns' round-off sums; its M with those sums set to 0 is a hull point for the upper (dense H).
+    /// KKT to 1e-8: at its default 1e-6 the projected W's margin was 2.4e-6 below γ* (m = 40, d = 32),
+    /// short of `MarginBracket.closedWidth`.
+    private mutating func addMaxMarginSolver(_ data: DataSet, features: ContextFeatures, timeLimit: Double) throws {
+        var solver = MaxMarginSolver(tolerance: 1e-8)
+        solver.timeLimit = timeLimit
+        let subspace = try DataSubspace(data: data, features: features)
+        let solution = try solver.solve(subspace)
+        subspace.projectionTolerance = 1e-14   // the certificate's ties near round-off (3e-9 at 1e-10), not only within τ
+        let separable = solution.status == .separable
+        if separable { norm = solution.normSquared.squareRoot() }
+        if let bound = HullPointMarginBound(data: data, features: features)?.bound(multipliers: solution.multipliers) {
+            upper = min(upper, bound)
+        }
+        guard solution.status != .notSeparable else { return }
+        candidates.append(MaxMarginCandidate(
+            weights: subspace.projectOrthogonal(solution.weights),
+            earlyStop: separable ? nil : solution.epochs >= solver.maxEpochs ? "its epoch limit" : "the time limit",
+            method: "MaxMarginSolver, projected onto 𝓕⊥"))
     }
 }

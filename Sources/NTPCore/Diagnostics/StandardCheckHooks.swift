@@ -8,9 +8,9 @@ extension CheckHooks {
     ///   (relative) over `window` steps; CE(W) − 𝓗 of the last iterate is an upper bound on
     ///   inf CE − 𝓗. (On real data Adam gets 4× closer than GD at the safe step in the same
     ///   number of steps: 0.19 vs 0.76 nats on KJV, 13,013 contexts, positional one-hot, 1,000 steps.)
-    /// - margin: ‖W^mm‖ = 1/γ* from the minimum-norm point run until γ*'s bracket is closed to
-    ///   `MarginBracket.closedWidth` (with its W and ‖x‖ for the bracket), else from `MaxMarginSolver`
-    ///   (its W projected onto 𝓕⊥ for the lower end, its dual iterate as a hull point for the upper);
+    /// - margin: `MaxMarginEstimate.solving`: the minimum-norm point until γ*'s bracket is closed to
+    ///   `MarginBracket.closedWidth` (its W and ‖x‖ for the bracket), then, unless it closed,
+    ///   `MaxMarginSolver` (its W projected onto 𝓕⊥ for the lower end, its dual iterate for the upper);
     /// - first-order fallback: the exact projector onto 𝓕^⊥.
     /// The margin (minimum-norm point, then `MaxMarginSolver`) stops after `marginTimeLimit` seconds in
     /// all (`check --time-limit`). The minimum-norm point is tried only up to `marginTieLimit` ties (`SeparabilityOptions.maxMinNormPointTies`, whose
@@ -63,35 +63,7 @@ extension CheckHooks {
                                        description: "Adam from W = 0, η = \(eta)\(scaling.map { " on H/2^\($0.factor.exponent)" } ?? ""), \(how)")
             },
             maxMarginNorm: { data, features in
-                let start = monotonicSeconds()
-                var options = SeparabilityOptions()
-                options.timeLimit = marginTimeLimit
-                options.maxMinNormPointTies = marginTieLimit
-                options.largestMinNormPointTies = marginTieLimit
-                options.marginRelativeWidth = MarginBracket.closedWidth
-                if let wolfe = Separability.maxMarginByMinNormPoint(data, features: features, options: options),
-                   wolfe.verdict == .separable {
-                    // The minimum-norm point x* is a point of the constraint vectors' hull: ‖x*‖ ≥ γ*.
-                    return MaxMarginEstimate(norm: 1 / wolfe.gamma, weights: wolfe.weights, upper: wolfe.bracket.upper,
-                                             earlyStop: wolfe.earlyStop, method: "minimum-norm point")
-                }
-                // MaxMarginSolver's W holds the ties only to its KKT tolerance: projected onto 𝓕⊥ it is
-                // verified like any W and may raise the lower end. Its own dual bound ‖W‖/Σα holds only up
-                // to the columns' round-off sums; its M with those sums set to 0 is a hull point for the upper.
-                // KKT to 1e-8: at its default 1e-6 the projected W's margin was 2.4e-6 below γ* (m = 40, d = 32),
-                // short of `MarginBracket.closedWidth`.
-                var solver = MaxMarginSolver(tolerance: 1e-8)
-                solver.timeLimit = max(0, marginTimeLimit - (monotonicSeconds() - start))   // both share --time-limit
-                let subspace = try DataSubspace(data: data, features: features)
-                let solution = try solver.solve(subspace)
-                subspace.projectionTolerance = 1e-14   // the certificate's ties near round-off (3e-9 at 1e-10), not only within τ
-                let separable = solution.status == .separable
-                let upper = HullPointMarginBound(data: data, features: features)?.bound(multipliers: solution.multipliers)
-                return MaxMarginEstimate(norm: separable ? solution.normSquared.squareRoot() : 0,
-                                         weights: solution.status == .notSeparable ? nil : subspace.projectOrthogonal(solution.weights),
-                                         upper: upper ?? .infinity,
-                                         earlyStop: separable ? nil : solution.epochs >= solver.maxEpochs ? "its epoch limit" : "the time limit",
-                                         method: "MaxMarginSolver, projected onto 𝓕⊥")
+                try MaxMarginEstimate.solving(data, features: features, timeLimit: marginTimeLimit, tieLimit: marginTieLimit)
             },
             complementProjector: { data, features in
                 let subspace = try DataSubspace(data: data, features: features)
