@@ -178,13 +178,8 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertLessThanOrEqual(early.bracket.lower, full.gamma * (1 + 1e-12))
         XCTAssertGreaterThanOrEqual(early.bracket.upper, full.gamma * (1 - 1e-12))
 
-        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
         for (width, kind) in [(nil, MinNormPointOutcome.Kind.undecided), (0.0, .separable)] as [(Double?, MinNormPointOutcome.Kind)] {
-            let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
-            solver.stopAtFirstSeparating = false
-            solver.marginRelativeWidth = width
-            solver.maxIterations = 8
-            let out = solver.run(deadline: monotonicSeconds() + 60)
+            let out = try seedEightCutAtEightPasses(width: width).outcome
             XCTAssertEqual(out.kind, kind, "width \(String(describing: width))")
             XCTAssertEqual(out.lower, early.bracket.lower, accuracy: 1e-12)
             XCTAssertEqual(out.upper, early.bracket.upper, accuracy: 1e-12)
@@ -228,13 +223,7 @@ final class CheckMarginBracketTests: XCTestCase {
     /// point was printed as "1/‖W^mm‖ = 0.05391, the verified W^mm" where γ* = 0.0876). Seed 8 cut at 8
     /// Wolfe passes: [0.10312, 0.10329] against the decision's wider bracket.
     func testAStoppedSolveIsNotCalledTheMaxMargin() throws {
-        let (data, features) = randomGaussianInstance(seed: 8, m: 40, V: 10, d: 36, smallest: 3, sizes: 6)
-        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
-        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
-        solver.stopAtFirstSeparating = false
-        solver.marginRelativeWidth = 0
-        solver.maxIterations = 8
-        let out = solver.run(deadline: monotonicSeconds() + 60)
+        let (data, features, out) = try seedEightCutAtEightPasses(width: 0)
         XCTAssertEqual(out.earlyStop, "the iteration limit")
         let x = try XCTUnwrap(out.point)
         let normSquared = x.reduce(0) { $0 + $1 * $1 }
@@ -262,13 +251,7 @@ final class CheckMarginBracketTests: XCTestCase {
     /// solver gave it: seed 8's point after 8 Wolfe passes (stopped) against its W^mm (9 passes), in both
     /// orders, and an unverifiable W (zeros) beside them changes nothing.
     func testTheBestVerifiedCandidateBecomesTheCertificate() throws {
-        let (data, features) = randomGaussianInstance(seed: 8, m: 40, V: 10, d: 36, smallest: 3, sizes: 6)
-        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
-        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
-        solver.stopAtFirstSeparating = false
-        solver.marginRelativeWidth = 0
-        solver.maxIterations = 8
-        let early = solver.run(deadline: monotonicSeconds() + 60)
+        let (data, features, early) = try seedEightCutAtEightPasses(width: 0)
         let x = try XCTUnwrap(early.point), normSquared = x.reduce(0) { $0 + $1 * $1 }
         let stopped = MaxMarginCandidate(weights: x.map { $0 / normSquared }, earlyStop: "the iteration limit", method: "minimum-norm point")
         let full = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data, features: features))
@@ -285,5 +268,17 @@ final class CheckMarginBracketTests: XCTestCase {
             XCTAssertEqual(report.marginKind, "max-margin")
             XCTAssertTrue(try XCTUnwrap(report.certificate.method).hasSuffix("; certificate: the NTP-SVM's W^mm (test solver), verified"))
         }
+    }
+
+    /// Seed 8 (m = 40, V = 10, d = 36; W^mm in 9 passes) and Wolfe's max-margin run on it cut at 8 passes,
+    /// with `marginRelativeWidth` = `width`.
+    private func seedEightCutAtEightPasses(width: Double?) throws -> (DataSet, ContextFeatures, outcome: MinNormPointOutcome) {
+        let (data, features) = randomGaussianInstance(seed: 8, m: 40, V: 10, d: 36, smallest: 3, sizes: 6)
+        let basis = try XCTUnwrap(TieBasis(data: data, features: features, maxTies: .max))
+        let solver = WolfeMinNormPoint(basis: basis, data: data, features: features, tolerance: 1e-9)
+        solver.stopAtFirstSeparating = false
+        solver.marginRelativeWidth = width
+        solver.maxIterations = 8
+        return (data, features, solver.run(deadline: monotonicSeconds() + 60))
     }
 }
