@@ -23,8 +23,10 @@ public struct FirstOrderSeparabilityStatistics: Codable, Equatable, Sendable {
 public enum FirstOrderSeparability {
     /// Runs `iterations` steps from W = 0. Each step moves W along (e_z − e_v) h̄_jᵀ for the worst
     /// in-support token z and worst off-support token v of every context with margin < 1, with step
-    /// 1/max_j ‖h̄_j‖², then applies `complementProjector` (if any) to keep W ⊥ 𝓕.
-    public static func run(_ data: DataSet, features: ContextFeatures, iterations: Int,
+    /// 1/max_j ‖h̄_j‖², then applies `complementProjector` (if any) to keep W ⊥ 𝓕. A step that would end
+    /// after `stopAt` (a `monotonicSeconds()` time, judged by the step before) is not begun; the first
+    /// two always run, the least from which a margin/‖W‖ can be read.
+    public static func run(_ data: DataSet, features: ContextFeatures, iterations: Int, stopAt: Double = .infinity,
                            complementProjector: ((inout [Double]) -> Void)? = nil) -> FirstOrderSeparabilityStatistics {
         let cols = SparseContextColumns(features)
         let m = data.contextCount, V = data.vocabularySize, d = cols.dimension
@@ -42,7 +44,14 @@ public enum FirstOrderSeparability {
             best.bestNormalizedMinMargin = .infinity; best.bestFractionSeparated = 1
             return best
         }
-        for _ in 0...iterations {
+        var stepStart = monotonicSeconds()
+        for iteration in 0...iterations {
+            let lastStep = monotonicSeconds() - stepStart
+            stepStart = monotonicSeconds()
+            if iteration >= 2 && stepStart + lastStep > stopAt {
+                best.iterations = iteration - 1
+                break
+            }
             for i in 0..<g.count { g[i] = 0 }
             var minMargin = Double.infinity, separated = 0
             w.withUnsafeBufferPointer { wp in

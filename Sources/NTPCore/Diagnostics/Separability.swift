@@ -371,10 +371,13 @@ public enum Separability {
         func undecided(_ reason: String, lp: SeparabilityLPStatistics?) -> SeparabilityResult {
             var r = SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: lp, reason: reason)
             if options.firstOrderIterations > 0 {
-                // A pass computes every logit one product at a time (V · nnz(H)), after the time limit.
+                // A pass computes every logit one product at a time (V · nnz(H)). An LP that ran out of time
+                // leaves the look a tenth of the limit, at most 2 s (QA round 13b: its projections took 12 s
+                // past a 20 s limit).
                 let pass = max(V * cols.offsets[m], 1)
                 let iterations = min(options.firstOrderIterations, max(1, options.maxFirstOrderWork / pass))
-                r.firstOrder = FirstOrderSeparability.run(data, features: features, iterations: iterations,
+                let stopAt = max(deadline, monotonicSeconds() + min(2, options.timeLimit / 10))
+                r.firstOrder = FirstOrderSeparability.run(data, features: features, iterations: iterations, stopAt: stopAt,
                                                           complementProjector: complementProjector)
             }
             return r
