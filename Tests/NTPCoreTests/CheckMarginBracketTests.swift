@@ -17,6 +17,20 @@ func randomGaussianInstance(seed: UInt64, m: Int, V: Int, d: Int, smallest: Int,
     return (makeData(V: V, rows: rows), features)
 }
 
+/// `check` with `MaxMarginSolver` alone (its tie limit one below the ties leaves the minimum-norm point
+/// out): asserts that the bracket is closed to `MarginBracket.closedWidth` and holds γ* (to 1e-12).
+func checkWithSolverOnly(_ data: DataSet, _ features: ContextFeatures, gamma: Double,
+                         file: StaticString = #filePath, line: UInt = #line) throws -> CheckReport {
+    let ties = (0..<data.contextCount).reduce(0) { $0 + max(0, data.supportSize($1) - 1) }
+    let hooks = CheckHooks(maxMarginNorm: CheckHooks.standard(marginTieLimit: ties - 1).maxMarginNorm)
+    let report = try CheckRunner.run(data, features: features, embedding: "test", hooks: hooks)
+    let bracket = try XCTUnwrap(report.marginBracket, file: file, line: line)
+    XCTAssertTrue(bracket.isClosed(to: MarginBracket.closedWidth), "\(bracket)", file: file, line: line)
+    XCTAssertLessThanOrEqual(bracket.lower, gamma * (1 + 1e-12), file: file, line: line)
+    XCTAssertGreaterThanOrEqual(bracket.upper, gamma * (1 - 1e-12), file: file, line: line)
+    return report
+}
+
 /// `check` tightens the decision's bracket on γ* with its NTP-SVM solve (`CheckRunner`, `MaxMarginEstimate`).
 final class CheckMarginBracketTests: XCTestCase {
     /// m = 40 random supports (3–8 of V = 10 tokens) with Gaussian H of d = 30–36 < m, separable, decided
@@ -140,16 +154,10 @@ final class CheckMarginBracketTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(over.upper, gamma * (1 - 1e-12))
         XCTAssertLessThanOrEqual(over.upper, gamma * (1 + 1e-6))
         let (data7, features7) = randomGaussianInstance(seed: 7, m: 40, V: 10, d: 32, smallest: 3, sizes: 6)
-        let ties7 = (0..<data7.contextCount).reduce(0) { $0 + max(0, data7.supportSize($1) - 1) }
         let gamma7 = try XCTUnwrap(Separability.maxMarginByMinNormPoint(data7, features: features7)).gamma
         let plain = try XCTUnwrap(CheckRunner.run(data7, features: features7, embedding: "test").marginBracket)
         XCTAssertGreaterThan(plain.upper / plain.lower, 2)
-        let hooks = CheckHooks(maxMarginNorm: CheckHooks.standard(marginTieLimit: ties7 - 1).maxMarginNorm)
-        let report = try CheckRunner.run(data7, features: features7, embedding: "test", hooks: hooks)
-        let bracket = try XCTUnwrap(report.marginBracket)
-        XCTAssertTrue(bracket.isClosed(to: MarginBracket.closedWidth), "\(bracket)")
-        XCTAssertLessThanOrEqual(bracket.lower, gamma7 * (1 + 1e-12))
-        XCTAssertGreaterThanOrEqual(bracket.upper, gamma7 * (1 - 1e-12))
+        let report = try checkWithSolverOnly(data7, features7, gamma: gamma7)
         XCTAssertEqual(report.marginKind, "max-margin")
         let method = try XCTUnwrap(report.certificate.method)
         XCTAssertTrue(method.hasSuffix("; certificate: the NTP-SVM's W^mm (MaxMarginSolver, projected onto 𝓕⊥), verified"), method)

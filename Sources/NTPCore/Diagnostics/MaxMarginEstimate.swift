@@ -37,15 +37,16 @@ public struct MaxMarginCandidate: Sendable {
 extension MaxMarginEstimate {
     /// The check's NTP-SVM solve within `timeLimit` seconds: Wolfe's minimum-norm point (up to `tieLimit`
     /// ties) until γ*'s bracket is closed to `MarginBracket.closedWidth`, then, unless it closed,
-    /// `MaxMarginSolver` with the time left. On dense H the minimum-norm point has half the time: where it
-    /// did not close the bracket the solver often did (QA round 13b: 94 % wide after 20 s of Wolfe on 100
-    /// Sherlock contexts, where the solver closes such brackets in about 2 s).
+    /// `MaxMarginSolver` with the time left. Where the solver runs (`solverRuns`) the minimum-norm point
+    /// has half the time: where it did not close the bracket the solver often did (QA round 13b: 94 % wide
+    /// after 20 s of Wolfe on 100 Sherlock contexts, where the solver closes such brackets in about 2 s;
+    /// positional one-hot over V = 9,052: a few Wolfe passes over its dense V × 2V point). The solver's M
+    /// gives an upper end through `HullPointMarginBound` (dense H up to its size limit, other H always).
     static func solving(_ data: DataSet, features: ContextFeatures, timeLimit: Double, tieLimit: Int) throws -> MaxMarginEstimate {
         let start = monotonicSeconds()
-        var dense = false
-        if case .dense = features.storage { dense = true }
+        let runs = solverRuns(data, features: features)
         var options = SeparabilityOptions()
-        options.timeLimit = dense ? timeLimit / 2 : timeLimit
+        options.timeLimit = runs ? timeLimit / 2 : timeLimit
         options.maxMinNormPointTies = tieLimit
         options.largestMinNormPointTies = tieLimit
         options.marginRelativeWidth = MarginBracket.closedWidth
@@ -58,33 +59,44 @@ extension MaxMarginEstimate {
             if wolfe.earlyStop == nil { return estimate }
         }
         let rest = timeLimit - (monotonicSeconds() - start)
-        // On sparse H the minimum-norm point had all the time, less what its caller needs after it
-        // (`WolfeMinNormPoint.run`); the solver would hold and project V × d arrays in that remainder
-        // (6 + 10 s for 1.7 s left at V = 9,052 positional one-hot).
-        guard estimate.candidates.isEmpty || (dense && rest > 0) else { return estimate }
-        try estimate.addMaxMarginSolver(data, features: features, timeLimit: max(0, rest))
+        guard runs, estimate.candidates.isEmpty || rest > 0 else { return estimate }
+        try estimate.addMaxMarginSolver(data, features: features, hull: HullPointMarginBound(data: data, features: features),
+                                         timeLimit: max(0, rest))
         return estimate
+    }
+
+    /// Whether `MaxMarginSolver` takes the problem: past the subspace's gram limit it refuses d ≥ m
+    /// unless H = I (it could not tell whether H has full column rank), e.g. positional one-hot
+    /// (d = 2V) on 12,000 < m ≤ 2V contexts; the minimum-norm point's result then stands alone.
+    static func solverRuns(_ data: DataSet, features: ContextFeatures) -> Bool {
+        features.isIdentity || data.contextCount <= DataSubspace.defaultGramLimit || features.dimension < data.contextCount
     }
 
     /// `MaxMarginSolver`'s ends. Its W holds the ties only to its KKT tolerance: projected onto 𝓕⊥ it is
     /// verified like any W and may raise the lower end. Its own dual bound ‖W‖/Σα holds only up to the
-    /// columns' round-off sums; its M with those sums set to 0 is a hull point for the upper (dense H).
-    /// KKT to 1e-8: at its default 1e-6 the projected W's margin was 2.4e-6 below γ* (m = 40, d = 32),
-    /// short of `MarginBracket.closedWidth`.
-    private mutating func addMaxMarginSolver(_ data: DataSet, features: ContextFeatures, timeLimit: Double) throws {
+    /// columns' round-off sums; its M with those sums set to 0 is a hull point for the upper (`hull`, nil
+    /// when it has none). KKT to 1e-8: at its default 1e-6 the projected W's margin was 2.4e-6 below γ*
+    /// (m = 40, d = 32), short of `MarginBracket.closedWidth`. Memory: M and L (V × m), G (m × m) and
+    /// W (V × d, dense whatever H's storage); W is projected in place, so with the minimum-norm point's
+    /// W at most three V × d arrays are held (within the four `CheckRunner` requires up front).
+    private mutating func addMaxMarginSolver(_ data: DataSet, features: ContextFeatures, hull: HullPointMarginBound?,
+                                             timeLimit: Double) throws {
         var solver = MaxMarginSolver(tolerance: 1e-8)
         solver.timeLimit = timeLimit
         let subspace = try DataSubspace(data: data, features: features)
-        let solution = try solver.solve(subspace)
+        var solution = try solver.solve(subspace)
         subspace.projectionTolerance = 1e-14   // the certificate's ties near round-off (3e-9 at 1e-10), not only within τ
         let separable = solution.status == .separable
         if separable { norm = solution.normSquared.squareRoot() }
-        if let bound = HullPointMarginBound(data: data, features: features)?.bound(multipliers: solution.multipliers) {
+        if let bound = hull?.bound(multipliers: solution.multipliers) {
             upper = min(upper, bound)
         }
         guard solution.status != .notSeparable else { return }
+        var weights = solution.weights
+        solution.weights = []   // `weights` is W's only copy: projected in place
+        subspace.projectOrthogonal(inPlace: &weights)
         candidates.append(MaxMarginCandidate(
-            weights: subspace.projectOrthogonal(solution.weights),
+            weights: weights,
             earlyStop: separable ? nil : solution.epochs >= solver.maxEpochs ? "its epoch limit" : "the time limit",
             method: "MaxMarginSolver, projected onto 𝓕⊥"))
     }

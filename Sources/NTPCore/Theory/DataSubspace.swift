@@ -213,10 +213,15 @@ public final class DataSubspace {
 
     /// P_⊥(W) = W − P_𝓕(W).
     public func projectOrthogonal(_ w: [Double]) -> [Double] {
-        let p = project(w)
         var r = w
-        for i in 0..<r.count { r[i] -= p[i] }
+        projectOrthogonal(inPlace: &r)
         return r
+    }
+
+    /// W ← P_⊥(W): one V × d array fewer than `projectOrthogonal(_:)` when W's storage is not shared.
+    public func projectOrthogonal(inPlace w: inout [Double]) {
+        let p = project(w)
+        for i in 0..<w.count { w[i] -= p[i] }
     }
 
     private var cachedOperatorNorm: Double?
