@@ -114,13 +114,22 @@ public enum CheckRunner {
                                   features: ContextFeatures, keepCertificate: Bool = false) -> (result: SeparabilityResult, adopted: Bool) {
         guard var b = sep.marginBracket else { return (sep, false) }
         var r = sep, adopted = false
-        let verified = keepCertificate ? [] : estimate.candidates.compactMap { c in
-            Separability.unitMarginCertificate(c.weights, data: data, features: features, tolerance: sep.tolerance)
-                .map { (candidate: c, cert: $0.0, check: $0.1, own: $0.1.minMargin / $0.0.frobeniusNorm) }
+        // Best first by the W's own min margin/‖W‖_F (which the scaling to unit margin changes by round-off
+        // only; of equal margins the minimum-norm point's, which ran first), the scaled certificate, a V × d
+        // copy, made for one candidate at a time until one verifies: every candidate's at once took 6.4 GB
+        // on 300 Sherlock contexts with positional one-hot features (V = 9,052, d = 18,104).
+        let anchors = Separability.anchors(data)
+        let ranked = keepCertificate ? [] : estimate.candidates.compactMap { c -> (candidate: MaxMarginCandidate, margin: Double, own: Double)? in
+            let w = SeparatingCertificate(weights: c.weights, anchors: anchors)
+            let margin = Separability.verify(w, data: data, features: features, tolerance: sep.tolerance).minMargin
+            return margin > 0 && margin.isFinite ? (c, margin, margin / w.frobeniusNorm) : nil
+        }.enumerated().sorted { $0.element.own != $1.element.own ? $0.element.own > $1.element.own : $0.offset < $1.offset }
+        let verified = ranked.lazy.compactMap { r in
+            Separability.unitMarginCertificate(r.element.candidate.weights, data: data, features: features,
+                                               tolerance: sep.tolerance, minMargin: r.element.margin)
+                .map { (candidate: r.element.candidate, cert: $0.0, check: $0.1, own: $0.1.minMargin / $0.0.frobeniusNorm) }
         }
-        // The first of equal margins: the minimum-norm point's, which ran first.
-        if let best = verified.reduce(nil, { best, next in next.own > (best?.own ?? -.infinity) ? next : best }),
-           best.own > b.lower {
+        if let best = verified.first, best.own > b.lower {
             r.separating = best.cert; r.check = best.check; r.normalizedMargin = best.own
             b.lower = best.own; adopted = best.candidate.earlyStop == nil
             let c = best.candidate

@@ -22,13 +22,15 @@ extension Separability {
     }
 
     /// W (V × d row-major) divided by its smallest margin, so that every margin is ≥ 1, and verified
-    /// (ties to τ·scale); nil when some margin is not positive or the scaled W fails.
-    static func unitMarginCertificate(_ w: [Double], data: DataSet, features: ContextFeatures,
-                                      tolerance: Double) -> (SeparatingCertificate, CertificateCheck)? {
+    /// (ties to τ·scale); nil when some margin is not positive or the scaled W fails. `minMargin`: W's
+    /// smallest margin when the caller has it (`verify`), so that W is not checked twice.
+    static func unitMarginCertificate(_ w: [Double], data: DataSet, features: ContextFeatures, tolerance: Double,
+                                      minMargin: Double? = nil) -> (SeparatingCertificate, CertificateCheck)? {
         let anchors = Separability.anchors(data)
-        let first = verify(SeparatingCertificate(weights: w, anchors: anchors), data: data, features: features, tolerance: tolerance)
-        guard first.minMargin > 0, first.minMargin.isFinite else { return nil }
-        let cert = SeparatingCertificate(weights: w.map { $0 / first.minMargin }, anchors: anchors)
+        let smallest = minMargin
+            ?? verify(SeparatingCertificate(weights: w, anchors: anchors), data: data, features: features, tolerance: tolerance).minMargin
+        guard smallest > 0, smallest.isFinite else { return nil }
+        let cert = SeparatingCertificate(weights: w.map { $0 / smallest }, anchors: anchors)
         let check = verify(cert, data: data, features: features, tolerance: tolerance)
         return check.valid ? (cert, check) : nil
     }
