@@ -20,6 +20,9 @@ struct MinNormPointOutcome {
     var reason: String?
     /// Stopped (undecided) because the active set reached `WolfeMinNormPoint.maxActive`.
     var memoryBoundReached = false
+    /// Seconds it took to allocate the V × d point: the unit of the work over V × d arrays that follows
+    /// a max-margin run (`MaxMarginEstimate.solving`).
+    var allocationSeconds = 0.0
     /// With `marginRelativeWidth`: what stopped a separable run before its bracket closed ("the time
     /// limit", …); its point then separates but is not W^mm. nil when the bracket closed.
     var earlyStop: String?
@@ -102,7 +105,8 @@ final class WolfeMinNormPoint {
         var x = [Double](repeating: 0, count: V * d)
         // After a max-margin run its caller scales and verifies a V × d copy of the point, which costs
         // about what allocating x did (1.6 s at V = 9,052, d = 2V): the run leaves that much of its time.
-        let reserve = stopAtFirstSeparating ? 0 : monotonicSeconds() - allocation
+        outcome.allocationSeconds = monotonicSeconds() - allocation
+        let reserve = stopAtFirstSeparating ? 0 : outcome.allocationSeconds
         var touched = TouchedRows(rowCount: V, rowLength: d)
         var logits = [Double](repeating: 0, count: m * V)
         var tieSum = [Double](repeating: 0, count: max(r, 1))
@@ -461,6 +465,8 @@ public struct MinimumNormPointMaxMargin: Sendable {
     /// What stopped a run with `SeparabilityOptions.marginRelativeWidth` before its bracket closed: then
     /// `weights` separate but are not W^mm. nil when they are W^mm (to that width).
     public var earlyStop: String? = nil
+    /// Seconds the run took to allocate its V × d point (0 when it did not run).
+    public var allocationSeconds = 0.0
 }
 
 extension Separability {
@@ -506,6 +512,7 @@ extension Separability {
         }
         cblas_dscal(Int32(x.count), 1 / normSquared, &x, 1)
         return MinimumNormPointMaxMargin(gamma: normSquared.squareRoot(), weights: x,
-                                         bracket: bracket, verdict: verdict, iterations: out.iterations, earlyStop: out.earlyStop)
+                                         bracket: bracket, verdict: verdict, iterations: out.iterations, earlyStop: out.earlyStop,
+                                         allocationSeconds: out.allocationSeconds)
     }
 }

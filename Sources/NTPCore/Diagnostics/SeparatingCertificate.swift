@@ -1,3 +1,4 @@
+import COpenBLAS
 import NTPFormats
 
 /// A "yes" certificate: W (V × d) whose in-support logits are tied and whose margins are ≥ 1.
@@ -13,9 +14,10 @@ public struct SeparatingCertificate: Sendable {
     /// ‖W‖_F.
     public var frobeniusNorm: Double {
         if let s = sparse { return s.frobeniusNorm }
-        var norm = 0.0
-        for x in weights { norm += x * x }
-        return norm.squareRoot()
+        // One BLAS dot where it can take the count: the scalar loop took 0.3 s on a 1.3 GB W (positional
+        // one-hot, V = 9,052), and a check measures each candidate's norm three times.
+        guard weights.count <= Int(Int32.max) else { return weights.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        return cblas_ddot(Int32(weights.count), weights, 1, weights, 1).squareRoot()
     }
 
     /// Whether W is V × d.
