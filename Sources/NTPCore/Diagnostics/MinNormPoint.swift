@@ -104,7 +104,8 @@ final class WolfeMinNormPoint {
         let allocation = monotonicSeconds()
         var x = [Double](repeating: 0, count: V * d)
         // After a max-margin run its caller scales and verifies a V × d copy of the point, which costs
-        // about what allocating x did (1.6 s at V = 9,052, d = 2V): the run leaves that much of its time.
+        // about what allocating x did (0.6–4.4 s at V = 9,052, d = 2V, by the machine's load): the run
+        // leaves that much of its time.
         outcome.allocationSeconds = monotonicSeconds() - allocation
         let reserve = stopAtFirstSeparating ? 0 : outcome.allocationSeconds
         var touched = TouchedRows(rowCount: V, rowLength: d)
