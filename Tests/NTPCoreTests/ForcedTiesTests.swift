@@ -41,7 +41,15 @@ final class ForcedTiesTests: XCTestCase {
         XCTAssertEqual(cert.tieMultipliers.map { [$0.context, $0.token] }, [[0, 1], [1, 1], [2, 1]])
         for (b, expected) in zip(cert.tieMultipliers, [1.0 / 3, 4.0 / 3, 5.0 / 3]) { XCTAssertEqual(b.weight, expected, accuracy: 1e-12) }
         XCTAssertLessThan(residual(cert, data: data, h: h), 1e-12)
-        XCTAssertEqual(Separability.decide(data, features: denseFeatures(h), options: lpOnly).verdict, .notSeparable)
+        // The LP's "no" carries γ* ∈ [0, ‖R‖_F] as every route's does (QA round 14: it had none, and its
+        // certificate file no gamma_upper).
+        let byLP = Separability.decide(data, features: denseFeatures(h), options: lpOnly)
+        XCTAssertEqual(byLP.verdict, .notSeparable)
+        XCTAssertEqual(byLP.method, "LP (GLPK, constraint generation)")
+        let bracket = try XCTUnwrap(byLP.marginBracket)
+        XCTAssertEqual(bracket.lower, 0)
+        XCTAssertEqual(bracket.upper, try XCTUnwrap(byLP.check).residualNorm)
+        XCTAssertLessThan(bracket.upper, 1e-12)
     }
 
     /// 0 ~ 1 through contexts 0–2 and 1 ~ 2 through contexts 3–5 make w_0 = w_1 = w_2; context 0

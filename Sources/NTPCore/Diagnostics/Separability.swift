@@ -426,8 +426,12 @@ public enum Separability {
                 r.check = check
                 return r
             }
-            return SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
-                                      involvedContexts: involvedContexts(cert), lp: stats)
+            // R = Σ α (e_a − e_v) h̄ᵀ + Σ β (e_z − e_a) h̄ᵀ is a hull point: γ* ≤ ‖R‖_F, as on every other route
+            // (QA round 14: the LP's "no" had no bracket, and its certificate file no gamma_upper).
+            var r = SeparabilityResult(verdict: .notSeparable, farkas: cert, check: check,
+                                       involvedContexts: involvedContexts(cert), lp: stats)
+            r.marginBracket = MarginBracket(lower: 0, upper: check.residualNorm, scale: constraintScale(features))
+            return r
         }
     }
 
