@@ -74,6 +74,27 @@ final class SolveGramLimitCLITests: XCTestCase {
         XCTAssertTrue(try scalar(flat, "margin").isNaN)
     }
 
+    /// --time-limit bounds the minimum-norm point's γ* (QA round 14: 600 s on 875 contexts, unbounded
+    /// then): at 1 µs it stops after its first pass, undecided, with an upper end on γ* = 1/‖W^mm‖; with
+    /// time it reaches γ*. The limit is recorded when it is not the default; 0 is refused.
+    func testTimeLimitBoundsTheMinimumNormPoint() throws {
+        let dir = try folderWithData()
+        let data = dir.appendingPathComponent("d.npz").path
+        for (out, limit) in [("quick.npz", "0.000001"), ("full.npz", "30")] {
+            let run = try ntpsep(["solve", data, "--embedding", "gaussian:24:1", "-o", dir.appendingPathComponent(out).path,
+                                  "--linf-time-limit", "5", "--time-limit", limit])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stdout.contains("(undecided) by the minimum-norm point: 1 oracle passes"), out == "quick.npz", run.stdout)
+        }
+        let quick = try solution(dir, "quick.npz"), full = try solution(dir, "full.npz")
+        let margin = try scalar(full, "margin")
+        XCTAssertEqual(try scalar(full, "gamma_min_norm_point"), margin, accuracy: 1e-6 * margin)
+        XCTAssertGreaterThan(try scalar(quick, "gamma_min_norm_point"), margin * (1 + 1e-3))
+        XCTAssertTrue(try XCTUnwrap(full["options"]).strings()[0].contains("\"time_limit\":30"))
+        try assertRefused(["solve", "d.npz", "--embedding", "gaussian:24:1", "--time-limit", "0", "-o", "s.npz", "-q"],
+                          in: dir, untouched: ["d.npz"], fragment: "--time-limit")
+    }
+
     /// Past the limit with d ≥ m: one line saying why, no output file.
     func testFullRankCandidatePastTheLimitIsRefused() throws {
         let dir = try folderWithData()

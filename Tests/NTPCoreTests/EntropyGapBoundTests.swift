@@ -462,5 +462,13 @@ final class EntropyGapBoundTests: XCTestCase {
         let s2 = SeparatedShare.count(data, features: h, weights: w2, method: "test")
         XCTAssertEqual(s2.contexts, 1.0 / 3, accuracy: 1e-15)
         XCTAssertEqual(s2.events, 1.0 / 6, accuracy: 1e-15)
+        // The verified W's check proves every context separated without the pass; w2's does not (a tie
+        // of 1 with the off-support token: min margin 0 is not > max tie + 2 · tie bound).
+        let check = Separability.verify(SeparatingCertificate(weights: w, anchors: Separability.anchors(data)), data: data, features: h)
+        XCTAssertTrue(check.valid)
+        XCTAssertEqual(SeparatedShare.allSeparated(by: check, data: data, method: "test"), s)
+        let check2 = Separability.verify(SeparatingCertificate(weights: w2, anchors: Separability.anchors(data)), data: data, features: h)
+        XCTAssertNil(SeparatedShare.allSeparated(by: check2, data: data, method: "test"))
+        XCTAssertNil(SeparatedShare.allSeparated(by: nil, data: data, method: "test"))
     }
 }

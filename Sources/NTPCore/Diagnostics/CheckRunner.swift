@@ -62,8 +62,9 @@ public enum CheckRunner {
                                 data: data, features: features, options: options, timings: &timings)
         }
         if sep.verdict == .separable, let c = sep.separating {
-            let share = SeparatedShare.count(data, features: features, decoder: c, tolerance: sep.tolerance,
-                                             method: "the verified separating W (every context)")
+            let method = "the verified separating W (every context)"
+            let share = SeparatedShare.allSeparated(by: sep.check, data: data, method: method)
+                ?? SeparatedShare.count(data, features: features, decoder: c, tolerance: sep.tolerance, method: method)
             report.separatedShareContexts = share.contexts
             report.separatedShareEvents = share.events
             report.separatedShareMethod = share.method

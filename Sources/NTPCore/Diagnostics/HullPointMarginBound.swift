@@ -67,9 +67,10 @@ struct HullPointMarginBound {
     }
 
     /// The bound from the verified W (V × d row-major) after `iterations` rounds (a count, so that the
-    /// bound does not depend on the machine's load); nil when W has no off-support pair, and for
-    /// features that are not dense (its rounds hold four V × d matrices, which their storage avoids).
-    func bound(weights w: [Double], iterations: Int = 1_000, tieIterations: Int = 2) -> Double? {
+    /// bound does not depend on the machine's load), or fewer when a round would begin after `stopAt`
+    /// (a `monotonicSeconds()` time; the first round always runs); nil when W has no off-support pair,
+    /// and for features that are not dense (its rounds hold four V × d matrices, which their storage avoids).
+    func bound(weights w: [Double], iterations: Int = 1_000, tieIterations: Int = 2, stopAt: Double = .infinity) -> Double? {
         guard sparse == nil else { return nil }
         let m = contexts.count, vm = V * m, vd = V * d
         let inSupport = supportMask()
@@ -94,7 +95,7 @@ struct HullPointMarginBound {
         var xa = product(a), xb = [Double](repeating: 0, count: vd)
         var x = [Double](repeating: 0, count: vd), y = [Double](repeating: 0, count: vd)
         var direction = [Double](repeating: 0, count: vm), residual = direction, curved = direction
-        for _ in 0..<iterations {
+        for round in 0..<iterations where round == 0 || monotonicSeconds() <= stopAt {
             // β: conjugate gradients on the support entries (the quadratic restricted to columns that
             // keep their sums), a few iterations per round; each decreases ‖M Hᵀ‖.
             for i in 0..<vd { x[i] = xa[i] + xb[i] }

@@ -20,7 +20,7 @@ import NTPFormats
 extension NullSpaceSeparability {
     /// Decides, or returns nil when an LP fails, the deadline passes, or a certificate fails to verify.
     func decideByCuttingPlanes(deadline: Double) -> SeparabilityResult? {
-        cuttingPlaneSearch(deadline: deadline).map(withUpperEnd)
+        cuttingPlaneSearch(deadline: deadline).map { withUpperEnd($0, deadline: deadline) }
     }
 
     /// The verified W gives γ*'s lower end; a point of the constraint vectors' hull near W's active
@@ -28,11 +28,15 @@ extension NullSpaceSeparability {
     /// (each a few V × m × d products) are capped by a count of work, not by the clock, so the bound
     /// does not depend on the machine: 1,000 rounds up to V·m·d = 10⁷, fewer above (on 100 KJV contexts
     /// over 6,244 token classes at d = 60, 1,000 rounds took 30 s).
-    private func withUpperEnd(_ result: SeparabilityResult) -> SeparabilityResult {
+    private func withUpperEnd(_ result: SeparabilityResult, deadline: Double) -> SeparabilityResult {
         var result = result
-        let rounds = min(1_000, 10_000_000_000 / max(V * contexts.count * d, 1))
+        // Rounds by work, so that the bound does not depend on the machine when it has the time: each
+        // costs a few V × m × d products and some 30 passes over V × m, which counting only the products
+        // missed. Rounds stop at the deadline: 324 of them ran 3–4 s past --time-limit at V = 32,469,
+        // m = 50, d = 19 (QA round 14); a "yes" found after it (the search ends its round) gets one.
+        let rounds = min(1_000, 10_000_000_000 / max(V * contexts.count * (d + 32), 1))
         if options.boundMarginAfterYes, rounds > 0, let w = result.separating?.weights, var bracket = result.marginBracket,
-           let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w, iterations: rounds) {
+           let upper = HullPointMarginBound(data: data, features: features)?.bound(weights: w, iterations: rounds, stopAt: deadline) {
             bracket.upper = max(bracket.lower, upper)
             result.marginBracket = bracket
         }

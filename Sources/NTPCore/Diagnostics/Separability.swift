@@ -370,16 +370,8 @@ public enum Separability {
 
         func undecided(_ reason: String, lp: SeparabilityLPStatistics?) -> SeparabilityResult {
             var r = SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: lp, reason: reason)
-            if options.firstOrderIterations > 0 {
-                // A pass computes every logit one product at a time (V · nnz(H)). An LP that ran out of time
-                // leaves the look a tenth of the limit, at most 2 s (QA round 13b: its projections took 12 s
-                // past a 20 s limit).
-                let pass = max(V * cols.offsets[m], 1)
-                let iterations = min(options.firstOrderIterations, max(1, options.maxFirstOrderWork / pass))
-                let stopAt = max(deadline, monotonicSeconds() + min(2, options.timeLimit / 10))
-                r.firstOrder = FirstOrderSeparability.run(data, features: features, iterations: iterations, stopAt: stopAt,
-                                                          complementProjector: complementProjector)
-            }
+            r.firstOrder = firstOrderLook(data, features: features, cols: cols, options: options, deadline: deadline,
+                                          complementProjector: complementProjector)
             return r
         }
         if columns > options.maxColumns {
@@ -433,6 +425,20 @@ public enum Separability {
             r.marginBracket = MarginBracket(lower: 0, upper: check.residualNorm, scale: constraintScale(features))
             return r
         }
+    }
+
+    /// The first-order look of an undecided LP (nil when `options.firstOrderIterations` is 0). A pass
+    /// computes every logit one product at a time (V · nnz(H)). An LP that ran out of time leaves the
+    /// look a tenth of the limit, at most 2 s (QA round 13b: its projections took 12 s past a 20 s limit).
+    static func firstOrderLook(_ data: DataSet, features: ContextFeatures, cols: SparseContextColumns,
+                               options: SeparabilityOptions, deadline: Double,
+                               complementProjector: ((inout [Double]) -> Void)?) -> FirstOrderSeparabilityStatistics? {
+        guard options.firstOrderIterations > 0 else { return nil }
+        let pass = max(data.vocabularySize * cols.offsets[data.contextCount], 1)
+        let iterations = min(options.firstOrderIterations, max(1, options.maxFirstOrderWork / pass))
+        let stopAt = max(deadline, monotonicSeconds() + min(2, options.timeLimit / 10))
+        return FirstOrderSeparability.run(data, features: features, iterations: iterations, stopAt: stopAt,
+                                          complementProjector: complementProjector)
     }
 
     /// The closed form's W = L H⁺ through the SVD of H itself when G = HᵀH is too ill-conditioned for its

@@ -21,6 +21,18 @@ public struct SeparatedShare: Codable, Equatable, Sendable {
               tolerance: tolerance, method: method)
     }
 
+    /// Every context and event, without a pass over the logits, when the check of a separating W
+    /// already proves it: each context's support logits exceed its off-support ones by at least
+    /// min margin − max tie, and τ · max_v |ℓ_{j,v}| ≤ τ ‖W‖_F max‖h̄_j‖ < tie bound, so min margin − max
+    /// tie > 2 · tie bound (2 for the round-off of the two sides) meets `count`'s condition everywhere.
+    /// nil otherwise, or when no context has events. The second pass took 8 s of a 26 s check on 1,000
+    /// WordNet contexts over V = 58,642 (QA round 14).
+    public static func allSeparated(by check: CertificateCheck?, data: DataSet, method: String) -> SeparatedShare? {
+        guard let check, check.valid, let bound = check.tieBound, check.minMargin - check.maxTieViolation > 2 * bound,
+              (0..<data.contextCount).contains(where: { data.rowTotal($0) > 0 }) else { return nil }
+        return SeparatedShare(contexts: 1, events: 1, method: method)
+    }
+
     /// The same count for the decoder of a certificate (dense or sparse).
     public static func count(_ data: DataSet, features: ContextFeatures, decoder: SeparatingCertificate,
                              tolerance: Double = 1e-9, method: String) -> SeparatedShare {

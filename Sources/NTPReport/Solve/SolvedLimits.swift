@@ -16,7 +16,8 @@ struct SolvedLimits {
     let perp: Double, inF: Double, projectIterations: Int
     let seconds: (star: Double, mm: Double, wolfe: Double, project: Double)
 
-    init(data: DataSet, features: ContextFeatures, solver: MaxMarginSolver, linfTimeLimit: Double, gramLimit: Int) throws {
+    init(data: DataSet, features: ContextFeatures, solver: MaxMarginSolver, linfTimeLimit: Double, gramLimit: Int,
+         timeLimit: Double) throws {
         v = data.vocabularySize; m = data.contextCount; d = features.dimension
         let subspace = try DataSubspace(data: data, features: features, gramLimit: gramLimit)
         let t0 = Stopwatch()
@@ -24,7 +25,9 @@ struct SolvedLimits {
         let tStar = t0.elapsed
         // γ* a second way: Wolfe's minimum-norm point, ‖x*‖ = 1/‖W^mm‖ (theory.md §7).
         let t3 = Stopwatch()
-        let point = Separability.maxMarginByMinNormPoint(data, features: features)
+        var pointOptions = SeparabilityOptions()
+        pointOptions.timeLimit = timeLimit
+        let point = Separability.maxMarginByMinNormPoint(data, features: features, options: pointOptions)
         wolfe = point
         let tWolfe = t3.elapsed
         let t1 = Stopwatch()

@@ -35,6 +35,9 @@ struct Solve: ParsableCommand {
     @Option(help: "Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN (GLPK looks at its clock between stretches of work, so a limit below about a second is not kept exactly).")
     var linfTimeLimit: Double = 60
 
+    @Option(help: "Seconds allowed for γ* a second way, by the minimum-norm point (gamma_min_norm_point); stopped by it, the value is the upper end its run reached and the γ* line says \"undecided\".")
+    var timeLimit: Double = 60
+
     @Option(help: "Largest number of contexts m for which W* and W^mm use G = HᵀH (m² doubles); above it they work in weight space (V × d), which needs d < m for W^mm.")
     var gramLimit: Int = SolutionFile.defaultGramLimit
 
@@ -45,13 +48,14 @@ struct Solve: ParsableCommand {
         try OptionCheck.nonNegative(nonSeparableMargin, "--non-separable-margin")
         try OptionCheck.positive(maxEpochs, "--max-epochs")
         try OptionCheck.positive(linfTimeLimit, "--linf-time-limit")
+        try OptionCheck.positive(timeLimit, "--time-limit")
         try OptionCheck.nonNegative(gramLimit, "--gram-limit")
     }
 
     func run() throws {
         let file = SolutionFile(data: input.data, embedding: embedding.embedding, output: output.requiredPath,
                                 tolerance: tolerance, nonSeparableMargin: nonSeparableMargin, maxEpochs: maxEpochs,
-                                linfTimeLimit: linfTimeLimit, gramLimit: gramLimit)
+                                linfTimeLimit: linfTimeLimit, gramLimit: gramLimit, timeLimit: timeLimit)
         console.emit(try file.run())
     }
 }
