@@ -25,9 +25,9 @@ extension NullSpaceSeparability {
 
     /// The verified W gives γ*'s lower end; a point of the constraint vectors' hull near W's active
     /// pairs gives its upper end (`HullPointMarginBound`), once, for the result returned. Its rounds
-    /// (each a few V × m × d products) are capped by a count of work, not by the clock, so the bound
-    /// does not depend on the machine: 1,000 rounds up to V·m·d = 10⁷, fewer above (on 100 KJV contexts
-    /// over 6,244 token classes at d = 60, 1,000 rounds took 30 s).
+    /// (each a few V × m × d products) are capped by a count of work, so that the bound does not depend
+    /// on the machine when the deadline leaves the time: 1,000 rounds up to V·m·(d + 32) = 10⁷, fewer above
+    /// (on 100 KJV contexts over 6,244 token classes at d = 60, 1,000 rounds took 30 s).
     private func withUpperEnd(_ result: SeparabilityResult, deadline: Double) -> SeparabilityResult {
         var result = result
         // Rounds by work, so that the bound does not depend on the machine when it has the time: each
