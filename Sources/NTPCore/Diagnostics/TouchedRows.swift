@@ -2,11 +2,11 @@ import COpenBLAS
 
 /// The rows of a V × d row-major point that may be nonzero.
 ///
-/// The minimum-norm point is a sum of rank-one terms (e_p − e_q) h̄ᵀ, two rows each. With a large
-/// vocabulary most rows stay zero (positional one-hot on V = 9,052, d = 2V: about 400 of 9,052 rows),
-/// and clearing and measuring the whole V × d point each pass cost more than the pass itself
-/// (7 passes in 15 s, QA round 13b). Clearing and measuring only the touched rows keeps a pass
-/// proportional to what it changes.
+/// The minimum-norm point is a sum of rank-one terms (e_p − e_q) h̄ᵀ, two rows each, so with a large
+/// vocabulary most rows stay zero for many passes. Clearing (memset) and measuring (dnrm2) the whole
+/// V × d point each pass took 35 % of a 30 s check (positional one-hot, V = 9,052, d = 2V, 1.3 GB; about
+/// 44 passes in 15 s). Clearing and measuring only the touched rows keeps a pass proportional to what
+/// it changes (about 160 passes in 15 s).
 struct TouchedRows {
     private var isTouched: [Bool]
     /// The touched rows, in the order they were first touched.
