@@ -445,6 +445,28 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertEqual(bound.lower, bound.rawLower! - bound.slack, accuracy: 1e-15)
     }
 
+    /// `check --time-limit` bounds the entropy gap: a limit already spent lets Adam take one step (the
+    /// limit is read after each), whose W is exactly that of a one-step run, and lets the lower end's
+    /// search begin no Hessian product, so it falls back to q = p̂ and says which option would help. Without
+    /// the limit the same instance has its closed form (theory.md §7's example).
+    func testATimeLimitStopsAdamAndTheLowerEndsSearch() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
+        let h = denseFeatures([[1], [1]])
+        let stopped = try CheckHooks.standard(crossEntropySteps: 500, crossEntropyTimeLimit: 0).minimizeCrossEntropy!(data, h)
+        XCTAssertTrue(stopped.description.hasSuffix("1 of 500 steps (stopped by the time limit)"), stopped.description)
+        XCTAssertEqual(stopped.weights, try adamWeights(data, h, steps: 1))
+        var options = CheckOptions()
+        options.gapTimeLimit = 0
+        let hooks = CheckHooks(minimizeCrossEntropy: CheckHooks.standard(crossEntropySteps: 2_000).minimizeCrossEntropy)
+        let limited = try XCTUnwrap(CheckRunner.run(data, features: h, embedding: "test", options: options, hooks: hooks).entropyGapBound)
+        XCTAssertEqual(limited.hessianProducts, 0)
+        XCTAssertEqual(limited.lower, 0)
+        XCTAssertTrue(limited.method.contains("time limit), so the lower end stays 0; a larger --time-limit may find one"), limited.method)
+        let full = try XCTUnwrap(CheckRunner.run(data, features: h, embedding: "test", hooks: hooks).entropyGapBound)
+        XCTAssertEqual(full.lower, 0.13230412471889824, accuracy: 1e-9)
+        XCTAssertGreaterThan(full.hessianProducts, 0)
+    }
+
     /// The separated share counts a W ⊥ 𝓕: with W = diag-like rows picking each context's own token,
     /// hand-counted contexts and events.
     func testSeparatedShareCountsByHand() {

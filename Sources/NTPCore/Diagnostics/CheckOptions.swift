@@ -8,6 +8,10 @@ public struct CheckOptions: Sendable {
     /// Options of the certified lower end of the entropy gap; `entropyGapBound = false` skips it.
     public var entropyGapBoundOptions = EntropyGapBoundOptions()
     public var entropyGapBound = true
+    /// Seconds of the entropy-gap stage, the minimiser's run and the certified lower end together (`check
+    /// --time-limit`): the lower end's search gets what the run left (`EntropyGapBoundOptions.timeLimit`).
+    /// The minimiser keeps its own limit (`CheckHooks.standard`'s `crossEntropyTimeLimit`, half of this).
+    public var gapTimeLimit = Double.infinity
     /// Input-data-set row of each context of the data set checked (`DataSetSampling.subsample`'s
     /// `rows`), so that reports and certificates name input rows; nil = the data set is the input.
     public var originalRows: [Int]? = nil

@@ -225,9 +225,11 @@ public enum CheckRunner {
         timings["entropy_gap"] = (timings["entropy_gap"] ?? 0) + monotonicSeconds() - t0
         if options.entropyGapBound {
             t0 = monotonicSeconds()
+            var boundOptions = options.entropyGapBoundOptions
+            boundOptions.timeLimit = min(boundOptions.timeLimit, max(0, options.gapTimeLimit - timings["entropy_gap"]!))
             var (bound, point) = EntropyGapBound.search(data, features: features, weights: run.weights,
                                                         separable: report.separable, compatible: report.compatible,
-                                                        options: options.entropyGapBoundOptions,
+                                                        options: boundOptions,
                                                         recordPoint: options.gapCertificatePath != nil)
             // Adam's gap as summed per context above, unless the search's last W did better.
             bound.upper = min(report.entropyGap!, bound.refinedUpper ?? .infinity)

@@ -30,6 +30,10 @@ public struct EntropyGapBoundOptions: Sendable {
     /// Budget of Hessian-vector products over all rounds (each costs two products with H). A count,
     /// not seconds, so that the result does not depend on the machine's load.
     public var maxHessianProducts = 20_000
+    /// Seconds from the search's start after which no further Hessian product is begun (`check
+    /// --time-limit`): the best candidate so far gives the lower end. Unlike the product budget this
+    /// depends on the machine, so it is a guard that a search sized by `maxHessianProducts` should not reach.
+    public var timeLimit = Double.infinity
     public init() {}
 }
 
@@ -231,12 +235,16 @@ public enum EntropyGapBound {
         /// Σ_j π̂_j ‖h̄_j‖, the scale of the moment map.
         let scale: Double
         var hessianProducts = 0
+        /// When `options.timeLimit` runs out, and whether it did.
+        let deadline: Double
+        var timedOut = false
         let work: Workspace
         /// The candidate q of the last evaluation pass (token-major V × m), kept only for tests.
         var candidatePoint: [Double]?
 
         init(data: DataSet, products: ContextBlockProducts, options: EntropyGapBoundOptions, startOnSupports: Bool, recordPoint: Bool) {
             self.data = data; self.options = options; self.products = products
+            deadline = monotonicSeconds() + options.timeLimit
             blocks = products.blocks
             v = data.vocabularySize; m = data.contextCount; d = products.dimension
             pi = data.contextFrequencies()
@@ -635,7 +643,10 @@ public enum EntropyGapBound {
                     counts = (pass.negatives, pass.shrinking)
                 }
                 let grew = counts!.negatives > 0 || (!accepted && counts!.shrinking > 0) || holdSuspects
-                if outOfBudget { stopReason = "budget of \(options.maxHessianProducts) Hessian products"; break }
+                if outOfBudget {
+                    stopReason = timedOut ? "time limit" : "budget of \(options.maxHessianProducts) Hessian products"
+                    break
+                }
                 // An accepted candidate is then within about 1e-10 nats of the restricted optimum.
                 if accepted && decrement <= 1e-10 && !holdSuspects { stopReason = "Newton decrement \(general(decrement))"; break }
                 if let next = dampedStep(from: w, along: u, decrement: decrement) { w = next }
@@ -693,6 +704,7 @@ public enum EntropyGapBound {
             for _ in 0..<cgCap {
                 if norm(res) <= cgTarget { break }
                 if hessianProducts >= options.maxHessianProducts { outOfBudget = true; break }
+                if monotonicSeconds() >= deadline { timedOut = true; outOfBudget = true; break }
                 let hp = hessian(p, weights: w)
                 let php = dot(p, hp)
                 if !(php > 0) { break }
@@ -745,7 +757,7 @@ public enum EntropyGapBound {
             } else {
                 // The search failed, not the bound: where the conditions provably fail, inf CE − 𝓗 > 0 and such a
                 // point exists (QA round 11: read as "there is none").
-                result.method = "q = p̂: the search found no feasible point with a larger entropy (\(rounds) Newton rounds, \(stopReason)), so the lower end stays 0; a larger --gap-bound-products may find one"
+                result.method = "q = p̂: the search found no feasible point with a larger entropy (\(rounds) Newton rounds, \(stopReason)), so the lower end stays 0; a larger \(timedOut ? "--time-limit" : "--gap-bound-products") may find one"
                 if let b = best { result.rawLower = b.raw; result.residual = b.residual; result.slack = b.slack }
                 return nil
             }

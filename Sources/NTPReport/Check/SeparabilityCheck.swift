@@ -11,7 +11,8 @@ public struct SeparabilityCheck {
     var selection: ContextSelection
     /// How many contexts each list shows.
     public var top = 10
-    /// Seconds of the separability decision.
+    /// Seconds of each stage: the separability decision, the NTP-SVM solve, and the entropy gap
+    /// (Adam and the certified lower end together).
     public var timeLimit = 600.0
     /// Adam steps of the entropy-gap minimiser (0 skips it).
     public var gapSteps = 2000
@@ -45,6 +46,7 @@ public struct SeparabilityCheck {
         options.gapCertificatePath = gapCertificate
         options.top = top
         options.separability.timeLimit = timeLimit
+        options.gapTimeLimit = timeLimit
         options.separability.seed = selection.seed
         options.subsetLadderStart = growFrom ?? (ds.contextCount > 8_000 ? 1_000 : nil)
         options.entropyGapBound = gapBoundProducts > 0
@@ -79,7 +81,9 @@ public struct SeparabilityCheck {
 
     /// The standard hooks, minus what the options turn off.
     private func hooks() -> CheckHooks {
-        var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1), marginTimeLimit: timeLimit)
+        // Adam gets half of the entropy gap's time when the certified lower end follows it.
+        var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1), marginTimeLimit: timeLimit,
+                                        crossEntropyTimeLimit: gapBoundProducts > 0 ? timeLimit / 2 : timeLimit)
         if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
         if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
         return hooks

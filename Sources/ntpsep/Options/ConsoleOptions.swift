@@ -44,9 +44,10 @@ struct QuietFlag: ParsableArguments {
     func progress(_ explicit: Bool?) -> Bool? { explicit ?? (quiet ? false : nil) }
 }
 
-/// `--time-limit SECONDS`: the budget of each separability decision (check, sweep).
+/// `--time-limit SECONDS`: the budget of each stage of a check (the decision, the NTP-SVM solve, the
+/// entropy gap) and of each of sweep's decisions.
 struct TimeBudget: ParsableArguments {
-    @Option(help: "Time budget of each separability decision (all its routes: null-space cutting planes or LP, minimum-norm point, exact LP) and of check's NTP-SVM margin solve, seconds (default: 600 for check, 120 for sweep).")
+    @Option(help: "Time budget of each separability decision (all its routes: null-space cutting planes or LP, minimum-norm point, exact LP) and of check's NTP-SVM margin solve and entropy gap (Adam, then the certified lower end, in one budget), seconds (default: 600 for check, 120 for sweep).")
     var timeLimit: Double?
 
     /// The budget given, or `standard`.
