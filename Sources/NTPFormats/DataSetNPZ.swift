@@ -49,6 +49,9 @@ extension DataSet {
         if let a = members["options"] {
             guard a.shape.isEmpty || a.count == 1 else { throw file.error("'options' must be a single (0-d) string, found shape \(a.shape)") }
             options = try file.strings("options").first
+            if let text = options, !OptionsText.isJSONObject(text) {
+                throw file.error("member 'options' is not a JSON object (\"\(OptionsText.preview(text))\"); store json.dumps(a dict) there, or leave the member out")
+            }
         }
         self.init(contextCount: m, vocabularySize: v, rowOffsets: csr.offsets, columns: csr.columns, counts: csr.counts,
                   vocabulary: vocabulary, contexts: contexts, contextLength: contextLength, optionsJSON: options)

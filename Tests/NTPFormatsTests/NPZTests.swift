@@ -122,6 +122,10 @@ final class NPZTests: TempDirTestCase {
                  shape=np.array([1, 2]), data=np.array([1]))
         np.savez('badidx.npz', indices=np.array([5], 'i4'), indptr=np.array([0, 1], 'i4'), format=b'csr',
                  shape=np.array([1, 2]), data=np.array([1]))
+        ok = dict(indices=np.array([0], 'i4'), indptr=np.array([0, 1], 'i4'), format=b'csr', shape=np.array([1, 2]), data=np.array([1]))
+        np.savez('textoptions.npz', options=np.array('order=3, tokenizer=icu'), **ok)
+        np.savez('listoptions.npz', options=np.array('[3, "icu"]'), **ok)
+        np.savez('dictoptions.npz', options=np.array('{"order": 3}'), **ok)
         """)
         let corruptAdvice = "; the file is corrupt: write it again (ntpsep ingest/synth, or scipy.sparse.save_npz of a canonical matrix)"
         let cases: [(String, String)] = [
@@ -131,10 +135,13 @@ final class NPZTests: TempDirTestCase {
             ("badvocab.npz", "invalid data set: vocab has 1 entry but the matrix has 2 columns"),
             ("badptr.npz", "'indptr' has 3 entries, expected 2 for shape (1, 2) csr"),
             ("badidx.npz", "index 5 out of range 0..<2 at position 0 of 'indices'" + corruptAdvice),
+            ("textoptions.npz", "member 'options' is not a JSON object (\"order=3, tokenizer=icu\"); store json.dumps(a dict) there, or leave the member out"),
+            ("listoptions.npz", "member 'options' is not a JSON object (\"[3, \"icu\"]\"); store json.dumps(a dict) there, or leave the member out"),
         ]
         for (n, msg) in cases {
             XCTAssertEqual(errorText { _ = try DataSet(contentsOfNPZ: path(n)) }, "\(path(n)): \(msg)")
         }
+        XCTAssertEqual(try DataSet(contentsOfNPZ: path("dictoptions.npz")).optionsJSON, "{\"order\": 3}")
         // Not a zip; a truncated zip; a nonexistent file.
         try write("text.npz", Array("just some text".utf8))
         XCTAssertEqual(errorText { _ = try DataSet(contentsOfNPZ: path("text.npz")) },
