@@ -71,6 +71,26 @@ final class TheorySolverTests: XCTestCase {
         }
     }
 
+    /// P_⊥ subtracts 𝓐u from W in place, through each storage's own kernel (identity, sparse, dense BLAS):
+    /// it must equal W − P_𝓕(W), the synthesis written out, and lie in 𝓕⊥ (its projection vanishes).
+    func testInPlaceOrthogonalProjectionMatchesTheSubtractedProjection() throws {
+        let data = Fixtures.data(m: 30, v: 6, maxSupport: 3, seed: 8, contextLength: 2)
+        let sparse = try ContextFeatures.make(.positionalOnehot, for: data)
+        let dense = ContextFeatures(dimension: sparse.dimension, contextCount: 30, storage: .dense(sparse.denseMatrix()))
+        for (name, features) in [("identity", try ContextFeatures.make(.onehot, for: data)), ("sparse", sparse), ("dense", dense)] {
+            let s = try DataSubspace(data: data, features: features)
+            s.projectionTolerance = 1e-14
+            var rng = SeededGenerator(seed: 5)
+            let w = (0..<(6 * features.dimension)).map { _ in rng.nextGaussian() }
+            let p = s.project(w)
+            var orthogonal = w
+            s.projectOrthogonal(inPlace: &orthogonal)
+            XCTAssertLessThan(maxAbsDiff(orthogonal, zip(w, p).map { $0 - $1 }), 1e-12, name)
+            XCTAssertGreaterThan(maxAbsDiff(orthogonal, w), 0.1)   // 𝓕 is not {0} here: something was subtracted
+            XCTAssertLessThan(s.project(orthogonal).map(abs).max()!, 1e-9)
+        }
+    }
+
     /// Random instances against the explicit reference (projection, W*, W^mm), d above and below m.
     func testRandomInstancesAgainstReference() throws {
         var separableSeen = 0

@@ -63,8 +63,12 @@ extension MaxMarginEstimate {
         // After its loop the solver forms and projects a dense V × d W, and the check scales and verifies
         // the candidates: two more such allocations and about eight passes over V × d, some six times what
         // allocating the minimum-norm point's V × d point took (positional one-hot, V = 9,052, d = 2V:
-        // 0.64 s, and the stage took 20.3 s of --time-limit 15 without this reserve).
-        let rest = timeLimit - (monotonicSeconds() - start) - 6 * allocation
+        // 0.64 s, and the stage took 20.3 s of --time-limit 15 without this reserve). At most a quarter of
+        // the limit: page faults slow down by 5–15× on a busy machine (1.3 GB took 0.17 s, then 2.5 s beside
+        // another job), and a reserve of all the time left skipped the solver, leaving 300 Sherlock contexts'
+        // bracket at [0.0347, 0.0537] where the solver closes it.
+        let reserve = min(6 * allocation, timeLimit / 4)
+        let rest = timeLimit - (monotonicSeconds() - start) - reserve
         guard runs, estimate.candidates.isEmpty || rest > 0 else { return estimate }
         try estimate.addMaxMarginSolver(data, features: features, hull: HullPointMarginBound(data: data, features: features),
                                          timeLimit: max(0, rest))

@@ -53,6 +53,28 @@ enum TheoryKernels {
         }
     }
 
+    /// `out` −= x Hᵀ (x V × m, `out` V × d, row-major): the `.weights` product subtracted in place.
+    static func subtractWeights(_ x: UnsafePointer<Double>, vocab v: Int, features f: ContextFeatures,
+                                from out: UnsafeMutablePointer<Double>) {
+        let d = f.dimension, m = f.contextCount
+        switch f.storage {
+        case .identity:
+            for i in 0..<(v * m) { out[i] -= x[i] }
+        case .dense(let h):
+            h.withUnsafeBufferPointer { hp in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(d), Int32(m),
+                            -1, x, Int32(m), hp.baseAddress!, Int32(d), 1, out, Int32(d))
+            }
+        case .sparse(let r, let idx, let vals):
+            for a in 0..<v {
+                let row = out + a * d, ur = x + a * m
+                for j in 0..<m where ur[j] != 0 {
+                    for t in 0..<r { row[Int(idx[j * r + t])] -= ur[j] * (vals?[j * r + t] ?? 1) }
+                }
+            }
+        }
+    }
+
     /// `product` into a new array (V × m for `.logits`, V × d for `.weights`).
     static func product(_ x: [Double], _ product: Product, vocab v: Int, features f: ContextFeatures) -> [Double] {
         var out = [Double](repeating: 0, count: v * product.outputColumns(f))
