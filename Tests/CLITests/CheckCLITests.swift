@@ -65,6 +65,29 @@ final class CheckCLITests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("(certified: lower from a feasible maximum-entropy point, upper from Adam's W"), text.stdout)
     }
 
+    /// `--time-limit` bounds the entropy gap as well: at 0, Adam stops after its first step and the
+    /// lower end's search begins no Hessian product, so the interval is [0, CE(W₁) − 𝓗], still around
+    /// the closed form of the pooled contexts above, and both method lines say what stopped them.
+    func testTimeLimitBoundsTheEntropyGap() throws {
+        let dir = temporaryDirectory()
+        let data = try ingestWords("x a\nx a\nx b\ny a\ny a\ny a\n", in: dir, order: 2)
+        try shell("cd '\(dir.path)' && python3 -c \"import numpy as np, scipy.sparse as sp; np.save('H.npy', np.ones((1, sp.load_npz('corpus.npz').shape[0])))\"")
+        let run = try ntpsep(["check", data, "--embedding", "file:" + dir.appendingPathComponent("H.npy").path, "--time-limit", "0", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let method = try XCTUnwrap(json["entropy_gap_method"] as? String)
+        XCTAssertTrue(method.hasSuffix(", 1 of 2000 steps (stopped by the time limit)"), method)
+        let bound = try XCTUnwrap(json["entropy_gap_bound"] as? [String: Any])
+        XCTAssertEqual(bound["hessian_products"] as? Int, 0)
+        XCTAssertTrue(try XCTUnwrap(bound["method"] as? String).hasSuffix("time limit), so the lower end stays 0; a larger --time-limit may find one"))
+        let interval = try XCTUnwrap(json["entropy_gap_interval"] as? [Double])
+        let entropy = try XCTUnwrap(json["entropy"] as? Double)
+        let truth = [3.0, 3, 5, 1, 6].map { $0 / 18 }.reduce(0) { $0 - $1 * log($1) } - entropy
+        XCTAssertEqual(interval[0], 0)
+        XCTAssertGreaterThan(interval[1], truth + 0.01)   // one Adam step from W = 0 is far from inf CE
+        XCTAssertLessThanOrEqual(interval[1], log(6.0) - entropy)   // CE(0) − 𝓗 over V = 6 (with <s>)
+    }
+
     /// The printed intervals contain the certified ones of `--json` (rounded outward): γ* ∈ [lo, hi] and
     /// CE − 𝓗 ∈ [lo, hi] on separable Gaussian data. γ* is known to round-off there (0.495348185920067 to
     /// …070) and prints as [0.49534818, 0.49534819]: rounded to nearest, both ends were 0.49534819, above it.

@@ -757,7 +757,7 @@ public enum EntropyGapBound {
             } else {
                 // The search failed, not the bound: where the conditions provably fail, inf CE − 𝓗 > 0 and such a
                 // point exists (QA round 11: read as "there is none").
-                result.method = "q = p̂: the search found no feasible point with a larger entropy (\(rounds) Newton rounds, \(stopReason)), so the lower end stays 0; a larger \(timedOut ? "--time-limit" : "--gap-bound-products") may find one"
+                result.method = "q = p̂: the search found no feasible point with a larger entropy (\(counted(rounds, "Newton round")), \(stopReason)), so the lower end stays 0; a larger \(timedOut ? "--time-limit" : "--gap-bound-products") may find one"
                 if let b = best { result.rawLower = b.raw; result.residual = b.residual; result.slack = b.slack }
                 return nil
             }

@@ -57,7 +57,7 @@ enum CheckText {
             }
             if let i = r.entropyGapInterval, let b = r.entropyGapBound {
                 let refined = i[1] < (r.entropyGap ?? .infinity)
-                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from \(r.entropyGapMethod?.hasPrefix("W = 0") == true ? "W = 0" : "Adam's W")\(refined ? " after \(b.rounds) Newton rounds" : ""))")
+                row("", "CE − 𝓗 ∈ \(intervalText(i[0], i[1])) nats (certified: lower from a feasible maximum-entropy point, upper from \(r.entropyGapMethod?.hasPrefix("W = 0") == true ? "W = 0" : "Adam's W")\(refined ? " after \(counted(b.rounds, "Newton round"))" : ""))")
                 let radius = b.normRadius.map { ", for every W with ‖W‖_F ≤ \(general($0, 4))" } ?? ""
                 row("", "lower end: \(b.method); moment residual \(general(b.residual, 2)) (τ = \(general(b.tolerance, 2)))\(radius), \(fixed(b.seconds, 2)) s")
             }
