@@ -62,11 +62,12 @@ typedef struct {
     void (*ograd)(const double *, double *, int64_t, int64_t, int64_t, int64_t, const int32_t *, const int64_t *,
                   const int32_t *, const double *, const double *, const double *, int64_t, int64_t, double *,
                   double *);
+    void (*adam)(const double *, double *, double *, double *, int64_t, const double *);
 } ck_table;
 
 #define TABLE(s) { exp_impl_##s, max_impl_##s, ess_impl_##s, scale_impl_##s, dot_impl_##s, onehot_gd_impl_##s, \
                    sparse_stats_impl_##s, sparse_grad_impl_##s, \
-                   colmax_impl_##s, onehot_stats_impl_##s, onehot_grad_impl_##s }
+                   colmax_impl_##s, onehot_stats_impl_##s, onehot_grad_impl_##s, adam_impl_##s }
 static const ck_table tables[3] = {
     TABLE(base),
 #if defined(__x86_64__)
@@ -106,6 +107,12 @@ double ck_exp_shifted_sum_variant(int isa, const double *x, double *out, int64_t
     return tables[clamp_isa(isa)].ess(x, out, n, shift);
 }
 double ck_dot_variant(int isa, const double *x, const double *y, int64_t n) { return tables[clamp_isa(isa)].dot(x, y, n); }
+void ck_adam_variant(int isa, const double *g, double *w, double *m, double *v, int64_t n, const double *c) {
+    tables[clamp_isa(isa)].adam(g, w, m, v, n, c);
+}
+void ck_adam(const double *g, double *w, double *m, double *v, int64_t n, const double *c) {
+    tables[current].adam(g, w, m, v, n, c);
+}
 
 void ck_exp(double *x, int64_t n) { tables[current].exp(x, n); }
 double ck_max(const double *x, int64_t n) { return tables[current].max(x, n); }

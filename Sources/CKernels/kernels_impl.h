@@ -179,6 +179,29 @@ KF void SFX(scale_impl)(double *x, int64_t n, double c) {
     for (; i < n; i++) x[i] = x[i] * c;
 }
 
+/* One Adam update, the operations of the scalar loop it replaces in their order and without FMA
+ * (division and square root are correctly rounded in every width): bit-identical in every variant. */
+KF void SFX(adam_impl)(const double *g, double *w, double *m, double *v, int64_t n, const double *c) {
+    const double b1 = c[0], b2 = c[1], eps = c[2], eta = c[3], corr1 = c[4], corr2 = c[5];
+    const v8d vb1 = SFX(splat)(b1), va1 = SFX(splat)(1 - b1), vb2 = SFX(splat)(b2), va2 = SFX(splat)(1 - b2);
+    const v8d veps = SFX(splat)(eps), veta = SFX(splat)(eta), vc1 = SFX(splat)(corr1), vc2 = SFX(splat)(corr2);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const v8d gi = SFX(ld)(g + i);
+        const v8d mi = vb1 * SFX(ld)(m + i) + va1 * gi;
+        const v8d vi = vb2 * SFX(ld)(v + i) + va2 * gi * gi;
+        SFX(st)(m + i, mi);
+        SFX(st)(v + i, vi);
+        SFX(st)(w + i, SFX(ld)(w + i) - veta * (mi / vc1) / (__builtin_elementwise_sqrt(vi / vc2) + veps));
+    }
+    for (; i < n; i++) {
+        const double gi = g[i];
+        m[i] = b1 * m[i] + (1 - b1) * gi;
+        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+        w[i] -= eta * (m[i] / corr1) / (__builtin_sqrt(v[i] / corr2) + eps);
+    }
+}
+
 /* w[i] <- w[i] - eta * (e[i] * c); returns max of the new w. */
 KI double SFX(gd_update_max)(double *w, const double *e, int64_t n, double c, double eta) {
     const v8d vc = SFX(splat)(c), ve = SFX(splat)(eta);

@@ -28,6 +28,7 @@ int ck_isa_supported(void);
 void ck_exp_variant(int isa, double *x, int64_t n);
 double ck_exp_shifted_sum_variant(int isa, const double *x, double *out, int64_t n, double shift);
 double ck_dot_variant(int isa, const double *x, const double *y, int64_t n);
+void ck_adam_variant(int isa, const double *g, double *w, double *m, double *v, int64_t n, const double *c);
 
 /* x[i] <- exp(x[i]) for i < n. */
 void ck_exp(double *x, int64_t n);
@@ -40,6 +41,10 @@ double ck_exp_shifted_sum(const double *x, double *out, int64_t n, double shift)
 void ck_scale(double *x, int64_t n, double c);
 /* sum_i x[i] y[i] (8-lane partial sums in a fixed order). */
 double ck_dot(const double *x, const double *y, int64_t n);
+/* One Adam step on n parameters, c = {beta1, beta2, epsilon, eta, 1 - beta1^t, 1 - beta2^t}:
+ *   m = b1 m + (1 - b1) g,  v = b2 v + ((1 - b2) g) g,  w -= (eta (m / c4)) / (sqrt(v / c5) + eps),
+ * in that order and without FMA, so every variant gives the bits of the scalar loop. */
+void ck_adam(const double *g, double *w, double *m, double *v, int64_t n, const double *c);
 
 /* One context of a one-hot (H = I) model through `steps` GD steps on its column w (n = V):
  *   term = pi (max + log s - sum_e prob[e] w[sup[e]]),  g = pi softmax(w) - pi p,  w <- w - eta g,

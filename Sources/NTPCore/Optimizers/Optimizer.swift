@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -121,15 +122,15 @@ public struct Optimizer: Sendable {
         }
     }
 
+    /// m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², W −= η m̂ / (√v̂ + ε), in CKernels' `ck_adam`: the same
+    /// operations in the same order, eight lanes at a time. Swift left the loop scalar (three divisions and
+    /// a square root per entry: half of an Adam step on positional one-hot features over V × d = 7.6 M).
     @inline(__always)
     static func adamUpdate(_ c: AdamCoefficients, g: UnsafePointer<Double>, w: UnsafeMutablePointer<Double>,
                            m: UnsafeMutablePointer<Double>, v: UnsafeMutablePointer<Double>, count n: Int) {
-        for i in 0..<n {
-            let gi = g[i]
-            m[i] = c.b1 * m[i] + (1 - c.b1) * gi
-            v[i] = c.b2 * v[i] + (1 - c.b2) * gi * gi
-            let mh = m[i] / c.corr1, vh = v[i] / c.corr2
-            w[i] -= c.eta * mh / (vh.squareRoot() + c.eps)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 6) { k in
+            (k[0], k[1], k[2], k[3], k[4], k[5]) = (c.b1, c.b2, c.eps, c.eta, c.corr1, c.corr2)
+            ck_adam(g, w, m, v, Int64(n), k.baseAddress!)
         }
     }
 }
