@@ -445,6 +445,17 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertEqual(bound.lower, bound.rawLower! - bound.slack, accuracy: 1e-15)
     }
 
+    /// The tiled transpose that stages sparse-H passes moves every entry to its place, for shapes that
+    /// are and are not multiples of its 32 × 32 tiles.
+    func testTiledTransposeMovesEveryEntry() {
+        for (rows, columns) in [(1, 1), (3, 70), (64, 32), (33, 95), (100, 7)] {
+            let x = (0..<(rows * columns)).map(Double.init)
+            var out = [Double](repeating: -1, count: rows * columns)
+            out.withUnsafeMutableBufferPointer { ContextBlockProducts.transpose(x, rows: rows, columns: columns, into: $0.baseAddress!) }
+            for r in 0..<rows { for c in 0..<columns where out[c * rows + r] != x[r * columns + c] { return XCTFail("\(rows) × \(columns) at (\(r), \(c))") } }
+        }
+    }
+
     /// `check --time-limit` bounds the entropy gap: a limit already spent lets Adam take one step (the
     /// limit is read after each), whose W is exactly that of a one-step run, and lets the lower end's
     /// search begin no Hessian product, so it falls back to q = p̂ and says which option would help. Without

@@ -54,8 +54,7 @@ struct ContextBlockProducts {
     /// `staging` for sparse H.
     func stage(_ w: UnsafePointer<Double>, into staging: UnsafeMutablePointer<Double>) -> UnsafePointer<Double> {
         guard isFeatureMajor else { return w }
-        let v = vocabulary, d = dimension
-        for a in 0..<v { for f in 0..<d { staging[f * v + a] = w[a * d + f] } }
+        Self.transpose(w, rows: vocabulary, columns: dimension, into: staging)
         return UnsafePointer(staging)
     }
 
@@ -135,11 +134,24 @@ struct ContextBlockProducts {
 
     /// The V × d result of a pass from its accumulator (a transpose for sparse H).
     func finish(_ acc: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        let v = vocabulary, d = dimension
         if isFeatureMajor {
-            for a in 0..<v { for f in 0..<d { g[a * d + f] = acc[f * v + a] } }
+            Self.transpose(acc, rows: dimension, columns: vocabulary, into: g)
         } else {
-            g.update(from: acc, count: v * d)
+            g.update(from: acc, count: vocabulary * dimension)
+        }
+    }
+
+    /// out (columns × rows) = xᵀ, x row-major rows × columns, in 32 × 32 tiles: element by element, one
+    /// side strides by a whole row per step, a cache miss each (a tenth of the entropy-gap search on
+    /// positional one-hot features over V × d = 7.6 M).
+    static func transpose(_ x: UnsafePointer<Double>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Double>) {
+        let tile = 32
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            let r1 = min(r0 + tile, rows)
+            for c0 in stride(from: 0, to: columns, by: tile) {
+                let c1 = min(c0 + tile, columns)
+                for r in r0..<r1 { for c in c0..<c1 { out[c * rows + r] = x[r * columns + c] } }
+            }
         }
     }
 }
