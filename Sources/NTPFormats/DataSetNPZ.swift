@@ -50,7 +50,7 @@ extension DataSet {
             guard a.shape.isEmpty || a.count == 1 else { throw file.error("'options' must be a single (0-d) string, found shape \(a.shape)") }
             options = try file.strings("options").first
             if let text = options, !OptionsText.isJSONObject(text) {
-                throw file.error("member 'options' is not a JSON object (\"\(OptionsText.preview(text))\"); store json.dumps(a dict) there, or leave the member out")
+                throw file.error("member 'options' is not a JSON object that ntpsep can read (\"\(OptionsText.preview(text))\"); store json.dumps(a dict) there, or leave the member out")
             }
         }
         self.init(contextCount: m, vocabularySize: v, rowOffsets: csr.offsets, columns: csr.columns, counts: csr.counts,

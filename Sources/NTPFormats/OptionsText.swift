@@ -8,9 +8,12 @@ enum OptionsText {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any]
     }
 
-    /// The start of `text` for an error message: at most 40 characters, on one line.
+    /// The start of `text` for an error message: at most 40 characters, on one line, control
+    /// characters escaped (a NUL was printed raw, QA round 15).
     static func preview(_ text: String) -> String {
-        let line = text.prefix(40).map { $0.isNewline ? " " : String($0) }.joined()
-        return text.count > 40 ? line + "…" : line
+        let line = text.unicodeScalars.prefix(40).map { s -> String in
+            s.properties.generalCategory == .control ? "\\u{" + String(s.value, radix: 16) + "}" : String(s)
+        }.joined()
+        return text.unicodeScalars.count > 40 ? line + "…" : line
     }
 }

@@ -109,4 +109,14 @@ final class IngestRobustnessTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("o.npz").path), "real.npz")
         XCTAssertEqual(entries(dir), ["o.npz", "real.npz", "t.txt"])
     }
+
+    /// A file named on the command line with bytes that are not UTF-8 (from the shell: Latin-1
+    /// `caf\xe9.txt`) reaches Swift repaired to U+FFFD, a name with no file: the error says why.
+    func testACommandLineNameThatIsNotUTF8IsExplained() throws {
+        let dir = temporaryDirectory()
+        let bin = Bundle.main.bundleURL.appendingPathComponent("ntpsep").path
+        let out = try shell("cd '\(dir.path)' && printf 'x y\\n' > \"$(printf 'caf\\351.txt')\" && { '\(bin)' ingest \"$(printf 'caf\\351.txt')\" -o o.npz 2>&1; echo \"rc=$?\"; }")
+        XCTAssertEqual(out, "Error: caf\u{FFFD}.txt: No such file or directory: its name is not valid UTF-8 (shown as �), and ntpsep reads names as UTF-8; rename the file (e.g. convmv -f latin1 -t utf-8)\nrc=1\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.npz").path))
+    }
 }

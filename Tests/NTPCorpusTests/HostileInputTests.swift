@@ -164,4 +164,26 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try InputFiles.expand([root.path]), [sub.appendingPathComponent("f.txt").path])
         XCTAssertEqual(try ingest([root.path]) { $0.order = 1 }.eventCount, 4)
     }
+
+    /// A file whose name is not UTF-8 (Latin-1 `caf\xe9.txt`, legal on Linux) and a link to nothing are
+    /// refused by name, never skipped: both used to drop out of the walk without a word.
+    func testUnreadableNamesInAFolderAreRefusedByName() throws {
+        let root = temporaryDirectory()
+        try "x y\n".write(to: root.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        let latin1 = root.path + "/caf"
+        let created = (Array(latin1.utf8) + [0xe9] + Array(".txt".utf8) + [0]).withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { creat($0.baseAddress!, 0o644) }
+        }
+        XCTAssertGreaterThanOrEqual(created, 0)
+        close(created)
+        XCTAssertThrowsError(try InputFiles.expand([root.path])) {
+            XCTAssertEqual("\($0)", "\(root.path): holds caf\\xe9.txt, whose name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf-8) or move it out: ntpsep reads names as UTF-8 and would not find it")
+        }
+        let other = temporaryDirectory()
+        try "x y\n".write(to: other.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: other.appendingPathComponent("b.txt").path, withDestinationPath: "/nonexistent-ntpsep-target")
+        XCTAssertThrowsError(try InputFiles.expand([other.path])) {
+            XCTAssertEqual("\($0)", "\(other.path)/b.txt: No such file or directory (a symbolic link whose target is missing? remove the link)")
+        }
+    }
 }

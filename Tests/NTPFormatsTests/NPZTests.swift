@@ -126,6 +126,7 @@ final class NPZTests: TempDirTestCase {
         np.savez('textoptions.npz', options=np.array('order=3, tokenizer=icu'), **ok)
         np.savez('listoptions.npz', options=np.array('[3, "icu"]'), **ok)
         np.savez('dictoptions.npz', options=np.array('{"order": 3}'), **ok)
+        np.savez('nuloptions.npz', options=np.array('{"order": 3}\\x00x\\ny'), **ok)
         """)
         let corruptAdvice = "; the file is corrupt: write it again (ntpsep ingest/synth, or scipy.sparse.save_npz of a canonical matrix)"
         let cases: [(String, String)] = [
@@ -135,8 +136,9 @@ final class NPZTests: TempDirTestCase {
             ("badvocab.npz", "invalid data set: vocab has 1 entry but the matrix has 2 columns"),
             ("badptr.npz", "'indptr' has 3 entries, expected 2 for shape (1, 2) csr"),
             ("badidx.npz", "index 5 out of range 0..<2 at position 0 of 'indices'" + corruptAdvice),
-            ("textoptions.npz", "member 'options' is not a JSON object (\"order=3, tokenizer=icu\"); store json.dumps(a dict) there, or leave the member out"),
-            ("listoptions.npz", "member 'options' is not a JSON object (\"[3, \"icu\"]\"); store json.dumps(a dict) there, or leave the member out"),
+            ("textoptions.npz", "member 'options' is not a JSON object that ntpsep can read (\"order=3, tokenizer=icu\"); store json.dumps(a dict) there, or leave the member out"),
+            ("listoptions.npz", "member 'options' is not a JSON object that ntpsep can read (\"[3, \"icu\"]\"); store json.dumps(a dict) there, or leave the member out"),
+            ("nuloptions.npz", "member 'options' is not a JSON object that ntpsep can read (\"{\"order\": 3}\\u{0}x\\u{a}y\"); store json.dumps(a dict) there, or leave the member out"),
         ]
         for (n, msg) in cases {
             XCTAssertEqual(errorText { _ = try DataSet(contentsOfNPZ: path(n)) }, "\(path(n)): \(msg)")

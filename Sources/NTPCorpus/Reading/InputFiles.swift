@@ -7,7 +7,9 @@ import Glibc
 /// Directories are walked recursively; their entries are sorted bytewise and hidden entries
 /// (names starting with ".") are skipped. Symbolic links are followed, but each directory is
 /// walked once, identified by device and inode: a link to "." or "..", or a cycle of links,
-/// adds nothing. "-" stands for standard input.
+/// adds nothing. "-" stands for standard input. A name that is not valid UTF-8 is refused, never
+/// skipped: Swift's strings would repair it, and the repaired name names no file (QA round 15: a
+/// Latin-1 `caf\xe9.txt` in a folder was left out without a word).
 public enum InputFiles {
     public static func expand(_ inputs: [String]) throws -> [String] {
         guard !inputs.isEmpty else { throw CorpusError.option("no input given: name files, directories or - for standard input") }
@@ -21,7 +23,12 @@ public enum InputFiles {
             }
             var st = stat()
             guard stat(input, &st) == 0 else {
-                throw CorpusError.input(input, "\(String(cString: strerror(errno))) (check the path)")
+                let why = String(cString: strerror(errno))
+                // The shell passed bytes that are not UTF-8; the argument parser replaced them with U+FFFD.
+                if input.unicodeScalars.contains("\u{FFFD}") {
+                    throw CorpusError.input(input, "\(why): its name is not valid UTF-8 (shown as �), and ntpsep reads names as UTF-8; rename the file (e.g. convmv -f latin1 -t utf-8)")
+                }
+                throw CorpusError.input(input, "\(why) (check the path)")
             }
             if st.st_mode & S_IFMT == S_IFDIR {
                 let before = files.count
@@ -43,20 +50,24 @@ public enum InputFiles {
         guard let d = opendir(dir) else {
             throw CorpusError.input(dir, "cannot list directory: \(String(cString: strerror(errno)))")
         }
+        defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            let bytes = withUnsafeBytes(of: e.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if bytes.first == UInt8(ascii: ".") { continue }
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                let shown = bytes.map { (0x20..<0x7f).contains($0) && $0 != UInt8(ascii: "\\") ? String(UnicodeScalar($0)) : "\\x" + ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+                throw CorpusError.input(dir, "holds \(shown), whose name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf-8) or move it out: ntpsep reads names as UTF-8 and would not find it")
             }
-            if name.hasPrefix(".") { continue }
             names.append(name)
         }
-        closedir(d)
         names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         for name in names {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
-            guard stat(path, &st) == 0 else { continue }
+            guard stat(path, &st) == 0 else {
+                throw CorpusError.input(path, "\(String(cString: strerror(errno))) (a symbolic link whose target is missing? remove the link)")
+            }
             if st.st_mode & S_IFMT == S_IFDIR { try walk(path, into: &files, walked: &walked) }
             else if st.st_mode & S_IFMT == S_IFREG { files.append(path) }
         }
