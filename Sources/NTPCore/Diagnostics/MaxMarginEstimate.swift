@@ -38,15 +38,16 @@ extension MaxMarginEstimate {
     /// The check's NTP-SVM solve within `timeLimit` seconds: Wolfe's minimum-norm point (up to `tieLimit`
     /// ties) until γ*'s bracket is closed to `MarginBracket.closedWidth`, then, unless it closed,
     /// `MaxMarginSolver` with the time left. Where the solver runs (`solverRuns`) the minimum-norm point
-    /// has half the time: where it did not close the bracket the solver often did (QA round 13b: 94 % wide
-    /// after 20 s of Wolfe on 100 Sherlock contexts, where the solver closes such brackets in about 2 s;
-    /// positional one-hot over V = 9,052: a few Wolfe passes over its dense V × 2V point). The solver's M
+    /// has half the time, at most `wolfeShareWithSolver`: where it did not close the bracket the solver
+    /// often did (QA round 13b: 94 % wide after 20 s of Wolfe on 100 Sherlock contexts, where the solver
+    /// closes such brackets in about 2 s; positional one-hot over V = 9,052: a few Wolfe passes over its
+    /// dense V × 2V point). The solver's M
     /// gives an upper end through `HullPointMarginBound` (dense H up to its size limit, other H always).
     static func solving(_ data: DataSet, features: ContextFeatures, timeLimit: Double, tieLimit: Int) throws -> MaxMarginEstimate {
         let start = monotonicSeconds()
         let runs = solverRuns(data, features: features)
         var options = SeparabilityOptions()
-        options.timeLimit = runs ? timeLimit / 2 : timeLimit
+        options.timeLimit = runs ? min(timeLimit / 2, wolfeShareWithSolver) : timeLimit
         options.maxMinNormPointTies = tieLimit
         options.largestMinNormPointTies = tieLimit
         options.marginRelativeWidth = MarginBracket.closedWidth
@@ -74,6 +75,12 @@ extension MaxMarginEstimate {
                                          timeLimit: max(0, rest))
         return estimate
     }
+
+    /// Seconds of the minimum-norm point at most when the solver follows it. Half of a long limit was
+    /// spent in vain: on 300 contexts of the Korean constitution (positional one-hot, V = 1,946) Wolfe
+    /// ran its 20 s of `--time-limit 40`, 300 s of the default 600, without closing the bracket, and
+    /// the solver then reached W^mm in 2.5 s (QA round 15).
+    static let wolfeShareWithSolver = 10.0
 
     /// Whether `MaxMarginSolver` takes the problem: past the subspace's gram limit it refuses d ≥ m
     /// unless H = I (it could not tell whether H has full column rank), e.g. positional one-hot
