@@ -445,6 +445,28 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertEqual(bound.lower, bound.rawLower! - bound.slack, accuracy: 1e-15)
     }
 
+    /// `check --time-limit` bounds the compatibility solve: a limit already spent stops CGLS before its
+    /// first iteration, so the residual is W = 0's, 1, an upper bound that cannot prove incompatibility:
+    /// `compatible` is unknown (nil). The same data without the limit are incompatible: with d = 1 the
+    /// log-odds of tokens 0 and 1 must be w·h_j, and log 2, −log 2, log 4 at h = 1, 1, 2 are not. One-hot
+    /// data, a closed form with no CGLS, stay compatible at any limit.
+    func testATimeLimitLeavesCompatibilityUnknownNotFalse() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 2], [0: 4, 1: 1]])
+        let h = denseFeatures([[1], [1], [2]])
+        let limited = CheckHooks(compatibilityResidual: CheckHooks.standard(compatibilityTimeLimit: 0).compatibilityResidual)
+        let stopped = try CheckRunner.run(data, features: h, embedding: "test", hooks: limited)
+        XCTAssertNil(stopped.compatible)
+        XCTAssertEqual(try XCTUnwrap(stopped.compatResidual), 1, accuracy: 1e-12)
+        let full = try CheckRunner.run(data, features: h, embedding: "test",
+                                       hooks: CheckHooks(compatibilityResidual: CheckHooks.standard().compatibilityResidual))
+        XCTAssertEqual(full.compatible, false)
+        // Least squares by hand: the centred logits are ±δh_j/2 (δ = w₀ − w₁) against ±s_j, s = (a/2, −a/2, a),
+        // a = log 2: δ = Σ h_j s_j / Σ h_j²/2 = 2a/3, residual² = (1 + 25 + 4)a²/36 of ‖c‖² = 54a²/36: √(5/9).
+        XCTAssertEqual(try XCTUnwrap(full.compatResidual), (5.0 / 9).squareRoot(), accuracy: 1e-9)
+        let onehot = try ContextFeatures.make(.onehot, for: data)
+        XCTAssertEqual(try CheckRunner.run(data, features: onehot, embedding: "test", hooks: limited).compatible, true)
+    }
+
     /// The tiled transpose that stages sparse-H passes moves every entry to its place, for shapes that
     /// are and are not multiples of its 32 × 32 tiles.
     func testTiledTransposeMovesEveryEntry() {

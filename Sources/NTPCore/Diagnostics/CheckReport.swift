@@ -9,7 +9,8 @@ public struct CheckReport: Codable, Equatable, Sendable {
     public var embedding: String
     /// 𝓗 in nats.
     public var entropy: Double
-    /// NTP_𝓗-compatible (compat_residual ≤ tolerance); null without a compatibility solver.
+    /// NTP_𝓗-compatible (compat_residual ≤ tolerance); null without a compatibility solver, or when its
+    /// solve stopped at the time limit above the tolerance (compat_residual is then an upper bound).
     @NullWhenAbsent public var compatible: Bool?
     @FiniteOrNull public var compatResidual: Double?
     /// NTP-separable; null when undecided or at the threshold.

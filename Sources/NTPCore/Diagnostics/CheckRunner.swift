@@ -54,8 +54,9 @@ public enum CheckRunner {
             let t0 = monotonicSeconds()
             let r = try compat(data, features)
             timings["compatibility"] = monotonicSeconds() - t0
-            report.compatResidual = r
-            report.compatible = r <= options.compatibilityTolerance
+            report.compatResidual = r.residual
+            // A solve stopped early proves compatibility when its residual is small, never its absence.
+            report.compatible = r.residual <= options.compatibilityTolerance ? true : r.complete ? false : nil
         }
         if let minimize = hooks.minimizeCrossEntropy {
             try entropyGapStage(&report, minimize: minimize, trained: trained, sep: sep, projector: projector,

@@ -2,7 +2,8 @@ import NTPFormats
 
 extension CheckHooks {
     /// The check diagnostics wired to the core's own solvers:
-    /// - compatibility: the relative residual of the log-odds system at W* (`DataSubspace.solveFinitePart`);
+    /// - compatibility: the relative residual of the log-odds system at W* (`DataSubspace.solveFinitePart`),
+    ///   its CGLS stopped after `compatibilityTimeLimit` seconds (`check --time-limit`);
     /// - entropy gap: Adam (η = 0.01, β = (0.9, 0.99), the paper's setting) from W = 0 for at most
     ///   `crossEntropySteps` steps, stopped early once CE improves by less than `tolerance`
     ///   (relative) over `window` steps, or after the step that ends past `crossEntropyTimeLimit`
@@ -21,10 +22,14 @@ extension CheckHooks {
     /// the same γ*.
     public static func standard(crossEntropySteps: Int = 2_000, tolerance: Double = 1e-6, window: Int = 200,
                                 threads: Int = 2, marginTimeLimit: Double = 600, crossEntropyTimeLimit: Double = .infinity,
+                                compatibilityTimeLimit: Double = .infinity,
                                 marginTieLimit: Int = SeparabilityOptions().maxMinNormPointTies) -> CheckHooks {
         CheckHooks(
             compatibilityResidual: { data, features in
-                try DataSubspace(data: data, features: features).solveFinitePart().relativeResidual
+                let subspace = try DataSubspace(data: data, features: features)
+                subspace.deadline = monotonicSeconds() + compatibilityTimeLimit
+                let solution = subspace.solveFinitePart()
+                return (solution.relativeResidual, !solution.stoppedAtDeadline)
             },
             minimizeCrossEntropy: { data, given in
                 // Adam's steps are about η per entry of W whatever the gradient's size, so it runs on H/s

@@ -28,6 +28,9 @@ public final class DataSubspace {
     public var projectionTolerance: Double = 1e-10
     /// Iteration cap for each CG / CGLS solve.
     public var maxIterations: Int = 20_000
+    /// Monotonic seconds (`monotonicSeconds()`) after which `solveFinitePart` begins no further CGLS
+    /// iteration (`FinitePartSolution.stoppedAtDeadline`): `check --time-limit`.
+    public var deadline = Double.infinity
     /// Default largest m for which G = HᵀH (m² doubles) is precomputed.
     public static let defaultGramLimit = 12_000
 
@@ -315,11 +318,16 @@ public final class DataSubspace {
         }
         let usesGram = gram != nil || tokenBlocks != nil
         let first = finitePartByCGLS(c, cNorm: cNorm, tolerance: tolerance, matrixFree: !usesGram)
-        if !usesGram || isLeastSquaresOptimum(first, c: c) { return first }
+        if !usesGram || first.stoppedAtDeadline || isLeastSquaresOptimum(first, c: c) { return first }
         // Through G, c's part outside the range of 𝓐* (an incompatible system) is not exactly
         // invisible to 𝓝 as it is to 𝓐: CGLS's u grows along it and leaks into W = 𝓐u (QA: residual
         // 22 where W = 0 has 1, with d < m). Through H the operators agree, and CGLS converges.
         var second = finitePartByCGLS(c, cNorm: cNorm, tolerance: tolerance, matrixFree: true)
+        // Stopped at the deadline, the second solve may not have got below the first's residual yet; both are
+        // residuals of actual W's, so the smaller one bounds the least-squares residual.
+        if second.stoppedAtDeadline && first.relativeResidual < second.relativeResidual {
+            second.weights = first.weights; second.relativeResidual = first.relativeResidual
+        }
         second.iterations += first.iterations
         return second
     }
@@ -339,9 +347,10 @@ public final class DataSubspace {
         var p = r, np = nr
         var gamma = theoryDot(r, nr)
         let gamma0 = gamma
-        var it = 0
+        var it = 0, stopped = false
         while it < maxIterations {
             if theoryNorm(r) <= tolerance * cNorm || gamma <= tolerance * tolerance * gamma0 { break }
+            if monotonicSeconds() >= deadline { stopped = true; break }
             let npnp = theoryDot(np, np)
             if npnp <= 0 { break }
             let a = gamma / npnp
@@ -355,7 +364,8 @@ public final class DataSubspace {
         }
         // True residual (the recurrences drift), through the operators W is checked with.
         let weights = synthesize(u)
-        return FinitePartSolution(weights: weights, relativeResidual: compatibilityResidual(weights), iterations: it)
+        return FinitePartSolution(weights: weights, relativeResidual: compatibilityResidual(weights), iterations: it,
+                                  stoppedAtDeadline: stopped)
     }
 
     /// Whether W is a least-squares solution: its residual r = c − 𝓐*W is at most ‖c‖ (W = 0's) and
@@ -387,6 +397,9 @@ public struct FinitePartSolution: Sendable {
     public var relativeResidual: Double
     /// CGLS iterations (0 for a closed form).
     public var iterations: Int
+    /// Whether CGLS stopped at `DataSubspace.deadline`: the residual is then only an upper bound on the
+    /// least-squares one, which proves compatibility when small but never its absence.
+    public var stoppedAtDeadline = false
     /// Residual at or below which the data are called NTP_𝓗-compatible.
     public static let compatibilityTolerance = 1e-8
     /// `relativeResidual ≤ compatibilityTolerance`.

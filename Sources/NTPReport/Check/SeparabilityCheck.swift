@@ -83,7 +83,8 @@ public struct SeparabilityCheck {
     private func hooks() -> CheckHooks {
         // Adam gets half of the entropy gap's time when the certified lower end follows it.
         var hooks = CheckHooks.standard(crossEntropySteps: max(gapSteps, 1), marginTimeLimit: timeLimit,
-                                        crossEntropyTimeLimit: gapBoundProducts > 0 ? timeLimit / 2 : timeLimit)
+                                        crossEntropyTimeLimit: gapBoundProducts > 0 ? timeLimit / 2 : timeLimit,
+                                        compatibilityTimeLimit: timeLimit)
         if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
         if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
         return hooks
