@@ -67,7 +67,8 @@ final class CheckCLITests: XCTestCase {
 
     /// `--time-limit` bounds the entropy gap as well: at 0, Adam stops after its first step and the
     /// lower end's search begins no Hessian product, so the interval is [0, CE(W₁) − 𝓗], still around
-    /// the closed form of the pooled contexts above, and both method lines say what stopped them.
+    /// the closed form of the pooled contexts above, and both method lines say what stopped them; the
+    /// separated share is left out.
     func testTimeLimitBoundsTheEntropyGap() throws {
         let dir = temporaryDirectory()
         let data = try ingestWords("x a\nx a\nx b\ny a\ny a\ny a\n", in: dir, order: 2)
@@ -85,6 +86,9 @@ final class CheckCLITests: XCTestCase {
         let truth = [3.0, 3, 5, 1, 6].map { $0 / 18 }.reduce(0) { $0 - $1 * log($1) } - entropy
         XCTAssertEqual(interval[0], 0)
         XCTAssertGreaterThan(interval[1], truth + 0.01)   // one Adam step from W = 0 is far from inf CE
+        // The separated share of a "no" needs an exact projection that cannot stop halfway: not begun.
+        XCTAssertTrue(json["separated_share_contexts"] is NSNull)
+        XCTAssertEqual(json["separated_share_method"] as? String, "not computed: the entropy gap used its time limit (raise --time-limit)")
         XCTAssertLessThanOrEqual(interval[1], log(6.0) - entropy)   // CE(0) − 𝓗 over V = 6 (with <s>)
     }
 

@@ -243,7 +243,12 @@ public enum CheckRunner {
             }
             timings["entropy_gap_bound"] = monotonicSeconds() - t0
         }
-        if sep.verdict != .separable, let projector {
+        // Its exact projection onto 𝓕⊥ cannot stop halfway (W must be ⊥ 𝓕 for the count to mean anything),
+        // so it is not begun once the stage has used its time (QA round 15: 18 s of a --time-limit 2 run).
+        let spent = timings["entropy_gap"]! + (timings["entropy_gap_bound"] ?? 0)
+        if sep.verdict != .separable, projector != nil, spent >= options.gapTimeLimit {
+            report.separatedShareMethod = "not computed: the entropy gap used its time limit (raise --time-limit)"
+        } else if sep.verdict != .separable, let projector {
             t0 = monotonicSeconds()
             var w = run.weights
             projector(&w)

@@ -68,6 +68,8 @@ enum CheckText {
         }
         if let c = r.separatedShareContexts, let e = r.separatedShareEvents {
             row("separated", "≥ \(fixed(100 * c, 1))% of contexts, ≥ \(fixed(100 * e, 1))% of events (lower bounds from a heuristic: \(r.separatedShareMethod ?? ""))")
+        } else if let why = r.separatedShareMethod {
+            row("separated", why)
         }
         if !r.involvedContexts.isEmpty {
             lines.append("contexts in the Farkas certificate (α_j, \(r.involvedContexts.count) of \(r.involvedContextCount)):")

@@ -47,7 +47,7 @@ struct QuietFlag: ParsableArguments {
 /// `--time-limit SECONDS`: the budget of each stage of a check (the decision, the NTP-SVM solve, the
 /// entropy gap) and of each of sweep's decisions.
 struct TimeBudget: ParsableArguments {
-    @Option(help: "Time budget of each separability decision (all its routes: null-space cutting planes or LP, minimum-norm point, exact LP) and of check's compatibility solve, NTP-SVM margin solve and entropy gap (Adam, then the certified lower end, in one budget), seconds (default: 600 for check, 120 for sweep). Not bounded: check's separated share of a verdict other than yes (--no-compat skips it).")
+    @Option(help: "Time budget of each separability decision (all its routes: null-space cutting planes or LP, minimum-norm point, exact LP) and of check's compatibility solve, NTP-SVM margin solve and entropy gap (Adam, then the certified lower end, in one budget), seconds (default: 600 for check, 120 for sweep). The separated share of a verdict other than yes is not begun past the entropy gap's limit, but not cut short.")
     var timeLimit: Double?
 
     /// The budget given, or `standard`.
