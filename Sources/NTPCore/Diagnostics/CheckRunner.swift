@@ -243,22 +243,22 @@ public enum CheckRunner {
             }
             timings["entropy_gap_bound"] = monotonicSeconds() - t0
         }
+        guard sep.verdict != .separable, let projector else { return }
         // Its exact projection onto 𝓕⊥ cannot stop halfway (W must be ⊥ 𝓕 for the count to mean anything),
         // so it is not begun once the stage has used its time (QA round 15: 18 s of a --time-limit 2 run).
-        let spent = timings["entropy_gap"]! + (timings["entropy_gap_bound"] ?? 0)
-        if sep.verdict != .separable, projector != nil, spent >= options.gapTimeLimit {
+        guard timings["entropy_gap"]! + (timings["entropy_gap_bound"] ?? 0) < options.gapTimeLimit else {
             report.separatedShareMethod = "not computed: the entropy gap used its time limit (raise --time-limit)"
-        } else if sep.verdict != .separable, let projector {
-            t0 = monotonicSeconds()
-            var w = run.weights
-            projector(&w)
-            let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
-                                             method: "the minimiser's W projected onto 𝓕⊥")
-            report.separatedShareContexts = share.contexts
-            report.separatedShareEvents = share.events
-            report.separatedShareMethod = share.method
-            timings["separated_share"] = monotonicSeconds() - t0
+            return
         }
+        t0 = monotonicSeconds()
+        var w = run.weights
+        projector(&w)
+        let share = SeparatedShare.count(data, features: features, weights: w, tolerance: sep.tolerance,
+                                         method: "the minimiser's W projected onto 𝓕⊥")
+        report.separatedShareContexts = share.contexts
+        report.separatedShareEvents = share.events
+        report.separatedShareMethod = share.method
+        timings["separated_share"] = monotonicSeconds() - t0
     }
 
     /// π̂_j (CE_j(W) − H_j) for every context: CE_j = logsumexp(ℓ_j) − Σ_z p̂_{j,z} ℓ_{j,z},

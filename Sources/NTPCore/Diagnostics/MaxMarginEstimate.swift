@@ -41,8 +41,8 @@ extension MaxMarginEstimate {
     /// has half the time, at most `wolfeShareWithSolver`: where it did not close the bracket the solver
     /// often did (QA round 13b: 94 % wide after 20 s of Wolfe on 100 Sherlock contexts, where the solver
     /// closes such brackets in about 2 s; positional one-hot over V = 9,052: a few Wolfe passes over its
-    /// dense V × 2V point). The solver's M
-    /// gives an upper end through `HullPointMarginBound` (dense H up to its size limit, other H always).
+    /// dense V × 2V point). The solver's M gives an upper end through `HullPointMarginBound` (dense H up
+    /// to its size limit, other H always).
     static func solving(_ data: DataSet, features: ContextFeatures, timeLimit: Double, tieLimit: Int) throws -> MaxMarginEstimate {
         let start = monotonicSeconds()
         let runs = solverRuns(data, features: features)

@@ -237,7 +237,7 @@ public final class DataSubspace {
         let u = scattered(projectionCoordinates(w))
         u.withUnsafeBufferPointer { s in
             w.withUnsafeMutableBufferPointer {
-                TheoryKernels.subtractWeights(s.baseAddress!, vocab: vocabularySize, features: features, from: $0.baseAddress!)
+                TheoryKernels.addWeights(s.baseAddress!, scale: -1, vocab: vocabularySize, features: features, into: $0.baseAddress!)
             }
         }
     }

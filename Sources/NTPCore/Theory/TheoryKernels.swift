@@ -42,34 +42,30 @@ enum TheoryKernels {
                     o[j] = s
                 }
             }
-        case .sparse(let r, let idx, let vals):
+        case .sparse:
             out.initialize(repeating: 0, count: v * d)
-            for a in 0..<v {
-                let row = out + a * d, ur = x + a * m
-                for j in 0..<m where ur[j] != 0 {
-                    for t in 0..<r { row[Int(idx[j * r + t])] += ur[j] * (vals?[j * r + t] ?? 1) }
-                }
-            }
+            addWeights(x, scale: 1, vocab: v, features: f, into: out)
         }
     }
 
-    /// `out` −= x Hᵀ (x V × m, `out` V × d, row-major): the `.weights` product subtracted in place.
-    static func subtractWeights(_ x: UnsafePointer<Double>, vocab v: Int, features f: ContextFeatures,
-                                from out: UnsafeMutablePointer<Double>) {
+    /// `out` += scale · x Hᵀ (x V × m, `out` V × d, row-major): the `.weights` product accumulated in place,
+    /// with scale ±1 exactly the bits of adding or subtracting the product formed apart.
+    static func addWeights(_ x: UnsafePointer<Double>, scale: Double, vocab v: Int, features f: ContextFeatures,
+                           into out: UnsafeMutablePointer<Double>) {
         let d = f.dimension, m = f.contextCount
         switch f.storage {
         case .identity:
-            for i in 0..<(v * m) { out[i] -= x[i] }
+            for i in 0..<(v * m) { out[i] += scale * x[i] }
         case .dense(let h):
             h.withUnsafeBufferPointer { hp in
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(d), Int32(m),
-                            -1, x, Int32(m), hp.baseAddress!, Int32(d), 1, out, Int32(d))
+                            scale, x, Int32(m), hp.baseAddress!, Int32(d), 1, out, Int32(d))
             }
         case .sparse(let r, let idx, let vals):
             for a in 0..<v {
                 let row = out + a * d, ur = x + a * m
                 for j in 0..<m where ur[j] != 0 {
-                    for t in 0..<r { row[Int(idx[j * r + t])] -= ur[j] * (vals?[j * r + t] ?? 1) }
+                    for t in 0..<r { row[Int(idx[j * r + t])] += ur[j] * (vals?[j * r + t] ?? 1) * scale }
                 }
             }
         }

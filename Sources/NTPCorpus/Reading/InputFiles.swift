@@ -41,6 +41,11 @@ public enum InputFiles {
         return files
     }
 
+    /// A file name's bytes for a message: printable ASCII as is, every other byte (and the backslash) as \xNN.
+    private static func escaped(_ bytes: [UInt8]) -> String {
+        bytes.map { (0x20..<0x7f).contains($0) && $0 != UInt8(ascii: "\\") ? String(UnicodeScalar($0)) : "\\x" + ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     /// A directory's identity, so that links cannot make the walk visit it twice.
     private struct DirectoryID: Hashable { let device: UInt64, inode: UInt64 }
 
@@ -56,8 +61,7 @@ public enum InputFiles {
             let bytes = withUnsafeBytes(of: e.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
             if bytes.first == UInt8(ascii: ".") { continue }
             guard let name = String(validating: bytes, as: UTF8.self) else {
-                let shown = bytes.map { (0x20..<0x7f).contains($0) && $0 != UInt8(ascii: "\\") ? String(UnicodeScalar($0)) : "\\x" + ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-                throw CorpusError.input(dir, "holds \(shown), whose name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf-8) or move it out: ntpsep reads names as UTF-8 and would not find it")
+                throw CorpusError.input(dir, "holds \(escaped(bytes)), whose name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf-8) or move it out: ntpsep reads names as UTF-8 and would not find it")
             }
             names.append(name)
         }
