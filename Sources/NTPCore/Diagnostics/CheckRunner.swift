@@ -112,26 +112,31 @@ public enum CheckRunner {
     /// lower end its own. A point a solve stopped at before W^mm (`earlyStop`) is adopted the same way; of
     /// several candidates, the one with the largest verified margin.
     /// `adopted`: whether W^mm itself is now the certificate.
-    static func adoptingMaxMargin(_ sep: SeparabilityResult, _ estimate: MaxMarginEstimate, data: DataSet,
+    static func adoptingMaxMargin(_ sep: SeparabilityResult, _ estimate: consuming MaxMarginEstimate, data: DataSet,
                                   features: ContextFeatures, keepCertificate: Bool = false) -> (result: SeparabilityResult, adopted: Bool) {
         guard var b = sep.marginBracket else { return (sep, false) }
         var r = sep, adopted = false
         // Best first by the W's own min margin/‖W‖_F (which the scaling to unit margin changes by round-off
-        // only; of equal margins the minimum-norm point's, which ran first), the scaled certificate, a V × d
-        // copy, made for one candidate at a time until one verifies: every candidate's at once took 6.4 GB
-        // on 300 Sherlock contexts with positional one-hot features (V = 9,052, d = 18,104).
+        // only; of equal margins the minimum-norm point's, which ran first), scaled to the certificate in
+        // place, one candidate at a time until one verifies: a copy of every candidate's took 6.4 GB on
+        // 300 Sherlock contexts with positional one-hot features (V = 9,052, d = 18,104).
         let anchors = Separability.anchors(data)
-        let ranked = keepCertificate ? [] : estimate.candidates.compactMap { c -> (candidate: MaxMarginCandidate, margin: Double, own: Double)? in
-            let w = SeparatingCertificate(weights: c.weights, anchors: anchors)
+        let ranked = keepCertificate ? [] : estimate.candidates.indices.compactMap { i -> (index: Int, margin: Double, own: Double)? in
+            let w = SeparatingCertificate(weights: estimate.candidates[i].weights, anchors: anchors)
             let margin = Separability.verify(w, data: data, features: features, tolerance: sep.tolerance).minMargin
-            return margin > 0 && margin.isFinite ? (c, margin, margin / w.frobeniusNorm) : nil
-        }.enumerated().sorted { $0.element.own != $1.element.own ? $0.element.own > $1.element.own : $0.offset < $1.offset }
-        let verified = ranked.lazy.compactMap { r in
-            Separability.unitMarginCertificate(r.element.candidate.weights, data: data, features: features,
-                                               tolerance: sep.tolerance, minMargin: r.element.margin)
-                .map { (candidate: r.element.candidate, cert: $0.0, check: $0.1, own: $0.1.minMargin / $0.0.frobeniusNorm) }
+            return margin > 0 && margin.isFinite ? (i, margin, margin / w.frobeniusNorm) : nil
+        }.sorted { $0.own != $1.own ? $0.own > $1.own : $0.index < $1.index }
+        var verified: (candidate: MaxMarginCandidate, cert: SeparatingCertificate, check: CertificateCheck, own: Double)?
+        for rank in ranked {
+            var weights: [Double] = []
+            swap(&weights, &estimate.candidates[rank.index].weights)   // W's only reference: scaled in place
+            if let (cert, check) = Separability.unitMarginCertificate(consume weights, data: data, features: features,
+                                                                      tolerance: sep.tolerance, minMargin: rank.margin) {
+                verified = (estimate.candidates[rank.index], cert, check, check.minMargin / cert.frobeniusNorm)
+                break
+            }
         }
-        if let best = verified.first, best.own > b.lower {
+        if let best = verified, best.own > b.lower {
             r.separating = best.cert; r.check = best.check; r.normalizedMargin = best.own
             b.lower = best.own; adopted = best.candidate.earlyStop == nil
             let c = best.candidate

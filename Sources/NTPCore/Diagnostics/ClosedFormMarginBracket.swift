@@ -63,7 +63,7 @@ enum ClosedFormMarginBracket {
         guard tie(&logits, layout: layout, V: V), let w = gram.weights(logits: logits, vocabularySize: V) else {
             return (nil, upper)
         }
-        return (Separability.unitMarginCertificate(w, data: data, features: features, tolerance: tolerance), upper)
+        return (Separability.unitMarginCertificate(consume w, data: data, features: features, tolerance: tolerance), upper)
     }
 
     /// `epochs` passes of the dual's block steps over all contexts (M, L row-major V × m).

@@ -24,7 +24,7 @@ enum TheoryKernels {
         let d = f.dimension, m = f.contextCount
         switch f.storage {
         case .identity:
-            out.update(from: x, count: v * m)
+            out.initialize(from: x, count: v * m)
         case .dense(let h):
             // H column-major d × m is the same memory as Hᵀ row-major m × d.
             let forward = product == .logits
@@ -73,11 +73,13 @@ enum TheoryKernels {
 
     /// `product` into a new array (V × m for `.logits`, V × d for `.weights`).
     static func product(_ x: [Double], _ product: Product, vocab v: Int, features f: ContextFeatures) -> [Double] {
-        var out = [Double](repeating: 0, count: v * product.outputColumns(f))
-        x.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { TheoryKernels.product(xp.baseAddress!, product, vocab: v, features: f, into: $0.baseAddress!) }
+        // Every storage writes all of `out` (the sparse `.weights` zeroes it first): one pass, not two.
+        let count = v * product.outputColumns(f)
+        guard count > 0 else { return [] }
+        return [Double](unsafeUninitializedCapacity: count) { out, written in
+            x.withUnsafeBufferPointer { TheoryKernels.product($0.baseAddress!, product, vocab: v, features: f, into: out.baseAddress!) }
+            written = count
         }
-        return out
     }
 
     /// The Gram matrix G = HᵀH (m × m, full symmetric), or nil for the identity (G = I).
