@@ -80,7 +80,10 @@ final class CheckCLITests: XCTestCase {
         XCTAssertTrue(method.hasSuffix(", 1 of 2000 steps (stopped by the time limit)"), method)
         let bound = try XCTUnwrap(json["entropy_gap_bound"] as? [String: Any])
         XCTAssertEqual(bound["hessian_products"] as? Int, 0)
-        XCTAssertTrue(try XCTUnwrap(bound["method"] as? String).hasSuffix("time limit), so the lower end stays 0; a larger --time-limit may find one"))
+        // Adam's one step used the whole limit: the search is not begun (its first passes cost a step or more).
+        XCTAssertEqual(bound["method"] as? String,
+                       "q = p̂ (lower end not searched: Adam used the entropy gap's time limit; a larger --time-limit may find one)")
+        XCTAssertEqual(bound["rounds"] as? Int, 0)
         let interval = try XCTUnwrap(json["entropy_gap_interval"] as? [Double])
         let entropy = try XCTUnwrap(json["entropy"] as? Double)
         let truth = [3.0, 3, 5, 1, 6].map { $0 / 18 }.reduce(0) { $0 - $1 * log($1) } - entropy
@@ -164,5 +167,10 @@ final class CheckCLITests: XCTestCase {
         run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w])
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("expected W of shape (V, d) = (10, 60)"), run.stderr)
+        // A NaN is named by its entry, as in an embedding file (QA round 16).
+        _ = try shell("python3 -c 'import numpy as np; W = np.zeros((10, 60)); W[2, 7] = np.nan; np.save(\"\(w)\", W)'")
+        run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--weights", w])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.stderr, "Error: \(w): entry (2, 7) of W is nan; a W must be finite (replace NaN/inf before np.save)\n")
     }
 }

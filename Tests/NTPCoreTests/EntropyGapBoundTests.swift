@@ -479,9 +479,10 @@ final class EntropyGapBoundTests: XCTestCase {
     }
 
     /// `check --time-limit` bounds the entropy gap: a limit already spent lets Adam take one step (the
-    /// limit is read after each), whose W is exactly that of a one-step run, and lets the lower end's
-    /// search begin no Hessian product, so it falls back to q = p̂ and says which option would help. Without
-    /// the limit the same instance has its closed form (theory.md §7's example).
+    /// limit is read after each), whose W is exactly that of a one-step run; the check then does not begin
+    /// the lower end's search, and the search itself, given a spent limit, begins no Hessian product. Both fall
+    /// back to q = p̂ and say which option would help. Without the limit the same instance has its closed
+    /// form (theory.md §7's example).
     func testATimeLimitStopsAdamAndTheLowerEndsSearch() throws {
         let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
         let h = denseFeatures([[1], [1]])
@@ -492,9 +493,16 @@ final class EntropyGapBoundTests: XCTestCase {
         options.gapTimeLimit = 0
         let hooks = CheckHooks(minimizeCrossEntropy: CheckHooks.standard(crossEntropySteps: 2_000).minimizeCrossEntropy)
         let limited = try XCTUnwrap(CheckRunner.run(data, features: h, embedding: "test", options: options, hooks: hooks).entropyGapBound)
-        XCTAssertEqual(limited.hessianProducts, 0)
+        XCTAssertEqual(limited.rounds, 0)
         XCTAssertEqual(limited.lower, 0)
-        XCTAssertTrue(limited.method.contains("time limit), so the lower end stays 0; a larger --time-limit may find one"), limited.method)
+        XCTAssertEqual(limited.method, "q = p̂ (lower end not searched: Adam used the entropy gap's time limit; a larger --time-limit may find one)")
+        var spent = options.entropyGapBoundOptions
+        spent.timeLimit = 0
+        let searched = EntropyGapBound.search(data, features: h, weights: stopped.weights, separable: nil, compatible: nil,
+                                              options: spent).interval
+        XCTAssertEqual(searched.hessianProducts, 0)
+        XCTAssertEqual(searched.lower, 0)
+        XCTAssertTrue(searched.method.contains("time limit), so the lower end stays 0; a larger --time-limit may find one"), searched.method)
         let full = try XCTUnwrap(CheckRunner.run(data, features: h, embedding: "test", hooks: hooks).entropyGapBound)
         XCTAssertEqual(full.lower, 0.13230412471889824, accuracy: 1e-9)
         XCTAssertGreaterThan(full.hessianProducts, 0)

@@ -266,3 +266,36 @@ final class IncompatibleFinitePartTests: XCTestCase {
         }
     }
 }
+
+/// The data subspace at a whole corpus's size holds no V × m array: its maps go entry by entry.
+final class WholeCorpusSubspaceTests: XCTestCase {
+    /// m = 150,000 contexts over V = 100,000 tokens (V × m would be 120 GB; the subspace used to refuse
+    /// it up front), features one of d = 3 slots (context j: slot j mod 3), supports {2j, 2j + 1} mod V
+    /// with counts 2 and 1. Each (token, slot) belongs to exactly one context, so 𝓝 = I on the centred
+    /// coordinates and W* has the closed form W*[2j mod V, j mod 3] = log 2 / 2 = −W*[2j + 1 mod V, j mod 3]:
+    /// every one of the V × 3 weights, and the data are compatible.
+    func testFinitePartOnAWholeCorpusScaleHasTheClosedForm() throws {
+        let (m, V, d) = (150_000, 100_000, 3)
+        var columns = [Int32](), counts = [Double]()
+        for j in 0..<m {
+            let a = (2 * j) % V
+            columns += [Int32(a), Int32(a + 1)]
+            counts += [2, 1]
+        }
+        let data = DataSet(contextCount: m, vocabularySize: V, rowOffsets: (0...m).map { 2 * $0 }, columns: columns, counts: counts)
+        let features = ContextFeatures(dimension: d, contextCount: m,
+                                       storage: .sparse(nonzerosPerContext: 1, indices: (0..<m).map { Int32($0 % d) }, values: nil))
+        let subspace = try DataSubspace(data: data, features: features)
+        let star = subspace.solveFinitePart()
+        XCTAssertEqual(star.relativeResidual, 0, accuracy: 1e-12)
+        XCTAssertEqual(star.weights.count, V * d)
+        let half = log(2.0) / 2
+        var worst = 0.0
+        for v in 0..<V { for s in 0..<d { worst = max(worst, abs(star.weights[v * d + s] - (v % 2 == 0 ? half : -half))) } }
+        XCTAssertLessThan(worst, 1e-12)
+        // W* lies in 𝓕: its projection onto 𝓕⊥ is zero.
+        var w = star.weights
+        subspace.projectOrthogonal(inPlace: &w)
+        XCTAssertLessThan(w.map(abs).max() ?? .infinity, 1e-10)
+    }
+}

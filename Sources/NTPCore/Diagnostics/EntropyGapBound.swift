@@ -85,6 +85,15 @@ public struct EntropyGapInterval: Codable, Equatable, Sendable {
     }
 }
 
+extension EntropyGapInterval {
+    /// [0, `upper`] from q = p̂, the search not run (`why`).
+    static func unsearched(upper: Double, tolerance: Double, why: String) -> EntropyGapInterval {
+        EntropyGapInterval(lower: 0, upper: upper, rawLower: nil, residual: 0, tolerance: tolerance, slack: 0, normRadius: nil,
+                           method: "q = p̂ (lower end not searched: \(why))", refinedUpper: nil, rounds: 0,
+                           hessianProducts: 0, zeroedEntries: 0, mixing: 0, seconds: 0)
+    }
+}
+
 /// Builds an exactly feasible (to τ) point q of the maximum-entropy dual with a large entropy, from a
 /// trained W, and with it a certified interval for inf CE − 𝓗.
 ///
@@ -147,7 +156,7 @@ public enum EntropyGapBound {
             result.method = "q = p̂: both conditions hold, so inf CE = 𝓗 and p̂ is the maximum-entropy point (theory.md §2)"
         } else if let why = memoryShortfall(products, contexts: data.contextCount, keptEntries: options.keptSoftmaxEntries,
                                                   recordPoint: false) {
-            result.method = "q = p̂ (lower end not searched: \(why))"
+            result = .unsearched(upper: upper, tolerance: options.tolerance, why: why)
         } else {
             let unrecorded = recordPoint ? memoryShortfall(products, contexts: data.contextCount,
                                                            keptEntries: options.keptSoftmaxEntries, recordPoint: true) : nil

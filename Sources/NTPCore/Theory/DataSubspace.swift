@@ -11,8 +11,8 @@ import NTPFormats
 /// weights and 𝓐*W = P_U(W H) maps back, so the normal operator 𝓝 = 𝓐*𝓐 = P_U(· G) couples
 /// contexts only through G = HᵀH. When m ≤ `gramLimit` G is formed once and 𝓝 costs
 /// Σ_v |J_v|² (J_v = contexts whose support holds v); otherwise 𝓝 is applied matrix-free
-/// through H (dense H: a V × d W from the support entries and back, 2d flops per entry each way;
-/// sparse H: two products with H). H = I (one-hot) uses the decoupled closed forms.
+/// through H: a V × d W from the support entries and back, O(nnz(h̄_j)) flops per entry each way.
+/// No V × m array is formed. H = I (one-hot) uses the decoupled closed forms.
 ///
 /// A reference type because `project` keeps its last solution as the next warm start; use one
 /// instance per thread.
@@ -62,9 +62,11 @@ public final class DataSubspace {
         guard features.contextCount == data.contextCount else {
             throw DataSetError.invalid("features have \(counted(features.contextCount, "context")) but the data set has \(data.contextCount)")
         }
-        // Its solves hold V × m logits and V × d weights (the sparse-feature normal operator, W itself).
+        // Its solves hold two V × d arrays (W, and the matrix-free 𝓝's), G = HᵀH up to the gram limit and about
+        // ten vectors of one value per support entry; no V × m array (H = I aside, where d = m).
         let (v, m, d) = (data.vocabularySize, data.contextCount, features.dimension)
-        try AvailableMemory.require(product: [v, m + d, 2, MemoryLayout<Double>.size],
+        let gramEntries = features.isIdentity || m > gramLimit ? 0.0 : Double(m) * Double(m)
+        try AvailableMemory.require(approximately: 8 * (2 * Double(v) * Double(d) + gramEntries + 10 * Double(data.counts.count)),
                                     for: "the data subspace (V = \(v), m = \(m), d = \(d))",
                                     advice: "use fewer contexts or keep fewer tokens (ingest --max-vocab)")
         layout = try SupportLayout(data)
@@ -95,12 +97,7 @@ public final class DataSubspace {
         let longest = lists.map(\.count).max() ?? 0
         scratchIn = [Double](repeating: 0, count: longest)
         scratchOut = scratchIn
-        // The matrix-free 𝓝 (no G, or `solveFinitePart`'s check through H) builds W here.
-        if case .dense = features.storage {
-            weightScratch = [Double](repeating: 0, count: vocabularySize * features.dimension)
-        } else {
-            weightScratch = []
-        }
+        weightScratch = []   // the matrix-free 𝓝's W (no G, or `solveFinitePart`'s check through H), made on first use
     }
 
     var isIdentity: Bool { features.isIdentity }
@@ -112,26 +109,30 @@ public final class DataSubspace {
 
     /// 𝓐*W = P_U(W H) at the support entries.
     func adjoint(_ w: [Double]) -> [Double] {
-        let l = TheoryKernels.product(w, .logits, vocab: vocabularySize, features: features)
         var x = [Double](repeating: 0, count: layout.entryCount)
-        l.withUnsafeBufferPointer { lp in
-            x.withUnsafeMutableBufferPointer { layout.gatherCentred(lp.baseAddress!, into: $0.baseAddress!) }
+        w.withUnsafeBufferPointer { wp in
+            x.withUnsafeMutableBufferPointer {
+                TheoryKernels.entryLogits(wp.baseAddress!, layout: layout, features: features, into: $0.baseAddress!)
+                layout.centre($0.baseAddress!)
+            }
         }
         return x
     }
 
     /// 𝓐u = Σ_j u_j h̄_jᵀ (V × d row-major).
     func synthesize(_ x: [Double]) -> [Double] {
-        TheoryKernels.product(scattered(x), .weights, vocab: vocabularySize, features: features)
+        var w = [Double](repeating: 0, count: vocabularySize * features.dimension)
+        addSynthesized(x, scale: 1, to: &w)
+        return w
     }
 
-    /// The support coordinates `x` as a V × m array (zero off the supports).
-    private func scattered(_ x: [Double]) -> [Double] {
-        var u = [Double](repeating: 0, count: vocabularySize * contextCount)
+    /// W += scale · 𝓐u, in place.
+    private func addSynthesized(_ x: [Double], scale: Double, to w: inout [Double]) {
         x.withUnsafeBufferPointer { xp in
-            u.withUnsafeMutableBufferPointer { layout.scatter(xp.baseAddress!, into: $0.baseAddress!) }
+            w.withUnsafeMutableBufferPointer {
+                TheoryKernels.addEntryWeights(xp.baseAddress!, scale: scale, layout: layout, features: features, into: $0.baseAddress!)
+            }
         }
-        return u
     }
 
     /// y = 𝓝x = P_U((Σ_e x_e e_{v(e)} e_{j(e)}ᵀ) G) at the support entries. `x` must be centred.
@@ -178,24 +179,15 @@ public final class DataSubspace {
             layout.centre(y)
             return
         }
-        if case .dense(let h) = features.storage {
-            // W = 𝓐x = Σ_e x_e e_{v(e)} h̄_{j(e)}ᵀ, then y_e = (W h̄_{j(e)})_{v(e)} at the support entries
-            // only: 2d flops per entry each way instead of two V × m × d products.
-            let d = features.dimension, tokens = layout.columns, contexts = layout.entryContext
-            h.withUnsafeBufferPointer { hp in weightScratch.withUnsafeMutableBufferPointer { wp in
-                let H = hp.baseAddress!, W = wp.baseAddress!
-                W.update(repeating: 0, count: wp.count)
-                for e in 0..<n where x[e] != 0 {
-                    cblas_daxpy(Int32(d), x[e], H + contexts[e] * d, 1, W + tokens[e] * d, 1)
-                }
-                for e in 0..<n { y[e] = cblas_ddot(Int32(d), W + tokens[e] * d, 1, H + contexts[e] * d, 1) }
-            } }
-            layout.centre(y)
-            return
+        // W = 𝓐x = Σ_e x_e e_{v(e)} h̄_{j(e)}ᵀ, then y_e = (W h̄_{j(e)})_{v(e)} at the support entries only:
+        // O(nnz(h̄_j)) per entry each way instead of two V × m × d products. The scratch W is zero between calls.
+        if weightScratch.isEmpty { weightScratch = [Double](repeating: 0, count: vocabularySize * features.dimension) }
+        weightScratch.withUnsafeMutableBufferPointer { wp in
+            TheoryKernels.addEntryWeights(x, scale: 1, layout: layout, features: features, into: wp.baseAddress!)
+            TheoryKernels.entryLogits(wp.baseAddress!, layout: layout, features: features, into: y)
+            TheoryKernels.clearEntryWeights(layout: layout, features: features, in: wp.baseAddress!)
         }
-        let w = synthesize(Array(UnsafeBufferPointer(start: x, count: n)))
-        let r = adjoint(w)
-        y.update(from: r, count: n)
+        layout.centre(y)
     }
 
     // MARK: projection
@@ -234,12 +226,7 @@ public final class DataSubspace {
     /// shared). A temporary P_𝓕(W) cost a tenth of `check`'s NTP-SVM stage on 300 Sherlock contexts with
     /// positional one-hot features (V × d = 1.3 GB), most of it page faults.
     public func projectOrthogonal(inPlace w: inout [Double]) {
-        let u = scattered(projectionCoordinates(w))
-        u.withUnsafeBufferPointer { s in
-            w.withUnsafeMutableBufferPointer {
-                TheoryKernels.addWeights(s.baseAddress!, scale: -1, vocab: vocabularySize, features: features, into: $0.baseAddress!)
-            }
-        }
+        addSynthesized(projectionCoordinates(w), scale: -1, to: &w)
     }
 
     private var cachedOperatorNorm: Double?

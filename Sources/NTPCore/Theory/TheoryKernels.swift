@@ -178,15 +178,71 @@ struct SupportLayout {
         }
     }
 
-    /// Gathers a V × m row-major matrix at the support entries and centres: P_U(L).
-    func gatherCentred(_ l: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double>) {
-        for e in 0..<entryCount { x[e] = l[columns[e] * m + entryContext[e]] }
-        centre(x)
+}
+
+/// The theory's two maps between support coordinates and weights, entry by entry: no V × m array,
+/// which on a whole corpus is out of reach (the KJV: V × m = 13,746 × 148,464, 16 GB a copy).
+extension TheoryKernels {
+    /// `out`_e = (W h_{j(e)})_{v(e)}, the logit of each support entry (W V × d row-major; not centred).
+    /// Sparse H sums its nonzeros in the order the full `.logits` product does, so the same bits.
+    static func entryLogits(_ w: UnsafePointer<Double>, layout: SupportLayout, features f: ContextFeatures,
+                            into out: UnsafeMutablePointer<Double>) {
+        let d = f.dimension, m = f.contextCount, tokens = layout.columns, contexts = layout.entryContext
+        switch f.storage {
+        case .identity:
+            for e in 0..<layout.entryCount { out[e] = w[tokens[e] * m + contexts[e]] }
+        case .dense(let h):
+            h.withUnsafeBufferPointer { hp in
+                for e in 0..<layout.entryCount {
+                    out[e] = cblas_ddot(Int32(d), w + tokens[e] * d, 1, hp.baseAddress! + contexts[e] * d, 1)
+                }
+            }
+        case .sparse(let r, let idx, let vals):
+            for e in 0..<layout.entryCount {
+                let row = w + tokens[e] * d, j = contexts[e]
+                var s = 0.0
+                for t in 0..<r { s += row[Int(idx[j * r + t])] * (vals?[j * r + t] ?? 1) }
+                out[e] = s
+            }
+        }
     }
 
-    /// Scatters entries into a zeroed V × m row-major matrix.
-    func scatter(_ x: UnsafePointer<Double>, into l: UnsafeMutablePointer<Double>) {
-        l.initialize(repeating: 0, count: v * m)
-        for e in 0..<entryCount { l[columns[e] * m + entryContext[e]] = x[e] }
+    /// `out` += scale · Σ_e x_e e_{v(e)} h_{j(e)}ᵀ (V × d row-major), skipping x_e = 0. Each weight gathers its
+    /// terms context by context, as the sparse `addWeights` does: the same bits for sparse H.
+    static func addEntryWeights(_ x: UnsafePointer<Double>, scale: Double, layout: SupportLayout, features f: ContextFeatures,
+                                into out: UnsafeMutablePointer<Double>) {
+        let d = f.dimension, m = f.contextCount, tokens = layout.columns, contexts = layout.entryContext
+        switch f.storage {
+        case .identity:
+            for e in 0..<layout.entryCount where x[e] != 0 { out[tokens[e] * m + contexts[e]] += scale * x[e] }
+        case .dense(let h):
+            h.withUnsafeBufferPointer { hp in
+                for e in 0..<layout.entryCount where x[e] != 0 {
+                    cblas_daxpy(Int32(d), scale * x[e], hp.baseAddress! + contexts[e] * d, 1, out + tokens[e] * d, 1)
+                }
+            }
+        case .sparse(let r, let idx, let vals):
+            for e in 0..<layout.entryCount where x[e] != 0 {
+                let row = out + tokens[e] * d, j = contexts[e]
+                for t in 0..<r { row[Int(idx[j * r + t])] += x[e] * (vals?[j * r + t] ?? 1) * scale }
+            }
+        }
+    }
+
+    /// Zeroes what `addEntryWeights` wrote into `out`: the rows of the support tokens (dense H), their
+    /// entries (sparse H, H = I). A scratch W stays zero between uses without a V × d pass.
+    static func clearEntryWeights(layout: SupportLayout, features f: ContextFeatures, in out: UnsafeMutablePointer<Double>) {
+        let d = f.dimension, m = f.contextCount, tokens = layout.columns, contexts = layout.entryContext
+        switch f.storage {
+        case .identity:
+            for e in 0..<layout.entryCount { out[tokens[e] * m + contexts[e]] = 0 }
+        case .dense:
+            for e in 0..<layout.entryCount { (out + tokens[e] * d).update(repeating: 0, count: d) }
+        case .sparse(let r, let idx, _):
+            for e in 0..<layout.entryCount {
+                let row = out + tokens[e] * d, j = contexts[e]
+                for t in 0..<r { row[Int(idx[j * r + t])] = 0 }
+            }
+        }
     }
 }

@@ -65,7 +65,9 @@ public struct SeparabilityCheck {
         }
         let values: [Double]
         do { values = try w.doubles() } catch { throw UserError("\(path): \(error); save W as numbers, e.g. np.save(path, W.astype(np.float64))") }
-        guard values.allSatisfy(\.isFinite) else { throw UserError("\(path): W contains NaN or infinite values") }
+        if let e = values.firstIndex(where: { !$0.isFinite }) {
+            throw UserError("\(path): entry (\(e / shape[1]), \(e % shape[1])) of W is \(values[e]); a W must be finite (replace NaN/inf before np.save)")
+        }
         return CandidateWeights(weights: values, source: path)
     }
 

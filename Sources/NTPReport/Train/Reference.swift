@@ -108,6 +108,7 @@ func loadReference(path: String, data: DataSet, features: ContextFeatures, dataP
         }
     }
     let separable = (try? members["separable"]?.int64s())?.first
+    let status = (try? members["status"]?.strings())?.first
     let subspace = try DataSubspace(data: data, features: features)
     var text = "W*"
     var direction: [Double]? = wMM
@@ -115,7 +116,9 @@ func loadReference(path: String, data: DataSet, features: ContextFeatures, dataP
         text += " and W^mm"
     } else {
         direction = nil
-        text += " (the file says not separable: no W^mm, cosine columns omitted)"
+        // Files before `status` hold only `separable`; an undecided solve is not a "not separable" one (QA round 16).
+        let verdict = status == "undecided" ? "W^mm undecided" : "not separable"
+        text += " (the file says \(verdict): no W^mm, cosine columns omitted)"
     }
     var reference = TrainingReference(wStar: wStar, wMM: direction, subspace: subspace)
     var gammaText = ""
