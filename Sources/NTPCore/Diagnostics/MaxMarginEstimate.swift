@@ -71,8 +71,12 @@ extension MaxMarginEstimate {
         let reserve = min(6 * allocation, timeLimit / 4)
         let rest = timeLimit - (monotonicSeconds() - start) - reserve
         guard runs, estimate.candidates.isEmpty || rest > 0 else { return estimate }
-        try estimate.addMaxMarginSolver(data, features: features, hull: HullPointMarginBound(data: data, features: features),
-                                         timeLimit: max(0, rest))
+        do {
+            try estimate.addMaxMarginSolver(data, features: features, hull: HullPointMarginBound(data: data, features: features),
+                                             timeLimit: max(0, rest))
+        } catch is NTPFormatError {
+            // No memory for the dual's V × m arrays (`AvailableMemory`): the minimum-norm point's result stands alone.
+        }
         return estimate
     }
 

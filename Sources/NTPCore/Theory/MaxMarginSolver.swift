@@ -87,6 +87,11 @@ public struct MaxMarginSolver {
             return .zero(.notSeparable, s, marginUpperBound: 0)
         }
 
+        // The dual holds M and its logits (V × m each), and in weight space W (V × d); the subspace holds
+        // no V × m array, so this is where a whole corpus stops.
+        try AvailableMemory.require(product: [v, 2 * m + (weightSpace ? d : 0), MemoryLayout<Double>.size],
+                                    for: "the NTP-SVM's dual (M and its logits: V × m = \(v) × \(m) each)",
+                                    advice: "use fewer contexts or keep fewer tokens (ingest --max-vocab)")
         var iterate = DualIterate(s, gram: gram, identity: identity, weightSpace: weightSpace)
         var scratch = BlockScratch(vocabularySize: v)
         var order = Array(0..<m)
