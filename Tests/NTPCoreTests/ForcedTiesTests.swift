@@ -100,4 +100,27 @@ final class ForcedTiesTests: XCTestCase {
         }
         XCTAssertGreaterThan(answered, 0)
     }
+
+    /// Forced ties hold no V × m array, so they decide where it does not fit: V = 10⁷ tokens and m = 10,000
+    /// contexts (V × m = 800 GB) with Gaussian features of d = 2. Tokens 0 and 1 follow contexts 0–2, whose
+    /// columns span R², and token 0 alone follows context 3: not separable. The whole set's memory check
+    /// used to come first and leave it undecided (QA round 14 F8, QA round 16b on the whole KJV).
+    func testForcedTiesDecideWhereVTimesMDoesNotFit() throws {
+        let (m, V) = (10_000, 10_000_000)
+        var offsets = [0], columns = [Int32](), counts = [Double]()
+        for j in 0..<m {
+            let support: [Int32] = j < 3 ? [0, 1] : j == 3 ? [0] : [Int32(2 + j)]
+            columns += support
+            counts += support.map { _ in 1 }
+            offsets.append(columns.count)
+        }
+        let data = DataSet(contextCount: m, vocabularySize: V, rowOffsets: offsets, columns: columns, counts: counts)
+        var rng = SeededGenerator(seed: 1)
+        let features = ContextFeatures(dimension: 2, contextCount: m, storage: .dense((0..<(2 * m)).map { _ in rng.nextGaussian() }))
+        XCTAssertThrowsError(try Separability.requireDenseMemory(data, features: features))   // the whole set's V × m
+        let result = Separability.decide(data, features: features)
+        XCTAssertEqual(result.verdict, .notSeparable, result.reason ?? "")
+        XCTAssertTrue(result.method.hasPrefix("forced ties: tokens #0 ~ #1 share a decoder row (the 3 contexts followed by both span R^2)"), result.method)
+        XCTAssertEqual(result.check?.valid, true)
+    }
 }

@@ -10,7 +10,7 @@ public enum CheckRunner {
                            options: CheckOptions = CheckOptions(), hooks: CheckHooks = CheckHooks()) throws -> CheckReport {
         let start = monotonicSeconds()
         var timings: [String: Double] = [:]
-        try Separability.requireDenseMemory(data, features: features)   // up front: one line, not an undecided report
+        try Separability.requireDenseWeights(data, features: features)   // up front: one line, not an undecided report
         if hooks.compatibilityResidual != nil || hooks.minimizeCrossEntropy != nil || hooks.maxMarginNorm != nil {
             // Each of them holds about four V × d arrays (W, gradient, Adam's moments; CGLS's vectors).
             // Checked before the decision, so that nothing is written when they cannot run.

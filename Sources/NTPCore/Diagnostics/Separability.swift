@@ -31,14 +31,18 @@ public enum Separability {
         }
         let start = monotonicSeconds()
         var result: SeparabilityResult
-        do { try requireDenseMemory(data, features: features) } catch {
-            return SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: nil, reason: "\(error)")
-        }
+        // Dense H: duplicates and forced ties hold no V × m array, every other route does (the closed form's
+        // L, the minimum-norm point's logits, the LPs' rows), so only those wait for the memory check. The
+        // whole KJV at gaussian:32 (V × m = 15.2 GiB) was refused up front on a machine with 8 GiB free,
+        // where forced ties decide it in 238 MB (QA round 16b; QA round 14 F8 on the ladder's rungs).
+        let shortfall: String?
+        do { try requireDenseMemory(data, features: features); shortfall = nil } catch { shortfall = "\(error)" }
         let manyTies = tieCount(data) > options.minNormPointPreferredTies
         // Duplicate contexts first: their exact "no" costs one pass over H, and with them H is rank
         // deficient, where a closed form's W can only fail or mislead (QA: a W of norm 1e15 from H⁺).
         let duplicates = options.useDuplicateContexts ? DuplicateContexts.decide(data, features: features, options: options) : nil
-        let closed = duplicates == nil && options.useClosedForms ? decideByClosedForm(data, features: features, options: options) : nil
+        let closed = duplicates == nil && options.useClosedForms && shortfall == nil
+            ? decideByClosedForm(data, features: features, options: options) : nil
         if let closed, needsOtherRoutes(closed, options: options) {
             // A tenth of the time: the W already rules "no" out, and what is left to win is a "yes".
             var rest = options
@@ -52,6 +56,8 @@ public enum Separability {
             result = closed
         } else if options.useForcedTies, let forced = ForcedTies.decide(data, features: features, options: options) {
             result = forced
+        } else if let shortfall {
+            return SeparabilityResult(verdict: .undecided, involvedContexts: [], lp: nil, reason: shortfall)
         } else if options.useTokenClasses, !features.isIdentity, let classes = TokenClasses(data) {
             // The closed forms and forced ties above do not depend on merging; the rest runs on classes.
             var inner = options
@@ -147,6 +153,16 @@ public enum Separability {
     public static func requireDenseMemory(_ data: DataSet, features: ContextFeatures) throws {
         guard case .dense = features.storage else { return }
         try requireDenseMemory(vocabulary: data.vocabularySize, dimension: features.dimension, contexts: data.contextCount)
+    }
+
+    /// Throws a one-line error when dense features leave no room for a W (V × d), which every route and
+    /// stage holds: `check`'s up-front test. The V × m arrays are `decide`'s own test, after the routes that
+    /// need none, so a ladder's rung or a forced tie still decides where the whole set's V × m does not fit.
+    public static func requireDenseWeights(_ data: DataSet, features: ContextFeatures) throws {
+        guard case .dense = features.storage else { return }
+        let (v, d) = (data.vocabularySize, features.dimension)
+        try AvailableMemory.require(approximately: 8 * Double(v) * Double(d), for: "a dense W (V × d = \(v) × \(d))",
+                                    advice: "keep fewer tokens (ingest --max-vocab) or use a smaller d")
     }
 
     /// `requireDenseMemory(_:features:)` for dense features of `d` dimensions on `m` contexts over V tokens.
