@@ -35,6 +35,14 @@ final class ReproduceCLITests: XCTestCase {
         // GD moves P_F(W) towards W* and W − W* towards W^mm (d ≥ m: separable and compatible).
         XCTAssertLessThan(a[3]["dist_pf_w_wstar"] as! Double, a[1]["dist_pf_w_wstar"] as! Double)
         XCTAssertGreaterThan(a[3]["cos_w_minus_wstar_wmm"] as! Double, a[1]["cos_w_minus_wstar_wmm"] as! Double)
+        // A solve left undecided (one epoch, the minimum-norm point stopped after one pass) is not called "not
+        // separable" (QA round 16).
+        let undecided = dir.appendingPathComponent("undecided.npz").path
+        r = try ntpsep(["solve", data, "--embedding", "file:\(h)", "-o", undecided, "--max-epochs", "1", "--time-limit", "1e-9", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let fromUndecided = try ntpsep(["train"] + common + ["--reference", undecided])
+        XCTAssertTrue(fromUndecided.stderr.contains("reference: W* (the file says W^mm undecided: no W^mm, cosine columns omitted)"),
+                      fromUndecided.stderr)
         let none = try rows(try ntpsep(["train"] + common + ["--reference", "none"]))
         XCTAssertTrue(none[3]["dist_pf_w_wstar"] is NSNull)
         XCTAssertEqual(none[3]["ce"] as! Double, a[3]["ce"] as! Double)
