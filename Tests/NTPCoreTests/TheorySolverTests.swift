@@ -298,4 +298,31 @@ final class WholeCorpusSubspaceTests: XCTestCase {
         subspace.projectOrthogonal(inPlace: &w)
         XCTAssertLessThan(w.map(abs).max() ?? .infinity, 1e-10)
     }
+
+    /// A CGLS run that ends at its iteration cap has not reached the least-squares optimum: its residual
+    /// bounds the least-squares one from above and proves no incompatibility (`check` says "unknown"). QA
+    /// round 16b: H's columns scaled by 1e6 and 1e-6 ran into the cap and reported 6.8e8, worse than W = 0's 1,
+    /// as "not compatible"; such a residual is now replaced by W = 0's. Here d < m, incompatible: the cap at 2
+    /// iterations against the converged run.
+    func testAnIterationCapLeavesTheResidualAnUpperBound() throws {
+        var rng = SeededGenerator(seed: 5)
+        let (m, V, d) = (40, 12, 4)   // Σ (k_j − 1) = 80 tie equations against V·d = 48 unknowns
+        let rows: [[Int: Double]] = (0..<m).map { _ in
+            var row: [Int: Double] = [:]
+            while row.count < 3 { row[Int(rng.next() % UInt64(V))] = Double(1 + rng.next() % 5) }
+            return row
+        }
+        let data = makeData(V: V, rows: rows)
+        let features = ContextFeatures(dimension: d, contextCount: m, storage: .dense((0..<(d * m)).map { _ in rng.nextGaussian() }))
+        let full = try DataSubspace(data: data, features: features).solveFinitePart()
+        XCTAssertTrue(full.isLeastSquaresResidual)
+        XCTAssertGreaterThan(full.relativeResidual, 1e-3)   // d < m: incompatible
+        let capped = try DataSubspace(data: data, features: features)
+        capped.maxIterations = 2
+        let short = capped.solveFinitePart()
+        XCTAssertFalse(short.isLeastSquaresResidual)
+        XCTAssertFalse(short.converged)
+        XCTAssertGreaterThanOrEqual(short.relativeResidual, full.relativeResidual * (1 - 1e-12))
+        XCTAssertLessThanOrEqual(short.relativeResidual, 1)
+    }
 }

@@ -334,12 +334,12 @@ public final class DataSubspace {
         var p = r, np = nr
         var gamma = theoryDot(r, nr)
         let gamma0 = gamma
-        var it = 0, stopped = false
+        var it = 0, stopped = false, converged = false
         while it < maxIterations {
-            if theoryNorm(r) <= tolerance * cNorm || gamma <= tolerance * tolerance * gamma0 { break }
+            if theoryNorm(r) <= tolerance * cNorm || gamma <= tolerance * tolerance * gamma0 { converged = true; break }
             if monotonicSeconds() >= deadline { stopped = true; break }
             let npnp = theoryDot(np, np)
-            if npnp <= 0 { break }
+            if npnp <= 0 { converged = true; break }
             let a = gamma / npnp
             for i in 0..<n { u[i] += a * p[i]; r[i] -= a * np[i] }
             applyN(r, &nr)
@@ -351,8 +351,15 @@ public final class DataSubspace {
         }
         // True residual (the recurrences drift), through the operators W is checked with.
         let weights = synthesize(u)
-        return FinitePartSolution(weights: weights, relativeResidual: compatibilityResidual(weights), iterations: it,
-                                  stoppedAtDeadline: stopped)
+        let residual = compatibilityResidual(weights)
+        if residual > 1 {
+            // Worse than W = 0, whose residual is ‖c‖/‖c‖ = 1: the recurrences drifted (QA round 16b: H's
+            // columns scaled by 1e6 and 1e-6 ended at 6.8e8 after the iteration cap). W = 0 bounds it.
+            return FinitePartSolution(weights: [Double](repeating: 0, count: weights.count), relativeResidual: 1,
+                                      iterations: it, stoppedAtDeadline: stopped, converged: false)
+        }
+        return FinitePartSolution(weights: weights, relativeResidual: residual, iterations: it,
+                                  stoppedAtDeadline: stopped, converged: converged)
     }
 
     /// Whether W is a least-squares solution: its residual r = c − 𝓐*W is at most ‖c‖ (W = 0's) and
@@ -387,6 +394,12 @@ public struct FinitePartSolution: Sendable {
     /// Whether CGLS stopped at `DataSubspace.deadline`: the residual is then only an upper bound on the
     /// least-squares one, which proves compatibility when small but never its absence.
     public var stoppedAtDeadline = false
+    /// Whether CGLS ended at one of its criteria (the residual within tolerance, or the normal-equation
+    /// residual down by it) rather than at the deadline or `DataSubspace.maxIterations`. Otherwise the
+    /// residual, too, only bounds the least-squares one from above.
+    public var converged = true
+    /// Whether the residual is the least-squares one, so that a large one proves incompatibility.
+    public var isLeastSquaresResidual: Bool { converged && !stoppedAtDeadline }
     /// Residual at or below which the data are called NTP_𝓗-compatible.
     public static let compatibilityTolerance = 1e-8
     /// `relativeResidual ≤ compatibilityTolerance`.
