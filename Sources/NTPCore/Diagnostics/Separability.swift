@@ -34,7 +34,7 @@ public enum Separability {
         // Dense H: duplicates and forced ties hold no V × m array, every other route does (the closed form's
         // L, the minimum-norm point's logits, the LPs' rows), so only those wait for the memory check. The
         // whole KJV at gaussian:32 (V × m = 15.2 GiB) was refused up front on a machine with 8 GiB free,
-        // where forced ties decide it in 238 MB (QA round 16b; QA round 14 F8 on the ladder's rungs).
+        // where forced ties decide it in 183 MB (QA round 16b; QA round 14 F8 on the ladder's rungs).
         let shortfall: String?
         do { try requireDenseMemory(data, features: features); shortfall = nil } catch { shortfall = "\(error)" }
         let manyTies = tieCount(data) > options.minNormPointPreferredTies
