@@ -279,36 +279,17 @@ public enum CheckRunner {
     public static func perContextExcessLoss(_ data: DataSet, features: ContextFeatures, weights: [Double]) -> [Double] {
         let V = data.vocabularySize
         precondition(weights.count == V * features.dimension, "W must be V × d")
-        let products = ContextBlockProducts(features, vocabulary: V)
-        let pi = data.contextFrequencies()
-        let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, products.block * V))
-        defer { block.deallocate() }
+        let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
         var out = [Double](repeating: 0, count: data.contextCount)
         weights.withUnsafeBufferPointer { w in
-            for range in products.blocks {
-                products.logits(products.isFeatureMajor ? nil : w.baseAddress!, original: w.baseAddress!, contexts: range, into: block)
-                for j in range where data.supportSize(j) > 0 {
-                    out[j] = pi[j] * excessLoss(UnsafeBufferPointer(start: block + (j - range.lowerBound) * V, count: V), data: data, context: j)
-                }
+            ContextBlockProducts(features, vocabulary: V).forEachContextLogits(w.baseAddress!) { j, row in
+                guard data.supportSize(j) > 0 else { return }
+                var hj = 0.0
+                for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where p[e] > 0 { hj -= p[e] * log(p[e]) }
+                out[j] = pi[j] * (EntropyGapBound.contextCrossEntropy(row, data: data, probabilities: p, context: j) - hj)
             }
         }
         return out
-    }
-
-    /// CE_j − H_j of context j from its logits.
-    private static func excessLoss(_ logits: UnsafeBufferPointer<Double>, data: DataSet, context j: Int) -> Double {
-        let mx = logits.max()!
-        var s = 0.0
-        for r in logits.indices { s += exp(logits[r] - mx) }
-        let lse = mx + log(s)
-        let total = data.rowTotal(j)
-        var ce = lse, hj = 0.0
-        for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where data.counts[e] > 0 {
-            let p = data.counts[e] / total
-            ce -= p * logits[Int(data.columns[e])]
-            hj -= p * log(p)
-        }
-        return ce - hj
     }
 
     static func summary(_ r: SeparabilityResult) -> CertificateSummary {

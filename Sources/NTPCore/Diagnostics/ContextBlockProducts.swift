@@ -92,6 +92,16 @@ struct ContextBlockProducts {
         }
     }
 
+    /// `body(j, W h̄_j)` for every context in order, the logits a block at a time from W (V × d, unstaged).
+    func forEachContextLogits(_ w: UnsafePointer<Double>, _ body: (Int, UnsafePointer<Double>) -> Void) {
+        let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, self.block * vocabulary))
+        defer { block.deallocate() }
+        for range in blocks {
+            logits(isFeatureMajor ? nil : w, original: w, contexts: range, into: block)
+            for j in range { body(j, block + (j - range.lowerBound) * vocabulary) }
+        }
+    }
+
     /// acc += Σ_{j ∈ range} x_j h̄_jᵀ (h̄_j ∘ h̄_j when `squared`), x context-major |B| × V. acc is V × d for
     /// dense H and d × V (feature-major, see `finish`) for sparse H. `scratch` holds |B| × d numbers
     /// (the squared block of a dense H).

@@ -202,27 +202,26 @@ public enum EntropyGapBound {
 
     /// CE(W) = Σ_j π̂_j [logsumexp(W h̄_j) − Σ_z p̂_{j,z} (W h̄_j)_z], streamed over the blocks of `products`.
     static func crossEntropy(_ data: DataSet, products: ContextBlockProducts, weights: [Double]) -> Double {
-        let v = data.vocabularySize
         let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
-        let l = UnsafeMutablePointer<Double>.allocate(capacity: max(1, products.block * v))
-        defer { l.deallocate() }
         var total = 0.0
         weights.withUnsafeBufferPointer { w in
-            for range in products.blocks {
-                products.logits(products.isFeatureMajor ? nil : w.baseAddress!, original: w.baseAddress!, contexts: range, into: l)
-                for j in range where pi[j] > 0 {
-                    let row = l + (j - range.lowerBound) * v
-                    var mx = -Double.infinity
-                    for a in 0..<v { mx = max(mx, row[a]) }
-                    var s = 0.0
-                    for a in 0..<v { s += exp(row[a] - mx) }
-                    var ce = mx + log(s)
-                    for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { ce -= p[e] * row[Int(data.columns[e])] }
-                    total += pi[j] * ce
-                }
+            products.forEachContextLogits(w.baseAddress!) { j, row in
+                if pi[j] > 0 { total += pi[j] * contextCrossEntropy(row, data: data, probabilities: p, context: j) }
             }
         }
         return total
+    }
+
+    /// CE_j(W) = logsumexp(ℓ_j) − Σ_z p̂_{j,z} ℓ_{j,z} from context j's V logits (`p` aligned with the CSR entries).
+    static func contextCrossEntropy(_ row: UnsafePointer<Double>, data: DataSet, probabilities p: [Double], context j: Int) -> Double {
+        let v = data.vocabularySize
+        var mx = -Double.infinity
+        for a in 0..<v { mx = max(mx, row[a]) }
+        var s = 0.0
+        for a in 0..<v { s += exp(row[a] - mx) }
+        var ce = mx + log(s)
+        for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] { ce -= p[e] * row[Int(data.columns[e])] }
+        return ce
     }
 
     /// The Newton–CG search, streamed over blocks of contexts (`ContextBlockProducts`): every pass

@@ -42,30 +42,12 @@ enum TheoryKernels {
                     o[j] = s
                 }
             }
-        case .sparse:
-            out.initialize(repeating: 0, count: v * d)
-            addWeights(x, scale: 1, vocab: v, features: f, into: out)
-        }
-    }
-
-    /// `out` += scale · x Hᵀ (x V × m, `out` V × d, row-major): the `.weights` product accumulated in place,
-    /// with scale ±1 exactly the bits of adding or subtracting the product formed apart.
-    static func addWeights(_ x: UnsafePointer<Double>, scale: Double, vocab v: Int, features f: ContextFeatures,
-                           into out: UnsafeMutablePointer<Double>) {
-        let d = f.dimension, m = f.contextCount
-        switch f.storage {
-        case .identity:
-            for i in 0..<(v * m) { out[i] += scale * x[i] }
-        case .dense(let h):
-            h.withUnsafeBufferPointer { hp in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(v), Int32(d), Int32(m),
-                            scale, x, Int32(m), hp.baseAddress!, Int32(d), 1, out, Int32(d))
-            }
         case .sparse(let r, let idx, let vals):
+            out.initialize(repeating: 0, count: v * d)
             for a in 0..<v {
                 let row = out + a * d, ur = x + a * m
                 for j in 0..<m where ur[j] != 0 {
-                    for t in 0..<r { row[Int(idx[j * r + t])] += ur[j] * (vals?[j * r + t] ?? 1) * scale }
+                    for t in 0..<r { row[Int(idx[j * r + t])] += ur[j] * (vals?[j * r + t] ?? 1) }
                 }
             }
         }
@@ -177,7 +159,6 @@ struct SupportLayout {
             for e in a..<b { x[e] -= s }
         }
     }
-
 }
 
 /// The theory's two maps between support coordinates and weights, entry by entry: no V × m array,
@@ -208,7 +189,7 @@ extension TheoryKernels {
     }
 
     /// `out` += scale · Σ_e x_e e_{v(e)} h_{j(e)}ᵀ (V × d row-major), skipping x_e = 0. Each weight gathers its
-    /// terms context by context, as the sparse `addWeights` does: the same bits for sparse H.
+    /// terms context by context, as the sparse `.weights` product does: the same bits for sparse H.
     static func addEntryWeights(_ x: UnsafePointer<Double>, scale: Double, layout: SupportLayout, features f: ContextFeatures,
                                 into out: UnsafeMutablePointer<Double>) {
         let d = f.dimension, m = f.contextCount, tokens = layout.columns, contexts = layout.entryContext
