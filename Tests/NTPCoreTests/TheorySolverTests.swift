@@ -303,7 +303,8 @@ final class WholeCorpusSubspaceTests: XCTestCase {
     /// bounds the least-squares one from above and proves no incompatibility (`check` says "unknown"). QA
     /// round 16b: H's columns scaled by 1e6 and 1e-6 ran into the cap and reported 6.8e8, worse than W = 0's 1,
     /// as "not compatible"; such a residual is now replaced by W = 0's. Here d < m, incompatible: the cap at 2
-    /// iterations against the converged run.
+    /// iterations against the converged run. The SVD fallback settles so small a system, so it is turned off
+    /// for the capped run's second half.
     func testAnIterationCapLeavesTheResidualAnUpperBound() throws {
         var rng = SeededGenerator(seed: 5)
         let (m, V, d) = (40, 12, 4)   // Σ (k_j − 1) = 80 tie equations against V·d = 48 unknowns
@@ -319,6 +320,11 @@ final class WholeCorpusSubspaceTests: XCTestCase {
         XCTAssertGreaterThan(full.relativeResidual, 1e-3)   // d < m: incompatible
         let capped = try DataSubspace(data: data, features: features)
         capped.maxIterations = 2
+        // With the SVD allowed, a capped CGLS still ends at the least-squares residual.
+        let settled = capped.solveFinitePart()
+        XCTAssertTrue(settled.isLeastSquaresResidual)
+        XCTAssertEqual(settled.relativeResidual, full.relativeResidual, accuracy: 1e-9 * full.relativeResidual)
+        capped.directSolveWork = 0
         let short = capped.solveFinitePart()
         XCTAssertFalse(short.isLeastSquaresResidual)
         XCTAssertFalse(short.converged)

@@ -55,8 +55,9 @@ public enum CheckRunner {
             let r = try compat(data, features)
             timings["compatibility"] = monotonicSeconds() - t0
             report.compatResidual = r.residual
-            // A solve stopped early proves compatibility when its residual is small, never its absence.
-            report.compatible = r.residual <= options.compatibilityTolerance ? true : r.complete ? false : nil
+            // A W with a small residual proves compatibility; only a lower bound proves its absence.
+            report.compatible = r.residual <= options.compatibilityTolerance ? true
+                : r.lowerBound > options.compatibilityTolerance ? false : nil
         }
         if let minimize = hooks.minimizeCrossEntropy {
             try entropyGapStage(&report, minimize: minimize, trained: trained, sep: sep, projector: projector,

@@ -29,7 +29,7 @@ extension CheckHooks {
                 let subspace = try DataSubspace(data: data, features: features)
                 subspace.deadline = monotonicSeconds() + compatibilityTimeLimit
                 let solution = subspace.solveFinitePart()
-                return (solution.relativeResidual, solution.isLeastSquaresResidual)
+                return (solution.relativeResidual, solution.residualLowerBound)
             },
             minimizeCrossEntropy: { data, given in
                 // Adam's steps are about η per entry of W whatever the gradient's size, so it runs on H/s

@@ -9,6 +9,13 @@ enum MinimumNormLeastSquares {
     /// column-major); x is `cols` × `count`, column-major. Singular values below `rcond` · σ_max count as
     /// zero (a negative `rcond` means machine precision). nil when LAPACK fails.
     static func solve(_ a: [Double], rows: Int, cols: Int, b: [Double], count: Int = 1, rcond: Double = -1) -> [Double]? {
+        var spectrum: (singularValues: [Double], rank: Int) = ([], 0)
+        return solve(a, rows: rows, cols: cols, b: b, count: count, rcond: rcond, spectrum: &spectrum)
+    }
+
+    /// As `solve`, also giving A's singular values (descending) and the rank that `rcond` kept.
+    static func solve(_ a: [Double], rows: Int, cols: Int, b: [Double], count: Int = 1, rcond: Double = -1,
+                      spectrum: inout (singularValues: [Double], rank: Int)) -> [Double]? {
         guard rows > 0, cols > 0, count > 0, a.count == rows * cols, b.count == rows * count else { return nil }
         var a = a
         let ld = max(rows, cols)
@@ -24,6 +31,7 @@ enum MinimumNormLeastSquares {
         var iwork = [Int32](repeating: 0, count: max(1, Int(iquery)))
         dgelsd_(&m, &n, &nrhs, &a, &lda, &rhs, &ldb, &s, &rcond, &rank, &work, &lwork, &iwork, &info)
         guard info == 0 else { return nil }
+        spectrum = (s, Int(rank))
         var x = [Double](repeating: 0, count: cols * count)
         for k in 0..<count { for i in 0..<cols { x[k * cols + i] = rhs[k * ld + i] } }
         return x

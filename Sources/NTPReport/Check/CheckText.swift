@@ -46,7 +46,7 @@ enum CheckText {
         if let comp = r.compatible {
             row("compatible", "\(comp ? "yes" : "no") (relative residual \(general(r.compatResidual ?? .nan, 3)))")
         } else if let residual = r.compatResidual {
-            row("compatible", "unknown — the solve stopped short of the least-squares optimum (time limit or iteration cap) at relative residual \(general(residual, 3)), an upper bound (raise --time-limit)")
+            row("compatible", "unknown — the solve did not reach the least-squares optimum (time limit, iteration cap, or features too ill-conditioned for float64) at relative residual \(general(residual, 3)), an upper bound (raise --time-limit)")
         } else {
             row("compatible", "not computed (--no-compat)")
         }

@@ -1,0 +1,56 @@
+import Foundation
+
+extension DataSubspace {
+    /// Default of `directSolveWork`: a few seconds of dgelsd (numpy's lstsq took 1.6 s at 9.2e9, 1,363 × 4,950).
+    public static let defaultDirectSolveWork = 2e10
+    /// Largest rows × columns (doubles) of that system: 200 MB.
+    static let directSolveEntries = 25_000_000.0
+
+    /// W* by the SVD of the explicit log-odds system 𝓐* (one row per support entry, one column per weight of a
+    /// support token), for systems CGLS could not finish: on contexts 1e-6 apart (A's condition near 1e6)
+    /// 20,000 CGLS iterations ended at 2e-3 where the SVD reaches 6e-10. Singular values below ε·max(n, N)·σ₁
+    /// count as zero, as in numpy's `lstsq`. nil when the system is larger than `directSolveWork`, or when
+    /// LAPACK fails.
+    ///
+    /// The residual proves compatibility when small. When not, it is called the least-squares one only when
+    /// - it exceeds 1000·ε·κ (κ = σ₁ over the smallest kept singular value), well above the float64 error of a
+    ///   least-squares residual: on contexts 1e-8 apart (κ near 1e8) the SVD's 5.7e-8 is that error, not a
+    ///   proof, since the system is consistent in exact arithmetic;
+    /// - and every singular value the cut dropped is at round-off, ≤ 100·ε·σ₁: with contexts scaled by 1e6 and
+    ///   1e-6 the cut dropped real ones (2e-13·σ₁) and left a residual of 0.19 on a consistent system.
+    func finitePartBySVD() -> FinitePartSolution? {
+        let d = features.dimension, n = layout.entryCount
+        var tokenColumn = [Int](repeating: -1, count: vocabularySize)
+        var tokens: [Int] = []
+        for v in layout.columns.sorted() where tokenColumn[v] < 0 { tokenColumn[v] = tokens.count; tokens.append(v) }
+        let columns = tokens.count * d
+        let entries = Double(n) * Double(columns)
+        guard entries <= Self.directSolveEntries, entries * Double(min(n, columns)) <= directSolveWork else { return nil }
+        // Row e (context j, token v): Σ_{v' ∈ S_j} ([v' = v] − 1/k_j) h̄_jᵀ in the block of v'; column-major.
+        var a = [Double](repeating: 0, count: n * columns)
+        var h = [Double](repeating: 0, count: d)
+        for j in 0..<contextCount {
+            h.withUnsafeMutableBufferPointer { features.column(j, into: $0.baseAddress!) }
+            let entries = layout.rowOffsets[j]..<layout.rowOffsets[j + 1]
+            let share = 1 / Double(entries.count)
+            for e in entries {
+                for e2 in entries {
+                    let coefficient = (e == e2 ? 1 : 0) - share, block = tokenColumn[layout.columns[e2]] * d
+                    for i in 0..<d { a[(block + i) * n + e] = coefficient * h[i] }
+                }
+            }
+        }
+        let rcond = Double.ulpOfOne * Double(max(n, columns))
+        var spectrum: (singularValues: [Double], rank: Int) = ([], 0)
+        guard let x = MinimumNormLeastSquares.solve(a, rows: n, cols: columns, b: layout.centredLogProbabilities,
+                                                    rcond: rcond, spectrum: &spectrum),
+              let largest = spectrum.singularValues.first, spectrum.rank > 0 else { return nil }
+        var w = [Double](repeating: 0, count: vocabularySize * d)
+        for (t, v) in tokens.enumerated() { for i in 0..<d { w[v * d + i] = x[t * d + i] } }
+        let condition = largest / spectrum.singularValues[spectrum.rank - 1]
+        let cleanCut = spectrum.singularValues.dropFirst(spectrum.rank).allSatisfy { $0 <= 100 * .ulpOfOne * largest }
+        var solution = FinitePartSolution(weights: w, relativeResidual: compatibilityResidual(w), iterations: 0)
+        solution.converged = solution.isCompatible || (cleanCut && solution.relativeResidual > 1000 * .ulpOfOne * condition)
+        return solution
+    }
+}

@@ -1,0 +1,78 @@
+@testable import NTPCore
+import NTPFormats
+import XCTest
+import TestSupport
+
+/// Compatibility on ill-conditioned H (QA round 16b): contexts whose norms lie far apart, and near-duplicate
+/// contexts. Every case is the paper's m = 50, V = 10, k = 6 draw (`ntpsep synth --contexts 50 --vocab 10
+/// --support 6 --seed 3 --dim D`), so V·d ≥ 250 = Σ(k_j − 1) makes the system consistent in exact arithmetic
+/// whatever is done to H's columns short of making two of them equal.
+final class CompatibilityConditioningTests: XCTestCase {
+    private func draw(dimension d: Int, edit: (inout [Double]) -> Void) throws -> (DataSet, ContextFeatures, TheoryReference) {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 50, vocabulary: 10, support: .fixed(6), seed: 3))
+        guard case .dense(var h) = SyntheticData.gaussianEmbeddings(dimension: d, contexts: 50, scale: 1, seed: 4).storage else {
+            throw XCTSkip("dense embeddings expected")
+        }
+        edit(&h)
+        return (data, ContextFeatures(dimension: d, contextCount: 50, storage: .dense(h)), TheoryReference(data: data, h: h, d: d))
+    }
+
+    /// Contexts 0–4 × 1e3 and 5–9 × 1e-3: norms 1e6 apart.
+    private static func scaleContexts(_ h: inout [Double], dimension d: Int) {
+        for i in 0..<(5 * d) { h[i] *= 1e3 }
+        for i in (5 * d)..<(10 * d) { h[i] *= 1e-3 }
+    }
+
+    /// Contexts 0–4 × 1e3, 5–9 × 1e-3 (norms 1e6 apart). Unweighted CGLS ended at 1.9e-6, "not compatible", and
+    /// P_𝓕(W*) was 8e-4 off W* after 1,651 CG iterations. The solve weighted by 1/‖h̄_j‖ and polished
+    /// unweighted reaches 4.6e-10 (numpy's lstsq on the row-normalised system: 3.3e-10); the projection is
+    /// Jacobi-preconditioned.
+    func testContextNormsAMillionApartAreCompatible() throws {
+        let (data, features, reference) = try draw(dimension: 60) { Self.scaleContexts(&$0, dimension: 60) }
+        let subspace = try DataSubspace(data: data, features: features)
+        let star = subspace.solveFinitePart()
+        XCTAssertTrue(star.isCompatible, "residual \(star.relativeResidual)")
+        // The residual again, from the reference's own log-odds of W*.
+        let target = reference.c.flatMap { $0 }
+        let residual = refNorm(zip(reference.logOdds(star.weights), target).map { $0 - $1 }) / refNorm(target)
+        XCTAssertLessThan(residual, 1e-8)
+        // W* lies in 𝓕 (the reference's Gram–Schmidt basis), so it is the minimum-norm solution.
+        XCTAssertLessThan(refNorm(reference.projectPerp(star.weights)), 1e-8 * refNorm(star.weights))
+        // P_𝓕 leaves W* where it is.
+        XCTAssertLessThan(refNorm(zip(subspace.project(star.weights), star.weights).map { $0 - $1 }), 1e-8 * refNorm(star.weights))
+    }
+
+    /// The same scaling with d = 20 (V·d = 200 < 250): not compatible. The unweighted solve cannot certify its
+    /// optimum here; the weighted one's lower bound, ‖D r̃‖/(max D·‖c‖), proves the verdict. The SVD of the
+    /// explicit system (a second computation) gives the least-squares residual it must not exceed.
+    func testTheWeightedSolveBoundsAnIncompatibleResidualFromBelow() throws {
+        let (data, features, _) = try draw(dimension: 20) { Self.scaleContexts(&$0, dimension: 20) }
+        let subspace = try DataSubspace(data: data, features: features)
+        let star = subspace.solveFinitePart()
+        let direct = try XCTUnwrap(subspace.finitePartBySVD())
+        XCTAssertGreaterThan(star.residualLowerBound, FinitePartSolution.compatibilityTolerance)
+        XCTAssertLessThanOrEqual(star.residualLowerBound, direct.relativeResidual * (1 + 1e-9))
+        XCTAssertGreaterThanOrEqual(star.relativeResidual, direct.relativeResidual * (1 - 1e-6))
+        XCTAssertFalse(star.isCompatible)
+    }
+
+    /// Contexts 40–49 copy contexts 0–9 up to noise ε. At ε = 1e-6 (A's condition near 1e6) CGLS ended at 2e-3
+    /// and called the data "not compatible"; numpy's lstsq gives 5.8e-10, and so does the SVD fallback. At
+    /// ε = 1e-8 float64 cannot tell: the SVD's 5.7e-8 is within its error (1000·ε_mach·κ), so neither verdict.
+    func testNearDuplicateContextsGetTheSVDsAnswerOrNone() throws {
+        for (noise, compatible) in [(1e-6, true), (1e-8, false)] {
+            let (data, features, reference) = try draw(dimension: 60) { h in
+                var rng = SeededGenerator(seed: 5)
+                for j in 0..<10 { for i in 0..<60 { h[(40 + j) * 60 + i] = h[j * 60 + i] + noise * rng.nextGaussian() } }
+            }
+            let star = try DataSubspace(data: data, features: features).solveFinitePart()
+            XCTAssertEqual(star.isCompatible, compatible, "ε = \(noise): residual \(star.relativeResidual)")
+            XCTAssertLessThanOrEqual(star.residualLowerBound, FinitePartSolution.compatibilityTolerance, "ε = \(noise)")
+            let target = reference.c.flatMap { $0 }
+            let residual = refNorm(zip(reference.logOdds(star.weights), target).map { $0 - $1 }) / refNorm(target)
+            // W's norm is near 1/ε, so two summation orders of W h̄_j differ in the third digit of so small a residual.
+            XCTAssertEqual(residual, star.relativeResidual, accuracy: 1e-2 * residual)
+            if compatible { XCTAssertLessThan(residual, 1e-8) } else { XCTAssertLessThan(residual, 1e-6) }
+        }
+    }
+}
