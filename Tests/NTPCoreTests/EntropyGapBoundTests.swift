@@ -535,3 +535,36 @@ final class EntropyGapBoundTests: XCTestCase {
         XCTAssertNil(SeparatedShare.allSeparated(by: nil, data: data, method: "test"))
     }
 }
+
+extension EntropyGapBoundTests {
+    /// One pass of context logits over sparse H reads a staged Wᵀ when the copy fits; it used to read W in
+    /// place, a cache miss per logit once d is large. Staged or strided, the sums run over the same nonzeros
+    /// in the same order: the same bits, and the values of dense H's product.
+    func testStagedContextLogitsEqualTheStridedOnesBitForBit() throws {
+        var rng = SeededGenerator(seed: 11)
+        let (v, m, d, r) = (37, 90, 50, 2)
+        let indices = (0..<(m * r)).map { _ in Int32(rng.next() % UInt64(d)) }
+        let values = (0..<(m * r)).map { _ in rng.nextGaussian() }
+        let sparse = ContextFeatures(dimension: d, contextCount: m, storage: .sparse(nonzerosPerContext: r, indices: indices, values: values))
+        var dense = [Double](repeating: 0, count: d * m)
+        for j in 0..<m { for t in 0..<r { dense[j * d + Int(indices[j * r + t])] += values[j * r + t] } }
+        let w = (0..<(v * d)).map { _ in rng.nextGaussian() }
+        let products = ContextBlockProducts(sparse, vocabulary: v, blockContexts: 16)
+        var staged = [Double](), strided = [Double](repeating: 0, count: m * v)
+        w.withUnsafeBufferPointer { wp in
+            XCTAssertTrue(products.forEachContextLogits(wp.baseAddress!) { _, row in staged += UnsafeBufferPointer(start: row, count: v) })
+            for range in products.blocks {
+                strided.withUnsafeMutableBufferPointer {
+                    products.logits(nil, original: wp.baseAddress!, contexts: range, into: $0.baseAddress! + range.lowerBound * v)
+                }
+            }
+        }
+        XCTAssertEqual(staged, strided)
+        for j in 0..<m {
+            for a in 0..<v {
+                let exact = (0..<d).reduce(0.0) { $0 + w[a * d + $1] * dense[j * d + $1] }
+                XCTAssertEqual(staged[j * v + a], exact, accuracy: 1e-12)
+            }
+        }
+    }
+}

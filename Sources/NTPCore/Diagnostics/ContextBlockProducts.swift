@@ -1,4 +1,5 @@
 import COpenBLAS
+import NTPFormats
 
 /// Products of V × d matrices with the context embeddings H, one block of contexts at a time, so that
 /// a pass over all m contexts never holds more than `block` × V numbers: the block's logits
@@ -93,13 +94,24 @@ struct ContextBlockProducts {
     }
 
     /// `body(j, W h̄_j)` for every context in order, the logits a block at a time from W (V × d, unstaged).
-    func forEachContextLogits(_ w: UnsafePointer<Double>, _ body: (Int, UnsafePointer<Double>) -> Void) {
+    /// Sparse H stages Wᵀ when the copy fits in half the available memory. Read in place, W costs a cache
+    /// miss per logit once d is large: 36 % of a 20,000-context positional one-hot `check` (d = 27,492), and
+    /// most of the 7 minutes QA round 16b took for one Adam step on the whole KJV. The same bits either way.
+    /// Returns whether it staged.
+    @discardableResult
+    func forEachContextLogits(_ w: UnsafePointer<Double>, _ body: (Int, UnsafePointer<Double>) -> Void) -> Bool {
         let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, self.block * vocabulary))
         defer { block.deallocate() }
+        let copyBytes = 8 * Double(vocabulary) * Double(dimension)
+        let free = AvailableMemory.bytes().map { Double($0) } ?? .infinity
+        let staging = isFeatureMajor && 2 * copyBytes <= free ? UnsafeMutablePointer<Double>.allocate(capacity: vocabulary * dimension) : nil
+        defer { staging?.deallocate() }
+        let staged = isFeatureMajor ? staging.map { stage(w, into: $0) } : w
         for range in blocks {
-            logits(isFeatureMajor ? nil : w, original: w, contexts: range, into: block)
+            logits(staged, original: w, contexts: range, into: block)
             for j in range { body(j, block + (j - range.lowerBound) * vocabulary) }
         }
+        return staging != nil
     }
 
     /// acc += Σ_{j ∈ range} x_j h̄_jᵀ (h̄_j ∘ h̄_j when `squared`), x context-major |B| × V. acc is V × d for
