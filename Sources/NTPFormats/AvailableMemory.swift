@@ -9,16 +9,19 @@ import Darwin
 ///
 /// Available memory is the smaller of
 /// - `MemAvailable` in `/proc/meminfo` (what the kernel can hand out without swapping), and
-/// - the memory limit of this process's cgroup: `memory.max` (cgroup v2) or
-///   `memory.limit_in_bytes` (cgroup v1), looked up under the process's own cgroup path from
-///   `/proc/self/cgroup` and, when that path is not visible (a namespaced container), at the
-///   root of the mounted hierarchy. "max" and v1's near-2⁶³ "unlimited" count as no limit.
+/// - what the memory limit of this process's cgroup leaves: `memory.max` (cgroup v2) or
+///   `memory.limit_in_bytes` (cgroup v1) less the cgroup's working set (`memory.current` or
+///   `memory.usage_in_bytes`, less the reclaimable `inactive_file` of `memory.stat`), looked up under the
+///   process's own cgroup path from `/proc/self/cgroup` and, when that path is not visible (a namespaced
+///   container), at the root of the mounted hierarchy. "max" and v1's near-2⁶³ "unlimited" count as no
+///   limit. The limit alone counted memory the process already held as free: a 12,000-context check in a
+///   1.5 GB cgroup passed every check and was killed by the OOM killer.
 ///
 /// It is read afresh on each call (a few small files), so call it once per decision, not in a loop.
 public enum AvailableMemory {
     /// Available bytes per the definition above; `nil` when neither source can be read (not Linux).
     public static func bytes() -> UInt64? {
-        let limits = [memAvailable(), cgroupLimit()].compactMap { $0 }
+        let limits = [memAvailable(), cgroupHeadroom()].compactMap { $0 }
         return limits.min()
     }
 
@@ -27,7 +30,7 @@ public enum AvailableMemory {
     /// Does nothing when the available memory is unknown.
     public static func require(_ needed: UInt64, for what: String, advice: String) throws {
         guard let available = bytes(), needed > available else { return }
-        throw NTPFormatError("\(what) needs \(byteText(needed)) of memory but only \(byteText(available)) is available (MemAvailable or the cgroup limit); \(advice)")
+        throw NTPFormatError("\(what) needs \(byteText(needed)) of memory but only \(byteText(available)) is available (MemAvailable, or the cgroup limit less its usage); \(advice)", isMemory: true)
     }
 
     /// Like `require(_:for:advice:)` for a product of counts (elements × bytes each, …); a product
@@ -37,7 +40,7 @@ public enum AvailableMemory {
         for f in factors {
             let (p, overflow) = total.multipliedReportingOverflow(by: UInt64(max(0, f)))
             if overflow {
-                throw NTPFormatError("\(what) needs more than 2^64 bytes of memory; \(advice)")
+                throw NTPFormatError("\(what) needs more than 2^64 bytes of memory; \(advice)", isMemory: true)
             }
             total = p
         }
@@ -48,7 +51,7 @@ public enum AvailableMemory {
     /// products that could overflow an integer); non-finite or ≥ 2⁶⁴ estimates are too large.
     public static func require(approximately estimate: Double, for what: String, advice: String) throws {
         guard estimate.isFinite, estimate < 18_446_744_073_709_551_616.0 else {
-            throw NTPFormatError("\(what) needs more than 2^64 bytes of memory; \(advice)")
+            throw NTPFormatError("\(what) needs more than 2^64 bytes of memory; \(advice)", isMemory: true)
         }
         try require(UInt64(max(0, estimate)), for: what, advice: advice)
     }
@@ -81,8 +84,9 @@ public enum AvailableMemory {
         return nil
     }
 
-    /// The cgroup v2 or v1 memory limit of this process, in bytes; nil when there is none.
-    static func cgroupLimit() -> UInt64? {
+    /// The cgroup v2 or v1 memory limit of this process less its working set, in bytes; nil when there is
+    /// no limit.
+    static func cgroupHeadroom() -> UInt64? {
         var candidates: [String] = []
         for line in (smallFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -101,9 +105,26 @@ public enum AvailableMemory {
             if value == "max" { return nil }
             guard let limit = UInt64(value) else { continue }
             // cgroup v1 reports "unlimited" as the largest page-aligned Int64.
-            return limit >= UInt64(Int64.max) / 2 ? nil : limit
+            if limit >= UInt64(Int64.max) / 2 { return nil }
+            return limit - min(limit, workingSet(besideLimitFile: file) ?? 0)
         }
         return nil
+    }
+
+    /// A cgroup's usage less its inactive page cache (what it cannot give back without swapping), from the
+    /// files beside its limit file; nil when the usage cannot be read.
+    static func workingSet(besideLimitFile limitFile: String) -> UInt64? {
+        let v2 = limitFile.hasSuffix("memory.max")
+        let folder = limitFile.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        guard let text = smallFile(folder + (v2 ? "/memory.current" : "/memory.usage_in_bytes")),
+              let usage = UInt64(text.trimmingWhitespace) else { return nil }
+        let key = v2 ? "inactive_file" : "total_inactive_file"
+        var inactive: UInt64 = 0
+        for line in (smallFile(folder + "/memory.stat") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == key, let n = UInt64(fields[1]) { inactive = n }
+        }
+        return usage - min(usage, inactive)
     }
 
     /// The contents of a small text file (procfs/sysfs report size 0, so read until EOF).

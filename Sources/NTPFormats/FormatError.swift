@@ -9,9 +9,13 @@ import Darwin
 public struct NTPFormatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The one-line message.
     public let description: String
+    /// Whether a memory check (`AvailableMemory`) raised it: an optional stage may then be skipped
+    /// instead of failing the command.
+    public let isMemory: Bool
     /// Creates an error with a one-line message (newlines are replaced so it stays one line).
-    public init(_ message: String) {
+    public init(_ message: String, isMemory: Bool = false) {
         description = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        self.isMemory = isMemory
     }
 }
 

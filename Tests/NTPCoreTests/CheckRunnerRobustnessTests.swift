@@ -66,3 +66,28 @@ final class CheckRunnerRobustnessTests: XCTestCase {
         XCTAssertTrue(report.entropyGapMethod?.hasPrefix("W = 0: log V − 𝓗; a bad W ended higher") == true, report.entropyGapMethod ?? "")
     }
 }
+
+extension CheckRunnerRobustnessTests {
+    /// A memory check that fails in a stage after the decision (memory another process took since the
+    /// up-front check) leaves that stage "not computed" with the check's own line, and keeps the verdict
+    /// (QA round 16b lost a computed verdict this way). Any other error still fails the run.
+    func testAMemoryFailureAfterTheDecisionKeepsTheVerdict() throws {
+        let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
+        let features = denseFeatures([[1], [1]])
+        let shortOfMemory = NTPFormatError("holding W needs 9.00 GiB of memory but only 1.00 GiB is available", isMemory: true)
+        let hooks = CheckHooks(compatibilityResidual: { _, _ in throw shortOfMemory },
+                               minimizeCrossEntropy: { _, _ in throw shortOfMemory })
+        let report = try CheckRunner.run(data, features: features, embedding: "tie", hooks: hooks)
+        XCTAssertEqual(report.verdict, "not-separable")
+        XCTAssertEqual(report.separable, false)
+        XCTAssertNil(report.compatible)
+        XCTAssertNil(report.compatResidual)
+        XCTAssertEqual(report.compatMethod, "not computed: \(shortOfMemory.description)")
+        XCTAssertNil(report.entropyGap)
+        XCTAssertEqual(report.entropyGapMethod, "not computed: \(shortOfMemory.description)")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])
+        XCTAssertEqual(json["compat_method"] as? String, report.compatMethod)
+        let broken = CheckHooks(compatibilityResidual: { _, _ in throw NTPFormatError("W.npy: not a .npy file") })
+        XCTAssertThrowsError(try CheckRunner.run(data, features: features, embedding: "tie", hooks: broken))
+    }
+}

@@ -150,7 +150,7 @@ final class CorruptDataSetTests: TempDirTestCase {
         """)
         let message = try XCTUnwrap(loadError("rows"))
         XCTAssertTrue(message.hasPrefix("\(path("rows.npz")): a CSR matrix of 1000000000000000 rows needs 14.2 PiB of memory but only "), message)
-        XCTAssertTrue(message.hasSuffix(" is available (MemAvailable or the cgroup limit); load it on a machine with more memory"), message)
+        XCTAssertTrue(message.hasSuffix(" is available (MemAvailable, or the cgroup limit less its usage); load it on a machine with more memory"), message)
     }
 
     /// A deflated member whose header claims more than deflate's 1032:1 can produce.

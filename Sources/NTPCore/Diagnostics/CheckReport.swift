@@ -68,6 +68,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// The entropy-gap certificate written (`CheckOptions.gapCertificatePath`); null when none was asked
     /// for or the lower end is 0.
     @NullWhenAbsent public var gapCertificateFile: String? = nil
+    /// Why compatibility was not computed although asked for: a memory check stopped its solve after the
+    /// decision, whose verdict stands. Null otherwise.
+    @NullWhenAbsent public var compatMethod: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case contexts, vocabulary, dimension, embedding, entropy, compatible, separable, margin, certificate, options
@@ -77,7 +80,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case entropyGapMethod = "entropy_gap_method", marginKind = "margin_kind"
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
         case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
-        case gapCertificateFile = "gap_certificate_file"
+        case gapCertificateFile = "gap_certificate_file", compatMethod = "compat_method"
         case entropyGapInterval = "entropy_gap_interval", entropyGapBound = "entropy_gap_bound"
         case separatedShareContexts = "separated_share_contexts", separatedShareEvents = "separated_share_events"
         case separatedShareMethod = "separated_share_method"

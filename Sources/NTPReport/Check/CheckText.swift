@@ -48,7 +48,7 @@ enum CheckText {
         } else if let residual = r.compatResidual {
             row("compatible", "unknown — the solve did not reach the least-squares optimum (time limit, iteration cap, or features too ill-conditioned for float64) at relative residual \(general(residual, 3)), an upper bound (raise --time-limit)")
         } else {
-            row("compatible", "not computed (--no-compat)")
+            row("compatible", r.compatMethod ?? "not computed (--no-compat)")
         }
         if let gap = r.entropyGap {
             row("entropy gap", "CE − 𝓗 ≤ \(general(gap, 4)) nats (\(r.entropyGapMethod ?? ""))")
