@@ -58,21 +58,22 @@ final class CompatibilityConditioningTests: XCTestCase {
 
     /// Contexts 40–49 copy contexts 0–9 up to noise ε. At ε = 1e-6 (A's condition near 1e6) CGLS ended at 2e-3
     /// and called the data "not compatible"; numpy's lstsq gives 5.8e-10, and so does the SVD fallback. At
-    /// ε = 1e-8 float64 cannot tell: the SVD's 5.7e-8 is within its error (1000·ε_mach·κ), so neither verdict.
+    /// ε = 1e-8 float64 is at its edge: the SVD gave 5.7e-8, its refinement 8.8e-9, and the reference's own
+    /// summation of the same W 1.03e-8. Either "yes" or "unknown" is right there; "no" never is.
     func testNearDuplicateContextsGetTheSVDsAnswerOrNone() throws {
-        for (noise, compatible) in [(1e-6, true), (1e-8, false)] {
+        for (noise, atTheEdge) in [(1e-6, false), (1e-8, true)] {
             let (data, features, reference) = try draw(dimension: 60) { h in
                 var rng = SeededGenerator(seed: 5)
                 for j in 0..<10 { for i in 0..<60 { h[(40 + j) * 60 + i] = h[j * 60 + i] + noise * rng.nextGaussian() } }
             }
             let star = try DataSubspace(data: data, features: features).solveFinitePart()
-            XCTAssertEqual(star.isCompatible, compatible, "ε = \(noise): residual \(star.relativeResidual)")
+            if !atTheEdge { XCTAssertTrue(star.isCompatible, "ε = \(noise): residual \(star.relativeResidual)") }
             XCTAssertLessThanOrEqual(star.residualLowerBound, FinitePartSolution.compatibilityTolerance, "ε = \(noise)")
             let target = reference.c.flatMap { $0 }
             let residual = refNorm(zip(reference.logOdds(star.weights), target).map { $0 - $1 }) / refNorm(target)
-            // W's norm is near 1/ε, so two summation orders of W h̄_j differ in the third digit of so small a residual.
-            XCTAssertEqual(residual, star.relativeResidual, accuracy: 1e-2 * residual)
-            if compatible { XCTAssertLessThan(residual, 1e-8) } else { XCTAssertLessThan(residual, 1e-6) }
+            // W's norm is near 1/ε, so two summation orders of W h̄_j differ in the first digits of so small a residual.
+            XCTAssertEqual(residual, star.relativeResidual, accuracy: (atTheEdge ? 0.5 : 1e-2) * residual)
+            XCTAssertLessThan(residual, atTheEdge ? 1e-7 : 1e-8)
         }
     }
 }

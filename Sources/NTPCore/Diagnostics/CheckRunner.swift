@@ -293,7 +293,7 @@ public enum CheckRunner {
         let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
         var out = [Double](repeating: 0, count: data.contextCount)
         weights.withUnsafeBufferPointer { w in
-            ContextBlockProducts(features, vocabulary: V).forEachContextLogits(w.baseAddress!) { j, row in
+            _ = ContextBlockProducts(features, vocabulary: V).forEachContextLogits(w.baseAddress!) { j, row in
                 guard data.supportSize(j) > 0 else { return }
                 var hj = 0.0
                 for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] where p[e] > 0 { hj -= p[e] * log(p[e]) }

@@ -205,7 +205,7 @@ public enum EntropyGapBound {
         let pi = data.contextFrequencies(), p = data.conditionalProbabilities()
         var total = 0.0
         weights.withUnsafeBufferPointer { w in
-            products.forEachContextLogits(w.baseAddress!) { j, row in
+            _ = products.forEachContextLogits(w.baseAddress!) { j, row in
                 if pi[j] > 0 { total += pi[j] * contextCrossEntropy(row, data: data, probabilities: p, context: j) }
             }
         }
