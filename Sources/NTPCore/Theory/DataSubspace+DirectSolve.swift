@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import NTPFormats
 
 extension DataSubspace {
     /// Default of `directSolveWork`: a few seconds of dgelsd (numpy's lstsq took 1.6 s at 9.2e9, 1,363 × 4,950).
@@ -10,8 +11,9 @@ extension DataSubspace {
     /// W* by the SVD of the explicit log-odds system 𝓐* (one row per support entry, one column per weight of a
     /// support token), for systems CGLS could not finish: on contexts 1e-6 apart (A's condition near 1e6)
     /// 20,000 CGLS iterations ended at 2e-3 where the SVD reaches 6e-10. Singular values below ε·max(n, N)·σ₁
-    /// count as zero, as in numpy's `lstsq`. nil when the system is larger than `directSolveWork`, or when
-    /// LAPACK fails.
+    /// count as zero, as in numpy's `lstsq`; one step of iterative refinement follows when the residual is
+    /// above the tolerance. nil when the system is larger than `directSolveWork` or than the available memory
+    /// allows, or when LAPACK fails.
     ///
     /// The residual proves compatibility when small. When not, it is called the least-squares one only when
     /// - it exceeds 1000·ε·κ (κ = σ₁ over the smallest kept singular value), well above the float64 error of a
@@ -27,7 +29,10 @@ extension DataSubspace {
         for v in layout.columns.sorted() where tokenColumn[v] < 0 { tokenColumn[v] = tokens.count; tokens.append(v) }
         let columns = tokens.count * d
         let entries = Double(n) * Double(columns)
-        guard entries <= Self.directSolveEntries, entries * Double(min(n, columns)) <= directSolveWork else { return nil }
+        // A, its copy inside dgelsd and dgelsd's workspace: skipped, not failed, where they do not fit.
+        let free = AvailableMemory.bytes().map { Double($0) } ?? .infinity
+        guard entries <= Self.directSolveEntries, entries * Double(min(n, columns)) <= directSolveWork,
+              3 * 8 * entries <= free else { return nil }
         // Row e (context j, token v): Σ_{v' ∈ S_j} ([v' = v] − 1/k_j) h̄_jᵀ in the block of v'; column-major.
         var a = [Double](repeating: 0, count: n * columns)
         var h = [Double](repeating: 0, count: d)
