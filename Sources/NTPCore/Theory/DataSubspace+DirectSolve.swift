@@ -19,9 +19,10 @@ extension DataSubspace {
     /// - it exceeds 1000·ε·κ (κ = σ₁ over the smallest kept singular value), well above the float64 error of a
     ///   least-squares residual: on contexts 1e-8 apart (κ near 1e8) the SVD's 5.7e-8 is that error, not a
     ///   proof, since the system is consistent in exact arithmetic;
-    /// - and every singular value the cut dropped is at round-off, a tenth of the cut-off or less
-    ///   (0.1·ε·max(n, N)·σ₁, since round-off grows with the size): with contexts scaled by 1e6 and 1e-6 the cut
-    ///   dropped real ones (2e-13·σ₁ against a cut-off of 1.1e-12·σ₁) and left 0.19 on a consistent system.
+    /// - and every singular value the cut dropped is at round-off: at most 100·ε·σ₁, or a tenth of the cut-off
+    ///   (0.1·ε·max(n, N)·σ₁) on larger systems, since round-off grows with the size. With contexts scaled by
+    ///   1e6 and 1e-6 the cut dropped real ones (2e-13·σ₁ against a cut-off of 1.1e-12·σ₁) and left 0.19 on a
+    ///   consistent system.
     func finitePartBySVD() -> FinitePartSolution? {
         let d = features.dimension, n = layout.entryCount
         var tokenColumn = [Int](repeating: -1, count: vocabularySize)
@@ -69,7 +70,7 @@ extension DataSubspace {
             }
         }
         let condition = largest / spectrum.singularValues[spectrum.rank - 1]
-        let cleanCut = spectrum.singularValues.dropFirst(spectrum.rank).allSatisfy { $0 <= 0.1 * rcond * largest }
+        let cleanCut = spectrum.singularValues.dropFirst(spectrum.rank).allSatisfy { $0 <= max(100 * .ulpOfOne, 0.1 * rcond) * largest }
         var solution = FinitePartSolution(weights: w, relativeResidual: residual, iterations: 0)
         solution.converged = solution.isCompatible || (cleanCut && solution.relativeResidual > 1000 * .ulpOfOne * condition)
         return solution
