@@ -257,7 +257,7 @@ public final class DataSubspace {
 
     /// The Jacobi preconditioner of `conjugateGradient`: 1/‖h̄_j‖² at context j's entries (`contextWeights`
     /// squared), or nil when the context norms are within `weightingRatio` of each other.
-    private lazy var jacobi: [Double]? = contextWeights().map { $0.map { $0 * $0 } }
+    private lazy var jacobi: [Double]? = contextWeights.map { $0.map { $0 * $0 } }
 
     /// CG on the PSD normal operator, Jacobi-preconditioned when the context norms differ (`jacobi`),
     /// stopped when ‖r‖ ≤ absoluteTolerance. Returns (solution, iterations).
@@ -325,7 +325,7 @@ public final class DataSubspace {
         }
         let usesGram = gram != nil || tokenBlocks != nil
         var weighted: FinitePartSolution?
-        if let weights = contextWeights() {
+        if let weights = contextWeights {
             // Columns scaled by 1e6 and 1e-6 (QA round 16b): unweighted CGLS called the data "not compatible"
             // at 0.19, where every context can be fitted.
             var (solution, ownResidual, u) = finitePartByCGLS(c, tolerance: tolerance, matrixFree: !usesGram, weights: weights)
@@ -397,12 +397,12 @@ public final class DataSubspace {
 
     /// 1/‖h̄_j‖ at every support entry of context j (1 for a zero column), or nil when the nonzero norms are
     /// within `weightingRatio` of each other.
-    private func contextWeights() -> [Double]? {
+    private lazy var contextWeights: [Double]? = {
         let norms = TheoryKernels.columnNormsSquared(features).map { $0.squareRoot() }
         let nonzero = norms.filter { $0 > 0 }
         guard let low = nonzero.min(), let high = nonzero.max(), high > Self.weightingRatio * low else { return nil }
         return layout.entryContext.map { norms[$0] > 0 ? 1 / norms[$0] : 1 }
-    }
+    }()
 
     /// How many times one matrix-free CGLS solve may restart from its true residual. A solve through G does
     /// not restart: when its stop fails the check, G's leak (see `solveFinitePart`) is the usual cause, and
@@ -457,7 +457,8 @@ public final class DataSubspace {
         var w: [Double], ownResidual: Double
         while true {
             let timeUp = monotonicSeconds() >= deadline
-            let ended = theoryNorm(r) <= tolerance * bNorm || gamma <= tolerance * tolerance * gamma0 || theoryDot(np, np) <= 0
+            let npnp = theoryDot(np, np)
+            let ended = theoryNorm(r) <= tolerance * bNorm || gamma <= tolerance * tolerance * gamma0 || npnp <= 0
             if ended || timeUp || it >= maxIterations {
                 w = synthesize(weighted(u))
                 let fitted = weighted(adjoint(w))
@@ -475,7 +476,7 @@ public final class DataSubspace {
                 restart(from: trueResidual)
                 continue
             }
-            let a = gamma / theoryDot(np, np)
+            let a = gamma / npnp
             for i in 0..<n { u[i] += a * p[i]; r[i] -= a * np[i] }
             let g2 = applyN(r, &nr)
             let beta = g2 / gamma
