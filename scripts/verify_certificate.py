@@ -4,7 +4,8 @@
 usage: verify_certificate.py CERT.npz [DATA.npz]
 
 CERT.npz is also an entropy-gap certificate (ntpsep check --gap-certificate GAP.npz, verdict
-entropy-gap-lower), see check_gap.
+entropy-gap-lower), see check_gap, or a compatibility certificate (ntpsep check --compat-certificate
+COMPAT.npz, verdict compatible or not-compatible), see check_compatible and check_refutation.
 
 Prints one line, VALID or INVALID with the measured numbers, and exits 0 (valid) or 1; a file of
 an undecided verdict holds no certificate: UNDECIDED, exit code 3 (2: the file cannot be read).
@@ -188,6 +189,82 @@ def check_farkas(c, H, S, V, tau):
                 f"‖R‖_F = {residual:.3g}, relative residual {rel:.3g} (need ≤ {name} = {limit:.3g}){bound}")
 
 
+def centred_log_probabilities(c, S):
+    """c: log p̂ of every support entry, centred within its context (equal counts give exactly 0, as in ntpsep)."""
+    Sp, _ = S
+    n = c['count_data'].astype(np.float64)
+    m, k = Sp.size - 1, np.diff(Sp)
+    owner = np.repeat(np.arange(m), k)
+    logp = np.log(n / np.bincount(owner, n, minlength=m)[owner])
+    uniform = np.bincount(owner, n != n[Sp[:-1]][owner], minlength=m) == 0
+    centred = logp - (np.bincount(owner, logp, minlength=m) / k)[owner]
+    return np.where(uniform[owner], 0.0, centred), owner
+
+
+def check_compatible(c, H, S, V, tau):
+    """A W within the tolerance: the relative residual ‖P_U(W H) − c‖/‖c‖ of the logits of W on every support
+    entry, centred within each context, against c, recomputed from the counts and H, must be ≤ τ."""
+    Sp, Si = S
+    if Si.size and (Si.min() < 0 or Si.max() >= V):
+        return False, f"support token out of range 0..{V - 1}"
+    target, owner = centred_log_probabilities(c, S)
+    m = Sp.size - 1
+    x = np.empty(Si.size)
+    rows_per_context = V if 'W' in c else max(1, min(V, len(c['W_data']) + len(Si)))
+    block = max(1, (1 << 22) // rows_per_context)
+    for k0 in range(0, m, block):
+        k1 = min(m, k0 + block)
+        L, tokens = logits(c, H, V, k0, k1, Si[Sp[k0]:Sp[k1]])
+        z = Si[Sp[k0]:Sp[k1]]
+        x[Sp[k0]:Sp[k1]] = L[z if tokens is None else np.searchsorted(tokens, z), owner[Sp[k0]:Sp[k1]] - k0]
+    x -= (np.bincount(owner, x, minlength=m) / np.diff(Sp))[owner]
+    cnorm = np.linalg.norm(target)
+    residual = np.linalg.norm(x - target) / cnorm if cnorm > 0 else np.linalg.norm(x)
+    return residual <= tau, (f"W on {counted(m, 'context')}: relative residual ‖P_U(W H) − c‖/‖c‖ = {residual:.3g} "
+                             f"(need ≤ τ = {tau:.3g}; ntpsep's {float(c['residual']):.3g})")
+
+
+def check_refutation(c, H, S, V, tau):
+    """Not compatible: for y (centred here within each context) and every W,
+    ‖P_U(W H) − c‖ ≥ (yᵀc − ‖G‖_F ‖W‖_F)/‖y‖ with G = Σ_j y_j h̄_jᵀ, so every W with ‖W‖_F ≤ B (norm_radius)
+    has relative residual ≥ L = (yᵀc − ‖G‖_F B)/(‖y‖ ‖c‖), recomputed here; valid when L > τ."""
+    Sp, Si = S
+    Hp, Hi, Hx, d = H
+    if Si.size and (Si.min() < 0 or Si.max() >= V):
+        return False, f"support token out of range 0..{V - 1}"
+    target, owner = centred_log_probabilities(c, S)
+    m = Sp.size - 1
+    y = c['y'].astype(np.float64)
+    if y.size != Si.size or Hp.size != m + 1:
+        return False, "y, the supports and H do not cover the same entries"
+    y = y - (np.bincount(owner, y, minlength=m) / np.diff(Sp))[owner]
+    tokens, row = np.unique(Si, return_inverse=True)
+    if 'H' in c:                                      # dense H: G = Y Hᵀ, block by block of contexts
+        G = np.zeros((tokens.size, d))
+        for k0 in range(0, m, 4096):
+            k1 = min(m, k0 + 4096)
+            Y = np.zeros((tokens.size, k1 - k0))
+            Y[row[Sp[k0]:Sp[k1]], owner[Sp[k0]:Sp[k1]] - k0] = y[Sp[k0]:Sp[k1]]
+            G += Y @ c['H'][:, k0:k1].T
+        g = np.linalg.norm(G)
+    else:                                             # sparse H: one term y_e·h per (entry, nonzero of its h̄)
+        nnz = np.diff(Hp)[owner]
+        e = ragged(Hp[owner], nnz)
+        keys = np.repeat(row.ravel(), nnz) * d + Hi[e]
+        _, slot = np.unique(keys, return_inverse=True)
+        g = np.linalg.norm(np.bincount(slot.ravel(), np.repeat(y, nnz) * Hx[e]))
+    s, ynorm, cnorm = y @ target, np.linalg.norm(y), np.linalg.norm(target)
+    B = float(c['norm_radius'])
+    if not (ynorm > 0 and cnorm > 0 and B >= 0):
+        return False, "y or c is zero, or norm_radius is negative"
+    lower = s / (ynorm * cnorm) if g == 0 else (s - g * B) / (ynorm * cnorm)
+    within = f"‖W‖_F ≤ {B:.3g}" if np.isfinite(B) else "any norm"
+    return lower > tau, (f"every W with {within} has relative residual ≥ {lower:.6g} (need > τ = {tau:.3g}; ntpsep's "
+                         f"{float(c['lower']):.6g}): yᵀc = {s:.6g}, ‖y‖ = {ynorm:.6g}, ‖c‖ = {cnorm:.6g}, "
+                         f"‖Σ y_j h̄_jᵀ‖_F = {g:.3g}; the least-squares W of ntpsep has ‖W‖_F = {float(c['w_norm']):.6g}; "
+                         f"{counted(m, 'context')}")
+
+
 class Unreadable(Exception):
     """A file that cannot be read (exit code 2); the message is one line."""
 
@@ -366,7 +443,7 @@ def verify(argv):
             raise ValueError("a single .npy array, not an .npz archive")
         c = {k: z[k] for k in z.files}
     except Exception as e:                            # OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, …
-        print(f"{argv[1]}: cannot read the certificate ({one_line(e)}); give a CERT.npz written by `ntpsep check --certificate`",
+        print(f"{argv[1]}: cannot read the certificate ({one_line(e)}); give a file written by `ntpsep check` (--certificate, --gap-certificate or --compat-certificate)",
               file=sys.stderr)
         return 2
     missing = [k for k in ('verdict', 'tolerance', 'vocab_size', 'format_version') if k not in c]
@@ -378,11 +455,13 @@ def verify(argv):
     except (TypeError, ValueError) as e:
         print(f"INVALID not a certificate: verdict, tolerance, vocab_size or format_version is not a single value ({one_line(e)})")
         return 1
-    if version not in ((1,) if verdict == 'entropy-gap-lower' else (1, 2)):
+    compat = verdict in ('compatible', 'not-compatible', 'compatibility-unknown')
+    if version not in ((1,) if verdict == 'entropy-gap-lower' or compat else (1, 2)):
         print(f"INVALID unknown format_version {version}")
         return 1
     if 'rows' not in c:
         bracket = f", γ* in [{c['gamma_lower']:.3g}, {c['gamma_upper']:.3g}]" if 'gamma_lower' in c else ""
+        bracket += f", relative residual {float(c['residual']):.3g}" if 'residual' in c else ""
         print(f"UNDECIDED no certificate: verdict {verdict}{bracket}")
         return 3
     data = None
@@ -398,7 +477,8 @@ def verify(argv):
             print("INVALID rows must be increasing, each with a non-empty support")
             return 1
         with_w = verdict == 'separable' or (verdict == 'at-threshold' and ('W' in c or 'W_data' in c))
-        checker = check_gap if verdict == 'entropy-gap-lower' else check_separating if with_w else check_farkas
+        checker = (check_gap if verdict == 'entropy-gap-lower' else check_compatible if verdict == 'compatible'
+                   else check_refutation if verdict == 'not-compatible' else check_separating if with_w else check_farkas)
         ok, line = checker(c, embedding(c), S, V, tau)
         if ok and with_w and verdict == 'at-threshold':
             w = np.linalg.norm(c['W'] if 'W' in c else c['W_data'])   # the file's W has min margin 1

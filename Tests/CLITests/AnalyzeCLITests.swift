@@ -142,6 +142,15 @@ final class AnalyzeCLITests: XCTestCase {
             } else if let interval = c["entropy_gap_interval"] as? [Double] {
                 XCTAssertEqual(interval[0], 0, path)
             }
+            // Every check that solved for compatibility wrote the evidence behind its verdict, over the same rows.
+            XCTAssertEqual(c["compat_certificate_file"] is [String: Any], c["compat_residual"] is Double, path)
+            if let compat = c["compat_certificate_file"] as? [String: Any] {
+                let name = String((compat["path"] as! String).dropFirst(13))
+                XCTAssertEqual(name, "compatibility-" + path.dropFirst(13))
+                dataOf[name] = folder + "/" + data
+                let verdict = (c["compatible"] as? Bool).map { $0 ? "compatible" : "not-compatible" }
+                expected.append(compat["kind"] as? String == "none" ? "\(name) 3 UNDECIDED no" : "\(name) 0 VALID \(verdict ?? "?"):")
+            }
         }
         for t in sweepTrials {
             let bracket = t["bracket"] as! [String: Any], name = "sweep/\(t["model"]!)-m12-t\(t["trial"]!)"

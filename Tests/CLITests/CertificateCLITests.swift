@@ -262,10 +262,7 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertEqual(c["count_data"] as? [Double], [2, 1, 3])
         XCTAssertEqual(c["q_indptr"] as? [Int], [0, 2, 4])
         for (x, y) in zip(try XCTUnwrap(c["q_data"] as? [Double]), [5.0 / 6, 1.0 / 6, 5.0 / 6, 1.0 / 6]) { XCTAssertEqual(x, y, accuracy: 1e-9) }
-        let ok = try verify(gap, data)
-        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
-        XCTAssertTrue(ok.stdout.hasPrefix("VALID entropy-gap-lower: CE(W) − 𝓗 ≥ 0.1323041247"), ok.stdout)
-        XCTAssertTrue(ok.stdout.hasSuffix("rows and supports match \(data)\n"), ok.stdout)
+        try assertValid(gap, data, prefix: "VALID entropy-gap-lower: CE(W) − 𝓗 ≥ 0.1323041247")
         try assertInvalid(gap, "c['q_data'] = c['q_data'] * 1.01", "sums to")
         try assertInvalid(gap, "c['lower'] = np.float64(0.14)", "stated lower end 0.14")
         try assertInvalid(gap, "c['q_data'] = np.array([0.5, 0.5, 1.0, 0.0])", "relative residual")
@@ -706,6 +703,15 @@ final class CertificateCLITests: XCTestCase {
     /// Runs the verifier script.
     func verify(_ cert: URL, _ data: String?) throws -> Run {
         try runTool(["python3", verifier, cert.path] + (data.map { [$0] } ?? []))
+    }
+
+    /// Runs the verifier, which must accept `cert` (exit 0) with one line that starts with `prefix` and, given
+    /// `data`, ends saying the rows and supports match it.
+    func assertValid(_ cert: URL, _ data: String?, prefix: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ok = try verify(cert, data)
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr, file: file, line: line)
+        XCTAssertTrue(ok.stdout.hasPrefix(prefix), ok.stdout, file: file, line: line)
+        if let data { XCTAssertTrue(ok.stdout.hasSuffix("rows and supports match \(data)\n"), ok.stdout, file: file, line: line) }
     }
 
     /// Applies `edit` (Python on the dict `c` of members) to a copy of `cert` and asserts that the

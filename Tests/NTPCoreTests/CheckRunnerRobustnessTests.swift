@@ -75,7 +75,7 @@ extension CheckRunnerRobustnessTests {
         let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 3]])
         let features = denseFeatures([[1], [1]])
         let shortOfMemory = NTPFormatError("holding W needs 9.00 GiB of memory but only 1.00 GiB is available", isMemory: true)
-        let hooks = CheckHooks(compatibilityResidual: { _, _ in throw shortOfMemory },
+        let hooks = CheckHooks(compatibility: { _, _ in throw shortOfMemory },
                                minimizeCrossEntropy: { _, _ in throw shortOfMemory })
         let report = try CheckRunner.run(data, features: features, embedding: "tie", hooks: hooks)
         XCTAssertEqual(report.verdict, "not-separable")
@@ -87,7 +87,7 @@ extension CheckRunnerRobustnessTests {
         XCTAssertEqual(report.entropyGapMethod, "not computed: \(shortOfMemory.description)")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])
         XCTAssertEqual(json["compat_method"] as? String, report.compatMethod)
-        let broken = CheckHooks(compatibilityResidual: { _, _ in throw NTPFormatError("W.npy: not a .npy file") })
+        let broken = CheckHooks(compatibility: { _, _ in throw NTPFormatError("W.npy: not a .npy file") })
         XCTAssertThrowsError(try CheckRunner.run(data, features: features, embedding: "tie", hooks: broken))
     }
 }

@@ -453,12 +453,12 @@ final class EntropyGapBoundTests: XCTestCase {
     func testATimeLimitLeavesCompatibilityUnknownNotFalse() throws {
         let data = makeData(V: 3, rows: [[0: 2, 1: 1], [0: 1, 1: 2], [0: 4, 1: 1]])
         let h = denseFeatures([[1], [1], [2]])
-        let limited = CheckHooks(compatibilityResidual: CheckHooks.standard(compatibilityTimeLimit: 0).compatibilityResidual)
+        let limited = CheckHooks(compatibility: CheckHooks.standard(compatibilityTimeLimit: 0).compatibility)
         let stopped = try CheckRunner.run(data, features: h, embedding: "test", hooks: limited)
         XCTAssertNil(stopped.compatible)
         XCTAssertEqual(try XCTUnwrap(stopped.compatResidual), 1, accuracy: 1e-12)
         let full = try CheckRunner.run(data, features: h, embedding: "test",
-                                       hooks: CheckHooks(compatibilityResidual: CheckHooks.standard().compatibilityResidual))
+                                       hooks: CheckHooks(compatibility: CheckHooks.standard().compatibility))
         XCTAssertEqual(full.compatible, false)
         // Least squares by hand: the centred logits are ±δh_j/2 (δ = w₀ − w₁) against ±s_j, s = (a/2, −a/2, a),
         // a = log 2: δ = Σ h_j s_j / Σ h_j²/2 = 2a/3, residual² = (1 + 25 + 4)a²/36 of ‖c‖² = 54a²/36: √(5/9).

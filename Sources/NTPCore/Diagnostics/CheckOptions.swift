@@ -20,6 +20,8 @@ public struct CheckOptions: Sendable {
     /// Write the point behind a positive entropy-gap lower end here (`EntropyGapCertificateFile`); nothing
     /// is written when the lower end is 0.
     public var gapCertificatePath: String? = nil
+    /// Write the evidence behind the compatibility verdict here (`CompatibilityCertificateFile`) after its solve.
+    public var compatCertificatePath: String? = nil
     /// A W (V × d row-major) to certify before any solver runs, e.g. a user's file; the solvers decide
     /// when it does not separate.
     public var candidateWeights: CandidateWeights? = nil

@@ -68,6 +68,9 @@ public struct CheckReport: Codable, Equatable, Sendable {
     /// The entropy-gap certificate written (`CheckOptions.gapCertificatePath`); null when none was asked
     /// for or the lower end is 0.
     @NullWhenAbsent public var gapCertificateFile: String? = nil
+    /// The compatibility certificate written (`CheckOptions.compatCertificatePath`); null when none was asked
+    /// for or compatibility was not computed.
+    @NullWhenAbsent public var compatCertificateFile: CompatibilityCertificateSummary? = nil
     /// Why compatibility was not computed although asked for: a memory check stopped its solve after the
     /// decision, whose verdict stands. Null otherwise.
     @NullWhenAbsent public var compatMethod: String? = nil
@@ -81,6 +84,7 @@ public struct CheckReport: Codable, Equatable, Sendable {
         case involvedContexts = "involved_contexts", involvedContextCount = "involved_context_count"
         case excessLossContexts = "excess_loss_contexts", certificateFile = "certificate_file"
         case gapCertificateFile = "gap_certificate_file", compatMethod = "compat_method"
+        case compatCertificateFile = "compat_certificate_file"
         case entropyGapInterval = "entropy_gap_interval", entropyGapBound = "entropy_gap_bound"
         case separatedShareContexts = "separated_share_contexts", separatedShareEvents = "separated_share_events"
         case separatedShareMethod = "separated_share_method"

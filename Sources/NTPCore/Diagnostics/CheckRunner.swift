@@ -11,7 +11,7 @@ public enum CheckRunner {
         let start = monotonicSeconds()
         var timings: [String: Double] = [:]
         try Separability.requireDenseWeights(data, features: features)   // up front: one line, not an undecided report
-        if hooks.compatibilityResidual != nil || hooks.minimizeCrossEntropy != nil || hooks.maxMarginNorm != nil {
+        if hooks.compatibility != nil || hooks.minimizeCrossEntropy != nil || hooks.maxMarginNorm != nil {
             // Each of them holds about four V × d arrays (W, gradient, Adam's moments; CGLS's vectors).
             // Checked before the decision, so that nothing is written when they cannot run.
             let (v, d) = (data.vocabularySize, features.dimension)
@@ -50,19 +50,9 @@ public enum CheckRunner {
                                    certificateFile: certificateFile)
         defer { if !completed, let path = report.gapCertificateFile { unlink(path) } }
         if sep.verdict == .separable { (report.margin, report.marginKind) = margin(sep, adopted: adopted) }
-        if let compat = hooks.compatibilityResidual {
-            let t0 = monotonicSeconds()
-            do {
-                let r = try compat(data, features)
-                report.compatResidual = r.residual
-                // A W with a small residual proves compatibility; only a lower bound proves its absence.
-                report.compatible = r.residual <= options.compatibilityTolerance ? true
-                    : r.lowerBound > options.compatibilityTolerance ? false : nil
-            } catch let error as NTPFormatError where error.isMemory {
-                // Memory taken since the up-front check (another process grew) must not cost the verdict.
-                report.compatMethod = "not computed: \(error.description)"
-            }
-            timings["compatibility"] = monotonicSeconds() - t0
+        defer { if !completed, let path = report.compatCertificateFile?.path { unlink(path) } }
+        if let compat = hooks.compatibility {
+            try compatibilityStage(&report, solve: compat, data: data, features: features, options: options, timings: &timings)
         }
         if let minimize = hooks.minimizeCrossEntropy {
             try entropyGapStage(&report, minimize: minimize, trained: trained, sep: sep, projector: projector,
@@ -103,6 +93,33 @@ public enum CheckRunner {
             // As for compatibility: the verdict and its certificate stand (QA round 16b lost one this way).
             report.entropyGapMethod = "not computed: \(error.description)"
             timings["entropy_gap"] = monotonicSeconds() - t0
+        }
+    }
+
+    /// The compatibility verdict from the solve, and its certificate file when asked for. A memory check that
+    /// stops the solve leaves compatibility "not computed" with its reason; the verdict before it stands.
+    private static func compatibilityStage(_ report: inout CheckReport, solve: (DataSet, ContextFeatures) throws -> FinitePartSolution,
+                                           data: DataSet, features: ContextFeatures, options: CheckOptions,
+                                           timings: inout [String: Double]) throws {
+        let t0 = monotonicSeconds()
+        defer { timings["compatibility"] = monotonicSeconds() - t0 }
+        let solution: FinitePartSolution
+        do {
+            solution = try solve(data, features)
+        } catch let error as NTPFormatError where error.isMemory {
+            // Memory taken since the up-front check (another process grew) must not cost the verdict.
+            report.compatMethod = "not computed: \(error.description)"
+            return
+        }
+        let tolerance = options.compatibilityTolerance
+        report.compatResidual = solution.relativeResidual
+        // A W with a small residual proves compatibility; only a lower bound proves its absence.
+        report.compatible = solution.relativeResidual <= tolerance ? true : solution.residualLowerBound > tolerance ? false : nil
+        if let path = options.compatCertificatePath {
+            let file = CompatibilityCertificateFile(solution, compatible: report.compatible, tolerance: tolerance, data: data,
+                                                    features: features, originalRows: options.originalRows, path: path)
+            try file.write(to: path)
+            report.compatCertificateFile = file.summary
         }
     }
 

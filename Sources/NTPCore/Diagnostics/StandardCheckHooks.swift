@@ -2,8 +2,10 @@ import NTPFormats
 
 extension CheckHooks {
     /// The check diagnostics wired to the core's own solvers:
-    /// - compatibility: the relative residual of the log-odds system at W* (`DataSubspace.solveFinitePart`),
-    ///   its CGLS stopped after `compatibilityTimeLimit` seconds (`check --time-limit`);
+    /// - compatibility: W* and the relative residual of the log-odds system there (`DataSubspace.solveFinitePart`),
+    ///   its CGLS stopped after `compatibilityTimeLimit` seconds (`check --time-limit`), with the refutation built
+    ///   on W*'s residual (`DataSubspace.incompatibilityCertificate`) when the least-squares residual is bounded
+    ///   away from 0;
     /// - entropy gap: Adam (η = 0.01, β = (0.9, 0.99), the paper's setting) from W = 0 for at most
     ///   `crossEntropySteps` steps, stopped early once CE improves by less than `tolerance`
     ///   (relative) over `window` steps, or after the step that ends past `crossEntropyTimeLimit`
@@ -25,11 +27,16 @@ extension CheckHooks {
                                 compatibilityTimeLimit: Double = .infinity,
                                 marginTieLimit: Int = SeparabilityOptions().maxMinNormPointTies) -> CheckHooks {
         CheckHooks(
-            compatibilityResidual: { data, features in
+            compatibility: { data, features in
                 let subspace = try DataSubspace(data: data, features: features)
                 subspace.deadline = monotonicSeconds() + compatibilityTimeLimit
-                let solution = subspace.solveFinitePart()
-                return (solution.relativeResidual, solution.residualLowerBound)
+                var solution = subspace.solveFinitePart()
+                // Its Σ_j y_j h̄_jᵀ is one more V × d array: without the memory, the verdict goes without it.
+                let bytes = 8 * Double(data.vocabularySize) * Double(features.dimension)
+                if solution.residualLowerBound > 0, AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true {
+                    solution.refutation = subspace.incompatibilityCertificate(solution.weights)
+                }
+                return solution
             },
             minimizeCrossEntropy: { data, given in
                 // Adam's steps are about η per entry of W whatever the gradient's size, so it runs on H/s

@@ -536,6 +536,9 @@ public struct FinitePartSolution: Sendable {
     public static let compatibilityTolerance = 1e-8
     /// `relativeResidual ≤ compatibilityTolerance`.
     public var isCompatible: Bool { relativeResidual <= FinitePartSolution.compatibilityTolerance }
+    /// The re-checkable proof that no W of moderate norm fits, when a caller built one
+    /// (`DataSubspace.incompatibilityCertificate`).
+    public var refutation: IncompatibilityCertificate? = nil
 }
 
 @inline(__always) func theoryDot(_ a: [Double], _ b: [Double]) -> Double {

@@ -63,11 +63,23 @@ enum AnalysisReport {
             lines.append("certificates: none written (--no-certificates); every verdict above was verified in the run")
         } else if let example = files.first(where: { $0.kind != "none" }) {
             let gaps = s.checks.filter { $0.gapCertificateFile != nil }.count
-            lines.append("certificates: \(directory)/certificates/ (\(counted(files.count, "check")), \(counted(gaps, "entropy-gap lower end")); sweep/: \(counted(ends, "file")), both ends of every trial's bracket); check one with numpy:")
+            let compat = s.checks.filter { $0.compatCertificateFile != nil }.count
+            lines.append("certificates: \(directory)/certificates/ (\(counted(files.count, "check")), \(counted(gaps, "entropy-gap lower end")), \(counted(compat, "compatibility verdict")); sweep/: \(counted(ends, "file")), both ends of every trial's bracket); check one with numpy:")
             lines.append("  python3 scripts/verify_certificate.py \(directory)/\(example.path) \(directory)/\(example.data ?? "data.npz")")
         }
         lines.append("report: \(directory)/report.html  (JSON: \(directory)/analysis.json)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The certificates table's rows: each check's separability file, then its entropy-gap and compatibility
+    /// files (over the same rows).
+    static func certificateRows(_ checks: [CheckReport]) -> [[String]] {
+        func rows(_ file: (CheckReport) -> (what: String, path: String)?) -> [[String]] {
+            checks.compactMap { c in file(c).map { [c.embedding, grouped(c.contexts), $0.what, $0.path, c.certificateFile?.data ?? "–"] } }
+        }
+        return rows { c in c.certificateFile.map { ($0.description, $0.path) } }
+            + rows { c in c.gapCertificateFile.map { ("the q behind inf CE − 𝓗 ≥ \(general(c.entropyGapInterval?[0] ?? 0, 6))", $0) } }
+            + rows { c in c.compatCertificateFile.map { ("compatibility: " + CheckText.compatCertificateText($0), $0.path) } }
     }
 
     static func html(_ s: AnalysisSummary, corpusSVG: String, trainingSVG: String, sweepSVG: String) -> String {
@@ -99,12 +111,8 @@ enum AnalysisReport {
                 rows: conditionRowsWithBracket(s), numeric: [1, 2, 3, 6, 7, 8, 9, 10])
         if s.certificatesWritten {
             r.table(header: ["embedding", "m", "certificate", "file", "rows of"],
-                    rows: s.checks.compactMap { c in
-                        c.certificateFile.map { [c.embedding, grouped(c.contexts), $0.description, $0.path, $0.data ?? "–"] }
-                    } + s.checks.compactMap { c in
-                        c.gapCertificateFile.map { [c.embedding, grouped(c.contexts), "the q behind inf CE − 𝓗 ≥ \(general(c.entropyGapInterval?[0] ?? 0, 6))", $0, c.certificateFile?.data ?? "–"] }
-                    },
-                    numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; members: README, \"Certificates anyone can check with numpy\"). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
+                    rows: certificateRows(s.checks),
+                    numeric: [1], caption: "The certificate behind each verdict above, checked with numpy alone by python3 scripts/verify_certificate.py FILE DATA (a W ⊥ 𝓕 scaled to margins ≥ 1, or Farkas multipliers α, β; for compatibility, a W within the tolerance or the least-squares residual; members: README, \"Certificates anyone can check with numpy\"). Each file holds the embedding columns and the supports of its rows, so it also verifies without DATA.")
         } else {
             r.paragraph("No certificate files were written (--no-certificates): every verdict above was verified in the run, but cannot be rechecked with numpy from this folder.")
         }

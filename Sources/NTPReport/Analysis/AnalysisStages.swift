@@ -103,19 +103,22 @@ struct AnalysisStages {
             options.certificatePath = certificates ? folder.file(certificate) : nil
             let gapCertificate = "certificates/entropy-gap-" + certificate.dropFirst("certificates/".count)
             options.gapCertificatePath = certificates ? folder.file(gapCertificate) : nil
+            let compatCertificate = "certificates/compatibility-" + certificate.dropFirst("certificates/".count)
+            options.compatCertificatePath = certificates && hooks.compatibility != nil ? folder.file(compatCertificate) : nil
             options.originalRows = chosen.rows
             var report = try CheckRunner.run(subset, features: features, embedding: embedding.description, options: options, hooks: hooks)
             report.certificateFile?.path = certificate
             report.certificateFile?.data = chosen.file
             if report.gapCertificateFile != nil { report.gapCertificateFile = gapCertificate }
+            report.compatCertificateFile?.path = compatCertificate
             let gap = report.entropyGap.map { general($0, 3) } ?? "–"
             let interval = report.entropyGapInterval.map { ", inf CE − 𝓗 ∈ \(intervalText($0[0], $0[1], 3))" } ?? ""
-            let rest = hooks.compatibilityResidual == nil ? " (separability alone)"
+            let rest = hooks.compatibility == nil ? " (separability alone)"
                 : ", compatible \(verdict(report.compatible)), CE − 𝓗 ≤ \(gap)\(interval)"
             progress.detail("\(spec) (m = \(subset.contextCount), V = \(subset.vocabularySize)): separable \(verdict(report.separable))\(rest)")
             report.timings = nil
             checks.append(report)
-            timing.lap(hooks.compatibilityResidual == nil ? "check \(spec) (m = \(subset.contextCount))" : "check \(spec)")
+            timing.lap(hooks.compatibility == nil ? "check \(spec) (m = \(subset.contextCount))" : "check \(spec)")
         }
         return checks
     }

@@ -79,11 +79,29 @@ enum CheckText {
             lines.append("contexts with the largest excess loss π̂_j (CE_j − H_j):")
             for x in r.excessLossContexts { lines.append("  " + general(x.weight, 3).padded(9, .right) + "  " + context(x)) }
         }
-        if let f = r.certificateFile { row("certificate", "wrote \(f.path) (\(f.description))") }
-        if let g = r.gapCertificateFile { row("gap cert.", "wrote \(g) (the q behind the lower end; check it with scripts/verify_certificate.py)") }
+        for (key, text) in fileRows(r) { row(key, text) }
         let order = ["separability", "compatibility", "entropy_gap", "entropy_gap_bound", "separated_share", "max_margin", "total"]
         row("timings", order.compactMap { k in r.timings?[k].map { "\(k) \(fixed($0, 2)) s" } }.joined(separator: ", "))
         return lines.joined(separator: "\n")
+    }
+
+    /// The certificate files written, as (key, text) rows.
+    static func fileRows(_ r: CheckReport) -> [(String, String)] {
+        let check = "check it with scripts/verify_certificate.py"
+        return [r.certificateFile.map { ("certificate", "wrote \($0.path) (\($0.description))") },
+                r.gapCertificateFile.map { ("gap cert.", "wrote \($0) (the q behind the lower end; \(check))") },
+                r.compatCertificateFile.map { ("compat cert.", "wrote \($0.path) (\(compatCertificateText($0)); \(check))") }].compactMap { $0 }
+    }
+
+    /// What a compatibility certificate file holds, in words.
+    static func compatCertificateText(_ f: CompatibilityCertificateSummary) -> String {
+        switch f.kind {
+        case "W": return "a W within the tolerance, \(f.layout)"
+        case "refutation":
+            let radius = f.normRadius.map { "with ‖W‖_F ≤ \(general($0, 3))" } ?? "at all"
+            return "the least-squares residual: every W \(radius) has relative residual ≥ \(general(f.lower ?? .nan, 3)), \(f.layout)"
+        default: return "no certificate: verdict and residual only"
+        }
     }
 
     /// The margin as the γ* row prints its lower end, which it is (rounded down, as many digits), so that

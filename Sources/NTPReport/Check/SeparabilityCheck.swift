@@ -22,6 +22,8 @@ public struct SeparabilityCheck {
     public var certificate: String?
     /// Where to write the entropy-gap certificate (.npz), when the lower end is positive.
     public var gapCertificate: String?
+    /// Where to write the compatibility certificate (.npz).
+    public var compatCertificate: String?
     /// Decide the N most frequent contexts first (nil: 1000 when more than 8,000 are checked).
     public var growFrom: Int?
     /// A decoder W (.npy) to certify first.
@@ -37,13 +39,17 @@ public struct SeparabilityCheck {
     /// Runs the check (writing the certificate when asked).
     public func run() throws -> CheckOutcome {
         let spec = try EmbeddingSpec(parsing: embedding)
-        try checkOutputs([certificate, gapCertificate], inputs: [data, weights], embedding: embedding)
+        if compatCertificate != nil && noCompat {
+            throw UserError("--compat-certificate needs the compatibility solve, which --no-compat skips; drop one of them")
+        }
+        try checkOutputs([certificate, gapCertificate, compatCertificate], inputs: [data, weights], embedding: embedding)
         let (ds, originalCount, rows, note) = try selection.load(data)
         let features = try ContextFeatures.make(spec, for: ds, rowsOf: (rows, originalCount))
         var options = CheckOptions()
         options.originalRows = rows
         options.certificatePath = certificate
         options.gapCertificatePath = gapCertificate
+        options.compatCertificatePath = compatCertificate
         options.top = top
         options.separability.timeLimit = timeLimit
         options.gapTimeLimit = timeLimit
@@ -77,7 +83,7 @@ public struct SeparabilityCheck {
          "max_contexts": .number(selection.maxContexts), "min_context_count": .double(selection.minContextCount),
          "context_choice": .text(selection.choice?.rawValue), "top": .int(top), "time_limit": .double(timeLimit),
          "gap_steps": .int(gapSteps), "gap_bound_products": .int(gapBoundProducts), "certificate": .text(certificate),
-         "gap_certificate": .text(gapCertificate),
+         "gap_certificate": .text(gapCertificate), "compat_certificate": .text(compatCertificate),
          "grow_from": .number(growFrom), "weights": .text(weights), "no_compat": .bool(noCompat)]
     }
 
@@ -88,7 +94,7 @@ public struct SeparabilityCheck {
                                         crossEntropyTimeLimit: gapBoundProducts > 0 ? timeLimit / 2 : timeLimit,
                                         compatibilityTimeLimit: timeLimit)
         if gapSteps <= 0 { hooks.minimizeCrossEntropy = nil }
-        if noCompat { hooks.compatibilityResidual = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
+        if noCompat { hooks.compatibility = nil; hooks.maxMarginNorm = nil; hooks.complementProjector = nil }
         return hooks
     }
 }
@@ -100,7 +106,7 @@ public struct CheckOutcome: CommandReport {
     /// Which contexts were kept, for the text's first line.
     var note: String
 
-    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, gap_certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options (as given: numbers, booleans, null when not given), …"
+    public static let jsonKeys = "compatible, compat_residual, separable, entropy_gap, entropy_gap_interval, separated_share_contexts, margin, certificate, certificate_file, gap_certificate_file, compat_certificate_file, involved_contexts, timing (all seconds; nothing else varies run to run), options (as given: numbers, booleans, null when not given), …"
 
     public var text: String { CheckText.render(report, note: note) }
 

@@ -36,6 +36,9 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("Write the point q behind a positive lower end of inf CE − 𝓗 to this .npz (counts, H and q of every context checked); check it with scripts/verify_certificate.py. Nothing is written when the lower end is 0.", valueName: "gap.npz"))
     var gapCertificate: String?
 
+    @Option(help: ArgumentHelp("Write the evidence behind the compatibility verdict to this .npz (yes: a W within the tolerance; no: the least-squares residual, which bounds the residual of every W up to a norm it states; with H and the supports); check it with scripts/verify_certificate.py.", valueName: "compat.npz"))
+    var compatCertificate: String?
+
     @Option(help: ArgumentHelp("Decide the N most frequent contexts first, doubling N until a Farkas certificate (valid for the whole data set) or the whole data set; default 1000 when more than 8,000 contexts are checked.", valueName: "N"))
     var growFrom: Int?
 
@@ -61,6 +64,7 @@ struct Check: ParsableCommand {
         check.gapBoundProducts = gapBoundProducts
         check.certificate = certificate
         check.gapCertificate = gapCertificate
+        check.compatCertificate = compatCertificate
         check.growFrom = growFrom
         check.weights = weights
         check.noCompat = noCompat
