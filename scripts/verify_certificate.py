@@ -7,6 +7,9 @@ CERT.npz is also an entropy-gap certificate (ntpsep check --gap-certificate GAP.
 entropy-gap-lower), see check_gap, or a compatibility certificate (ntpsep check --compat-certificate
 COMPAT.npz, verdict compatible or not-compatible), see check_compatible and check_refutation.
 
+A file's tolerance τ may not exceed ntpsep's (1e-9 for separability, 1e-6 for compatibility): a larger
+one is INVALID, since it would let anything pass.
+
 Prints one line, VALID or INVALID with the measured numbers, and exits 0 (valid) or 1; a file of
 an undecided verdict holds no certificate: UNDECIDED, exit code 3 (2: the file cannot be read).
 With DATA.npz (the data set given to check: any scipy.sparse.save_npz file ntpsep reads, csr, csc
@@ -45,12 +48,18 @@ def ragged(starts, counts):
 
 
 def embedding(c):
-    """H as CSC arrays (indptr, indices, data, d): column k is h̄ of context rows[k]."""
+    """H as CSC arrays (indptr, indices, data, d): column k is h̄ of context rows[k]. A CSC H must be
+    well formed (indptr from 0 to its entries, non-decreasing; every index a feature 0..d−1): an index
+    past a shrunken d would otherwise fold features onto each other."""
     if 'H' in c:
         H = c['H']
         d, n = H.shape
         return np.arange(0, d * n + 1, d), np.tile(np.arange(d), n), H.T.ravel(), d
-    return c['H_indptr'], c['H_indices'], c['H_data'], int(c['H_shape'][0])
+    Hp, Hi, Hx, d = c['H_indptr'], c['H_indices'], c['H_data'], int(c['H_shape'][0])
+    if (Hp.size == 0 or Hp[0] != 0 or Hp[-1] != Hi.size or Hi.size != Hx.size or np.any(np.diff(Hp) < 0)
+            or (Hi.size and (Hi.min() < 0 or Hi.max() >= d))):
+        raise ValueError(f"H_indptr, H_indices and H_shape do not describe a CSC matrix with d = {d} rows")
+    return Hp, Hi, Hx, d
 
 
 def logits(c, H, V, k0, k1, support):
@@ -193,6 +202,8 @@ def centred_log_probabilities(c, S):
     """c: log p̂ of every support entry, centred within its context (equal counts give exactly 0, as in ntpsep)."""
     Sp, _ = S
     n = c['count_data'].astype(np.float64)
+    if n.size != Sp[-1] or not np.all(np.isfinite(n) & (n > 0)):
+        raise ValueError("count_data must hold one positive count per support entry")
     m, k = Sp.size - 1, np.diff(Sp)
     owner = np.repeat(np.arange(m), k)
     logp = np.log(n / np.bincount(owner, n, minlength=m)[owner])
@@ -257,12 +268,23 @@ def check_refutation(c, H, S, V, tau):
     B = float(c['norm_radius'])
     if not (ynorm > 0 and cnorm > 0 and B >= 0):
         return False, "y or c is zero, or norm_radius is negative"
+    if not np.isfinite(s) or not np.isfinite(g):
+        return False, "y or H is not finite"
     lower = s / (ynorm * cnorm) if g == 0 else (s - g * B) / (ynorm * cnorm)
+    stated = float(c['lower'])
     within = f"‖W‖_F ≤ {B:.3g}" if np.isfinite(B) else "any norm"
-    return lower > tau, (f"every W with {within} has relative residual ≥ {lower:.6g} (need > τ = {tau:.3g}; ntpsep's "
-                         f"{float(c['lower']):.6g}): yᵀc = {s:.6g}, ‖y‖ = {ynorm:.6g}, ‖c‖ = {cnorm:.6g}, "
+    # The recomputed L must exceed τ and back the L ntpsep states (to round-off: its ‖G‖ summed in another order).
+    ok = lower > tau and lower >= stated * (1 - 1e-6)
+    return ok, (f"every W with {within} has relative residual ≥ {lower:.6g} (need > τ = {tau:.3g} and ≥ the stated "
+                         f"{stated:.6g}): yᵀc = {s:.6g}, ‖y‖ = {ynorm:.6g}, ‖c‖ = {cnorm:.6g}, "
                          f"‖Σ y_j h̄_jᵀ‖_F = {g:.3g}; the least-squares W of ntpsep has ‖W‖_F = {float(c['w_norm']):.6g}; "
                          f"{counted(m, 'context')}")
+
+
+# The largest τ each verdict may state: ntpsep decides separability at 1e-9 and compatibility at 1e-6. An
+# entropy-gap file's τ is reported, not used (its bound pays for the residual itself).
+TOLERANCE_CAPS = {'separable': 1e-9, 'not-separable': 1e-9, 'at-threshold': 1e-9, 'undecided': 1e-9,
+                  'compatible': 1e-6, 'not-compatible': 1e-6, 'compatibility-unknown': 1e-6}
 
 
 class Unreadable(Exception):
@@ -459,7 +481,12 @@ def verify(argv):
     if version not in ((1,) if verdict == 'entropy-gap-lower' or compat else (1, 2)):
         print(f"INVALID unknown format_version {version}")
         return 1
-    if 'rows' not in c:
+    # The file states τ, but a verdict is only as strict as ntpsep's own: a larger one would let anything pass.
+    cap = TOLERANCE_CAPS.get(verdict)
+    if cap is not None and not 0 < tau <= cap:
+        print(f"INVALID {verdict}: tolerance {tau:.3g} is not in (0, {cap:.3g}], the tolerance ntpsep decides {verdict} at")
+        return 1
+    if 'rows' not in c or verdict == 'compatibility-unknown':
         bracket = f", γ* in [{c['gamma_lower']:.3g}, {c['gamma_upper']:.3g}]" if 'gamma_lower' in c else ""
         bracket += f", relative residual {float(c['residual']):.3g}" if 'residual' in c else ""
         print(f"UNDECIDED no certificate: verdict {verdict}{bracket}")
@@ -479,7 +506,8 @@ def verify(argv):
         with_w = verdict == 'separable' or (verdict == 'at-threshold' and ('W' in c or 'W_data' in c))
         checker = (check_gap if verdict == 'entropy-gap-lower' else check_compatible if verdict == 'compatible'
                    else check_refutation if verdict == 'not-compatible' else check_separating if with_w else check_farkas)
-        ok, line = checker(c, embedding(c), S, V, tau)
+        with np.errstate(all='ignore'):               # a non-finite member fails the check, without warnings
+            ok, line = checker(c, embedding(c), S, V, tau)
         if ok and with_w and verdict == 'at-threshold':
             w = np.linalg.norm(c['W'] if 'W' in c else c['W_data'])   # the file's W has min margin 1
             line += f"; 1/‖W‖_F = {1 / w:.3g}, within 10τ·scale of 0: separable as far as ties hold to τ"

@@ -39,6 +39,9 @@ extension CertificateCLITests {
         // One entry of y off by 1e-3 leaves Σ y_j h_j = 1e-3, which at B ≥ 1e12 swamps yᵀc.
         try assertInvalid(cert, "c['y'][0] += 1e-3", "has relative residual ≥ -")
         try assertInvalid(cert, "c['norm_radius'] = np.float64(1e300)", "(need > τ = 1e-06")
+        // QA round 18: a file's own τ or L was trusted, and either made any claim pass.
+        try assertInvalid(cert, "c['tolerance'] = np.float64(1e30); c['y'] = -c['y']", "tolerance 1e+30 is not in (0, 1e-06]")
+        try assertInvalid(cert, "c['lower'] = np.float64(5)", "≥ the stated 5)")
         let other = try dataSet(dir, "lsq2", supports: [[0, 1], [0, 1], [0, 1]], V: 3, counts: [[2, 1], [1, 2], [4, 3]])
         try assertInvalid(cert, "pass", "counts differ from those of \(other)", data: other)
         // Same inputs, same bytes.
@@ -115,6 +118,8 @@ extension CertificateCLITests {
         XCTAssertEqual(residual, numpy[0], accuracy: 1e-9 * numpy[0])
         XCTAssertLessThan(numpy[1], 1e-9)
         try assertValid(cert, data, prefix: "VALID not-compatible:")
+        // A smaller d in H_shape folded features onto each other and shrank ‖G‖ (QA round 18).
+        try assertInvalid(cert, "c['H_shape'] = np.array([1, c['H_shape'][1]])", "do not describe a CSC matrix with d = 1 rows")
 
         let unknown = dir.appendingPathComponent("unknown.npz")
         let stopped = try ntpsep(["check", data, "--embedding", "gaussian:4", "--gap-steps", "0", "--time-limit", "0",
@@ -128,5 +133,9 @@ extension CertificateCLITests {
         let refused = dir.appendingPathComponent("refused.npz")
         assertFails(try ntpsep(["check", data, "--no-compat", "--compat-certificate", refused.path]),
                     with: "--compat-certificate needs the compatibility solve, which --no-compat skips", noFileAt: refused)
+        // Two spellings of one file (QA round 18: one certificate overwrote the other).
+        let respelled = dir.path + "/./" + refused.lastPathComponent
+        assertFails(try ntpsep(["check", data, "--gap-steps", "0", "--compat-certificate", refused.path, "--certificate", respelled]),
+                    with: "two outputs have the same path (\(respelled) is the same file)", noFileAt: refused)
     }
 }

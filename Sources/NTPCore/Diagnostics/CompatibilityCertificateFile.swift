@@ -29,9 +29,10 @@ public struct CompatibilityCertificateFile: Sendable {
                 denseEntryLimit: Int = CertificateFile.denseEntryLimit) {
         let v = data.vocabularySize, m = data.contextCount, d = features.dimension
         func original(_ j: Int) -> Int { originalRows?[j] ?? j }
-        // A refutation that does not reach the tolerance proves nothing the verdict says: none is written.
-        let refutation = compatible == false ? solution.refutation.flatMap { $0.lower > tolerance ? $0 : nil } : nil
-        let kind = compatible == true ? "W" : refutation != nil ? "refutation" : "none"
+        // A refutation whose L does not exceed the tolerance proves nothing the verdict says: none is written.
+        let refutation = compatible == false ? solution.refutation : nil
+        let bound = refutation?.bound(above: tolerance)
+        let kind = compatible == true ? "W" : bound != nil ? "refutation" : "none"
         let verdict = compatible == true ? "compatible" : compatible == false ? "not-compatible" : "compatibility-unknown"
         let scalar = { (x: Double) in NPYArray(doubles: [x], shape: []) }
         var members: [(String, NPYArray)] = [
@@ -51,10 +52,10 @@ public struct CompatibilityCertificateFile: Sendable {
             }
             layout = dense ? "dense" : "sparse"
             members += CompatibilityCertificateFile.supportMembers(data, order: order, original: original,
-                                                                   residual: refutation?.entryResidual)
+                                                                   residual: bound != nil ? refutation?.entryResidual : nil)
             members += CertificateFile.embeddingMembers(features, contexts: order, dense: dense)
-            if let r = refutation {
-                members += [("norm_radius", scalar(r.normRadius)), ("lower", scalar(r.lower)),
+            if let r = refutation, let (radius, lower) = bound {
+                members += [("norm_radius", scalar(radius)), ("lower", scalar(lower)),
                             ("adjoint_norm", scalar(r.adjointNorm)), ("w_norm", scalar(theoryNorm(solution.weights)))]
             } else {
                 members += dense ? [("W", NPYArray(doubles: solution.weights, shape: [v, d]))]
@@ -63,8 +64,8 @@ public struct CompatibilityCertificateFile: Sendable {
         }
         self.members = members
         summary = CompatibilityCertificateSummary(path: path, kind: kind, layout: layout,
-                                                  normRadius: refutation.flatMap { $0.normRadius.isFinite ? $0.normRadius : nil },
-                                                  lower: refutation?.lower)
+                                                  normRadius: bound.flatMap { $0.normRadius.isFinite ? $0.normRadius : nil },
+                                                  lower: bound?.lower)
     }
 
     /// `rows`, the supports and counts of the positive-count entries (the solver's support entries), and y

@@ -271,18 +271,9 @@ struct NullSpaceSeparability {
     /// `h` (rows × columns, column-major) is destroyed.
     private static func fullSVD(_ h: inout [Double], rows: Int, columns: Int) -> (u: [Double], sigma: [Double], vt: [Double])? {
         let economy = rows >= columns
-        var jobz = Int8(UInt8(ascii: economy ? "S" : "A"))
-        let uColumns = economy ? columns : rows
-        var mm = Int32(rows), nn = Int32(columns), lda = Int32(rows), ldu = Int32(rows), ldvt = Int32(columns)
-        var sigma = [Double](repeating: 0, count: min(rows, columns))
-        var u = [Double](repeating: 0, count: rows * uColumns), vt = [Double](repeating: 0, count: columns * columns)
-        var iwork = [Int32](repeating: 0, count: 8 * min(rows, columns))
-        var query = 0.0, lwork: Int32 = -1, info: Int32 = 0
-        dgesdd_(&jobz, &mm, &nn, &h, &lda, &sigma, &u, &ldu, &vt, &ldvt, &query, &lwork, &iwork, &info)
-        guard info == 0 else { return nil }
-        lwork = Int32(query)
-        var work = [Double](repeating: 0, count: Int(lwork))
-        dgesdd_(&jobz, &mm, &nn, &h, &lda, &sigma, &u, &ldu, &vt, &ldvt, &work, &lwork, &iwork, &info)
-        return info == 0 ? (u, sigma, vt) : nil
+        var u = [Double](repeating: 0, count: rows * (economy ? columns : rows)), vt = [Double](repeating: 0, count: columns * columns)
+        guard let sigma = SingularValues.dgesdd(economy ? "S" : "A", &h, rows: rows, columns: columns,
+                                                u: &u, ldu: rows, vt: &vt, ldvt: columns) else { return nil }
+        return (u, sigma, vt)
     }
 }

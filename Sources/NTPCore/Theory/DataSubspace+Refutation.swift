@@ -12,36 +12,42 @@ import Foundation
 public struct IncompatibilityCertificate: Sendable {
     /// y, one value per support entry (a context's entries with a positive count, in the data set's order).
     public let entryResidual: [Double]
-    /// The ‖𝓐y‖_F that B and L are computed with: the value found, or a floor for its round-off
-    /// (`roundOffFloor`), whichever is larger, so that a recomputation summing in another order stays below it.
+    /// yᵀc, ‖y‖ and ‖c‖.
+    public let residualDotTarget: Double, residualNorm: Double, targetNorm: Double
+    /// The ‖𝓐y‖_F that B and L are computed with: the value found plus a bound on its round-off
+    /// (`roundOffUlps`), so that a recomputation summing in another order stays below it.
     public let adjointNorm: Double
-    /// B: the bound holds for every W with ‖W‖_F ≤ B (infinite when 𝓐y = 0 exactly, e.g. H = 0).
-    public let normRadius: Double
-    /// L: every W with ‖W‖_F ≤ B has ‖P_U(W H) − c‖/‖c‖ ≥ L.
-    public let lower: Double
 
-    /// ‖𝓐y‖_F's floor is this many ulps of Σ_j ‖y_j‖ ‖h̄_j‖, the size of the sum's terms.
+    /// ‖𝓐y‖_F's round-off is taken as this many ulps of Σ_j ‖y_j‖ ‖h̄_j‖, the size of the sum's terms.
     static let roundOffUlps = 64.0
+
+    /// L at B = 0: yᵀc/(‖y‖ ‖c‖), the relative residual when y is the least-squares one.
+    public var residualAtZero: Double { residualDotTarget / (residualNorm * targetNorm) }
+
+    /// (B, L) with L above `tolerance`: L is three quarters of `residualAtZero`, or halfway between it and the
+    /// tolerance when that is higher (QA: a residual of 1.2e-6 against 1e-6 got no certificate at ¾); B is
+    /// infinite when 𝓐y = 0 exactly. nil when `residualAtZero` is not above the tolerance.
+    public func bound(above tolerance: Double) -> (normRadius: Double, lower: Double)? {
+        let r = residualAtZero
+        guard r > tolerance else { return nil }
+        if adjointNorm == 0 { return (.infinity, r) }
+        let lower = max(0.75 * r, (r + tolerance) / 2)
+        return ((residualDotTarget - lower * residualNorm * targetNorm) / adjointNorm, lower)
+    }
 }
 
 extension DataSubspace {
-    /// The certificate built on W's residual y = c − P_U(W H), with B chosen so that L is three quarters of
-    /// yᵀc/(‖y‖ ‖c‖) (the relative residual when W is the least-squares solution); nil when yᵀc ≤ 0 (W fits c
-    /// exactly, or y is no evidence). W is V × d row-major.
+    /// The certificate built on W's residual y = c − P_U(W H) (`bound` picks B and L); nil when yᵀc ≤ 0 (W fits
+    /// c exactly, or y is no evidence). W is V × d row-major.
     public func incompatibilityCertificate(_ w: [Double]) -> IncompatibilityCertificate? {
         let c = layout.centredLogProbabilities
         let fitted = adjoint(w)
         let y = (0..<c.count).map { c[$0] - fitted[$0] }
         let yc = theoryDot(y, c), yNorm = theoryNorm(y), cNorm = theoryNorm(c)
         guard yc > 0, yNorm > 0, cNorm > 0 else { return nil }
-        let floor = IncompatibilityCertificate.roundOffUlps * .ulpOfOne * termSize(y)
-        let adjointNorm = max(theoryNorm(synthesize(y)), floor)
-        if adjointNorm == 0 {
-            return IncompatibilityCertificate(entryResidual: y, adjointNorm: 0, normRadius: .infinity, lower: yc / (yNorm * cNorm))
-        }
-        let radius = yc / (4 * adjointNorm)
-        return IncompatibilityCertificate(entryResidual: y, adjointNorm: adjointNorm, normRadius: radius,
-                                          lower: (yc - adjointNorm * radius) / (yNorm * cNorm))
+        let roundOff = IncompatibilityCertificate.roundOffUlps * .ulpOfOne * termSize(y)
+        return IncompatibilityCertificate(entryResidual: y, residualDotTarget: yc, residualNorm: yNorm, targetNorm: cNorm,
+                                          adjointNorm: theoryNorm(synthesize(y)) + roundOff)
     }
 
     /// Σ_j ‖y_j‖ ‖h̄_j‖ over the contexts' support entries.

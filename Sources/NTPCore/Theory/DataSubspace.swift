@@ -41,7 +41,7 @@ public final class DataSubspace {
     /// G = HᵀH row-major m × m, or nil (identity, or m > gramLimit).
     let gram: [Double]?
     /// Per token v: the entries e with token v (their contexts are J_v).
-    private let tokenEntries: [[Int]]
+    let tokenEntries: [[Int]]
     private var warmStart: [Double]
     /// Concatenated row-major blocks G[J_v, J_v], token by token, or nil.
     private let tokenBlocks: [Double]?
@@ -366,8 +366,8 @@ public final class DataSubspace {
     ///   normal-equation test cannot see a residual along singular values below 1e-6·σ₁: on contexts 1e-8
     ///   apart it called 0.37 the least-squares residual of a system that is consistent in exact arithmetic.
     private func checkedDirectly(_ solution: FinitePartSolution) -> FinitePartSolution {
-        guard !solution.isCompatible, !solution.stoppedAtDeadline, monotonicSeconds() < deadline,
-              var direct = finitePartBySVD() else { return solution }
+        guard !solution.isCompatible, !solution.stoppedAtDeadline, monotonicSeconds() < deadline else { return solution }
+        guard var direct = finitePartBySVD() else { return withoutHiddenFit(solution) }
         direct.iterations = solution.iterations
         direct.weightedLowerBound = solution.weightedLowerBound
         if direct.isCompatible || direct.converged { return direct }

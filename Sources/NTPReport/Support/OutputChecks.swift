@@ -10,10 +10,25 @@ public func checkOutputs(_ outputs: [String?], inputs: [String?], embedding: Str
     if let embedding, embedding.hasPrefix("file:") { all.append(String(embedding.dropFirst(5))) }
     CommandInputs.register(all)
     let paths = outputs.compactMap { $0 }
+    let places = paths.map(resolvedPlace)
     for (i, path) in paths.enumerated() {
-        if paths[..<i].contains(path) { throw UserError("cannot write \(path) twice: two outputs have the same path; give each its own") }
+        if let j = places[..<i].firstIndex(of: places[i]) {
+            let named = paths[j] == path ? "" : " (\(paths[j]) is the same file)"
+            throw UserError("cannot write \(path) twice: two outputs have the same path\(named); give each its own")
+        }
         try checkOutputPath(path)
     }
+}
+
+/// Where `path` writes: its folder with symbolic links and `.`/`..` resolved, then its name, itself resolved
+/// when it is an existing symbolic link (QA: `out/a.npz` and `./out/a.npz`, or a link to it, passed as
+/// two outputs, and one overwrote the other). The path as given when its folder does not exist.
+func resolvedPlace(_ path: String) -> String {
+    if let whole = realpath(path, nil) { defer { free(whole) }; return String(cString: whole) }
+    let url = URL(fileURLWithPath: path)
+    guard let folder = realpath(url.deletingLastPathComponent().path, nil) else { return path }
+    defer { free(folder) }
+    return String(cString: folder) + "/" + url.lastPathComponent
 }
 
 /// True when both paths name the same existing file (device and inode).
