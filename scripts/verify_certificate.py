@@ -56,7 +56,7 @@ def embedding(c):
         d, n = H.shape
         return np.arange(0, d * n + 1, d), np.tile(np.arange(d), n), H.T.ravel(), d
     Hp, Hi, Hx, d = c['H_indptr'], c['H_indices'], c['H_data'], int(c['H_shape'][0])
-    if (Hp.size == 0 or Hp[0] != 0 or Hp[-1] != Hi.size or Hi.size != Hx.size or np.any(np.diff(Hp) < 0)
+    if c['H_shape'].shape != (2,) or c['H_shape'][1] != Hp.size - 1 or (Hp.size == 0 or Hp[0] != 0 or Hp[-1] != Hi.size or Hi.size != Hx.size or np.any(np.diff(Hp) < 0)
             or (Hi.size and (Hi.min() < 0 or Hi.max() >= d))):
         raise ValueError(f"H_indptr, H_indices and H_shape do not describe a CSC matrix with d = {d} rows")
     return Hp, Hi, Hx, d
@@ -484,7 +484,7 @@ def verify(argv):
     # The file states τ, but a verdict is only as strict as ntpsep's own: a larger one would let anything pass.
     cap = TOLERANCE_CAPS.get(verdict)
     if cap is not None and not 0 < tau <= cap:
-        print(f"INVALID {verdict}: tolerance {tau:.3g} is not in (0, {cap:.3g}], the tolerance ntpsep decides {verdict} at")
+        print(f"INVALID {verdict}: tolerance {tau!r} is not in (0, {cap!r}], the tolerance ntpsep decides {verdict} at")
         return 1
     if 'rows' not in c or verdict == 'compatibility-unknown':
         bracket = f", γ* in [{c['gamma_lower']:.3g}, {c['gamma_upper']:.3g}]" if 'gamma_lower' in c else ""

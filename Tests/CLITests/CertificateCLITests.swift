@@ -41,7 +41,7 @@ final class CertificateCLITests: XCTestCase {
         // Without β the residual is (e_0 − e_1)·1: ‖R‖ = √2 against a scale of √2.
         try assertInvalid(cert, "c['beta'][0] = 0", "relative residual 1 ")
         try assertInvalid(cert, "c['alpha'][0] = -1", "negative α")
-        try assertInvalid(cert, "c['tolerance'] = np.float64(1)", "tolerance 1 is not in (0, 1e-09]")
+        try assertInvalid(cert, "c['tolerance'] = np.float64(1)", "tolerance 1.0 is not in (0, 1e-09]")
         try assertInvalid(cert, "c['alpha_out'][0] = 0", "alpha_out ∈ S")
         // Dropping token 1 from S_A removes the tie β rests on (A has support {0}; B has {0}).
         try assertInvalid(cert, "c['support_indptr'] = np.array([0, 1, 2]); c['support_indices'] = np.array([0, 0])",

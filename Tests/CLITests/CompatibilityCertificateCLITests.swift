@@ -137,5 +137,10 @@ extension CertificateCLITests {
         let respelled = dir.path + "/./" + refused.lastPathComponent
         assertFails(try ntpsep(["check", data, "--gap-steps", "0", "--compat-certificate", refused.path, "--certificate", respelled]),
                     with: "two outputs have the same path (\(respelled) is the same file)", noFileAt: refused)
+        // A symbolic link to it, made before the file exists (QA round 18: it passed, and the Farkas file was lost).
+        let link = dir.appendingPathComponent("link.npz")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: refused.lastPathComponent)
+        assertFails(try ntpsep(["check", data, "--gap-steps", "0", "--compat-certificate", refused.path, "--certificate", link.path]),
+                    with: "two outputs have the same path (\(link.path) is the same file)", noFileAt: refused)
     }
 }

@@ -111,10 +111,14 @@ public enum CheckRunner {
             report.compatMethod = "not computed: \(error.description)"
             return
         }
-        let tolerance = options.compatibilityTolerance
+        let tolerance = options.compatibilityTolerance, roundOff = solution.residualRoundOff
         report.compatResidual = solution.relativeResidual
-        // A W with a small residual proves compatibility; only a lower bound proves its absence.
-        report.compatible = solution.relativeResidual <= tolerance ? true : solution.residualLowerBound > tolerance ? false : nil
+        // A W with a small residual proves compatibility, when its rounding cannot carry it past the tolerance. Only a
+        // lower bound proves its absence, and only with the refutation behind it when one was built (QA round 18: a
+        // "no" at 1.05e-6 that its own residual could not back).
+        let refuted = solution.refutation.map { $0.bound(above: tolerance) != nil } ?? true
+        report.compatible = solution.relativeResidual + roundOff <= tolerance ? true
+            : solution.residualLowerBound - roundOff > tolerance && refuted ? false : nil
         if let path = options.compatCertificatePath {
             let file = CompatibilityCertificateFile(solution, compatible: report.compatible, tolerance: tolerance, data: data,
                                                     features: features, originalRows: options.originalRows, path: path)

@@ -31,6 +31,7 @@ extension CheckHooks {
                 let subspace = try DataSubspace(data: data, features: features)
                 subspace.deadline = monotonicSeconds() + compatibilityTimeLimit
                 var solution = subspace.solveFinitePart()
+                solution.residualRoundOff = subspace.residualRoundOff(solution.weights)
                 // Its Σ_j y_j h̄_jᵀ is one more V × d array: without the memory, the verdict goes without it.
                 let bytes = 8 * Double(data.vocabularySize) * Double(features.dimension)
                 if solution.residualLowerBound > 0, AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true {

@@ -42,12 +42,31 @@ extension DataSubspace {
     public func incompatibilityCertificate(_ w: [Double]) -> IncompatibilityCertificate? {
         let c = layout.centredLogProbabilities
         let fitted = adjoint(w)
-        let y = (0..<c.count).map { c[$0] - fitted[$0] }
+        // Centred again: P_U(W H)'s centring leaves a per-context mean of ε·|W h̄_j|, and the verifier centres y
+        // itself, so an uncentred y made its ‖Σ y_j h̄_jᵀ‖ differ from ours by more than round-off in y (QA round 18:
+        // 4.5e-6 relative, on contexts scaled by 1e3, and the stated L failed to verify).
+        var y = (0..<c.count).map { c[$0] - fitted[$0] }
+        y.withUnsafeMutableBufferPointer { layout.centre($0.baseAddress!) }
         let yc = theoryDot(y, c), yNorm = theoryNorm(y), cNorm = theoryNorm(c)
         guard yc > 0, yNorm > 0, cNorm > 0 else { return nil }
         let roundOff = IncompatibilityCertificate.roundOffUlps * .ulpOfOne * termSize(y)
         return IncompatibilityCertificate(entryResidual: y, residualDotTarget: yc, residualNorm: yNorm, targetNorm: cNorm,
                                           adjointNorm: theoryNorm(synthesize(y)) + roundOff)
+    }
+
+    /// A bound on the rounding error of `compatibilityResidual(w)`, relative to ‖c‖: d·ε·‖(‖w_v‖·‖h̄_j‖)_e‖, each
+    /// entry's logit being a d-term dot product. QA round 18: a W of norm 3.5e11 had residual 8.45e-7 here and 1.07e-6
+    /// in numpy, against a tolerance of 1e-6.
+    public func residualRoundOff(_ w: [Double]) -> Double {
+        let d = features.dimension, norms = TheoryKernels.columnNormsSquared(features)
+        var rowNorms = [Double](repeating: -1, count: vocabularySize), total = 0.0
+        for e in 0..<layout.entryCount {
+            let v = layout.columns[e]
+            if rowNorms[v] < 0 { rowNorms[v] = (0..<d).reduce(0) { $0 + w[v * d + $1] * w[v * d + $1] } }
+            total += rowNorms[v] * norms[layout.entryContext[e]]
+        }
+        let cNorm = theoryNorm(layout.centredLogProbabilities)
+        return cNorm > 0 ? Double(d) * .ulpOfOne * total.squareRoot() / cNorm : 0
     }
 
     /// Σ_j ‖y_j‖ ‖h̄_j‖ over the contexts' support entries.

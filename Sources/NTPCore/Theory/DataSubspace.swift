@@ -539,6 +539,8 @@ public struct FinitePartSolution: Sendable {
     /// The re-checkable proof that no W of moderate norm fits, when a caller built one
     /// (`DataSubspace.incompatibilityCertificate`).
     public var refutation: IncompatibilityCertificate? = nil
+    /// A bound on the rounding error of `relativeResidual` when a caller computed one (`DataSubspace.residualRoundOff`).
+    public var residualRoundOff = 0.0
 }
 
 @inline(__always) func theoryDot(_ a: [Double], _ b: [Double]) -> Double {

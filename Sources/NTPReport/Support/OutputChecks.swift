@@ -20,13 +20,19 @@ public func checkOutputs(_ outputs: [String?], inputs: [String?], embedding: Str
     }
 }
 
-/// Where `path` writes: its folder with symbolic links and `.`/`..` resolved, then its name, itself resolved
-/// when it is an existing symbolic link (QA: `out/a.npz` and `./out/a.npz`, or a link to it, passed as
-/// two outputs, and one overwrote the other). The path as given when its folder does not exist.
+/// Where `path` writes: its folder with symbolic links and `.`/`..` resolved, then its name, a symbolic link
+/// followed to its target even when that does not exist yet (QA round 18: `out/a.npz` and `./out/a.npz`, or a
+/// link to it, passed as two outputs, and one overwrote the other). The path as given when its folder does not exist.
 func resolvedPlace(_ path: String) -> String {
-    if let whole = realpath(path, nil) { defer { free(whole) }; return String(cString: whole) }
-    let url = URL(fileURLWithPath: path)
-    guard let folder = realpath(url.deletingLastPathComponent().path, nil) else { return path }
+    var place = path
+    for _ in 0..<16 {
+        var st = stat()
+        guard lstat(place, &st) == 0, st.st_mode & S_IFMT == S_IFLNK,
+              let target = try? FileManager.default.destinationOfSymbolicLink(atPath: place) else { break }
+        place = target.hasPrefix("/") ? target : URL(fileURLWithPath: place).deletingLastPathComponent().path + "/" + target
+    }
+    let url = URL(fileURLWithPath: place)
+    guard let folder = realpath(url.deletingLastPathComponent().path, nil) else { return place }
     defer { free(folder) }
     return String(cString: folder) + "/" + url.lastPathComponent
 }
