@@ -84,6 +84,13 @@ def logits(c, H, V, k0, k1, support):
     return L, tokens
 
 
+def context_block(c, V, Si):
+    """Contexts per block of `logits`, about 4 M logits: V per context for a dense W; for a sparse W at most
+    the tokens W and the supports touch (a one-hot W on V = 2^31 − 1 needs a few numbers, not 16 GB)."""
+    rows_per_context = V if 'W' in c else max(1, min(V, len(c['W_data']) + len(Si)))
+    return max(1, (1 << 22) // rows_per_context)
+
+
 def check_separating(c, H, S, V, tau):
     Sp, Si = S
     n = len(c['rows'])
@@ -96,10 +103,7 @@ def check_separating(c, H, S, V, tau):
     wnorm = np.linalg.norm(c['W'] if 'W' in c else c['W_data'])
     scale = wnorm * np.sqrt(2) * hnorm
     margin, tie = np.inf, 0.0
-    # About 4 M logits per block: V per context for a dense W; for a sparse W at most the tokens W
-    # and the supports touch (a one-hot W on V = 2^31 − 1 needs a few numbers, not 16 GB).
-    rows_per_context = V if 'W' in c else max(1, min(V, len(c['W_data']) + len(Si)))
-    block = max(1, (1 << 22) // rows_per_context)
+    block = context_block(c, V, Si)
     for k0 in range(0, n, block):
         k1 = min(n, k0 + block)
         L, tokens = logits(c, H, V, k0, k1, Si[Sp[k0]:Sp[k1]])
@@ -221,8 +225,7 @@ def check_compatible(c, H, S, V, tau):
     target, owner = centred_log_probabilities(c, S)
     m = Sp.size - 1
     x = np.empty(Si.size)
-    rows_per_context = V if 'W' in c else max(1, min(V, len(c['W_data']) + len(Si)))
-    block = max(1, (1 << 22) // rows_per_context)
+    block = context_block(c, V, Si)
     for k0 in range(0, m, block):
         k1 = min(m, k0 + block)
         L, tokens = logits(c, H, V, k0, k1, Si[Sp[k0]:Sp[k1]])

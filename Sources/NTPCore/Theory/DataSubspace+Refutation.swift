@@ -58,7 +58,7 @@ extension DataSubspace {
     /// entry's logit being a d-term dot product. QA round 18: a W of norm 3.5e11 had residual 8.45e-7 here and 1.07e-6
     /// in numpy, against a tolerance of 1e-6.
     public func residualRoundOff(_ w: [Double]) -> Double {
-        let d = features.dimension, norms = TheoryKernels.columnNormsSquared(features)
+        let d = features.dimension, norms = contextNormsSquared
         var rowNorms = [Double](repeating: -1, count: vocabularySize), total = 0.0
         for e in 0..<layout.entryCount {
             let v = layout.columns[e]
@@ -71,7 +71,7 @@ extension DataSubspace {
 
     /// Σ_j ‖y_j‖ ‖h̄_j‖ over the contexts' support entries.
     private func termSize(_ y: [Double]) -> Double {
-        let norms = TheoryKernels.columnNormsSquared(features)
+        let norms = contextNormsSquared
         var total = 0.0
         for j in 0..<contextCount {
             var s = 0.0

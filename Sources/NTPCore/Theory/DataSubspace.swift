@@ -395,10 +395,13 @@ public final class DataSubspace {
     /// (gaussian:16 on 2,000 KJV contexts, where the norms are 4 apart: 0.42 → 1.0 s).
     static let weightingRatio = 10.0
 
+    /// ‖h̄_j‖² of every context, computed once (the weights, the refutation and the residual's rounding bound use them).
+    private(set) lazy var contextNormsSquared = TheoryKernels.columnNormsSquared(features)
+
     /// 1/‖h̄_j‖ at every support entry of context j (1 for a zero column), or nil when the nonzero norms are
     /// within `weightingRatio` of each other.
     private lazy var contextWeights: [Double]? = {
-        let norms = TheoryKernels.columnNormsSquared(features).map { $0.squareRoot() }
+        let norms = contextNormsSquared.map { $0.squareRoot() }
         let nonzero = norms.filter { $0 > 0 }
         guard let low = nonzero.min(), let high = nonzero.max(), high > Self.weightingRatio * low else { return nil }
         return layout.entryContext.map { norms[$0] > 0 ? 1 / norms[$0] : 1 }
