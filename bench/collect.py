@@ -129,6 +129,27 @@ for bench, limit in (("analyze_quick", 45), ("analyze", 180)):
     if m:
         figure(f"{bench}_cpu_s", float(m.group(1)) + float(m.group(2)), "s", "lower")
 
+# ---- compatibility solve (bench/compat.sh) against NumPy's lstsq on the explicit system; residuals must agree
+if read("compat.status") is not None:
+    status_ok("compat")
+    t = read("compat.log") or ""
+    for m, d in [(300, 16), (1000, 16)]:
+        head = rf"^compat kjv200 m={m} d={d}: "
+        ours = re.search(head + r"ntpsep ([\d.]+) s, residual ([\d.e+-]+)$", t, re.M)
+        theirs = re.search(head + r"numpy lstsq: residual ([\d.e+-]+), .* build ([\d.]+) s, lstsq ([\d.]+) s$", t, re.M)
+        if not ours or not theirs:
+            failed.append(f"compat (no lines for m = {m}, d = {d})")
+            continue
+        numpy_s = float(theirs.group(2)) + float(theirs.group(3))
+        figure(f"compat_kjv200_m{m}_d{d}_s", float(ours.group(1)), "s", "lower")
+        figure(f"compat_kjv200_m{m}_d{d}_numpy_s", numpy_s, "s", "lower", baseline=True)
+        figure(f"compat_kjv200_m{m}_d{d}_speedup_vs_numpy", numpy_s / max(float(ours.group(1)), 1e-6), "×", "higher")
+        if abs(float(ours.group(2)) - float(theirs.group(1))) > 1e-9 * float(theirs.group(1)):
+            failed.append(f"compat (m = {m}, d = {d}: residual {ours.group(2)} against NumPy's {theirs.group(1)})")
+    whole = number(r"^compat kjv m=1000 d=16 \(whole vocabulary\): ntpsep ([\d.]+) s", t, "compat")
+    if whole is not None:
+        figure("compat_kjv_m1000_d16_whole_vocabulary_s", whole, "s", "lower")
+
 # ---- threshold decisions (bench/threshold.sh): wall seconds per instance, certificates VALID
 if read("threshold.status") is not None:
     status_ok("threshold")

@@ -7,10 +7,11 @@
 #              the default corpus (corpora/data/kjv.txt) instead of the 106 MB bench tier, and
 #              `ntpsep analyze --quick`. Without it: the training steps (5 steps), ingestion on the
 #              bench tier (messy: 1.28 M types) and on the KJV × 20 (repetitive, the stand-in for
-#              the issue's PTB × 20), `analyze --quick` and the full `analyze`, the threshold decisions
+#              the issue's PTB × 20), `analyze --quick` and the full `analyze`, the compatibility solve
+#              against NumPy's lstsq (bench/compat.sh, about a minute), the threshold decisions
 #              (bench/threshold.sh) and the LP solvers (bench/lp_solvers.sh) — about an hour.
 #   --skip L   leaves out the named benchmarks (comma-separated: core_step, ingest, ingest_repetitive,
-#              analyze_quick, analyze, threshold, lp_solvers); they are absent from the JSON, not failed.
+#              analyze_quick, analyze, compat, threshold, lp_solvers); they are absent from the JSON, not failed.
 #   -o FILE    where the JSON goes (default bench/results/figures.json; bench/results/ is not committed).
 #   --work DIR scratch folder for the logs and data (default /tmp/ntpsep-bench-run).
 #
@@ -85,6 +86,7 @@ cp "$work/analyze-quick/analysis.json" "$logs/analyze_quick.json" 2>/dev/null
 if [ $quick = 0 ]; then
   bench analyze /usr/bin/time -f 'cpu %U %S' "$bin" analyze -o "$work/analyze"
   cp "$work/analyze/analysis.json" "$logs/analyze.json" 2>/dev/null
+  bench compat "$here/compat.sh" "$work/compat"
   (cd "$root" && bench threshold bench/threshold.sh "$work/threshold")
   bench lp_solvers "$here/lp_solvers.sh" "$work/lp"
   cp "$work/lp/results.md" "$logs/lp_solvers.md" 2>/dev/null

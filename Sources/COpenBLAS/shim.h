@@ -2,6 +2,8 @@
 /* LAPACK (bundled with OpenBLAS), Fortran ABI. */
 void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
             double *w, double *work, const int *lwork, int *info);
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+             double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 void dgelsd_(const int *m, const int *n, const int *nrhs, double *a, const int *lda,
              double *b, const int *ldb, double *s, const double *rcond, int *rank,
              double *work, const int *lwork, int *iwork, int *info);

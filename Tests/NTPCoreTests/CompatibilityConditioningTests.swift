@@ -103,6 +103,7 @@ final class CompatibilityConditioningTests: XCTestCase {
         let incompatible = try DataSubspace(data: plain, features: plainFeatures)
         let svd = try XCTUnwrap(incompatible.finitePartBySVD())
         incompatible.directSolveWork = 0
+        incompatible.eliminationContextLimit = 0
         XCTAssertEqual(incompatible.hasNearlyParallelContexts(), false)
         let no = incompatible.solveFinitePart()
         XCTAssertGreaterThan(no.residualLowerBound, FinitePartSolution.compatibilityTolerance)

@@ -100,10 +100,15 @@ final class TheorySolverTests: XCTestCase {
             let f = SyntheticData.gaussianEmbeddings(dimension: d, contexts: 6, scale: 1, seed: seed + 100)
             guard case .dense(let h) = f.storage else { return XCTFail() }
             let ref = TheoryReference(data: data, h: h, d: d)
-            // Three ways to apply 𝓝: per-token Gram blocks, gathers from G, matrix-free.
-            for (gramLimit, blockLimit) in [(DataSubspace.defaultGramLimit, DataSubspace.blockLimit), (DataSubspace.defaultGramLimit, 0), (0, 0)] {
+            // Three ways to apply 𝓝 in CG and CGLS (per-token Gram blocks, gathers from G, matrix-free), then the
+            // token elimination for W* and the projections.
+            let gram = DataSubspace.defaultGramLimit
+            for (gramLimit, blockLimit, eliminates) in [(gram, DataSubspace.blockLimit, false), (gram, 0, false), (0, 0, false),
+                                                        (gram, DataSubspace.blockLimit, true)] {
                 let s = try DataSubspace(data: data, features: f, gramLimit: gramLimit, blockLimit: blockLimit)
                 s.projectionTolerance = 1e-13
+                s.eliminationContextLimit = eliminates ? 6 : 0
+                s.projectsByElimination = eliminates
                 // Projection: matches Q Qᵀ, idempotent, P_⊥ ⊥ 𝓕.
                 var rng = SeededGenerator(seed: seed)
                 let w = (0..<(5 * d)).map { _ in rng.nextGaussian() }
@@ -121,6 +126,7 @@ final class TheorySolverTests: XCTestCase {
                 XCTAssertEqual(star.relativeResidual, resRef, accuracy: 1e-8)
                 XCTAssertEqual(s.compatibilityResidual(star.weights), star.relativeResidual, accuracy: 1e-9)
                 if d >= 6 { XCTAssertTrue(star.isCompatible) }   // full column rank ⇒ compatible
+                XCTAssertEqual(star.byElimination, eliminates, "seed \(seed) d \(d)")
             }
             let s = try DataSubspace(data: data, features: f)
             let mm = try MaxMarginSolver(tolerance: 1e-10).solve(s)
@@ -304,7 +310,7 @@ final class WholeCorpusSubspaceTests: XCTestCase {
     /// round 16b: H's columns scaled by 1e6 and 1e-6 ran into the cap and reported 6.8e8, worse than W = 0's 1,
     /// as "not compatible"; such a residual is now replaced by W = 0's. Here d < m, incompatible: the cap at 2
     /// iterations against the converged run. The SVD fallback settles so small a system, so it is turned off
-    /// for the capped run's second half.
+    /// for the capped run's second half (and the token elimination, which would not iterate, throughout).
     func testAnIterationCapLeavesTheResidualAnUpperBound() throws {
         var rng = SeededGenerator(seed: 5)
         let (m, V, d) = (40, 12, 4)   // Σ (k_j − 1) = 80 tie equations against V·d = 48 unknowns
@@ -320,6 +326,7 @@ final class WholeCorpusSubspaceTests: XCTestCase {
         XCTAssertGreaterThan(full.relativeResidual, 1e-3)   // d < m: incompatible
         let capped = try DataSubspace(data: data, features: features)
         capped.maxIterations = 2
+        capped.eliminationContextLimit = 0
         // With the SVD allowed, a capped CGLS still ends at the least-squares residual.
         let settled = capped.solveFinitePart()
         XCTAssertTrue(settled.isLeastSquaresResidual)

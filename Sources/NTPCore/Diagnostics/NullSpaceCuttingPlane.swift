@@ -226,7 +226,7 @@ extension NullSpaceSeparability {
         } else {
             for j in holding { for a in 0..<k { let x = null(j, a); for b in 0..<k { gram[a * k + b] += x * null(j, b) } } }
         }
-        guard let eigen = Self.symmetricEigen(&gram, n: n) else { return [] }
+        guard let eigen = SymmetricEigen.decompose(&gram, n: n) else { return [] }
         // The Gram's entries are O(1), so 1e-9 separates round-off from a direction.
         return eigen.indices.filter { eigen[$0] > 1 - 1e-9 }.map { i in
             let u = gram[(i * n)..<(i * n + n)]
@@ -234,18 +234,5 @@ extension NullSpaceSeparability {
             let norm = eigen[i].squareRoot()
             return (0..<k).map { r in zip(holding, u).reduce(0) { $0 + null($1.0, r) * $1.1 } / norm }
         }
-    }
-
-    /// The eigenvalues of the symmetric n × n `matrix` (ascending); the matrix is overwritten by the
-    /// eigenvectors (column i holds eigenvalue i's). nil when LAPACK fails.
-    private static func symmetricEigen(_ matrix: inout [Double], n size: Int) -> [Double]? {
-        var eigen = [Double](repeating: 0, count: size)
-        var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))
-        var n = Int32(size), lda = Int32(size), info: Int32 = 0, lwork: Int32 = -1, query = 0.0
-        dsyev_(&jobz, &uplo, &n, &matrix, &lda, &eigen, &query, &lwork, &info)
-        lwork = Int32(query)
-        var work = [Double](repeating: 0, count: max(1, Int(lwork)))
-        dsyev_(&jobz, &uplo, &n, &matrix, &lda, &eigen, &work, &lwork, &info)
-        return info == 0 ? eigen : nil
     }
 }

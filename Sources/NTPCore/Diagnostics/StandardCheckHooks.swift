@@ -89,6 +89,7 @@ extension CheckHooks {
             },
             complementProjector: { data, features in
                 let subspace = try DataSubspace(data: data, features: features)
+                subspace.projectsByElimination = true
                 return { w in w = subspace.projectOrthogonal(w) }
             })
     }

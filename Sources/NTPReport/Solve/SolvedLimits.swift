@@ -85,7 +85,7 @@ struct SolvedLimits {
 
     /// What `solve` prints after the data line.
     func lines() -> [String] {
-        var lines = ["W*         residual \(general(star.relativeResidual, 3)) -> \(star.isCompatible ? "compatible" : star.residualLowerBound > FinitePartSolution.compatibilityTolerance ? "NOT compatible" : "unknown: CGLS did not reach the optimum (time limit, iteration cap, or features too ill-conditioned), an upper bound") (tol 1e-8); \(star.iterations) CGLS iterations, \(fixed(seconds.star, 2)) s"]
+        var lines = ["W*         residual \(general(star.relativeResidual, 3)) -> \(star.isCompatible ? "compatible" : star.residualLowerBound > FinitePartSolution.compatibilityTolerance ? "NOT compatible" : "unknown: CGLS did not reach the optimum (time limit, iteration cap, or features too ill-conditioned), an upper bound") (tol 1e-8); \(star.byElimination ? "by token elimination" : "\(star.iterations) CGLS iterations"), \(fixed(seconds.star, 2)) s"]
         var line = "W^mm       \(mm.status.rawValue): "
         if mm.hasNoMarginConstraint {
             line += "W^mm = 0, margin = ∞ (no context has an off-support token: no margin constraint, nothing diverges)"

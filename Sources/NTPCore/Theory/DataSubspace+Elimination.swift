@@ -1,0 +1,97 @@
+import COpenBLAS
+import Foundation
+import NTPFormats
+
+extension DataSubspace {
+    /// Default of `eliminationContextLimit`: `finitePartByElimination` forms up to three m × m matrices (216 MB
+    /// at 3,000).
+    public static let defaultEliminationContextLimit = 3_000
+    /// Largest Σ_v n_v·d_v·min(n_v, d_v) its per-token SVDs may cost (n_v contexts of token v, d_v features they
+    /// use): a few seconds.
+    static let eliminationWork = 1e10
+
+    /// W* directly, without CGLS, by `TokenElimination` with the right-hand side c. On the 1,000 most frequent KJV
+    /// contexts over the whole vocabulary (gaussian:16) CGLS took 127 s and 34,449 iterations; this takes 0.4 s.
+    ///
+    /// nil (CGLS then decides, as before) when there is no elimination (`makeElimination`), the time limit has
+    /// passed, or the result does not satisfy the normal equations 𝓐(𝓐*W − c) = 0 to CGLS's own test (1e-6 of
+    /// ‖𝓐c‖). The residual is always recomputed from W through H.
+    func finitePartByElimination() -> FinitePartSolution? {
+        guard monotonicSeconds() < deadline, let elimination else { return nil }
+        let c = layout.centredLogProbabilities
+        let w = synthesize(elimination.coordinates(c))
+        var solution = FinitePartSolution(weights: w, relativeResidual: compatibilityResidual(w), iterations: 0)
+        solution.byElimination = true
+        if solution.isCompatible { return solution }
+        let fitted = adjoint(w)
+        let residual = (0..<c.count).map { c[$0] - fitted[$0] }
+        guard elimination.synthesizedNorm(residual) <= 1e-6 * elimination.synthesizedNorm(c) else { return nil }
+        return solution
+    }
+
+    /// The token elimination of this subspace, or nil when the features are H = I (closed forms), m is above
+    /// `eliminationContextLimit`, its m × m matrices do not fit in the available memory, the per-token SVDs would
+    /// cost more than `eliminationWork`, a singular value is neither round-off nor clearly resolved (`TokenFactor`:
+    /// contexts nearly parallel, or norms far apart), or `TokenElimination` refuses A.
+    func makeElimination() -> TokenElimination? {
+        let m = Double(contextCount)
+        guard !isIdentity, contextCount <= eliminationContextLimit,
+              AvailableMemory.bytes().map({ Double($0) >= 5 * 8 * m * m }) ?? true,
+              let factors = tokenFactors() else { return nil }
+        return TokenElimination(factors: factors, contextCount: contextCount, entryContext: layout.entryContext)
+    }
+
+    /// Every support token's `TokenFactor`, or nil when one is ambiguous, LAPACK fails, or the SVDs would cost more
+    /// than `eliminationWork`.
+    func tokenFactors() -> [TokenFactor]? {
+        let lists = tokenEntries.filter { !$0.isEmpty }
+        var r = features.dimension
+        if case .sparse(let perContext, _, _) = features.storage { r = perContext }
+        let work = lists.reduce(0.0) { total, list in
+            let n = Double(list.count), d = Double(min(features.dimension, r * list.count))
+            return total + n * d * min(n, d)
+        }
+        guard work <= Self.eliminationWork else { return nil }
+        var localColumn = [Int](repeating: -1, count: features.dimension)
+        var factors: [TokenFactor] = []
+        factors.reserveCapacity(lists.count)
+        for list in lists {
+            var (block, columns) = tokenBlock(list, localColumn: &localColumn)
+            guard let factor = TokenFactor(entries: list, block: &block, columns: columns,
+                                           nearlyParallel: Self.nearlyParallel) else { return nil }
+            factors.append(factor)
+        }
+        return factors
+    }
+
+    /// H_v of the token with these entries, column-major n × d_v: every feature (dense H), or only those its
+    /// contexts use (sparse H; `localColumn` maps a feature to its block column, and is all −1 again on return).
+    private func tokenBlock(_ list: [Int], localColumn: inout [Int]) -> (block: [Double], columns: Int) {
+        let n = list.count, ctx = layout.entryContext
+        switch features.storage {
+        case .dense(let h):
+            let d = features.dimension
+            var block = [Double](repeating: 0, count: n * d)
+            for (k, e) in list.enumerated() { for i in 0..<d { block[i * n + k] = h[ctx[e] * d + i] } }
+            return (block, d)
+        case .sparse(let r, let idx, let values):
+            var used: [Int] = []
+            for e in list {
+                for t in 0..<r where localColumn[Int(idx[ctx[e] * r + t])] < 0 {
+                    localColumn[Int(idx[ctx[e] * r + t])] = used.count
+                    used.append(Int(idx[ctx[e] * r + t]))
+                }
+            }
+            var block = [Double](repeating: 0, count: n * used.count)
+            for (k, e) in list.enumerated() {
+                for t in 0..<r { block[localColumn[Int(idx[ctx[e] * r + t])] * n + k] += values?[ctx[e] * r + t] ?? 1 }
+            }
+            for f in used { localColumn[f] = -1 }
+            return (block, used.count)
+        case .identity:
+            var block = [Double](repeating: 0, count: n * contextCount)
+            for (k, e) in list.enumerated() { block[ctx[e] * n + k] = 1 }
+            return (block, contextCount)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import COpenBLAS
+
+/// One token's contexts, factored for `DataSubspace.finitePartByElimination`: the n × d block H_v whose rows are
+/// h̄_jᵀ for the contexts j whose support holds the token, as H_v = U Σ Vᵀ with the r columns of U and the σ
+/// that count (its rank r).
+struct TokenFactor {
+    /// The token's support entries (their contexts ascending): row k of H_v is entry k's context.
+    let entries: [Int]
+    /// The first r columns of U, n × r column-major: an orthonormal basis of the range of H_v.
+    let basis: [Double]
+    /// σ_1 ≥ … ≥ σ_r > 0.
+    let sigma: [Double]
+
+    var count: Int { entries.count }
+    var rank: Int { sigma.count }
+
+    /// Singular values above this fraction of the largest but below `nearlyParallel` make the factor ambiguous.
+    static func resolved(rows: Int, columns: Int) -> Double { 1000 * .ulpOfOne * Double(max(rows, columns)) }
+
+    /// Factors `block` (rows × columns, column-major; destroyed). nil when LAPACK fails or a singular value lies
+    /// between round-off (`resolved`) and `nearlyParallel` of the largest: float64 cannot tell whether such
+    /// contexts span a direction (the case of contexts 1e-9 apart, QA round 18).
+    init?(entries: [Int], block: inout [Double], columns: Int, nearlyParallel: Double) {
+        let rows = entries.count, p = min(rows, columns)
+        var u = [Double](repeating: 0, count: rows * p), vt = [Double](repeating: 0, count: p * columns)
+        guard p > 0, let sigma = SingularValues.dgesdd("S", &block, rows: rows, columns: columns, u: &u, ldu: rows,
+                                                      vt: &vt, ldvt: p) else { return nil }
+        let top = sigma[0], cut = Self.resolved(rows: rows, columns: columns) * top
+        if sigma.contains(where: { $0 > cut && $0 < nearlyParallel * top }) { return nil }
+        let rank = top > 0 ? sigma.filter { $0 > cut }.count : 0
+        self.entries = entries
+        self.sigma = Array(sigma.prefix(rank))
+        basis = Array(u.prefix(rows * rank))
+    }
+
+    /// P_v x = UUᵀx, the part of x the token's weights can fit.
+    func projectOntoRange(_ x: [Double]) -> [Double] { basisProduct(x) { _ in 1 } }
+
+    /// G_v⁺x = U Σ⁻² Uᵀx (G_v = H_v H_vᵀ): the coefficients α with H_v⁺x = H_vᵀα.
+    func pseudoInverseGram(_ x: [Double]) -> [Double] { basisProduct(x) { 1 / (sigma[$0] * sigma[$0]) } }
+
+    /// xᵀG_v x = ‖Σ Uᵀx‖² = ‖H_vᵀx‖²: the token's share of ‖𝓐x‖², without its row of W.
+    func gramQuadraticForm(_ x: [Double]) -> Double {
+        let y = basisCoefficients(x)
+        return y.indices.reduce(0) { $0 + y[$1] * y[$1] * sigma[$1] * sigma[$1] }
+    }
+
+    /// Uᵀx.
+    private func basisCoefficients(_ x: [Double]) -> [Double] {
+        var y = [Double](repeating: 0, count: rank)
+        if rank > 0 { cblas_dgemv(CblasColMajor, CblasTrans, Int32(count), Int32(rank), 1, basis, Int32(count), x, 1, 0, &y, 1) }
+        return y
+    }
+
+    /// U D Uᵀx for the diagonal D with entries `diagonal(i)`.
+    private func basisProduct(_ x: [Double], _ diagonal: (Int) -> Double) -> [Double] {
+        var y = basisCoefficients(x), out = [Double](repeating: 0, count: count)
+        guard rank > 0 else { return out }
+        for i in 0..<rank { y[i] *= diagonal(i) }
+        cblas_dgemv(CblasColMajor, CblasNoTrans, Int32(count), Int32(rank), 1, basis, Int32(count), y, 1, 0, &out, 1)
+        return out
+    }
+
+    /// I − UUᵀ (n × n, symmetric), the projector onto the residuals H_v cannot fit; nil at full row rank.
+    func residualProjector() -> [Double]? {
+        guard rank < count else { return nil }
+        var p = [Double](repeating: 0, count: count * count)
+        for i in 0..<count { p[i * count + i] = 1 }
+        if rank > 0 {
+            cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, Int32(count), Int32(rank), -1, basis, Int32(count), 1, &p, Int32(count))
+            for i in 0..<count { for k in 0..<i { p[i * count + k] = p[k * count + i] } }
+        }
+        return p
+    }
+
+    /// U Σ⁻² Uᵀ = G_v⁺ (n × n, symmetric).
+    func pseudoInverseGramMatrix() -> [Double] {
+        var p = [Double](repeating: 0, count: count * count)
+        guard rank > 0 else { return p }
+        var scaled = basis
+        for c in 0..<rank { for i in 0..<count { scaled[c * count + i] /= sigma[c] } }
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, Int32(count), Int32(rank), 1, scaled, Int32(count), 0, &p, Int32(count))
+        for i in 0..<count { for k in 0..<i { p[i * count + k] = p[k * count + i] } }
+        return p
+    }
+}
