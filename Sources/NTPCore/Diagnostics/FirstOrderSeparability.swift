@@ -44,6 +44,7 @@ public enum FirstOrderSeparability {
             best.bestNormalizedMinMargin = .infinity; best.bestFractionSeparated = 1
             return best
         }
+        var touched: TouchedRows? = TouchedRows(rowCount: V, rowLength: d)
         var stepStart = monotonicSeconds()
         for iteration in 0...iterations {
             let lastStep = monotonicSeconds() - stepStart
@@ -52,8 +53,8 @@ public enum FirstOrderSeparability {
                 best.iterations = iteration - 1
                 break
             }
-            for i in 0..<g.count { g[i] = 0 }
             var minMargin = Double.infinity, separated = 0
+            var steps: [(in: Int, out: Int, context: Int)] = []
             w.withUnsafeBufferPointer { wp in
                 for j in active {
                     let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
@@ -69,6 +70,7 @@ public enum FirstOrderSeparability {
                     minMargin = min(minMargin, margin)
                     if margin > 0 { separated += 1 }
                     if margin < 1 {
+                        steps.append((zi, vi, j))
                         for e in cols.offsets[j]..<cols.offsets[j + 1] {
                             g[zi * d + cols.indices[e]] += cols.values[e]
                             g[vi * d + cols.indices[e]] -= cols.values[e]
@@ -76,15 +78,43 @@ public enum FirstOrderSeparability {
                     }
                 }
             }
-            var norm = 0.0
-            for x in w { norm += x * x }
-            norm = norm.squareRoot()
+            let norm = Self.norm(w, touched: touched)
             if norm > 0 { best.bestNormalizedMinMargin = max(best.bestNormalizedMinMargin, minMargin / norm) }
             best.bestFractionSeparated = max(best.bestFractionSeparated, Double(separated) / Double(active.count))
-            let scale = step / Double(active.count).squareRoot()
-            for i in 0..<w.count { w[i] += scale * g[i] }
-            complementProjector?(&w)
+            Self.step(&w, by: step / Double(active.count).squareRoot(), along: &g, at: steps, columns: cols, touched: &touched)
+            if let complementProjector {
+                complementProjector(&w)
+                touched = nil   // W may be nonzero anywhere
+            }
         }
         return best
+    }
+
+    /// ‖W‖_F summed entry by entry in index order, over the rows that can be nonzero (`touched`, or every row after
+    /// a projector): the others add exactly 0, so the same bits as a pass over all of W. Without a projector a
+    /// step changes two rows per context; on 600 KJV contexts over the whole vocabulary with positional one-hot
+    /// features, three passes over all of W per iteration took half of a 95 s separability stage.
+    private static func norm(_ w: [Double], touched: TouchedRows?) -> Double {
+        var s = 0.0
+        guard let touched else { for x in w { s += x * x }; return s.squareRoot() }
+        let d = touched.rowLength
+        for r in touched.rows.sorted() { for i in (r * d)..<(r * d + d) { s += w[i] * w[i] } }
+        return s.squareRoot()
+    }
+
+    /// W += scale · G at the entries the steps wrote, leaving G zero there (its other entries are zero already, and
+    /// W's other entries would only have had 0 added).
+    private static func step(_ w: inout [Double], by scale: Double, along g: inout [Double],
+                             at steps: [(in: Int, out: Int, context: Int)], columns cols: SparseContextColumns,
+                             touched: inout TouchedRows?) {
+        let d = cols.dimension
+        for (zi, vi, j) in steps {
+            touched?.touch(zi); touched?.touch(vi)
+            for e in cols.offsets[j]..<cols.offsets[j + 1] {
+                let p = zi * d + cols.indices[e], q = vi * d + cols.indices[e]
+                w[p] += scale * g[p]; g[p] = 0
+                w[q] += scale * g[q]; g[q] = 0
+            }
+        }
     }
 }
