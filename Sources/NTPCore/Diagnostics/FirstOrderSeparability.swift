@@ -45,6 +45,7 @@ public enum FirstOrderSeparability {
             return best
         }
         var touched: TouchedRows? = TouchedRows(rowCount: V, rowLength: d)
+        let usedColumns = Array(Set(active.flatMap { cols.indices[cols.offsets[$0]..<cols.offsets[$0 + 1]] })).sorted()
         var stepStart = monotonicSeconds()
         for iteration in 0...iterations {
             let lastStep = monotonicSeconds() - stepStart
@@ -78,7 +79,7 @@ public enum FirstOrderSeparability {
                     }
                 }
             }
-            let norm = Self.norm(w, touched: touched)
+            let norm = Self.norm(w, touched: touched, columns: usedColumns)
             if norm > 0 { best.bestNormalizedMinMargin = max(best.bestNormalizedMinMargin, minMargin / norm) }
             best.bestFractionSeparated = max(best.bestFractionSeparated, Double(separated) / Double(active.count))
             Self.step(&w, by: step / Double(active.count).squareRoot(), along: &g, at: steps, columns: cols, touched: &touched)
@@ -94,11 +95,12 @@ public enum FirstOrderSeparability {
     /// a projector): the others add exactly 0, so the same bits as a pass over all of W. Without a projector a
     /// step changes two rows per context; on 600 KJV contexts over the whole vocabulary with positional one-hot
     /// features, three passes over all of W per iteration took half of a 95 s separability stage.
-    private static func norm(_ w: [Double], touched: TouchedRows?) -> Double {
+    /// Within a row only `columns` (the features some context uses, ascending) can be nonzero.
+    private static func norm(_ w: [Double], touched: TouchedRows?, columns: [Int]) -> Double {
         var s = 0.0
         guard let touched else { for x in w { s += x * x }; return s.squareRoot() }
         let d = touched.rowLength
-        for r in touched.rows.sorted() { for i in (r * d)..<(r * d + d) { s += w[i] * w[i] } }
+        for r in touched.rows.sorted() { for c in columns { s += w[r * d + c] * w[r * d + c] } }
         return s.squareRoot()
     }
 

@@ -138,7 +138,7 @@ public final class DataSubspace {
     }
 
     /// W += scale · 𝓐u, in place.
-    private func addSynthesized(_ x: [Double], scale: Double, to w: inout [Double]) {
+    func addSynthesized(_ x: [Double], scale: Double, to w: inout [Double]) {
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeMutableBufferPointer {
                 TheoryKernels.addEntryWeights(xp.baseAddress!, scale: scale, layout: layout, features: features, into: $0.baseAddress!)
