@@ -45,6 +45,7 @@ public enum FirstOrderSeparability {
             return best
         }
         var touched: TouchedRows? = TouchedRows(rowCount: V, rowLength: d)
+        let longestSupport = active.map { data.supportSize($0) }.max()!
         let usedColumns = Array(Set(active.flatMap { cols.indices[cols.offsets[$0]..<cols.offsets[$0 + 1]] })).sorted()
         var stepStart = monotonicSeconds()
         for iteration in 0...iterations {
@@ -56,16 +57,13 @@ public enum FirstOrderSeparability {
             }
             var minMargin = Double.infinity, separated = 0
             var steps: [(in: Int, out: Int, context: Int)] = []
+            let untouched = touched.map { t in Array((0..<V).lazy.filter { !t.contains($0) }.prefix(longestSupport + 1)) }
             w.withUnsafeBufferPointer { wp in
                 for j in active {
                     let range = data.rowOffsets[j]..<data.rowOffsets[j + 1]
                     for e in range { inSupport[Int(data.columns[e])] = true }
-                    for r in 0..<V { logits[r] = cols.logit(wp, row: r, context: j) }
-                    var zi = -1, vi = -1, lz = Double.infinity, lv = -Double.infinity
-                    for r in 0..<V {
-                        if inSupport[r] { if logits[r] < lz { lz = logits[r]; zi = r } }
-                        else if logits[r] > lv { lv = logits[r]; vi = r }
-                    }
+                    let (zi, lz, vi, lv) = worstPair(j, data: data, cols: cols, w: wp, touched: touched, untouched: untouched,
+                                                     inSupport: inSupport, logits: &logits)
                     for e in range { inSupport[Int(data.columns[e])] = false }
                     let margin = lz - lv
                     minMargin = min(minMargin, margin)
@@ -89,6 +87,34 @@ public enum FirstOrderSeparability {
             }
         }
         return best
+    }
+
+    /// The support token of least logit and the off-support token of largest logit of context j (the first on ties),
+    /// as a pass over all V logits finds them. Rows of W never touched are 0, so their logits are exactly 0: with
+    /// `touched`, only the support and the touched rows are computed, and `untouched` (the first untouched rows,
+    /// ascending, one more than any support holds) supplies the first untouched off-support row.
+    private static func worstPair(_ j: Int, data: DataSet, cols: SparseContextColumns, w: UnsafeBufferPointer<Double>,
+                                  touched: TouchedRows?, untouched: [Int]?, inSupport: [Bool], logits: inout [Double])
+        -> (z: Int, lz: Double, v: Int, lv: Double) {
+        var zi = -1, vi = -1, lz = Double.infinity, lv = -Double.infinity
+        guard let touched, let untouched else {
+            for r in 0..<logits.count { logits[r] = cols.logit(w, row: r, context: j) }
+            for r in 0..<logits.count {
+                if inSupport[r] { if logits[r] < lz { lz = logits[r]; zi = r } }
+                else if logits[r] > lv { lv = logits[r]; vi = r }
+            }
+            return (zi, lz, vi, lv)
+        }
+        for e in data.rowOffsets[j]..<data.rowOffsets[j + 1] {
+            let r = Int(data.columns[e]), l = cols.logit(w, row: r, context: j)
+            if l < lz || (l == lz && r < zi) { lz = l; zi = r }
+        }
+        for r in touched.rows where !inSupport[r] {
+            let l = cols.logit(w, row: r, context: j)
+            if l > lv || (l == lv && r < vi) { lv = l; vi = r }
+        }
+        if let u = untouched.first(where: { !inSupport[$0] }), 0 > lv || (0 == lv && u < vi) { lv = 0; vi = u }
+        return (zi, lz, vi, lv)
     }
 
     /// ‖W‖_F summed entry by entry in index order, over the rows that can be nonzero (`touched`, or every row after

@@ -20,6 +20,9 @@ struct TouchedRows {
         self.rowLength = rowLength
     }
 
+    /// Whether `row` may be nonzero.
+    func contains(_ row: Int) -> Bool { isTouched[row] }
+
     /// Marks `row` as possibly nonzero.
     mutating func touch(_ row: Int) {
         if !isTouched[row] { isTouched[row] = true; rows.append(row) }
