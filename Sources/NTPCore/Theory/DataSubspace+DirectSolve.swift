@@ -118,9 +118,8 @@ extension DataSubspace {
                 guard norm > 0 else { continue }
                 for (i, x) in column.enumerated() { block[k * d + i] = x / norm }
             }
-            guard let sigma = SingularValues.of(block, rows: d, columns: list.count), let top = sigma.first, top > 0 else { continue }
-            let resolved = 1000 * .ulpOfOne * Double(max(d, list.count)) * top
-            if sigma.contains(where: { $0 > resolved && $0 < Self.nearlyParallel * top }) { return true }
+            guard let sigma = SingularValues.of(block, rows: d, columns: list.count) else { continue }
+            if TokenFactor.isAmbiguous(sigma, rows: d, columns: list.count, nearlyParallel: Self.nearlyParallel) { return true }
         }
         return false
     }

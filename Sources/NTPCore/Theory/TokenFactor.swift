@@ -17,6 +17,15 @@ struct TokenFactor {
     /// Singular values above this fraction of the largest but below `nearlyParallel` make the factor ambiguous.
     static func resolved(rows: Int, columns: Int) -> Double { 1000 * .ulpOfOne * Double(max(rows, columns)) }
 
+    /// Whether some of `sigma` (descending, of a rows × columns block) lies between round-off (`resolved`) and
+    /// `nearlyParallel` of the largest: float64 cannot tell whether such contexts span a direction. Shared with
+    /// `DataSubspace.hasNearlyParallelContexts`.
+    static func isAmbiguous(_ sigma: [Double], rows: Int, columns: Int, nearlyParallel: Double) -> Bool {
+        guard let top = sigma.first else { return false }
+        let cut = resolved(rows: rows, columns: columns) * top
+        return sigma.contains { $0 > cut && $0 < nearlyParallel * top }
+    }
+
     /// Factors `block` (rows × columns, column-major; destroyed). nil when LAPACK fails or a singular value lies
     /// between round-off (`resolved`) and `nearlyParallel` of the largest: float64 cannot tell whether such
     /// contexts span a direction (the case of contexts 1e-9 apart, QA round 18).
@@ -25,8 +34,8 @@ struct TokenFactor {
         var u = [Double](repeating: 0, count: rows * p), vt = [Double](repeating: 0, count: p * columns)
         guard p > 0, let sigma = SingularValues.dgesdd("S", &block, rows: rows, columns: columns, u: &u, ldu: rows,
                                                       vt: &vt, ldvt: p) else { return nil }
+        guard !Self.isAmbiguous(sigma, rows: rows, columns: columns, nearlyParallel: nearlyParallel) else { return nil }
         let top = sigma[0], cut = Self.resolved(rows: rows, columns: columns) * top
-        if sigma.contains(where: { $0 > cut && $0 < nearlyParallel * top }) { return nil }
         let rank = top > 0 ? sigma.filter { $0 > cut }.count : 0
         self.entries = entries
         self.sigma = Array(sigma.prefix(rank))
@@ -64,22 +73,23 @@ struct TokenFactor {
     /// I − UUᵀ (n × n, symmetric), the projector onto the residuals H_v cannot fit; nil at full row rank.
     func residualProjector() -> [Double]? {
         guard rank < count else { return nil }
-        var p = [Double](repeating: 0, count: count * count)
-        for i in 0..<count { p[i * count + i] = 1 }
-        if rank > 0 {
-            cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, Int32(count), Int32(rank), -1, basis, Int32(count), 1, &p, Int32(count))
-            for i in 0..<count { for k in 0..<i { p[i * count + k] = p[k * count + i] } }
-        }
-        return p
+        var identity = [Double](repeating: 0, count: count * count)
+        for i in 0..<count { identity[i * count + i] = 1 }
+        return symmetricProduct(basis, alpha: -1, adding: identity)
     }
 
     /// U Σ⁻² Uᵀ = G_v⁺ (n × n, symmetric).
     func pseudoInverseGramMatrix() -> [Double] {
-        var p = [Double](repeating: 0, count: count * count)
-        guard rank > 0 else { return p }
         var scaled = basis
         for c in 0..<rank { for i in 0..<count { scaled[c * count + i] /= sigma[c] } }
-        cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, Int32(count), Int32(rank), 1, scaled, Int32(count), 0, &p, Int32(count))
+        return symmetricProduct(scaled, alpha: 1, adding: [Double](repeating: 0, count: count * count))
+    }
+
+    /// start + alpha · C Cᵀ for the n × r column-major C, both triangles filled.
+    private func symmetricProduct(_ c: [Double], alpha: Double, adding start: [Double]) -> [Double] {
+        var p = start
+        guard rank > 0 else { return p }
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, Int32(count), Int32(rank), alpha, c, Int32(count), 1, &p, Int32(count))
         for i in 0..<count { for k in 0..<i { p[i * count + k] = p[k * count + i] } }
         return p
     }
