@@ -96,8 +96,7 @@ public func quoted(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
+        case "\"", "\\": out += "\\" + String(u)
         case "\n": out += "\\n"
         case "\r": out += "\\r"
         case "\t": out += "\\t"

@@ -9,19 +9,14 @@ import Darwin
 public struct XMLExtractionError: Error, CustomStringConvertible {
     /// The file name given to `XMLTextExtractor.init`.
     public let file: String
-    /// 1-based line of the error (0 if unknown).
-    public let line: Int
-    /// 1-based column as libxml2 reports it (0 if unknown).
-    public let column: Int
+    /// 1-based line of the error and column as libxml2 reports it (0 if unknown).
+    public let line, column: Int
     /// libxml2's message followed by what to do.
     public let message: String
 
     /// Creates an error; `message` should end with what the user can do about it.
     public init(file: String, line: Int, column: Int, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
+        (self.file, self.line, self.column, self.message) = (file, line, column, message)
     }
 
     /// "FILE:LINE:COLUMN: MESSAGE" on one line.

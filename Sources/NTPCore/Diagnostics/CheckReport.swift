@@ -3,9 +3,8 @@ import NTPFormats
 /// Everything `ntpsep check` reports (JSON keys in snake_case; unknown values are null, so every
 /// documented key is always present).
 public struct CheckReport: Codable, Equatable, Sendable {
-    public var contexts: Int
-    public var vocabulary: Int
-    public var dimension: Int
+    /// m, V and d.
+    public var contexts, vocabulary, dimension: Int
     public var embedding: String
     /// 𝓗 in nats.
     public var entropy: Double

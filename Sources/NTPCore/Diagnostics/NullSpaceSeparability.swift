@@ -22,8 +22,7 @@ struct NullSpaceSeparability {
     let data: DataSet
     let features: ContextFeatures
     let options: SeparabilityOptions
-    let d: Int
-    let V: Int
+    let d, V: Int
     /// The singular value decomposition H̄_J = U Σ Vᵀ (d × m'): U's first min(d, m') columns and all of
     /// Vᵀ (m' × m'), column-major.
     let leftVectors: [Double], sigma: [Double], vt: [Double]

@@ -58,13 +58,6 @@ public struct SeparabilityOptions: Sendable {
     /// whose r × r tie Gram dominates its time there: on 50 KJV contexts with uniform-null supports
     /// (5,102 ties, d = 38 and 39) Wolfe took 8.3 and 13.4 s, the cutting planes 0.07 and 0.55 s.
     public var minNormPointPreferredTies = 2_000
-    /// Decide first by the logit-space LP over null(H̄) (`NullSpaceSeparability`) when dim null(H̄) is
-    /// small (`maxNullityShare`): with few null directions it is one small LP whatever the number of ties.
-    public var useNullSpaceLP = true
-    /// Decide the null-space route by cutting planes in R^k (`decideByCuttingPlanes`) before its full
-    /// LP, and at any k: measured on 200 KJV contexts it decides both sides in 0.1–30 s, where the full
-    /// LP took 60–80 s near the threshold and could not be built for k > rank/4.
-    public var useNullSpaceCuttingPlanes = true
     /// After a "yes" from the cutting planes or a closed form, bound γ* from above by a point of the
     /// constraint vectors' hull: `HullPointMarginBound` (1,000 Frank–Wolfe rounds) after the cutting
     /// planes, `ClosedFormMarginBracket` after a closed form (exact for H = I). `sweep` turns it off:
@@ -80,10 +73,17 @@ public struct SeparabilityOptions: Sendable {
     public var maxClosedFormBoundWork = 20_000_000_000
     /// Largest number of contexts (with nonempty support) for the null-space route's m × m SVD.
     public var maxNullSpaceContexts = 4_000
+    /// Decide first by the logit-space LP over null(H̄) (`NullSpaceSeparability`) when dim null(H̄) is
+    /// small (`maxNullityShare`): with few null directions it is one small LP whatever the number of ties.
+    public var useNullSpaceLP = true
     /// The null-space route is taken first when k = dim null(H̄) ≤ this share of rank H̄ (its LP has V·k rows
     /// against the W-space LP's V·rank columns, and measured on 200 KJV contexts it was the faster
     /// one up to about k = rank/4 (and the only one to finish on the separable side near the threshold).
     public var maxNullityShare = 0.25
+    /// Decide the null-space route by cutting planes in R^k (`decideByCuttingPlanes`) before its full
+    /// LP, and at any k: measured on 200 KJV contexts it decides both sides in 0.1–30 s, where the full
+    /// LP took 60–80 s near the threshold and could not be built for k > rank/4.
+    public var useNullSpaceCuttingPlanes = true
     /// Largest k · Σ_j (V − k_j), the nonzeros of the null-space LP's off-support block (k = dim null H̄):
     /// the full LP is built only below it, and the cutting planes keep one depth LP per token below it
     /// (one shared depth LP above).

@@ -134,8 +134,7 @@ public struct SweepTrial: Codable, Equatable, Sendable {
 public struct SweepPoint: Codable, Equatable, Sendable {
     public var model: String
     /// m.
-    public var contexts: Int
-    public var trials: Int
+    public var contexts, trials: Int
     /// Trials with a proven d* (including those above the cap).
     public var decided: Int
     /// Trials left as an interval; never counted in the statistics below.

@@ -12,8 +12,7 @@ public struct AnalysisSummary: Codable {
     /// Statistics of the whole corpus.
     var statistics: CorpusStatistics
     /// Contexts and tokens of the one-hot condition checks.
-    var checkContexts: Int
-    var checkVocabulary: Int
+    var checkContexts, checkVocabulary: Int
     /// One report per embedding checked.
     var checks: [CheckReport]
     /// The last logged values of the GD, NGD and Adam runs.
@@ -51,16 +50,11 @@ public struct TrainingSummary: Codable, Sendable {
     var optimizer: String
     /// Step size η, steps, contexts m and Gaussian dimension d of the run.
     var learningRate: Double
-    var steps: Int
-    var contexts: Int
-    var dimension: Int
+    var steps, contexts, dimension: Int
     /// CE − 𝓗 and ‖W‖ at the last step.
-    var gap: Double
-    var norm: Double
+    var gap, norm: Double
     /// ‖P_𝓕(W) − W*‖, cos(W, W^mm) and cos(W − W*, W^mm) at the last step (absent without a reference).
-    var distanceToWStar: Double?
-    var cosineMM: Double?
-    var cosineShiftedMM: Double?
+    var distanceToWStar, cosineMM, cosineShiftedMM: Double?
     enum CodingKeys: String, CodingKey {
         case optimizer, learningRate = "lr", steps, contexts = "m", dimension = "d", gap = "ce_minus_entropy", norm = "norm_w"
         case distanceToWStar = "dist_pf_w_wstar", cosineMM = "cos_w_wmm", cosineShiftedMM = "cos_w_minus_wstar_wmm"

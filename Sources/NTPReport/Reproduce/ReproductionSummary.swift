@@ -10,13 +10,10 @@ public struct ReproductionSummary: Codable, Sendable {
     /// The first separable and compatible 2-D draw.
     public struct Toy: Codable, Sendable {
         var seed: UInt64
-        var entropy: Double
-        var normWMM: Double
-        var normWStar: Double
+        var entropy, normWMM, normWStar: Double
         /// W^mm (V × d, a row per token), H (d × m as everywhere, column j = h̄_j; QA round 9: it was
         /// m × d) and each context's support.
-        var wMM: [[Double]]
-        var h: [[Double]]
+        var wMM, h: [[Double]]
         var supports: [[Int]]
         enum CodingKeys: String, CodingKey {
             case seed, entropy, normWMM = "norm_wmm", normWStar = "norm_wstar", wMM = "W_mm", h = "H", supports
@@ -25,15 +22,10 @@ public struct ReproductionSummary: Codable, Sendable {
 
     /// The m = 50 data and the three optimizers' last log rows.
     public struct Paper: Codable, Sendable {
-        var seed: UInt64
-        var embeddingSeed: UInt64
-        var m: Int
-        var vocabulary: Int
-        var d: Int
-        var samples: Int
-        var entropy: Double
-        var normWStar: Double
-        var normWMM: Double
+        var seed, embeddingSeed: UInt64
+        /// Contexts, vocabulary, embedding dimension and samples of the data.
+        var m, vocabulary, d, samples: Int
+        var entropy, normWStar, normWMM: Double
         var logEvery: Int
         /// By optimizer: "gd", "ngd", "adam".
         var runs: [String: Run]
@@ -48,13 +40,8 @@ public struct ReproductionSummary: Codable, Sendable {
         var lr: Double
         var steps: Int
         var csv: String
-        var ce: Double
-        var gap: Double
-        var norm: Double
-        var distance: Double
-        var relativeDistance: Double
-        var cosine: Double
-        var shiftedCosine: Double
+        /// The last logged CE, CE − 𝓗, ‖W‖, ‖P_𝓕(W) − W*‖ (absolute and relative), cos(W, W^mm) and cos(W − W*, W^mm).
+        var ce, gap, norm, distance, relativeDistance, cosine, shiftedCosine: Double
         enum CodingKeys: String, CodingKey {
             case lr, steps, csv, ce, gap = "ce_minus_entropy", norm = "norm_w", distance = "dist_pf_w_wstar"
             case relativeDistance = "rel_dist_pf_w_wstar", cosine = "cos_w_wmm", shiftedCosine = "cos_w_minus_wstar_wmm"

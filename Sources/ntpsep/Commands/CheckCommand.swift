@@ -21,8 +21,7 @@ struct Check: ParsableCommand {
     @OptionGroup var selection: ContextSelectionArguments<SubsampleSeed>
     @OptionGroup var budget: TimeBudget
     @OptionGroup var gap: GapStepsOption
-    @OptionGroup var console: JSONOption<CheckOutcome>
-    @OptionGroup var quiet: QuietFlag
+    @OptionGroup var console: ReportConsole<CheckOutcome>
 
     @Option(help: "How many contexts each list shows.")
     var top: Int = 10
@@ -53,7 +52,6 @@ struct Check: ParsableCommand {
         try OptionCheck.nonNegative(budget.seconds(default: 600), "--time-limit")   // 0: stop at the first budget check (undecided)
         try OptionCheck.nonNegative(gapBoundProducts, "--gap-bound-products")
         if let n = growFrom { try OptionCheck.positive(n, "--grow-from") }
-        try console.validate(quiet: quiet)
     }
 
     func run() throws {
@@ -68,6 +66,6 @@ struct Check: ParsableCommand {
         check.growFrom = growFrom
         check.weights = weights
         check.noCompat = noCompat
-        try quiet.emit(try check.run(), through: console)
+        try console.emit(try check.run())
     }
 }

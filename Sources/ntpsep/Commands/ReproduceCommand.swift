@@ -24,7 +24,7 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Seed of the m = 50 data (embeddings: seed + 1, as `ntpsep synth`).")
     var seed: UInt64 = 0
 
-    @Option(help: "First of the (up to 1000) seeds tried for the 2-D toy; they wrap past 2^64 − 1 to 0.")
+    @Option(help: ArgumentHelp("First of the (up to 1000) seeds tried for the 2-D toy; they wrap past 2^64 − 1 to 0.", valueName: "seed"))
     var toySeed: UInt64 = 0
 
     @Option(help: "Updates per optimizer.")

@@ -32,10 +32,10 @@ struct Solve: ParsableCommand {
     @Option(help: "Epoch cap of the NTP-SVM solver.")
     var maxEpochs: Int = 200_000
 
-    @Option(help: "Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN (GLPK looks at its clock between stretches of work, so a limit below about a second is not kept exactly).")
+    @Option(help: ArgumentHelp("Seconds allowed for the ℓ∞ max-margin LP (γ*_∞); past it gamma_inf is NaN (GLPK looks at its clock between stretches of work, so a limit below about a second is not kept exactly).", valueName: "seconds"))
     var linfTimeLimit: Double = 60
 
-    @Option(help: "Seconds allowed for γ* a second way, by the minimum-norm point (gamma_min_norm_point); stopped by it, the value is the upper end its run reached and the γ* line says \"undecided\".")
+    @Option(help: ArgumentHelp("Seconds allowed for γ* a second way, by the minimum-norm point (gamma_min_norm_point); stopped by it, the value is the upper end its run reached and the γ* line says \"undecided\".", valueName: "seconds"))
     var timeLimit: Double = 60
 
     @Option(help: "Largest number of contexts m for which W* and W^mm use G = HᵀH (m² doubles); above it they work in weight space (V × d), which needs d < m for W^mm.")

@@ -23,8 +23,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var sweep: SweepArguments
     @OptionGroup var selection: ContextSelectionArguments<TrialSeed>
     @OptionGroup var budget: TimeBudget
-    @OptionGroup var console: JSONOption<SweepOutcome>
-    @OptionGroup var quiet: QuietFlag
+    @OptionGroup var console: ReportConsole<SweepOutcome>
 
     @Option(help: "Write one CSV row per (model, m, trial) here, and the per-point summary to the same name with -summary.csv.")
     var csv: String?
@@ -38,10 +37,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Write the certificates behind every trial's d* into this folder as MODEL-mM-tT-dD.npz: Farkas multipliers at the largest d found not separable, a W at the smallest d found separable (check each with scripts/verify_certificate.py).")
     var certificates: String?
 
-    func validate() throws {
-        try OptionCheck.positive(budget.seconds(default: 120), "--time-limit")
-        try console.validate(quiet: quiet)
-    }
+    func validate() throws { try OptionCheck.positive(budget.seconds(default: 120), "--time-limit") }
 
     func run() throws {
         let options = try sweep.options(selection: selection, timeLimit: budget.seconds(default: 120))
@@ -50,7 +46,7 @@ struct SweepCommand: ParsableCommand {
                                  maxDimension: sweep.maxDim, csv: csv, plot: plot)
         run.trialData = trialData
         run.certificates = certificates
-        run.quiet = quiet.quiet
-        try quiet.emit(try run.run(), through: console)
+        run.quiet = console.quiet
+        try console.emit(try run.run())
     }
 }

@@ -28,10 +28,7 @@ struct Train: ParsableCommand {
     @OptionGroup var training: TrainingArguments
     @OptionGroup var output: OutputOption<WeightsOutput>
     @OptionGroup var threads: ThreadsOption
-    @OptionGroup var console: JSONOption<TrainingOutcome>
-    @OptionGroup var quiet: QuietFlag
-
-    func validate() throws { try console.validate(quiet: quiet) }
+    @OptionGroup var console: ReportConsole<TrainingOutcome>
 
     func run() throws {
         var run = TrainingRun(data: input.data, embedding: embedding.embedding, optimizer: training.optimizer)
@@ -39,10 +36,10 @@ struct Train: ParsableCommand {
         run.output = output.path
         run.threads = threads.threads
         run.printLog = !console.json
-        run.quiet = quiet.quiet
+        run.quiet = console.quiet
         do {
             let outcome = try run.run()
-            if let line = outcome.benchmark { quiet.emit(line) } else { try quiet.emit(outcome, through: console) }
+            if let line = outcome.benchmark { console.emit(line) } else { try console.emit(outcome) }
         } catch is TrainingRun.Interrupted {
             throw ExitCode(130)
         }

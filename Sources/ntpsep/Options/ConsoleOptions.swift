@@ -16,11 +16,30 @@ struct JSONOption<Report: CommandReport>: ParsableArguments {
             print(report.text)
         }
     }
+}
+
+/// `--json` and `-q/--quiet` of a command with a report: the result as JSON, as text, or nothing.
+struct ReportConsole<Report: CommandReport>: ParsableArguments {
+    @OptionGroup var format: JSONOption<Report>
+    @OptionGroup var silence: QuietFlag
+
+    /// Whether `--json` was given.
+    var json: Bool { format.json }
+    /// Whether `-q/--quiet` was given.
+    var quiet: Bool { silence.quiet }
 
     /// Refuses `--json` with `-q` (one asks for the result on stdout, the other for nothing).
-    func validate(quiet: QuietFlag) throws {
-        if json && quiet.quiet { throw UserError("--json and -q/--quiet contradict each other (the result as JSON, or nothing on stdout): drop one") }
+    func validate() throws {
+        if json && quiet { throw UserError("--json and -q/--quiet contradict each other (the result as JSON, or nothing on stdout): drop one") }
     }
+
+    /// Prints `report` as JSON or text, unless quiet.
+    func emit(_ report: Report) throws {
+        if !quiet { try format.emit(report) }
+    }
+
+    /// Prints `text` unless quiet.
+    func emit(_ text: String) { silence.emit(text) }
 }
 
 /// `-q/--quiet`: print nothing on success (no result on stdout, no progress on stderr); errors
@@ -32,11 +51,6 @@ struct QuietFlag: ParsableArguments {
     /// Prints `text` unless quiet.
     func emit(_ text: String) {
         if !quiet { print(text) }
-    }
-
-    /// Prints `report` as `console` says, unless quiet.
-    func emit<Report>(_ report: Report, through console: JSONOption<Report>) throws {
-        if !quiet { try console.emit(report) }
     }
 
     /// The progress bar setting: an explicit --progress/--no-progress, else off when quiet (nil: when

@@ -1,12 +1,24 @@
 import ArgumentParser
 import NTPReport
 
-/// What a command's `-o/--output` names, for its help text.
+/// What a command's `-o/--output` names, for its help text. The output is required unless the role
+/// is an `OptionalOutputRole`.
 protocol OutputRole {
     /// The help text of `-o/--output`.
     static var help: String { get }
     /// Whether the command needs an output.
     static var isRequired: Bool { get }
+}
+
+/// An output the command can do without.
+protocol OptionalOutputRole: OutputRole {}
+
+extension OutputRole {
+    static var isRequired: Bool { true }
+}
+
+extension OptionalOutputRole {
+    static var isRequired: Bool { false }
 }
 
 /// `-o/--output PATH`, the one spelling of every command's output. `--out` is the former spelling
@@ -33,37 +45,19 @@ struct OutputOption<Role: OutputRole>: ParsableArguments {
 }
 
 /// A data set (.npz) file: ingest, synth.
-enum DataSetFile: OutputRole {
-    static let help = "Output data set (.npz)."
-    static let isRequired = true
-}
+enum DataSetFile: OutputRole { static let help = "Output data set (.npz)." }
 
 /// merge's output.
-enum MergedFile: OutputRole {
-    static let help = "Output: a data set (.npz) or a part (any other name)."
-    static let isRequired = true
-}
+enum MergedFile: OutputRole { static let help = "Output: a data set (.npz) or a part (any other name)." }
 
 /// solve's .npz.
-enum SolutionOutput: OutputRole {
-    static let help = "Output solution (.npz)."
-    static let isRequired = true
-}
+enum SolutionOutput: OutputRole { static let help = "Output solution (.npz)." }
 
 /// train's final W.
-enum WeightsOutput: OutputRole {
-    static let help = "Write the final W as a V × d float64 .npy."
-    static let isRequired = false
-}
+enum WeightsOutput: OptionalOutputRole { static let help = "Write the final W as a V × d float64 .npy." }
 
 /// analyze's folder.
-enum AnalysisFolder: OutputRole {
-    static let help = "Output folder (default: ./ntpsep-out/NAME, NAME the corpus file without its extension, or the folder that holds all the inputs)."
-    static let isRequired = false
-}
+enum AnalysisFolder: OptionalOutputRole { static let help = "Output folder (default: ./ntpsep-out/NAME, NAME the corpus file without its extension, or the folder that holds all the inputs)." }
 
 /// reproduce's folder.
-enum ReproductionFolder: OutputRole {
-    static let help = "Output folder (made when complete)."
-    static let isRequired = true
-}
+enum ReproductionFolder: OutputRole { static let help = "Output folder (made when complete)." }

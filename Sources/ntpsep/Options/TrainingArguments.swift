@@ -13,7 +13,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "auto, none, or SOL.npz from `ntpsep solve` (W_star, W_mm) for the alignment columns (default auto; with --resume, the checkpoint's).")
     var reference: String?
 
-    @Option(help: "Seconds allowed for γ*_∞'s LP when --reference auto solves the limits; past it margin_inf_ratio is NaN (GLPK looks at its clock between stretches of work, so a limit below about a second is not kept exactly).")
+    @Option(help: ArgumentHelp("Seconds allowed for γ*_∞'s LP when --reference auto solves the limits; past it margin_inf_ratio is NaN (GLPK looks at its clock between stretches of work, so a limit below about a second is not kept exactly).", valueName: "seconds"))
     var linfTimeLimit: Double = 60
 
     @Option(help: "Step size η (default: 1/λ_max(H diag(π̂) Hᵀ) for gd, 0.01 for ngd and adam; with --resume, the checkpoint's, and another is refused).")
