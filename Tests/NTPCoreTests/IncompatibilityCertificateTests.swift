@@ -24,4 +24,18 @@ final class IncompatibilityCertificateTests: XCTestCase {
         XCTAssertEqual(exact.normRadius, .infinity)
         XCTAssertEqual(exact.lower, 0.25)
     }
+
+    /// A least-squares claim stands only when the refutation on its residual covers its own W (`withCoveredResidual`):
+    /// W* (m = 50, d = 8, incompatible) keeps it; 1.5 W*, whose residual y has 𝓐y = −𝓐c/2, loses it.
+    func testAResidualWhoseRefutationMissesItsOwnWIsNoLeastSquaresClaim() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 50, vocabulary: 10, support: .fixed(6), seed: 3))
+        let subspace = try DataSubspace(data: data, features: SyntheticData.gaussianEmbeddings(dimension: 8, contexts: 50, scale: 1, seed: 4))
+        let star = subspace.solveFinitePart()
+        XCTAssertTrue(star.isLeastSquaresResidual && !star.isCompatible)
+        XCTAssertTrue(subspace.withCoveredResidual(star).isLeastSquaresResidual)
+        let longer = star.weights.map { 1.5 * $0 }
+        let claimed = FinitePartSolution(weights: longer, relativeResidual: subspace.compatibilityResidual(longer), iterations: 1)
+        XCTAssertTrue(claimed.isLeastSquaresResidual)
+        XCTAssertFalse(subspace.withCoveredResidual(claimed).isLeastSquaresResidual)
+    }
 }

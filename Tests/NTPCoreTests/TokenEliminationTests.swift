@@ -130,4 +130,29 @@ final class TokenEliminationTests: XCTestCase {
         plain.eliminationContextLimit = 50
         XCTAssertEqual(plain.solveFinitePart().relativeResidual, iterative.relativeResidual, accuracy: 1e-6 * iterative.relativeResidual)
     }
+
+    /// Past `eliminationContextLimit`, with `acceptsLeastSquaresSolution`, CG on the shifts (`IterativeTokenElimination`)
+    /// reaches the direct elimination's least-squares residual; its W is a least-squares one, at least as long as W*
+    /// (the least-norm one), and CGLS, which `solve` keeps, gives the same residual. m = 200 contexts over 15 tokens:
+    /// at d = 4 and 12 every token constrains its contexts; at d = 40 the rarer tokens fit theirs.
+    func testIterativeEliminationReachesTheLeastSquaresResidual() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 200, vocabulary: 15, support: .fixed(4), seed: 7))
+        for d in [4, 12, 40] {
+            let features = SyntheticData.gaussianEmbeddings(dimension: d, contexts: 200, scale: 1, seed: 8)
+            let star = try DataSubspace(data: data, features: features).solveFinitePart()
+            XCTAssertTrue(star.byElimination && star.iterations == 0, "d = \(d): the direct elimination")
+            let subspace = try DataSubspace(data: data, features: features)
+            subspace.eliminationContextLimit = 100
+            subspace.acceptsLeastSquaresSolution = true
+            let iterative = subspace.solveFinitePart()
+            XCTAssertTrue(iterative.byElimination && iterative.iterations > 0, "d = \(d)")
+            XCTAssertTrue(iterative.isLeastSquaresResidual, "d = \(d)")
+            XCTAssertEqual(iterative.relativeResidual, star.relativeResidual, accuracy: 1e-9 * star.relativeResidual, "d = \(d)")
+            XCTAssertGreaterThanOrEqual(refNorm(iterative.weights), refNorm(star.weights) * (1 - 1e-9), "d = \(d)")
+            subspace.acceptsLeastSquaresSolution = false
+            let cgls = subspace.solveFinitePart()
+            XCTAssertFalse(cgls.byElimination, "d = \(d): W* past the limit is CGLS's")
+            XCTAssertEqual(cgls.relativeResidual, star.relativeResidual, accuracy: 1e-6 * star.relativeResidual, "d = \(d)")
+        }
+    }
 }

@@ -116,7 +116,9 @@ public enum CheckRunner {
         // A W with a small residual proves compatibility, when its rounding cannot carry it past the tolerance. Only a
         // lower bound proves its absence, and only with the refutation behind it when one was built (QA round 18: a
         // "no" at 1.05e-6 that its own residual could not back).
-        let refuted = solution.refutation.map { $0.bound(above: tolerance) != nil } ?? true
+        // The refutation must also cover the solve's own W (QA round 20: a weighted lower bound's "no" whose
+        // certificate held only for ‖W‖_F ≤ 25, where the W found had 1.5e6).
+        let refuted = solution.refutation.map { ($0.bound(above: tolerance)?.normRadius ?? 0) >= theoryNorm(solution.weights) } ?? true
         report.compatible = solution.relativeResidual + roundOff <= tolerance ? true
             : solution.residualLowerBound - roundOff > tolerance && refuted ? false : nil
         if let path = options.compatCertificatePath {

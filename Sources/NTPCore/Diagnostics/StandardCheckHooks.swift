@@ -30,6 +30,7 @@ extension CheckHooks {
             compatibility: { data, features in
                 let subspace = try DataSubspace(data: data, features: features)
                 subspace.deadline = monotonicSeconds() + compatibilityTimeLimit
+                subspace.acceptsLeastSquaresSolution = true
                 var solution = subspace.solveFinitePart()
                 solution.residualRoundOff = subspace.residualRoundOff(solution.weights)
                 // Its Σ_j y_j h̄_jᵀ is one more V × d array: without the memory, the verdict goes without it.

@@ -39,6 +39,11 @@ public final class DataSubspace {
     /// Off by default, so that the trainer's projections keep their bits; `check` turns it on for its projection of
     /// the entropy-gap minimiser (58 s of CG on the 1,000 most frequent KJV contexts, gaussian:16).
     public var projectsByElimination = false
+    /// Whether `solveFinitePart` may return a least-squares W that is not the least-norm one: past
+    /// `eliminationContextLimit` it then tries `IterativeTokenElimination` before CGLS. `check` turns it on (its
+    /// compatibility needs the residual, a W within the tolerance, and the refutation's y); `solve` and the trainer
+    /// keep W*.
+    public var acceptsLeastSquaresSolution = false
     /// Monotonic seconds (`monotonicSeconds()`) after which `solveFinitePart` begins no further CGLS
     /// iteration (`FinitePartSolution.stoppedAtDeadline`): `check --time-limit`.
     public var deadline = Double.infinity
@@ -385,8 +390,8 @@ public final class DataSubspace {
     ///   normal-equation test cannot see a residual along singular values below 1e-6·σ₁: on contexts 1e-8
     ///   apart it called 0.37 the least-squares residual of a system that is consistent in exact arithmetic.
     private func checkedDirectly(_ solution: FinitePartSolution) -> FinitePartSolution {
-        guard !solution.isCompatible, !solution.stoppedAtDeadline, monotonicSeconds() < deadline else { return solution }
-        guard var direct = finitePartBySVD() else { return withoutHiddenFit(solution) }
+        guard !solution.isCompatible, !solution.stoppedAtDeadline, monotonicSeconds() < deadline else { return withCoveredResidual(solution) }
+        guard var direct = finitePartBySVD() else { return withoutHiddenFit(withCoveredResidual(solution)) }
         direct.iterations = solution.iterations
         direct.weightedLowerBound = solution.weightedLowerBound
         if direct.isCompatible || direct.converged { return direct }

@@ -84,11 +84,7 @@ final class TokenElimination {
     /// solution of P_U(W H) = x.
     func coordinates(_ x: [Double]) -> [Double] {
         let m = contextCount
-        var g = [Double](repeating: 0, count: m)
-        for f in factors where f.rank < f.count {
-            let xv = f.entries.map { x[$0] }, fitted = f.projectOntoRange(xv)
-            for (k, e) in f.entries.enumerated() { g[entryContext[e]] += xv[k] - fitted[k] }
-        }
+        let g = factors.unfittedSums(x, contexts: entryContext, contextCount: m)
         // t = −A⁺g through the kept eigenvectors.
         let mc = constrained.count, kept = inverseEigenvalues.count
         var t = [Double](repeating: 0, count: m)
@@ -101,12 +97,7 @@ final class TokenElimination {
             for (x, j) in constrained.enumerated() { t[j] = tc[x] }
         }
         if !null.isEmpty { shiftToLeastNorm(&t, x) }
-        var alpha = [Double](repeating: 0, count: entryContext.count)
-        for f in factors {
-            let shifted = f.entries.map { x[$0] + t[entryContext[$0]] }
-            for (k, value) in f.pseudoInverseGram(shifted).enumerated() { alpha[f.entries[k]] = value }
-        }
-        return alpha
+        return factors.coordinates(x, shifts: t, contexts: entryContext)
     }
 
     /// t += N z with (NᵀKN) z = −Nᵀκ, κ = s + K t, s = Σ_v E_vᵀG_v⁺x_v.
@@ -124,11 +115,8 @@ final class TokenElimination {
         cblas_dgemv(CblasColMajor, CblasNoTrans, Int32(m), Int32(k), 1, null, Int32(m), z, 1, 1, &t, 1)
     }
 
-    /// ‖𝓐y‖ = (Σ_v y_vᵀG_v y_v)^½ from the factors: no V × d array (3 GB a copy for positional one-hot features on
-    /// the KJV, where two of them took most of an 18 s solve).
-    func synthesizedNorm(_ y: [Double]) -> Double {
-        factors.reduce(0) { $0 + $1.gramQuadraticForm($1.entries.map { y[$0] }) }.squareRoot()
-    }
+    /// ‖𝓐y‖ from the factors (`[TokenFactor].synthesizedNorm`).
+    func synthesizedNorm(_ y: [Double]) -> Double { factors.synthesizedNorm(y) }
 
     /// E_vᵀ P E_v added to the m × m `matrix`, for a token's n × n symmetric `p`.
     private static func scatter(_ p: [Double], of f: TokenFactor, contexts: [Int], into matrix: inout [Double], m: Int) {

@@ -94,3 +94,33 @@ struct TokenFactor {
         return p
     }
 }
+
+extension Array where Element == TokenFactor {
+    /// g = Σ_v E_vᵀ(I − P_v)x_v (m values): what the tokens' weights leave of x, summed per context; −g is the right-hand
+    /// side of the shifts' normal equations A t = −g (`TokenElimination`).
+    func unfittedSums(_ x: [Double], contexts: [Int], contextCount m: Int) -> [Double] {
+        var g = [Double](repeating: 0, count: m)
+        for f in self where f.rank < f.count {
+            let xv = f.entries.map { x[$0] }, fitted = f.projectOntoRange(xv)
+            for (k, e) in f.entries.enumerated() { g[contexts[e]] += xv[k] - fitted[k] }
+        }
+        return g
+    }
+
+    /// The coordinates α_v = G_v⁺(x_v + t_{J_v}) of every token's least-norm row for the shifts t (one per context):
+    /// W = Σ_e α_e e_{v(e)} h̄_{j(e)}ᵀ.
+    func coordinates(_ x: [Double], shifts t: [Double], contexts: [Int]) -> [Double] {
+        var alpha = [Double](repeating: 0, count: contexts.count)
+        for f in self {
+            let shifted = f.entries.map { x[$0] + t[contexts[$0]] }
+            for (k, value) in f.pseudoInverseGram(shifted).enumerated() { alpha[f.entries[k]] = value }
+        }
+        return alpha
+    }
+
+    /// ‖𝓐y‖ = (Σ_v y_vᵀG_v y_v)^½ from the factors: no V × d array (3 GB a copy for positional one-hot features on
+    /// the KJV, where two of them took most of an 18 s solve).
+    func synthesizedNorm(_ y: [Double]) -> Double {
+        reduce(0) { $0 + $1.gramQuadraticForm($1.entries.map { y[$0] }) }.squareRoot()
+    }
+}
