@@ -51,6 +51,23 @@ final class DuplicateContextsTests: XCTestCase {
         XCTAssertEqual(weights(cert.tieMultipliers), [[2, 2, 1]])
     }
 
+    /// h̄_2 = 1e-6·h̄_0 (rounded; QA round 20 found such contexts "at the threshold"): the disjoint-support pair with
+    /// context 0's α scaled by 1e-6, then Σα = 1, verified at round-off. h̄_2 = −h̄_0 is no case of it.
+    func testParallelContextsGetTheScaledPair() throws {
+        let data = makeData(V: 4, rows: [[0], [3], [1, 2]].map { Dictionary(uniqueKeysWithValues: $0.map { ($0, 1.0) }) })
+        let parallel = features([[0.3, -1.7], [0, 1], [0.3 * 1e-6, -1.7 * 1e-6]])
+        let r = Separability.decide(data, features: parallel)
+        XCTAssertEqual(r.verdict, .notSeparable, r.reason ?? "")
+        XCTAssertEqual(r.method, "duplicate contexts: contexts #0 and #2 have parallel embeddings (h̄_2 = 1e-06·h̄_0) and different supports")
+        let cert = try XCTUnwrap(r.farkas)
+        XCTAssertEqual(weights(cert.marginMultipliers).map { $0[2] }, [1e-6 / (1 + 1e-6), 1 / (1 + 1e-6)])
+        XCTAssertTrue(cert.tieMultipliers.isEmpty)
+        let check = Separability.verify(cert, data: data, features: parallel, tolerance: 1e-12)
+        XCTAssertTrue(check.valid, "\(check)")
+        let opposite = Separability.decide(data, features: features([[0.3, -1.7], [0, 1], [-0.3, 1.7]]))
+        XCTAssertFalse(opposite.method.hasPrefix("duplicate contexts"), opposite.method)
+    }
+
     /// h̄_1 = 0: α = 1 on (1, 0), the first token outside S_1 = {3}.
     func testZeroEmbedding() throws {
         let (r, cert) = try decide([[0], [3], [1, 2]], [[1, 2], [0, 0], [3, 1]])

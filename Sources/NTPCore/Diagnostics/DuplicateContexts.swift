@@ -2,7 +2,9 @@ import COpenBLAS
 import NTPFormats
 
 /// "Not separable" from two contexts with the same embedding and different supports, or from one context
-/// whose embedding is 0 (theory.md §2), with a Farkas pair whose residual is exactly 0.
+/// whose embedding is 0 (theory.md §2), with a Farkas pair whose residual is exactly 0. Parallel contexts
+/// (h̄_j = s·h̄_i, s > 0) are the same case: W gives them the same logit order, and the pair, its weights on i
+/// scaled by s, has a residual at round-off.
 ///
 /// W gives equal embeddings equal logits. Take z in one support S_p but not in the other, S_q: context q
 /// needs ℓ_{a_q} − ℓ_z ≥ 1, while context p ties z to its anchor a_p and either ties a_q to a_p as well
@@ -20,19 +22,38 @@ enum DuplicateContexts {
         guard !features.isIdentity else { return nil }
         let m = data.contextCount, V = data.vocabularySize
         let columns = EmbeddingColumns(features)
-        var firstWithHash: [Int: [Int]] = [:]
+        var firstWithKey: [Int: [Int]] = [:]
         for j in 0..<m where data.supportSize(j) > 0 && data.supportSize(j) < V {
             let column = columns[j]
-            if column.allSatisfy({ $0.value == 0 }) { return result(zeroEmbedding: j, data: data, features: features, options: options) }
-            var hasher = Hasher()
-            for (f, x) in column { hasher.combine(f); hasher.combine(x.bitPattern) }
-            let key = hasher.finalize()
-            for i in firstWithHash[key, default: []] where columns[i].elementsEqual(column, by: { $0.feature == $1.feature && $0.value == $1.value }) {
-                if let r = result(duplicates: i, j, data: data, features: features, options: options) { return r }
+            guard let key = directionKey(column) else { return result(zeroEmbedding: j, data: data, features: features, options: options) }
+            for i in firstWithKey[key, default: []] {
+                if let s = positiveMultiple(column, of: columns[i]),
+                   let r = result(duplicates: i, j, scale: s, data: data, features: features, options: options) { return r }
             }
-            firstWithHash[key, default: []].append(j)
+            firstWithKey[key, default: []].append(j)
         }
         return nil
+    }
+
+    /// A hash of h̄_j's direction: its features, its sign, and its values over the one of largest magnitude on a grid of
+    /// 2⁻³⁰, so that positive multiples share it up to rounding (duplicates are the multiple 1). nil for h̄_j = 0.
+    private static func directionKey(_ column: [(feature: Int, value: Double)]) -> Int? {
+        guard let top = column.max(by: { abs($0.value) < abs($1.value) })?.value, top != 0 else { return nil }
+        var hasher = Hasher()
+        hasher.combine(top > 0)
+        for (f, x) in column { hasher.combine(f); hasher.combine((x / top * 0x1p30).rounded()) }
+        return hasher.finalize()
+    }
+
+    /// s > 0 with h̄_j = s·h̄_i to round-off (‖h̄_j − s·h̄_i‖ ≤ 64 ε ‖h̄_j‖; exactly 1 for equal columns), or nil.
+    private static func positiveMultiple(_ j: [(feature: Int, value: Double)], of i: [(feature: Int, value: Double)]) -> Double? {
+        guard j.count == i.count, zip(j, i).allSatisfy({ $0.feature == $1.feature }) else { return nil }
+        if zip(j, i).allSatisfy({ $0.value == $1.value }) { return 1 }
+        let ji = zip(j, i).reduce(0) { $0 + $1.0.value * $1.1.value }, ii = i.reduce(0) { $0 + $1.value * $1.value }
+        let jj = j.reduce(0) { $0 + $1.value * $1.value }, s = ji / ii
+        guard s > 0, s.isFinite else { return nil }
+        let gap = zip(j, i).reduce(0) { $0 + ($1.0.value - s * $1.1.value) * ($1.0.value - s * $1.1.value) }
+        return gap <= (64 * .ulpOfOne) * (64 * .ulpOfOne) * jj ? s : nil
     }
 
     /// α = 1 on (j, v) for the first v ∉ S_j: its term (e_a − e_v) · 0 is 0.
@@ -45,17 +66,19 @@ enum DuplicateContexts {
         return verified(cert, "context #\(j) has a zero embedding", data: data, features: features, options: options)
     }
 
-    /// The pair of the type comment for contexts i and j with equal embeddings, or nil when their supports agree.
-    private static func result(duplicates i: Int, _ j: Int, data: DataSet, features: ContextFeatures,
+    /// The pair of the type comment for contexts i and j with h̄_j = scale·h̄_i, or nil when their supports agree.
+    private static func result(duplicates i: Int, _ j: Int, scale: Double, data: DataSet, features: ContextFeatures,
                                options: SeparabilityOptions) -> SeparabilityResult? {
-        guard let cert = pair(i, j, data: data) else { return nil }
-        return verified(cert, "contexts #\(min(i, j)) and #\(max(i, j)) have the same embedding and different supports",
+        guard let cert = pair(i, j, scale: scale, data: data) else { return nil }
+        let how = scale == 1 ? "the same embedding" : "parallel embeddings (h̄_\(j) = \(String(format: "%.6g", scale))·h̄_\(i))"
+        return verified(cert, "contexts #\(min(i, j)) and #\(max(i, j)) have \(how) and different supports",
                         data: data, features: features, options: options)
     }
 
     /// The multipliers of the type comment for contexts i and j, or nil when their supports agree. For
-    /// embeddings ε apart its residual is O(ε): an upper end on γ* (`nearestPairBound`).
-    static func pair(_ i: Int, _ j: Int, data: DataSet) -> FarkasCertificate? {
+    /// embeddings ε apart its residual is O(ε): an upper end on γ* (`nearestPairBound`). With h̄_j = scale·h̄_i,
+    /// i's multipliers are scaled by `scale` and all of them divided by Σα (the same numbers at scale 1).
+    static func pair(_ i: Int, _ j: Int, scale: Double = 1, data: DataSet) -> FarkasCertificate? {
         let (si, sj) = (support(i, data), support(j, data))
         guard si != sj else { return nil }
         // z ∈ S_p \ S_q; when S_i ⊂ S_j the roles swap.
@@ -71,6 +94,17 @@ enum DuplicateContexts {
         } else {
             alpha = [ConstraintMultiplier(context: q, token: z, weight: 0.5), ConstraintMultiplier(context: p, token: aq, weight: 0.5)]
             if z != ap { beta.append(ConstraintMultiplier(context: p, token: z, weight: 0.5)) }
+        }
+        if scale != 1 {
+            func scaled(_ list: [ConstraintMultiplier]) -> [ConstraintMultiplier] {
+                list.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.context == i ? scale * $0.weight : $0.weight) }
+            }
+            (alpha, beta) = (scaled(alpha), scaled(beta))
+            let total = alpha.reduce(0) { $0 + $1.weight }
+            func normalized(_ list: [ConstraintMultiplier]) -> [ConstraintMultiplier] {
+                list.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.weight / total) }
+            }
+            (alpha, beta) = (normalized(alpha), normalized(beta))
         }
         return FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
     }
