@@ -53,15 +53,15 @@ struct IterativeTokenElimination {
     /// iteration cap, or the monotonic `deadline`.
     func coordinates(_ x: [Double], tolerance: Double, maxIterations: Int, deadline: Double) -> Outcome {
         let m = contextCount
-        var r = factors.unfittedSums(x, contexts: entryContext, contextCount: m)
-        for j in 0..<m { r[j] = -r[j] * (inverseDiagonal[j] > 0 ? 1 : 0) }
+        // r = −g at t = 0, where A's row is not 0 (elsewhere g is 0 up to round-off, and t_j stays 0).
+        var r = zip(factors.unfittedSums(x, contexts: entryContext, contextCount: m), inverseDiagonal).map { $1 > 0 ? -$0 : 0 }
         let target = tolerance * theoryNorm(r)
         var t = [Double](repeating: 0, count: m), z = zip(r, inverseDiagonal).map { $0 * $1 }
         var p = z, q = [Double](repeating: 0, count: m), rz = theoryDot(r, z)
         var iterations = 0, converged = theoryNorm(r) <= target, stopped = false
         // The recurrences lose orthogonality near round-off (whole KJV, gaussian:64: 1e-9 of ‖g‖ after 1,000 steps,
         // then up and down by 100× until pᵀAp turned negative at 3,746): the best iterate is kept.
-        var best = t, bestResidual = theoryNorm(r)
+        var best = [Double](repeating: 0, count: m), bestResidual = theoryNorm(r)
         var scratch = ProductScratch(coupling)
         while !converged && iterations < maxIterations {
             if monotonicSeconds() >= deadline { stopped = true; break }
@@ -72,7 +72,10 @@ struct IterativeTokenElimination {
             for j in 0..<m { t[j] += step * p[j]; r[j] -= step * q[j] }
             iterations += 1
             let residual = theoryNorm(r)
-            if residual < bestResidual { (best, bestResidual) = (t, residual) }
+            if residual < bestResidual {
+                bestResidual = residual
+                for j in 0..<m { best[j] = t[j] }   // copied in place: no allocation per step
+            }
             if residual <= target { converged = true; break }
             for j in 0..<m { z[j] = r[j] * inverseDiagonal[j] }
             let next = theoryDot(r, z), beta = next / rz
