@@ -134,7 +134,7 @@ extension CertificateCLITests {
     }
 
     /// Past the direct elimination's 3,000 contexts, `check` solves the shifts by CG (`IterativeTokenElimination`):
-    /// 3,200 KJV contexts over 200 tokens (63,000 support entries), gaussian:8, where CGLS needed minutes. Its
+    /// 3,200 KJV contexts over 200 tokens (61,040 support entries), gaussian:8. Its
     /// residual and y are numpy's least squares on the explicit system, and the refutation verifies.
     func testPastTheEliminationLimitTheIterativeSolveMatchesNumpyLeastSquares() throws {
         try assertKJVRefutationMatchesNumpyLeastSquares(contexts: 3200, embedding: "gaussian:8", yTolerance: 1e-8)

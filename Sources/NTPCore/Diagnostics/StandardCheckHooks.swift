@@ -35,7 +35,7 @@ extension CheckHooks {
                 solution.residualRoundOff = subspace.residualRoundOff(solution.weights)
                 // Its Σ_j y_j h̄_jᵀ is one more V × d array: without the memory, the verdict goes without it.
                 let bytes = 8 * Double(data.vocabularySize) * Double(features.dimension)
-                if solution.residualLowerBound > 0, AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true {
+                if solution.residualLowerBound > 0, solution.refutation == nil, AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true {
                     solution.refutation = subspace.incompatibilityCertificate(solution.weights)
                 }
                 return solution

@@ -38,7 +38,7 @@ extension DataSubspace {
                                           iterations: 0)
         solution.byElimination = true
         if solution.isCompatible { return solution }
-        guard elimination.synthesizedNorm(r) <= 1e-6 * elimination.synthesizedNorm(c) else { return nil }
+        guard elimination.factors.synthesizedNorm(r) <= 1e-6 * elimination.factors.synthesizedNorm(c) else { return nil }
         return solution
     }
 

@@ -58,17 +58,18 @@ extension DataSubspace {
     /// `solution`, no longer claiming the least-squares residual when the refutation built on its residual does not
     /// cover its own W (B < ‖W‖_F): y is then not at the optimum, however small CGLS's normal-equation test found 𝓐y
     /// beside 𝓐c (QA round 20: 30 of 3,000 contexts scaled by 1e-6 gave 0.9535 where numpy's lstsq reaches 0.9530,
-    /// with B = 25 against ‖W‖_F = 1.5e6). Left as it is when the two V × d arrays of the test do not fit.
+    /// with B = 25 against ‖W‖_F = 1.5e6). The refutation it builds stays on the solution (`check` states it, rather
+    /// than building it again: with positional one-hot features on the KJV, 𝓐y is a 3 GB array). Left as it is when
+    /// the two V × d arrays of the test do not fit.
     func withCoveredResidual(_ solution: FinitePartSolution) -> FinitePartSolution {
         guard solution.isLeastSquaresResidual, !solution.isCompatible,
               AvailableMemory.bytes().map({ Double($0) >= 16 * Double(vocabularySize) * Double(features.dimension) }) ?? true
         else { return solution }
-        let tolerance = FinitePartSolution.compatibilityTolerance
-        let radius = incompatibilityCertificate(solution.weights)?.bound(above: tolerance)?.normRadius ?? 0
-        guard radius < theoryNorm(solution.weights) else { return solution }
-        var unsettled = solution
-        unsettled.converged = false
-        return unsettled
+        var checked = solution
+        checked.refutation = incompatibilityCertificate(solution.weights)
+        let radius = checked.refutation?.bound(above: FinitePartSolution.compatibilityTolerance)?.normRadius ?? 0
+        if radius < theoryNorm(solution.weights) { checked.converged = false }
+        return checked
     }
 
     /// A bound on the rounding error of `compatibilityResidual(w)`, relative to ‖c‖: d·ε·‖(‖w_v‖·‖h̄_j‖)_e‖, each

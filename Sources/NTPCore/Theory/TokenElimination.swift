@@ -115,9 +115,6 @@ final class TokenElimination {
         cblas_dgemv(CblasColMajor, CblasNoTrans, Int32(m), Int32(k), 1, null, Int32(m), z, 1, 1, &t, 1)
     }
 
-    /// ‖𝓐y‖ from the factors (`[TokenFactor].synthesizedNorm`).
-    func synthesizedNorm(_ y: [Double]) -> Double { factors.synthesizedNorm(y) }
-
     /// E_vᵀ P E_v added to the m × m `matrix`, for a token's n × n symmetric `p`.
     private static func scatter(_ p: [Double], of f: TokenFactor, contexts: [Int], into matrix: inout [Double], m: Int) {
         let n = f.count, rows = f.entries.map { contexts[$0] }
