@@ -57,7 +57,9 @@ public final class Ingestor {
 
     /// Reads every file named by `inputs` (files, directories, "-").
     public func ingest(_ inputs: [String]) throws {
-        for file in try InputFiles.expand(inputs) { try ingestFile(file) }
+        let files = try InputFiles.expand(inputs)
+        for file in files { try ingestFile(file) }
+        notes += InputFiles.repeatNotes(files)
         progress?.finish()
     }
 

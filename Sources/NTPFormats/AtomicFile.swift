@@ -56,7 +56,10 @@ public final class AtomicFileSink {
                 f = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
                 if f < 0 { SignalCleanup.unregister(slot) }
             } while f < 0 && errno == EEXIST
-            guard f >= 0 else { throw NTPFormatError("cannot write \(path): \(errnoText(errno))") }
+            // QA round 21: `-o /proc/x.npz` said only "No such file or directory".
+            guard f >= 0 else {
+                throw NTPFormatError("cannot write \(path): \(errnoText(errno)) (creating a file in folder \(dir.isEmpty ? "." : dir)); choose a folder where you can create files")
+            }
             tempPath = t
             renameTarget = target
             fd = f

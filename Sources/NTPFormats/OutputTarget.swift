@@ -96,9 +96,9 @@ enum OutputTarget {
         let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
         guard !base.isEmpty, base != ".", base != ".." else { throw fail("not a file name") }
         let shownDirectory = directory.isEmpty ? "." : directory
-        guard stat(shownDirectory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw fail("folder \(shownDirectory) does not exist; create it first")
-        }
+        guard stat(shownDirectory, &st) == 0 else { throw fail("folder \(shownDirectory) does not exist; create it first") }
+        // QA round 21: `-o FILE/x.npz` said that the folder FILE does not exist.
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw fail("\(shownDirectory) is a file, not a folder; choose a path in a folder") }
         guard access(shownDirectory, W_OK) == 0 else { throw fail("\(errnoText(errno)) (folder \(shownDirectory))") }
         return .replace(path: target, directory: directory, base: base)
     }

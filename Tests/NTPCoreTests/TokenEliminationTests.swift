@@ -155,4 +155,26 @@ final class TokenEliminationTests: XCTestCase {
             XCTAssertEqual(cgls.relativeResidual, star.relativeResidual, accuracy: 1e-6 * star.relativeResidual, "d = \(d)")
         }
     }
+
+    /// Per-token SVDs past `factorWorkLimit` run when they fit half the time left at `factorWorkPerSecond` (2e9 a
+    /// second), or without a deadline up to `unboundedFactorWork` (2e11); below the limit they always run. With the
+    /// limit at 0 and 60 s left, 5.9e10 (29.5 s) is affordable and 6.2e10 (31 s) is not.
+    func testFactorWorkPastTheLimitRunsWhenTheTimeLeftAffordsIt() throws {
+        let data = try SyntheticData.generate(SyntheticSpec(contexts: 200, vocabulary: 15, support: .fixed(4), seed: 7))
+        let features = SyntheticData.gaussianEmbeddings(dimension: 12, contexts: 200, scale: 1, seed: 8)
+        let subspace = try DataSubspace(data: data, features: features)
+        XCTAssertTrue(subspace.affordsFactorWork(2e11) && !subspace.affordsFactorWork(2.02e11), "no deadline: up to 2e11")
+        subspace.factorWorkLimit = 0
+        subspace.deadline = monotonicSeconds() + 60
+        XCTAssertTrue(subspace.affordsFactorWork(5.9e10))
+        XCTAssertFalse(subspace.affordsFactorWork(6.2e10))
+        XCTAssertNotNil(subspace.tokenFactors(), "this data's work (below 1e6) fits 60 s")
+        XCTAssertEqual(subspace.hasNearlyParallelContexts(), false)
+        subspace.deadline = monotonicSeconds() - 1
+        XCTAssertNil(subspace.tokenFactors(), "past the deadline nothing past the limit is affordable")
+        XCTAssertNil(subspace.hasNearlyParallelContexts(), "cannot tell")
+        subspace.factorWorkLimit = 1e10
+        XCTAssertTrue(subspace.affordsFactorWork(1e10), "below the limit, whatever the deadline")
+        XCTAssertNil(subspace.tokenFactors(), "the factors stop at the deadline")
+    }
 }

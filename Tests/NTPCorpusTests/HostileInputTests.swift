@@ -165,6 +165,31 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try ingest([root.path]) { $0.order = 1 }.eventCount, 4)
     }
 
+    /// A file named twice, and a link to it in a folder also named, are read and counted again (3 times 4 events at
+    /// order 1), each with a note naming the first name; shard 0 of 3 says the same, the other shards nothing.
+    func testAFileReadAgainGetsANote() throws {
+        let root = temporaryDirectory()
+        let file = root.appendingPathComponent("a.txt").path, folder = root.appendingPathComponent("d")
+        try "x y z\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("link.txt").path, withDestinationPath: file)
+        let inputs = [file, file, folder.path], link = folder.appendingPathComponent("link.txt").path
+        let expected = ["\(file): the same file as \(file) (named twice, or a link to it), read and counted again; name it once to count it once",
+                        "\(link): the same file as \(file) (named twice, or a link to it), read and counted again; name it once to count it once"]
+        var options = IngestOptions()
+        options.order = 1
+        let ingestor = try Ingestor(options: options)
+        try ingestor.ingest(inputs)
+        XCTAssertEqual(try ingestor.makeDataSet().eventCount, 12)
+        XCTAssertEqual(ingestor.notes, expected)
+        for shard in 0..<3 {
+            let part = try Ingestor(options: options)
+            try part.ingest(inputs, shard: shard, of: 3)
+            XCTAssertEqual(part.notes, shard == 0 ? expected : [], "shard \(shard)")
+        }
+        XCTAssertEqual(InputFiles.repeatNotes([file, "-", link]).count, 1)
+    }
+
     /// A file whose name is not UTF-8 (Latin-1 `caf\xe9.txt`, legal on Linux) and a link to nothing are
     /// refused by name, never skipped: both used to drop out of the walk without a word.
     func testUnreadableNamesInAFolderAreRefusedByName() throws {

@@ -34,6 +34,14 @@ final class AtomicFileTests: TempDirTestCase {
         XCTAssertEqual(errorText { try writeFileAtomically(path: path("no/such/x.csv"), contents: "") },
                        "cannot write \(path("no/such/x.csv")): folder \(path("no/such")) does not exist; create it first")
         XCTAssertEqual(errorText { try writeFileAtomically(path: dir, contents: "") }.map { $0.hasPrefix("cannot write ") }, true)
+        try writeFileAtomically(path: path("plain"), contents: "x")
+        XCTAssertEqual(errorText { try writeFileAtomically(path: path("plain/x.csv"), contents: "") },
+                       "cannot write \(path("plain/x.csv")): \(path("plain")) is a file, not a folder; choose a path in a folder")
+        #if os(Linux)
+        // procfs refuses new files with ENOENT: the folder is named, and what to do.
+        XCTAssertEqual(errorText { try writeFileAtomically(path: "/proc/x.npz", contents: "") },
+                       "cannot write /proc/x.npz: No such file or directory (creating a file in folder /proc); choose a folder where you can create files")
+        #endif
         if getuid() != 0 {
             XCTAssertEqual(chmod(dir, 0o555), 0)
             XCTAssertEqual(errorText { try writeFileAtomically(path: path("out.npz"), contents: "") },

@@ -78,9 +78,6 @@ extension DataSubspace {
 }
 
 extension DataSubspace {
-    /// Largest Σ_v d·n_v·min(d, n_v) (n_v = contexts whose support holds v) that `hasNearlyParallelContexts`
-    /// spends on its SVDs: a second on this machine.
-    static let parallelContextsWork = 1e10
     /// Singular values of a token's normalised contexts below this fraction of the largest (and above round-off)
     /// count as nearly parallel.
     static let nearlyParallel = 1e-5
@@ -102,14 +99,15 @@ extension DataSubspace {
     /// singular value that float64 resolves (above 1000·ε·max(d, n_v) of the largest) but below
     /// `nearlyParallel` of it. Normalised, because contexts far apart in norm alone are what the weighted solve
     /// handles. false for one-hot and per-position one-hot features (distinct 0/1 columns); nil (cannot tell)
-    /// when the SVDs would cost more than `parallelContextsWork`.
+    /// when the SVDs (Σ_v d·n_v·min(d, n_v)) are not affordable (`affordsFactorWork`) or reach the deadline.
     func hasNearlyParallelContexts() -> Bool? {
         guard case .dense(let h) = features.storage else { return false }
         let d = features.dimension
         let lists = tokenEntries.filter { $0.count > 1 }
         let work = lists.reduce(0.0) { $0 + Double(d) * Double($1.count) * Double(min(d, $1.count)) }
-        guard work <= Self.parallelContextsWork else { return nil }
+        guard affordsFactorWork(work) else { return nil }
         for list in lists {
+            guard monotonicSeconds() < deadline else { return nil }
             var block = [Double](repeating: 0, count: d * list.count)
             for (k, e) in list.enumerated() {
                 let j = layout.entryContext[e]

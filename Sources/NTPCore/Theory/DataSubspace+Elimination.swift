@@ -6,9 +6,22 @@ extension DataSubspace {
     /// Default of `eliminationContextLimit`: `finitePartByElimination` forms up to three m × m matrices (216 MB
     /// at 3,000).
     public static let defaultEliminationContextLimit = 3_000
-    /// Largest Σ_v n_v·d_v·min(n_v, d_v) its per-token SVDs may cost (n_v contexts of token v, d_v features they
-    /// use): a few seconds.
-    static let eliminationWork = 1e10
+    /// Per-token SVD work (Σ_v n_v·d_v·min(n_v, d_v)) done in a second on this machine's 2 cores, rounded down: 13,013
+    /// KJV contexts over 203 tokens took 7.5 s at gaussian:512 (1.9e10), 13 s at gaussian:768 and 46 s at
+    /// gaussian:1536 (1.0e11).
+    static let factorWorkPerSecond = 2e9
+    /// The most per-token SVD work taken on without a deadline (`solve`, the trainer): about 100 s here.
+    static let unboundedFactorWork = 2e11
+
+    /// Whether per-token SVDs of this `work` should run: always up to `factorWorkLimit`; past it, when at
+    /// `factorWorkPerSecond` they take at most half the time left before `deadline` (up to `unboundedFactorWork`
+    /// without one). CGLS, the route without them, ran 258 s on those 13,013 contexts at gaussian:768 and ended
+    /// "unknown"; with the factors (13 s) the check said "no" in 20 s.
+    func affordsFactorWork(_ work: Double) -> Bool {
+        guard work > factorWorkLimit else { return true }
+        guard deadline.isFinite else { return work <= Self.unboundedFactorWork }
+        return work / Self.factorWorkPerSecond <= (deadline - monotonicSeconds()) / 2
+    }
 
     /// W* directly, without CGLS, by `TokenElimination` with the right-hand side c. On the 1,000 most frequent KJV
     /// contexts over the whole vocabulary (gaussian:16) CGLS took 127 s and 34,449 iterations; this takes 0.4 s.
@@ -65,8 +78,8 @@ extension DataSubspace {
     }
 
     /// The token elimination of this subspace, or nil when the features are H = I (closed forms), m is above
-    /// `eliminationContextLimit`, its m × m matrices do not fit in the available memory, the per-token SVDs would
-    /// cost more than `eliminationWork`, a singular value is neither round-off nor clearly resolved (`TokenFactor`:
+    /// `eliminationContextLimit`, its m × m matrices do not fit in the available memory, the per-token SVDs are not
+    /// affordable (`tokenFactors`), a singular value is neither round-off nor clearly resolved (`TokenFactor`:
     /// contexts nearly parallel, or norms far apart), or `TokenElimination` refuses A.
     func makeElimination() -> TokenElimination? {
         let m = Double(contextCount)
@@ -76,8 +89,8 @@ extension DataSubspace {
         return TokenElimination(factors: factors, contextCount: contextCount, entryContext: layout.entryContext)
     }
 
-    /// Every support token's `TokenFactor`, or nil when one is ambiguous, LAPACK fails, the SVDs would cost more
-    /// than `eliminationWork`, or their bases (8 Σ_v n_v min(n_v, d_v) bytes) would take more than half the available
+    /// Every support token's `TokenFactor`, or nil when one is ambiguous, LAPACK fails, the SVDs are not affordable
+    /// (`affordsFactorWork`) or reach the deadline, or their bases (8 Σ_v n_v min(n_v, d_v) bytes) would take more than half the available
     /// memory.
     func tokenFactors() -> [TokenFactor]? {
         let lists = tokenEntries.filter { !$0.isEmpty }
@@ -89,11 +102,12 @@ extension DataSubspace {
             work += n * d * min(n, d)
             bytes += 8 * n * min(n, d)
         }
-        guard work <= Self.eliminationWork, AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true else { return nil }
+        guard affordsFactorWork(work), AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true else { return nil }
         var localColumn = [Int](repeating: -1, count: features.dimension)
         var factors: [TokenFactor] = []
         factors.reserveCapacity(lists.count)
         for list in lists {
+            guard monotonicSeconds() < deadline else { return nil }
             var (block, columns) = tokenBlock(list, localColumn: &localColumn)
             guard let factor = TokenFactor(entries: list, block: &block, columns: columns,
                                            nearlyParallel: Self.nearlyParallel) else { return nil }

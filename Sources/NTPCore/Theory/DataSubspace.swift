@@ -34,6 +34,9 @@ public final class DataSubspace {
     /// Largest m for which `solveFinitePart` tries the direct token elimination (`finitePartByElimination`) before
     /// CGLS; 0 never does.
     public var eliminationContextLimit = DataSubspace.defaultEliminationContextLimit
+    /// Largest Σ_v n_v·d_v·min(n_v, d_v) that the per-token SVDs (`tokenFactors`, `hasNearlyParallelContexts`) may
+    /// always cost, a few seconds; past it they run when they fit the time left (`affordsFactorWork`).
+    public var factorWorkLimit = 1e10
     /// Whether `project` and `projectOrthogonal` first try the token elimination (P_𝓕(W) is the least-norm solution
     /// of P_U(W' H) = P_U(W H)); its result stands when it meets CG's own stopping test, else CG runs as before.
     /// Off by default, so that the trainer's projections keep their bits; `check` turns it on for its projection of

@@ -71,6 +71,8 @@ extension Ingestor {
             try ingestFile(file, byteRange: start..<max(start, end))
         }
         self.inputs = files
+        // Said by shard 0 only: it is about the inputs, which every shard names.
+        if shard == 0 { notes += InputFiles.repeatNotes(files) }
         progress?.finish()
     }
 
