@@ -341,8 +341,15 @@ private func readMember(_ entry: CentralEntry, of z: UnsafeRawBufferPointer, pat
         guard usize <= csize * 1032 + 1024 else {
             throw bad("member '\(name)' claims \(usize) bytes from \(csize) compressed, beyond deflate's 1032:1 limit (corrupt header)", p)
         }
-        if decodingStrings, let strings = try inflateStrings(comp, size: Int(usize), crc: crc, name: memberName) {
-            return strings
+        let damaged = bad("member '\(name)': CRC-32 mismatch (data corrupt)", start)
+        if decodingStrings {
+            do {
+                if let strings = try inflateStrings(comp, size: Int(usize), crc: crc, name: memberName) { return strings }
+            } catch let failure as NTPFormatError where !failure.isMemory {
+                // A flipped bit mostly shows first as a bad string or header, before the CRC can be checked; the CRC
+                // names the real fault (QA round 21: "string 8121 holds an invalid code point").
+                throw inflatesToCRC(comp, crc) ? failure : damaged
+            }
         }
         try AvailableMemory.require(usize, for: "\(path): member '\(name)'", advice: "load it on a machine with more memory")
         var raw = [UInt8](repeating: 0, count: Int(usize))
@@ -352,10 +359,22 @@ private func readMember(_ entry: CentralEntry, of z: UnsafeRawBufferPointer, pat
             throw bad("member '\(name)': \(cMessage(msg))", start)
         }
         let actual = raw.withUnsafeBytes { czip_crc32(0, $0.baseAddress, $0.count) }
-        guard actual == crc else { throw bad("member '\(name)': CRC-32 mismatch (data corrupt)", start) }
+        guard actual == crc else { throw damaged }
         return try decodeNPY(raw, name: memberName)
     default:
         throw bad("member '\(name)' uses unsupported compression method \(entry.method) (only stored and deflate)")
+    }
+}
+
+/// Whether the deflate stream inflates to its end and to bytes with this CRC-32 (1 MiB at a time).
+private func inflatesToCRC(_ compressed: UnsafeRawBufferPointer, _ expected: UInt32) -> Bool {
+    guard let inflater = czip_inflater_new(compressed.baseAddress, compressed.count) else { return true }
+    defer { czip_inflater_free(inflater) }
+    var message = [CChar](repeating: 0, count: 256), buffer = [UInt8](repeating: 0, count: 1 << 20), crc: UInt32 = 0
+    while true {
+        let n = buffer.withUnsafeMutableBytes { czip_inflater_read(inflater, $0.baseAddress!, $0.count, &message, message.count) }
+        guard n > 0 else { return n == 0 && crc == expected }
+        crc = buffer.withUnsafeBytes { czip_crc32(crc, $0.baseAddress!, Int(n)) }
     }
 }
 

@@ -163,6 +163,31 @@ final class NPZTests: TempDirTestCase {
                        "\(path("crc.npz")): member 'indices.npy': CRC-32 mismatch (data corrupt) at byte 41; expected an .npz (zip) archive as written by numpy/scipy or ntpsep")
     }
 
+    /// A flipped bit inside a deflated string member mostly breaks a string or the header before the CRC is
+    /// reached; the error names the CRC mismatch as for stored members, with the member's offset (QA round 21: "string
+    /// 8121 holds an invalid code point"). Python finds the member's data offset and flips one bit of each kind.
+    func testDamageInADeflatedStringMemberIsNamedByItsCRC() throws {
+        let start = try python("""
+        import numpy as np, zipfile
+        words = np.array(['w%d' % (i * 7919 % 100003) for i in range(20000)])
+        np.savez_compressed('s.npz', vocab=words)
+        info = zipfile.ZipFile('s.npz').getinfo('vocab.npy')
+        raw = bytearray(open('s.npz', 'rb').read())
+        start = info.header_offset + 30 + int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], 'little') \\
+            + int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], 'little')
+        for i, where in enumerate([info.compress_size // 2, info.compress_size // 3, 40]):
+            bad = bytearray(raw); bad[start + where] ^= 0x10
+            open('flip%d.npz' % i, 'wb').write(bad)
+        print(start)
+        """).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(try NPZArchive.read(path: path("s.npz"), decodingStrings: true)["vocab"]?.strings().count, 20000)
+        for i in 0..<3 {
+            let file = path("flip\(i).npz")
+            XCTAssertEqual(errorText { _ = try NPZArchive.read(path: file, decodingStrings: true) },
+                           "\(file): member 'vocab.npy': CRC-32 mismatch (data corrupt) at byte \(start); expected an .npz (zip) archive as written by numpy/scipy or ntpsep")
+        }
+    }
+
     /// np.savez_compressed (deflate, data descriptors from zipfile streaming) and ZIP64 extras.
     func testGenericArchiveRead() throws {
         try python("""
