@@ -178,6 +178,29 @@ final class ScaleCLITests: XCTestCase {
         _ = try ok(["ingest", ids.path, "--format", "u16", "--shard", "1/2", "--boundary", "document", "-o", none.path, "-q"])
     }
 
+    /// Order-4 keys of parts hold 2^16 token ids. Two files of 40,000 distinct words each (disjoint): each part fits,
+    /// says that it holds over half of the limit, and the merge of the 80,002 tokens stops naming the direct ingest,
+    /// which counts them (QA round 21: 7 shards ran before their merge found 112,814 tokens).
+    func testPartsNearTheKeyLimitSayItBeforeTheMerge() throws {
+        let dir = temporaryDirectory(), inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        for k in 0..<2 {
+            let words = (0..<40_000).map { "w\(k)x\($0)" }.joined(separator: " ")
+            try (words + "\n").write(to: inputs.appendingPathComponent("f\(k).txt"), atomically: true, encoding: .utf8)
+        }
+        var parts: [String] = []
+        for i in 0..<2 {
+            let p = dir.appendingPathComponent("p\(i).part").path
+            let run = try ok(["ingest", inputs.path, "--tokenizer", "whitespace", "--order", "4", "--shard", "\(i)/2", "-o", p])
+            XCTAssertTrue(run.stderr.contains("this part holds 40002 distinct tokens, over half of the 65536 that order-4 keys of parts hold: the merged parts may not fit (merge then stops); ingest without --shard has no such limit"), run.stderr)
+            parts.append(p)
+        }
+        let out = dir.appendingPathComponent("m.npz")
+        assertFails(try ntpsep(["merge"] + parts + ["-o", out.path]),
+                    with: "merge: 80002 distinct tokens do not fit the 16-bit ids of order-4 keys; lower --order, or ingest without --shard (one process has no such limit)", noFileAt: out)
+        _ = try ok(["ingest", inputs.path, "--tokenizer", "whitespace", "--order", "4", "-o", out.path, "-q"])
+    }
+
     func testSignalRemovesTheTemporaryFolder() throws {
         let dir = temporaryDirectory()
         let temp = dir.appendingPathComponent("tmp")

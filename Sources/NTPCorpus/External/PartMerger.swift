@@ -102,7 +102,7 @@ public enum PartMerger {
         let first = parts[0].header
         unique = ByteOrder.union(parts.map(\.vocabulary))
         guard unique.count <= 1 << first.bits || first.bits >= 32 else {
-            throw CorpusError.option("merge: \(unique.count) distinct tokens do not fit the \(first.bits)-bit ids of order-\(first.contextLength + 1) keys; lower --order")
+            throw CorpusError.option("merge: \(unique.count) distinct tokens do not fit the \(first.bits)-bit ids of order-\(first.contextLength + 1) keys; lower --order, or ingest without --shard (one process has no such limit)")
         }
         var occurrences = [Int64](repeating: 0, count: unique.count)
         var maps: [PackedKeyMap] = []
