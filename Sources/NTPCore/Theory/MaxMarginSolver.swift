@@ -272,17 +272,22 @@ public struct MaxMarginSolver {
         for e in a..<b { scratch.inSupport[lay.columns[e]] = false }
     }
 
-    /// Cholesky of a copy of G succeeds with every pivot² ≥ 1e-10·max G_jj (numerically full rank).
+    /// Cholesky of the Gram of the unit columns succeeds with every pivot² ≥ 1e-10: H has numerically full
+    /// column rank, whatever its columns' norms (a zero column has none).
     static func isPositiveDefinite(_ g: [Double], m: Int) -> Bool {
         guard m > 0 else { return true }
-        var a = g
+        // The Gram of the unit columns h̄_j/‖h̄_j‖: full column rank does not depend on the columns' norms, and
+        // norms 1e-4 to 1e4 put G's condition past float64 (QA round 21: d = 50 > m = 40 called not separable).
+        let scale = (0..<m).map { g[$0 * m + $0] > 0 ? 1 / g[$0 * m + $0].squareRoot() : 0 }
+        guard !scale.contains(0) else { return false }
+        var a = [Double](repeating: 0, count: m * m)
+        for i in 0..<m { for j in 0..<m { a[i * m + j] = g[i * m + j] * scale[i] * scale[j] } }
         var n = Int32(m), info: Int32 = 0
         var uplo: CChar = 85 // "U"
         a.withUnsafeMutableBufferPointer { dpotrf_(&uplo, &n, $0.baseAddress!, &n, &info) }
         guard info == 0 else { return false }
-        var maxDiag = 0.0
-        for j in 0..<m { maxDiag = max(maxDiag, g[j * m + j]) }
-        for j in 0..<m where a[j * m + j] * a[j * m + j] < 1e-10 * maxDiag { return false }
+        // The pivot² of column j is its squared sine to the span of the columns before it.
+        for j in 0..<m where a[j * m + j] * a[j * m + j] < 1e-10 { return false }
         return true
     }
 

@@ -34,6 +34,11 @@ public struct MaxNormMarginSolution: Sendable {
     /// min margin of `weights` over all margin rows (1 up to round-off).
     public var minMargin = Double.nan
 
+    /// The solution for data already proved not separable (`reason`: how), without running the LP.
+    public static func notSeparable(_ reason: String) -> MaxNormMarginSolution {
+        MaxNormMarginSolution(status: .notSeparable, gamma: .nan, weights: [], message: "the data are not separable " + reason)
+    }
+
     /// What `weights` itself proves: γ*_∞ ≥ min margin / ‖W‖_max (NaN unless `.separable`). Equal to
     /// `gamma` up to round-off; below it when GLPK's tolerances, relative to a badly scaled H, let
     /// its W miss rows (QA round 8: min margin 0.979 with one context's h × 1e6).
@@ -52,6 +57,8 @@ public struct MaxNormMarginSolution: Sendable {
             // Where W misses its rows beyond round-off, say what it does prove.
             let proven = minMargin < 1 - 1e-6 ? "; this W proves only γ*_∞ ≥ \(String(format: "%.6g", certifiedLowerBound))" : ""
             return "γ*_∞ = \(String(format: "%.10g", gamma)) (ℓ∞ max margin, LP \(stats); min margin \(String(format: "%.3g", minMargin)) at ‖W‖_max = \(String(format: "%.6g", 1 / gamma)), ties \(String(format: "%.2g", tieResidual))\(proven))"
+        case .notSeparable where rounds == 0:
+            return "γ*_∞ not defined: \(message) (no LP run)"
         case .notSeparable:
             return "γ*_∞ not defined: not separable (ℓ∞ max margin, LP \(stats): \(message))"
         case .undecided:

@@ -26,7 +26,7 @@ struct Solve: ParsableCommand {
     @Option(help: "KKT tolerance of the NTP-SVM (tie, margin, complementarity, relative duality gap).")
     var tolerance: Double = 1e-6
 
-    @Option(help: "Declare not separable when the certified margin is below this times max_j ‖h_j‖ (only when H is rank deficient).")
+    @Option(help: "Stop the epochs when the certified margin is below this times max_j ‖h_j‖ (only when H is rank deficient); 'not separable' then stands only if check's decision verifies it (a Farkas pair), else the status is undecided.")
     var nonSeparableMargin: Double = 1e-4
 
     @Option(help: "Epoch cap of the NTP-SVM solver.")
