@@ -591,6 +591,23 @@ final class CertificateCLITests: XCTestCase {
         XCTAssertTrue(ok.stdout.hasPrefix("VALID separable"), ok.stdout)
     }
 
+    /// Column norms from 2e-4 to 1e4 (QA round 21: synth's m = 12, V = 6 at d = 5): on H the decision stayed
+    /// at the threshold, its bracket below 10τ of a scale set by the largest column. Separability does not depend
+    /// on the norms, and on the unit columns the minimum-norm point finds a Farkas pair; carried back (multipliers
+    /// divided by ‖h̄_j‖) it verifies on H at round-off, here and in the numpy script.
+    func testSpreadColumnNormsAreDecidedOnTheUnitColumns() throws {
+        let dir = temporaryDirectory()
+        let data = dir.appendingPathComponent("u12.npz").path, h = dir.appendingPathComponent("H.npy").path
+        let cert = dir.appendingPathComponent("cert.npz")
+        XCTAssertEqual(try ntpsep(["synth", "--contexts", "12", "--vocab", "6", "--support", "uniform:1-3", "--seed", "4", "-o", data, "-q"]).status, 0)
+        try python("H = np.random.default_rng(15).standard_normal((5, 12)) / np.sqrt(5); np.save('\(h)', H * 10.0 ** np.random.default_rng(15).uniform(-4, 4, 12))")
+        let run = try ntpsep(["check", data, "--embedding", "file:\(h)", "--gap-steps", "0", "--no-compat", "--certificate", cert.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("separable     no — Farkas certificate verified"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("(on the unit columns h̄_j/‖h̄_j‖: their norms span 5.27e+07×; at the threshold on H)"), run.stdout)
+        try assertValid(cert, data, prefix: "VALID not-separable")
+    }
+
     /// The KJV's 30 most frequent contexts over its 2,000 most frequent tokens (V = 2,003): their
     /// supports hold 1,381 token classes (tokens in the same contexts merged), and the decisions past the
     /// forced ties run over classes: "no" at d = 26, "yes" at d = 28. The certificates name tokens of

@@ -24,8 +24,20 @@ public enum Separability {
     public static func decide(_ data: DataSet, features: ContextFeatures,
                               options: SeparabilityOptions = SeparabilityOptions(),
                               complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
+        let start = monotonicSeconds()
+        let result = decideAsGiven(data, features: features, options: options, complementProjector: complementProjector)
+        guard result.verdict == .atThreshold, let unit = UnitColumns(features) else { return result }
+        var inner = options
+        inner.timeLimit = max(0, start + options.timeLimit - monotonicSeconds())
+        return unit.carriedBack(decideAsGiven(data, features: unit.scaled(features), options: inner), over: result,
+                                data: data, features: features, options: options)
+    }
+
+    /// `decide` on the features as given (its unit-column retry aside).
+    static func decideAsGiven(_ data: DataSet, features: ContextFeatures, options: SeparabilityOptions,
+                              complementProjector: ((inout [Double]) -> Void)? = nil) -> SeparabilityResult {
         if let scaling = FeatureScaling(features) {
-            let result = decide(data, features: scaling.scaled(features), options: options, complementProjector: complementProjector)
+            let result = decideAsGiven(data, features: scaling.scaled(features), options: options, complementProjector: complementProjector)
             return exactFarkasOrThreshold(restore(result, scaling, data: data, features: features, options: options),
                                           data: data, features: features, options: options)
         }
@@ -48,7 +60,7 @@ public enum Separability {
             var rest = options
             rest.useClosedForms = false
             rest.timeLimit = options.timeLimit / 10
-            return reconciled(closed, decide(data, features: features, options: rest, complementProjector: complementProjector))
+            return reconciled(closed, decideAsGiven(data, features: features, options: rest, complementProjector: complementProjector))
         }
         if let duplicates {
             result = duplicates
@@ -63,7 +75,7 @@ public enum Separability {
             var inner = options
             inner.useTokenClasses = false; inner.useClosedForms = false; inner.useForcedTies = false; inner.useDuplicateContexts = false
             inner.timeLimit = max(0, start + options.timeLimit - monotonicSeconds())
-            result = classes.lift(decide(classes.reduced, features: features, options: inner), to: data, features: features, options: options)
+            result = classes.lift(decideAsGiven(classes.reduced, features: features, options: inner), to: data, features: features, options: options)
         } else if options.useNullSpaceLP, let viaNullSpace = decideByNullSpace(data, features: features, options: options,
                                                                                deadline: start + options.timeLimit) {
             result = viaNullSpace
