@@ -114,7 +114,7 @@ struct SolvedLimits {
             // A weighted solve's bound proves the "no", but W is not the least-squares W* (QA round 20).
             : star.residualLowerBound > FinitePartSolution.compatibilityTolerance
             ? "NOT compatible (least-squares residual ≥ \(general(star.residualLowerBound, 3)) by the solve weighted by 1/‖h̄_j‖); CGLS did not reach W*, this residual is an upper bound"
-            : "unknown: CGLS did not reach the optimum (time limit, iteration cap, or features too ill-conditioned), an upper bound"
+            : "unknown: not shown to be the least-squares optimum (CGLS's time limit or iteration cap, features too ill-conditioned, or nearly parallel contexts not ruled out), an upper bound"
         var lines = ["W*         residual \(general(star.relativeResidual, 3)) -> \(verdict) (tol 1e-8); \(star.byElimination ? "by token elimination" : "\(star.iterations) CGLS iterations"), \(fixed(seconds.star, 2)) s"]
         var line = "W^mm       \(mm.status.rawValue): "
         if mm.hasNoMarginConstraint {
