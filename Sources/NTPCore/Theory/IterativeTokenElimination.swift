@@ -23,7 +23,8 @@ struct IterativeTokenElimination {
         /// The coordinates of W (`[TokenFactor].coordinates` at the shifts found).
         var coordinates: [Double]
         var iterations: Int
-        /// ‖A t + g‖ ≤ tolerance · ‖g‖ (false: the deadline or the iteration cap came first).
+        /// ‖A t + g‖ ≤ tolerance · ‖g‖ (false: the deadline or the iteration cap came first, or pᵀAp stopped being
+        /// positive, which round-off does near A's null space; the best iterate stands in every case).
         var converged: Bool
         /// The deadline stopped it.
         var stoppedAtDeadline: Bool
