@@ -1,14 +1,15 @@
 import COpenBLAS
 import Foundation
 import NTPFormats
+import Synchronization
 
 extension DataSubspace {
     /// Default of `eliminationContextLimit`: `finitePartByElimination` forms up to three m × m matrices (216 MB
     /// at 3,000).
     public static let defaultEliminationContextLimit = 3_000
-    /// Per-token SVD work (Σ_v n_v·d_v·min(n_v, d_v)) done in a second on this machine's 2 cores, rounded down: 13,013
-    /// KJV contexts over 203 tokens took 7.5 s at gaussian:512 (1.9e10), 13 s at gaussian:768 and 46 s at
-    /// gaussian:1536 (1.0e11).
+    /// Per-token SVD work (Σ_v n_v·d_v·min(n_v, d_v)) done in a second on one core here, rounded down (two threads
+    /// do about twice that): 13,013 KJV contexts over 203 tokens took 7.5 s at gaussian:512 (1.9e10), 13 s at
+    /// gaussian:768 and 46 s at gaussian:1536 (1.0e11) on one core.
     static let factorWorkPerSecond = 2e9
     /// The most per-token SVD work taken on without a deadline (`solve`, the trainer): about 100 s here.
     static let unboundedFactorWork = 2e11
@@ -103,18 +104,33 @@ extension DataSubspace {
             bytes += 8 * n * min(n, d)
         }
         guard affordsFactorWork(work), AvailableMemory.bytes().map({ Double($0) >= 2 * bytes }) ?? true else { return nil }
-        var localColumn = [Int](repeating: -1, count: features.dimension)
-        var factors: [TokenFactor] = []
-        factors.reserveCapacity(lists.count)
-        for list in lists {
-            guard monotonicSeconds() < deadline else { return nil }
-            var (block, columns) = tokenBlock(list, localColumn: &localColumn)
-            guard let factor = TokenFactor(entries: list, block: &block, columns: columns,
-                                           nearlyParallel: Self.nearlyParallel) else { return nil }
-            factors.append(factor)
+        // Tokens are factored on two threads, each taking the next token: `check` runs BLAS on one thread, and an SVD
+        // depends on its block alone, so the factors have the same bits whatever thread computes them (13,013 KJV
+        // contexts at gaussian:768: 13 s on one core).
+        let slots = Mutex([TokenFactor?](repeating: nil, count: lists.count))
+        let next = Atomic<Int>(0), failed = Atomic<Bool>(false)
+        // A worker reads H and the token lists, and writes only its slots (under the lock) and its own scratch.
+        let subspace = WorkerShared(self)
+        DispatchQueue.concurrentPerform(iterations: min(Self.factorThreads, lists.count)) { _ in
+            let this = subspace.value, deadline = this.deadline
+            var localColumn = [Int](repeating: -1, count: this.features.dimension)
+            while !failed.load(ordering: .relaxed) {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < lists.count else { return }
+                var (block, columns) = this.tokenBlock(lists[i], localColumn: &localColumn)
+                guard monotonicSeconds() < deadline,
+                      let factor = TokenFactor(entries: lists[i], block: &block, columns: columns, nearlyParallel: Self.nearlyParallel) else {
+                    failed.store(true, ordering: .relaxed)
+                    return
+                }
+                slots.withLock { $0[i] = factor }
+            }
         }
-        return factors
+        return failed.load(ordering: .relaxed) ? nil : slots.withLock { $0.map { $0! } }
     }
+
+    /// Threads that factor tokens at once.
+    static let factorThreads = 2
 
     /// H_v of the token with these entries, column-major n × d_v: every feature (dense H), or only those its
     /// contexts use (sparse H; `localColumn` maps a feature to its block column, and is all −1 again on return).
