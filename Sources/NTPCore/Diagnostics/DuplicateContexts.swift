@@ -95,18 +95,8 @@ enum DuplicateContexts {
             alpha = [ConstraintMultiplier(context: q, token: z, weight: 0.5), ConstraintMultiplier(context: p, token: aq, weight: 0.5)]
             if z != ap { beta.append(ConstraintMultiplier(context: p, token: z, weight: 0.5)) }
         }
-        if scale != 1 {
-            func scaled(_ list: [ConstraintMultiplier]) -> [ConstraintMultiplier] {
-                list.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.context == i ? scale * $0.weight : $0.weight) }
-            }
-            (alpha, beta) = (scaled(alpha), scaled(beta))
-            let total = alpha.reduce(0) { $0 + $1.weight }
-            func normalized(_ list: [ConstraintMultiplier]) -> [ConstraintMultiplier] {
-                list.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.weight / total) }
-            }
-            (alpha, beta) = (normalized(alpha), normalized(beta))
-        }
-        return FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
+        let cert = FarkasCertificate(marginMultipliers: alpha, tieMultipliers: beta, anchors: anchors)
+        return scale == 1 ? cert : cert.reweighted { $0 == i ? scale : 1 }
     }
 
     /// ‖R‖_F of the Farkas pair of the closest two contexts with different supports, among dense H's

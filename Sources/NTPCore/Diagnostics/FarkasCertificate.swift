@@ -9,4 +9,16 @@ public struct FarkasCertificate: Sendable {
     public var tieMultipliers: [ConstraintMultiplier]
     /// Anchor token a_j per context (as in the LP).
     public var anchors: [Int]
+
+    /// Every multiplier of context j times `factor(j)`, then all divided by the new Σα (so Σα = 1 again): the pair
+    /// for the columns h̄_j/factor(j), since a term's product with its column is then unchanged. nil when Σα is not
+    /// positive and finite.
+    func reweighted(_ factor: (Int) -> Double) -> FarkasCertificate? {
+        let total = marginMultipliers.reduce(0) { $0 + $1.weight * factor($1.context) }
+        guard total > 0, total.isFinite else { return nil }
+        func scaled(_ list: [ConstraintMultiplier]) -> [ConstraintMultiplier] {
+            list.map { ConstraintMultiplier(context: $0.context, token: $0.token, weight: $0.weight * factor($0.context) / total) }
+        }
+        return FarkasCertificate(marginMultipliers: scaled(marginMultipliers), tieMultipliers: scaled(tieMultipliers), anchors: anchors)
+    }
 }

@@ -15,9 +15,8 @@ struct UnitColumns {
 
     /// nil unless the features are dense and their nonzero column norms differ by more than `spread`.
     init?(_ features: ContextFeatures) {
-        guard case .dense(let h) = features.storage else { return nil }
-        let d = features.dimension
-        let norms = (0..<features.contextCount).map { j in h[(j * d)..<((j + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        guard case .dense = features.storage else { return nil }
+        let norms = TheoryKernels.columnNormsSquared(features).map { $0.squareRoot() }
         let nonzero = norms.filter { $0 > 0 }
         guard let low = nonzero.min(), let high = nonzero.max(), high > Self.spread * low, high.isFinite else { return nil }
         self.norms = norms.map { $0 > 0 ? $0 : 1 }
@@ -37,13 +36,7 @@ struct UnitColumns {
     /// of its scale (max‖h̄_j‖), which a W found on other columns does not change.
     func carriedBack(_ unit: SeparabilityResult, over given: SeparabilityResult, data: DataSet, features: ContextFeatures,
                      options: SeparabilityOptions) -> SeparabilityResult {
-        guard unit.verdict == .notSeparable, var cert = unit.farkas else { return given }
-        for k in cert.marginMultipliers.indices { cert.marginMultipliers[k].weight /= norms[cert.marginMultipliers[k].context] }
-        for k in cert.tieMultipliers.indices { cert.tieMultipliers[k].weight /= norms[cert.tieMultipliers[k].context] }
-        let total = cert.marginMultipliers.reduce(0) { $0 + $1.weight }
-        guard total > 0, total.isFinite else { return given }
-        for k in cert.marginMultipliers.indices { cert.marginMultipliers[k].weight /= total }
-        for k in cert.tieMultipliers.indices { cert.tieMultipliers[k].weight /= total }
+        guard unit.verdict == .notSeparable, let cert = unit.farkas?.reweighted({ 1 / norms[$0] }) else { return given }
         var r = unit
         r.farkas = cert
         // γ* and its bracket in the units of H: the decision on H's (a "no" then narrows its upper end).
